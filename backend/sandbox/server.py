@@ -1,0 +1,53 @@
+"""Run a WSGI app as a real threaded HTTP server on a loopback port, for tests and the demo."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+
+@dataclass
+class RunningServer:
+    """A server started by `serve`; `url` has no trailing slash."""
+
+    server: BaseWSGIServer
+    thread: threading.Thread = field(repr=False)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def start(app: WSGIApplication, port: int = 0) -> RunningServer:
+    """Start `app` on 127.0.0.1 (port 0 = any free port) in a daemon thread."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"sandbox:{server.server_port}", daemon=True)
+    thread.start()
+    return RunningServer(server=server, thread=thread)
+
+
+@contextmanager
+def serve(app: WSGIApplication, port: int = 0) -> Iterator[RunningServer]:
+    """Context manager form of `start`: the server stops when the block ends."""
+    running = start(app, port)
+    try:
+        yield running
+    finally:
+        running.stop()
