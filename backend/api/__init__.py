@@ -1,0 +1,30 @@
+"""HTTP layer: blueprints that load (marshmallow), call a service, and dump. The URL map is here."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from backend.api import health
+from backend.errors import OrderDeckError
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(health.bp)
+
+    @app.errorhandler(OrderDeckError)
+    def _orderdeck_error(exc: OrderDeckError) -> ResponseReturnValue:
+        return jsonify(exc.envelope()), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
+        status = exc.code or 500
+        body = {
+            "error": {
+                "code": (exc.name or "error").lower().replace(" ", "_"),
+                "message": exc.description or exc.name,
+                "action": "fail",
+            }
+        }
+        return jsonify(body), status

@@ -1,0 +1,38 @@
+"""SQLAlchemy models, one module per aggregate; import from here."""
+
+from backend.models.base import Base, utcnow
+from backend.models.finance import FeeLine, SkuCost
+from backend.models.order import Order, OrderEvent, OrderLine, Package, order_packages
+from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet
+from backend.models.shop import Shop, ShopStatus
+from backend.models.team import GoogleConnection, Member, Team
+from backend.models.work import FailedItem, Lease, RateWindow, SyncRun, WebhookEvent
+from backend.models.workflow import AuditEntry, ExceptionCase
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "BindChallenge",
+    "ColumnProfile",
+    "ExceptionCase",
+    "FailedItem",
+    "FeeLine",
+    "GoogleConnection",
+    "Lease",
+    "Member",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "Package",
+    "RateWindow",
+    "SheetBinding",
+    "Shop",
+    "ShopStatus",
+    "SkuCost",
+    "Spreadsheet",
+    "SyncRun",
+    "Team",
+    "WebhookEvent",
+    "order_packages",
+    "utcnow",
+]

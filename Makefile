@@ -1,0 +1,32 @@
+# The two commands in the README: `make demo` (run the product) and `make test` (every check).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup demo test lint test-sqlite test-postgres bench
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+demo: setup
+	$(VENV)/bin/flask --app backend init-db
+	$(VENV)/bin/flask --app backend run
+
+lint: setup
+	$(VENV)/bin/ruff check backend tests bench
+	$(VENV)/bin/mypy
+
+test-sqlite: setup
+	env -u DATABASE_URL $(VENV)/bin/pytest -n $(PYTEST_WORKERS)
+
+test-postgres: setup
+	DATABASE_URL="$$(scripts/test-postgres.sh)" $(VENV)/bin/pytest -n $(PYTEST_WORKERS)
+
+test: lint test-sqlite test-postgres
+
+bench: setup
+	$(PY) bench/run_all.py

@@ -1,0 +1,36 @@
+"""OrderDeck backend: `create_app` is the only place an app is assembled."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from backend import api, cli, db, secrets
+from backend.catalog import role_policy
+from backend.config import INSTANCE_DIR, Config
+
+
+def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app from `config` (a Config, overrides of the environment's, or the environment)."""
+    if config is None:
+        settings = Config.from_env()
+    elif isinstance(config, Config):
+        settings = config
+    else:
+        settings = Config.from_env().with_overrides(**config)
+    settings = settings.validate()
+    key = settings.ORDERDECK_ENCRYPTION_KEY or secrets.local_key(INSTANCE_DIR)
+
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_mapping(TESTING=settings.TESTING, JSON_SORT_KEYS=False)
+    app.extensions["orderdeck.config"] = settings
+    app.extensions["orderdeck.secrets"] = secrets.SecretBox(key, settings.ORDERDECK_OLD_ENCRYPTION_KEY)
+    role_policy()  # a malformed schemas/roles.json stops start-up here, not on the first request
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app, db.Database(settings.DATABASE_URL))
+    api.init_app(app)
+    cli.init_app(app)
+    return app

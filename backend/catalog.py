@@ -1,0 +1,42 @@
+"""Loads the data files in schemas/ once, validated against their JSON Schemas.
+
+Variation lives in these files (roles, column profiles, exception templates, fee pools), so a
+malformed file must stop start-up with a message naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from backend.config import PROJECT_ROOT, ConfigError
+from backend.domain.access import RolePolicy
+
+SCHEMAS_DIR = PROJECT_ROOT / "schemas"
+
+
+def load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path.relative_to(PROJECT_ROOT)}: {exc}") from None
+
+
+def validated(path: Path, schema_name: str) -> Any:
+    """Load `path` and check it against schemas/`schema_name`."""
+    doc = load_json(path)
+    try:
+        jsonschema.validate(doc, load_json(SCHEMAS_DIR / schema_name))
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
+        raise ConfigError(f"{path.relative_to(PROJECT_ROOT)} at {where}: {exc.message}") from None
+    return doc
+
+
+@cache
+def role_policy() -> RolePolicy:
+    return RolePolicy.from_document(validated(SCHEMAS_DIR / "roles.json", "roles.schema.json"))

@@ -1,0 +1,50 @@
+"""Who may see what: the role table from schemas/roles.json as a pure policy object."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Sensitivity(StrEnum):
+    OPERATIONAL = "operational"
+    PERSONAL = "personal"
+    SALES = "sales"
+    COST = "cost"
+
+
+@dataclass(frozen=True)
+class RolePolicy:
+    """The visibility table; built from data so a new role needs no code."""
+
+    sees: Mapping[str, frozenset[Sensitivity]]
+    labels: Mapping[str, str]
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> RolePolicy:
+        roles: Mapping[str, Mapping[str, Any]] = doc["roles"]
+        return cls(
+            sees={name: frozenset(Sensitivity(c) for c in spec["sees"]) for name, spec in roles.items()},
+            labels={name: str(spec["label"]) for name, spec in roles.items()},
+        )
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(self.sees)
+
+    def is_role(self, role: str) -> bool:
+        return role in self.sees
+
+    def may_see(self, role: str, sensitivity: Sensitivity) -> bool:
+        return sensitivity in self.sees.get(role, frozenset())
+
+    def hidden_from(self, role: str, sensitivities: Iterable[Sensitivity]) -> set[Sensitivity]:
+        """The classes in `sensitivities` that `role` may not see (empty means all allowed)."""
+        return {s for s in sensitivities if not self.may_see(role, s)}
+
+    def roles_seeing(self, sensitivities: Iterable[Sensitivity]) -> tuple[str, ...]:
+        """Every role that may see all of `sensitivities` (e.g. who may read a spreadsheet)."""
+        needed = set(sensitivities)
+        return tuple(r for r, seen in self.sees.items() if needed <= seen)

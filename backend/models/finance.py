@@ -1,0 +1,48 @@
+"""Fee lines per order (estimated and settled) and SKU unit costs with effective dates.
+
+Sign convention, everywhere in OrderDeck: a fee or cost is stored as a positive amount that
+reduces profit, whatever sign the channel's payload uses; a subsidy or refund of a fee is negative.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.models.base import Base, TimestampMixin
+
+
+class FeeLine(Base):
+    __tablename__ = "fee_lines"
+    __table_args__ = (Index("ix_fee_lines_order_basis", "order_id", "basis"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    # Pool (platform, payment, logistics, marketing, tax, other) is derived from `kind` by data in
+    # schemas/; it is stored too so reports need no re-derivation, and re-derived when rules change.
+    pool: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(96))
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    basis: Mapped[str] = mapped_column(String(16))  # "estimated" or "settled"
+    statement_id: Mapped[str | None] = mapped_column(String(64))
+    transaction_id: Mapped[str | None] = mapped_column(String(64))
+    settled_at: Mapped[datetime | None]
+
+
+class SkuCost(TimestampMixin, Base):
+    """What one unit of a seller SKU cost from `effective_from` until the next entry."""
+
+    __tablename__ = "sku_costs"
+    __table_args__ = (UniqueConstraint("team_id", "seller_sku", "effective_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    seller_sku: Mapped[str] = mapped_column(String(128))
+    unit_cost: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    effective_from: Mapped[date]
+    entered_by: Mapped[str | None] = mapped_column(String(320))

@@ -1,0 +1,169 @@
+"""Orders as the channel sends them: header, one line per unit, packages and status history.
+
+Columns holding a buyer's personal data carry ``info={"personal": True}`` so code and tests can
+find them; which audience may see them is decided by schemas/roles.json, never by this module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.models.base import Base, utcnow
+
+PERSONAL = {"personal": True}
+
+order_packages = Table(
+    "order_packages",
+    Base.metadata,
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("package_id", ForeignKey("packages.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "external_id"),
+        Index("ix_orders_shop_status", "shop_id", "status"),
+        Index("ix_orders_shop_updated", "shop_id", "platform_update_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))
+    # The channel's update_time: an incoming payload older than this never overwrites the row.
+    platform_update_time: Mapped[datetime]
+    platform_create_time: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    rts_at: Mapped[datetime | None]
+    collection_at: Mapped[datetime | None]
+    delivery_at: Mapped[datetime | None]
+    cancel_at: Mapped[datetime | None]
+    # Every deadline TikTok sends; the SLA comes from these, never from hard-coded hours.
+    rts_sla_at: Mapped[datetime | None]
+    tts_sla_at: Mapped[datetime | None]
+    delivery_sla_at: Mapped[datetime | None]
+    cancel_order_sla_at: Mapped[datetime | None]
+    shipping_due_at: Mapped[datetime | None]
+    collection_due_at: Mapped[datetime | None]
+    delivery_due_at: Mapped[datetime | None]
+    pick_up_cut_off_at: Mapped[datetime | None]
+    fast_dispatch_sla_at: Mapped[datetime | None]
+    recommended_shipping_at: Mapped[datetime | None]
+    is_on_hold: Mapped[bool] = mapped_column(default=False)
+    cancel_reason: Mapped[str | None] = mapped_column(String(255))
+    cancellation_initiator: Mapped[str | None] = mapped_column(String(32))
+    is_buyer_request_cancel: Mapped[bool] = mapped_column(default=False)
+    fulfillment_type: Mapped[str | None] = mapped_column(String(48))
+    shipping_type: Mapped[str | None] = mapped_column(String(16))
+    delivery_option_name: Mapped[str | None] = mapped_column(String(255))
+    shipping_provider: Mapped[str | None] = mapped_column(String(255))
+    shipping_provider_id: Mapped[str | None] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(128))
+    warehouse_id: Mapped[str | None] = mapped_column(String(64))
+    buyer_message: Mapped[str | None] = mapped_column(Text)
+    seller_note: Mapped[str | None] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal | None]
+    shipping_fee: Mapped[Decimal | None]
+    seller_discount: Mapped[Decimal | None]
+    platform_discount: Mapped[Decimal | None]
+    tax: Mapped[Decimal | None]
+    total_amount: Mapped[Decimal | None]
+    original_total_product_price: Mapped[Decimal | None]
+    original_shipping_fee: Mapped[Decimal | None]
+    buyer_user_id: Mapped[str | None] = mapped_column(String(64), info=PERSONAL)
+    recipient_name: Mapped[str | None] = mapped_column(String(255), info=PERSONAL)
+    recipient_phone: Mapped[str | None] = mapped_column(String(64), info=PERSONAL)
+    recipient_address: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
+    recipient_postal_code: Mapped[str | None] = mapped_column(String(32), info=PERSONAL)
+    recipient_region_code: Mapped[str | None] = mapped_column(String(8))
+    # The payload as received, so fields we do not map yet can be derived later without a re-fetch.
+    raw: Mapped[dict[str, Any]] = mapped_column(info=PERSONAL)
+    source: Mapped[str] = mapped_column(String(16), default="api")
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+    packages: Mapped[list[Package]] = relationship(secondary=order_packages, back_populates="orders")
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.occurred_at"
+    )
+
+
+class OrderLine(Base):
+    """One unit of one SKU, exactly as TikTok sends line items (two shirts are two lines)."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (UniqueConstraint("order_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    sku_id: Mapped[str] = mapped_column(String(64))
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    seller_sku: Mapped[str | None] = mapped_column(String(128), index=True)
+    product_name: Mapped[str] = mapped_column(String(512), default="")
+    sku_name: Mapped[str | None] = mapped_column(String(512))
+    currency: Mapped[str] = mapped_column(String(3))
+    original_price: Mapped[Decimal | None]
+    sale_price: Mapped[Decimal | None]
+    seller_discount: Mapped[Decimal | None]
+    platform_discount: Mapped[Decimal | None]
+    display_status: Mapped[str | None] = mapped_column(String(32))
+    package_external_id: Mapped[str | None] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(128))
+    shipping_provider_name: Mapped[str | None] = mapped_column(String(255))
+    cancel_reason: Mapped[str | None] = mapped_column(String(255))
+    is_gift: Mapped[bool] = mapped_column(default=False)
+    # Virtual bundles: [{"seller_sku": ..., "sku_id": ..., "count": n}], for COGS from components.
+    combined_listing_skus: Mapped[list[Any]] = mapped_column(default=list)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class Package(Base):
+    """A parcel; split orders have several, combined packages carry several orders."""
+
+    __tablename__ = "packages"
+    __table_args__ = (UniqueConstraint("shop_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str | None] = mapped_column(String(32))
+    tracking_number: Mapped[str | None] = mapped_column(String(128))
+    shipping_provider_id: Mapped[str | None] = mapped_column(String(64))
+    shipping_provider_name: Mapped[str | None] = mapped_column(String(255))
+    shipped_at: Mapped[datetime | None]
+
+    orders: Mapped[list[Order]] = relationship(secondary=order_packages, back_populates="packages")
+
+
+class OrderEvent(Base):
+    """A status change or a person's action on an order, with when it happened and who did it."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_order_kind", "order_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32), default="status")
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "sync", "webhook", "csv", or the member's email for actions taken in a sheet or the sidebar.
+    actor: Mapped[str] = mapped_column(String(320), default="sync")
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    order: Mapped[Order] = relationship(back_populates="events")

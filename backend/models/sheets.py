@@ -1,0 +1,84 @@
+"""Custom column profiles, the spreadsheets a team writes to, and each tab's binding to a profile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.models.base import Base, TimestampMixin
+
+
+class ColumnProfile(TimestampMixin, Base):
+    """A team's custom profile; built-in ones live in schemas/profiles/ and are not stored here."""
+
+    __tablename__ = "column_profiles"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    audience_role: Mapped[str] = mapped_column(String(32))
+    definition: Mapped[dict[str, Any]]
+    created_by: Mapped[str] = mapped_column(String(320))
+
+
+class Spreadsheet(TimestampMixin, Base):
+    """A Google spreadsheet with one audience: every tab in it must suit that role."""
+
+    __tablename__ = "spreadsheets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    # One team per file: a second team cannot bind a file another team already uses.
+    google_id: Mapped[str] = mapped_column(String(128), unique=True)
+    audience_role: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(255), default="")
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    # When the bind proof (developer metadata challenge) last succeeded, and by whom.
+    proven_at: Mapped[datetime | None]
+    proven_by: Mapped[str | None] = mapped_column(String(320))
+    # Last sharing-guard verdict, cached briefly; the guard runs again before pushes.
+    sharing_checked_at: Mapped[datetime | None]
+    sharing_problem: Mapped[str | None] = mapped_column(String(1024))
+
+    bindings: Mapped[list[SheetBinding]] = relationship(
+        back_populates="spreadsheet", cascade="all, delete-orphan", order_by="SheetBinding.id"
+    )
+
+
+class SheetBinding(TimestampMixin, Base):
+    """One tab bound to a profile and a set of shops; `dirty` marks it for the next push."""
+
+    __tablename__ = "sheet_bindings"
+    __table_args__ = (UniqueConstraint("spreadsheet_id", "tab_title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spreadsheet_id: Mapped[int] = mapped_column(ForeignKey("spreadsheets.id", ondelete="CASCADE"), index=True)
+    tab_title: Mapped[str] = mapped_column(String(100))
+    sheet_gid: Mapped[int | None]
+    profile_key: Mapped[str] = mapped_column(String(64))
+    shop_ids: Mapped[list[Any]] = mapped_column(default=list)  # empty = all of the team's shops
+    created_by: Mapped[str] = mapped_column(String(320))
+    dirty: Mapped[bool] = mapped_column(default=True, index=True)
+    dirty_since: Mapped[datetime | None]
+    last_pushed_at: Mapped[datetime | None]
+    last_push_error: Mapped[str | None] = mapped_column(String(2048))
+
+    spreadsheet: Mapped[Spreadsheet] = relationship(back_populates="bindings")
+
+
+class BindChallenge(Base):
+    """A one-time value the add-on must write into a spreadsheet to prove its caller can edit it."""
+
+    __tablename__ = "bind_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    google_id: Mapped[str] = mapped_column(String(128))
+    member_email: Mapped[str] = mapped_column(String(320))
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

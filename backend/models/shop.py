@@ -1,0 +1,45 @@
+"""Connected shops on a sales channel, with their sealed tokens and sync position."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.models.base import Base, TimestampMixin
+
+
+class ShopStatus(StrEnum):
+    ACTIVE = "active"
+    REAUTHORIZATION_NEEDED = "reauthorization_needed"
+    DEAUTHORIZED = "deauthorized"
+
+
+class Shop(TimestampMixin, Base):
+    """One seller shop. A shop belongs to exactly one team, so a webhook maps to one owner."""
+
+    __tablename__ = "shops"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(32), default="tiktok")
+    external_id: Mapped[str] = mapped_column(String(64))
+    cipher: Mapped[str | None] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    region: Mapped[str] = mapped_column(String(8), default="")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    seller_name: Mapped[str | None] = mapped_column(String(255))
+    access_token_sealed: Mapped[str | None] = mapped_column(String(2048))
+    access_token_expires_at: Mapped[datetime | None]
+    refresh_token_sealed: Mapped[str | None] = mapped_column(String(2048))
+    refresh_token_expires_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(32), default=ShopStatus.ACTIVE)
+    status_reason: Mapped[str | None] = mapped_column(String(1024))
+    # The newest update_time fully committed by a sync; the next window starts here minus an overlap.
+    sync_watermark: Mapped[datetime | None]
+    last_synced_at: Mapped[datetime | None]
+    webhook_subscribed_at: Mapped[datetime | None]

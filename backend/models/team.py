@@ -1,0 +1,50 @@
+"""Teams, their members and roles, and the Google account a team connected for writing sheets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.models.base import Base, TimestampMixin
+
+
+class Team(TimestampMixin, Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # Shown in notifications and digests; the sheets themselves use each shop's zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+
+    members: Mapped[list[Member]] = relationship(back_populates="team", order_by="Member.id")
+
+
+class Member(TimestampMixin, Base):
+    """A person in a team. `role` is one of the roles in schemas/roles.json."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("team_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str | None] = mapped_column(String(120))
+
+    team: Mapped[Team] = relationship(back_populates="members")
+
+
+class GoogleConnection(TimestampMixin, Base):
+    """A Google user an admin connected through the OAuth web flow; the refresh token is sealed."""
+
+    __tablename__ = "google_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    refresh_token_sealed: Mapped[str] = mapped_column(String(2048))
+    scopes: Mapped[str] = mapped_column(String(1024))
+    connected_by: Mapped[str] = mapped_column(String(320))
+    connected_at: Mapped[datetime]

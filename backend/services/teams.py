@@ -1,0 +1,82 @@
+"""Teams and members: creating them and checking roles against schemas/roles.json."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.catalog import role_policy
+from backend.errors import Conflict, InvalidInput, NotFound
+from backend.models import AuditEntry, Member, Team
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    if not EMAIL.match(cleaned) or len(cleaned) > 320:
+        raise InvalidInput(f"{email!r} is not an email address")
+    return cleaned
+
+
+def check_role(role: str) -> str:
+    policy = role_policy()
+    if not policy.is_role(role):
+        raise InvalidInput(f"unknown role {role!r}; roles are: {', '.join(policy.roles)}")
+    return role
+
+
+def team_by_name(session: Session, name: str) -> Team:
+    team = session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        raise NotFound(f"no team named {name!r}")
+    return team
+
+
+def create_team(session: Session, name: str, admin_email: str) -> Team:
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("a team name needs 1 to 120 characters")
+    if session.scalar(select(Team.id).where(Team.name == name)) is not None:
+        raise Conflict(f"a team named {name!r} already exists")
+    team = Team(name=name)
+    team.members.append(Member(email=normalize_email(admin_email), role="admin"))
+    session.add(team)
+    session.flush()
+    session.add(
+        AuditEntry(
+            team_id=team.id,
+            actor="cli",
+            action="team.create",
+            target_type="team",
+            target_id=str(team.id),
+            detail={"admin": team.members[0].email},
+        )
+    )
+    return team
+
+
+def add_member(session: Session, team: Team, email: str, role: str, actor: str = "cli") -> Member:
+    """Add a member, or change the role of an existing one (the audit log keeps the old role)."""
+    email, role = normalize_email(email), check_role(role)
+    member = session.scalar(select(Member).where(Member.team_id == team.id, Member.email == email))
+    old_role = member.role if member else None
+    if member is None:
+        member = Member(team_id=team.id, email=email, role=role)
+        session.add(member)
+    else:
+        member.role = role
+    session.flush()
+    session.add(
+        AuditEntry(
+            team_id=team.id,
+            actor=actor,
+            action="member.set_role",
+            target_type="member",
+            target_id=email,
+            detail={"role": role, "old_role": old_role},
+        )
+    )
+    return member
