@@ -1,33 +1,13 @@
-"""`flask --app backend …` commands (the contract in DESIGN.md). Each command calls one service."""
+"""Setting up: the schema, teams and members."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
-
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
+from backend.cli.common import reports_errors
 from backend.db import get_db
-from backend.errors import NotBuiltYet, OrderDeckError
 from backend.services import teams
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def reports_errors(fn: F) -> F:
-    """Turn an OrderDeckError into click's one-line `Error: …` and a non-zero exit."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except OrderDeckError as exc:
-            raise click.ClickException(exc.message) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.command("init-db")
@@ -66,31 +46,3 @@ def member_add_command(team_name: str, email: str, role: str) -> None:
     with get_db().session() as session:
         member = teams.add_member(session, teams.team_by_name(session, team_name), email, role)
         click.echo(f"{member.email} is {member.role} in {team_name!r}")
-
-
-def not_built(name: str, issue: int) -> click.Command:
-    """A DESIGN.md command whose issue has not landed: says so and exits non-zero."""
-
-    @click.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-    @reports_errors
-    def command() -> None:
-        raise NotBuiltYet(f"`{name}` is not built yet (issue {issue})")
-
-    command.help = f"Not built yet (issue {issue})."
-    return command
-
-
-def init_app(app: Flask) -> None:
-    for cmd in (init_db_command, team_cli, member_cli):
-        app.cli.add_command(cmd)
-    for name, issue in (
-        ("shop", 3),
-        ("sync", 4),
-        ("sheet", 5),
-        ("import-csv", 4),
-        ("worker", 4),
-        ("keys", 10),
-        ("costs", 7),
-        ("demo", 9),
-    ):
-        app.cli.add_command(not_built(name, issue))
