@@ -101,6 +101,7 @@ class ClockSkewError(TikTokError):
     ) -> None:
         super().__init__(message, code=code, request_id=request_id, http_status=http_status)
         self.skew_seconds = skew_seconds
+        self.corrected = False  # set by the client when the same response let it fix its clock
 
 
 class OrderNotOwned(TikTokError):

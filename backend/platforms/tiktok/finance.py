@@ -118,7 +118,8 @@ def block_fee_lines(
         (FeeCategory.ADJUSTMENT, [], "adjustment_amount", -1),
     ]
     lines = []
-    for category, items, total_field, factor in groups:
+    for category, breakdown, total_field, factor in groups:
+        items = breakdown
         if not items and total_field and block.get(total_field) not in (None, ""):
             items = [(total_field, block[total_field])]  # no breakdown sent: keep the total itself
         for kind, raw in items:

@@ -122,9 +122,10 @@ class RotatingTokens:
             try:
                 fresh = self._auth.refresh(self.tokens.refresh_token)
             except ReauthorizationNeeded as exc:
+                seller = self.tokens.seller_name or self.tokens.open_id or "this seller"
                 raise ReauthorizationNeeded(
-                    f"TikTok refused the refresh token for {self.tokens.seller_name or self.tokens.open_id or 'this seller'}"
-                    f" ({exc.message}); the seller must reconnect the shop",
+                    f"TikTok refused the refresh token for {seller} ({exc.message}); "
+                    "the seller must reconnect the shop",
                     code=exc.code,
                     request_id=exc.request_id,
                 ) from exc

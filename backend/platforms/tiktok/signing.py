@@ -14,7 +14,7 @@ from collections.abc import Callable, Generator, Mapping
 import httpx
 
 UNSIGNED_PARAMS = frozenset({"sign", "access_token"})
-TOKEN_HEADER = "x-tts-access-token"
+TOKEN_HEADER = "x-tts-access-token"  # noqa: S105 - a header name, not a secret
 
 
 def is_multipart(content_type: str) -> bool:

@@ -36,7 +36,7 @@ class RetryPolicy:
     random: Callable[[], float] = random.random
 
     def delay(self, attempt: int) -> float:
-        return min(self.base_seconds * 2**attempt + self.random() * self.jitter_seconds, self.cap_seconds)
+        return min(self.base_seconds * 2.0**attempt + self.random() * self.jitter_seconds, self.cap_seconds)
 
 
 @dataclass

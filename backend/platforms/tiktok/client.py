@@ -1,0 +1,367 @@
+"""TikTokClient: one typed method per TikTok Shop endpoint over a signed, retrying httpx client.
+
+Endpoints are a table (method, path, shop-scoped, idempotent). A call serializes its body once and
+sends those bytes; signing happens per attempt in TikTokSigner. Recoveries are bounded: transient
+failures back off and retry (writes only when TikTok cannot have acted), an expired access token
+is refreshed once, and a timestamp rejection is corrected once from TikTok's `Date` header.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import httpx
+
+from backend.platforms.base import OrderPageResult, PlatformFeeLine, PlatformShop
+from backend.platforms.tiktok.errors import AccessTokenExpired, ClockSkewError, RequestRejected, ShopCipherError
+from backend.platforms.tiktok.finance import (
+    SettlementTransaction,
+    Statement,
+    map_order_fee_lines,
+    map_statement,
+    map_transaction,
+)
+from backend.platforms.tiktok.fulfillment import (
+    DeliveryOption,
+    ShippingDocument,
+    ShippingProvider,
+    Warehouse,
+    map_delivery_option,
+    map_provider,
+    map_warehouse,
+    match_provider,
+)
+from backend.platforms.tiktok.mapping import map_order_page, map_shop
+from backend.platforms.tiktok.signing import TikTokSigner
+from backend.platforms.tiktok.transport import ClientStats, RetryPolicy, ServerClock, send, unwrap, with_retries
+
+DEFAULT_API_BASE = "https://open-api.tiktokglobalshop.com"
+PAGE_SIZE_MAX = 100
+DETAIL_BATCH_MAX = 50
+TIMESTAMP_WINDOW = "−300 s … +30 s"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    shop_scoped: bool = True
+    idempotent: bool = True
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "authorized_shops": Endpoint("GET", "/authorization/202309/shops", shop_scoped=False),
+    "webhooks": Endpoint("GET", "/event/202309/webhooks"),
+    "update_webhook": Endpoint("PUT", "/event/202309/webhooks"),
+    "search_orders": Endpoint("POST", "/order/202309/orders/search"),
+    "order_detail": Endpoint("GET", "/order/202309/orders"),
+    "statements": Endpoint("GET", "/finance/202309/statements"),
+    "statement_transactions": Endpoint("GET", "/finance/202501/statements/{statement_id}/statement_transactions"),
+    "order_transactions": Endpoint("GET", "/finance/202501/orders/{order_id}/statement_transactions"),
+    "unsettled": Endpoint("GET", "/finance/202507/orders/unsettled"),
+    "warehouses": Endpoint("GET", "/logistics/202309/warehouses"),
+    "delivery_options": Endpoint("GET", "/logistics/202309/warehouses/{warehouse_id}/delivery_options"),
+    "shipping_providers": Endpoint("GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers"),
+    "package": Endpoint("GET", "/fulfillment/202309/packages/{package_id}"),
+    "ship_package": Endpoint("POST", "/fulfillment/202309/packages/{package_id}/ship", idempotent=False),
+    "update_shipping_info": Endpoint(
+        "POST", "/fulfillment/202309/packages/{package_id}/shipping_info/update", idempotent=False
+    ),
+    "shipping_documents": Endpoint("GET", "/fulfillment/202309/packages/{package_id}/shipping_documents"),
+}
+
+
+class TokenSource(Protocol):
+    """Where the client gets its access token; `refresh` rotates it (and persists the new pair)."""
+
+    def access_token(self) -> str: ...
+
+    def refresh(self, stale_access_token: str) -> str: ...
+
+
+def _unix(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC datetime")
+    return int(moment.timestamp())
+
+
+def _page_size(page_size: int) -> int:
+    if not 1 <= page_size <= PAGE_SIZE_MAX:
+        raise ValueError(f"page_size must be 1..{PAGE_SIZE_MAX}")
+    return page_size
+
+
+class TikTokClient:
+    """A TikTok Shop API client for one authorization (one token, possibly several shops)."""
+
+    platform = "tiktok"
+
+    def __init__(
+        self,
+        app_key: str,
+        app_secret: str,
+        tokens: TokenSource,
+        *,
+        base_url: str = DEFAULT_API_BASE,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 30.0,
+    ) -> None:
+        self._tokens = tokens
+        self.clock = ServerClock(clock)
+        self._http = httpx.Client(
+            base_url=base_url,
+            transport=transport,
+            timeout=timeout,
+            auth=TikTokSigner(app_key, app_secret, tokens.access_token, self.clock.now),
+            headers={"content-type": "application/json"},
+        )
+        self._retry = retry or RetryPolicy()
+        self.stats = ClientStats()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TikTokClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the one request path -------------------------------------------------------------------
+
+    def call(
+        self,
+        name: str,
+        *,
+        shop_cipher: str | None = None,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, object] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Call endpoint `name` and return its `data`; raises a typed TikTokError otherwise."""
+        endpoint = ENDPOINTS[name]
+        if endpoint.shop_scoped != bool(shop_cipher):
+            need = "needs" if endpoint.shop_scoped else "must not have"
+            raise ShopCipherError(f"{endpoint.method} {endpoint.path} {need} a shop_cipher")
+        params = {
+            k: ",".join(v) if isinstance(v, list) else str(v) for k, v in (query or {}).items() if v not in (None, "")
+        }
+        if shop_cipher:
+            params["shop_cipher"] = shop_cipher
+        path = endpoint.path.format(**{k: quote(v, safe="") for k, v in (path_params or {}).items()})
+        content = b"" if body is None else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        request = self._http.build_request(endpoint.method, path, params=params, content=content)
+        recovered: set[str] = set()
+        while True:  # at most one token refresh and one clock correction
+            stale_token = self._tokens.access_token()
+            try:
+                return with_retries(
+                    lambda: self._send(request), idempotent=endpoint.idempotent, policy=self._retry, stats=self.stats
+                )
+            except AccessTokenExpired:
+                if "token" in recovered:
+                    raise
+                recovered.add("token")
+                self._tokens.refresh(stale_token)
+                self.stats.add("refreshes")
+            except ClockSkewError as exc:
+                if "clock" in recovered or not exc.corrected:
+                    raise self._skew_error(exc) from exc
+                recovered.add("clock")
+                self.stats.add("skew_corrections")
+
+    def _send(self, request: httpx.Request) -> dict[str, Any]:
+        response = send(self._http, request, self.stats)
+        corrected = self.clock.observe(response)
+        try:
+            return unwrap(response)
+        except ClockSkewError as exc:
+            exc.corrected = corrected
+            raise
+
+    def _skew_error(self, exc: ClockSkewError) -> ClockSkewError:
+        observed = self.clock.skew
+        if observed:
+            detail = f"our clock is {-observed:+.0f} s off TikTok's (Date header), allowed window {TIMESTAMP_WINDOW}"
+        else:
+            detail = f"TikTok sent no Date header to correct from; allowed window {TIMESTAMP_WINDOW}; check NTP"
+        return ClockSkewError(
+            f"TikTok rejected our timestamp: {detail}",
+            skew_seconds=observed or None,
+            code=exc.code,
+            request_id=exc.request_id,
+            http_status=exc.http_status,
+        )
+
+    def _pages(
+        self,
+        name: str,
+        *,
+        shop_cipher: str,
+        page_size: int,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, object] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Follow `next_page_token` (opaque; sent URL-encoded, signed decoded) until it is empty."""
+        token = ""
+        while True:
+            page_query = {**(query or {}), "page_size": _page_size(page_size), "page_token": token}
+            data = self.call(name, shop_cipher=shop_cipher, path_params=path_params, query=page_query, body=body)
+            yield data
+            token = str(data.get("next_page_token") or "")
+            if not token:
+                return
+
+    # -- authorization and webhooks -------------------------------------------------------------
+
+    def authorized_shops(self) -> list[PlatformShop]:
+        return [map_shop(s) for s in self.call("authorized_shops").get("shops") or ()]
+
+    def subscribe_webhook(self, shop_cipher: str, address: str, event_type: str = "ORDER_STATUS_CHANGE") -> None:
+        """Point one event type of one shop at `address` (PUT replaces; safe to repeat)."""
+        self.call("update_webhook", shop_cipher=shop_cipher, body={"address": address, "event_type": event_type})
+
+    def webhooks(self, shop_cipher: str) -> dict[str, str]:
+        """event_type → address currently subscribed for the shop."""
+        rows = self.call("webhooks", shop_cipher=shop_cipher).get("webhooks") or ()
+        return {str(w["event_type"]): str(w["address"]) for w in rows}
+
+    # -- orders -----------------------------------------------------------------------------------
+
+    def iter_order_pages(
+        self,
+        shop_cipher: str,
+        *,
+        updated_from: datetime,
+        updated_to: datetime | None = None,
+        status: str | None = None,
+        page_size: int = PAGE_SIZE_MAX,
+    ) -> Iterator[OrderPageResult]:
+        """Orders with update_time in [updated_from, updated_to), oldest change first, a page at a time."""
+        body: dict[str, Any] = {"update_time_ge": _unix(updated_from)}
+        if updated_to is not None:
+            body["update_time_lt"] = _unix(updated_to)
+        if status:
+            body["order_status"] = status
+        query = {"sort_field": "update_time", "sort_order": "ASC"}
+        for data in self._pages("search_orders", shop_cipher=shop_cipher, page_size=page_size, query=query, body=body):
+            yield map_order_page(
+                data.get("orders") or (), str(data.get("next_page_token") or ""), int(data.get("total_count") or 0)
+            )
+
+    def get_orders(self, shop_cipher: str, order_ids: Sequence[str]) -> OrderPageResult:
+        """Order detail in batches of at most 50 ids."""
+        raw: list[dict[str, Any]] = []
+        for start in range(0, len(order_ids), DETAIL_BATCH_MAX):
+            batch = list(order_ids[start : start + DETAIL_BATCH_MAX])
+            raw += self.call("order_detail", shop_cipher=shop_cipher, query={"ids": batch}).get("orders") or ()
+        return map_order_page(raw, "", len(raw))
+
+    # -- finance ----------------------------------------------------------------------------------
+
+    def statements(
+        self, shop_cipher: str, *, since: datetime, until: datetime | None = None, page_size: int = PAGE_SIZE_MAX
+    ) -> Iterator[Statement]:
+        query = {
+            "sort_field": "statement_time",
+            "sort_order": "ASC",
+            "statement_time_ge": _unix(since),
+            "statement_time_lt": _unix(until) if until else None,
+        }
+        for data in self._pages("statements", shop_cipher=shop_cipher, page_size=page_size, query=query):
+            yield from (map_statement(s) for s in data.get("statements") or ())
+
+    def statement_transactions(
+        self, shop_cipher: str, statement: Statement, *, page_size: int = PAGE_SIZE_MAX
+    ) -> Iterator[SettlementTransaction]:
+        query = {"sort_field": "order_create_time", "sort_order": "ASC"}
+        path_params = {"statement_id": statement.statement_id}
+        pages = self._pages(
+            "statement_transactions", shop_cipher=shop_cipher, page_size=page_size, path_params=path_params, query=query
+        )
+        for data in pages:
+            for row in data.get("transactions") or ():
+                yield map_transaction(
+                    row, currency=statement.currency, statement_id=statement.statement_id, estimated=False
+                )
+
+    def order_fee_lines(self, shop_cipher: str, order_id: str) -> list[PlatformFeeLine]:
+        """Settled fee lines of one order (202501, all regions); empty while the order is unsettled."""
+        data = self.call("order_transactions", shop_cipher=shop_cipher, path_params={"order_id": order_id})
+        return map_order_fee_lines(data)
+
+    def unsettled_transactions(
+        self, shop_cipher: str, *, since: datetime, until: datetime | None = None, page_size: int = PAGE_SIZE_MAX
+    ) -> Iterator[SettlementTransaction]:
+        """Estimated settlements of orders not yet on a statement (202507; field shape UNCONFIRMED)."""
+        query = {
+            "sort_field": "order_create_time",
+            "sort_order": "ASC",
+            "search_time_ge": _unix(since),
+            "search_time_lt": _unix(until) if until else None,
+        }
+        for data in self._pages("unsettled", shop_cipher=shop_cipher, page_size=page_size, query=query):
+            for row in data.get("transactions") or ():
+                yield map_transaction(row, currency="", statement_id=None, estimated=True)
+
+    # -- fulfillment ------------------------------------------------------------------------------
+
+    def warehouses(self, shop_cipher: str) -> list[Warehouse]:
+        return [map_warehouse(w) for w in self.call("warehouses", shop_cipher=shop_cipher).get("warehouses") or ()]
+
+    def delivery_options(self, shop_cipher: str, warehouse_id: str) -> list[DeliveryOption]:
+        data = self.call("delivery_options", shop_cipher=shop_cipher, path_params={"warehouse_id": warehouse_id})
+        return [map_delivery_option(d) for d in data.get("delivery_options") or ()]
+
+    def shipping_providers(self, shop_cipher: str, delivery_option_id: str) -> list[ShippingProvider]:
+        data = self.call(
+            "shipping_providers", shop_cipher=shop_cipher, path_params={"delivery_option_id": delivery_option_id}
+        )
+        return [map_provider(p) for p in data.get("shipping_providers") or ()]
+
+    def resolve_shipping_provider(self, shop_cipher: str, carrier_name: str, *, package_id: str) -> ShippingProvider:
+        """Typed carrier name → provider of the package's delivery option (case/space-insensitive)."""
+        package = self.call("package", shop_cipher=shop_cipher, path_params={"package_id": package_id})
+        option = str(package.get("delivery_option_id") or "")
+        if not option:
+            raise RequestRejected(f"package {package_id} has no delivery option to pick a carrier from")
+        return match_provider(carrier_name, self.shipping_providers(shop_cipher, option))
+
+    def ship_package(
+        self, shop_cipher: str, package_id: str, *, tracking_number: str, shipping_provider_id: str
+    ) -> None:
+        """Seller-shipped package: hand TikTok our tracking number. Raises OrderOnHold in the remorse hour."""
+        body = {"self_shipment": {"tracking_number": tracking_number, "shipping_provider_id": shipping_provider_id}}
+        self.call("ship_package", shop_cipher=shop_cipher, path_params={"package_id": package_id}, body=body)
+
+    def ship_package_with_tiktok(self, shop_cipher: str, package_id: str, *, handover_method: str = "PICKUP") -> None:
+        """TikTok-shipped package: arrange PICKUP or DROP_OFF; the label then comes from shipping_document."""
+        body = {"handover_method": handover_method}
+        self.call("ship_package", shop_cipher=shop_cipher, path_params={"package_id": package_id}, body=body)
+
+    def update_shipping_info(
+        self, shop_cipher: str, package_id: str, *, tracking_number: str, shipping_provider_id: str
+    ) -> None:
+        """Correct the tracking of an already shipped seller-shipped package."""
+        body = {"tracking_number": tracking_number, "shipping_provider_id": shipping_provider_id}
+        self.call("update_shipping_info", shop_cipher=shop_cipher, path_params={"package_id": package_id}, body=body)
+
+    def shipping_document(
+        self, shop_cipher: str, package_id: str, *, document_type: str = "SHIPPING_LABEL"
+    ) -> ShippingDocument:
+        data = self.call(
+            "shipping_documents",
+            shop_cipher=shop_cipher,
+            path_params={"package_id": package_id},
+            query={"document_type": document_type},
+        )
+        return ShippingDocument(url=str(data.get("doc_url", "")), tracking_number=str(data.get("tracking_number", "")))
