@@ -1,0 +1,1 @@
+"""Parts of the TikTok Shop sandbox; the object to drive is `backend.sandbox.tiktok_shop.TikTokShopSandbox`."""

@@ -1,0 +1,65 @@
+"""Plain records the sandbox keeps: fault plan, counters and request log, grants, webhook deliveries."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Faults:
+    """Every `every`-th API call (then `burst - 1` more) fails with the next of `statuses`."""
+
+    every: int = 0
+    burst: int = 1
+    statuses: tuple[int, ...] = (429, 503)
+    latency_seconds: float = 0.0
+
+    def status_for(self, call_number: int) -> int | None:
+        if not self.every or (call_number - 1) % self.every < self.every - self.burst:
+            return None
+        return self.statuses[(call_number // self.every) % len(self.statuses)]
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    code: int
+
+
+@dataclass
+class Counters:
+    total: int = 0
+    faults_injected: int = 0
+    by_path: Counter[str] = field(default_factory=Counter)
+    by_code: Counter[int] = field(default_factory=Counter)
+
+
+@dataclass
+class Authorization:
+    """One seller's consent: which shops its tokens may act for."""
+
+    open_id: str
+    seller_name: str
+    region: str
+    shop_ids: list[str]
+    revoked: bool = False
+
+
+@dataclass
+class Grant:
+    """An auth code, access token or refresh token: who it belongs to and until when."""
+
+    authorization: Authorization
+    expires_at: int
+    spent: bool = False
+
+
+@dataclass
+class Delivery:
+    address: str
+    body: bytes
+    attempts: int = 0

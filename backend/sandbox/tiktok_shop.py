@@ -1,0 +1,244 @@
+"""A local TikTok Shop for tests, benchmarks and the demo: a plain object you drive, served over HTTP.
+
+    sandbox = TikTokShopSandbox(seed=7)
+    shop = sandbox.add_shop("Acme US", "US", orders=500)
+    code = sandbox.issue_auth_code([shop.shop_id])
+    running = sandbox.start()          # running.url → TIKTOK_API_BASE and TIKTOK_AUTH_BASE
+    sandbox.advance(2 * 3600)          # orders move on; webhooks queue up
+    sandbox.deliver_webhooks()         # POSTed, signed, with deliberate duplicates
+
+It checks what TikTok checks (signature, timestamp window, app key, token header, shop_cipher, page
+sizes, single-use codes, token expiry and rotation) and answers in TikTok's envelope and codes.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import secrets
+import threading
+import time
+from collections.abc import Sequence
+
+import httpx
+from werkzeug.serving import WSGIRequestHandler
+
+from backend.platforms.tiktok.webhooks import EVENT_CODES, signature
+from backend.sandbox.server import RunningServer, start
+from backend.sandbox.tiktok.app import create_app
+from backend.sandbox.tiktok.records import Authorization, Counters, Delivery, Faults, Grant, LoggedRequest
+from backend.sandbox.tiktok.world import DAY, HOUR, Ids, Order, Shop, new_shop, seed_orders
+
+AUTH_CODE_SECONDS = 30 * 60
+
+
+class SandboxClock:
+    """Real time plus an offset; tests skew it, `advance` moves it (and the orders with it)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+
+class TikTokShopSandbox:
+    def __init__(
+        self,
+        app_key: str = "sandbox-app-key",
+        app_secret: str = "sandbox-app-secret",  # noqa: S107 - the sandbox's own well-known test secret
+        *,
+        seed: int = 1,
+        access_token_seconds: int = 7 * DAY,
+        refresh_token_seconds: int = 365 * DAY,
+        duplicate_every: int = 4,
+    ) -> None:
+        self.app_key = app_key
+        self.app_secret = app_secret
+        self.lock = threading.RLock()
+        self.clock = SandboxClock()
+        self.rng = random.Random(seed)
+        self.ids = Ids(self.rng)
+        self.shops: dict[str, Shop] = {}
+        self.codes: dict[str, Grant] = {}
+        self.access_tokens: dict[str, Grant] = {}
+        self.refresh_tokens: dict[str, Grant] = {}
+        self.access_token_seconds = access_token_seconds
+        self.refresh_token_seconds = refresh_token_seconds
+        self.subscriptions: dict[str, dict[str, str]] = {}  # shop id → event_type → address
+        self.outbox: list[Delivery] = []
+        self.delivered: list[Delivery] = []
+        self.duplicate_every = duplicate_every
+        self.send_date_header = True
+        self.faults = Faults()
+        self.counters = Counters()
+        self.log: list[LoggedRequest] = []
+        self._events = 0
+        self._pump: threading.Thread | None = None
+        self._pump_stop = threading.Event()
+        self.app = create_app(self)
+
+    def now(self) -> int:
+        return int(self.clock.now())
+
+    # -- driving the world ------------------------------------------------------------------------
+
+    def add_shop(self, name: str, region: str = "US", *, orders: int = 0, history_days: int = 30) -> Shop:
+        """A shop with `orders` seeded orders (deterministic for a given sandbox seed and call order)."""
+        with self.lock:
+            shop = new_shop(self.rng, self.ids, name, region)
+            self.shops[shop.shop_id] = shop
+            seed_orders(self.rng, self.ids, shop, orders, now=self.now(), history_days=history_days)
+            return shop
+
+    def add_orders(self, shop_id: str, count: int) -> list[Order]:
+        """New orders placed in the last few minutes (UNPAID or just paid), announced by webhook."""
+        with self.lock:
+            shop = self.shops[shop_id]
+            before = set(shop.orders)
+            seed_orders(self.rng, self.ids, shop, count, now=self.now(), history_days=0)
+            created = [o for oid, o in shop.orders.items() if oid not in before]
+            for order in created:
+                self._order_event(shop, order, self.now())
+            return created
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock; every order transition passed on the way fires its webhook."""
+        with self.lock:
+            old = self.now()
+            self.clock.offset += seconds
+            new = self.now()
+            for shop in self.shops.values():
+                for order in shop.orders.values():
+                    for when, _ in order.plan:
+                        if old < when <= new:
+                            self._order_event(shop, order, when)
+
+    def issue_auth_code(self, shop_ids: Sequence[str], seller_name: str = "Sandbox Seller") -> str:
+        """What TikTok puts on the consent redirect; single use, valid 30 minutes."""
+        with self.lock:
+            region = self.shops[shop_ids[0]].market.region
+            authorization = Authorization(f"open_{secrets.token_hex(8)}", seller_name, region, list(shop_ids))
+            code = f"code_{secrets.token_urlsafe(24)}"
+            self.codes[code] = Grant(authorization, self.now() + AUTH_CODE_SECONDS)
+            return code
+
+    def expire_access_tokens(self) -> None:
+        with self.lock:
+            for grant in self.access_tokens.values():
+                grant.expires_at = min(grant.expires_at, self.now() - 1)
+
+    def revoke(self, open_id: str | None = None) -> None:
+        """The seller (or TikTok) ends the authorization: every token of it stops working."""
+        with self.lock:
+            for grant in [*self.access_tokens.values(), *self.refresh_tokens.values()]:
+                authorization = grant.authorization
+                if open_id in (None, authorization.open_id) and not authorization.revoked:
+                    authorization.revoked = True
+                    for shop_id in authorization.shop_ids:
+                        self.emit(self.shops[shop_id], "SELLER_DEAUTHORIZATION", {"message": "deauthorized"})
+
+    def issue_tokens(self, authorization: Authorization) -> dict[str, object]:
+        access, refresh = f"TTP_{secrets.token_urlsafe(24)}", f"TTR_{secrets.token_urlsafe(24)}"
+        now = self.now()
+        self.access_tokens[access] = Grant(authorization, now + self.access_token_seconds)
+        self.refresh_tokens[refresh] = Grant(authorization, now + self.refresh_token_seconds)
+        return {
+            "access_token": access,
+            "access_token_expire_in": now + self.access_token_seconds,
+            "refresh_token": refresh,
+            "refresh_token_expire_in": now + self.refresh_token_seconds,
+            "open_id": authorization.open_id,
+            "seller_name": authorization.seller_name,
+            "seller_base_region": authorization.region,
+            "user_type": 0,
+            "granted_scopes": ["seller.authorization.info", "seller.order.info", "seller.finance.info"],
+        }
+
+    # -- webhooks ---------------------------------------------------------------------------------
+
+    def _order_event(self, shop: Shop, order: Order, when: int) -> None:
+        status = order.status_at(when)
+        data = {"order_id": order.order_id, "order_status": status, "is_on_hold_order": status == "ON_HOLD",
+                "update_time": when}  # fmt: skip
+        self.emit(shop, "ORDER_STATUS_CHANGE", data)
+
+    def emit(self, shop: Shop, event_type: str, data: dict[str, object]) -> None:
+        """Queue a signed event if the shop subscribed; TikTok's own whitespace, some sent twice."""
+        address = self.subscriptions.get(shop.shop_id, {}).get(event_type)
+        if not address:
+            return
+        self._events += 1
+        envelope = {"type": EVENT_CODES[event_type], "tts_notification_id": str(self.ids.new("73")),
+                    "shop_id": shop.shop_id, "timestamp": self.now(), "data": data}  # fmt: skip
+        body = json.dumps(envelope, ensure_ascii=False).encode()  # ", " and ": " separators, not canonical
+        copies = 2 if self.duplicate_every and self._events % self.duplicate_every == 0 else 1
+        self.outbox.extend(Delivery(address, body) for _ in range(copies))
+
+    def deliver_webhooks(self, max_attempts: int = 4) -> int:
+        """POST every queued event now; failures stay queued for the next call (TikTok retries too)."""
+        with self.lock:
+            batch, self.outbox = self.outbox, []
+        sent = 0
+        with httpx.Client(timeout=5) as http:
+            for delivery in batch:
+                delivery.attempts += 1
+                headers = {"Authorization": signature(self.app_key, self.app_secret, delivery.body),
+                           "Content-Type": "application/json"}  # fmt: skip
+                try:
+                    ok = http.post(delivery.address, content=delivery.body, headers=headers).is_success
+                except httpx.HTTPError:
+                    ok = False
+                with self.lock:
+                    if ok:
+                        self.delivered.append(delivery)
+                        sent += 1
+                    elif delivery.attempts < max_attempts:
+                        self.outbox.append(delivery)
+        return sent
+
+    def start_webhook_pump(self, interval_seconds: float = 0.5) -> None:
+        """Deliver queued webhooks from a background thread until `stop_webhook_pump`."""
+        self._pump_stop.clear()
+
+        def pump() -> None:
+            while not self._pump_stop.wait(interval_seconds):
+                self.deliver_webhooks()
+
+        self._pump = threading.Thread(target=pump, name="tiktok-sandbox-webhooks", daemon=True)
+        self._pump.start()
+
+    def stop_webhook_pump(self) -> None:
+        self._pump_stop.set()
+        if self._pump is not None:
+            self._pump.join(timeout=5)
+
+    # -- serving ----------------------------------------------------------------------------------
+
+    def reset_counters(self) -> None:
+        with self.lock:
+            self.counters = Counters()
+            self.log.clear()
+
+    def start(self) -> RunningServer:
+        """Serve on a loopback port; the `Date` header reads the sandbox clock, as TikTok's reads its own."""
+        running = start(self.app)
+        sandbox = self
+
+        class Handler(WSGIRequestHandler):
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return email.utils.formatdate(sandbox.clock.now(), usegmt=True)
+
+            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+                """Quiet: tests read `sandbox.log` instead of stderr."""
+
+            def send_header(self, keyword: str, value: str) -> None:
+                if keyword.lower() != "date" or sandbox.send_date_header:
+                    super().send_header(keyword, value)
+
+        running.server.RequestHandlerClass = Handler
+        return running
+
+
+__all__ = ["HOUR", "Faults", "TikTokShopSandbox"]

@@ -1,0 +1,60 @@
+"""A running TikTok Shop sandbox and a client connected to it through the real consent flow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from backend.platforms.base import PlatformShop, TokenSet
+from backend.platforms.tiktok.client import TikTokClient
+from backend.platforms.tiktok.oauth import RotatingTokens, TikTokAuthClient
+from backend.platforms.tiktok.transport import RetryPolicy
+from backend.sandbox.server import RunningServer
+from backend.sandbox.tiktok_shop import TikTokShopSandbox
+
+
+@dataclass
+class Connection:
+    sandbox: TikTokShopSandbox
+    client: TikTokClient
+    tokens: RotatingTokens
+    shops: list[PlatformShop]
+    rotated: list[TokenSet] = field(default_factory=list)
+    sleeps: list[float] = field(default_factory=list)
+
+    @property
+    def shop(self) -> PlatformShop:
+        return self.shops[0]
+
+
+@pytest.fixture
+def sandbox() -> TikTokShopSandbox:
+    return TikTokShopSandbox(seed=7)
+
+
+@pytest.fixture
+def server(sandbox: TikTokShopSandbox) -> Iterator[RunningServer]:
+    running = sandbox.start()
+    yield running
+    running.stop()
+
+
+def connect(sandbox: TikTokShopSandbox, server: RunningServer, shop_ids: list[str]) -> Connection:
+    """Consent → code exchange → client, with sleeps recorded instead of slept."""
+    sleeps: list[float] = []
+    retry = RetryPolicy(sleep=sleeps.append, random=lambda: 0.5)
+    auth = TikTokAuthClient(sandbox.app_key, sandbox.app_secret, base_url=server.url, retry=retry)
+    rotated: list[TokenSet] = []
+    tokens = RotatingTokens(auth, auth.exchange_code(sandbox.issue_auth_code(shop_ids)), rotated.append)
+    client = TikTokClient(sandbox.app_key, sandbox.app_secret, tokens, base_url=server.url, retry=retry)
+    return Connection(sandbox, client, tokens, client.authorized_shops(), rotated, sleeps)
+
+
+@pytest.fixture
+def us(sandbox: TikTokShopSandbox, server: RunningServer) -> Iterator[Connection]:
+    shop = sandbox.add_shop("Acme US", "US", orders=150)
+    connection = connect(sandbox, server, [shop.shop_id])
+    yield connection
+    connection.client.close()
