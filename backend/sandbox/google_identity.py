@@ -29,6 +29,15 @@ from cryptography.x509.oid import NameOID
 from flask import Flask, Response, redirect, request
 
 GOOGLE_ISSUER = "https://accounts.google.com"
+# google-auth always signs for Google's token URI, whatever the key file's token_uri says; Google
+# accepts these audiences, the sandbox also its own URI.
+GOOGLE_TOKEN_AUDIENCES = frozenset(
+    {
+        "https://oauth2.googleapis.com/token",
+        "https://accounts.google.com/o/oauth2/token",
+        "https://www.googleapis.com/oauth2/v4/token",
+    }
+)
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 MAX_ASSERTION_LIFETIME = 3600
 CLOCK_SKEW = 30
@@ -237,7 +246,7 @@ class GoogleIdentity:
         return self.base_url + "/oauth2/v3/certs"
 
     def add_user(self, email: str, name: str = "", *, email_verified: bool = True) -> SandboxUser:
-        user = SandboxUser(email=email, name=name or email.split("@")[0], email_verified=email_verified)
+        user = SandboxUser(email=email, name=name or email.split("@", maxsplit=1)[0], email_verified=email_verified)
         self.users[email] = user
         return user
 
@@ -277,9 +286,7 @@ class GoogleIdentity:
             "universe_domain": "googleapis.com",
         }
 
-    def write_service_account_key(
-        self, path: Path | str, email: str, project_id: str = "orderdeck-sandbox"
-    ) -> Path:
+    def write_service_account_key(self, path: Path | str, email: str, project_id: str = "orderdeck-sandbox") -> Path:
         """Write a key file `service_account.Credentials.from_service_account_file` exchanges here."""
         target = Path(path)
         target.write_text(json.dumps(self.create_service_account(email, project_id), indent=2))
@@ -340,7 +347,7 @@ class GoogleIdentity:
             account.public_key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature as exc:
             raise OAuthError("invalid_grant", "Invalid JWT Signature.") from exc
-        if claims.get("aud") != self.token_uri:
+        if claims.get("aud") not in {self.token_uri, *GOOGLE_TOKEN_AUDIENCES}:
             raise OAuthError("invalid_grant", "Invalid JWT: Failed audience check.")
         now = self.clock.now()
         iat, exp = float(claims.get("iat", 0)), float(claims.get("exp", 0))
@@ -352,7 +359,10 @@ class GoogleIdentity:
             )
         email = str(claims.get("sub") or account.email)
         if email != account.email:
-            raise OAuthError("unauthorized_client", "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.")  # noqa: E501
+            raise OAuthError(
+                "unauthorized_client",
+                "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
+            )
         if "target_audience" in claims:
             return {"id_token": self._id_token_for(email, str(claims["target_audience"]))}
         scopes = str(claims.get("scope", "")).split()
@@ -509,7 +519,9 @@ class GoogleIdentity:
         @app.post("/o/oauth2/approve")
         def approve() -> Response:
             form = request.form
-            return self._approve(form.get("pending", ""), approved=form.get("decision") == "allow", email=form.get("email"))
+            return self._approve(
+                form.get("pending", ""), approved=form.get("decision") == "allow", email=form.get("email")
+            )
 
         @app.get("/.well-known/openid-configuration")
         def openid_configuration() -> Response:
@@ -592,5 +604,7 @@ def _redirect_with(args: dict[str, str], params: dict[str, str]) -> Response:
 
 
 def _error_page(title: str, detail: str, status: int) -> Response:
-    body = f"<!doctype html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p>"
+    body = (
+        f"<!doctype html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p>"
+    )
     return Response(body, status=status, mimetype="text/html")

@@ -128,7 +128,9 @@ def _is_minute(tokens: list[str], i: int) -> bool:
 def _render_number(value: float, tokens: list[str]) -> str:
     if "%" in tokens:
         value *= 100
-    digit_positions = [i for i, t in enumerate(tokens) if t[0] in "0#?" or (t in {",", "."} and _between_digits(tokens, i))]
+    digit_positions = [
+        i for i, t in enumerate(tokens) if t[0] in "0#?" or (t in {",", "."} and _between_digits(tokens, i))
+    ]
     if not digit_positions:
         return "".join(_literal(t) for t in tokens) or general(value)
     first, last = digit_positions[0], digit_positions[-1]

@@ -188,7 +188,11 @@ class Spreadsheet:
             r = named["range"]
             sheet = self.sheet_by_id(int(r.get("sheetId", 0)))
             return sheet, a1.A1Range(
-                sheet.title, r.get("startRowIndex"), r.get("endRowIndex"), r.get("startColumnIndex"), r.get("endColumnIndex")
+                sheet.title,
+                r.get("startRowIndex"),
+                r.get("endRowIndex"),
+                r.get("startColumnIndex"),
+                r.get("endColumnIndex"),
             )
         try:
             parsed = a1.parse(text)

@@ -88,7 +88,7 @@ def _check_string(api: str, schema: dict[str, Any], value: Any, path: str) -> No
         raise _violation(path, f"Invalid value at '{path}' (TYPE_STRING), {json.dumps(value)}")
     if "enum" in schema and value not in schema["enum"]:
         type_name = f"type.googleapis.com/{_PROTO_PACKAGE.get(api, api)}"
-        raise _violation(path, f'Invalid value at \'{path}\' ({type_name}), "{value}"')
+        raise _violation(path, f"Invalid value at '{path}' ({type_name}), \"{value}\"")
 
 
 def _is_integer(value: Any) -> bool:
