@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -41,7 +41,7 @@ def server(sandbox: TikTokShopSandbox) -> Iterator[RunningServer]:
     running.stop()
 
 
-def connect(sandbox: TikTokShopSandbox, server: RunningServer, shop_ids: list[str]) -> Connection:
+def _connect(sandbox: TikTokShopSandbox, server: RunningServer, shop_ids: list[str]) -> Connection:
     """Consent → code exchange → client, with sleeps recorded instead of slept."""
     sleeps: list[float] = []
     retry = RetryPolicy(sleep=sleeps.append, random=lambda: 0.5)
@@ -53,8 +53,19 @@ def connect(sandbox: TikTokShopSandbox, server: RunningServer, shop_ids: list[st
 
 
 @pytest.fixture
-def us(sandbox: TikTokShopSandbox, server: RunningServer) -> Iterator[Connection]:
-    shop = sandbox.add_shop("Acme US", "US", orders=150)
-    connection = connect(sandbox, server, [shop.shop_id])
-    yield connection
-    connection.client.close()
+def connect(sandbox: TikTokShopSandbox, server: RunningServer) -> Iterator[Callable[[list[str]], Connection]]:
+    """Connect a client to the given sandbox shops (closed at teardown)."""
+    made: list[Connection] = []
+
+    def factory(shop_ids: list[str]) -> Connection:
+        made.append(_connect(sandbox, server, shop_ids))
+        return made[-1]
+
+    yield factory
+    for connection in made:
+        connection.client.close()
+
+
+@pytest.fixture
+def us(sandbox: TikTokShopSandbox, connect: Callable[[list[str]], Connection]) -> Connection:
+    return connect([sandbox.add_shop("Acme US", "US", orders=150).shop_id])
