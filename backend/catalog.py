@@ -15,6 +15,7 @@ import jsonschema
 
 from backend.config import PROJECT_ROOT, ConfigError
 from backend.domain.access import RolePolicy
+from backend.domain.templates import Template, TemplateCatalog, TemplateError
 
 SCHEMAS_DIR = PROJECT_ROOT / "schemas"
 
@@ -40,3 +41,18 @@ def validated(path: Path, schema_name: str) -> Any:
 @cache
 def role_policy() -> RolePolicy:
     return RolePolicy.from_document(validated(SCHEMAS_DIR / "roles.json", "roles.schema.json"))
+
+
+@cache
+def exception_templates() -> TemplateCatalog:
+    """Every template in schemas/templates/ (file name = key), checked against its schema and the roles."""
+    templates = []
+    for path in sorted((SCHEMAS_DIR / "templates").glob("*.json")):
+        doc = validated(path, "exception_template.schema.json")
+        try:
+            if doc["key"] != path.stem:
+                raise TemplateError(f"key {doc['key']!r} differs from the file name")
+            templates.append(Template.from_document(doc, role_policy().roles))
+        except TemplateError as exc:
+            raise ConfigError(f"{path.relative_to(PROJECT_ROOT)}: {exc}") from None
+    return TemplateCatalog.from_templates(templates)

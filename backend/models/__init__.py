@@ -2,6 +2,7 @@
 
 from backend.models.base import Base, utcnow
 from backend.models.finance import FeeLine, SkuCost
+from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderLine, Package, order_packages
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet
 from backend.models.shop import Shop, ShopStatus
@@ -20,6 +21,9 @@ __all__ = [
     "GoogleConnection",
     "Lease",
     "Member",
+    "Notification",
+    "NotificationChannel",
+    "NotificationSettings",
     "Order",
     "OrderEvent",
     "OrderLine",
