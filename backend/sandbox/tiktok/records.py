@@ -18,7 +18,7 @@ class Faults:
     def status_for(self, call_number: int) -> int | None:
         if not self.every or (call_number - 1) % self.every < self.every - self.burst:
             return None
-        return self.statuses[(call_number // self.every) % len(self.statuses)]
+        return self.statuses[((call_number - 1) // self.every) % len(self.statuses)]
 
 
 @dataclass
