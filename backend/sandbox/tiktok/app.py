@@ -88,9 +88,10 @@ def paginate(
             raise SandboxError(36009004, "Invalid param: page_token is invalid.")
         items = [i for i in items if (key(i) < last if descending else key(i) > last)]
     page = items[: int(raw_size)]
-    more = len(items) > len(page)
+    if len(items) <= len(page):
+        return page, ""
     next_token = base64.b64encode(TOKEN_PREFIX + json.dumps([request.path, key(page[-1])]).encode()).decode()
-    return page, next_token if more else ""
+    return page, next_token
 
 
 # -- handlers -------------------------------------------------------------------------------------
