@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; import from here."""
 
 from backend.models.base import Base, utcnow
+from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, SkuCost
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderLine, Package, order_packages
@@ -18,6 +19,7 @@ __all__ = [
     "ExceptionCase",
     "FailedItem",
     "FeeLine",
+    "FeeRule",
     "GoogleConnection",
     "Lease",
     "Member",

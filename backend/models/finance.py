@@ -25,6 +25,10 @@ class FeeLine(Base):
     # schemas/; it is stored too so reports need no re-derivation, and re-derived when rules change.
     pool: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(96))
+    # The settlement block the line came from (revenue, shipping, fee, tax, adjustment): with `kind`
+    # it decides the pool, so pools can be re-derived when the pool table changes.
+    category: Mapped[str] = mapped_column(String(16), default="fee")
+    sku_id: Mapped[str | None] = mapped_column(String(64))
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
     basis: Mapped[str] = mapped_column(String(16))  # "estimated" or "settled"

@@ -17,26 +17,29 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.domain.fees import PooledLine, is_affiliate, pool_sums
 from backend.domain.profit import (
     ESTIMATED,
-    REVENUE,
     SETTLED,
+    Cogs,
     Component,
     CostBook,
     LedgerEntry,
     UnitCost,
     ledger_entry,
 )
+from backend.domain.reports import ReportOrder
 from backend.models import FeeLine, Order, OrderLine, Shop, SkuCost
+from backend.services.finance import estimates, fee_pool_map
 
 CHUNK = 900  # ids per IN (...) list: below SQLite's and every driver's parameter limits
 T = TypeVar("T")
+NO_COSTS = CostBook(())
 
 
 @dataclass(frozen=True)
 class StoredLine:
-    pool: str
-    amount: Decimal
+    line: PooledLine
     basis: str
     settled_at: datetime | None
 
@@ -53,36 +56,35 @@ def line_components(seller_sku: str | None, sku_id: str, combined: Sequence[Any]
     return [Component(seller_sku or sku_id, 1)]
 
 
-def order_date(order: Order, time_zone: str) -> date:
+def order_date(created: datetime, time_zone: str) -> date:
     """The order date in the shop's zone: the day whose unit cost applies."""
-    return order.platform_create_time.astimezone(ZoneInfo(time_zone)).date()
-
-
-def _sum_pools(lines: Iterable[StoredLine]) -> tuple[Decimal, dict[str, Decimal]]:
-    revenue = Decimal(0)
-    pooled: dict[str, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        if line.pool == REVENUE:
-            revenue += line.amount
-        else:
-            pooled[line.pool] += line.amount
-    return revenue, pooled
+    return created.astimezone(ZoneInfo(time_zone)).date()
 
 
 def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, LedgerEntry]:
-    """Ledger entries keyed by Order.id; settled when the order has settled fee lines, else estimated."""
+    """Ledger entries keyed by Order.id: settled once the order has settled lines, else estimated.
+
+    The estimate is the stored one (from order time) or, for an order not estimated yet, one
+    computed now from its shop's fee rules, so every order has an entry.
+    """
     ids = [o.id for o in orders]
     shops = {s.id: s for s in session.scalars(select(Shop).where(Shop.id.in_({o.shop_id for o in orders})))}
     fee_lines: dict[int, list[StoredLine]] = defaultdict(list)
     components: dict[int, list[Component]] = defaultdict(list)
     for part in chunks(ids):
         rows = session.execute(
-            select(FeeLine.order_id, FeeLine.pool, FeeLine.amount, FeeLine.basis, FeeLine.settled_at).where(
-                FeeLine.order_id.in_(part)
-            )
+            select(
+                FeeLine.order_id,
+                FeeLine.kind,
+                FeeLine.category,
+                FeeLine.pool,
+                FeeLine.amount,
+                FeeLine.basis,
+                FeeLine.settled_at,
+            ).where(FeeLine.order_id.in_(part))
         )
-        for order_id, pool, amount, basis, settled_at in rows:
-            fee_lines[order_id].append(StoredLine(pool, amount, basis, settled_at))
+        for order_id, kind, category, pool, amount, basis, settled_at in rows:
+            fee_lines[order_id].append(StoredLine(PooledLine(kind, category, pool, amount), basis, settled_at))
         lines = session.execute(
             select(OrderLine.order_id, OrderLine.seller_sku, OrderLine.sku_id, OrderLine.combined_listing_skus).where(
                 OrderLine.order_id.in_(part)
@@ -90,34 +92,53 @@ def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, Ledge
         )
         for order_id, seller_sku, sku_id, combined in lines:
             components[order_id] += line_components(seller_sku, sku_id, combined)
+    unestimated = [o for o in orders if not any(s.basis == ESTIMATED for s in fee_lines.get(o.id, ()))]
+    computed = estimates(session, unestimated, shops) if unestimated else {}
     books = cost_books(session, {s.team_id for s in shops.values()})
     entries = {}
     for order in orders:
         shop = shops[order.shop_id]
         stored = fee_lines.get(order.id, [])
-        cogs = books.get(shop.team_id, CostBook(())).cogs(
-            components.get(order.id, []), order_date(order, shop.time_zone), order.currency
+        cogs = books.get(shop.team_id, NO_COSTS).cogs(
+            components.get(order.id, []), order_date(order.platform_create_time, shop.time_zone), order.currency
         )
-        estimate = None
-        estimated = [line for line in stored if line.basis == ESTIMATED]
-        if estimated:
-            revenue, pooled = _sum_pools(estimated)
-            estimate = ledger_entry(currency=order.currency, revenue=revenue, pooled=pooled, cogs=cogs, basis=ESTIMATED)
-        settled = [line for line in stored if line.basis == SETTLED]
+        estimated_lines = computed.get(order.id) or [s.line for s in stored if s.basis == ESTIMATED]
+        estimate = _entry(order.currency, lines=estimated_lines, cogs=cogs, basis=ESTIMATED)
+        settled = [s for s in stored if s.basis == SETTLED]
         if settled:
-            revenue, pooled = _sum_pools(settled)
-            entries[order.id] = ledger_entry(
-                currency=order.currency,
-                revenue=revenue,
-                pooled=pooled,
+            settled_at = max((s.settled_at for s in settled if s.settled_at), default=None)
+            entries[order.id] = _entry(
+                order.currency,
+                lines=[s.line for s in settled],
                 cogs=cogs,
                 basis=SETTLED,
-                settled_at=max((line.settled_at for line in settled if line.settled_at), default=None),
-                estimated_net_profit=estimate.net_profit if estimate else None,
+                settled_at=settled_at,
+                estimated_net_profit=estimate.net_profit,
             )
-        elif estimate is not None:
+        else:
             entries[order.id] = estimate
     return entries
+
+
+def _entry(
+    currency: str,
+    *,
+    lines: Sequence[PooledLine],
+    cogs: Cogs,
+    basis: str,
+    settled_at: datetime | None = None,
+    estimated_net_profit: Decimal | None = None,
+) -> LedgerEntry:
+    revenue, pooled = pool_sums(lines)
+    return ledger_entry(
+        currency=currency,
+        revenue=revenue,
+        pooled=pooled,
+        cogs=cogs,
+        basis=basis,
+        settled_at=settled_at,
+        estimated_net_profit=estimated_net_profit,
+    )
 
 
 def cost_books(session: Session, team_ids: Iterable[int]) -> dict[int, CostBook]:
@@ -130,3 +151,27 @@ def cost_books(session: Session, team_ids: Iterable[int]) -> dict[int, CostBook]
     for team_id, seller_sku, unit_cost, currency, effective_from in rows:
         costs[team_id].append(UnitCost(seller_sku, unit_cost, currency, effective_from))
     return {team_id: CostBook(entries) for team_id, entries in costs.items()}
+
+
+def report_orders(session: Session, orders: Sequence[Order]) -> list[ReportOrder]:
+    """The orders as the month and SKU summaries (backend/domain/reports.py) take them."""
+    entries = ledger_entries(session, orders)
+    zones = dict(session.execute(select(Shop.id, Shop.time_zone).where(Shop.id.in_({o.shop_id for o in orders}))).all())
+    kinds: dict[int, set[str]] = defaultdict(set)
+    weights: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for part in chunks([o.id for o in orders]):
+        for order_id, kind in session.execute(select(FeeLine.order_id, FeeLine.kind).where(FeeLine.order_id.in_(part))):
+            kinds[order_id].add(kind)
+        lines = select(OrderLine.order_id, OrderLine.seller_sku, OrderLine.sku_id, OrderLine.sale_price)
+        for order_id, seller_sku, sku_id, price in session.execute(lines.where(OrderLine.order_id.in_(part))):
+            weights[order_id][seller_sku or sku_id] += price or Decimal(0)
+    pool_map = fee_pool_map()
+    return [
+        ReportOrder(
+            month=order_date(o.platform_create_time, zones[o.shop_id]).strftime("%Y-%m"),
+            entry=entries[o.id],
+            affiliate=is_affiliate(kinds[o.id], pool_map),
+            sku_weights=dict(weights[o.id]),
+        )
+        for o in orders
+    ]
