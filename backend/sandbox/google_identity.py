@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
-from flask import Flask, Response, redirect, request
+from flask import Flask, Response, request
 
 GOOGLE_ISSUER = "https://accounts.google.com"
 # google-auth always signs for Google's token URI, whatever the key file's token_uri says; Google
@@ -361,7 +361,8 @@ class GoogleIdentity:
         if email != account.email:
             raise OAuthError(
                 "unauthorized_client",
-                "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
+                "Client is unauthorized to retrieve access tokens using this method, "
+                "or client not authorized for any of the scopes requested.",
             )
         if "target_audience" in claims:
             return {"id_token": self._id_token_for(email, str(claims["target_audience"]))}
@@ -600,7 +601,7 @@ def _redirect_with(args: dict[str, str], params: dict[str, str]) -> Response:
         params = {**params, "state": args["state"]}
     target = args["redirect_uri"]
     sep = "&" if "?" in target else "?"
-    return redirect(target + sep + urllib.parse.urlencode(params), code=302)
+    return Response(status=302, headers={"Location": target + sep + urllib.parse.urlencode(params)})
 
 
 def _error_page(title: str, detail: str, status: int) -> Response:

@@ -32,15 +32,21 @@ def test_service_account_key_file_exchanges_its_jwt_here(sandboxes: GoogleSandbo
     assert set(sa_credentials.scopes) <= principal.scopes
 
 
-def test_assertion_signed_by_another_key_is_rejected(sandboxes: GoogleSandboxes, sa_key_file: Path, tmp_path: Path) -> None:
+def test_assertion_signed_by_another_key_is_rejected(
+    sandboxes: GoogleSandboxes, sa_key_file: Path, tmp_path: Path
+) -> None:
     email = json.loads(sa_key_file.read_text())["client_email"]
-    sandboxes.identity.write_service_account_key(tmp_path / "rotated.json", email)  # the old key is no longer registered
+    sandboxes.identity.write_service_account_key(
+        tmp_path / "rotated.json", email
+    )  # the old key is no longer registered
     stale = service_account.Credentials.from_service_account_file(str(sa_key_file), scopes=[SHEETS_SCOPE])
     with pytest.raises(google.auth.exceptions.RefreshError, match="invalid_grant"):
         stale.refresh(Request())
 
 
-def test_assertion_outside_its_time_window_is_rejected(sandboxes: GoogleSandboxes, sa_credentials: Any, clock: FakeClock) -> None:
+def test_assertion_outside_its_time_window_is_rejected(
+    sandboxes: GoogleSandboxes, sa_credentials: Any, clock: FakeClock
+) -> None:
     clock.advance(2 * 3600)  # the sandbox's now is two hours after google-auth's iat
     with pytest.raises(google.auth.exceptions.RefreshError, match="short-lived"):
         sa_credentials.refresh(Request())
@@ -50,7 +56,9 @@ def test_unknown_grant_type_and_unknown_account(sandboxes: GoogleSandboxes) -> N
     reply = requests.post(sandboxes.identity.token_uri, data={"grant_type": "password"}, timeout=5)
     assert reply.status_code == 400
     assert reply.json()["error"] == "unsupported_grant_type"
-    reply = requests.post(sandboxes.identity.token_uri, data={"grant_type": "authorization_code", "client_id": "nope"}, timeout=5)
+    reply = requests.post(
+        sandboxes.identity.token_uri, data={"grant_type": "authorization_code", "client_id": "nope"}, timeout=5
+    )
     assert reply.status_code == 401
     assert reply.json() == {"error": "invalid_client", "error_description": "Unauthorized"}
 
@@ -80,7 +88,12 @@ def test_web_flow_with_pkce_gets_tokens_and_refreshes(sandboxes: GoogleSandboxes
     principal = sandboxes.identity.tokens.principal_for(creds.token)
     assert principal is not None and principal.email == "founder@shop.test"
     assert creds.refresh_token  # access_type=offline is Flow's default
-    claims = id_token.verify_token(creds.id_token, Request(), audience="web-client.apps.googleusercontent.com", certs_url=sandboxes.identity.certs_url)
+    claims = id_token.verify_token(
+        creds.id_token,
+        Request(),
+        audience="web-client.apps.googleusercontent.com",
+        certs_url=sandboxes.identity.certs_url,
+    )
     assert claims["email"] == "founder@shop.test"
 
     # from_authorized_user_info() always resets token_uri to Google's, so stored credentials are rebuilt
@@ -112,7 +125,9 @@ def test_code_is_single_use_and_bound_to_its_verifier(sandboxes: GoogleSandboxes
     }
     wrong = requests.post(sandboxes.identity.token_uri, data=form, timeout=5)
     assert (wrong.status_code, wrong.json()["error"]) == (400, "invalid_grant")
-    again = requests.post(sandboxes.identity.token_uri, data={**form, "code_verifier": web_flow.code_verifier}, timeout=5)
+    again = requests.post(
+        sandboxes.identity.token_uri, data={**form, "code_verifier": web_flow.code_verifier}, timeout=5
+    )
     assert again.json()["error"] == "invalid_grant"  # the failed attempt consumed the code
 
 
@@ -145,7 +160,10 @@ def test_minted_id_tokens_verify_like_googles(sandboxes: GoogleSandboxes, clock:
     assert claims["iss"] == "https://accounts.google.com" and claims["email_verified"] is True
 
     unverified = ident.mint_id_token(AUDIENCE, "packer@shop.test", email_verified=False)
-    assert id_token.verify_token(unverified, Request(), audience=AUDIENCE, certs_url=ident.certs_url)["email_verified"] is False
+    assert (
+        id_token.verify_token(unverified, Request(), audience=AUDIENCE, certs_url=ident.certs_url)["email_verified"]
+        is False
+    )
 
     bad = {
         "expired": ident.mint_id_token(AUDIENCE, "a@shop.test", issued_at=clock.now() - 7200),
@@ -159,7 +177,10 @@ def test_minted_id_tokens_verify_like_googles(sandboxes: GoogleSandboxes, clock:
     # verify_token checks signature, expiry and audience only: the issuer check is the caller's job
     # (verify_oauth2_token does it against Google's certs), so a wrong issuer comes back for inspection.
     wrong_issuer = ident.mint_id_token(AUDIENCE, "a@shop.test", issuer="https://evil.test")
-    assert id_token.verify_token(wrong_issuer, Request(), audience=AUDIENCE, certs_url=ident.certs_url)["iss"] == "https://evil.test"
+    assert (
+        id_token.verify_token(wrong_issuer, Request(), audience=AUDIENCE, certs_url=ident.certs_url)["iss"]
+        == "https://evil.test"
+    )
 
 
 def test_key_rotation_keeps_old_tokens_verifiable(sandboxes: GoogleSandboxes) -> None:
@@ -184,6 +205,9 @@ def test_discovery_document_and_jwks(sandboxes: GoogleSandboxes) -> None:
 def test_userinfo_and_revocation(sandboxes: GoogleSandboxes) -> None:
     token = sandboxes.identity.issue_access_token("founder@shop.test", ["openid"])
     headers = {"Authorization": f"Bearer {token}"}
-    assert requests.get(sandboxes.identity.base_url + "/v1/userinfo", headers=headers, timeout=5).json()["email"] == "founder@shop.test"
+    assert (
+        requests.get(sandboxes.identity.base_url + "/v1/userinfo", headers=headers, timeout=5).json()["email"]
+        == "founder@shop.test"
+    )
     assert requests.post(sandboxes.identity.base_url + "/revoke", data={"token": token}, timeout=5).status_code == 200
     assert sandboxes.identity.tokens.principal_for(token) is None

@@ -29,17 +29,23 @@ def _create(sheets: Any, title: str = "Orders", **props: Any) -> tuple[str, int]
 
 
 def _batch(sheets: Any, sid: str, *reqs: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": list(reqs)}).execute()
+    result: dict[str, Any] = (
+        sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": list(reqs)}).execute()
+    )
     return result
 
 
-def _cells(sheet_id: int, row: int, col: int, *values: dict[str, Any], fields: str = "userEnteredValue") -> dict[str, Any]:
+def _cells(
+    sheet_id: int, row: int, col: int, *values: dict[str, Any], fields: str = "userEnteredValue"
+) -> dict[str, Any]:
     start = {"sheetId": sheet_id, "rowIndex": row, "columnIndex": col}
     return {"updateCells": {"start": start, "rows": [{"values": list(values)}], "fields": fields}}
 
 
 def _get(sheets: Any, sid: str, rng: str, **kw: Any) -> list[list[Any]]:
-    rows: list[list[Any]] = sheets.spreadsheets().values().get(spreadsheetId=sid, range=rng, **kw).execute().get("values", [])
+    rows: list[list[Any]] = (
+        sheets.spreadsheets().values().get(spreadsheetId=sid, range=rng, **kw).execute().get("values", [])
+    )
     return rows
 
 
@@ -49,7 +55,9 @@ TAB = "'Ship by ''today'''"
 def test_real_client_urls_reach_the_routes(sandboxes: GoogleSandboxes, sheets: Any, drive: Any) -> None:
     sid, sheet_id = _create(sheets)
     _batch(sheets, sid, {"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": 1}})
-    sheets.spreadsheets().values().append(spreadsheetId=sid, range=f"{TAB}!A1", valueInputOption="RAW", body={"values": [["x"]]}).execute()
+    sheets.spreadsheets().values().append(
+        spreadsheetId=sid, range=f"{TAB}!A1", valueInputOption="RAW", body={"values": [["x"]]}
+    ).execute()
     drive.files().get(fileId=sid).execute()
     paths = [entry.path for entry in sandboxes.sheets.log]
     assert paths[0].startswith("/v4/spreadsheets?")
@@ -64,7 +72,9 @@ def test_unknown_field_rejects_the_whole_batch(sandboxes: GoogleSandboxes, sheet
     sid, sheet_id = _create(sheets)
     good = {"addSheet": {"properties": {"title": "Finance"}}}
     with pytest.raises(HttpError) as err:
-        _batch(sheets, sid, good, {"updateCells": {"start": {"sheetId": sheet_id}, "rows": [], "fields": "*", "bogus": 1}})
+        _batch(
+            sheets, sid, good, {"updateCells": {"start": {"sheetId": sheet_id}, "rows": [], "fields": "*", "bogus": 1}}
+        )
     assert err.value.status_code == 400
     assert 'Unknown name "bogus"' in err.value.reason
     with pytest.raises(HttpError) as err:
@@ -94,10 +104,14 @@ def test_a_failing_request_late_in_a_batch_applies_nothing(sheets: Any) -> None:
 def test_values_outside_the_grid_are_rejected(sheets: Any) -> None:
     sid, _ = _create(sheets)
     with pytest.raises(HttpError) as err:
-        sheets.spreadsheets().values().update(spreadsheetId=sid, range=f"{TAB}!AA1", valueInputOption="RAW", body={"values": [[1]]}).execute()
+        sheets.spreadsheets().values().update(
+            spreadsheetId=sid, range=f"{TAB}!AA1", valueInputOption="RAW", body={"values": [[1]]}
+        ).execute()
     assert err.value.status_code == 400 and "exceeds grid limits" in err.value.reason
     with pytest.raises(HttpError) as err:
-        sheets.spreadsheets().values().update(spreadsheetId=sid, range=f"{TAB}!A1:B1", valueInputOption="RAW", body={"values": [[1, 2, 3]]}).execute()
+        sheets.spreadsheets().values().update(
+            spreadsheetId=sid, range=f"{TAB}!A1:B1", valueInputOption="RAW", body={"values": [[1, 2, 3]]}
+        ).execute()
     assert "tried writing to column" in err.value.reason
 
 
@@ -106,18 +120,35 @@ def test_raw_stays_text_and_user_entered_parses(sandboxes: GoogleSandboxes, shee
     injection = '=IMPORTXML("http://x","//a")'
     _batch(sheets, sid, _cells(sheet_id, 0, 0, {"userEnteredValue": {"stringValue": injection}}))
     values = sheets.spreadsheets().values()
-    values.update(spreadsheetId=sid, range=f"{TAB}!A2", valueInputOption="USER_ENTERED", body={"values": [[injection, "12.5", "TRUE", "25%"]]}).execute()
-    values.update(spreadsheetId=sid, range=f"{TAB}!A3", valueInputOption="RAW", body={"values": [["=1+2", "12.5"]]}).execute()
+    values.update(
+        spreadsheetId=sid,
+        range=f"{TAB}!A2",
+        valueInputOption="USER_ENTERED",
+        body={"values": [[injection, "12.5", "TRUE", "25%"]]},
+    ).execute()
+    values.update(
+        spreadsheetId=sid, range=f"{TAB}!A3", valueInputOption="RAW", body={"values": [["=1+2", "12.5"]]}
+    ).execute()
     assert _get(sheets, sid, f"{TAB}!A1:D3") == [[injection], ["#NAME?", "12.5", "TRUE", "25.00%"], ["=1+2", "12.5"]]
-    assert _get(sheets, sid, f"{TAB}!A1:D3", valueRenderOption="FORMULA") == [[injection], [injection, 12.5, True, 0.25], ["=1+2", "12.5"]]
+    assert _get(sheets, sid, f"{TAB}!A1:D3", valueRenderOption="FORMULA") == [
+        [injection],
+        [injection, 12.5, True, 0.25],
+        ["=1+2", "12.5"],
+    ]
     assert _get(sheets, sid, f"{TAB}!A2:B2", valueRenderOption="UNFORMATTED_VALUE") == [["#NAME?", 12.5]]
     assert sandboxes.sheets.cell(sid, f"{TAB}!A1") == injection
 
 
-def test_protected_range_stops_non_editors(sandboxes: GoogleSandboxes, sheets: Any, service_as: Callable[..., Any]) -> None:
+def test_protected_range_stops_non_editors(
+    sandboxes: GoogleSandboxes, sheets: Any, service_as: Callable[..., Any]
+) -> None:
     sid, sheet_id = _create(sheets)
     sandboxes.sheets.share(sid, "writer", email="packer@shop.test")
-    protect = {"protectedRangeId": 42, "range": {"sheetId": sheet_id, "startColumnIndex": 7, "endColumnIndex": 10}, "editors": {"users": []}}
+    protect = {
+        "protectedRangeId": 42,
+        "range": {"sheetId": sheet_id, "startColumnIndex": 7, "endColumnIndex": 10},
+        "editors": {"users": []},
+    }
     reply = _batch(sheets, sid, {"addProtectedRange": {"protectedRange": protect}})
     assert reply["replies"][0]["addProtectedRange"]["protectedRange"]["requestingUserCanEdit"] is True
     with pytest.raises(HttpError) as err:
@@ -125,37 +156,61 @@ def test_protected_range_stops_non_editors(sandboxes: GoogleSandboxes, sheets: A
     assert "already exists" in err.value.reason
 
     packer = service_as("sheets", "packer@shop.test")
-    ok = packer.spreadsheets().values().update(spreadsheetId=sid, range=f"{TAB}!A2", valueInputOption="RAW", body={"values": [["TRK-1"]]})
+    ok = (
+        packer.spreadsheets()
+        .values()
+        .update(spreadsheetId=sid, range=f"{TAB}!A2", valueInputOption="RAW", body={"values": [["TRK-1"]]})
+    )
     assert ok.execute()["updatedCells"] == 1
     for attempt in (
-        packer.spreadsheets().values().update(spreadsheetId=sid, range=f"{TAB}!H2", valueInputOption="RAW", body={"values": [[1]]}),
-        packer.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [_cells(sheet_id, 1, 6, {}, {"userEnteredValue": {"numberValue": 3}})]}),
-        packer.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [{"deleteProtectedRange": {"protectedRangeId": 42}}]}),
+        packer.spreadsheets()
+        .values()
+        .update(spreadsheetId=sid, range=f"{TAB}!H2", valueInputOption="RAW", body={"values": [[1]]}),
+        packer.spreadsheets().batchUpdate(
+            spreadsheetId=sid, body={"requests": [_cells(sheet_id, 1, 6, {}, {"userEnteredValue": {"numberValue": 3}})]}
+        ),
+        packer.spreadsheets().batchUpdate(
+            spreadsheetId=sid, body={"requests": [{"deleteProtectedRange": {"protectedRangeId": 42}}]}
+        ),
     ):
         with pytest.raises(HttpError) as err:
             attempt.execute()
         assert err.value.status_code == 400 and "protected cell or object" in err.value.reason
     got = packer.spreadsheets().get(spreadsheetId=sid, fields="sheets(properties.sheetId,protectedRanges)").execute()
     assert got["sheets"][0]["protectedRanges"][0]["requestingUserCanEdit"] is False
-    sheets.spreadsheets().values().update(spreadsheetId=sid, range=f"{TAB}!H2", valueInputOption="RAW", body={"values": [[9]]}).execute()
+    sheets.spreadsheets().values().update(
+        spreadsheetId=sid, range=f"{TAB}!H2", valueInputOption="RAW", body={"values": [[9]]}
+    ).execute()
     assert _get(sheets, sid, f"{TAB}!H2") == [["9"]]
 
 
-def test_sheet_protection_with_holes_and_group_editors(sandboxes: GoogleSandboxes, sheets: Any, service_as: Callable[..., Any]) -> None:
+def test_sheet_protection_with_holes_and_group_editors(
+    sandboxes: GoogleSandboxes, sheets: Any, service_as: Callable[..., Any]
+) -> None:
     sid, sheet_id = _create(sheets)
     sandboxes.sheets.add_group("finance@shop.test", ["cfo@shop.test"])
     sandboxes.sheets.share(sid, "writer", email="finance@shop.test", kind="group")
     sandboxes.sheets.share(sid, "writer", email="packer@shop.test")
     hole = {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": 0, "endColumnIndex": 1}
-    protect = {"range": {"sheetId": sheet_id}, "unprotectedRanges": [hole], "editors": {"groups": ["finance@shop.test"]}}
+    protect = {
+        "range": {"sheetId": sheet_id},
+        "unprotectedRanges": [hole],
+        "editors": {"groups": ["finance@shop.test"]},
+    }
     _batch(sheets, sid, {"addProtectedRange": {"protectedRange": protect}})
     with pytest.raises(HttpError, match="already has sheet protection"):
         _batch(sheets, sid, {"addProtectedRange": {"protectedRange": protect}})
     packer, cfo = service_as("sheets", "packer@shop.test"), service_as("sheets", "cfo@shop.test")
-    packer.spreadsheets().values().update(spreadsheetId=sid, range=f"{TAB}!A5", valueInputOption="RAW", body={"values": [["ok"]]}).execute()
+    packer.spreadsheets().values().update(
+        spreadsheetId=sid, range=f"{TAB}!A5", valueInputOption="RAW", body={"values": [["ok"]]}
+    ).execute()
     with pytest.raises(HttpError):
-        packer.spreadsheets().values().update(spreadsheetId=sid, range=f"{TAB}!B5", valueInputOption="RAW", body={"values": [["no"]]}).execute()
-    cfo.spreadsheets().values().update(spreadsheetId=sid, range=f"{TAB}!B5", valueInputOption="RAW", body={"values": [["yes"]]}).execute()
+        packer.spreadsheets().values().update(
+            spreadsheetId=sid, range=f"{TAB}!B5", valueInputOption="RAW", body={"values": [["no"]]}
+        ).execute()
+    cfo.spreadsheets().values().update(
+        spreadsheetId=sid, range=f"{TAB}!B5", valueInputOption="RAW", body={"values": [["yes"]]}
+    ).execute()
 
 
 def test_write_quota_per_user_per_minute(sandboxes: GoogleSandboxes, sheets: Any, clock: FakeClock) -> None:
@@ -164,7 +219,9 @@ def test_write_quota_per_user_per_minute(sandboxes: GoogleSandboxes, sheets: Any
     for i in range(59):
         update(spreadsheetId=sid, range=f"{TAB}!A{i + 1}", valueInputOption="RAW", body={"values": [[i]]}).execute()
     with pytest.raises(HttpError) as err:
-        update(spreadsheetId=sid, range=f"{TAB}!B1", valueInputOption="RAW", body={"values": [[1]]}).execute(num_retries=0)
+        update(spreadsheetId=sid, range=f"{TAB}!B1", valueInputOption="RAW", body={"values": [[1]]}).execute(
+            num_retries=0
+        )
     assert err.value.status_code == 429
     assert "Write requests per minute per user" in err.value.reason
     assert err.value.error_details[0]["reason"] == "RATE_LIMIT_EXCEEDED"
@@ -174,7 +231,9 @@ def test_write_quota_per_user_per_minute(sandboxes: GoogleSandboxes, sheets: Any
     assert sandboxes.sheets.counters["status:429"] == 1
 
 
-def test_countdown_formula_in_the_spreadsheet_time_zone(sandboxes: GoogleSandboxes, sheets: Any, clock: FakeClock) -> None:
+def test_countdown_formula_in_the_spreadsheet_time_zone(
+    sandboxes: GoogleSandboxes, sheets: Any, clock: FakeClock
+) -> None:
     clock.advance(60 - clock.now() % 60)  # a whole minute; token lifetimes keep running on the same clock
     local_now = dt.datetime.fromtimestamp(clock.now(), ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
     sid, sheet_id = _create(sheets, timeZone="Asia/Shanghai")
@@ -183,49 +242,136 @@ def test_countdown_formula_in_the_spreadsheet_time_zone(sandboxes: GoogleSandbox
     _batch(
         sheets,
         sid,
-        {"updateCells": {"range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": 3, "startColumnIndex": 1, "endColumnIndex": 2},
-                         "rows": [{"values": [{"userEnteredValue": {"numberValue": deadline}, "userEnteredFormat": {"numberFormat": {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"}}}]},
-                                  {"values": [{"userEnteredValue": {"numberValue": deadline - 6 / 24}}]}],
-                         "fields": "userEnteredValue,userEnteredFormat.numberFormat"}},
-        {"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": 4, "startColumnIndex": 2, "endColumnIndex": 3},
-                        "cell": {"userEnteredValue": {"formulaValue": countdown}}, "fields": "userEnteredValue"}},
-        {"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": 2, "startColumnIndex": 3, "endColumnIndex": 4},
-                        "cell": {"userEnteredValue": {"formulaValue": "=ROUND(MAX(B2:B3)-MIN(B2:B3),2)*24+ABS(INT(-1.5))"}}, "fields": "userEnteredValue"}},
+        {
+            "updateCells": {
+                "range": {
+                    "sheetId": sheet_id,
+                    "startRowIndex": 1,
+                    "endRowIndex": 3,
+                    "startColumnIndex": 1,
+                    "endColumnIndex": 2,
+                },
+                "rows": [
+                    {
+                        "values": [
+                            {
+                                "userEnteredValue": {"numberValue": deadline},
+                                "userEnteredFormat": {
+                                    "numberFormat": {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"}
+                                },
+                            }
+                        ]
+                    },
+                    {"values": [{"userEnteredValue": {"numberValue": deadline - 6 / 24}}]},
+                ],
+                "fields": "userEnteredValue,userEnteredFormat.numberFormat",
+            }
+        },
+        {
+            "repeatCell": {
+                "range": {
+                    "sheetId": sheet_id,
+                    "startRowIndex": 1,
+                    "endRowIndex": 4,
+                    "startColumnIndex": 2,
+                    "endColumnIndex": 3,
+                },
+                "cell": {"userEnteredValue": {"formulaValue": countdown}},
+                "fields": "userEnteredValue",
+            }
+        },
+        {
+            "repeatCell": {
+                "range": {
+                    "sheetId": sheet_id,
+                    "startRowIndex": 1,
+                    "endRowIndex": 2,
+                    "startColumnIndex": 3,
+                    "endColumnIndex": 4,
+                },
+                "cell": {"userEnteredValue": {"formulaValue": "=ROUND(MAX(B2:B3)-MIN(B2:B3),2)*24+ABS(INT(-1.5))"}},
+                "fields": "userEnteredValue",
+            }
+        },
     )
     shown_deadline = (local_now + dt.timedelta(hours=5, minutes=30)).strftime("%Y-%m-%d %H:%M")
-    assert _get(sheets, sid, f"{TAB}!B2:D4") == [[shown_deadline, "5:30", "8"], [general(deadline - 0.25), "LATE 0:30"], ["", ""]]
+    assert _get(sheets, sid, f"{TAB}!B2:D4") == [
+        [shown_deadline, "5:30", "8"],
+        [general(deadline - 0.25), "LATE 0:30"],
+        ["", ""],
+    ]
     assert _get(sheets, sid, f"{TAB}!C3", valueRenderOption="FORMULA") == [[countdown.replace("B2", "B3")]]
     clock.advance(3600)
     assert sandboxes.sheets.cell(sid, f"{TAB}!C2") == "4:30"
 
 
-def test_fields_mask_grid_data_and_drive_sharing(sandboxes: GoogleSandboxes, sheets: Any, drive: Any, service_as: Callable[..., Any]) -> None:
+def test_fields_mask_grid_data_and_drive_sharing(
+    sandboxes: GoogleSandboxes, sheets: Any, drive: Any, service_as: Callable[..., Any]
+) -> None:
     sid, sheet_id = _create(sheets)
-    _batch(sheets, sid, _cells(sheet_id, 0, 0, {"userEnteredValue": {"numberValue": 3}, "userEnteredFormat": {"textFormat": {"bold": True}}}, fields="*"))
-    masked = sheets.spreadsheets().get(spreadsheetId=sid, fields="sheets.properties(title,gridProperties.rowCount)").execute()
+    _batch(
+        sheets,
+        sid,
+        _cells(
+            sheet_id,
+            0,
+            0,
+            {"userEnteredValue": {"numberValue": 3}, "userEnteredFormat": {"textFormat": {"bold": True}}},
+            fields="*",
+        ),
+    )
+    masked = (
+        sheets.spreadsheets()
+        .get(spreadsheetId=sid, fields="sheets.properties(title,gridProperties.rowCount)")
+        .execute()
+    )
     assert masked == {"sheets": [{"properties": {"title": "Ship by 'today'", "gridProperties": {"rowCount": 1000}}}]}
     grid = sheets.spreadsheets().get(spreadsheetId=sid, ranges=[f"{TAB}!A1:B2"], includeGridData=True).execute()
     cell = grid["sheets"][0]["data"][0]["rowData"][0]["values"][0]
     assert cell["effectiveValue"] == {"numberValue": 3} and cell["formattedValue"] == "3"
 
-    drive.permissions().create(fileId=sid, body={"type": "anyone", "role": "reader", "allowFileDiscovery": False}).execute()
-    drive.permissions().create(fileId=sid, body={"type": "group", "role": "writer", "emailAddress": "ops@shop.test"}).execute()
-    drive.permissions().create(fileId=sid, body={"type": "domain", "role": "commenter", "domain": "agency.test"}).execute()
+    drive.permissions().create(
+        fileId=sid, body={"type": "anyone", "role": "reader", "allowFileDiscovery": False}
+    ).execute()
+    drive.permissions().create(
+        fileId=sid, body={"type": "group", "role": "writer", "emailAddress": "ops@shop.test"}
+    ).execute()
+    drive.permissions().create(
+        fileId=sid, body={"type": "domain", "role": "commenter", "domain": "agency.test"}
+    ).execute()
     seen, token = [], None
     while True:
-        page = drive.permissions().list(fileId=sid, pageSize=2, pageToken=token, fields="nextPageToken,permissions(id,type,role,emailAddress,domain)").execute()
+        page = (
+            drive.permissions()
+            .list(
+                fileId=sid,
+                pageSize=2,
+                pageToken=token,
+                fields="nextPageToken,permissions(id,type,role,emailAddress,domain)",
+            )
+            .execute()
+        )
         seen += page["permissions"]
         token = page.get("nextPageToken")
         if not token:
             break
-    assert {(p["type"], p["role"]) for p in seen} == {("user", "owner"), ("anyone", "reader"), ("group", "writer"), ("domain", "commenter")}
+    assert {(p["type"], p["role"]) for p in seen} == {
+        ("user", "owner"),
+        ("anyone", "reader"),
+        ("group", "writer"),
+        ("domain", "commenter"),
+    }
     meta = drive.files().get(fileId=sid, fields="owners(emailAddress),capabilities/canEdit").execute()
-    assert meta["owners"][0]["emailAddress"].endswith("iam.gserviceaccount.com") and meta["capabilities"] == {"canEdit": True}
+    assert meta["owners"][0]["emailAddress"].endswith("iam.gserviceaccount.com") and meta["capabilities"] == {
+        "canEdit": True
+    }
 
     outsider = service_as("sheets", "anyone@else.test")
     assert _get(outsider, sid, f"{TAB}!A1") == [["3"]]  # anyone-with-the-link can read every cell
     with pytest.raises(HttpError) as err:
-        outsider.spreadsheets().values().update(spreadsheetId=sid, range=f"{TAB}!A1", valueInputOption="RAW", body={"values": [[1]]}).execute()
+        outsider.spreadsheets().values().update(
+            spreadsheetId=sid, range=f"{TAB}!A1", valueInputOption="RAW", body={"values": [[1]]}
+        ).execute()
     assert (err.value.status_code, err.value.reason) == (403, "The caller does not have permission")
     drive.permissions().delete(fileId=sid, permissionId="anyoneWithLink").execute()
     with pytest.raises(HttpError) as err:
@@ -271,21 +417,50 @@ def test_structure_edits_move_metadata_and_protections(sheets: Any) -> None:
     _batch(
         sheets,
         sid,
-        {"createDeveloperMetadata": {"developerMetadata": {"metadataId": 7, "metadataKey": "orderId", "metadataValue": "ORD-1", "visibility": "DOCUMENT", "location": {"dimensionRange": row}}}},
-        {"addProtectedRange": {"protectedRange": {"protectedRangeId": 5, "range": {"sheetId": sheet_id, "startRowIndex": 4, "endRowIndex": 5}}}},
+        {
+            "createDeveloperMetadata": {
+                "developerMetadata": {
+                    "metadataId": 7,
+                    "metadataKey": "orderId",
+                    "metadataValue": "ORD-1",
+                    "visibility": "DOCUMENT",
+                    "location": {"dimensionRange": row},
+                }
+            }
+        },
+        {
+            "addProtectedRange": {
+                "protectedRange": {
+                    "protectedRangeId": 5,
+                    "range": {"sheetId": sheet_id, "startRowIndex": 4, "endRowIndex": 5},
+                }
+            }
+        },
         _cells(sheet_id, 4, 0, {"userEnteredValue": {"stringValue": "ORD-1"}}),
         {"insertDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 0, "endIndex": 2}}},
     )
     search = sheets.spreadsheets().developerMetadata().search
-    found = search(spreadsheetId=sid, body={"dataFilters": [{"developerMetadataLookup": {"metadataKey": "orderId", "metadataValue": "ORD-1"}}]}).execute()
+    found = search(
+        spreadsheetId=sid,
+        body={"dataFilters": [{"developerMetadataLookup": {"metadataKey": "orderId", "metadataValue": "ORD-1"}}]},
+    ).execute()
     assert found["matchedDeveloperMetadata"][0]["developerMetadata"]["location"]["dimensionRange"]["startIndex"] == 6
     assert _get(sheets, sid, f"{TAB}!A7") == [["ORD-1"]]
     by_range = search(spreadsheetId=sid, body={"dataFilters": [{"a1Range": f"{TAB}!A7:C7"}]}).execute()
     assert len(by_range["matchedDeveloperMetadata"]) == 1
-    got = sheets.spreadsheets().get(spreadsheetId=sid, fields="sheets(protectedRanges(protectedRangeId,range))").execute()
+    got = (
+        sheets.spreadsheets().get(spreadsheetId=sid, fields="sheets(protectedRanges(protectedRangeId,range))").execute()
+    )
     assert got["sheets"][0]["protectedRanges"][0]["range"]["startRowIndex"] == 6
-    _batch(sheets, sid, {"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 6, "endIndex": 7}}})
-    assert search(spreadsheetId=sid, body={"dataFilters": [{"developerMetadataLookup": {"metadataId": 7}}]}).execute() == {}
+    _batch(
+        sheets,
+        sid,
+        {"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 6, "endIndex": 7}}},
+    )
+    assert (
+        search(spreadsheetId=sid, body={"dataFilters": [{"developerMetadataLookup": {"metadataId": 7}}]}).execute()
+        == {}
+    )
 
 
 def test_limits_cell_text_and_cell_count(sheets: Any) -> None:
@@ -299,12 +474,28 @@ def test_limits_cell_text_and_cell_count(sheets: Any) -> None:
 def test_values_append_batch_and_columns(sheets: Any) -> None:
     sid, _ = _create(sheets)
     values = sheets.spreadsheets().values()
-    values.update(spreadsheetId=sid, range=f"{TAB}!A1", valueInputOption="RAW", body={"values": [["id", "qty"], ["A", 1]]}).execute()
-    appended = values.append(spreadsheetId=sid, range=f"{TAB}!A:B", valueInputOption="RAW", insertDataOption="INSERT_ROWS", body={"values": [["B", 2]]}).execute()
+    values.update(
+        spreadsheetId=sid, range=f"{TAB}!A1", valueInputOption="RAW", body={"values": [["id", "qty"], ["A", 1]]}
+    ).execute()
+    appended = values.append(
+        spreadsheetId=sid,
+        range=f"{TAB}!A:B",
+        valueInputOption="RAW",
+        insertDataOption="INSERT_ROWS",
+        body={"values": [["B", 2]]},
+    ).execute()
     assert appended["tableRange"] == f"{TAB}!A1:B2"
     assert appended["updates"]["updatedRange"] == f"{TAB}!A3:B3"
-    total = values.batchUpdate(spreadsheetId=sid, body={"valueInputOption": "USER_ENTERED", "data": [
-        {"range": f"{TAB}!C1", "values": [["sum"]]}, {"range": f"{TAB}!C2", "majorDimension": "COLUMNS", "values": [["=B2*10", "=SUM(B2:B3)"]]}]}).execute()
+    total = values.batchUpdate(
+        spreadsheetId=sid,
+        body={
+            "valueInputOption": "USER_ENTERED",
+            "data": [
+                {"range": f"{TAB}!C1", "values": [["sum"]]},
+                {"range": f"{TAB}!C2", "majorDimension": "COLUMNS", "values": [["=B2*10", "=SUM(B2:B3)"]]},
+            ],
+        },
+    ).execute()
     assert total["totalUpdatedCells"] == 3 and total["totalUpdatedSheets"] == 1
     got = values.batchGet(spreadsheetId=sid, ranges=[f"{TAB}!A1:C3", f"{TAB}!C:C"], majorDimension="COLUMNS").execute()
     assert got["valueRanges"][0]["values"] == [["id", "A", "B"], ["qty", "1", "2"], ["sum", "10", "3"]]
@@ -316,17 +507,48 @@ def test_values_append_batch_and_columns(sheets: Any) -> None:
 def test_sort_validation_conditional_formats_and_charts(sandboxes: GoogleSandboxes, sheets: Any) -> None:
     sid, sheet_id = _create(sheets)
     rng = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 0, "endColumnIndex": 2}
-    rule = {"ranges": [rng], "booleanRule": {"condition": {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "1"}]}, "format": {"textFormat": {"bold": True}}}}
-    chart = {"spec": {"title": "Orders"}, "position": {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 4}}}}
+    rule = {
+        "ranges": [rng],
+        "booleanRule": {
+            "condition": {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "1"}]},
+            "format": {"textFormat": {"bold": True}},
+        },
+    }
+    chart = {
+        "spec": {"title": "Orders"},
+        "position": {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 4}}},
+    }
     reply = _batch(
         sheets,
         sid,
-        {"updateCells": {"range": rng, "rows": [{"values": [{"userEnteredValue": {"stringValue": n}}, {"userEnteredValue": {"numberValue": v}}]} for n, v in (("b", 2), ("c", 3), ("a", 1))], "fields": "userEnteredValue"}},
+        {
+            "updateCells": {
+                "range": rng,
+                "rows": [
+                    {"values": [{"userEnteredValue": {"stringValue": n}}, {"userEnteredValue": {"numberValue": v}}]}
+                    for n, v in (("b", 2), ("c", 3), ("a", 1))
+                ],
+                "fields": "userEnteredValue",
+            }
+        },
         {"sortRange": {"range": rng, "sortSpecs": [{"dimensionIndex": 1, "sortOrder": "DESCENDING"}]}},
-        {"setDataValidation": {"range": {**rng, "startColumnIndex": 1}, "rule": {"condition": {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "0"}]}, "strict": True}}},
+        {
+            "setDataValidation": {
+                "range": {**rng, "startColumnIndex": 1},
+                "rule": {
+                    "condition": {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "0"}]},
+                    "strict": True,
+                },
+            }
+        },
         {"addConditionalFormatRule": {"rule": rule, "index": 0}},
         {"addChart": {"chart": chart}},
-        {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}}, "fields": "gridProperties.frozenRowCount"}},
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}},
+                "fields": "gridProperties.frozenRowCount",
+            }
+        },
         {"updateSpreadsheetProperties": {"properties": {"timeZone": "Europe/London"}, "fields": "timeZone"}},
     )
     assert "chartId" in reply["replies"][4]["addChart"]["chart"]
@@ -346,7 +568,11 @@ _names = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00\
 _bounds = st.tuples(st.integers(0, 5000), st.integers(1, 500)).map(lambda t: (t[0], t[0] + t[1]))
 
 
-@given(sheet=st.none() | _names, rows=st.none() | _bounds, cols=st.none() | st.tuples(st.integers(0, 700), st.integers(1, 50)).map(lambda t: (t[0], t[0] + t[1])))
+@given(
+    sheet=st.none() | _names,
+    rows=st.none() | _bounds,
+    cols=st.none() | st.tuples(st.integers(0, 700), st.integers(1, 50)).map(lambda t: (t[0], t[0] + t[1])),
+)
 def test_a1_round_trip(sheet: str | None, rows: tuple[int, int] | None, cols: tuple[int, int] | None) -> None:
     if rows is None and cols is None and sheet is None:
         return

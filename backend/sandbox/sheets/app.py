@@ -46,26 +46,26 @@ class Call:
 @dataclass(frozen=True)
 class Route:
     method: str
-    pattern: re.Pattern[str]
-    operation: str
-    api: str
-    kind: str  # "read" | "write" (quota bucket and scope)
-    schema: str | None
+    path: str  # a regex over the path after the leading slash
+    operation: str  # the discovery method id
+    kind: str  # "read" | "write": quota bucket and scopes
+    schema: str | None  # request body schema in the discovery document
     handler: Callable[[Call], Json]
 
+    @property
+    def api(self) -> str:
+        return "drive.v3" if self.operation.startswith("drive.") else "sheets.v4"
 
-def _route(
-    method: str, path: str, operation: str, kind: str, schema_name: str | None, handler: Callable[[Call], Json]
-) -> Route:
-    api = "drive.v3" if operation.startswith("drive.") else "sheets.v4"
-    return Route(method, re.compile("^" + path + "$"), operation, api, kind, schema_name, handler)
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        m = re.fullmatch(self.path, path)
+        return dict(m.groupdict()) if m and method == self.method else None
 
 
 # -- Sheets operations ----------------------------------------------------------------------------
 def _create(call: Call) -> Json:
     ss = call.sandbox.create(call.principal.email, call.principal.client_id, call.body)
     call.path["id"] = ss.id
-    return call.run("reader", lambda ctx: views.spreadsheet_json(ctx))
+    return call.run("reader", views.spreadsheet_json)
 
 
 def _get(call: Call) -> Json:
@@ -258,9 +258,9 @@ def _permissions_delete(call: Call) -> Json:
 SS = r"v4/spreadsheets/(?P<id>[^/:]+)"
 FILE = r"drive/v3/files/(?P<id>[^/]+)"
 ROUTES = [
-    _route("POST", r"v4/spreadsheets", "sheets.spreadsheets.create", "write", "Spreadsheet", _create),
-    _route("GET", SS, "sheets.spreadsheets.get", "read", None, _get),
-    _route(
+    Route("POST", r"v4/spreadsheets", "sheets.spreadsheets.create", "write", "Spreadsheet", _create),
+    Route("GET", SS, "sheets.spreadsheets.get", "read", None, _get),
+    Route(
         "POST",
         SS + ":batchUpdate",
         "sheets.spreadsheets.batchUpdate",
@@ -268,8 +268,8 @@ ROUTES = [
         "BatchUpdateSpreadsheetRequest",
         _batch_update,
     ),
-    _route("GET", SS + "/values:batchGet", "sheets.spreadsheets.values.batchGet", "read", None, _values_batch_get),
-    _route(
+    Route("GET", SS + "/values:batchGet", "sheets.spreadsheets.values.batchGet", "read", None, _values_batch_get),
+    Route(
         "POST",
         SS + "/values:batchUpdate",
         "sheets.spreadsheets.values.batchUpdate",
@@ -277,7 +277,7 @@ ROUTES = [
         "BatchUpdateValuesRequest",
         _values_batch_update,
     ),
-    _route(
+    Route(
         "POST",
         SS + "/values:batchClear",
         "sheets.spreadsheets.values.batchClear",
@@ -285,7 +285,7 @@ ROUTES = [
         "BatchClearValuesRequest",
         _values_batch_clear,
     ),
-    _route(
+    Route(
         "POST",
         SS + "/values/(?P<range>.+):append",
         "sheets.spreadsheets.values.append",
@@ -293,7 +293,7 @@ ROUTES = [
         "ValueRange",
         _values_append,
     ),
-    _route(
+    Route(
         "POST",
         SS + "/values/(?P<range>.+):clear",
         "sheets.spreadsheets.values.clear",
@@ -301,11 +301,11 @@ ROUTES = [
         "ClearValuesRequest",
         _values_clear,
     ),
-    _route("GET", SS + "/values/(?P<range>.+)", "sheets.spreadsheets.values.get", "read", None, _values_get),
-    _route(
+    Route("GET", SS + "/values/(?P<range>.+)", "sheets.spreadsheets.values.get", "read", None, _values_get),
+    Route(
         "PUT", SS + "/values/(?P<range>.+)", "sheets.spreadsheets.values.update", "write", "ValueRange", _values_update
     ),
-    _route(
+    Route(
         "POST",
         SS + "/developerMetadata:search",
         "sheets.spreadsheets.developerMetadata.search",
@@ -313,7 +313,7 @@ ROUTES = [
         "SearchDeveloperMetadataRequest",
         _metadata_search,
     ),
-    _route(
+    Route(
         "GET",
         SS + "/developerMetadata/(?P<metadata>\\d+)",
         "sheets.spreadsheets.developerMetadata.get",
@@ -321,11 +321,11 @@ ROUTES = [
         None,
         _metadata_get,
     ),
-    _route("POST", r"drive/v3/files", "drive.files.create", "write", "File", _drive_create),
-    _route("GET", FILE, "drive.files.get", "read", None, _drive_get),
-    _route("GET", FILE + "/permissions", "drive.permissions.list", "read", None, _permissions_list),
-    _route("POST", FILE + "/permissions", "drive.permissions.create", "write", "Permission", _permissions_create),
-    _route(
+    Route("POST", r"drive/v3/files", "drive.files.create", "write", "File", _drive_create),
+    Route("GET", FILE, "drive.files.get", "read", None, _drive_get),
+    Route("GET", FILE + "/permissions", "drive.permissions.list", "read", None, _permissions_list),
+    Route("POST", FILE + "/permissions", "drive.permissions.create", "write", "Permission", _permissions_create),
+    Route(
         "DELETE",
         FILE + "/permissions/(?P<permission>[^/]+)",
         "drive.permissions.delete",
@@ -344,9 +344,9 @@ SCOPES = {
 
 def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
     for route in ROUTES:
-        m = route.pattern.match(path)
-        if m and route.method == method:
-            return route, dict(m.groupdict())
+        args = route.match(method, path)
+        if args is not None:
+            return route, args
     raise ApiError(404, f"Method not found: {method} /{path}")
 
 

@@ -24,6 +24,7 @@ class Book:
         self._now = formulas.now_serial(now, spreadsheet.time_zone)
         self._active: set[tuple[int, int, int]] = set()
         self._cache: dict[tuple[int, int, int], formulas.Value] = {}
+        self._current: Sheet | None = None  # the sheet whose formula is being evaluated
 
     def now_serial(self) -> float:
         return self._now
@@ -31,7 +32,7 @@ class Book:
     def _sheet(self, name: str | None, default: Sheet | None = None) -> Sheet:
         sheet = default if name is None else self.spreadsheet.sheet_by_title(name)
         if sheet is None:
-            raise formulas._Fail(formulas.REF)
+            raise formulas.Failure(formulas.REF)
         return sheet
 
     def value_at(self, sheet: str | None, row: int, col: int) -> formulas.Value:
@@ -44,8 +45,6 @@ class Book:
         c1 = min(rng.end_col if rng.end_col is not None else target.column_count, target.column_count)
         keys = sorted(k for k in target.cells if r0 <= k[0] < r1 and c0 <= k[1] < c1)
         return [self.effective(target, r, c) for r, c in keys]
-
-    _current: Sheet | None = None
 
     def effective(self, sheet: Sheet, row: int, col: int) -> formulas.Value:
         key = (sheet.sheet_id, row, col)
@@ -73,7 +72,7 @@ def plain_value(entered: Json) -> formulas.Value:
     for key in ("numberValue", "stringValue", "boolValue"):
         if key in entered:
             value = entered[key]
-            return float(value) if key == "numberValue" else value  # type: ignore[no-any-return]
+            return float(value) if key == "numberValue" else value
     if "errorValue" in entered:
         return formulas.FormulaError(str(entered["errorValue"].get("message", "#ERROR!")))
     return None
@@ -135,34 +134,49 @@ def from_input(value: Any, user_entered: bool) -> tuple[Json, Json | None]:
 
 
 def parse_user_entered(text: str) -> tuple[Json, Json | None]:
-    """Parse text as if typed into the UI: `=` formulas, numbers, percents, booleans, ISO dates."""
+    """Parse text as if typed into the UI: `=` formulas, booleans, numbers, percents, ISO dates."""
     if text.startswith("'"):
         return {"stringValue": text[1:]}, None
     if text.startswith("=") and len(text) > 1:
         return {"formulaValue": text}, None
-    stripped = text.strip()
-    if stripped.upper() in {"TRUE", "FALSE"}:
-        return {"boolValue": stripped.upper() == "TRUE"}, None
-    percent = stripped.endswith("%")
-    number = stripped.rstrip("%").replace("$", "", 1) if stripped else ""
-    if number and _NUMBER.match(number) and any(ch.isdigit() for ch in number):
-        parsed = float(number.replace(",", ""))
-        if percent:
-            return {"numberValue": parsed / 100}, {"type": "PERCENT", "pattern": "0.00%"}
-        if stripped.lstrip("+-").startswith("$"):
-            return {"numberValue": parsed}, {"type": "CURRENCY", "pattern": '"$"#,##0.00'}
-        return {"numberValue": parsed}, None
-    m = _DATE.match(stripped)
-    if m:
-        year, month, day, hour, minute, second = (int(g) if g else 0 for g in m.groups())
-        try:
-            moment = dt.datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - serials are local
-        except ValueError:
-            return {"stringValue": text}, None
-        kind = "DATE_TIME" if m.group(4) else "DATE"
-        pattern = "yyyy-mm-dd hh:mm:ss" if m.group(4) else "yyyy-mm-dd"
-        return {"numberValue": formats.datetime_to_serial(moment)}, {"type": kind, "pattern": pattern}
+    for parser in (_parse_bool, _parse_number, _parse_date):
+        parsed = parser(text.strip())
+        if parsed is not None:
+            return parsed
     return {"stringValue": text}, None
+
+
+def _parse_bool(text: str) -> tuple[Json, Json | None] | None:
+    return ({"boolValue": text.upper() == "TRUE"}, None) if text.upper() in {"TRUE", "FALSE"} else None
+
+
+def _parse_number(text: str) -> tuple[Json, Json | None] | None:
+    number = text.rstrip("%").replace("$", "", 1)
+    if not (number and _NUMBER.match(number) and any(ch.isdigit() for ch in number)):
+        return None
+    parsed = float(number.replace(",", ""))
+    if text.endswith("%"):
+        return {"numberValue": parsed / 100}, {"type": "PERCENT", "pattern": "0.00%"}
+    if text.lstrip("+-").startswith("$"):
+        return {"numberValue": parsed}, {"type": "CURRENCY", "pattern": '"$"#,##0.00'}
+    return {"numberValue": parsed}, None
+
+
+def _parse_date(text: str) -> tuple[Json, Json | None] | None:
+    m = _DATE.match(text)
+    if not m:
+        return None
+    year, month, day, hour, minute, second = (int(g) if g else 0 for g in m.groups())
+    try:
+        moment = dt.datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - serials are local
+    except ValueError:
+        return None
+    if m.group(4):
+        return {"numberValue": formats.datetime_to_serial(moment)}, {
+            "type": "DATE_TIME",
+            "pattern": "yyyy-mm-dd hh:mm:ss",
+        }
+    return {"numberValue": formats.datetime_to_serial(moment)}, {"type": "DATE", "pattern": "yyyy-mm-dd"}
 
 
 def cell_data(sheet: Sheet, row: int, col: int, book: Book) -> Json:

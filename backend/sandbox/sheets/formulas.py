@@ -41,7 +41,9 @@ class Workbook(Protocol):
     def now_serial(self) -> float: ...
 
 
-class _Fail(Exception):
+class Failure(Exception):
+    """Evaluation stops with a spreadsheet error value (it becomes the cell's result)."""
+
     def __init__(self, error: FormulaError) -> None:
         self.error = error
 
@@ -68,7 +70,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             break
         m = _TOKENS.match(text, pos)
         if not m or m.end() == pos:
-            raise _Fail(FormulaError("#ERROR!"))
+            raise Failure(FormulaError("#ERROR!"))
         kind = m.lastgroup or "op"
         tokens.append((kind, m.group(kind)))
         pos = m.end()
@@ -95,12 +97,12 @@ class _Parser:
 
     def expect(self, op: str) -> None:
         if self.take() != ("op", op):
-            raise _Fail(FormulaError("#ERROR!"))
+            raise Failure(FormulaError("#ERROR!"))
 
     def parse(self) -> Node:
         node = self.binary(0)
         if self.peek()[0] != "end":
-            raise _Fail(FormulaError("#ERROR!"))
+            raise Failure(FormulaError("#ERROR!"))
         return node
 
     def binary(self, level: int) -> Node:
@@ -130,10 +132,8 @@ class _Parser:
             return ("str", text[1:-1].replace('""', '"'))
         if kind == "ref":
             return ("ref", a1.parse(text.replace("$", "")))
-        if kind == "name" and text.upper() in {"TRUE", "FALSE"}:
-            return ("bool", text.upper() == "TRUE")
-        if kind == "name":
-            return ("call", "#NAME", [])
+        if kind == "name":  # a bare name is a boolean or an (unsupported) named range
+            return ("bool", text.upper() == "TRUE") if text.upper() in {"TRUE", "FALSE"} else ("call", "#NAME", [])
         if kind == "func":
             args: list[Node] = []
             if self.peek() != ("op", ")"):
@@ -147,7 +147,7 @@ class _Parser:
             node = self.binary(0)
             self.expect(")")
             return node
-        raise _Fail(FormulaError("#ERROR!"))
+        raise Failure(FormulaError("#ERROR!"))
 
 
 def evaluate(formula: str, book: Workbook) -> Value:
@@ -155,7 +155,7 @@ def evaluate(formula: str, book: Workbook) -> Value:
     try:
         node = _Parser(tokenize(formula.lstrip("="))).parse()
         return _Eval(book).scalar(node)
-    except _Fail as failure:
+    except Failure as failure:
         return failure.error
     except (a1.A1Error, RecursionError):
         return REF
@@ -190,7 +190,7 @@ class _Eval:
             rng = node[1]
             assert isinstance(rng, a1.A1Range)
             if rng.start_row is None or rng.start_col is None:
-                raise _Fail(VALUE)
+                raise Failure(VALUE)
             return self.book.value_at(rng.sheet, rng.start_row, rng.start_col)
         if kind == "unary":
             number = to_number(self.scalar(_node(node[2])))
@@ -203,21 +203,21 @@ class _Eval:
             return _LAZY[name](self, args)
         function = FUNCTIONS.get(name)
         if function is None:
-            raise _Fail(NAME)
+            raise Failure(NAME)
         return function(self, args)
 
     def binary(self, op: str, left_node: Node, right_node: Node) -> Value:
         left, right = self.scalar(left_node), self.scalar(right_node)
         for side in (left, right):
             if isinstance(side, FormulaError):
-                raise _Fail(side)
+                raise Failure(side)
         if op == "&":
             return to_text(left) + to_text(right)
         if op in _COMPARE:
-            return _COMPARE[op](_compare(left, right))
+            return _COMPARE[op](compare(left, right))
         x, y = to_number(left), to_number(right)
         if op == "/" and y == 0:
-            raise _Fail(DIV0)
+            raise Failure(DIV0)
         result = {"+": x + y, "-": x - y, "*": x * y, "/": x / y if y else 0.0}.get(op)
         if result is None:
             result = math.pow(x, y)
@@ -239,7 +239,7 @@ _COMPARE: dict[str, Callable[[int], bool]] = {
 }
 
 
-def _compare(left: Value, right: Value) -> int:
+def compare(left: Value, right: Value) -> int:
     """Sheets ordering: numbers < text < booleans; text compares case-insensitively; empty = 0 or ""."""
     if left is None:
         left = "" if isinstance(right, str) else False if isinstance(right, bool) else 0.0
@@ -251,6 +251,8 @@ def _compare(left: Value, right: Value) -> int:
             return (2, float(v))
         if isinstance(v, str):
             return (1, v.lower())
+        if isinstance(v, FormulaError):
+            raise Failure(v)
         return (0, float(v or 0))
 
     a, b = rank(left), rank(right)
@@ -259,7 +261,7 @@ def _compare(left: Value, right: Value) -> int:
 
 def to_number(value: Value) -> float:
     if isinstance(value, FormulaError):
-        raise _Fail(value)
+        raise Failure(value)
     if value is None or value == "":
         return 0.0
     if isinstance(value, bool):
@@ -268,13 +270,13 @@ def to_number(value: Value) -> float:
         try:
             return float(value.replace(",", ""))
         except ValueError:
-            raise _Fail(VALUE) from None
+            raise Failure(VALUE) from None
     return float(value)
 
 
 def to_text(value: Value) -> str:
     if isinstance(value, FormulaError):
-        raise _Fail(value)
+        raise Failure(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -288,7 +290,7 @@ def to_bool(value: Value) -> bool:
     if isinstance(value, str) and value.upper() in {"TRUE", "FALSE"}:
         return value.upper() == "TRUE"
     if isinstance(value, str) and value:
-        raise _Fail(VALUE)
+        raise Failure(VALUE)
     return bool(to_number(value))
 
 
@@ -298,7 +300,7 @@ def _numbers(ev: _Eval, args: list[Node]) -> list[float]:
     for arg in args:
         for value in ev.values(arg):
             if isinstance(value, FormulaError):
-                raise _Fail(value)
+                raise Failure(value)
             if arg[0] != "ref" or (isinstance(value, float | int) and not isinstance(value, bool)):
                 out.append(to_number(value))
     return out
@@ -310,14 +312,14 @@ def _arg(ev: _Eval, args: list[Node], i: int, default: Value = None) -> Value:
 
 def _if(ev: _Eval, args: list[Node]) -> Value:
     if not 2 <= len(args) <= 3:
-        raise _Fail(NA)
+        raise Failure(NA)
     return _arg(ev, args, 1) if to_bool(ev.scalar(args[0])) else _arg(ev, args, 2, False)
 
 
 def _iferror(ev: _Eval, args: list[Node]) -> Value:
     try:
         value = ev.scalar(args[0])
-    except _Fail:
+    except Failure:
         value = NA
     return _arg(ev, args, 1, "") if isinstance(value, FormulaError) else value
 

@@ -65,17 +65,18 @@ def _lookup_matches(ctx: Context, meta: Json, lookup: Json) -> bool:
         if key in lookup and str(meta.get(key)) != str(lookup[key]):
             return False
     wanted: Any = lookup.get("metadataLocation")
-    if not wanted:
-        return True
-    location = meta["location"]
     exact = lookup.get("locationMatchingStrategy") == "EXACT_LOCATION"
+    return not wanted or _location_matches(meta["location"], wanted, exact)
+
+
+def _location_matches(location: Json, wanted: Json, exact: bool) -> bool:
+    """EXACT_LOCATION needs the same location; INTERSECTING also takes rows/columns inside a wanted sheet."""
     if wanted.get("spreadsheet"):
         return location.get("locationType") == "SPREADSHEET" or not exact
     if "sheetId" in wanted:
         sheet_id = int(wanted["sheetId"])
-        if exact:
-            return location.get("sheetId") == sheet_id
-        return location.get("sheetId") == sheet_id or location.get("dimensionRange", {}).get("sheetId") == sheet_id
+        inside = location.get("dimensionRange", {}).get("sheetId") == sheet_id and not exact
+        return location.get("sheetId") == sheet_id or inside
     dr = wanted.get("dimensionRange", {})
     own = location.get("dimensionRange")
     if not own or own.get("sheetId") != dr.get("sheetId", 0) or own.get("dimension") != dr.get("dimension"):

@@ -198,10 +198,10 @@ class Spreadsheet:
             parsed = a1.parse(text)
         except a1.A1Error as exc:
             raise invalid(f"Unable to parse range: {text}") from exc
-        sheet = self.first_visible() if parsed.sheet is None else self.sheet_by_title(parsed.sheet)
-        if sheet is None:
+        found = self.first_visible() if parsed.sheet is None else self.sheet_by_title(parsed.sheet)
+        if found is None:
             raise invalid(f"Unable to parse range: {text}")
-        return sheet, parsed
+        return found, parsed
 
     def rect_for(self, text: str) -> tuple[Sheet, Rect]:
         """A1 text → bounded rectangle; open sides end at the grid, explicit ones must fit it."""

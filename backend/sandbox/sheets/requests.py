@@ -375,7 +375,7 @@ def _sort_range(ctx: Context, body: Json) -> None:
                 if x is None and y is None:
                     continue
                 return 1 if x is None else -1
-            result = formulas._compare(x, y)
+            result = formulas.compare(x, y)
             if result:
                 return -result if spec.get("sortOrder") == "DESCENDING" else result
         return 0

@@ -71,9 +71,9 @@ class SheetsSandbox:
         client_id: str = "sandbox",
         spreadsheet_id: str | None = None,
     ) -> Spreadsheet:
-        body = {"properties": {"title": title, "timeZone": time_zone}}
+        body: dict[str, Any] = {"properties": {"title": title, "timeZone": time_zone}}
         if sheets:
-            body["sheets"] = [{"properties": {"title": name}} for name in sheets]  # type: ignore[list-item]
+            body["sheets"] = [{"properties": {"title": name}} for name in sheets]
         return self.create(owner, client_id, body, spreadsheet_id)
 
     def create(

@@ -60,14 +60,25 @@ def _check(api: str, schema: dict[str, Any], value: Any, path: str) -> None:
         elif "additionalProperties" in schema:
             for key, item in value.items():
                 _check(api, schema["additionalProperties"], item, f"{path}[{key}]")
-    elif kind == "string":
+    else:
+        _check_scalar(api, schema, value, path)
+
+
+_SCALARS = {"integer": "TYPE_INT32", "number": "TYPE_DOUBLE", "boolean": "TYPE_BOOL"}
+
+
+def _check_scalar(api: str, schema: dict[str, Any], value: Any, path: str) -> None:
+    kind = schema.get("type")
+    if kind == "string":
         _check_string(api, schema, value, path)
-    elif kind == "integer" and (isinstance(value, bool) or not _is_integer(value)):
-        raise _violation(path, f"Invalid value at '{path}' (TYPE_INT32), {json.dumps(value)}")
-    elif kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise _violation(path, f"Invalid value at '{path}' (TYPE_DOUBLE), {json.dumps(value)}")
-    elif kind == "boolean" and not isinstance(value, bool):
-        raise _violation(path, f"Invalid value at '{path}' (TYPE_BOOL), {json.dumps(value)}")
+        return
+    ok = {
+        "integer": not isinstance(value, bool) and _is_integer(value),
+        "number": not isinstance(value, bool) and isinstance(value, int | float),
+        "boolean": isinstance(value, bool),
+    }.get(str(kind), True)
+    if not ok:
+        raise _violation(path, f"Invalid value at '{path}' ({_SCALARS[str(kind)]}), {json.dumps(value)}")
 
 
 def _check_object(api: str, name: str, schema: dict[str, Any], value: Any, path: str) -> None:

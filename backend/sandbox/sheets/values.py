@@ -22,7 +22,10 @@ def read(ctx: Context, range_text: str, params: dict[str, Any]) -> Json:
         raise invalid(f"Invalid valueRenderOption or majorDimension: {render}, {major}")
     sheet, rect = ctx.spreadsheet.rect_for(range_text)
     book = cells.Book(ctx.spreadsheet, ctx.now)
-    rows = [[_render(sheet, r, c, book, render, datetime_render) for r, c in row] for row in cells.rows_in(sheet, rect)]
+    rows = [
+        [_render(sheet, r, c, book, render=render, datetime_render=datetime_render) for r, c in row]
+        for row in cells.rows_in(sheet, rect)
+    ]
     result: Json = {"range": sheet.a1(rect), "majorDimension": major}
     if major == "COLUMNS":
         width = max((len(row) for row in rows), default=0)
@@ -39,7 +42,7 @@ def _trim(values: list[Any]) -> list[Any]:
     return values
 
 
-def _render(sheet: Sheet, row: int, col: int, book: cells.Book, render: str, datetime_render: str) -> Any:
+def _render(sheet: Sheet, row: int, col: int, book: cells.Book, *, render: str, datetime_render: str) -> Any:
     cell = sheet.cells.get((row, col), {})
     entered = cell.get("userEnteredValue", {})
     if render == "FORMULA" and "formulaValue" in entered:

@@ -75,16 +75,14 @@ def _grid_data(ctx: Context, sheet: Sheet, rect: Rect, book: cells.Book) -> Json
             {"values": [cells.cell_data(sheet, r, c, book) for c in range(rect.c0, last_col + 1)]}
             for r in range(rect.r0, last_row + 1)
         ]
-    row_meta = {
-        m["location"]["dimensionRange"]["startIndex"]: m
-        for m in ctx.spreadsheet.developer_metadata
-        if m["location"].get("dimensionRange", {}).get("sheetId") == sheet.sheet_id
-        and m["location"]["dimensionRange"]["dimension"] == "ROWS"
-        and metadata.visible(ctx, m)
-    }
+    row_meta: dict[int, list[Json]] = {}
+    for m in ctx.spreadsheet.developer_metadata:
+        dr = m["location"].get("dimensionRange", {})
+        if dr.get("sheetId") == sheet.sheet_id and dr.get("dimension") == "ROWS" and metadata.visible(ctx, m):
+            row_meta.setdefault(dr["startIndex"], []).append(metadata.public(m))
     if row_meta:
         data["rowMetadata"] = [
-            {"pixelSize": 21, **({"developerMetadata": [metadata.public(row_meta[r])]} if r in row_meta else {})}
+            {"pixelSize": 21, **({"developerMetadata": row_meta[r]} if r in row_meta else {})}
             for r in range(rect.r0, rect.r1)
         ]
     return data
