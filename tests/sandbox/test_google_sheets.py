@@ -594,3 +594,55 @@ def test_a1_open_ranges_and_quoted_names() -> None:
     assert a1.parse("'A1'") == a1.A1Range("A1")
     with pytest.raises(a1.A1Error):
         a1.parse("A0")
+
+
+def test_drive_creates_spreadsheets_and_drive_file_scope_is_per_app(
+    sandboxes: GoogleSandboxes, drive: Any, service_as: Callable[..., Any]
+) -> None:
+    created = (
+        drive.files()
+        .create(body={"name": "Warehouse", "mimeType": "application/vnd.google-apps.spreadsheet"})
+        .execute()
+    )
+    assert created == {
+        "kind": "drive#file",
+        "id": created["id"],
+        "name": "Warehouse",
+        "mimeType": "application/vnd.google-apps.spreadsheet",
+    }
+    sid = created["id"]
+    sandboxes.sheets.share(sid, "writer", email="packer@shop.test")
+    narrow = service_as("sheets", "packer@shop.test", ["https://www.googleapis.com/auth/drive.file"])
+    with pytest.raises(HttpError) as err:  # drive.file: only files this app (OAuth client) created
+        narrow.spreadsheets().get(spreadsheetId=sid).execute()
+    assert err.value.status_code == 404
+    mine = narrow.spreadsheets().create(body={"properties": {"title": "Mine"}}).execute()
+    assert narrow.spreadsheets().get(spreadsheetId=mine["spreadsheetId"]).execute()["properties"]["title"] == "Mine"
+    with pytest.raises(HttpError) as err:
+        drive.files().create(body={"name": "x", "colour": "red"}).execute()
+    assert err.value.status_code == 400 and 'Unknown name "colour"' in err.value.reason
+
+
+def test_values_in_response_and_hidden_editors(
+    sandboxes: GoogleSandboxes, sheets: Any, service_as: Callable[..., Any]
+) -> None:
+    sid, sheet_id = _create(sheets)
+    reply = (
+        sheets.spreadsheets()
+        .values()
+        .update(
+            spreadsheetId=sid,
+            range=f"{TAB}!A1",
+            valueInputOption="USER_ENTERED",
+            includeValuesInResponse=True,
+            responseValueRenderOption="UNFORMATTED_VALUE",
+            body={"values": [["=2*3"]]},
+        )
+        .execute()
+    )
+    assert reply["updatedData"]["values"] == [[6]]
+    _batch(sheets, sid, {"addProtectedRange": {"protectedRange": {"range": {"sheetId": sheet_id, "endRowIndex": 1}}}})
+    sandboxes.sheets.share(sid, "reader", email="viewer@shop.test")
+    seen = service_as("sheets", "viewer@shop.test").spreadsheets().get(spreadsheetId=sid).execute()
+    protected = seen["sheets"][0]["protectedRanges"][0]
+    assert protected["requestingUserCanEdit"] is False and "editors" not in protected

@@ -23,6 +23,16 @@ class GoogleSandboxes:
     identity_server: RunningServer
     sheets_server: RunningServer
 
+    def settings(self) -> dict[str, str]:
+        """Backend configuration pointing every Google endpoint here (names as in backend/config.py)."""
+        return {
+            "SHEETS_API_ENDPOINT": self.sheets.sheets_endpoint,
+            "DRIVE_API_ENDPOINT": self.sheets.drive_endpoint,
+            "GOOGLE_CERTS_URL": self.identity.certs_url,
+            "GOOGLE_OAUTH_AUTH_URI": self.identity.auth_uri,
+            "GOOGLE_OAUTH_TOKEN_URI": self.identity.token_uri,
+        }
+
     def stop(self) -> None:
         self.sheets_server.stop()
         self.identity_server.stop()

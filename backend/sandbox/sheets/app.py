@@ -14,7 +14,7 @@ from flask import Flask, Response, request
 
 from backend.sandbox.google_identity import Principal
 from backend.sandbox.sheets import drive, fields, metadata, requests, schema, values, views
-from backend.sandbox.sheets.errors import ApiError, invalid
+from backend.sandbox.sheets.errors import ApiError, invalid, not_found
 from backend.sandbox.sheets.model import ROLE_RANK, Json
 from backend.sandbox.sheets.observability import RECOMMENDED_PAYLOAD, LoggedRequest, fault_error
 
@@ -27,6 +27,10 @@ SHEETS_READ = {"spreadsheets", "spreadsheets.readonly", "drive", "drive.readonly
 SHEETS_WRITE = {"spreadsheets", "drive", "drive.file"}
 DRIVE_READ = {"drive", "drive.readonly", "drive.file", "drive.metadata", "drive.metadata.readonly"}
 DRIVE_WRITE = {"drive", "drive.file"}
+BROAD_SCOPES = {
+    "sheets.v4": {"spreadsheets", "spreadsheets.readonly", "drive", "drive.readonly"},
+    "drive.v3": {"drive", "drive.readonly", "drive.metadata", "drive.metadata.readonly"},
+}
 
 
 @dataclass
@@ -38,8 +42,12 @@ class Call:
     params: dict[str, Any]
     body: Json
     path: dict[str, str]
+    api: str
 
     def run(self, need: str, fn: Callable[[Any], Json]) -> Json:
+        file = self.sandbox.files.get(self.path["id"])
+        if file is not None:
+            _check_file_scope(self, file)
         return self.sandbox.run(self.path["id"], self.principal.email, self.principal.client_id, need, fn)
 
 
@@ -189,19 +197,12 @@ def _drive_file(call: Call, need: str) -> tuple[Any, str]:
 
 
 def _check_file_scope(call: Call, file: Any) -> None:
-    """With only drive.file, a token reaches just the files its own app created."""
+    """A token whose only fitting scope is drive.file reaches just the files its own app created."""
     granted = {s.removeprefix(AUTH) for s in call.principal.scopes}
-    if granted & {
-        "drive",
-        "drive.readonly",
-        "drive.metadata",
-        "drive.metadata.readonly",
-        "spreadsheets",
-        "spreadsheets.readonly",
-    }:
+    if granted & BROAD_SCOPES[call.api]:
         return
     if file.created_by_client != call.principal.client_id:
-        raise drive.file_not_found(file.id)
+        raise drive.file_not_found(file.id) if call.api == "drive.v3" else not_found()
 
 
 def _drive_create(call: Call) -> Json:
@@ -213,7 +214,8 @@ def _drive_create(call: Call) -> Json:
     else:
         file_id = f"sandbox-{len(call.sandbox.files) + 1}"
         file = drive.new_file(file_id, name, mime, call.principal.email, call.principal.client_id)
-        call.sandbox.files[file_id] = file
+        with call.sandbox.lock:
+            call.sandbox.files[file_id] = file
     resource = drive.file_resource(file, call.principal.email, "owner")
     return _drive_default(resource, ("kind", "id", "name", "mimeType"))
 
@@ -418,12 +420,15 @@ def build_app(sandbox: SheetsSandbox) -> Flask:
             principal = _authenticate(sandbox, route)
             fault = sandbox.take_fault(path)
             if fault is not None and not fault.after_commit:
-                raise fault_error(fault.status)
+                fault.wait()
+                if fault.status >= 400:
+                    raise fault_error(fault.status)
             if route.api == "sheets.v4":
                 sandbox.quotas.charge(route.kind, principal.email, principal.client_id)
             body = _body(route)
-            result = route.handler(Call(sandbox, principal, _params(), body, path_args))
-            if fault is not None:
+            result = route.handler(Call(sandbox, principal, _params(), body, path_args, route.api))
+            if fault is not None and fault.after_commit:
+                fault.wait()
                 raise fault_error(fault.status)
             mask = request.args.get("fields")
             if mask:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from backend.sandbox.sheets.errors import ApiError
@@ -22,12 +23,18 @@ class LoggedRequest:
 
 @dataclass
 class Fault:
-    """The next `count` matching requests answer `status`; `after_commit` applies the change first."""
+    """The next `count` matching requests answer `status`; `after_commit` applies the change first,
+    so a client sees a failure for a write that happened (the retry-after-timeout case)."""
 
     status: int
     count: int
     path_contains: str = ""
     after_commit: bool = False
+    delay: float = 0.0  # seconds to stall first (client timeouts); with status 200 the call then succeeds
+
+    def wait(self) -> None:
+        if self.delay:
+            time.sleep(self.delay)
 
 
 def fault_error(status: int) -> ApiError:

@@ -148,9 +148,12 @@ class SheetsSandbox:
         caller = as_user or self.file(spreadsheet_id).owner
         return self.run(spreadsheet_id, caller, "sandbox", "reader", render.spreadsheet_html)
 
-    def inject_fault(self, status: int, count: int = 1, *, path_contains: str = "", after_commit: bool = False) -> None:
+    def inject_fault(
+        self, status: int, count: int = 1, *, path_contains: str = "", after_commit: bool = False, delay: float = 0.0
+    ) -> None:
+        """Make the next `count` requests whose path contains `path_contains` fail with `status`."""
         with self.lock:
-            self.faults.append(Fault(status, count, path_contains, after_commit))
+            self.faults.append(Fault(status, count, path_contains, after_commit, delay))
 
     def requests_for(self, operation: str) -> list[LoggedRequest]:
         return [r for r in self.log if r.operation == operation]

@@ -43,9 +43,7 @@ def spreadsheet_json(ctx: Context, ranges: list[str] | None = None, include_grid
 def _sheet_json(ctx: Context, sheet: Sheet, rects: list[Rect], book: cells.Book) -> Json:
     body: Json = {"properties": copy.deepcopy(sheet.properties)}
     if sheet.protected_ranges:
-        body["protectedRanges"] = [
-            {**copy.deepcopy(p), "requestingUserCanEdit": ctx.can_edit_protection(p)} for p in sheet.protected_ranges
-        ]
+        body["protectedRanges"] = [_protected_json(ctx, p) for p in sheet.protected_ranges]
     if sheet.conditional_formats:
         body["conditionalFormats"] = copy.deepcopy(sheet.conditional_formats)
     if sheet.charts:
@@ -59,6 +57,15 @@ def _sheet_json(ctx: Context, sheet: Sheet, rects: list[Rect], book: cells.Book)
         body["developerMetadata"] = own
     if rects:
         body["data"] = [_grid_data(ctx, sheet, rect, book) for rect in rects]
+    return body
+
+
+def _protected_json(ctx: Context, protected: Json) -> Json:
+    """Editors are "only visible to users with edit access to the protected range and the document"."""
+    can_edit = ctx.can_edit_protection(protected)
+    body = {**copy.deepcopy(protected), "requestingUserCanEdit": can_edit}
+    if not can_edit:
+        body.pop("editors", None)
     return body
 
 
