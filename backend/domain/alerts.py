@@ -114,7 +114,8 @@ def embed(
     footer: str | None = None,
     timestamp: datetime | None = None,
 ) -> dict[str, Any]:
-    """One embed, every part clipped to Discord's limits so a long shop name never loses a message."""
+    """One embed, every part clipped to Discord's limits (fields dropped past the 6000 total) so a
+    long shop name or digest never loses a message."""
     body: dict[str, Any] = {"title": _clip(title, TITLE_MAX), "color": color}
     if description:
         body["description"] = _clip(description, DESCRIPTION_MAX)
@@ -130,6 +131,10 @@ def embed(
         body["footer"] = {"text": _clip(footer, FOOTER_MAX)}
     if timestamp is not None:
         body["timestamp"] = timestamp.isoformat()
+    while embed_chars(body) > EMBED_TOTAL_MAX and body.get("fields"):
+        body["fields"].pop()
+    if (excess := embed_chars(body) - EMBED_TOTAL_MAX) > 0:
+        body["description"] = _clip(body["description"], len(body["description"]) - excess)
     return body
 
 

@@ -1,0 +1,541 @@
+"""Discord notifications through an outbox: enqueue is an INSERT, `deliver_due` sends later.
+
+Whatever raises an event (ingest, sync, a sidebar action, a sweep) only adds rows in its own
+transaction, so Discord being slow or down never slows or fails it. Every row has a unique dedupe
+key, so sweeps may run as often as they like. Delivery honours Discord's 429 `retry_after` and the
+bucket headers per channel, backs off on 5xx and connection errors, and keeps every row until
+Discord accepted it or refused it for good (unknown webhook, invalid body: kept as `failed`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.catalog import exception_templates
+from backend.domain import alerts, analytics
+from backend.errors import InvalidInput
+from backend.models import (
+    ExceptionCase,
+    Member,
+    Notification,
+    NotificationChannel,
+    NotificationSettings,
+    Order,
+    SheetBinding,
+    Shop,
+    Spreadsheet,
+    Team,
+    utcnow,
+)
+from backend.secrets import SecretBox
+from backend.services.analytics import load_samples
+
+log = logging.getLogger(__name__)
+
+KINDS = ("sla", "exception_new", "exception_overdue", "sync_failed", "reauthorization", "digest", "leaderboard")
+DISCORD_HOSTS = frozenset({"discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"})
+CLAIM = timedelta(seconds=60)  # a claimed row is due again if its worker died before recording the outcome
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+REQUEST_TIMEOUT = httpx.Timeout(10.0)
+
+
+# --- channels and settings -------------------------------------------------------------------
+
+
+def check_webhook_url(url: str, *, allow_loopback: bool = False) -> str:
+    """A Discord webhook URL, or InvalidInput: the backend must not become a way to POST anywhere."""
+    parts = urlsplit(url.strip())
+    loopback = allow_loopback and parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+    if not (loopback or (parts.scheme == "https" and parts.hostname in DISCORD_HOSTS)):
+        raise InvalidInput("a Discord webhook URL starts with https://discord.com/api/webhooks/")
+    segments = [s for s in parts.path.split("/") if s]
+    if len(segments) < 4 or segments[-3] != "webhooks" or not segments[-2].isdigit():
+        raise InvalidInput("that is not a Discord webhook URL (…/api/webhooks/<id>/<token>)")
+    return url.strip()
+
+
+def add_channel(
+    session: Session,
+    box: SecretBox,
+    team: Team,
+    *,
+    name: str,
+    url: str,
+    kinds: Iterable[str] = (),
+    actor: str,
+    allow_loopback: bool = False,
+) -> NotificationChannel:
+    """Add a Discord webhook for `kinds` of events (none = every kind); the URL is stored sealed."""
+    wanted = sorted(set(kinds))
+    if unknown := set(wanted) - set(KINDS):
+        raise InvalidInput(f"unknown notification kinds {sorted(unknown)}; kinds are: {', '.join(KINDS)}")
+    channel = NotificationChannel(
+        team_id=team.id,
+        name=name.strip()[:120] or "Discord",
+        webhook_url_sealed=box.seal(check_webhook_url(url, allow_loopback=allow_loopback)),
+        kinds=wanted,
+        created_by=actor,
+    )
+    session.add(channel)
+    session.flush()
+    return channel
+
+
+def settings_for(session: Session, team_id: int) -> NotificationSettings:
+    """The team's settings row, created with defaults on first use."""
+    settings = session.get(NotificationSettings, team_id)
+    if settings is None:
+        settings = NotificationSettings(team_id=team_id, digest_at=time(9, 0), leaderboard_min_count=5)
+        session.add(settings)
+        session.flush()
+    return settings
+
+
+def configure(
+    session: Session,
+    team: Team,
+    *,
+    quiet_start: time | None,
+    quiet_end: time | None,
+    digest_at: time = time(9, 0),
+    leaderboard_min_count: int = 5,
+) -> NotificationSettings:
+    if (quiet_start is None) != (quiet_end is None) or (quiet_start is not None and quiet_start == quiet_end):
+        raise InvalidInput("quiet hours need a different start and end (or neither)")
+    if leaderboard_min_count < 1:
+        raise InvalidInput("the leaderboard's minimum volume must be at least 1")
+    settings = settings_for(session, team.id)
+    settings.quiet_start, settings.quiet_end = quiet_start, quiet_end
+    settings.digest_at, settings.leaderboard_min_count = digest_at, leaderboard_min_count
+    return settings
+
+
+def team_zone(team: Team) -> ZoneInfo:
+    try:
+        return ZoneInfo(team.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _quiet_hours(settings: NotificationSettings, zone: ZoneInfo) -> alerts.QuietHours | None:
+    if settings.quiet_start is None or settings.quiet_end is None:
+        return None
+    return alerts.QuietHours(settings.quiet_start, settings.quiet_end, zone)
+
+
+# --- enqueue ---------------------------------------------------------------------------------
+
+
+def channels_for(session: Session, kind: str, team_ids: Iterable[int] | None = None) -> dict[int, list[int]]:
+    """Team id → ids of its enabled channels that want `kind`."""
+    query = select(NotificationChannel).where(NotificationChannel.enabled.is_(True))
+    if team_ids is not None:
+        query = query.where(NotificationChannel.team_id.in_(list(team_ids)))
+    found: dict[int, list[int]] = defaultdict(list)
+    for channel in session.scalars(query.order_by(NotificationChannel.id)):
+        if not channel.kinds or kind in channel.kinds:
+            found[channel.team_id].append(channel.id)
+    return found
+
+
+def enqueue(
+    session: Session,
+    team_id: int,
+    kind: str,
+    subject: str,
+    payload: Mapping[str, Any],
+    *,
+    variant: str = "",
+    channel_ids: Iterable[int] | None = None,
+) -> int:
+    """Add one row per channel that wants `kind`, unless that message was enqueued before; rows added."""
+    targets = list(channel_ids) if channel_ids is not None else channels_for(session, kind, [team_id])[team_id]
+    keys = {channel_id: f"{kind}:{subject}:{variant}:{channel_id}" for channel_id in targets}
+    existing = set(session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys.values()))))
+    added = 0
+    for channel_id, key in keys.items():
+        if key in existing:
+            continue
+        try:
+            with session.begin_nested():  # another process may enqueue the same message right now
+                session.add(
+                    Notification(
+                        team_id=team_id,
+                        channel_id=channel_id,
+                        kind=kind,
+                        subject=subject,
+                        variant=variant,
+                        dedupe_key=key,
+                        payload=dict(payload),
+                        next_attempt_at=utcnow(),
+                    )
+                )
+            added += 1
+        except IntegrityError:
+            continue
+    return added
+
+
+def _sheet_link(session: Session, team_id: int, shop_id: int | None, role: str) -> str | None:
+    """A link to the tab showing this shop in the spreadsheet for `role` (else the admin's)."""
+    bindings = session.execute(
+        select(SheetBinding, Spreadsheet.google_id, Spreadsheet.audience_role)
+        .join(Spreadsheet)
+        .where(Spreadsheet.team_id == team_id, Spreadsheet.audience_role.in_([role, "admin"]))
+        .order_by(SheetBinding.id)
+    ).all()
+    fitting = [(b, gid, r) for b, gid, r in bindings if not b.shop_ids or shop_id in b.shop_ids]
+    fitting.sort(key=lambda item: item[2] != role)
+    if not fitting:
+        return None
+    binding, google_id, _ = fitting[0]
+    return alerts.sheet_link(google_id, binding.sheet_gid)
+
+
+def _order_ref(session: Session, order: Order, shop: Shop, role: str) -> alerts.OrderRef:
+    link = _sheet_link(session, shop.team_id, shop.id, role)
+    return alerts.OrderRef(order.external_id, shop.name or shop.external_id, order.status, link)
+
+
+def exception_event(session: Session, case: ExceptionCase, label: str, *, overdue: bool) -> int:
+    """Enqueue "new exception" or "overdue exception" for a case (once each)."""
+    ref = None
+    if case.order_id is not None:
+        order = session.get_one(Order, case.order_id)
+        ref = _order_ref(session, order, session.get_one(Shop, order.shop_id), case.handler_role)
+    payload = alerts.exception_message(ref, label, case.handler_role, case.due_at, case.raised_by, overdue=overdue)
+    kind = "exception_overdue" if overdue else "exception_new"
+    return enqueue(session, case.team_id, kind, f"exception:{case.id}", payload)
+
+
+def shop_problem(session: Session, shop: Shop, problem: str, *, reauthorize: bool, now: datetime | None = None) -> int:
+    """Sync failed, or the shop needs re-authorization: at most one message per shop per kind per day."""
+    now = now or utcnow()
+    day = now.astimezone(team_zone(session.get_one(Team, shop.team_id))).date().isoformat()
+    payload = alerts.shop_problem_message(shop.name or shop.external_id, problem, reauthorize=reauthorize)
+    kind = "reauthorization" if reauthorize else "sync_failed"
+    return enqueue(session, shop.team_id, kind, f"shop:{shop.id}", payload, variant=day)
+
+
+# --- sweeps the scheduler calls (idempotent) -------------------------------------------------
+
+
+def sla_alert_sweep(session: Session, now: datetime | None = None) -> int:
+    """Enqueue the SLA tier each to-ship order has reached; returns messages enqueued."""
+    now = now or utcnow()
+    wanted = channels_for(session, "sla")
+    if not wanted:
+        return 0
+    deadline = func.coalesce(Order.rts_sla_at, Order.shipping_due_at)
+    rows = session.execute(
+        select(Order, Shop)
+        .join(Shop, Shop.id == Order.shop_id)
+        .where(
+            Shop.team_id.in_(list(wanted)),
+            Order.status.in_(alerts.ALERTABLE_STATUSES),
+            deadline > now,
+            deadline <= now + alerts.EARLIEST_TIER,
+        )
+    ).all()
+    sent: dict[str, set[str]] = defaultdict(set)
+    subjects = [f"order:{order.id}" for order, _ in rows]
+    for subject, variant in session.execute(
+        select(Notification.subject, Notification.variant).where(
+            Notification.kind == "sla", Notification.subject.in_(subjects)
+        )
+    ):
+        sent[subject].add(variant)
+    quiet: dict[int, alerts.QuietHours | None] = {}
+    added = 0
+    for order, shop in rows:
+        if shop.team_id not in quiet:
+            team = session.get_one(Team, shop.team_id)
+            quiet[shop.team_id] = _quiet_hours(settings_for(session, team.id), team_zone(team))
+        order_deadline = alerts.dispatch_deadline(order.rts_sla_at, order.shipping_due_at)
+        assert order_deadline is not None  # the query only returns orders with one
+        subject = f"order:{order.id}"
+        tier = alerts.tier_due(order_deadline, now, sent[subject], quiet[shop.team_id])
+        if tier is None:
+            continue
+        payload = alerts.sla_message(_order_ref(session, order, shop, "warehouse"), tier, order_deadline)
+        added += enqueue(
+            session, shop.team_id, "sla", subject, payload, variant=tier.name, channel_ids=wanted[shop.team_id]
+        )
+    return added
+
+
+def overdue_exception_sweep(session: Session, now: datetime | None = None) -> int:
+    """Enqueue one "overdue" message for each open case past its resolution target."""
+    now = now or utcnow()
+    wanted = channels_for(session, "exception_overdue")
+    cases = session.scalars(
+        select(ExceptionCase).where(
+            ExceptionCase.team_id.in_(list(wanted)), ExceptionCase.status == "open", ExceptionCase.due_at <= now
+        )
+    ).all()
+    labels = {t.key: t.label["en"] for t in exception_templates()}
+    return sum(exception_event(session, c, labels.get(c.template_key, c.template_key), overdue=True) for c in cases)
+
+
+def _passed_local(now: datetime, zone: ZoneInfo, at: time) -> bool:
+    return now.astimezone(zone).time() >= at
+
+
+def daily_digest(session: Session, now: datetime | None = None) -> int:
+    """Once a day per team, at its digest time: open and overdue exceptions, orders at risk or late."""
+    now = now or utcnow()
+    added = 0
+    for team_id, channel_ids in channels_for(session, "digest").items():
+        team = session.get_one(Team, team_id)
+        zone, settings = team_zone(team), settings_for(session, team_id)
+        if not _passed_local(now, zone, settings.digest_at):
+            continue
+        day = now.astimezone(zone).date().isoformat()
+        payload = alerts.digest_message(day, _digest_counts(session, team_id, now), _open_by_role(session, team_id))
+        added += enqueue(session, team_id, "digest", f"team:{team_id}", payload, variant=day, channel_ids=channel_ids)
+    return added
+
+
+def _digest_counts(session: Session, team_id: int, now: datetime) -> list[tuple[str, int]]:
+    open_cases = select(func.count()).where(ExceptionCase.team_id == team_id, ExceptionCase.status == "open")
+    deadline = func.coalesce(Order.rts_sla_at, Order.shipping_due_at)
+    to_ship = (
+        select(func.count())
+        .select_from(Order)
+        .join(Shop, Shop.id == Order.shop_id)
+        .where(Shop.team_id == team_id, Order.status.in_(alerts.ALERTABLE_STATUSES))
+    )
+    return [
+        ("Open exceptions", session.scalar(open_cases) or 0),
+        ("Overdue exceptions", session.scalar(open_cases.where(ExceptionCase.due_at <= now)) or 0),
+        (
+            "Orders due in 24 h",
+            session.scalar(to_ship.where(deadline > now, deadline <= now + timedelta(hours=24))) or 0,
+        ),
+        ("Orders past deadline", session.scalar(to_ship.where(deadline <= now)) or 0),
+    ]
+
+
+def _open_by_role(session: Session, team_id: int) -> list[str]:
+    rows = session.execute(
+        select(ExceptionCase.handler_role, func.count())
+        .where(ExceptionCase.team_id == team_id, ExceptionCase.status == "open")
+        .group_by(ExceptionCase.handler_role)
+        .order_by(ExceptionCase.handler_role)
+    ).all()
+    return [f"{role}: {count} open" for role, count in rows]
+
+
+def weekly_leaderboard(session: Session, now: datetime | None = None) -> int:
+    """Once a week per team (from Monday at its digest time): last week's fastest handlers per stage."""
+    now = now or utcnow()
+    added = 0
+    for team_id, channel_ids in channels_for(session, "leaderboard").items():
+        team = session.get_one(Team, team_id)
+        zone, settings = team_zone(team), settings_for(session, team_id)
+        this_week = analytics.period_start(now, "week", zone)
+        if now < this_week + timedelta(hours=settings.digest_at.hour, minutes=settings.digest_at.minute):
+            continue
+        last_week = analytics.period_start(this_week - timedelta(days=1), "week", zone)
+        label = analytics.bucket_label(last_week, "week", zone)
+        samples = load_samples(session, team_id, last_week, this_week)
+        names = _display_names(session, team_id)
+        boards = {
+            analytics.STAGE_LABELS[stage]: [
+                f"{s.rank}. {names.get(s.member, s.member.split('@')[0])} — median "
+                f"{analytics.hours(s.stats.median)} h, p90 {analytics.hours(s.stats.p90)} h ({s.stats.count})"
+                for s in analytics.leaderboard(samples, stage, last_week, this_week, settings.leaderboard_min_count)
+            ]
+            for stage in analytics.STAGE_LABELS
+        }
+        payload = alerts.leaderboard_message(label, boards, settings.leaderboard_min_count)
+        added += enqueue(
+            session, team_id, "leaderboard", f"team:{team_id}", payload, variant=label, channel_ids=channel_ids
+        )
+    return added
+
+
+def _display_names(session: Session, team_id: int) -> dict[str, str]:
+    """Members by name, not email: a Discord channel is not the place for staff addresses."""
+    members = session.scalars(select(Member).where(Member.team_id == team_id)).all()
+    return {m.email: m.display_name or m.email.split("@")[0] for m in members}
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    deferred: int = 0  # claimed, but their channel was paused during this run
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    channel_id: int
+    attempts: int
+    sealed_url: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: str  # sent | retry | failed
+    wait: timedelta = timedelta(0)  # retry: when to try again; sent: how long the bucket is empty
+    error: str | None = None
+    channel_gone: bool = False
+    global_limit: bool = False
+
+
+def _claim(sessions: sessionmaker[Session], now: datetime, limit: int) -> list[_Claimed]:
+    """Take due rows by moving their next attempt past a short claim, row by row (compare-and-set),
+    so two workers never send the same row at the same time."""
+    claimed = []
+    with sessions() as session, session.begin():
+        rows = session.execute(
+            select(Notification, NotificationChannel.webhook_url_sealed)
+            .join(NotificationChannel, NotificationChannel.id == Notification.channel_id)
+            .where(
+                Notification.status == "pending",
+                Notification.next_attempt_at <= now,
+                NotificationChannel.enabled.is_(True),
+                (NotificationChannel.paused_until.is_(None)) | (NotificationChannel.paused_until <= now),
+            )
+            .order_by(Notification.id)
+            .limit(limit)
+        ).all()
+        for row, sealed in rows:
+            taken = session.execute(
+                update(Notification)
+                .where(Notification.id == row.id, Notification.next_attempt_at == row.next_attempt_at)
+                .values(next_attempt_at=now + CLAIM)
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(_Claimed(row.id, row.channel_id, row.attempts, sealed, dict(row.payload)))
+    return claimed
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return max(float(value), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _backoff(attempts: int) -> timedelta:
+    delay: timedelta = BACKOFF_BASE * 2 ** min(attempts, 16)
+    return min(delay, BACKOFF_CAP)
+
+
+def _post(client: httpx.Client, url: str, payload: Mapping[str, Any], attempts: int) -> _Outcome:
+    try:
+        response = client.post(url, json=payload, timeout=REQUEST_TIMEOUT)
+    except httpx.TransportError as exc:
+        return _Outcome("retry", _backoff(attempts), f"{type(exc).__name__}: {exc}"[:1024])
+    if response.is_success:
+        empty = response.headers.get("X-RateLimit-Remaining") == "0"
+        reset = _seconds(response.headers.get("X-RateLimit-Reset-After")) if empty else None
+        return _Outcome("sent", timedelta(seconds=reset or 0))
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    text = f"HTTP {response.status_code}: {body.get('message') or response.text[:200]}"[:1024]
+    if response.status_code == 429:
+        wait = _seconds(body.get("retry_after")) or _seconds(response.headers.get("Retry-After")) or 1.0
+        return _Outcome("retry", timedelta(seconds=wait), text, global_limit=bool(body.get("global")))
+    if response.status_code >= 500:
+        return _Outcome("retry", _backoff(attempts), text)
+    # 401/404: the webhook was deleted or its token changed; 400: Discord refuses this body for good.
+    return _Outcome("failed", error=text, channel_gone=response.status_code in (401, 403, 404))
+
+
+def _record(sessions: sessionmaker[Session], item: _Claimed, outcome: _Outcome, now: datetime) -> None:
+    with sessions() as session, session.begin():
+        row = session.get_one(Notification, item.id)
+        channel = session.get_one(NotificationChannel, item.channel_id)
+        row.attempts += 1
+        row.last_error = outcome.error
+        if outcome.status == "sent":
+            row.status, row.sent_at = "sent", now
+        elif outcome.status == "failed":
+            row.status = "failed"
+        else:
+            row.next_attempt_at = now + outcome.wait
+        if outcome.wait and outcome.status != "failed":
+            channel.paused_until = now + outcome.wait
+        if outcome.channel_gone:
+            channel.enabled, channel.disabled_reason = False, f"Discord refused the webhook ({outcome.error})"
+
+
+def _defer(sessions: sessionmaker[Session], ids: list[int], until: datetime) -> None:
+    if ids:
+        with sessions() as session, session.begin():
+            session.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids))
+                .values(next_attempt_at=until)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def deliver_due(
+    session_factory: sessionmaker[Session],
+    client: httpx.Client,
+    box: SecretBox,
+    *,
+    now: datetime | None = None,
+    limit: int = 200,
+) -> DeliveryReport:
+    """Send due notifications oldest first; idempotent and safe to run from several workers.
+
+    A channel that answers 429, an empty bucket, a 5xx or no connection is paused for the time
+    Discord asked (or the backoff), and its remaining rows wait with it, so messages keep their order.
+    """
+    now = now or utcnow()
+    report = DeliveryReport()
+    paused: dict[int, datetime] = {}
+    deferred: dict[datetime, list[int]] = defaultdict(list)
+    halted: datetime | None = None
+    for item in _claim(session_factory, now, limit):
+        hold = halted or paused.get(item.channel_id)
+        if hold is not None:
+            deferred[hold].append(item.id)
+            report.deferred += 1
+            continue
+        outcome = _post(client, box.open(item.sealed_url), item.payload, item.attempts)
+        _record(session_factory, item, outcome, now)
+        if outcome.status == "sent":
+            report.sent += 1
+        elif outcome.status == "failed":
+            report.failed += 1
+            log.warning("notification %s refused by Discord: %s", item.id, outcome.error)
+        else:
+            report.retrying += 1
+        if outcome.channel_gone:  # its other rows stay pending, for when an admin fixes the channel
+            paused[item.channel_id] = now
+        elif outcome.wait and outcome.status != "failed":
+            paused[item.channel_id] = now + outcome.wait
+            if outcome.global_limit:
+                halted = now + outcome.wait
+    for until, ids in deferred.items():
+        _defer(session_factory, ids, until)
+    return report
