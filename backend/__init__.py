@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from backend import api, cli, db, secrets
+from backend import api, cli, db, secrets, tasks
 from backend.catalog import role_policy
 from backend.config import INSTANCE_DIR, Config
 
@@ -24,13 +24,14 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     key = settings.ORDERDECK_ENCRYPTION_KEY or secrets.local_key(INSTANCE_DIR)
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
-    app.config.from_mapping(TESTING=settings.TESTING, JSON_SORT_KEYS=False)
+    app.config.from_mapping(TESTING=settings.TESTING, MAX_CONTENT_LENGTH=8 * 1024 * 1024)
     app.extensions["orderdeck.config"] = settings
     app.extensions["orderdeck.secrets"] = secrets.SecretBox(key, settings.ORDERDECK_OLD_ENCRYPTION_KEY)
     role_policy()  # a malformed schemas/roles.json stops start-up here, not on the first request
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app, db.Database(settings.DATABASE_URL))
+    tasks.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -7,6 +7,7 @@ malformed file must stop start-up with a message naming the file and the problem
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,31 @@ def validated(path: Path, schema_name: str) -> Any:
 @cache
 def role_policy() -> RolePolicy:
     return RolePolicy.from_document(validated(SCHEMAS_DIR / "roles.json", "roles.schema.json"))
+
+
+@dataclass(frozen=True)
+class Market:
+    currency: str
+    time_zone: str
+    authorize_url: str
+
+
+@cache
+def markets() -> dict[str, Market]:
+    """Region code → currency, time zone and consent page (unknown regions fall back to UTC/USD)."""
+    doc = validated(SCHEMAS_DIR / "markets.json", "markets.schema.json")
+    default_url = str(doc["default_authorize_url"])
+    return {
+        region: Market(spec["currency"], spec["time_zone"], spec.get("authorize_url", default_url))
+        for region, spec in doc["markets"].items()
+    }
+
+
+def market(region: str) -> Market:
+    found = markets().get(region.upper())
+    if found is not None:
+        return found
+    return Market("USD", "UTC", str(load_json(SCHEMAS_DIR / "markets.json")["default_authorize_url"]))
 
 
 @cache

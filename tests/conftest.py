@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from flask import Flask
@@ -16,10 +17,17 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from backend import create_app
+from backend import create_app, runtime
 from backend.config import config_for_tests
 from backend.db import Database, get_db
 from backend.models import Base
+from backend.sandbox.server import RunningServer
+from backend.sandbox.server import start as start_server
+from backend.sandbox.tiktok_shop import TikTokShopSandbox
+from backend.services import shops as shops_service
+from backend.services import teams as teams_service
+from backend.services.shops import Platform
+from backend.tasks import InlineTasks
 
 
 def _postgres_database_for_worker(url: str, worker: str) -> str:
@@ -86,3 +94,78 @@ def session(app: Flask) -> Iterator[Session]:
     """A session on the app's database; the test commits when it wants rows visible to the app."""
     with app.app_context(), get_db().sessions() as s:
         yield s
+
+
+class DeferredApp:
+    """A WSGI app filled in after its server starts, so the app can know its own URL."""
+
+    def __init__(self) -> None:
+        self.app: Flask | None = None
+
+    def __call__(self, environ: dict[str, object], start_response: object) -> object:
+        assert self.app is not None, "DeferredApp served before its app was set"
+        return self.app(environ, start_response)  # type: ignore[arg-type]
+
+
+@dataclass
+class Live:
+    """A backend served over HTTP against a running TikTok Shop sandbox, with one team."""
+
+    app: Flask
+    url: str
+    sandbox: TikTokShopSandbox
+    tiktok_url: str
+    team_id: int
+
+    @property
+    def db(self) -> Database:
+        database: Database = self.app.extensions["orderdeck.db"]
+        return database
+
+    def drain(self) -> None:
+        """Wait for every background task the backend queued (webhook processing, pushes)."""
+        queue = self.app.extensions["orderdeck.tasks"]
+        assert isinstance(queue, InlineTasks)
+        queue.drain()
+
+    def connect_shop(self, name: str = "Acme US", region: str = "US", orders: int = 40) -> list[int]:
+        shop = self.sandbox.add_shop(name, region, orders=orders)
+        code = self.sandbox.issue_auth_code([shop.shop_id])
+        with self.app.app_context():
+            platform = Platform(runtime.config(), runtime.secret_box())
+            return [s.id for s in shops_service.connect(self.db, platform, self.team_id, code)]
+
+
+@pytest.fixture
+def tiktok() -> Iterator[tuple[TikTokShopSandbox, RunningServer]]:
+    sandbox = TikTokShopSandbox(seed=11)
+    running = sandbox.start()
+    yield sandbox, running
+    sandbox.stop_webhook_pump()
+    running.stop()
+
+
+@pytest.fixture
+def live(migrated: Database, tiktok: tuple[TikTokShopSandbox, RunningServer]) -> Iterator[Live]:
+    sandbox, tiktok_server = tiktok
+    deferred = DeferredApp()
+    backend_server = start_server(deferred)  # type: ignore[arg-type]
+    application = create_app(config_for_tests(
+        migrated.url,
+        TIKTOK_APP_KEY=sandbox.app_key,
+        TIKTOK_APP_SECRET=sandbox.app_secret,
+        TIKTOK_API_BASE=tiktok_server.url,
+        TIKTOK_AUTH_BASE=tiktok_server.url,
+        PUBLIC_BASE_URL=backend_server.url,
+    ))
+    deferred.app = application
+    with application.app_context(), get_db().session() as session:
+        team = teams_service.create_team(session, "Acme Trading", "founder@acme.test")
+        team_id = team.id
+    yield Live(application, backend_server.url, sandbox, tiktok_server.url, team_id)
+    queue = application.extensions["orderdeck.tasks"]
+    queue.drain()
+    queue.shutdown()
+    backend_server.stop()
+    application.extensions["orderdeck.db"].dispose()
+    _empty_tables(migrated)

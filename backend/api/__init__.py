@@ -6,12 +6,13 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from backend.api import health
+from backend.api import health, oauth, tasks, webhooks
 from backend.errors import OrderDeckError
 
 
 def init_app(app: Flask) -> None:
-    app.register_blueprint(health.bp)
+    for blueprint in (health.bp, webhooks.bp, tasks.bp, oauth.bp):
+        app.register_blueprint(blueprint)
 
     @app.errorhandler(OrderDeckError)
     def _orderdeck_error(exc: OrderDeckError) -> ResponseReturnValue:

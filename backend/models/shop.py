@@ -33,6 +33,9 @@ class Shop(TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     seller_name: Mapped[str | None] = mapped_column(String(255))
+    # The seller authorization this shop came with: one token pair can cover several shops, and a
+    # refresh rotates it for all of them.
+    open_id: Mapped[str | None] = mapped_column(String(128), index=True)
     access_token_sealed: Mapped[str | None] = mapped_column(String(2048))
     access_token_expires_at: Mapped[datetime | None]
     refresh_token_sealed: Mapped[str | None] = mapped_column(String(2048))

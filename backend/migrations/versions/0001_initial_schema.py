@@ -146,6 +146,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("time_zone", sa.String(length=64), nullable=False),
         sa.Column("seller_name", sa.String(length=255), nullable=True),
+        sa.Column("open_id", sa.String(length=128), nullable=True),
         sa.Column("access_token_sealed", sa.String(length=2048), nullable=True),
         sa.Column("access_token_expires_at", backend.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("refresh_token_sealed", sa.String(length=2048), nullable=True),
@@ -162,6 +163,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("shops", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_shops_team_id"), ["team_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_shops_open_id"), ["open_id"], unique=False)
 
     op.create_table(
         "sku_costs",
@@ -581,6 +583,7 @@ def downgrade() -> None:
 
     op.drop_table("sku_costs")
     with op.batch_alter_table("shops", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_shops_open_id"))
         batch_op.drop_index(batch_op.f("ix_shops_team_id"))
 
     op.drop_table("shops")

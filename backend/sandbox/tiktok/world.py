@@ -305,7 +305,8 @@ def combine(shop: Shop, first: Order, second: Order) -> None:
 
 def seed_orders(rng: random.Random, ids: Ids, shop: Shop, count: int, *, now: int, history_days: int = 30) -> None:
     """`count` orders: the first few pinned to statuses demos and tests need, the rest spread over
-    `history_days` with a tenth in the last six hours so every live status is populated."""
+    `history_days` with a tenth in the last six hours so every live status is populated.
+    With `history_days=0` every order is brand new: placed in the last five minutes."""
     pinned: list[tuple[int, str, bool]] = [  # (age in seconds, fate, split)
         (10 * 60 if shop.market.has_on_hold else 3 * HOUR, "normal", False),  # ON_HOLD (or AWAITING)
         (30, "normal", False),  # UNPAID, with the formula-looking buyer message
@@ -315,7 +316,9 @@ def seed_orders(rng: random.Random, ids: Ids, shop: Shop, count: int, *, now: in
     ]
     previous: Order | None = None
     for index in range(count):
-        if index < len(pinned):
+        if history_days == 0:
+            age, fate, split = rng.randrange(0, 300), "normal", False
+        elif index < len(pinned):
             age, fate, split = pinned[index]
         else:
             recent = rng.random() < 0.1

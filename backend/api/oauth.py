@@ -1,0 +1,37 @@
+"""OAuth redirects: TikTok's seller consent comes back here with `code` and a `state` we signed."""
+
+from __future__ import annotations
+
+from html import escape
+
+from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
+
+from backend import runtime
+from backend.errors import OrderDeckError
+from backend.services import shops
+
+bp = Blueprint("oauth", __name__)
+
+PAGE = """<!doctype html><meta charset="utf-8"><title>OrderDeck</title>
+<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;line-height:1.5">
+<h1>{title}</h1><p>{body}</p><p>You can close this tab and return to your spreadsheet.</p></body>"""
+
+
+def _page(title: str, body: str, status: int) -> ResponseReturnValue:
+    return PAGE.format(title=escape(title), body=escape(body)), status, {"Content-Type": "text/html; charset=utf-8"}
+
+
+@bp.get("/oauth/tiktok/callback")
+def tiktok_callback() -> ResponseReturnValue:
+    code, state = request.args.get("code", ""), request.args.get("state", "")
+    if not code or not state:
+        return _page("Shop not connected", "TikTok did not send an authorization code back.", 400)
+    platform = shops.Platform(runtime.config(), runtime.secret_box())
+    try:
+        team_id = shops.team_from_state(platform, state)
+        connected = shops.connect(runtime.database(), platform, team_id, code, actor="tiktok-consent")
+    except OrderDeckError as exc:
+        return _page("Shop not connected", exc.message, exc.status)
+    names = ", ".join(s.name for s in connected)
+    return _page("Shop connected", f"OrderDeck now syncs orders from {names}.", 200)

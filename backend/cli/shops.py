@@ -1,0 +1,87 @@
+"""Connecting shops and syncing their orders from the command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import ColumnElement, select
+
+from backend import runtime
+from backend.cli.common import reports_errors
+from backend.db import Database
+from backend.models import Shop, ShopStatus
+from backend.services import leases, shops, sync, teams, webhooks
+from backend.services.shops import Platform
+
+shop_cli = AppGroup("shop", help="TikTok shops.")
+
+
+def _platform() -> Platform:
+    return Platform(runtime.config(), runtime.secret_box())
+
+
+@shop_cli.command("connect")
+@click.option("--team", "team_name", required=True)
+@click.option("--auth-code", required=True, help="The code TikTok's consent page redirected with.")
+@reports_errors
+def shop_connect_command(team_name: str, auth_code: str) -> None:
+    """Exchange a TikTok auth code, store its tokens sealed, and record every shop it authorizes."""
+    db = runtime.database()
+    with db.session() as session:
+        team_id = teams.team_by_name(session, team_name).id
+    for shop in shops.connect(db, _platform(), team_id, auth_code):
+        click.echo(f"connected {shop.name} ({shop.region}, {shop.currency}, {shop.time_zone}) as shop {shop.id}")
+
+
+def shop_ids(shop: str | None) -> list[int]:
+    """Every active shop, or the one named by database id or TikTok shop id."""
+    where: ColumnElement[bool] = Shop.status == ShopStatus.ACTIVE
+    if shop:
+        as_id = int(shop) if shop.isdigit() and len(shop) < 10 else -1
+        where = (Shop.external_id == shop) | (Shop.id == as_id)
+    with runtime.database().session() as session:
+        ids = list(session.scalars(select(Shop.id).where(where).order_by(Shop.id)))
+    if shop and not ids:
+        raise click.ClickException(f"no shop {shop!r}")
+    return ids
+
+
+@click.command("sync")
+@click.option("--shop", default=None, help="A shop's id (or TikTok shop id); default: every active shop.")
+@click.option("--full", is_flag=True, help="Read every order again, not just what changed.")
+@reports_errors
+def sync_command(shop: str | None, full: bool) -> None:
+    """Bring orders up to date and say what changed."""
+    db, platform = runtime.database(), _platform()
+    failed = False
+    for shop_id in shop_ids(shop):
+        webhooks.process_pending(db, platform, shop_id)
+        if sys.stdout.isatty():
+            with click.progressbar(length=1, label=f"shop {shop_id}", show_pos=True) as bar:
+
+                def advance(progress: sync.SyncProgress) -> None:
+                    bar.length = max(progress.total, progress.seen, 1)
+                    bar.update(progress.seen - bar.pos)
+
+                report = _sync_one(db, platform, shop_id, full, advance)
+        else:
+            report = _sync_one(db, platform, shop_id, full, None)
+        if report is None:
+            failed = True
+            continue
+        click.echo(f"shop {shop_id}: {report.summary()}")
+    if failed:
+        raise click.ClickException("some shops were not synced (see above)")
+
+
+def _sync_one(
+    db: Database, platform: Platform, shop_id: int, full: bool, on_page: Callable[[sync.SyncProgress], None] | None
+) -> sync.SyncReport | None:
+    try:
+        return sync.sync_shop(db, platform, shop_id, full=full, on_page=on_page)
+    except leases.LeaseHeld as exc:
+        click.echo(f"shop {shop_id}: skipped, {exc.message}", err=True)
+    return None

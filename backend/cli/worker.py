@@ -1,0 +1,61 @@
+"""`worker`: the local scheduler — what App Engine cron and Cloud Tasks do in production."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+
+import click
+from flask import current_app
+
+from backend import tasks
+from backend.cli.common import reports_errors
+
+
+@dataclass
+class Sweep:
+    """A task path run every `every` seconds, like one cron.yaml entry."""
+
+    path: str
+    every: float
+    next_at: float = 0.0
+
+
+SWEEPS = (Sweep("/tasks/sync-due", 15.0), Sweep("/tasks/push-due", 10.0))
+
+
+def run_scheduler(
+    stop: threading.Event, sweeps: tuple[Sweep, ...] = SWEEPS, clock: Callable[[], float] = time.monotonic
+) -> None:
+    """Enqueue each sweep when due until `stop` is set; the task executor does the work."""
+    while not stop.is_set():
+        now = clock()
+        for sweep in sweeps:
+            if now >= sweep.next_at:
+                tasks.enqueue(sweep.path)
+                sweep.next_at = now + sweep.every
+        stop.wait(min(s.next_at for s in sweeps) - now if sweeps else 1.0)
+
+
+@click.command("worker")
+@reports_errors
+def worker_command() -> None:
+    """Run the local scheduler and task executor in the foreground (Ctrl-C stops it cleanly)."""
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        click.echo(f"worker: {signal.Signals(signum).name}, finishing running tasks…")
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    click.echo("worker: sync sweep every 15 s, sheet push sweep every 10 s")
+    run_scheduler(stop)
+    queue = current_app.extensions["orderdeck.tasks"]
+    if isinstance(queue, tasks.InlineTasks):
+        queue.shutdown()
+    click.echo("worker: stopped")

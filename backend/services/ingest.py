@@ -1,0 +1,246 @@
+"""The one idempotent way an order enters the database, whether from sync, webhook or CSV.
+
+Keyed on (shop, order id). An incoming payload older than the stored one is ignored (webhooks
+arrive out of order and syncs overlap); an identical one changes nothing; anything else updates
+the order, its lines and packages, and records each status change as an order event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from backend.models import Order, OrderEvent, OrderLine, Package, SheetBinding, Shop, Spreadsheet, utcnow
+from backend.platforms.base import PlatformLineItem, PlatformOrder
+
+
+@dataclass
+class IngestResult:
+    """What one batch did; `changed` are the ids of orders whose stored data moved."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    changed: list[int] = field(default_factory=list)
+    new_external_ids: list[str] = field(default_factory=list)
+    updated_external_ids: list[str] = field(default_factory=list)
+
+    def add(self, other: IngestResult) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.stale += other.stale
+        self.changed += other.changed
+        self.new_external_ids += other.new_external_ids
+        self.updated_external_ids += other.updated_external_ids
+
+
+def _status_time(incoming: PlatformOrder) -> datetime:
+    """When the order reached its current status, from the platform's own milestone times."""
+    milestone = {
+        "AWAITING_SHIPMENT": incoming.paid_time,
+        "ON_HOLD": incoming.paid_time,
+        "AWAITING_COLLECTION": incoming.rts_time,
+        "IN_TRANSIT": incoming.collection_time,
+        "DELIVERED": incoming.delivery_time,
+        "CANCELLED": incoming.cancellation.cancel_time if incoming.cancellation else None,
+        "UNPAID": incoming.create_time,
+    }.get(incoming.status)
+    return milestone or incoming.update_time
+
+
+def _order_fields(o: PlatformOrder) -> dict[str, Any]:
+    pay, sla, cancel, rcpt = o.payment, o.sla, o.cancellation, o.recipient
+    return {
+        "status": o.status,
+        "platform_update_time": o.update_time,
+        "platform_create_time": o.create_time,
+        "paid_at": o.paid_time,
+        "rts_at": o.rts_time,
+        "collection_at": o.collection_time,
+        "delivery_at": o.delivery_time,
+        "cancel_at": cancel.cancel_time if cancel else None,
+        "rts_sla_at": sla.rts_sla_time,
+        "tts_sla_at": sla.tts_sla_time,
+        "delivery_sla_at": sla.delivery_sla_time,
+        "cancel_order_sla_at": sla.cancel_order_sla_time,
+        "shipping_due_at": sla.shipping_due_time,
+        "collection_due_at": sla.collection_due_time,
+        "delivery_due_at": sla.delivery_due_time,
+        "pick_up_cut_off_at": sla.pick_up_cut_off_time,
+        "fast_dispatch_sla_at": sla.fast_dispatch_sla_time,
+        "recommended_shipping_at": sla.recommended_shipping_time,
+        "is_on_hold": o.is_on_hold or o.status == "ON_HOLD",
+        "cancel_reason": cancel.reason or None if cancel else None,
+        "cancellation_initiator": cancel.initiator or None if cancel else None,
+        "is_buyer_request_cancel": bool(cancel and cancel.is_buyer_request_cancel),
+        "fulfillment_type": o.fulfillment_type or None,
+        "shipping_type": o.shipping_type or None,
+        "delivery_option_name": o.delivery_option_name or None,
+        "shipping_provider": next((p.shipping_provider_name for p in o.packages if p.shipping_provider_name), None),
+        "shipping_provider_id": next((p.shipping_provider_id for p in o.packages if p.shipping_provider_id), None),
+        "tracking_number": next((p.tracking_number for p in o.packages if p.tracking_number), None),
+        "warehouse_id": o.warehouse_id or None,
+        "buyer_message": o.buyer_message or None,
+        "seller_note": o.seller_note or None,
+        "currency": pay.currency,
+        "subtotal": pay.sub_total,
+        "shipping_fee": pay.shipping_fee,
+        "seller_discount": pay.seller_discount,
+        "platform_discount": pay.platform_discount,
+        "tax": pay.tax,
+        "total_amount": pay.total_amount,
+        "original_total_product_price": pay.original_total_product_price,
+        "original_shipping_fee": pay.original_shipping_fee,
+        "buyer_user_id": o.buyer_user_id or None,
+        "recipient_name": rcpt.name or None if rcpt else None,
+        "recipient_phone": rcpt.phone_number or None if rcpt else None,
+        "recipient_address": rcpt.full_address or None if rcpt else None,
+        "recipient_postal_code": rcpt.postal_code or None if rcpt else None,
+        "recipient_region_code": rcpt.region_code or None if rcpt else None,
+        "raw": dict(o.raw),
+    }
+
+
+def _line_fields(item: PlatformLineItem) -> dict[str, Any]:
+    return {
+        "sku_id": item.sku_id,
+        "product_id": item.product_id or None,
+        "seller_sku": item.seller_sku or None,
+        "product_name": item.product_name,
+        "sku_name": item.sku_name or None,
+        "currency": item.currency,
+        "original_price": item.original_price,
+        "sale_price": item.sale_price,
+        "seller_discount": item.seller_discount,
+        "platform_discount": item.platform_discount,
+        "display_status": item.display_status or None,
+        "package_external_id": item.package_id,
+        "tracking_number": item.tracking_number,
+        "shipping_provider_name": item.shipping_provider_name,
+        "cancel_reason": item.cancel_reason,
+        "is_gift": item.is_gift,
+    }
+
+
+def _apply(target: Any, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if getattr(target, key) != value:
+            setattr(target, key, value)
+
+
+def _sync_lines(order: Order, incoming: PlatformOrder) -> None:
+    by_id = {line.external_id: line for line in order.lines}
+    keep = set()
+    for item in incoming.line_items:
+        keep.add(item.line_id)
+        line = by_id.get(item.line_id)
+        if line is None:
+            order.lines.append(OrderLine(external_id=item.line_id, **_line_fields(item)))
+        else:
+            _apply(line, _line_fields(item))
+    for line in list(order.lines):
+        if line.external_id not in keep:
+            order.lines.remove(line)
+
+
+def _sync_packages(session: Session, shop: Shop, order: Order, incoming: PlatformOrder) -> None:
+    wanted = {p.package_id: p for p in incoming.packages}
+    if not wanted and not order.packages:
+        return
+    existing = {
+        p.external_id: p
+        for p in session.scalars(select(Package).where(Package.shop_id == shop.id, Package.external_id.in_(wanted)))
+    }
+    linked: list[Package] = []
+    for package_id, info in wanted.items():
+        package = existing.get(package_id)
+        if package is None:
+            package = Package(shop_id=shop.id, external_id=package_id)
+            session.add(package)
+        _apply(
+            package,
+            {
+                "tracking_number": info.tracking_number,
+                "shipping_provider_id": info.shipping_provider_id,
+                "shipping_provider_name": info.shipping_provider_name,
+            },
+        )
+        linked.append(package)
+    if {p.external_id for p in order.packages} != set(wanted):
+        order.packages = linked
+
+
+def ingest_orders(
+    session: Session, shop: Shop, orders: Sequence[PlatformOrder], *, source: str = "api", actor: str = "sync"
+) -> IngestResult:
+    """Upsert a batch of orders for one shop; the caller commits (one transaction per page)."""
+    result = IngestResult()
+    if not orders:
+        return result
+    ids = [o.order_id for o in orders]
+    stored = {
+        o.external_id: o
+        for o in session.scalars(
+            select(Order)
+            .where(Order.shop_id == shop.id, Order.external_id.in_(ids))
+            .options(selectinload(Order.lines), selectinload(Order.packages))
+        )
+    }
+    for incoming in orders:
+        order = stored.get(incoming.order_id)
+        if order is None:
+            order = Order(shop_id=shop.id, external_id=incoming.order_id, source=source, **_order_fields(incoming))
+            session.add(order)
+            _sync_lines(order, incoming)
+            _sync_packages(session, shop, order, incoming)
+            order.events.append(OrderEvent(to_status=incoming.status, occurred_at=_status_time(incoming), actor=actor))
+            stored[incoming.order_id] = order
+            result.new += 1
+            result.new_external_ids.append(incoming.order_id)
+            continue
+        if incoming.update_time < order.platform_update_time:
+            result.stale += 1
+            continue
+        if order.raw == dict(incoming.raw) and order.platform_update_time == incoming.update_time:
+            result.unchanged += 1
+            continue
+        previous_status = order.status
+        _apply(order, _order_fields(incoming))
+        order.source = source if order.source == "csv" else order.source
+        _sync_lines(order, incoming)
+        _sync_packages(session, shop, order, incoming)
+        if previous_status != incoming.status:
+            order.events.append(
+                OrderEvent(
+                    from_status=previous_status,
+                    to_status=incoming.status,
+                    occurred_at=_status_time(incoming),
+                    actor=actor,
+                )
+            )
+        result.updated += 1
+        result.updated_external_ids.append(incoming.order_id)
+    session.flush()
+    result.changed = [stored[i].id for i in result.new_external_ids + result.updated_external_ids]
+    return result
+
+
+def mark_bindings_dirty(session: Session, team_id: int, shop_id: int) -> int:
+    """Flag every sheet binding that shows this shop, so the next push rewrites what changed."""
+    bindings = session.scalars(
+        select(SheetBinding).join(Spreadsheet).where(Spreadsheet.team_id == team_id, SheetBinding.dirty.is_(False))
+    ).all()
+    now = utcnow()
+    marked = 0
+    for binding in bindings:
+        if not binding.shop_ids or shop_id in binding.shop_ids:
+            binding.dirty, binding.dirty_since = True, now
+            marked += 1
+    return marked

@@ -1,0 +1,195 @@
+"""Background work without a home-made queue: sweeps find what the database says needs doing, and
+each unit of work is a task path (`/tasks/sync-shop/7`) run by Cloud Tasks in production or by an
+in-process executor locally. Every task is idempotent, so a lost or repeated task costs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flask import Flask, current_app
+from googleapiclient.discovery import build
+
+from backend import runtime
+from backend.errors import NotFound, OrderDeckError
+from backend.services import leases, sync, webhooks
+from backend.services.shops import Platform
+
+log = logging.getLogger(__name__)
+
+
+def _platform() -> Platform:
+    return Platform(runtime.config(), runtime.secret_box())
+
+
+def sync_due() -> dict[str, Any]:
+    """Fan out: a sync for every shop that is due, and event processing for shops with pending webhooks."""
+    db = runtime.database()
+    due = sync.shops_due(db)
+    pending = [s for s in webhooks.shops_with_pending_events(db) if s not in due]
+    for shop_id in due:
+        enqueue(f"/tasks/sync-shop/{shop_id}")
+    for shop_id in pending:
+        enqueue(f"/tasks/sync-shop/{shop_id}?webhooks=1")
+    return {"sync": due, "webhooks": pending}
+
+
+def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
+    """Process the shop's stored webhook events, then (unless only those were asked for) sync it.
+
+    A task that finds the shop's lease taken stops: the holder looks for pending events again after
+    it lets go, so an event that arrived meanwhile is not left for the next sweep.
+    """
+    db, platform = runtime.database(), _platform()
+    out: dict[str, Any] = {"shop": shop_id}
+    try:
+        out["webhooks"] = _drain_events(shop_id)
+        if not webhooks_only:
+            out["sync"] = sync.sync_shop(db, platform, shop_id).summary()
+            out["webhooks_after"] = _drain_events(shop_id)
+    except leases.LeaseHeld as exc:
+        out["skipped"] = exc.message
+    return out
+
+
+def _drain_events(shop_id: int, rounds: int = 20) -> int:
+    db, platform = runtime.database(), _platform()
+    handled = 0
+    for _ in range(rounds):
+        if not webhooks.has_pending(db, shop_id):
+            break
+        report = webhooks.process_pending(db, platform, shop_id)
+        handled += report.processed + report.ignored + report.failed
+        if report.retry_later and not report.processed:
+            break  # TikTok is failing right now; the sweep retries later
+    return handled
+
+
+def push_due() -> dict[str, Any]:
+    from backend.services import sheet_refresh
+
+    ids = sheet_refresh.dirty_binding_ids(runtime.database())
+    for binding_id in ids:
+        enqueue(f"/tasks/push-binding/{binding_id}")
+    return {"push": ids}
+
+
+def push_binding(binding_id: int) -> dict[str, Any]:
+    from backend.services import sheet_refresh
+
+    return {"binding": binding_id, "result": sheet_refresh.run_push(binding_id)}
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: re.Pattern[str]
+    run: Callable[[re.Match[str], dict[str, str]], dict[str, Any]]
+
+
+# The task map: path → function. The /tasks blueprint and the local executor both dispatch here.
+ROUTES: tuple[Route, ...] = (
+    Route(re.compile(r"/tasks/sync-due"), lambda m, q: sync_due()),
+    Route(re.compile(r"/tasks/sync-shop/(\d+)"), lambda m, q: sync_shop(int(m[1]), q.get("webhooks") == "1")),
+    Route(re.compile(r"/tasks/push-due"), lambda m, q: push_due()),
+    Route(re.compile(r"/tasks/push-binding/(\d+)"), lambda m, q: push_binding(int(m[1]))),
+)
+
+
+def run(path: str) -> dict[str, Any]:
+    """Run a task path in the current app context."""
+    route_path, _, query = path.partition("?")
+    params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+    for route in ROUTES:
+        match = route.pattern.fullmatch(route_path)
+        if match:
+            return route.run(match, params)
+    raise NotFound(f"no task {route_path!r}")
+
+
+class TaskQueue(Protocol):
+    def enqueue(self, path: str) -> None: ...
+
+
+class InlineTasks:
+    """Runs tasks in a small thread pool inside this process; the same path is never queued twice."""
+
+    def __init__(self, app: Flask, workers: int = 2) -> None:
+        self._app = app
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-task")
+        self._queued: set[str] = set()
+        self._running: set[Future[None]] = set()
+        self._lock = threading.Lock()
+
+    def enqueue(self, path: str) -> None:
+        with self._lock:
+            if path in self._queued:
+                return
+            self._queued.add(path)
+            future = self._pool.submit(self._run, path)
+            self._running.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._running.discard(future)
+
+    def _run(self, path: str) -> None:
+        with self._lock:
+            self._queued.discard(path)
+        with self._app.app_context():
+            try:
+                log.info("task %s: %s", path, json.dumps(run(path), default=str))
+            except OrderDeckError as exc:
+                log.warning("task %s failed: %s", path, exc.message)
+            except Exception:  # a task must never take the executor down; the next sweep retries
+                log.exception("task %s crashed", path)
+
+    def drain(self, timeout: float = 60.0) -> None:
+        """Wait until no task is queued or running, including tasks that running ones enqueue."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = list(self._running)
+            if not pending:
+                return
+            wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{len(pending)} tasks still running after {timeout} s")
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class CloudTasks:
+    """App Engine tasks on a Cloud Tasks queue (`TASKS_QUEUE` = projects/P/locations/L/queues/Q).
+
+    App Engine adds X-AppEngine-QueueName to the request and strips that header from outside traffic,
+    which is what lets the /tasks routes trust the caller.
+    """
+
+    def __init__(self, queue: str) -> None:
+        self._queue = queue
+        self._service = build("cloudtasks", "v2", cache_discovery=False, static_discovery=True)
+
+    def enqueue(self, path: str) -> None:
+        body = {"task": {"appEngineHttpRequest": {"httpMethod": "POST", "relativeUri": path}}}
+        self._service.projects().locations().queues().tasks().create(parent=self._queue, body=body).execute()
+
+
+def init_app(app: Flask) -> None:
+    settings = app.extensions["orderdeck.config"]
+    queue: TaskQueue = CloudTasks(settings.TASKS_QUEUE) if settings.TASKS_BACKEND == "cloudtasks" else InlineTasks(app)
+    app.extensions["orderdeck.tasks"] = queue
+
+
+def enqueue(path: str) -> None:
+    queue: TaskQueue = current_app.extensions["orderdeck.tasks"]
+    queue.enqueue(path)
