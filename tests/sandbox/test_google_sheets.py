@@ -112,7 +112,7 @@ def test_values_outside_the_grid_are_rejected(sheets: Any) -> None:
         sheets.spreadsheets().values().update(
             spreadsheetId=sid, range=f"{TAB}!A1:B1", valueInputOption="RAW", body={"values": [[1, 2, 3]]}
         ).execute()
-    assert "tried writing to column" in err.value.reason
+    assert err.value.reason.endswith("but tried writing to column [C]")
 
 
 def test_raw_stays_text_and_user_entered_parses(sandboxes: GoogleSandboxes, sheets: Any) -> None:

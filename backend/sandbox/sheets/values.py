@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.domain import a1
 from backend.sandbox.sheets import cells, dimensions, formulas
 from backend.sandbox.sheets.context import Context
 from backend.sandbox.sheets.errors import invalid
@@ -80,7 +81,9 @@ def write(ctx: Context, range_text: str, body: Json, input_option: str | None, *
     if r1 is not None and target.r1 > r1:
         raise invalid(f"Requested writing within range [{range_text}], but tried writing to row [{target.r1}]")
     if c1 is not None and target.c1 > c1:
-        raise invalid(f"Requested writing within range [{range_text}], but tried writing to column [{target.c1}]")
+        raise invalid(
+            f"Requested writing within range [{range_text}], but tried writing to column [{a1.column_letters(target.c1 - 1)}]"
+        )
     sheet.check_inside(target if height and width else Rect(sheet.sheet_id, r0, r0 + 1, c0, c0 + 1))
     if height and width:
         ctx.check_editable(target)
