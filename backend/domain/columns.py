@@ -1,0 +1,462 @@
+"""The column catalogue: every column a profile may show, with its sensitivity, grain, editors and format.
+
+A column's value is a pure function of a `Source` (an OrderView and, by grain, one SKU line, one
+package, a SKU cost or a day's totals). Profiles pick and order columns; the role table decides
+who may see them, and it is the column's sensitivity that this decision reads — never its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from backend.domain import sla
+from backend.domain.access import Sensitivity
+from backend.domain.views import OrderView, PackageView, SkuCostView, SkuLine
+
+SHEETS_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - serials count local wall-clock days
+
+
+class ColumnType(StrEnum):
+    TEXT = "text"
+    INTEGER = "integer"
+    MONEY = "money"
+    PERCENT = "percent"
+    DATE = "date"
+    DATETIME = "datetime"
+    DURATION = "duration"
+    ENUM = "enum"
+
+
+class Grain(StrEnum):
+    """What one row is: reports (day) aggregate orders, the others list them."""
+
+    ORDER = "order"
+    ORDER_LINE = "order_line"
+    PACKAGE = "package"
+    SKU = "sku"
+    DAY = "day"
+
+
+class Kind(StrEnum):
+    """Who writes the column: the backend (key, synced, computed) or people (input)."""
+
+    KEY = "key"
+    SYNCED = "synced"
+    COMPUTED = "computed"
+    INPUT = "input"
+
+
+ORDER_GRAINS = frozenset({Grain.ORDER, Grain.ORDER_LINE, Grain.PACKAGE})
+
+NUMBER_FORMATS: Mapping[ColumnType, Mapping[str, str] | None] = {
+    ColumnType.TEXT: None,
+    ColumnType.ENUM: None,
+    ColumnType.INTEGER: {"type": "NUMBER", "pattern": "0"},
+    ColumnType.MONEY: {"type": "NUMBER", "pattern": "#,##0.00"},
+    ColumnType.PERCENT: {"type": "PERCENT", "pattern": "0.0%"},
+    ColumnType.DATE: {"type": "DATE", "pattern": "yyyy-mm-dd"},
+    ColumnType.DATETIME: {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"},
+    ColumnType.DURATION: {"type": "TIME", "pattern": "[h]:mm"},
+}
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula the backend writes itself (never text from a buyer): sent as `formulaValue`."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    """One day's orders in one currency (money is never summed across currencies)."""
+
+    day: date
+    currency: str
+    orders: int
+    units: int
+    revenue: Decimal
+    fees_total: Decimal
+    cogs: Decimal
+    net_profit: Decimal
+    missing_costs: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """What one row is made from; `sheet_zone` is the spreadsheet's zone, which NOW() uses."""
+
+    view: OrderView | None = None
+    line: SkuLine | None = None
+    package: PackageView | None = None
+    sku: SkuCostView | None = None
+    day: DayTotals | None = None
+    sheet_zone: str = "UTC"
+
+    @property
+    def order(self) -> OrderView:
+        if self.view is None:
+            raise ValueError("this column needs an order")
+        return self.view
+
+    @property
+    def zone(self) -> str:
+        """Times are shown in the shop's zone; rows without a shop use the spreadsheet's."""
+        return self.view.shop_time_zone if self.view else self.sheet_zone
+
+
+# What a column function returns; datetimes are turned into serials in the row's zone on projection.
+Value = str | int | Decimal | bool | datetime | date | timedelta | Formula | None
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    type: ColumnType
+    sensitivity: Sensitivity
+    grains: frozenset[Grain]
+    value: Callable[[Source], Value] = field(compare=False, repr=False)
+    kind: Kind = Kind.SYNCED
+    editable_by: frozenset[str] = frozenset()
+    enum_values: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def number_format(self) -> Mapping[str, str] | None:
+        return NUMBER_FORMATS[self.type]
+
+    @property
+    def is_input(self) -> bool:
+        return self.kind is Kind.INPUT
+
+    def describe(self) -> dict[str, Any]:
+        """The column as the sidebar and the API list it."""
+        return {
+            "key": self.key,
+            "header": self.header,
+            "type": str(self.type),
+            "sensitivity": str(self.sensitivity),
+            "grains": sorted(str(g) for g in self.grains),
+            "kind": str(self.kind),
+            "editable_by": sorted(self.editable_by),
+            "number_format": dict(self.number_format) if self.number_format else None,
+            "enum_values": list(self.enum_values),
+            "description": self.description,
+        }
+
+
+def serial(moment: datetime, zone: str) -> float:
+    """A spreadsheet date-time serial (days since 1899-12-30) of `moment` on the clock of `zone`."""
+    local = moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return (local - SHEETS_EPOCH) / timedelta(days=1)
+
+
+def countdown(deadline: datetime | None, sheet_zone: str) -> Formula | None:
+    """The live countdown: the deadline as a serial in the sheet's zone minus NOW(), recalculated by Sheets."""
+    if deadline is None:
+        return None
+    return Formula(f"={round(serial(deadline, sheet_zone), 6)}-NOW()")
+
+
+def _pool(name: str) -> Callable[[Source], Value]:
+    def value(src: Source) -> Value:
+        ledger = src.order.ledger
+        return ledger.pools.get(name) if ledger else None
+
+    return value
+
+
+def _ledger(attr: str) -> Callable[[Source], Value]:
+    def value(src: Source) -> Value:
+        ledger = src.order.ledger
+        result: Value = getattr(ledger, attr) if ledger else None
+        return result
+
+    return value
+
+
+def _order(attr: str) -> Callable[[Source], Value]:
+    def value(src: Source) -> Value:
+        result: Value = getattr(src.order, attr)
+        return result
+
+    return value
+
+
+def _line(attr: str) -> Callable[[Source], Value]:
+    def value(src: Source) -> Value:
+        if src.line is None:
+            raise ValueError("this column needs an order line")
+        result: Value = getattr(src.line, attr)
+        return result
+
+    return value
+
+
+def _package(attr: str) -> Callable[[Source], Value]:
+    def value(src: Source) -> Value:
+        result: Value = getattr(src.package, attr) if src.package else None
+        return result
+
+    return value
+
+
+def _sku(attr: str) -> Callable[[Source], Value]:
+    def value(src: Source) -> Value:
+        if src.sku is None:
+            raise ValueError("this column needs a SKU")
+        result: Value = getattr(src.sku, attr)
+        return result
+
+    return value
+
+
+def _day(attr: str) -> Callable[[Source], Value]:
+    def value(src: Source) -> Value:
+        if src.day is None:
+            raise ValueError("this column needs a day's totals")
+        result: Value = getattr(src.day, attr)
+        return result
+
+    return value
+
+
+def _packages_of(src: Source) -> Value:
+    if src.package is not None:
+        return src.package.external_id
+    return ", ".join(p.external_id for p in src.order.packages)
+
+
+def _tracking(src: Source) -> Value:
+    if src.package is not None:
+        return src.package.tracking_number
+    return src.order.tracking_number
+
+
+def _skus(src: Source) -> Value:
+    if src.line is not None:
+        return src.line.key
+    return ", ".join(f"{line.key} x{line.quantity}" for line in src.order.lines)
+
+
+def _quantity(src: Source) -> Value:
+    return src.line.quantity if src.line is not None else src.order.units
+
+
+def _delivery_due(src: Source) -> Value:
+    return src.order.deadlines.delivery_due_at or src.order.deadlines.delivery_sla_at
+
+
+def _countdown(src: Source) -> Value:
+    deadline = sla.next_deadline(src.order)
+    return countdown(deadline.at if deadline else None, src.sheet_zone)
+
+
+def _deadline_label(src: Source) -> Value:
+    deadline = sla.next_deadline(src.order)
+    return deadline.label if deadline else ""
+
+
+def _row_key(src: Source) -> Value:
+    order = src.order
+    if src.line is not None:
+        return f"{order.external_id}/{src.line.key}"
+    if src.package is not None:
+        return f"{order.external_id}/{src.package.external_id}"
+    return order.external_id
+
+
+def _day_key(src: Source) -> Value:
+    day = src.day
+    if day is None:
+        raise ValueError("this column needs a day's totals")
+    return f"{day.day.isoformat()} {day.currency}"
+
+
+OP, PERSONAL, SALES, COST = Sensitivity.OPERATIONAL, Sensitivity.PERSONAL, Sensitivity.SALES, Sensitivity.COST
+LINE = frozenset({Grain.ORDER_LINE})
+PKG = frozenset({Grain.PACKAGE})
+SKU = frozenset({Grain.SKU})
+DAY = frozenset({Grain.DAY})
+T, INT, M, P = ColumnType.TEXT, ColumnType.INTEGER, ColumnType.MONEY, ColumnType.PERCENT
+DT, DU, EN, D = ColumnType.DATETIME, ColumnType.DURATION, ColumnType.ENUM, ColumnType.DATE
+
+# The key column of each grain: always the first column of a tab, read back to find rows.
+KEY_COLUMNS: Mapping[Grain, str] = {
+    Grain.ORDER: "order_id",
+    Grain.ORDER_LINE: "line_key",
+    Grain.PACKAGE: "package_key",
+    Grain.SKU: "seller_sku",
+    Grain.DAY: "day_key",
+}
+
+
+def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
+    """Every column, by key; `exception_choices` are the exception templates' labels (data in schemas/)."""
+    columns = [
+        Column("order_id", "Order ID", T, OP, frozenset({Grain.ORDER}), _order("external_id"), Kind.KEY),
+        Column("line_key", "Order / SKU", T, OP, LINE, _row_key, Kind.KEY, description="row key: order/SKU"),
+        Column("package_key", "Order / package", T, OP, PKG, _row_key, Kind.KEY),
+        Column("order", "Order", T, OP, ORDER_GRAINS - {Grain.ORDER}, _order("external_id")),
+        Column("shop", "Shop", T, OP, ORDER_GRAINS, _order("shop_name")),
+        Column("status", "Status", EN, OP, ORDER_GRAINS, _order("status")),
+        Column(
+            "pick_status",
+            "Status",
+            EN,
+            OP,
+            ORDER_GRAINS,
+            lambda src: sla.pick_status(src.order),
+            description="ON_HOLD = do not pick",
+        ),
+        Column("created_at", "Ordered (shop time)", DT, OP, ORDER_GRAINS, _order("created_at")),
+        Column("paid_at", "Paid (shop time)", DT, OP, ORDER_GRAINS, _order("paid_at")),
+        Column("ship_by", "Ship by (shop time)", DT, OP, ORDER_GRAINS, lambda src: sla.ship_by(src.order)),
+        Column("next_deadline", "Next deadline", T, OP, ORDER_GRAINS, _deadline_label, Kind.COMPUTED),
+        Column(
+            "sla_countdown",
+            "Time left",
+            DU,
+            OP,
+            ORDER_GRAINS,
+            _countdown,
+            Kind.COMPUTED,
+            description="live: recalculated by the spreadsheet every minute",
+        ),
+        Column("delivery_due", "Delivery due (shop time)", DT, OP, ORDER_GRAINS, _delivery_due),
+        Column("skus", "SKU", T, OP, frozenset({Grain.ORDER, Grain.ORDER_LINE}), _skus),
+        Column("product", "Product", T, OP, LINE, _line("product_name")),
+        Column("variant", "Variant", T, OP, LINE, _line("sku_name")),
+        Column("quantity", "Qty", INT, OP, frozenset({Grain.ORDER, Grain.ORDER_LINE}), _quantity),
+        Column(
+            "carrier",
+            "Carrier",
+            T,
+            OP,
+            frozenset({Grain.ORDER, Grain.ORDER_LINE}),
+            _order("carrier"),
+            Kind.INPUT,
+            frozenset({"warehouse"}),
+        ),
+        Column(
+            "tracking_number",
+            "Tracking number",
+            T,
+            OP,
+            frozenset({Grain.ORDER, Grain.ORDER_LINE}),
+            _tracking,
+            Kind.INPUT,
+            frozenset({"warehouse"}),
+        ),
+        Column("package", "Package", T, OP, ORDER_GRAINS, _packages_of),
+        Column("package_status", "Package status", T, OP, PKG, _package("status")),
+        Column("package_tracking", "Tracking number", T, OP, PKG, _package("tracking_number")),
+        Column("package_carrier", "Carrier", T, OP, PKG, _package("carrier")),
+        Column("shipped_at", "Shipped (shop time)", DT, OP, PKG, _package("shipped_at")),
+        Column("delivery_option", "Delivery option", T, OP, ORDER_GRAINS, _order("delivery_option")),
+        Column("fulfillment_type", "Fulfilment", T, OP, ORDER_GRAINS, _order("fulfillment_type")),
+        Column("region", "Region", T, OP, ORDER_GRAINS, _order("region_code")),
+        Column("buyer_message", "Buyer message", T, OP, ORDER_GRAINS, _order("buyer_message")),
+        Column("cancel_reason", "Cancel reason", T, OP, ORDER_GRAINS, _order("cancel_reason")),
+        Column(
+            "exception",
+            "Exception",
+            EN,
+            OP,
+            ORDER_GRAINS,
+            lambda src: ", ".join(src.order.exceptions),
+            Kind.INPUT,
+            frozenset({"support"}),
+            tuple(exception_choices),
+            "open exceptions; pick one to raise it",
+        ),
+        Column("note", "Note", T, OP, ORDER_GRAINS, _order("seller_note"), Kind.INPUT, frozenset({"support"})),
+        Column("recipient_name", "Recipient", T, PERSONAL, ORDER_GRAINS, _order("recipient_name")),
+        Column("recipient_phone", "Phone", T, PERSONAL, ORDER_GRAINS, _order("recipient_phone")),
+        Column("recipient_address", "Address", T, PERSONAL, ORDER_GRAINS, _order("recipient_address")),
+        Column("postal_code", "Postal code", T, PERSONAL, ORDER_GRAINS, _order("recipient_postal_code")),
+        Column("currency", "Currency", T, OP, ORDER_GRAINS, _order("currency")),
+        Column("subtotal", "Subtotal", M, SALES, ORDER_GRAINS, _order("subtotal")),
+        Column("shipping_fee", "Shipping charged", M, SALES, ORDER_GRAINS, _order("shipping_fee")),
+        Column("seller_discount", "Seller discount", M, SALES, ORDER_GRAINS, _order("seller_discount")),
+        Column("platform_discount", "Platform discount", M, SALES, ORDER_GRAINS, _order("platform_discount")),
+        Column("tax", "Tax", M, SALES, ORDER_GRAINS, _order("tax")),
+        Column("total_amount", "Order total", M, SALES, ORDER_GRAINS, _order("total_amount")),
+        Column("unit_price", "Unit price", M, SALES, LINE, _line("unit_price")),
+        Column("line_amount", "Line amount", M, SALES, LINE, _line("amount")),
+        Column("revenue", "Revenue", M, SALES, ORDER_GRAINS, _ledger("revenue")),
+        *(
+            Column(f"fee_{pool}", f"{pool.capitalize()} fees", M, COST, ORDER_GRAINS, _pool(pool), Kind.COMPUTED)
+            for pool in ("platform", "payment", "logistics", "marketing", "tax", "other")
+        ),
+        Column("fees_total", "Fees total", M, COST, ORDER_GRAINS, _ledger("fees_total"), Kind.COMPUTED),
+        Column("cogs", "COGS", M, COST, ORDER_GRAINS, _ledger("cogs"), Kind.COMPUTED),
+        Column(
+            "missing_costs",
+            "Missing unit costs",
+            T,
+            COST,
+            ORDER_GRAINS,
+            lambda src: ", ".join(src.order.ledger.missing_cost_skus) if src.order.ledger else "",
+            Kind.COMPUTED,
+        ),
+        Column("net_profit", "Net profit", M, COST, ORDER_GRAINS, _ledger("net_profit"), Kind.COMPUTED),
+        Column("margin", "Margin", P, COST, ORDER_GRAINS, _ledger("margin"), Kind.COMPUTED),
+        Column(
+            "estimated_net_profit",
+            "Estimated net profit",
+            M,
+            COST,
+            ORDER_GRAINS,
+            _ledger("estimated_net_profit"),
+            Kind.COMPUTED,
+        ),
+        Column(
+            "profit_basis",
+            "Estimated / settled",
+            EN,
+            COST,
+            ORDER_GRAINS,
+            _ledger("basis"),
+            Kind.COMPUTED,
+            enum_values=("estimated", "settled"),
+        ),
+        Column("settled_at", "Settled (shop time)", DT, COST, ORDER_GRAINS, _ledger("settled_at")),
+        Column("seller_sku", "Seller SKU", T, OP, SKU, _sku("seller_sku"), Kind.KEY),
+        Column("sku_product", "Product", T, OP, SKU, _sku("product_name")),
+        Column("unit_cost", "Unit cost", M, COST, SKU, _sku("unit_cost"), Kind.INPUT, frozenset({"finance"})),
+        Column("cost_currency", "Currency", T, COST, SKU, _sku("currency"), Kind.INPUT, frozenset({"finance"})),
+        Column(
+            "effective_from", "Effective from", D, COST, SKU, _sku("effective_from"), Kind.INPUT, frozenset({"finance"})
+        ),
+        Column("day_key", "Day / currency", T, OP, DAY, _day_key, Kind.KEY),
+        Column("day", "Day", D, OP, DAY, _day("day"), Kind.COMPUTED),
+        Column("day_currency", "Currency", T, OP, DAY, _day("currency"), Kind.COMPUTED),
+        Column("day_orders", "Orders", INT, OP, DAY, _day("orders"), Kind.COMPUTED),
+        Column("day_units", "Units", INT, OP, DAY, _day("units"), Kind.COMPUTED),
+        Column("day_revenue", "Revenue", M, SALES, DAY, _day("revenue"), Kind.COMPUTED),
+        Column("day_fees", "Fees", M, COST, DAY, _day("fees_total"), Kind.COMPUTED),
+        Column("day_cogs", "COGS", M, COST, DAY, _day("cogs"), Kind.COMPUTED),
+        Column("day_net_profit", "Net profit", M, COST, DAY, _day("net_profit"), Kind.COMPUTED),
+        Column(
+            "day_missing_costs",
+            "Orders missing a cost",
+            INT,
+            COST,
+            DAY,
+            _day("missing_costs"),
+            Kind.COMPUTED,
+            description="orders left out of COGS and net profit",
+        ),
+    ]
+    catalogue = {c.key: c for c in columns}
+    if len(catalogue) != len(columns):
+        raise ValueError("duplicate column keys in the catalogue")
+    return catalogue

@@ -1,0 +1,243 @@
+"""Column profiles: which columns a tab shows, for whom, and which rows; and the projection of views to rows.
+
+A profile is data (schemas/profiles/*.json, or a team's custom one). It is refused as a whole when a
+column is unknown, does not fit the grain, or shows a class its audience role may not see, because
+anyone who can open a spreadsheet can read every cell in it (DESIGN.md, "Segregation by not writing").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from backend.domain.access import RolePolicy, Sensitivity
+from backend.domain.columns import (
+    KEY_COLUMNS,
+    SHEETS_EPOCH,
+    Column,
+    DayTotals,
+    Formula,
+    Grain,
+    Source,
+    Value,
+    serial,
+)
+from backend.domain.views import OrderView, SkuCostView
+from backend.errors import InvalidInput
+
+# A cell as the sheet plan writes it: text, a number (dates already serials), a flag, a formula or empty.
+Cell = str | int | float | Decimal | bool | Formula | None
+
+
+class ProfileRejected(InvalidInput):
+    """The profile cannot be used as given; `problems` lists every reason, not just the first."""
+
+    code = "profile_rejected"
+
+    def __init__(self, message: str, problems: Sequence[str]) -> None:
+        super().__init__(message, problems=list(problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    column: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Which orders a tab lists: statuses, shops (id or name), and an age window on the order date."""
+
+    statuses: frozenset[str] = frozenset()
+    shops: frozenset[str] = frozenset()
+    max_age_days: int | None = None
+
+    def keeps(self, view: OrderView, now: datetime) -> bool:
+        if self.statuses and view.status not in self.statuses and not (view.is_on_hold and "ON_HOLD" in self.statuses):
+            return False
+        if self.shops and str(view.shop_id) not in self.shops and view.shop_name not in self.shops:
+            return False
+        return self.max_age_days is None or now - view.created_at <= timedelta(days=self.max_age_days)
+
+
+@dataclass(frozen=True)
+class Profile:
+    key: str
+    title: str
+    audience_role: str
+    grain: Grain
+    columns: tuple[Column, ...]
+    row_filter: RowFilter = RowFilter()
+    sort: tuple[SortKey, ...] = ()
+    description: str = ""
+
+    @property
+    def sensitivities(self) -> frozenset[Sensitivity]:
+        return frozenset(c.sensitivity for c in self.columns)
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return tuple(c.header for c in self.columns)
+
+    def index_of(self, column_key: str) -> int:
+        return next(i for i, c in enumerate(self.columns) if c.key == column_key)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    cells: tuple[Cell, ...]
+
+
+def parse_profile(doc: Mapping[str, Any], catalogue: Mapping[str, Column], policy: RolePolicy) -> Profile:
+    """Build a Profile from its JSON document (already schema-valid), checking it against the role table."""
+    problems: list[str] = []
+    key = str(doc["key"])
+    role = str(doc["audience_role"])
+    grain = Grain(doc["grain"])
+    if not policy.is_role(role):
+        problems.append(f"unknown audience role {role!r}")
+    wanted = [str(k) for k in doc["columns"]]
+    key_column = KEY_COLUMNS[grain]
+    if not wanted or wanted[0] != key_column:
+        wanted = [key_column, *(k for k in wanted if k != key_column)]
+    columns: list[Column] = []
+    for name in wanted:
+        column = catalogue.get(name)
+        if column is None:
+            problems.append(f"unknown column {name!r}")
+        elif grain not in column.grains:
+            problems.append(f"column {name!r} has no value per {grain.value.replace('_', ' ')}")
+        elif any(c.key == name for c in columns):
+            problems.append(f"column {name!r} is listed twice")
+        else:
+            columns.append(column)
+    if policy.is_role(role):
+        problems += visibility_problems(columns, role, policy)
+    sort = tuple(SortKey(str(s["column"]), bool(s.get("descending", False))) for s in doc.get("sort", ()))
+    problems += [f"sort column {s.column!r} is not in the profile" for s in sort if s.column not in wanted]
+    if problems:
+        raise ProfileRejected(f"profile {key!r} refused: " + "; ".join(problems), problems)
+    spec = doc.get("filter", {})
+    row_filter = RowFilter(
+        statuses=frozenset(spec.get("statuses", ())),
+        shops=frozenset(str(s) for s in spec.get("shops", ())),
+        max_age_days=spec.get("max_age_days"),
+    )
+    return Profile(
+        key=key,
+        title=str(doc.get("title", key)),
+        audience_role=role,
+        grain=grain,
+        columns=tuple(columns),
+        row_filter=row_filter,
+        sort=sort,
+        description=str(doc.get("description", "")),
+    )
+
+
+def visibility_problems(columns: Iterable[Column], role: str, policy: RolePolicy) -> list[str]:
+    """One line per column `role` may not see, naming the column and its class."""
+    return [
+        f"column {c.key!r} is {c.sensitivity.value} data, which the {role} role may not see"
+        for c in columns
+        if not policy.may_see(role, c.sensitivity)
+    ]
+
+
+def check_shown_to(profile: Profile, role: str, policy: RolePolicy, who: str) -> None:
+    """Refuse when `role` (a spreadsheet's audience or a binder's role) may not see every column shown."""
+    problems = visibility_problems(profile.columns, role, policy)
+    if problems:
+        raise ProfileRejected(f"profile {profile.key!r} cannot be shown to {who}: " + "; ".join(problems), problems)
+
+
+def day_totals(views: Iterable[OrderView]) -> list[DayTotals]:
+    """Orders per day (in the shop's zone) and currency; money is summed only within one currency."""
+    buckets: dict[tuple[date, str], list[OrderView]] = defaultdict(list)
+    for view in views:
+        day = view.created_at.astimezone(ZoneInfo(view.shop_time_zone)).date()
+        buckets[(day, view.currency)].append(view)
+    totals = []
+    for (day, currency), group in sorted(buckets.items()):
+        ledgers = [v.ledger for v in group if v.ledger is not None]
+        complete = [e for e in ledgers if e.net_profit is not None and e.cogs is not None]
+        totals.append(
+            DayTotals(
+                day=day,
+                currency=currency,
+                orders=len(group),
+                units=sum(v.units for v in group),
+                revenue=sum((e.revenue for e in ledgers), Decimal(0)),
+                fees_total=sum((e.fees_total for e in ledgers), Decimal(0)),
+                cogs=sum((e.cogs for e in complete if e.cogs is not None), Decimal(0)),
+                net_profit=sum((e.net_profit for e in complete if e.net_profit is not None), Decimal(0)),
+                missing_costs=len(group) - len(complete),
+            )
+        )
+    return totals
+
+
+def sources(
+    profile: Profile, views: Iterable[OrderView], skus: Iterable[SkuCostView], now: datetime, sheet_zone: str
+) -> list[Source]:
+    """The profile's rows before projection: filtered orders, exploded or aggregated by grain."""
+    if profile.grain is Grain.SKU:
+        return [Source(sku=s, sheet_zone=sheet_zone) for s in skus]
+    kept = [v for v in views if profile.row_filter.keeps(v, now)]
+    if profile.grain is Grain.DAY:
+        return [Source(day=d, sheet_zone=sheet_zone) for d in day_totals(kept)]
+    if profile.grain is Grain.ORDER_LINE:
+        return [Source(view=v, line=line, sheet_zone=sheet_zone) for v in kept for line in v.lines]
+    if profile.grain is Grain.PACKAGE:
+        return [
+            Source(view=v, package=p, sheet_zone=sheet_zone) for v in kept for p in (v.packages or (None,))
+        ]  # an order not yet packed still has a row
+    return [Source(view=v, sheet_zone=sheet_zone) for v in kept]
+
+
+def to_cell(value: Value, zone: str) -> Cell:
+    """Dates and durations become serials; a datetime is shown on the clock of `zone`."""
+    if isinstance(value, datetime):
+        return serial(value, zone)
+    if isinstance(value, date):
+        return float((value - SHEETS_EPOCH.date()).days)
+    if isinstance(value, timedelta):
+        return value / timedelta(days=1)
+    return value
+
+
+def _sort_key(value: Cell) -> tuple[int, Any]:
+    if value is None or value == "":
+        return (1, 0)
+    if isinstance(value, Formula):
+        return (0, value.text)
+    return (0, value)
+
+
+def project(
+    profile: Profile,
+    views: Iterable[OrderView],
+    *,
+    now: datetime,
+    sheet_zone: str,
+    skus: Iterable[SkuCostView] = (),
+) -> list[Row]:
+    """The tab's rows in the profile's sort order; a column the profile omits is never computed."""
+    rows = []
+    for src in sources(profile, views, skus, now, sheet_zone):
+        cells = tuple(to_cell(c.value(src), src.zone) for c in profile.columns)
+        rows.append(Row(key=str(cells[0]), cells=cells))
+    for sort in reversed(profile.sort):
+        i = profile.index_of(sort.column)
+        present = [r for r in rows if _sort_key(r.cells[i])[0] == 0]
+        empty = [r for r in rows if _sort_key(r.cells[i])[0] == 1]
+        present.sort(key=lambda r: _sort_key(r.cells[i]), reverse=sort.descending)
+        rows = present + empty
+    return rows

@@ -1,0 +1,488 @@
+"""Diff the rows a tab should show against what the sheet holds, and plan one batchUpdate for the changes.
+
+Pure: the writer reads the sheet (key column, grid, protections) and the stored snapshot of what was last
+written, and sends what this module returns. Rows are found by key, so a sheet sorted or filtered by
+hand is still updated in place; input cells are written only when the database value changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from backend.domain.a1 import column_letters
+from backend.domain.columns import Column, ColumnType, Formula
+from backend.domain.profiles import Cell, Profile, Row
+from backend.errors import InvalidInput
+
+Json = dict[str, Any]
+MAX_CELLS = 10_000_000
+MAX_CELL_CHARS = 50_000
+PAYLOAD_GUIDANCE = 2 * 1024 * 1024
+ROWS_PER_REQUEST = 500
+OURS = "OrderDeck:"
+RED = {"red": 0.96, "green": 0.78, "blue": 0.76}
+AMBER = {"red": 1.0, "green": 0.9, "blue": 0.6}
+URGENCY_TIERS = (("4/24", RED), ("1", AMBER))  # under 4 hours, under 24 hours (serials count days)
+
+
+class SheetLimitExceeded(InvalidInput):
+    """A write would pass a documented Sheets limit; sending it would only earn a 400 from Google."""
+
+    code = "sheet_limit_exceeded"
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    """What a tab should show, and who may edit what in it."""
+
+    title: str
+    sheet_id: int  # used when the tab must be created; an existing tab keeps its own id
+    profile: Profile
+    rows: Sequence[Row]
+    backend_editors: tuple[str, ...]  # the writing identity and the team's admins
+    input_editors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # column key → members
+
+
+@dataclass(frozen=True)
+class TabState:
+    """What the writer read back: grid, the key column from row 2 down, protections and rules."""
+
+    sheet_id: int
+    row_count: int
+    column_count: int
+    frozen_rows: int = 0
+    keys: tuple[str, ...] = ()
+    protected_ranges: tuple[Json, ...] = ()
+    conditional_formats: tuple[Json, ...] = ()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the backend last wrote into a tab: the layout, and per row key a digest of each cell."""
+
+    layout: str = ""
+    rows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_json(self) -> Json:
+        return {"layout": self.layout, "rows": {k: "".join(v) for k, v in self.rows.items()}}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any] | None) -> Snapshot:
+        if not doc:
+            return cls()
+        rows = doc.get("rows", {})
+        return cls(str(doc.get("layout", "")), {k: _split_digests(v) for k, v in rows.items()})
+
+
+@dataclass
+class TabPlan:
+    requests: list[Json]
+    snapshot: Snapshot
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    final_rows: int = 0
+    sheet_id: int = 0
+
+
+DIGEST_CHARS = 8
+
+
+def _split_digests(text: str) -> tuple[str, ...]:
+    return tuple(text[i : i + DIGEST_CHARS] for i in range(0, len(text), DIGEST_CHARS))
+
+
+def cell_data(value: Cell) -> Json:
+    """A typed CellData: text is always `stringValue` (never parsed), formulas only from the backend."""
+    if value is None:
+        return {}
+    if isinstance(value, Formula):
+        return {"userEnteredValue": {"formulaValue": value.text}}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float | Decimal):
+        return {"userEnteredValue": {"numberValue": float(value)}}
+    return {"userEnteredValue": {"stringValue": value}}
+
+
+def digest(data: Json) -> str:
+    return hashlib.blake2b(json.dumps(data, sort_keys=True).encode(), digest_size=DIGEST_CHARS // 2).hexdigest()
+
+
+def layout_of(profile: Profile) -> str:
+    """Changes whenever a column, its place, header or format changes: then the tab is rewritten."""
+    parts = [(c.key, c.header, str(c.type), c.kind.value, c.enum_values) for c in profile.columns]
+    return digest({"columns": json.loads(json.dumps(parts))})
+
+
+def stable_id(*parts: object) -> int:
+    """A positive 31-bit id derived from `parts`: the same protection gets the same id on every retry."""
+    raw = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(raw, "big") % (2**31 - 2) + 1
+
+
+def _grid(sheet_id: int, r0: int, r1: int | None, c0: int, c1: int) -> Json:
+    rng: Json = {"sheetId": sheet_id, "startRowIndex": r0, "startColumnIndex": c0, "endColumnIndex": c1}
+    if r1 is not None:
+        rng["endRowIndex"] = r1
+    return rng
+
+
+def _check_lengths(row: Row, columns: Sequence[Column]) -> None:
+    for value, column in zip(row.cells, columns, strict=True):
+        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            raise SheetLimitExceeded(
+                f"{column.header} of {row.key} has {len(value)} characters; a Google Sheets cell holds at most "
+                f"{MAX_CELL_CHARS}. Shorten it at the source or drop the column from the profile."
+            )
+
+
+def _segments(indexes: Sequence[int], inputs: frozenset[int]) -> list[tuple[int, int]]:
+    """Contiguous [start, end) column runs covering `indexes`; a gap is bridged unless it holds an input cell."""
+    runs: list[tuple[int, int]] = []
+    for i in indexes:
+        if runs and not inputs.intersection(range(runs[-1][1], i)):
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
+
+
+def _cells_request(sheet_id: int, row: int, col: int, rows: Sequence[Sequence[Json]]) -> Json:
+    return {
+        "updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": col},
+            "rows": [{"values": list(values)} for values in rows],
+            "fields": "userEnteredValue",
+        }
+    }
+
+
+def _runs_of_equal(columns: Sequence[Column]) -> list[tuple[int, int, Mapping[str, str]]]:
+    """Adjacent columns sharing a number format, so one repeatCell formats them together."""
+    runs: list[tuple[int, int, Mapping[str, str]]] = []
+    for j, column in enumerate(columns):
+        fmt = column.number_format
+        if fmt is None:
+            continue
+        if runs and runs[-1][1] == j and runs[-1][2] == fmt:
+            runs[-1] = (runs[-1][0], j + 1, fmt)
+        else:
+            runs.append((j, j + 1, fmt))
+    return runs
+
+
+def _format_requests(spec: TabSpec, sheet_id: int, r0: int, r1: int) -> list[Json]:
+    """Number formats and dropdowns for data rows [r0, r1)."""
+    if r1 <= r0:
+        return []
+    columns = spec.profile.columns
+    requests: list[Json] = [
+        {
+            "repeatCell": {
+                "range": _grid(sheet_id, r0, r1, c0, c1),
+                "cell": {"userEnteredFormat": {"numberFormat": dict(fmt)}},
+                "fields": "userEnteredFormat.numberFormat",
+            }
+        }
+        for c0, c1, fmt in _runs_of_equal(columns)
+    ]
+    for j, column in enumerate(columns):
+        if column.is_input and column.type is ColumnType.ENUM and column.enum_values:
+            rule = {
+                "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": v} for v in column.enum_values]},
+                "strict": False,
+                "showCustomUi": True,
+            }
+            requests.append({"setDataValidation": {"range": _grid(sheet_id, r0, r1, j, j + 1), "rule": rule}})
+    return requests
+
+
+def urgency_rules(profile: Profile, sheet_id: int) -> list[Json]:
+    """Red under 4 h, amber under 24 h on the live countdown column (first matching rule wins)."""
+    if not any(c.key == "sla_countdown" for c in profile.columns):
+        return []
+    j = profile.index_of("sla_countdown")
+    cell = f"{column_letters(j)}2"
+    return [
+        {
+            "ranges": [_grid(sheet_id, 1, None, j, j + 1)],
+            "booleanRule": {
+                "condition": {
+                    "type": "CUSTOM_FORMULA",
+                    "values": [{"userEnteredValue": f"=AND(ISNUMBER({cell}),{cell}<{limit})"}],
+                },
+                "format": {"backgroundColor": color},
+            },
+        }
+        for limit, color in URGENCY_TIERS
+    ]
+
+
+def _is_urgency_rule(rule: Mapping[str, Any]) -> bool:
+    values = rule.get("booleanRule", {}).get("condition", {}).get("values", [])
+    return any(str(v.get("userEnteredValue", "")).startswith("=AND(ISNUMBER(") for v in values)
+
+
+def _rule_requests(spec: TabSpec, sheet_id: int, state: TabState | None) -> list[Json]:
+    desired = urgency_rules(spec.profile, sheet_id)
+    current: list[Json] = list(state.conditional_formats) if state else []
+    if _canonical(current[: len(desired)]) == _canonical(desired) and not any(
+        _is_urgency_rule(r) for r in current[len(desired) :]
+    ):
+        return []
+    stale = [i for i, rule in enumerate(current) if _is_urgency_rule(rule)]
+    requests: list[Json] = [{"deleteConditionalFormatRule": {"sheetId": sheet_id, "index": i}} for i in reversed(stale)]
+    requests += [{"addConditionalFormatRule": {"rule": rule, "index": i}} for i, rule in enumerate(desired)]
+    return requests
+
+
+def _canonical(items: Iterable[Any]) -> str:
+    return json.dumps(list(items), sort_keys=True)
+
+
+def desired_protections(spec: TabSpec, sheet_id: int) -> list[Json]:
+    """Everything but the input columns editable by the backend and admins; each input column by its roles too."""
+    columns = spec.profile.columns
+    inputs = [(j, c) for j, c in enumerate(columns) if c.is_input]
+    backend = sorted(set(spec.backend_editors))
+    protections: list[Json] = [
+        {
+            "protectedRangeId": stable_id(sheet_id, "sheet"),
+            "range": {"sheetId": sheet_id},
+            "description": f"{OURS} written by the backend; only the input columns are for typing",
+            "warningOnly": False,
+            "editors": {"users": backend},
+            "unprotectedRanges": [_grid(sheet_id, 1, None, j, j + 1) for j, _ in inputs],
+        }
+    ]
+    for j, column in inputs:
+        roles = ", ".join(sorted(column.editable_by))
+        protections.append(
+            {
+                "protectedRangeId": stable_id(sheet_id, "input", column.key),
+                "range": _grid(sheet_id, 1, None, j, j + 1),
+                "description": f"{OURS} {column.header} is typed by {roles}",
+                "warningOnly": False,
+                "editors": {"users": sorted(set(backend) | set(spec.input_editors.get(column.key, ())))},
+            }
+        )
+    return protections
+
+
+def _same_protection(want: Json, have: Mapping[str, Any], owner: str | None) -> bool:
+    """Equal, allowing Google's habit of listing the file's owner as an editor of every protection."""
+    for key in ("range", "description"):
+        if _canonical([want.get(key)]) != _canonical([have.get(key)]):
+            return False
+    if bool(have.get("warningOnly")) or _canonical(want.get("unprotectedRanges", [])) != _canonical(
+        have.get("unprotectedRanges", [])
+    ):
+        return False
+    editors = have.get("editors", {})
+    if editors.get("groups") or editors.get("domainUsersCanEdit"):
+        return False
+    wanted, actual = set(want["editors"]["users"]), {u.lower() for u in editors.get("users", [])}
+    return wanted <= actual and actual - wanted <= ({owner.lower()} if owner else set())
+
+
+def _protection_requests(spec: TabSpec, sheet_id: int, state: TabState | None, owner: str | None) -> list[Json]:
+    current = {int(p["protectedRangeId"]): p for p in (state.protected_ranges if state else ())}
+    requests: list[Json] = []
+    desired = desired_protections(spec, sheet_id)
+    wanted_ids = {p["protectedRangeId"] for p in desired}
+    for pid, existing in current.items():
+        if pid not in wanted_ids and str(existing.get("description", "")).startswith(OURS):
+            requests.append({"deleteProtectedRange": {"protectedRangeId": pid}})
+    for want in desired:
+        have = current.get(want["protectedRangeId"])
+        if have is None:
+            requests.append({"addProtectedRange": {"protectedRange": want}})
+        elif not _same_protection(want, have, owner):
+            requests.append(
+                {
+                    "updateProtectedRange": {
+                        "protectedRange": want,
+                        "fields": "range,description,warningOnly,editors,unprotectedRanges",
+                    }
+                }
+            )
+    return requests
+
+
+def _structure(spec: TabSpec, state: TabState | None) -> list[Json]:
+    """Create the tab, or widen it and freeze its header row."""
+    width = len(spec.profile.columns)
+    if state is None:
+        rows = 1 + max(len(spec.rows), 1)
+        grid = {"rowCount": rows, "columnCount": width, "frozenRowCount": 1}
+        return [{"addSheet": {"properties": {"sheetId": spec.sheet_id, "title": spec.title, "gridProperties": grid}}}]
+    requests: list[Json] = []
+    if state.column_count < width:
+        requests.append(
+            {
+                "appendDimension": {
+                    "sheetId": state.sheet_id,
+                    "dimension": "COLUMNS",
+                    "length": width - state.column_count,
+                }
+            }
+        )
+    if state.frozen_rows != 1:
+        grid_props = {"sheetId": state.sheet_id, "gridProperties": {"frozenRowCount": 1}}
+        requests.append(
+            {"updateSheetProperties": {"properties": grid_props, "fields": "gridProperties.frozenRowCount"}}
+        )
+    return requests
+
+
+def _header(spec: TabSpec, sheet_id: int, state: TabState | None) -> Json:
+    columns = spec.profile.columns
+    header = [{**cell_data(c.header), "userEnteredFormat": {"textFormat": {"bold": True}}} for c in columns]
+    width = max(len(columns), state.column_count if state else 0)
+    return {
+        "updateCells": {
+            "range": _grid(sheet_id, 0, 1, 0, width),  # a range, so stale header cells to the right are cleared
+            "rows": [{"values": header}],
+            "fields": "userEnteredValue,userEnteredFormat.textFormat.bold",
+        }
+    }
+
+
+@dataclass
+class _Placement:
+    positions: dict[str, int]  # key → row index after deletions
+    doomed: list[int]  # row indexes to delete, ascending
+    first_free: int  # where new rows go
+    new_rows: list[Row]
+
+
+def _place(rows: Sequence[Row], keys: Sequence[str], grid_rows: int, wipe: bool) -> _Placement:
+    """Find each row by key; rows no longer wanted (or duplicated by hand) are deleted, the rest stay put."""
+    wanted = {row.key for row in rows}
+    positions: dict[str, int] = {}
+    doomed: list[int] = list(range(1, grid_rows)) if wipe else []
+    for i, key in enumerate(() if wipe else keys):
+        if not key:
+            continue
+        if key in positions or key not in wanted:
+            doomed.append(i + 1)
+        else:
+            positions[key] = i + 1
+    positions = {k: r - bisect_left(doomed, r) for k, r in positions.items()}
+    first_free = 1 if wipe else 1 + len(keys) - len(doomed)
+    return _Placement(positions, doomed, first_free, [row for row in rows if row.key not in positions])
+
+
+def _changed_cells(
+    row: Row, position: int, sheet_id: int, before: tuple[str, ...] | None, inputs: frozenset[int]
+) -> tuple[tuple[str, ...], list[Json]]:
+    """The row's digests and the writes it needs; an input cell is written only if the database value changed."""
+    data = [cell_data(v) for v in row.cells]
+    now = tuple(digest(d) for d in data)
+
+    def needs_write(j: int) -> bool:
+        if before is None:  # not written by us before (or the snapshot is gone): keep typed input unless we know better
+            return j not in inputs or bool(data[j])
+        return before[j] != now[j]
+
+    write = [j for j in range(len(data)) if needs_write(j)]
+    return now, [_cells_request(sheet_id, position, c0, [data[c0:c1]]) for c0, c1 in _segments(write, inputs)]
+
+
+def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: str | None = None) -> TabPlan:
+    """The requests that make the tab show `spec.rows`, touching only what changed since `snapshot`."""
+    columns = spec.profile.columns
+    inputs = frozenset(j for j, c in enumerate(columns) if c.is_input)
+    layout = layout_of(spec.profile)
+    for row in spec.rows:
+        _check_lengths(row, columns)
+    sheet_id = state.sheet_id if state else spec.sheet_id
+    grid_rows = state.row_count if state else 1 + max(len(spec.rows), 1)
+    known = snapshot if state else Snapshot()
+    fresh = known.layout != layout  # a new tab or a new layout: header, formats and every row are written
+    requests = _structure(spec, state)
+    if fresh:
+        requests.append(_header(spec, sheet_id, state))
+        known = Snapshot(layout)
+    place = _place(spec.rows, state.keys if state else (), grid_rows, wipe=fresh and state is not None)
+    needed = max(place.first_free + len(place.new_rows), 2)  # Sheets refuses to delete every non-frozen row
+    remaining = grid_rows - len(place.doomed)
+    if needed > remaining and state is not None:
+        # Grow first (at the end, so the deletions' indexes still hold), then delete.
+        requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": needed - remaining}})
+    for start, end in reversed(_row_runs(place.doomed)):
+        dimension = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": start, "endIndex": end}
+        requests.append({"deleteDimension": {"range": dimension}})
+
+    by_key = {row.key: row for row in spec.rows}
+    digests: dict[str, tuple[str, ...]] = {}
+    changed = 0
+    for key, position in sorted(place.positions.items(), key=lambda kv: kv[1]):
+        digests[key], writes = _changed_cells(by_key[key], position, sheet_id, known.rows.get(key), inputs)
+        changed += bool(writes)
+        requests += writes
+    for offset in range(0, len(place.new_rows), ROWS_PER_REQUEST):
+        encoded = []
+        for row in place.new_rows[offset : offset + ROWS_PER_REQUEST]:
+            data = [cell_data(v) for v in row.cells]
+            digests[row.key] = tuple(digest(d) for d in data)
+            encoded.append(data)
+        requests.append(_cells_request(sheet_id, place.first_free + offset, 0, encoded))
+    requests += _format_requests(spec, sheet_id, 1 if fresh else place.first_free, needed)
+    requests += _rule_requests(spec, sheet_id, state)
+    requests += _protection_requests(spec, sheet_id, state, owner)
+    return TabPlan(
+        requests=requests,
+        snapshot=Snapshot(layout, digests),
+        added=len(place.new_rows),
+        changed=changed,
+        removed=sum(1 for k in state.keys if k) if fresh and state else len(place.doomed),
+        final_rows=max(needed, remaining),
+        sheet_id=sheet_id,
+    )
+
+
+def _row_runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for r in rows:
+        if runs and runs[-1][1] == r:
+            runs[-1] = (runs[-1][0], r + 1)
+        else:
+            runs.append((r, r + 1))
+    return runs
+
+
+def check_cell_limit(current_cells: int, plans: Iterable[tuple[TabPlan, TabState | None, int]]) -> None:
+    """Refuse growth past the 10 million cells a spreadsheet may hold (across all its tabs)."""
+    total = current_cells
+    for plan, state, width in plans:
+        before = state.row_count * state.column_count if state else 0
+        total += plan.final_rows * max(width, state.column_count if state else 0) - before
+    if total > MAX_CELLS:
+        raise SheetLimitExceeded(
+            f"this push would grow the spreadsheet to {total:,} cells; Google Sheets allows {MAX_CELLS:,}. "
+            "Narrow the profiles' age windows or move tabs to another spreadsheet."
+        )
+
+
+def split_bodies(requests: Sequence[Json], limit: int = PAYLOAD_GUIDANCE) -> list[Json]:
+    """One batchUpdate body, or — only when it would pass the 2 MB guidance — several, in order."""
+    if not requests:
+        return []
+    bodies: list[list[Json]] = [[]]
+    size = 0
+    for request in requests:
+        cost = len(json.dumps(request, separators=(",", ":"))) + 1
+        if bodies[-1] and size + cost > limit:
+            bodies.append([])
+            size = 0
+        bodies[-1].append(request)
+        size += cost
+    return [{"requests": body} for body in bodies]
