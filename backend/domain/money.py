@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
 
 # Currency → decimal places TikTok Shop amounts carry. Unknown currencies fall back to 2.
 MINOR_UNITS: Mapping[str, int] = {
@@ -40,6 +41,7 @@ def minor_units(currency: str) -> int:
     return MINOR_UNITS.get(currency.upper(), DEFAULT_MINOR_UNITS)
 
 
+@cache
 def exponent(currency: str) -> Decimal:
     """The quantum for `currency`: Decimal('0.01') for USD, Decimal('1') for JPY."""
     return Decimal(1).scaleb(-minor_units(currency))

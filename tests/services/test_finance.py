@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from backend import runtime
 from backend.domain.profit import POOLS, SETTLED
 from backend.errors import InvalidInput
-from backend.models import FeeLine, Order, Shop, SkuCost
+from backend.models import FeeLine, Order, Shop, SkuCost, utcnow
 from backend.services import finance, sync
 from backend.services.ledger import ledger_entries
 from backend.services.shops import Platform, client_for
@@ -53,7 +53,7 @@ def _tiktok_settlements(live: Live, shop_id: int) -> dict[str, Decimal]:
     with live.app.app_context(), live.db.session() as session:
         shop = session.get_one(Shop, shop_id)
         with client_for(live.db, Platform(runtime.config(), runtime.secret_box()), shop) as client:
-            for statement in client.statements(str(shop.cipher), since=finance.utcnow() - finance.FIRST_WALK):
+            for statement in client.statements(str(shop.cipher), since=utcnow() - finance.FIRST_WALK):
                 for transaction in client.statement_transactions(str(shop.cipher), statement):
                     amounts[transaction.order_id] += transaction.settlement_amount
     return amounts
