@@ -5,6 +5,7 @@ from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, SkuCost
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderLine, Package, order_packages
+from backend.models.sheet_state import SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet
 from backend.models.shop import Shop, ShopStatus
 from backend.models.team import GoogleConnection, Member, Team
@@ -32,6 +33,7 @@ __all__ = [
     "Package",
     "RateWindow",
     "SheetBinding",
+    "SheetSnapshot",
     "Shop",
     "ShopStatus",
     "SkuCost",
