@@ -11,6 +11,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -19,11 +20,23 @@ from sqlalchemy import func, select, update
 from backend import runtime
 from backend.config import TEST_ENCRYPTION_KEY
 from backend.errors import ReauthorizationNeeded
-from backend.models import Lease, Order, OrderEvent, OrderLine, Shop, ShopStatus, SyncRun, WebhookEvent
+from backend.models import (
+    FailedItem,
+    Lease,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Shop,
+    ShopStatus,
+    SyncRun,
+    Team,
+    WebhookEvent,
+)
 from backend.platforms.tiktok.transport import RetryPolicy
 from backend.platforms.tiktok.webhooks import signature
 from backend.sandbox.tiktok.records import Faults
 from backend.services import leases, sync
+from backend.services import shops as shops_service
 from backend.services.shops import Platform
 from tests.conftest import Live
 
@@ -90,6 +103,22 @@ def test_changes_are_picked_up_and_recorded_as_status_events(live: Live) -> None
             .where(OrderEvent.from_status.is_not(None))
         ).all()
     assert {(oid, before[oid], after[oid]) for oid in moved} == {tuple(e) for e in events}
+
+
+def test_one_bad_order_payload_is_recorded_and_the_rest_of_its_page_goes_on(live: Live) -> None:
+    [shop_id] = live.connect_shop(orders=20)
+    orders = list(sandbox_orders(live).values())
+    orders[3].damage = {"create_time": "yesterday"}  # type: ignore[attr-defined]
+    orders[7].damage = {"payment": {"currency": "USD", "total_amount": "12,50"}}  # type: ignore[attr-defined]
+    report = sync.sync_shop(live.db, platform(live), shop_id)
+    assert report.result.new == 18
+    assert report.failed == 2
+    with live.db.session() as session:
+        failed = {f.external_id: f.reason for f in session.scalars(select(FailedItem))}
+    bad = {orders[3].order_id, orders[7].order_id}  # type: ignore[attr-defined]
+    assert set(failed) == bad
+    assert "create_time" in failed[orders[3].order_id]  # type: ignore[attr-defined]
+    assert set(stored(live)) == set(sandbox_orders(live)) - bad
 
 
 def test_orders_no_webhook_announced_count_as_missed_by_webhook(live: Live) -> None:
@@ -281,3 +310,44 @@ def test_an_out_of_order_webhook_never_rolls_an_order_back(live: Live) -> None:
     for before, after in moves:
         if before in order and after in order:
             assert order.index(after) > order.index(before), f"rolled back {before} → {after}"
+
+
+def test_the_command_line_connects_a_shop_and_says_what_a_sync_changed(live: Live) -> None:
+    """`flask` pushes an app context for every command; the test runner does not, so the test does."""
+    shop = live.sandbox.add_shop("Acme UK", "GB", orders=12)
+    runner = live.app.test_cli_runner()
+    with live.app.app_context():
+        result = runner.invoke(args=["shop", "connect", "--team", "Acme Trading",
+                                     "--auth-code", live.sandbox.issue_auth_code([shop.shop_id])])
+        assert result.exit_code == 0, result.output
+        assert "connected Acme UK (GB, GBP, Europe/London)" in result.output
+        used_again = runner.invoke(args=["shop", "connect", "--team", "Acme Trading", "--auth-code", "code_bogus"])
+        assert used_again.exit_code != 0 and "TikTok did not accept the auth code" in used_again.output
+
+        result = runner.invoke(args=["sync"])
+        assert result.exit_code == 0, result.output
+        assert "new 12, updated 0, unchanged 0" in result.output
+        result = runner.invoke(args=["sync", "--shop", shop.shop_id])
+        assert "new 0, updated 0" in result.output
+        assert runner.invoke(args=["sync", "--shop", "nope"]).exit_code != 0
+
+
+def test_the_consent_redirect_connects_the_shop_to_the_team_that_asked(live: Live) -> None:
+    shop = live.sandbox.add_shop("Acme MY", "MY", orders=0)
+    with live.app.app_context(), live.db.session() as session:
+        team = session.get(Team, live.team_id)
+        assert team is not None
+        link = shops_service.consent_link(platform(live), team, "MY")
+    state = parse_qs(urlsplit(link).query)["state"][0]
+    code = live.sandbox.issue_auth_code([shop.shop_id])
+
+    forged = httpx.get(f"{live.url}/oauth/tiktok/callback", params={"code": code, "state": state + "x"})
+    assert forged.status_code == 400 and "not one we issued" in forged.text
+    page = httpx.get(f"{live.url}/oauth/tiktok/callback", params={"code": code, "state": state})
+    assert page.status_code == 200 and "Acme MY" in page.text
+    with live.db.session() as session:
+        connected = session.scalar(select(Shop).where(Shop.external_id == shop.shop_id))
+        assert connected is not None and connected.team_id == live.team_id
+        assert (connected.currency, connected.time_zone) == ("MYR", "Asia/Kuala_Lumpur")
+        assert connected.webhook_subscribed_at is not None
+    assert set(live.sandbox.subscriptions[shop.shop_id]) >= {"ORDER_STATUS_CHANGE", "SELLER_DEAUTHORIZATION"}

@@ -6,23 +6,20 @@ Every error keeps TikTok's `code` and `request_id` so support tickets can quote 
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import ClassVar
+
+from backend.errors import Action
 
 # Sandbox/UNCONFIRMED: TikTok's code for "order on hold, cannot ship" is not published in our sources.
 ON_HOLD_CODE = 21011001
 
 
-class Action(StrEnum):
-    """What the caller should do: try again later, give up on this call, or send the seller to consent."""
-
-    RETRY = "retry"
-    FAIL = "fail"
-    REAUTHORIZE = "reauthorize"
-
-
 class TikTokError(Exception):
-    """Base of every TikTok Shop failure."""
+    """Base of every TikTok Shop failure; `action` is the backend-wide Action (backend.errors).
+
+    Kept outside OrderDeckError because `code` here is TikTok's numeric code; services translate
+    these into OrderDeckError subclasses at their boundary.
+    """
 
     action: ClassVar[Action] = Action.FAIL
 

@@ -145,7 +145,7 @@ def render_order(shop: Shop, order: Order, now: int) -> dict[str, Any]:
             "cancellation_initiator": order.cancel[0],
             "cancel_time": order.time_of("CANCELLED", now),
         }
-    return data
+    return data | order.damage
 
 
 def _address(shop: Shop, order: Order) -> dict[str, Any]:

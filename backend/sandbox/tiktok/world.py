@@ -120,6 +120,8 @@ class Order:
     combined: bool = False
     cancel: tuple[str, str] | None = None  # (initiator, reason)
     touched: int = 0  # last update not in the plan (e.g. ship via API)
+    # Fields rendered over the real ones, to serve a malformed payload as a buggy API day would.
+    damage: dict[str, Any] = field(default_factory=dict)
 
     def status_at(self, now: int) -> str:
         return next((status for when, status in reversed(self.plan) if when <= now), "UNPAID")
