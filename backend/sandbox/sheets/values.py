@@ -81,9 +81,8 @@ def write(ctx: Context, range_text: str, body: Json, input_option: str | None, *
     if r1 is not None and target.r1 > r1:
         raise invalid(f"Requested writing within range [{range_text}], but tried writing to row [{target.r1}]")
     if c1 is not None and target.c1 > c1:
-        raise invalid(
-            f"Requested writing within range [{range_text}], but tried writing to column [{a1.column_letters(target.c1 - 1)}]"
-        )
+        column = a1.column_letters(target.c1 - 1)
+        raise invalid(f"Requested writing within range [{range_text}], but tried writing to column [{column}]")
     sheet.check_inside(target if height and width else Rect(sheet.sheet_id, r0, r0 + 1, c0, c0 + 1))
     if height and width:
         ctx.check_editable(target)
