@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db import Database
-from backend.errors import OrderDeckError, ReauthorizationNeeded
+from backend.errors import NotFound, OrderDeckError, ReauthorizationNeeded
 from backend.models import FailedItem, Shop, ShopStatus, SyncRun, WebhookEvent, utcnow
 from backend.platforms.base import OrderMappingError, OrderPageResult
 from backend.platforms.tiktok import errors as tiktok_errors
@@ -125,7 +125,7 @@ def sync_shop(
         with db.session() as session:
             shop = session.get(Shop, shop_id)
             if shop is None:
-                raise OrderDeckError(f"no shop with id {shop_id}")
+                raise NotFound(f"no shop with id {shop_id}")
             if shop.status != ShopStatus.ACTIVE:
                 raise ReauthorizationNeeded(shop.status_reason or f"shop {shop.name!r} must be connected again")
             window_from = EPOCH if full or shop.sync_watermark is None else max(EPOCH, shop.sync_watermark - OVERLAP)
