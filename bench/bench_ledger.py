@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from backend.db import Database
 from backend.models import FeeLine, Order, OrderLine, Shop, SkuCost, Team
@@ -128,6 +128,9 @@ def run() -> dict[str, object]:
             for at in range(0, len(orders), BATCH):
                 entries.update(ledger_entries(session, orders[at : at + BATCH]))
             elapsed = time.perf_counter() - started
+            bench_shops = select(Shop.id).where(Shop.external_id == "bench")
+            session.execute(delete(Order).where(Order.shop_id.in_(bench_shops)))  # leave a given DATABASE_URL clean
+            session.execute(delete(Team).where(Team.name == "Bench"))
         db.dispose()
     settled = sum(e.basis == "settled" for e in entries.values())
     return {
