@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,8 +35,12 @@ class GoogleSandboxes:
         }
 
     def stop(self) -> None:
-        self.sheets_server.stop()
-        self.identity_server.stop()
+        """Stop both servers at once (each shutdown waits out a poll interval)."""
+        stoppers = [threading.Thread(target=server.stop) for server in (self.sheets_server, self.identity_server)]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
 
 
 def start_google(clock: Clock | None = None, quota_limits: QuotaLimits | None = None) -> GoogleSandboxes:
