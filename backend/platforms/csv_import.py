@@ -1,0 +1,531 @@
+"""Seller Center's order export (Orders > Export, CSV) read into the same PlatformOrder the API gives.
+
+The export differs from the API in every way that matters: one row per SKU with a Quantity (the API
+sends one line item per unit), local times without a zone, money with thousands separators, human
+status words, and no update time at all. This module bridges the two without touching the database,
+so the import service can feed the one idempotent ingest the API sync uses. Column spellings, status
+words and time formats are tables below, not branches: a new market's export is a new table entry.
+
+A bad cell fails its order (every row of it), never the file; the file fails only when it cannot be
+read as an export at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from backend.errors import InvalidInput
+from backend.platforms.base import (
+    PlatformCancellation,
+    PlatformLineItem,
+    PlatformOrder,
+    PlatformPackage,
+    PlatformPayment,
+    PlatformRecipient,
+    PlatformSla,
+)
+from backend.platforms.tiktok.mapping import _packages as join_packages
+
+PLATFORM = "tiktok"
+# The key under which an order's export rows are kept in its `raw` payload.
+RAW_KEY = "seller_center_csv"
+
+# Our name for a column → the header spellings Seller Center exports use for it (VN, ID, US, UK).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "order_id": ("Order ID",),
+    "status": ("Order Status",),
+    "substatus": ("Order Substatus",),
+    "sku_id": ("SKU ID",),
+    "seller_sku": ("Seller SKU",),
+    "product_name": ("Product Name",),
+    "variation": ("Variation",),
+    "quantity": ("Quantity",),
+    "unit_original_price": ("SKU Unit Original Price",),
+    "subtotal_before_discount": ("SKU Subtotal Before Discount",),
+    "platform_discount": ("SKU Platform Discount",),
+    "seller_discount": ("SKU Seller Discount",),
+    "subtotal_after_discount": ("SKU Subtotal After Discount",),
+    "shipping_fee": ("Shipping Fee After Discount",),
+    "original_shipping_fee": ("Original Shipping Fee",),
+    "taxes": ("Taxes",),
+    "order_amount": ("Order Amount",),
+    "created_time": ("Created Time",),
+    "paid_time": ("Paid Time",),
+    "rts_time": ("RTS Time",),
+    "shipped_time": ("Shipped Time",),
+    "delivered_time": ("Delivered Time",),
+    "cancelled_time": ("Cancelled Time", "Canceled Time"),
+    "cancel_by": ("Cancel By",),
+    "cancel_reason": ("Cancel Reason",),
+    "fulfillment_type": ("Fulfillment Type",),
+    "tracking_id": ("Tracking ID",),
+    "delivery_option": ("Delivery Option",),
+    "shipping_provider": ("Shipping Provider Name",),
+    "buyer_message": ("Buyer Message",),
+    "seller_note": ("Seller Note",),
+    "package_id": ("Package ID",),
+    "recipient": ("Recipient",),
+    "phone": ("Phone #", "Phone"),
+    "country": ("Country",),
+    "state": ("State", "Province"),
+    "city": ("City", "Regency and City", "District"),
+    "locality": ("Districts", "Commune", "Villages"),
+    "postal_code": ("Zipcode", "Postcode", "Zip Code", "Postal Code"),
+    "house": ("House Name or Number",),
+    "street": ("Detail Address", "Street Name"),
+    "address_extra": ("Additional address information",),
+}
+REQUIRED = ("order_id", "status", "quantity", "created_time")
+MONEY_COLUMNS = (
+    "unit_original_price",
+    "subtotal_before_discount",
+    "platform_discount",
+    "seller_discount",
+    "subtotal_after_discount",
+    "shipping_fee",
+    "original_shipping_fee",
+    "taxes",
+    "order_amount",
+)
+TIME_COLUMNS = ("created_time", "paid_time", "rts_time", "shipped_time", "delivered_time", "cancelled_time")
+# Parts of the recipient's address, most specific first, as they are joined into one line.
+ADDRESS_PARTS = ("house", "street", "address_extra", "locality", "city", "state", "postal_code", "country")
+
+# Status words in exports (Order Status and Order Substatus, lower case) → API status.
+STATUSES: dict[str, str] = {
+    "unpaid": "UNPAID",
+    "awaiting payment": "UNPAID",
+    "on hold": "ON_HOLD",
+    "to ship": "AWAITING_SHIPMENT",
+    "awaiting shipment": "AWAITING_SHIPMENT",
+    "partially shipped": "PARTIALLY_SHIPPING",
+    "partially shipping": "PARTIALLY_SHIPPING",
+    "awaiting collection": "AWAITING_COLLECTION",
+    "shipped": "IN_TRANSIT",
+    "in transit": "IN_TRANSIT",
+    "delivered": "DELIVERED",
+    "completed": "COMPLETED",
+    "cancelled": "CANCELLED",
+    "canceled": "CANCELLED",
+}
+# A substatus refines its status ("To ship" / "Awaiting collection"), except after these.
+FINAL_STATUSES = frozenset({"CANCELLED", "COMPLETED"})
+FULFILLMENT_TYPES = {
+    "fulfillment by seller": "FULFILLMENT_BY_SELLER",
+    "fulfilled by seller": "FULFILLMENT_BY_SELLER",
+    "fulfillment by tiktok": "FULFILLMENT_BY_TIKTOK",
+    "fulfilled by tiktok": "FULFILLMENT_BY_TIKTOK",
+}
+CANCEL_INITIATORS = {"buyer": "BUYER", "seller": "SELLER", "system": "SYSTEM", "operator": "OPERATOR"}
+
+# Local time formats; which of day/month comes first is decided once per file (see _day_first).
+MONTH_FIRST_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M")
+DAY_FIRST_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %H:%M", "%d/%m/%Y %I:%M %p")
+ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+
+_SLASH_DATE = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/[0-9]{4}")
+_AMOUNT = re.compile(r"(-?)\s*(?:[A-Z]{2,3}\s*|[$£€₫₱฿]\s*)?(-?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]+)?")
+_ORDER_ID = re.compile(r"[0-9]{6,24}")
+_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?[eE]\+[0-9]+")
+_XLSX_MAGIC = b"PK\x03\x04"
+# Units in one row beyond which a cell is surely a typo (each unit becomes one line item).
+MAX_QUANTITY = 9_999
+
+
+class ExportUnreadable(InvalidInput):
+    """The file is not a readable Seller Center order export; nothing in it was imported."""
+
+    code = "export_unreadable"
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A row that was not imported; `line` is the row number a spreadsheet shows (header = 1)."""
+
+    line: int
+    message: str
+    order_id: str = ""
+    cells: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass
+class ParsedExport:
+    orders: list[PlatformOrder]
+    errors: list[RowError]
+    data_rows: int = 0
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One export row with its cells checked and converted."""
+
+    line: int
+    cells: dict[str, str]
+    raw: dict[str, str]
+    order_id: str
+    status: str
+    quantity: int
+    money: dict[str, Decimal]
+    times: dict[str, datetime | None]
+
+    def text(self, name: str) -> str:
+        return self.cells.get(name, "")
+
+
+class _CellError(ValueError):
+    pass
+
+
+# (line number, our column name → cell, the export's header → cell)
+_Named = tuple[int, dict[str, str], dict[str, str]]
+
+
+def read_export(source: str | Path | IO[str] | IO[bytes]) -> tuple[list[str], list[list[str]]]:
+    """The header and the records of a CSV export (a path or an open file, text or bytes)."""
+    name = str(source) if isinstance(source, str | Path) else getattr(source, "name", "the file")
+    if isinstance(source, str | Path):
+        try:
+            data: str | bytes = Path(source).read_bytes()
+        except OSError as exc:
+            raise ExportUnreadable(f"cannot read {name}: {exc.strerror or exc}") from None
+    else:
+        data = source.read()
+    if isinstance(data, bytes):
+        if data.startswith(_XLSX_MAGIC):
+            raise ExportUnreadable(f"{name} is an Excel workbook; export the orders as CSV instead")
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ExportUnreadable(
+                f"{name} is not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8' and try again"
+            ) from None
+    try:
+        records = list(csv.reader(io.StringIO(data.removeprefix("\ufeff"), newline="")))
+    except csv.Error as exc:
+        raise ExportUnreadable(f"{name} is not a readable CSV file: {exc}") from None
+    if not records:
+        raise ExportUnreadable(f"{name} is empty")
+    return records[0], records[1:]
+
+
+def _normal(header: str) -> str:
+    return " ".join(header.replace("\ufeff", "").split()).casefold()
+
+
+def _column_index(header: Sequence[str]) -> dict[str, int]:
+    """Our column name → its position, by any of its known spellings; the first spelling present wins."""
+    positions = {_normal(h): i for i, h in reversed(list(enumerate(header)))}
+    index: dict[str, int] = {}
+    for name, spellings in COLUMNS.items():
+        for spelling in spellings:
+            if _normal(spelling) in positions:
+                index[name] = positions[_normal(spelling)]
+                break
+    missing = [COLUMNS[name][0] for name in REQUIRED if name not in index]
+    if "sku_id" not in index and "seller_sku" not in index:
+        missing.append("SKU ID")
+    if missing:
+        raise ExportUnreadable(f"not a Seller Center order export: no column {', '.join(map(repr, missing))}")
+    return index
+
+
+def _day_first(values: Iterable[str]) -> bool:
+    """Whether dates read day/month: most cells with a part above 12 decide; else AM/PM clocks mean US month/day."""
+    day_first = month_first = 0
+    twelve_hour = False
+    for value in values:
+        match = _SLASH_DATE.match(value)
+        if match is None:
+            continue
+        first, second = int(match[1]), int(match[2])
+        day_first += first > 12 >= second
+        month_first += second > 12 >= first
+        twelve_hour = twelve_hour or value.rstrip().upper().endswith(("AM", "PM"))
+    return day_first > month_first if day_first != month_first else not twelve_hour
+
+
+def _time(value: str, label: str, zone: ZoneInfo, formats: Sequence[str]) -> datetime | None:
+    text = " ".join(value.split())
+    if not text:
+        return None
+    for fmt in formats:
+        try:
+            local = datetime.strptime(text, fmt).replace(tzinfo=zone)
+        except ValueError:
+            continue
+        return local.astimezone(UTC)
+    raise _CellError(f"{label} {value!r} is not a date and time")
+
+
+def _amount(value: str, label: str) -> Decimal:
+    text = value.strip()
+    if not text:
+        return Decimal(0)
+    match = _AMOUNT.fullmatch(text)
+    if match is None or (match[1] and match[2]):
+        raise _CellError(f"{label} {value!r} is not an amount")
+    sign = "-" if match[1] or match[2] else ""
+    return Decimal(sign + match[3].replace(",", "") + (match[4] or ""))
+
+
+def _order_id(value: str) -> str:
+    text = value.strip().lstrip("'").strip()
+    if _ORDER_ID.fullmatch(text):
+        return text
+    if _SCIENTIFIC.fullmatch(text):
+        raise _CellError(
+            f"Order ID {value.strip()!r} was rounded by a spreadsheet program; "
+            "use the file exactly as Seller Center exported it"
+        )
+    raise _CellError(f"Order ID {value.strip()!r} is not an order id" if text else "Order ID is empty")
+
+
+def _quantity(value: str) -> int:
+    text = value.strip()
+    if not text.isascii() or not text.isdigit():
+        raise _CellError(f"Quantity {value.strip()!r} is not a whole number")
+    if not 1 <= int(text) <= MAX_QUANTITY:
+        raise _CellError(f"Quantity {value.strip()!r} is not between 1 and {MAX_QUANTITY}")
+    return int(text)
+
+
+def _status(status: str, substatus: str) -> str:
+    main = STATUSES.get(_normal(status))
+    if main is None:
+        raise _CellError(f"Order Status {status.strip()!r} is not a status this importer knows")
+    finer = STATUSES.get(_normal(substatus))
+    return finer if finer and main not in FINAL_STATUSES else main
+
+
+def _row(line: int, cells: dict[str, str], raw: dict[str, str], zone: ZoneInfo, formats: Sequence[str]) -> _Row:
+    """Check and convert one row; raises _CellError naming the first bad cell."""
+    order_id = _order_id(cells.get("order_id", ""))
+    if not (cells.get("sku_id", "").strip() or cells.get("seller_sku", "").strip()):
+        raise _CellError("SKU ID and Seller SKU are both empty")
+    status = _status(cells.get("status", ""), cells.get("substatus", ""))
+    quantity = _quantity(cells.get("quantity", ""))
+    money = {name: _amount(cells.get(name, ""), COLUMNS[name][0]) for name in MONEY_COLUMNS}
+    times = {name: _time(cells.get(name, ""), COLUMNS[name][0], zone, formats) for name in TIME_COLUMNS}
+    if times["created_time"] is None:
+        raise _CellError("Created Time is empty")
+    return _Row(line, cells, raw, order_id, status, quantity, money, times)
+
+
+def _split(total: Decimal, parts: int) -> list[Decimal]:
+    """Share `total` over `parts` units at its own precision, the odd cents to the first units, so they add up."""
+    exponent = total.as_tuple().exponent
+    assert isinstance(exponent, int)
+    quantum = Decimal(1).scaleb(min(exponent, 0))
+    units = int(total / quantum)
+    base, extra = divmod(abs(units), parts)
+    sign = -1 if units < 0 else 1
+    return [sign * (base + (1 if i < extra else 0)) * quantum for i in range(parts)]
+
+
+def _line_items(order_id: str, rows: Sequence[_Row], currency: str) -> list[PlatformLineItem]:
+    """One item per unit with ids `csv:<order>:<sku>:<n>`, stable across imports of the same export."""
+    items: list[PlatformLineItem] = []
+    counts: dict[str, int] = {}
+    for row in rows:
+        sku_id, seller_sku = row.text("sku_id").strip(), row.text("seller_sku").strip()
+        key = sku_id or seller_sku
+        shares = {
+            name: _split(abs(row.money[name]), row.quantity)
+            for name in ("subtotal_after_discount", "seller_discount", "platform_discount")
+        }
+        cancelled = row.status == "CANCELLED"
+        for unit in range(row.quantity):
+            counts[key] = counts.get(key, 0) + 1
+            items.append(
+                PlatformLineItem(
+                    line_id=f"csv:{order_id}:{key}:{counts[key]}",
+                    sku_id=sku_id,
+                    product_id="",
+                    product_name=row.text("product_name").strip(),
+                    sku_name=row.text("variation").strip(),
+                    seller_sku=seller_sku,
+                    currency=currency,
+                    original_price=row.money["unit_original_price"],
+                    sale_price=shares["subtotal_after_discount"][unit],
+                    seller_discount=shares["seller_discount"][unit],
+                    platform_discount=shares["platform_discount"][unit],
+                    display_status=row.status,
+                    package_id=row.text("package_id").strip() or None,
+                    tracking_number=row.text("tracking_id").strip() or None,
+                    shipping_provider_name=row.text("shipping_provider").strip() or None,
+                    cancel_reason=(row.text("cancel_reason").strip() or None) if cancelled else None,
+                    cancel_user=_initiator(row.text("cancel_by")) or None if cancelled else None,
+                    is_gift=False,
+                )
+            )
+    return items
+
+
+def _initiator(value: str) -> str:
+    text = value.strip()
+    return CANCEL_INITIATORS.get(text.casefold(), text.upper())
+
+
+def packages_for(items: Sequence[PlatformLineItem]) -> tuple[PlatformPackage, ...]:
+    """The shipments the units name, joined as the API mapper joins them (the export has no carrier id)."""
+    return join_packages({}, items)
+
+
+def _recipient(row: _Row) -> PlatformRecipient | None:
+    """Personal data: the export's address columns, whatever the market calls them."""
+    parts = {name: " ".join(row.text(name).split()) for name in ADDRESS_PARTS}
+    name, phone = row.text("recipient").strip(), row.text("phone").strip()
+    if not (name or phone or any(value for key, value in parts.items() if key != "country")):
+        return None  # unpaid and on-hold orders carry no address, though the export may name the country
+    country = parts["country"]
+    return PlatformRecipient(
+        name=name,
+        first_name="",
+        last_name="",
+        phone_number=phone,
+        full_address=", ".join(value for value in parts.values() if value),
+        address_lines=tuple(parts[k] for k in ("house", "street", "address_extra") if parts[k]),
+        postal_code=parts["postal_code"],
+        region_code=country.upper() if len(country) == 2 and country.isalpha() else "",
+        city=parts["city"],
+        state=parts["state"],
+    )
+
+
+def _order(rows: Sequence[_Row], currency: str) -> PlatformOrder:
+    """One order from its rows; order-level cells (status, times, shipping, total) come from its first row."""
+    first = rows[0]
+    items = _line_items(first.order_id, rows, currency)
+    times = first.times
+    created = times["created_time"]
+    assert created is not None
+    cancel_time = times["cancelled_time"]
+    cancellation = None
+    if first.status == "CANCELLED" or first.text("cancel_reason").strip() or cancel_time:
+        cancellation = PlatformCancellation(
+            reason=first.text("cancel_reason").strip(),
+            initiator=_initiator(first.text("cancel_by")),
+            cancel_time=cancel_time,
+            is_buyer_request_cancel=False,
+            request_cancel_time=None,
+        )
+
+    def total(name: str) -> Decimal:
+        return sum((abs(row.money[name]) for row in rows), Decimal(0))
+
+    return PlatformOrder(
+        platform=PLATFORM,
+        order_id=first.order_id,
+        status=first.status,
+        create_time=created,
+        # The export has no update time: the latest milestone it shows is when the order last moved.
+        update_time=max(t for t in times.values() if t is not None),
+        paid_time=times["paid_time"],
+        rts_time=times["rts_time"],
+        collection_time=times["shipped_time"],
+        delivery_time=times["delivered_time"],
+        is_on_hold=first.status == "ON_HOLD",
+        buyer_user_id="",
+        buyer_message=first.text("buyer_message").strip(),
+        seller_note=first.text("seller_note").strip(),
+        fulfillment_type=FULFILLMENT_TYPES.get(
+            _normal(first.text("fulfillment_type")), first.text("fulfillment_type").strip()
+        ),
+        shipping_type="",
+        delivery_option_name=first.text("delivery_option").strip(),
+        warehouse_id="",
+        split_or_combine_tag="",
+        payment=PlatformPayment(
+            currency=currency,
+            sub_total=total("subtotal_after_discount"),
+            shipping_fee=first.money["shipping_fee"],
+            seller_discount=total("seller_discount"),
+            platform_discount=total("platform_discount"),
+            tax=first.money["taxes"],
+            total_amount=first.money["order_amount"],
+            original_total_product_price=total("subtotal_before_discount"),
+            original_shipping_fee=first.money["original_shipping_fee"],
+        ),
+        sla=PlatformSla(),
+        line_items=tuple(items),
+        packages=packages_for(items),
+        cancellation=cancellation,
+        recipient=_recipient(first),
+        raw={RAW_KEY: [row.raw for row in rows]},
+    )
+
+
+def parse_export(
+    source: str | Path | IO[str] | IO[bytes], *, time_zone: str, currency: str, day_first: bool | None = None
+) -> ParsedExport:
+    """Orders and bad rows of an export whose times are in `time_zone` and amounts in `currency`.
+
+    `day_first` forces how 03/04/2026 reads; by default the file itself decides (see _day_first).
+    Raises ExportUnreadable only when the file as a whole cannot be read.
+    """
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ExportUnreadable(f"the shop's time zone {time_zone!r} is unknown") from None
+    header, records = read_export(source)
+    index = _column_index(header)
+    named: list[_Named] = []
+    for number, record in enumerate(records, start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        cells = {name: record[i] if i < len(record) else "" for name, i in index.items()}
+        # The export's own spelling of every column is kept as the order's raw payload.
+        named.append((number, cells, dict(zip(header, record, strict=False))))
+    if named and named[0][0] == 2 and not _loose_order_id(named[0][1]["order_id"]):
+        named = named[1:]  # US/UK exports describe each column in a second header row
+    if day_first is None:
+        day_first = _day_first(cells[name] for _, cells, _ in named for name in TIME_COLUMNS if name in cells)
+    formats = (DAY_FIRST_FORMATS if day_first else MONTH_FIRST_FORMATS) + ISO_FORMATS
+    return _group(named, zone, formats, currency)
+
+
+def _group(named: Sequence[_Named], zone: ZoneInfo, formats: Sequence[str], currency: str) -> ParsedExport:
+    """Rows grouped by order id in file order; one bad row keeps its whole order out."""
+    by_order: dict[str, list[_Row]] = {}
+    failed: dict[str, list[RowError]] = {}
+    errors: list[RowError] = []
+    for line, cells, raw in named:
+        try:
+            row = _row(line, cells, raw, zone, formats)
+        except _CellError as exc:
+            order_id = _loose_order_id(cells["order_id"])
+            error = RowError(line, str(exc), order_id, raw)
+            if order_id:
+                failed.setdefault(order_id, []).append(error)
+                by_order.setdefault(order_id, [])
+            else:
+                errors.append(error)
+            continue
+        by_order.setdefault(row.order_id, []).append(row)
+    orders: list[PlatformOrder] = []
+    for order_id, rows in by_order.items():
+        bad = failed.get(order_id)
+        if not bad:
+            orders.append(_order(rows, currency))
+            continue
+        lines = ", ".join(str(e.line) for e in bad)
+        errors += bad
+        errors += [
+            RowError(r.line, f"order {order_id} not imported: line {lines} of it is bad", order_id, r.raw) for r in rows
+        ]
+    errors.sort(key=lambda e: e.line)
+    return ParsedExport(orders, errors, len(named))
+
+
+def _loose_order_id(value: str) -> str:
+    text = value.strip().lstrip("'").strip()
+    return text if _ORDER_ID.fullmatch(text) else ""
