@@ -13,14 +13,17 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
+import httpx
 from flask import Flask, current_app
 from googleapiclient.discovery import build
 
 from backend import runtime
 from backend.errors import NotFound, OrderDeckError
-from backend.services import leases, sync, webhooks
+from backend.platforms.tiktok.errors import TikTokError
+from backend.services import finance, leases, notify, sync, webhooks
 from backend.services.shops import Platform
 
 log = logging.getLogger(__name__)
@@ -55,9 +58,31 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
         if not webhooks_only:
             out["sync"] = sync.sync_shop(db, platform, shop_id).summary()
             out["webhooks_after"] = _drain_events(shop_id)
+            out["settlement"] = _settle_daily(shop_id)
     except leases.LeaseHeld as exc:
         out["skipped"] = exc.message
     return out
+
+
+SETTLE_EVERY = timedelta(hours=24)
+
+
+def _settle_daily(shop_id: int) -> str:
+    """Walk the shop's finance statements once a day (TikTok generates them daily at 00:00 UTC).
+
+    The day's gate is a lease nobody releases on success: across every process and instance, the
+    first sync of a shop after it expires does the walk.
+    """
+    db = runtime.database()
+    gate = f"settle:shop:{shop_id}"
+    if not leases.try_acquire(db, gate, "daily-settlement", SETTLE_EVERY):
+        return "not due"
+    try:
+        report = finance.settle(db, _platform(), shop_id)
+    except (OrderDeckError, TikTokError):
+        leases.release(db, gate, "daily-settlement")  # try again on the next sync
+        raise
+    return f"{report.statements} statements"
 
 
 def _drain_events(shop_id: int, rounds: int = 20) -> int:
@@ -88,6 +113,24 @@ def push_binding(binding_id: int) -> dict[str, Any]:
     return {"binding": binding_id, "result": sheet_refresh.run_push(binding_id)}
 
 
+def notify_due() -> dict[str, Any]:
+    """Enqueue what the notification sweeps find (each idempotent), then send what is due to Discord."""
+    db = runtime.database()
+    with db.session() as session:
+        queued = {sweep.__name__: sweep(session) for sweep in NOTIFICATION_SWEEPS}
+    with httpx.Client(timeout=10) as http:
+        delivered = notify.deliver_due(db.sessions, http, runtime.secret_box())
+    return {"queued": queued, "delivered": delivered.sent, "deferred": delivered.deferred}
+
+
+NOTIFICATION_SWEEPS = (
+    notify.sla_alert_sweep,
+    notify.overdue_exception_sweep,
+    notify.daily_digest,
+    notify.weekly_leaderboard,
+)
+
+
 @dataclass(frozen=True)
 class Route:
     pattern: re.Pattern[str]
@@ -100,6 +143,7 @@ ROUTES: tuple[Route, ...] = (
     Route(re.compile(r"/tasks/sync-shop/(\d+)"), lambda m, q: sync_shop(int(m[1]), q.get("webhooks") == "1")),
     Route(re.compile(r"/tasks/push-due"), lambda m, q: push_due()),
     Route(re.compile(r"/tasks/push-binding/(\d+)"), lambda m, q: push_binding(int(m[1]))),
+    Route(re.compile(r"/tasks/notify-due"), lambda m, q: notify_due()),
 )
 
 

@@ -25,7 +25,7 @@ class Sweep:
     next_at: float = 0.0
 
 
-SWEEPS = (Sweep("/tasks/sync-due", 15.0), Sweep("/tasks/push-due", 10.0))
+SWEEPS = (Sweep("/tasks/sync-due", 15.0), Sweep("/tasks/push-due", 10.0), Sweep("/tasks/notify-due", 30.0))
 
 
 def run_scheduler(
@@ -53,7 +53,7 @@ def worker_command() -> None:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    click.echo("worker: sync sweep every 15 s, sheet push sweep every 10 s")
+    click.echo("worker: " + ", ".join(f"{s.path} every {s.every:g} s" for s in SWEEPS))
     run_scheduler(stop)
     queue = current_app.extensions["orderdeck.tasks"]
     if isinstance(queue, tasks.InlineTasks):

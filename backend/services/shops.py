@@ -24,6 +24,7 @@ from backend.platforms.tiktok.client import TikTokClient
 from backend.platforms.tiktok.oauth import ConsentState, RotatingTokens, TikTokAuthClient, consent_url
 from backend.platforms.tiktok.transport import RetryPolicy
 from backend.secrets import SecretBox
+from backend.services import notify
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,7 @@ def mark_needs_reauthorization(db: Database, shop_id: int, reason: str) -> None:
                 detail={"reason": reason},
             )
         )
+        notify.shop_problem(session, shop, reason, reauthorize=True)
     log.warning("shop %s needs re-authorization: %s", shop_id, reason)
 
 
