@@ -145,9 +145,20 @@ class DiscordFake:
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     rejected: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    requests: int = 0  # every call, answered or not: shows that enqueueing never reaches Discord
     _buckets: dict[str, Bucket] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _sequence: int = 0
+
+    def reset(self) -> None:
+        """Forget webhooks, messages, buckets and any outage (tests share one running server)."""
+        with self._lock:
+            self.webhooks.clear()
+            self.received.clear()
+            self.rejected.clear()
+            self._buckets.clear()
+            self.outage = False
+            self.requests = 0
 
     def create_webhook(self, name: str = "OrderDeck", channel_id: str = "100") -> Webhook:
         with self._lock:
@@ -164,6 +175,8 @@ class DiscordFake:
 
     def execute(self, webhook_id: str, token: str, raw: bytes, wait: bool) -> tuple[int, Any, dict[str, str]]:
         """Status, JSON body (None for 204) and headers for one execute-webhook call."""
+        with self._lock:
+            self.requests += 1
         hook = self.webhooks.get(webhook_id)
         if hook is None:
             return 404, {"code": 10015, "message": "Unknown Webhook"}, {}

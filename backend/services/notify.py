@@ -160,6 +160,7 @@ def enqueue(
     *,
     variant: str = "",
     channel_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Add one row per channel that wants `kind`, unless that message was enqueued before; rows added."""
     targets = list(channel_ids) if channel_ids is not None else channels_for(session, kind, [team_id])[team_id]
@@ -180,7 +181,8 @@ def enqueue(
                         variant=variant,
                         dedupe_key=key,
                         payload=dict(payload),
-                        next_attempt_at=utcnow(),
+                        created_at=now or utcnow(),
+                        next_attempt_at=now or utcnow(),
                     )
                 )
             added += 1
@@ -210,7 +212,7 @@ def _order_ref(session: Session, order: Order, shop: Shop, role: str) -> alerts.
     return alerts.OrderRef(order.external_id, shop.name or shop.external_id, order.status, link)
 
 
-def exception_event(session: Session, case: ExceptionCase, label: str, *, overdue: bool) -> int:
+def exception_event(session: Session, case: ExceptionCase, label: str, *, overdue: bool, now: datetime) -> int:
     """Enqueue "new exception" or "overdue exception" for a case (once each)."""
     ref = None
     if case.order_id is not None:
@@ -218,7 +220,7 @@ def exception_event(session: Session, case: ExceptionCase, label: str, *, overdu
         ref = _order_ref(session, order, session.get_one(Shop, order.shop_id), case.handler_role)
     payload = alerts.exception_message(ref, label, case.handler_role, case.due_at, case.raised_by, overdue=overdue)
     kind = "exception_overdue" if overdue else "exception_new"
-    return enqueue(session, case.team_id, kind, f"exception:{case.id}", payload)
+    return enqueue(session, case.team_id, kind, f"exception:{case.id}", payload, now=now)
 
 
 def shop_problem(session: Session, shop: Shop, problem: str, *, reauthorize: bool, now: datetime | None = None) -> int:
@@ -227,7 +229,7 @@ def shop_problem(session: Session, shop: Shop, problem: str, *, reauthorize: boo
     day = now.astimezone(team_zone(session.get_one(Team, shop.team_id))).date().isoformat()
     payload = alerts.shop_problem_message(shop.name or shop.external_id, problem, reauthorize=reauthorize)
     kind = "reauthorization" if reauthorize else "sync_failed"
-    return enqueue(session, shop.team_id, kind, f"shop:{shop.id}", payload, variant=day)
+    return enqueue(session, shop.team_id, kind, f"shop:{shop.id}", payload, variant=day, now=now)
 
 
 # --- sweeps the scheduler calls (idempotent) -------------------------------------------------
@@ -272,7 +274,7 @@ def sla_alert_sweep(session: Session, now: datetime | None = None) -> int:
             continue
         payload = alerts.sla_message(_order_ref(session, order, shop, "warehouse"), tier, order_deadline)
         added += enqueue(
-            session, shop.team_id, "sla", subject, payload, variant=tier.name, channel_ids=wanted[shop.team_id]
+            session, shop.team_id, "sla", subject, payload, variant=tier.name, channel_ids=wanted[shop.team_id], now=now
         )
     return added
 
@@ -287,7 +289,9 @@ def overdue_exception_sweep(session: Session, now: datetime | None = None) -> in
         )
     ).all()
     labels = {t.key: t.label["en"] for t in exception_templates()}
-    return sum(exception_event(session, c, labels.get(c.template_key, c.template_key), overdue=True) for c in cases)
+    return sum(
+        exception_event(session, c, labels.get(c.template_key, c.template_key), overdue=True, now=now) for c in cases
+    )
 
 
 def _passed_local(now: datetime, zone: ZoneInfo, at: time) -> bool:
@@ -305,7 +309,9 @@ def daily_digest(session: Session, now: datetime | None = None) -> int:
             continue
         day = now.astimezone(zone).date().isoformat()
         payload = alerts.digest_message(day, _digest_counts(session, team_id, now), _open_by_role(session, team_id))
-        added += enqueue(session, team_id, "digest", f"team:{team_id}", payload, variant=day, channel_ids=channel_ids)
+        added += enqueue(
+            session, team_id, "digest", f"team:{team_id}", payload, variant=day, channel_ids=channel_ids, now=now
+        )
     return added
 
 
@@ -363,7 +369,7 @@ def weekly_leaderboard(session: Session, now: datetime | None = None) -> int:
         }
         payload = alerts.leaderboard_message(label, boards, settings.leaderboard_min_count)
         added += enqueue(
-            session, team_id, "leaderboard", f"team:{team_id}", payload, variant=label, channel_ids=channel_ids
+            session, team_id, "leaderboard", f"team:{team_id}", payload, variant=label, channel_ids=channel_ids, now=now
         )
     return added
 

@@ -145,7 +145,7 @@ def raise_exception(
     except IntegrityError:  # the same automatic raise, committed by another process meanwhile
         return session.scalars(select(ExceptionCase).where(ExceptionCase.dedupe_key == dedupe_key)).one()
     _record(session, case, order, actor=case.raised_by, role=role, action="raised", at=now)
-    notify.exception_event(session, case, tpl.label["en"], overdue=False)
+    notify.exception_event(session, case, tpl.label["en"], overdue=False, now=now)
     return case
 
 
