@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from backend import api, cli, db, secrets, tasks
-from backend.catalog import role_policy
+from backend.catalog import exception_templates, role_policy
 from backend.config import INSTANCE_DIR, Config
 
 
@@ -28,6 +28,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     app.extensions["orderdeck.config"] = settings
     app.extensions["orderdeck.secrets"] = secrets.SecretBox(key, settings.ORDERDECK_OLD_ENCRYPTION_KEY)
     role_policy()  # a malformed schemas/roles.json stops start-up here, not on the first request
+    exception_templates()  # likewise schemas/templates/*.json
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app, db.Database(settings.DATABASE_URL))
