@@ -159,6 +159,8 @@ class RowError:
 
 @dataclass
 class ParsedExport:
+    """The orders an export describes, the rows that were not imported, and how many data rows it had."""
+
     orders: list[PlatformOrder]
     errors: list[RowError]
     data_rows: int = 0
