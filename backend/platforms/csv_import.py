@@ -33,7 +33,7 @@ from backend.platforms.base import (
     PlatformRecipient,
     PlatformSla,
 )
-from backend.platforms.tiktok.mapping import _packages as join_packages
+from backend.platforms.tiktok.mapping import join_packages
 
 PLATFORM = "tiktok"
 # The key under which an order's export rows are kept in its `raw` payload.

@@ -135,7 +135,7 @@ def _line_item(data: Mapping[str, Any], order_id: str) -> PlatformLineItem:
     )
 
 
-def _packages(data: Mapping[str, Any], lines: Iterable[PlatformLineItem]) -> tuple[PlatformPackage, ...]:
+def join_packages(data: Mapping[str, Any], lines: Iterable[PlatformLineItem]) -> tuple[PlatformPackage, ...]:
     """Join `packages[]{id}` with the line items that name them; carrier data lives on the lines."""
     lines = list(lines)
     ids = [str(p["id"]) for p in data.get("packages") or () if p.get("id")]
@@ -225,7 +225,7 @@ def map_order(data: Mapping[str, Any]) -> PlatformOrder:
         ),
         sla=PlatformSla(**{name: optional_timestamp(data, name, order_id) for name in SLA_FIELDS}),
         line_items=lines,
-        packages=_packages(data, lines),
+        packages=join_packages(data, lines),
         cancellation=_cancellation(data, order_id),
         recipient=_recipient(data.get("recipient_address")),
         raw=data,
