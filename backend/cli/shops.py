@@ -13,7 +13,7 @@ from backend import runtime
 from backend.cli.common import reports_errors
 from backend.db import Database
 from backend.models import Shop, ShopStatus
-from backend.services import leases, shops, sync, teams, webhooks
+from backend.services import health, leases, shops, sync, teams, webhooks
 from backend.services.shops import Platform
 
 shop_cli = AppGroup("shop", help="TikTok shops.")
@@ -85,3 +85,19 @@ def _sync_one(
     except leases.LeaseHeld as exc:
         click.echo(f"shop {shop_id}: skipped, {exc.message}", err=True)
     return None
+
+
+@shop_cli.command("status")
+@click.option("--team", "team_name", required=True)
+@reports_errors
+def shop_status_command(team_name: str) -> None:
+    """Sync health per shop: last sync, lag, orders the webhooks missed, failed payloads (last 7 days)."""
+    with runtime.database().session() as session:
+        rows = health.team_health(session, teams.team_by_name(session, team_name).id)
+    if not rows:
+        click.echo(f"team {team_name!r} has no shops; connect one with `shop connect`")
+    for row in rows:
+        lag = f"{row.lag_seconds // 60} min ago" if row.lag_seconds is not None else "never"
+        state = "ok" if not row.needs_reauthorization else f"{row.status}: {row.status_reason}"
+        click.echo(f"{row.name} ({row.region}) — {state}; last sync {lag}; webhooks {row.webhooks_7d}, "
+                   f"missed by webhook {row.missed_by_webhook_7d}, failed payloads {row.failed_items_7d}")

@@ -133,6 +133,10 @@ def test_orders_no_webhook_announced_count_as_missed_by_webhook(live: Live) -> N
     assert report.missed_by_webhook == 4 + report.result.updated
     with live.db.session() as session:
         assert session.scalar(select(func.max(SyncRun.missed_by_webhook_count))) == report.missed_by_webhook
+    with live.app.app_context():
+        status = live.app.test_cli_runner().invoke(args=["shop", "status", "--team", "Acme Trading"])
+    assert f"missed by webhook {report.missed_by_webhook}, failed payloads 0" in status.output
+    assert "— ok; last sync 0 min ago" in status.output
 
 
 def test_two_syncs_of_one_shop_never_interleave(live: Live) -> None:
