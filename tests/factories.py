@@ -19,7 +19,7 @@ from backend.domain.profit import LedgerEntry
 from backend.domain.views import Deadlines, OrderView, PackageView, SkuCostView, SkuLine
 from backend.models import FeeLine, Member, Order, OrderLine, Package, Shop, SkuCost, Team
 
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)  # orders are "recent" whenever tests run
 _seq = itertools.count(1)
 
 
