@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -93,6 +93,14 @@ def _exception_samples(session: Session, team_id: int, since: datetime, until: d
     ]
 
 
+def team_zone(team: Team) -> ZoneInfo:
+    """The team's zone for buckets, digests and quiet hours (UTC if the stored name is unknown)."""
+    try:
+        return ZoneInfo(team.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def load_samples(session: Session, team_id: int, since: datetime, until: datetime) -> list[Sample]:
     """Every stage finished in [since, until) for the team's shops."""
     return _fulfilment_samples(session, team_id, since, until) + _exception_samples(session, team_id, since, until)
@@ -118,8 +126,7 @@ def analytics_tab(
     min_count: int = 5,
 ) -> AnalyticsTab:
     """The analytics tab for a team: per-period table, the chart's trend block and the leaderboard."""
-    team = session.get_one(Team, team_id)
-    zone = ZoneInfo(team.time_zone)
+    zone = team_zone(session.get_one(Team, team_id))
     since = min(
         analytics.period_start(now - LOOKBACK[period], period, zone), analytics.period_start(now, "month", zone)
     )

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from backend.catalog import exception_templates
 from backend.domain import alerts, analytics
@@ -40,12 +40,13 @@ from backend.models import (
     utcnow,
 )
 from backend.secrets import SecretBox
-from backend.services.analytics import load_samples
+from backend.services.analytics import load_samples, team_zone
 
 log = logging.getLogger(__name__)
 
 KINDS = ("sla", "exception_new", "exception_overdue", "sync_failed", "reauthorization", "digest", "leaderboard")
 DISCORD_HOSTS = frozenset({"discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"})
+INSERT_BATCH = 500
 CLAIM = timedelta(seconds=60)  # a claimed row is due again if its worker died before recording the outcome
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -123,13 +124,6 @@ def configure(
     return settings
 
 
-def team_zone(team: Team) -> ZoneInfo:
-    try:
-        return ZoneInfo(team.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _quiet_hours(settings: NotificationSettings, zone: ZoneInfo) -> alerts.QuietHours | None:
     if settings.quiet_start is None or settings.quiet_end is None:
         return None
@@ -164,30 +158,46 @@ def enqueue(
 ) -> int:
     """Add one row per channel that wants `kind`, unless that message was enqueued before; rows added."""
     targets = list(channel_ids) if channel_ids is not None else channels_for(session, kind, [team_id])[team_id]
-    keys = {channel_id: f"{kind}:{subject}:{variant}:{channel_id}" for channel_id in targets}
-    existing = set(session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys.values()))))
+    return _insert_new(
+        session, _rows(team_id, kind, subject, payload, variant=variant, targets=targets, now=now or utcnow())
+    )
+
+
+def _rows(
+    team_id: int,
+    kind: str,
+    subject: str,
+    payload: Mapping[str, Any],
+    *,
+    variant: str,
+    targets: list[int],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "kind": kind,
+            "subject": subject,
+            "variant": variant,
+            "dedupe_key": f"{kind}:{subject}:{variant}:{channel_id}",
+            "payload": dict(payload),
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for channel_id in targets
+    ]
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING, so concurrent sweeps never enqueue a message twice."""
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     added = 0
-    for channel_id, key in keys.items():
-        if key in existing:
-            continue
-        try:
-            with session.begin_nested():  # another process may enqueue the same message right now
-                session.add(
-                    Notification(
-                        team_id=team_id,
-                        channel_id=channel_id,
-                        kind=kind,
-                        subject=subject,
-                        variant=variant,
-                        dedupe_key=key,
-                        payload=dict(payload),
-                        created_at=now or utcnow(),
-                        next_attempt_at=now or utcnow(),
-                    )
-                )
-            added += 1
-        except IntegrityError:
-            continue
+    for start in range(0, len(rows), INSERT_BATCH):
+        statement = upsert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        added += len(session.execute(statement.returning(Notification.id), rows[start : start + INSERT_BATCH]).all())
     return added
 
 
@@ -207,9 +217,14 @@ def _sheet_link(session: Session, team_id: int, shop_id: int | None, role: str) 
     return alerts.sheet_link(google_id, binding.sheet_gid)
 
 
-def _order_ref(session: Session, order: Order, shop: Shop, role: str) -> alerts.OrderRef:
-    link = _sheet_link(session, shop.team_id, shop.id, role)
-    return alerts.OrderRef(order.external_id, shop.name or shop.external_id, order.status, link)
+def _order_ref(
+    session: Session, order: Order, shop: Shop, role: str, links: dict[tuple[int, str], str | None] | None = None
+) -> alerts.OrderRef:
+    """What an alert shows about an order; `links` memoizes sheet links across one sweep."""
+    links = {} if links is None else links
+    if (shop.id, role) not in links:
+        links[(shop.id, role)] = _sheet_link(session, shop.team_id, shop.id, role)
+    return alerts.OrderRef(order.external_id, shop.name or shop.external_id, order.status, links[(shop.id, role)])
 
 
 def exception_event(session: Session, case: ExceptionCase, label: str, *, overdue: bool, now: datetime) -> int:
@@ -245,6 +260,7 @@ def sla_alert_sweep(session: Session, now: datetime | None = None) -> int:
     rows = session.execute(
         select(Order, Shop)
         .join(Shop, Shop.id == Order.shop_id)
+        .options(load_only(Order.id, Order.external_id, Order.status, Order.rts_sla_at, Order.shipping_due_at))
         .where(
             Shop.team_id.in_(list(wanted)),
             Order.status.in_(alerts.ALERTABLE_STATUSES),
@@ -261,7 +277,8 @@ def sla_alert_sweep(session: Session, now: datetime | None = None) -> int:
     ):
         sent[subject].add(variant)
     quiet: dict[int, alerts.QuietHours | None] = {}
-    added = 0
+    links: dict[tuple[int, str], str | None] = {}
+    new: list[dict[str, Any]] = []
     for order, shop in rows:
         if shop.team_id not in quiet:
             team = session.get_one(Team, shop.team_id)
@@ -272,11 +289,9 @@ def sla_alert_sweep(session: Session, now: datetime | None = None) -> int:
         tier = alerts.tier_due(order_deadline, now, sent[subject], quiet[shop.team_id])
         if tier is None:
             continue
-        payload = alerts.sla_message(_order_ref(session, order, shop, "warehouse"), tier, order_deadline)
-        added += enqueue(
-            session, shop.team_id, "sla", subject, payload, variant=tier.name, channel_ids=wanted[shop.team_id], now=now
-        )
-    return added
+        payload = alerts.sla_message(_order_ref(session, order, shop, "warehouse", links), tier, order_deadline)
+        new += _rows(shop.team_id, "sla", subject, payload, variant=tier.name, targets=wanted[shop.team_id], now=now)
+    return _insert_new(session, new)
 
 
 def overdue_exception_sweep(session: Session, now: datetime | None = None) -> int:
