@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo test lint test-sqlite test-postgres bench
+.PHONY: setup deps demo test lint test-node test-sqlite test-postgres bench
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -16,6 +16,9 @@ demo: setup
 	$(VENV)/bin/flask --app backend init-db
 	$(VENV)/bin/flask --app backend run
 
+deps:
+	scripts/test-deps.sh
+
 lint: setup
 	$(VENV)/bin/ruff check backend tests bench
 	$(VENV)/bin/mypy
@@ -26,7 +29,10 @@ test-sqlite: setup
 test-postgres: setup
 	DATABASE_URL="$$(scripts/test-postgres.sh)" $(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
-test: lint test-sqlite test-postgres
+test-node: deps
+	@if [ -d appsscript/tests ]; then node --test appsscript/tests/; fi
+
+test: deps lint test-node test-sqlite test-postgres
 
 bench: setup
 	$(PY) bench/run_all.py

@@ -8,8 +8,11 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/
     echo "PostgreSQL is not installed; run as root or: sudo apt-get install -y postgresql" >&2
     exit 1
   fi
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+  log=$(mktemp)
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >"$log" 2>&1; then
+    cat "$log" >&2
+    exit 1
+  fi
 fi
 
 version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
