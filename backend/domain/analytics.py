@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -115,18 +115,24 @@ def filtered(samples: Iterable[Sample], shop_ids: Collection[int] | None, platfo
     ]
 
 
-def summarize(
-    samples: Iterable[Sample],
-    period: str,
-    zone: ZoneInfo,
-    *,
-    shop_ids: Collection[int] | None = None,
-    platform: str | None = None,
-) -> dict[tuple[str, str, str, str], Stats]:
+@dataclass(frozen=True)
+class Scope:
+    """How to slice samples: bucket size and zone, optionally only some shops or one platform."""
+
+    period: str
+    zone: ZoneInfo
+    shop_ids: Collection[int] | None = None
+    platform: str | None = None
+
+    def bucketed(self, samples: Iterable[Sample]) -> Iterator[tuple[str, Sample]]:
+        for sample in filtered(samples, self.shop_ids, self.platform):
+            yield bucket_label(sample.finished_at, self.period, self.zone), sample
+
+
+def summarize(samples: Iterable[Sample], scope: Scope) -> dict[tuple[str, str, str, str], Stats]:
     """(bucket, stage, role, member or ALL_MEMBERS) → stats, for every bucket that has work."""
     groups: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
-    for sample in filtered(samples, shop_ids, platform):
-        bucket = bucket_label(sample.finished_at, period, zone)
+    for bucket, sample in scope.bucketed(samples):
         groups[(bucket, sample.stage, sample.role, ALL_MEMBERS)].append(sample.seconds)
         if sample.member:
             groups[(bucket, sample.stage, sample.role, sample.member)].append(sample.seconds)
@@ -137,35 +143,19 @@ def hours(seconds: float) -> float:
     return round(seconds / 3600, 2)
 
 
-def analytics_rows(
-    samples: Iterable[Sample],
-    period: str,
-    zone: ZoneInfo,
-    *,
-    shop_ids: Collection[int] | None = None,
-    platform: str | None = None,
-) -> list[list[Any]]:
+def analytics_rows(samples: Iterable[Sample], scope: Scope) -> list[list[Any]]:
     """The analytics tab's table: a header, then one row per bucket, stage, role and member."""
     rows: list[list[Any]] = [list(ANALYTICS_HEADER)]
-    for (bucket, stage, role, member), stats in summarize(
-        samples, period, zone, shop_ids=shop_ids, platform=platform
-    ).items():
+    for (bucket, stage, role, member), stats in summarize(samples, scope).items():
         rows.append([bucket, STAGE_LABELS[stage], role, member, stats.count, hours(stats.median), hours(stats.p90)])
     return rows
 
 
-def trend_rows(
-    samples: Iterable[Sample],
-    period: str,
-    zone: ZoneInfo,
-    *,
-    shop_ids: Collection[int] | None = None,
-    platform: str | None = None,
-) -> list[list[Any]]:
+def trend_rows(samples: Iterable[Sample], scope: Scope) -> list[list[Any]]:
     """Median hours per stage (columns) by bucket (rows): the chart's source range; no work is ""."""
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for sample in filtered(samples, shop_ids, platform):
-        groups[(bucket_label(sample.finished_at, period, zone), sample.stage)].append(sample.seconds)
+    for bucket, sample in scope.bucketed(samples):
+        groups[(bucket, sample.stage)].append(sample.seconds)
     rows: list[list[Any]] = [["Period", *(f"{label} median (h)" for label in STAGE_LABELS.values())]]
     for bucket in sorted({bucket for bucket, _ in groups}):
         medians = (groups.get((bucket, stage)) for stage in STAGE_LABELS)

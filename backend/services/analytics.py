@@ -131,8 +131,9 @@ def analytics_tab(
         analytics.period_start(now - LOOKBACK[period], period, zone), analytics.period_start(now, "month", zone)
     )
     samples = load_samples(session, team_id, since, now)
+    scope = analytics.Scope(period, zone, shop_ids, platform)
     return AnalyticsTab(
-        table=analytics.analytics_rows(samples, period, zone, shop_ids=shop_ids, platform=platform),
-        trend=analytics.trend_rows(samples, period, zone, shop_ids=shop_ids, platform=platform),
+        table=analytics.analytics_rows(samples, scope),
+        trend=analytics.trend_rows(samples, scope),
         leaderboard=analytics.leaderboard_rows(analytics.filtered(samples, shop_ids, platform), now, zone, min_count),
     )

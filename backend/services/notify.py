@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -309,18 +309,18 @@ def overdue_exception_sweep(session: Session, now: datetime | None = None) -> in
     )
 
 
-def _passed_local(now: datetime, zone: ZoneInfo, at: time) -> bool:
-    return now.astimezone(zone).time() >= at
+def _teams_wanting(session: Session, kind: str) -> Iterator[tuple[int, ZoneInfo, NotificationSettings, list[int]]]:
+    """(team id, zone, settings, channel ids) for each team with a channel that wants `kind`."""
+    for team_id, channel_ids in channels_for(session, kind).items():
+        yield team_id, team_zone(session.get_one(Team, team_id)), settings_for(session, team_id), channel_ids
 
 
 def daily_digest(session: Session, now: datetime | None = None) -> int:
     """Once a day per team, at its digest time: open and overdue exceptions, orders at risk or late."""
     now = now or utcnow()
     added = 0
-    for team_id, channel_ids in channels_for(session, "digest").items():
-        team = session.get_one(Team, team_id)
-        zone, settings = team_zone(team), settings_for(session, team_id)
-        if not _passed_local(now, zone, settings.digest_at):
+    for team_id, zone, settings, channel_ids in _teams_wanting(session, "digest"):
+        if now.astimezone(zone).time() < settings.digest_at:
             continue
         day = now.astimezone(zone).date().isoformat()
         payload = alerts.digest_message(day, _digest_counts(session, team_id, now), _open_by_role(session, team_id))
@@ -364,9 +364,7 @@ def weekly_leaderboard(session: Session, now: datetime | None = None) -> int:
     """Once a week per team (from Monday at its digest time): last week's fastest handlers per stage."""
     now = now or utcnow()
     added = 0
-    for team_id, channel_ids in channels_for(session, "leaderboard").items():
-        team = session.get_one(Team, team_id)
-        zone, settings = team_zone(team), settings_for(session, team_id)
+    for team_id, zone, settings, channel_ids in _teams_wanting(session, "leaderboard"):
         this_week = analytics.period_start(now, "week", zone)
         if now < this_week + timedelta(hours=settings.digest_at.hour, minutes=settings.digest_at.minute):
             continue

@@ -10,6 +10,7 @@ import pytest
 from backend.domain.analytics import (
     ALL_MEMBERS,
     Sample,
+    Scope,
     analytics_rows,
     bucket_label,
     leaderboard,
@@ -72,7 +73,7 @@ def test_percentile_of_nothing_is_an_error() -> None:
 
 
 def test_median_p90_and_count_per_role_and_member() -> None:
-    stats = summarize(WEEK, "week", SHANGHAI)
+    stats = summarize(WEEK, Scope("week", SHANGHAI))
     everyone = stats[("2026-W11", "fulfilment", "warehouse", ALL_MEMBERS)]
     assert (everyone.count, everyone.median / HOUR, round(everyone.p90 / HOUR, 9)) == (13, 3.0, 8.2)
     ana = stats[("2026-W11", "fulfilment", "warehouse", "ana@acme.test")]
@@ -117,7 +118,7 @@ def test_rows_per_period_filtered_by_shop_and_platform() -> None:
         sample("pat@acme.test", 1, datetime(2026, 3, 11, 5, tzinfo=UTC), shop=2),
         sample("pat@acme.test", 1, datetime(2026, 3, 11, 5, tzinfo=UTC), platform="shopee"),
     ]
-    rows = analytics_rows(samples, "day", SHANGHAI, shop_ids={1}, platform="tiktok")
+    rows = analytics_rows(samples, Scope("day", SHANGHAI, shop_ids={1}, platform="tiktok"))
     assert rows == [
         ["Period", "Stage", "Role", "Member", "Handled", "Median (h)", "P90 (h)"],
         ["2026-03-10", "Paid → ready to ship", "warehouse", "(all)", 1, 2.0, 2.0],
@@ -127,7 +128,7 @@ def test_rows_per_period_filtered_by_shop_and_platform() -> None:
         ["2026-03-11", "Paid → ready to ship", "warehouse", "(all)", 2, 5.0, 5.8],
         ["2026-03-11", "Paid → ready to ship", "warehouse", "ana@acme.test", 1, 4.0, 4.0],
     ]
-    assert trend_rows(samples, "week", SHANGHAI, shop_ids={1}, platform="tiktok") == [
+    assert trend_rows(samples, Scope("week", SHANGHAI, shop_ids={1}, platform="tiktok")) == [
         [
             "Period",
             "Paid → ready to ship median (h)",
