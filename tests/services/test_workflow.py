@@ -175,23 +175,12 @@ def test_an_admin_can_resolve_any_case(session: Session, team: Team, order_id: i
 
 def test_automatic_raises_are_idempotent_on_their_dedupe_key(session: Session, team: Team, order_id: int) -> None:
     fields = {"seller_sku": "LIP-01", "quantity_short": 1}
-    first = workflow.raise_exception(
-        session,
-        team,
-        "stock_out",
-        actor=workflow.SYSTEM,
-        order_id=order_id,
-        fields=fields,
-        dedupe_key=f"stock_out:{order_id}:LIP-01",
-    )
-    again = workflow.raise_exception(
-        session,
-        team,
-        "stock_out",
-        actor=workflow.SYSTEM,
-        order_id=order_id,
-        fields=fields,
-        dedupe_key=f"stock_out:{order_id}:LIP-01",
+    key = f"stock_out:{order_id}:LIP-01"
+    first, again = (
+        workflow.raise_exception(
+            session, team, "stock_out", actor=workflow.SYSTEM, order_id=order_id, fields=fields, dedupe_key=key
+        )
+        for _ in range(2)
     )
     assert again.id == first.id
     assert len(session.scalars(select(ExceptionCase)).all()) == 1
