@@ -1,0 +1,143 @@
+"""Quotas and limits, the sharing guard's verdicts, and custom profiles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from backend.api.schemas import ColumnProfileSchema
+from backend.catalog import role_policy
+from backend.domain.access import Sensitivity
+from backend.domain.sheet_plan import SheetLimitExceeded
+from backend.errors import Forbidden, RateLimited
+from backend.sandbox.sheets import GoogleSandboxes
+from backend.services import bindings
+from backend.services.sheet_refresh import Pusher, push_dirty
+from backend.sheets.guard import sharing_problems
+from backend.sheets.writer import WriteBudget
+from tests import factories
+from tests.sheets.conftest import WRITER
+from tests.sheets.test_push import ADMIN, PACKER, new_file, seller
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 5, 1, 12, 0, 1, tzinfo=UTC)
+        self.slept: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+def test_the_write_budget_is_shared_by_every_process_through_the_database(sheets_app: Flask) -> None:
+    db = sheets_app.extensions["orderdeck.db"]
+    clock = Clock()
+    one = WriteBudget(db, WRITER, per_window=3, clock=clock, sleep=clock.sleep)
+    other = WriteBudget(db, WRITER, per_window=3, clock=clock, sleep=clock.sleep)  # another worker, same identity
+    one.take()
+    other.take()
+    one.take()
+    assert clock.slept == []
+    other.take()  # the window is spent: wait for the next one
+    assert len(clock.slept) == 1 and 8.9 < clock.slept[0] < 9.1
+    clock.now += timedelta(seconds=10)  # a fresh window
+    stingy = WriteBudget(db, WRITER, per_window=1, clock=clock, sleep=clock.sleep, max_wait=1)
+    stingy.take()
+    with pytest.raises(RateLimited, match=WRITER):
+        stingy.take()
+
+
+def test_a_429_from_google_is_retried_with_growing_capped_delays(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    team = seller(session)
+    factories.order(session, factories.shop(session, team))
+    file_id = new_file(google, (PACKER, "writer"))
+    bindings.bind(session, team, file_id, "Ship next", "sla_watch")
+    session.commit()
+    slept: list[float] = []
+    pusher.backoff.sleep = slept.append
+    pusher.backoff.jitter = lambda: 0.5
+    google.sheets.inject_fault(429, count=3, path_contains=file_id)
+    (result,) = push_dirty(pusher)
+    assert not isinstance(result, Exception) and result.writes == 1
+    assert slept == [1.5, 2.5, 4.5]
+
+
+def test_a_cell_over_50000_characters_is_refused_before_anything_is_written(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    team = seller(session)
+    factories.member(session, team, "cs@seller.example", "support")
+    factories.order(session, factories.shop(session, team), buyer_message="x" * 50_001)
+    file_id = new_file(google)
+    binding = bindings.bind(session, team, file_id, "Service", "customer_service")
+    session.commit()
+    (result,) = push_dirty(pusher)
+    assert isinstance(result, SheetLimitExceeded)
+    assert "Buyer message" in result.message and "50000" in result.message
+    assert not google.sheets.requests_for("sheets.spreadsheets.batchUpdate")
+    session.refresh(binding)
+    assert binding.last_push_error == result.message
+
+
+def test_the_guard_names_every_reader_who_may_not_see_what_the_file_shows() -> None:
+    members = {ADMIN: "admin", "books@seller.example": "finance", PACKER: "warehouse"}
+    permissions = [
+        {"type": "user", "role": "owner", "emailAddress": ADMIN},
+        {"type": "user", "role": "writer", "emailAddress": WRITER},
+        {"type": "user", "role": "reader", "emailAddress": "books@seller.example"},
+        {"type": "user", "role": "reader", "emailAddress": PACKER},
+        {"type": "group", "role": "reader", "emailAddress": "team@seller.example"},
+        {"type": "domain", "role": "reader", "domain": "seller.example"},
+    ]
+    problems = sharing_problems(
+        permissions,
+        {Sensitivity.OPERATIONAL, Sensitivity.COST},
+        members=members,
+        policy=role_policy(),
+        writer=WRITER,
+        team_name="Acme",
+    )
+    assert problems == [
+        f"{PACKER} can open it, but the warehouse role may not see cost data",
+        "the group team@seller.example can open it; OrderDeck cannot see who is in a group: share with people",
+        "everyone at seller.example can open it, and it would show cost data",
+    ]
+    only_operational = sharing_problems(
+        permissions, {Sensitivity.OPERATIONAL}, members=members, policy=role_policy(), writer=WRITER, team_name="Acme"
+    )
+    assert only_operational == []
+
+
+def test_admins_define_custom_profiles_within_what_the_audience_may_see(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    team = seller(session)
+    factories.order(session, factories.shop(session, team), total_amount=Decimal("99.00"))
+    schema = ColumnProfileSchema()
+    with pytest.raises(ValidationError, match="once"):
+        schema.load({"key": "dup", "audience_role": "viewer", "grain": "order", "columns": ["status", "status"]})
+    doc = schema.load(
+        {"key": "agency_lite", "audience_role": "viewer", "grain": "order", "columns": ["order_id", "net_profit"]}
+    )
+    with pytest.raises(bindings.ProfileRejected, match="net_profit' is cost data"):
+        bindings.define_profile(session, team, doc, ADMIN)
+    with pytest.raises(Forbidden, match="only an admin"):
+        bindings.define_profile(session, team, {**doc, "columns": ["order_id"]}, PACKER)
+    bindings.define_profile(session, team, {**doc, "columns": ["order_id", "status", "total_amount"]}, ADMIN)
+    file_id = new_file(google)
+    bindings.bind(session, team, file_id, "Orders", "agency_lite")
+    session.commit()
+    (result,) = push_dirty(pusher)
+    assert not isinstance(result, Exception)
+    assert google.sheets.values(file_id, "Orders")[0] == ["Order ID", "Status", "Order total"]
