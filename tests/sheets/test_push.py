@@ -150,8 +150,15 @@ def test_finance_money_columns_are_protected_and_unit_costs_typed_by_finance(
     bindings.bind(session, team, file_id, "Ledger", "profit_ledger")
     bindings.bind(session, team, file_id, "Costs", "sku_costs")
     session.commit()
+    out = sheets_app.test_cli_runner().invoke(
+        args=["sheet", "bind", file_id, "--team", "Acme", "--tab", "Daily", "--profile", "daily_sales", "--as", FINANCE]
+    )
+    assert f"share the file with {WRITER} as an editor" in out.output, out.output
     (result,) = push_dirty(pusher)
-    assert result.writes == 1  # both tabs, one request
+    assert result.writes == 1  # three tabs, one request
+    daily = google.sheets.values(file_id, "Daily", render_option="UNFORMATTED_VALUE")
+    assert daily[0][:3] == ["Day / currency", "Day", "Currency"]
+    assert len(daily) == 2 and daily[1][0].endswith(" THB") and daily[1][5] == 500
 
     seen_by_finance = sheets_as(google, FINANCE).spreadsheets().get(spreadsheetId=file_id).execute()
     (ledger_tab,) = [s for s in seen_by_finance["sheets"] if s["properties"]["title"] == "Ledger"]
