@@ -23,7 +23,7 @@ from googleapiclient.discovery import build
 from backend import runtime
 from backend.errors import NotFound, OrderDeckError
 from backend.platforms.tiktok.errors import TikTokError
-from backend.services import finance, leases, notify, sync, webhooks
+from backend.services import finance, leases, notify, sheet_refresh, sync, webhooks
 from backend.services.shops import Platform
 
 log = logging.getLogger(__name__)
@@ -99,8 +99,6 @@ def _drain_events(shop_id: int, rounds: int = 20) -> int:
 
 
 def push_due() -> dict[str, Any]:
-    from backend.services import sheet_refresh
-
     ids = sheet_refresh.dirty_binding_ids(runtime.database())
     for binding_id in ids:
         enqueue(f"/tasks/push-binding/{binding_id}")
@@ -108,8 +106,6 @@ def push_due() -> dict[str, Any]:
 
 
 def push_binding(binding_id: int) -> dict[str, Any]:
-    from backend.services import sheet_refresh
-
     return {"binding": binding_id, "result": sheet_refresh.run_push(binding_id)}
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from backend.models import Order, OrderEvent, OrderLine, Package, SheetBinding, Shop, Spreadsheet, utcnow
@@ -150,19 +150,18 @@ def _sync_lines(order: Order, incoming: PlatformOrder) -> None:
             order.lines.remove(line)
 
 
-def _sync_packages(session: Session, shop: Shop, order: Order, incoming: PlatformOrder) -> None:
+def _sync_packages(
+    session: Session, shop: Shop, order: Order, incoming: PlatformOrder, known: dict[str, Package]
+) -> None:
+    """Link the order's packages; `known` holds the batch's, so a parcel shared by two orders is one row."""
     wanted = {p.package_id: p for p in incoming.packages}
     if not wanted and not order.packages:
         return
-    existing = {
-        p.external_id: p
-        for p in session.scalars(select(Package).where(Package.shop_id == shop.id, Package.external_id.in_(wanted)))
-    }
     linked: list[Package] = []
     for package_id, info in wanted.items():
-        package = existing.get(package_id)
+        package = known.get(package_id)
         if package is None:
-            package = Package(shop_id=shop.id, external_id=package_id)
+            package = known[package_id] = Package(shop_id=shop.id, external_id=package_id)
             session.add(package)
         _apply(
             package,
@@ -193,13 +192,21 @@ def ingest_orders(
             .options(selectinload(Order.lines), selectinload(Order.packages))
         )
     }
+    # One query for the batch's packages, none per order: a query would flush the batch order by order.
+    package_ids = {p.package_id for o in orders for p in o.packages}
+    known = {
+        p.external_id: p
+        for p in session.scalars(
+            select(Package).where(Package.shop_id == shop.id, Package.external_id.in_(package_ids))
+        )
+    }
     for incoming in orders:
         order = stored.get(incoming.order_id)
         if order is None:
             order = Order(shop_id=shop.id, external_id=incoming.order_id, source=source, **_order_fields(incoming))
             session.add(order)
             _sync_lines(order, incoming)
-            _sync_packages(session, shop, order, incoming)
+            _sync_packages(session, shop, order, incoming, known)
             order.events.append(OrderEvent(to_status=incoming.status, occurred_at=_status_time(incoming), actor=actor))
             stored[incoming.order_id] = order
             result.new += 1
@@ -215,7 +222,7 @@ def ingest_orders(
         _apply(order, _order_fields(incoming))
         order.source = source if order.source == "csv" else order.source
         _sync_lines(order, incoming)
-        _sync_packages(session, shop, order, incoming)
+        _sync_packages(session, shop, order, incoming, known)
         if previous_status != incoming.status:
             order.events.append(
                 OrderEvent(
@@ -233,14 +240,15 @@ def ingest_orders(
 
 
 def mark_bindings_dirty(session: Session, team_id: int, shop_id: int) -> int:
-    """Flag every sheet binding that shows this shop, so the next push rewrites what changed."""
-    bindings = session.scalars(
-        select(SheetBinding).join(Spreadsheet).where(Spreadsheet.team_id == team_id, SheetBinding.dirty.is_(False))
-    ).all()
-    now = utcnow()
-    marked = 0
-    for binding in bindings:
-        if not binding.shop_ids or shop_id in binding.shop_ids:
-            binding.dirty, binding.dirty_since = True, now
-            marked += 1
-    return marked
+    """Flag every sheet binding that shows this shop, so the next push rewrites what changed.
+
+    `dirty_since` always moves to now, even on a binding that is already dirty: a push clears only
+    marks older than its own start, so a change made while a push runs is not lost.
+    """
+    rows = session.execute(
+        select(SheetBinding.id, SheetBinding.shop_ids).join(Spreadsheet).where(Spreadsheet.team_id == team_id)
+    )
+    ids = [binding_id for binding_id, shops in rows if not shops or shop_id in shops]
+    if ids:
+        session.execute(update(SheetBinding).where(SheetBinding.id.in_(ids)).values(dirty=True, dirty_since=utcnow()))
+    return len(ids)

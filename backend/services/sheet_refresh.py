@@ -37,7 +37,7 @@ from backend.domain.sheet_plan import (
     stable_id,
 )
 from backend.errors import NotFound, OrderDeckError
-from backend.models import Member, SheetBinding, SheetSnapshot, Shop, Spreadsheet, Team, utcnow
+from backend.models import Member, SheetBinding, SheetSnapshot, Spreadsheet, Team, utcnow
 from backend.secrets import SecretBox
 from backend.services import leases
 from backend.services.bindings import profile_for
@@ -390,19 +390,6 @@ def run_push(binding_id: int) -> dict[str, Any]:
         return push_binding(pusher(), binding_id).summary()
     except leases.LeaseHeld as exc:
         return {"skipped": exc.message}
-
-
-def mark_dirty(session: Session, shop_ids: Sequence[int]) -> int:
-    """Mark every binding that shows any of `shop_ids` (or all its team's shops) for the next push."""
-    teams = select(Shop.team_id).where(Shop.id.in_(shop_ids))
-    rows = session.execute(
-        select(SheetBinding.id, SheetBinding.shop_ids).join(Spreadsheet).where(Spreadsheet.team_id.in_(teams))
-    )
-    ids = [i for i, shops in rows if not shops or set(shops) & set(shop_ids)]
-    if ids:
-        # The newest mark: a push that started before it leaves the binding dirty.
-        session.execute(update(SheetBinding).where(SheetBinding.id.in_(ids)).values(dirty=True, dirty_since=utcnow()))
-    return len(ids)
 
 
 def writer_identity(team: Team) -> str:

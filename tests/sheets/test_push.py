@@ -18,7 +18,8 @@ from backend.domain.a1 import column_letters
 from backend.models import Order, SheetBinding, Team
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings
-from backend.services.sheet_refresh import Pusher, mark_dirty, push_dirty, writer_identity
+from backend.services.ingest import mark_bindings_dirty
+from backend.services.sheet_refresh import Pusher, push_dirty, writer_identity
 from tests import factories
 from tests.sheets.conftest import WRITER
 
@@ -250,7 +251,7 @@ def test_a_hand_sorted_sheet_is_updated_in_place_and_typed_tracking_survives(
 
     orders[4].is_on_hold = True  # the order that is now on the first row, and one further down
     orders[0].status = "AWAITING_COLLECTION"
-    mark_dirty(session, [shop.id])
+    mark_bindings_dirty(session, shop.team_id, shop.id)
     session.commit()
     (result,) = push_dirty(pusher)
     assert result.writes == 1
@@ -261,7 +262,7 @@ def test_a_hand_sorted_sheet_is_updated_in_place_and_typed_tracking_survives(
     assert tab_rows(google, file_id, "Ship next")[1][0] == first_key  # the hand sort is kept
 
     orders[4].tracking_number = "TH-FROM-TIKTOK"  # now the database has a value: it wins
-    mark_dirty(session, [shop.id])
+    mark_bindings_dirty(session, shop.team_id, shop.id)
     session.commit()
     push_dirty(pusher)
     rows = {r[0]: r for r in tab_rows(google, file_id, "Ship next")[1:]}
@@ -285,7 +286,7 @@ def test_writes_grow_with_what_changed_and_shipped_orders_leave_the_tab(
         order.status = "IN_TRANSIT"  # shipped: no longer on the warehouse's list
     for order in orders[10:30]:
         order.is_on_hold = True
-    mark_dirty(session, [shop.id])
+    mark_bindings_dirty(session, shop.team_id, shop.id)
     session.commit()
     (result,) = push_dirty(pusher)
     assert result.writes == 1 and result.reads == 3  # grid + key column + Drive permissions
