@@ -6,8 +6,10 @@ starts from empty tables.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -28,6 +30,10 @@ from backend.services import shops as shops_service
 from backend.services import teams as teams_service
 from backend.services.shops import Platform
 from backend.tasks import InlineTasks
+
+
+# Every local server logs each request at INFO; tests read sandbox logs instead.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def _postgres_database_for_worker(url: str, worker: str) -> str:
@@ -145,27 +151,38 @@ def tiktok() -> Iterator[tuple[TikTokShopSandbox, RunningServer]]:
     running.stop()
 
 
-@pytest.fixture
-def live(migrated: Database, tiktok: tuple[TikTokShopSandbox, RunningServer]) -> Iterator[Live]:
-    sandbox, tiktok_server = tiktok
+@contextmanager
+def serve_backend(
+    migrated: Database, sandbox: TikTokShopSandbox, tiktok_url: str, **overrides: object
+) -> Iterator[Live]:
+    """The backend as a real HTTP server against the TikTok sandbox, with team "Acme Trading"."""
     deferred = DeferredApp()
     backend_server = start_server(deferred)  # type: ignore[arg-type]
     application = create_app(config_for_tests(
         migrated.url,
         TIKTOK_APP_KEY=sandbox.app_key,
         TIKTOK_APP_SECRET=sandbox.app_secret,
-        TIKTOK_API_BASE=tiktok_server.url,
-        TIKTOK_AUTH_BASE=tiktok_server.url,
+        TIKTOK_API_BASE=tiktok_url,
+        TIKTOK_AUTH_BASE=tiktok_url,
         PUBLIC_BASE_URL=backend_server.url,
+        **overrides,
     ))
     deferred.app = application
     with application.app_context(), get_db().session() as session:
-        team = teams_service.create_team(session, "Acme Trading", "founder@acme.test")
-        team_id = team.id
-    yield Live(application, backend_server.url, sandbox, tiktok_server.url, team_id)
-    queue = application.extensions["orderdeck.tasks"]
-    queue.drain()
-    queue.shutdown()
-    backend_server.stop()
-    application.extensions["orderdeck.db"].dispose()
-    _empty_tables(migrated)
+        team_id = teams_service.create_team(session, "Acme Trading", "founder@acme.test").id
+    try:
+        yield Live(application, backend_server.url, sandbox, tiktok_url, team_id)
+    finally:
+        queue = application.extensions["orderdeck.tasks"]
+        queue.drain()
+        queue.shutdown()
+        backend_server.stop()
+        application.extensions["orderdeck.db"].dispose()
+        _empty_tables(migrated)
+
+
+@pytest.fixture
+def live(migrated: Database, tiktok: tuple[TikTokShopSandbox, RunningServer]) -> Iterator[Live]:
+    sandbox, tiktok_server = tiktok
+    with serve_backend(migrated, sandbox, tiktok_server.url) as running:
+        yield running
