@@ -31,7 +31,6 @@ from backend.services import teams as teams_service
 from backend.services.shops import Platform
 from backend.tasks import InlineTasks
 
-
 # Every local server logs each request at INFO; tests read sandbox logs instead.
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
