@@ -39,3 +39,118 @@ class ColumnProfileSchema(Schema):
         columns = data.get("columns", [])
         if len(set(columns)) != len(columns):
             raise ValidationError("a column may appear only once", "columns")
+
+
+# -- the Sheets add-on (/addon/*) ------------------------------------------------------------------
+ROLE = validate.Regexp(r"^[a-z][a-z_]{1,31}$", error="a role such as warehouse, finance or viewer")
+GOOGLE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{10,128}$", error="a Google spreadsheet id")
+TAB = validate.Length(1, 100)
+
+
+class SpreadsheetQuerySchema(Schema):
+    spreadsheet_id = fields.String(validate=GOOGLE_ID, load_default=None)
+
+
+class ConsentRequestSchema(Schema):
+    region = fields.String(validate=validate.Regexp(r"^[A-Za-z]{0,8}$"), load_default="")
+
+
+class ChallengeRequestSchema(Schema):
+    spreadsheet_id = fields.String(required=True, validate=GOOGLE_ID)
+
+
+class BindRequestSchema(Schema):
+    """Bind (or re-bind) a tab after writing the challenge into the spreadsheet."""
+
+    spreadsheet_id = fields.String(required=True, validate=GOOGLE_ID)
+    challenge = fields.String(required=True, validate=validate.Length(16, 64))
+    tab = fields.String(required=True, validate=TAB)
+    profile = fields.String(required=True, validate=SLUG)
+    shops = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
+    title = fields.String(validate=validate.Length(max=255), load_default="")
+
+
+class UnbindRequestSchema(Schema):
+    spreadsheet_id = fields.String(required=True, validate=GOOGLE_ID)
+    tab = fields.String(required=True, validate=TAB)
+
+
+class CreateSpreadsheetSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    audience = fields.String(required=True, validate=ROLE)
+    tab = fields.String(load_default="Orders", validate=TAB)
+    profile = fields.String(required=True, validate=SLUG)
+    shops = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
+
+
+class MemberSchema(Schema):
+    email = fields.Email(required=True)
+    role = fields.String(required=True, validate=ROLE)
+
+
+class MemberRemoveSchema(Schema):
+    email = fields.Email(required=True)
+
+
+class AudienceQuerySchema(Schema):
+    audience = fields.String(required=True, validate=ROLE)
+
+
+class SyncNowSchema(Schema):
+    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class EditRowSchema(Schema):
+    """One edited row: the typed cells by 1-based column, and the row's other input cells for context."""
+
+    row = fields.Integer(required=True, validate=validate.Range(min=2))
+    key = fields.String(required=True, validate=validate.Length(0, 255))
+    cells = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,2}$")),
+        values=fields.Raw(allow_none=True),
+        required=True,
+    )
+    inputs = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,2}$")),
+        values=fields.Raw(allow_none=True),
+        load_default=dict,
+    )
+
+
+class EditRequestSchema(Schema):
+    """One edit event of the installable trigger; a paste of many cells is one request."""
+
+    spreadsheet_id = fields.String(required=True, validate=GOOGLE_ID)
+    tab = fields.String(required=True, validate=TAB)
+    editor = fields.Email(load_default=None, allow_none=True)
+    headers = fields.List(fields.String(allow_none=True), load_default=list, validate=validate.Length(max=200))
+    rows = fields.List(fields.Nested(EditRowSchema), required=True, validate=validate.Length(1, 2000))
+
+
+class CellResultSchema(Schema):
+    row = fields.Integer(required=True)
+    column = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["accepted", "pending", "rejected"]))
+    value = fields.Raw(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class EditResultSchema(Schema):
+    cells = fields.List(fields.Nested(CellResultSchema), required=True)
+
+
+class BindingSchema(Schema):
+    id = fields.Integer(required=True)
+    tab = fields.String(required=True)
+    profile = fields.String(required=True)
+    shops = fields.List(fields.Integer())
+    dirty = fields.Boolean()
+    last_pushed_at = fields.String(allow_none=True)
+    last_push_error = fields.String(allow_none=True)
+    writer = fields.String()
+
+
+class ChallengeSchema(Schema):
+    key = fields.String(required=True)
+    value = fields.String(required=True)
+    expires_at = fields.String(required=True)

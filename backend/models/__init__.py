@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; import from here."""
 
+from backend.models.addon import GoogleOAuthState
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, SkuCost
@@ -22,6 +23,7 @@ __all__ = [
     "FeeLine",
     "FeeRule",
     "GoogleConnection",
+    "GoogleOAuthState",
     "Lease",
     "Member",
     "Notification",

@@ -1,0 +1,218 @@
+"""/addon/*: what the Sheets add-on's sidebar and edit trigger call.
+
+Every route verifies the Google identity token, resolves the caller's team and role, checks the role
+against the action table (services/addon.ACTIONS), loads the body with a marshmallow schema, calls
+one service and dumps the answer. `ENDPOINTS` is the URL map, and the source of /openapi.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, ValidationError
+
+from backend import runtime, tasks
+from backend.api import schemas
+from backend.api.auth import bearer_token, verify_identity_token
+from backend.errors import InvalidInput, RateLimited
+from backend.services import addon, addon_sheets, edits, google_oauth
+from backend.services.addon import Caller
+from backend.services.shops import Platform
+
+bp = Blueprint("addon", __name__, url_prefix="/addon")
+TEAM_HEADER = "X-OrderDeck-Team"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    action: str | None  # None: any verified Google identity (no team needed)
+    summary: str
+    body: type[Schema] | None
+    reply: type[Schema] | None
+
+
+ENDPOINTS: list[Endpoint] = []
+Handler = Callable[[Caller, dict[str, Any]], Any]
+
+
+def _load(schema: type[Schema] | None) -> dict[str, Any]:
+    if schema is None:
+        return {}
+    source = request.args if request.method == "GET" else (request.get_json(silent=True) or {})
+    try:
+        loaded: dict[str, Any] = schema().load(source)
+    except ValidationError as exc:
+        raise InvalidInput("the request is not valid: see detail", fields=exc.messages) from None
+    return loaded
+
+
+def _caller() -> Caller:
+    identity = verify_identity_token(bearer_token(), runtime.config())
+    with runtime.database().session() as session:
+        return addon.resolve_caller(session, identity.email, request.headers.get(TEAM_HEADER))
+
+
+def route(
+    method: str,
+    path: str,
+    action: str,
+    summary: str,
+    *,
+    body: type[Schema] | None = None,
+    reply: type[Schema] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register a handler: token, team, role check for `action`, load `body`, call, dump with `reply`."""
+
+    def register(handler: Handler) -> Handler:
+        def view() -> ResponseReturnValue:
+            caller = _caller()
+            addon.require(caller, action)
+            result = handler(caller, _load(body))
+            return jsonify(reply().dump(result) if reply else result), 200
+
+        ENDPOINTS.append(Endpoint(method, bp.url_prefix + path, action, summary, body, reply))  # type: ignore[operator]
+        bp.add_url_rule(path, endpoint=handler.__name__, view_func=view, methods=[method])
+        return handler
+
+    return register
+
+
+@bp.errorhandler(RateLimited)
+def _rate_limited(exc: RateLimited) -> ResponseReturnValue:
+    wait = exc.detail.get("retry_after")
+    headers = {"Retry-After": str(wait)} if wait else {}
+    return jsonify(exc.envelope()), exc.status, headers
+
+
+@bp.get("/me")
+def me() -> ResponseReturnValue:
+    """Who the token speaks for and their teams; works before the person belongs to any team."""
+    identity = verify_identity_token(bearer_token(), runtime.config())
+    with runtime.database().session() as session:
+        hint = request.headers.get(TEAM_HEADER)
+        found = addon.memberships(session, identity.email)
+        caller = addon.resolve_caller(session, identity.email, hint) if found and (hint or len(found) == 1) else None
+        return jsonify(addon.me(session, identity.email, caller)), 200
+
+
+ENDPOINTS.append(Endpoint("GET", "/addon/me", None, "Who the identity token speaks for, and their teams", None, None))
+
+
+def _db_session_call(fn: Callable[..., Any], caller: Caller, *args: Any) -> Any:
+    with runtime.database().session() as session:
+        return fn(session, caller, *args)
+
+
+@route("GET", "/status", "status", "Sync health of the team's shops and this spreadsheet's bound tabs",
+       body=schemas.SpreadsheetQuerySchema)  # fmt: skip
+def status(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(addon.status, caller, data["spreadsheet_id"], runtime.config())
+
+
+@route("POST", "/sync", "sync_now", "Sync now (once a minute per team)", body=schemas.SyncNowSchema)
+def sync_now(caller: Caller, data: dict[str, Any]) -> Any:
+    return addon.sync_now(runtime.database(), caller, data["shop_id"], tasks.enqueue)
+
+
+@route("POST", "/shops/consent", "connect_shop", "A TikTok seller consent link for the team",
+       body=schemas.ConsentRequestSchema)  # fmt: skip
+def shop_consent(caller: Caller, data: dict[str, Any]) -> Any:
+    platform = Platform(runtime.config(), runtime.secret_box())
+    return _db_session_call(addon.consent, caller, platform, data["region"])
+
+
+@route("POST", "/bind/challenge", "bind", "A one-time bind challenge to write into the spreadsheet",
+       body=schemas.ChallengeRequestSchema, reply=schemas.ChallengeSchema)  # fmt: skip
+def bind_challenge(caller: Caller, data: dict[str, Any]) -> Any:
+    return addon_sheets.issue_challenge(runtime.database(), caller, data["spreadsheet_id"])
+
+
+@route("POST", "/bindings", "bind", "Bind a tab to a profile once the challenge is in the spreadsheet",
+       body=schemas.BindRequestSchema, reply=schemas.BindingSchema)  # fmt: skip
+def bind(caller: Caller, data: dict[str, Any]) -> Any:
+    result = addon_sheets.bind_with_proof(
+        runtime.database(),
+        runtime.config(),
+        runtime.secret_box(),
+        caller,
+        google_id=data["spreadsheet_id"],
+        challenge=data["challenge"],
+        tab=data["tab"],
+        profile=data["profile"],
+        shops=data["shops"],
+        title=data["title"],
+    )
+    tasks.enqueue(f"/tasks/push-binding/{result['id']}")
+    return result
+
+
+@route("POST", "/bindings/remove", "unbind", "Stop writing a tab", body=schemas.UnbindRequestSchema)
+def unbind(caller: Caller, data: dict[str, Any]) -> Any:
+    return addon_sheets.unbind(runtime.database(), caller, data["spreadsheet_id"], data["tab"])
+
+
+@route("POST", "/spreadsheets", "create_spreadsheet", "A new spreadsheet for an audience, shared with its members",
+       body=schemas.CreateSpreadsheetSchema)  # fmt: skip
+def create_spreadsheet(caller: Caller, data: dict[str, Any]) -> Any:
+    settings, box = runtime.config(), runtime.secret_box()
+    result = addon_sheets.create_for_audience(runtime.database(), settings, box, caller, **data)
+    tasks.enqueue(f"/tasks/push-binding/{result['binding']['id']}")
+    return result
+
+
+@route("POST", "/trigger", "install_trigger", "The input columns the edit trigger watches, per bound tab",
+       body=schemas.ChallengeRequestSchema)  # fmt: skip
+def trigger(caller: Caller, data: dict[str, Any]) -> Any:
+    return addon_sheets.input_columns(runtime.database(), caller, data["spreadsheet_id"])
+
+
+@route("POST", "/edits", "edit_cells", "Edits typed into input columns: validated, stored, answered per cell",
+       body=schemas.EditRequestSchema, reply=schemas.EditResultSchema)  # fmt: skip
+def edit_cells(caller: Caller, data: dict[str, Any]) -> Any:
+    platform = Platform(runtime.config(), runtime.secret_box())
+    result = edits.apply_edits(runtime.database(), platform, caller, edits.EditBatch.from_request(data))
+    if result.changed:
+        tasks.enqueue("/tasks/push-due")
+    return {"cells": result.cells}
+
+
+@route("GET", "/members", "manage_members", "The team's members and roles")
+def members(caller: Caller, _data: dict[str, Any]) -> Any:
+    return _db_session_call(addon.list_members, caller)
+
+
+@route("POST", "/members", "manage_members", "Add a member or change a role", body=schemas.MemberSchema)
+def set_member(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(addon.set_member, caller, data["email"], data["role"])
+
+
+@route("POST", "/members/remove", "manage_members", "Remove a member", body=schemas.MemberRemoveSchema)
+def remove_member(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(addon.remove_member, caller, data["email"])
+
+
+@route("GET", "/columns", "columns", "Columns a spreadsheet for an audience may show",
+       body=schemas.AudienceQuerySchema)  # fmt: skip
+def columns(caller: Caller, data: dict[str, Any]) -> Any:
+    return addon.columns(caller, data["audience"])
+
+
+@route("GET", "/profiles", "profiles", "Column profiles the caller may see")
+def profiles(caller: Caller, _data: dict[str, Any]) -> Any:
+    return _db_session_call(addon.profiles, caller)
+
+
+@route("POST", "/profiles", "define_profile", "Save a custom column profile", body=schemas.ColumnProfileSchema)
+def define_profile(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(addon.define_profile, caller, data)
+
+
+@route("POST", "/google/connect", "connect_google", "Where to send the admin to connect a Google account")
+def connect_google(caller: Caller, _data: dict[str, Any]) -> Any:
+    return {"url": google_oauth.start_link(runtime.database(), runtime.config(), caller)}

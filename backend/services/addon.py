@@ -1,0 +1,329 @@
+"""What the Sheets add-on's sidebar may do, for whom: the caller's team and role, the role table, status,
+"Sync now", shop consent, members, columns and profiles.
+
+Every function takes the resolved `Caller`; every id in a request is looked up inside the caller's
+team, so another team's shops, orders and bindings answer "not found", never "forbidden".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.catalog import role_policy
+from backend.config import Config
+from backend.db import Database
+from backend.domain.profiles import Profile, visibility_problems
+from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, ReauthorizationNeeded
+from backend.models import (
+    AuditEntry,
+    GoogleConnection,
+    Lease,
+    Member,
+    SheetBinding,
+    Shop,
+    ShopStatus,
+    Spreadsheet,
+    Team,
+    utcnow,
+)
+from backend.services import bindings, health, leases, shops, teams
+from backend.sheets.google import identity_email
+
+SYNC_NOW_EVERY = timedelta(seconds=60)
+ADMIN = frozenset({"admin"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A verified Google identity that is a member of `team_id` with `role`."""
+
+    email: str
+    team_id: int
+    team_name: str
+    role: str
+
+
+def _editing_roles() -> frozenset[str]:
+    """Roles that own at least one input column (from the catalogue), plus admins."""
+    return ADMIN | {r for c in bindings.catalogue().values() if c.is_input for r in c.editable_by}
+
+
+# The role table: which roles may take each sidebar action (None = every member). Data, read by one check.
+ACTIONS: Mapping[str, frozenset[str] | None] = {
+    "status": None,
+    "sync_now": None,
+    "columns": None,
+    "profiles": None,
+    "edit_cells": _editing_roles(),
+    "connect_shop": ADMIN,
+    "connect_google": ADMIN,
+    "bind": ADMIN,
+    "unbind": ADMIN,
+    "create_spreadsheet": ADMIN,
+    "define_profile": ADMIN,
+    "manage_members": ADMIN,
+    "install_trigger": ADMIN,
+}
+
+
+def may(role: str, action: str) -> bool:
+    allowed = ACTIONS[action]
+    return allowed is None or role in allowed
+
+
+def require(caller: Caller, action: str) -> None:
+    if not may(caller.role, action):
+        raise Forbidden(f"the {caller.role} role may not {action.replace('_', ' ')}; ask an admin of your team")
+
+
+def actions_for(role: str) -> list[str]:
+    return sorted(a for a in ACTIONS if may(role, a))
+
+
+# -- who is calling ------------------------------------------------------------------------------
+def memberships(session: Session, email: str) -> list[tuple[Member, Team]]:
+    rows = session.execute(select(Member, Team).join(Team).where(Member.email == email).order_by(Team.id))
+    return [(m, t) for m, t in rows]
+
+
+def resolve_caller(session: Session, email: str, team_hint: str | None) -> Caller:
+    """The caller's team and role; a person in several teams names one (header X-OrderDeck-Team)."""
+    found = memberships(session, email)
+    if not found:
+        raise Forbidden(f"{email} is not a member of any OrderDeck team: ask your team's admin to add you")
+    if team_hint:
+        chosen = [(m, t) for m, t in found if str(t.id) == team_hint.strip()]
+        if not chosen:
+            raise Forbidden(f"{email} is not a member of the team this request names")
+    elif len(found) > 1:
+        raise InvalidInput(
+            f"{email} belongs to {len(found)} teams: choose one",
+            teams=[{"id": t.id, "name": t.name, "role": m.role} for m, t in found],
+        )
+    else:
+        chosen = found
+    member, team = chosen[0]
+    return Caller(email=email, team_id=team.id, team_name=team.name, role=member.role)
+
+
+def team_of(session: Session, caller: Caller) -> Team:
+    return session.get_one(Team, caller.team_id)
+
+
+def team_spreadsheet(session: Session, caller: Caller, google_id: str) -> Spreadsheet | None:
+    """The spreadsheet if the caller's team uses it; another team's file looks unknown."""
+    return session.scalar(
+        select(Spreadsheet).where(Spreadsheet.google_id == google_id, Spreadsheet.team_id == caller.team_id)
+    )
+
+
+def team_shop(session: Session, caller: Caller, shop_id: int) -> Shop:
+    shop = session.scalar(select(Shop).where(Shop.id == shop_id, Shop.team_id == caller.team_id))
+    if shop is None:
+        raise NotFound(f"no shop {shop_id} in your team")
+    return shop
+
+
+def audit(session: Session, caller: Caller, action: str, target: str, detail: dict[str, Any]) -> None:
+    session.add(
+        AuditEntry(
+            team_id=caller.team_id,
+            actor=caller.email,
+            action=action,
+            target_type=action.split(".", maxsplit=1)[0],
+            target_id=target[:128],
+            detail=detail,
+        )
+    )
+
+
+# -- status ---------------------------------------------------------------------------------------
+def me(session: Session, email: str, caller: Caller | None) -> dict[str, Any]:
+    teams_of = [{"id": t.id, "name": t.name, "role": m.role} for m, t in memberships(session, email)]
+    return {
+        "email": email,
+        "teams": teams_of,
+        "team": {"id": caller.team_id, "name": caller.team_name} if caller else None,
+        "role": caller.role if caller else None,
+        "actions": actions_for(caller.role) if caller else [],
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def writer_status(session: Session, team_id: int, config: Config) -> dict[str, Any]:
+    """Which Google identity writes the team's sheets (share files with it), or what is missing."""
+    connection = session.scalar(select(GoogleConnection).where(GoogleConnection.team_id == team_id))
+    try:
+        email: str | None = identity_email(session, team_id, config)
+    except ReauthorizationNeeded as exc:
+        return {"writer": None, "kind": None, "problem": exc.message}
+    kind = "connected_user" if connection is not None else "service_account"
+    return {"writer": email, "kind": kind, "problem": None}
+
+
+def sync_now_wait(session: Session, team_id: int, now: datetime | None = None) -> int:
+    """Seconds until the team may press "Sync now" again (0 = now)."""
+    lease = session.get(Lease, _sync_lease(team_id))
+    now = now or utcnow()
+    if lease is None or lease.expires_at <= now:
+        return 0
+    return max(1, int((lease.expires_at - now).total_seconds() + 0.999))
+
+
+def status(session: Session, caller: Caller, google_id: str | None, config: Config) -> dict[str, Any]:
+    """What the sidebar shows everyone: shop sync health, this spreadsheet's bound tabs, the writer."""
+    now = utcnow()
+    shop_rows = [
+        {
+            "id": h.shop_id,
+            "name": h.name,
+            "region": h.region,
+            "status": h.status,
+            "status_reason": h.status_reason,
+            "needs_reauthorization": h.needs_reauthorization,
+            "last_synced_at": _iso(h.last_synced_at),
+            "lag_seconds": h.lag_seconds,
+            "missed_by_webhook_7d": h.missed_by_webhook_7d,
+            "failed_items_7d": h.failed_items_7d,
+            "last_error": h.last_error,
+        }
+        for h in health.team_health(session, caller.team_id, now)
+    ]
+    spreadsheet = team_spreadsheet(session, caller, google_id) if google_id else None
+    return {
+        "team": {"id": caller.team_id, "name": caller.team_name},
+        "role": caller.role,
+        "actions": actions_for(caller.role),
+        "shops": shop_rows,
+        "spreadsheet": describe_spreadsheet(spreadsheet) if spreadsheet else None,
+        "google": writer_status(session, caller.team_id, config),
+        "sync_now_in": sync_now_wait(session, caller.team_id, now),
+    }
+
+
+def describe_binding(binding: SheetBinding) -> dict[str, Any]:
+    return {
+        "id": binding.id,
+        "tab": binding.tab_title,
+        "profile": binding.profile_key,
+        "shops": [int(s) for s in binding.shop_ids],
+        "dirty": binding.dirty,
+        "last_pushed_at": _iso(binding.last_pushed_at),
+        "last_push_error": binding.last_push_error,
+    }
+
+
+def describe_spreadsheet(spreadsheet: Spreadsheet) -> dict[str, Any]:
+    return {
+        "id": spreadsheet.google_id,
+        "title": spreadsheet.title,
+        "audience": spreadsheet.audience_role,
+        "sharing_problem": spreadsheet.sharing_problem,
+        "bindings": [describe_binding(b) for b in spreadsheet.bindings],
+    }
+
+
+# -- sync now -------------------------------------------------------------------------------------
+def _sync_lease(team_id: int) -> str:
+    return f"sync-now:team:{team_id}"
+
+
+def sync_now(db: Database, caller: Caller, shop_id: int | None, enqueue: Any) -> dict[str, Any]:
+    """Queue a sync of the team's active shops (or one), at most once a minute per team."""
+    with db.session() as session:
+        if shop_id is not None:
+            targets = [team_shop(session, caller, shop_id)]
+        else:
+            targets = list(session.scalars(select(Shop).where(Shop.team_id == caller.team_id).order_by(Shop.id)))
+        active = [s.id for s in targets if s.status == ShopStatus.ACTIVE]
+        if not active:
+            raise Conflict("no connected shop can be synced: connect a shop or re-authorize it first")
+    if not leases.try_acquire(db, _sync_lease(caller.team_id), uuid.uuid4().hex, SYNC_NOW_EVERY):
+        with db.session() as session:
+            wait = sync_now_wait(session, caller.team_id)
+        raise RateLimited(f"a sync was started less than a minute ago; try again in {wait} s", retry_after=wait)
+    for shop in active:
+        enqueue(f"/tasks/sync-shop/{shop}")
+    return {"queued": active, "next_in": int(SYNC_NOW_EVERY.total_seconds())}
+
+
+# -- shops and members ----------------------------------------------------------------------------
+def consent(session: Session, caller: Caller, platform: shops.Platform, region: str) -> dict[str, Any]:
+    return {"url": shops.consent_link(platform, team_of(session, caller), region)}
+
+
+def list_members(session: Session, caller: Caller) -> list[dict[str, Any]]:
+    rows = session.scalars(select(Member).where(Member.team_id == caller.team_id).order_by(Member.email))
+    return [{"email": m.email, "role": m.role} for m in rows]
+
+
+def _other_admins(session: Session, caller: Caller, email: str) -> int:
+    admins = session.scalars(select(Member.email).where(Member.team_id == caller.team_id, Member.role == "admin"))
+    return sum(1 for a in admins if a != email)
+
+
+def set_member(session: Session, caller: Caller, email: str, role: str) -> list[dict[str, Any]]:
+    """Add a member or change a role; the team always keeps one admin."""
+    email = teams.normalize_email(email)
+    if role != "admin" and not _other_admins(session, caller, email):
+        raise Conflict("the team needs at least one admin: make someone else admin first")
+    teams.add_member(session, team_of(session, caller), email, role, actor=caller.email)
+    return list_members(session, caller)
+
+
+def remove_member(session: Session, caller: Caller, email: str) -> list[dict[str, Any]]:
+    email = teams.normalize_email(email)
+    member = session.scalar(select(Member).where(Member.team_id == caller.team_id, Member.email == email))
+    if member is None:
+        raise NotFound(f"{email} is not a member of your team")
+    if member.role == "admin" and not _other_admins(session, caller, email):
+        raise Conflict("the team needs at least one admin: make someone else admin first")
+    session.delete(member)
+    audit(session, caller, "member.remove", email, {"role": member.role})
+    session.flush()
+    return list_members(session, caller)
+
+
+# -- columns and profiles -------------------------------------------------------------------------
+def columns(caller: Caller, audience: str) -> list[dict[str, Any]]:
+    """Columns an `audience` spreadsheet may show that the caller may see too (for building profiles)."""
+    policy = role_policy()
+    teams.check_role(audience)
+    return [
+        c.describe()
+        for c in bindings.catalogue().values()
+        if policy.may_see(audience, c.sensitivity) and policy.may_see(caller.role, c.sensitivity)
+    ]
+
+
+def describe_profile(profile: Profile) -> dict[str, Any]:
+    return {
+        "key": profile.key,
+        "title": profile.title,
+        "description": profile.description,
+        "audience": profile.audience_role,
+        "grain": profile.grain.value,
+        "columns": [c.key for c in profile.columns],
+    }
+
+
+def profiles(session: Session, caller: Caller) -> list[dict[str, Any]]:
+    """Built-in and custom profiles whose every column the caller's role may see."""
+    policy = role_policy()
+    keys = [*bindings.builtin_profiles(), *bindings.custom_profile_keys(session, caller.team_id)]
+    found = [bindings.profile_for(session, caller.team_id, k) for k in dict.fromkeys(keys)]
+    return [describe_profile(p) for p in found if not visibility_problems(p.columns, caller.role, policy)]
+
+
+def define_profile(session: Session, caller: Caller, doc: Mapping[str, Any]) -> dict[str, Any]:
+    return describe_profile(bindings.define_profile(session, team_of(session, caller), doc, caller.email))

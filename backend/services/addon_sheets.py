@@ -1,0 +1,236 @@
+"""Spreadsheets from the sidebar: prove the caller can edit a file before binding it, and create a file
+for an audience, owned by the backend identity and shared with exactly that audience.
+
+The backend's Google identity may be able to open many teams' files, so a bind names a spreadsheet
+only after the add-on, running as the caller inside that file, wrote a one-time challenge into it as
+developer metadata and the backend read it back (DESIGN.md, "Prove access before binding").
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from backend.catalog import role_policy
+from backend.config import Config
+from backend.db import Database
+from backend.domain.profiles import check_shown_to
+from backend.errors import Forbidden, InvalidInput
+from backend.models import BindChallenge, Member, SheetBinding, Spreadsheet, utcnow
+from backend.secrets import SecretBox
+from backend.services import bindings, teams
+from backend.services.addon import Caller, audit, describe_binding, team_of, team_spreadsheet
+from backend.sheets.google import SCOPES, GoogleClients, WriterIdentity, clients, writer_for
+from backend.sheets.writer import Backoff, WriteBudget
+from backend.sheets.writer import Caller as GoogleCaller
+
+CHALLENGE_KEY = "orderdeck.bind-challenge"
+CHALLENGE_TTL = timedelta(minutes=10)
+DRIVE_FILE_SCOPE = "https://www.googleapis.com/auth/drive.file"
+GOOGLE_ID = re.compile(r"^[A-Za-z0-9_-]{10,128}$")
+FILE_URL = "https://docs.google.com/spreadsheets/d/{id}/edit"
+
+
+@dataclass(frozen=True)
+class Google:
+    """The team's writer identity with its clients, calling Google with few retries (a person waits)."""
+
+    identity: WriterIdentity
+    clients: GoogleClients
+    caller: GoogleCaller
+
+
+def _google(db: Database, team_id: int, config: Config, box: SecretBox, *, share: bool = False) -> Google:
+    with db.session() as session:
+        identity = writer_for(session, team_id, config, box)
+    if share and identity.kind == "service_account":
+        # Sharing a file needs drive.file; the writer's own scopes stay read-only on Drive.
+        identity = replace(identity, credentials=identity.credentials.with_scopes([*SCOPES, DRIVE_FILE_SCOPE]))
+    caller = GoogleCaller(identity.email, WriteBudget(db, identity.email, max_wait=20.0), Backoff(attempts=2))
+    return Google(identity, clients(config, identity), caller)
+
+
+def check_google_id(google_id: str) -> str:
+    if not GOOGLE_ID.match(google_id):
+        raise InvalidInput(f"{google_id!r} is not a Google spreadsheet id")
+    return google_id
+
+
+def issue_challenge(db: Database, caller: Caller, google_id: str) -> dict[str, Any]:
+    """A one-time value the add-on writes into the spreadsheet (DOCUMENT-visible developer metadata)."""
+    check_google_id(google_id)
+    nonce = secrets.token_urlsafe(24)
+    expires = utcnow() + CHALLENGE_TTL
+    with db.session() as session:
+        session.add(
+            BindChallenge(
+                team_id=caller.team_id, google_id=google_id, member_email=caller.email, nonce=nonce, expires_at=expires
+            )
+        )
+    return {"key": CHALLENGE_KEY, "value": nonce, "expires_at": expires.isoformat()}
+
+
+def _challenge_found(google: Google, google_id: str, nonce: str) -> bool:
+    lookup = {"developerMetadataLookup": {"metadataKey": CHALLENGE_KEY, "metadataValue": nonce}}
+    reply = google.caller.read(
+        google.clients.sheets.spreadsheets()
+        .developerMetadata()
+        .search(spreadsheetId=google_id, body={"dataFilters": [lookup]}),
+        f"read the bind proof in spreadsheet {google_id}",
+    )
+    return any(
+        m.get("developerMetadata", {}).get("metadataValue") == nonce for m in reply.get("matchedDeveloperMetadata", [])
+    )
+
+
+def bind_with_proof(
+    db: Database,
+    config: Config,
+    box: SecretBox,
+    caller: Caller,
+    *,
+    google_id: str,
+    challenge: str,
+    tab: str,
+    profile: str,
+    shops: Sequence[str],
+    title: str = "",
+) -> dict[str, Any]:
+    """Bind (or re-bind) a tab once the challenge is found in the spreadsheet; the challenge is used once."""
+    check_google_id(google_id)
+    refused = Forbidden(
+        "this spreadsheet did not prove you can edit it (the bind challenge is missing, used or expired): "
+        "bind again from the sidebar of this spreadsheet"
+    )
+    with db.session() as session:
+        found = session.scalar(
+            select(BindChallenge).where(
+                BindChallenge.nonce == challenge,
+                BindChallenge.team_id == caller.team_id,
+                BindChallenge.member_email == caller.email,
+                BindChallenge.google_id == google_id,
+            )
+        )
+        if found is None or found.used_at is not None or found.expires_at <= utcnow():
+            raise refused
+        challenge_id = found.id
+    google = _google(db, caller.team_id, config, box)
+    if not _challenge_found(google, google_id, challenge):
+        raise refused
+    with db.session() as session:
+        row = session.get_one(BindChallenge, challenge_id, with_for_update=True)
+        if row.used_at is not None:
+            raise refused
+        row.used_at = utcnow()
+        binding = bindings.bind(
+            session, team_of(session, caller), google_id, tab, profile, shops=shops, actor=caller.email, title=title
+        )
+        binding.spreadsheet.proven_at, binding.spreadsheet.proven_by = utcnow(), caller.email
+        return {**describe_binding(binding), "writer": google.identity.email}
+
+
+def unbind(db: Database, caller: Caller, google_id: str, tab: str) -> dict[str, Any]:
+    with db.session() as session:
+        bindings.unbind(session, team_of(session, caller), google_id, tab, caller.email)
+    return {"unbound": tab}
+
+
+def input_columns(db: Database, caller: Caller, google_id: str) -> dict[str, Any]:
+    """What the edit trigger watches: per bound tab, the 1-based input columns and their headers."""
+    with db.session() as session:
+        spreadsheet = team_spreadsheet(session, caller, check_google_id(google_id))
+        if spreadsheet is None:
+            raise InvalidInput("no tab of this spreadsheet is bound yet: bind a tab first")
+        tabs = {}
+        for binding in spreadsheet.bindings:
+            profile = bindings.profile_for(session, caller.team_id, binding.profile_key)
+            watched = {str(i + 1): c.header for i, c in enumerate(profile.columns) if c.is_input}
+            if watched:
+                tabs[binding.tab_title] = {"sheet_id": binding.sheet_gid, "columns": watched}
+        audit(session, caller, "trigger.install", google_id, {"tabs": sorted(tabs)})
+    return {"tabs": tabs}
+
+
+def _file_role(audience: str) -> str:
+    """People of an audience that types into some column edit the file; the others only read it."""
+    types = any(c.is_input and audience in c.editable_by for c in bindings.catalogue().values())
+    return "writer" if types else "reader"
+
+
+def create_for_audience(
+    db: Database,
+    config: Config,
+    box: SecretBox,
+    caller: Caller,
+    *,
+    title: str,
+    audience: str,
+    tab: str,
+    profile: str,
+    shops: Sequence[str],
+) -> dict[str, Any]:
+    """A new spreadsheet owned by the backend identity, shared with the audience's members (and admins)."""
+    teams.check_role(audience)
+    with db.session() as session:
+        chosen = bindings.profile_for(session, caller.team_id, profile)
+        check_shown_to(chosen, audience, role_policy(), f"a {audience} spreadsheet")
+        bindings.resolve_shops(session, team_of(session, caller), shops)
+        people = {
+            m.email: ("writer" if m.role == "admin" else _file_role(audience))
+            for m in session.scalars(select(Member).where(Member.team_id == caller.team_id))
+            if m.role in (audience, "admin")
+        }
+    google = _google(db, caller.team_id, config, box, share=True)
+    body = {"properties": {"title": title}, "sheets": [{"properties": {"title": tab}}]}
+    created = google.caller.write(
+        google.clients.sheets.spreadsheets().create(body=body), f"create spreadsheet {title!r}", retry=False
+    )
+    google_id = str(created["spreadsheetId"])
+    for email, role in sorted(people.items()):
+        permission = {"type": "user", "role": role, "emailAddress": email}
+        google.caller.write(
+            google.clients.drive.permissions().create(fileId=google_id, body=permission, sendNotificationEmail=True),
+            f"share spreadsheet {google_id} with {email}",
+            retry=True,
+        )
+    with db.session() as session:
+        session.add(
+            Spreadsheet(
+                team_id=caller.team_id,
+                google_id=google_id,
+                audience_role=audience,
+                title=title,
+                proven_at=utcnow(),
+                proven_by=google.identity.email,
+            )
+        )
+        session.flush()
+        binding = bindings.bind(
+            session, team_of(session, caller), google_id, tab, profile, shops=shops, actor=caller.email, title=title
+        )
+        audit(session, caller, "spreadsheet.create", google_id, {"audience": audience, "shared_with": people})
+        result = describe_binding(binding)
+    return {
+        "spreadsheet_id": google_id,
+        "url": FILE_URL.format(id=google_id),
+        "audience": audience,
+        "shared_with": [{"email": e, "role": r} for e, r in sorted(people.items())],
+        "binding": result,
+    }
+
+
+def binding_ids(db: Database, caller: Caller, google_id: str) -> list[int]:
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(SheetBinding.id)
+                .join(Spreadsheet)
+                .where(Spreadsheet.google_id == google_id, Spreadsheet.team_id == caller.team_id)
+            )
+        )

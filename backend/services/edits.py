@@ -1,0 +1,486 @@
+"""Edits typed into a sheet's input columns flow back: each cell is checked against its column and the
+roles, stored with an audit entry, and answered with the canonical value (a rejected cell goes back to
+it in the sheet, with a note saying why).
+
+A tracking number with a carrier ships the package on TikTok (seller shipping) and re-reads the order,
+so its status moves in every bound sheet on the next push; unit costs go into the profit ledger with
+their effective date. TikTok is called with no database transaction open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from backend.db import Database
+from backend.domain.columns import SHEETS_EPOCH, Column, Grain
+from backend.domain.profiles import Profile
+from backend.errors import NotFound, OrderDeckError
+from backend.models import (
+    AuditEntry,
+    Member,
+    Order,
+    OrderEvent,
+    Package,
+    SheetBinding,
+    Shop,
+    SkuCost,
+    Spreadsheet,
+    Team,
+    utcnow,
+)
+from backend.platforms.base import PlatformOrder
+from backend.platforms.tiktok import errors as tiktok_errors
+from backend.platforms.tiktok.client import TikTokClient
+from backend.services import bindings, costs, workflow
+from backend.services.addon import Caller
+from backend.services.ingest import ingest_orders, mark_bindings_dirty
+from backend.services.shops import Platform, client_for
+
+TRACKING = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
+SHIPPING = ("carrier", "tracking_number")
+COST = ("unit_cost", "cost_currency", "effective_from")
+
+
+@dataclass(frozen=True)
+class EditRow:
+    row: int
+    key: str
+    cells: Mapping[int, Any]
+    inputs: Mapping[int, Any]
+
+
+@dataclass(frozen=True)
+class EditBatch:
+    google_id: str
+    tab: str
+    editor: str | None
+    headers: tuple[str | None, ...]
+    rows: tuple[EditRow, ...]
+
+    @classmethod
+    def from_request(cls, data: Mapping[str, Any]) -> EditBatch:
+        rows = tuple(
+            EditRow(
+                row=int(r["row"]),
+                key=str(r["key"]).strip(),
+                cells={int(k): v for k, v in r["cells"].items()},
+                inputs={int(k): v for k, v in r.get("inputs", {}).items()},
+            )
+            for r in data["rows"]
+        )
+        editor = str(data["editor"]).strip().lower() if data.get("editor") else None
+        return cls(data["spreadsheet_id"], data["tab"], editor, tuple(data.get("headers") or ()), rows)
+
+
+@dataclass
+class EditOutcome:
+    cells: list[dict[str, Any]] = field(default_factory=list)
+    changed: bool = False
+
+
+@dataclass
+class Job:
+    """One row's edited cells of one kind (shipping, cost, exception, note) with the row's other inputs."""
+
+    kind: str
+    row: EditRow
+    typed: dict[str, tuple[int, Any]]  # column key → (1-based column, value as typed)
+    context: dict[str, tuple[int, Any]]  # every input column of the row, as in the sheet
+    order: Order | None = None
+    sku: str | None = None
+    shipped: ShipResult | None = None
+
+
+@dataclass
+class ShipResult:
+    error: str | None = None
+    carrier: str = ""
+    tracking: str = ""
+    package: str = ""
+    refreshed: list[PlatformOrder] = field(default_factory=list)
+
+
+def _typed(job: Job, key: str) -> str:
+    """An input of the row as text: typed now, or already in the sheet."""
+    return as_text(job.context.get(key, (0, None))[1])
+
+
+def _cell(row: int, column: int, status: str, value: Any, note: str | None = None) -> dict[str, Any]:
+    return {"row": row, "column": column, "status": status, "value": value, "note": note}
+
+
+def as_text(value: Any) -> str:
+    """A cell as text; a number typed into a text column (digits of a tracking number) loses no '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# -- who may type where ----------------------------------------------------------------------------
+def _binding(session: Session, caller: Caller, batch: EditBatch) -> tuple[SheetBinding, Profile]:
+    binding = session.scalar(
+        select(SheetBinding)
+        .join(Spreadsheet)
+        .where(Spreadsheet.google_id == batch.google_id, Spreadsheet.team_id == caller.team_id)
+        .where(SheetBinding.tab_title == batch.tab)
+    )
+    if binding is None:
+        raise NotFound(f"tab {batch.tab!r} of this spreadsheet is not bound to your team")
+    return binding, bindings.profile_for(session, caller.team_id, binding.profile_key)
+
+
+def _refusal(column: Column, header: str | None, caller: Caller, editor: tuple[str, str | None] | None) -> str | None:
+    """Why this cell may not be edited by this person, or None."""
+    if header is not None and header.strip() and header.strip() != column.header:
+        return f"this column is now {column.header!r} (header {header!r} was moved): wait for the next update"
+    if not column.is_input:
+        return f"{column.header!r} is written by OrderDeck; your change was undone"
+    for who, role in ((caller.email, caller.role), editor or (None, None)):
+        if who is None:
+            continue
+        if role is None:
+            return f"{who} is not a member of this team, so OrderDeck did not keep the change"
+        if role != "admin" and role not in column.editable_by:
+            return f"the {role} role may not change {column.header!r}"
+    return None
+
+
+def _editor(session: Session, caller: Caller, email: str | None) -> tuple[str, str | None] | None:
+    if not email:
+        return None
+    role = session.scalar(select(Member.role).where(Member.team_id == caller.team_id, Member.email == email))
+    return email, role
+
+
+# Input column → what typing into it does.
+KIND_OF = {
+    **dict.fromkeys(SHIPPING, "shipping"),
+    **dict.fromkeys(COST, "cost"),
+    "exception": "exception",
+    "note": "note",
+}
+
+
+def _order_for(session: Session, binding: SheetBinding, key: str) -> Order | None:
+    external = key.split("/", 1)[0]
+    shops = select(Shop.id).where(Shop.team_id == binding.spreadsheet.team_id)
+    if binding.shop_ids:
+        shops = shops.where(Shop.id.in_([int(s) for s in binding.shop_ids]))
+    return session.scalar(
+        select(Order)
+        .where(Order.external_id == external, Order.shop_id.in_(shops))
+        .options(selectinload(Order.lines), selectinload(Order.packages))
+    )
+
+
+def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutcome) -> list[Job]:
+    """Each row's typed cells, checked and grouped by what they do; refused cells are answered here."""
+    binding, profile = _binding(session, caller, batch)
+    editor = _editor(session, caller, batch.editor)
+    jobs: list[Job] = []
+    for row in batch.rows:
+        context = {
+            c.key: (i + 1, row.inputs.get(i + 1, row.cells.get(i + 1)))
+            for i, c in enumerate(profile.columns)
+            if c.is_input
+        }
+        by_kind: dict[str, dict[str, tuple[int, Any]]] = {}
+        for column_number, value in sorted(row.cells.items()):
+            if not 1 <= column_number <= len(profile.columns):
+                outcome.cells.append(_cell(row.row, column_number, "rejected", None, "OrderDeck writes no column here"))
+                continue
+            column = profile.columns[column_number - 1]
+            header = batch.headers[column_number - 1] if column_number <= len(batch.headers) else None
+            why = _refusal(column, header, caller, editor)
+            if why is None and column.key not in KIND_OF:
+                why = f"{column.header!r} cannot be changed from the sheet"
+            if why is not None:
+                outcome.cells.append(_cell(row.row, column_number, "rejected", None, why))  # no canonical value
+                continue
+            by_kind.setdefault(KIND_OF[column.key], {})[column.key] = (column_number, value)
+        for kind, typed in by_kind.items():
+            job = Job(kind, row, typed, context)
+            if profile.grain is Grain.SKU:
+                job.sku = row.key
+            else:
+                job.order = _order_for(session, binding, row.key)
+                if job.order is None:
+                    _reject_all(outcome, job, f"no order {row.key!r} in this tab", {})
+                    continue
+            jobs.append(job)
+    return jobs
+
+
+def _reject_all(outcome: EditOutcome, job: Job, note: str, current: Mapping[str, Any]) -> None:
+    for key, (column, _value) in job.typed.items():
+        outcome.cells.append(_cell(job.row.row, column, "rejected", current.get(key), note))
+
+
+# -- shipping --------------------------------------------------------------------------------------
+def _current_shipping(order: Order) -> dict[str, Any]:
+    tracking = order.tracking_number or next((p.tracking_number for p in order.packages if p.tracking_number), "")
+    return {"carrier": order.shipping_provider or "", "tracking_number": tracking or ""}
+
+
+def _package_to_ship(order: Order, row_key: str) -> Package | str:
+    """The package a row's tracking number is for, or why there is no single one."""
+    if (order.shipping_type or "").upper() == "TIKTOK":
+        return "TikTok ships this order and brings its own tracking number; nothing to type here"
+    line_key = row_key.split("/", 1)[1] if "/" in row_key else None
+    wanted = {
+        line.package_external_id
+        for line in order.lines
+        if line_key is None or line_key in (line.seller_sku, line.sku_id)
+    }
+    open_packages = [p for p in order.packages if p.external_id in wanted and not p.tracking_number]
+    if not order.packages:
+        return "TikTok has not created a package for this order yet; try again after the next sync"
+    if len(open_packages) != 1:
+        shipped = all(p.tracking_number for p in order.packages if p.external_id in wanted)
+        if shipped:
+            return "this package is already shipped"
+        return "this row spans several packages: use a sheet with one row per package"
+    return open_packages[0]
+
+
+def _ship(db: Database, platform: Platform, jobs: list[Job]) -> None:
+    """Ship every shipping job that has both a carrier and a tracking number (no transaction open)."""
+    clients: dict[int, TikTokClient] = {}
+    try:
+        for job in jobs:
+            order = job.order
+            if job.kind != "shipping" or order is None:
+                continue
+            carrier, tracking = _typed(job, "carrier"), _typed(job, "tracking_number")
+            if not (carrier and tracking) or not TRACKING.match(tracking):
+                continue
+            package = _package_to_ship(order, job.row.key)
+            if isinstance(package, str):
+                job.shipped = ShipResult(error=package)
+                continue
+            job.shipped = _ship_one(db, platform, clients, order, package=package, carrier=carrier, tracking=tracking)
+    finally:
+        for client in clients.values():
+            client.close()
+
+
+def _ship_one(
+    db: Database,
+    platform: Platform,
+    clients: dict[int, TikTokClient],
+    order: Order,
+    *,
+    package: Package,
+    carrier: str,
+    tracking: str,
+) -> ShipResult:
+    with db.session() as session:
+        shop = session.get_one(Shop, order.shop_id)
+    try:
+        client = clients.get(shop.id) or clients.setdefault(shop.id, client_for(db, platform, shop))
+        cipher = str(shop.cipher)
+        provider = client.resolve_shipping_provider(cipher, carrier, package_id=package.external_id)
+        client.ship_package(
+            cipher, package.external_id, tracking_number=tracking, shipping_provider_id=provider.provider_id
+        )
+    except tiktok_errors.TikTokError as exc:
+        return ShipResult(error=f"TikTok refused: {exc.message}")
+    except OrderDeckError as exc:
+        return ShipResult(error=exc.message)
+    result = ShipResult(carrier=provider.name, tracking=tracking, package=package.external_id)
+    with contextlib.suppress(tiktok_errors.TikTokError):  # shipped all the same; the next sync brings the status
+        result.refreshed = list(client.get_orders(cipher, [order.external_id]).orders)
+    return result
+
+
+def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    order = session.get_one(Order, job.order.id if job.order else 0)
+    current = _current_shipping(order)
+    tracking = _typed(job, "tracking_number")
+    result = job.shipped
+    if tracking and not TRACKING.match(tracking):
+        _reject_all(outcome, job, f"{tracking!r} is not a tracking number (4-64 letters, digits or -)", current)
+        return
+    if result is None:
+        missing = "carrier" if tracking else "tracking number"
+        for column, value in job.typed.values():
+            note = f"Saved. Type the {missing} too, and OrderDeck ships the package on TikTok."
+            outcome.cells.append(_cell(job.row.row, column, "pending", as_text(value), note))
+        return
+    if result.error:
+        _reject_all(outcome, job, result.error, current)
+        if "carrier" not in job.typed and "carrier" in job.context and "carrier" in result.error:
+            outcome.cells.append(
+                _cell(job.row.row, job.context["carrier"][0], "rejected", current["carrier"], result.error)
+            )
+        return
+    shop = session.get_one(Shop, order.shop_id)
+    if result.refreshed:
+        ingest_orders(session, shop, result.refreshed, source="api", actor=actor)
+    else:
+        package = next(p for p in order.packages if p.external_id == result.package)
+        package.tracking_number, package.shipping_provider_name = result.tracking, result.carrier
+    order.events.append(
+        OrderEvent(
+            kind="shipped",
+            occurred_at=utcnow(),
+            actor=actor,
+            actor_role=caller.role,
+            detail={"tracking_number": result.tracking, "carrier": result.carrier, "package": result.package},
+        )
+    )
+    mark_bindings_dirty(session, shop.team_id, shop.id)
+    outcome.changed = True
+    canonical = {"carrier": result.carrier, "tracking_number": result.tracking}
+    for key, (column, _value) in job.typed.items():
+        outcome.cells.append(_cell(job.row.row, column, "accepted", canonical[key]))
+
+
+# -- costs -----------------------------------------------------------------------------------------
+def _as_date(value: Any) -> str:
+    """A typed date: an ISO date, or a spreadsheet serial number."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (SHEETS_EPOCH.date() + timedelta(days=int(value))).isoformat()
+    return as_text(value)[:10]
+
+
+def _as_amount(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return as_text(value)
+
+
+def _record_cost(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    team = session.get_one(Team, caller.team_id)
+    sku = job.sku or ""
+    latest = session.scalar(
+        select(SkuCost)
+        .where(SkuCost.team_id == team.id, SkuCost.seller_sku == sku)
+        .order_by(SkuCost.effective_from.desc())
+        .limit(1)
+    )
+    current: dict[str, Any] = {
+        "unit_cost": float(latest.unit_cost) if latest else None,
+        "cost_currency": latest.currency if latest else "",
+        "effective_from": latest.effective_from.isoformat() if latest else "",
+    }
+    amount = _as_amount(job.context.get("unit_cost", (0, None))[1])
+    if not amount:
+        for column, value in job.typed.values():
+            outcome.cells.append(
+                _cell(job.row.row, column, "pending", as_text(value), "Saved. Type the unit cost to record it.")
+            )
+        return
+    currency = _typed(job, "cost_currency") or _default_currency(session, team, latest)
+    effective = _as_date(job.context.get("effective_from", (0, None))[1]) or _today(team)
+    try:
+        row = costs.cost_row(sku, amount, currency, effective)
+    except OrderDeckError as exc:
+        _reject_all(outcome, job, exc.message, current)
+        return
+    costs.upsert_costs(session, team, [row], actor=actor)
+    outcome.changed = True
+    canonical = {
+        "unit_cost": float(row.unit_cost),
+        "cost_currency": row.currency,
+        "effective_from": row.effective_from.isoformat(),
+    }
+    for key, (column, _value) in job.context.items():
+        if key in job.typed or canonical[key] != current[key]:
+            outcome.cells.append(_cell(job.row.row, column, "accepted", canonical[key]))
+
+
+def _default_currency(session: Session, team: Team, latest: SkuCost | None) -> str:
+    if latest is not None:
+        return latest.currency
+    found = session.scalar(select(Shop.currency).where(Shop.team_id == team.id).order_by(Shop.id).limit(1))
+    return found or ""
+
+
+def _today(team: Team) -> str:
+    return datetime.now(ZoneInfo(team.time_zone or "UTC")).date().isoformat()
+
+
+# -- exceptions and notes --------------------------------------------------------------------------
+def _record_exception(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    order = session.get_one(Order, job.order.id if job.order else 0)
+    column, value = job.typed["exception"]
+    open_now = ", ".join(workflow.template(c.template_key).label["en"] for c in workflow.open_exceptions(
+        session, caller.team_id, [order.id]))  # fmt: skip
+    label = as_text(value)
+    if not label or label in open_now.split(", "):
+        outcome.cells.append(_cell(job.row.row, column, "accepted", open_now))
+        return
+    try:
+        workflow.raise_from_dropdown(session, session.get_one(Team, caller.team_id), order.id, label, actor=actor)
+    except OrderDeckError as exc:
+        outcome.cells.append(_cell(job.row.row, column, "rejected", open_now, exc.message))
+        return
+    outcome.changed = True
+    outcome.cells.append(_cell(job.row.row, column, "accepted", ", ".join(filter(None, [open_now, label]))))
+
+
+def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    order = session.get_one(Order, job.order.id if job.order else 0)
+    column, value = job.typed["note"]
+    text = as_text(value)[:2000]
+    order.seller_note = text or None
+    order.events.append(
+        OrderEvent(kind="note", occurred_at=utcnow(), actor=actor, actor_role=caller.role, detail={"note": text})
+    )
+    mark_bindings_dirty(session, caller.team_id, order.shop_id)
+    outcome.changed = True
+    outcome.cells.append(_cell(job.row.row, column, "accepted", text))
+
+
+RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]] = {
+    "shipping": _record_shipping,
+    "cost": _record_cost,
+    "exception": _record_exception,
+    "note": _record_note,
+}
+
+
+def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBatch) -> EditOutcome:
+    """Check, act on and record one edit event; the answer has one entry per typed cell."""
+    outcome = EditOutcome()
+    with db.session() as session:
+        jobs = _plan(session, caller, batch, outcome)
+    _ship(db, platform, jobs)
+    actor = batch.editor or caller.email
+    with db.session() as session:
+        for job in jobs:
+            before = len(outcome.cells)
+            RECORDERS[job.kind](session, caller, actor, job, outcome)
+            session.add(
+                AuditEntry(
+                    team_id=caller.team_id,
+                    actor=actor,
+                    action="sheet.edit",
+                    target_type="sheet",
+                    target_id=job.row.key[:128],
+                    detail={
+                        "spreadsheet": batch.google_id,
+                        "tab": batch.tab,
+                        "row": job.row.row,
+                        "typed": {k: as_text(v) for k, (_c, v) in job.typed.items()},
+                        "results": outcome.cells[before:],
+                        "editor": batch.editor,
+                        "via": caller.email,
+                    },
+                )
+            )
+    return outcome
