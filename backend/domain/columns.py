@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from backend.domain import sla
 from backend.domain.access import Sensitivity
+from backend.domain.stock import PackRow, PickRow, StockPosition
 from backend.domain.views import OrderView, PackageView, SkuCostView, SkuLine
 
 SHEETS_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - serials count local wall-clock days
@@ -41,6 +42,9 @@ class Grain(StrEnum):
     PACKAGE = "package"
     SKU = "sku"
     DAY = "day"
+    PICK = "pick"  # a SKU to pick now (the pick list)
+    PACK = "pack"  # a parcel to pack, with every order TikTok combined into it
+    STOCK = "stock"  # a SKU in a warehouse (the procurement tab)
 
 
 class Kind(StrEnum):
@@ -97,6 +101,9 @@ class Source:
     package: PackageView | None = None
     sku: SkuCostView | None = None
     day: DayTotals | None = None
+    pick: PickRow | None = None
+    pack: PackRow | None = None
+    stock: StockPosition | None = None
     sheet_zone: str = "UTC"
 
     @property
@@ -228,6 +235,21 @@ def _day(attr: str) -> Callable[[Source], Value]:
     return value
 
 
+def _warehouse(part: str, path: str) -> Callable[[Source], Value]:
+    """A field of the pick, pack or stock row (`path` may be dotted: "count.seller_sku")."""
+
+    def value(src: Source) -> Value:
+        found: Any = getattr(src, part)
+        if found is None:
+            raise ValueError(f"this column needs a {part} row")
+        for name in path.split("."):
+            found = getattr(found, name)
+        result: Value = found
+        return result
+
+    return value
+
+
 def _packages_of(src: Source) -> Value:
     if src.package is not None:
         return src.package.external_id
@@ -295,6 +317,9 @@ KEY_COLUMNS: Mapping[Grain, str] = {
     Grain.PACKAGE: "package_key",
     Grain.SKU: "seller_sku",
     Grain.DAY: "day_key",
+    Grain.PICK: "pick_sku",
+    Grain.PACK: "pack_key",
+    Grain.STOCK: "stock_key",
 }
 
 
@@ -456,7 +481,99 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
             description="orders left out of COGS and net profit",
         ),
     ]
+    columns += _stock_columns()
     catalogue = {c.key: c for c in columns}
     if len(catalogue) != len(columns):
         raise ValueError("duplicate column keys in the catalogue")
     return catalogue
+
+
+def _stock_columns() -> list[Column]:
+    """Stock check, pick and pack lists (issue 11): all operational, so the warehouse sees no money."""
+    pick, pack, stock = frozenset({Grain.PICK}), frozenset({Grain.PACK}), frozenset({Grain.STOCK})
+    counted = frozenset({"procurement"})
+    return [
+        Column(
+            "stock_short",
+            "Stock",
+            T,
+            OP,
+            ORDER_GRAINS,
+            _order("stock_short"),
+            Kind.COMPUTED,
+            description="units the stock on hand cannot cover (earliest ship-by claims first)",
+        ),
+        Column(
+            "review_flags",
+            "Review",
+            T,
+            OP,
+            ORDER_GRAINS,
+            lambda src: "; ".join(src.order.review_flags),
+            Kind.COMPUTED,
+            description="possible duplicate, unusual quantity, buyer message, address changed, combine",
+        ),
+        Column("pick_sku", "Seller SKU", T, OP, pick, _warehouse("pick", "seller_sku"), Kind.KEY),
+        Column("pick_product", "Product", T, OP, pick, _warehouse("pick", "product_name")),
+        Column("pick_quantity", "Pick now", INT, OP, pick, _warehouse("pick", "quantity"), Kind.COMPUTED),
+        Column("pick_orders", "Orders", INT, OP, pick, _warehouse("pick", "orders"), Kind.COMPUTED),
+        Column("pick_ship_by", "Earliest ship by", DT, OP, pick, _warehouse("pick", "earliest_ship_by"), Kind.COMPUTED),
+        Column("pick_location", "Location", T, OP, pick, _warehouse("pick", "location")),
+        Column("pick_short", "Short", INT, OP, pick, _warehouse("pick", "short_units"), Kind.COMPUTED),
+        Column("pack_key", "Package", T, OP, pack, _warehouse("pack", "key"), Kind.KEY),
+        Column("pack_orders", "Orders", T, OP, pack, _warehouse("pack", "orders_label")),
+        Column("pack_lines", "Lines", T, OP, pack, _warehouse("pack", "lines"), Kind.COMPUTED),
+        Column("pack_carrier", "Carrier", T, OP, pack, _warehouse("pack", "carrier")),
+        Column("pack_ship_by", "Ship by", DT, OP, pack, _warehouse("pack", "ship_by"), Kind.COMPUTED),
+        Column("pack_short", "Stock", T, OP, pack, _warehouse("pack", "short"), Kind.COMPUTED),
+        Column("stock_key", "SKU @ warehouse", T, OP, stock, _warehouse("stock", "count.label"), Kind.KEY),
+        Column("stock_sku", "Seller SKU", T, OP, stock, _warehouse("stock", "count.seller_sku")),
+        Column("stock_product", "Product", T, OP, stock, _warehouse("stock", "count.product_name")),
+        Column("stock_warehouse", "Warehouse", T, OP, stock, _warehouse("stock", "count.warehouse_id")),
+        Column("stock_platform", "TikTok count", INT, OP, stock, _warehouse("stock", "count.platform_quantity")),
+        Column(
+            "stock_on_hand",
+            "On hand (your count)",
+            INT,
+            OP,
+            stock,
+            _warehouse("stock", "count.sheet_quantity"),
+            Kind.INPUT,
+            counted,
+            description="when filled, used instead of TikTok's count; clear it to use TikTok's again",
+        ),
+        Column(
+            "stock_reorder_point",
+            "Reorder point",
+            INT,
+            OP,
+            stock,
+            _warehouse("stock", "count.reorder_point"),
+            Kind.INPUT,
+            counted,
+        ),
+        Column(
+            "stock_supplier_note",
+            "Supplier note",
+            T,
+            OP,
+            stock,
+            _warehouse("stock", "count.supplier_note"),
+            Kind.INPUT,
+            counted,
+        ),
+        Column("stock_location", "Location", T, OP, stock, _warehouse("stock", "count.location"), Kind.INPUT, counted),
+        Column("stock_allocated", "For open orders", INT, OP, stock, _warehouse("stock", "allocated"), Kind.COMPUTED),
+        Column("stock_remaining", "Left after orders", INT, OP, stock, _warehouse("stock", "remaining"), Kind.COMPUTED),
+        Column("stock_shortfall", "Short", INT, OP, stock, _warehouse("stock", "short_units"), Kind.COMPUTED),
+        Column(
+            "stock_state",
+            "State",
+            EN,
+            OP,
+            stock,
+            _warehouse("stock", "state"),
+            Kind.COMPUTED,
+            enum_values=("ok", "low", "out", "not counted"),
+        ),
+    ]

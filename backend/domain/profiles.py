@@ -8,7 +8,7 @@ anyone who can open a spreadsheet can read every cell in it (DESIGN.md, "Segrega
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +27,7 @@ from backend.domain.columns import (
     Value,
     serial,
 )
+from backend.domain.stock import WarehouseRows
 from backend.domain.views import OrderView, SkuCostView
 from backend.errors import InvalidInput
 
@@ -184,12 +185,28 @@ def day_totals(views: Iterable[OrderView]) -> list[DayTotals]:
     return totals
 
 
+# The warehouse's own row sets (services/stock.py builds them): one row per SKU to pick, parcel, SKU × warehouse.
+WAREHOUSE_SOURCES: dict[Grain, Callable[[WarehouseRows, str], list[Source]]] = {
+    Grain.PICK: lambda rows, zone: [Source(pick=p, sheet_zone=zone) for p in rows.picks],
+    Grain.PACK: lambda rows, zone: [Source(pack=p, sheet_zone=zone) for p in rows.packs],
+    Grain.STOCK: lambda rows, zone: [Source(stock=p, sheet_zone=zone) for p in rows.positions],
+}
+
+
 def sources(
-    profile: Profile, views: Iterable[OrderView], skus: Iterable[SkuCostView], now: datetime, sheet_zone: str
+    profile: Profile,
+    views: Iterable[OrderView],
+    skus: Iterable[SkuCostView],
+    now: datetime,
+    sheet_zone: str,
+    *,
+    warehouse: WarehouseRows | None = None,
 ) -> list[Source]:
     """The profile's rows before projection: filtered orders, exploded or aggregated by grain."""
     if profile.grain is Grain.SKU:
         return [Source(sku=s, sheet_zone=sheet_zone) for s in skus]
+    if profile.grain in WAREHOUSE_SOURCES:
+        return WAREHOUSE_SOURCES[profile.grain](warehouse or WarehouseRows(), sheet_zone)
     kept = [v for v in views if profile.row_filter.keeps(v, now)]
     if profile.grain is Grain.DAY:
         return [Source(day=d, sheet_zone=sheet_zone) for d in day_totals(kept)]
@@ -228,10 +245,11 @@ def project(
     now: datetime,
     sheet_zone: str,
     skus: Iterable[SkuCostView] = (),
+    warehouse: WarehouseRows | None = None,
 ) -> list[Row]:
     """The tab's rows in the profile's sort order; a column the profile omits is never computed."""
     rows = []
-    for src in sources(profile, views, skus, now, sheet_zone):
+    for src in sources(profile, views, skus, now, sheet_zone, warehouse=warehouse):
         cells = tuple(to_cell(c.value(src), src.zone) for c in profile.columns)
         rows.append(Row(key=str(cells[0]), cells=cells))
     for sort in reversed(profile.sort):

@@ -92,6 +92,8 @@ class OrderView:
     packages: tuple[PackageView, ...] = ()
     exceptions: tuple[str, ...] = ()
     ledger: LedgerEntry | None = None
+    stock_short: str = ""  # "short: 2 × SKU" when stock on hand cannot fill the order (services/stock.py)
+    review_flags: tuple[str, ...] = ()
 
     @property
     def units(self) -> int:

@@ -9,6 +9,7 @@ from backend.models.order import Order, OrderEvent, OrderLine, Package, order_pa
 from backend.models.sheet_state import SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet
 from backend.models.shop import Shop, ShopStatus
+from backend.models.stock import OrderReview, StockLevel
 from backend.models.team import GoogleConnection, Member, Team
 from backend.models.work import FailedItem, Lease, RateWindow, SyncRun, WebhookEvent
 from backend.models.workflow import AuditEntry, ExceptionCase
@@ -32,6 +33,7 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderLine",
+    "OrderReview",
     "Package",
     "RateWindow",
     "SheetBinding",
@@ -40,6 +42,7 @@ __all__ = [
     "ShopStatus",
     "SkuCost",
     "Spreadsheet",
+    "StockLevel",
     "SyncRun",
     "Team",
     "WebhookEvent",

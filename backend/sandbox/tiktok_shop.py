@@ -115,6 +115,12 @@ class TikTokShopSandbox:
                         if old < when <= new:
                             self._order_event(shop, order, when)
 
+    def set_stock(self, shop_id: str, seller_sku: str, on_hand: int) -> None:
+        """Units of a SKU on the shop's shelf (the inventory endpoint subtracts what orders hold)."""
+        with self.lock:
+            shop = self.shops[shop_id]
+            shop.on_hand[next(s.sku_id for s in shop.catalog if s.seller_sku == seller_sku)] = on_hand
+
     def issue_auth_code(self, shop_ids: Sequence[str], seller_name: str = "Sandbox Seller") -> str:
         """What TikTok puts on the consent redirect; single use, valid 30 minutes."""
         with self.lock:

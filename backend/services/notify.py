@@ -44,7 +44,16 @@ from backend.services.analytics import load_samples, team_zone
 
 log = logging.getLogger(__name__)
 
-KINDS = ("sla", "exception_new", "exception_overdue", "sync_failed", "reauthorization", "digest", "leaderboard")
+KINDS = (
+    "sla",
+    "exception_new",
+    "exception_overdue",
+    "sync_failed",
+    "reauthorization",
+    "digest",
+    "leaderboard",
+    "low_stock",
+)
 DISCORD_HOSTS = frozenset({"discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"})
 INSERT_BATCH = 500
 CLAIM = timedelta(seconds=60)  # a claimed row is due again if its worker died before recording the outcome

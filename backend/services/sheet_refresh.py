@@ -25,7 +25,7 @@ from backend.db import Database
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import Grain
-from backend.domain.profiles import Profile, project
+from backend.domain.profiles import WAREHOUSE_SOURCES, Profile, project
 from backend.domain.sheet_plan import (
     Snapshot,
     TabPlan,
@@ -39,7 +39,7 @@ from backend.domain.sheet_plan import (
 from backend.errors import NotFound, OrderDeckError
 from backend.models import Member, SheetBinding, SheetSnapshot, Spreadsheet, Team, utcnow
 from backend.secrets import SecretBox
-from backend.services import leases
+from backend.services import leases, stock
 from backend.services.bindings import profile_for
 from backend.services.views import order_views, sku_cost_views, team_shops
 from backend.sheets.google import GoogleClients, clients, identity_email, writer_for
@@ -286,9 +286,13 @@ class Pusher:
         window = profile.row_filter.max_age_days
         if profile.grain is Grain.SKU:
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, skus=sku_cost_views(session, team.id, shops))
+        elif profile.grain in WAREHOUSE_SOURCES:
+            warehouse = stock.warehouse_rows(session, team.id)
+            rows = project(profile, (), now=now, sheet_zone=sheet_zone, warehouse=warehouse)
         else:
             since = now - timedelta(days=window) if window else None
-            rows = project(profile, order_views(session, shops, since), now=now, sheet_zone=sheet_zone)
+            views = stock.overlay(session, team.id, order_views(session, shops, since))
+            rows = project(profile, views, now=now, sheet_zone=sheet_zone)
         admins = sorted(e for e, r in members.items() if r == "admin")
         inputs = {
             c.key: tuple(sorted(e for e, r in members.items() if r in c.editable_by))

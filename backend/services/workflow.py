@@ -208,6 +208,16 @@ def resolve_exception(
     return case
 
 
+def resolve_automatic(session: Session, case: ExceptionCase, resolution: str, *, now: datetime | None = None) -> None:
+    """Close an automatic case whose cause went away (e.g. stock arrived), on the system's behalf."""
+    if case.status != "open":
+        return
+    now = now or utcnow()
+    case.status, case.resolved_by, case.resolved_at, case.resolution = "resolved", SYSTEM, now, resolution
+    order = session.get(Order, case.order_id) if case.order_id is not None else None
+    _record(session, case, order, actor=SYSTEM, role=None, action="resolved", at=now)
+
+
 def open_exceptions(session: Session, team_id: int, order_ids: list[int] | None = None) -> list[ExceptionCase]:
     """Open cases, oldest first (for sheets and the sidebar)."""
     query = select(ExceptionCase).where(ExceptionCase.team_id == team_id, ExceptionCase.status == "open")

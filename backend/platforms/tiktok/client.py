@@ -37,6 +37,7 @@ from backend.platforms.tiktok.fulfillment import (
     map_warehouse,
     match_provider,
 )
+from backend.platforms.tiktok.inventory import SkuInventory, batches, map_inventory
 from backend.platforms.tiktok.mapping import map_order_page, map_shop
 from backend.platforms.tiktok.signing import TikTokSigner
 from backend.platforms.tiktok.transport import ClientStats, RetryPolicy, ServerClock, send, unwrap, with_retries
@@ -74,6 +75,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         "POST", "/fulfillment/202309/packages/{package_id}/shipping_info/update", idempotent=False
     ),
     "shipping_documents": Endpoint("GET", "/fulfillment/202309/packages/{package_id}/shipping_documents"),
+    "search_inventory": Endpoint("POST", "/product/202309/inventory/search"),
 }
 
 
@@ -365,3 +367,15 @@ class TikTokClient:
             query={"document_type": document_type},
         )
         return ShippingDocument(url=str(data.get("doc_url", "")), tracking_number=str(data.get("tracking_number", "")))
+
+    # -- inventory --------------------------------------------------------------------------------
+
+    def search_inventory(
+        self, shop_cipher: str, *, sku_ids: Sequence[str] = (), product_ids: Sequence[str] = ()
+    ) -> list[SkuInventory]:
+        """Stock per SKU and warehouse, for SKU ids (or whole products), in batches TikTok accepts."""
+        found: list[SkuInventory] = []
+        for name, ids in (("sku_ids", sku_ids), ("product_ids", product_ids)):
+            for batch in batches(ids):
+                found += map_inventory(self.call("search_inventory", shop_cipher=shop_cipher, body={name: batch}))
+        return found

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE_MAX = 100
 DETAIL_IDS_MAX = 50
+INVENTORY_IDS_MAX = 100  # per list; TikTok's exact cap is UNCONFIRMED
 TOKEN_PREFIX = b"\xfb\xff"  # base64 "+/": every page token needs URL-encoding, as TikTok's do
 SHIPPABLE = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"})
 
@@ -354,6 +355,31 @@ def shipping_documents(ctx: Ctx) -> dict[str, Any]:
     return {"doc_url": url, "tracking_number": package.tracking_number}
 
 
+def search_inventory(ctx: Ctx) -> dict[str, Any]:
+    """Stock of the shop's SKUs in its one warehouse: available = on hand − committed to unshipped orders."""
+    wanted = {name: ctx.body.get(name) or [] for name in ("sku_ids", "product_ids")}
+    for name, ids in wanted.items():
+        if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+            raise SandboxError(36009004, f"Invalid param: {name} must be a list of id strings.")
+        if len(ids) > INVENTORY_IDS_MAX:
+            raise SandboxError(36009004, f"Invalid param: {name} holds at most {INVENTORY_IDS_MAX} ids.")
+    if not wanted["sku_ids"] and not wanted["product_ids"]:
+        raise SandboxError(36009004, "Invalid param: one of sku_ids or product_ids is required.")
+    products: dict[str, list[dict[str, Any]]] = {}
+    for sku in ctx.shop.catalog:
+        if sku.sku_id not in wanted["sku_ids"] and sku.product_id not in wanted["product_ids"]:
+            continue
+        committed = ctx.shop.committed(sku.sku_id, ctx.now)
+        available = max(ctx.shop.on_hand.get(sku.sku_id, 0) - committed, 0)
+        products.setdefault(sku.product_id, []).append({
+            "id": sku.sku_id, "seller_sku": sku.seller_sku,
+            "total_available_quantity": available, "total_committed_quantity": committed,
+            "warehouse_inventory": [{"warehouse_id": ctx.shop.warehouse_id, "available_quantity": available,
+                                     "committed_quantity": committed}],
+        })  # fmt: skip
+    return {"inventory": [{"product_id": p, "skus": skus} for p, skus in products.items()]}
+
+
 def _route(method: str, path: str, handler: Handler, shop_scoped: bool = True) -> Route:
     pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
     return Route(method, re.compile(f"^{pattern}$"), handler, shop_scoped)
@@ -377,6 +403,7 @@ ROUTES = (
     _route("POST", "/fulfillment/202309/packages/{package_id}/ship", ship_package),
     _route("POST", "/fulfillment/202309/packages/{package_id}/shipping_info/update", update_shipping_info),
     _route("GET", "/fulfillment/202309/packages/{package_id}/shipping_documents", shipping_documents),
+    _route("POST", "/product/202309/inventory/search", search_inventory),
 )
 
 

@@ -150,6 +150,16 @@ class Shop:
     providers: dict[str, str]  # provider id → name
     orders: dict[str, Order] = field(default_factory=dict)
     packages: dict[str, Package] = field(default_factory=dict)
+    on_hand: dict[str, int] = field(default_factory=dict)  # sku id → units on the shelf (warehouse_id)
+
+    def committed(self, sku_id: str, now: int) -> int:
+        """Units held by orders paid but not shipped, as TikTok's committed_quantity counts them."""
+        held = 0
+        for order in self.orders.values():
+            if order.status_at(now) in ("ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"):
+                shipped = {p for p in order.package_ids() if (t := self.packages[p].ship_time) and t <= now}
+                held += sum(1 for ln in order.lines if ln.sku.sku_id == sku_id and ln.package_id not in shipped)
+        return held
 
     def region_json(self) -> dict[str, Any]:
         return {
@@ -189,6 +199,7 @@ def new_shop(rng: random.Random, ids: Ids, name: str, region: str) -> Shop:
                     f"{region}-P{p + 1:02d}-{size}", price)
             )  # fmt: skip
     providers = {ids.new("69"): carrier for carrier in market.carriers}
+    on_hand = {sku.sku_id: 200 + 10 * index for index, sku in enumerate(catalog)}  # no rng: seeds stay put
     return Shop(
         shop_id=ids.new("74"),
         cipher=f"ROW_{rng.randbytes(18).hex()}",
@@ -200,6 +211,7 @@ def new_shop(rng: random.Random, ids: Ids, name: str, region: str) -> Shop:
         seller_option_id=ids.new("70"),
         tiktok_option_id=ids.new("71"),
         providers=providers,
+        on_hand=on_hand,
     )
 
 

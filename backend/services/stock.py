@@ -1,0 +1,589 @@
+"""Stock check, allocation, review flags and the warehouse's lists, for one team at a time.
+
+`prepare` is what a push calls before it builds a tab: it allocates the stock on hand to the open
+orders (earliest dispatch deadline first), raises a stock-out exception for each order and SKU that
+comes up short (once: the dedupe key) and resolves it when stock arrives, enqueues a low-stock alert
+once per SKU per day, and computes the review flags of recent orders. It runs once per team per
+push session, so every tab of one push shows the same allocation.
+
+Review flags are computed here, on the push, rather than in ingest: they depend on the other
+orders of the buyer and on the stock, which ingest of one page does not see, and a flag only
+matters once a sheet shows it. An address is remembered the first time the order is reviewed with
+one; a later difference (or a RECIPIENT_ADDRESS_UPDATE webhook after payment) flags the change.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from backend.catalog import SCHEMAS_DIR, validated
+from backend.db import Database
+from backend.domain import sla
+from backend.domain.review import ReviewOrder, ReviewRules, address_fingerprint, review_flags
+from backend.domain.stock import (
+    PICKABLE_STATUSES,
+    Allocation,
+    Demand,
+    PackRow,
+    PackUnit,
+    StockCount,
+    WarehouseRows,
+    allocate,
+    is_pickable_line,
+    low_stock_message,
+    pack_rows,
+)
+from backend.domain.views import OrderView
+from backend.models import (
+    AuditEntry,
+    ExceptionCase,
+    Member,
+    Order,
+    OrderLine,
+    OrderReview,
+    Shop,
+    StockLevel,
+    Team,
+    WebhookEvent,
+    utcnow,
+)
+from backend.platforms.tiktok.inventory import SkuInventory
+from backend.services import notify, workflow
+from backend.services.analytics import team_zone
+from backend.services.ingest import mark_bindings_dirty
+from backend.services.ledger import chunks
+from backend.services.shops import Platform, client_for
+
+STOCK_OUT = "stock_out"
+REVIEW_LOOKBACK = timedelta(days=30)
+EDITORS = frozenset({"procurement", "admin"})
+SHIPPED_PACKAGE_STATUSES = frozenset({"SHIPPED", "IN_TRANSIT", "DELIVERED", "COMPLETED", "PROCESSING"})
+CACHE = "orderdeck.stock"
+
+
+@cache
+def review_rules() -> ReviewRules:
+    return ReviewRules.from_document(validated(SCHEMAS_DIR / "review_flags.json", "review_flags.schema.json"))
+
+
+@dataclass(frozen=True)
+class TeamStock:
+    """One team's allocation, pack list and review flags, as of one push."""
+
+    allocation: Allocation
+    packs: tuple[PackRow, ...]
+    reviews: Mapping[int, tuple[str, ...]]
+
+    def rows(self) -> WarehouseRows:
+        return WarehouseRows(self.allocation.picks, self.packs, self.allocation.positions)
+
+
+# -- what is open, and what is on the shelf ---------------------------------------------------------
+
+
+def _shop_ids(session: Session, team_id: int) -> list[int]:
+    return list(session.scalars(select(Shop.id).where(Shop.team_id == team_id).order_by(Shop.id)))
+
+
+def ship_by(order: Order) -> datetime | None:
+    """The dispatch deadline, by the same fields and order as the sheets' "Ship by" column."""
+    return next((v for name in sla.SHIP_BY_FIELDS if (v := getattr(order, name)) is not None), None)
+
+
+def _sku(line: OrderLine) -> str:
+    return line.seller_sku or line.sku_id
+
+
+def open_orders(session: Session, shop_ids: Sequence[int]) -> list[Order]:
+    """Orders the warehouse may pick now: awaiting shipment or partly shipped, never on hold."""
+    if not shop_ids:
+        return []
+    query = (
+        select(Order)
+        .where(Order.shop_id.in_(shop_ids), Order.status.in_(PICKABLE_STATUSES), Order.is_on_hold.is_(False))
+        .options(selectinload(Order.lines), selectinload(Order.packages))
+        .order_by(Order.id)
+    )
+    return list(session.scalars(query))
+
+
+def demands_of(orders: Iterable[Order]) -> tuple[list[Demand], list[PackUnit]]:
+    """Pickable units per order and SKU, and the same units placed in their (unshipped) packages."""
+    demands: list[Demand] = []
+    units: list[PackUnit] = []
+    for order in orders:
+        deadline = ship_by(order)
+        open_packages = sorted(
+            p.external_id
+            for p in order.packages
+            if not p.tracking_number and p.shipped_at is None and (p.status or "") not in SHIPPED_PACKAGE_STATUSES
+        )
+        counts: dict[tuple[str, str, str], int] = defaultdict(int)
+        for line in order.lines:
+            if is_pickable_line(order.status, order.is_on_hold, line.display_status, line.tracking_number):
+                package = line.package_external_id or (open_packages[0] if open_packages else "")
+                counts[(_sku(line), line.product_name, package)] += 1
+        per_sku: dict[tuple[str, str], int] = defaultdict(int)
+        for (sku, name, package), quantity in counts.items():
+            per_sku[(sku, name)] += quantity
+            carrier = order.shipping_provider or order.delivery_option_name or ""
+            units.append(PackUnit(package, order.id, order.external_id, sku, quantity, deadline, carrier))
+        demands += [
+            Demand(order.id, order.external_id, sku, quantity, deadline, order.warehouse_id or "", name)
+            for (sku, name), quantity in per_sku.items()
+        ]
+    return demands, units
+
+
+def stock_counts(session: Session, team_id: int) -> list[StockCount]:
+    return [
+        StockCount(
+            seller_sku=level.seller_sku,
+            warehouse_id=level.warehouse_id,
+            platform_quantity=level.platform_quantity,
+            sheet_quantity=level.sheet_quantity,
+            reorder_point=level.reorder_point,
+            location=level.location or "",
+            supplier_note=level.supplier_note or "",
+            product_name=level.product_name,
+        )
+        for level in session.scalars(select(StockLevel).where(StockLevel.team_id == team_id))
+    ]
+
+
+# -- the push-time pass -------------------------------------------------------------------------------
+
+
+def prepare(session: Session, team_id: int, now: datetime | None = None) -> TeamStock:
+    """Allocate, raise/resolve stock-outs, alert low stock and review orders; once per session and team."""
+    cached: dict[int, TeamStock] = session.info.setdefault(CACHE, {})
+    if team_id in cached:
+        return cached[team_id]
+    now = now or utcnow()
+    team = session.get_one(Team, team_id)
+    orders = open_orders(session, _shop_ids(session, team_id))
+    demands, units = demands_of(orders)
+    allocation = allocate(demands, stock_counts(session, team_id))
+    sync_stock_outs(session, team, allocation, now)
+    alert_low_stock(session, team, allocation, now)
+    reviews = review_orders(session, team_id, now)
+    result = TeamStock(allocation, pack_rows(units, allocation), reviews)
+    cached[team_id] = result
+    return result
+
+
+def overlay(session: Session, team_id: int, views: Sequence[OrderView], now: datetime | None = None) -> list[OrderView]:
+    """The views with their stock shortfall and review flags filled in."""
+    team_stock = prepare(session, team_id, now)
+    flags = dict(team_stock.reviews)
+    older = [v.order_id for v in views if v.order_id not in flags]
+    for part in chunks(older):
+        for order_id, stored in session.execute(
+            select(OrderReview.order_id, OrderReview.flags).where(OrderReview.order_id.in_(part))
+        ):
+            flags[order_id] = tuple(stored)
+    return [
+        replace(
+            view,
+            stock_short=team_stock.allocation.short_label(view.order_id),
+            review_flags=flags.get(view.order_id, ()),
+        )
+        for view in views
+    ]
+
+
+def warehouse_rows(session: Session, team_id: int, now: datetime | None = None) -> WarehouseRows:
+    return prepare(session, team_id, now).rows()
+
+
+def sync_stock_outs(session: Session, team: Team, allocation: Allocation, now: datetime) -> tuple[int, int]:
+    """Raise one stock-out per short (order, SKU) and resolve those no longer short; (raised, resolved)."""
+    wanted = {
+        f"{STOCK_OUT}:{order_id}:{short.seller_sku}": (order_id, short)
+        for order_id, shorts in allocation.shortfalls.items()
+        for short in shorts
+    }
+    open_cases = session.scalars(
+        select(ExceptionCase).where(
+            ExceptionCase.team_id == team.id,
+            ExceptionCase.status == "open",
+            ExceptionCase.template_key == STOCK_OUT,
+            ExceptionCase.raised_by == workflow.SYSTEM,
+        )
+    ).all()
+    resolved = 0
+    for case in open_cases:
+        found = wanted.get(case.dedupe_key or "")
+        if found is None:
+            # A later shortage of the same order and SKU is a new case: free the key for it.
+            case.dedupe_key = f"{case.dedupe_key}:resolved:{case.id}"[:255]
+            workflow.resolve_automatic(session, case, "stock arrived (or the order no longer waits for it)", now=now)
+            resolved += 1
+        elif case.fields.get("quantity_short") != found[1].units:
+            case.fields = {**case.fields, "quantity_short": found[1].units}
+    have = {c.dedupe_key for c in open_cases}
+    raised = 0
+    for key, (order_id, short) in sorted(wanted.items()):
+        if key not in have:
+            fields = {"seller_sku": short.seller_sku, "quantity_short": short.units}
+            workflow.raise_exception(
+                session,
+                team,
+                STOCK_OUT,
+                actor=workflow.SYSTEM,
+                order_id=order_id,
+                fields=fields,
+                dedupe_key=key,
+                now=now,
+            )
+            raised += 1
+    return raised, resolved
+
+
+def alert_low_stock(session: Session, team: Team, allocation: Allocation, now: datetime) -> int:
+    """One Discord message per low SKU per day (the team's day), through the notification outbox."""
+    low = allocation.low_stock
+    if not low:
+        return 0
+    day = now.astimezone(team_zone(team)).date().isoformat()
+    return sum(
+        notify.enqueue(
+            session,
+            team.id,
+            "low_stock",
+            f"stock:{p.count.label}"[:64],
+            low_stock_message(team.name, day, [p]),
+            variant=day,
+            now=now,
+        )
+        for p in low
+    )
+
+
+# -- review flags ---------------------------------------------------------------------------------------
+
+
+def review_orders(session: Session, team_id: int, now: datetime) -> dict[int, tuple[str, ...]]:
+    """Flags of the team's orders of the last 30 days, stored per order (older ones keep theirs)."""
+    shop_ids = _shop_ids(session, team_id)
+    if not shop_ids:
+        return {}
+    orders = list(
+        session.scalars(
+            select(Order)
+            .where(Order.shop_id.in_(shop_ids), Order.platform_create_time >= now - REVIEW_LOOKBACK)
+            .options(selectinload(Order.lines), selectinload(Order.packages))
+        )
+    )
+    stored: dict[int, OrderReview] = {}
+    for part in chunks([o.id for o in orders]):
+        stored |= {r.order_id: r for r in session.scalars(select(OrderReview).where(OrderReview.order_id.in_(part)))}
+    notified = _address_webhooks(session, shop_ids)
+    subjects = []
+    for order in orders:
+        fingerprint = address_fingerprint(
+            order.recipient_name, order.recipient_phone, order.recipient_address, order.recipient_postal_code
+        )
+        row = stored.get(order.id)
+        if row is None:
+            row = stored[order.id] = OrderReview(order_id=order.id, flags=[], reviewed_at=now)
+            session.add(row)
+        if fingerprint and row.address_fingerprint and fingerprint != row.address_fingerprint:
+            row.address_changed_at = row.address_changed_at or now
+        if fingerprint:
+            row.address_fingerprint = fingerprint
+        told = notified.get((order.shop_id, order.external_id))
+        changed = row.address_changed_at is not None or (
+            told is not None and order.paid_at is not None and told >= order.paid_at
+        )
+        quantities: dict[str, int] = defaultdict(int)
+        for line in order.lines:
+            quantities[_sku(line)] += 1
+        subjects.append(
+            ReviewOrder(
+                order_id=order.id,
+                external_id=order.external_id,
+                status="ON_HOLD" if order.is_on_hold else order.status,
+                created_at=order.platform_create_time,
+                buyer=order.buyer_user_id or "",
+                address_key=fingerprint,
+                quantities=dict(quantities),
+                buyer_message=order.buyer_message or "",
+                address_changed=changed,
+                packages=frozenset(p.external_id for p in order.packages),
+            )
+        )
+    flags = review_flags(subjects, review_rules())
+    for order_id, found in flags.items():
+        row = stored[order_id]
+        if list(row.flags) != list(found):
+            row.flags = list(found)
+        row.reviewed_at = now
+    return flags
+
+
+def _address_webhooks(session: Session, shop_ids: Sequence[int]) -> dict[tuple[int, str], datetime]:
+    """(shop, order) → the latest RECIPIENT_ADDRESS_UPDATE TikTok sent for it."""
+    latest: dict[tuple[int, str], datetime] = {}
+    rows = session.execute(
+        select(WebhookEvent.shop_id, WebhookEvent.order_external_id, WebhookEvent.received_at).where(
+            WebhookEvent.shop_id.in_(shop_ids),
+            WebhookEvent.event_type == "RECIPIENT_ADDRESS_UPDATE",
+            WebhookEvent.order_external_id.is_not(None),
+        )
+    )
+    for shop_id, order_id, received in rows:
+        if shop_id is None:
+            continue
+        key = (shop_id, str(order_id))
+        latest[key] = max(received, latest.get(key, received))
+    return latest
+
+
+# -- TikTok's counts --------------------------------------------------------------------------------------
+
+
+def store_inventory(session: Session, team_id: int, found: Iterable[SkuInventory], now: datetime) -> int:
+    """Upsert TikTok's count per SKU and warehouse; returns the rows whose count changed."""
+    levels = {
+        (s.seller_sku, s.warehouse_id): s
+        for s in session.scalars(select(StockLevel).where(StockLevel.team_id == team_id))
+    }
+    changed = 0
+    for item in found:
+        sku = item.seller_sku or item.sku_id
+        for stock in item.warehouses:
+            level = levels.get((sku, stock.warehouse_id))
+            if level is None:
+                level = levels[(sku, stock.warehouse_id)] = StockLevel(
+                    team_id=team_id, seller_sku=sku, warehouse_id=stock.warehouse_id, source="platform"
+                )
+                session.add(level)
+            if (level.platform_available, level.platform_committed) != (stock.available, stock.committed):
+                level.platform_available, level.platform_committed = stock.available, stock.committed
+                changed += 1
+            level.platform_checked_at = now
+    return changed
+
+
+def refresh_inventory(db: Database, platform: Platform, shop_id: int, now: datetime | None = None) -> int:
+    """Ask TikTok for the stock of every SKU the shop's open or recent orders name; commits."""
+    now = now or utcnow()
+    with db.session() as session:
+        shop = session.get_one(Shop, shop_id)
+        sku_ids = list(
+            session.scalars(
+                select(OrderLine.sku_id)
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(
+                    Order.shop_id == shop.id,
+                    (Order.status.in_(PICKABLE_STATUSES)) | (Order.platform_create_time >= now - REVIEW_LOOKBACK),
+                )
+                .distinct()
+            )
+        )
+        if not sku_ids or not shop.cipher:
+            return 0
+        with client_for(db, platform, shop) as client:
+            found = client.search_inventory(shop.cipher, sku_ids=sorted(sku_ids))
+        names = dict(
+            session.execute(
+                select(OrderLine.sku_id, OrderLine.product_name)
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(Order.shop_id == shop.id, OrderLine.sku_id.in_([f.sku_id for f in found]))
+            ).all()
+        )
+        changed = store_inventory(session, shop.team_id, found, now)
+        for level in session.scalars(select(StockLevel).where(StockLevel.team_id == shop.team_id)):
+            if not level.product_name:
+                level.product_name = next(
+                    (
+                        names[f.sku_id]
+                        for f in found
+                        if (f.seller_sku or f.sku_id) == level.seller_sku and f.sku_id in names
+                    ),
+                    "",
+                )
+        if changed:
+            _mark_team_dirty(session, shop.team_id)
+        return changed
+
+
+def _mark_team_dirty(session: Session, team_id: int) -> None:
+    for shop_id in _shop_ids(session, team_id):
+        mark_bindings_dirty(session, team_id, shop_id)
+
+
+# -- edits from the procurement tab ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockEditAccepted:
+    """The row as stored, keyed by the stock tab's column keys (what the sheet should now show)."""
+
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StockEditRejected:
+    """Why the row was refused, and the column to point at (None: the row as a whole)."""
+
+    message: str
+    column: str | None = None
+
+
+StockEditResult = StockEditAccepted | StockEditRejected
+NUMBER_COLUMNS = {"stock_on_hand": "On hand", "stock_reorder_point": "Reorder point"}
+TEXT_LIMITS = {"stock_supplier_note": ("Supplier note", 1024), "stock_location": ("Location", 128)}
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, column: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.column = message, column
+
+
+def _whole(value: object, column: str) -> int | None:
+    label = NUMBER_COLUMNS[column]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise _Refused(f"{label} must be a whole number of units, 0 or more (got {value!r})", column)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if not text.isdigit():
+        raise _Refused(f"{label} must be a whole number of units, 0 or more (got {text!r})", column)
+    return int(text)
+
+
+def _closest(value: str, known: Iterable[str]) -> str:
+    guess = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {guess[0]!r}?" if guess else ""
+
+
+def _known(session: Session, team_id: int) -> tuple[set[str], set[str]]:
+    """SKUs and warehouses the team has: from its stock rows and its orders."""
+    levels = session.execute(
+        select(StockLevel.seller_sku, StockLevel.warehouse_id).where(StockLevel.team_id == team_id)
+    )
+    skus, warehouses = set(), set()
+    for sku, warehouse in levels:
+        skus.add(sku)
+        warehouses.add(warehouse)
+    shop_ids = _shop_ids(session, team_id)
+    if shop_ids:
+        lines = session.execute(
+            select(OrderLine.seller_sku, OrderLine.sku_id)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(Order.shop_id.in_(shop_ids))
+            .distinct()
+        )
+        skus |= {seller_sku or sku_id for seller_sku, sku_id in lines}
+        warehouses |= set(
+            session.scalars(
+                select(Order.warehouse_id)
+                .where(Order.shop_id.in_(shop_ids), Order.warehouse_id.is_not(None))
+                .distinct()
+            )
+        )
+    warehouses.discard("")
+    return skus, {w for w in warehouses if w}
+
+
+def _target(row: Mapping[str, object], skus: set[str], warehouses: set[str]) -> tuple[str, str]:
+    sku = str(row.get("stock_sku") or "").strip()
+    warehouse = str(row.get("stock_warehouse") or "").strip()
+    if not sku and row.get("stock_key"):
+        sku, _, warehouse = str(row["stock_key"]).partition(" @ ")
+        sku, warehouse = sku.strip(), warehouse.strip()
+    if not sku:
+        raise _Refused("the row names no SKU", "stock_sku")
+    if sku not in skus:
+        raise _Refused(f"unknown SKU {sku!r}{_closest(sku, skus)}", "stock_sku")
+    if warehouse and warehouse not in warehouses:
+        known = ", ".join(sorted(warehouses)) or "none yet"
+        raise _Refused(
+            f"unknown warehouse {warehouse!r}{_closest(warehouse, warehouses)} (known: {known})", "stock_warehouse"
+        )
+    if not warehouse and len(warehouses) > 1:
+        raise _Refused(f"say which warehouse: {', '.join(sorted(warehouses))}", "stock_warehouse")
+    return sku, warehouse or next(iter(warehouses), "")
+
+
+def apply_stock_edit(session: Session, team: Team, member_email: str, row: Mapping[str, object]) -> StockEditResult:
+    """Validate one stock-tab row from the sheet and store it; the next push re-allocates.
+
+    `row` holds the stock tab's column keys (stock_key or stock_sku + stock_warehouse, stock_on_hand,
+    stock_reorder_point, stock_supplier_note, stock_location); absent keys are left as they are,
+    blank ones are cleared (a blank "On hand" hands the count back to TikTok's).
+    """
+    email = member_email.strip().lower()
+    role = session.scalar(select(Member.role).where(Member.team_id == team.id, Member.email == email))
+    if role not in EDITORS:
+        who = f"the {role} role" if role else f"{member_email}, who is not in {team.name},"
+        return StockEditRejected(f"{who} cannot edit stock; procurement or an admin can")
+    try:
+        sku, warehouse = _target(row, *_known(session, team.id))
+        numbers = {c: _whole(row[c], c) for c in NUMBER_COLUMNS if c in row}
+        texts = {}
+        for column, (label, limit) in TEXT_LIMITS.items():
+            if column in row:
+                text = str(row[column] or "").strip()
+                if len(text) > limit:
+                    raise _Refused(f"{label} is at most {limit} characters", column)
+                texts[column] = text or None
+    except _Refused as refused:
+        return StockEditRejected(refused.message, refused.column)
+    level = session.scalar(
+        select(StockLevel).where(
+            StockLevel.team_id == team.id, StockLevel.seller_sku == sku, StockLevel.warehouse_id == warehouse
+        )
+    )
+    if level is None:
+        level = StockLevel(team_id=team.id, seller_sku=sku, warehouse_id=warehouse)
+        session.add(level)
+    before = {"on_hand": level.sheet_quantity, "reorder_point": level.reorder_point}
+    if "stock_on_hand" in numbers:
+        level.sheet_quantity = numbers["stock_on_hand"]
+    if "stock_reorder_point" in numbers:
+        level.reorder_point = numbers["stock_reorder_point"]
+    if "stock_supplier_note" in texts:
+        level.supplier_note = texts["stock_supplier_note"]
+    if "stock_location" in texts:
+        level.location = texts["stock_location"]
+    level.source = "sheet" if level.sheet_quantity is not None else "platform"
+    level.updated_by, level.updated_at = email, utcnow()
+    session.add(
+        AuditEntry(
+            team_id=team.id,
+            actor=email,
+            action="stock.edit",
+            target_type="stock",
+            target_id=f"{sku}@{warehouse}"[:128],
+            detail={"before": before, "on_hand": level.sheet_quantity, "reorder_point": level.reorder_point},
+        )
+    )
+    session.flush()
+    _mark_team_dirty(session, team.id)
+    count = StockCount(sku, warehouse)
+    return StockEditAccepted(
+        {
+            "stock_key": count.label,
+            "stock_sku": sku,
+            "stock_warehouse": warehouse,
+            "stock_on_hand": level.sheet_quantity,
+            "stock_reorder_point": level.reorder_point,
+            "stock_supplier_note": level.supplier_note or "",
+            "stock_location": level.location or "",
+        }
+    )
