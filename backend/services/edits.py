@@ -240,18 +240,15 @@ def _package_to_ship(order: Order, row_key: str) -> Package | str:
     if (order.shipping_type or "").upper() == "TIKTOK":
         return "TikTok ships this order and brings its own tracking number; nothing to type here"
     line_key = row_key.split("/", 1)[1] if "/" in row_key else None
-    wanted = {
-        line.package_external_id
-        for line in order.lines
-        if line_key is None or line_key in (line.seller_sku, line.sku_id)
-    }
-    open_packages = [p for p in order.packages if p.external_id in wanted and not p.tracking_number]
-    if not order.packages:
+    lines = [line for line in order.lines if line_key is None or line_key in (line.seller_sku, line.sku_id)]
+    ids = {line.package_external_id for line in lines if line.package_external_id}
+    candidates = [p for p in order.packages if not ids or p.external_id in ids]
+    open_packages = [p for p in candidates if not p.tracking_number]
+    if not candidates:
         return "TikTok has not created a package for this order yet; try again after the next sync"
-    if len(open_packages) != 1:
-        shipped = all(p.tracking_number for p in order.packages if p.external_id in wanted)
-        if shipped:
-            return "this package is already shipped"
+    if not open_packages:
+        return "this package is already shipped"
+    if len(open_packages) > 1:
         return "this row spans several packages: use a sheet with one row per package"
     return open_packages[0]
 

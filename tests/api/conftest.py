@@ -35,8 +35,9 @@ def point_at_google(app: Flask, google: GoogleSandboxes, tmp_path: Path, **overr
 
 
 @pytest.fixture
-def addon_app(app: Flask, google: GoogleSandboxes, tmp_path: Path) -> Flask:
-    return point_at_google(app, google, tmp_path)
+def addon_app(app: Flask, google: GoogleSandboxes, tmp_path: Path) -> Iterator[Flask]:
+    yield point_at_google(app, google, tmp_path)
+    app.extensions["orderdeck.tasks"].drain()  # pushes a bind queued, while the sandboxes still run
 
 
 Call = Callable[..., TestResponse]

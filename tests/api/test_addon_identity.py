@@ -73,9 +73,7 @@ def test_a_member_of_two_teams_names_one_and_only_their_own(call: Call, session:
     assert call("GET", "/addon/status", ADMIN, team=third.id).status_code == 403
 
 
-def test_without_a_configured_audience_nothing_is_accepted(
-    call: Call, addon_app: Flask, session: Session
-) -> None:
+def test_without_a_configured_audience_nothing_is_accepted(call: Call, addon_app: Flask, session: Session) -> None:
     factories.team(session, "Acme", admin=ADMIN)
     session.commit()
     config = addon_app.extensions["orderdeck.config"]
@@ -91,7 +89,12 @@ def test_openapi_describes_every_addon_route_with_its_schemas(call: Call) -> Non
         assert endpoint.method.lower() in doc["paths"][endpoint.path]
     bind = doc["paths"]["/addon/bindings"]["post"]
     assert bind["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/BindRequest"}
-    assert set(doc["components"]["schemas"]["BindRequest"]["required"]) == {"spreadsheet_id", "challenge", "tab", "profile"}
+    assert set(doc["components"]["schemas"]["BindRequest"]["required"]) == {
+        "spreadsheet_id",
+        "challenge",
+        "tab",
+        "profile",
+    }
     assert "admin" in bind["description"]
     edits = doc["components"]["schemas"]["EditRequest"]["properties"]["rows"]
     assert edits["items"] == {"$ref": "#/components/schemas/EditRow"}

@@ -1,0 +1,208 @@
+"""Edits typed into input columns flow back: TikTok ships, costs land in the ledger, refusals become notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from backend import runtime
+from backend.models import AuditEntry, Order, OrderEvent, SheetBinding, Shop, SkuCost, Team
+from backend.sandbox.sheets import GoogleSandboxes
+from backend.services import bindings, sync, teams
+from backend.services.shops import Platform
+from tests.api.conftest import Call, caller_for, point_at_google
+from tests.conftest import Live
+
+ADMIN = "founder@acme.test"
+PACKER = "packer@3pl.example"
+FINANCE = "books@acme.test"
+AGENCY = "client@agency.example"
+FILE = "warehouseSheet0000000001"
+
+
+@dataclass
+class Desk:
+    live: Live
+    call: Call
+    shop: Shop
+    orders: list[Order]
+
+    def column(self, profile: str, key: str) -> int:
+        with self.live.app.app_context(), self.live.db.session() as session:
+            return bindings.profile_for(session, self.live.team_id, profile).index_of(key) + 1
+
+    def headers(self, profile: str) -> list[str]:
+        with self.live.app.app_context(), self.live.db.session() as session:
+            return list(bindings.profile_for(session, self.live.team_id, profile).headers)
+
+    def order(self, status: str, *, seller: bool = True) -> Order:
+        return next(
+            o
+            for o in self.orders
+            if o.status == status and (o.shipping_type == "SELLER") == seller and len(o.packages) == 1
+        )
+
+    def carriers(self) -> list[str]:
+        return sorted(self.live.sandbox.shops[self.shop.external_id].providers.values())
+
+    def edit(self, rows: list[dict[str, Any]], *, email: str = ADMIN, editor: str | None = PACKER,
+             tab: str = "Ship next", profile: str = "sla_watch") -> Any:  # fmt: skip
+        body = {"spreadsheet_id": FILE, "tab": tab, "editor": editor, "headers": self.headers(profile), "rows": rows}
+        return self.call("POST", "/addon/edits", email, json=body)
+
+    def ship_row(self, order: Order, **cells: Any) -> dict[str, Any]:
+        line = order.lines[0]
+        return {
+            "row": 2,
+            "key": f"{order.external_id}/{line.seller_sku or line.sku_id}",
+            "cells": {str(self.column("sla_watch", k)): v for k, v in cells.items()},
+        }
+
+    def reload(self, order: Order) -> Order:
+        with self.live.db.session() as session:
+            return session.scalars(
+                select(Order)
+                .where(Order.id == order.id)
+                .options(selectinload(Order.packages), selectinload(Order.lines))
+            ).one()
+
+
+@pytest.fixture
+def desk(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Desk:
+    point_at_google(live.app, google, tmp_path)
+    shop_id = live.connect_shop("Acme US", "US", orders=60)[0]
+    with live.app.app_context():
+        sync.sync_shop(live.db, Platform(runtime.config(), runtime.secret_box()), shop_id)
+        with live.db.session() as session:
+            team = session.get_one(Team, live.team_id)
+            for email, role in ((PACKER, "warehouse"), (FINANCE, "finance"), (AGENCY, "viewer")):
+                teams.add_member(session, team, email, role)
+            bindings.bind(session, team, FILE, "Ship next", "sla_watch", actor=ADMIN)
+            bindings.bind(session, team, "warehouseSheet0000000002", "Also ships", "sla_watch", actor=ADMIN)
+            bindings.bind(session, team, "financeSheet000000000001", "Unit costs", "sku_costs", actor=ADMIN)
+            for binding in session.scalars(select(SheetBinding)):
+                binding.dirty = False
+            shop = session.get_one(Shop, shop_id)
+            orders = list(
+                session.scalars(
+                    select(Order).options(selectinload(Order.packages), selectinload(Order.lines)).order_by(Order.id)
+                )
+            )
+    return Desk(live, caller_for(live.app.test_client(), google), shop, orders)
+
+
+def cells(response: Any) -> dict[int, dict[str, Any]]:
+    assert response.status_code == 200, response.get_json()
+    return {c["column"]: c for c in response.get_json()["cells"]}
+
+
+def test_a_tracking_number_and_carrier_ship_the_package_and_the_order_moves_on(desk: Desk) -> None:
+    order = desk.order("AWAITING_SHIPMENT")
+    carrier = desk.carriers()[0]
+    answer = cells(desk.edit([desk.ship_row(order, carrier=carrier.lower(), tracking_number="1Z999AA10123456784")]))
+
+    assert answer[desk.column("sla_watch", "carrier")] | {"note": None} == {
+        "row": 2, "column": desk.column("sla_watch", "carrier"), "status": "accepted", "value": carrier, "note": None,
+    }  # fmt: skip
+    assert answer[desk.column("sla_watch", "tracking_number")]["value"] == "1Z999AA10123456784"
+    shipped = desk.reload(order)
+    assert shipped.status == "AWAITING_COLLECTION"
+    assert shipped.packages[0].tracking_number == "1Z999AA10123456784"
+    with desk.live.db.session() as session:
+        event = session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order.id, OrderEvent.kind == "shipped")
+        ).one()
+        assert (event.actor, event.detail["carrier"]) == (PACKER, carrier)
+        audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "sheet.edit")).one()
+        assert (audit.actor, audit.detail["via"], audit.detail["editor"]) == (PACKER, ADMIN, PACKER)
+        assert all(b.dirty for b in session.scalars(select(SheetBinding)) if b.tab_title != "Unit costs")
+
+
+def test_a_tracking_number_alone_waits_for_the_carrier(desk: Desk) -> None:
+    order = desk.order("AWAITING_SHIPMENT")
+    tracking = desk.column("sla_watch", "tracking_number")
+    first = cells(desk.edit([desk.ship_row(order, tracking_number=940011189922)]))
+    assert first[tracking]["status"] == "pending"
+    assert first[tracking]["value"] == "940011189922"  # a number typed into a text column keeps its digits
+    assert "carrier" in first[tracking]["note"]
+    assert desk.reload(order).status == "AWAITING_SHIPMENT"
+
+    row = desk.ship_row(order, carrier=desk.carriers()[-1])
+    row["inputs"] = {str(tracking): 940011189922}
+    second = cells(desk.edit([row]))
+    assert second[desk.column("sla_watch", "carrier")]["status"] == "accepted"
+    assert desk.reload(order).status == "AWAITING_COLLECTION"
+
+
+def test_tiktok_refusals_come_back_as_notes_and_the_cells_go_back(desk: Desk) -> None:
+    on_hold = desk.order("ON_HOLD")
+    carrier, tracking = desk.column("sla_watch", "carrier"), desk.column("sla_watch", "tracking_number")
+    held = cells(desk.edit([desk.ship_row(on_hold, carrier=desk.carriers()[0], tracking_number="1Z999AA10123456784")]))
+    assert held[tracking]["status"] == "rejected"
+    assert held[tracking]["value"] == ""
+    assert "ON_HOLD" in held[tracking]["note"]
+
+    ready = desk.order("AWAITING_SHIPMENT")
+    unknown = cells(desk.edit([desk.ship_row(ready, carrier="Pigeon Post", tracking_number="1Z999AA10123456784")]))
+    assert unknown[carrier]["status"] == "rejected"
+    assert "Pigeon Post" in unknown[carrier]["note"] and desk.carriers()[0] in unknown[carrier]["note"]
+    typo = cells(desk.edit([desk.ship_row(ready, carrier=desk.carriers()[0], tracking_number="1Z 99!")]))
+    assert typo[tracking]["status"] == "rejected"
+    assert "not a tracking number" in typo[tracking]["note"]
+    assert desk.reload(ready).status == "AWAITING_SHIPMENT"
+
+
+def cost_row(desk: Desk, **cells_: Any) -> dict[str, Any]:
+    sku = desk.orders[0].lines[0].seller_sku
+    return {"row": 3, "key": sku, "cells": {str(desk.column("sku_costs", k)): v for k, v in cells_.items()}}
+
+
+def test_unit_costs_are_stored_with_their_effective_date_and_typos_are_refused(desk: Desk) -> None:
+    cost = desk.column("sku_costs", "unit_cost")
+
+    def edit(row: dict[str, Any]) -> Any:
+        body = {"spreadsheet_id": "financeSheet000000000001", "tab": "Unit costs", "editor": FINANCE,
+                "headers": desk.headers("sku_costs"), "rows": [row]}  # fmt: skip
+        return desk.call("POST", "/addon/edits", ADMIN, json=body)
+
+    typo = cells(edit(cost_row(desk, unit_cost="12.5O")))
+    assert typo[cost]["status"] == "rejected"
+    assert "must be a number" in typo[cost]["note"]
+    stored = cells(edit(cost_row(desk, unit_cost=12.5, effective_from="2025-01-01", cost_currency="usd")))
+    assert stored[cost] | {"note": None} == {
+        "row": 3,
+        "column": cost,
+        "status": "accepted",
+        "value": 12.5,
+        "note": None,
+    }
+    assert stored[desk.column("sku_costs", "cost_currency")]["value"] == "USD"
+    with desk.live.db.session() as session:
+        row = session.scalars(select(SkuCost)).one()
+        assert (row.unit_cost, row.currency, row.effective_from, row.entered_by) == (
+            Decimal("12.5"), "USD", date(2025, 1, 1), FINANCE,
+        )  # fmt: skip
+
+
+def test_roles_limit_who_may_type_where(desk: Desk) -> None:
+    order = desk.order("AWAITING_SHIPMENT")
+    row = desk.ship_row(order, tracking_number="1Z999AA10123456784")
+    assert desk.edit([row], email=AGENCY, editor=None).status_code == 403
+    by_viewer = cells(desk.edit([row], editor=AGENCY))
+    assert "viewer role may not change" in next(iter(by_viewer.values()))["note"]
+    stranger = cells(desk.edit([row], editor="someone@else.example"))
+    assert "not a member" in next(iter(stranger.values()))["note"]
+    synced = cells(desk.edit([desk.ship_row(order, shop="Elsewhere")]))
+    assert "written by OrderDeck" in next(iter(synced.values()))["note"]
+    body = {"spreadsheet_id": FILE, "tab": "Ship next", "rows": [row]}
+    with desk.live.app.app_context(), desk.live.db.session() as session:
+        teams.create_team(session, "Rival", "boss@rival.example")
+    assert desk.call("POST", "/addon/edits", "boss@rival.example", json=body).status_code == 404
+    assert desk.reload(order).status == "AWAITING_SHIPMENT"
