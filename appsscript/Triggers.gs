@@ -1,0 +1,132 @@
+/**
+ * @OnlyCurrentDoc
+ * Edits flow back. An admin installs an edit trigger from the sidebar; installable triggers run as that
+ * admin, so the sheet's protections decide who can type into an input column, and the editor's address
+ * (e.user, when Google provides it) goes to the backend for the audit log. One edit event - a single
+ * cell or a paste of many - is one backend call; rejected cells go back to the canonical value with a note.
+ */
+
+var TRIGGER_HANDLER = 'onSheetEdit';
+var CONFIG_PROPERTY = 'ORDERDECK_INPUT_COLUMNS';
+
+/** @return {{installed: boolean, tabs: Array<string>}} */
+function installEditTrigger() {
+  var ss = SpreadsheetApp.getActiveSpreadsheet();
+  var tabs = refreshTriggerConfig_(ss, true);
+  var exists = ScriptApp.getUserTriggers(ss).some(function (t) {
+    return t.getHandlerFunction() === TRIGGER_HANDLER;
+  });
+  if (!exists) {
+    ScriptApp.newTrigger(TRIGGER_HANDLER).forSpreadsheet(ss).onEdit().create();
+  }
+  return { installed: true, tabs: Object.keys(tabs) };
+}
+
+/**
+ * Ask the backend which columns of which tabs are input columns (admins only) and keep the answer.
+ * @param {Object} ss the spreadsheet
+ * @param {boolean=} force ask even when no trigger was installed yet
+ * @return {Object} tab title -> {columns: {number: header}}
+ */
+function refreshTriggerConfig_(ss, force) {
+  var props = PropertiesService.getDocumentProperties();
+  if (!force && !props.getProperty(CONFIG_PROPERTY)) {
+    return {};
+  }
+  var config = api_('post', '/addon/trigger', { spreadsheet_id: ss.getId() });
+  props.setProperty(CONFIG_PROPERTY, JSON.stringify(config.tabs));
+  return config.tabs;
+}
+
+/**
+ * A cell as JSON can carry it: dates as yyyy-MM-dd in the spreadsheet's zone.
+ * @param {*} value
+ * @param {string} zone
+ * @return {*}
+ */
+function cellValue_(value, zone) {
+  if (value instanceof Date || Object.prototype.toString.call(value) === '[object Date]') {
+    return Utilities.formatDate(value, zone, 'yyyy-MM-dd');
+  }
+  return value === '' ? null : value;
+}
+
+/**
+ * The installable edit trigger.
+ * @param {Object} e the edit event
+ */
+function onSheetEdit(e) {
+  var range = e.range;
+  var sheet = range.getSheet();
+  var tabs = JSON.parse(PropertiesService.getDocumentProperties().getProperty(CONFIG_PROPERTY) || '{}');
+  var tab = tabs[sheet.getName()];
+  if (!tab) {
+    return;
+  }
+  var inputs = Object.keys(tab.columns).map(Number);
+  var firstColumn = range.getColumn();
+  var lastColumn = firstColumn + range.getNumColumns() - 1;
+  var firstRow = Math.max(range.getRow(), 2);
+  var lastRow = range.getRow() + range.getNumRows() - 1;
+  var touched = inputs.some(function (c) { return c >= firstColumn && c <= lastColumn; });
+  if (!touched || lastRow < firstRow) {
+    return;
+  }
+  var width = Math.max(lastColumn, Math.max.apply(null, inputs));
+  var ss = sheet.getParent();
+  var zone = ss.getSpreadsheetTimeZone();
+  var values = sheet.getRange(firstRow, 1, lastRow - firstRow + 1, width).getValues();
+  var rows = [];
+  values.forEach(function (line, i) {
+    if (line[0] === '' || line[0] === null) {
+      return;
+    }
+    var row = { row: firstRow + i, key: String(line[0]), cells: {}, inputs: {} };
+    for (var c = firstColumn; c <= lastColumn; c++) {
+      row.cells[c] = cellValue_(line[c - 1], zone);
+    }
+    inputs.forEach(function (c) { row.inputs[c] = cellValue_(line[c - 1], zone); });
+    rows.push(row);
+  });
+  if (!rows.length) {
+    return;
+  }
+  var editor = e.user && e.user.getEmail ? e.user.getEmail() : '';
+  var payload = {
+    spreadsheet_id: ss.getId(),
+    tab: sheet.getName(),
+    editor: editor || null,
+    headers: sheet.getRange(1, 1, 1, width).getDisplayValues()[0],
+    rows: rows
+  };
+  var lock = LockService.getDocumentLock();
+  lock.waitLock(20000);
+  try {
+    applyResults_(sheet, api_('post', '/addon/edits', payload).cells, e);
+  } catch (err) {
+    range.setNote('OrderDeck did not save this: ' + err.message);
+  } finally {
+    lock.releaseLock();
+  }
+}
+
+/**
+ * Put each answered cell right: rejected ones back to the canonical value with a note saying why.
+ * @param {Object} sheet
+ * @param {Array<{row: number, column: number, status: string, value: *, note: ?string}>} cells
+ * @param {Object} e the edit event (a single-cell edit carries its old value)
+ */
+function applyResults_(sheet, cells, e) {
+  var single = e.range.getNumRows() === 1 && e.range.getNumColumns() === 1;
+  cells.forEach(function (answer) {
+    var cell = sheet.getRange(answer.row, answer.column);
+    var value = answer.value;
+    if (answer.status === 'rejected' && value === null && single && e.oldValue !== undefined) {
+      value = e.oldValue;
+    }
+    if (answer.status !== 'pending' && value !== null && value !== undefined && cell.getValue() !== value) {
+      cell.setValue(value);
+    }
+    cell.setNote(answer.note || '');
+  });
+}

@@ -1,0 +1,94 @@
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const { makeEnv, plain } = require('./harness');
+
+const HEADERS = ['Order / SKU', 'Order', 'Carrier', 'Tracking number'];
+const CONFIG = JSON.stringify({ 'Ship next': { sheet_id: 5, columns: { 3: 'Carrier', 4: 'Tracking number' } } });
+
+function sheet() {
+  return [HEADERS, ['O1/SKU-A', 'O1', 'ups', '1Z999'], ['O2/SKU-B', 'O2', 'Pigeon', 'AB-77'], ['O3/SKU-C', 'O3', '', '']];
+}
+
+function edit(env, row, column, rows = 1, columns = 1, extra = {}) {
+  const range = env.sheets[0].getRange(row, column, rows, columns);
+  env.gas.onSheetEdit({ range, user: { getEmail: () => 'packer@3pl.example' }, ...extra });
+}
+
+test('a paste of many cells is one call, with the row keys, the other inputs and the editor', () => {
+  const env = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => ({ code: 200, body: { cells: [] } }) });
+  edit(env, 2, 3, 2, 2);
+  assert.strictEqual(env.calls.fetch.length, 1);
+  const body = env.calls.fetch[0].body;
+  assert.strictEqual(body.editor, 'packer@3pl.example');
+  assert.deepStrictEqual(body.headers, HEADERS);
+  assert.deepStrictEqual(body.rows, [
+    { row: 2, key: 'O1/SKU-A', cells: { 3: 'ups', 4: '1Z999' }, inputs: { 3: 'ups', 4: '1Z999' } },
+    { row: 3, key: 'O2/SKU-B', cells: { 3: 'Pigeon', 4: 'AB-77' }, inputs: { 3: 'Pigeon', 4: 'AB-77' } },
+  ]);
+  assert.deepStrictEqual(plain(env.calls.locks), [['wait', 20000], ['release']]);
+});
+
+test('rejected cells go back to the canonical value with a note; accepted ones lose their note', () => {
+  const answer = { cells: [
+    { row: 2, column: 3, status: 'accepted', value: 'UPS', note: null },
+    { row: 3, column: 3, status: 'rejected', value: '', note: "TikTok refused: carrier 'Pigeon' is not a shipping provider" },
+    { row: 3, column: 4, status: 'pending', value: 'AB-77', note: 'Saved. Type the carrier too.' },
+  ] };
+  const env = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => ({ code: 200, body: answer }) });
+  edit(env, 2, 3, 2, 2);
+  const tab = env.sheets[0];
+  assert.strictEqual(tab.cell(2, 3), 'UPS');
+  assert.strictEqual(tab.cell(3, 3), '');
+  assert.match(tab.notes['3,3'], /Pigeon/);
+  assert.strictEqual(tab.cell(3, 4), 'AB-77');
+  assert.strictEqual(tab.notes['3,4'], 'Saved. Type the carrier too.');
+  assert.strictEqual(tab.notes['2,3'], '');
+});
+
+test('a refused single cell without a canonical value gets its old value back', () => {
+  const single = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => ({ code: 200, body: { cells: [{ row: 2, column: 3, status: 'rejected', value: null, note: 'no' }] } }) });
+  single.sheets[0].set(2, 3, 'typo');
+  edit(single, 2, 3, 1, 1, { oldValue: 'UPS' });
+  assert.strictEqual(single.sheets[0].cell(2, 3), 'UPS');
+  assert.strictEqual(single.sheets[0].notes['2,3'], 'no');
+});
+
+test('edits outside input columns, the header row or unbound tabs cost no call', () => {
+  const env = makeEnv({ sheets: [['Ship next', sheet()], ['Notes', [['x']]]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG } });
+  edit(env, 2, 1, 1, 2);
+  edit(env, 1, 3);
+  env.gas.onSheetEdit({ range: env.sheets[1].getRange(1, 1) });
+  edit(env, 5, 3, 1, 1); // a row without a key
+  assert.strictEqual(env.calls.fetch.length, 0);
+});
+
+test('when the backend cannot be reached the edited range says so', () => {
+  const env = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => ({ code: 503, body: { error: { message: 'Google is busy; try again' } } }) });
+  edit(env, 2, 4);
+  assert.strictEqual(env.sheets[0].notes['2,4'], 'OrderDeck did not save this: Google is busy; try again');
+  assert.deepStrictEqual(plain(env.calls.locks.at(-1)), ['release']);
+});
+
+test('dates typed into a sheet are sent as days in the spreadsheet zone', () => {
+  const env = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => ({ code: 200, body: { cells: [] } }) });
+  env.sheets[0].set(2, 4, new Date('2025-01-31T20:00:00Z'));
+  edit(env, 2, 4);
+  assert.strictEqual(env.calls.fetch[0].body.rows[0].cells[4], '2025-02-01');
+});
+
+test('an admin installs the edit trigger once, with the input columns from the backend', () => {
+  const env = makeEnv({ respond: () => ({ code: 200, body: { tabs: JSON.parse(CONFIG) } }) });
+  assert.deepStrictEqual(plain(env.gas.installEditTrigger()), { installed: true, tabs: ['Ship next'] });
+  env.gas.installEditTrigger();
+  assert.deepStrictEqual(plain(env.calls.triggers), ['onSheetEdit']);
+  assert.strictEqual(env.props.document.ORDERDECK_INPUT_COLUMNS, CONFIG);
+  const viewer = makeEnv({ respond: () => ({ code: 403, body: { error: { message: 'the viewer role may not install trigger' } } }) });
+  assert.throws(() => viewer.gas.installEditTrigger(), /may not install trigger/);
+  assert.strictEqual(viewer.calls.triggers.length, 0);
+});
