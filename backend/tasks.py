@@ -23,7 +23,7 @@ from googleapiclient.discovery import build
 from backend import runtime
 from backend.errors import NotFound, OrderDeckError
 from backend.platforms.tiktok.errors import TikTokError
-from backend.services import finance, leases, notify, sheet_refresh, sync, webhooks
+from backend.services import finance, leases, notify, sheet_refresh, stock, sync, webhooks
 from backend.services.shops import Platform
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
         if not webhooks_only:
             out["sync"] = sync.sync_shop(db, platform, shop_id).summary()
             out["webhooks_after"] = _drain_events(shop_id)
+            out["stock_skus"] = stock.refresh_inventory(db, platform, shop_id)
             out["settlement"] = _settle_daily(shop_id)
     except leases.LeaseHeld as exc:
         out["skipped"] = exc.message

@@ -13,7 +13,7 @@ from backend import runtime
 from backend.cli.common import reports_errors
 from backend.db import Database
 from backend.models import Shop, ShopStatus
-from backend.services import health, leases, shops, sync, teams, webhooks
+from backend.services import health, leases, shops, stock, sync, teams, webhooks
 from backend.services.shops import Platform
 
 shop_cli = AppGroup("shop", help="TikTok shops.")
@@ -73,6 +73,7 @@ def sync_command(shop: str | None, full: bool) -> None:
             failed = True
             continue
         click.echo(f"shop {shop_id}: {report.summary()}")
+        click.echo(f"shop {shop_id}: stock counts refreshed for {stock.refresh_inventory(db, platform, shop_id)} SKUs")
     if failed:
         raise click.ClickException("some shops were not synced (see above)")
 
