@@ -1,0 +1,149 @@
+"""The sidebar in headless Chromium: google.script.run is faked by forwarding each call to a local stand-in
+for the Apps Script server functions, which calls the real backend with real identity tokens."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, jsonify, request
+from flask.typing import ResponseReturnValue
+from playwright.sync_api import sync_playwright
+
+from backend.sandbox.server import start
+from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
+from tests.conftest import Live
+from tests.scenarios.addon_world import AddonFailure, World, build_world
+
+ROOT = Path(__file__).resolve().parents[2]
+ADDON = ROOT / "appsscript"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]  # fmt: skip
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)"),
+]
+
+FAKE_RUN = """
+window.__calls = [];
+function runner(ok, fail) {
+  return new Proxy({}, { get(_, name) {
+    if (name === 'withSuccessHandler') return (f) => runner(f, fail);
+    if (name === 'withFailureHandler') return (f) => runner(ok, f);
+    if (name === 'withUserObject') return () => runner(ok, fail);
+    return (...args) => {
+      window.__calls.push(name);
+      fetch('/rpc/' + name, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(args)})
+        .then((r) => r.json().then((body) => [r.ok, body]))
+        .then(([good, body]) => good ? ok && ok(body.result) : fail && fail(new Error(body.message)))
+        .catch((e) => fail && fail(e));
+    };
+  }});
+}
+window.google = {script: {run: runner(null, null), host: {close() {}}}};
+"""
+
+
+def rendered_sidebar() -> str:
+    """Sidebar.html as HtmlService serves it: each include() scriptlet replaced by its partial."""
+    page = (ADDON / "Sidebar.html").read_text()
+    return re.sub(r"<\?!= include\('(\w+)'\); \?>", lambda m: (ADDON / f"{m[1]}.html").read_text(), page)
+
+
+def server_functions(world: World) -> dict[str, Callable[..., Any]]:
+    """What Menu.gs and Bind.gs do on Google's side, for one admin in one spreadsheet."""
+
+    def status() -> Any:
+        tabs = [s.title for s in world.google.sheets.spreadsheets[world.file_id].sheets]
+        found = world.api("get", "/addon/status", payload={"spreadsheet_id": world.file_id})
+        return {**found, "activeTab": tabs[0], "tabs": tabs}
+
+    return {
+        "whoAmI": lambda: world.api("get", "/addon/me"),
+        "getStatus": status,
+        "listProfiles": lambda: world.api("get", "/addon/profiles"),
+        "syncNow": lambda shop=None: world.api("post", "/addon/sync", payload={"shop_id": shop} if shop else {}),
+        "bindTab": lambda form: world.bind_tab(form["tab"], form["profile"], new_tab=form["newTab"]),
+    }
+
+
+def host_app(world: World) -> Flask:
+    app = Flask("apps_script_host")
+    functions = server_functions(world)
+
+    @app.get("/")
+    def sidebar() -> ResponseReturnValue:
+        return rendered_sidebar(), 200, {"Content-Type": "text/html; charset=utf-8"}
+
+    @app.post("/rpc/<name>")
+    def rpc(name: str) -> ResponseReturnValue:
+        try:
+            return jsonify({"result": functions[name](*(request.get_json() or []))})
+        except AddonFailure as exc:
+            return jsonify({"message": str(exc)}), 400
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def google() -> Iterator[GoogleSandboxes]:
+    with google_sandboxes() as running:
+        yield running
+
+
+@pytest.fixture
+def page(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Iterator[tuple[Any, World]]:
+    world = build_world(live, google, tmp_path)
+    host = start(host_app(world))
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tab = browser.new_page(viewport={"width": 300, "height": 900})
+        tab.add_init_script(FAKE_RUN)
+        tab.goto(host.url + "/")
+        yield tab, world
+        browser.close()
+    host.stop()
+
+
+def test_an_admin_binds_a_new_tab_syncs_and_sees_errors_in_plain_words(page: tuple[Any, World]) -> None:
+    tab, world = page
+    tab.wait_for_function("document.getElementById('who').textContent.includes('Acme Trading')")
+    assert tab.text_content("#who") == "Acme Trading · admin"
+    assert "Acme US (US)" in tab.text_content("#shops")
+    assert "No tab of this spreadsheet is bound yet." in tab.text_content("#bindings")
+    tab.wait_for_function("document.querySelectorAll('#bind-profile option').length > 0")
+
+    tab.check("#bind-new")
+    tab.fill("#bind-new-name", "SLA")
+    tab.select_option("#bind-profile", "sla_watch")
+    tab.click("#bind")
+    tab.wait_for_selector("#notice:not([hidden])")
+    assert "now shows sla_watch" in tab.text_content("#notice")
+    tab.wait_for_selector("#bindings li[data-tab='SLA']")
+    world.live.drain()
+    rows = world.tab("SLA")
+    assert rows[0][0] == "Order / SKU" and len(rows) > 1  # orders appeared in the new tab
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 300  # fits the sidebar
+    tab.screenshot(path=str(ARTIFACTS / "sidebar-bound.png"), full_page=True)
+
+    tab.click("#sync-now")
+    tab.wait_for_function("document.getElementById('notice').textContent.includes('Sync started')")
+    tab.click("#sync-now")
+    tab.wait_for_selector("#error:not([hidden])")
+    assert re.search(r"try again in \d+ s", tab.text_content("#error"))
+
+    tab.check("#bind-new")
+    tab.fill("#bind-new-name", "SLA")
+    tab.click("#bind")
+    tab.wait_for_function("document.getElementById('error').textContent.includes('already exists')")
+    assert not tab.is_disabled("#bind")  # the loading state ends with the call
+    tab.screenshot(path=str(ARTIFACTS / "sidebar-error.png"), full_page=True)
+    world.live.drain()
