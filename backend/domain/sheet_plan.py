@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from backend.domain.a1 import column_letters
+from backend.domain.access import Sensitivity
 from backend.domain.columns import Column, ColumnType, Formula
 from backend.domain.profiles import Cell, Profile, Row
 from backend.errors import InvalidInput
@@ -447,6 +448,19 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
         final_rows=max(needed, remaining),
         sheet_id=sheet_id,
     )
+
+
+def withdraw_requests(profile: Profile, state: TabState) -> list[Json]:
+    """Clear the tab's cells above "operational": the file's sharing no longer suits them, and a protected
+    range stops editing, not reading, so what was written before must leave the file."""
+    width = min(len(profile.columns), state.column_count)
+    if state.row_count <= 1 or not width:
+        return []
+    hidden = [j for j, c in enumerate(profile.columns[:width]) if c.sensitivity is not Sensitivity.OPERATIONAL]
+    return [
+        {"updateCells": {"range": _grid(state.sheet_id, 1, state.row_count, c0, c1), "fields": "userEnteredValue"}}
+        for c0, c1 in _row_runs(hidden)
+    ]
 
 
 def _row_runs(rows: Sequence[int]) -> list[tuple[int, int]]:

@@ -1,7 +1,7 @@
 """Push bound tabs: project each binding's orders through its profile, diff against the sheet, write once.
 
-One push of a spreadsheet reads its grid and key columns (two Sheets reads, plus a cached Drive
-permissions list for the sharing guard) and sends every tab's changes in one `spreadsheets.batchUpdate`,
+One push of a spreadsheet reads its grid and key columns (two Sheets reads, plus the Drive permissions
+list for the sharing guard, read afresh per push) and sends every tab's changes in one `spreadsheets.batchUpdate`,
 split only when a first fill passes the 2 MB guidance. A lease per spreadsheet keeps two processes from
 pushing the same file at once; the dirty flag is cleared only for changes the push actually saw.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, object_session
 
 from backend import runtime
@@ -35,6 +35,7 @@ from backend.domain.sheet_plan import (
     plan_tab,
     split_bodies,
     stable_id,
+    withdraw_requests,
 )
 from backend.errors import NotFound, OrderDeckError
 from backend.models import Member, SheetBinding, SheetSnapshot, Spreadsheet, Team, utcnow
@@ -53,7 +54,7 @@ META_FIELDS = (
     "properties(title,timeZone,autoRecalc),"
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount)),protectedRanges,conditionalFormats)"
 )
-SHARING = SharingCache()  # per process; the guard lists permissions again once an entry is a minute old
+SHARING = SharingCache()  # per process; emptied per file at each push, so only a push's re-plans share it
 
 
 @dataclass
@@ -126,6 +127,7 @@ class Pusher:
             result = PushResult(spreadsheet.google_id, identity.email)
             if not bindings:
                 return result
+            self.sharing.forget(spreadsheet.google_id)  # sharing changes: check it afresh on every push
             try:
                 for attempt in range(REPLANS):
                     try:
@@ -176,6 +178,8 @@ class Pusher:
             spreadsheet.sharing_problem = "; ".join(planned.problems)[:1024] or None
             for binding_id, (tab, message) in planned.skipped.items():
                 session.get_one(SheetBinding, binding_id).last_push_error = message[:2048]
+                # Forget what the tab showed: once sharing is fixed, the next push rewrites it whole.
+                session.execute(delete(SheetSnapshot).where(SheetSnapshot.binding_id == binding_id))
                 result.tabs.append(TabResult(binding_id, tab, skipped=message))
             for binding_id, plan in planned.plans.items():
                 binding = session.get_one(SheetBinding, binding_id)
@@ -211,13 +215,18 @@ class Pusher:
         keys = self._read_keys(caller, google.sheets, google_id, [b.tab_title for b in bindings], tabs)
         taken_ids = {int(s["properties"]["sheetId"]) for s in tabs.values()}
         widths: list[tuple[TabPlan, TabState | None, int]] = []
+        withdrawn: list[dict[str, Any]] = []
         for binding in bindings:
             profile = profiles[binding.id]
+            state = _tab_state(tabs.get(binding.tab_title.lower()), keys.get(binding.tab_title.lower(), ()))
             if planned.problems and profile.sensitivities - {Sensitivity.OPERATIONAL}:
                 message = f"nothing was written to tab {binding.tab_title!r}: " + "; ".join(planned.problems)
+                cleared = withdraw_requests(profile, state) if state else []
+                if cleared:
+                    message += " (its cells above operational written earlier were cleared)"
+                withdrawn += cleared
                 planned.skipped[binding.id] = (binding.tab_title, message)
                 continue
-            state = _tab_state(tabs.get(binding.tab_title.lower()), keys.get(binding.tab_title.lower(), ()))
             spec = self._spec(
                 session,
                 team,
@@ -240,7 +249,7 @@ class Pusher:
             for s in tabs.values()
         )
         check_cell_limit(current_cells, widths)
-        planned.requests = [r for plan in planned.plans.values() for r in plan.requests]
+        planned.requests = [r for plan in planned.plans.values() for r in plan.requests] + withdrawn
         live = any(any(c.key == "sla_countdown" for c in profiles[b].columns) for b in planned.plans)
         if planned.requests and live and properties.get("autoRecalc") != "MINUTE":
             recalc = {"properties": {"autoRecalc": "MINUTE"}, "fields": "autoRecalc"}
