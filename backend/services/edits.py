@@ -114,6 +114,13 @@ def _typed(job: Job, key: str) -> str:
     return as_text(job.context.get(key, (0, None))[1])
 
 
+def _order_of(session: Session, job: Job) -> Order:
+    """The job's order, in this session (jobs are planned in another)."""
+    if job.order is None:
+        raise NotFound("this row has no order")
+    return session.get_one(Order, job.order.id)
+
+
 def _cell(row: int, column: int, status: str, value: Any, note: str | None = None) -> dict[str, Any]:
     return {"row": row, "column": column, "status": status, "value": value, "note": note}
 
@@ -304,7 +311,7 @@ def _ship_one(
 
 
 def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
-    order = session.get_one(Order, job.order.id if job.order else 0)
+    order = _order_of(session, job)
     current = _current_shipping(order)
     tracking = _typed(job, "tracking_number")
     result = job.shipped
@@ -413,7 +420,7 @@ def _today(team: Team) -> str:
 
 # -- exceptions and notes --------------------------------------------------------------------------
 def _record_exception(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
-    order = session.get_one(Order, job.order.id if job.order else 0)
+    order = _order_of(session, job)
     column, value = job.typed["exception"]
     open_now = ", ".join(workflow.template(c.template_key).label["en"] for c in workflow.open_exceptions(
         session, caller.team_id, [order.id]))  # fmt: skip
@@ -431,7 +438,7 @@ def _record_exception(session: Session, caller: Caller, actor: str, job: Job, ou
 
 
 def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
-    order = session.get_one(Order, job.order.id if job.order else 0)
+    order = _order_of(session, job)
     column, value = job.typed["note"]
     text = as_text(value)[:2000]
     order.seller_note = text or None

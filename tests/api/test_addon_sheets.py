@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import google.oauth2.credentials
 import pytest
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,27 +13,12 @@ from backend.models import AuditEntry, SheetBinding, Spreadsheet
 from backend.sandbox.sheets import GoogleSandboxes
 from tests import factories
 from tests.api.conftest import WRITER, Call
+from tests.sheets.test_push import sheets_as
 
 ADMIN = "owner@seller.example"
 PACKER = "packer@3pl.example"
 AGENCY = "client@agency.example"
 OUTSIDER_ADMIN = "boss@other.example"
-
-
-def sheets_as(google: GoogleSandboxes, email: str) -> Any:
-    token = google.identity.issue_access_token(email, ["https://www.googleapis.com/auth/spreadsheets"])
-    return build(
-        "sheets",
-        "v4",
-        credentials=_creds(token),
-        static_discovery=True,
-        cache_discovery=False,
-        client_options={"api_endpoint": google.sheets.sheets_endpoint},
-    )
-
-
-def _creds(token: str) -> Any:
-    return google.oauth2.credentials.Credentials(token)
 
 
 def write_challenge(sandboxes: GoogleSandboxes, email: str, file_id: str, challenge: dict[str, str]) -> None:

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from google.oauth2.credentials import Credentials
-from googleapiclient.discovery import build
 
 from backend import runtime
 from backend.models import Team
@@ -18,6 +16,7 @@ from backend.services import sync, teams
 from backend.services.shops import Platform
 from tests.api.conftest import AUDIENCE, WRITER, point_at_google
 from tests.conftest import Live
+from tests.sheets.test_push import sheets_as
 
 ADMIN = "founder@acme.test"  # the `live` team's admin
 PACKER = "packer@3pl.example"
@@ -47,15 +46,10 @@ class World:
             raise AddonFailure(body["error"]["message"])
         return body
 
-    def sheets_as(self, email: str) -> Any:
-        token = self.google.identity.issue_access_token(email, ["https://www.googleapis.com/auth/spreadsheets"])
-        return build("sheets", "v4", credentials=Credentials(token), static_discovery=True, cache_discovery=False,
-                     client_options={"api_endpoint": self.google.sheets.sheets_endpoint})  # fmt: skip
-
     def bind_tab(self, tab: str, profile: str, *, new_tab: bool, email: str = ADMIN, file_id: str | None = None) -> Any:
         """What Bind.gs does as `email` inside the spreadsheet: (new tab,) challenge, metadata, bind."""
         file_id = file_id or self.file_id
-        sheets = self.sheets_as(email).spreadsheets()
+        sheets = sheets_as(self.google, email).spreadsheets()
         if new_tab:
             if any(s.title == tab for s in self.google.sheets.spreadsheets[file_id].sheets):
                 raise AddonFailure(f'A tab named "{tab}" already exists: choose another name.')
