@@ -12,11 +12,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from backend.models import Order, OrderEvent, OrderLine, Package, SheetBinding, Shop, Spreadsheet, utcnow
-from backend.platforms.base import PlatformLineItem, PlatformOrder
+from backend.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    Package,
+    SheetBinding,
+    Shop,
+    Spreadsheet,
+    order_packages,
+    utcnow,
+)
+from backend.platforms.base import PlatformLineItem, PlatformOrder, PlatformPackage
 
 
 @dataclass
@@ -150,6 +160,14 @@ def _sync_lines(order: Order, incoming: PlatformOrder) -> None:
             order.lines.remove(line)
 
 
+def _package_fields(info: PlatformPackage) -> dict[str, Any]:
+    return {
+        "tracking_number": info.tracking_number,
+        "shipping_provider_id": info.shipping_provider_id,
+        "shipping_provider_name": info.shipping_provider_name,
+    }
+
+
 def _sync_packages(
     session: Session, shop: Shop, order: Order, incoming: PlatformOrder, known: dict[str, Package]
 ) -> None:
@@ -163,14 +181,7 @@ def _sync_packages(
         if package is None:
             package = known[package_id] = Package(shop_id=shop.id, external_id=package_id)
             session.add(package)
-        _apply(
-            package,
-            {
-                "tracking_number": info.tracking_number,
-                "shipping_provider_id": info.shipping_provider_id,
-                "shipping_provider_name": info.shipping_provider_name,
-            },
-        )
+        _apply(package, _package_fields(info))
         linked.append(package)
     if {p.external_id for p in order.packages} != set(wanted):
         order.packages = linked
@@ -200,17 +211,15 @@ def ingest_orders(
             select(Package).where(Package.shop_id == shop.id, Package.external_id.in_(package_ids))
         )
     }
+    new: dict[str, PlatformOrder] = {}
     for incoming in orders:
         order = stored.get(incoming.order_id)
         if order is None:
-            order = Order(shop_id=shop.id, external_id=incoming.order_id, source=source, **_order_fields(incoming))
-            session.add(order)
-            _sync_lines(order, incoming)
-            _sync_packages(session, shop, order, incoming, known)
-            order.events.append(OrderEvent(to_status=incoming.status, occurred_at=_status_time(incoming), actor=actor))
-            stored[incoming.order_id] = order
-            result.new += 1
-            result.new_external_ids.append(incoming.order_id)
+            first = new.setdefault(incoming.order_id, incoming)
+            if first is not incoming:  # the same new order twice in one batch: the newest copy is stored
+                result.stale += 1
+                if incoming.update_time > first.update_time:
+                    new[incoming.order_id] = incoming
             continue
         if incoming.update_time < order.platform_update_time:
             result.stale += 1
@@ -235,8 +244,74 @@ def ingest_orders(
         result.updated += 1
         result.updated_external_ids.append(incoming.order_id)
     session.flush()
-    result.changed = [stored[i].id for i in result.new_external_ids + result.updated_external_ids]
+    inserted = _insert_new(session, shop, list(new.values()), known, source=source, actor=actor)
+    result.new, result.new_external_ids = len(new), list(new)
+    result.changed = [*(inserted[i] for i in new), *(stored[i].id for i in result.updated_external_ids)]
     return result
+
+
+# ORM bulk INSERTs leave out None values unless told, splitting rows into one statement per pattern
+# of missing fields; with NULLs rendered, each table's rows go out as one executemany. No RETURNING:
+# it turns an executemany into huge single statements that psycopg parses slowly; ids are read back.
+ALL_ROWS = {"render_nulls": True}
+
+
+def _insert_new(
+    session: Session, shop: Shop, orders: list[PlatformOrder], known: dict[str, Package], *, source: str, actor: str
+) -> dict[str, int]:
+    """New orders, their lines, packages and first event as bulk INSERTs; returns order id → row id.
+
+    Not through ORM objects: a first sync is all new orders, and building, tracking and flushing an
+    object per order, line and event cost several times what the database did (issue 4's bench).
+    """
+    if not orders:
+        return {}
+    rows = [{"shop_id": shop.id, "external_id": o.order_id, "source": source, **_order_fields(o)} for o in orders]
+    session.execute(insert(Order), rows, execution_options=ALL_ROWS)
+    ids = _row_ids(session, Order, shop, [o.order_id for o in orders])
+    lines = [
+        {"order_id": ids[o.order_id], "external_id": item.line_id, **_line_fields(item)}
+        for o in orders
+        for item in o.line_items
+    ]
+    if lines:
+        session.execute(insert(OrderLine), lines, execution_options=ALL_ROWS)
+    events = [
+        {"order_id": ids[o.order_id], "to_status": o.status, "occurred_at": _status_time(o), "actor": actor}
+        for o in orders
+    ]
+    session.execute(insert(OrderEvent), events, execution_options=ALL_ROWS)
+    parcels = {p.package_id: p for o in orders for p in o.packages}
+    for package_id, info in parcels.items():
+        if package_id in known:
+            _apply(known[package_id], _package_fields(info))
+    fresh = [
+        {"shop_id": shop.id, "external_id": package_id, **_package_fields(info)}
+        for package_id, info in parcels.items()
+        if package_id not in known
+    ]
+    if fresh:
+        session.execute(insert(Package), fresh, execution_options=ALL_ROWS)
+    package_ids = {package_id: package.id for package_id, package in known.items()}
+    package_ids |= _row_ids(session, Package, shop, [f["external_id"] for f in fresh])
+    links = [
+        {"order_id": ids[o.order_id], "package_id": package_ids[package_id]}
+        for o in orders
+        for package_id in dict.fromkeys(p.package_id for p in o.packages)
+    ]
+    if links:
+        session.execute(insert(order_packages), links)
+    session.flush()
+    return ids
+
+
+def _row_ids(
+    session: Session, model: type[Order] | type[Package], shop: Shop, external_ids: list[str]
+) -> dict[str, int]:
+    if not external_ids:
+        return {}
+    query = select(model.external_id, model.id).where(model.shop_id == shop.id, model.external_id.in_(external_ids))
+    return {external_id: row_id for external_id, row_id in session.execute(query)}
 
 
 def mark_bindings_dirty(session: Session, team_id: int, shop_id: int) -> int:
