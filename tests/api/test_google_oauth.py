@@ -39,7 +39,7 @@ def consent(url: str, decision: str = "allow") -> str:
     page = httpx.get(url, timeout=5)
     pending = re.search(r'name="pending" value="([^"]+)"', page.text)
     assert pending, page.text
-    approve = url.split("/o/oauth2/")[0] + "/o/oauth2/approve"
+    approve = url.split("/o/oauth2/", maxsplit=1)[0] + "/o/oauth2/approve"
     back = httpx.post(approve, data={"pending": pending[1], "decision": decision, "email": ADMIN}, timeout=5)
     assert back.status_code == 302
     return back.headers["Location"]
