@@ -40,7 +40,7 @@ from backend.models import (
 from backend.platforms.base import PlatformOrder
 from backend.platforms.tiktok import errors as tiktok_errors
 from backend.platforms.tiktok.client import TikTokClient
-from backend.services import bindings, costs, workflow
+from backend.services import bindings, costs, stock, workflow
 from backend.services.addon import Caller
 from backend.services.ingest import ingest_orders, mark_bindings_dirty
 from backend.services.shops import Platform, client_for
@@ -178,6 +178,7 @@ KIND_OF = {
     **dict.fromkeys(COST, "cost"),
     "exception": "exception",
     "note": "note",
+    **dict.fromkeys(stock.EDITABLE, "stock"),
 }
 
 
@@ -220,7 +221,7 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
             by_kind.setdefault(KIND_OF[column.key], {})[column.key] = (column_number, value)
         for kind, typed in by_kind.items():
             job = Job(kind, row, typed, context)
-            if profile.grain is Grain.SKU:
+            if profile.grain in (Grain.SKU, Grain.STOCK):
                 job.sku = row.key
             else:
                 job.order = _order_for(session, binding, row.key)
@@ -450,11 +451,27 @@ def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome
     outcome.cells.append(_cell(job.row.row, column, "accepted", text))
 
 
+def _record_stock(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    """A procurement count or note for one SKU and warehouse; the next push re-allocates."""
+    typed = {key: value for key, (_column, value) in job.typed.items()}
+    result = stock.apply_stock_edit(session, session.get_one(Team, caller.team_id), actor,
+                                    {"stock_key": job.sku, **typed})
+    if isinstance(result, stock.StockEditRejected):
+        for key, (column, _value) in job.typed.items():
+            note = result.message if result.column in (None, key) else "not saved: another cell in this row was refused"
+            outcome.cells.append(_cell(job.row.row, column, "rejected", None, note))
+        return
+    outcome.changed = True
+    for key, (column, _value) in job.typed.items():
+        outcome.cells.append(_cell(job.row.row, column, "accepted", result.row.get(key)))
+
+
 RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]] = {
     "shipping": _record_shipping,
     "cost": _record_cost,
     "exception": _record_exception,
     "note": _record_note,
+    "stock": _record_stock,
 }
 
 

@@ -444,6 +444,8 @@ class StockEditRejected:
 StockEditResult = StockEditAccepted | StockEditRejected
 NUMBER_COLUMNS = {"stock_on_hand": "On hand", "stock_reorder_point": "Reorder point"}
 TEXT_LIMITS = {"stock_supplier_note": ("Supplier note", 1024), "stock_location": ("Location", 128)}
+# The stock tab's input columns: what procurement may type (sheet edits route them to apply_stock_edit).
+EDITABLE = (*NUMBER_COLUMNS, *TEXT_LIMITS)
 
 
 class _Refused(Exception):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from backend import runtime
-from backend.models import AuditEntry, Order, OrderEvent, SheetBinding, Shop, SkuCost, Team
+from backend.models import AuditEntry, Order, OrderEvent, SheetBinding, Shop, SkuCost, StockLevel, Team
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings, sync, teams
 from backend.services.shops import Platform
@@ -23,6 +23,7 @@ from tests.conftest import Live
 ADMIN = "founder@acme.test"
 PACKER = "packer@3pl.example"
 FINANCE = "books@acme.test"
+BUYER = "sourcing@acme.test"
 AGENCY = "client@agency.example"
 FILE = "warehouseSheet0000000001"
 
@@ -82,11 +83,13 @@ def desk(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Desk:
         sync.sync_shop(live.db, Platform(runtime.config(), runtime.secret_box()), shop_id)
         with live.db.session() as session:
             team = session.get_one(Team, live.team_id)
-            for email, role in ((PACKER, "warehouse"), (FINANCE, "finance"), (AGENCY, "viewer")):
+            for email, role in ((PACKER, "warehouse"), (FINANCE, "finance"), (AGENCY, "viewer"),
+                                (BUYER, "procurement")):
                 teams.add_member(session, team, email, role)
             bindings.bind(session, team, FILE, "Ship next", "sla_watch", actor=ADMIN)
             bindings.bind(session, team, "warehouseSheet0000000002", "Also ships", "sla_watch", actor=ADMIN)
             bindings.bind(session, team, "financeSheet000000000001", "Unit costs", "sku_costs", actor=ADMIN)
+            bindings.bind(session, team, "stockSheet00000000000001", "Stock", "stock", actor=ADMIN)
             for binding in session.scalars(select(SheetBinding)):
                 binding.dirty = False
             shop = session.get_one(Shop, shop_id)
@@ -206,3 +209,27 @@ def test_roles_limit_who_may_type_where(desk: Desk) -> None:
         teams.create_team(session, "Rival", "boss@rival.example")
     assert desk.call("POST", "/addon/edits", "boss@rival.example", json=body).status_code == 404
     assert desk.reload(order).status == "AWAITING_SHIPMENT"
+
+
+def test_a_stock_count_typed_by_procurement_is_stored_and_typos_and_other_roles_are_refused(desk: Desk) -> None:
+    line = desk.orders[0].lines[0]
+    warehouse = desk.orders[0].warehouse_id or desk.live.sandbox.shops[desk.shop.external_id].warehouse_id
+    on_hand, note = desk.column("stock", "stock_on_hand"), desk.column("stock", "stock_supplier_note")
+
+    def edit(editor: str, **typed: Any) -> dict[int, dict[str, Any]]:
+        row = {"row": 2, "key": f"{line.seller_sku} @ {warehouse}",
+               "cells": {str(desk.column("stock", k)): v for k, v in typed.items()}}
+        body = {"spreadsheet_id": "stockSheet00000000000001", "tab": "Stock", "editor": editor,
+                "headers": desk.headers("stock"), "rows": [row]}
+        return cells(desk.call("POST", "/addon/edits", ADMIN, json=body))
+
+    typo = edit(BUYER, stock_on_hand="1O")
+    assert typo[on_hand]["status"] == "rejected" and "whole number" in typo[on_hand]["note"]
+    refused = edit(PACKER, stock_on_hand=4)
+    assert refused[on_hand]["status"] == "rejected"
+    stored = edit(BUYER, stock_on_hand=7, stock_supplier_note="Restock Friday")
+    assert (stored[on_hand]["status"], stored[on_hand]["value"]) == ("accepted", 7)
+    assert stored[note]["value"] == "Restock Friday"
+    with desk.live.db.session() as session:
+        level = session.scalars(select(StockLevel).where(StockLevel.seller_sku == line.seller_sku)).one()
+        assert (level.sheet_quantity, level.supplier_note) == (7, "Restock Friday")
