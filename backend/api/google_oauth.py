@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, request
 from flask.typing import ResponseReturnValue
 
 from backend import runtime
-from backend.api.oauth import _page as page
+from backend.api.oauth import page
 from backend.errors import OrderDeckError
 from backend.services import google_oauth
 

@@ -18,7 +18,8 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>OrderDeck</title>
 <h1>{title}</h1><p>{body}</p><p>You can close this tab and return to your spreadsheet.</p></body>"""
 
 
-def _page(title: str, body: str, status: int) -> ResponseReturnValue:
+def page(title: str, body: str, status: int) -> ResponseReturnValue:
+    """A minimal page a person lands on after an OAuth redirect (TikTok or Google)."""
     return PAGE.format(title=escape(title), body=escape(body)), status, {"Content-Type": "text/html; charset=utf-8"}
 
 
@@ -26,12 +27,12 @@ def _page(title: str, body: str, status: int) -> ResponseReturnValue:
 def tiktok_callback() -> ResponseReturnValue:
     code, state = request.args.get("code", ""), request.args.get("state", "")
     if not code or not state:
-        return _page("Shop not connected", "TikTok did not send an authorization code back.", 400)
+        return page("Shop not connected", "TikTok did not send an authorization code back.", 400)
     platform = shops.Platform(runtime.config(), runtime.secret_box())
     try:
         team_id = shops.team_from_state(platform, state)
         connected = shops.connect(runtime.database(), platform, team_id, code, actor="tiktok-consent")
     except OrderDeckError as exc:
-        return _page("Shop not connected", exc.message, exc.status)
+        return page("Shop not connected", exc.message, exc.status)
     names = ", ".join(s.name for s in connected)
-    return _page("Shop connected", f"OrderDeck now syncs orders from {names}.", 200)
+    return page("Shop connected", f"OrderDeck now syncs orders from {names}.", 200)
