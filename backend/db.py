@@ -12,7 +12,10 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from backend.errors import DatabaseUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -48,9 +51,18 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed if the block succeeds, rolled back if it raises."""
-        with self.sessions() as session, session.begin():
-            yield session
+        """A unit of work: committed if the block succeeds, rolled back if it raises.
+
+        A dropped, refused or locked database raises DatabaseUnavailable (retry), not a driver error.
+        """
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            raise DatabaseUnavailable(
+                f"the database is unavailable ({reason}); this unit of work was rolled back, try again"
+            ) from exc
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest migration; harmless when already there."""

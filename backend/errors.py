@@ -76,6 +76,13 @@ class UpstreamError(OrderDeckError):
     action = Action.RETRY
 
 
+class DatabaseUnavailable(UpstreamError):
+    """The database dropped or refused the connection, or stayed locked: the unit of work was rolled back."""
+
+    code = "database_unavailable"
+    status = 503
+
+
 class ReauthorizationNeeded(OrderDeckError):
     code = "reauthorization_needed"
     status = 409

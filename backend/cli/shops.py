@@ -12,7 +12,9 @@ from sqlalchemy import ColumnElement, select
 from backend import runtime
 from backend.cli.common import reports_errors
 from backend.db import Database
+from backend.errors import OrderDeckError
 from backend.models import Shop, ShopStatus
+from backend.platforms.tiktok.errors import TikTokError
 from backend.services import health, leases, shops, stock, sync, teams, webhooks
 from backend.services.shops import Platform
 
@@ -58,7 +60,6 @@ def sync_command(shop: str | None, full: bool) -> None:
     db, platform = runtime.database(), _platform()
     failed = False
     for shop_id in shop_ids(shop):
-        webhooks.process_pending(db, platform, shop_id)
         if sys.stdout.isatty():
             with click.progressbar(length=1, label=f"shop {shop_id}", show_pos=True) as bar:
 
@@ -81,10 +82,16 @@ def sync_command(shop: str | None, full: bool) -> None:
 def _sync_one(
     db: Database, platform: Platform, shop_id: int, full: bool, on_page: Callable[[sync.SyncProgress], None] | None
 ) -> sync.SyncReport | None:
+    """Stored webhook events, then the sync; a shop that fails says why on one line and the others go on."""
     try:
+        webhooks.process_pending(db, platform, shop_id)
         return sync.sync_shop(db, platform, shop_id, full=full, on_page=on_page)
     except leases.LeaseHeld as exc:
         click.echo(f"shop {shop_id}: skipped, {exc.message}", err=True)
+    except OrderDeckError as exc:
+        click.echo(f"shop {shop_id}: not synced, {exc.message}", err=True)
+    except TikTokError as exc:
+        click.echo(f"shop {shop_id}: not synced, {exc}", err=True)
     return None
 
 

@@ -10,7 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.db import Database
-from backend.errors import Conflict
+from backend.errors import Conflict, DatabaseUnavailable
 from backend.models import Lease, utcnow
 
 
@@ -67,8 +67,13 @@ def held(db: Database, name: str, holder: str, ttl: timedelta) -> Iterator[Lease
     renewal = LeaseRenewal(db, name, holder, ttl)
     try:
         yield renewal
-    finally:
-        release(db, name, holder)
+    except BaseException:
+        # If the database went away, so can the release: the lease then expires by itself, and the
+        # error worth reporting is the one that stopped the work.
+        with suppress(DatabaseUnavailable):
+            release(db, name, holder)
+        raise
+    release(db, name, holder)
 
 
 class LeaseRenewal:

@@ -196,7 +196,7 @@ class TikTokClient:
         else:
             detail = f"TikTok sent no Date header to correct from; allowed window {TIMESTAMP_WINDOW}; check NTP"
         return ClockSkewError(
-            f"TikTok rejected our timestamp: {detail}",
+            f"TikTok rejected our timestamp ({exc.message.rstrip('.')}): {detail}",
             skew_seconds=observed or None,
             code=exc.code,
             request_id=exc.request_id,
