@@ -44,7 +44,10 @@ Handler = Callable[[Caller, dict[str, Any]], Any]
 def _load(schema: type[Schema] | None) -> dict[str, Any]:
     if schema is None:
         return {}
-    source = request.args if request.method == "GET" else (request.get_json(silent=True) or {})
+    try:
+        source = request.args if request.method == "GET" else (request.get_json(silent=True) or {})
+    except RecursionError:  # JSON nested past the parser's depth: Flask's `silent` catches only ValueError
+        raise InvalidInput("the request body is nested too deeply") from None
     try:
         loaded: dict[str, Any] = schema().load(source)
     except ValidationError as exc:
