@@ -13,8 +13,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 demo: setup
-	$(VENV)/bin/flask --app backend init-db
-	$(VENV)/bin/flask --app backend run
+	$(VENV)/bin/flask --app backend demo
 
 deps:
 	scripts/test-deps.sh

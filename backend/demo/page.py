@@ -1,0 +1,238 @@
+"""The demo page: each audience's spreadsheet as its members see it, next to the real add-on sidebar.
+
+The grid is the Sheets sandbox's own rendering (formats applied, protected ranges shaded, the SLA
+countdown evaluated against NOW() on every refresh), read as the member picked at the top: a member
+outside a spreadsheet's audience gets Google's "no access", as they would. The sidebar is
+appsscript/Sidebar.html with its include() partials pasted in, as HtmlService does, and a
+`google.script.run` shim: each server function the sidebar calls runs here as Menu.gs, Bind.gs and
+Triggers.gs would run in Apps Script — the same backend calls with the member's Google ID token,
+minted by the identity sandbox. Nothing on the page loads from outside this server.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from flask import Flask, Response, abort, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from backend.config import PROJECT_ROOT
+from backend.sandbox.sheets.errors import ApiError
+
+if TYPE_CHECKING:
+    from backend.demo.world import World
+
+ADDON_DIR = PROJECT_ROOT / "appsscript"
+HERE = Path(__file__).parent
+INCLUDE = re.compile(r"<\?!=\s*include\('([A-Za-z0-9_]+)'\);?\s*\?>")
+SPREADSHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
+CHALLENGE_METADATA_ID = 424242
+REFRESH_SECONDS = 3
+
+
+@dataclass
+class Call:
+    """One google.script.run call: who makes it, from which spreadsheet, with which arguments."""
+
+    world: World
+    email: str
+    spreadsheet_id: str
+    args: list[Any]
+    teams: dict[str, str]  # member → team chosen in the sidebar (Apps Script keeps it in user properties)
+
+    def arg(self, index: int, default: Any = None) -> Any:
+        return self.args[index] if len(self.args) > index and self.args[index] is not None else default
+
+    def api(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        """Api.gs's api_(): the backend call with this member's identity token; errors in the backend's words."""
+        token = self.world.google.identity.mint_id_token(self.world.config.ADDON_AUDIENCE, self.email)
+        headers = {"Authorization": f"Bearer {token}"}
+        if self.email in self.teams:
+            headers["X-OrderDeck-Team"] = self.teams[self.email]
+        url = self.world.backend_server.url + path
+        params = {k: v for k, v in (payload or {}).items() if v not in (None, "")} if method == "get" else None
+        body = None if method == "get" else payload or {}
+        response = httpx.request(method.upper(), url, params=params, json=body, headers=headers, timeout=60)
+        try:
+            answer = response.json() if response.content else {}
+        except ValueError:
+            answer = None
+        if response.is_success and answer is not None:
+            return answer
+        if isinstance(answer, dict) and isinstance(answer.get("error"), dict) and answer["error"].get("message"):
+            raise SidebarError(str(answer["error"]["message"]))
+        raise SidebarError(f"OrderDeck answered {response.status_code}: {response.text[:200]}")
+
+    def tabs(self) -> list[str]:
+        with self.world.google.sheets.lock:
+            return [sheet.title for sheet in self.world.google.sheets.spreadsheets[self.spreadsheet_id].sheets]
+
+    def sheets_batch_update(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        """A spreadsheet change made as the member, through the Sheets API (what SpreadsheetApp does)."""
+        sandbox = self.world.google
+        token = sandbox.identity.issue_access_token(self.email, [SPREADSHEETS_SCOPE])
+        response = httpx.post(
+            f"{sandbox.sheets.base_url}/v4/spreadsheets/{self.spreadsheet_id}:batchUpdate",
+            json={"requests": requests},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        if not response.is_success:
+            raise SidebarError(str(response.json().get("error", {}).get("message", response.text[:200])))
+        reply: dict[str, Any] = response.json()
+        return reply
+
+
+class SidebarError(Exception):
+    """What the sidebar's failure handler shows (Apps Script passes the thrown Error's message)."""
+
+
+def _status(call: Call) -> Any:
+    status = call.api("get", "/addon/status", {"spreadsheet_id": call.spreadsheet_id})
+    status["tabs"] = call.tabs()
+    status["activeTab"] = status["tabs"][0]
+    return status
+
+
+def _bind_tab(call: Call) -> Any:
+    """Bind.gs: prove edit access with the backend's challenge as developer metadata, bind, clean up."""
+    form = call.arg(0, {})
+    tabs = call.tabs()
+    tab = str(form.get("tab") or tabs[0]).strip()
+    if form.get("newTab"):
+        if tab in tabs:
+            raise SidebarError(f'A tab named "{tab}" already exists: choose another name.')
+        call.sheets_batch_update([{"addSheet": {"properties": {"title": tab}}}])
+    elif tab not in tabs:
+        raise SidebarError(f'There is no tab named "{tab}".')
+    challenge = call.api("post", "/addon/bind/challenge", {"spreadsheet_id": call.spreadsheet_id})
+    meta = {"metadataId": CHALLENGE_METADATA_ID, "metadataKey": challenge["key"], "metadataValue": challenge["value"],
+            "visibility": "DOCUMENT", "location": {"spreadsheet": True}}  # fmt: skip
+    call.sheets_batch_update([{"createDeveloperMetadata": {"developerMetadata": meta}}])
+    try:
+        return call.api("post", "/addon/bindings", {
+            "spreadsheet_id": call.spreadsheet_id, "challenge": challenge["value"], "tab": tab,
+            "profile": form.get("profile"), "shops": form.get("shops") or [],
+            "title": call.world.google.sheets.files[call.spreadsheet_id].name,
+        })  # fmt: skip
+    finally:
+        lookup = {"developerMetadataLookup": {"metadataId": CHALLENGE_METADATA_ID}}
+        call.sheets_batch_update([{"deleteDeveloperMetadata": {"dataFilter": lookup}}])
+
+
+def _choose_team(call: Call) -> Any:
+    call.teams[call.email] = str(call.arg(0, ""))
+    return call.api("get", "/addon/me")
+
+
+def _install_trigger(call: Call) -> Any:
+    config = call.api("post", "/addon/trigger", {"spreadsheet_id": call.spreadsheet_id})
+    return {"installed": True, "tabs": list(config.get("tabs", {}))}
+
+
+# The server functions the sidebar calls (Menu.gs, Bind.gs, Triggers.gs), as the backend calls they make.
+SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
+    "whoAmI": lambda c: c.api("get", "/addon/me"),
+    "chooseTeam": _choose_team,
+    "getStatus": _status,
+    "syncNow": lambda c: c.api("post", "/addon/sync", {"shop_id": c.arg(0)} if c.arg(0) else {}),
+    "connectShop": lambda c: c.api("post", "/addon/shops/consent", {"region": c.arg(0, "")}),
+    "connectGoogle": lambda c: c.api("post", "/addon/google/connect", {}),
+    "listProfiles": lambda c: c.api("get", "/addon/profiles"),
+    "listColumns": lambda c: c.api("get", "/addon/columns", {"audience": c.arg(0)}),
+    "defineProfile": lambda c: c.api("post", "/addon/profiles", c.arg(0, {})),
+    "listMembers": lambda c: c.api("get", "/addon/members"),
+    "setMember": lambda c: c.api("post", "/addon/members", {"email": c.arg(0), "role": c.arg(1)}),
+    "removeMember": lambda c: c.api("post", "/addon/members/remove", {"email": c.arg(0)}),
+    "unbindTab": lambda c: c.api(
+        "post", "/addon/bindings/remove", {"spreadsheet_id": c.spreadsheet_id, "tab": c.arg(0)}
+    ),
+    "createSpreadsheet": lambda c: c.api("post", "/addon/spreadsheets", c.arg(0, {})),
+    "bindTab": _bind_tab,
+    "installEditTrigger": _install_trigger,
+}
+
+
+def sidebar_html(email: str, sheet_key: str) -> str:
+    """Sidebar.html evaluated as HtmlService does for include(), with the shim before any of its scripts."""
+    source = (ADDON_DIR / "Sidebar.html").read_text(encoding="utf-8")
+    page = INCLUDE.sub(lambda m: (ADDON_DIR / f"{m.group(1)}.html").read_text(encoding="utf-8"), source)
+    context = html.escape(json.dumps({"as": email, "sheet": sheet_key}))
+    shim = f'<script data-context="{context}">{(HERE / "shim.js").read_text(encoding="utf-8")}</script>'
+    return page.replace("<head>", "<head>" + shim, 1)
+
+
+def create_page(world: World) -> Flask:
+    """The demo page's own small WSGI app (not the backend: it stands in for the browser and Apps Script)."""
+    page = Flask(__name__)
+    teams: dict[str, str] = {}
+
+    def member() -> str:
+        email = request.values.get("as") or (request.get_json(silent=True) or {}).get("as", "")
+        if email not in {p.email for p in world.people}:
+            abort(400, "pick a member of the demo team")
+        return str(email)
+
+    def spreadsheet_id(key: str) -> str:
+        if key not in world.spreadsheets:
+            abort(404)
+        return world.spreadsheets[key]
+
+    @page.get("/")
+    def index() -> ResponseReturnValue:
+        people = "".join(
+            f'<option value="{html.escape(p.email)}">{html.escape(p.name)} ({p.role})</option>' for p in world.people
+        )
+        sheets = "".join(
+            f'<button data-sheet="{s.key}">{html.escape(s.title.split(" · ")[-1])}</button>' for s in world.sheet_specs
+        )
+        template = (HERE / "page.html").read_text(encoding="utf-8")
+        return (
+            template.replace("{people}", people).replace("{sheets}", sheets).replace("{refresh}", str(REFRESH_SECONDS))
+        )
+
+    @page.get("/grid/<key>")
+    def grid(key: str) -> ResponseReturnValue:
+        email = member()
+        try:
+            return world.google.sheets.html(spreadsheet_id(key), as_user=email)
+        except ApiError as exc:
+            who, why = html.escape(world.person(email).name), html.escape(exc.message)
+            return (f'<div class="denied"><b>{who} cannot open this spreadsheet.</b> Google says: {why}<br>'
+                    "It is shared only with its audience, so nobody else can read its cells.</div>")  # fmt: skip
+
+    @page.get("/sidebar")
+    def sidebar() -> ResponseReturnValue:
+        return sidebar_html(member(), request.args.get("sheet", "warehouse"))
+
+    @page.post("/run/<name>")
+    def run(name: str) -> ResponseReturnValue:
+        body = request.get_json(silent=True) or {}
+        email = member()
+        function = SERVER_FUNCTIONS.get(name)
+        if function is None:
+            return jsonify(error=f"Script function not found: {name}"), 400
+        call = Call(world, email, spreadsheet_id(str(body.get("sheet", ""))), list(body.get("args") or []), teams)
+        try:
+            return jsonify(result=function(call))
+        except SidebarError as exc:
+            return jsonify(error=str(exc)), 400
+
+    @page.get("/discord")
+    def discord() -> ResponseReturnValue:
+        items = []
+        for message in world.discord.messages()[-5:][::-1]:
+            embeds = message.get("embeds") or [{}]
+            text = message.get("content") or embeds[0].get("title") or ""
+            detail = embeds[0].get("description") or ""
+            items.append(f"<li><b>{html.escape(str(text))}</b> {html.escape(str(detail)[:160])}</li>")
+        return Response("<ul>" + "".join(items) + "</ul>" if items else "<p>No messages yet.</p>", mimetype="text/html")
+
+    return page

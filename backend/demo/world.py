@@ -1,0 +1,438 @@
+"""The demo's world: every sandbox, the backend and its worker on loopback, seeded like a real seller's team.
+
+Everything goes through the code production runs: the shops are connected by exchanging a TikTok
+auth code, orders arrive by sync and signed webhooks, the sheets are written by the real Google
+clients as a service account, and Discord gets what the notification sweeps send.
+
+Resuming keeps `instance/demo/`: the SQLite database, the encryption key and a pickle of the TikTok
+and Sheets sandboxes' state (their worlds are plain dataclasses, so a pickle is cheap and keeps
+every order, token and cell exactly as the database last saw them). The Google identity and Discord
+fakes hold nothing worth keeping: a new service-account key is written and the Discord channel is
+pointed at the new fake. The pickle is written only by a clean stop and removed when a run starts,
+so a run that crashed is never resumed against a sandbox that no longer matches its database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from flask import Flask
+from sqlalchemy import select
+
+from backend import create_app, tasks
+from backend import secrets as secret_keys
+from backend.cli.worker import run_scheduler
+from backend.config import Config
+from backend.db import Database
+from backend.demo.page import create_page
+from backend.demo.traffic import Traffic
+from backend.errors import InvalidInput
+from backend.models import NotificationChannel, Shop
+from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
+from backend.sandbox.server import RunningServer
+from backend.sandbox.server import start as start_server
+from backend.sandbox.sheets import GoogleSandboxes, start_google
+from backend.sandbox.tiktok_shop import TikTokShopSandbox
+from backend.services import bindings, costs, notify, shops, teams
+from backend.services.shops import Platform
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+SEED = 2024
+TEAM = "Demo Trading"
+WRITER = "orderdeck-demo@orderdeck-sandbox.iam.gserviceaccount.com"
+ADDON_AUDIENCE = "orderdeck-demo-addon.apps.googleusercontent.com"
+SHEET_TIME_ZONE = "Europe/London"
+CHANNEL = "#orders (demo)"
+STATE_VERSION = 1
+# What the sandboxes' pickle keeps: their worlds; locks, servers, apps and logs are rebuilt.
+TIKTOK_STATE = ("rng", "ids", "shops", "access_tokens", "refresh_tokens", "subscriptions", "_events")
+SHEETS_STATE = ("spreadsheets", "files", "groups")
+
+
+@dataclass(frozen=True)
+class Person:
+    role: str
+    email: str
+    name: str
+
+
+PEOPLE = (
+    Person("admin", "ada@demo-trading.example", "Ada, founder"),
+    Person("finance", "felix@demo-trading.example", "Felix, finance"),
+    Person("procurement", "priya@demo-trading.example", "Priya, procurement"),
+    Person("warehouse", "wang@demo-3pl.example", "Wang, 3PL warehouse"),
+    Person("support", "sofia@demo-trading.example", "Sofia, customer service"),
+    Person("viewer", "victor@demo-agency.example", "Victor, agency client"),
+)
+ADMIN = PEOPLE[0]
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """One audience's spreadsheet: its tabs (title, profile) and how its members are shared in."""
+
+    key: str
+    title: str
+    audience: str
+    tabs: tuple[tuple[str, str], ...]
+    member_access: str  # Drive role for the audience's members: writers type into input columns
+
+
+SHEETS = (
+    SheetSpec("warehouse", "Demo Trading · Warehouse", "warehouse", (("SLA watch", "sla_watch"),), "writer"),
+    SheetSpec(
+        "finance", "Demo Trading · Finance", "finance",
+        (("Profit ledger", "profit_ledger"), ("SKU costs", "sku_costs")), "writer",
+    ),
+    SheetSpec(
+        "customer_service", "Demo Trading · Customer service", "support",
+        (("Customer service", "customer_service"),), "writer",
+    ),
+    SheetSpec("agency", "Demo Trading · Agency client", "viewer", (("Orders", "agency_view"),), "reader"),
+)  # fmt: skip
+SHOPS = (("Demo US", "US", 180), ("Demo UK", "GB", 120))
+COST_SHARE = Decimal("0.38")  # unit cost as a share of the list price: margins a seller would recognise
+
+
+class DeferredApp:
+    """A WSGI app filled in after its server starts, so the backend knows its own URL."""
+
+    def __init__(self) -> None:
+        self.app: Flask | None = None
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"starting"]
+        return self.app(environ, start_response)
+
+
+@dataclass
+class StatePaths:
+    """Where a demo keeps what a second run may resume."""
+
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / "demo.db"
+
+    @property
+    def sandboxes(self) -> Path:
+        return self.root / "sandboxes.pickle"
+
+    @property
+    def key(self) -> Path:
+        return self.root / "encryption.key"
+
+    @property
+    def service_account(self) -> Path:
+        return self.root / "service-account.json"
+
+    def resumable(self) -> bool:
+        return self.database.exists() and self.sandboxes.exists()
+
+    def exists(self) -> bool:
+        return self.database.exists()
+
+    def clear(self) -> None:
+        for path in (self.database, self.sandboxes, self.key, self.service_account):
+            path.unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm", "-journal"):
+            self.database.with_name(self.database.name + suffix).unlink(missing_ok=True)
+
+
+@dataclass
+class World:
+    """Everything the demo runs; `stop()` ends every thread and server it started."""
+
+    people: ClassVar[tuple[Person, ...]] = PEOPLE
+    sheet_specs: ClassVar[tuple[SheetSpec, ...]] = SHEETS
+
+    paths: StatePaths
+    app: Flask
+    tiktok: TikTokShopSandbox
+    google: GoogleSandboxes
+    discord: DiscordFake
+    tiktok_server: RunningServer
+    discord_server: RunningServer
+    backend_server: RunningServer
+    resumed: bool
+    spreadsheets: dict[str, str] = field(default_factory=dict)  # SheetSpec.key → spreadsheet id
+    page_server: RunningServer | None = None
+    traffic: Traffic | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _worker: threading.Thread | None = None
+    _stopped: bool = False
+
+    @property
+    def db(self) -> Database:
+        database: Database = self.app.extensions["orderdeck.db"]
+        return database
+
+    @property
+    def config(self) -> Config:
+        settings: Config = self.app.extensions["orderdeck.config"]
+        return settings
+
+    @property
+    def platform(self) -> Platform:
+        return Platform(self.config, self.app.extensions["orderdeck.secrets"])
+
+    @property
+    def url(self) -> str:
+        """The demo page (or the backend when no page runs)."""
+        return (self.page_server or self.backend_server).url
+
+    def person(self, email: str) -> Person:
+        return next(p for p in PEOPLE if p.email == email)
+
+    def run_tasks(self, *paths: str) -> None:
+        """Run task paths the way the worker does and wait for them and everything they fan out."""
+        queue = self.app.extensions["orderdeck.tasks"]
+        for path in paths:
+            with self.app.app_context():
+                tasks.enqueue(path)
+            queue.drain(timeout=120)
+
+    def shop_ids(self) -> list[int]:
+        with self.db.session() as session:
+            return list(session.scalars(select(Shop.id).order_by(Shop.id)))
+
+    def catch_up(self) -> None:
+        """Sync every shop now (whatever its interval says), then push every dirty tab."""
+        self.run_tasks(*(f"/tasks/sync-shop/{shop_id}" for shop_id in self.shop_ids()))
+        self.run_tasks("/tasks/push-due")
+
+    def start_worker(self) -> None:
+        def work() -> None:
+            with self.app.app_context():
+                run_scheduler(self._stop)
+
+        self._worker = threading.Thread(target=work, name="demo-worker", daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        """Stop traffic, page, worker and tasks, keep the sandboxes' state, then stop every server."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stop.set()
+        if self.traffic is not None:
+            self.traffic.stop()
+        self.tiktok.stop_webhook_pump()
+        if self.page_server is not None:
+            self.page_server.stop()
+        if self._worker is not None:
+            self._worker.join(timeout=10)
+        queue = self.app.extensions["orderdeck.tasks"]
+        queue.drain(timeout=60)
+        queue.shutdown()
+        _in_parallel(self.backend_server.stop, self.tiktok_server.stop, self.discord_server.stop, self.google.stop)
+        save_sandboxes(self)
+        self.db.dispose()
+
+
+def _in_parallel(*stops: Callable[[], None]) -> None:
+    """Each server's shutdown waits out its poll interval: wait for all of them at once."""
+    threads = [threading.Thread(target=stop) for stop in stops]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def save_sandboxes(world: World) -> None:
+    state = {
+        "version": STATE_VERSION,
+        "tiktok": {name: getattr(world.tiktok, name) for name in TIKTOK_STATE},
+        "tiktok_clock_offset": world.tiktok.clock.offset,
+        "sheets": {name: getattr(world.google.sheets, name) for name in SHEETS_STATE},
+        "spreadsheets": world.spreadsheets,
+    }
+    partial = world.paths.sandboxes.with_suffix(".partial")
+    with world.tiktok.lock, world.google.sheets.lock:
+        partial.write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    partial.replace(world.paths.sandboxes)
+
+
+def _load_sandboxes(paths: StatePaths, tiktok: TikTokShopSandbox, google: GoogleSandboxes) -> dict[str, str]:
+    """Restore the sandboxes' worlds; the pickle is removed so only a clean stop writes a new one."""
+    state = pickle.loads(paths.sandboxes.read_bytes())  # noqa: S301 - our own file under instance/
+    paths.sandboxes.unlink()
+    if state.get("version") != STATE_VERSION:
+        raise InvalidInput("the saved demo is from another version of the demo: start it with --fresh")
+    for name, value in state["tiktok"].items():
+        setattr(tiktok, name, value)
+    tiktok.clock.offset = state["tiktok_clock_offset"]
+    for name, value in state["sheets"].items():
+        setattr(google.sheets, name, value)
+    spreadsheets: dict[str, str] = state["spreadsheets"]
+    return spreadsheets
+
+
+def _config(paths: StatePaths, tiktok: RunningServer, sandbox: TikTokShopSandbox, google: GoogleSandboxes,
+            backend_url: str) -> Config:  # fmt: skip
+    oauth_client = "orderdeck-demo-web.apps.googleusercontent.com"
+    oauth_secret = secrets.token_urlsafe(24)
+    google.identity.register_client(oauth_client, oauth_secret, [f"{backend_url}/oauth/google/callback"])
+    key_file = google.identity.write_service_account_key(paths.service_account, WRITER)
+    return Config(
+        DATABASE_URL=f"sqlite:///{paths.database}",
+        ORDERDECK_ENCRYPTION_KEY=secret_keys.local_key(paths.root),
+        TIKTOK_APP_KEY=sandbox.app_key,
+        TIKTOK_APP_SECRET=sandbox.app_secret,
+        TIKTOK_SERVICE_ID="demo",
+        TIKTOK_API_BASE=tiktok.url,
+        TIKTOK_AUTH_BASE=tiktok.url,
+        GOOGLE_APPLICATION_CREDENTIALS=str(key_file),
+        ADDON_AUDIENCE=ADDON_AUDIENCE,
+        PUBLIC_BASE_URL=backend_url,
+        GOOGLE_OAUTH_CLIENT_ID=oauth_client,
+        GOOGLE_OAUTH_CLIENT_SECRET=oauth_secret,
+        TASKS_BACKEND="inline",
+        TASKS_SECRET=secrets.token_urlsafe(24),
+    ).with_overrides(**google.settings())
+
+
+def start(
+    state_dir: Path,
+    *,
+    resume: bool = False,
+    seed: int = SEED,
+    page_port: int | None = 0,
+    traffic_every: float | None = 3.0,
+) -> World:
+    """Start (and seed, or resume) the whole demo; `page_port=None` runs no page, `traffic_every=None` no traffic.
+
+    Raises InvalidInput when `resume` is asked for but the saved state cannot be resumed.
+    """
+    paths = StatePaths(state_dir)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    if resume and not paths.resumable():
+        raise InvalidInput(f"nothing to resume in {paths.root} (the last run did not stop cleanly, or never ran)")
+    if not resume:
+        paths.clear()
+    sandbox = TikTokShopSandbox(seed=seed)
+    tiktok_server = sandbox.start()
+    google = start_google()
+    discord, discord_server = start_discord()
+    deferred = DeferredApp()
+    backend_server = start_server(deferred)
+    try:
+        spreadsheets = _load_sandboxes(paths, sandbox, google) if resume else {}
+        app = create_app(_config(paths, tiktok_server, sandbox, google, backend_server.url))
+        app.extensions["orderdeck.db"].migrate()
+        deferred.app = app
+    except BaseException:
+        _in_parallel(backend_server.stop, tiktok_server.stop, discord_server.stop, google.stop)
+        raise
+    world = World(paths, app, sandbox, google, discord, tiktok_server, discord_server, backend_server, resume,
+                  spreadsheets)  # fmt: skip
+    try:
+        _prepare(world)
+        _add_users(google)
+        sandbox.start_webhook_pump()
+        world.start_worker()
+        if traffic_every is not None:
+            world.traffic = Traffic(world, seed=seed)
+            world.traffic.start(traffic_every)
+        if page_port is not None:
+            world.page_server = start_server(create_page(world), page_port)
+    except BaseException:
+        world.stop()
+        raise
+    return world
+
+
+def _prepare(world: World) -> None:
+    """Seed a fresh world, or reconnect a resumed one to the new servers; then sync and push."""
+    discord_hook = webhook_url(world.discord_server, world.discord.create_webhook("OrderDeck", "orders"))
+    if world.resumed:
+        _reconnect(world, discord_hook)
+    else:
+        _seed(world, discord_hook)
+    world.catch_up()
+
+
+def _add_users(google: GoogleSandboxes) -> None:
+    """Sign-in identities for the sidebar; `sub` is derived from the email so it is the same every run."""
+    for person in PEOPLE:
+        user = google.identity.add_user(person.email, person.name)
+        user.sub = str(int(hashlib.sha256(person.email.encode()).hexdigest()[:16], 16))
+
+
+def _connect_shops(world: World, team_id: int) -> None:
+    """The seller's consent, as TikTok redirects it: one auth code covering both shops."""
+    code = world.tiktok.issue_auth_code(list(world.tiktok.shops), seller_name="Demo Trading Ltd")
+    with world.app.app_context():
+        shops.connect(world.db, world.platform, team_id, code, actor=ADMIN.email)
+
+
+def _seed(world: World, discord_hook: str) -> None:
+    box = world.app.extensions["orderdeck.secrets"]
+    with world.app.app_context(), world.db.session() as session:
+        team = teams.create_team(session, TEAM, ADMIN.email)
+        for person in PEOPLE[1:]:
+            teams.add_member(session, team, person.email, person.role, actor=ADMIN.email)
+        notify.add_channel(session, box, team, name=CHANNEL, url=discord_hook, actor=ADMIN.email, allow_loopback=True)
+        team_id = team.id
+    for name, region, orders in SHOPS:
+        world.tiktok.add_shop(name, region, orders=orders)
+    _connect_shops(world, team_id)
+    since = datetime.now(UTC).date() - timedelta(days=90)
+    rows = [
+        costs.CostRow(sku.seller_sku, (sku.price * COST_SHARE).quantize(Decimal("0.01")), shop.market.currency, since)
+        for shop in world.tiktok.shops.values()
+        for sku in shop.catalog
+    ]
+    with world.app.app_context(), world.db.session() as session:
+        team = teams.team_by_name(session, TEAM)
+        costs.upsert_costs(session, team, rows, actor=PEOPLE[1].email)
+        for spec in SHEETS:
+            spreadsheet = _create_spreadsheet(world, spec)
+            world.spreadsheets[spec.key] = spreadsheet
+            for tab, profile in spec.tabs:
+                bindings.bind(session, team, spreadsheet, tab, profile, actor=ADMIN.email, title=spec.title)
+
+
+def _create_spreadsheet(world: World, spec: SheetSpec) -> str:
+    """Created by the admin, shared with the writer service account and exactly the audience's members."""
+    sheets = world.google.sheets
+    created = sheets.create_spreadsheet(ADMIN.email, spec.title, sheets=[t for t, _ in spec.tabs],
+                                        time_zone=SHEET_TIME_ZONE)  # fmt: skip
+    sheets.share(created.id, "writer", email=WRITER)
+    for person in PEOPLE:
+        if person.role == spec.audience:
+            sheets.share(created.id, spec.member_access, email=person.email)
+    return created.id
+
+
+def _reconnect(world: World, discord_hook: str) -> None:
+    """A resumed world's servers have new ports: re-authorize the shops (webhooks follow) and re-point Discord."""
+    box = world.app.extensions["orderdeck.secrets"]
+    with world.db.session() as session:
+        team = teams.team_by_name(session, TEAM)
+        team_id = team.id
+        channel = session.scalar(
+            select(NotificationChannel).where(
+                NotificationChannel.team_id == team_id, NotificationChannel.name == CHANNEL
+            )
+        )
+        if channel is not None:
+            channel.webhook_url_sealed = box.seal(notify.check_webhook_url(discord_hook, allow_loopback=True))
+    _connect_shops(world, team_id)
