@@ -86,7 +86,7 @@ def collect(name: str, quick: bool, env: dict[str, str]) -> list[Row]:
         command = [sys.executable, __file__, "--child", name, "--out", str(out), *(["--quick"] if quick else [])]
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not out.exists():
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1][:100]  # the whole of it is on stderr
             print(f"bench_{name} failed:\n{done.stderr[-4000:]}", file=sys.stderr)
             return [Row(name, "error", last, "")]
         return rows(name, json.loads(out.read_text()))

@@ -73,11 +73,10 @@ def receive(db: Database, config: Config, raw_body: bytes, authorization: str | 
             order_external_id=event.order_id,
             body=raw_body.decode("utf-8", errors="replace"),
         )
-        session.add(row)
         try:
-            session.flush()
+            with session.begin_nested():  # a savepoint: losing the race leaves the transaction usable
+                session.add(row)
         except IntegrityError:  # the same event raced in on another worker
-            session.rollback()
             return Receipt(0, shop.id, duplicate=True)
         return Receipt(row.id, shop.id, duplicate=False)
 
