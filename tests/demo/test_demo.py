@@ -1,0 +1,100 @@
+"""`flask demo`'s world, started in-process: what a newcomer sees, that it moves, and that it stops cleanly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from backend.catalog import role_policy
+from backend.demo import world as demo
+from backend.demo.traffic import Traffic
+from backend.domain.access import Sensitivity
+from backend.models import Member, Order, Shop
+from backend.sandbox.tiktok_shop import HOUR
+from backend.services.bindings import catalogue
+
+WANG = "wang@demo-3pl.example"  # warehouse
+FELIX = "felix@demo-trading.example"  # finance
+ORDER_HEADER = "Order"
+ON_HOLD = "ON HOLD"  # the warehouse sheet's words for TikTok's ON_HOLD: do not pick yet
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[demo.World]:
+    running = demo.start(tmp_path_factory.mktemp("demo"), page_port=0, traffic_every=None)
+    yield running
+    running.stop()
+
+
+def tab(world: demo.World, sheet: str, as_user: str = demo.ADMIN.email) -> list[list[object]]:
+    spec = next(s for s in demo.SHEETS if s.key == sheet)
+    return world.google.sheets.values(world.spreadsheets[sheet], f"'{spec.tabs[0][0]}'!A1:Z", as_user=as_user)
+
+
+def warehouse_orders(world: demo.World) -> dict[str, str]:
+    """Order id → status, as Wang sees the warehouse tab."""
+    rows = tab(world, "warehouse", WANG)
+    order, status = rows[0].index(ORDER_HEADER), rows[0].index("Status")
+    return {str(r[order]): str(r[status]) for r in rows[1:] if len(r) > status}
+
+
+def test_a_team_with_every_role_two_shops_in_two_currencies_and_four_audience_sheets(world: demo.World) -> None:
+    with world.db.session() as session:
+        roles = set(session.scalars(select(Member.role)))
+        currencies = {name: currency for name, currency in session.execute(select(Shop.name, Shop.currency))}
+        orders = session.scalar(select(func.count()).select_from(Order))
+    assert roles == set(role_policy().roles)
+    assert currencies == {"Demo US": "USD", "Demo UK": "GBP"}
+    assert orders is not None and orders >= 300
+    assert set(world.spreadsheets) == {"warehouse", "finance", "customer_service", "agency"}
+    for spec in demo.SHEETS:
+        readers = {p.email_address for p in world.google.sheets.files[world.spreadsheets[spec.key]].permissions}
+        audience = {p.email for p in demo.PEOPLE if p.role == spec.audience}
+        assert readers == audience | {demo.ADMIN.email, demo.WRITER}, spec.key  # the owner, the writer, the audience
+        rows = tab(world, spec.key)
+        assert len(rows) > 20, f"{spec.key} has {len(rows)} rows"
+
+
+def test_the_warehouse_grid_shows_no_sales_or_cost_column(world: demo.World) -> None:
+    headers = {c.header: c.sensitivity for c in catalogue().values()}
+    shown = tab(world, "warehouse", WANG)[0]
+    assert {headers[str(h)] for h in shown} <= {Sensitivity.OPERATIONAL, Sensitivity.PERSONAL}
+    grid = httpx.get(f"{world.url}/grid/warehouse", params={"as": WANG}).text
+    assert "SLA watch" in grid and "USD" not in grid and "GBP" not in grid
+    finance = httpx.get(f"{world.url}/grid/finance", params={"as": FELIX}).text
+    assert "Net profit" in finance and "USD" in finance and "GBP" in finance
+
+
+def test_the_page_shows_the_grid_as_the_chosen_member_and_the_sidebar_calls_the_backend(world: demo.World) -> None:
+    page = httpx.get(world.url + "/")
+    assert page.status_code == 200 and WANG in page.text and "Agency client" in page.text
+    refused = httpx.get(f"{world.url}/grid/finance", params={"as": WANG}).text
+    assert "cannot open this spreadsheet" in refused and "Net profit" not in refused
+
+    sidebar = httpx.get(f"{world.url}/sidebar", params={"as": WANG, "sheet": "warehouse"}).text
+    assert "<?" not in sidebar and 'id="sync-now"' in sidebar and "google = { script:" in sidebar
+    status = httpx.post(f"{world.url}/run/getStatus", json={"as": WANG, "sheet": "warehouse", "args": []}).json()
+    assert status["result"]["role"] == "warehouse"
+    assert [b["profile"] for b in status["result"]["spreadsheet"]["bindings"]] == ["sla_watch"]
+    denied = httpx.post(f"{world.url}/run/listMembers", json={"as": WANG, "sheet": "warehouse", "args": []})
+    assert denied.status_code == 400 and "warehouse role may not" in denied.json()["error"]
+
+
+def test_traffic_moves_orders_and_the_warehouse_grid_follows_within_a_push(world: demo.World) -> None:
+    assert world.traffic is None  # this world is stepped by hand
+    traffic = Traffic(world, seed=5)
+    on_hold = {oid for oid, status in warehouse_orders(world).items() if status.startswith(ON_HOLD)}
+    assert on_hold, "the seeded world has orders on hold"
+    placed = traffic.step(advance=2 * HOUR, new_orders=3)
+    deadline = time.monotonic() + 60
+    while True:
+        world.run_tasks("/tasks/push-due")
+        seen = warehouse_orders(world)
+        if set(placed) <= set(seen) and not any(seen.get(oid, "").startswith(ON_HOLD) for oid in on_hold):
+            break
+        assert time.monotonic() < deadline, f"grid still shows {placed} missing or {on_hold} on hold"
+        time.sleep(0.5)
