@@ -169,7 +169,9 @@ def prepare(session: Session, team_id: int, now: datetime | None = None) -> Team
     if team_id in cached:
         return cached[team_id]
     now = now or utcnow()
-    team = session.get_one(Team, team_id)
+    # Team-wide rows (reviews, stock-outs, alerts) are written here: pushes of the team's other
+    # spreadsheets, in other processes, wait on the team's row until this one's transaction ends.
+    team = session.get_one(Team, team_id, with_for_update=True)
     orders = open_orders(session, _shop_ids(session, team_id))
     demands, units = demands_of(orders)
     allocation = allocate(demands, stock_counts(session, team_id))
