@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from backend import create_app, runtime
-from backend.config import config_for_tests
+from backend.config import TEST_ENCRYPTION_KEY, config_for_tests
 from backend.db import Database, get_db
 from backend.models import Base
 from backend.sandbox.server import RunningServer
@@ -132,6 +132,18 @@ class Live:
         queue = self.app.extensions["orderdeck.tasks"]
         assert isinstance(queue, InlineTasks)
         queue.drain()
+
+    def process_env(self) -> dict[str, str]:
+        """The environment for a `flask --app backend …` process against this database and sandbox."""
+        return {
+            **os.environ,
+            "DATABASE_URL": self.db.url,
+            "ORDERDECK_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+            "TIKTOK_APP_KEY": self.sandbox.app_key,
+            "TIKTOK_APP_SECRET": self.sandbox.app_secret,
+            "TIKTOK_API_BASE": self.tiktok_url,
+            "TIKTOK_AUTH_BASE": self.tiktok_url,
+        }
 
     def connect_shop(self, name: str = "Acme US", region: str = "US", orders: int = 40) -> list[int]:
         shop = self.sandbox.add_shop(name, region, orders=orders)

@@ -9,7 +9,6 @@ Sheets 429 burst and a 503 after commit (tests/sheets/test_writer.py, test_push.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +26,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from backend import runtime
-from backend.config import TEST_ENCRYPTION_KEY
 from backend.db import Database
 from backend.errors import DatabaseUnavailable
 from backend.models import Lease, Order, RateWindow, SheetBinding, Shop, ShopStatus, SyncRun, utcnow
@@ -222,19 +220,11 @@ def test_the_database_going_away_mid_sync_fails_clearly_and_the_next_sync_comple
 # -- (4) two "App Engine instances" syncing the same shop ------------------------------------------
 
 
-def test_two_processes_syncing_one_shop_never_interleave(live: Live, database_url: str) -> None:
+def test_two_processes_syncing_one_shop_never_interleave(live: Live) -> None:
     """Two separate `flask sync` processes, as two instances' cron runs would be; one skips on the lease."""
     [shop_id] = live.connect_shop(orders=800)
     live.sandbox.faults = Faults(latency_seconds=0.25)  # ~2.5 s of paging: the two runs overlap
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "ORDERDECK_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
-        "TIKTOK_APP_KEY": live.sandbox.app_key,
-        "TIKTOK_APP_SECRET": live.sandbox.app_secret,
-        "TIKTOK_API_BASE": live.tiktok_url,
-        "TIKTOK_AUTH_BASE": live.tiktok_url,
-    }
+    env = live.process_env()
     command = [sys.executable, "-m", "flask", "--app", "backend", "sync", "--shop", str(shop_id)]
     workers = [
         subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,7 +17,6 @@ import pytest
 from sqlalchemy import func, select, update
 
 from backend import runtime
-from backend.config import TEST_ENCRYPTION_KEY
 from backend.errors import ReauthorizationNeeded
 from backend.models import (
     FailedItem,
@@ -170,18 +168,10 @@ def test_a_crashed_workers_lease_expires(live: Live) -> None:
     assert leases.try_acquire(live.db, "shop:1", "other", timedelta(seconds=30), now=later)
 
 
-def test_a_sync_killed_mid_page_resumes_with_nothing_lost_or_doubled(live: Live, database_url: str) -> None:
+def test_a_sync_killed_mid_page_resumes_with_nothing_lost_or_doubled(live: Live) -> None:
     [shop_id] = live.connect_shop(orders=1200)
     live.sandbox.faults = Faults(latency_seconds=0.25)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "ORDERDECK_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
-        "TIKTOK_APP_KEY": live.sandbox.app_key,
-        "TIKTOK_APP_SECRET": live.sandbox.app_secret,
-        "TIKTOK_API_BASE": live.tiktok_url,
-        "TIKTOK_AUTH_BASE": live.tiktok_url,
-    }
+    env = live.process_env()
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "backend", "sync", "--shop", str(shop_id)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
