@@ -49,7 +49,9 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     """Process the shop's stored webhook events, then (unless only those were asked for) sync it.
 
     A task that finds the shop's lease taken stops: the holder looks for pending events again after
-    it lets go, so an event that arrived meanwhile is not left for the next sweep.
+    it lets go, so an event that arrived meanwhile is not left for the next sweep. A TikTok failure
+    is recorded on the sync run and answered, not raised: the next sweep is the retry, so Cloud Tasks
+    must not pile its own retries on top.
     """
     db, platform = runtime.database(), _platform()
     out: dict[str, Any] = {"shop": shop_id}
@@ -62,6 +64,9 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
             out["settlement"] = _settle_daily(shop_id)
     except leases.LeaseHeld as exc:
         out["skipped"] = exc.message
+    except TikTokError as exc:
+        log.warning("shop %s: TikTok failed: %s", shop_id, exc)
+        out["error"] = str(exc)
     return out
 
 
