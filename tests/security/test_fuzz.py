@@ -41,26 +41,24 @@ def test_no_request_the_schema_allows_or_breaks_gets_a_5xx_or_a_bare_error(
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 17
     modes = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
-    cases = st.one_of([op.as_strategy(generation_mode=mode) for op in operations for mode in modes])
+    statuses: set[int] = set()
 
-    seen: set[tuple[str, str, int]] = set()
-
-    @given(case=cases)
-    @settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    def check(case: schemathesis.Case) -> None:
+    def check(case: schemathesis.Case) -> None:  # type: ignore[type-arg]
         response = case.call(headers=headers)
-        seen.add((case.method, case.path, response.status_code))
-        where = f"{case.method} {case.path} {case.body if case.body is not None else ''} {case.query or ''}"
+        statuses.add(response.status_code)
+        where = f"{case.method} {case.path} {case.body!r} {case.query or ''}"
         assert response.status_code < 500, (where, response.text[:300])
         if response.status_code >= 400:
             error = response.json()["error"]
             assert {"code", "message", "action"} <= set(error), where
             assert error["action"] in ("retry", "fail", "reauthorize"), where
 
-    check()
+    for operation in operations:  # each operation on its own, so none goes untried
+        cases = st.one_of([operation.as_strategy(generation_mode=mode) for mode in modes])
+        limits = settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        limits(given(case=cases)(check))()
     addon_app.extensions["orderdeck.tasks"].drain()
-    assert len({(m, p) for m, p, _ in seen}) == len(operations), "every operation was called"
-    assert {s for *_, s in seen} >= {200, 400}, "valid and invalid requests were both made"
+    assert statuses >= {200, 400}, "valid and invalid requests were both made"
 
 
 # -- the profile validator ------------------------------------------------------------------------

@@ -41,6 +41,7 @@ def test_rotation_reseals_every_secret_and_the_old_key_can_be_retired(app: Flask
     )
     with rotating.app_context():
         result = rotating.test_cli_runner().invoke(args=["keys", "rotate"])
+    rotating.extensions["orderdeck.db"].dispose()  # its pooled connection must not outlive the test
     assert result.exit_code == 0, result.output
     assert "shops.access_token_sealed: 3 re-encrypted" in result.output
     assert "shops.refresh_token_sealed: 2 re-encrypted" in result.output
@@ -139,6 +140,7 @@ def test_a_secret_neither_key_opens_stops_the_rotation_and_changes_nothing(app: 
                                            ORDERDECK_OLD_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY))  # fmt: skip
     with rotating.app_context():
         result = rotating.test_cli_runner().invoke(args=["keys", "rotate"])
+    rotating.extensions["orderdeck.db"].dispose()  # its pooled connection must not outlive the test
     assert result.exit_code != 0
     assert "neither the new nor the old key" in result.output
     assert _sealed_values(migrated) == before
