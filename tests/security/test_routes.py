@@ -18,6 +18,7 @@ from backend.platforms.tiktok.webhooks import signature
 from backend.sandbox.sheets import GoogleSandboxes
 from tests import factories
 from tests.api.conftest import AUDIENCE, Call
+from tests.api.test_addon_identity import bad_tokens as identity_bad_tokens
 
 # The route table: each rule of app.url_map and who may call it.
 PUBLIC, WEBHOOK, TASK, ADDON, OAUTH = "public", "webhook", "task", "addon", "oauth"
@@ -47,17 +48,8 @@ def test_every_route_is_classified(app: Flask) -> None:
 
 
 def bad_tokens(google: GoogleSandboxes) -> dict[str, str]:
-    mint = google.identity.mint_id_token
-    return {
-        "forged signature": mint(AUDIENCE, ADMIN, unknown_key=True),
-        "expired": mint(AUDIENCE, ADMIN, issued_at=time.time() - 7200),
-        "wrong audience": mint("someone-else.apps.googleusercontent.com", ADMIN),
-        "wrong issuer": mint(AUDIENCE, ADMIN, issuer="https://evil.example"),
-        "unverified email": mint(AUDIENCE, ADMIN, email_verified=False),
-        "no email": mint(AUDIENCE, ""),
-        "not a jwt": "not-a-token",
-        "empty": "",
-    }
+    """The add-on tests' forged, expired, foreign and unverified tokens, and two more."""
+    return {**identity_bad_tokens(google), "no email": google.identity.mint_id_token(AUDIENCE, ""), "empty": ""}
 
 
 def test_addon_routes_answer_401_to_a_missing_or_bad_identity_token(
