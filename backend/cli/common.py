@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable
 from functools import wraps
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -24,3 +27,16 @@ def reports_errors(fn: F) -> F:
             raise click.ClickException(exc.message) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def stop_on_signals(saying: str) -> threading.Event:
+    """An event Ctrl-C or SIGTERM sets (after echoing `saying` with the signal's name), for a clean stop."""
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        click.echo(saying.format(signal=signal.Signals(signum).name))
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    return stop

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-import threading
 import time
-from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
 
-from backend.cli.common import reports_errors
+from backend.cli.common import reports_errors, stop_on_signals
 from backend.config import INSTANCE_DIR
 from backend.errors import InvalidInput
 
@@ -77,14 +74,7 @@ def demo_command(mode: str | None, port: int) -> None:
     resume = _choose(mode, paths)
     paths.root.mkdir(parents=True, exist_ok=True)
     _logging(str(paths.root / "demo.log"))
-    stop = threading.Event()
-
-    def _stop(signum: int, _frame: FrameType | None) -> None:
-        click.echo(f"\ndemo: {signal.Signals(signum).name}, stopping…")
-        stop.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    stop = stop_on_signals("\ndemo: {signal}, stopping…")
     click.echo(("demo: resuming" if resume else "demo: seeding a fresh demo") + f" in {paths.root} …")
     new_key = not paths.key.exists()
     started = time.monotonic()

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType
 
 import click
 from flask import current_app
 
 from backend import tasks
-from backend.cli.common import reports_errors
+from backend.cli.common import reports_errors, stop_on_signals
 
 
 @dataclass
@@ -45,14 +43,7 @@ def run_scheduler(
 @reports_errors
 def worker_command() -> None:
     """Run the local scheduler and task executor in the foreground (Ctrl-C stops it cleanly)."""
-    stop = threading.Event()
-
-    def _stop(signum: int, _frame: FrameType | None) -> None:
-        click.echo(f"worker: {signal.Signals(signum).name}, finishing running tasks…")
-        stop.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    stop = stop_on_signals("worker: {signal}, finishing running tasks…")
     click.echo("worker: " + ", ".join(f"{s.path} every {s.every:g} s" for s in SWEEPS))
     run_scheduler(stop)
     queue = current_app.extensions["orderdeck.tasks"]

@@ -3,25 +3,16 @@ shows the spreadsheet's binding through google.script.run calls the page forward
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
 from backend.demo import world as demo
+from tests.browser import test_sidebar
+from tests.browser.test_sidebar import ARGS, ARTIFACTS, CHROMIUM
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]  # fmt: skip
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = test_sidebar.pytestmark  # browser, and skipped when Chromium is absent
 
 
 @pytest.fixture(scope="module")
