@@ -29,7 +29,8 @@ from backend.domain.profiles import Row, project
 from backend.models import Order, Shop
 from backend.sandbox.sheets import GoogleSandboxes, QuotaLimits, start_google
 from backend.services import bindings
-from backend.services.sheet_refresh import Pusher, mark_dirty
+from backend.services.ingest import mark_bindings_dirty
+from backend.services.sheet_refresh import Pusher
 from backend.services.views import order_views
 from backend.sheets.google import clients, writer_for
 from backend.sheets.guard import SharingCache
@@ -164,7 +165,7 @@ def _run(google: GoogleSandboxes, tmp: Path, orders: int) -> dict[str, object]:
             picked = session.scalars(select(Order).where(Order.shop_id == shop_id).order_by(Order.id).limit(CHANGED))
             for order in picked:
                 order.is_on_hold = not order.is_on_hold
-            mark_dirty(session, [shop_id])
+            mark_bindings_dirty(session, team_id, shop_id)
 
     results: dict[str, dict[str, Any]] = {}
 
