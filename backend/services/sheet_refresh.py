@@ -392,8 +392,27 @@ def push_dirty(p: Pusher, google_id: str | None = None) -> list[PushResult | Ord
     return results
 
 
-def dirty_binding_ids(db: Database) -> list[int]:
+# Sharing changes without any order changing: a spreadsheet not checked for this long is pushed
+# anyway, which reads its Drive permissions and withdraws what its readers may no longer see.
+SHARING_RECHECK = timedelta(minutes=15)
+
+
+def dirty_binding_ids(db: Database, now: datetime | None = None) -> list[int]:
+    """Bindings to push: the dirty ones, after marking every tab of a spreadsheet due a sharing re-check.
+
+    A re-check push with nothing changed writes nothing; when the sharing turned unsafe it withdraws
+    what the file's readers may no longer see.
+    """
+    now = now or utcnow()
     with db.session() as session:
+        due = select(Spreadsheet.id).where(
+            Spreadsheet.sharing_checked_at.is_(None) | (Spreadsheet.sharing_checked_at < now - SHARING_RECHECK)
+        )
+        session.execute(
+            update(SheetBinding)
+            .where(SheetBinding.spreadsheet_id.in_(due), SheetBinding.dirty.is_(False))
+            .values(dirty=True, dirty_since=now)
+        )
         return list(session.scalars(select(SheetBinding.id).where(SheetBinding.dirty).order_by(SheetBinding.id)))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,8 +16,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.models import SheetBinding, Spreadsheet
+from backend.models import SheetBinding, Spreadsheet, utcnow
 from backend.sandbox.sheets import GoogleSandboxes
+from backend.services import sheet_refresh
 from backend.services.ingest import mark_bindings_dirty
 from tests.api.conftest import WRITER, Call
 from tests.api.test_addon_sheets import write_challenge
@@ -159,3 +161,16 @@ def test_a_bind_of_a_file_the_caller_cannot_edit_writes_nothing_into_it(
     seen = every_cell(google, victim.id, "owner@victim.example")
     assert not leaks(seen, forbidden["sales"] | forbidden["cost"] | forbidden["personal"])
     assert [s.title for s in google.sheets.spreadsheets[victim.id].sheets] == ["Sheet1"]
+
+
+def test_a_re_share_is_caught_by_the_periodic_check_even_when_no_order_changes(
+    finance: Finance, call: Call, addon_app: Flask, google: GoogleSandboxes, session: Session
+) -> None:
+    google.sheets.share(finance.file_id, "reader", kind="anyone")
+    assert leaks(every_cell(google, finance.file_id, STRANGER), finance.forbidden)  # until the backend looks
+    with addon_app.app_context():
+        later = utcnow() + sheet_refresh.SHARING_RECHECK + timedelta(seconds=1)
+        due = sheet_refresh.dirty_binding_ids(addon_app.extensions["orderdeck.db"], now=later)
+    assert finance.binding_id in due
+    push(addon_app, finance.binding_id)
+    assert not leaks(every_cell(google, finance.file_id, STRANGER), finance.forbidden)
