@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -100,3 +101,13 @@ def request_session() -> Session:
         g.db_session = get_db().sessions()
     session: Session = g.db_session
     return session
+
+
+def insert_ignoring_duplicates(session: Session, model: type[Any], key: list[str]) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING, in the session's dialect (SQLite and PostgreSQL both have it).
+
+    For rows that concurrent workers may create at the same moment: the loser's insert is a no-op
+    instead of a unique-constraint error.
+    """
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(model).on_conflict_do_nothing(index_elements=key)

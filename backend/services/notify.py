@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from backend.catalog import exception_templates
+from backend.db import insert_ignoring_duplicates
 from backend.domain import alerts, analytics
 from backend.errors import InvalidInput
 from backend.models import (
@@ -202,10 +202,9 @@ def _rows(
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
     """INSERT … ON CONFLICT (dedupe_key) DO NOTHING, so concurrent sweeps never enqueue a message twice."""
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     added = 0
+    statement = insert_ignoring_duplicates(session, Notification, ["dedupe_key"])
     for start in range(0, len(rows), INSERT_BATCH):
-        statement = upsert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
         added += len(session.execute(statement.returning(Notification.id), rows[start : start + INSERT_BATCH]).all())
     return added
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.catalog import SCHEMAS_DIR, validated
-from backend.db import Database
+from backend.db import Database, insert_ignoring_duplicates
 from backend.domain import sla
 from backend.domain.review import ReviewOrder, ReviewRules, address_fingerprint, review_flags
 from backend.domain.stock import (
@@ -286,19 +286,25 @@ def review_orders(session: Session, team_id: int, now: datetime) -> dict[int, tu
             .options(selectinload(Order.lines), selectinload(Order.packages))
         )
     )
+    # Concurrent pushes of the team's spreadsheets may both see an order unreviewed: create the rows
+    # with ON CONFLICT DO NOTHING, then read them back, so neither fails on the other's insert.
+    new_rows = insert_ignoring_duplicates(session, OrderReview, ["order_id"])
     stored: dict[int, OrderReview] = {}
     for part in chunks([o.id for o in orders]):
         stored |= {r.order_id: r for r in session.scalars(select(OrderReview).where(OrderReview.order_id.in_(part)))}
+        missing = [{"order_id": i, "flags": [], "reviewed_at": now} for i in part if i not in stored]
+        if missing:
+            session.execute(new_rows, missing)
+            stored |= {r.order_id: r for r in session.scalars(
+                select(OrderReview).where(OrderReview.order_id.in_([m["order_id"] for m in missing]))
+            )}
     notified = _address_webhooks(session, shop_ids)
     subjects = []
     for order in orders:
         fingerprint = address_fingerprint(
             order.recipient_name, order.recipient_phone, order.recipient_address, order.recipient_postal_code
         )
-        row = stored.get(order.id)
-        if row is None:
-            row = stored[order.id] = OrderReview(order_id=order.id, flags=[], reviewed_at=now)
-            session.add(row)
+        row = stored[order.id]
         if fingerprint and row.address_fingerprint and fingerprint != row.address_fingerprint:
             row.address_changed_at = row.address_changed_at or now
         if fingerprint:
