@@ -233,9 +233,14 @@ def _done(event: WebhookEvent, status: str, error: str | None = None) -> None:
 
 def has_pending(db: Database, shop_id: int) -> bool:
     with db.session() as session:
-        return session.scalar(
-            select(WebhookEvent.id).where(WebhookEvent.shop_id == shop_id, WebhookEvent.status == "pending").limit(1)
-        ) is not None
+        return (
+            session.scalar(
+                select(WebhookEvent.id)
+                .where(WebhookEvent.shop_id == shop_id, WebhookEvent.status == "pending")
+                .limit(1)
+            )
+            is not None
+        )
 
 
 def shops_with_pending_events(db: Database) -> list[int]:
