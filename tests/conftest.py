@@ -23,7 +23,7 @@ from backend import create_app, runtime
 from backend.config import TEST_ENCRYPTION_KEY, config_for_tests
 from backend.db import Database, get_db
 from backend.models import Base
-from backend.sandbox.server import RunningServer
+from backend.sandbox.server import DeferredApp, RunningServer
 from backend.sandbox.server import start as start_server
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import shops as shops_service
@@ -101,17 +101,6 @@ def session(app: Flask) -> Iterator[Session]:
         yield s
 
 
-class DeferredApp:
-    """A WSGI app filled in after its server starts, so the app can know its own URL."""
-
-    def __init__(self) -> None:
-        self.app: Flask | None = None
-
-    def __call__(self, environ: dict[str, object], start_response: object) -> object:
-        assert self.app is not None, "DeferredApp served before its app was set"
-        return self.app(environ, start_response)  # type: ignore[arg-type]
-
-
 @dataclass
 class Live:
     """A backend served over HTTP against a running TikTok Shop sandbox, with one team."""
@@ -168,7 +157,7 @@ def serve_backend(
 ) -> Iterator[Live]:
     """The backend as a real HTTP server against the TikTok sandbox, with team "Acme Trading"."""
     deferred = DeferredApp()
-    backend_server = start_server(deferred)  # type: ignore[arg-type]
+    backend_server = start_server(deferred)
     application = create_app(config_for_tests(
         migrated.url,
         TIKTOK_APP_KEY=sandbox.app_key,

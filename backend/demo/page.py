@@ -160,10 +160,15 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
 }
 
 
-def sidebar_html(email: str, sheet_key: str) -> str:
-    """Sidebar.html evaluated as HtmlService does for include(), with the shim before any of its scripts."""
+def render_sidebar() -> str:
+    """Sidebar.html as HtmlService serves it: each include() scriptlet replaced by its partial."""
     source = (ADDON_DIR / "Sidebar.html").read_text(encoding="utf-8")
-    page = INCLUDE.sub(lambda m: (ADDON_DIR / f"{m.group(1)}.html").read_text(encoding="utf-8"), source)
+    return INCLUDE.sub(lambda m: (ADDON_DIR / f"{m.group(1)}.html").read_text(encoding="utf-8"), source)
+
+
+def sidebar_html(email: str, sheet_key: str) -> str:
+    """The rendered sidebar with the demo's google.script.run shim before any of its scripts."""
+    page = render_sidebar()
     context = html.escape(json.dumps({"as": email, "sheet": sheet_key}))
     shim = f'<script data-context="{context}">{(HERE / "shim.js").read_text(encoding="utf-8")}</script>'
     return page.replace("<head>", "<head>" + shim, 1)

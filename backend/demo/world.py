@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from flask import Flask
 from sqlalchemy import select
@@ -39,7 +39,7 @@ from backend.demo.traffic import Traffic
 from backend.errors import InvalidInput
 from backend.models import NotificationChannel, Shop
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
-from backend.sandbox.server import RunningServer
+from backend.sandbox.server import DeferredApp, RunningServer
 from backend.sandbox.server import start as start_server
 from backend.sandbox.sheets import GoogleSandboxes, start_google
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
@@ -47,7 +47,7 @@ from backend.services import bindings, costs, notify, shops, teams
 from backend.services.shops import Platform
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -106,19 +106,6 @@ SHEETS = (
 )  # fmt: skip
 SHOPS = (("Demo US", "US", 180), ("Demo UK", "GB", 120))
 COST_SHARE = Decimal("0.38")  # unit cost as a share of the list price: margins a seller would recognise
-
-
-class DeferredApp:
-    """A WSGI app filled in after its server starts, so the backend knows its own URL."""
-
-    def __init__(self) -> None:
-        self.app: Flask | None = None
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-        if self.app is None:
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-            return [b"starting"]
-        return self.app(environ, start_response)
 
 
 @dataclass

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 from werkzeug.serving import BaseWSGIServer, make_server
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
+    from collections.abc import Iterable
+
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
 @dataclass
@@ -51,3 +53,16 @@ def serve(app: WSGIApplication, port: int = 0) -> Iterator[RunningServer]:
         yield running
     finally:
         running.stop()
+
+
+class DeferredApp:
+    """A WSGI app filled in after its server starts, so the app can be built knowing its own URL."""
+
+    def __init__(self) -> None:
+        self.app: WSGIApplication | None = None
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"starting"]
+        return self.app(environ, start_response)

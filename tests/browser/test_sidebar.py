@@ -14,13 +14,13 @@ from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from playwright.sync_api import sync_playwright
 
+from backend.demo.page import render_sidebar
 from backend.sandbox.server import start
 from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
 from tests.conftest import Live
 from tests.scenarios.addon_world import AddonFailure, World, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
-ADDON = ROOT / "appsscript"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -51,12 +51,6 @@ window.google = {script: {run: runner(null, null), host: {close() {}}}};
 """
 
 
-def rendered_sidebar() -> str:
-    """Sidebar.html as HtmlService serves it: each include() scriptlet replaced by its partial."""
-    page = (ADDON / "Sidebar.html").read_text()
-    return re.sub(r"<\?!= include\('(\w+)'\); \?>", lambda m: (ADDON / f"{m[1]}.html").read_text(), page)
-
-
 def server_functions(world: World) -> dict[str, Callable[..., Any]]:
     """What Menu.gs and Bind.gs do on Google's side, for one admin in one spreadsheet."""
 
@@ -80,7 +74,7 @@ def host_app(world: World) -> Flask:
 
     @app.get("/")
     def sidebar() -> ResponseReturnValue:
-        return rendered_sidebar(), 200, {"Content-Type": "text/html; charset=utf-8"}
+        return render_sidebar(), 200, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.post("/rpc/<name>")
     def rpc(name: str) -> ResponseReturnValue:
