@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import socket
 import statistics
 import subprocess
@@ -43,7 +42,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_sync's helpers
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
 import httpx
+from serving import start_backend
 from sqlalchemy import func, select
 
 from backend import create_app, runtime
@@ -115,15 +115,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _environment(config: Config) -> dict[str, str]:
-    env = {**os.environ}
-    for f in fields(config):
-        value = getattr(config, f.name)
-        if f.name != "extra" and value is not None:
-            env[f.name] = str(value)
-    return env
-
-
 def start_gunicorn(config: Config, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
     """gunicorn on 127.0.0.1:`port` with `config` as its environment; returns once /healthz answers."""
     command = [
@@ -131,19 +122,7 @@ def start_gunicorn(config: Config, port: int, workers: int, log: Path) -> subpro
         *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "4", "--timeout", "120"),
         "backend.wsgi:app",
     ]
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=_environment(config), stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({server.returncode}):\n{log.read_text()[-4000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code < 500:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError(f"gunicorn did not answer in 60 s:\n{log.read_text()[-4000:]}")
+    return start_backend(command, config, port, log)
 
 
 @contextmanager

@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a
 
 import httpx
 from bench_sync import backend_config, connect_shop, fresh_database, postgres_url
+from serving import start_backend
 from sqlalchemy import select
 
 from backend.config import TEST_ENCRYPTION_KEY, Config
@@ -63,25 +62,8 @@ def _free_port() -> int:
 
 def _start_backend(config: Config, port: int, log: Path) -> subprocess.Popen[bytes]:
     """`flask --app backend run` with `config` as its environment; returns once /healthz answers."""
-    env = {**os.environ, "FLASK_DEBUG": "0"}
-    for f in fields(config):
-        value = getattr(config, f.name)
-        if f.name != "extra" and value is not None:
-            env[f.name] = str(value)
     command = [sys.executable, "-m", "flask", "--app", "backend", "run", "--port", str(port), "--no-reload"]
-    with log.open("wb") as out:
-        backend = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if backend.poll() is not None:
-            raise RuntimeError(f"the backend exited ({backend.returncode}):\n{log.read_text()[-4000:]}")
-        try:
-            if httpx.get(f"{config.PUBLIC_BASE_URL}/healthz", timeout=1).status_code < 500:
-                return backend
-        except httpx.TransportError:
-            time.sleep(0.1)
-    backend.kill()
-    raise RuntimeError(f"the backend did not start in 60 s:\n{log.read_text()[-4000:]}")
+    return start_backend(command, config, port, log, FLASK_DEBUG="0")
 
 
 class Announcer:
