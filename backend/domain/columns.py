@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from backend.domain import sla
 from backend.domain.access import Sensitivity
+from backend.domain.profit import POOLS
+from backend.domain.reports import SummaryRow
 from backend.domain.stock import PackRow, PickRow, StockPosition
 from backend.domain.views import OrderView, PackageView, SkuCostView, SkuLine
 
@@ -32,6 +34,7 @@ class ColumnType(StrEnum):
     DATETIME = "datetime"
     DURATION = "duration"
     ENUM = "enum"
+    HOURS = "hours"  # a number of hours with two decimals (handling times)
 
 
 class Grain(StrEnum):
@@ -45,6 +48,10 @@ class Grain(StrEnum):
     PICK = "pick"  # a SKU to pick now (the pick list)
     PACK = "pack"  # a parcel to pack, with every order TikTok combined into it
     STOCK = "stock"  # a SKU in a warehouse (the procurement tab)
+    PROFIT_MONTH = "profit_month"  # a month in one currency, then a TOTAL per currency
+    PROFIT_SKU = "profit_sku"  # a seller SKU in one currency, then a TOTAL per currency
+    HANDLING = "handling"  # a period, stage, role and member of the analytics table
+    LEADERBOARD = "leaderboard"  # a member's standing in a window and stage
 
 
 class Kind(StrEnum):
@@ -67,6 +74,7 @@ NUMBER_FORMATS: Mapping[ColumnType, Mapping[str, str] | None] = {
     ColumnType.DATE: {"type": "DATE", "pattern": "yyyy-mm-dd"},
     ColumnType.DATETIME: {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"},
     ColumnType.DURATION: {"type": "TIME", "pattern": "[h]:mm"},
+    ColumnType.HOURS: {"type": "NUMBER", "pattern": "0.00"},
 }
 
 
@@ -104,6 +112,8 @@ class Source:
     pick: PickRow | None = None
     pack: PackRow | None = None
     stock: StockPosition | None = None
+    summary: SummaryRow | None = None
+    stats: Mapping[str, Value] | None = None  # an analytics row by its header (backend/domain/analytics.py)
     sheet_zone: str = "UTC"
 
     @property
@@ -235,6 +245,37 @@ def _day(attr: str) -> Callable[[Source], Value]:
     return value
 
 
+def _summary(attr: str) -> Callable[[Source], Value]:
+    """A field of a profit summary row; `attr` may name a fee pool as "pools.platform"."""
+
+    def value(src: Source) -> Value:
+        if src.summary is None:
+            raise ValueError("this column needs a profit summary row")
+        found: Any = src.summary
+        for name in attr.split("."):
+            found = found[name] if isinstance(found, dict) else getattr(found, name)
+        result: Value = found
+        return result
+
+    return value
+
+
+def _summary_key(src: Source) -> Value:
+    return f"{_summary('key')(src)} {_summary('currency')(src)}"
+
+
+def _stats(*headers: str) -> Callable[[Source], Value]:
+    """An analytics cell by its header; several headers make a key joined with " / "."""
+
+    def value(src: Source) -> Value:
+        if src.stats is None:
+            raise ValueError("this column needs an analytics row")
+        found = [src.stats.get(h) for h in headers]
+        return " / ".join(str(v) for v in found) if len(found) > 1 else found[0]
+
+    return value
+
+
 def _warehouse(part: str, path: str) -> Callable[[Source], Value]:
     """A field of the pick, pack or stock row (`path` may be dotted: "count.seller_sku")."""
 
@@ -320,6 +361,10 @@ KEY_COLUMNS: Mapping[Grain, str] = {
     Grain.PICK: "pick_sku",
     Grain.PACK: "pack_key",
     Grain.STOCK: "stock_key",
+    Grain.PROFIT_MONTH: "profit_key",
+    Grain.PROFIT_SKU: "profit_key",
+    Grain.HANDLING: "handling_key",
+    Grain.LEADERBOARD: "leaderboard_key",
 }
 
 
@@ -481,7 +526,7 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
             description="orders left out of COGS and net profit",
         ),
     ]
-    columns += _stock_columns()
+    columns += _stock_columns() + _report_columns()
     catalogue = {c.key: c for c in columns}
     if len(catalogue) != len(columns):
         raise ValueError("duplicate column keys in the catalogue")
@@ -576,4 +621,79 @@ def _stock_columns() -> list[Column]:
             Kind.COMPUTED,
             enum_values=("ok", "low", "out", "not counted"),
         ),
+    ]
+
+
+def _report_columns() -> list[Column]:
+    """Profit summaries (issue 7) and handling times (issue 8): one row per key and currency, never summed across."""
+    profit = frozenset({Grain.PROFIT_MONTH, Grain.PROFIT_SKU})
+    handling, board = frozenset({Grain.HANDLING}), frozenset({Grain.LEADERBOARD})
+    both = handling | board
+    return [
+        Column(
+            "profit_key",
+            "Key / currency",
+            T,
+            OP,
+            profit,
+            _summary_key,
+            Kind.KEY,
+        ),
+        Column("profit_month", "Month", T, OP, frozenset({Grain.PROFIT_MONTH}), _summary("key"), Kind.COMPUTED),
+        Column("profit_sku", "Seller SKU", T, OP, frozenset({Grain.PROFIT_SKU}), _summary("key"), Kind.COMPUTED),
+        Column("profit_currency", "Currency", T, OP, profit, _summary("currency"), Kind.COMPUTED),
+        Column("profit_orders", "Orders", INT, OP, profit, _summary("orders"), Kind.COMPUTED),
+        Column("profit_revenue", "Revenue", M, SALES, profit, _summary("revenue"), Kind.COMPUTED),
+        *(
+            Column(
+                f"profit_fee_{pool}",
+                f"{pool.capitalize()} fees",
+                M,
+                COST,
+                profit,
+                _summary(f"pools.{pool}"),
+                Kind.COMPUTED,
+            )
+            for pool in POOLS
+        ),
+        Column("profit_fees", "Fees total", M, COST, profit, _summary("fees_total"), Kind.COMPUTED),
+        Column("profit_cogs", "COGS", M, COST, profit, _summary("cogs"), Kind.COMPUTED),
+        Column("profit_net", "Net profit", M, COST, profit, _summary("net_profit"), Kind.COMPUTED),
+        Column("profit_margin", "Margin", P, COST, profit, _summary("margin"), Kind.COMPUTED),
+        Column(
+            "profit_affiliate_orders", "Affiliate orders", INT, OP, profit, _summary("affiliate_orders"), Kind.COMPUTED
+        ),
+        Column(
+            "profit_affiliate_net",
+            "Affiliate net profit",
+            M,
+            COST,
+            profit,
+            _summary("affiliate_net_profit"),
+            Kind.COMPUTED,
+        ),
+        Column(
+            "profit_organic_net", "Organic net profit", M, COST, profit, _summary("organic_net_profit"), Kind.COMPUTED
+        ),
+        Column(
+            "profit_missing_costs",
+            "Orders missing a cost",
+            INT,
+            COST,
+            profit,
+            _summary("missing_cost_orders"),
+            Kind.COMPUTED,
+            description="orders left out of COGS, net profit and margin",
+        ),
+        Column("handling_key", "Row", T, OP, handling, _stats("Period", "Stage", "Role", "Member"), Kind.KEY),
+        Column("handling_period", "Period", T, OP, handling, _stats("Period"), Kind.COMPUTED),
+        Column("handling_role", "Role", T, OP, handling, _stats("Role"), Kind.COMPUTED),
+        Column("leaderboard_key", "Row", T, OP, board, _stats("Window", "Stage", "Member"), Kind.KEY),
+        Column("leaderboard_window", "Window", T, OP, board, _stats("Window"), Kind.COMPUTED),
+        Column("leaderboard_rank", "Rank", INT, OP, board, _stats("Rank"), Kind.COMPUTED),
+        Column("stage", "Stage", T, OP, both, _stats("Stage"), Kind.COMPUTED),
+        Column("stage_member", "Member", T, OP, both, _stats("Member"), Kind.COMPUTED),
+        Column("stage_handled", "Handled", INT, OP, both, _stats("Handled"), Kind.COMPUTED),
+        Column("stage_median_hours", "Median (h)", ColumnType.HOURS, OP, both, _stats("Median (h)"), Kind.COMPUTED),
+        Column("stage_p90_hours", "P90 (h)", ColumnType.HOURS, OP, both, _stats("P90 (h)"), Kind.COMPUTED),
     ]

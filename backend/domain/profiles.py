@@ -27,6 +27,7 @@ from backend.domain.columns import (
     Value,
     serial,
 )
+from backend.domain.reports import SummaryRow
 from backend.domain.stock import WarehouseRows
 from backend.domain.views import OrderView, SkuCostView
 from backend.errors import InvalidInput
@@ -68,6 +69,16 @@ class RowFilter:
 
 
 @dataclass(frozen=True)
+class ChartSpec:
+    """A chart kept on the tab: `domain` along the axis, one bar or line per `series` column."""
+
+    type: str
+    title: str
+    domain: str
+    series: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Profile:
     key: str
     title: str
@@ -77,6 +88,7 @@ class Profile:
     row_filter: RowFilter = RowFilter()
     sort: tuple[SortKey, ...] = ()
     description: str = ""
+    chart: ChartSpec | None = None
 
     @property
     def sensitivities(self) -> frozenset[Sensitivity]:
@@ -123,6 +135,11 @@ def parse_profile(doc: Mapping[str, Any], catalogue: Mapping[str, Column], polic
         problems += visibility_problems(columns, role, policy)
     sort = tuple(SortKey(str(s["column"]), bool(s.get("descending", False))) for s in doc.get("sort", ()))
     problems += [f"sort column {s.column!r} is not in the profile" for s in sort if s.column not in wanted]
+    chart = _chart(doc.get("chart"), str(doc.get("title", key)))
+    if chart:
+        problems += [
+            f"chart column {c!r} is not in the profile" for c in (chart.domain, *chart.series) if c not in wanted
+        ]
     if problems:
         raise ProfileRejected(f"profile {key!r} refused: " + "; ".join(problems), problems)
     spec = doc.get("filter", {})
@@ -140,7 +157,15 @@ def parse_profile(doc: Mapping[str, Any], catalogue: Mapping[str, Column], polic
         row_filter=row_filter,
         sort=sort,
         description=str(doc.get("description", "")),
+        chart=chart,
     )
+
+
+def _chart(spec: Mapping[str, Any] | None, title: str) -> ChartSpec | None:
+    if not spec:
+        return None
+    series = tuple(str(s) for s in spec["series"])
+    return ChartSpec(str(spec["type"]), str(spec.get("title", title)), str(spec["domain"]), series)
 
 
 def visibility_problems(columns: Iterable[Column], role: str, policy: RolePolicy) -> list[str]:
@@ -193,6 +218,32 @@ WAREHOUSE_SOURCES: dict[Grain, Callable[[WarehouseRows, str], list[Source]]] = {
 }
 
 
+@dataclass(frozen=True)
+class ReportRows:
+    """Report tabs' rows, computed by services: profit summaries (domain/reports.py) and analytics tables.
+
+    An analytics block is its header row followed by its rows (backend/domain/analytics.py); a column
+    reads a cell by its header.
+    """
+
+    summaries: Sequence[SummaryRow] = ()
+    analytics: Sequence[Sequence[Value]] = ()
+
+    def stats(self) -> list[dict[str, Value]]:
+        if not self.analytics:
+            return []
+        header = [str(h) for h in self.analytics[0]]
+        return [dict(zip(header, row, strict=True)) for row in self.analytics[1:]]
+
+
+REPORT_SOURCES: dict[Grain, Callable[[ReportRows, str], list[Source]]] = {
+    Grain.PROFIT_MONTH: lambda rows, zone: [Source(summary=s, sheet_zone=zone) for s in rows.summaries],
+    Grain.PROFIT_SKU: lambda rows, zone: [Source(summary=s, sheet_zone=zone) for s in rows.summaries],
+    Grain.HANDLING: lambda rows, zone: [Source(stats=s, sheet_zone=zone) for s in rows.stats()],
+    Grain.LEADERBOARD: lambda rows, zone: [Source(stats=s, sheet_zone=zone) for s in rows.stats()],
+}
+
+
 def sources(
     profile: Profile,
     views: Iterable[OrderView],
@@ -201,18 +252,25 @@ def sources(
     sheet_zone: str,
     *,
     warehouse: WarehouseRows | None = None,
+    reports: ReportRows | None = None,
 ) -> list[Source]:
     """The profile's rows before projection: filtered orders, exploded or aggregated by grain."""
     if profile.grain is Grain.SKU:
         return [Source(sku=s, sheet_zone=sheet_zone) for s in skus]
     if profile.grain in WAREHOUSE_SOURCES:
         return WAREHOUSE_SOURCES[profile.grain](warehouse or WarehouseRows(), sheet_zone)
-    kept = [v for v in views if profile.row_filter.keeps(v, now)]
-    if profile.grain is Grain.DAY:
+    if profile.grain in REPORT_SOURCES:
+        return REPORT_SOURCES[profile.grain](reports or ReportRows(), sheet_zone)
+    return _order_sources(profile.grain, [v for v in views if profile.row_filter.keeps(v, now)], sheet_zone)
+
+
+def _order_sources(grain: Grain, kept: Sequence[OrderView], sheet_zone: str) -> list[Source]:
+    """Orders as rows: one per order, SKU line or package, or aggregated per day."""
+    if grain is Grain.DAY:
         return [Source(day=d, sheet_zone=sheet_zone) for d in day_totals(kept)]
-    if profile.grain is Grain.ORDER_LINE:
+    if grain is Grain.ORDER_LINE:
         return [Source(view=v, line=line, sheet_zone=sheet_zone) for v in kept for line in v.lines]
-    if profile.grain is Grain.PACKAGE:
+    if grain is Grain.PACKAGE:
         return [
             Source(view=v, package=p, sheet_zone=sheet_zone) for v in kept for p in (v.packages or (None,))
         ]  # an order not yet packed still has a row
@@ -246,10 +304,11 @@ def project(
     sheet_zone: str,
     skus: Iterable[SkuCostView] = (),
     warehouse: WarehouseRows | None = None,
+    reports: ReportRows | None = None,
 ) -> list[Row]:
     """The tab's rows in the profile's sort order; a column the profile omits is never computed."""
     rows = []
-    for src in sources(profile, views, skus, now, sheet_zone, warehouse=warehouse):
+    for src in sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports):
         cells = tuple(to_cell(c.value(src), src.zone) for c in profile.columns)
         rows.append(Row(key=str(cells[0]), cells=cells))
     for sort in reversed(profile.sort):

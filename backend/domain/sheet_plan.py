@@ -48,6 +48,7 @@ class TabSpec:
     rows: Sequence[Row]
     backend_editors: tuple[str, ...]  # the writing identity and the team's admins
     input_editors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # column key → members
+    chart_id: int = 0  # the profile's chart, when it has one: stable per binding, so a re-push finds it
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class TabState:
     keys: tuple[str, ...] = ()
     protected_ranges: tuple[Json, ...] = ()
     conditional_formats: tuple[Json, ...] = ()
+    chart_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,8 @@ def digest(data: Json) -> str:
 def layout_of(profile: Profile) -> str:
     """Changes whenever a column, its place, header or format changes: then the tab is rewritten."""
     parts = [(c.key, c.header, str(c.type), c.kind.value, c.enum_values) for c in profile.columns]
-    return digest({"columns": json.loads(json.dumps(parts))})
+    chart = {"chart": json.loads(json.dumps(profile.chart.__dict__))} if profile.chart else {}
+    return digest({"columns": json.loads(json.dumps(parts)), **chart})
 
 
 def stable_id(*parts: object) -> int:
@@ -439,6 +442,7 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     requests += _format_requests(spec, sheet_id, 1 if fresh else place.first_free, needed)
     requests += _rule_requests(spec, sheet_id, state)
     requests += _protection_requests(spec, sheet_id, state, owner)
+    requests += _chart_requests(spec, sheet_id, state, fresh)
     return TabPlan(
         requests=requests,
         snapshot=Snapshot(layout, digests),
@@ -448,6 +452,42 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
         final_rows=max(needed, remaining),
         sheet_id=sheet_id,
     )
+
+
+def _chart_requests(spec: TabSpec, sheet_id: int, state: TabState | None, fresh: bool) -> list[Json]:
+    """Add the profile's chart once (its id is the binding's), and re-spec it only when the layout changed.
+
+    Each source is a whole column from the header down, so rows added later are charted without a write.
+    """
+    chart, profile = spec.profile.chart, spec.profile
+    if chart is None:
+        return []
+    exists = state is not None and spec.chart_id in state.chart_ids
+    if exists and not fresh:
+        return []
+
+    def source(key: str) -> Json:
+        j = profile.index_of(key)
+        return {"sourceRange": {"sources": [_grid(sheet_id, 0, None, j, j + 1)]}}
+
+    domain = profile.columns[profile.index_of(chart.domain)].header
+    series = [{"series": source(key), "targetAxis": "LEFT_AXIS"} for key in chart.series]
+    body = {
+        "title": chart.title,
+        "basicChart": {
+            "chartType": chart.type,
+            "legendPosition": "BOTTOM_LEGEND",
+            "headerCount": 1,
+            "axis": [{"position": "BOTTOM_AXIS", "title": domain}],
+            "domains": [{"domain": source(chart.domain)}],
+            "series": series,
+        },
+    }
+    if exists:
+        return [{"updateChartSpec": {"chartId": spec.chart_id, "spec": body}}]
+    anchor = {"sheetId": sheet_id, "rowIndex": 1, "columnIndex": len(profile.columns) - 1}
+    position = {"overlayPosition": {"anchorCell": anchor, "offsetXPixels": 120}}
+    return [{"addChart": {"chart": {"chartId": spec.chart_id, "spec": body, "position": position}}}]
 
 
 def withdraw_requests(profile: Profile, state: TabState) -> list[Json]:

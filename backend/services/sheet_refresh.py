@@ -25,7 +25,7 @@ from backend.db import Database
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import Grain
-from backend.domain.profiles import WAREHOUSE_SOURCES, Profile, project
+from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, project
 from backend.domain.sheet_plan import (
     Snapshot,
     TabPlan,
@@ -42,6 +42,7 @@ from backend.models import Member, SheetBinding, SheetSnapshot, Spreadsheet, Tea
 from backend.secrets import SecretBox
 from backend.services import leases, stock
 from backend.services.bindings import profile_for
+from backend.services.report_tabs import report_rows
 from backend.services.views import order_views, sku_cost_views, team_shops
 from backend.sheets.google import GoogleClients, clients, identity_email, writer_for
 from backend.sheets.guard import SharingCache, sharing_problems
@@ -52,7 +53,7 @@ LEASE_TTL = timedelta(minutes=10)
 REPLANS = 3
 META_FIELDS = (
     "properties(title,timeZone,autoRecalc),"
-    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount)),protectedRanges,conditionalFormats)"
+    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount)),protectedRanges,conditionalFormats,charts(chartId))"
 )
 SHARING = SharingCache()  # per process; emptied per file at each push, so only a push's re-plans share it
 
@@ -295,6 +296,9 @@ class Pusher:
         window = profile.row_filter.max_age_days
         if profile.grain is Grain.SKU:
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, skus=sku_cost_views(session, team.id, shops))
+        elif profile.grain in REPORT_SOURCES:
+            reports = report_rows(session, team.id, profile, [int(s) for s in binding.shop_ids], now)
+            rows = project(profile, (), now=now, sheet_zone=sheet_zone, reports=reports)
         elif profile.grain in WAREHOUSE_SOURCES:
             warehouse = stock.warehouse_rows(session, team.id)
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, warehouse=warehouse)
@@ -313,7 +317,8 @@ class Pusher:
         while sheet_id is None or sheet_id in taken_ids:
             sheet_id = stable_id(binding.id, binding.tab_title, salt)
             salt += 1
-        return TabSpec(binding.tab_title, sheet_id, profile, rows, (writer.lower(), *admins), inputs)
+        chart_id = stable_id("chart", binding.id, binding.tab_title)
+        return TabSpec(binding.tab_title, sheet_id, profile, rows, (writer.lower(), *admins), inputs, chart_id)
 
     def _record_failure(self, binding_ids: list[int], message: str) -> None:
         with self.db.session() as session:
@@ -335,6 +340,7 @@ def _tab_state(sheet: dict[str, Any] | None, keys: tuple[str, ...]) -> TabState 
         keys=keys,
         protected_ranges=tuple(sheet.get("protectedRanges", [])),
         conditional_formats=tuple(sheet.get("conditionalFormats", [])),
+        chart_ids=frozenset(int(c["chartId"]) for c in sheet.get("charts", [])),
     )
 
 

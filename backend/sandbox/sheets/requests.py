@@ -391,10 +391,23 @@ def _sort_range(ctx: Context, body: Json) -> None:
 def _add_chart(ctx: Context, body: Json) -> Json:
     chart = copy.deepcopy(body.get("chart", {}))
     chart.setdefault("chartId", ctx.new_id())
+    if _find_chart(ctx, int(chart["chartId"])) is not None:
+        raise invalid(f"A chart with the id {chart['chartId']} already exists.")
     anchor = chart.get("position", {}).get("overlayPosition", {}).get("anchorCell", {})
     sheet_id = anchor.get("sheetId", chart.get("position", {}).get("sheetId", ctx.spreadsheet.sheets[0].sheet_id))
     ctx.spreadsheet.sheet_by_id(int(sheet_id)).charts.append(chart)
     return {"chart": chart}
+
+
+def _find_chart(ctx: Context, chart_id: int) -> Json | None:
+    return next((c for s in ctx.spreadsheet.sheets for c in s.charts if int(c["chartId"]) == chart_id), None)
+
+
+def _update_chart_spec(ctx: Context, body: Json) -> None:
+    chart = _find_chart(ctx, int(body.get("chartId", -1)))
+    if chart is None:
+        raise invalid(f"No chart with id: {body.get('chartId')}")
+    chart["spec"] = copy.deepcopy(body.get("spec", {}))
 
 
 def _add_named_range(ctx: Context, body: Json) -> Json:
@@ -440,6 +453,7 @@ HANDLERS: dict[str, Any] = {
     "deleteDeveloperMetadata": _delete_developer_metadata,
     "sortRange": _sort_range,
     "addChart": _add_chart,
+    "updateChartSpec": _update_chart_spec,
     "addNamedRange": _add_named_range,
     "deleteNamedRange": _delete_named_range,
 }
