@@ -80,8 +80,17 @@ def _empty_tables(database: Database) -> None:
 def app(migrated: Database) -> Iterator[Flask]:
     application = create_app(config_for_tests(migrated.url))
     yield application
-    application.extensions["orderdeck.db"].dispose()
+    shut_down(application)
     _empty_tables(migrated)
+
+
+def shut_down(application: Flask) -> None:
+    """Finish the app's background tasks, then close its pooled connections (none may outlive the test)."""
+    queue = application.extensions["orderdeck.tasks"]
+    if isinstance(queue, InlineTasks):
+        queue.drain()
+        queue.shutdown()
+    application.extensions["orderdeck.db"].dispose()
 
 
 @pytest.fixture
@@ -173,11 +182,8 @@ def serve_backend(
     try:
         yield Live(application, backend_server.url, sandbox, tiktok_url, team_id)
     finally:
-        queue = application.extensions["orderdeck.tasks"]
-        queue.drain()
-        queue.shutdown()
         backend_server.stop()
-        application.extensions["orderdeck.db"].dispose()
+        shut_down(application)
         _empty_tables(migrated)
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 import yaml
 from flask import Flask
 
 from backend import create_app, tasks
 from backend.config import config_for_tests
 from backend.db import Database
+from tests.conftest import shut_down
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,12 +53,22 @@ def test_the_queue_stays_under_one_identitys_sheets_write_quota() -> None:
     assert rate and int(rate[1]) < 60
 
 
-def _app(migrated: Database, **overrides: object) -> Flask:
-    return create_app(config_for_tests(migrated.url, **overrides))
+@pytest.fixture
+def make_app(migrated: Database) -> Iterator[Callable[..., Flask]]:
+    """Apps with other settings on the test database; their pooled connections are closed afterwards."""
+    built: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        built.append(create_app(config_for_tests(migrated.url, **overrides)))
+        return built[-1]
+
+    yield build
+    for app in built:
+        shut_down(app)
 
 
-def test_task_routes_refuse_everyone_but_cron_cloud_tasks_or_the_shared_secret(migrated: Database) -> None:
-    local = _app(migrated, TASKS_SECRET="s3cret").test_client()
+def test_task_routes_refuse_everyone_but_cron_cloud_tasks_or_the_shared_secret(make_app: Callable[..., Flask]) -> None:
+    local = make_app(TASKS_SECRET="s3cret").test_client()
     assert local.get("/tasks/sync-due").status_code == 403
     assert local.get("/tasks/sync-due", headers={"X-Appengine-Cron": "true"}).status_code == 403
     assert local.get("/tasks/sync-due", headers={"X-OrderDeck-Task-Secret": "wrong"}).status_code == 403
@@ -63,10 +76,10 @@ def test_task_routes_refuse_everyone_but_cron_cloud_tasks_or_the_shared_secret(m
     assert answer.status_code == 200 and answer.json == {"sync": [], "webhooks": []}
     assert local.post("/tasks/no-such-task", headers={"X-OrderDeck-Task-Secret": "s3cret"}).status_code == 404
 
-    no_secret = _app(migrated).test_client()
+    no_secret = make_app().test_client()
     assert no_secret.get("/tasks/push-due", headers={"X-OrderDeck-Task-Secret": ""}).status_code == 403
 
-    on_app_engine = _app(migrated, GAE_ENV="standard").test_client()
+    on_app_engine = make_app(GAE_ENV="standard").test_client()
     assert on_app_engine.get("/tasks/sync-due").status_code == 403
     assert on_app_engine.get("/tasks/sync-due", headers={"X-Appengine-Cron": "true"}).status_code == 200
     queued = {"X-AppEngine-QueueName": "orderdeck"}
