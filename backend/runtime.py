@@ -7,6 +7,7 @@ from flask import current_app
 from backend.config import Config
 from backend.db import Database, get_db
 from backend.secrets import SecretBox
+from backend.services.shops import Platform
 
 
 def config() -> Config:
@@ -21,3 +22,8 @@ def secret_box() -> SecretBox:
 
 def database() -> Database:
     return get_db()
+
+
+def platform() -> Platform:
+    """How this app reaches TikTok: its settings and its secret box."""
+    return Platform(config(), secret_box())

@@ -24,13 +24,9 @@ from backend import runtime
 from backend.errors import NotFound, OrderDeckError
 from backend.platforms.tiktok.errors import TikTokError
 from backend.services import finance, leases, notify, sheet_refresh, stock, sync, webhooks
-from backend.services.shops import Platform
 
 log = logging.getLogger(__name__)
 
-
-def _platform() -> Platform:
-    return Platform(runtime.config(), runtime.secret_box())
 
 
 def sync_due() -> dict[str, Any]:
@@ -53,7 +49,7 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     is recorded on the sync run and answered, not raised: the next sweep is the retry, so Cloud Tasks
     must not pile its own retries on top.
     """
-    db, platform = runtime.database(), _platform()
+    db, platform = runtime.database(), runtime.platform()
     out: dict[str, Any] = {"shop": shop_id}
     try:
         out["webhooks"] = _drain_events(shop_id)
@@ -84,7 +80,7 @@ def _settle_daily(shop_id: int) -> str:
     if not leases.try_acquire(db, gate, "daily-settlement", SETTLE_EVERY):
         return "not due"
     try:
-        report = finance.settle(db, _platform(), shop_id)
+        report = finance.settle(db, runtime.platform(), shop_id)
     except (OrderDeckError, TikTokError):
         leases.release(db, gate, "daily-settlement")  # try again on the next sync
         raise
@@ -92,7 +88,7 @@ def _settle_daily(shop_id: int) -> str:
 
 
 def _drain_events(shop_id: int, rounds: int = 20) -> int:
-    db, platform = runtime.database(), _platform()
+    db, platform = runtime.database(), runtime.platform()
     handled = 0
     for _ in range(rounds):
         if not webhooks.has_pending(db, shop_id):

@@ -21,7 +21,6 @@ from backend.api.auth import bearer_token, verify_identity_token
 from backend.errors import InvalidInput, RateLimited
 from backend.services import addon, addon_sheets, edits, google_oauth
 from backend.services.addon import Caller
-from backend.services.shops import Platform
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
 TEAM_HEADER = "X-OrderDeck-Team"
@@ -126,7 +125,7 @@ def sync_now(caller: Caller, data: dict[str, Any]) -> Any:
 @route("POST", "/shops/consent", "connect_shop", "A TikTok seller consent link for the team",
        body=schemas.ConsentRequestSchema)  # fmt: skip
 def shop_consent(caller: Caller, data: dict[str, Any]) -> Any:
-    platform = Platform(runtime.config(), runtime.secret_box())
+    platform = runtime.platform()
     return _db_session_call(addon.consent, caller, platform, data["region"])
 
 
@@ -178,7 +177,7 @@ def trigger(caller: Caller, data: dict[str, Any]) -> Any:
 @route("POST", "/edits", "edit_cells", "Edits typed into input columns: validated, stored, answered per cell",
        body=schemas.EditRequestSchema, reply=schemas.EditResultSchema)  # fmt: skip
 def edit_cells(caller: Caller, data: dict[str, Any]) -> Any:
-    platform = Platform(runtime.config(), runtime.secret_box())
+    platform = runtime.platform()
     result = edits.apply_edits(runtime.database(), platform, caller, edits.EditBatch.from_request(data))
     if result.changed:
         tasks.enqueue("/tasks/push-due")

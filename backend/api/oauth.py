@@ -28,7 +28,7 @@ def tiktok_callback() -> ResponseReturnValue:
     code, state = request.args.get("code", ""), request.args.get("state", "")
     if not code or not state:
         return page("Shop not connected", "TikTok did not send an authorization code back.", 400)
-    platform = shops.Platform(runtime.config(), runtime.secret_box())
+    platform = runtime.platform()
     try:
         team_id = shops.team_from_state(platform, state)
         connected = shops.connect(runtime.database(), platform, team_id, code, actor="tiktok-consent")

@@ -21,9 +21,6 @@ from backend.services.shops import Platform
 shop_cli = AppGroup("shop", help="TikTok shops.")
 
 
-def _platform() -> Platform:
-    return Platform(runtime.config(), runtime.secret_box())
-
 
 @shop_cli.command("connect")
 @click.option("--team", "team_name", required=True)
@@ -34,7 +31,7 @@ def shop_connect_command(team_name: str, auth_code: str) -> None:
     db = runtime.database()
     with db.session() as session:
         team_id = teams.team_by_name(session, team_name).id
-    for shop in shops.connect(db, _platform(), team_id, auth_code):
+    for shop in shops.connect(db, runtime.platform(), team_id, auth_code):
         click.echo(f"connected {shop.name} ({shop.region}, {shop.currency}, {shop.time_zone}) as shop {shop.id}")
 
 
@@ -57,7 +54,7 @@ def shop_ids(shop: str | None) -> list[int]:
 @reports_errors
 def sync_command(shop: str | None, full: bool) -> None:
     """Bring orders up to date and say what changed."""
-    db, platform = runtime.database(), _platform()
+    db, platform = runtime.database(), runtime.platform()
     failed = False
     for shop_id in shop_ids(shop):
         if sys.stdout.isatty():
