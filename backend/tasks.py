@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -23,7 +22,7 @@ from googleapiclient.discovery import build
 from backend import runtime
 from backend.errors import NotFound, OrderDeckError
 from backend.platforms.tiktok.errors import TikTokError
-from backend.services import finance, leases, notify, sheet_refresh, stock, sync, webhooks
+from backend.services import leases, notify, sheet_refresh, shop_round, sync, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -49,55 +48,19 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     is recorded on the sync run and answered, not raised: the next sweep is the retry, so Cloud Tasks
     must not pile its own retries on top.
     """
-    db, platform = runtime.database(), runtime.platform()
     out: dict[str, Any] = {"shop": shop_id}
     try:
-        out["webhooks"] = _drain_events(shop_id)
-        if not webhooks_only:
-            out["sync"] = sync.sync_shop(db, platform, shop_id).summary()
-            out["webhooks_after"] = _drain_events(shop_id)
-            out["stock_skus"] = stock.refresh_inventory(db, platform, shop_id)
-            out["settlement"] = _settle_daily(shop_id)
+        done = shop_round.run(runtime.database(), runtime.platform(), shop_id, events_only=webhooks_only)
+        out["webhooks"] = done.events
+        if done.sync is not None:
+            out |= {"sync": done.sync.summary(), "webhooks_after": done.events_after,
+                    "stock_skus": done.stock_skus, "settlement": done.settlement}
     except leases.LeaseHeld as exc:
         out["skipped"] = exc.message
     except TikTokError as exc:
         log.warning("shop %s: TikTok failed: %s", shop_id, exc)
         out["error"] = str(exc)
     return out
-
-
-SETTLE_EVERY = timedelta(hours=24)
-
-
-def _settle_daily(shop_id: int) -> str:
-    """Walk the shop's finance statements once a day (TikTok generates them daily at 00:00 UTC).
-
-    The day's gate is a lease nobody releases on success: across every process and instance, the
-    first sync of a shop after it expires does the walk.
-    """
-    db = runtime.database()
-    gate = f"settle:shop:{shop_id}"
-    if not leases.try_acquire(db, gate, "daily-settlement", SETTLE_EVERY):
-        return "not due"
-    try:
-        report = finance.settle(db, runtime.platform(), shop_id)
-    except (OrderDeckError, TikTokError):
-        leases.release(db, gate, "daily-settlement")  # try again on the next sync
-        raise
-    return f"{report.statements} statements"
-
-
-def _drain_events(shop_id: int, rounds: int = 20) -> int:
-    db, platform = runtime.database(), runtime.platform()
-    handled = 0
-    for _ in range(rounds):
-        if not webhooks.has_pending(db, shop_id):
-            break
-        report = webhooks.process_pending(db, platform, shop_id)
-        handled += report.processed + report.ignored + report.failed
-        if report.retry_later and not report.processed:
-            break  # TikTok is failing right now; the sweep retries later
-    return handled
 
 
 def push_due() -> dict[str, Any]:

@@ -15,7 +15,7 @@ from backend.db import Database
 from backend.errors import OrderDeckError
 from backend.models import Shop, ShopStatus
 from backend.platforms.tiktok.errors import TikTokError
-from backend.services import health, leases, shops, stock, sync, teams, webhooks
+from backend.services import health, leases, shop_round, shops, sync, teams
 from backend.services.shops import Platform
 
 shop_cli = AppGroup("shop", help="TikTok shops.")
@@ -67,22 +67,21 @@ def sync_command(shop: str | None, full: bool) -> None:
                 report = _sync_one(db, platform, shop_id, full, advance)
         else:
             report = _sync_one(db, platform, shop_id, full, None)
-        if report is None:
+        if report is None or report.sync is None:
             failed = True
             continue
-        click.echo(f"shop {shop_id}: {report.summary()}")
-        click.echo(f"shop {shop_id}: stock counts refreshed for {stock.refresh_inventory(db, platform, shop_id)} SKUs")
+        click.echo(f"shop {shop_id}: {report.sync.summary()}")
+        click.echo(f"shop {shop_id}: stock counts refreshed for {report.stock_skus} SKUs")
     if failed:
         raise click.ClickException("some shops were not synced (see above)")
 
 
 def _sync_one(
     db: Database, platform: Platform, shop_id: int, full: bool, on_page: Callable[[sync.SyncProgress], None] | None
-) -> sync.SyncReport | None:
-    """Stored webhook events, then the sync; a shop that fails says why on one line and the others go on."""
+) -> shop_round.RoundReport | None:
+    """One round for the shop (see shop_round); a shop that fails says why on one line and the others go on."""
     try:
-        webhooks.process_pending(db, platform, shop_id)
-        return sync.sync_shop(db, platform, shop_id, full=full, on_page=on_page)
+        return shop_round.run(db, platform, shop_id, full=full, settle=False, on_page=on_page)
     except leases.LeaseHeld as exc:
         click.echo(f"shop {shop_id}: skipped, {exc.message}", err=True)
     except OrderDeckError as exc:

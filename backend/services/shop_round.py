@@ -1,0 +1,80 @@
+"""One round of keeping a shop current: stored webhooks, the sync, what arrived meanwhile, stock
+counts and the daily settlement walk. The scheduled task and `flask --app backend sync` both run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from backend.db import Database
+from backend.errors import OrderDeckError
+from backend.platforms.tiktok.errors import TikTokError
+from backend.services import finance, leases, stock, sync, webhooks
+from backend.services.shops import Platform
+
+SETTLE_EVERY = timedelta(hours=24)
+
+
+@dataclass
+class RoundReport:
+    events: int = 0
+    sync: sync.SyncReport | None = None
+    events_after: int = 0
+    stock_skus: int = 0
+    settlement: str = ""
+
+
+def drain_events(db: Database, platform: Platform, shop_id: int, rounds: int = 20) -> int:
+    """Process the shop's stored webhook events, again while new ones arrived during the last round."""
+    handled = 0
+    for _ in range(rounds):
+        if not webhooks.has_pending(db, shop_id):
+            break
+        report = webhooks.process_pending(db, platform, shop_id)
+        handled += report.processed + report.ignored + report.failed
+        if report.retry_later and not report.processed:
+            break  # TikTok is failing right now; the sweep retries later
+    return handled
+
+
+def settle_daily(db: Database, platform: Platform, shop_id: int) -> str:
+    """Walk the shop's finance statements once a day (TikTok generates them daily at 00:00 UTC).
+
+    The day's gate is a lease nobody releases on success: across every process and instance, the
+    first round of a shop after it expires does the walk.
+    """
+    gate = f"settle:shop:{shop_id}"
+    if not leases.try_acquire(db, gate, "daily-settlement", SETTLE_EVERY):
+        return "not due"
+    try:
+        report = finance.settle(db, platform, shop_id)
+    except (OrderDeckError, TikTokError):
+        leases.release(db, gate, "daily-settlement")  # try again on the next round
+        raise
+    return f"{report.statements} statements"
+
+
+def run(
+    db: Database,
+    platform: Platform,
+    shop_id: int,
+    *,
+    full: bool = False,
+    events_only: bool = False,
+    settle: bool = True,
+    on_page: Callable[[sync.SyncProgress], None] | None = None,
+) -> RoundReport:
+    """Raises LeaseHeld when another worker has the shop (its holder re-checks events after letting go).
+
+    `settle=False` leaves the daily finance walk to the scheduler (the command line only syncs).
+    """
+    report = RoundReport(events=drain_events(db, platform, shop_id))
+    if events_only:
+        return report
+    report.sync = sync.sync_shop(db, platform, shop_id, full=full, on_page=on_page)
+    report.events_after = drain_events(db, platform, shop_id)
+    report.stock_skus = stock.refresh_inventory(db, platform, shop_id)
+    report.settlement = settle_daily(db, platform, shop_id) if settle else "left to the scheduler"
+    return report
