@@ -1,24 +1,24 @@
 """Who is calling /addon: a Google identity token, verified here before anything else runs.
 
 The add-on sends `ScriptApp.getIdentityToken()` as a Bearer token. Its signature is checked against
-the certificates at GOOGLE_CERTS_URL (Google's by default; `verify_oauth2_token` would always fetch
-Google's own, so `verify_token(..., certs_url=...)` is used with an explicit issuer check), then its
+the x509 certificates at GOOGLE_CERTS_URL (Google's by default; `verify_oauth2_token` would always fetch
+Google's own, so google-auth's `jwt.decode` is given the certificates, with an explicit issuer check), then its
 expiry, its audience (ADDON_AUDIENCE, never skipped) and a verified email.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import google.auth.exceptions
 import google.auth.transport
 import google.auth.transport.requests
 from flask import request
-from google.oauth2 import id_token
+from google.auth import jwt
 
 from backend.config import Config
 from backend.errors import Unauthenticated, UpstreamError
@@ -26,41 +26,52 @@ from backend.errors import Unauthenticated, UpstreamError
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 ISSUERS = frozenset({"accounts.google.com", "https://accounts.google.com"})
 CERTS_TTL_SECONDS = 300.0
+REFETCH_SECONDS = 1.0
 CLOCK_SKEW_SECONDS = 10
 
 
-class CachingRequest(google.auth.transport.Request):
-    """google-auth's HTTP request with successful GETs kept briefly: certificates change rarely, requests often."""
+class Certificates:
+    """Google's signing certificates per URL, kept for a while and re-read when a token names an unknown key.
 
-    def __init__(self, ttl: float = CERTS_TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
-        self._inner = google.auth.transport.requests.Request()
+    A key id missing from the kept set means the keys moved on (Google rotates them; a restarted issuer
+    publishes new ones), so the set is fetched again, at most once per REFETCH_SECONDS so forged key ids
+    cannot turn every request into a fetch.
+    """
+
+    def __init__(
+        self,
+        http: google.auth.transport.Request | None = None,
+        ttl: float = CERTS_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._http = http or google.auth.transport.requests.Request()
         self._ttl, self._clock = ttl, clock
-        self._cache: dict[str, tuple[float, Any]] = {}
+        self._kept: dict[str, tuple[float, dict[str, str]]] = {}
         self._lock = threading.Lock()
 
-    def __call__(
-        self,
-        url: str,
-        method: str = "GET",
-        body: Any = None,
-        headers: Any = None,
-        timeout: Any = None,
-        **kwargs: Any,
-    ) -> Any:
-        if method != "GET" or body is not None:
-            return self._inner(url, method=method, body=body, headers=headers, timeout=timeout, **kwargs)
+    def for_key(self, url: str, kid: str) -> dict[str, str]:
+        """The certificates at `url`, fetched again when stale or when they lack `kid`."""
         with self._lock:
-            hit = self._cache.get(url)
-        if hit is not None and self._clock() - hit[0] < self._ttl:
-            return hit[1]
-        response = self._inner(url, method=method, headers=headers, timeout=timeout or 10, **kwargs)
-        if response.status == 200:
-            with self._lock:
-                self._cache[url] = (self._clock(), response)
-        return response
+            kept = self._kept.get(url)
+        if kept is not None:
+            age = self._clock() - kept[0]
+            if age < self._ttl and (kid in kept[1] or age < REFETCH_SECONDS):
+                return kept[1]
+        response = self._http(url, method="GET", timeout=10)
+        if response.status != 200:
+            raise UpstreamError(f"could not fetch Google's signing certificates: HTTP {response.status} from {url}")
+        try:
+            certs = json.loads(response.data.decode("utf-8"))
+        except ValueError:
+            raise UpstreamError(f"Google's signing certificates at {url} are not JSON") from None
+        if not isinstance(certs, dict) or not all(isinstance(v, str) for v in certs.values()):
+            raise UpstreamError(f"{url} does not serve x509 certificates keyed by key id")
+        with self._lock:
+            self._kept[url] = (self._clock(), certs)
+        return certs
 
 
-_REQUEST = CachingRequest()
+_CERTIFICATES = Certificates()
 
 
 @dataclass(frozen=True)
@@ -69,17 +80,15 @@ class Identity:
     subject: str
 
 
-def verify_identity_token(token: str, config: Config, http: google.auth.transport.Request = _REQUEST) -> Identity:
+def verify_identity_token(token: str, config: Config, certificates: Certificates = _CERTIFICATES) -> Identity:
     """The verified Google identity of `token`, or Unauthenticated saying what is wrong with it."""
     if not config.ADDON_AUDIENCE:
         raise Unauthenticated("the backend has no ADDON_AUDIENCE configured, so it cannot accept add-on calls")
     try:
-        claims = id_token.verify_token(
-            token,
-            http,
-            audience=config.ADDON_AUDIENCE,
-            certs_url=config.GOOGLE_CERTS_URL or GOOGLE_CERTS_URL,
-            clock_skew_in_seconds=CLOCK_SKEW_SECONDS,
+        kid = str(jwt.decode_header(token).get("kid") or "")  # type: ignore[no-untyped-call]
+        certs = certificates.for_key(config.GOOGLE_CERTS_URL or GOOGLE_CERTS_URL, kid)
+        claims = jwt.decode(  # type: ignore[no-untyped-call]
+            token, certs=certs, audience=config.ADDON_AUDIENCE, clock_skew_in_seconds=CLOCK_SKEW_SECONDS
         )
     except google.auth.exceptions.TransportError as exc:
         raise UpstreamError(f"could not fetch Google's signing certificates: {exc}") from None

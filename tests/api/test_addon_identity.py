@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
+import google.auth.transport.requests
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 from sqlalchemy.orm import Session
 
 from backend.api.addon import ENDPOINTS
+from backend.api.auth import Certificates, verify_identity_token
+from backend.errors import Unauthenticated
+from backend.sandbox.google_identity import sign_jwt
 from backend.sandbox.sheets import GoogleSandboxes
 from tests import factories
 from tests.api.conftest import AUDIENCE, Call
@@ -81,6 +87,42 @@ def test_without_a_configured_audience_nothing_is_accepted(call: Call, addon_app
     response = call("GET", "/addon/status", ADMIN)
     assert response.status_code == 401
     assert "ADDON_AUDIENCE" in response.get_json()["error"]["message"]
+
+
+class CountingRequest(google.auth.transport.requests.Request):
+    """google-auth's real HTTP request, counting the certificate fetches that reach the issuer."""
+
+    fetches = 0
+
+    def __call__(self, url: str, method: str = "GET", **kwargs: Any) -> Any:
+        self.fetches += 1
+        return super().__call__(url, method=method, **kwargs)
+
+
+def test_a_new_signing_key_is_picked_up_at_once_and_forged_key_ids_cannot_force_fetches(
+    addon_app: Flask, google: GoogleSandboxes
+) -> None:
+    config = addon_app.extensions["orderdeck.config"]
+    now = [1000.0]
+    http = CountingRequest()
+    certificates = Certificates(http, clock=lambda: now[0])
+    assert verify_identity_token(google.identity.mint_id_token(AUDIENCE, ADMIN), config, certificates).email == ADMIN
+    assert http.fetches == 1
+
+    forged = sign_jwt(rsa.generate_private_key(public_exponent=65537, key_size=2048), "no-such-key", {"aud": AUDIENCE})
+    now[0] += 2
+    for _ in range(20):  # many forged key ids in one second: one fetch, all refused
+        with pytest.raises(Unauthenticated, match="no-such-key"):
+            verify_identity_token(forged, config, certificates)
+    assert http.fetches == 2
+
+    google.identity.rotate_signing_key()  # Google starts signing with a key the kept set lacks
+    now[0] += 2
+    assert verify_identity_token(google.identity.mint_id_token(AUDIENCE, ADMIN), config, certificates).email == ADMIN
+    assert http.fetches == 3
+    for _ in range(5):  # and then it is known: no more fetches until the set goes stale
+        verify_identity_token(google.identity.mint_id_token(AUDIENCE, ADMIN), config, certificates)
+    assert http.fetches == 3
 
 
 def test_openapi_describes_every_addon_route_with_its_schemas(call: Call) -> None:
