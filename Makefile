@@ -20,6 +20,7 @@ deps:
 
 lint: setup
 	$(VENV)/bin/ruff check backend tests bench
+	$(VENV)/bin/ruff format --check backend tests bench
 	$(VENV)/bin/mypy
 
 test-sqlite: setup

@@ -27,7 +27,6 @@ from backend.services import leases, notify, sheet_refresh, shop_round, sync, we
 log = logging.getLogger(__name__)
 
 
-
 def sync_due() -> dict[str, Any]:
     """Fan out: a sync for every shop that is due, and event processing for shops with pending webhooks."""
     db = runtime.database()
@@ -53,8 +52,12 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
         done = shop_round.run(runtime.database(), runtime.platform(), shop_id, events_only=webhooks_only)
         out["webhooks"] = done.events
         if done.sync is not None:
-            out |= {"sync": done.sync.summary(), "webhooks_after": done.events_after,
-                    "stock_skus": done.stock_skus, "settlement": done.settlement}
+            out |= {
+                "sync": done.sync.summary(),
+                "webhooks_after": done.events_after,
+                "stock_skus": done.stock_skus,
+                "settlement": done.settlement,
+            }
     except leases.LeaseHeld as exc:
         out["skipped"] = exc.message
     except TikTokError as exc:

@@ -167,15 +167,17 @@ def serve_backend(
     """The backend as a real HTTP server against the TikTok sandbox, with team "Acme Trading"."""
     deferred = DeferredApp()
     backend_server = start_server(deferred)
-    application = create_app(config_for_tests(
-        migrated.url,
-        TIKTOK_APP_KEY=sandbox.app_key,
-        TIKTOK_APP_SECRET=sandbox.app_secret,
-        TIKTOK_API_BASE=tiktok_url,
-        TIKTOK_AUTH_BASE=tiktok_url,
-        PUBLIC_BASE_URL=backend_server.url,
-        **overrides,
-    ))
+    application = create_app(
+        config_for_tests(
+            migrated.url,
+            TIKTOK_APP_KEY=sandbox.app_key,
+            TIKTOK_APP_SECRET=sandbox.app_secret,
+            TIKTOK_API_BASE=tiktok_url,
+            TIKTOK_AUTH_BASE=tiktok_url,
+            PUBLIC_BASE_URL=backend_server.url,
+            **overrides,
+        )
+    )
     deferred.app = application
     with application.app_context(), get_db().session() as session:
         team_id = teams_service.create_team(session, "Acme Trading", "founder@acme.test").id

@@ -21,7 +21,6 @@ from backend.services.shops import Platform
 shop_cli = AppGroup("shop", help="TikTok shops.")
 
 
-
 @shop_cli.command("connect")
 @click.option("--team", "team_name", required=True)
 @click.option("--auth-code", required=True, help="The code TikTok's consent page redirected with.")
@@ -103,5 +102,7 @@ def shop_status_command(team_name: str) -> None:
     for row in rows:
         lag = f"{row.lag_seconds // 60} min ago" if row.lag_seconds is not None else "never"
         state = "ok" if not row.needs_reauthorization else f"{row.status}: {row.status_reason}"
-        click.echo(f"{row.name} ({row.region}) — {state}; last sync {lag}; webhooks {row.webhooks_7d}, "
-                   f"missed by webhook {row.missed_by_webhook_7d}, failed payloads {row.failed_items_7d}")
+        click.echo(
+            f"{row.name} ({row.region}) — {state}; last sync {lag}; webhooks {row.webhooks_7d}, "
+            f"missed by webhook {row.missed_by_webhook_7d}, failed payloads {row.failed_items_7d}"
+        )

@@ -454,8 +454,9 @@ def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome
 def _record_stock(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
     """A procurement count or note for one SKU and warehouse; the next push re-allocates."""
     typed = {key: value for key, (_column, value) in job.typed.items()}
-    result = stock.apply_stock_edit(session, session.get_one(Team, caller.team_id), actor,
-                                    {"stock_key": job.sku, **typed})
+    result = stock.apply_stock_edit(
+        session, session.get_one(Team, caller.team_id), actor, {"stock_key": job.sku, **typed}
+    )
     if isinstance(result, stock.StockEditRejected):
         for key, (column, _value) in job.typed.items():
             note = result.message if result.column in (None, key) else "not saved: another cell in this row was refused"

@@ -40,7 +40,7 @@ def rotate(db: Database, box: SecretBox) -> RotationReport:
         for table, columns in sealed_columns().items():
             key = list(table.primary_key.columns)
             for row in session.execute(select(*key, *columns)).all():
-                values = {c.name: box.reseal(v) for c, v in zip(columns, row[len(key):], strict=True) if v}
+                values = {c.name: box.reseal(v) for c, v in zip(columns, row[len(key) :], strict=True) if v}
                 if not values:
                     continue
                 where = [k == row[i] for i, k in enumerate(key)]

@@ -295,9 +295,12 @@ def review_orders(session: Session, team_id: int, now: datetime) -> dict[int, tu
         missing = [{"order_id": i, "flags": [], "reviewed_at": now} for i in part if i not in stored]
         if missing:
             session.execute(new_rows, missing)
-            stored |= {r.order_id: r for r in session.scalars(
-                select(OrderReview).where(OrderReview.order_id.in_([m["order_id"] for m in missing]))
-            )}
+            stored |= {
+                r.order_id: r
+                for r in session.scalars(
+                    select(OrderReview).where(OrderReview.order_id.in_([m["order_id"] for m in missing]))
+                )
+            }
     notified = _address_webhooks(session, shop_ids)
     subjects = []
     for order in orders:

@@ -83,8 +83,12 @@ def desk(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Desk:
         sync.sync_shop(live.db, Platform(runtime.config(), runtime.secret_box()), shop_id)
         with live.db.session() as session:
             team = session.get_one(Team, live.team_id)
-            for email, role in ((PACKER, "warehouse"), (FINANCE, "finance"), (AGENCY, "viewer"),
-                                (BUYER, "procurement")):
+            for email, role in (
+                (PACKER, "warehouse"),
+                (FINANCE, "finance"),
+                (AGENCY, "viewer"),
+                (BUYER, "procurement"),
+            ):
                 teams.add_member(session, team, email, role)
             bindings.bind(session, team, FILE, "Ship next", "sla_watch", actor=ADMIN)
             bindings.bind(session, team, "warehouseSheet0000000002", "Also ships", "sla_watch", actor=ADMIN)
@@ -217,10 +221,18 @@ def test_a_stock_count_typed_by_procurement_is_stored_and_typos_and_other_roles_
     on_hand, note = desk.column("stock", "stock_on_hand"), desk.column("stock", "stock_supplier_note")
 
     def edit(editor: str, **typed: Any) -> dict[int, dict[str, Any]]:
-        row = {"row": 2, "key": f"{line.seller_sku} @ {warehouse}",
-               "cells": {str(desk.column("stock", k)): v for k, v in typed.items()}}
-        body = {"spreadsheet_id": "stockSheet00000000000001", "tab": "Stock", "editor": editor,
-                "headers": desk.headers("stock"), "rows": [row]}
+        row = {
+            "row": 2,
+            "key": f"{line.seller_sku} @ {warehouse}",
+            "cells": {str(desk.column("stock", k)): v for k, v in typed.items()},
+        }
+        body = {
+            "spreadsheet_id": "stockSheet00000000000001",
+            "tab": "Stock",
+            "editor": editor,
+            "headers": desk.headers("stock"),
+            "rows": [row],
+        }
         return cells(desk.call("POST", "/addon/edits", ADMIN, json=body))
 
     typo = edit(BUYER, stock_on_hand="1O")

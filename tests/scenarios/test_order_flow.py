@@ -35,8 +35,12 @@ def world(
     with google_sandboxes() as google:
         key = google.identity.write_service_account_key(tmp_path / "sa.json", WRITER)
         with serve_backend(
-            migrated, sandbox, server.url, TASKS_SECRET=SECRET,
-            SHEETS_API_ENDPOINT=google.sheets.sheets_endpoint, DRIVE_API_ENDPOINT=google.sheets.drive_endpoint,
+            migrated,
+            sandbox,
+            server.url,
+            TASKS_SECRET=SECRET,
+            SHEETS_API_ENDPOINT=google.sheets.sheets_endpoint,
+            DRIVE_API_ENDPOINT=google.sheets.drive_endpoint,
             GOOGLE_APPLICATION_CREDENTIALS=str(key),
         ) as live:
             yield live, google
@@ -65,13 +69,20 @@ def test_orders_flow_from_tiktok_webhooks_into_the_warehouse_sheet(world: tuple[
     with live.db.session() as session:
         team = teams.team_by_name(session, "Acme Trading")
         teams.add_member(session, team, "pack@acme.test", "warehouse")
-    sheet = google.sheets.create_spreadsheet("founder@acme.test", "Acme warehouse", sheets=["Warehouse"],
-                                             time_zone="America/Los_Angeles")
+    sheet = google.sheets.create_spreadsheet(
+        "founder@acme.test", "Acme warehouse", sheets=["Warehouse"], time_zone="America/Los_Angeles"
+    )
     google.sheets.share(sheet.id, "writer", email=WRITER)
     google.sheets.share(sheet.id, "reader", email="pack@acme.test")
     with live.app.app_context(), live.db.session() as session:
-        bindings.bind(session, teams.team_by_name(session, "Acme Trading"), sheet.id, "Warehouse", "sla_watch",
-                      actor="founder@acme.test")
+        bindings.bind(
+            session,
+            teams.team_by_name(session, "Acme Trading"),
+            sheet.id,
+            "Warehouse",
+            "sla_watch",
+            actor="founder@acme.test",
+        )
 
     task(live, "/tasks/sync-due")  # the cron sweep: syncs the shop (its first sync)
     task(live, "/tasks/push-due")
@@ -90,7 +101,8 @@ def test_orders_flow_from_tiktok_webhooks_into_the_warehouse_sheet(world: tuple[
 def assert_sheet_matches_database(live: Live, google: GoogleSandboxes, spreadsheet_id: str) -> None:
     with live.db.session() as session:
         wanted = {
-            oid: status for oid, status in session.execute(select(Order.external_id, Order.status))
+            oid: status
+            for oid, status in session.execute(select(Order.external_id, Order.status))
             if status in SHEET_STATUSES
         }
         sandbox_now = live.sandbox.now()

@@ -97,7 +97,8 @@ def test_changes_are_picked_up_and_recorded_as_status_events(live: Live) -> None
     assert after == sandbox_statuses(live)
     with live.db.session() as session:
         events = session.execute(
-            select(Order.external_id, OrderEvent.from_status, OrderEvent.to_status).join(Order)
+            select(Order.external_id, OrderEvent.from_status, OrderEvent.to_status)
+            .join(Order)
             .where(OrderEvent.from_status.is_not(None))
         ).all()
     assert {(oid, before[oid], after[oid]) for oid in moved} == {tuple(e) for e in events}
@@ -174,7 +175,10 @@ def test_a_sync_killed_mid_page_resumes_with_nothing_lost_or_doubled(live: Live)
     env = live.process_env()
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "backend", "sync", "--shop", str(shop_id)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while len(stored(live)) < 300 and time.monotonic() < deadline:
@@ -220,8 +224,13 @@ def post_webhook(live: Live, body: bytes, auth: str | None) -> httpx.Response:
 
 def event_body(live: Live, order_id: str, status: str, notification: str = "7380066284010030890") -> bytes:
     shop_key = next(iter(live.sandbox.shops))
-    envelope = {"type": 1, "tts_notification_id": notification, "shop_id": shop_key, "timestamp": 1718305585,
-                "data": {"order_id": order_id, "order_status": status, "update_time": 1718305585}}
+    envelope = {
+        "type": 1,
+        "tts_notification_id": notification,
+        "shop_id": shop_key,
+        "timestamp": 1718305585,
+        "data": {"order_id": order_id, "order_status": status, "update_time": 1718305585},
+    }
     return json.dumps(envelope, separators=(", ", ": ")).encode()
 
 
@@ -247,8 +256,13 @@ def test_forged_or_reserialized_webhooks_are_refused_and_stored_nowhere(live: Li
 
 def test_a_webhook_for_an_unknown_shop_is_refused(live: Live) -> None:
     live.connect_shop(orders=1)
-    envelope = {"type": 1, "tts_notification_id": "1", "shop_id": "999", "timestamp": 1718305585,
-                "data": {"order_id": "5"}}
+    envelope = {
+        "type": 1,
+        "tts_notification_id": "1",
+        "shop_id": "999",
+        "timestamp": 1718305585,
+        "data": {"order_id": "5"},
+    }
     body = json.dumps(envelope).encode()
     response = post_webhook(live, body, signature(live.sandbox.app_key, live.sandbox.app_secret, body))
     assert response.status_code == 404
@@ -299,8 +313,16 @@ def test_an_out_of_order_webhook_never_rolls_an_order_back(live: Live) -> None:
     assert stored(live) == sandbox_statuses(live)
     with live.db.session() as session:
         moves = session.execute(select(OrderEvent.from_status, OrderEvent.to_status)).all()
-    order = ["UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT",
-             "DELIVERED", "COMPLETED"]
+    order = [
+        "UNPAID",
+        "ON_HOLD",
+        "AWAITING_SHIPMENT",
+        "PARTIALLY_SHIPPING",
+        "AWAITING_COLLECTION",
+        "IN_TRANSIT",
+        "DELIVERED",
+        "COMPLETED",
+    ]
     for before, after in moves:
         if before in order and after in order:
             assert order.index(after) > order.index(before), f"rolled back {before} → {after}"
@@ -311,8 +333,16 @@ def test_the_command_line_connects_a_shop_and_says_what_a_sync_changed(live: Liv
     shop = live.sandbox.add_shop("Acme UK", "GB", orders=12)
     runner = live.app.test_cli_runner()
     with live.app.app_context():
-        result = runner.invoke(args=["shop", "connect", "--team", "Acme Trading",
-                                     "--auth-code", live.sandbox.issue_auth_code([shop.shop_id])])
+        result = runner.invoke(
+            args=[
+                "shop",
+                "connect",
+                "--team",
+                "Acme Trading",
+                "--auth-code",
+                live.sandbox.issue_auth_code([shop.shop_id]),
+            ]
+        )
         assert result.exit_code == 0, result.output
         assert "connected Acme UK (GB, GBP, Europe/London)" in result.output
         used_again = runner.invoke(args=["shop", "connect", "--team", "Acme Trading", "--auth-code", "code_bogus"])
