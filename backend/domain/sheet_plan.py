@@ -67,20 +67,27 @@ class TabState:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the backend last wrote into a tab: the layout, and per row key a digest of each cell."""
+    """What the backend last wrote into a tab: the layout, per row key a digest of each cell, and the
+    1-based sheet row each key was written to."""
 
     layout: str = ""
     rows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    positions: Mapping[str, int] = field(default_factory=dict)
 
     def to_json(self) -> Json:
-        return {"layout": self.layout, "rows": {k: "".join(v) for k, v in self.rows.items()}}
+        return {
+            "layout": self.layout,
+            "rows": {k: "".join(v) for k, v in self.rows.items()},
+            "positions": dict(self.positions),
+        }
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any] | None) -> Snapshot:
         if not doc:
             return cls()
         rows = doc.get("rows", {})
-        return cls(str(doc.get("layout", "")), {k: _split_digests(v) for k, v in rows.items()})
+        positions = {str(k): int(v) for k, v in (doc.get("positions") or {}).items()}
+        return cls(str(doc.get("layout", "")), {k: _split_digests(v) for k, v in rows.items()}, positions)
 
 
 @dataclass
@@ -439,13 +446,15 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
             digests[row.key] = tuple(digest(d) for d in data)
             encoded.append(data)
         requests.append(_cells_request(sheet_id, place.first_free + offset, 0, encoded))
+    positions = {key: index + 1 for key, index in place.positions.items()}
+    positions.update((row.key, place.first_free + i + 1) for i, row in enumerate(place.new_rows))
     requests += _format_requests(spec, sheet_id, 1 if fresh else place.first_free, needed)
     requests += _rule_requests(spec, sheet_id, state)
     requests += _protection_requests(spec, sheet_id, state, owner)
     requests += _chart_requests(spec, sheet_id, state, fresh)
     return TabPlan(
         requests=requests,
-        snapshot=Snapshot(layout, digests),
+        snapshot=Snapshot(layout, digests, positions),
         added=len(place.new_rows),
         changed=changed,
         removed=sum(1 for k in state.keys if k) if fresh and state else len(place.doomed),

@@ -12,7 +12,8 @@ from backend.models.base import Base, utcnow
 
 
 class SheetSnapshot(Base):
-    """Per binding: the tab's column layout and, per row key, a short digest of every cell written.
+    """Per binding: the tab's column layout and, per row key, a short digest of every cell written and
+    the sheet row it went to (a hint for links: people may sort the tab by hand between pushes).
 
     It is the memory that lets a push leave a hand-typed input cell alone until the database value
     changes, and send nothing at all when nothing changed. Losing it only costs one full rewrite.
@@ -23,5 +24,6 @@ class SheetSnapshot(Base):
     binding_id: Mapped[int] = mapped_column(ForeignKey("sheet_bindings.id", ondelete="CASCADE"), primary_key=True)
     layout: Mapped[str] = mapped_column(String(64))
     rows: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    positions: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     row_count: Mapped[int] = mapped_column(default=0)
     written_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -34,6 +34,7 @@ from backend.models import (
     NotificationSettings,
     Order,
     SheetBinding,
+    SheetSnapshot,
     Shop,
     Spreadsheet,
     Team,
@@ -209,30 +210,54 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
     return added
 
 
-def _sheet_link(session: Session, team_id: int, shop_id: int | None, role: str) -> str | None:
-    """A link to the tab showing this shop in the spreadsheet for `role` (else the admin's)."""
+@dataclass(frozen=True)
+class _Tab:
+    """The tab an alert links to, with the first sheet row each order was last written to."""
+
+    google_id: str
+    gid: int | None
+    rows: Mapping[str, int]
+
+    def link(self, order_id: str) -> str:
+        return alerts.sheet_link(self.google_id, self.gid, self.rows.get(order_id))
+
+
+def _first_rows(positions: Mapping[str, int]) -> dict[str, int]:
+    """Order id → its first row; line-grain tabs key rows `order/SKU`, order-grain ones by the order id."""
+    first: dict[str, int] = {}
+    for key, row in positions.items():
+        order_id = key.split("/", 1)[0]
+        first[order_id] = min(row, first.get(order_id, row))
+    return first
+
+
+def _tab_for(session: Session, team_id: int, shop_id: int | None, role: str) -> _Tab | None:
+    """The tab showing this shop in the spreadsheet for `role` (else the admin's)."""
     bindings = session.execute(
-        select(SheetBinding, Spreadsheet.google_id, Spreadsheet.audience_role)
+        select(SheetBinding, Spreadsheet.google_id, Spreadsheet.audience_role, SheetSnapshot.positions)
         .join(Spreadsheet)
+        .outerjoin(SheetSnapshot, SheetSnapshot.binding_id == SheetBinding.id)
         .where(Spreadsheet.team_id == team_id, Spreadsheet.audience_role.in_([role, "admin"]))
         .order_by(SheetBinding.id)
     ).all()
-    fitting = [(b, gid, r) for b, gid, r in bindings if not b.shop_ids or shop_id in b.shop_ids]
-    fitting.sort(key=lambda item: item[2] != role)
+    fitting = [row for row in bindings if not row[0].shop_ids or shop_id in row[0].shop_ids]
+    fitting.sort(key=lambda row: row[2] != role)
     if not fitting:
         return None
-    binding, google_id, _ = fitting[0]
-    return alerts.sheet_link(google_id, binding.sheet_gid)
+    binding, google_id, _, positions = fitting[0]
+    return _Tab(google_id, binding.sheet_gid, _first_rows(positions or {}))
 
 
 def _order_ref(
-    session: Session, order: Order, shop: Shop, role: str, links: dict[tuple[int, str], str | None] | None = None
+    session: Session, order: Order, shop: Shop, role: str, tabs: dict[tuple[int, str], _Tab | None] | None = None
 ) -> alerts.OrderRef:
-    """What an alert shows about an order; `links` memoizes sheet links across one sweep."""
-    links = {} if links is None else links
-    if (shop.id, role) not in links:
-        links[(shop.id, role)] = _sheet_link(session, shop.team_id, shop.id, role)
-    return alerts.OrderRef(order.external_id, shop.name or shop.external_id, order.status, links[(shop.id, role)])
+    """What an alert shows about an order, linking to its row; `tabs` memoizes the tabs across one sweep."""
+    tabs = {} if tabs is None else tabs
+    if (shop.id, role) not in tabs:
+        tabs[(shop.id, role)] = _tab_for(session, shop.team_id, shop.id, role)
+    tab = tabs[(shop.id, role)]
+    link = tab.link(order.external_id) if tab else None
+    return alerts.OrderRef(order.external_id, shop.name or shop.external_id, order.status, link)
 
 
 def exception_event(session: Session, case: ExceptionCase, label: str, *, overdue: bool, now: datetime) -> int:
@@ -285,7 +310,7 @@ def sla_alert_sweep(session: Session, now: datetime | None = None) -> int:
     ):
         sent[subject].add(variant)
     quiet: dict[int, alerts.QuietHours | None] = {}
-    links: dict[tuple[int, str], str | None] = {}
+    tabs: dict[tuple[int, str], _Tab | None] = {}
     new: list[dict[str, Any]] = []
     for order, shop in rows:
         if shop.team_id not in quiet:
@@ -297,7 +322,7 @@ def sla_alert_sweep(session: Session, now: datetime | None = None) -> int:
         tier = alerts.tier_due(order_deadline, now, sent[subject], quiet[shop.team_id])
         if tier is None:
             continue
-        payload = alerts.sla_message(_order_ref(session, order, shop, "warehouse", links), tier, order_deadline)
+        payload = alerts.sla_message(_order_ref(session, order, shop, "warehouse", tabs), tier, order_deadline)
         new += _rows(shop.team_id, "sla", subject, payload, variant=tier.name, targets=wanted[shop.team_id], now=now)
     return _insert_new(session, new)
 

@@ -350,7 +350,8 @@ def _save_snapshot(session: Session, binding: SheetBinding, plan: TabPlan, start
     if row is None:
         row = SheetSnapshot(binding_id=binding.id, layout="", rows={})
         session.add(row)
-    row.layout, row.rows, row.row_count, row.written_at = doc["layout"], doc["rows"], len(doc["rows"]), utcnow()
+    row.layout, row.rows, row.positions = doc["layout"], doc["rows"], doc["positions"]
+    row.row_count, row.written_at = len(doc["rows"]), utcnow()
     binding.sheet_gid = plan.sheet_id
     binding.last_pushed_at, binding.last_push_error = utcnow(), None
     if binding.dirty_since is None or binding.dirty_since <= started:

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.domain.a1 import column_letters
-from backend.models import Order, SheetBinding, Team
+from backend.models import Notification, Order, SheetBinding, Team
 from backend.sandbox.sheets import GoogleSandboxes
-from backend.services import bindings
+from backend.services import bindings, notify
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.sheet_refresh import Pusher, push_dirty, writer_identity
 from tests import factories
@@ -267,6 +267,62 @@ def test_a_hand_sorted_sheet_is_updated_in_place_and_typed_tracking_survives(
     push_dirty(pusher)
     rows = {r[0]: r for r in tab_rows(google, file_id, "Ship next")[1:]}
     assert rows[first_key][profile.index_of("tracking_number")] == "TH-FROM-TIKTOK"
+
+
+def test_an_sla_alert_links_to_the_row_its_order_is_on_after_a_hand_sort(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    team = seller(session)
+    shop = factories.shop(session, team)
+    orders = [
+        factories.order(
+            session, shop, skus=((f"SKU-{n}", 1, Decimal("10.00")),), rts_sla_at=factories.NOW + timedelta(hours=n)
+        )
+        for n in range(1, 6)
+    ]
+    file_id = new_file(google, (PACKER, "writer"))
+    bindings.bind(session, team, file_id, "Ship next", "sla_watch")
+    notify.add_channel(
+        session,
+        sheets_app.extensions["orderdeck.secrets"],
+        team,
+        name="ops",
+        url="http://127.0.0.1:9/api/webhooks/1/token",
+        kinds=("sla",),
+        actor=ADMIN,
+        allow_loopback=True,
+    )
+    session.commit()
+    push_dirty(pusher)
+    sheet_id = next(s.sheet_id for s in google.sheets.spreadsheets[file_id].sheets if s.title == "Ship next")
+    profile = bindings.builtin_profiles()["sla_watch"]
+    sheets_as(google, ADMIN).spreadsheets().batchUpdate(
+        spreadsheetId=file_id,
+        body={
+            "requests": [
+                {
+                    "sortRange": {
+                        "range": {"sheetId": sheet_id, "startRowIndex": 1},
+                        "sortSpecs": [{"dimensionIndex": profile.index_of("skus"), "sortOrder": "DESCENDING"}],
+                    }
+                }
+            ]
+        },
+    ).execute()
+    orders[2].buyer_message = "please hurry"  # any change: the next push re-reads where each row now is
+    mark_bindings_dirty(session, shop.team_id, shop.id)
+    session.commit()
+    push_dirty(pusher)
+
+    assert notify.sla_alert_sweep(session, factories.NOW) == 5  # every deadline is within the 24 h tier
+    session.commit()
+    grid = tab_rows(google, file_id, "Ship next")
+    for payload in session.scalars(select(Notification.payload)):
+        embed = payload["embeds"][0]
+        assert embed["url"].startswith(f"https://docs.google.com/spreadsheets/d/{file_id}/edit#gid={sheet_id}&range=A")
+        row = int(embed["url"].rsplit("&range=A", 1)[1])
+        assert grid[row - 1][0].split("/")[0] in str(embed), (row, embed)  # the linked row shows that order
+    assert grid[1][0].startswith(orders[4].external_id)  # the hand sort moved the latest deadline to the top
 
 
 def test_writes_grow_with_what_changed_and_shipped_orders_leave_the_tab(
