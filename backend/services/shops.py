@@ -7,7 +7,7 @@ rotates the pair for all of them, persisted in one transaction before the new to
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
@@ -22,7 +22,7 @@ from backend.platforms.base import TokenSet
 from backend.platforms.tiktok import errors as tiktok_errors
 from backend.platforms.tiktok.client import TikTokClient
 from backend.platforms.tiktok.oauth import ConsentState, RotatingTokens, TikTokAuthClient, consent_url
-from backend.platforms.tiktok.transport import RetryPolicy
+from backend.platforms.tiktok.transport import RetryPolicy, pooled_transport
 from backend.secrets import SecretBox
 from backend.services import notify
 
@@ -44,11 +44,11 @@ REFRESH_AHEAD = timedelta(hours=12)
 
 @dataclass(frozen=True)
 class Platform:
-    """What a service needs to reach TikTok: settings, sealing, and an optional test transport."""
+    """What a service needs to reach TikTok: settings, sealing, and the transport (the process's pool)."""
 
     config: Config
     box: SecretBox
-    transport: httpx.BaseTransport | None = None
+    transport: httpx.BaseTransport = field(default_factory=pooled_transport)
     retry: RetryPolicy | None = None
 
     def auth_client(self) -> TikTokAuthClient:
