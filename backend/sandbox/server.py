@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -37,9 +38,40 @@ class RunningServer:
         self.thread.join(timeout=5)
 
 
+class _Server(ThreadedWSGIServer):
+    """Werkzeug's threaded server, closing its kept-alive connections when it stops.
+
+    Otherwise a client's pooled connection would still reach this stopped app, even after another
+    server took over the port.
+    """
+
+    def __init__(self, host: str, port: int, app: WSGIApplication) -> None:
+        super().__init__(host, port, app)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._connections_lock:
+            open_now, self._connections = list(self._connections), set()
+        for connection in open_now:
+            with suppress(OSError):  # the handler closed it meanwhile
+                connection.shutdown(socket.SHUT_RDWR)
+
+
 def start(app: WSGIApplication, port: int = 0) -> RunningServer:
     """Start `app` on 127.0.0.1 (port 0 = any free port) in a daemon thread."""
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = _Server("127.0.0.1", port, app)
     thread = threading.Thread(target=server.serve_forever, name=f"sandbox:{server.server_port}", daemon=True)
     thread.start()
     return RunningServer(server=server, thread=thread)
