@@ -70,12 +70,16 @@ class RowFilter:
 
 @dataclass(frozen=True)
 class ChartSpec:
-    """A chart kept on the tab: `domain` along the axis, one bar or line per `series` column."""
+    """A chart kept on the tab: `domain` along the axis, one bar or line per `series` column.
+
+    Rows whose key starts with `leave_out` (totals, kept last by the report) are not charted.
+    """
 
     type: str
     title: str
     domain: str
     series: tuple[str, ...]
+    leave_out: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,8 @@ def _chart(spec: Mapping[str, Any] | None, title: str) -> ChartSpec | None:
     if not spec:
         return None
     series = tuple(str(s) for s in spec["series"])
-    return ChartSpec(str(spec["type"]), str(spec.get("title", title)), str(spec["domain"]), series)
+    leave_out = str(spec.get("leave_out", ""))
+    return ChartSpec(str(spec["type"]), str(spec.get("title", title)), str(spec["domain"]), series, leave_out)
 
 
 def visibility_problems(columns: Iterable[Column], role: str, policy: RolePolicy) -> list[str]:

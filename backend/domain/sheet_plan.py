@@ -422,7 +422,12 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     if fresh:
         requests.append(_header(spec, sheet_id, state))
         known = Snapshot(layout)
-    place = _place(spec.rows, state.keys if state else (), grid_rows, wipe=fresh and state is not None)
+    # A charted tab holds only what the backend writes: its rows follow the profile's order (charts read
+    # rows in sheet order), so a tab sorted by hand or grown at the bottom is rewritten in order.
+    keys_now = [k for k in state.keys if k] if state else []
+    reorder = spec.profile.chart is not None and not inputs and keys_now != [row.key for row in spec.rows]
+    wipe = (fresh or reorder) and state is not None
+    place = _place(spec.rows, state.keys if state else (), grid_rows, wipe=wipe)
     needed = max(place.first_free + len(place.new_rows), 2)  # Sheets refuses to delete every non-frozen row
     remaining = grid_rows - len(place.doomed)
     if needed > remaining and state is not None:
@@ -451,33 +456,45 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     requests += _format_requests(spec, sheet_id, 1 if fresh else place.first_free, needed)
     requests += _rule_requests(spec, sheet_id, state)
     requests += _protection_requests(spec, sheet_id, state, owner)
-    requests += _chart_requests(spec, sheet_id, state, fresh)
+    charted = _charted_rows(spec.profile, [row.key for row in spec.rows])
+    respec = fresh or charted != _charted_rows(spec.profile, keys_now)
+    requests += _chart_requests(spec, sheet_id, state, respec, charted)
     return TabPlan(
         requests=requests,
         snapshot=Snapshot(layout, digests, positions),
         added=len(place.new_rows),
         changed=changed,
-        removed=sum(1 for k in state.keys if k) if fresh and state else len(place.doomed),
+        removed=len(keys_now) if wipe else len(place.doomed),
         final_rows=max(needed, remaining),
         sheet_id=sheet_id,
     )
 
 
-def _chart_requests(spec: TabSpec, sheet_id: int, state: TabState | None, fresh: bool) -> list[Json]:
-    """Add the profile's chart once (its id is the binding's), and re-spec it only when the layout changed.
+def _charted_rows(profile: Profile, keys: Sequence[str]) -> int | None:
+    """How many leading rows the chart covers: those before the first left-out key (None: the whole column)."""
+    chart = profile.chart
+    if chart is None or not chart.leave_out:
+        return None
+    return next((i for i, key in enumerate(keys) if key.startswith(chart.leave_out)), len(keys))
 
-    Each source is a whole column from the header down, so rows added later are charted without a write.
+
+def _chart_requests(spec: TabSpec, sheet_id: int, state: TabState | None, respec: bool, rows: int | None) -> list[Json]:
+    """Add the profile's chart once (its id is the binding's), and re-spec it when its range or the layout changed.
+
+    Each source runs from the header down: the whole column (rows added later are charted without a
+    write), or the first `rows` rows when the chart leaves the totals below them out.
     """
     chart, profile = spec.profile.chart, spec.profile
     if chart is None:
         return []
     exists = state is not None and spec.chart_id in state.chart_ids
-    if exists and not fresh:
+    if exists and not respec:
         return []
 
     def source(key: str) -> Json:
         j = profile.index_of(key)
-        return {"sourceRange": {"sources": [_grid(sheet_id, 0, None, j, j + 1)]}}
+        end = None if rows is None else 1 + max(rows, 1)
+        return {"sourceRange": {"sources": [_grid(sheet_id, 0, end, j, j + 1)]}}
 
     domain = profile.columns[profile.index_of(chart.domain)].header
     series = [{"series": source(key), "targetAxis": "LEFT_AXIS"} for key in chart.series]

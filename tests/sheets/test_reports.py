@@ -98,8 +98,22 @@ def test_profit_tabs_show_the_summaries_per_currency_with_one_monthly_chart(
     (series,) = basic["series"]
     net_column = bindings.builtin_profiles()["profit_by_month"].index_of("profit_net")
     (source,) = series["series"]["sourceRange"]["sources"]
-    assert source["startColumnIndex"] == net_column and "endRowIndex" not in source  # new rows are charted too
+    assert source["startColumnIndex"] == net_column
     assert _by_key(google, file_id, "Monthly")["TOTAL THB"]["Revenue"] == 2000
+    keys = [row[0] for row in tab_rows(google, file_id, "Monthly")[1:]]
+    assert keys == sorted(keys) and keys[-2:] == ["TOTAL THB", "TOTAL USD"]
+    assert source["endRowIndex"] == 1 + len(keys) - 2  # the header and the months: no TOTAL bar dwarfs them
+
+    # An older month arrives: it lands in order above the totals (not at the bottom), and is charted.
+    factories.order(session, thb, fees=fees, platform_create_time=factories.NOW - timedelta(days=75))
+    mark_bindings_dirty(session, team.id, thb.id)
+    session.commit()
+    _pushed(pusher, file_id)
+    grown = [row[0] for row in tab_rows(google, file_id, "Monthly")[1:]]
+    assert len(grown) == len(keys) + 1 and grown == sorted(grown) and grown[-2:] == ["TOTAL THB", "TOTAL USD"]
+    (chart,) = _charts(google, file_id)["Monthly"]
+    (source,) = chart["spec"]["basicChart"]["series"][0]["series"]["sourceRange"]["sources"]
+    assert source["endRowIndex"] == 1 + len(grown) - 2
 
 
 def test_handling_times_and_leaderboard_match_the_analytics_with_one_chart(
