@@ -50,6 +50,7 @@ class Grain(StrEnum):
     STOCK = "stock"  # a SKU in a warehouse (the procurement tab)
     PROFIT_MONTH = "profit_month"  # a month in one currency, then a TOTAL per currency
     PROFIT_SKU = "profit_sku"  # a seller SKU in one currency, then a TOTAL per currency
+    PROFIT_SHOP = "profit_shop"  # a shop in one currency, then a TOTAL per currency
     HANDLING = "handling"  # a period, stage, role and member of the analytics table
     LEADERBOARD = "leaderboard"  # a member's standing in a window and stage
 
@@ -363,6 +364,7 @@ KEY_COLUMNS: Mapping[Grain, str] = {
     Grain.STOCK: "stock_key",
     Grain.PROFIT_MONTH: "profit_key",
     Grain.PROFIT_SKU: "profit_key",
+    Grain.PROFIT_SHOP: "profit_key",
     Grain.HANDLING: "handling_key",
     Grain.LEADERBOARD: "leaderboard_key",
 }
@@ -626,7 +628,7 @@ def _stock_columns() -> list[Column]:
 
 def _report_columns() -> list[Column]:
     """Profit summaries (issue 7) and handling times (issue 8): one row per key and currency, never summed across."""
-    profit = frozenset({Grain.PROFIT_MONTH, Grain.PROFIT_SKU})
+    profit = frozenset({Grain.PROFIT_MONTH, Grain.PROFIT_SKU, Grain.PROFIT_SHOP})
     handling, board = frozenset({Grain.HANDLING}), frozenset({Grain.LEADERBOARD})
     both = handling | board
     return [
@@ -641,6 +643,7 @@ def _report_columns() -> list[Column]:
         ),
         Column("profit_month", "Month", T, OP, frozenset({Grain.PROFIT_MONTH}), _summary("key"), Kind.COMPUTED),
         Column("profit_sku", "Seller SKU", T, OP, frozenset({Grain.PROFIT_SKU}), _summary("key"), Kind.COMPUTED),
+        Column("profit_shop", "Shop", T, OP, frozenset({Grain.PROFIT_SHOP}), _summary("key"), Kind.COMPUTED),
         Column("profit_currency", "Currency", T, OP, profit, _summary("currency"), Kind.COMPUTED),
         Column("profit_orders", "Orders", INT, OP, profit, _summary("orders"), Kind.COMPUTED),
         Column("profit_revenue", "Revenue", M, SALES, profit, _summary("revenue"), Kind.COMPUTED),

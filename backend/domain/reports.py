@@ -1,4 +1,4 @@
-"""Profit summaries per month and per SKU, with totals per currency: pure aggregation of ledger entries.
+"""Profit summaries per month, per SKU and per shop, with totals per currency: pure aggregation of ledger entries.
 
 Amounts of different currencies are never added: every row is one (key, currency) pair and the
 totals are one row per currency. An order whose cost is missing counts toward revenue and fees but
@@ -20,9 +20,10 @@ TOTAL = "TOTAL"
 
 @dataclass(frozen=True)
 class ReportOrder:
-    """One order as the summaries see it: its month (in the shop's zone), entry, channel and SKU weights."""
+    """One order as the summaries see it: its month (in the shop's zone), shop, entry, channel and SKU weights."""
 
     month: str  # "2026-11"
+    shop: str  # the shop's name and region, "Glow Beauty (TH)"
     entry: LedgerEntry
     affiliate: bool
     sku_weights: Mapping[str, Decimal]  # seller SKU → its item revenue in the order
@@ -30,7 +31,7 @@ class ReportOrder:
 
 @dataclass
 class SummaryRow:
-    key: str  # a month, a seller SKU, or TOTAL
+    key: str  # a month, a seller SKU, a shop, or TOTAL
     currency: str
     orders: int = 0
     revenue: Decimal = Decimal(0)
@@ -95,3 +96,8 @@ def by_sku(orders: Iterable[ReportOrder]) -> list[SummaryRow]:
         return [(sku, w / whole if whole else Decimal(1) / len(weights)) for sku, w in sorted(weights.items())]
 
     return _rows(orders, shares)
+
+
+def by_shop(orders: Iterable[ReportOrder]) -> list[SummaryRow]:
+    """One row per (shop, currency), then one TOTAL row per currency."""
+    return _rows(orders, lambda o: [(o.shop, Decimal(1))])

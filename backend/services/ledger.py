@@ -154,9 +154,9 @@ def cost_books(session: Session, team_ids: Iterable[int]) -> dict[int, CostBook]
 
 
 def report_orders(session: Session, orders: Sequence[Order]) -> list[ReportOrder]:
-    """The orders as the month and SKU summaries (backend/domain/reports.py) take them."""
+    """The orders as the month, SKU and shop summaries (backend/domain/reports.py) take them."""
     entries = ledger_entries(session, orders)
-    zones = dict(session.execute(select(Shop.id, Shop.time_zone).where(Shop.id.in_({o.shop_id for o in orders}))).all())
+    shops = {s.id: s for s in session.scalars(select(Shop).where(Shop.id.in_({o.shop_id for o in orders})))}
     kinds: dict[int, set[str]] = defaultdict(set)
     weights: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for part in chunks([o.id for o in orders]):
@@ -168,10 +168,17 @@ def report_orders(session: Session, orders: Sequence[Order]) -> list[ReportOrder
     pool_map = fee_pool_map()
     return [
         ReportOrder(
-            month=order_date(o.platform_create_time, zones[o.shop_id]).strftime("%Y-%m"),
+            month=order_date(o.platform_create_time, shops[o.shop_id].time_zone).strftime("%Y-%m"),
+            shop=shop_label(shops[o.shop_id]),
             entry=entries[o.id],
             affiliate=is_affiliate(kinds[o.id], pool_map),
             sku_weights=dict(weights[o.id]),
         )
         for o in orders
     ]
+
+
+def shop_label(shop: Shop) -> str:
+    """How report rows name a shop: its name (or TikTok id) and region, so two markets' shops stay apart."""
+    name = shop.name or shop.external_id
+    return f"{name} ({shop.region})" if shop.region else name

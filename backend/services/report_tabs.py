@@ -1,4 +1,4 @@
-"""Rows of the report tabs (profit by month and by SKU, handling times, leaderboard), by grain.
+"""Rows of the report tabs (profit by month, SKU and shop, handling times, leaderboard), by grain.
 
 Each loader reads only what its grain needs; the rows are projected through the profile like any
 other tab, so report tabs go through the same writer, diff and protections (issue 5).
@@ -58,6 +58,7 @@ def _analytics(block: Callable[[AnalyticsTab], list[list[Any]]]) -> Loader:
 LOADERS: dict[Grain, Loader] = {
     Grain.PROFIT_MONTH: _summaries(reports.by_month),
     Grain.PROFIT_SKU: _summaries(reports.by_sku),
+    Grain.PROFIT_SHOP: _summaries(reports.by_shop),
     Grain.HANDLING: _analytics(lambda tab: tab.table),
     Grain.LEADERBOARD: _analytics(lambda tab: tab.leaderboard),
 }

@@ -61,11 +61,15 @@ def test_profit_tabs_show_the_summaries_per_currency_with_one_monthly_chart(
     file_id = new_file(google, (FINANCE, "writer"))
     bindings.bind(session, team, file_id, "Monthly", "profit_by_month", actor=FINANCE)
     bindings.bind(session, team, file_id, "By SKU", "profit_by_sku", actor=FINANCE)
+    bindings.bind(session, team, file_id, "By shop", "profit_by_shop", actor=FINANCE)
     session.commit()
 
     _pushed(pusher)
     orders = list(session.scalars(select(Order).order_by(Order.id)))
-    for tab, summarize in (("Monthly", reports.by_month), ("By SKU", reports.by_sku)):
+    summaries = (("Monthly", reports.by_month), ("By SKU", reports.by_sku), ("By shop", reports.by_shop))
+    for tab, summarize in summaries:
+        keys = [row[0] for row in tab_rows(google, file_id, tab)[1:]]
+        assert keys[-2:] == ["TOTAL THB", "TOTAL USD"], (tab, keys)  # the totals close every report
         shown = _by_key(google, file_id, tab)
         expected = summarize(report_orders(session, orders))
         assert set(shown) == {f"{r.key} {r.currency}" for r in expected}
@@ -82,6 +86,10 @@ def test_profit_tabs_show_the_summaries_per_currency_with_one_monthly_chart(
     assert monthly["TOTAL THB"]["Revenue"] == 1500 and monthly["TOTAL USD"]["Revenue"] == 20  # never summed across
     assert monthly["TOTAL THB"]["Net profit"] == pytest.approx(2 * (500 - 37.75 - 40))  # MASK-02 has no cost
     assert monthly["TOTAL THB"]["Orders missing a cost"] == 1
+    by_shop = _by_key(google, file_id, "By shop")
+    assert by_shop[f"{thb.name} ({thb.region}) THB"]["Revenue"] == 1500
+    assert by_shop[f"{usd.name} ({usd.region}) USD"]["Revenue"] == 20  # its SKU has no cost: no net claimed
+    assert by_shop[f"{usd.name} ({usd.region}) USD"]["Orders missing a cost"] == 1
 
     factories.order(session, thb, fees=fees, skus=(("LIP-01", 1, Decimal("500.00")),))
     mark_bindings_dirty(session, team.id, thb.id)
