@@ -126,7 +126,9 @@ def run(quick: bool = False) -> dict[str, object]:
         with db.session() as session:
             shop_ids = list(session.scalars(select(Shop.id).where(Shop.team_id == team_id)))
             demands, _units = _timed(
-                "load_open_orders", results, lambda: stock.demands_of(stock.open_orders(session, shop_ids))
+                "load_open_orders",
+                results,
+                lambda: stock.demands_of(o for o in stock.pass_orders(session, shop_ids, NOW) if stock.is_open(o)),
             )
             counts = stock.stock_counts(session, team_id)
         allocation = _timed("allocate", results, lambda: allocate(demands, counts))

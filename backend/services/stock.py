@@ -103,13 +103,21 @@ def _sku(line: OrderLine) -> str:
     return line.seller_sku or line.sku_id
 
 
-def open_orders(session: Session, shop_ids: Sequence[int]) -> list[Order]:
-    """Orders the warehouse may pick now: awaiting shipment or partly shipped, never on hold."""
+def is_open(order: Order) -> bool:
+    """The warehouse may pick it now: awaiting shipment or partly shipped, never on hold."""
+    return order.status in PICKABLE_STATUSES and not order.is_on_hold
+
+
+def pass_orders(session: Session, shop_ids: Sequence[int], now: datetime) -> list[Order]:
+    """In one load, what the push-time pass reads: open orders (to allocate) and recent ones (to review)."""
     if not shop_ids:
         return []
+    wanted = (Order.status.in_(PICKABLE_STATUSES) & Order.is_on_hold.is_(False)) | (
+        Order.platform_create_time >= now - REVIEW_LOOKBACK
+    )
     query = (
         select(Order)
-        .where(Order.shop_id.in_(shop_ids), Order.status.in_(PICKABLE_STATUSES), Order.is_on_hold.is_(False))
+        .where(Order.shop_id.in_(shop_ids), wanted)
         .options(selectinload(Order.lines), selectinload(Order.packages))
         .order_by(Order.id)
     )
@@ -172,12 +180,14 @@ def prepare(session: Session, team_id: int, now: datetime | None = None) -> Team
     # Team-wide rows (reviews, stock-outs, alerts) are written here: pushes of the team's other
     # spreadsheets, in other processes, wait on the team's row until this one's transaction ends.
     team = session.get_one(Team, team_id, with_for_update=True)
-    orders = open_orders(session, _shop_ids(session, team_id))
-    demands, units = demands_of(orders)
+    shop_ids = _shop_ids(session, team_id)
+    orders = pass_orders(session, shop_ids, now)
+    demands, units = demands_of(o for o in orders if is_open(o))
     allocation = allocate(demands, stock_counts(session, team_id))
     sync_stock_outs(session, team, allocation, now)
     alert_low_stock(session, team, allocation, now)
-    reviews = review_orders(session, team_id, now)
+    recent = [o for o in orders if o.platform_create_time >= now - REVIEW_LOOKBACK]
+    reviews = review_orders(session, shop_ids, recent, now)
     result = TeamStock(allocation, pack_rows(units, allocation), reviews)
     cached[team_id] = result
     return result
@@ -274,18 +284,12 @@ def alert_low_stock(session: Session, team: Team, allocation: Allocation, now: d
 # -- review flags ---------------------------------------------------------------------------------------
 
 
-def review_orders(session: Session, team_id: int, now: datetime) -> dict[int, tuple[str, ...]]:
-    """Flags of the team's orders of the last 30 days, stored per order (older ones keep theirs)."""
-    shop_ids = _shop_ids(session, team_id)
-    if not shop_ids:
+def review_orders(
+    session: Session, shop_ids: Sequence[int], orders: Sequence[Order], now: datetime
+) -> dict[int, tuple[str, ...]]:
+    """Flags of the team's recent `orders` (the last 30 days), stored per order (older ones keep theirs)."""
+    if not orders:
         return {}
-    orders = list(
-        session.scalars(
-            select(Order)
-            .where(Order.shop_id.in_(shop_ids), Order.platform_create_time >= now - REVIEW_LOOKBACK)
-            .options(selectinload(Order.lines), selectinload(Order.packages))
-        )
-    )
     # Concurrent pushes of the team's spreadsheets may both see an order unreviewed: create the rows
     # with ON CONFLICT DO NOTHING, then read them back, so neither fails on the other's insert.
     new_rows = insert_ignoring_duplicates(session, OrderReview, ["order_id"])
