@@ -304,7 +304,7 @@ class Pusher:
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, warehouse=warehouse)
         else:
             since = now - timedelta(days=window) if window else None
-            views = stock.overlay(session, team.id, order_views(session, shops, since))
+            views = stock.overlay(session, team.id, order_views(session, shops, since, profile.row_filter.statuses))
             rows = project(profile, views, now=now, sheet_zone=sheet_zone)
         admins = sorted(e for e, r in members.items() if r == "admin")
         inputs = {
