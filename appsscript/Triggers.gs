@@ -4,6 +4,7 @@
  * admin, so the sheet's protections decide who can type into an input column, and the editor's address
  * (e.user, when Google provides it) goes to the backend for the audit log. One edit event - a single
  * cell or a paste of many - is one backend call; rejected cells go back to the canonical value with a note.
+ * An admin's edit of a column OrderDeck writes is sent too: the backend writes that row again.
  */
 
 var TRIGGER_HANDLER = 'onSheetEdit';
@@ -64,15 +65,15 @@ function onSheetEdit(e) {
     return;
   }
   var inputs = Object.keys(tab.columns).map(Number);
+  var written = tab.width || Math.max.apply(null, inputs.concat([0]));
   var firstColumn = range.getColumn();
-  var lastColumn = firstColumn + range.getNumColumns() - 1;
+  var lastColumn = Math.min(firstColumn + range.getNumColumns() - 1, written);
   var firstRow = Math.max(range.getRow(), 2);
   var lastRow = range.getRow() + range.getNumRows() - 1;
-  var touched = inputs.some(function (c) { return c >= firstColumn && c <= lastColumn; });
-  if (!touched || lastRow < firstRow) {
-    return;
+  if (firstColumn > lastColumn || lastRow < firstRow) {
+    return; // the header row, or columns OrderDeck does not write
   }
-  var width = Math.max(lastColumn, Math.max.apply(null, inputs));
+  var width = Math.max.apply(null, inputs.concat([lastColumn]));
   var ss = sheet.getParent();
   var zone = ss.getSpreadsheetTimeZone();
   var values = sheet.getRange(firstRow, 1, lastRow - firstRow + 1, width).getValues();

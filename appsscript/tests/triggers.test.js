@@ -4,7 +4,7 @@ const assert = require('node:assert');
 const { makeEnv, plain } = require('./harness');
 
 const HEADERS = ['Order / SKU', 'Order', 'Carrier', 'Tracking number'];
-const CONFIG = JSON.stringify({ 'Ship next': { sheet_id: 5, columns: { 3: 'Carrier', 4: 'Tracking number' } } });
+const CONFIG = JSON.stringify({ 'Ship next': { sheet_id: 5, columns: { 3: 'Carrier', 4: 'Tracking number' }, width: 4 } });
 
 function sheet() {
   return [HEADERS, ['O1/SKU-A', 'O1', 'ups', '1Z999'], ['O2/SKU-B', 'O2', 'Pigeon', 'AB-77'], ['O3/SKU-C', 'O3', '', '']];
@@ -57,13 +57,25 @@ test('a refused single cell without a canonical value gets its old value back', 
   assert.strictEqual(single.sheets[0].notes['2,3'], 'no');
 });
 
-test('edits outside input columns, the header row or unbound tabs cost no call', () => {
+test('edits beside the written columns, in the header row or in unbound tabs cost no call', () => {
   const env = makeEnv({ sheets: [['Ship next', sheet()], ['Notes', [['x']]]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG } });
-  edit(env, 2, 1, 1, 2);
+  edit(env, 2, 5, 3, 2); // the team's own columns right of OrderDeck's
   edit(env, 1, 3);
   env.gas.onSheetEdit({ range: env.sheets[1].getRange(1, 1) });
   edit(env, 5, 3, 1, 1); // a row without a key
   assert.strictEqual(env.calls.fetch.length, 0);
+});
+
+test('an admin typing over a column OrderDeck writes is told so, and a single cell gets its value back', () => {
+  const note = "'Order' is written by OrderDeck: it is put back at the next update";
+  const env = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => ({ code: 200, body: { cells: [{ row: 3, column: 2, status: 'rejected', value: null, note }] } }) });
+  env.sheets[0].set(3, 2, 'O9');
+  edit(env, 3, 2, 1, 1, { oldValue: 'O2' });
+  const body = env.calls.fetch[0].body;
+  assert.deepStrictEqual(body.rows, [{ row: 3, key: 'O2/SKU-B', cells: { 2: 'O9' }, inputs: { 3: 'Pigeon', 4: 'AB-77' } }]);
+  assert.strictEqual(env.sheets[0].cell(3, 2), 'O2');
+  assert.strictEqual(env.sheets[0].notes['3,2'], note);
 });
 
 test('when the backend cannot be reached the edited range says so', () => {

@@ -142,7 +142,10 @@ def unbind(db: Database, caller: Caller, google_id: str, tab: str) -> dict[str, 
 
 
 def input_columns(db: Database, caller: Caller, google_id: str) -> dict[str, Any]:
-    """What the edit trigger watches: per bound tab, the 1-based input columns and their headers."""
+    """What the edit trigger watches: per bound tab, its width and the 1-based input columns with their headers.
+
+    Edits to the other columns (admins only: protections stop everyone else) are sent too, so OrderDeck
+    writes a typed-over cell back instead of leaving the sheet disagreeing with the database."""
     with db.session() as session:
         spreadsheet = team_spreadsheet(session, caller, check_google_id(google_id))
         if spreadsheet is None:
@@ -151,8 +154,7 @@ def input_columns(db: Database, caller: Caller, google_id: str) -> dict[str, Any
         for binding in spreadsheet.bindings:
             profile = bindings.profile_for(session, caller.team_id, binding.profile_key)
             watched = {str(i + 1): c.header for i, c in enumerate(profile.columns) if c.is_input}
-            if watched:
-                tabs[binding.tab_title] = {"sheet_id": binding.sheet_gid, "columns": watched}
+            tabs[binding.tab_title] = {"sheet_id": binding.sheet_gid, "columns": watched, "width": len(profile.columns)}
         audit(session, caller, "trigger.install", google_id, {"tabs": sorted(tabs)})
     return {"tabs": tabs}
 

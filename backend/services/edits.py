@@ -43,6 +43,7 @@ from backend.platforms.tiktok.client import TikTokClient
 from backend.services import bindings, costs, stock, workflow
 from backend.services.addon import Caller
 from backend.services.ingest import ingest_orders, mark_bindings_dirty
+from backend.services.sheet_refresh import rewrite_rows
 from backend.services.shops import Platform, client_for
 
 TRACKING = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
@@ -154,7 +155,7 @@ def _refusal(column: Column, header: str | None, caller: Caller, editor: tuple[s
     if header is not None and header.strip() and header.strip() != column.header:
         return f"this column is now {column.header!r} (header {header!r} was moved): wait for the next update"
     if not column.is_input:
-        return f"{column.header!r} is written by OrderDeck; your change was undone"
+        return f"{column.header!r} is written by OrderDeck: it is put back at the next update"
     for who, role in ((caller.email, caller.role), editor or (None, None)):
         if who is None:
             continue
@@ -199,6 +200,7 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
     binding, profile = _binding(session, caller, batch)
     editor = _editor(session, caller, batch.editor)
     jobs: list[Job] = []
+    typed_over: set[str] = set()
     for row in batch.rows:
         context = {
             c.key: (i + 1, row.inputs.get(i + 1, row.cells.get(i + 1)))
@@ -217,6 +219,8 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
                 why = f"{column.header!r} cannot be changed from the sheet"
             if why is not None:
                 outcome.cells.append(_cell(row.row, column_number, "rejected", None, why))  # no canonical value
+                if not column.is_input:
+                    typed_over.add(row.key)
                 continue
             by_kind.setdefault(KIND_OF[column.key], {})[column.key] = (column_number, value)
         for kind, typed in by_kind.items():
@@ -229,6 +233,9 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
                     _reject_all(outcome, job, f"no order {row.key!r} in this tab", {})
                     continue
             jobs.append(job)
+    if typed_over:  # an admin typed over what OrderDeck writes: the next push writes those rows again
+        rewrite_rows(session, binding, typed_over)
+        outcome.changed = True
     return jobs
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -342,6 +342,15 @@ def _tab_state(sheet: dict[str, Any] | None, keys: tuple[str, ...]) -> TabState 
         conditional_formats=tuple(sheet.get("conditionalFormats", [])),
         chart_ids=frozenset(int(c["chartId"]) for c in sheet.get("charts", [])),
     )
+
+
+def rewrite_rows(session: Session, binding: SheetBinding, keys: Iterable[str]) -> None:
+    """Forget what was written in these rows, so the next push writes them whole (inputs kept unless known)."""
+    stored = session.get(SheetSnapshot, binding.id)
+    if stored is not None:
+        forget = set(keys)
+        stored.rows = {k: v for k, v in stored.rows.items() if k not in forget}
+    binding.dirty, binding.dirty_since = True, utcnow()
 
 
 def _save_snapshot(session: Session, binding: SheetBinding, plan: TabPlan, started: datetime) -> None:

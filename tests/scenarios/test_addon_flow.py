@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from backend.domain.a1 import column_letters
 from backend.models import Order
 from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
 from backend.services import bindings
 from tests.conftest import Live
-from tests.scenarios.addon_world import ADMIN, PACKER, AddonFailure, World, build_world
+from tests.scenarios.addon_world import ADMIN, PACKER, AddonFailure, World, build_world, sheets_as
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +78,31 @@ def test_an_admin_binds_a_new_tab_and_a_packer_ships_from_the_sheet(world: World
     assert shipped[sla[0].index("Tracking number")] == "1Z999AA10123456784"
     agency = world.tab("Orders", agency_file)
     assert row_of(agency, order.external_id)[agency[0].index("Status")] == "AWAITING_COLLECTION"
+
+
+def test_an_admin_typing_over_a_synced_cell_sees_it_put_back_at_the_next_push(world: World) -> None:
+    world.bind_tab("SLA", "sla_watch", new_tab=True)
+    world.live.drain()
+    sla = world.tab("SLA")
+    status = sla[0].index("Status") + 1
+    key, right = sla[1][0], sla[1][status - 1]
+    # The admin (whom the protections let through) pastes over a status; the edit trigger sends the row
+    # it touched, as it does for any column OrderDeck writes.
+    sheets_as(world.google, ADMIN).spreadsheets().values().update(
+        spreadsheetId=world.file_id,
+        range=f"'SLA'!{column_letters(status - 1)}2",
+        valueInputOption="RAW",
+        body={"values": [["DELIVERED"]]},
+    ).execute()
+    row = {"row": 2, "key": key, "cells": {str(status): "DELIVERED"}}
+    edits = {"spreadsheet_id": world.file_id, "tab": "SLA", "editor": ADMIN, "headers": sla[0], "rows": [row]}
+    answer = {c["column"]: c for c in world.api("post", "/addon/edits", ADMIN, edits)["cells"]}
+    assert answer[status]["status"] == "rejected"
+    assert answer[status]["note"] == "'Status' is written by OrderDeck: it is put back at the next update"
+    assert world.tab("SLA")[1][status - 1] == "DELIVERED"  # a paste: the trigger has no old value to restore
+
+    world.live.drain()  # the push the edit queued
+    assert row_of(world.tab("SLA"), key)[status - 1] == right
 
 
 def test_a_packer_cannot_bind_or_read_money_and_a_stranger_gets_nothing(world: World) -> None:
