@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import google.auth.exceptions
 import google.auth.transport
@@ -26,7 +26,7 @@ from backend.errors import Unauthenticated, UpstreamError
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 ISSUERS = frozenset({"accounts.google.com", "https://accounts.google.com"})
 CERTS_TTL_SECONDS = 300.0
-REFETCH_SECONDS = 1.0
+MISS_FETCHES_PER_MINUTE = 10
 CLOCK_SKEW_SECONDS = 10
 
 
@@ -34,8 +34,9 @@ class Certificates:
     """Google's signing certificates per URL, kept for a while and re-read when a token names an unknown key.
 
     A key id missing from the kept set means the keys moved on (Google rotates them; a restarted issuer
-    publishes new ones), so the set is fetched again, at most once per REFETCH_SECONDS so forged key ids
-    cannot turn every request into a fetch.
+    publishes new ones), so the set is fetched again at once. A key id still missing after that is
+    remembered until the set is next read, and such fetches are capped per minute, so forged key ids
+    cannot turn requests into fetches.
     """
 
     def __init__(
@@ -46,17 +47,30 @@ class Certificates:
     ) -> None:
         self._http = http or google.auth.transport.requests.Request()
         self._ttl, self._clock = ttl, clock
-        self._kept: dict[str, tuple[float, dict[str, str]]] = {}
+        self._kept: dict[str, _Kept] = {}
         self._lock = threading.Lock()
 
     def for_key(self, url: str, kid: str) -> dict[str, str]:
         """The certificates at `url`, fetched again when stale or when they lack `kid`."""
+        now = self._clock()
         with self._lock:
             kept = self._kept.get(url)
-        if kept is not None:
-            age = self._clock() - kept[0]
-            if age < self._ttl and (kid in kept[1] or age < REFETCH_SECONDS):
-                return kept[1]
+            if kept is not None and now - kept.fetched_at < self._ttl:
+                if kid in kept.certs or kid in kept.missing:
+                    return kept.certs
+                kept.miss_fetches = [t for t in kept.miss_fetches if now - t < 60.0]
+                if len(kept.miss_fetches) >= MISS_FETCHES_PER_MINUTE:
+                    return kept.certs
+                kept.miss_fetches.append(now)
+        certs = self._fetch(url)
+        with self._lock:
+            fresh = _Kept(now, certs, miss_fetches=kept.miss_fetches if kept else [])
+            if kid not in certs:
+                fresh.missing.add(kid)
+            self._kept[url] = fresh
+        return certs
+
+    def _fetch(self, url: str) -> dict[str, str]:
         response = self._http(url, method="GET", timeout=10)
         if response.status != 200:
             raise UpstreamError(f"could not fetch Google's signing certificates: HTTP {response.status} from {url}")
@@ -66,9 +80,15 @@ class Certificates:
             raise UpstreamError(f"Google's signing certificates at {url} are not JSON") from None
         if not isinstance(certs, dict) or not all(isinstance(v, str) for v in certs.values()):
             raise UpstreamError(f"{url} does not serve x509 certificates keyed by key id")
-        with self._lock:
-            self._kept[url] = (self._clock(), certs)
         return certs
+
+
+@dataclass
+class _Kept:
+    fetched_at: float
+    certs: dict[str, str]
+    missing: set[str] = field(default_factory=set)  # key ids a fetch did not find: not fetched for again
+    miss_fetches: list[float] = field(default_factory=list)  # when unknown key ids caused a fetch
 
 
 _CERTIFICATES = Certificates()
