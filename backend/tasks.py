@@ -40,7 +40,8 @@ def sync_due() -> dict[str, Any]:
 
 
 def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
-    """Process the shop's stored webhook events, then (unless only those were asked for) sync it.
+    """Process the shop's stored webhook events, then (unless only those were asked for) sync it, then
+    push the sheets showing the shop that changed (unless one was pushed moments ago: the sweep will).
 
     A task that finds the shop's lease taken stops: the holder looks for pending events again after
     it lets go, so an event that arrived meanwhile is not left for the next sweep. A TikTok failure
@@ -60,9 +61,13 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
             }
     except leases.LeaseHeld as exc:
         out["skipped"] = exc.message
+        return out  # the lease holder pushes when it is done
     except TikTokError as exc:
         log.warning("shop %s: TikTok failed: %s", shop_id, exc)
         out["error"] = str(exc)
+    out["push"] = sheet_refresh.prompt_binding_ids(runtime.database(), shop_id)
+    for binding_id in out["push"]:
+        enqueue(f"/tasks/push-binding/{binding_id}")
     return out
 
 

@@ -38,7 +38,7 @@ from backend.domain.sheet_plan import (
     withdraw_requests,
 )
 from backend.errors import NotFound, OrderDeckError
-from backend.models import Member, SheetBinding, SheetSnapshot, Spreadsheet, Team, utcnow
+from backend.models import Member, SheetBinding, SheetSnapshot, Shop, Spreadsheet, Team, utcnow
 from backend.secrets import SecretBox
 from backend.services import leases, stock
 from backend.services.bindings import profile_for
@@ -430,6 +430,29 @@ def dirty_binding_ids(db: Database, now: datetime | None = None) -> list[int]:
             .values(dirty=True, dirty_since=now)
         )
         return list(session.scalars(select(SheetBinding.id).where(SheetBinding.dirty).order_by(SheetBinding.id)))
+
+
+PROMPT_PUSH_INTERVAL = timedelta(seconds=15)
+
+
+def prompt_binding_ids(db: Database, shop_id: int, now: datetime | None = None) -> list[int]:
+    """Dirty bindings showing this shop that were not pushed in the last PROMPT_PUSH_INTERVAL.
+
+    They are pushed as soon as the shop's changes are stored, so a new order reaches the sheet in
+    seconds rather than at the next sweep; the interval keeps a burst of changes from spending the
+    identity's Sheets quota push by push (the minute's sweep writes what the interval held back).
+    """
+    now = now or utcnow()
+    with db.session() as session:
+        rows = session.execute(
+            select(SheetBinding.id, SheetBinding.shop_ids)
+            .join(Spreadsheet)
+            .join(Shop, Shop.team_id == Spreadsheet.team_id)
+            .where(Shop.id == shop_id, SheetBinding.dirty)
+            .where(SheetBinding.last_pushed_at.is_(None) | (SheetBinding.last_pushed_at < now - PROMPT_PUSH_INTERVAL))
+            .order_by(SheetBinding.id)
+        ).all()
+    return [binding_id for binding_id, shops in rows if not shops or shop_id in [int(s) for s in shops]]
 
 
 def run_push(binding_id: int) -> dict[str, Any]:

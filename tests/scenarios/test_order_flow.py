@@ -8,14 +8,15 @@ routes with their shared secret, and the real Google clients.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backend.db import Database
-from backend.models import Order
+from backend.models import Order, SheetBinding, utcnow
 from backend.sandbox.server import RunningServer
 from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
@@ -84,18 +85,32 @@ def test_orders_flow_from_tiktok_webhooks_into_the_warehouse_sheet(world: tuple[
             actor="founder@acme.test",
         )
 
-    task(live, "/tasks/sync-due")  # the cron sweep: syncs the shop (its first sync)
-    task(live, "/tasks/push-due")
+    task(live, "/tasks/sync-due")  # the cron sweep: syncs the shop (its first sync), then pushes its sheet
     assert_sheet_matches_database(live, google, sheet.id)
 
     shop_key = next(iter(live.sandbox.shops))
+    push_was_long_ago(live)
     live.sandbox.add_orders(shop_key, 5)
     live.sandbox.advance(2 * 3600)  # the new orders leave ON_HOLD; older ones ship
     assert live.sandbox.deliver_webhooks() > 0
-    live.drain()  # webhook processing
+    live.drain()  # webhook processing, then the push it asked for: no sweep needed
+    assert_sheet_matches_database(live, google, sheet.id)
+
+    # Moments after a push, a change waits for the sweep, so a burst costs one push, not one per event.
+    live.sandbox.add_orders(shop_key, 2)
+    live.sandbox.advance(2 * 3600)
+    assert live.sandbox.deliver_webhooks() > 0
+    live.drain()
+    with pytest.raises(AssertionError):
+        assert_sheet_matches_database(live, google, sheet.id)
     task(live, "/tasks/push-due")
     assert_sheet_matches_database(live, google, sheet.id)
     assert shop_id
+
+
+def push_was_long_ago(live: Live) -> None:
+    with live.db.session() as session:
+        session.execute(update(SheetBinding).values(last_pushed_at=utcnow() - timedelta(minutes=1)))
 
 
 def assert_sheet_matches_database(live: Live, google: GoogleSandboxes, spreadsheet_id: str) -> None:
