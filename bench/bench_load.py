@@ -47,11 +47,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_sync's helpers
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
 import httpx
-from serving import start_backend
 from sqlalchemy import func, select
 
 from backend import create_app, runtime
@@ -65,6 +63,7 @@ from backend.sandbox.tiktok.records import Delivery
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import bindings, shops, sync, teams
 from backend.services.bindings import profile_for
+from bench.serving import start_backend
 
 ROOT = Path(__file__).resolve().parent.parent
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # every sandbox request would log at INFO
@@ -422,7 +421,7 @@ def figures(outcome: Outcome) -> dict[str, object]:
 
 def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
     """The load on a fresh PostgreSQL database, or a skip naming what is missing."""
-    from bench_sync import fresh_database, postgres_url  # noqa: PLC0415 - tests import this module without it
+    from bench.bench_sync import fresh_database, postgres_url  # noqa: PLC0415 - tests import this module without it
 
     server = postgres_url(postgres)
     if server is None:

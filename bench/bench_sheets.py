@@ -198,7 +198,8 @@ def _run(google: GoogleSandboxes, tmp: Path, orders: int) -> dict[str, object]:
 def main() -> None:
     orders = int(sys.argv[1]) if len(sys.argv) > 1 else ORDERS
     figures = run(orders)
-    cases: dict[str, dict[str, Any]] = figures["cases"]  # type: ignore[assignment]
+    cases = figures["cases"]
+    assert isinstance(cases, dict)
     print(f"Sheets push, {figures['orders']} orders ({figures['rows']} rows, profile sla_watch), local sandbox")
     print(f"{'case':28} {'requests':>8} {'writes':>7} {'reads':>6} {'bytes sent':>12} {'seconds':>8} {'quota min':>9}")
     for name, c in cases.items():

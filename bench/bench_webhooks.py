@@ -31,12 +31,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_sync's helpers
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
 import httpx
-from bench_sync import backend_config, connect_shop, fresh_database, postgres_url
-from serving import start_backend
 from sqlalchemy import select
 
 from backend.config import TEST_ENCRYPTION_KEY, Config
@@ -47,6 +44,8 @@ from backend.sandbox.tiktok.records import Delivery
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.secrets import SecretBox
 from backend.services.shops import Platform
+from bench.bench_sync import backend_config, connect_shop, fresh_database, postgres_url
+from bench.serving import start_backend
 
 ROOT = Path(__file__).resolve().parent.parent
 STEADY, BURST, RATE = 300, 300, 20.0

@@ -48,7 +48,9 @@ def test_every_cron_url_is_a_task_the_backend_knows() -> None:
 
 
 def test_the_queue_stays_under_one_identitys_sheets_write_quota() -> None:
-    [queue] = load("queue.yaml")["queue"]  # type: ignore[misc]
+    queues = load("queue.yaml")["queue"]
+    assert isinstance(queues, list)
+    [queue] = queues
     rate = re.fullmatch(r"(\d+)/m", queue["rate"])
     assert rate and int(rate[1]) < 60
 
@@ -83,4 +85,5 @@ def test_task_routes_refuse_everyone_but_cron_cloud_tasks_or_the_shared_secret(m
     assert on_app_engine.get("/tasks/sync-due").status_code == 403
     assert on_app_engine.get("/tasks/sync-due", headers={"X-Appengine-Cron": "true"}).status_code == 200
     queued = {"X-AppEngine-QueueName": "orderdeck"}
-    assert on_app_engine.post("/tasks/sync-shop/999", headers=queued).json["error"]["message"] == "no shop with id 999"
+    missing = on_app_engine.post("/tasks/sync-shop/999", headers=queued).json
+    assert missing is not None and missing["error"]["message"] == "no shop with id 999"

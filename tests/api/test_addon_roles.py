@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from backend.api.addon import ENDPOINTS
+from backend.api.addon import ENDPOINTS, Endpoint
 from backend.models import Team
 from backend.services.addon import ACTIONS
 from tests import factories
@@ -28,8 +28,8 @@ def team(session: Session) -> int:
 
 
 @pytest.mark.parametrize("endpoint", ADMIN_ONLY, ids=lambda e: f"{e.method} {e.path}")
-def test_a_viewer_cannot_take_any_admin_action(call: Call, team: int, endpoint: object) -> None:
-    response = call(endpoint.method, endpoint.path, AGENCY, json={})  # type: ignore[attr-defined]
+def test_a_viewer_cannot_take_any_admin_action(call: Call, team: int, endpoint: Endpoint) -> None:
+    response = call(endpoint.method, endpoint.path, AGENCY, json={})
     assert response.status_code == 403
     assert "viewer role may not" in response.get_json()["error"]["message"]
 

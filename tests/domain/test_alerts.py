@@ -28,6 +28,12 @@ def at(hours_before: float) -> datetime:
     return DEADLINE - timedelta(hours=hours_before)
 
 
+def due_name(now: datetime, sent: set[str]) -> str | None:
+    """The name of the tier due at `now` (no quiet hours), or None when none is."""
+    tier = tier_due(DEADLINE, now, sent=sent)
+    return None if tier is None else tier.name
+
+
 def names_sent_by_sweeping(every: timedelta, quiet: QuietHours | None = None) -> list[tuple[str, datetime]]:
     sent: list[tuple[str, datetime]] = []
     now = at(30)
@@ -45,9 +51,9 @@ def test_a_sweep_every_few_minutes_sends_each_tier_once_as_it_is_crossed() -> No
 
 
 def test_a_late_sweep_sends_only_the_most_urgent_tier() -> None:
-    assert tier_due(DEADLINE, at(10), sent=set()).name == "T-12h"  # type: ignore[union-attr]
-    assert tier_due(DEADLINE, at(9), sent={"T-12h"}) is None  # T-24h is moot now
-    assert tier_due(DEADLINE, at(3), sent={"T-12h"}).name == "T-4h"  # type: ignore[union-attr]
+    assert due_name(at(10), sent=set()) == "T-12h"
+    assert due_name(at(9), sent={"T-12h"}) is None  # T-24h is moot now
+    assert due_name(at(3), sent={"T-12h"}) == "T-4h"
 
 
 def test_no_tier_before_24_hours_or_after_the_deadline() -> None:
@@ -115,4 +121,4 @@ def test_oversized_text_is_clipped_to_fit_rather_than_refused() -> None:
 
 @pytest.mark.parametrize("hours", [24, 12, 4])
 def test_each_tier_is_due_exactly_at_its_boundary(hours: int) -> None:
-    assert tier_due(DEADLINE, at(hours), sent=set()).name == f"T-{hours}h"  # type: ignore[union-attr]
+    assert due_name(at(hours), sent=set()) == f"T-{hours}h"

@@ -65,6 +65,7 @@ def test_ship_by_falls_back_from_rts_sla_to_shipping_due() -> None:
 def test_buyer_text_is_a_string_value_even_when_it_looks_like_a_formula() -> None:
     view = order_view(buyer_message='=IMPORTXML("http://x","//a")')
     value = CATALOGUE["buyer_message"].value(Source(view=view))
+    assert isinstance(value, str)
     assert cell_data(value) == {"userEnteredValue": {"stringValue": '=IMPORTXML("http://x","//a")'}}
 
 

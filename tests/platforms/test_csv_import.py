@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -229,21 +230,33 @@ ZONES = ["UTC", "Asia/Ho_Chi_Minh", "America/Los_Angeles", "Europe/London"]
 cents = st.integers(min_value=1, max_value=250_000).map(lambda c: Decimal(c).scaleb(-2))
 
 
+@dataclass(frozen=True)
+class OrderSpec:
+    """One order an export row set describes: local (naive) times, (sku, quantity, unit price) lines."""
+
+    order_id: str
+    status: str
+    created: datetime
+    paid: datetime | None
+    lines: list[tuple[str, int, Decimal]]
+    total: Decimal
+
+
 @st.composite
-def order_specs(draw: st.DrawFn, order_id: str) -> dict[str, object]:
+def order_specs(draw: st.DrawFn, order_id: str) -> OrderSpec:
     created = draw(st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 12, 31))).replace(
         microsecond=0
     )
     skus = draw(st.lists(st.integers(10**15, 10**16), min_size=1, max_size=3, unique=True))
     lines = [(str(sku), draw(st.integers(1, 5)), draw(cents)) for sku in skus]
-    return {
-        "order_id": order_id,
-        "status": draw(st.sampled_from(sorted(STATUSES))),
-        "created": created,
-        "paid": draw(st.none() | st.integers(0, 86_400 * 3).map(lambda s: created + timedelta(seconds=s))),
-        "lines": lines,
-        "total": draw(cents),
-    }
+    return OrderSpec(
+        order_id=order_id,
+        status=draw(st.sampled_from(sorted(STATUSES))),
+        created=created,
+        paid=draw(st.none() | st.integers(0, 86_400 * 3).map(lambda s: created + timedelta(seconds=s))),
+        lines=lines,
+        total=draw(cents),
+    )
 
 
 def money_cell(amount: Decimal, style: int) -> str:
@@ -261,42 +274,42 @@ def money_cell(amount: Decimal, style: int) -> str:
 )
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_valid_export_reads_back_as_the_orders_it_describes(
-    specs: tuple[dict[str, object], ...], zone: str, twelve_hour: bool, style: int, shuffle: Random
+    specs: tuple[OrderSpec, ...], zone: str, twelve_hour: bool, style: int, shuffle: Random
 ) -> None:
     time_format = "%m/%d/%Y %I:%M:%S %p" if twelve_hour else "%d/%m/%Y %H:%M:%S"
     rows = []
     for spec in specs:
-        for sku, quantity, price in spec["lines"]:  # type: ignore[attr-defined]
-            paid = spec["paid"]
+        for sku, quantity, price in spec.lines:
+            paid = spec.paid
             rows.append(
                 {
-                    "Order ID": ["", "\t", "'"][style] + str(spec["order_id"]),
-                    "Order Status": str(spec["status"]).title(),
+                    "Order ID": ["", "\t", "'"][style] + spec.order_id,
+                    "Order Status": spec.status.title(),
                     "SKU ID": sku,
                     "Quantity": str(quantity),
                     "SKU Unit Original Price": money_cell(price, style),
                     "SKU Subtotal After Discount": money_cell(price * quantity, style),
-                    "Order Amount": money_cell(spec["total"], style),  # type: ignore[arg-type]
-                    "Created Time": spec["created"].strftime(time_format),  # type: ignore[attr-defined]
-                    "Paid Time": paid.strftime(time_format) if paid else "",  # type: ignore[attr-defined]
+                    "Order Amount": money_cell(spec.total, style),
+                    "Created Time": spec.created.strftime(time_format),
+                    "Paid Time": paid.strftime(time_format) if paid else "",
                 }
             )
     shuffle.shuffle(rows)
     parsed = parse_export(export(rows), time_zone=zone, currency="USD")
     assert parsed.errors == []
     local = ZoneInfo(zone)
-    assert {o.order_id for o in parsed.orders} == {str(s["order_id"]) for s in specs}
+    assert {o.order_id for o in parsed.orders} == {s.order_id for s in specs}
     by_id = {o.order_id: o for o in parsed.orders}
     for spec in specs:
-        order = by_id[str(spec["order_id"])]
-        created = spec["created"].replace(tzinfo=local).astimezone(UTC)  # type: ignore[attr-defined]
-        paid = spec["paid"].replace(tzinfo=local).astimezone(UTC) if spec["paid"] else None  # type: ignore[attr-defined]
-        assert order.status == STATUSES[str(spec["status"])]
+        order = by_id[spec.order_id]
+        created = spec.created.replace(tzinfo=local).astimezone(UTC)
+        paid = spec.paid.replace(tzinfo=local).astimezone(UTC) if spec.paid else None
+        assert order.status == STATUSES[spec.status]
         assert (order.create_time, order.paid_time) == (created, paid)
         assert order.update_time == max(t for t in (created, paid) if t)
-        assert order.quantities() == {sku: q for sku, q, _ in spec["lines"]}  # type: ignore[attr-defined]
-        assert order.payment.total_amount == spec["total"]
-        for sku, quantity, price in spec["lines"]:  # type: ignore[attr-defined]
+        assert order.quantities() == {sku: q for sku, q, _ in spec.lines}
+        assert order.payment.total_amount == spec.total
+        for sku, quantity, price in spec.lines:
             units = [item for item in order.line_items if item.sku_id == sku]
             assert {u.sale_price for u in units} == {price}
             assert len({u.line_id for u in units}) == quantity

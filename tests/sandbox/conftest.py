@@ -37,7 +37,9 @@ def sa_key_file(sandboxes: GoogleSandboxes, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def sa_credentials(sa_key_file: Path) -> Any:
-    return service_account.Credentials.from_service_account_file(str(sa_key_file), scopes=SCOPES)
+    return service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+        str(sa_key_file), scopes=SCOPES
+    )
 
 
 def _service(sandboxes: GoogleSandboxes, api: str, creds: Any) -> Any:
@@ -64,6 +66,6 @@ def service_as(sandboxes: GoogleSandboxes) -> Callable[..., Any]:
 
     def make(api: str, email: str, scopes: list[str] | None = None) -> Any:
         token = sandboxes.identity.issue_access_token(email, scopes or SCOPES)
-        return _service(sandboxes, api, user_credentials.Credentials(token=token))
+        return _service(sandboxes, api, user_credentials.Credentials(token=token))  # type: ignore[no-untyped-call]
 
     return make

@@ -39,7 +39,9 @@ def test_assertion_signed_by_another_key_is_rejected(
     sandboxes.identity.write_service_account_key(
         tmp_path / "rotated.json", email
     )  # the old key is no longer registered
-    stale = service_account.Credentials.from_service_account_file(str(sa_key_file), scopes=[SHEETS_SCOPE])
+    stale = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+        str(sa_key_file), scopes=[SHEETS_SCOPE]
+    )
     with pytest.raises(google.auth.exceptions.RefreshError, match="invalid_grant"):
         stale.refresh(Request())
 
@@ -99,14 +101,15 @@ def test_web_flow_with_pkce_gets_tokens_and_refreshes(sandboxes: GoogleSandboxes
     # from_authorized_user_info() always resets token_uri to Google's, so stored credentials are rebuilt
     # with the configured token URI instead.
     stored = json.loads(creds.to_json())
-    restored = user_credentials.Credentials(
+    restored = user_credentials.Credentials(  # type: ignore[no-untyped-call]
         token=None,
         refresh_token=stored["refresh_token"],
         token_uri=sandboxes.identity.token_uri,
         client_id=stored["client_id"],
         client_secret=stored["client_secret"],
     )
-    restored.refresh(Request())
+    restored.refresh(Request())  # type: ignore[no-untyped-call]
+    assert restored.token is not None
     assert restored.token != creds.token
     assert sandboxes.identity.tokens.principal_for(restored.token) is not None
 

@@ -15,7 +15,8 @@ from backend.models import Order
 from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
 from backend.services import bindings
 from tests.conftest import Live
-from tests.scenarios.addon_world import ADMIN, PACKER, AddonFailure, World, build_world, sheets_as
+from tests.scenarios.addon_world import ADMIN, PACKER, AddonFailure, World, build_world
+from tests.sheets.test_push import sheets_as
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -85,8 +84,7 @@ def build_side(session: Session, name: str, domain: str, seed: int) -> Side:
         spreadsheet,
         profile,
         *(o.external_id for o in orders),
-        *(o.recipient_name for o in orders),
-        *(o.buyer_message for o in orders),
+        *(text for o in orders for text in (o.recipient_name, o.buyer_message) if text),
         f"{name} case note",
         *(e for r, e in people.items() if r != "admin"),
     }
@@ -102,11 +100,14 @@ def sides(session: Session) -> tuple[Side, Side]:
     return a, b
 
 
-def money_texts(amount: Decimal) -> set[str]:
-    """How an amount can appear in a cell or a JSON body: exact, as a float, grouped, two decimals."""
-    amount = abs(amount)
-    if amount < 1:
+def money_texts(amount: Decimal | None) -> set[str]:
+    """How an amount can appear in a cell or a JSON body: exact, as a float, grouped, two decimals.
+
+    An absent amount (an unknown cost, no profit yet) has no text to leak.
+    """
+    if amount is None or abs(amount) < 1:
         return set()
+    amount = abs(amount)
     return {str(amount), str(amount.normalize()), repr(float(amount)), f"{amount:,.2f}", f"{amount:.2f}"}
 
 
@@ -147,7 +148,3 @@ def leaks(found: Iterable[str], forbidden: Iterable[str]) -> set[str]:
     """Forbidden values that occur in any of `found` (as a substring: "฿1,555.54" shows 1,555.54)."""
     texts = list(found)
     return {value for value in forbidden if any(value in text for text in texts)}
-
-
-def body_text(response: Any) -> str:
-    return response.get_data(as_text=True)

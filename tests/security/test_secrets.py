@@ -122,7 +122,7 @@ def plaintext_secrets(live: Live, google: GoogleSandboxes, hook: str) -> set[str
 
 
 def database_text(session: Session) -> str:
-    parts = []
+    parts: list[str] = []
     for table in Base.metadata.sorted_tables:
         for row in session.execute(select(table)):
             parts.extend(str(v) for v in row)

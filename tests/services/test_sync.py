@@ -29,10 +29,12 @@ from backend.models import (
     SyncRun,
     Team,
     WebhookEvent,
+    utcnow,
 )
 from backend.platforms.tiktok.transport import RetryPolicy
 from backend.platforms.tiktok.webhooks import signature
 from backend.sandbox.tiktok.records import Faults
+from backend.sandbox.tiktok.world import Order as SandboxOrder
 from backend.services import leases, sync
 from backend.services import shops as shops_service
 from backend.services.shops import Platform
@@ -47,7 +49,7 @@ def platform(live: Live) -> Platform:
         return Platform(runtime.config(), runtime.secret_box(), retry=RetryPolicy(sleep=lambda _s: None))
 
 
-def sandbox_orders(live: Live) -> dict[str, object]:
+def sandbox_orders(live: Live) -> dict[str, SandboxOrder]:
     return {oid: o for shop in live.sandbox.shops.values() for oid, o in shop.orders.items()}
 
 
@@ -58,7 +60,7 @@ def stored(live: Live) -> dict[str, str]:
 
 def sandbox_statuses(live: Live) -> dict[str, str]:
     now = live.sandbox.now()
-    return {oid: o.status_at(now) for oid, o in sandbox_orders(live).items()}  # type: ignore[attr-defined]
+    return {oid: o.status_at(now) for oid, o in sandbox_orders(live).items()}
 
 
 def test_first_sync_stores_every_order_once_with_one_line_per_unit(live: Live) -> None:
@@ -68,7 +70,7 @@ def test_first_sync_stores_every_order_once_with_one_line_per_unit(live: Live) -
     assert stored(live) == sandbox_statuses(live)
     with live.db.session() as session:
         units = session.scalar(select(func.count()).select_from(OrderLine))
-    assert units == sum(len(o.lines) for o in sandbox_orders(live).values())  # type: ignore[attr-defined]
+    assert units == sum(len(o.lines) for o in sandbox_orders(live).values())
 
     again = sync.sync_shop(live.db, platform(live), shop_id)
     assert (again.result.new, again.result.updated) == (0, 0)
@@ -107,16 +109,16 @@ def test_changes_are_picked_up_and_recorded_as_status_events(live: Live) -> None
 def test_one_bad_order_payload_is_recorded_and_the_rest_of_its_page_goes_on(live: Live) -> None:
     [shop_id] = live.connect_shop(orders=20)
     orders = list(sandbox_orders(live).values())
-    orders[3].damage = {"create_time": "yesterday"}  # type: ignore[attr-defined]
-    orders[7].damage = {"payment": {"currency": "USD", "total_amount": "12,50"}}  # type: ignore[attr-defined]
+    orders[3].damage = {"create_time": "yesterday"}
+    orders[7].damage = {"payment": {"currency": "USD", "total_amount": "12,50"}}
     report = sync.sync_shop(live.db, platform(live), shop_id)
     assert report.result.new == 18
     assert report.failed == 2
     with live.db.session() as session:
         failed = {f.external_id: f.reason for f in session.scalars(select(FailedItem))}
-    bad = {orders[3].order_id, orders[7].order_id}  # type: ignore[attr-defined]
+    bad = {orders[3].order_id, orders[7].order_id}
     assert set(failed) == bad
-    assert "create_time" in failed[orders[3].order_id]  # type: ignore[attr-defined]
+    assert "create_time" in failed[orders[3].order_id]
     assert set(stored(live)) == set(sandbox_orders(live)) - bad
 
 
@@ -165,7 +167,7 @@ def test_two_syncs_of_one_shop_never_interleave(live: Live) -> None:
 def test_a_crashed_workers_lease_expires(live: Live) -> None:
     assert leases.try_acquire(live.db, "shop:1", "crashed-worker", timedelta(seconds=30))
     assert not leases.try_acquire(live.db, "shop:1", "other", timedelta(seconds=30))
-    later = leases.utcnow() + timedelta(seconds=31)
+    later = utcnow() + timedelta(seconds=31)
     assert leases.try_acquire(live.db, "shop:1", "other", timedelta(seconds=30), now=later)
 
 
@@ -190,7 +192,7 @@ def test_a_sync_killed_mid_page_resumes_with_nothing_lost_or_doubled(live: Live)
     with live.db.session() as session:
         assert session.scalar(select(SyncRun.status)) == "running"  # the run never finished
         # The dead worker's lease runs out by itself; fast-forward that instead of waiting five minutes.
-        session.execute(update(Lease).values(expires_at=leases.utcnow() - timedelta(seconds=1)))
+        session.execute(update(Lease).values(expires_at=utcnow() - timedelta(seconds=1)))
 
     live.sandbox.faults = Faults()
     report = sync.sync_shop(live.db, platform(live), shop_id)

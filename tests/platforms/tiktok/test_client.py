@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from backend.errors import Action
 from backend.platforms.base import FeeCategory, PlatformOrder
 from backend.platforms.tiktok.errors import (
-    Action,
     ClockSkewError,
     OrderOnHold,
     ReauthorizationNeeded,
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
-def all_orders(connection: Connection, **filters: object) -> list[PlatformOrder]:
-    pages = connection.client.iter_order_pages(connection.shop.cipher, updated_from=EPOCH, **filters)  # type: ignore[arg-type]
+def all_orders(connection: Connection, status: str | None = None) -> list[PlatformOrder]:
+    pages = connection.client.iter_order_pages(connection.shop.cipher, updated_from=EPOCH, status=status)
     return [order for page in pages for order in page.orders]
 
 
