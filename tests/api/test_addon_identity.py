@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from backend.api.addon import ENDPOINTS, Endpoint
-from backend.api.auth import Certificates, verify_identity_token
+from backend.api.auth import MISS_FETCHES_PER_MINUTE, Certificates, verify_identity_token
 from backend.errors import Unauthenticated
 from backend.sandbox.google_identity import sign_jwt
 from backend.sandbox.sheets import GoogleSandboxes
@@ -109,20 +109,28 @@ def test_a_new_signing_key_is_picked_up_at_once_and_forged_key_ids_cannot_force_
     assert verify_identity_token(google.identity.mint_id_token(AUDIENCE, ADMIN), config, certificates).email == ADMIN
     assert http.fetches == 1
 
-    forged = sign_jwt(rsa.generate_private_key(public_exponent=65537, key_size=2048), "no-such-key", {"aud": AUDIENCE})
-    now[0] += 2
-    for _ in range(20):  # many forged key ids in one second: one fetch, all refused
-        with pytest.raises(Unauthenticated, match="no-such-key"):
-            verify_identity_token(forged, config, certificates)
-    assert http.fetches == 2
-
-    google.identity.rotate_signing_key()  # Google starts signing with a key the kept set lacks
-    now[0] += 2
+    google.identity.rotate_signing_key()  # Google starts signing with a key the kept set lacks: fetched at once
     assert verify_identity_token(google.identity.mint_id_token(AUDIENCE, ADMIN), config, certificates).email == ADMIN
-    assert http.fetches == 3
+    assert http.fetches == 2
     for _ in range(5):  # and then it is known: no more fetches until the set goes stale
         verify_identity_token(google.identity.mint_id_token(AUDIENCE, ADMIN), config, certificates)
+    assert http.fetches == 2
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = sign_jwt(key, "no-such-key", {"aud": AUDIENCE})
+    for _ in range(20):  # one forged key id, many times: one fetch, then remembered as missing
+        with pytest.raises(Unauthenticated, match="no-such-key"):
+            verify_identity_token(forged, config, certificates)
     assert http.fetches == 3
+    for n in range(30):  # a new forged key id each time: fetches for unknown ids (the rotation's too) are capped
+        with pytest.raises(Unauthenticated):
+            verify_identity_token(sign_jwt(key, f"forged-{n}", {"aud": AUDIENCE}), config, certificates)
+    assert http.fetches == 1 + MISS_FETCHES_PER_MINUTE
+
+    google.identity.rotate_signing_key()  # a real rotation during such an attack waits out the minute
+    now[0] += 61
+    assert verify_identity_token(google.identity.mint_id_token(AUDIENCE, ADMIN), config, certificates).email == ADMIN
+    assert http.fetches == 2 + MISS_FETCHES_PER_MINUTE
 
 
 def test_openapi_describes_every_addon_route_with_its_schemas(call: Call) -> None:
