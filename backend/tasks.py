@@ -95,6 +95,7 @@ def notify_due() -> dict[str, Any]:
 NOTIFICATION_SWEEPS = (
     notify.sla_alert_sweep,
     notify.overdue_exception_sweep,
+    notify.stale_sync_sweep,
     notify.daily_digest,
     notify.weekly_leaderboard,
 )

@@ -36,7 +36,9 @@ from backend.models import (
     SheetBinding,
     SheetSnapshot,
     Shop,
+    ShopStatus,
     Spreadsheet,
+    SyncRun,
     Team,
     utcnow,
 )
@@ -60,6 +62,7 @@ INSERT_BATCH = 500
 CLAIM = timedelta(seconds=60)  # a claimed row is due again if its worker died before recording the outcome
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
+STALE_SYNC_AFTER = timedelta(minutes=30)  # six missed five-minute syncs
 REQUEST_TIMEOUT = httpx.Timeout(10.0)
 
 
@@ -281,6 +284,40 @@ def shop_problem(session: Session, shop: Shop, problem: str, *, reauthorize: boo
 
 
 # --- sweeps the scheduler calls (idempotent) -------------------------------------------------
+
+
+def stale_sync_sweep(session: Session, now: datetime | None = None) -> int:
+    """A "sync failed" message for each active shop with no successful sync for STALE_SYNC_AFTER.
+
+    A sync that keeps failing (TikTok down, a network fault) is retried by every sweep; no one sees that
+    unless told, while SLA countdowns in the sheets go on from data that is getting old.
+    """
+    now = now or utcnow()
+    wanted = channels_for(session, "sync_failed")
+    if not wanted:
+        return 0
+    cutoff = now - STALE_SYNC_AFTER
+    shops = session.scalars(
+        select(Shop).where(
+            Shop.team_id.in_(list(wanted)),
+            Shop.status == ShopStatus.ACTIVE,
+            func.coalesce(Shop.last_synced_at, Shop.created_at) < cutoff,
+        )
+    ).all()
+    sent = 0
+    for shop in shops:
+        error = session.scalar(
+            select(SyncRun.error)
+            .where(SyncRun.shop_id == shop.id, SyncRun.status == "failed")
+            .order_by(SyncRun.id.desc())
+            .limit(1)
+        )
+        since = shop.last_synced_at or shop.created_at
+        minutes = int((now - since).total_seconds() // 60)
+        when = "never synced" if shop.last_synced_at is None else f"no successful sync for {minutes} minutes"
+        problem = f"{when}; last error: {error}" if error else when
+        sent += shop_problem(session, shop, problem, reauthorize=False, now=now)
+    return sent
 
 
 def sla_alert_sweep(session: Session, now: datetime | None = None) -> int:

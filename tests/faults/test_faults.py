@@ -28,13 +28,24 @@ from sqlalchemy.orm import Session
 from backend import runtime
 from backend.db import Database
 from backend.errors import DatabaseUnavailable
-from backend.models import Lease, Order, RateWindow, SheetBinding, Shop, ShopStatus, SyncRun, utcnow
+from backend.models import (
+    Lease,
+    Notification,
+    Order,
+    RateWindow,
+    SheetBinding,
+    Shop,
+    ShopStatus,
+    SyncRun,
+    Team,
+    utcnow,
+)
 from backend.platforms.tiktok.errors import ServiceUnavailable
 from backend.platforms.tiktok.transport import RetryPolicy
 from backend.sandbox.google_identity import FakeClock
 from backend.sandbox.sheets import GoogleSandboxes, QuotaLimits, google_sandboxes
 from backend.sandbox.tiktok.records import Faults
-from backend.services import bindings, sync
+from backend.services import bindings, notify, sync
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.sheet_refresh import Pusher, push_dirty
 from backend.services.shops import Platform
@@ -97,6 +108,22 @@ def test_a_5xx_storm_longer_than_the_retry_budget_stops_the_sync_at_the_last_com
     assert watermark(live, shop_id) == max(times) == datetime.fromtimestamp(expected, UTC)
     [(status, error)] = runs(live)
     assert status == "failed" and error and "Internal error" in error and "36009003" in error
+    # The team hears of it once the shop has gone half an hour without a successful sync, with the reason.
+    with live.app.app_context(), live.db.session() as session:
+        team = session.get_one(Team, live.team_id)
+        channel = "http://127.0.0.1:9/api/webhooks/1/token"
+        box = live.app.extensions["orderdeck.secrets"]
+        notify.add_channel(
+            session, box, team, name="ops", url=channel, kinds=["sync_failed"], actor="founder", allow_loopback=True
+        )
+    with live.db.session() as session:
+        assert notify.stale_sync_sweep(session, utcnow() + timedelta(minutes=10)) == 0
+        assert notify.stale_sync_sweep(session, utcnow() + timedelta(minutes=31)) == 1
+        assert notify.stale_sync_sweep(session, utcnow() + timedelta(minutes=45)) == 0  # once a day
+        [alert] = session.scalars(select(Notification.payload)).all()
+    assert alert["embeds"][0]["title"].startswith("Sync failed: ")
+    assert "never synced; last error:" in alert["embeds"][0]["description"]
+    assert "36009003" in alert["embeds"][0]["description"]
 
     live.sandbox.faults = Faults()
     report = sync.sync_shop(live.db, platform(live), shop_id)
