@@ -96,7 +96,8 @@ SHEETS = (
     SheetSpec("warehouse", "Demo Trading · Warehouse", "warehouse", (("SLA watch", "sla_watch"),), "writer"),
     SheetSpec(
         "finance", "Demo Trading · Finance", "finance",
-        (("Profit ledger", "profit_ledger"), ("SKU costs", "sku_costs")), "writer",
+        (("Profit ledger", "profit_ledger"), ("SKU costs", "sku_costs"), ("By month", "profit_by_month"),
+         ("By shop", "profit_by_shop")), "writer",
     ),
     SheetSpec(
         "customer_service", "Demo Trading · Customer service", "support",

@@ -99,6 +99,12 @@ class Profile:
         return frozenset(c.sensitivity for c in self.columns)
 
     @property
+    def keeps_order(self) -> bool:
+        """Rows stay in the profile's order (reports close with their totals; charts read rows in order),
+        so the writer rewrites such a tab in order rather than appending new rows at the bottom."""
+        return self.chart is not None or self.grain in REPORT_SOURCES
+
+    @property
     def headers(self) -> tuple[str, ...]:
         return tuple(c.header for c in self.columns)
 

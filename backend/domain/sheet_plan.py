@@ -422,10 +422,10 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     if fresh:
         requests.append(_header(spec, sheet_id, state))
         known = Snapshot(layout)
-    # A charted tab holds only what the backend writes: its rows follow the profile's order (charts read
-    # rows in sheet order), so a tab sorted by hand or grown at the bottom is rewritten in order.
+    # A report or charted tab holds only what the backend writes and its order means something, so one
+    # sorted by hand, or that would grow at the bottom below its totals, is rewritten in order.
     keys_now = [k for k in state.keys if k] if state else []
-    reorder = spec.profile.chart is not None and not inputs and keys_now != [row.key for row in spec.rows]
+    reorder = spec.profile.keeps_order and not inputs and keys_now != [row.key for row in spec.rows]
     wipe = (fresh or reorder) and state is not None
     place = _place(spec.rows, state.keys if state else (), grid_rows, wipe=wipe)
     needed = max(place.first_free + len(place.new_rows), 2)  # Sheets refuses to delete every non-frozen row

@@ -69,6 +69,16 @@ def test_the_warehouse_grid_shows_no_sales_or_cost_column(world: demo.World) -> 
     assert "Net profit" in finance and "USD" in finance and "GBP" in finance
 
 
+def test_finance_sees_profit_by_month_and_by_shop_with_a_total_per_currency(world: demo.World) -> None:
+    finance = world.spreadsheets["finance"]
+    for title in ("By month", "By shop"):
+        rows = world.google.sheets.values(finance, f"'{title}'!A1:Z", as_user=FELIX)
+        keys = [str(r[0]) for r in rows[1:]]
+        assert keys[-2:] == ["TOTAL GBP", "TOTAL USD"], (title, keys)
+    by_shop = world.google.sheets.values(finance, "'By shop'!A2:A", as_user=FELIX)
+    assert {str(r[0]) for r in by_shop} == {"Demo UK (GB) GBP", "Demo US (US) USD", "TOTAL GBP", "TOTAL USD"}
+
+
 def test_the_page_shows_the_grid_as_the_chosen_member_and_the_sidebar_calls_the_backend(world: demo.World) -> None:
     page = httpx.get(world.url + "/")
     assert page.status_code == 200 and WANG in page.text and "Agency client" in page.text
