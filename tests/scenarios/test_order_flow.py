@@ -8,7 +8,7 @@ routes with their shared secret, and the real Google clients.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -89,16 +89,16 @@ def test_orders_flow_from_tiktok_webhooks_into_the_warehouse_sheet(world: tuple[
     assert_sheet_matches_database(live, google, sheet.id)
 
     shop_key = next(iter(live.sandbox.shops))
-    push_was_long_ago(live)
-    live.sandbox.add_orders(shop_key, 5)
-    live.sandbox.advance(2 * 3600)  # the new orders leave ON_HOLD; older ones ship
+    pushed_at(live, utcnow() - timedelta(minutes=1))
+    live.sandbox.add_orders(shop_key, 1)  # one new order: its webhook round pushes the sheet, no sweep needed
     assert live.sandbox.deliver_webhooks() > 0
-    live.drain()  # webhook processing, then the push it asked for: no sweep needed
+    live.drain()
     assert_sheet_matches_database(live, google, sheet.id)
 
-    # Moments after a push, a change waits for the sweep, so a burst costs one push, not one per event.
-    live.sandbox.add_orders(shop_key, 2)
-    live.sandbox.advance(2 * 3600)
+    # Moments after a push, changes wait for the sweep, so a burst costs one push, not one per event.
+    pushed_at(live, utcnow())
+    live.sandbox.add_orders(shop_key, 5)
+    live.sandbox.advance(2 * 3600)  # the new orders leave ON_HOLD; older ones ship
     assert live.sandbox.deliver_webhooks() > 0
     live.drain()
     with pytest.raises(AssertionError):
@@ -108,9 +108,10 @@ def test_orders_flow_from_tiktok_webhooks_into_the_warehouse_sheet(world: tuple[
     assert shop_id
 
 
-def push_was_long_ago(live: Live) -> None:
+def pushed_at(live: Live, when: datetime) -> None:
+    """As if the last push had finished at `when` (the prompt push looks at that)."""
     with live.db.session() as session:
-        session.execute(update(SheetBinding).values(last_pushed_at=utcnow() - timedelta(minutes=1)))
+        session.execute(update(SheetBinding).values(last_pushed_at=when))
 
 
 def assert_sheet_matches_database(live: Live, google: GoogleSandboxes, spreadsheet_id: str) -> None:
