@@ -22,6 +22,7 @@ STAGE_LABELS = {
 }
 PERIODS = ("day", "week", "month")
 ANALYTICS_HEADER = ["Period", "Stage", "Role", "Member", "Handled", "Median (h)", "P90 (h)"]
+TREND_HEADERS = {stage: f"{label} median (h)" for stage, label in STAGE_LABELS.items()}
 LEADERBOARD_HEADER = ["Window", "Stage", "Rank", "Member", "Handled", "Median (h)", "P90 (h)"]
 ALL_MEMBERS = "(all)"
 
@@ -156,7 +157,7 @@ def trend_rows(samples: Iterable[Sample], scope: Scope) -> list[list[Any]]:
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
     for bucket, sample in scope.bucketed(samples):
         groups[(bucket, sample.stage)].append(sample.seconds)
-    rows: list[list[Any]] = [["Period", *(f"{label} median (h)" for label in STAGE_LABELS.values())]]
+    rows: list[list[Any]] = [["Period", *TREND_HEADERS.values()]]
     for bucket in sorted({bucket for bucket, _ in groups}):
         medians = (groups.get((bucket, stage)) for stage in STAGE_LABELS)
         rows.append([bucket, *(hours(percentile(v, 0.5)) if v else "" for v in medians)])

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from backend.domain import sla
 from backend.domain.access import Sensitivity
+from backend.domain.analytics import TREND_HEADERS
 from backend.domain.profit import POOLS
 from backend.domain.reports import SummaryRow
 from backend.domain.stock import PackRow, PickRow, StockPosition
@@ -53,6 +54,7 @@ class Grain(StrEnum):
     PROFIT_SHOP = "profit_shop"  # a shop in one currency, then a TOTAL per currency
     HANDLING = "handling"  # a period, stage, role and member of the analytics table
     LEADERBOARD = "leaderboard"  # a member's standing in a window and stage
+    HANDLING_TREND = "handling_trend"  # a period, with each stage's median hours (the analytics chart)
 
 
 class Kind(StrEnum):
@@ -367,6 +369,7 @@ KEY_COLUMNS: Mapping[Grain, str] = {
     Grain.PROFIT_SHOP: "profit_key",
     Grain.HANDLING: "handling_key",
     Grain.LEADERBOARD: "leaderboard_key",
+    Grain.HANDLING_TREND: "trend_period",
 }
 
 
@@ -630,6 +633,7 @@ def _report_columns() -> list[Column]:
     """Profit summaries (issue 7) and handling times (issue 8): one row per key and currency, never summed across."""
     profit = frozenset({Grain.PROFIT_MONTH, Grain.PROFIT_SKU, Grain.PROFIT_SHOP})
     handling, board = frozenset({Grain.HANDLING}), frozenset({Grain.LEADERBOARD})
+    trend = frozenset({Grain.HANDLING_TREND})
     both = handling | board
     return [
         Column(
@@ -699,4 +703,9 @@ def _report_columns() -> list[Column]:
         Column("stage_handled", "Handled", INT, OP, both, _stats("Handled"), Kind.COMPUTED),
         Column("stage_median_hours", "Median (h)", ColumnType.HOURS, OP, both, _stats("Median (h)"), Kind.COMPUTED),
         Column("stage_p90_hours", "P90 (h)", ColumnType.HOURS, OP, both, _stats("P90 (h)"), Kind.COMPUTED),
+        Column("trend_period", "Period", T, OP, trend, _stats("Period"), Kind.KEY),
+        *(
+            Column(f"trend_{stage}_median", header, ColumnType.HOURS, OP, trend, _stats(header), Kind.COMPUTED)
+            for stage, header in TREND_HEADERS.items()
+        ),
     ]

@@ -253,6 +253,7 @@ REPORT_SOURCES: dict[Grain, Callable[[ReportRows, str], list[Source]]] = {
     Grain.PROFIT_SHOP: lambda rows, zone: [Source(summary=s, sheet_zone=zone) for s in rows.summaries],
     Grain.HANDLING: lambda rows, zone: [Source(stats=s, sheet_zone=zone) for s in rows.stats()],
     Grain.LEADERBOARD: lambda rows, zone: [Source(stats=s, sheet_zone=zone) for s in rows.stats()],
+    Grain.HANDLING_TREND: lambda rows, zone: [Source(stats=s, sheet_zone=zone) for s in rows.stats()],
 }
 
 

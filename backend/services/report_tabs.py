@@ -1,4 +1,4 @@
-"""Rows of the report tabs (profit by month, SKU and shop, handling times, leaderboard), by grain.
+"""Rows of the report tabs (profit by month, SKU and shop, handling times and their trend, leaderboard), by grain.
 
 Each loader reads only what its grain needs; the rows are projected through the profile like any
 other tab, so report tabs go through the same writer, diff and protections (issue 5).
@@ -61,6 +61,7 @@ LOADERS: dict[Grain, Loader] = {
     Grain.PROFIT_SHOP: _summaries(reports.by_shop),
     Grain.HANDLING: _analytics(lambda tab: tab.table),
     Grain.LEADERBOARD: _analytics(lambda tab: tab.leaderboard),
+    Grain.HANDLING_TREND: _analytics(lambda tab: tab.trend),
 }
 
 

@@ -124,7 +124,7 @@ def test_profit_tabs_show_the_summaries_per_currency_with_one_monthly_chart(
     assert source["endRowIndex"] == 1 + len(grown) - 2
 
 
-def test_handling_times_and_leaderboard_match_the_analytics_with_one_chart(
+def test_handling_times_leaderboard_and_trend_match_the_analytics_with_one_chart(
     sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
 ) -> None:
     team = seller(session)
@@ -138,6 +138,7 @@ def test_handling_times_and_leaderboard_match_the_analytics_with_one_chart(
     file_id = new_file(google)
     bindings.bind(session, team, file_id, "Handling", "handling_times")
     bindings.bind(session, team, file_id, "Leaderboard", "leaderboard")
+    bindings.bind(session, team, file_id, "Trend", "handling_trend")
     session.commit()
 
     _pushed(pusher)
@@ -155,8 +156,16 @@ def test_handling_times_and_leaderboard_match_the_analytics_with_one_chart(
     for window, stage, rank, member, handled, median, _p90 in tab.leaderboard[1:]:
         cells = board[f"{window} / {stage} / {member}"]
         assert (cells["Rank"], cells["Handled"], cells["Median (h)"]) == (rank, handled, median)
+    trend = _by_key(google, file_id, "Trend")
+    assert len(trend) == len(tab.trend) - 1 >= 1
+    for period, *medians in tab.trend[1:]:
+        assert [trend[period][h] for h in tab.trend[0][1:]] == medians
+    assert {row["Paid → ready to ship median (h)"] for row in trend.values()} == {3}
     charts = _charts(google, file_id)
-    assert charts["Leaderboard"] == [] and len(charts["Handling"]) == 1
+    assert charts["Leaderboard"] == [] and charts["Handling"] == []
+    (chart,) = charts["Trend"]  # one line per stage, period by period
+    basic = chart["spec"]["basicChart"]
+    assert basic["chartType"] == "LINE" and len(basic["series"]) == 3
 
 
 def test_warehouse_and_viewer_audiences_cannot_bind_the_finance_reports(
