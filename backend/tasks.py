@@ -110,9 +110,9 @@ class Route:
 # The task map: path → function. The /tasks blueprint and the local executor both dispatch here.
 ROUTES: tuple[Route, ...] = (
     Route(re.compile(r"/tasks/sync-due"), lambda m, q: sync_due()),
-    Route(re.compile(r"/tasks/sync-shop/(\d+)"), lambda m, q: sync_shop(int(m[1]), q.get("webhooks") == "1")),
+    Route(re.compile(r"/tasks/sync-shop/(\d{1,9})"), lambda m, q: sync_shop(int(m[1]), q.get("webhooks") == "1")),
     Route(re.compile(r"/tasks/push-due"), lambda m, q: push_due()),
-    Route(re.compile(r"/tasks/push-binding/(\d+)"), lambda m, q: push_binding(int(m[1]))),
+    Route(re.compile(r"/tasks/push-binding/(\d{1,9})"), lambda m, q: push_binding(int(m[1]))),
     Route(re.compile(r"/tasks/notify-due"), lambda m, q: notify_due()),
 )
 

@@ -51,7 +51,19 @@ def _load(schema: type[Schema] | None) -> dict[str, Any]:
         loaded: dict[str, Any] = schema().load(source)
     except ValidationError as exc:
         raise InvalidInput("the request is not valid: see detail", fields=exc.messages) from None
+    if _has_nul(loaded):  # PostgreSQL text cannot hold U+0000, and no sheet or name needs it
+        raise InvalidInput("the request contains a NUL character (U+0000), which no field accepts")
     return loaded
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _caller() -> Caller:

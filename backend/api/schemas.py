@@ -45,6 +45,8 @@ class ColumnProfileSchema(Schema):
 ROLE = validate.Regexp(r"^[a-z][a-z_]{1,31}$", error="a role such as warehouse, finance or viewer")
 GOOGLE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{10,128}$", error="a Google spreadsheet id")
 TAB = validate.Length(1, 100)
+DB_ID = validate.Range(1, 2**31 - 1, error="not an id")  # ids are 32-bit integers in PostgreSQL
+EMAIL = validate.Length(max=254, error="an address of at most 254 characters")  # RFC 5321's path limit
 
 
 class SpreadsheetQuerySchema(Schema):
@@ -84,12 +86,12 @@ class CreateSpreadsheetSchema(Schema):
 
 
 class MemberSchema(Schema):
-    email = fields.Email(required=True)
+    email = fields.Email(required=True, validate=EMAIL)
     role = fields.String(required=True, validate=ROLE)
 
 
 class MemberRemoveSchema(Schema):
-    email = fields.Email(required=True)
+    email = fields.Email(required=True, validate=EMAIL)
 
 
 class AudienceQuerySchema(Schema):
@@ -97,7 +99,7 @@ class AudienceQuerySchema(Schema):
 
 
 class SyncNowSchema(Schema):
-    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    shop_id = fields.Integer(load_default=None, validate=DB_ID)
 
 
 class EditRowSchema(Schema):
@@ -122,7 +124,7 @@ class EditRequestSchema(Schema):
 
     spreadsheet_id = fields.String(required=True, validate=GOOGLE_ID)
     tab = fields.String(required=True, validate=TAB)
-    editor = fields.Email(load_default=None, allow_none=True)
+    editor = fields.Email(load_default=None, allow_none=True, validate=EMAIL)
     headers = fields.List(fields.String(allow_none=True), load_default=list, validate=validate.Length(max=200))
     rows = fields.List(fields.Nested(EditRowSchema), required=True, validate=validate.Length(1, 2000))
 

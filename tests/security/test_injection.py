@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from backend.domain.columns import Formula
 from backend.domain.profiles import project
 from backend.models import OrderLine
+from backend.platforms.tiktok.mapping import text
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings
 from backend.services.sheet_refresh import Pusher, push_dirty
@@ -138,6 +139,38 @@ def test_a_body_nested_past_the_parsers_depth_is_a_400(
                                headers={"Authorization": f"Bearer {token}"})  # fmt: skip
         assert response.status_code == 400, (path, response.get_data(as_text=True)[:200])
         assert response.get_json()["error"]["code"]
+
+
+def test_a_nul_character_an_overlong_address_or_an_id_past_32_bits_is_a_400_on_every_database(
+    call: Call, session: Session
+) -> None:
+    side = build_side(session, "Acme", "acme.example", 3)
+    session.commit()
+    admin = side.email("admin")
+    sheet = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdEf"
+    requests = {
+        "/addon/bindings": {
+            "spreadsheet_id": sheet,
+            "challenge": "0" * 15 + "\x00",
+            "tab": "T",
+            "profile": "sla_watch",
+        },
+        "/addon/bindings/remove": {"spreadsheet_id": sheet, "tab": "Ship\x00 next"},
+        "/addon/profiles": profile() | {"title": "Ship\x00 next"},
+    }
+    for path, body in requests.items():
+        response = call("POST", path, admin, json=body)
+        assert response.status_code == 400, (path, response.get_data(as_text=True)[:300])
+        assert "NUL" in response.get_json()["error"]["message"], path
+    too_long = call("POST", "/addon/members", admin, json={"email": "a" * 400 + "@acme.example", "role": "viewer"})
+    assert too_long.status_code == 400 and "254" in str(too_long.get_json()["error"]["detail"]["fields"]["email"])
+    too_big = call("POST", "/addon/sync", admin, json={"shop_id": 2**31})  # past PostgreSQL's integer ids
+    assert too_big.status_code == 400 and too_big.get_json()["error"]["detail"]["fields"] == {"shop_id": ["not an id"]}
+
+
+def test_nul_characters_from_tiktok_are_dropped_not_fatal() -> None:
+    payload = {"buyer_message": "call me\x00 later", "seller_note": None}
+    assert (text(payload, "buyer_message"), text(payload, "seller_note")) == ("call me later", "")
 
 
 # The only SQL strings the backend runs itself: constants, not a character of input in them.

@@ -82,8 +82,9 @@ def money(payload: Mapping[str, Any], key: str, order_id: str | None = None, whe
 
 
 def text(payload: Mapping[str, Any], field_name: str) -> str:
+    """A text field; NUL characters are dropped (PostgreSQL text cannot hold them, and they mean nothing)."""
     value = payload.get(field_name)
-    return "" if value is None else str(value)
+    return "" if value is None else str(value).replace("\x00", "")
 
 
 def map_token_set(data: Mapping[str, Any]) -> TokenSet:
