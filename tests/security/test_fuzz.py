@@ -57,9 +57,14 @@ def test_no_request_the_schema_allows_or_breaks_gets_a_5xx_or_a_bare_error(
             assert {"code", "message", "action"} <= set(error), where
             assert error["action"] in ("retry", "fail", "reauthorize"), where
 
-    for operation in operations:  # each operation on its own, so none goes untried
+    # Each operation on its own, so none goes untried. The examples are derived from the test, not drawn
+    # anew each run, so a CI run is repeatable; raise max_examples locally to explore further (150 per
+    # operation on PostgreSQL found nothing more after the NUL, 32-bit id and address-length fixes).
+    for operation in operations:
         cases = st.one_of([operation.as_strategy(generation_mode=mode) for mode in modes])
-        limits = settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        limits = settings(
+            max_examples=25, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         limits(given(case=cases)(check))()
     addon_app.extensions["orderdeck.tasks"].drain()
     assert statuses >= {200, 400}, "valid and invalid requests were both made"
