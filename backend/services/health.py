@@ -6,6 +6,7 @@ the measure of how much the webhook path alone would have lost.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,14 +62,9 @@ def team_health(session: Session, team_id: int, now: datetime | None = None) -> 
         .where(FailedItem.shop_id.in_(ids), FailedItem.recorded_at >= since)
         .group_by(FailedItem.shop_id),
     )
+    errors = last_sync_errors(session, ids)
     rows = []
     for shop in shops:
-        last_error = session.scalar(
-            select(SyncRun.error)
-            .where(SyncRun.shop_id == shop.id, SyncRun.status == "failed")
-            .order_by(SyncRun.id.desc())
-            .limit(1)
-        )
         rows.append(
             ShopHealth(
                 shop_id=shop.id,
@@ -81,10 +77,23 @@ def team_health(session: Session, team_id: int, now: datetime | None = None) -> 
                 missed_by_webhook_7d=int(missed.get(shop.id, 0)),
                 webhooks_7d=int(webhooks.get(shop.id, 0)),
                 failed_items_7d=int(failed.get(shop.id, 0)),
-                last_error=last_error,
+                last_error=errors.get(shop.id),
             )
         )
     return rows
+
+
+def last_sync_errors(session: Session, shop_ids: Sequence[int]) -> dict[int, str | None]:
+    """Shop id → the error of its latest failed sync run (shops that never failed are absent), in one query."""
+    latest = (
+        select(func.max(SyncRun.id))
+        .where(SyncRun.shop_id.in_(shop_ids), SyncRun.status == "failed")
+        .group_by(SyncRun.shop_id)
+    )
+    return {
+        shop_id: error
+        for shop_id, error in session.execute(select(SyncRun.shop_id, SyncRun.error).where(SyncRun.id.in_(latest)))
+    }
 
 
 def _per_shop(session: Session, statement: Select[Any, Any]) -> dict[int, int]:

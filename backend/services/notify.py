@@ -38,12 +38,12 @@ from backend.models import (
     Shop,
     ShopStatus,
     Spreadsheet,
-    SyncRun,
     Team,
     utcnow,
 )
 from backend.secrets import SecretBox
 from backend.services.analytics import load_samples, team_zone
+from backend.services.health import last_sync_errors
 
 log = logging.getLogger(__name__)
 
@@ -304,14 +304,10 @@ def stale_sync_sweep(session: Session, now: datetime | None = None) -> int:
             func.coalesce(Shop.last_synced_at, Shop.created_at) < cutoff,
         )
     ).all()
+    errors = last_sync_errors(session, [shop.id for shop in shops])
     sent = 0
     for shop in shops:
-        error = session.scalar(
-            select(SyncRun.error)
-            .where(SyncRun.shop_id == shop.id, SyncRun.status == "failed")
-            .order_by(SyncRun.id.desc())
-            .limit(1)
-        )
+        error = errors.get(shop.id)
         since = shop.last_synced_at or shop.created_at
         minutes = int((now - since).total_seconds() // 60)
         when = "never synced" if shop.last_synced_at is None else f"no successful sync for {minutes} minutes"
