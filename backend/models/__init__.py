@@ -7,7 +7,7 @@ from backend.models.finance import FeeLine, SkuCost
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderLine, Package, order_packages
 from backend.models.sheet_state import SheetSnapshot
-from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet
+from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import Shop, ShopStatus
 from backend.models.stock import OrderReview, StockLevel
 from backend.models.team import GoogleConnection, Member, Team
@@ -47,5 +47,6 @@ __all__ = [
     "Team",
     "WebhookEvent",
     "order_packages",
+    "shows_shop",
     "utcnow",
 ]

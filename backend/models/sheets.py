@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -82,3 +83,8 @@ class BindChallenge(Base):
     nonce: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+def shows_shop(shop_ids: Sequence[Any], shop_id: int | None) -> bool:
+    """Whether a binding with these `shop_ids` shows the shop: none listed means every shop of its team."""
+    return not shop_ids or shop_id in {int(s) for s in shop_ids}

@@ -24,6 +24,7 @@ from backend.models import (
     Shop,
     Spreadsheet,
     order_packages,
+    shows_shop,
     utcnow,
 )
 from backend.platforms.base import PlatformLineItem, PlatformOrder, PlatformPackage
@@ -323,7 +324,7 @@ def mark_bindings_dirty(session: Session, team_id: int, shop_id: int) -> int:
     rows = session.execute(
         select(SheetBinding.id, SheetBinding.shop_ids).join(Spreadsheet).where(Spreadsheet.team_id == team_id)
     )
-    ids = [binding_id for binding_id, shops in rows if not shops or shop_id in shops]
+    ids = [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id)]
     if ids:
         session.execute(update(SheetBinding).where(SheetBinding.id.in_(ids)).values(dirty=True, dirty_since=utcnow()))
     return len(ids)

@@ -39,6 +39,7 @@ from backend.models import (
     ShopStatus,
     Spreadsheet,
     Team,
+    shows_shop,
     utcnow,
 )
 from backend.secrets import SecretBox
@@ -243,7 +244,7 @@ def _tab_for(session: Session, team_id: int, shop_id: int | None, role: str) -> 
         .where(Spreadsheet.team_id == team_id, Spreadsheet.audience_role.in_([role, "admin"]))
         .order_by(SheetBinding.id)
     ).all()
-    fitting = [row for row in bindings if not row[0].shop_ids or shop_id in row[0].shop_ids]
+    fitting = [row for row in bindings if shows_shop(row[0].shop_ids, shop_id)]
     fitting.sort(key=lambda row: row[2] != role)
     if not fitting:
         return None

@@ -38,7 +38,7 @@ from backend.domain.sheet_plan import (
     withdraw_requests,
 )
 from backend.errors import NotFound, OrderDeckError
-from backend.models import Member, SheetBinding, SheetSnapshot, Shop, Spreadsheet, Team, utcnow
+from backend.models import Member, SheetBinding, SheetSnapshot, Shop, Spreadsheet, Team, shows_shop, utcnow
 from backend.secrets import SecretBox
 from backend.services import leases, stock
 from backend.services.bindings import profile_for
@@ -452,7 +452,7 @@ def prompt_binding_ids(db: Database, shop_id: int, now: datetime | None = None) 
             .where(SheetBinding.last_pushed_at.is_(None) | (SheetBinding.last_pushed_at < now - PROMPT_PUSH_INTERVAL))
             .order_by(SheetBinding.id)
         ).all()
-    return [binding_id for binding_id, shops in rows if not shops or shop_id in [int(s) for s in shops]]
+    return [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id)]
 
 
 def run_push(binding_id: int) -> dict[str, Any]:
