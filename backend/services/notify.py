@@ -238,9 +238,8 @@ def _first_rows(positions: Mapping[str, int]) -> dict[str, int]:
 def _tab_for(session: Session, team_id: int, shop_id: int | None, role: str) -> _Tab | None:
     """The tab showing this shop in the spreadsheet for `role` (else the admin's)."""
     bindings = session.execute(
-        select(SheetBinding, Spreadsheet.google_id, Spreadsheet.audience_role, SheetSnapshot.positions)
+        select(SheetBinding, Spreadsheet.google_id, Spreadsheet.audience_role)
         .join(Spreadsheet)
-        .outerjoin(SheetSnapshot, SheetSnapshot.binding_id == SheetBinding.id)
         .where(Spreadsheet.team_id == team_id, Spreadsheet.audience_role.in_([role, "admin"]))
         .order_by(SheetBinding.id)
     ).all()
@@ -248,7 +247,8 @@ def _tab_for(session: Session, team_id: int, shop_id: int | None, role: str) -> 
     fitting.sort(key=lambda row: row[2] != role)
     if not fitting:
         return None
-    binding, google_id, _, positions = fitting[0]
+    binding, google_id, _ = fitting[0]
+    positions = session.scalar(select(SheetSnapshot.positions).where(SheetSnapshot.binding_id == binding.id))
     return _Tab(google_id, binding.sheet_gid, _first_rows(positions or {}))
 
 
