@@ -247,13 +247,21 @@ class ReportRows:
         return [dict(zip(header, row, strict=True)) for row in self.analytics[1:]]
 
 
+def _summary_sources(rows: ReportRows, zone: str) -> list[Source]:
+    return [Source(summary=s, sheet_zone=zone) for s in rows.summaries]
+
+
+def _analytics_sources(rows: ReportRows, zone: str) -> list[Source]:
+    return [Source(stats=s, sheet_zone=zone) for s in rows.stats()]
+
+
 REPORT_SOURCES: dict[Grain, Callable[[ReportRows, str], list[Source]]] = {
-    Grain.PROFIT_MONTH: lambda rows, zone: [Source(summary=s, sheet_zone=zone) for s in rows.summaries],
-    Grain.PROFIT_SKU: lambda rows, zone: [Source(summary=s, sheet_zone=zone) for s in rows.summaries],
-    Grain.PROFIT_SHOP: lambda rows, zone: [Source(summary=s, sheet_zone=zone) for s in rows.summaries],
-    Grain.HANDLING: lambda rows, zone: [Source(stats=s, sheet_zone=zone) for s in rows.stats()],
-    Grain.LEADERBOARD: lambda rows, zone: [Source(stats=s, sheet_zone=zone) for s in rows.stats()],
-    Grain.HANDLING_TREND: lambda rows, zone: [Source(stats=s, sheet_zone=zone) for s in rows.stats()],
+    Grain.PROFIT_MONTH: _summary_sources,
+    Grain.PROFIT_SKU: _summary_sources,
+    Grain.PROFIT_SHOP: _summary_sources,
+    Grain.HANDLING: _analytics_sources,
+    Grain.LEADERBOARD: _analytics_sources,
+    Grain.HANDLING_TREND: _analytics_sources,
 }
 
 

@@ -425,7 +425,8 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     # A report or charted tab holds only what the backend writes and its order means something, so one
     # sorted by hand, or that would grow at the bottom below its totals, is rewritten in order.
     keys_now = [k for k in state.keys if k] if state else []
-    reorder = spec.profile.keeps_order and not inputs and keys_now != [row.key for row in spec.rows]
+    keys_wanted = [row.key for row in spec.rows]
+    reorder = spec.profile.keeps_order and not inputs and keys_now != keys_wanted
     wipe = (fresh or reorder) and state is not None
     place = _place(spec.rows, state.keys if state else (), grid_rows, wipe=wipe)
     needed = max(place.first_free + len(place.new_rows), 2)  # Sheets refuses to delete every non-frozen row
@@ -456,7 +457,7 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     requests += _format_requests(spec, sheet_id, 1 if fresh else place.first_free, needed)
     requests += _rule_requests(spec, sheet_id, state)
     requests += _protection_requests(spec, sheet_id, state, owner)
-    charted = _charted_rows(spec.profile, [row.key for row in spec.rows])
+    charted = _charted_rows(spec.profile, keys_wanted)
     respec = fresh or charted != _charted_rows(spec.profile, keys_now)
     requests += _chart_requests(spec, sheet_id, state, respec, charted)
     return TabPlan(
