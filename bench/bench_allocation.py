@@ -13,11 +13,8 @@ import os
 import random
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
@@ -27,23 +24,18 @@ from backend.db import Database
 from backend.domain.stock import allocate
 from backend.models import ExceptionCase, Order, OrderLine, Shop, StockLevel, Team
 from backend.services import stock
+from bench.fixtures import team_with_shop, timed
 
 ORDERS = 8_000
 LINES = 20_000
 SKUS = 400
 NOW = datetime.now(UTC).replace(microsecond=0)
-T = TypeVar("T")
 
 
 def _seed(db: Database, orders_count: int, lines_count: int) -> int:
     rng = random.Random(7)
     with db.session() as session:
-        team = Team(name="Bench stock", time_zone="Europe/London")
-        session.add(team)
-        session.flush()
-        shop = Shop(team_id=team.id, external_id="bench-stock", name="Bench shop")
-        session.add(shop)
-        session.flush()
+        team, shop = team_with_shop(session, "Bench stock", "bench-stock", name="Bench shop")
         orders = []
         for n in range(orders_count):
             created = NOW - timedelta(hours=rng.uniform(1, 40))
@@ -103,13 +95,6 @@ def _seed(db: Database, orders_count: int, lines_count: int) -> int:
         return team.id
 
 
-def _timed(label: str, results: dict[str, object], work: Callable[[], T]) -> T:
-    started = time.perf_counter()
-    value = work()
-    results[f"{label}_s"] = round(time.perf_counter() - started, 3)
-    return value
-
-
 def run(quick: bool = False) -> dict[str, object]:
     """Figures for 20,000 open lines (2,000 with `quick`, the smoke check's size)."""
     orders_count, lines_count = (ORDERS // 10, LINES // 10) if quick else (ORDERS, LINES)
@@ -125,20 +110,20 @@ def run(quick: bool = False) -> dict[str, object]:
         team_id = _seed(db, orders_count, lines_count)
         with db.session() as session:
             shop_ids = list(session.scalars(select(Shop.id).where(Shop.team_id == team_id)))
-            demands, _units = _timed(
+            demands, _units = timed(
                 "load_open_orders",
                 results,
                 lambda: stock.demands_of(o for o in stock.pass_orders(session, shop_ids, NOW) if stock.is_open(o)),
             )
             counts = stock.stock_counts(session, team_id)
-        allocation = _timed("allocate", results, lambda: allocate(demands, counts))
+        allocation = timed("allocate", results, lambda: allocate(demands, counts))
         results["demand_rows"] = len(demands)
         results["short_orders"] = len(allocation.shortfalls)
         results["pick_rows"] = len(allocation.picks)
         with db.session() as session:
-            _timed("first_push_pass", results, lambda: stock.prepare(session, team_id, NOW))
+            timed("first_push_pass", results, lambda: stock.prepare(session, team_id, NOW))
         with db.session() as session:
-            _timed("steady_push_pass", results, lambda: stock.prepare(session, team_id, NOW))
+            timed("steady_push_pass", results, lambda: stock.prepare(session, team_id, NOW))
             results["stock_out_cases"] = session.scalar(select(func.count()).select_from(ExceptionCase))
             session.execute(delete(Team).where(Team.id == team_id))  # leave a given DATABASE_URL clean
         db.dispose()

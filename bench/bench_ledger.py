@@ -23,6 +23,7 @@ from sqlalchemy import delete, insert, select
 from backend.db import Database
 from backend.models import FeeLine, Order, OrderLine, Shop, SkuCost, Team
 from backend.services.ledger import ledger_entries
+from bench.fixtures import team_with_shop
 
 ORDERS = 50_000
 BATCH = 5_000
@@ -40,10 +41,7 @@ def _seed(db: Database) -> None:
     rng = random.Random(7)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     with db.session() as session:
-        session.add(team := Team(name="Bench"))
-        session.flush()
-        session.add(shop := Shop(team_id=team.id, external_id="bench", region="US", currency="USD"))
-        session.flush()
+        team, shop = team_with_shop(session, "Bench", "bench", region="US", currency="USD")
         session.execute(
             insert(SkuCost),
             [

@@ -14,10 +14,8 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
@@ -26,27 +24,22 @@ from sqlalchemy import delete, func, insert, select
 
 from backend.config import TEST_ENCRYPTION_KEY
 from backend.db import Database
-from backend.models import Notification, Order, OrderEvent, Shop, Team
+from backend.models import Notification, Order, OrderEvent, Team
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.secrets import SecretBox
 from backend.services import notify
 from backend.services.analytics import analytics_tab
+from bench.fixtures import team_with_shop, timed
 
 ORDERS = 20_000
 DELIVER = 2_000
 NOW = datetime(2026, 3, 11, 12, 0, tzinfo=UTC)
-T = TypeVar("T")
 
 
 def _seed(db: Database, box: SecretBox, url: str) -> int:
     rng = random.Random(11)
     with db.session() as session:
-        team = Team(name="Bench", time_zone="Europe/London")
-        session.add(team)
-        session.flush()
-        shop = Shop(team_id=team.id, external_id="bench", name="Bench shop")
-        session.add(shop)
-        session.flush()
+        team, shop = team_with_shop(session, "Bench", "bench", name="Bench shop")
         notify.add_channel(session, box, team, name="bench", url=url, actor="bench", allow_loopback=True)
         rows = []
         for n in range(ORDERS):
@@ -80,13 +73,6 @@ def _seed(db: Database, box: SecretBox, url: str) -> int:
         return team.id
 
 
-def _timed(label: str, results: dict[str, object], work: Callable[[], T]) -> T:
-    started = time.perf_counter()
-    value = work()
-    results[f"{label}_s"] = round(time.perf_counter() - started, 3)
-    return value
-
-
 def run() -> dict[str, object]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per message otherwise
     box = SecretBox(TEST_ENCRYPTION_KEY)
@@ -101,9 +87,9 @@ def run() -> dict[str, object]:
             db.migrate()
             team_id = _seed(db, box, webhook_url(server, fake.create_webhook()))
             with db.session() as session:
-                results["enqueued"] = _timed("first_sweep", results, lambda: notify.sla_alert_sweep(session, NOW))
+                results["enqueued"] = timed("first_sweep", results, lambda: notify.sla_alert_sweep(session, NOW))
             with db.session() as session:
-                results["repeat_enqueued"] = _timed(
+                results["repeat_enqueued"] = timed(
                     "repeat_sweep", results, lambda: notify.sla_alert_sweep(session, NOW)
                 )
             with httpx.Client() as http:
@@ -116,7 +102,7 @@ def run() -> dict[str, object]:
             results["deliver_s"] = round(elapsed, 3)
             results["messages_per_s"] = round(sent / elapsed)
             with db.session() as session:
-                tab = _timed("analytics_tab", results, lambda: analytics_tab(session, team_id, NOW, period="day"))
+                tab = timed("analytics_tab", results, lambda: analytics_tab(session, team_id, NOW, period="day"))
                 results["analytics_rows"] = len(tab.table)
                 results["pending_left"] = session.scalar(
                     select(func.count()).select_from(Notification).where(Notification.status == "pending")

@@ -1,0 +1,32 @@
+"""What several benchmarks share: a timer that records its figure, and a team with one shop to seed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from backend.models import Shop, Team
+
+T = TypeVar("T")
+
+
+def timed(label: str, results: dict[str, object], work: Callable[[], T]) -> T:
+    """Run `work`, record its wall time as `results[label + "_s"]`, and return its value."""
+    started = time.perf_counter()
+    value = work()
+    results[f"{label}_s"] = round(time.perf_counter() - started, 3)
+    return value
+
+
+def team_with_shop(session: Session, team_name: str, external_id: str, **shop: Any) -> tuple[Team, Shop]:
+    """A team (London time) and one shop of it, flushed so both have ids."""
+    team = Team(name=team_name, time_zone="Europe/London")
+    session.add(team)
+    session.flush()
+    made = Shop(team_id=team.id, external_id=external_id, **shop)
+    session.add(made)
+    session.flush()
+    return team, made
