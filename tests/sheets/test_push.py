@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.domain.a1 import column_letters
-from backend.models import Notification, Order, SheetBinding, Team
+from backend.models import Notification, Order, SheetBinding, Shop, Team
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings, notify
 from backend.services.ingest import mark_bindings_dirty
@@ -75,6 +75,40 @@ def every_value(google: GoogleSandboxes, file_id: str) -> set[str]:
 
 def tab_rows(google: GoogleSandboxes, file_id: str, tab: str, option: str = "FORMATTED_VALUE") -> list[list[Any]]:
     return google.sheets.values(file_id, f"'{tab}'", render_option=option)
+
+
+def due_hourly(session: Session, shop: Shop) -> list[Order]:
+    """Five one-SKU orders (SKU-1 … SKU-5) due to ship 1 … 5 hours from now."""
+    return [
+        factories.order(
+            session, shop, skus=((f"SKU-{n}", 1, Decimal("10.00")),), rts_sla_at=factories.NOW + timedelta(hours=n)
+        )
+        for n in range(1, 6)
+    ]
+
+
+def sort_by_sku_descending(google: GoogleSandboxes, file_id: str) -> int:
+    """The admin sorts the "Ship next" tab by SKU, descending, by hand; returns the tab's sheet id."""
+    sheet_id = next(s.sheet_id for s in google.sheets.spreadsheets[file_id].sheets if s.title == "Ship next")
+    column = bindings.builtin_profiles()["sla_watch"].index_of("skus")
+    sort = {
+        "range": {"sheetId": sheet_id, "startRowIndex": 1},
+        "sortSpecs": [{"dimensionIndex": column, "sortOrder": "DESCENDING"}],
+    }
+    sheets_as(google, ADMIN).spreadsheets().batchUpdate(
+        spreadsheetId=file_id, body={"requests": [{"sortRange": sort}]}
+    ).execute()
+    return sheet_id
+
+
+def one_order_shipping_next(session: Session, google: GoogleSandboxes) -> str:
+    """A seller with one order and a warehouse file whose "Ship next" tab is bound to sla_watch (not pushed)."""
+    team = seller(session)
+    factories.order(session, factories.shop(session, team))
+    file_id = new_file(google, (PACKER, "writer"))
+    bindings.bind(session, team, file_id, "Ship next", "sla_watch")
+    session.commit()
+    return file_id
 
 
 def test_each_audience_gets_only_its_classes_in_any_cell(
@@ -211,12 +245,7 @@ def test_a_hand_sorted_sheet_is_updated_in_place_and_typed_tracking_survives(
 ) -> None:
     team = seller(session)
     shop = factories.shop(session, team)
-    orders = [
-        factories.order(
-            session, shop, skus=((f"SKU-{n}", 1, Decimal("10.00")),), rts_sla_at=factories.NOW + timedelta(hours=n)
-        )
-        for n in range(1, 6)
-    ]
+    orders = due_hourly(session, shop)
     file_id = new_file(google, (PACKER, "writer"))
     bindings.bind(session, team, file_id, "Ship next", "sla_watch")
     session.commit()
@@ -225,22 +254,9 @@ def test_a_hand_sorted_sheet_is_updated_in_place_and_typed_tracking_survives(
     tracking = column_letters(profile.index_of("tracking_number"))
     status = profile.index_of("pick_status")
     packer = sheets_as(google, PACKER)
-    sheet_id = next(s.sheet_id for s in google.sheets.spreadsheets[file_id].sheets if s.title == "Ship next")
     # The admin sorts by SKU descending (the packer's protected columns stop him sorting; he uses filter
     # views), then the packer types a tracking number into the first row.
-    sheets_as(google, ADMIN).spreadsheets().batchUpdate(
-        spreadsheetId=file_id,
-        body={
-            "requests": [
-                {
-                    "sortRange": {
-                        "range": {"sheetId": sheet_id, "startRowIndex": 1},
-                        "sortSpecs": [{"dimensionIndex": profile.index_of("skus"), "sortOrder": "DESCENDING"}],
-                    }
-                }
-            ]
-        },
-    ).execute()
+    sort_by_sku_descending(google, file_id)
     first_key = tab_rows(google, file_id, "Ship next")[1][0]
     assert first_key == f"{orders[4].external_id}/SKU-5"
     packer.spreadsheets().values().update(
@@ -276,12 +292,7 @@ def test_an_sla_alert_links_to_the_row_its_order_is_on_after_a_hand_sort(
 ) -> None:
     team = seller(session)
     shop = factories.shop(session, team)
-    orders = [
-        factories.order(
-            session, shop, skus=((f"SKU-{n}", 1, Decimal("10.00")),), rts_sla_at=factories.NOW + timedelta(hours=n)
-        )
-        for n in range(1, 6)
-    ]
+    orders = due_hourly(session, shop)
     file_id = new_file(google, (PACKER, "writer"))
     bindings.bind(session, team, file_id, "Ship next", "sla_watch")
     notify.add_channel(
@@ -296,21 +307,7 @@ def test_an_sla_alert_links_to_the_row_its_order_is_on_after_a_hand_sort(
     )
     session.commit()
     push_dirty(pusher)
-    sheet_id = next(s.sheet_id for s in google.sheets.spreadsheets[file_id].sheets if s.title == "Ship next")
-    profile = bindings.builtin_profiles()["sla_watch"]
-    sheets_as(google, ADMIN).spreadsheets().batchUpdate(
-        spreadsheetId=file_id,
-        body={
-            "requests": [
-                {
-                    "sortRange": {
-                        "range": {"sheetId": sheet_id, "startRowIndex": 1},
-                        "sortSpecs": [{"dimensionIndex": profile.index_of("skus"), "sortOrder": "DESCENDING"}],
-                    }
-                }
-            ]
-        },
-    ).execute()
+    sheet_id = sort_by_sku_descending(google, file_id)
     orders[2].buyer_message = "please hurry"  # any change: the next push re-reads where each row now is
     mark_bindings_dirty(session, shop.team_id, shop.id)
     session.commit()
@@ -358,11 +355,7 @@ def test_writes_grow_with_what_changed_and_shipped_orders_leave_the_tab(
 def test_a_write_that_fails_after_committing_is_replanned_not_duplicated(
     sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
 ) -> None:
-    team = seller(session)
-    factories.order(session, factories.shop(session, team))
-    file_id = new_file(google, (PACKER, "writer"))
-    bindings.bind(session, team, file_id, "Ship next", "sla_watch")
-    session.commit()
+    file_id = one_order_shipping_next(session, google)
     google.sheets.inject_fault(503, path_contains=":batchUpdate", after_commit=True)
     (result,) = push_dirty(pusher)
     assert not isinstance(result, Exception)

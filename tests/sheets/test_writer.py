@@ -22,7 +22,7 @@ from backend.sheets.guard import sharing_problems
 from backend.sheets.writer import WriteBudget
 from tests import factories
 from tests.sheets.conftest import WRITER
-from tests.sheets.test_push import ADMIN, PACKER, new_file, seller
+from tests.sheets.test_push import ADMIN, PACKER, new_file, one_order_shipping_next, seller
 
 
 class Clock:
@@ -59,11 +59,7 @@ def test_the_write_budget_is_shared_by_every_process_through_the_database(sheets
 def test_a_429_from_google_is_retried_with_growing_capped_delays(
     sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
 ) -> None:
-    team = seller(session)
-    factories.order(session, factories.shop(session, team))
-    file_id = new_file(google, (PACKER, "writer"))
-    bindings.bind(session, team, file_id, "Ship next", "sla_watch")
-    session.commit()
+    file_id = one_order_shipping_next(session, google)
     slept: list[float] = []
     pusher.backoff.sleep = slept.append
     pusher.backoff.jitter = lambda: 0.5
