@@ -77,14 +77,20 @@ def tab_rows(google: GoogleSandboxes, file_id: str, tab: str, option: str = "FOR
     return google.sheets.values(file_id, f"'{tab}'", render_option=option)
 
 
-def due_hourly(session: Session, shop: Shop) -> list[Order]:
-    """Five one-SKU orders (SKU-1 … SKU-5) due to ship 1 … 5 hours from now."""
-    return [
+def due_hourly_in_ship_next(session: Session, google: GoogleSandboxes) -> tuple[Team, Shop, list[Order], str]:
+    """Five one-SKU orders (SKU-1 … SKU-5) due 1 … 5 hours from now, and a warehouse file whose "Ship next"
+    tab is bound to sla_watch (nothing committed or pushed yet)."""
+    team = seller(session)
+    shop = factories.shop(session, team)
+    orders = [
         factories.order(
             session, shop, skus=((f"SKU-{n}", 1, Decimal("10.00")),), rts_sla_at=factories.NOW + timedelta(hours=n)
         )
         for n in range(1, 6)
     ]
+    file_id = new_file(google, (PACKER, "writer"))
+    bindings.bind(session, team, file_id, "Ship next", "sla_watch")
+    return team, shop, orders, file_id
 
 
 def sort_by_sku_descending(google: GoogleSandboxes, file_id: str) -> int:
@@ -243,11 +249,7 @@ def test_a_buyer_message_that_looks_like_a_formula_is_stored_as_text(
 def test_a_hand_sorted_sheet_is_updated_in_place_and_typed_tracking_survives(
     sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
 ) -> None:
-    team = seller(session)
-    shop = factories.shop(session, team)
-    orders = due_hourly(session, shop)
-    file_id = new_file(google, (PACKER, "writer"))
-    bindings.bind(session, team, file_id, "Ship next", "sla_watch")
+    _team, shop, orders, file_id = due_hourly_in_ship_next(session, google)
     session.commit()
     push_dirty(pusher)
     profile = bindings.builtin_profiles()["sla_watch"]
@@ -290,11 +292,7 @@ def test_a_hand_sorted_sheet_is_updated_in_place_and_typed_tracking_survives(
 def test_an_sla_alert_links_to_the_row_its_order_is_on_after_a_hand_sort(
     sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
 ) -> None:
-    team = seller(session)
-    shop = factories.shop(session, team)
-    orders = due_hourly(session, shop)
-    file_id = new_file(google, (PACKER, "writer"))
-    bindings.bind(session, team, file_id, "Ship next", "sla_watch")
+    team, shop, orders, file_id = due_hourly_in_ship_next(session, google)
     notify.add_channel(
         session,
         sheets_app.extensions["orderdeck.secrets"],
