@@ -113,7 +113,7 @@ def run(quick: bool = False) -> dict[str, object]:
             demands, _units = timed(
                 "load_open_orders",
                 results,
-                lambda: stock.demands_of(o for o in stock.pass_orders(session, shop_ids, NOW) if stock.is_open(o)),
+                lambda: stock.demands_of(stock.pass_orders(session, shop_ids, NOW).open),
             )
             counts = stock.stock_counts(session, team_id)
         allocation = timed("allocate", results, lambda: allocate(demands, counts))

@@ -103,25 +103,33 @@ def _sku(line: OrderLine) -> str:
     return line.seller_sku or line.sku_id
 
 
-def is_open(order: Order) -> bool:
-    """The warehouse may pick it now: awaiting shipment or partly shipped, never on hold."""
-    return order.status in PICKABLE_STATUSES and not order.is_on_hold
+@dataclass(frozen=True)
+class PassOrders:
+    """What the push-time pass reads, loaded once: orders the warehouse may pick now (awaiting shipment or
+    partly shipped, never on hold) to allocate, and the last 30 days' orders to review."""
+
+    open: list[Order]
+    recent: list[Order]
 
 
-def pass_orders(session: Session, shop_ids: Sequence[int], now: datetime) -> list[Order]:
-    """In one load, what the push-time pass reads: open orders (to allocate) and recent ones (to review)."""
+def pass_orders(session: Session, shop_ids: Sequence[int], now: datetime) -> PassOrders:
     if not shop_ids:
-        return []
-    wanted = (Order.status.in_(PICKABLE_STATUSES) & Order.is_on_hold.is_(False)) | (
-        Order.platform_create_time >= now - REVIEW_LOOKBACK
-    )
+        return PassOrders([], [])
+    is_open = Order.status.in_(PICKABLE_STATUSES) & Order.is_on_hold.is_(False)
+    is_recent = Order.platform_create_time >= now - REVIEW_LOOKBACK
     query = (
-        select(Order)
-        .where(Order.shop_id.in_(shop_ids), wanted)
+        select(Order, is_open, is_recent)
+        .where(Order.shop_id.in_(shop_ids), is_open | is_recent)
         .options(selectinload(Order.lines), selectinload(Order.packages))
         .order_by(Order.id)
     )
-    return list(session.scalars(query))
+    found = PassOrders([], [])
+    for order, open_now, recent in session.execute(query):
+        if open_now:
+            found.open.append(order)
+        if recent:
+            found.recent.append(order)
+    return found
 
 
 def demands_of(orders: Iterable[Order]) -> tuple[list[Demand], list[PackUnit]]:
@@ -182,12 +190,11 @@ def prepare(session: Session, team_id: int, now: datetime | None = None) -> Team
     team = session.get_one(Team, team_id, with_for_update=True)
     shop_ids = _shop_ids(session, team_id)
     orders = pass_orders(session, shop_ids, now)
-    demands, units = demands_of(o for o in orders if is_open(o))
+    demands, units = demands_of(orders.open)
     allocation = allocate(demands, stock_counts(session, team_id))
     sync_stock_outs(session, team, allocation, now)
     alert_low_stock(session, team, allocation, now)
-    recent = [o for o in orders if o.platform_create_time >= now - REVIEW_LOOKBACK]
-    reviews = review_orders(session, shop_ids, recent, now)
+    reviews = review_orders(session, shop_ids, orders.recent, now)
     result = TeamStock(allocation, pack_rows(units, allocation), reviews)
     cached[team_id] = result
     return result
