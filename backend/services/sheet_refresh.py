@@ -292,12 +292,13 @@ class Pusher:
         taken_ids: set[int],
     ) -> TabSpec:
         now = utcnow()
-        shops = team_shops(session, team.id, [int(s) for s in binding.shop_ids])
+        shop_ids = [int(s) for s in binding.shop_ids]
+        shops = team_shops(session, team.id, shop_ids)
         window = profile.row_filter.max_age_days
         if profile.grain is Grain.SKU:
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, skus=sku_cost_views(session, team.id, shops))
         elif profile.grain in REPORT_SOURCES:
-            reports = report_rows(session, team.id, profile, [int(s) for s in binding.shop_ids], now)
+            reports = report_rows(session, team.id, profile, shop_ids, now)
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, reports=reports)
         elif profile.grain in WAREHOUSE_SOURCES:
             warehouse = stock.warehouse_rows(session, team.id)
@@ -395,7 +396,7 @@ def push_dirty(p: Pusher, google_id: str | None = None) -> list[PushResult | Ord
         if google_id is not None and not targets:
             raise NotFound(f"spreadsheet {google_id} has no bound tabs")
         every = {
-            sid: [b for b in session.scalars(select(SheetBinding.id).where(SheetBinding.spreadsheet_id == sid))]
+            sid: list(session.scalars(select(SheetBinding.id).where(SheetBinding.spreadsheet_id == sid)))
             for sid, _ in targets
         }
     results: list[PushResult | OrderDeckError] = []
