@@ -226,9 +226,7 @@ def _pick_rows(
 def low_stock_message(team_name: str, day: str, positions: Sequence[StockPosition]) -> dict[str, Any]:
     """The Discord message for SKUs below their reorder point after today's allocation."""
     lines = [
-        f"{p.count.seller_sku}"
-        + (f" @ {p.count.warehouse_id}" if p.count.warehouse_id else "")
-        + f": {p.remaining} left after open orders (reorder at {p.count.reorder_point})"
+        f"{p.count.label}: {p.remaining} left after open orders (reorder at {p.count.reorder_point})"
         + (f", {p.short_units} short" if p.short_units else "")
         for p in positions
     ]
