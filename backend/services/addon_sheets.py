@@ -22,7 +22,7 @@ from backend.config import Config
 from backend.db import Database
 from backend.domain.profiles import check_shown_to
 from backend.errors import Forbidden, InvalidInput
-from backend.models import BindChallenge, Member, SheetBinding, Spreadsheet, utcnow
+from backend.models import BindChallenge, Member, Spreadsheet, utcnow
 from backend.secrets import SecretBox
 from backend.services import bindings, teams
 from backend.services.addon import Caller, audit, describe_binding, team_of, team_spreadsheet
@@ -225,14 +225,3 @@ def create_for_audience(
         "shared_with": [{"email": e, "role": r} for e, r in sorted(people.items())],
         "binding": result,
     }
-
-
-def binding_ids(db: Database, caller: Caller, google_id: str) -> list[int]:
-    with db.session() as session:
-        return list(
-            session.scalars(
-                select(SheetBinding.id)
-                .join(Spreadsheet)
-                .where(Spreadsheet.google_id == google_id, Spreadsheet.team_id == caller.team_id)
-            )
-        )
