@@ -138,6 +138,7 @@ def demands_of(orders: Iterable[Order]) -> tuple[list[Demand], list[PackUnit]]:
     units: list[PackUnit] = []
     for order in orders:
         deadline = ship_by(order)
+        carrier = order.shipping_provider or order.delivery_option_name or ""
         open_packages = sorted(
             p.external_id
             for p in order.packages
@@ -151,7 +152,6 @@ def demands_of(orders: Iterable[Order]) -> tuple[list[Demand], list[PackUnit]]:
         per_sku: dict[tuple[str, str], int] = defaultdict(int)
         for (sku, name, package), quantity in counts.items():
             per_sku[(sku, name)] += quantity
-            carrier = order.shipping_provider or order.delivery_option_name or ""
             units.append(PackUnit(package, order.id, order.external_id, sku, quantity, deadline, carrier))
         demands += [
             Demand(order.id, order.external_id, sku, quantity, deadline, order.warehouse_id or "", name)
@@ -521,7 +521,7 @@ def _known(session: Session, team_id: int) -> tuple[set[str], set[str]]:
             )
         )
     warehouses.discard("")
-    return skus, {w for w in warehouses if w}
+    return skus, warehouses
 
 
 def _target(row: Mapping[str, object], skus: set[str], warehouses: set[str]) -> tuple[str, str]:
