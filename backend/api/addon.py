@@ -109,10 +109,7 @@ def me() -> ResponseReturnValue:
     """Who the token speaks for and their teams; works before the person belongs to any team."""
     identity = verify_identity_token(bearer_token(), runtime.config())
     with runtime.database().session() as session:
-        hint = request.headers.get(TEAM_HEADER)
-        found = addon.memberships(session, identity.email)
-        caller = addon.resolve_caller(session, identity.email, hint) if found and (hint or len(found) == 1) else None
-        return jsonify(addon.me(session, identity.email, caller)), 200
+        return jsonify(addon.me(session, identity.email, request.headers.get(TEAM_HEADER))), 200
 
 
 ENDPOINTS.append(Endpoint("GET", "/addon/me", None, "Who the identity token speaks for, and their teams", None, None))

@@ -95,7 +95,14 @@ def memberships(session: Session, email: str) -> list[tuple[Member, Team]]:
 
 def resolve_caller(session: Session, email: str, team_hint: str | None) -> Caller:
     """The caller's team and role; a person in several teams names one (header X-OrderDeck-Team)."""
-    found = memberships(session, email)
+    return _choose(email, memberships(session, email), team_hint)
+
+
+def _teams(found: list[tuple[Member, Team]]) -> list[dict[str, Any]]:
+    return [{"id": t.id, "name": t.name, "role": m.role} for m, t in found]
+
+
+def _choose(email: str, found: list[tuple[Member, Team]], team_hint: str | None) -> Caller:
     if not found:
         raise Forbidden(f"{email} is not a member of any OrderDeck team: ask your team's admin to add you")
     if team_hint:
@@ -103,10 +110,7 @@ def resolve_caller(session: Session, email: str, team_hint: str | None) -> Calle
         if not chosen:
             raise Forbidden(f"{email} is not a member of the team this request names")
     elif len(found) > 1:
-        raise InvalidInput(
-            f"{email} belongs to {len(found)} teams: choose one",
-            teams=[{"id": t.id, "name": t.name, "role": m.role} for m, t in found],
-        )
+        raise InvalidInput(f"{email} belongs to {len(found)} teams: choose one", teams=_teams(found))
     else:
         chosen = found
     member, team = chosen[0]
@@ -145,11 +149,14 @@ def audit(session: Session, caller: Caller, action: str, target: str, detail: di
 
 
 # -- status ---------------------------------------------------------------------------------------
-def me(session: Session, email: str, caller: Caller | None) -> dict[str, Any]:
-    teams_of = [{"id": t.id, "name": t.name, "role": m.role} for m, t in memberships(session, email)]
+def me(session: Session, email: str, team_hint: str | None) -> dict[str, Any]:
+    """Who the token speaks for and their teams; works before the person belongs to any team, and names
+    no caller while the team is ambiguous."""
+    found = memberships(session, email)
+    caller = _choose(email, found, team_hint) if found and (team_hint or len(found) == 1) else None
     return {
         "email": email,
-        "teams": teams_of,
+        "teams": _teams(found),
         "team": {"id": caller.team_id, "name": caller.team_name} if caller else None,
         "role": caller.role if caller else None,
         "actions": actions_for(caller.role) if caller else [],
