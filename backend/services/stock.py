@@ -425,16 +425,13 @@ def refresh_inventory(db: Database, platform: Platform, shop_id: int, now: datet
             ).all()
         )
         changed = store_inventory(session, shop.team_id, found, now)
+        name_of: dict[str, str] = {}
+        for f in found:
+            if f.sku_id in names:
+                name_of.setdefault(f.seller_sku or f.sku_id, names[f.sku_id])
         for level in session.scalars(select(StockLevel).where(StockLevel.team_id == shop.team_id)):
             if not level.product_name:
-                level.product_name = next(
-                    (
-                        names[f.sku_id]
-                        for f in found
-                        if (f.seller_sku or f.sku_id) == level.seller_sku and f.sku_id in names
-                    ),
-                    "",
-                )
+                level.product_name = name_of.get(level.seller_sku, "")
         if changed:
             _mark_team_dirty(session, shop.team_id)
         return changed
