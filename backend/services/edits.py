@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -42,6 +41,7 @@ from backend.platforms.tiktok import errors as tiktok_errors
 from backend.platforms.tiktok.client import TikTokClient
 from backend.services import bindings, costs, stock, workflow
 from backend.services.addon import Caller
+from backend.services.analytics import team_zone
 from backend.services.ingest import ingest_orders, mark_bindings_dirty
 from backend.services.sheet_refresh import rewrite_rows
 from backend.services.shops import Platform, client_for
@@ -423,7 +423,7 @@ def _default_currency(session: Session, team: Team, latest: SkuCost | None) -> s
 
 
 def _today(team: Team) -> str:
-    return datetime.now(ZoneInfo(team.time_zone or "UTC")).date().isoformat()
+    return datetime.now(team_zone(team)).date().isoformat()
 
 
 # -- exceptions and notes --------------------------------------------------------------------------
