@@ -183,11 +183,11 @@ def create_for_audience(
         chosen = bindings.profile_for(session, caller.team_id, profile)
         check_shown_to(chosen, audience, role_policy(), f"a {audience} spreadsheet")
         bindings.resolve_shops(session, team_of(session, caller), shops)
-        people = {
-            m.email: ("writer" if m.role == "admin" else _file_role(audience))
-            for m in session.scalars(select(Member).where(Member.team_id == caller.team_id))
-            if m.role in (audience, "admin")
-        }
+        shared_as = _file_role(audience)
+        members = session.scalars(
+            select(Member).where(Member.team_id == caller.team_id, Member.role.in_((audience, "admin")))
+        )
+        people = {m.email: "writer" if m.role == "admin" else shared_as for m in members}
     google = _google(db, caller.team_id, config, box, share=True)
     body = {"properties": {"title": title}, "sheets": [{"properties": {"title": tab}}]}
     created = google.caller.write(
