@@ -325,11 +325,13 @@ def describe_profile(profile: Profile) -> dict[str, Any]:
 
 
 def profiles(session: Session, caller: Caller) -> list[dict[str, Any]]:
-    """Built-in and custom profiles whose every column the caller's role may see."""
+    """Built-in and custom profiles whose every column the caller's role may see; only custom keys are
+    looked up (a custom profile replaces a built-in one of the same key)."""
     policy = role_policy()
-    keys = [*bindings.builtin_profiles(), *bindings.custom_profile_keys(session, caller.team_id)]
-    found = [bindings.profile_for(session, caller.team_id, k) for k in dict.fromkeys(keys)]
-    return [describe_profile(p) for p in found if not visibility_problems(p.columns, caller.role, policy)]
+    team = caller.team_id
+    custom = {k: bindings.profile_for(session, team, k) for k in bindings.custom_profile_keys(session, team)}
+    found = {**bindings.builtin_profiles(), **custom}
+    return [describe_profile(p) for p in found.values() if not visibility_problems(p.columns, caller.role, policy)]
 
 
 def define_profile(session: Session, caller: Caller, doc: Mapping[str, Any]) -> dict[str, Any]:
