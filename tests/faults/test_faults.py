@@ -117,9 +117,10 @@ def test_a_5xx_storm_longer_than_the_retry_budget_stops_the_sync_at_the_last_com
             session, box, team, name="ops", url=channel, kinds=["sync_failed"], actor="founder", allow_loopback=True
         )
     with live.db.session() as session:
-        assert notify.stale_sync_sweep(session, utcnow() + timedelta(minutes=10)) == 0
-        assert notify.stale_sync_sweep(session, utcnow() + timedelta(minutes=31)) == 1
-        assert notify.stale_sync_sweep(session, utcnow() + timedelta(minutes=45)) == 0  # once a day
+        stale = utcnow() + timedelta(minutes=31)
+        assert notify.stale_sync_sweep(session, stale - timedelta(minutes=21)) == 0
+        assert notify.stale_sync_sweep(session, stale) == 1
+        assert notify.stale_sync_sweep(session, stale + timedelta(seconds=1)) == 0  # once a day (the same day)
         [alert] = session.scalars(select(Notification.payload)).all()
     assert alert["embeds"][0]["title"].startswith("Sync failed: ")
     assert "never synced; last error:" in alert["embeds"][0]["description"]
