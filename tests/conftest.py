@@ -25,6 +25,7 @@ from backend.db import Database, get_db
 from backend.models import Base
 from backend.sandbox.server import DeferredApp, RunningServer
 from backend.sandbox.server import start as start_server
+from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import shops as shops_service
 from backend.services import teams as teams_service
@@ -193,4 +194,11 @@ def serve_backend(
 def live(migrated: Database, tiktok: tuple[TikTokShopSandbox, RunningServer]) -> Iterator[Live]:
     sandbox, tiktok_server = tiktok
     with serve_backend(migrated, sandbox, tiktok_server.url) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def google() -> Iterator[GoogleSandboxes]:
+    """The Google identity and Sheets/Drive sandboxes, one pair per test module."""
+    with google_sandboxes() as running:
         yield running

@@ -12,16 +12,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from backend.config import config_for_tests
-from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
+from backend.sandbox.sheets import GoogleSandboxes
 
 AUDIENCE = config_for_tests("sqlite://").ADDON_AUDIENCE
 WRITER = "orderdeck-writer@orderdeck-sandbox.iam.gserviceaccount.com"
-
-
-@pytest.fixture(scope="module")
-def google() -> Iterator[GoogleSandboxes]:
-    with google_sandboxes() as running:
-        yield running
 
 
 def point_at_google(app: Flask, google: GoogleSandboxes, tmp_path: Path, **overrides: Any) -> Flask:

@@ -16,7 +16,7 @@ from playwright.sync_api import sync_playwright
 
 from backend.demo.page import render_sidebar
 from backend.sandbox.server import start
-from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
+from backend.sandbox.sheets import GoogleSandboxes
 from tests.conftest import Live
 from tests.scenarios.addon_world import AddonFailure, World, build_world
 
@@ -84,12 +84,6 @@ def host_app(world: World) -> Flask:
             return jsonify({"message": str(exc)}), 400
 
     return app
-
-
-@pytest.fixture(scope="module")
-def google() -> Iterator[GoogleSandboxes]:
-    with google_sandboxes() as running:
-        yield running
 
 
 @pytest.fixture

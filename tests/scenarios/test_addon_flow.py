@@ -3,7 +3,6 @@ types a tracking number and the order's status changes in every bound sheet with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +11,11 @@ from sqlalchemy import select
 
 from backend.domain.a1 import column_letters
 from backend.models import Order
-from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
+from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, PACKER, AddonFailure, World, build_world
 from tests.sheets.test_push import sheets_as
-
-
-@pytest.fixture(scope="module")
-def google() -> Iterator[GoogleSandboxes]:
-    with google_sandboxes() as running:
-        yield running
 
 
 @pytest.fixture

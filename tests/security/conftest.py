@@ -15,7 +15,7 @@ from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings, workflow
 from backend.services.views import order_views
 from tests import factories
-from tests.api.conftest import addon_app, call, google  # noqa: F401 - fixtures shared with the add-on tests
+from tests.api.conftest import addon_app, call  # noqa: F401 - fixtures shared with the add-on tests
 
 ROLES = ("admin", "finance", "procurement", "warehouse", "support", "viewer")
 

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
+from backend.sandbox.sheets import GoogleSandboxes
 from backend.services.sheet_refresh import Pusher
 from backend.sheets.guard import SharingCache
 from backend.sheets.writer import Backoff
 
 WRITER = "orderdeck-writer@orderdeck-sandbox.iam.gserviceaccount.com"
-
-
-@pytest.fixture(scope="module")
-def google() -> Iterator[GoogleSandboxes]:
-    with google_sandboxes() as running:
-        yield running
 
 
 @pytest.fixture
