@@ -13,9 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
+from backend.platforms.http import RetryPolicy
 from backend.platforms.tiktok.client import TikTokClient
-from backend.platforms.tiktok.oauth import RotatingTokens, TikTokAuthClient
-from backend.platforms.tiktok.transport import RetryPolicy
+from backend.platforms.tiktok.oauth import TikTokAuthClient
+from backend.platforms.tokens import RotatingTokens
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 
 ORDERS = 5000
@@ -30,7 +31,7 @@ def _scenario(fault_every: int) -> dict[str, object]:
         auth = TikTokAuthClient(sandbox.app_key, sandbox.app_secret, base_url=running.url, retry=retry)
         tokens = RotatingTokens(auth, auth.exchange_code(sandbox.issue_auth_code([shop.shop_id])))
         with TikTokClient(sandbox.app_key, sandbox.app_secret, tokens, base_url=running.url, retry=retry) as client:
-            cipher = client.authorized_shops()[0].cipher
+            cipher = client.authorized_shops()[0].shop_ref
             sandbox.faults.every = fault_every
             started = time.perf_counter()
             pages = client.iter_order_pages(cipher, updated_from=datetime(2020, 1, 1, tzinfo=UTC))

@@ -23,6 +23,7 @@ from backend import create_app, runtime
 from backend.config import TEST_ENCRYPTION_KEY, config_for_tests
 from backend.db import Database, get_db
 from backend.models import Base
+from backend.platforms.base import ConsentReturn
 from backend.sandbox.server import DeferredApp, RunningServer
 from backend.sandbox.server import start as start_server
 from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
@@ -149,7 +150,8 @@ class Live:
         code = self.sandbox.issue_auth_code([shop.shop_id])
         with self.app.app_context():
             platform = Platform(runtime.config(), runtime.secret_box())
-            return [s.id for s in shops_service.connect(self.db, platform, self.team_id, code)]
+            connected = shops_service.connect(self.db, platform, self.team_id, ConsentReturn(code), name="tiktok")
+            return [s.id for s in connected]
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""POST /webhooks/tiktok: verify, store, enqueue, acknowledge — nothing slower before the 200."""
+"""POST /webhooks/<platform>: verify, store, enqueue, acknowledge — nothing slower before the 2xx."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from backend import runtime, tasks
@@ -11,11 +11,11 @@ from backend.services import webhooks
 bp = Blueprint("webhooks", __name__)
 
 
-@bp.post("/webhooks/tiktok")
-def tiktok() -> ResponseReturnValue:
-    receipt = webhooks.receive(
-        runtime.database(), runtime.config(), request.get_data(cache=False), request.headers.get("Authorization")
-    )
+@bp.post("/webhooks/<platform>")
+def receive(platform: str) -> ResponseReturnValue:
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    receipt = webhooks.receive(runtime.database(), runtime.config(), platform, request.get_data(cache=False), headers)
     if not receipt.duplicate:
         tasks.enqueue(f"/tasks/sync-shop/{receipt.shop_id}?webhooks=1")
-    return jsonify({"code": 0, "message": "success", "duplicate": receipt.duplicate}), 200
+    body, mimetype = webhooks.acknowledgement(platform, receipt)
+    return Response(body, 200, mimetype=mimetype)

@@ -38,6 +38,7 @@ from backend.demo.page import create_page
 from backend.demo.traffic import Traffic
 from backend.errors import InvalidInput
 from backend.models import NotificationChannel, Shop
+from backend.platforms.base import ConsentReturn
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.sandbox.server import DeferredApp, RunningServer
 from backend.sandbox.server import start as start_server
@@ -368,7 +369,7 @@ def _connect_shops(world: World, team_id: int) -> None:
     """The seller's consent, as TikTok redirects it: one auth code covering both shops."""
     code = world.tiktok.issue_auth_code(list(world.tiktok.shops), seller_name="Demo Trading Ltd")
     with world.app.app_context():
-        shops.connect(world.db, world.platform, team_id, code, actor=ADMIN.email)
+        shops.connect(world.db, world.platform, team_id, ConsentReturn(code), name="tiktok", actor=ADMIN.email)
 
 
 def _seed(world: World, discord_hook: str) -> None:

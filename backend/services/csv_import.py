@@ -1,4 +1,6 @@
-"""Importing a Seller Center order export through the same idempotent ingest the API sync uses.
+"""Importing a seller centre's order export through the same idempotent ingest the API sync uses.
+
+The shop's platform picks the reader (TikTok's Seller Center CSV, Shopee's Seller Centre .xlsx).
 
 An export is a snapshot someone downloaded at some point, so it must never undo what the API
 delivered later: an order the API stored at or after the export's own latest milestone is skipped.
@@ -21,8 +23,9 @@ from sqlalchemy.orm import Session, selectinload
 from backend.db import Database
 from backend.errors import NotFound
 from backend.models import FailedItem, Order, OrderLine, Shop, SyncRun, utcnow
-from backend.platforms.base import PlatformLineItem, PlatformOrder, PlatformRecipient, PlatformSla
-from backend.platforms.csv_import import RAW_KEY, ParsedExport, RowError, packages_for, parse_export
+from backend.platforms import registry
+from backend.platforms.base import PlatformLineItem, PlatformOrder, PlatformRecipient, PlatformSla, packages_from_lines
+from backend.platforms.exports import RAW_KEY, ParsedExport, RowError
 from backend.services import leases
 from backend.services.ingest import IngestResult, ingest_orders, mark_bindings_dirty
 from backend.services.sync import shop_lease
@@ -57,8 +60,8 @@ def import_orders(db: Database, shop_id: int, path_or_stream: str | Path | IO[st
         shop = session.get(Shop, shop_id)
         if shop is None:
             raise NotFound(f"no shop with id {shop_id}")
-        time_zone, currency = shop.time_zone, shop.currency
-    parsed = parse_export(path_or_stream, time_zone=time_zone, currency=currency)
+        time_zone, currency, channel = shop.time_zone, shop.currency, registry.channel(shop.platform)
+    parsed = channel.parse_export(path_or_stream, time_zone=time_zone, currency=currency)
     # The shop's sync lease: no sync can store an order between our freshness check and our write.
     with leases.held(db, shop_lease(shop_id), leases.new_holder(), LEASE_TTL) as lease:
         report = _start(db, shop_id, parsed)
@@ -155,7 +158,7 @@ def _onto_api_order(incoming: PlatformOrder, order: Order) -> PlatformOrder:
         line_items=items,
         packages=tuple(
             replace(p, shipping_provider_id=p.shipping_provider_id or order.shipping_provider_id)
-            for p in packages_for(items)
+            for p in packages_from_lines(items)
         ),
         recipient=incoming.recipient or _stored_recipient(order),
         raw={**api_raw, RAW_KEY: incoming.raw[RAW_KEY]},

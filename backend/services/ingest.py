@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from backend.domain.status import OrderStatus
 from backend.models import (
     Order,
     OrderEvent,
@@ -55,13 +56,13 @@ class IngestResult:
 def _status_time(incoming: PlatformOrder) -> datetime:
     """When the order reached its current status, from the platform's own milestone times."""
     milestone = {
-        "AWAITING_SHIPMENT": incoming.paid_time,
-        "ON_HOLD": incoming.paid_time,
-        "AWAITING_COLLECTION": incoming.rts_time,
-        "IN_TRANSIT": incoming.collection_time,
-        "DELIVERED": incoming.delivery_time,
-        "CANCELLED": incoming.cancellation.cancel_time if incoming.cancellation else None,
-        "UNPAID": incoming.create_time,
+        OrderStatus.AWAITING_SHIPMENT: incoming.paid_time,
+        OrderStatus.ON_HOLD: incoming.paid_time,
+        OrderStatus.AWAITING_COLLECTION: incoming.rts_time,
+        OrderStatus.IN_TRANSIT: incoming.collection_time,
+        OrderStatus.DELIVERED: incoming.delivery_time,
+        OrderStatus.CANCELLED: incoming.cancellation.cancel_time if incoming.cancellation else None,
+        OrderStatus.UNPAID: incoming.create_time,
     }.get(incoming.status)
     return milestone or incoming.update_time
 
@@ -87,7 +88,7 @@ def _order_fields(o: PlatformOrder) -> dict[str, Any]:
         "pick_up_cut_off_at": sla.pick_up_cut_off_time,
         "fast_dispatch_sla_at": sla.fast_dispatch_sla_time,
         "recommended_shipping_at": sla.recommended_shipping_time,
-        "is_on_hold": o.is_on_hold or o.status == "ON_HOLD",
+        "is_on_hold": o.is_on_hold or o.status == OrderStatus.ON_HOLD,
         "cancel_reason": cancel.reason or None if cancel else None,
         "cancellation_initiator": cancel.initiator or None if cancel else None,
         "is_buyer_request_cancel": bool(cancel and cancel.is_buyer_request_cancel),

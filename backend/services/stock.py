@@ -56,7 +56,7 @@ from backend.models import (
     WebhookEvent,
     utcnow,
 )
-from backend.platforms.tiktok.inventory import SkuInventory
+from backend.platforms.base import SkuInventory, SkuRef
 from backend.services import notify, workflow
 from backend.services.analytics import team_zone
 from backend.services.ingest import mark_bindings_dirty
@@ -371,11 +371,11 @@ def _address_webhooks(session: Session, shop_ids: Sequence[int]) -> dict[tuple[i
     return latest
 
 
-# -- TikTok's counts --------------------------------------------------------------------------------------
+# -- the platforms' counts -------------------------------------------------------------------------------
 
 
 def store_inventory(session: Session, team_id: int, found: Iterable[SkuInventory], now: datetime) -> int:
-    """Upsert TikTok's count per SKU and warehouse; returns the rows whose count changed."""
+    """Upsert the platform's count per SKU and warehouse; returns the rows whose count changed."""
     levels = {
         (s.seller_sku, s.warehouse_id): s
         for s in session.scalars(select(StockLevel).where(StockLevel.team_id == team_id))
@@ -398,13 +398,14 @@ def store_inventory(session: Session, team_id: int, found: Iterable[SkuInventory
 
 
 def refresh_inventory(db: Database, platform: Platform, shop_id: int, now: datetime | None = None) -> int:
-    """Ask TikTok for the stock of every SKU the shop's open or recent orders name; commits."""
+    """Ask the platform for the stock of every SKU the shop's open or recent orders name; commits."""
     now = now or utcnow()
     with db.session() as session:
         shop = session.get_one(Shop, shop_id)
-        sku_ids = list(
-            session.scalars(
-                select(OrderLine.sku_id)
+        skus = [
+            SkuRef(product_id or "", sku_id)
+            for sku_id, product_id in session.execute(
+                select(OrderLine.sku_id, OrderLine.product_id)
                 .join(Order, Order.id == OrderLine.order_id)
                 .where(
                     Order.shop_id == shop.id,
@@ -412,11 +413,11 @@ def refresh_inventory(db: Database, platform: Platform, shop_id: int, now: datet
                 )
                 .distinct()
             )
-        )
-        if not sku_ids or not shop.cipher:
+        ]
+        if not skus:
             return 0
         with client_for(db, platform, shop) as client:
-            found = client.search_inventory(shop.cipher, sku_ids=sorted(sku_ids))
+            found = client.stock(skus)
         names = dict(
             session.execute(
                 select(OrderLine.sku_id, OrderLine.product_name)

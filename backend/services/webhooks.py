@@ -1,16 +1,17 @@
-"""TikTok webhooks: verify and store on receipt, then process by re-fetching the orders they name.
+"""Webhooks (pushes) of every sales channel: verify and store on receipt, then process by re-fetching
+the orders they name.
 
-Receipt does only what must happen before the 2xx: check the HMAC on the raw bytes, store the raw
-event once (redeliveries share a notification id), and hand the shop to the task queue. Processing
-never trusts the payload's status: it fetches the order, so an out-of-order or replayed event can
-only ever bring the stored order up to date, never roll it back.
+Receipt does only what must happen before the 2xx: check the platform's signature on the raw bytes,
+store the raw event once (redeliveries share a notification id, or the body's hash where the platform
+sends none), and hand the shop to the task queue. Processing never trusts the payload's status: it
+fetches the order, so an out-of-order or replayed event can only bring the stored order up to date.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -19,12 +20,10 @@ from sqlalchemy.orm import Session
 
 from backend.config import Config
 from backend.db import Database
-from backend.errors import InvalidInput, NotFound, OrderDeckError, Unauthenticated
+from backend.errors import Action, NotFound, OrderDeckError, Unauthenticated
 from backend.models import AuditEntry, Shop, ShopStatus, WebhookEvent, utcnow
-from backend.platforms.base import OrderMappingError
-from backend.platforms.tiktok import errors as tiktok_errors
-from backend.platforms.tiktok.client import TikTokClient
-from backend.platforms.tiktok.webhooks import parse_event, verify
+from backend.platforms import registry
+from backend.platforms.base import PushEvent, PushKind, ShopClient
 from backend.services import leases
 from backend.services.ingest import ingest_orders, mark_bindings_dirty
 from backend.services.shops import Platform, client_for, mark_needs_reauthorization
@@ -32,7 +31,7 @@ from backend.services.sync import LEASE_TTL, shop_lease
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 256 * 1024  # TikTok events are small; anything this large is not one of theirs
+MAX_BODY = 256 * 1024  # pushes are small; anything this large is not a platform's
 MAX_ATTEMPTS = 8  # after this an event is marked failed; the scheduled sync still covers its order
 
 
@@ -43,30 +42,29 @@ class Receipt:
     duplicate: bool
 
 
-def receive(db: Database, config: Config, raw_body: bytes, authorization: str | None) -> Receipt:
-    """Verify, then store once. Forged or unknown-shop events are refused and stored nowhere."""
-    if len(raw_body) > MAX_BODY or not verify(config.TIKTOK_APP_KEY, config.TIKTOK_APP_SECRET, raw_body, authorization):
+def receive(db: Database, config: Config, platform: str, raw_body: bytes, headers: Mapping[str, str]) -> Receipt:
+    """Verify, then store once. Forged or unknown-shop events are refused and stored nowhere.
+
+    `headers` are keyed in lower case.
+    """
+    channel = registry.channel(platform)
+    if len(raw_body) > MAX_BODY or not channel.verify_push(config, raw_body, headers):
         raise Unauthenticated("webhook signature does not match this body")
-    try:
-        event = parse_event(raw_body)
-    except tiktok_errors.TikTokError as exc:
-        raise InvalidInput(f"signed but not a TikTok event: {exc.message}") from None
-    except OrderMappingError as exc:
-        raise InvalidInput(f"signed but malformed TikTok event: {exc}") from None
+    event = channel.parse_push(raw_body)
     notification_id = event.notification_id or "sha256:" + hashlib.sha256(raw_body).hexdigest()[:56]
     with db.session() as session:
-        shop = session.scalar(select(Shop).where(Shop.platform == "tiktok", Shop.external_id == event.shop_id))
+        shop = session.scalar(select(Shop).where(Shop.platform == channel.name, Shop.external_id == event.shop_id))
         if shop is None:
             raise NotFound(f"no connected shop {event.shop_id!r}")
         existing = session.scalar(
             select(WebhookEvent.id).where(
-                WebhookEvent.platform == "tiktok", WebhookEvent.notification_id == notification_id
+                WebhookEvent.platform == channel.name, WebhookEvent.notification_id == notification_id
             )
         )
         if existing is not None:
             return Receipt(existing, shop.id, duplicate=True)
         row = WebhookEvent(
-            platform="tiktok",
+            platform=channel.name,
             notification_id=notification_id,
             shop_id=shop.id,
             event_type=event.name,
@@ -90,21 +88,21 @@ class ProcessReport:
     changed_orders: list[str] = field(default_factory=list)
 
 
-def _order_ids(event: WebhookEvent) -> list[str]:
-    """Every order an event names: one for order events, all in the package list for package events."""
-    data = parse_event(event.body.encode()).data
-    ids = [str(data["order_id"])] if data.get("order_id") else []
-    for package in data.get("package_list") or ():
-        ids += [str(i) for i in package.get("order_id_list") or ()]
-    return ids
+def acknowledgement(platform: str, receipt: Receipt) -> tuple[bytes, str]:
+    """The body the platform expects with the 2xx, so it does not push the event again."""
+    return registry.channel(platform).acknowledge(receipt.duplicate)
+
+
+def _parsed(event: WebhookEvent) -> PushEvent:
+    return registry.channel(event.platform).parse_push(event.body.encode())
 
 
 def _refetch(
-    session: Session, client: TikTokClient, shop: Shop, events: Sequence[WebhookEvent], report: ProcessReport
+    session: Session, client: ShopClient, shop: Shop, events: Sequence[WebhookEvent], report: ProcessReport
 ) -> None:
-    ids = sorted({i for e in events for i in _order_ids(e)})
+    ids = sorted({i for e in events for i in _parsed(e).order_ids})
     if ids:
-        page = client.get_orders(str(shop.cipher), ids)
+        page = client.get_orders(ids)
         result = ingest_orders(session, shop, page.orders, source="api", actor="webhook")
         if result.changed:
             mark_bindings_dirty(session, shop.team_id, shop.id)
@@ -114,11 +112,12 @@ def _refetch(
 
 
 def _deauthorized(session: Session, shop: Shop, event: WebhookEvent) -> None:
-    shop.status, shop.status_reason = ShopStatus.DEAUTHORIZED, "the seller removed OrderDeck's access in TikTok"
+    label = registry.channel(shop.platform).label
+    shop.status, shop.status_reason = ShopStatus.DEAUTHORIZED, f"the seller removed OrderDeck's access in {label}"
     session.add(
         AuditEntry(
             team_id=shop.team_id,
-            actor="tiktok",
+            actor=shop.platform,
             action="shop.deauthorized",
             target_type="shop",
             target_id=str(shop.id),
@@ -128,34 +127,24 @@ def _deauthorized(session: Session, shop: Shop, event: WebhookEvent) -> None:
 
 
 def _expiring(session: Session, shop: Shop, event: WebhookEvent) -> None:
-    data = parse_event(event.body.encode()).data
-    shop.status_reason = f"TikTok authorization expires {data.get('expiration_time', 'soon')}: reconnect the shop"
+    detail = _parsed(event).detail
+    shop.status_reason = detail or "the platform's authorization expires soon: reconnect the shop"
     session.add(
         AuditEntry(
             team_id=shop.team_id,
-            actor="tiktok",
+            actor=shop.platform,
             action="shop.authorization_expiring",
             target_type="shop",
             target_id=str(shop.id),
-            detail={"message": data.get("message")},
+            detail={"message": detail},
         )
     )
 
 
-# Event name → what it means for OrderDeck. Order-bearing events are batched into one re-fetch.
-REFETCH_EVENTS = frozenset(
-    {
-        "ORDER_STATUS_CHANGE",
-        "PACKAGE_UPDATE",
-        "RECIPIENT_ADDRESS_UPDATE",
-        "CANCELLATION_STATUS_CHANGE",
-        "RETURN_STATUS_CHANGE",
-        "REVERSE_STATUS_UPDATE",
-    }
-)
-SHOP_EVENTS: dict[str, Callable[[Session, Shop, WebhookEvent], None]] = {
-    "SELLER_DEAUTHORIZATION": _deauthorized,
-    "UPCOMING_AUTHORIZATION_EXPIRATION": _expiring,
+# What a push means → what OrderDeck does. Order-bearing pushes are batched into one re-fetch.
+SHOP_EVENTS: dict[PushKind, Callable[[Session, Shop, WebhookEvent], None]] = {
+    PushKind.DEAUTHORIZED: _deauthorized,
+    PushKind.AUTHORIZATION_EXPIRING: _expiring,
 }
 
 
@@ -174,14 +163,15 @@ def process_pending(
             .order_by(WebhookEvent.id)
             .limit(limit)
         ).all()
-        refetch = [e for e in events if e.event_type in REFETCH_EVENTS]
+        kinds = {event.id: _parsed(event).kind for event in events}
+        refetch = [e for e in events if kinds[e.id] is PushKind.ORDERS]
         for event in events:
-            handler = SHOP_EVENTS.get(event.event_type)
+            handler = SHOP_EVENTS.get(kinds[event.id])
             if handler is not None:
                 handler(session, shop, event)
                 _done(event, "done")
                 report.processed += 1
-            elif event.event_type not in REFETCH_EVENTS:
+            elif kinds[event.id] is not PushKind.ORDERS:
                 _done(event, "ignored")
                 report.ignored += 1
         if refetch and shop.status == ShopStatus.ACTIVE:
@@ -205,12 +195,12 @@ def _process_refetch(
     try:
         with client_for(db, platform, shop) as client:
             _refetch(session, client, shop, events, report)
-    except (tiktok_errors.ReauthorizationNeeded, tiktok_errors.ScopeDenied) as exc:
-        mark_needs_reauthorization(db, shop.id, exc.message)
-        for event in events:
-            _done(event, "ignored", exc.message)
-        return
-    except (tiktok_errors.TikTokError, OrderDeckError) as exc:
+    except OrderDeckError as exc:
+        if exc.action is Action.REAUTHORIZE:
+            mark_needs_reauthorization(db, shop.id, exc.message)
+            for event in events:
+                _done(event, "ignored", exc.message)
+            return
         for event in events:
             event.attempts += 1
             event.error = str(exc)[:2000]

@@ -25,9 +25,9 @@ PUBLIC, WEBHOOK, TASK, ADDON, OAUTH = "public", "webhook", "task", "addon", "oau
 ROUTES: dict[str, str] = {
     "/healthz": PUBLIC,
     "/openapi.json": PUBLIC,
-    "/webhooks/tiktok": WEBHOOK,
+    "/webhooks/<platform>": WEBHOOK,
     "/tasks/<path:name>": TASK,
-    "/oauth/tiktok/callback": OAUTH,
+    "/oauth/<platform>/callback": OAUTH,
     "/oauth/google/start": OAUTH,
     "/oauth/google/callback": OAUTH,
     **{e.path: ADDON for e in ENDPOINTS},

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from backend.db import Database, get_db
 from backend.models import FailedItem, Order, SheetBinding, Shop, Spreadsheet, SyncRun
-from backend.platforms.csv_import import RAW_KEY
+from backend.platforms.exports import RAW_KEY
 from backend.platforms.tiktok.mapping import map_order
 from backend.services import leases
 from backend.services.csv_import import import_orders

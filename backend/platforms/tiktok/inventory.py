@@ -10,42 +10,19 @@ per request are capped here at 100 (TikTok's exact cap is UNCONFIRMED; batching 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from backend.platforms.tiktok.errors import TikTokError
+from backend.errors import PlatformPayloadError
+from backend.platforms.base import SkuInventory, WarehouseStock
 from backend.platforms.tiktok.mapping import text
 
 IDS_PER_REQUEST = 100
 
 
-class InventoryPayloadError(TikTokError):
-    """TikTok answered with a count that is not a whole non-negative number."""
-
-
-@dataclass(frozen=True)
-class WarehouseStock:
-    warehouse_id: str
-    available: int
-    committed: int
-
-
-@dataclass(frozen=True)
-class SkuInventory:
-    """One SKU's stock: `available` is sellable now; `committed` is held by unshipped orders."""
-
-    product_id: str
-    sku_id: str
-    seller_sku: str
-    available: int
-    committed: int
-    warehouses: tuple[WarehouseStock, ...]
-
-
 def _count(data: Mapping[str, Any], key: str, where: str) -> int:
     value = data.get(key, 0)
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise InventoryPayloadError(f"inventory {where}: {key} is not a whole non-negative number: {value!r}")
+        raise PlatformPayloadError(f"inventory {where}: {key} is not a whole non-negative number: {value!r}")
     return int(value)
 
 

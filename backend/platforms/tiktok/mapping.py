@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from backend.domain.status import OrderStatus, ShippingType
 from backend.platforms.base import (
     OrderMappingError,
     OrderPageResult,
@@ -23,6 +24,7 @@ from backend.platforms.base import (
     PlatformShop,
     PlatformSla,
     TokenSet,
+    packages_from_lines,
 )
 
 PLATFORM = "tiktok"
@@ -41,6 +43,8 @@ PAYMENT_AMOUNTS = (
     "original_shipping_fee",
 )
 LINE_AMOUNTS = ("original_price", "sale_price", "seller_discount", "platform_discount")
+# TikTok's shipping_type → who brings the tracking number.
+SHIPPING_TYPES = {"SELLER": ShippingType.SELLER, "TIKTOK": ShippingType.PLATFORM}
 
 
 def timestamp(value: object, field_name: str, order_id: str | None = None) -> datetime:
@@ -94,7 +98,7 @@ def map_token_set(data: Mapping[str, Any]) -> TokenSet:
         access_expires_at=timestamp(data.get("access_token_expire_in"), "access_token_expire_in"),
         refresh_token=text(data, "refresh_token"),
         refresh_expires_at=timestamp(data.get("refresh_token_expire_in"), "refresh_token_expire_in"),
-        open_id=text(data, "open_id"),
+        grant_id=text(data, "open_id"),
         seller_name=text(data, "seller_name"),
         seller_base_region=text(data, "seller_base_region"),
         granted_scopes=tuple(str(s) for s in data.get("granted_scopes") or ()),
@@ -105,7 +109,7 @@ def map_shop(data: Mapping[str, Any]) -> PlatformShop:
     return PlatformShop(
         platform=PLATFORM,
         shop_id=text(data, "id"),
-        cipher=text(data, "cipher"),
+        shop_ref=text(data, "cipher"),
         code=text(data, "code"),
         name=text(data, "name"),
         region=text(data, "region"),
@@ -138,23 +142,8 @@ def _line_item(data: Mapping[str, Any], order_id: str) -> PlatformLineItem:
 
 def join_packages(data: Mapping[str, Any], lines: Iterable[PlatformLineItem]) -> tuple[PlatformPackage, ...]:
     """Join `packages[]{id}` with the line items that name them; carrier data lives on the lines."""
-    lines = list(lines)
     ids = [str(p["id"]) for p in data.get("packages") or () if p.get("id")]
-    ids += [line.package_id for line in lines if line.package_id and line.package_id not in ids]
-    result = []
-    for package_id in dict.fromkeys(ids):
-        inside = [line for line in lines if line.package_id == package_id]
-        tracked = next((line for line in inside if line.tracking_number), None)
-        result.append(
-            PlatformPackage(
-                package_id=package_id,
-                line_ids=tuple(line.line_id for line in inside),
-                tracking_number=tracked.tracking_number if tracked else None,
-                shipping_provider_id=(data.get("shipping_provider_id") or None) if tracked else None,
-                shipping_provider_name=tracked.shipping_provider_name if tracked else None,
-            )
-        )
-    return tuple(result)
+    return packages_from_lines(lines, ids, data.get("shipping_provider_id") or None)
 
 
 def _recipient(data: Mapping[str, Any] | None) -> PlatformRecipient | None:
@@ -199,12 +188,16 @@ def map_order(data: Mapping[str, Any]) -> PlatformOrder:
     for required in ("status", "create_time", "update_time"):
         if data.get(required) in (None, ""):
             raise OrderMappingError(order_id, required, "is missing")
+    try:
+        status = OrderStatus(str(data["status"]))
+    except ValueError:
+        raise OrderMappingError(order_id, "status", f"is not a status OrderDeck knows: {data['status']!r}") from None
     payment = data.get("payment") or {}
     lines = tuple(_line_item(item, order_id) for item in data.get("line_items") or ())
     return PlatformOrder(
         platform=PLATFORM,
         order_id=order_id,
-        status=str(data["status"]),
+        status=status,
         create_time=timestamp(data["create_time"], "create_time", order_id),
         update_time=timestamp(data["update_time"], "update_time", order_id),
         paid_time=optional_timestamp(data, "paid_time", order_id),
@@ -216,7 +209,7 @@ def map_order(data: Mapping[str, Any]) -> PlatformOrder:
         buyer_message=text(data, "buyer_message"),
         seller_note=text(data, "seller_note"),
         fulfillment_type=text(data, "fulfillment_type"),
-        shipping_type=text(data, "shipping_type"),
+        shipping_type=SHIPPING_TYPES.get(text(data, "shipping_type"), text(data, "shipping_type")),
         delivery_option_name=text(data, "delivery_option_name"),
         warehouse_id=text(data, "warehouse_id"),
         split_or_combine_tag=text(data, "split_or_combine_tag"),

@@ -1,6 +1,7 @@
 """TikTok Shop webhooks: verify the raw bytes first, then parse into a typed event.
 
-Signature (DOC-wh): `Authorization` = lower-case hex HMAC-SHA256(key=app_secret, msg=app_key + raw body).
+Signature (TikTok Shop Partner Center, "Webhooks overview", signature verification): `Authorization` =
+lower-case hex HMAC-SHA256(key=app_secret, msg=app_key + raw body).
 The type → name map is data; unknown types are kept (as UNKNOWN) so nothing is dropped silently.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from backend.platforms.tiktok.errors import WebhookSignatureError
+from backend.errors import InvalidInput, Unauthenticated
 from backend.platforms.tiktok.mapping import optional_timestamp
 
 EVENT_TYPES: dict[int, str] = {
@@ -71,7 +72,7 @@ def parse_event(raw_body: bytes) -> WebhookEvent:
         payload = json.loads(raw_body)
         type_code = int(payload["type"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise WebhookSignatureError(f"webhook body is not a TikTok event: {exc}") from exc
+        raise InvalidInput(f"webhook body is not a TikTok event: {exc}") from exc
     data = payload.get("data")
     return WebhookEvent(
         type_code=type_code,
@@ -87,5 +88,5 @@ def parse_event(raw_body: bytes) -> WebhookEvent:
 def verify_and_parse(app_key: str, app_secret: str, raw_body: bytes, authorization: str | None) -> WebhookEvent:
     """What a webhook handler calls: reject forged bodies before any parsing happens."""
     if not verify(app_key, app_secret, raw_body, authorization):
-        raise WebhookSignatureError("webhook Authorization does not match HMAC-SHA256(app_secret, app_key + body)")
+        raise Unauthenticated("webhook Authorization does not match HMAC-SHA256(app_secret, app_key + body)")
     return parse_event(raw_body)
