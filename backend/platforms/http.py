@@ -172,21 +172,24 @@ def exchange(
 
 def recovering(
     attempt: Callable[[], T],
-    tokens: TokenSource,
+    tokens: TokenSource | None,
     *,
     idempotent: bool,
     policy: RetryPolicy,
     stats: ClientStats,
     explain_skew: Callable[[ClockSkewError], ClockSkewError],
 ) -> T:
-    """Run `attempt` with retries, refreshing a stale token once and correcting a skewed clock once."""
+    """Run `attempt` with retries, refreshing a stale token once and correcting a skewed clock once.
+
+    A refused timestamp means the platform did not act, so even a write is sent again after correcting.
+    """
     recovered: set[str] = set()
     while True:
-        stale_token = tokens.access_token()
+        stale_token = tokens.access_token() if tokens else ""
         try:
             return with_retries(attempt, idempotent=idempotent, policy=policy, stats=stats)
         except AccessTokenExpired:
-            if "token" in recovered:
+            if "token" in recovered or tokens is None:
                 raise
             recovered.add("token")
             tokens.refresh(stale_token)

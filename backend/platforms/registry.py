@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from backend.errors import NotFound
 from backend.platforms.base import Channel
+from backend.platforms.shopee.adapter import ShopeeChannel
 from backend.platforms.tiktok.adapter import TikTokChannel
 
-CHANNELS: dict[str, Channel] = {channel.name: channel for channel in (TikTokChannel(),)}
+CHANNELS: dict[str, Channel] = {channel.name: channel for channel in (TikTokChannel(), ShopeeChannel())}
 DEFAULT = "tiktok"
 
 

@@ -13,7 +13,6 @@ sizes, single-use codes, token expiry and rotation) and answers in TikTok's enve
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
 import secrets
@@ -22,10 +21,9 @@ import time
 from collections.abc import Sequence
 
 import httpx
-from werkzeug.serving import WSGIRequestHandler
 
 from backend.platforms.tiktok.webhooks import EVENT_CODES, signature
-from backend.sandbox.server import RunningServer, start
+from backend.sandbox.server import RunningServer, start_on_clock
 from backend.sandbox.tiktok.app import create_app
 from backend.sandbox.tiktok.records import Authorization, Counters, Delivery, Faults, Grant, LoggedRequest
 from backend.sandbox.tiktok.world import DAY, HOUR, Ids, Order, Shop, new_shop, seed_orders
@@ -229,22 +227,7 @@ class TikTokShopSandbox:
 
     def start(self) -> RunningServer:
         """Serve on a loopback port; the `Date` header reads the sandbox clock, as TikTok's reads its own."""
-        running = start(self.app)
-        sandbox = self
-
-        class Handler(WSGIRequestHandler):
-            def date_time_string(self, timestamp: float | None = None) -> str:
-                return email.utils.formatdate(sandbox.clock.now(), usegmt=True)
-
-            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-                """Quiet: tests read `sandbox.log` instead of stderr."""
-
-            def send_header(self, keyword: str, value: str) -> None:
-                if keyword.lower() != "date" or sandbox.send_date_header:
-                    super().send_header(keyword, value)
-
-        running.server.RequestHandlerClass = Handler
-        return running
+        return start_on_clock(self.app, self.clock.now, lambda: self.send_date_header)
 
 
 __all__ = ["HOUR", "Faults", "TikTokShopSandbox"]
