@@ -14,6 +14,7 @@ from backend.catalog import exception_templates
 from backend.domain.profit import LedgerEntry
 from backend.domain.views import Deadlines, OrderView, PackageView, SkuCostView, SkuLine
 from backend.models import ExceptionCase, Order, OrderLine, Shop, SkuCost
+from backend.platforms import registry
 from backend.services.ledger import chunks, ledger_entries
 
 
@@ -102,6 +103,7 @@ def _view(order: Order, shop: Shop, ledger: LedgerEntry | None, exceptions: list
         external_id=order.external_id,
         shop_id=shop.id,
         shop_name=shop.name,
+        platform=registry.channel(shop.platform).label,
         shop_time_zone=shop.time_zone,
         currency=order.currency,
         status=order.status,
