@@ -417,7 +417,7 @@ def _record_cost(session: Session, caller: Caller, actor: str, job: Job, outcome
     if not amount:
         for column, value in job.typed.values():
             outcome.cells.append(
-                _cell(job.row.row, column, "pending", as_text(value), "Saved. Type the unit cost to record it.")
+                _cell(job.row.row, column, "pending", as_text(value), "Not recorded yet: type the unit cost too.")
             )
         return
     currency = _typed(job, "cost_currency") or _default_currency(session, team, latest)

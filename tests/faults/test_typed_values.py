@@ -233,20 +233,27 @@ class Desk:
         keys = {number: key for key, number in numbers.items()}
         return {(keys[a["row"]], profile.columns[a["column"] - 1].key): a for a in answers}
 
+    def cells(self, key: str, target: Target, tabs: Mapping[str, tuple[Profile, list[list[Any]]]]) -> dict[str, Any]:
+        """The column's cell in the target's row, in every tab that lists the row and shows the column."""
+        found = {}
+        for tab, (profile, rows) in tabs.items():
+            row = next((r for r in rows[1:] if r and str(r[0]) == target.key(tab)), None)
+            if row is not None and key in [c.key for c in profile.columns]:
+                j = profile.index_of(key)
+                found[tab] = row[j] if j < len(row) else ""
+        return found
+
+    def tabs(self) -> dict[str, tuple[Profile, list[list[Any]]]]:
+        return {tab: (self.profile(tab), self.rows(tab)) for tab in TABS}
+
     def observe(self, stage: str) -> None:
         """Record, for every typed column, its value in the database and in every tab listing its row."""
-        tabs = {tab: (self.profile(tab), self.rows(tab)) for tab in TABS}
+        tabs = self.tabs()
         with self.live.db.session() as session:
             for key, target in self.targets.items():
-                if key not in CASES:
-                    continue
-                cells = {}
-                for tab, (profile, rows) in tabs.items():
-                    row = next((r for r in rows[1:] if r and str(r[0]) == target.key(tab)), None)
-                    if row is not None and key in [c.key for c in profile.columns]:
-                        j = profile.index_of(key)
-                        cells[tab] = row[j] if j < len(row) else ""
-                self.seen.setdefault(key, {})[stage] = (CASES[key].stored(session, target), cells)
+                if key in CASES:
+                    stored = CASES[key].stored(session, target)
+                    self.seen.setdefault(key, {})[stage] = (stored, self.cells(key, target, tabs))
 
     def _orders(self, session: Session, targets: Iterable[Target]) -> dict[str, Order]:
         ids = {t.order for t in targets}
@@ -464,3 +471,38 @@ def test_a_typed_value_survives_every_later_change_of_its_order(desk: Desk, key:
         # A cancelling export takes the order off the warehouse's tab; the support tab still lists it.
         assert case.tab in cells or stage == EXPORT, f"{key}: its row left {case.tab} after {stage}"
         assert cells and set(cells.values()) == {case.shown}, f"{key} after {stage}: the sheets show {cells}"
+
+
+def test_a_typed_tracking_number_shows_until_tiktok_reports_the_shipment(desk: Desk) -> None:
+    """The rule of backend/domain/seller_values.py over HTTP: the typed value shows until TikTok confirms a
+    shipment; then TikTok's tracking number and carrier show, and the typed one is still kept."""
+    taken = {t.order for t in desk.targets.values()}
+    with desk.live.db.session() as session:
+        waiting = session.scalars(
+            select(Order)
+            .where(Order.status == "AWAITING_SHIPMENT", Order.shipping_type == "SELLER")
+            .options(selectinload(Order.lines))
+            .order_by(Order.id)
+        )
+        order = next(o for o in waiting if o.external_id not in taken)
+        target = Target(order.external_id, order.lines[0].seller_sku or order.lines[0].sku_id)
+    answer = desk.paste("SLA", {target.key("SLA"): {"tracking_number": TRACKING}}, PACKER)
+    assert answer[(target.key("SLA"), "tracking_number")]["status"] == "pending"
+    desk.push()
+    assert desk.cells("tracking_number", target, desk.tabs()) == {"SLA": TRACKING, "CS": TRACKING}
+
+    sandbox_order = desk.sandbox.shops[desk.shop_key].orders[target.order]
+    package = desk.sandbox.shops[desk.shop_key].packages[sandbox_order.package_ids()[0]]
+    assert package.ship_time is not None  # the seller ships it outside OrderDeck, as planned
+    desk.sandbox.advance(package.ship_time - desk.sandbox.now() + 60)
+    assert desk.sandbox.deliver_webhooks() > 0
+    desk.push()
+
+    with desk.live.db.session() as session:
+        assert attr(_typed, "tracking_number")(session, target) == TRACKING  # kept, though no longer shown
+    tabs = desk.tabs()
+    assert desk.cells("tracking_number", target, tabs) == {
+        "SLA": package.tracking_number,
+        "CS": package.tracking_number,
+    }
+    assert set(desk.cells("carrier", target, tabs).values()) == {package.provider_name}

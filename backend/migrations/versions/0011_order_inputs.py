@@ -28,9 +28,7 @@ depends_on: str | Sequence[str] | None = None
 
 CSV_KEY = "seller_center_csv"  # where a Seller Center export keeps its rows in the payload
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-orders = sa.table(
-    "orders", sa.column("id", sa.Integer()), sa.column("seller_note", sa.Text()), sa.column("raw", JSON)
-)
+orders = sa.table("orders", sa.column("id", sa.Integer()), sa.column("seller_note", sa.Text()), sa.column("raw", JSON))
 events = sa.table(
     "order_events",
     sa.column("order_id", sa.Integer()),
