@@ -251,9 +251,8 @@ class Desk:
         tabs = self.tabs()
         with self.live.db.session() as session:
             for key, target in self.targets.items():
-                if key in CASES:
-                    stored = CASES[key].stored(session, target)
-                    self.seen.setdefault(key, {})[stage] = (stored, self.cells(key, target, tabs))
+                stored = CASES[key].stored(session, target)
+                self.seen.setdefault(key, {})[stage] = (stored, self.cells(key, target, tabs))
 
     def _orders(self, session: Session, targets: Iterable[Target]) -> dict[str, Order]:
         ids = {t.order for t in targets}
@@ -409,17 +408,24 @@ def _build(live: Live, google: GoogleSandboxes) -> Desk:
     return desk
 
 
+def to_ship(session: Session) -> list[Order]:
+    """Orders the seller still ships itself, oldest first."""
+    return list(
+        session.scalars(
+            select(Order)
+            .where(Order.status == "AWAITING_SHIPMENT", Order.shipping_type == "SELLER")
+            .options(selectinload(Order.lines))
+            .order_by(Order.id)
+        )
+    )
+
+
 def _targets(desk: Desk) -> dict[str, Target]:
     """A row of its own for each input column: orders still to ship for order columns, and for SKU columns
     SKUs none of those orders sells (a count typed for them would make those orders short), each with
     an order that sells it and has an address (so the buyer can change it)."""
     with desk.live.db.session() as session:
-        orders = session.scalars(
-            select(Order)
-            .where(Order.status == "AWAITING_SHIPMENT", Order.shipping_type == "SELLER")
-            .options(selectinload(Order.lines))
-            .order_by(Order.id)
-        ).all()
+        orders = to_ship(session)
         sellers = {
             line.seller_sku: order.external_id
             for order in session.scalars(
@@ -428,19 +434,22 @@ def _targets(desk: Desk) -> dict[str, Target]:
             for line in order.lines
             if line.seller_sku
         }
-    chosen = dict(zip(PER_ORDER, orders, strict=False))
+    chosen = dict(zip([k for k in PER_ORDER if k in CASES], orders, strict=False))
     targets = {k: Target(o.external_id, o.lines[0].seller_sku or o.lines[0].sku_id) for k, o in chosen.items()}
     taken = {line.seller_sku for order in chosen.values() for line in order.lines}
     stock_rows = {str(r[0]).split(" @ ", 1)[0]: str(r[0]).split(" @ ", 1)[1] for r in desk.rows("Stock")[1:] if r}
     skus = [sku for sku in sorted(sellers) if sku not in taken and sku in stock_rows]
-    targets |= {key: Target(sellers[sku], "", sku, stock_rows[sku]) for key, sku in zip(PER_SKU, skus, strict=False)}
-    assert set(targets) == set(INPUT_COLUMNS), "the sandbox shop has too few orders or SKUs for a row per column"
+    per_sku = [k for k in PER_SKU if k in CASES]
+    targets |= {key: Target(sellers[sku], "", sku, stock_rows[sku]) for key, sku in zip(per_sku, skus, strict=False)}
+    assert set(targets) == set(CASES) & set(INPUT_COLUMNS), (
+        "the sandbox shop has too few orders or SKUs for a row per column"
+    )
     return targets
 
 
 def _type_everything(desk: Desk) -> None:
     """Each tab's cells as one paste by the member who types there (a cost's givens first)."""
-    typed = [(k, CASES[k]) for k in INPUT_COLUMNS if k in CASES]
+    typed = [(k, CASES[k]) for k in desk.targets]
     for tab, editor in sorted({(case.tab, case.editor) for _key, case in typed}):
         mine = [(key, case, desk.targets[key].key(tab)) for key, case in typed if case.tab == tab]
         if givens := {row: case.given for _key, case, row in mine if case.given}:
@@ -478,13 +487,7 @@ def test_a_typed_tracking_number_shows_until_tiktok_reports_the_shipment(desk: D
     shipment; then TikTok's tracking number and carrier show, and the typed one is still kept."""
     taken = {t.order for t in desk.targets.values()}
     with desk.live.db.session() as session:
-        waiting = session.scalars(
-            select(Order)
-            .where(Order.status == "AWAITING_SHIPMENT", Order.shipping_type == "SELLER")
-            .options(selectinload(Order.lines))
-            .order_by(Order.id)
-        )
-        order = next(o for o in waiting if o.external_id not in taken)
+        order = next(o for o in to_ship(session) if o.external_id not in taken)
         target = Target(order.external_id, order.lines[0].seller_sku or order.lines[0].sku_id)
     answer = desk.paste("SLA", {target.key("SLA"): {"tracking_number": TRACKING}}, PACKER)
     assert answer[(target.key("SLA"), "tracking_number")]["status"] == "pending"
