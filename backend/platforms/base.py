@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from backend.domain.status import OrderStatus, ShippingType
+from backend.platforms.fulfilment import FulfilmentSupport, ShippingCalls
 
 if TYPE_CHECKING:
     import httpx
@@ -382,8 +383,9 @@ class Shipment:
 # -- the protocols ---------------------------------------------------------------------------------------
 
 
-class ShopClient(Protocol):
-    """One shop's API, with its tokens: what sync, webhooks, finance, stock and sheet edits call."""
+class ShopClient(ShippingCalls, Protocol):
+    """One shop's API, with its tokens: what sync, webhooks, finance, stock and sheet edits call (and the
+    fulfilment calls of backend.platforms.fulfilment)."""
 
     def __enter__(self) -> ShopClient: ...
 
@@ -423,6 +425,7 @@ class Channel(Protocol):
 
     name: str  # Shop.platform
     label: str  # what a person reads: "TikTok Shop"
+    fulfilment: FulfilmentSupport  # what its logistics API lets a seller do; the sheets show the rest read-only
     # True when a refresh rotates the pair of every shop of the authorization (TikTok's one pair per
     # seller); False when each shop refreshes its own (Shopee, after the first refresh).
     shared_tokens: bool

@@ -138,7 +138,7 @@ def render_order(shop: Shop, order: Order, now: int) -> dict[str, Any]:
             "shipping_provider_id": first.provider_id,
         }
     if status not in NO_ADDRESS:
-        data["recipient_address"] = _address(shop, order)
+        data["recipient_address"] = recipient(shop, order)
     if order.seller_note:
         data["seller_note"] = order.seller_note
     if status == "CANCELLED" and order.cancel:
@@ -150,7 +150,7 @@ def render_order(shop: Shop, order: Order, now: int) -> dict[str, Any]:
     return data | order.damage
 
 
-def _address(shop: Shop, order: Order) -> dict[str, Any]:
+def recipient(shop: Shop, order: Order) -> dict[str, Any]:
     market = shop.market
     number = int(order.user_id[-3:])
     street = order.street or f"{number} Market Street"
