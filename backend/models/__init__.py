@@ -4,6 +4,7 @@ from backend.models.addon import GoogleOAuthState
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, SkuCost
+from backend.models.fulfilment import OrderTracking, PackageShipping, ShopLogistics, Wave
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
 from backend.models.sheet_state import SheetSnapshot
@@ -36,17 +37,21 @@ __all__ = [
     "OrderInput",
     "OrderLine",
     "OrderReview",
+    "OrderTracking",
     "Package",
+    "PackageShipping",
     "RateWindow",
     "SheetBinding",
     "SheetSnapshot",
     "Shop",
+    "ShopLogistics",
     "ShopStatus",
     "SkuCost",
     "Spreadsheet",
     "StockLevel",
     "SyncRun",
     "Team",
+    "Wave",
     "WebhookEvent",
     "order_packages",
     "shows_shop",

@@ -44,6 +44,9 @@ class Spreadsheet(TimestampMixin, Base):
     # Last sharing-guard verdict, cached briefly; the guard runs again before pushes.
     sharing_checked_at: Mapped[datetime | None]
     sharing_problem: Mapped[str | None] = mapped_column(String(1024))
+    # The hidden tab of dropdown choices (carriers per delivery option, handover choices): list key →
+    # its column, kept so every dropdown rule written earlier still points at its list.
+    lists: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     bindings: Mapped[list[SheetBinding]] = relationship(
         back_populates="spreadsheet", cascade="all, delete-orphan", order_by="SheetBinding.id"

@@ -193,6 +193,7 @@ class PlatformOrder:
     cancellation: PlatformCancellation | None
     recipient: PlatformRecipient | None
     raw: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
+    delivery_option_id: str = ""  # names the option's carriers on the platform ("" when the source does not say)
 
     def quantities(self) -> dict[str, int]:
         """Units per SKU, counted from the per-unit line items (the platform sends no quantity)."""

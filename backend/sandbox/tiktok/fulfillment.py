@@ -49,16 +49,9 @@ def delivery_options(ctx: Ctx) -> dict[str, Any]:
     shop = ctx.shop
     if ctx.params["warehouse_id"] != shop.warehouse_id:
         raise SandboxError(36009004, "Invalid param: warehouse_id.")
-    return {"delivery_options": [
-        {"id": shop.seller_option_id, "name": "Standard shipping", "type": "SEND_BY_SELLER"},
-        {"id": shop.express_option_id, "name": "Express shipping", "type": "SEND_BY_SELLER"},
-        {"id": shop.tiktok_option_id, "name": "Shipped by TikTok", "type": "SHIPPED_BY_TIKTOK"},
-    ]}  # fmt: skip
-
-
-def _option_name(shop: Shop, option_id: str) -> str:
-    names = {shop.seller_option_id: "Standard shipping", shop.express_option_id: "Express shipping"}
-    return names.get(option_id, "Shipped by TikTok")
+    kinds = ((shop.seller_option_id, "SEND_BY_SELLER"), (shop.express_option_id, "SEND_BY_SELLER"),
+             (shop.tiktok_option_id, "SHIPPED_BY_TIKTOK"))  # fmt: skip
+    return {"delivery_options": [{"id": i, "name": shop.option_name(i), "type": t} for i, t in kinds]}
 
 
 def shipping_providers(ctx: Ctx) -> dict[str, Any]:
@@ -95,7 +88,7 @@ def package_detail(ctx: Ctx) -> dict[str, Any]:
         "order_ids": package.order_ids,
         "orders": [{"id": o} for o in package.order_ids],
         "delivery_option_id": package.delivery_option_id,
-        "delivery_option_name": _option_name(ctx.shop, package.delivery_option_id),
+        "delivery_option_name": ctx.shop.option_name(package.delivery_option_id),
         "shipping_type": package.shipping_type,
         "package_status": "PROCESSING" if shipped else "TO_FULFILL",
         "split_and_combine_tag": tag,

@@ -168,6 +168,10 @@ class Shop:
         """The seller's express option (no rng draw, so seeded worlds stay as they were)."""
         return self.seller_option_id[:-2] + "99"
 
+    def option_name(self, option_id: str) -> str:
+        names = {self.seller_option_id: "Standard shipping", self.express_option_id: "Express shipping"}
+        return names.get(option_id, "Shipped by TikTok")
+
     def option_carriers(self, option_id: str) -> dict[str, str] | None:
         """Provider id → name offered for a delivery option; None for an option TikTok ships itself."""
         if option_id == self.tiktok_option_id:
