@@ -243,3 +243,11 @@ class NotShippedYet(PlatformRejected):
     """A shipping document was asked for a package that has not been handed over yet: mark it ready first."""
 
     status = 409
+
+
+class Gone(OrderDeckError):
+    """What a link pointed at is no longer served (a label 30 days after delivery, or once the order's
+    personal data was removed): nothing to retry."""
+
+    code = "gone"
+    status = 410

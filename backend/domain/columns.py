@@ -18,9 +18,12 @@ from zoneinfo import ZoneInfo
 from backend.domain import sla
 from backend.domain.access import Sensitivity
 from backend.domain.analytics import TREND_HEADERS
+from backend.domain.fulfilment import ShipState
 from backend.domain.profit import POOLS
 from backend.domain.reports import SummaryRow
+from backend.domain.scorecard import HEADERS as SCORE_HEADERS
 from backend.domain.stock import PackRow, PickRow, StockPosition
+from backend.domain.tracking import PROBLEM_LABELS
 from backend.domain.views import OrderView, PackageView, SkuCostView, SkuLine
 
 SHEETS_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - serials count local wall-clock days
@@ -36,6 +39,7 @@ class ColumnType(StrEnum):
     DURATION = "duration"
     ENUM = "enum"
     HOURS = "hours"  # a number of hours with two decimals (handling times)
+    DAYS = "days"  # a number of days with one decimal (the carrier scorecard)
 
 
 class Grain(StrEnum):
@@ -55,6 +59,7 @@ class Grain(StrEnum):
     HANDLING = "handling"  # a period, stage, role and member of the analytics table
     LEADERBOARD = "leaderboard"  # a member's standing in a window and stage
     HANDLING_TREND = "handling_trend"  # a period, with each stage's median hours (the analytics chart)
+    CARRIER_MONTH = "carrier_month"  # a carrier in a month of shipping (the carrier scorecard)
 
 
 class Kind(StrEnum):
@@ -78,6 +83,7 @@ NUMBER_FORMATS: Mapping[ColumnType, Mapping[str, str] | None] = {
     ColumnType.DATETIME: {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"},
     ColumnType.DURATION: {"type": "TIME", "pattern": "[h]:mm"},
     ColumnType.HOURS: {"type": "NUMBER", "pattern": "0.00"},
+    ColumnType.DAYS: {"type": "NUMBER", "pattern": "0.0"},
 }
 
 
@@ -147,6 +153,9 @@ class Column:
     editable_by: frozenset[str] = frozenset()
     enum_values: tuple[str, ...] = ()
     description: str = ""
+    # For a dropdown whose choices depend on the row (a package's carriers): the key of the row's list in
+    # the spreadsheet's list tab, or None for no dropdown on that row.
+    choices: Callable[[Source], str | None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def number_format(self) -> Mapping[str, str] | None:
@@ -370,6 +379,7 @@ KEY_COLUMNS: Mapping[Grain, str] = {
     Grain.HANDLING: "handling_key",
     Grain.LEADERBOARD: "leaderboard_key",
     Grain.HANDLING_TREND: "trend_period",
+    Grain.CARRIER_MONTH: "score_key",
 }
 
 
@@ -420,6 +430,7 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
             _order("carrier"),
             Kind.INPUT,
             frozenset({"warehouse"}),
+            choices=lambda src: src.order.carrier_list or None,
         ),
         Column(
             "tracking_number",
@@ -532,7 +543,7 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
             description="orders left out of COGS and net profit",
         ),
     ]
-    columns += _stock_columns() + _report_columns()
+    columns += _stock_columns() + _report_columns() + _fulfilment_columns()
     catalogue = {c.key: c for c in columns}
     if len(catalogue) != len(columns):
         raise ValueError("duplicate column keys in the catalogue")
@@ -574,7 +585,18 @@ def _stock_columns() -> list[Column]:
         Column("pack_key", "Package", T, OP, pack, _warehouse("pack", "key"), Kind.KEY),
         Column("pack_orders", "Orders", T, OP, pack, _warehouse("pack", "orders_label")),
         Column("pack_lines", "Lines", T, OP, pack, _warehouse("pack", "lines"), Kind.COMPUTED),
-        Column("pack_carrier", "Carrier", T, OP, pack, _warehouse("pack", "carrier")),
+        Column(
+            "pack_carrier",
+            "Carrier",
+            T,
+            OP,
+            pack,
+            _warehouse("pack", "carrier"),
+            Kind.INPUT,
+            frozenset({"warehouse"}),
+            description="you ship: pick the carrier from the list, type the tracking number, and it ships",
+            choices=lambda src: _pack_state(src).carrier_list or None,
+        ),
         Column("pack_ship_by", "Ship by", DT, OP, pack, _warehouse("pack", "ship_by"), Kind.COMPUTED),
         Column("pack_short", "Stock", T, OP, pack, _warehouse("pack", "short"), Kind.COMPUTED),
         Column("stock_key", "SKU @ warehouse", T, OP, stock, _warehouse("stock", "count.label"), Kind.KEY),
@@ -709,4 +731,106 @@ def _report_columns() -> list[Column]:
             Column(f"trend_{stage}_median", header, ColumnType.HOURS, OP, trend, _stats(header), Kind.COMPUTED)
             for stage, header in TREND_HEADERS.items()
         ),
+    ]
+
+
+def _pack_state(src: Source) -> ShipState:
+    if src.pack is None:
+        raise ValueError("this column needs a pack row")
+    return src.pack.shipping
+
+
+def _shipping(attr: str) -> Callable[[Source], Value]:
+    def value(src: Source) -> Value:
+        result: Value = getattr(_pack_state(src), attr)
+        return result
+
+    return value
+
+
+def _carrier_events(attr: str) -> Callable[[Source], Value]:
+    def value(src: Source) -> Value:
+        tracking = src.order.tracking
+        result: Value = getattr(tracking, attr) if tracking else None
+        return result
+
+    return value
+
+
+def _fulfilment_columns() -> list[Column]:
+    """Handovers, labels and waves in the pack list; tracking in order tabs; the carrier scorecard (issue 18).
+
+    Label links are personal data: a label shows the buyer's name and address.
+    """
+    pack, warehouse = frozenset({Grain.PACK}), frozenset({"warehouse"})
+    score = frozenset({Grain.CARRIER_MONTH})
+
+    def cell(header: str) -> Callable[[Source], Value]:
+        return _stats(header)
+
+    return [
+        Column("pack_option", "Delivery option", T, OP, pack, _shipping("delivery_option")),
+        Column(
+            "pack_handover",
+            "Ready: handover",
+            T,
+            OP,
+            pack,
+            _shipping("handover"),
+            Kind.INPUT,
+            warehouse,
+            description="platform ships: pick Drop-off or a pickup slot and the package ships; marked in one "
+            "pass, the packages form a wave with one PDF of their labels",
+            choices=lambda src: _pack_state(src).handover_list or None,
+        ),
+        Column(
+            "pack_tracking",
+            "Tracking number",
+            T,
+            OP,
+            pack,
+            _shipping("tracking"),
+            Kind.INPUT,
+            warehouse,
+            description="you ship: the carrier's tracking number (with the carrier, it ships)",
+        ),
+        Column("pack_state", "Shipping", T, OP, pack, _shipping("state"), Kind.COMPUTED),
+        Column("pack_label", "Label", T, PERSONAL, pack, _shipping("label"), Kind.COMPUTED),
+        Column("pack_wave", "Wave", T, OP, pack, _shipping("wave"), Kind.COMPUTED),
+        Column("pack_wave_label", "Wave labels", T, PERSONAL, pack, _shipping("wave_label"), Kind.COMPUTED),
+        Column("pack_together", "Combine / split", T, OP, pack, _shipping("together"), Kind.COMPUTED),
+        Column(
+            "pack_action",
+            "Action",
+            EN,
+            OP,
+            pack,
+            lambda src: "",
+            Kind.INPUT,
+            warehouse,
+            ("Combine", "Split"),
+            "Combine a buyer's packages, or Split one, where the platform allows it",
+        ),
+        Column("tracking_latest", "Latest tracking", T, OP, ORDER_GRAINS, _carrier_events("latest")),
+        Column(
+            "tracking_latest_at", "Tracking updated (shop time)", DT, OP, ORDER_GRAINS, _carrier_events("latest_at")
+        ),
+        Column("days_in_transit", "Days in transit", INT, OP, ORDER_GRAINS, _carrier_events("days"), Kind.COMPUTED),
+        Column(
+            "delivery_problem",
+            "Delivery problem",
+            T,
+            OP,
+            ORDER_GRAINS,
+            lambda src: PROBLEM_LABELS.get(src.order.tracking.problem or "", "") if src.order.tracking else "",
+            description="failed delivery or returned to sender, from the carrier's events",
+        ),
+        Column("label", "Label", T, PERSONAL, ORDER_GRAINS, _order("label"), Kind.COMPUTED),
+        Column("score_key", SCORE_HEADERS[0], T, OP, score, cell(SCORE_HEADERS[0]), Kind.KEY),
+        Column("score_month", "Month", T, OP, score, cell("Month"), Kind.COMPUTED),
+        Column("score_carrier", "Carrier", T, OP, score, cell("Carrier"), Kind.COMPUTED),
+        Column("score_parcels", "Parcels", INT, OP, score, cell("Parcels"), Kind.COMPUTED),
+        Column("score_median_days", "Median days", ColumnType.DAYS, OP, score, cell("Median days"), Kind.COMPUTED),
+        Column("score_on_time", "On time", P, OP, score, cell("On time"), Kind.COMPUTED),
+        Column("score_failed", "Failed deliveries", INT, OP, score, cell("Failed deliveries"), Kind.COMPUTED),
     ]

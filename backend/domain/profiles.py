@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -116,6 +116,8 @@ class Profile:
 class Row:
     key: str
     cells: tuple[Cell, ...]
+    # Column index → the key of this row's dropdown list (Column.choices), for per-row dropdowns.
+    lists: Mapping[int, str] = field(default_factory=dict, compare=False)
 
 
 def parse_profile(doc: Mapping[str, Any], catalogue: Mapping[str, Column], policy: RolePolicy) -> Profile:
@@ -262,6 +264,7 @@ REPORT_SOURCES: dict[Grain, Callable[[ReportRows, str], list[Source]]] = {
     Grain.HANDLING: _analytics_sources,
     Grain.LEADERBOARD: _analytics_sources,
     Grain.HANDLING_TREND: _analytics_sources,
+    Grain.CARRIER_MONTH: _analytics_sources,
 }
 
 
@@ -329,9 +332,11 @@ def project(
 ) -> list[Row]:
     """The tab's rows in the profile's sort order; a column the profile omits is never computed."""
     rows = []
+    listed = [(j, c.choices) for j, c in enumerate(profile.columns) if c.choices is not None]
     for src in sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports):
         cells = tuple(to_cell(c.value(src), src.zone) for c in profile.columns)
-        rows.append(Row(key=str(cells[0]), cells=cells))
+        lists = {j: key for j, choices in listed if (key := choices(src))}
+        rows.append(Row(key=str(cells[0]), cells=cells, lists=lists))
     for sort in reversed(profile.sort):
         i = profile.index_of(sort.column)
         present = [r for r in rows if _sort_key(r.cells[i])[0] == 0]

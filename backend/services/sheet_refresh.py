@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,8 @@ from backend.db import Database
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import Grain
+from backend.domain.lists import TITLE as LISTS_TITLE
+from backend.domain.lists import ListsPlan, plan_lists
 from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, project
 from backend.domain.sheet_plan import (
     Snapshot,
@@ -40,7 +42,7 @@ from backend.domain.sheet_plan import (
 from backend.errors import NotFound, OrderDeckError
 from backend.models import Member, SheetBinding, SheetSnapshot, Shop, Spreadsheet, Team, shows_shop, utcnow
 from backend.secrets import SecretBox
-from backend.services import leases, stock
+from backend.services import fulfilment, leases, logistics, stock
 from backend.services.bindings import profile_for
 from backend.services.report_tabs import report_rows
 from backend.services.views import order_views, sku_cost_views, team_shops
@@ -97,6 +99,7 @@ class _Planned:
     plans: dict[int, TabPlan] = field(default_factory=dict)
     skipped: dict[int, tuple[str, str]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    lists: dict[str, Any] = field(default_factory=dict)  # the list tab's layout once this push is written
 
 
 @dataclass
@@ -175,6 +178,8 @@ class Pusher:
         with self.db.session() as session:
             spreadsheet = session.get_one(Spreadsheet, spreadsheet_id)
             spreadsheet.title, spreadsheet.time_zone = planned.title, planned.time_zone
+            if planned.lists:
+                spreadsheet.lists = planned.lists
             spreadsheet.sharing_checked_at = utcnow()
             spreadsheet.sharing_problem = "; ".join(planned.problems)[:1024] or None
             for binding_id, (tab, message) in planned.skipped.items():
@@ -217,6 +222,7 @@ class Pusher:
         taken_ids = {int(s["properties"]["sheetId"]) for s in tabs.values()}
         widths: list[tuple[TabPlan, TabState | None, int]] = []
         withdrawn: list[dict[str, Any]] = []
+        specs: list[tuple[SheetBinding, TabState | None, TabSpec]] = []
         for binding in bindings:
             profile = profiles[binding.id]
             state = _tab_state(tabs.get(binding.tab_title.lower()), keys.get(binding.tab_title.lower(), ()))
@@ -239,18 +245,30 @@ class Pusher:
                 taken_ids=taken_ids,
             )
             taken_ids.add(spec.sheet_id)
+            specs.append((binding, state, spec))
+        lists = _lists(
+            session,
+            spreadsheet,
+            tabs,
+            [spec for _, _, spec in specs],
+            writer=caller.identity,
+            members=members,
+            taken_ids=taken_ids,
+        )
+        for binding, state, spec in specs:
             stored = session.get(SheetSnapshot, binding.id)
             snapshot = Snapshot.from_json({"layout": stored.layout, "rows": stored.rows} if stored else None)
-            plan = plan_tab(spec, state, snapshot, sharing.owner)
+            plan = plan_tab(replace(spec, lists=lists.refs), state, snapshot, sharing.owner)
             planned.plans[binding.id] = plan
-            widths.append((plan, state, len(profile.columns)))
+            widths.append((plan, state, len(spec.profile.columns)))
         current_cells = sum(
             int(s["properties"]["gridProperties"].get("rowCount", 0))
             * int(s["properties"]["gridProperties"].get("columnCount", 0))
             for s in tabs.values()
         )
         check_cell_limit(current_cells, widths)
-        planned.requests = [r for plan in planned.plans.values() for r in plan.requests] + withdrawn
+        planned.requests = lists.requests + [r for plan in planned.plans.values() for r in plan.requests] + withdrawn
+        planned.lists = lists.layout
         live = any(any(c.key == "sla_countdown" for c in profiles[b].columns) for b in planned.plans)
         if planned.requests and live and properties.get("autoRecalc") != "MINUTE":
             recalc = {"properties": {"autoRecalc": "MINUTE"}, "fields": "autoRecalc"}
@@ -301,12 +319,12 @@ class Pusher:
             reports = report_rows(session, team.id, profile, shop_ids, now)
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, reports=reports)
         elif profile.grain in WAREHOUSE_SOURCES:
-            warehouse = stock.warehouse_rows(session, team.id)
+            warehouse = fulfilment.pack_overlay(session, team.id, stock.warehouse_rows(session, team.id), now)
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, warehouse=warehouse)
         else:
             since = now - timedelta(days=window) if window else None
             views = stock.overlay(session, team.id, order_views(session, shops, since, profile.row_filter.statuses))
-            rows = project(profile, views, now=now, sheet_zone=sheet_zone)
+            rows = project(profile, fulfilment.overlay_orders(session, views, now), now=now, sheet_zone=sheet_zone)
         admins = sorted(e for e, r in members.items() if r == "admin")
         inputs = {
             c.key: tuple(sorted(e for e, r in members.items() if r in c.editable_by))
@@ -326,6 +344,29 @@ class Pusher:
             session.execute(
                 update(SheetBinding).where(SheetBinding.id.in_(binding_ids)).values(last_push_error=message[:2048])
             )
+
+
+def _lists(
+    session: Session,
+    spreadsheet: Spreadsheet,
+    tabs: dict[str, Any],
+    specs: list[TabSpec],
+    *,
+    writer: str,
+    members: dict[str, str],
+    taken_ids: set[int],
+) -> ListsPlan:
+    """The list tab the push's per-row dropdowns point at (nothing when no row has one, or no list has choices)."""
+    keys = {key for spec in specs for row in spec.rows for key in row.lists.values()}
+    wanted = {k: v for k, v in logistics.lists(session, keys, utcnow()).items() if v[1]}
+    if not wanted:
+        return ListsPlan([], {}, {})
+    admins = [e for e, r in members.items() if r == "admin"]
+    new_id = stable_id("lists", spreadsheet.id)
+    while new_id in taken_ids:
+        new_id += 1
+    existing = tabs.get(LISTS_TITLE.lower())
+    return plan_lists(wanted, spreadsheet.lists, existing, new_sheet_id=new_id, editors=[writer.lower(), *admins])
 
 
 def _tab_state(sheet: dict[str, Any] | None, keys: tuple[str, ...]) -> TabState | None:
