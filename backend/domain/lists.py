@@ -74,9 +74,7 @@ def plan_lists(
         sheet_id = int(existing["properties"]["sheetId"])
         have = int(existing["properties"].get("gridProperties", {}).get("columnCount", 0))
         if have < width:
-            requests.append(
-                {"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS", "length": width - have}}
-            )
+            requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS", "length": width - have}})
     for key, (title, values) in sorted(wanted.items()):
         digest = _digest(title, values)
         if digests.get(key) == digest:

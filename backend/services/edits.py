@@ -44,7 +44,7 @@ from backend.models import (
 )
 from backend.platforms import registry
 from backend.platforms.base import PlatformOrder, ShopClient
-from backend.services import bindings, costs, stock, workflow
+from backend.services import bindings, costs, pack_list, stock, workflow
 from backend.services.addon import Caller
 from backend.services.analytics import team_zone
 from backend.services.ingest import ingest_orders, mark_bindings_dirty
@@ -106,6 +106,7 @@ class Job:
     order: Order | None = None
     sku: str | None = None
     shipped: ShipResult | None = None
+    packed: list[dict[str, Any]] = field(default_factory=list)  # the pack list's answers (services/pack_list.py)
 
 
 @dataclass
@@ -187,6 +188,7 @@ KIND_OF = {
     "exception": "exception",
     "note": "note",
     **dict.fromkeys(stock.EDITABLE, "stock"),
+    **dict.fromkeys(pack_list.INPUTS, "pack"),
 }
 
 
@@ -240,7 +242,7 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
             by_kind.setdefault(KIND_OF[column.key], {})[column.key] = (column_number, value)
         for kind, typed in by_kind.items():
             job = Job(kind, row, typed, context)
-            if profile.grain in (Grain.SKU, Grain.STOCK):
+            if profile.grain in (Grain.SKU, Grain.STOCK, Grain.PACK):
                 job.sku = row.key
             else:
                 job.order = _order_for(session, binding, row.key)
@@ -498,12 +500,43 @@ def _record_stock(session: Session, caller: Caller, actor: str, job: Job, outcom
         outcome.cells.append(_cell(job.row.row, column, "accepted", result.row.get(key)))
 
 
+def _record_pack(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    """The pack list acted before this session (services/pack_list.py); its answers are the job's."""
+    outcome.cells += job.packed
+
+
+def _pack(
+    db: Database, platform: Platform, caller: Caller, jobs: list[Job], outcome: EditOutcome, *, actor: str
+) -> None:
+    """One pass of the pack list: its handovers ship as waves, with no transaction open."""
+    packing = [j for j in jobs if j.kind == "pack"]
+    if not packing:
+        return
+    edits = [
+        pack_list.PackEdit(
+            j.row.row,
+            j.row.key,
+            {k: (c, as_text(v)) for k, (c, v) in j.typed.items()},
+            {k: (c, as_text(v)) for k, (c, v) in j.context.items()},
+        )
+        for j in packing
+    ]
+    answers = pack_list.apply(db, platform, caller.team_id, actor, edits)
+    by_row: dict[int, list[dict[str, Any]]] = {}
+    for cell in answers.cells:
+        by_row.setdefault(cell["row"], []).append(cell)
+    for job in packing:
+        job.packed = by_row.get(job.row.row, [])
+    outcome.changed |= answers.changed
+
+
 RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]] = {
     "shipping": _record_shipping,
     "cost": _record_cost,
     "exception": _record_exception,
     "note": _record_note,
     "stock": _record_stock,
+    "pack": _record_pack,
 }
 
 
@@ -514,6 +547,7 @@ def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBat
         jobs = _plan(session, caller, batch, outcome)
     _ship(db, platform, jobs)
     actor = batch.editor or caller.email
+    _pack(db, platform, caller, jobs, outcome, actor=actor)
     with db.session() as session:
         for job in jobs:
             before = len(outcome.cells)
