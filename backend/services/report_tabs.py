@@ -17,6 +17,7 @@ from backend.domain import reports
 from backend.domain.columns import Grain
 from backend.domain.profiles import Profile, ReportRows
 from backend.models import Order
+from backend.services import tracking
 from backend.services.analytics import AnalyticsTab, analytics_tab
 from backend.services.ledger import report_orders
 from backend.services.views import team_shops
@@ -62,6 +63,7 @@ LOADERS: dict[Grain, Loader] = {
     Grain.HANDLING: _analytics(lambda tab: tab.table),
     Grain.LEADERBOARD: _analytics(lambda tab: tab.leaderboard),
     Grain.HANDLING_TREND: _analytics(lambda tab: tab.trend),
+    Grain.CARRIER_MONTH: tracking.scorecard_rows,
 }
 
 

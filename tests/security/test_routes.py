@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,7 @@ from tests.api.conftest import AUDIENCE, Call
 from tests.api.test_addon_identity import bad_tokens as identity_bad_tokens
 
 # The route table: each rule of app.url_map and who may call it.
-PUBLIC, WEBHOOK, TASK, ADDON, OAUTH = "public", "webhook", "task", "addon", "oauth"
+PUBLIC, WEBHOOK, TASK, ADDON, OAUTH, LINK = "public", "webhook", "task", "addon", "oauth", "signed link"
 ROUTES: dict[str, str] = {
     "/healthz": PUBLIC,
     "/openapi.json": PUBLIC,
@@ -30,9 +31,18 @@ ROUTES: dict[str, str] = {
     "/oauth/<platform>/callback": OAUTH,
     "/oauth/google/start": OAUTH,
     "/oauth/google/callback": OAUTH,
+    "/labels/<token>": LINK,
     **{e.path: ADDON for e in ENDPOINTS},
 }
-TASK_PATHS = ("/tasks/sync-due", "/tasks/sync-shop/1", "/tasks/push-due", "/tasks/push-binding/1", "/tasks/notify-due")
+TASK_PATHS = (
+    "/tasks/sync-due",
+    "/tasks/sync-shop/1",
+    "/tasks/push-due",
+    "/tasks/push-binding/1",
+    "/tasks/notify-due",
+    "/tasks/track-due",
+    "/tasks/track-shop/1",
+)
 ADMIN = "owner@seller.example"
 SECRET = "tasks-shared-secret"
 
@@ -169,3 +179,11 @@ def test_public_routes_reveal_nothing_about_teams(app: Flask, session: Session) 
     for path in (p for p, kind in ROUTES.items() if kind == PUBLIC):
         body = client.get(path).get_data(as_text=True)
         assert "Acme Secret Team" not in body and ADMIN not in body, path
+
+
+def test_a_label_link_answers_only_its_own_signature(client: FlaskClient) -> None:
+    """A signed link is its own credential: a guessed or altered token is a 404 page, never a document."""
+    for token in ("p1-" + "0" * 32, "w1-" + "0" * 32, "p1", "x1-abc", "p" + "9" * 40 + "-abc"):
+        response = client.get(f"/labels/{token}")
+        assert response.status_code == 404, token
+        assert response.mimetype == "text/html" and "no such label link" in response.get_data(as_text=True)
