@@ -93,7 +93,7 @@ def track_shop(shop_id: int) -> dict[str, Any]:
     """Poll the carrier's events of the shop's due orders; a platform failure waits for the next sweep."""
     try:
         return {"shop": shop_id, **tracking.poll_shop(runtime.database(), runtime.platform(), shop_id)}
-    except OrderDeckError as exc:
+    except PlatformError as exc:
         log.warning("shop %s: tracking failed: %s", shop_id, exc.message)
         return {"shop": shop_id, "error": exc.message}
 

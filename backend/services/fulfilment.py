@@ -106,7 +106,7 @@ def pack_overlay(session: Session, team_id: int, rows: WarehouseRows, now: datet
     }
     sizes = _wave_sizes(session, {s.wave_id for s in shipping.values() if s.wave_id})
     links = _links()
-    platforms = dict(session.execute(select(Shop.id, Shop.platform).where(Shop.team_id == team_id)).tuples())
+    platforms = {i: p for i, p in session.execute(select(Shop.id, Shop.platform).where(Shop.team_id == team_id))}
     groups: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
     shown = []
     for row in packs:

@@ -20,7 +20,7 @@ from backend.domain import alerts, tracking
 from backend.domain.profiles import ReportRows
 from backend.domain.scorecard import Parcel, scorecard
 from backend.domain.status import OrderStatus
-from backend.errors import OrderDeckError, PlatformError, PlatformRateLimited
+from backend.errors import NotFound, OrderDeckError, PlatformError, PlatformRateLimited
 from backend.models import Order, OrderTracking, Shop, ShopStatus, Team, utcnow
 from backend.platforms import registry
 from backend.platforms.fulfilment import TrackingEvent, TrackingKind
@@ -61,7 +61,9 @@ def poll_shop(db: Database, platform: Platform, shop_id: int, now: datetime | No
     """Ask the carrier about the shop's due orders; counts of polled, delivered and problem orders."""
     now = now or utcnow()
     with db.session() as session:
-        shop = session.get_one(Shop, shop_id)
+        shop = session.get(Shop, shop_id)
+        if shop is None:
+            raise NotFound(f"no shop with id {shop_id}")
         due = session.execute(
             select(Order.id, Order.external_id)
             .outerjoin(OrderTracking, OrderTracking.order_id == Order.id)
