@@ -147,6 +147,7 @@ class TikTokShopSandbox:
                     package.shipping_type = "TIKTOK" if tiktok_shipped else "SELLER"
                     package.delivery_option_id = option
                     package.ship_time, package.tracking_number = None, ""
+                order.touched = now  # just became ready: an incremental sync from now on sees it
                 self._order_event(shop, order, now)
                 made.append(order)
             return made

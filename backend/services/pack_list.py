@@ -112,6 +112,8 @@ def apply(db: Database, platform: Platform, team_id: int, actor: str, edits: Seq
                 seller.append((edit, package.id))
             if edit.typed.get("pack_action", (0, ""))[1]:
                 actions.append((edit, package.id))
+            elif "pack_action" in edit.typed:
+                answers.answer(edit, "pack_action", "accepted", "")  # an emptied action cell does nothing
         waves = _open_waves(session, team_id, actor, fulfilment.waves(marks))
     act = _Pass(db, platform, team_id, actor, answers)
     for wave_id, members in waves:

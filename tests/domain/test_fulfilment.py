@@ -37,7 +37,9 @@ def test_a_pass_mixing_options_and_handovers_becomes_one_wave_each_in_marking_or
 def test_every_problem_says_what_to_do_and_quotes_the_platform() -> None:
     for problem in ShipProblem:
         assert fulfilment.advice(problem, "code 1").endswith("(code 1)") or problem is ShipProblem.ALREADY_SHIPPED
-    assert fulfilment.advice(ShipProblem.SLOT_EXPIRED, "") == "That pickup slot has passed: pick a later slot or Drop-off."
+    assert (
+        fulfilment.advice(ShipProblem.SLOT_EXPIRED, "") == "That pickup slot has passed: pick a later slot or Drop-off."
+    )
 
 
 def test_the_list_tab_keeps_each_lists_column_and_rewrites_only_what_changed() -> None:

@@ -29,9 +29,21 @@ from sqlalchemy.orm import Session, selectinload
 from backend import runtime
 from backend.db import Database
 from backend.domain.a1 import column_letters
-from backend.domain.columns import ORDER_GRAINS, SHEETS_EPOCH, Column, ColumnType
+from backend.domain.columns import ORDER_GRAINS, SHEETS_EPOCH, Column, ColumnType, Grain
 from backend.domain.profiles import Profile
-from backend.models import ExceptionCase, Order, OrderInput, OrderLine, Shop, SkuCost, StockLevel, Team, utcnow
+from backend.models import (
+    ExceptionCase,
+    Order,
+    OrderInput,
+    OrderLine,
+    Package,
+    PackageShipping,
+    Shop,
+    SkuCost,
+    StockLevel,
+    Team,
+    utcnow,
+)
 from backend.platforms.base import ConsentReturn
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
@@ -45,7 +57,7 @@ from tests.sheets.test_push import sheets_as
 
 SECRET = "task-secret"
 SUPPORT, FINANCE, BUYER = "help@acme.test", "books@acme.test", "sourcing@acme.test"
-TABS = {"SLA": "sla_watch", "CS": "customer_service", "Costs": "sku_costs", "Stock": "stock"}
+TABS = {"SLA": "sla_watch", "CS": "customer_service", "Costs": "sku_costs", "Stock": "stock", "Pack": "pack_list"}
 EXPORT_HEADER = (
     (Path(__file__).resolve().parents[1] / "fixtures" / "seller_center" / "us_orders.csv")
     .read_text(encoding="utf-8-sig")
@@ -63,6 +75,7 @@ class Target:
     line: str  # the order's first SKU: the warehouse tab has a row per order and SKU
     sku: str = ""
     warehouse: str = ""
+    package: str = ""  # the pack list's row: the order's package
 
     def key(self, tab: str) -> str:
         return {
@@ -70,6 +83,7 @@ class Target:
             "customer_service": self.order,
             "sku_costs": self.sku,
             "stock": f"{self.sku} @ {self.warehouse}",
+            "pack_list": self.package,
         }[TABS[tab]]
 
 
@@ -87,6 +101,10 @@ def _stock(session: Session, target: Target) -> StockLevel | None:
     return session.scalar(
         select(StockLevel).where(StockLevel.seller_sku == target.sku, StockLevel.warehouse_id == target.warehouse)
     )
+
+
+def _handover(session: Session, target: Target) -> PackageShipping | None:
+    return session.scalar(select(PackageShipping).join(Package).where(Package.external_id == target.package))
 
 
 def _open_exceptions(session: Session, target: Target) -> list[str]:
@@ -142,9 +160,16 @@ CASES: dict[str, Case] = {
         "Stock", BUYER, "Restock Friday", "Restock Friday", attr(_stock, "supplier_note"), "Restock Friday"
     ),
     "stock_location": Case("Stock", BUYER, "Aisle 4", "Aisle 4", attr(_stock, "location"), "Aisle 4"),
+    # In the pack list: a carrier or tracking number alone waits for the other, as in the SLA tab; a handover
+    # ships a TikTok-shipped package at once and is kept with it; an action is done, not kept (its cell empties).
+    "pack_carrier": Case("Pack", PACKER, "USPS", "USPS", attr(_typed, "carrier"), "USPS"),
+    "pack_tracking": Case("Pack", PACKER, TRACKING, TRACKING, attr(_typed, "tracking_number"), TRACKING),
+    "pack_handover": Case("Pack", PACKER, "Drop-off", "Drop-off", attr(_handover, "handover"), "Drop-off"),
+    "pack_action": Case("Pack", PACKER, "", "", attr(_handover, "handover"), None),
 }
 PER_ORDER = [key for key in INPUT_COLUMNS if CATALOGUE[key].grains & ORDER_GRAINS]
-PER_SKU = [key for key in INPUT_COLUMNS if key not in PER_ORDER]
+PER_PACKAGE = [key for key in INPUT_COLUMNS if Grain.PACK in CATALOGUE[key].grains]
+PER_SKU = [key for key in INPUT_COLUMNS if key not in PER_ORDER and key not in PER_PACKAGE]
 
 
 def trigger_value(column: Column, value: Any) -> Any:
@@ -410,13 +435,13 @@ def _build(live: Live, google: GoogleSandboxes) -> Desk:
     return desk
 
 
-def to_ship(session: Session) -> list[Order]:
-    """Orders the seller still ships itself, oldest first."""
+def to_ship(session: Session, shipping_type: str = "SELLER") -> list[Order]:
+    """Orders still to ship (by the seller, or on the platform's logistics), oldest first."""
     return list(
         session.scalars(
             select(Order)
-            .where(Order.status == "AWAITING_SHIPMENT", Order.shipping_type == "SELLER")
-            .options(selectinload(Order.lines))
+            .where(Order.status == "AWAITING_SHIPMENT", Order.shipping_type == shipping_type)
+            .options(selectinload(Order.lines), selectinload(Order.packages))
             .order_by(Order.id)
         )
     )
@@ -428,6 +453,7 @@ def _targets(desk: Desk) -> dict[str, Target]:
     an order that sells it and has an address (so the buyer can change it)."""
     with desk.live.db.session() as session:
         orders = to_ship(session)
+        platform_shipped = to_ship(session, "PLATFORM")
         sellers = {
             line.seller_sku: order.external_id
             for order in session.scalars(
@@ -438,6 +464,11 @@ def _targets(desk: Desk) -> dict[str, Target]:
         }
     chosen = dict(zip([k for k in PER_ORDER if k in CASES], orders, strict=False))
     targets = {k: Target(o.external_id, o.lines[0].seller_sku or o.lines[0].sku_id) for k, o in chosen.items()}
+    single = [o for o in orders[len(chosen) :] if len(o.packages) == 1]
+    packed = {"pack_handover": platform_shipped[0]} if platform_shipped else {}
+    packed |= dict(zip([k for k in PER_PACKAGE if k in CASES and k != "pack_handover"], single, strict=False))
+    targets |= {k: Target(o.external_id, "", package=o.packages[0].external_id) for k, o in packed.items()}
+    chosen |= packed
     taken = {line.seller_sku for order in chosen.values() for line in order.lines}
     stock_rows = {str(r[0]).split(" @ ", 1)[0]: str(r[0]).split(" @ ", 1)[1] for r in desk.rows("Stock")[1:] if r}
     skus = [sku for sku in sorted(sellers) if sku not in taken and sku in stock_rows]

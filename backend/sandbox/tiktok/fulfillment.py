@@ -172,7 +172,8 @@ def _ship(ctx: Ctx, package: Package, body: dict[str, Any]) -> None:
         package.handover_method, package.pickup_slot = str(method), slot
         assign_tracking(ctx.sb.rng, shop, package, ctx.now)
     for order in orders:
-        _after_ship(ctx, order, package.pickup_slot[0] + HOUR if package.pickup_slot else None)
+        collected = max(package.pickup_slot[0], ctx.now) + HOUR if package.pickup_slot else None
+        _after_ship(ctx, order, collected)
     ctx.sb.emit(shop, "PACKAGE_UPDATE", {"package_list": [{"package_id": package.package_id,
                 "order_id_list": package.order_ids}], "update_time": ctx.now})  # fmt: skip
 
