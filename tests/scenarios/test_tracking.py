@@ -81,7 +81,7 @@ def test_an_in_transit_order_shows_its_latest_tracking_event_and_a_failed_delive
     latest = tracking_events(shop, travelling, live.sandbox.now())[-1][1]
     row = rows[travelling.order_id]
     assert row[header.index("Latest tracking")] == latest
-    assert isinstance(row[header.index("Days in transit")], int | float)
+    assert str(row[header.index("Days in transit")]).isdigit()  # counted on the backend's clock, not the sandbox's
     assert rows[failing.order_id][header.index("Delivery problem")] == "returned to sender"
     assert row[header.index("Delivery problem")] == ""
 
