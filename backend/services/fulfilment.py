@@ -221,3 +221,25 @@ def overlay_orders(session: Session, views: Sequence[OrderView], now: datetime) 
             carrier_list = logistics.carriers_key(order.shop_id, order.delivery_option_id)
         shown.append(replace(view, tracking=view_tracking, label=label, carrier_list=carrier_list))
     return shown
+
+
+def abnormal_packages(session: Session, shop_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Shop id → its packages whose last handover failed (a label, the address, an expired slot) and that are
+    still to ship: what the pending-actions board counts as "abnormal packages"."""
+    found: dict[int, list[str]] = defaultdict(list)
+    if not shop_ids:
+        return found
+    rows = session.execute(
+        select(Package.shop_id, Package.external_id)
+        .join(PackageShipping, PackageShipping.package_id == Package.id)
+        .where(
+            Package.shop_id.in_(list(shop_ids)),
+            PackageShipping.shipped.is_(False),
+            PackageShipping.problem.is_not(None),
+            Package.tracking_number.is_(None),
+        )
+        .order_by(Package.shop_id, Package.external_id)
+    )
+    for shop_id, external_id in rows:
+        found[shop_id].append(external_id)
+    return dict(found)

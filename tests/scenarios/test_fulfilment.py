@@ -21,7 +21,7 @@ from backend.domain.lists import TITLE as LISTS_TAB
 from backend.models import Order, Package
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok.world import Order as SandboxOrder
-from backend.services import bindings, labels, logistics, sync
+from backend.services import bindings, fulfilment, labels, logistics, sync
 from backend.services.shops import Platform
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, PACKER, World, build_world
@@ -152,6 +152,8 @@ def test_a_wave_of_50_gives_one_pdf_in_wave_order_and_one_failure_does_not_stop_
     link = rows[wave[0]][col["pack_wave_label"] - 1]
     assert {rows[key][col["pack_wave_label"] - 1] for key in wave} == {link}
 
+    with world.live.db.session() as session:  # what the pending-actions board counts
+        assert fulfilment.abnormal_packages(session, [world.shop_id]) == {world.shop_id: [wave[6]]}
     merged = PdfReader(io.BytesIO(httpx.get(link, timeout=60).content))
     shipped = [key for i, key in enumerate(wave) if i != 6]
     assert len(merged.pages) == 49
@@ -163,6 +165,8 @@ def test_a_wave_of_50_gives_one_pdf_in_wave_order_and_one_failure_does_not_stop_
     notes = {cells[0]["row"]: cells[0]["note"] for cells in retry.values()}
     assert set(notes.values()) == {None, "Already shipped: nothing was sent again."}
     assert sandbox.shops[shop].packages[wave[6]].tracking_number  # shipped on the second pass
+    with world.live.db.session() as session:
+        assert fulfilment.abnormal_packages(session, [world.shop_id]) == {}
 
 
 def test_the_carrier_dropdown_offers_exactly_what_tiktok_accepts_for_the_packages_option(world: World) -> None:
