@@ -205,3 +205,44 @@ def test_the_carrier_dropdown_offers_exactly_what_tiktok_accepts_for_the_package
     shipped = pass_of(world, {standard.package_ids()[0]: {"pack_carrier": "FedEx", "pack_tracking": "FX1234567"}})
     assert {c["status"] for c in next(iter(shipped.values()))} == {"accepted"}
     assert world_shop.packages[standard.package_ids()[0]].tracking_number == "FX1234567"
+
+
+def test_a_buyers_packages_combine_and_split_from_the_pack_list_where_tiktok_allows_it(world: World) -> None:
+    sandbox = world.live.sandbox
+    [my_id] = world.live.connect_shop("Acme MY", "MY", orders=0)
+    my = next(s for s, shop in sandbox.shops.items() if shop.name == "Acme MY")
+    first, second = sandbox.add_ready_orders(my, 2)
+    [us_order] = sandbox.add_ready_orders(sandbox_shop(world), 1)
+    sandbox.same_buyer(my, [first.order_id, second.order_id])
+    refresh(world)
+    with world.live.app.app_context():
+        sync.sync_shop(world.live.db, platform_of(world), my_id)
+        logistics.refresh(world.live.db, platform_of(world), my_id)
+    world.bind_tab(PACK, "pack_list", new_tab=True)
+    world.live.drain()
+    col = columns(world)
+    _header, rows = rows_by_key(world)
+    assert rows[packages([first])[0]][col["pack_together"] - 1] == f"same buyer: Combine with {second.order_id}"
+
+    combined = pass_of(world, {packages([first])[0]: {"pack_action": "Combine"}})
+    [answer] = next(iter(combined.values()))
+    assert answer["status"] == "accepted" and answer["note"].startswith("Combined into package ")
+    new_package = answer["note"].removeprefix("Combined into package ")
+    world.live.drain()
+    _header, rows = rows_by_key(world)
+    mine = {k: set(str(r[col["pack_orders"] - 1]).split(", ")) for k, r in rows.items()}
+    mine = {k: orders for k, orders in mine.items() if orders & {first.order_id, second.order_id}}
+    assert mine == {new_package: {first.order_id, second.order_id}}  # one parcel now
+    assert rows[new_package][col["pack_together"] - 1].startswith("combined: ")
+
+    split = pass_of(world, {new_package: {"pack_action": "Split"}})
+    [answer] = next(iter(split.values()))
+    assert answer["status"] == "accepted" and answer["note"].startswith("Split into packages ")
+    world.live.drain()
+    _header, rows = rows_by_key(world)
+    assert new_package not in rows
+    assert sum(1 for r in rows.values() if str(r[col["pack_orders"] - 1]) in (first.order_id, second.order_id)) == 2
+
+    refused = pass_of(world, {packages([us_order])[0]: {"pack_action": "Combine"}})
+    [answer] = next(iter(refused.values()))
+    assert answer["status"] == "rejected" and "combine" in answer["note"]
