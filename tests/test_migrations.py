@@ -108,7 +108,7 @@ def test_0012_moves_tiktok_named_shop_ids_into_neutral_columns_and_back(blank: D
     command.upgrade(config, "0012")
     with blank.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT shop_ref, grant_id FROM shops")).one() == ("ROW_abc", "open_1")
-        kinds = dict(conn.execute(sa.text("SELECT id, shipping_type FROM orders")).all())
+        kinds: dict[int, str] = dict(conn.execute(sa.text("SELECT id, shipping_type FROM orders")).all())
     assert kinds == {1: "PLATFORM", 2: "SELLER"}
 
     command.downgrade(config, before)
