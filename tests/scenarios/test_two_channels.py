@@ -109,7 +109,8 @@ def test_one_team_sees_its_tiktok_and_shopee_shops_in_one_warehouse_sheet_pick_l
     shopee_world = live.shopee.shops[int(shopee_shop.external_id)]
     unshipped = next(
         o for o in shopee_world.orders.values()
-        if o.status_at(shopee_now) == "READY_TO_SHIP" and all(p.handed_over is None for p in o.packages)
+        if o.status_at(shopee_now) == "READY_TO_SHIP"
+        and all(p.handed_over is None or p.handed_over > shopee_now for p in o.packages)
     )  # fmt: skip
     unshipped.lines[0].model.model_sku = shared
 
