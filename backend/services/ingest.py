@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from backend.models import (
+    FailedItem,
     Order,
     OrderEvent,
     OrderLine,
@@ -27,7 +28,7 @@ from backend.models import (
     shows_shop,
     utcnow,
 )
-from backend.platforms.base import PlatformLineItem, PlatformOrder, PlatformPackage
+from backend.platforms.base import OrderMappingError, PlatformLineItem, PlatformOrder, PlatformPackage
 
 
 @dataclass
@@ -328,3 +329,41 @@ def mark_bindings_dirty(session: Session, team_id: int, shop_id: int) -> int:
     if ids:
         session.execute(update(SheetBinding).where(SheetBinding.id.in_(ids)).values(dirty=True, dirty_since=utcnow()))
     return len(ids)
+
+
+def record_failure(
+    session: Session,
+    shop_id: int,
+    *,
+    source: str,
+    external_id: str | None,
+    reason: str,
+    detail: dict[str, Any],
+    run_id: int | None = None,
+) -> None:
+    """Keep one payload that could not be used, with why: `shop status` and the sidebar count them."""
+    session.add(
+        FailedItem(
+            shop_id=shop_id,
+            sync_run_id=run_id,
+            external_id=external_id[:64] if external_id else None,
+            source=source,
+            reason=reason[:2048],
+            payload=detail,
+        )
+    )
+
+
+def record_mapping_failures(
+    session: Session, shop_id: int, failures: Sequence[OrderMappingError], *, source: str, run_id: int | None = None
+) -> None:
+    for failure in failures:
+        record_failure(
+            session,
+            shop_id,
+            source=source,
+            external_id=failure.order_id,
+            reason=str(failure),
+            detail={"field": failure.field_name[:255]},
+            run_id=run_id,
+        )

@@ -38,7 +38,7 @@ from backend.platforms.tiktok.fulfillment import (
     match_provider,
 )
 from backend.platforms.tiktok.inventory import SkuInventory, batches, map_inventory
-from backend.platforms.tiktok.mapping import map_order_page, map_shop
+from backend.platforms.tiktok.mapping import checked_page, map_order_page, map_shop
 from backend.platforms.tiktok.signing import TikTokSigner
 from backend.platforms.tiktok.transport import ClientStats, RetryPolicy, ServerClock, send, unwrap, with_retries
 
@@ -256,6 +256,7 @@ class TikTokClient:
             body["order_status"] = status
         query = {"sort_field": "update_time", "sort_order": "ASC"}
         for data in self._pages("search_orders", shop_cipher=shop_cipher, page_size=page_size, query=query, body=body):
+            checked_page("order_page", data, "order search")
             yield map_order_page(
                 data.get("orders") or (), str(data.get("next_page_token") or ""), int(data.get("total_count") or 0)
             )
@@ -265,7 +266,9 @@ class TikTokClient:
         raw: list[dict[str, Any]] = []
         for start in range(0, len(order_ids), DETAIL_BATCH_MAX):
             batch = list(order_ids[start : start + DETAIL_BATCH_MAX])
-            raw += self.call("order_detail", shop_cipher=shop_cipher, query={"ids": batch}).get("orders") or ()
+            data = checked_page("order_page", self.call("order_detail", shop_cipher=shop_cipher, query={"ids": batch}),
+                                "order detail")  # fmt: skip
+            raw += data.get("orders") or ()
         return map_order_page(raw, "", len(raw))
 
     # -- finance ----------------------------------------------------------------------------------
