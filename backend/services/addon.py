@@ -202,6 +202,7 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
             "lag_seconds": h.lag_seconds,
             "missed_by_webhook_7d": h.missed_by_webhook_7d,
             "failed_items_7d": h.failed_items_7d,
+            "last_failure": h.last_failure,
             "last_error": h.last_error,
         }
         for h in health.team_health(session, caller.team_id, now)

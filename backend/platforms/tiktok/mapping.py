@@ -8,11 +8,11 @@ records the order as failed and goes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema_rs
 
@@ -32,6 +32,7 @@ from backend.platforms.base import (
 )
 from backend.platforms.tiktok.errors import PayloadRejected
 
+T = TypeVar("T")
 PLATFORM = "tiktok"
 # TikTok Shop launched in 2021 and order data starts long after 2016; anything outside is corrupt.
 EARLIEST = datetime(2016, 1, 1, tzinfo=UTC)
@@ -148,6 +149,19 @@ def checked_page(name: str, data: Mapping[str, Any], what: str) -> Mapping[str, 
     if problem is not None:
         raise PayloadRejected(f"TikTok's {what} answer is malformed: field {problem[0]!r} {problem[1]}")
     return data
+
+
+def each_mapped(
+    mapper: Callable[[Mapping[str, Any]], T], rows: Iterable[Any], failures: list[OrderMappingError] | None
+) -> Iterator[T]:
+    """Map each row; with a `failures` list a row that cannot be mapped is kept there and the rest go on."""
+    for row in rows:
+        try:
+            yield mapper(row)
+        except OrderMappingError as exc:
+            if failures is None:
+                raise
+            failures.append(exc)
 
 
 def map_token_set(data: Mapping[str, Any]) -> TokenSet:
