@@ -1,8 +1,14 @@
 """JSON parsing with limits: size, nesting depth and number range, each refused with a reason.
 
 `json.loads` accepts what no caller of ours can use and some it cannot survive: nesting deep enough
-to exhaust the recursion limit, integers of thousands of digits, `NaN` and `Infinity`. Every body we
-parse (add-on requests, TikTok webhooks and API answers) goes through `loads` with its own limits.
+to exhaust the recursion limit, integers of thousands of digits, `NaN` and `Infinity`, and strings
+PostgreSQL cannot store (U+0000, lone UTF-16 surrogates). Every body we parse (add-on requests,
+TikTok webhooks and API answers) goes through `loads` with its own limits.
+
+A request or an event is one thing, so it is refused whole. An API answer holds many records (a page
+of orders), so with `lenient` a bad number or string does not cost the page: the number is kept as
+its text and the string is repaired, and the per-record schema check then fails only the record
+whose checked field it was (or nothing, when it sat in a field OrderDeck does not read).
 """
 
 from __future__ import annotations
@@ -23,53 +29,80 @@ class JsonLimits:
     max_depth: int
     max_integer_digits: int  # 2**63 has 19 digits; TikTok's 64-bit ids up to 20
     max_abs_number: float  # for numbers with a fraction or an exponent
+    lenient: bool = False  # keep out-of-range numbers as text and repair strings instead of refusing
 
 
 def _integer(limits: JsonLimits) -> Any:
-    def parse(text: str) -> int:
-        if len(text.lstrip("-")) > limits.max_integer_digits:
-            raise JsonRefused(f"a number has {len(text.lstrip('-'))} digits; at most {limits.max_integer_digits}")
-        return int(text)
+    def parse(text: str) -> int | str:
+        digits = len(text.lstrip("-"))
+        if digits <= limits.max_integer_digits:
+            return int(text)
+        if limits.lenient:
+            return text
+        raise JsonRefused(f"a number has {digits} digits; at most {limits.max_integer_digits}")
 
     return parse
 
 
 def _number(limits: JsonLimits) -> Any:
-    def parse(text: str) -> float:
+    def parse(text: str) -> float | str:
         value = float(text)
-        if not math.isfinite(value) or abs(value) > limits.max_abs_number:
-            raise JsonRefused(f"the number {text[:40]} is out of range (at most ±{limits.max_abs_number:g})")
-        return value
+        if math.isfinite(value) and abs(value) <= limits.max_abs_number:
+            return value
+        if limits.lenient:
+            return text
+        raise JsonRefused(f"the number {text[:40]} is out of range (at most ±{limits.max_abs_number:g})")
 
     return parse
 
 
-def _constant(name: str) -> Any:
-    raise JsonRefused(f"{name} is not a JSON number")
+def _constant(limits: JsonLimits) -> Any:
+    def parse(name: str) -> str:
+        if limits.lenient:
+            return name
+        raise JsonRefused(f"{name} is not a JSON number")
+
+    return parse
 
 
-def _check_tree(value: Any, max_depth: int) -> None:
-    """Nesting within `max_depth`, and no string (key or value) that UTF-8 cannot hold (a lone surrogate
-    such as "\\ud800" parses, then fails in the database driver); walked without recursion."""
-    stack = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, str):
-            _utf8(item)
-            continue
-        children = [*item, *item.values()] if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        if level > max_depth:
-            raise JsonRefused(f"objects and arrays nest deeper than {max_depth} levels")
-        stack.extend((child, level + 1) for child in children)
-
-
-def _utf8(text: str) -> None:
+def _storable(text: str) -> str:
+    """`text` without what PostgreSQL text refuses: NUL dropped, lone surrogates as U+FFFD."""
+    text = text.replace("\x00", "")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise JsonRefused("a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text") from None
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
+def _unstorable(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _checked(value: Any, limits: JsonLimits, level: int = 0) -> Any:
+    """`value` checked for depth and strings (refused, or repaired when lenient); containers rebuilt only
+    when lenient. The depth limit sits far below the recursion limit, so recursion is safe here."""
+    if isinstance(value, str):
+        if not _unstorable(value):
+            return value
+        if limits.lenient:
+            return _storable(value)
+        raise JsonRefused("a string holds a NUL character (U+0000) or a lone UTF-16 surrogate, which is not text")
+    if not isinstance(value, dict | list):
+        return value
+    if level >= limits.max_depth:
+        raise JsonRefused(f"objects and arrays nest deeper than {limits.max_depth} levels")
+    if isinstance(value, list):
+        items = [_checked(item, limits, level + 1) for item in value]
+        return items if limits.lenient else value
+    pairs = {_checked(k, limits, level + 1): _checked(v, limits, level + 1) for k, v in value.items()}
+    return pairs if limits.lenient else value
 
 
 def loads(raw: bytes | str, limits: JsonLimits) -> Any:
@@ -77,12 +110,13 @@ def loads(raw: bytes | str, limits: JsonLimits) -> Any:
     if len(raw) > limits.max_bytes:
         raise JsonRefused(f"the body has {len(raw):,} bytes; at most {limits.max_bytes:,}")
     try:
-        value = json.loads(raw, parse_int=_integer(limits), parse_float=_number(limits), parse_constant=_constant)
+        value = json.loads(
+            raw, parse_int=_integer(limits), parse_float=_number(limits), parse_constant=_constant(limits)
+        )
     except RecursionError:
         raise JsonRefused(f"objects and arrays nest deeper than {limits.max_depth} levels") from None
     except JsonRefused:
         raise
     except (ValueError, TypeError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise JsonRefused(f"not JSON: {exc}") from None
-    _check_tree(value, limits.max_depth)
-    return value
+    return _checked(value, limits)

@@ -22,8 +22,11 @@ from backend.domain.bounded_json import JsonLimits
 from backend.platforms.tiktok.errors import NetworkError, RateLimited, RetryableError, error_class
 
 T = TypeVar("T")
-# TikTok's ids are 64-bit (20 digits), sometimes unquoted; nothing it sends nests anywhere near 64 levels.
-RESPONSE_LIMITS = JsonLimits(max_bytes=64 * 1024 * 1024, max_depth=64, max_integer_digits=20, max_abs_number=1e18)
+# TikTok's ids are 64-bit (20 digits), sometimes unquoted. Lenient: a page of orders is many records, and
+# one bad number or string in one of them fails that record (its schema check), not the page.
+RESPONSE_LIMITS = JsonLimits(
+    max_bytes=64 * 1024 * 1024, max_depth=256, max_integer_digits=20, max_abs_number=1e18, lenient=True
+)
 # The Date header has one-second resolution; smaller disagreements are noise, not skew.
 SKEW_NOISE_SECONDS = 2.0
 
