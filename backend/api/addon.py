@@ -241,6 +241,12 @@ def define_profile(caller: Caller, data: dict[str, Any]) -> Any:
     return _db_session_call(addon.define_profile, caller, data)
 
 
+@route("POST", "/team/retention", "team_settings", "Days after an order ends that buyers' personal data is kept",
+       body=schemas.RetentionSchema)  # fmt: skip
+def team_retention(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(addon.set_retention, caller, data["retention_days"])
+
+
 @route("POST", "/google/connect", "connect_google", "Where to send the admin to connect a Google account")
 def connect_google(caller: Caller, _data: dict[str, Any]) -> Any:
     return {"url": google_oauth.start_link(runtime.database(), runtime.config(), caller)}

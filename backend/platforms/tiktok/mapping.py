@@ -310,6 +310,28 @@ def map_order(data: Mapping[str, Any]) -> PlatformOrder:
     )
 
 
+# Order fields that name, reach or locate the buyer (202309 order object); masked when retention ends.
+PERSONAL_FIELDS = frozenset(
+    {
+        "recipient_address",
+        "buyer_message",
+        "seller_note",
+        "buyer_email",
+        "buyer_nickname",
+        "buyer_avatar",
+        "user_id",
+        "cpf",
+        "cpf_name",
+        "payment_auth_code",
+    }
+)
+
+
+def without_personal(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The order payload with what identifies the buyer removed; status, times, money and lines stay."""
+    return {key: None if key in PERSONAL_FIELDS else value for key, value in raw.items()}
+
+
 def map_order_page(orders: Iterable[Mapping[str, Any]], next_page_token: str, total_count: int) -> OrderPageResult:
     """Map a page, collecting per-order failures instead of losing the whole page to one bad order."""
     mapped: list[PlatformOrder] = []
