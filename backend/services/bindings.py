@@ -50,10 +50,15 @@ def check_profile_document(doc: Mapping[str, Any]) -> Profile:
 
 
 def profile_for(session: Session, team_id: int, key: str) -> Profile:
-    """A team's custom profile by key, else the built-in one."""
+    """A team's custom profile by key, else the built-in one.
+
+    A stored definition is not refused for its audience here: a column reclassified since it was saved is
+    caught where the profile is used (binding, pushing: each tab is checked against its file's audience),
+    so one outdated profile cannot stop every push and listing of the team.
+    """
     row = session.scalar(select(ColumnProfile).where(ColumnProfile.team_id == team_id, ColumnProfile.key == key))
     if row is not None:
-        return parse_profile(row.definition, catalogue(), role_policy())
+        return parse_profile(row.definition, catalogue(), role_policy(), check_audience=False)
     found = builtin_profiles().get(key)
     if found is None:
         known = sorted({*builtin_profiles(), *custom_profile_keys(session, team_id)})

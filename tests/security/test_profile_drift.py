@@ -48,17 +48,20 @@ def test_redefining_a_bound_profile_is_refused_naming_every_tab_its_audience_may
     assert call("POST", "/addon/profiles", admin, json=profile(["order_id", "total_amount"])).status_code == 200
     assert bind(call, google, admin, file_id, "Orders", "client_orders").status_code == 200
     assert bind(call, google, admin, file_id, "Sales", "agency_view").status_code == 200
+    addon_app.extensions["orderdeck.tasks"].drain()  # the first push (it learns the file's title)
 
     for drift in (
         profile(["order_id", "total_amount", "net_profit"], audience="finance"),  # a wider audience, cost data
-        profile(["order_id", "buyer_message"]),  # what a buyer writes is personal data
-        profile(["order_id", "note"]),  # so are notes on orders
+        profile(["order_id", "buyer_message"], audience="support"),  # what a buyer writes is personal data
+        profile(["order_id", "note"], audience="warehouse"),  # so are notes on orders
     ):
         refused = call("POST", "/addon/profiles", admin, json=drift)
         assert refused.status_code == 400, refused.get_json()
         message = refused.get_json()["error"]["message"]
         assert "'Orders' of Acme for the agency (viewer audience)" in message, message
         assert drift["columns"][-1] in message
+    own = call("POST", "/addon/profiles", admin, json=profile(["order_id", "buyer_message"]))
+    assert own.status_code == 400 and "buyer_message' is personal data" in own.get_json()["error"]["message"]
     allowed = call("POST", "/addon/profiles", admin, json=profile(["order_id", "subtotal", "total_amount"]))
     assert allowed.status_code == 200  # a change within what the audience may see goes through
 

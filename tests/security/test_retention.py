@@ -100,7 +100,8 @@ def test_personal_data_is_masked_after_the_retention_everywhere_once_and_for_goo
         assert not session.scalars(select(SheetBinding).where(SheetBinding.dirty)).all()
 
     # A full re-sync re-fetches every order from TikTok, personal data included: it is masked again.
-    resync = live.app.test_cli_runner().invoke(args=["sync", "--full"])
+    with live.app.app_context():
+        resync = live.app.test_cli_runner().invoke(args=["sync", "--full"])
     assert resync.exit_code == 0, resync.output
     again = orders(world)
     for oid in expired:
