@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,12 +28,17 @@ def bind(call: Call, google: GoogleSandboxes, who: str, file_id: str, tab: str, 
     return call("POST", "/addon/bindings", who, json=body)
 
 
-def client_file(google: GoogleSandboxes, side: Side) -> str:
-    """The agency client's file: shared with the viewer (and the writer) only."""
+@pytest.fixture
+def agency(call: Call, addon_app: Flask, google: GoogleSandboxes, session: Session) -> tuple[Side, str]:
+    """Team Acme, and its agency client's file (shared with the viewer and the writer only), whose
+    "Sales" tab shows agency_view."""
+    side = build_side(session, "Acme", "acme.example", 3)
+    session.commit()
     sheet = google.sheets.create_spreadsheet(side.email("admin"), "Acme for the agency", sheets=["Sheet1"])
     google.sheets.share(sheet.id, "writer", email=WRITER)
     google.sheets.share(sheet.id, "reader", email=side.email("viewer"))
-    return sheet.id
+    assert bind(call, google, side.email("admin"), sheet.id, "Sales", "agency_view").status_code == 200
+    return side, sheet.id
 
 
 def profile(columns: list[str], audience: str = "viewer") -> dict[str, Any]:
@@ -40,14 +46,12 @@ def profile(columns: list[str], audience: str = "viewer") -> dict[str, Any]:
 
 
 def test_redefining_a_bound_profile_is_refused_naming_every_tab_its_audience_may_not_read(
-    call: Call, addon_app: Flask, google: GoogleSandboxes, session: Session
+    call: Call, addon_app: Flask, google: GoogleSandboxes, session: Session, agency: tuple[Side, str]
 ) -> None:
-    side = build_side(session, "Acme", "acme.example", 3)
-    session.commit()
-    admin, file_id = side.email("admin"), client_file(google, side)
+    side, file_id = agency
+    admin = side.email("admin")
     assert call("POST", "/addon/profiles", admin, json=profile(["order_id", "total_amount"])).status_code == 200
     assert bind(call, google, admin, file_id, "Orders", "client_orders").status_code == 200
-    assert bind(call, google, admin, file_id, "Sales", "agency_view").status_code == 200
     addon_app.extensions["orderdeck.tasks"].drain()  # the first push (it learns the file's title)
 
     for drift in (
@@ -77,12 +81,10 @@ def buyer_messages(session: Session) -> set[str]:
 
 
 def test_a_tab_bound_before_buyer_messages_became_personal_is_refused_by_name_and_the_rest_is_written(
-    call: Call, addon_app: Flask, google: GoogleSandboxes, session: Session
+    call: Call, addon_app: Flask, google: GoogleSandboxes, session: Session, agency: tuple[Side, str]
 ) -> None:
-    side = build_side(session, "Acme", "acme.example", 3)
-    session.commit()
-    admin, file_id = side.email("admin"), client_file(google, side)
-    assert bind(call, google, admin, file_id, "Sales", "agency_view").status_code == 200
+    side, file_id = agency
+    admin = side.email("admin")
     addon_app.extensions["orderdeck.tasks"].drain()
     # As a database from before this rule holds it: a viewer profile with the buyer message, bound and
     # written (the earlier push put the messages into the tab).
