@@ -6,15 +6,18 @@ PostgreSQL cannot store (U+0000, lone UTF-16 surrogates). Every body we parse (a
 TikTok webhooks and API answers) goes through `loads` with its own limits.
 
 A request or an event is one thing, so it is refused whole. An API answer holds many records (a page
-of orders), so with `lenient` a bad number or string does not cost the page: the number is kept as
-its text and the string is repaired, and the per-record schema check then fails only the record
-whose checked field it was (or nothing, when it sat in a field OrderDeck does not read).
+of orders), so with `lenient` a bad value does not cost the page: integers of any length stay integers,
+other numbers out of range are kept as their text, unstorable strings are repaired, and nesting is
+bounded only by the parser itself; the per-record schema check then fails only the record whose checked
+field it was (or nothing, when it sat in a field OrderDeck does not read). A lenient parse walks the
+tree only when the bytes hold an escape that may need repair, so a clean page costs what `json.loads` does.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,17 +32,19 @@ class JsonLimits:
     max_depth: int
     max_integer_digits: int  # 2**63 has 19 digits; TikTok's 64-bit ids up to 20
     max_abs_number: float  # for numbers with a fraction or an exponent
-    lenient: bool = False  # keep out-of-range numbers as text and repair strings instead of refusing
+    lenient: bool = False  # keep out-of-range numbers, repair strings, leave depth to the parser (see above)
+
+
+# Escapes of U+0000 and of surrogates; only they (or raw surrogate bytes) can make a parsed string unstorable.
+SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
 
 
 def _integer(limits: JsonLimits) -> Any:
-    def parse(text: str) -> int | str:
+    def parse(text: str) -> int:
         digits = len(text.lstrip("-"))
-        if digits <= limits.max_integer_digits:
-            return int(text)
-        if limits.lenient:
-            return text
-        raise JsonRefused(f"a number has {digits} digits; at most {limits.max_integer_digits}")
+        if digits > limits.max_integer_digits:
+            raise JsonRefused(f"a number has {digits} digits; at most {limits.max_integer_digits}")
+        return int(text)
 
     return parse
 
@@ -96,7 +101,7 @@ def _checked(value: Any, limits: JsonLimits, level: int = 0) -> Any:
         raise JsonRefused("a string holds a NUL character (U+0000) or a lone UTF-16 surrogate, which is not text")
     if not isinstance(value, dict | list):
         return value
-    if level >= limits.max_depth:
+    if level >= limits.max_depth and not limits.lenient:
         raise JsonRefused(f"objects and arrays nest deeper than {limits.max_depth} levels")
     if isinstance(value, list):
         items = [_checked(item, limits, level + 1) for item in value]
@@ -109,14 +114,18 @@ def loads(raw: bytes | str, limits: JsonLimits) -> Any:
     """Parse `raw` or raise JsonRefused naming the limit it passed (or why it is not JSON)."""
     if len(raw) > limits.max_bytes:
         raise JsonRefused(f"the body has {len(raw):,} bytes; at most {limits.max_bytes:,}")
+    hooks = {"parse_float": _number(limits), "parse_constant": _constant(limits)}
+    if not limits.lenient:
+        hooks["parse_int"] = _integer(limits)
     try:
-        value = json.loads(
-            raw, parse_int=_integer(limits), parse_float=_number(limits), parse_constant=_constant(limits)
-        )
+        value = json.loads(raw, **hooks)
     except RecursionError:
-        raise JsonRefused(f"objects and arrays nest deeper than {limits.max_depth} levels") from None
+        limit = "the parser can follow" if limits.lenient else f"{limits.max_depth} levels"
+        raise JsonRefused(f"objects and arrays nest deeper than {limit}") from None
     except JsonRefused:
         raise
     except (ValueError, TypeError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise JsonRefused(f"not JSON: {exc}") from None
+    if limits.lenient and not SUSPECT.search(raw.encode() if isinstance(raw, str) else raw):
+        return value
     return _checked(value, limits)
