@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from backend.domain import retention
 from backend.errors import InvalidInput
-from backend.models import AuditEntry, ExceptionCase, Order, OrderEvent, Shop, Team, utcnow
+from backend.models import AuditEntry, ExceptionCase, Order, OrderEvent, OrderInput, Shop, Team, utcnow
 from backend.services import workflow
 from backend.services.ingest import PERSONAL_COLUMNS, mark_bindings_dirty, masked
 from backend.services.ledger import chunks
@@ -92,7 +92,10 @@ def _mask(session: Session, order: Order, now: datetime) -> None:
         if getattr(order, key) != value:
             setattr(order, key, value)
     order.personal_masked_at = now
-    # Notes typed on the order: the note events' text, and the free-text fields of its exception cases.
+    # Notes typed on the order: the team's note, the note events' text, and its exception cases' free text.
+    typed = session.get(OrderInput, order.id)
+    if typed is not None and typed.note:
+        typed.note = retention.MASK
     session.execute(
         update(OrderEvent)
         .where(OrderEvent.order_id == order.id, OrderEvent.kind == "note")

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.domain.retention import MASK
-from backend.models import Order, SheetBinding, utcnow
+from backend.models import Order, OrderInput, SheetBinding, utcnow
 from backend.sandbox.sheets import GoogleSandboxes
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, PACKER, AddonFailure, World, build_world
@@ -47,12 +47,6 @@ def test_personal_data_is_masked_after_the_retention_everywhere_once_and_for_goo
     live.app.extensions["orderdeck.config"] = live.app.extensions["orderdeck.config"].with_overrides(
         TASKS_SECRET=SECRET
     )
-    world.bind_tab("CS", "customer_service", new_tab=True)
-    live.drain()
-    before = rows_by_order(world, "CS")
-
-    changed = live.app.test_cli_runner().invoke(args=["team", "set", "Acme Trading", "--retention-days", "7"])
-    assert changed.exit_code == 0 and "7 days after an order ends" in changed.output, changed.output
     cutoff = utcnow() - timedelta(days=7)
     stored = orders(world)
     expired = {
@@ -64,6 +58,16 @@ def test_personal_data_is_masked_after_the_retention_everywhere_once_and_for_goo
     kept = set(stored) - expired
     assert expired and kept, "the control: some orders are past the retention, some are not"
     assert any(stored[o].recipient_name for o in expired)
+    noted = min(expired)
+    with live.db.session() as session:  # what support typed into the Note column of that order
+        session.add(OrderInput(order_id=stored[noted].id, note="Call Anna on +1 555 0100", updated_by=ADMIN))
+    world.bind_tab("CS", "customer_service", new_tab=True)
+    live.drain()
+    before = rows_by_order(world, "CS")
+    assert before[noted]["Note"] == "Call Anna on +1 555 0100"
+
+    changed = live.app.test_cli_runner().invoke(args=["team", "set", "Acme Trading", "--retention-days", "7"])
+    assert changed.exit_code == 0 and "7 days after an order ends" in changed.output, changed.output
 
     swept = task(world, "/tasks/retention-due")
     assert swept["masked"] == len(expired)
@@ -86,9 +90,12 @@ def test_personal_data_is_masked_after_the_retention_everywhere_once_and_for_goo
     for oid in expired & set(before):
         if before[oid].get("Recipient"):
             assert sheet[oid]["Recipient"] == MASK, sheet[oid]
-        assert {k: v for k, v in sheet[oid].items() if k not in ("Recipient", "Buyer message")} == {
-            k: v for k, v in before[oid].items() if k not in ("Recipient", "Buyer message")
+        assert {k: v for k, v in sheet[oid].items() if k not in ("Recipient", "Buyer message", "Note")} == {
+            k: v for k, v in before[oid].items() if k not in ("Recipient", "Buyer message", "Note")
         }, "the rest of the row stays"
+    assert sheet[noted]["Note"] == MASK
+    with live.db.session() as session:
+        assert session.get_one(OrderInput, stored[noted].id).note == MASK
     for oid in kept & set(before):
         assert sheet[oid] == before[oid]
     names = {stored[o].recipient_name for o in expired} - {None}

@@ -1,7 +1,7 @@
 """personal data retention: a team's number of days, and when an order's personal data was masked
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
