@@ -25,7 +25,15 @@ from backend.domain.money import minor_units, quantize
 from backend.domain.profit import ESTIMATED, SETTLED
 from backend.errors import InvalidInput
 from backend.models import FeeLine, FeeRule, Order, Shop, utcnow
-from backend.platforms.base import FeeCategory, PlatformFeeLine, SettlementBatch, SettlementEntry, ShopClient
+from backend.platforms.base import (
+    FeeCategory,
+    OrderMappingError,
+    PlatformFeeLine,
+    SettlementBatch,
+    SettlementEntry,
+    ShopClient,
+)
+from backend.services.ingest import record_mapping_failures
 from backend.services.shops import Platform, client_for
 
 FIRST_WALK = timedelta(days=90)  # how far back a shop's first statement walk looks
@@ -147,6 +155,7 @@ class WalkReport:
     adjustments: int = 0
     unknown_orders: set[str] = field(default_factory=set)
     mismatches: list[str] = field(default_factory=list)
+    failures: list[OrderMappingError] = field(default_factory=list)  # payloads kept as failed items
 
 
 def walk_start(session: Session, shop: Shop, now: datetime) -> datetime:
@@ -163,7 +172,7 @@ def settle_shop(
     """Walk a shop's settlement batches and store every settled fee line (caller commits)."""
     report = WalkReport()
     start = since or walk_start(session, shop, utcnow())
-    for batch in client.settlements(since=start, until=until):
+    for batch in client.settlements(since=start, until=until, failures=report.failures):
         report.statements += 1
         ids = {entry.order_id for entry in batch.entries}
         orders = {
@@ -175,11 +184,15 @@ def settle_shop(
             if order is None:
                 report.unknown_orders.add(entry.order_id)
             elif entry.adjustment_id is None:
-                _settle_order(session, client, order, batch=batch, entry=entry, report=report)
+                try:
+                    _settle_order(session, client, order, batch=batch, entry=entry, report=report)
+                except OrderMappingError as exc:  # this order's fee lines are malformed; the others settle
+                    report.failures.append(exc)
             else:
                 _settle_adjustment(session, order, batch, entry)
                 report.adjustments += 1
         session.flush()
+    record_mapping_failures(session, shop.id, report.failures, source="finance")
     return report
 
 
