@@ -33,6 +33,24 @@ def team_create_command(name: str, admin_email: str) -> None:
         click.echo(f"team {team.name!r} created (id {team.id}); admin {team.members[0].email}")
 
 
+@team_cli.command("set")
+@click.argument("name")
+@click.option(
+    "--reporting-currency",
+    default=None,
+    help="A 3-letter code (USD): report tabs add every currency up in it; '' clears it.",
+)
+@reports_errors
+def team_set_command(name: str, reporting_currency: str | None) -> None:
+    """Change a team's settings."""
+    if reporting_currency is None:
+        raise click.UsageError("say what to change, e.g. --reporting-currency USD")
+    with get_db().session() as session:
+        team = teams.team_by_name(session, name)
+        code = teams.set_reporting_currency(session, team, reporting_currency, actor="cli")
+        click.echo(f"team {team.name!r} reports in {code}" if code else f"team {team.name!r} has no reporting currency")
+
+
 member_cli = AppGroup("member", help="Team members and roles.")
 
 

@@ -79,7 +79,31 @@ def test_every_settled_order_reconciles_to_the_cent_with_tiktoks_settlement(sett
             assert entry.net_profit == settlement - entry.cogs
             assert entry.estimated_net_profit is not None  # the order-time estimate stays beside it
         unsettled = [e for ext, e in by_external.items() if ext not in tiktok]
-        assert unsettled and all(e.basis == "estimated" for e in unsettled)
+        assert {e.basis for e in unsettled} <= {"estimated", "unpaid", "cancelled"}
+        assert any(e.basis == "estimated" for e in unsettled)
+
+
+def test_fees_are_never_negative_the_shipping_the_seller_is_paid_is_revenue(settled_shop: tuple[Live, int]) -> None:
+    live, shop_id = settled_shop
+    _walk(live, shop_id)
+    with live.db.session() as session:
+        orders = session.scalars(select(Order)).all()
+        entries = ledger_entries(session, orders).values()
+        settled = [e for e in entries if e.basis == SETTLED]
+        assert settled and all(e.pools["logistics"] == Decimal("5.20") for e in settled)  # the carrier's charge
+        assert all(amount >= 0 for e in entries for amount in e.pools.values())
+        income = ("customer_paid_shipping_fee_amount", "shipping_fee_discount_amount")
+        shipping = next(
+            line for line in session.scalars(select(FeeLine).where(FeeLine.kind.in_(income))) if line.amount
+        )
+        assert shipping.pool == "revenue"
+        entry = next(e for o, e in zip(orders, entries, strict=True) if o.id == shipping.order_id)
+        subtotal = sum(
+            line.amount
+            for line in session.scalars(select(FeeLine).where(FeeLine.order_id == shipping.order_id))
+            if line.category == "revenue"
+        )
+        assert entry.revenue == subtotal - shipping.amount  # stored as a negative cost, counted as income
 
 
 def test_walking_the_same_statements_again_changes_nothing(settled_shop: tuple[Live, int]) -> None:
