@@ -214,7 +214,13 @@ def test_a_rate_typed_into_the_rates_tab_is_stored_from_its_date_and_typos_and_o
     assert "the warehouse role may not change" in str(edit(PACKER, fx_rate=0.139)[rate]["note"])
     assert edit(fx_date="2026-03-06")[day]["status"] == "pending"  # waits for the rate
     stored = edit(fx_rate=0.139, fx_date=46087)  # a date typed as a spreadsheet serial: 2026-03-06
-    assert stored[rate] | {"note": None} == {"row": 2, "column": rate, "status": "accepted", "value": 0.139, "note": None}
+    assert stored[rate] | {"note": None} == {
+        "row": 2,
+        "column": rate,
+        "status": "accepted",
+        "value": 0.139,
+        "note": None,
+    }
     assert stored[day]["value"] == "2026-03-06"
     with desk.live.db.session() as session:
         row = session.scalars(select(FxRate)).one()

@@ -193,10 +193,10 @@ def test_the_rates_tab_and_the_ledger_show_the_rates_used_and_the_ones_missing(
     usd = factories.shop(session, team, currency="USD", region="US", time_zone="UTC")
     factories.sku_cost(session, team, "TEA", Decimal("20.00"), currency="CNY")
     paid = factories.NOW - timedelta(days=2)
-    costed = factories.order(session, usd, skus=(("TEA", 1, Decimal("30.00")),), status="COMPLETED",
-                             platform_create_time=paid, paid_at=paid)  # fmt: skip
-    early = factories.order(session, usd, skus=(("TEA", 1, Decimal("30.00")),), status="COMPLETED",
-                            platform_create_time=paid - timedelta(days=3), paid_at=paid - timedelta(days=3))  # fmt: skip
+    tea = (("TEA", 1, Decimal("30.00")),)
+    costed = factories.order(session, usd, skus=tea, status="COMPLETED", platform_create_time=paid, paid_at=paid)
+    before = paid - timedelta(days=3)
+    early = factories.order(session, usd, skus=tea, status="COMPLETED", platform_create_time=before, paid_at=before)
     rate_day = (paid - timedelta(days=1)).date().isoformat()
     fx.upsert_rates(session, team, [fx.rate_row(rate_day, "CNY", "USD", "0.1390")], source=FINANCE)
     file_id = new_file(google, (FINANCE, "writer"))
