@@ -1,4 +1,4 @@
-"""exchange rates per team, a team reporting currency, and shipping the buyer pays counted as revenue
+"""exchange rates per team, a team reporting currency, and the shipping the seller is paid counted as revenue
 
 Revision ID: 0015
 Revises: 0007
@@ -40,12 +40,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("teams") as batch:
         batch.add_column(sa.Column("reporting_currency", sa.String(length=3), nullable=True))
-    fee_lines = sa.table("fee_lines", sa.column("kind", sa.String), sa.column("pool", sa.String))
+    fee_lines = sa.table("fee_lines", sa.column("kind"), sa.column("pool"), sa.column("category"))
+    # Lines stored before 0003 gave every line category "fee", revenue lines too; revenue now tells income
+    # stored with a cost's sign (a non-revenue category in the revenue pool) from revenue lines by category.
+    op.execute(
+        fee_lines.update()
+        .where(fee_lines.c.pool == "revenue", fee_lines.c.category == "fee", fee_lines.c.kind.not_in(SHIPPING_INCOME))
+        .values(category="revenue")
+    )
     op.execute(fee_lines.update().where(fee_lines.c.kind.in_(SHIPPING_INCOME)).values(pool="revenue"))
 
 
 def downgrade() -> None:
-    fee_lines = sa.table("fee_lines", sa.column("kind", sa.String), sa.column("pool", sa.String))
+    fee_lines = sa.table("fee_lines", sa.column("kind"), sa.column("pool"))
     op.execute(fee_lines.update().where(fee_lines.c.kind.in_(SHIPPING_INCOME)).values(pool="logistics"))
     with op.batch_alter_table("teams") as batch:
         batch.drop_column("reporting_currency")
