@@ -159,12 +159,14 @@ class CostBook:
             if cost is None:
                 missing.append(part.seller_sku)
                 continue
+            if cost.currency == currency:
+                total += cost.unit_cost * part.count
+                continue
             conversion = rates.conversion(cost.currency, currency, paid or on)
             if conversion is None:
                 no_rate.add(pair_label(cost.currency, currency))
                 continue
-            if conversion.base != conversion.quote:
-                used[conversion.pair] = conversion
+            used[conversion.pair] = conversion
             total += cost.unit_cost * part.count * conversion.rate
         return Cogs(total, tuple(missing), tuple(sorted(no_rate)), tuple(used.values()))
 

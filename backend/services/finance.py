@@ -141,12 +141,11 @@ def estimates(
     rates = shop_rates(session, shops.values())
     pools = fee_pool_map()
     less = cancelled or {}
-    return {
-        o.id: estimate_lines(
-            order_amounts(o).less(less.get(o.id, CancelledPart())), rates[o.shop_id], pools, shops[o.shop_id].region
-        )
-        for o in orders
-    }
+    found = {}
+    for o in orders:
+        amounts = order_amounts(o) if o.id not in less else order_amounts(o).less(less[o.id])
+        found[o.id] = estimate_lines(amounts, rates[o.shop_id], pools, shops[o.shop_id].region)
+    return found
 
 
 def record_estimates(session: Session, orders: Sequence[Order]) -> int:

@@ -96,44 +96,33 @@ def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, Ledge
         )
         for order_id, kind, category, pool, amount, basis, settled_at in rows:
             fee_lines[order_id].append(StoredLine(PooledLine(kind, category, pool, amount), basis, settled_at))
-        lines = session.execute(
-            select(
-                OrderLine.order_id,
-                OrderLine.seller_sku,
-                OrderLine.sku_id,
-                OrderLine.combined_listing_skus,
-                OrderLine.display_status,
-                OrderLine.original_price,
-                OrderLine.sale_price,
-                OrderLine.seller_discount,
-            ).where(OrderLine.order_id.in_(part))
-        )
-        for order_id, seller_sku, sku_id, combined, status, listed, sold, discount in lines:
-            if status != CANCELLED_STATUS:
+        lines = select(
+            OrderLine.order_id,
+            OrderLine.seller_sku,
+            OrderLine.sku_id,
+            OrderLine.combined_listing_skus,
+            OrderLine.display_status,
+        ).where(OrderLine.order_id.in_(part))
+        with_cancelled: set[int] = set()
+        for order_id, seller_sku, sku_id, combined, status in session.execute(lines):
+            if status == CANCELLED_STATUS:
+                with_cancelled.add(order_id)
+            else:
                 components[order_id] += line_components(seller_sku, sku_id, combined)
-                continue
-            gone = cancelled.get(order_id, CancelledPart())
-            cancelled[order_id] = CancelledPart(
-                gone.gross + (listed if listed is not None else sold or Decimal(0)),
-                gone.seller_discount + (discount or Decimal(0)),
-            )
+        if with_cancelled:  # rare: only then read what the cancelled lines were sold at
+            cancelled |= cancelled_parts(session, with_cancelled)
     unestimated = [o for o in orders if not any(s.basis == ESTIMATED for s in fee_lines.get(o.id, ()))]
     computed = estimates(session, unestimated, shops, cancelled) if unestimated else {}
     books = cost_books(session, {s.team_id for s in shops.values()})
-    days = {o.id: rate_day(o, shops[o.shop_id].time_zone) for o in orders}
-    reporting, rates = _rates(session, orders, shops, books, days)
+    reporting, rates, days = _rates(session, orders, shops, books)
     entries = {}
     for order in orders:
         shop = shops[order.shop_id]
         stored = fee_lines.get(order.id, [])
         book = rates.get(shop.team_id, NO_RATES)
-        cogs = books.get(shop.team_id, NO_COSTS).cogs(
-            components.get(order.id, []),
-            order_date(order.platform_create_time, shop.time_zone),
-            order.currency,
-            book,
-            days[order.id],
-        )
+        day = order_date(order.platform_create_time, shop.time_zone)
+        paid = days.get(order.id, day)
+        cogs = books.get(shop.team_id, NO_COSTS).cogs(components.get(order.id, []), day, order.currency, book, paid)
         before = basis_before_settlement(order.status, order.paid_at is not None)
         if before != ESTIMATED:
             estimate = not_revenue(order.currency, before)
@@ -152,8 +141,25 @@ def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, Ledge
                 settled_at=settled_at,
                 estimated_net_profit=estimate.net_profit,
             )
-        entries[order.id] = with_reporting(entry, reporting.get(shop.team_id), book, days[order.id])
+        entries[order.id] = with_reporting(entry, reporting.get(shop.team_id), book, paid)
     return entries
+
+
+def cancelled_parts(session: Session, order_ids: Iterable[int]) -> dict[int, CancelledPart]:
+    """Per order, the list price and seller discount of its cancelled lines (a partial cancellation)."""
+    found: dict[int, CancelledPart] = {}
+    rows = session.execute(
+        select(OrderLine.order_id, OrderLine.original_price, OrderLine.sale_price, OrderLine.seller_discount).where(
+            OrderLine.order_id.in_(order_ids), OrderLine.display_status == CANCELLED_STATUS
+        )
+    )
+    for order_id, listed, sold, discount in rows:
+        so_far = found.get(order_id, CancelledPart())
+        found[order_id] = CancelledPart(
+            so_far.gross + (listed if listed is not None else sold or Decimal(0)),
+            so_far.seller_discount + (discount or Decimal(0)),
+        )
+    return found
 
 
 def rate_day(order: Order, time_zone: str) -> date:
@@ -162,22 +168,20 @@ def rate_day(order: Order, time_zone: str) -> date:
 
 
 def _rates(
-    session: Session,
-    orders: Sequence[Order],
-    shops: dict[int, Shop],
-    books: dict[int, CostBook],
-    days: dict[int, date],
-) -> tuple[dict[int, str | None], dict[int, RateBook]]:
-    """Each team's reporting currency, and the rates its orders may need (no query when none can)."""
+    session: Session, orders: Sequence[Order], shops: dict[int, Shop], books: dict[int, CostBook]
+) -> tuple[dict[int, str | None], dict[int, RateBook], dict[int, date]]:
+    """Each team's reporting currency, the rates its orders may need and each order's rate day
+    (no rates and no days when everything is in one currency)."""
     team_ids = {s.team_id for s in shops.values()}
     reporting: dict[int, str | None] = dict(
         session.execute(select(Team.id, Team.reporting_currency).where(Team.id.in_(team_ids))).all()
     )
     currencies = {o.currency for o in orders} | {c for b in books.values() for c in b.currencies}
     currencies |= {c for c in reporting.values() if c}
-    if len(currencies) < 2 or not days:
-        return reporting, {}
-    return reporting, rate_books(session, team_ids, currencies, min(days.values()), max(days.values()))
+    if len(currencies) < 2 or not orders:
+        return reporting, {}, {}
+    days = {o.id: rate_day(o, shops[o.shop_id].time_zone) for o in orders}
+    return reporting, rate_books(session, team_ids, currencies, min(days.values()), max(days.values())), days
 
 
 def _entry(
