@@ -61,7 +61,7 @@ def team_set_command(name: str, retention_days: int | None, reporting_currency: 
             )
         if reporting_currency is not None:
             code = teams.set_reporting_currency(session, team, reporting_currency, actor="cli")
-            click.echo(f"team {team.name!r} reports in {code}" if code else f"team {team.name!r} has no reporting currency")
+            click.echo(f"team {team.name!r} " + (f"reports in {code}" if code else "has no reporting currency"))
 
 
 member_cli = AppGroup("member", help="Team members and roles.")

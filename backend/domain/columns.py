@@ -253,16 +253,6 @@ def _reported(attr: str) -> Callable[[Source], Value]:
     return value
 
 
-def _fx(attr: str) -> Callable[[Source], Value]:
-    def value(src: Source) -> Value:
-        if src.fx is None:
-            raise ValueError("this column needs a currency pair")
-        result: Value = getattr(src.fx, attr)
-        return result
-
-    return value
-
-
 def _day(attr: str) -> Callable[[Source], Value]:
     def value(src: Source) -> Value:
         if src.day is None:
@@ -305,7 +295,7 @@ def _stats(*headers: str) -> Callable[[Source], Value]:
 
 
 def _warehouse(part: str, path: str) -> Callable[[Source], Value]:
-    """A field of the pick, pack or stock row (`path` may be dotted: "count.seller_sku")."""
+    """A field of the row's own part: pick, pack, stock or currency pair (`path` may be dotted: "count.seller_sku")."""
 
     def value(src: Source) -> Value:
         found: Any = getattr(src, part)
@@ -601,14 +591,16 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
 def _fx_columns() -> list[Column]:
     """The finance rates tab: one row per pair; typing a rate and its date records it (services/fx.py)."""
     fx, finance = frozenset({Grain.FX_RATE}), frozenset({"finance"})
+
+    def pair(attr: str) -> Callable[[Source], Value]:
+        return _warehouse("fx", attr)
+
     return [
-        Column("fx_pair", "From → to", T, OP, fx, _fx("pair"), Kind.KEY, description="1 of the first = rate × second"),
-        Column("fx_rate", "Rate", ColumnType.RATE, OP, fx, _fx("rate"), Kind.INPUT, finance),
-        Column(
-            "fx_date", "Rate date", D, OP, fx, _fx("day"), Kind.INPUT, finance, description="applies from this day on"
-        ),
-        Column("fx_source", "Entered by", T, OP, fx, _fx("source"), Kind.COMPUTED),
-        Column("fx_needed_for", "Needed for", T, OP, fx, _fx("needed_for"), Kind.COMPUTED),
+        Column("fx_pair", "From → to", T, OP, fx, pair("pair"), Kind.KEY, description="1 of the first = rate × second"),
+        Column("fx_rate", "Rate", ColumnType.RATE, OP, fx, pair("rate"), Kind.INPUT, finance),
+        Column("fx_date", "Rate date", D, OP, fx, pair("day"), Kind.INPUT, finance, description="applies from then on"),
+        Column("fx_source", "Entered by", T, OP, fx, pair("source"), Kind.COMPUTED),
+        Column("fx_needed_for", "Needed for", T, OP, fx, pair("needed_for"), Kind.COMPUTED),
     ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -86,61 +86,68 @@ def parse_rates_csv(text: str) -> tuple[str, list[FxRate], list[str]]:
     header = [h.strip() for h in next(rows, [])]
     names = [h.lower() for h in header]
     if set(PAIR_COLUMNS) <= set(names):
-        return "pairs", *_pairs(rows, [names.index(c) for c in PAIR_COLUMNS])
+        return "pairs", *_collect(rows, _pair_line([names.index(c) for c in PAIR_COLUMNS]))
     codes = [h.upper() for h in header[1:]]
     while codes and not codes[-1]:
         codes.pop()  # the ECB's files end every line with a comma
     if names[:1] == ["date"] and codes and all(CURRENCY.match(c) for c in codes):
-        return "ECB", *_ecb(rows, codes)
+        return "ECB", *_collect(rows, _ecb_line(codes))
     expected = ", ".join(PAIR_COLUMNS)
     return "", [], [f"line 1: expected the columns {expected}, or the ECB's layout (Date, USD, JPY, …)"]
 
 
-def _pairs(rows: Iterable[list[str]], at: list[int]) -> tuple[list[FxRate], list[str]]:
-    found: list[FxRate] = []
-    problems: list[str] = []
-    seen: dict[tuple[date, str, str], int] = {}
-    for number, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        cells = [row[i] if i < len(row) else "" for i in at]
+LineReader = Callable[[list[str]], list[FxRate | str]]  # one CSV line → its rates, or what is wrong with it
+
+
+def _pair_line(at: list[int]) -> LineReader:
+    """One rate per line, from the date, from, to and rate columns (found at `at`)."""
+
+    def read(row: list[str]) -> list[FxRate | str]:
         try:
-            rate = rate_row(*cells)
+            return [rate_row(*(row[i] if i < len(row) else "" for i in at))]
         except InvalidInput as exc:
-            problems.append(f"line {number}: {exc.message}")
-            continue
-        _keep(rate, number, found, problems, seen)
-    return found, problems
+            return [exc.message]
+
+    return read
 
 
-def _ecb(rows: Iterable[list[str]], codes: list[str]) -> tuple[list[FxRate], list[str]]:
-    found: list[FxRate] = []
-    problems: list[str] = []
-    seen: dict[tuple[date, str, str], int] = {}
-    for number, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
+def _ecb_line(codes: list[str]) -> LineReader:
+    """One EUR→code rate per published currency of the line; "N/A" (none published) is skipped."""
+
+    def read(row: list[str]) -> list[FxRate | str]:
+        found: list[FxRate | str] = []
         for code, cell in zip(codes, row[1:], strict=False):
             if cell.strip().upper() in MISSING or code == PIVOT:
                 continue
             try:
-                rate = rate_row(row[0], PIVOT, code, cell)
+                found.append(rate_row(row[0], PIVOT, code, cell))
             except InvalidInput as exc:
-                problems.append(f"line {number}: {code}: {exc.message}")
+                found.append(f"{code}: {exc.message}")
+        return found
+
+    return read
+
+
+def _collect(rows: Iterable[list[str]], read: LineReader) -> tuple[list[FxRate], list[str]]:
+    """Every good rate, and one problem per bad line or repeated (day, pair), named by its line number."""
+    found: list[FxRate] = []
+    problems: list[str] = []
+    seen: dict[tuple[date, str, str], int] = {}
+    for number, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        for rate in read(row):
+            if isinstance(rate, str):
+                problems.append(f"line {number}: {rate}")
                 continue
-            _keep(rate, number, found, problems, seen)
+            key = (rate.day, rate.base, rate.quote)
+            if key in seen:
+                pair = pair_label(rate.base, rate.quote)
+                problems.append(f"line {number}: {pair} on {rate.day} repeats line {seen[key]}")
+                continue
+            seen[key] = number
+            found.append(rate)
     return found, problems
-
-
-def _keep(
-    rate: FxRate, number: int, found: list[FxRate], problems: list[str], seen: dict[tuple[date, str, str], int]
-) -> None:
-    key = (rate.day, rate.base, rate.quote)
-    if key in seen:
-        problems.append(f"line {number}: {pair_label(rate.base, rate.quote)} on {rate.day} repeats line {seen[key]}")
-        return
-    seen[key] = number
-    found.append(rate)
 
 
 def import_rates(session: Session, team: Team, text: str, *, file_name: str) -> FxImport:
