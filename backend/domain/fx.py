@@ -76,9 +76,6 @@ class RateBook:
         self._days = {pair: [r.day for r in found] for pair, found in self._rates.items()}
         self._cache: dict[tuple[str, str, date], Conversion | None] = {}
 
-    def __bool__(self) -> bool:
-        return bool(self._rates)
-
     def latest(self, base: str, quote: str, on: date) -> FxRate | None:
         """This pair's own newest rate on or before `on`."""
         days = self._days.get((base, quote))
@@ -93,14 +90,16 @@ class RateBook:
         Of candidates from different days the newest wins; on the same day a stored rate beats an
         inverse, which beats a cross.
         """
+        if base == quote:
+            return Conversion(base, quote, Decimal(1), on)
+        if not self._rates:
+            return None
         key = (base, quote, on)
         if key not in self._cache:
             self._cache[key] = self._find(base, quote, on)
         return self._cache[key]
 
     def _find(self, base: str, quote: str, on: date) -> Conversion | None:
-        if base == quote:
-            return Conversion(base, quote, Decimal(1), on)
         candidates: list[Conversion] = []
         direct = self.latest(base, quote, on)
         if direct:
@@ -126,8 +125,3 @@ class RateBook:
         if backward:
             return _DERIVED.divide(1, backward.rate), backward.day
         return None
-
-
-def convert(amount: Decimal, conversion: Conversion) -> Decimal:
-    """`amount` in the quote currency, unrounded: the caller rounds once, where the figure is shown."""
-    return amount * conversion.rate
