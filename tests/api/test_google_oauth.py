@@ -35,13 +35,13 @@ def oauth_call(app: Flask, google: GoogleSandboxes, tmp_path: Path, monkeypatch:
     return caller_for(app.test_client(), google)
 
 
-def consent(url: str, decision: str = "allow") -> str:
-    """What the admin does on Google's consent page; returns where Google sends the browser back."""
+def consent(url: str, decision: str = "allow", email: str = ADMIN) -> str:
+    """What a person does on Google's consent page, as `email`; returns where Google sends the browser back."""
     page = httpx.get(url, timeout=5)
     pending = re.search(r'name="pending" value="([^"]+)"', page.text)
     assert pending, page.text
     approve = url.split("/o/oauth2/", maxsplit=1)[0] + "/o/oauth2/approve"
-    back = httpx.post(approve, data={"pending": pending[1], "decision": decision, "email": ADMIN}, timeout=5)
+    back = httpx.post(approve, data={"pending": pending[1], "decision": decision, "email": email}, timeout=5)
     assert back.status_code == 302
     return back.headers["Location"]
 
