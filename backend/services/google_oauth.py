@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import google.auth.jwt
 from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from backend.config import Config
@@ -190,8 +190,10 @@ def _forget_stale(session: Session, team_id: int) -> None:
     session.execute(
         delete(GoogleOAuthState).where(
             GoogleOAuthState.team_id == team_id,
-            GoogleOAuthState.expires_at <= now,
-            or_(GoogleOAuthState.confirm_by.is_(None), GoogleOAuthState.confirm_by <= now),
+            or_(
+                GoogleOAuthState.confirm_by <= now,
+                and_(GoogleOAuthState.confirm_by.is_(None), GoogleOAuthState.expires_at <= now),
+            ),
         )
     )
 

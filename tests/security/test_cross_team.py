@@ -93,7 +93,10 @@ def b_state(session: Session, b: Side) -> Any:
             (o.external_id, o.status, o.seller_note)
             for o in session.scalars(select(Order).where(Order.shop_id == b.shop.id))
         ],
-        [(i.email, i.role, i.token_hash) for i in session.scalars(select(Invitation).where(Invitation.team_id == b.team.id))],
+        [
+            (i.email, i.role, i.token_hash)
+            for i in session.scalars(select(Invitation).where(Invitation.team_id == b.team.id))
+        ],
         [s.edits_trigger_by for s in session.scalars(select(Spreadsheet).where(Spreadsheet.team_id == b.team.id))],
     )
 
