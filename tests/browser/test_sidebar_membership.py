@@ -5,7 +5,7 @@ link brought back. google.script.run is forwarded to the Apps Script stand-ins, 
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ def host_app(world: World, who: dict[str, str]) -> Flask:
         tabs = [s.title for s in world.google.sheets.spreadsheets[world.file_id].sheets]
         return {**api("get", "/addon/status", {"spreadsheet_id": world.file_id}), "activeTab": tabs[0], "tabs": tabs}
 
-    functions = {
+    functions: dict[str, Callable[..., Any]] = {
         "whoAmI": lambda: api("get", "/addon/me"),
         "getStatus": status,
         "listProfiles": lambda: api("get", "/addon/profiles"),
