@@ -11,18 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
-from flask import Flask, jsonify, request
-from flask.typing import ResponseReturnValue
 from playwright.sync_api import sync_playwright
 
-from backend.demo.page import render_sidebar
 from backend.sandbox.server import start
 from backend.sandbox.sheets import GoogleSandboxes
 from tests.api.test_google_oauth import consent
 from tests.browser import test_sidebar
-from tests.browser.test_sidebar import ARGS, ARTIFACTS, CHROMIUM, FAKE_RUN
+from tests.browser.test_sidebar import ARGS, ARTIFACTS, CHROMIUM, FAKE_RUN, host_app
 from tests.conftest import Live
-from tests.scenarios.addon_world import ADMIN, AddonFailure, World, build_world
+from tests.scenarios.addon_world import ADMIN, World, build_world
 
 pytestmark = test_sidebar.pytestmark  # browser, and skipped when Chromium is absent
 
@@ -31,7 +28,7 @@ ROBOT = "sheets-robot@acme.test"
 WEB_CLIENT = "orderdeck-web.apps.googleusercontent.com"
 
 
-def host_app(world: World, who: dict[str, str]) -> Flask:
+def server_functions(world: World, who: dict[str, str]) -> dict[str, Callable[..., Any]]:
     """Menu.gs's functions for whoever `who["email"]` is (the person whose sidebar is open)."""
 
     def api(method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
@@ -41,7 +38,7 @@ def host_app(world: World, who: dict[str, str]) -> Flask:
         tabs = [s.title for s in world.google.sheets.spreadsheets[world.file_id].sheets]
         return {**api("get", "/addon/status", {"spreadsheet_id": world.file_id}), "activeTab": tabs[0], "tabs": tabs}
 
-    functions: dict[str, Callable[..., Any]] = {
+    return {
         "whoAmI": lambda: api("get", "/addon/me"),
         "getStatus": status,
         "listProfiles": lambda: api("get", "/addon/profiles"),
@@ -54,20 +51,6 @@ def host_app(world: World, who: dict[str, str]) -> Flask:
         "confirmGoogle": lambda account: api("post", "/addon/google/confirm", {"account": account}),
         "discardGoogle": lambda account: api("post", "/addon/google/discard", {"account": account}),
     }
-    app = Flask("apps_script_host")
-
-    @app.get("/")
-    def sidebar() -> ResponseReturnValue:
-        return render_sidebar(), 200, {"Content-Type": "text/html; charset=utf-8"}
-
-    @app.post("/rpc/<name>")
-    def rpc(name: str) -> ResponseReturnValue:
-        try:
-            return jsonify({"result": functions[name](*(request.get_json() or []))})
-        except AddonFailure as exc:
-            return jsonify({"message": str(exc)}), 400
-
-    return app
 
 
 @pytest.fixture
@@ -80,7 +63,7 @@ def sidebar(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Iterator[tup
         GOOGLE_OAUTH_CLIENT_ID=WEB_CLIENT, GOOGLE_OAUTH_CLIENT_SECRET="web-secret"
     )
     who = {"email": ADMIN}
-    host = start(host_app(world, who))
+    host = start(host_app(server_functions(world, who)))
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
