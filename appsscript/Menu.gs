@@ -29,9 +29,20 @@ function include(name) {
   return HtmlService.createHtmlOutputFromFile(name).getContent();
 }
 
-/** @return {Object} who the user is, their teams, and the team chosen for this user. */
+/**
+ * Who the user is, their teams and invitations, and the team chosen for this user. The remembered team
+ * follows the answer: a team the user left (or was removed from) is forgotten, so no later call names it.
+ * @return {Object}
+ */
 function whoAmI() {
-  return api_('get', '/addon/me');
+  var me = api_('get', '/addon/me');
+  var props = PropertiesService.getUserProperties();
+  if (me.team) {
+    props.setProperty(TEAM_PROPERTY, String(me.team.id));
+  } else {
+    props.deleteProperty(TEAM_PROPERTY);
+  }
+  return me;
 }
 
 /** @param {number} teamId */

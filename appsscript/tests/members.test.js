@@ -62,3 +62,14 @@ test('an admin confirms or discards the account Google returned to their Connect
   assert.deepStrictEqual(plain(env.gas.discardGoogle('eve@evil.example')), { discarded: 'eve@evil.example' });
   assert.deepStrictEqual(env.calls.fetch.map((c) => c.body), [{ account: 'robot@seller.example' }, { account: 'eve@evil.example' }]);
 });
+
+test('a remembered team the user no longer belongs to is forgotten, so the sidebar offers the choice again', () => {
+  const me = { email: 'clerk@seller.example', teams: [{ id: 3 }, { id: 4 }], team: null, invitations: [] };
+  const env = makeEnv({ user: { ORDERDECK_TEAM: '7' }, respond: () => ({ code: 200, body: me }) });
+  env.gas.whoAmI();
+  assert.strictEqual(env.calls.fetch[0].params.headers['X-OrderDeck-Team'], '7');
+  assert.ok(!('ORDERDECK_TEAM' in env.props.user));
+  const one = makeEnv({ respond: () => ({ code: 200, body: { ...me, teams: [{ id: 4 }], team: { id: 4, name: 'B' } } }) });
+  one.gas.whoAmI();
+  assert.strictEqual(one.props.user.ORDERDECK_TEAM, '4');
+});

@@ -220,7 +220,7 @@ def set_member(caller: Caller, data: dict[str, Any]) -> Any:
 
 @route("POST", "/members/remove", "manage_members", "Remove a member", body=schemas.MemberRemoveSchema)
 def remove_member(caller: Caller, data: dict[str, Any]) -> Any:
-    return _db_session_call(addon.remove_member, caller, data["email"])
+    return invitations.remove(runtime.database(), runtime.config(), runtime.secret_box(), caller, data["email"])
 
 
 @route("GET", "/invitations", "manage_members", "The team's pending invitations")
@@ -242,7 +242,7 @@ def revoke_invitation(caller: Caller, data: dict[str, Any]) -> Any:
 
 @route("POST", "/leave", "leave_team", "Leave the team (not its last admin)")
 def leave(caller: Caller, _data: dict[str, Any]) -> Any:
-    return _db_session_call(invitations.leave, caller)
+    return invitations.leave(runtime.database(), runtime.config(), runtime.secret_box(), caller)
 
 
 @route("GET", "/columns", "columns", "Columns a spreadsheet for an audience may show",

@@ -319,7 +319,8 @@ def set_member(session: Session, caller: Caller, email: str, role: str) -> list[
     return list_members(session, caller)
 
 
-def remove_member(session: Session, caller: Caller, email: str) -> list[dict[str, Any]]:
+def remove_member(session: Session, caller: Caller, email: str) -> Member:
+    """Remove a member of the caller's team (never its last admin); the removed row is returned."""
     email = teams.normalize_email(email)
     member = session.scalar(select(Member).where(Member.team_id == caller.team_id, Member.email == email))
     if member is None:
@@ -329,7 +330,7 @@ def remove_member(session: Session, caller: Caller, email: str) -> list[dict[str
     session.delete(member)
     audit(session, caller, "member.remove", email, {"role": member.role})
     session.flush()
-    return list_members(session, caller)
+    return member
 
 
 # -- columns and profiles -------------------------------------------------------------------------

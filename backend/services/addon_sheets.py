@@ -26,7 +26,9 @@ from backend.models import BindChallenge, Member, Spreadsheet, utcnow
 from backend.secrets import SecretBox
 from backend.services import bindings, teams
 from backend.services.addon import Caller, audit, describe_binding, team_of, team_spreadsheet
+from backend.services.sheet_refresh import SHARING
 from backend.sheets.google import SCOPES, GoogleClients, WriterIdentity, clients, writer_for
+from backend.sheets.guard import list_sharing
 from backend.sheets.writer import Backoff, WriteBudget
 from backend.sheets.writer import Caller as GoogleCaller
 
@@ -206,6 +208,41 @@ def share_with_new_member(db: Database, config: Config, box: SecretBox, member: 
         else:
             shared.append(_file(google_id, title))
     return {"shared": shared, "not_shared": not_shared}
+
+
+def withdraw_from_former_member(db: Database, config: Config, box: SecretBox, former: Caller) -> Files:
+    """Take someone who left the team (or was removed) off its spreadsheets, so they read nothing new and the
+    sharing guard finds no stranger to refuse; a file they own, or one the writer may not change, is listed."""
+    with db.session() as session:
+        query = select(Spreadsheet).where(Spreadsheet.team_id == former.team_id).order_by(Spreadsheet.id)
+        files = [(s.google_id, s.title) for s in session.scalars(query)]
+    withdrawn: list[dict[str, str]] = []
+    kept: list[dict[str, str]] = []
+    if not files:
+        return {"withdrawn": withdrawn, "not_withdrawn": kept}
+    try:
+        google = _google(db, former.team_id, config, box, share=True)
+    except OrderDeckError as exc:
+        return {"withdrawn": withdrawn, "not_withdrawn": [_file(i, t, exc.message) for i, t in files]}
+    for google_id, title in files:
+        try:
+            theirs = [
+                p
+                for p in list_sharing(google.caller, google.clients.drive, google_id).permissions
+                if p.get("type") == "user" and str(p.get("emailAddress", "")).lower() == former.email
+            ]
+            if any(p.get("role") == "owner" for p in theirs):
+                raise Forbidden(f"{former.email} owns it: ask them to transfer it, or stop writing it")
+            for permission in theirs:
+                remove = google.clients.drive.permissions().delete(fileId=google_id, permissionId=permission["id"])
+                google.caller.write(remove, f"take {former.email} off spreadsheet {google_id}", retry=True)
+        except OrderDeckError as exc:
+            kept.append(_file(google_id, title, exc.message))
+        else:
+            SHARING.forget(google_id)
+            if theirs:
+                withdrawn.append(_file(google_id, title))
+    return {"withdrawn": withdrawn, "not_withdrawn": kept}
 
 
 def _file(google_id: str, title: str, problem: str | None = None) -> dict[str, str]:

@@ -159,6 +159,11 @@ def accept(
                 f"this invitation was sent to another address ({_hint(found.email)}), not {email}: "
                 "sign in with the Google account of the address it was sent to"
             )
+        inviter = session.scalar(
+            select(Member.role).where(Member.team_id == found.team_id, Member.email == found.invited_by)
+        )
+        if inviter != "admin":  # an admin who was removed or demoted leaves no way in behind them
+            raise Forbidden("the admin who invited you is no longer an admin of the team: ask another admin")
         team = session.get_one(Team, found.team_id)
         member = session.scalar(select(Member).where(Member.team_id == team.id, Member.email == email))
         if member is None:  # the operator may have added them meanwhile: their role stands
@@ -172,14 +177,26 @@ def accept(
     return {"team": {"id": joined.team_id, "name": joined.team_name}, "role": joined.role, **files}
 
 
-def leave(session: Session, caller: Caller) -> dict[str, Any]:
-    """The caller stops being a member of their team; the last admin stays until someone else is admin."""
-    member = session.scalar(select(Member).where(Member.team_id == caller.team_id, Member.email == caller.email))
-    if member is None:
-        raise NotFound("you are not a member of this team")
-    if member.role == "admin" and not other_admins(session, caller, caller.email):
-        raise Conflict("you are the team's last admin: make someone else admin before you leave")
-    session.delete(member)
-    audit(session, caller, "member.leave", caller.email, {"role": member.role})
-    session.flush()
-    return {"left": {"id": caller.team_id, "name": caller.team_name}}
+def leave(db: Database, config: Config, box: SecretBox, caller: Caller) -> dict[str, Any]:
+    """The caller stops being a member of their team (the last admin stays until someone else is admin), and
+    is taken off the team's spreadsheets."""
+    with db.session() as session:
+        member = session.scalar(select(Member).where(Member.team_id == caller.team_id, Member.email == caller.email))
+        if member is None:
+            raise NotFound("you are not a member of this team")
+        if member.role == "admin" and not other_admins(session, caller, caller.email):
+            raise Conflict("you are the team's last admin: make someone else admin before you leave")
+        session.delete(member)
+        audit(session, caller, "member.leave", caller.email, {"role": member.role})
+    files = addon_sheets.withdraw_from_former_member(db, config, box, caller)
+    return {"left": {"id": caller.team_id, "name": caller.team_name}, **files}
+
+
+def remove(db: Database, config: Config, box: SecretBox, caller: Caller, email: str) -> list[dict[str, Any]]:
+    """An admin removes a member, who is then taken off the team's spreadsheets; the team keeps one admin."""
+    with db.session() as session:
+        removed = addon.remove_member(session, caller, email)
+        member = Caller(email=removed.email, team_id=caller.team_id, team_name=caller.team_name, role=removed.role)
+    addon_sheets.withdraw_from_former_member(db, config, box, member)
+    with db.session() as session:
+        return addon.list_members(session, caller)

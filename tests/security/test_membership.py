@@ -138,13 +138,22 @@ def test_only_acceptance_shares_the_files_for_the_role_and_drive_sends_no_email(
 
 
 def test_a_member_leaves_from_the_sidebar_the_last_admin_cannot_and_the_operator_adds_directly(
-    call: Call, teams_: tuple[Side, Side], session: Session, runner: FlaskCliRunner
+    call: Call, teams_: tuple[Side, Side], session: Session, runner: FlaskCliRunner, google: GoogleSandboxes
 ) -> None:
     acme, _ = teams_
-    admin, finance = acme.email("admin"), acme.email("finance")
-    left = call("POST", "/addon/leave", finance, json={})
-    assert left.get_json() == {"left": {"id": acme.team.id, "name": acme.team.name}}
+    admin, finance, viewer = acme.email("admin"), acme.email("finance"), acme.email("viewer")
+    books, client_view = (
+        new_file(call, admin, "finance", "profit_ledger"),
+        new_file(call, admin, "viewer", "agency_view"),
+    )
+    assert google.sheets.role_of(books, finance) == "writer"  # finance types unit costs
+    left = call("POST", "/addon/leave", finance, json={}).get_json()
+    assert left["left"] == {"id": acme.team.id, "name": acme.team.name}
+    assert [f["id"] for f in left["withdrawn"]] == [books]  # taken off the files they could open
+    assert google.sheets.role_of(books, finance) is None
     assert finance not in members(session, acme)
+    assert call("POST", "/addon/members/remove", admin, json={"email": viewer}).status_code == 200
+    assert google.sheets.role_of(client_view, viewer) is None  # removed by an admin: taken off too
     assert call("GET", "/addon/status", finance).status_code == 403
     assert call("GET", "/addon/me", finance).get_json()["teams"] == []
 
@@ -181,3 +190,18 @@ def test_a_person_in_two_teams_by_consent_keeps_a_working_sidebar_and_no_error_n
     stale = call("GET", "/addon/me", person, team=acme.team.id)  # the sidebar still remembers Acme
     assert stale.status_code == 200 and stale.get_json()["team"]["name"] == rival.team.name
     assert acme.team.name not in stale.get_data(as_text=True)
+
+
+def test_an_invitation_from_an_admin_who_was_since_removed_or_demoted_lets_nobody_in(
+    call: Call, addon_app: Flask, teams_: tuple[Side, Side], session: Session, google: GoogleSandboxes
+) -> None:
+    acme, _ = teams_
+    admin, rogue = acme.email("admin"), "rogue.admin@acme.example"
+    invite(call, admin, rogue, "admin")
+    offered = call("GET", "/addon/me", rogue).get_json()["invitations"]
+    assert call("POST", "/addon/invitations/accept", rogue, json={"invitation": offered[0]["id"]}).status_code == 200
+    link = invite(call, rogue, "sock.puppet@evil.example", "finance")["url"]  # before the rogue is found out
+    assert call("POST", "/addon/members", admin, json={"email": rogue, "role": "viewer"}).status_code == 200
+    status, page = accept_on_page(addon_app, google, link, "sock.puppet@evil.example")
+    assert status == 403 and "no longer an admin" in page
+    assert "sock.puppet@evil.example" not in members(session, acme)
