@@ -170,6 +170,7 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "revokeInvitation": lambda c: c.api("post", "/addon/invitations/revoke", {"email": c.arg(0)}),
     "acceptInvitation": _accept_invitation,
     "leaveTeam": _leave_team,
+    "setRetention": lambda c: c.api("post", "/addon/team/retention", {"retention_days": c.arg(0)}),
     "unbindTab": lambda c: c.api(
         "post", "/addon/bindings/remove", {"spreadsheet_id": c.spreadsheet_id, "tab": c.arg(0)}
     ),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.domain.analytics import UNKNOWN_MEMBER
-from backend.models import AuditEntry, Order, OrderEvent
+from backend.models import AuditEntry, OrderEvent, OrderInput
 from tests import factories
 from tests.api.conftest import Call
 from tests.security.conftest import Side
@@ -86,7 +86,8 @@ def test_only_the_admin_who_installed_the_trigger_may_name_the_editor_and_only_a
     # An empty e.user is an unknown member, never the admin.
     assert accepted(note(call, acme, admin, None, "typed by someone Google did not name"))
     assert last_note(session, acme) == (UNKNOWN_MEMBER, None, "typed by someone Google did not name")
-    assert session.get_one(Order, acme.orders[0].id).seller_note == "typed by someone Google did not name"
+    typed = session.get_one(OrderInput, acme.orders[0].id)
+    assert (typed.note, typed.updated_by) == ("typed by someone Google did not name", UNKNOWN_MEMBER)
 
     # Once another admin installs their trigger, the first admin's calls are one more forger's.
     assert call("POST", "/addon/trigger", CO_ADMIN, json=install).get_json()["installed_by"] == CO_ADMIN

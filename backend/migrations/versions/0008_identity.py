@@ -2,7 +2,7 @@
 installed each spreadsheet's edit trigger
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import backend.models.base
 
 revision: str = "0008"
-down_revision: str | None = "0007"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
