@@ -9,7 +9,7 @@ what the same source wrote before, so walking the same days again changes nothin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session
 
 from backend.catalog import SCHEMAS_DIR, validated
 from backend.db import Database
-from backend.domain.fees import BASES, FeePoolMap, FeeRate, OrderAmounts, PooledLine, estimate_lines, merged_rates
+from backend.domain.fees import (
+    BASES,
+    CancelledPart,
+    FeePoolMap,
+    FeeRate,
+    OrderAmounts,
+    PooledLine,
+    estimate_lines,
+    merged_rates,
+)
 from backend.domain.money import minor_units, quantize
 from backend.domain.profit import ESTIMATED, SETTLED
 from backend.errors import InvalidInput
@@ -33,7 +42,7 @@ from backend.platforms.base import (
     SettlementEntry,
     ShopClient,
 )
-from backend.services.ingest import record_mapping_failures
+from backend.services.ingest import mark_bindings_dirty, record_mapping_failures
 from backend.services.shops import Platform, client_for
 
 FIRST_WALK = timedelta(days=90)  # how far back a shop's first statement walk looks
@@ -114,11 +123,22 @@ def order_amounts(order: Order) -> OrderAmounts:
     return OrderAmounts(order.currency, gross, order.seller_discount or Decimal(0), order.shipping_fee or Decimal(0))
 
 
-def estimates(session: Session, orders: Sequence[Order], shops: dict[int, Shop]) -> dict[int, list[PooledLine]]:
-    """Order-time estimate lines for each order, from its payment fields and its shop's rates."""
+def estimates(
+    session: Session,
+    orders: Sequence[Order],
+    shops: dict[int, Shop],
+    cancelled: Mapping[int, CancelledPart] | None = None,
+) -> dict[int, list[PooledLine]]:
+    """Order-time estimate lines for each order, from its payment fields (less its cancelled lines,
+    by order id in `cancelled`) and its shop's rates."""
     rates = shop_rates(session, shops.values())
     pools = fee_pool_map()
-    return {o.id: estimate_lines(order_amounts(o), rates[o.shop_id], pools, shops[o.shop_id].region) for o in orders}
+    less = cancelled or {}
+    found = {}
+    for o in orders:
+        amounts = order_amounts(o) if o.id not in less else order_amounts(o).less(less[o.id])
+        found[o.id] = estimate_lines(amounts, rates[o.shop_id], pools, shops[o.shop_id].region)
+    return found
 
 
 def record_estimates(session: Session, orders: Sequence[Order]) -> int:
@@ -193,6 +213,8 @@ def settle_shop(
                 report.adjustments += 1
         session.flush()
     record_mapping_failures(session, shop.id, report.failures, source="finance")
+    if report.orders_settled or report.adjustments:
+        mark_bindings_dirty(session, shop.team_id, shop.id)  # the settled figures reach the sheets
     return report
 
 
