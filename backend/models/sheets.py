@@ -47,6 +47,8 @@ class Spreadsheet(TimestampMixin, Base):
     # The hidden tab of dropdown choices (carriers per delivery option, handover choices): list key →
     # its column, kept so every dropdown rule written earlier still points at its list.
     lists: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The admin whose installable edit trigger sends this file's edits: only their calls may name the editor.
+    edits_trigger_by: Mapped[str | None] = mapped_column(String(320))
 
     bindings: Mapped[list[SheetBinding]] = relationship(
         back_populates="spreadsheet", cascade="all, delete-orphan", order_by="SheetBinding.id"

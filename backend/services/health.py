@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from backend.models import FailedItem, Shop, SyncRun, WebhookEvent, utcnow
+from backend.platforms import registry
 
 WINDOW = timedelta(days=7)
 
@@ -23,6 +24,7 @@ WINDOW = timedelta(days=7)
 class ShopHealth:
     shop_id: int
     name: str
+    platform: str  # the sales channel, as a person reads it
     region: str
     status: str
     status_reason: str | None
@@ -31,6 +33,7 @@ class ShopHealth:
     missed_by_webhook_7d: int
     webhooks_7d: int
     failed_items_7d: int
+    last_failure: str | None  # why the newest of those payloads could not be used
     last_error: str | None
 
     @property
@@ -63,12 +66,21 @@ def team_health(session: Session, team_id: int, now: datetime | None = None) -> 
         .group_by(FailedItem.shop_id),
     )
     errors = last_sync_errors(session, ids)
+    latest = (
+        select(func.max(FailedItem.id))
+        .where(FailedItem.shop_id.in_(ids), FailedItem.recorded_at >= since)
+        .group_by(FailedItem.shop_id)
+    )
+    failures = dict(
+        session.execute(select(FailedItem.shop_id, FailedItem.reason).where(FailedItem.id.in_(latest))).all()
+    )
     rows = []
     for shop in shops:
         rows.append(
             ShopHealth(
                 shop_id=shop.id,
                 name=shop.name,
+                platform=registry.channel(shop.platform).label,
                 region=shop.region,
                 status=shop.status,
                 status_reason=shop.status_reason,
@@ -77,6 +89,7 @@ def team_health(session: Session, team_id: int, now: datetime | None = None) -> 
                 missed_by_webhook_7d=int(missed.get(shop.id, 0)),
                 webhooks_7d=int(webhooks.get(shop.id, 0)),
                 failed_items_7d=int(failed.get(shop.id, 0)),
+                last_failure=failures.get(shop.id),
                 last_error=errors.get(shop.id),
             )
         )

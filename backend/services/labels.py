@@ -70,7 +70,7 @@ class Wanted:
 def _why_not(package: Package, now: datetime) -> str | None:
     """Why this package's label is not served now (None: it is)."""
     orders = package.orders
-    if any(getattr(o, "personal_masked_at", None) is not None for o in orders):  # MERGE: main's retention column
+    if any(o.personal_masked_at is not None for o in orders):
         return "this label's order had its personal data removed (the team's retention), so its label is gone"
     delivered = [o.delivery_at for o in orders if o.delivery_at is not None]
     if delivered and max(delivered) + VALID_AFTER_DELIVERY < now:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from backend import runtime
+from backend.domain import retention as domain_retention
 from backend.errors import PlatformUnavailable, ReauthorizationNeeded
-from backend.models import FeeLine, Order, Shop, ShopStatus, SyncRun
+from backend.models import FeeLine, Order, Shop, ShopStatus, SyncRun, utcnow
 from backend.platforms.http import RetryPolicy
 from backend.platforms.shopee.mapping import STATUSES
 from backend.sandbox.shopee.render import escrow_amount
 from backend.sandbox.tiktok.records import Faults
-from backend.services import finance, shop_round, sync
+from backend.services import finance, retention, shop_round, sync
 from backend.services.shops import Platform
 from tests.conftest import Live
 
@@ -54,6 +56,7 @@ def test_the_command_line_connects_shopee_shops_and_sync_covers_every_platform(t
         main = runner.invoke(args=[*base, live.shopee.authorize_main_account(account), "--main-account-id", account])
         neither = runner.invoke(args=[*base, live.shopee.authorize_shop(own.shop_id)])
         synced = runner.invoke(args=["sync"])
+        status = runner.invoke(args=["shop", "status", "--team", "Acme Trading"])
 
     assert one.exit_code == 0 and "connected Acme SG (SG, SGD, Asia/Singapore)" in one.output, one.output
     assert main.exit_code == 0 and "Cross MY (MY, MYR" in main.output and "Cross PH (PH, PHP" in main.output
@@ -65,6 +68,7 @@ def test_the_command_line_connects_shopee_shops_and_sync_covers_every_platform(t
     with live.db.session() as session:
         sellers = set(session.scalars(select(Shop.seller_name).where(Shop.platform == "shopee")))
     assert "Shenzhen Cross Co." in sellers
+    assert "Acme US (TikTok Shop, US) — ok" in status.output and "Acme SG (Shopee, SG) — ok" in status.output
 
 
 def test_a_shopee_sync_stopped_mid_window_resumes_with_nothing_lost_or_doubled(two_channels: Live) -> None:
@@ -165,3 +169,21 @@ def test_a_deauthorization_push_stops_the_shop(two_channels: Live) -> None:
         shop = session.get_one(Shop, shop_id)
         assert shop.status == ShopStatus.DEAUTHORIZED and "Shopee" in (shop.status_reason or "")
         assert session.scalar(select(func.count(Order.id)).where(Order.shop_id == shop_id)) == 0
+
+
+def test_when_retention_ends_a_shopee_order_loses_its_buyer_in_columns_and_payload(two_channels: Live) -> None:
+    live = two_channels
+    assert live.shopee is not None
+    shop_id = live.connect_shopee_shop(orders=40)
+    sync.sync_shop(live.db, platform(live), shop_id)
+    with live.db.session() as session:
+        report = retention.mask_expired(session, utcnow() + timedelta(days=400))
+        session.commit()
+    with live.db.session() as session:
+        ended = session.scalars(select(Order).where(Order.shop_id == shop_id, Order.status.in_(domain_retention.ENDED)))
+        orders = list(ended)
+    assert orders and report.orders == len(orders)
+    for order in orders:
+        assert order.recipient_name in (domain_retention.MASK, None) and order.personal_masked_at is not None
+        assert all(order.raw.get(key) is None for key in ("buyer_username", "buyer_user_id", "recipient_address"))
+        assert order.raw["order_status"] and order.raw["item_list"]  # what is no one's stays

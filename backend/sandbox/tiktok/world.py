@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from backend.sandbox.plan import Planned
+
 HOUR = 3600
 DAY = 24 * HOUR
 ON_HOLD_SECONDS = HOUR
@@ -109,7 +111,7 @@ class Line:
 
 
 @dataclass
-class Order:
+class Order(Planned):
     order_id: str
     shop_id: str
     user_id: str
@@ -131,15 +133,6 @@ class Order:
     delivery_delay: int = 0  # seconds the carrier is late beyond its usual transit
     # Fields rendered over the real ones, to serve a malformed payload as a buggy API day would.
     damage: dict[str, Any] = field(default_factory=dict)
-
-    def status_at(self, now: int) -> str:
-        return next((status for when, status in reversed(self.plan) if when <= now), "UNPAID")
-
-    def time_of(self, status: str, now: int) -> int | None:
-        return next((when for when, s in self.plan if s == status and when <= now), None)
-
-    def update_time(self, now: int) -> int:
-        return max([self.touched] + [when for when, _ in self.plan if when <= now])
 
     def package_ids(self) -> list[str]:
         return list(dict.fromkeys(line.package_id for line in self.lines))

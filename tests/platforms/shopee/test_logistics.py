@@ -52,7 +52,7 @@ def test_what_shopees_api_does_not_offer_is_refused_as_read_only(my: Connection)
         lambda: my.shopee.carriers("30000"),
         lambda: my.shopee.handover_choices("x"),
         lambda: my.shopee.ship_packages([("x", Handover(HandoverMethod.DROP_OFF))]),
-        lambda: my.shopee.combinable(),
+        my.shopee.combinable,
     ):
         with pytest.raises(NotOffered, match="Seller Centre"):
             call()
