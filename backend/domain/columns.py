@@ -206,13 +206,19 @@ def _pool(name: str) -> Callable[[Source], Value]:
     return value
 
 
-def _ledger(attr: str) -> Callable[[Source], Value]:
+def _attr_of(part: Callable[[Source], object | None], attr: str) -> Callable[[Source], Value]:
+    """A column reading `attr` of one part of the row (the ledger, the carrier's events…), blank without it."""
+
     def value(src: Source) -> Value:
-        ledger = src.order.ledger
-        result: Value = getattr(ledger, attr) if ledger else None
+        found = part(src)
+        result: Value = getattr(found, attr) if found is not None else None
         return result
 
     return value
+
+
+def _ledger(attr: str) -> Callable[[Source], Value]:
+    return _attr_of(lambda src: src.order.ledger, attr)
 
 
 def _order(attr: str) -> Callable[[Source], Value]:
@@ -845,20 +851,11 @@ def _pack_state(src: Source) -> ShipState:
 
 
 def _shipping(attr: str) -> Callable[[Source], Value]:
-    def value(src: Source) -> Value:
-        result: Value = getattr(_pack_state(src), attr)
-        return result
-
-    return value
+    return _attr_of(_pack_state, attr)
 
 
 def _carrier_events(attr: str) -> Callable[[Source], Value]:
-    def value(src: Source) -> Value:
-        tracking = src.order.tracking
-        result: Value = getattr(tracking, attr) if tracking else None
-        return result
-
-    return value
+    return _attr_of(lambda src: src.order.tracking, attr)
 
 
 def _fulfilment_columns() -> list[Column]:

@@ -123,8 +123,10 @@ def pack_overlay(session: Session, team_id: int, rows: WarehouseRows, now: datet
             package, order, shipping.get(package.id), sizes=sizes, groups=groups[shop_id], support=support, links=links
         )
         carrier = row.carrier
-        if order.shipping_type != ShippingType.PLATFORM and order.typed and not package.tracking_number:
-            carrier = order.typed.carrier or carrier
+        if order.shipping_type != ShippingType.PLATFORM and not package.tracking_number:
+            # Still to ship by the seller: the carrier typed (or the platform's), never the delivery option's
+            # name, which a tracking number typed alone would otherwise try to ship with.
+            carrier = (order.typed.carrier if order.typed else None) or order.shipping_provider or ""
         shown.append(replace(row, carrier=carrier, shipping=state))
     return replace(rows, packs=tuple(shown))
 

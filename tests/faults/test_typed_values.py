@@ -522,16 +522,17 @@ def test_a_typed_tracking_number_shows_until_tiktok_reports_the_shipment(desk: D
     """The rule of backend/domain/seller_values.py over HTTP: the typed value shows until TikTok confirms a
     shipment; then TikTok's tracking number and carrier show, and the typed one is still kept."""
     taken = {t.order for t in desk.targets.values()}
-    with desk.live.db.session() as session:
-        order = next(o for o in to_ship(session) if o.external_id not in taken)
+    world = desk.sandbox.shops[desk.shop_key]
+    planned = {o.order_id for o in world.orders.values() if all(world.packages[p].ship_time for p in o.package_ids())}
+    with desk.live.db.session() as session:  # one the seller ships outside OrderDeck (not one made ready to ship)
+        order = next(o for o in to_ship(session) if o.external_id not in taken and o.external_id in planned)
         target = Target(order.external_id, order.lines[0].seller_sku or order.lines[0].sku_id)
     answer = desk.paste("SLA", {target.key("SLA"): {"tracking_number": TRACKING}}, PACKER)
     assert answer[(target.key("SLA"), "tracking_number")]["status"] == "pending"
     desk.push()
     assert desk.cells("tracking_number", target, desk.tabs()) == {"SLA": TRACKING, "CS": TRACKING}
 
-    sandbox_order = desk.sandbox.shops[desk.shop_key].orders[target.order]
-    package = desk.sandbox.shops[desk.shop_key].packages[sandbox_order.package_ids()[0]]
+    package = world.packages[world.orders[target.order].package_ids()[0]]
     assert package.ship_time is not None  # the seller ships it outside OrderDeck, as planned
     desk.sandbox.advance(package.ship_time - desk.sandbox.now() + 60)
     assert desk.sandbox.deliver_webhooks() > 0

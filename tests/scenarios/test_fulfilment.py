@@ -8,6 +8,7 @@ trigger sends them (one pass of the sheet, one call)."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,10 @@ from sqlalchemy import select
 
 from backend import runtime
 from backend.domain.lists import TITLE as LISTS_TAB
-from backend.models import Order, Package
+from backend.models import Order, Package, Team, utcnow
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok.world import Order as SandboxOrder
-from backend.services import bindings, fulfilment, labels, logistics, sync
+from backend.services import bindings, fulfilment, labels, logistics, retention, sync
 from backend.services.shops import Platform
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, PACKER, World, build_world
@@ -42,11 +43,19 @@ def sandbox_shop(world: World) -> str:
     return next(iter(world.live.sandbox.shops))
 
 
-def refresh(world: World) -> None:
+def refresh(world: World, shop_id: int | None = None) -> None:
     """What the scheduled shop round does: sync the orders, then ask what the shop's logistics offer now."""
     with world.live.app.app_context():
-        sync.sync_shop(world.live.db, platform_of(world), world.shop_id)
-        logistics.refresh(world.live.db, platform_of(world), world.shop_id)
+        sync.sync_shop(world.live.db, platform_of(world), shop_id or world.shop_id)
+        logistics.refresh(world.live.db, platform_of(world), shop_id or world.shop_id)
+
+
+def open_pack_list(world: World, *shop_ids: int) -> None:
+    """The shops' rounds have run, then the warehouse binds its pack list and it is pushed."""
+    for shop_id in (world.shop_id, *shop_ids):
+        refresh(world, shop_id)
+    world.bind_tab(PACK, "pack_list", new_tab=True)
+    world.live.drain()
 
 
 def columns(world: World) -> dict[str, int]:
@@ -88,9 +97,7 @@ def packages(orders: list[SandboxOrder]) -> list[str]:
 def test_a_tiktok_shipped_order_ships_from_the_pack_list_and_its_label_opens_as_a_pdf(world: World) -> None:
     [order] = world.live.sandbox.add_ready_orders(sandbox_shop(world), 1)
     package = order.package_ids()[0]
-    refresh(world)
-    world.bind_tab(PACK, "pack_list", new_tab=True)
-    world.live.drain()
+    open_pack_list(world)
     _header, rows = rows_by_key(world)
     col = columns(world)
     assert rows[package][col["pack_option"] - 1] == "Shipped by TikTok"
@@ -134,9 +141,7 @@ def test_a_wave_of_50_gives_one_pdf_in_wave_order_and_one_failure_does_not_stop_
     orders = sandbox.add_ready_orders(shop, 50)
     wave = packages(orders)
     sandbox.break_address(shop, orders[6].order_id)
-    refresh(world)
-    world.bind_tab(PACK, "pack_list", new_tab=True)
-    world.live.drain()
+    open_pack_list(world)
     calls = sandbox.counters.by_path["/fulfillment/202309/packages/ship"]
 
     answers = pass_of(world, {key: {"pack_handover": "Drop-off"} for key in wave})
@@ -175,9 +180,7 @@ def test_the_carrier_dropdown_offers_exactly_what_tiktok_accepts_for_the_package
     world_shop = sandbox.shops[shop]
     for package_id in express.package_ids():
         world_shop.packages[package_id].delivery_option_id = world_shop.express_option_id
-    refresh(world)
-    world.bind_tab(PACK, "pack_list", new_tab=True)
-    world.live.drain()
+    open_pack_list(world)
     col = columns(world)
     keys = [str(r[0]) for r in world.tab(PACK)[1:]]
 
@@ -214,12 +217,7 @@ def test_a_buyers_packages_combine_and_split_from_the_pack_list_where_tiktok_all
     first, second = sandbox.add_ready_orders(my, 2)
     [us_order] = sandbox.add_ready_orders(sandbox_shop(world), 1)
     sandbox.same_buyer(my, [first.order_id, second.order_id])
-    refresh(world)
-    with world.live.app.app_context():
-        sync.sync_shop(world.live.db, platform_of(world), my_id)
-        logistics.refresh(world.live.db, platform_of(world), my_id)
-    world.bind_tab(PACK, "pack_list", new_tab=True)
-    world.live.drain()
+    open_pack_list(world, my_id)
     col = columns(world)
     _header, rows = rows_by_key(world)
     assert rows[packages([first])[0]][col["pack_together"] - 1] == f"same buyer: Combine with {second.order_id}"
@@ -246,3 +244,33 @@ def test_a_buyers_packages_combine_and_split_from_the_pack_list_where_tiktok_all
     refused = pass_of(world, {packages([us_order])[0]: {"pack_action": "Combine"}})
     [answer] = next(iter(refused.values()))
     assert answer["status"] == "rejected" and "combine" in answer["note"]
+
+
+def test_a_label_link_stops_30_days_after_delivery_and_once_retention_masked_its_order(world: World) -> None:
+    [order] = world.live.sandbox.add_ready_orders(sandbox_shop(world), 1)
+    package = order.package_ids()[0]
+    open_pack_list(world)
+    pass_of(world, {package: {"pack_handover": "Drop-off"}})
+    world.live.drain()
+    _header, rows = rows_by_key(world)
+    link = rows[package][columns(world)["pack_label"] - 1]
+    assert httpx.get(link).status_code == 200
+
+    def delivered(days_ago: int) -> None:
+        """What a sync brings once the carrier delivered it, `days_ago` days before now."""
+        with world.live.db.session() as session:
+            row = session.scalars(select(Order).where(Order.external_id == order.order_id)).one()
+            row.status, row.delivery_at = "DELIVERED", utcnow() - timedelta(days=days_ago)
+
+    delivered(29)
+    assert httpx.get(link).status_code == 200
+    delivered(31)
+    late = httpx.get(link)
+    assert late.status_code == 410 and "30 days after delivery" in late.text
+
+    delivered(2)
+    with world.live.app.app_context(), world.live.db.session() as session:
+        retention.set_retention(session, session.get_one(Team, world.live.team_id), 1, ADMIN)
+        assert retention.mask_expired(session).orders  # this order among the ended ones
+    masked = httpx.get(link)
+    assert masked.status_code == 410 and "personal data removed" in masked.text

@@ -5,6 +5,8 @@ ranks nowhere."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +19,9 @@ from tests.api.conftest import Call
 from tests.security.conftest import Side
 
 CO_ADMIN = "cofounder@acme.example"
-NOTE = "7"  # the customer_service profile's note column (1-based), which support and admins type into
+# The customer_service profile's note column (1-based), which support and admins type into.
+_CS = json.loads((Path(__file__).resolve().parents[2] / "schemas/profiles/customer_service.json").read_text("utf-8"))
+NOTE = str(_CS["columns"].index("note") + 1)
 
 
 def note(call: Call, side: Side, caller: str, editor: str | None, text: str, order: int = 0, **extra: Any) -> Any:
