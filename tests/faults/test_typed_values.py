@@ -410,7 +410,7 @@ def desk(migrated: Database, google: GoogleSandboxes, tmp_path_factory: pytest.T
 def _build(live: Live, google: GoogleSandboxes) -> Desk:
     """A shop whose orders were placed over the last three days (many still to ship), four members who
     type, and a spreadsheet per audience with a tab of each profile that has input columns."""
-    shop = live.sandbox.add_shop("Acme US", "US", orders=40, history_days=3)
+    shop = live.sandbox.add_shop("Acme US", "US", orders=80, history_days=3)
     live.sandbox.add_ready_orders(shop.shop_id, 3, tiktok_shipped=False)  # the pack list's rows of their own
     live.sandbox.add_ready_orders(shop.shop_id, 1)  # one TikTok ships, to hand over
     code = live.sandbox.issue_auth_code([shop.shop_id])
