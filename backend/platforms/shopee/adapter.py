@@ -229,7 +229,7 @@ class ShopeeChannel:
     def parse_push(self, raw_body: bytes) -> PushEvent:
         return parse_push(raw_body)
 
-    def acknowledge(self, duplicate: bool, failed: str | None) -> tuple[bytes, str]:
+    def acknowledge(self, duplicate: bool, failed: str | None = None) -> tuple[bytes, str]:
         """Shopee wants a 2xx with an empty body, or it pushes again."""
         return b"", "text/plain"
 

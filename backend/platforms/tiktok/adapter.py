@@ -212,7 +212,7 @@ class TikTokChannel:
             detail=detail,
         )
 
-    def acknowledge(self, duplicate: bool, failed: str | None) -> tuple[bytes, str]:
+    def acknowledge(self, duplicate: bool, failed: str | None = None) -> tuple[bytes, str]:
         body: dict[str, object] = {"code": 0, "message": "success", "duplicate": duplicate}
         if failed:
             body["stored_as_failed"] = failed
