@@ -4,6 +4,7 @@ from backend.models.addon import GoogleOAuthState
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, SkuCost
+from backend.models.limits import LimitOverride, SheetsUsage
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderLine, Package, order_packages
 from backend.models.sheet_state import SheetSnapshot
@@ -26,6 +27,7 @@ __all__ = [
     "GoogleConnection",
     "GoogleOAuthState",
     "Lease",
+    "LimitOverride",
     "Member",
     "Notification",
     "NotificationChannel",
@@ -38,6 +40,7 @@ __all__ = [
     "RateWindow",
     "SheetBinding",
     "SheetSnapshot",
+    "SheetsUsage",
     "Shop",
     "ShopStatus",
     "SkuCost",

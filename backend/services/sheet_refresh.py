@@ -37,16 +37,16 @@ from backend.domain.sheet_plan import (
     stable_id,
     withdraw_requests,
 )
-from backend.errors import NotFound, OrderDeckError
+from backend.errors import NotFound, OrderDeckError, RateLimited
 from backend.models import Member, SheetBinding, SheetSnapshot, Shop, Spreadsheet, Team, shows_shop, utcnow
 from backend.secrets import SecretBox
-from backend.services import leases, stock
+from backend.services import leases, limits, stock
 from backend.services.bindings import profile_for
 from backend.services.report_tabs import report_rows
 from backend.services.views import order_views, sku_cost_views, team_shops
 from backend.sheets.google import GoogleClients, clients, identity_email, writer_for
 from backend.sheets.guard import SharingCache, sharing_problems
-from backend.sheets.writer import Backoff, Caller, RetryableWriteFailed, WriteBudget
+from backend.sheets.writer import Backoff, Caller, RetryableWriteFailed
 
 log = logging.getLogger(__name__)
 LEASE_TTL = timedelta(minutes=10)
@@ -75,6 +75,7 @@ class PushResult:
     reads: int = 0
     writes: int = 0
     bytes_sent: int = 0
+    budget_waits: int = 0  # Sheets requests that waited for a later window of the shared budget
     tabs: list[TabResult] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -84,6 +85,7 @@ class PushResult:
             "reads": self.reads,
             "writes": self.writes,
             "bytes": self.bytes_sent,
+            "budget_waits": self.budget_waits,
             "tabs": [t.__dict__ for t in self.tabs],
         }
 
@@ -121,9 +123,8 @@ class Pusher:
                 wanted = set(binding_ids or ())
                 bindings = [b for b in spreadsheet.bindings if b.dirty or b.id in wanted]
                 identity = writer_for(session, spreadsheet.team_id, self.config, self.secrets)
-            caller = Caller(
-                identity.email, WriteBudget(self.db, identity.email, max_wait=self.budget_wait), self.backoff
-            )
+            budget = limits.sheets_budget(self.db, identity, spreadsheet.team_id, max_wait=self.budget_wait)
+            caller = Caller(identity.email, budget, self.backoff)
             google = clients(self.config, identity)
             result = PushResult(spreadsheet.google_id, identity.email)
             if not bindings:
@@ -150,6 +151,7 @@ class Pusher:
                 raise
             finally:
                 result.reads, result.writes = caller.reads, caller.writes
+                result.budget_waits = caller.budget.waits
             return result
 
     def _push_once(
@@ -457,10 +459,18 @@ def prompt_binding_ids(db: Database, shop_id: int, now: datetime | None = None) 
 
 
 def run_push(binding_id: int) -> dict[str, Any]:
-    """The /tasks/push-binding/<id> body: push, or report that another worker is pushing the file."""
+    """The /tasks/push-binding/<id> body: push, or report why not now — another worker is pushing the file,
+    or the team has pushed as often as its limit allows this minute (the tab stays dirty for the next sweep)."""
+    p = pusher()
     try:
-        return push_binding(pusher(), binding_id).summary()
-    except leases.LeaseHeld as exc:
+        with p.db.session() as session:
+            team_id = session.scalar(
+                select(Spreadsheet.team_id).join(SheetBinding).where(SheetBinding.id == binding_id)
+            )
+        if team_id is not None:
+            limits.spend(p.db, "push", team_id=team_id)
+        return push_binding(p, binding_id).summary()
+    except (leases.LeaseHeld, RateLimited) as exc:
         return {"skipped": exc.message}
 
 
