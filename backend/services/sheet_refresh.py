@@ -31,7 +31,7 @@ from backend.domain.sheet_plan import (
     TabPlan,
     TabSpec,
     TabState,
-    check_cell_limit,
+    over_cell_limit,
     plan_tab,
     split_bodies,
     stable_id,
@@ -66,6 +66,8 @@ class TabResult:
     changed: int = 0
     removed: int = 0
     skipped: str | None = None
+    cut: int = 0  # cells whose text was cut to fit a cell, with a marker saying so
+    unwritten: list[str] = field(default_factory=list)  # rows left out, each with why
 
 
 @dataclass
@@ -98,6 +100,7 @@ class _Planned:
     problems: list[str] = field(default_factory=list)
     plans: dict[int, TabPlan] = field(default_factory=dict)
     skipped: dict[int, tuple[str, str]] = field(default_factory=dict)
+    too_big: dict[int, tuple[str, str]] = field(default_factory=dict)  # tabs left out to stay under 10M cells
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -184,10 +187,17 @@ class Pusher:
                 # Forget what the tab showed: once sharing is fixed, the next push rewrites it whole.
                 session.execute(delete(SheetSnapshot).where(SheetSnapshot.binding_id == binding_id))
                 result.tabs.append(TabResult(binding_id, tab, skipped=message))
+            for binding_id, (tab, message) in planned.too_big.items():
+                session.get_one(SheetBinding, binding_id).last_push_error = message[:2048]
+                result.tabs.append(TabResult(binding_id, tab, skipped=message))
             for binding_id, plan in planned.plans.items():
                 binding = session.get_one(SheetBinding, binding_id)
                 _save_snapshot(session, binding, plan, started)
-                result.tabs.append(TabResult(binding_id, binding.tab_title, plan.added, plan.changed, plan.removed))
+                if plan.unwritten:
+                    binding.last_push_error = "; ".join(plan.unwritten)[:2048]
+                written = TabResult(binding_id, binding.tab_title, plan.added, plan.changed, plan.removed)
+                written.cut, written.unwritten = plan.cut, plan.unwritten
+                result.tabs.append(written)
 
     def _plan(
         self, session: Session, caller: Caller, google: GoogleClients, spreadsheet_id: int, binding_ids: list[int]
@@ -217,7 +227,7 @@ class Pusher:
         tabs = {str(s["properties"]["title"]).lower(): s for s in meta.get("sheets", [])}
         keys = self._read_keys(caller, google.sheets, google_id, [b.tab_title for b in bindings], tabs)
         taken_ids = {int(s["properties"]["sheetId"]) for s in tabs.values()}
-        widths: list[tuple[TabPlan, TabState | None, int]] = []
+        sizes: dict[int, tuple[TabPlan, TabState | None, int]] = {}
         withdrawn: list[dict[str, Any]] = []
         for binding in bindings:
             profile = profiles[binding.id]
@@ -245,13 +255,16 @@ class Pusher:
             snapshot = Snapshot.from_json({"layout": stored.layout, "rows": stored.rows} if stored else None)
             plan = plan_tab(spec, state, snapshot, sharing.owner)
             planned.plans[binding.id] = plan
-            widths.append((plan, state, len(profile.columns)))
+            sizes[binding.id] = (plan, state, len(profile.columns))
         current_cells = sum(
             int(s["properties"]["gridProperties"].get("rowCount", 0))
             * int(s["properties"]["gridProperties"].get("columnCount", 0))
             for s in tabs.values()
         )
-        check_cell_limit(current_cells, widths)
+        titles = {b.id: b.tab_title for b in bindings}
+        for binding_id, why in over_cell_limit(current_cells, sizes).items():
+            del planned.plans[binding_id]
+            planned.too_big[binding_id] = (titles[binding_id], f"tab {titles[binding_id]!r} was {why}")
         planned.requests = [r for plan in planned.plans.values() for r in plan.requests] + withdrawn
         live = any(any(c.key == "sla_countdown" for c in profiles[b].columns) for b in planned.plans)
         if planned.requests and live and properties.get("autoRecalc") != "MINUTE":

@@ -30,7 +30,7 @@ def test_competing_teams_are_each_sure_of_their_share_and_a_team_past_it_waits()
     assert admit(Window(capacity=8, used=5, mine=4, rivals={2: 1})) is False
     assert admit(Window(capacity=8, used=6, mine=4, rivals={2: 2})) is False
     assert admit(Window(capacity=8, used=7, mine=4, rivals={2: 3})) is False
-    assert admit(Window(capacity=8, used=6, mine=2, rivals={2: 4}))  # the other is past its share too: work is shared out
+    assert admit(Window(capacity=8, used=6, mine=2, rivals={2: 4}))  # the other is past its share: this one is not
     assert admit(Window(capacity=8, used=5, mine=1, rivals={2: 4}))
 
 

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from backend.api.schemas import ColumnProfileSchema
 from backend.catalog import role_policy
 from backend.domain.access import Sensitivity
-from backend.domain.sheet_plan import SheetLimitExceeded
 from backend.errors import Forbidden
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings
@@ -34,23 +33,6 @@ def test_a_429_from_google_is_retried_with_growing_capped_delays(
     (result,) = push_dirty(pusher)
     assert not isinstance(result, Exception) and result.writes == 1
     assert slept == [1.5, 2.5, 4.5]
-
-
-def test_a_cell_over_50000_characters_is_refused_before_anything_is_written(
-    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
-) -> None:
-    team = seller(session)
-    factories.member(session, team, "cs@seller.example", "support")
-    factories.order(session, factories.shop(session, team), buyer_message="x" * 50_001)
-    file_id = new_file(google)
-    binding = bindings.bind(session, team, file_id, "Service", "customer_service")
-    session.commit()
-    (result,) = push_dirty(pusher)
-    assert isinstance(result, SheetLimitExceeded)
-    assert "Buyer message" in result.message and "50000" in result.message
-    assert not google.sheets.requests_for("sheets.spreadsheets.batchUpdate")
-    session.refresh(binding)
-    assert binding.last_push_error == result.message
 
 
 def test_the_guard_names_every_reader_who_may_not_see_what_the_file_shows() -> None:
