@@ -109,7 +109,7 @@ def _refetch(
         if result.changed:
             mark_bindings_dirty(session, shop.team_id, shop.id)
         report.changed_orders += result.new_external_ids + result.updated_external_ids
-        for failure in page.failures:
+        for failure in (*page.failures, *result.refused):
             log.warning("webhook order %s could not be mapped: %s", failure.order_id, failure)
 
 
