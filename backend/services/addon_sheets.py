@@ -36,7 +36,7 @@ DRIVE_FILE_SCOPE = "https://www.googleapis.com/auth/drive.file"
 GOOGLE_ID = re.compile(r"^[A-Za-z0-9_-]{10,128}$")
 FILE_URL = "https://docs.google.com/spreadsheets/d/{id}/edit"
 # How long a person in the sidebar waits for the Sheets budget before a 429 says when to try again.
-INTERACTIVE_WAIT = 10.0
+INTERACTIVE_WAIT = 5.0
 
 
 @dataclass(frozen=True)

@@ -471,10 +471,17 @@ def prompt_binding_ids(db: Database, shop_id: int, now: datetime | None = None) 
     return [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id)]
 
 
+# A push task that would wait longer than this for the Sheets budget gives its thread back instead: the tab
+# stays dirty for the next sweep, and a team past its share cannot fill the server's threads with waiting.
+TASK_BUDGET_WAIT = 2.0
+
+
 def run_push(binding_id: int) -> dict[str, Any]:
     """The /tasks/push-binding/<id> body: push, or report why not now — another worker is pushing the file,
-    or the team has pushed as often as its limit allows this minute (the tab stays dirty for the next sweep)."""
+    the team has pushed as often as its limit allows this minute, or its share of the Sheets budget is
+    spent for now (the tab stays dirty for the next sweep)."""
     p = pusher()
+    p.budget_wait = TASK_BUDGET_WAIT
     try:
         with p.db.session() as session:
             team_id = session.scalar(

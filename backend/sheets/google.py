@@ -108,6 +108,7 @@ def clients(config: Config, identity: WriterIdentity) -> GoogleClients:
         identity.email,
         identity.kind,
         getattr(identity.credentials, "refresh_token", None),
+        tuple(getattr(identity.credentials, "scopes", None) or ()),  # sharing a new file needs drive.file too
     )
     kept: tuple[tuple[object, ...], GoogleClients] | None = getattr(_BUILT, "clients", None)
     if kept is not None and kept[0] == key:
