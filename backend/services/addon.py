@@ -259,7 +259,7 @@ def sync_now(db: Database, caller: Caller, shop_id: int | None, enqueue: Any) ->
     every = timedelta(seconds=rule.seconds / rule.count)
     if not leases.try_acquire(db, _sync_lease(caller.team_id), uuid.uuid4().hex, every):
         with db.session() as session:
-            wait = sync_now_wait(session, caller.team_id)
+            wait = max(1, sync_now_wait(session, caller.team_id))  # at least 1 s, should the lease just have lapsed
         raise RateLimited(
             f"your team may start {rule.count} {rule.what} per {rule.seconds} s; try again in {wait} s",
             retry_after=wait,

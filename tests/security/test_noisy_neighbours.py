@@ -46,5 +46,6 @@ def test_while_one_team_hammers_the_shared_identity_the_others_pushes_never_wait
         refused = [r for r in outcome.hammer_429s if r["route"] == route]
         assert refused, (route, outcome.hammer_statuses)
         for answer in refused:
-            assert int(answer["header"]) >= 1 and answer["retry_after"] == int(answer["header"]), answer
+            assert answer["header"] and int(answer["header"]) >= 1, answer
+            assert answer["retry_after"] == int(answer["header"]), answer
     assert outcome.google_429s == 0  # and nobody met Google's own quota
