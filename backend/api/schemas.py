@@ -102,6 +102,10 @@ class SyncNowSchema(Schema):
     shop_id = fields.Integer(load_default=None, validate=DB_ID)
 
 
+class RetentionSchema(Schema):
+    retention_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 365))
+
+
 class EditRowSchema(Schema):
     """One edited row: the typed cells by 1-based column, and the row's other input cells for context."""
 

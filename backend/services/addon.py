@@ -34,7 +34,7 @@ from backend.models import (
     Team,
     utcnow,
 )
-from backend.services import bindings, health, leases, limits, shops, teams
+from backend.services import bindings, health, leases, limits, retention, shops, teams
 from backend.sheets.google import identity_email
 
 ADMIN = frozenset({"admin"})
@@ -70,6 +70,7 @@ ACTIONS: Mapping[str, frozenset[str] | None] = {
     "define_profile": ADMIN,
     "manage_members": ADMIN,
     "install_trigger": ADMIN,
+    "team_settings": ADMIN,
 }
 
 
@@ -202,13 +203,18 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
             "lag_seconds": h.lag_seconds,
             "missed_by_webhook_7d": h.missed_by_webhook_7d,
             "failed_items_7d": h.failed_items_7d,
+            "last_failure": h.last_failure,
             "last_error": h.last_error,
         }
         for h in health.team_health(session, caller.team_id, now)
     ]
     spreadsheet = team_spreadsheet(session, caller, google_id) if google_id else None
     return {
-        "team": {"id": caller.team_id, "name": caller.team_name},
+        "team": {
+            "id": caller.team_id,
+            "name": caller.team_name,
+            "retention_days": retention.team_retention(session, caller.team_id),
+        },
         "role": caller.role,
         "actions": actions_for(caller.role),
         "shops": shop_rows,
@@ -216,6 +222,12 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
         "google": writer_status(session, caller.team_id, config),
         "sync_now_in": sync_now_wait(session, caller.team_id, now),
     }
+
+
+def set_retention(session: Session, caller: Caller, days: int) -> dict[str, Any]:
+    """An admin changes how long the team keeps buyers' personal data after an order ends."""
+    team = retention.set_retention(session, session.get_one(Team, caller.team_id), days, caller.email)
+    return {"retention_days": team.retention_days}
 
 
 def describe_binding(binding: SheetBinding) -> dict[str, Any]:
