@@ -25,12 +25,14 @@ from sqlalchemy.engine import make_url
 from backend.db import Database
 from backend.domain.sheet_plan import MAX_CELLS
 from backend.models import FailedItem, Order, OrderLine, SheetBinding, Shop, SyncRun, Team
+from backend.platforms.csv_import import parse_export
 from backend.sandbox.server import RunningServer
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok.render import _address
 from backend.sandbox.tiktok.world import Order as SandboxOrder
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import bindings
+from backend.services.ingest import ingest_orders
 from tests import factories
 from tests.api.conftest import AUDIENCE, WRITER
 from tests.conftest import Live, serve_backend
@@ -234,7 +236,7 @@ def test_tiktok_text_longer_than_its_column_is_cut_with_a_marker_and_an_overlong
         ):
             assert text is not None and len(text) <= limit and text.endswith(MARKER.format(len(full)))
     assert failed.external_id == bad_sku.order_id
-    assert "seller_sku" in failed.reason and "200 characters" in failed.reason and "128" in failed.reason
+    assert "seller_sku" in failed.reason and "128" in failed.reason  # refused by TikTok's schema or by its column
     status = cli(served, ["shop", "status", "--team", "Acme Trading"])
     assert status.exit_code == 0 and "failed payloads 1" in status.stdout
 
@@ -274,3 +276,19 @@ def test_export_cells_longer_than_their_columns_fail_their_rows_by_line_and_the_
         assert session.scalars(select(Order.id).where(Order.shop_id == shop_id)).all()
         reasons = session.scalars(select(FailedItem.reason).where(FailedItem.shop_id == shop_id)).all()
     assert any(f"line {lines['Seller SKU']}:" in r for r in reasons)
+
+
+def test_an_id_too_long_for_its_column_refuses_its_order_alone_whatever_the_platform(served: Live) -> None:
+    """TikTok's payload schema bounds its ids; a platform without one still cannot fail a page with one."""
+    parsed = parse_export(US_FILE, time_zone="America/Los_Angeles", currency="USD")
+    first, *rest = parsed.orders
+    item = replace(first.line_items[0], seller_sku="S" * 200)
+    orders = [replace(first, line_items=(item, *first.line_items[1:])), *rest]
+    with served.db.session() as session:
+        shop = factories.shop(session, session.get_one(Team, served.team_id), region="US")
+        result = ingest_orders(session, shop, orders, source="csv")
+        stored = set(session.scalars(select(Order.external_id).where(Order.shop_id == shop.id)))
+    [refused] = result.refused
+    assert (refused.order_id, refused.field_name) == (first.order_id, "seller_sku")
+    assert "200 characters" in str(refused) and "at most 128" in str(refused)
+    assert stored == {o.order_id for o in rest}
