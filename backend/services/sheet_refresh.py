@@ -488,6 +488,20 @@ def dirty_binding_ids(db: Database, now: datetime | None = None) -> list[int]:
         return list(session.scalars(select(SheetBinding.id).where(SheetBinding.dirty).order_by(SheetBinding.id)))
 
 
+def team_dirty_binding_ids(db: Database, team_id: int) -> list[int]:
+    """The team's dirty bindings: what its edits push at once, so one team's typing sets off only its own
+    pushes (and spends only its own `push.team` limit), never a sweep of every team's tabs."""
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(SheetBinding.id)
+                .join(Spreadsheet)
+                .where(Spreadsheet.team_id == team_id, SheetBinding.dirty)
+                .order_by(SheetBinding.id)
+            )
+        )
+
+
 PROMPT_PUSH_INTERVAL = timedelta(seconds=15)
 
 
