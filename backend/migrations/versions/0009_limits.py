@@ -1,7 +1,7 @@
 """limits per team: Sheets usage per quota bucket and team, and limit overrides
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0015
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import backend.models.base
 
 revision: str = "0009"
-down_revision: str | None = "0008"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
