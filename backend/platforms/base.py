@@ -529,6 +529,14 @@ class Channel(Protocol):
         why a verified body was stored as failed (None for one queued or seen before)."""
         ...
 
-    def parse_export(self, source: str | Path | IO[str] | IO[bytes], *, time_zone: str, currency: str) -> ParsedExport:
-        """A Seller Center / Seller Centre order export → orders and bad rows (ExportUnreadable if unreadable)."""
+    def parse_export(
+        self,
+        source: str | Path | IO[str] | IO[bytes],
+        *,
+        time_zone: str,
+        currency: str,
+        max_lengths: Mapping[str, int] | None = None,
+    ) -> ParsedExport:
+        """A Seller Center / Seller Centre order export → orders and bad rows (ExportUnreadable if unreadable);
+        a cell longer than `max_lengths` allows where it is kept ("table.column" → characters) fails its row."""
         ...

@@ -218,5 +218,12 @@ class TikTokChannel:
             body["stored_as_failed"] = failed
         return json.dumps(body).encode(), "application/json"
 
-    def parse_export(self, source: str | Path | IO[str] | IO[bytes], *, time_zone: str, currency: str) -> ParsedExport:
-        return seller_center.parse_export(source, time_zone=time_zone, currency=currency)
+    def parse_export(
+        self,
+        source: str | Path | IO[str] | IO[bytes],
+        *,
+        time_zone: str,
+        currency: str,
+        max_lengths: Mapping[str, int] | None = None,
+    ) -> ParsedExport:
+        return seller_center.parse_export(source, time_zone=time_zone, currency=currency, max_lengths=max_lengths)
