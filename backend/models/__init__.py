@@ -5,6 +5,7 @@ from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, FxRate, SkuCost
 from backend.models.fulfilment import OrderTracking, PackageShipping, ShopLogistics, Wave
+from backend.models.limits import LimitOverride, SheetsUsage
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
 from backend.models.sheet_state import SheetSnapshot
@@ -30,6 +31,7 @@ __all__ = [
     "GoogleOAuthState",
     "Invitation",
     "Lease",
+    "LimitOverride",
     "Member",
     "Notification",
     "NotificationChannel",
@@ -45,6 +47,7 @@ __all__ = [
     "RateWindow",
     "SheetBinding",
     "SheetSnapshot",
+    "SheetsUsage",
     "Shop",
     "ShopLogistics",
     "ShopStatus",
