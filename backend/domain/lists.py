@@ -28,6 +28,7 @@ class ListsPlan:
     requests: list[Json]
     layout: dict[str, Any]  # {"sheet_id", "columns": {key: index}, "digests": {key: digest}}
     refs: dict[str, str]  # key → "'OrderDeck lists'!$B$2:$B$201"
+    cells: int = 0  # cells the push adds to the spreadsheet (they count towards Google's 10 million)
 
 
 def _digest(title: str, values: Sequence[str]) -> str:
@@ -58,7 +59,9 @@ def plan_lists(
         columns[key] = max(columns.values(), default=-1) + 1
     width = max(columns.values(), default=0) + 1
     requests: list[Json] = []
+    added = 0
     if existing is None:
+        added = (ITEMS + 1) * width
         sheet_id = new_sheet_id
         grid = {"rowCount": ITEMS + 1, "columnCount": width, "frozenRowCount": 1}
         props = {"sheetId": sheet_id, "title": TITLE, "hidden": True, "gridProperties": grid}
@@ -74,6 +77,7 @@ def plan_lists(
         sheet_id = int(existing["properties"]["sheetId"])
         have = int(existing["properties"].get("gridProperties", {}).get("columnCount", 0))
         if have < width:
+            added = (ITEMS + 1) * (width - have)
             requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS", "length": width - have}})
     for key, (title, values) in sorted(wanted.items()):
         digest = _digest(title, values)
@@ -85,4 +89,4 @@ def plan_lists(
         start = {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": columns[key]}
         requests.append({"updateCells": {"start": start, "rows": rows, "fields": "userEnteredValue"}})
     new_layout = {"sheet_id": sheet_id, "columns": columns, "digests": digests}
-    return ListsPlan(requests, new_layout, {key: ref(columns[key]) for key in wanted})
+    return ListsPlan(requests, new_layout, {key: ref(columns[key]) for key in wanted}, added)

@@ -288,7 +288,7 @@ class Pusher:
             for s in tabs.values()
         )
         titles = {b.id: b.tab_title for b in bindings}
-        for binding_id, why in over_cell_limit(current_cells, sizes).items():
+        for binding_id, why in over_cell_limit(current_cells + lists.cells, sizes).items():
             del planned.plans[binding_id]
             planned.too_big[binding_id] = (titles[binding_id], f"tab {titles[binding_id]!r} was {why}")
         planned.requests = lists.requests + [r for plan in planned.plans.values() for r in plan.requests] + withdrawn
