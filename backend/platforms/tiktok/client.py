@@ -21,6 +21,7 @@ import httpx
 
 from backend.errors import ClockSkewError, PlatformRejected, PlatformUnavailable, ShopScopeError
 from backend.platforms.base import (
+    Closing,
     OrderMappingError,
     OrderPageResult,
     PlatformFeeLine,
@@ -114,7 +115,7 @@ def _page_size(page_size: int) -> int:
     return page_size
 
 
-class TikTokClient:
+class TikTokClient(Closing):
     """A TikTok Shop API client for one authorization (one token, possibly several shops)."""
 
     platform = "tiktok"
@@ -145,12 +146,6 @@ class TikTokClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> TikTokClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- the one request path -------------------------------------------------------------------
 
