@@ -20,8 +20,7 @@ from flask import Flask, current_app
 from googleapiclient.discovery import build
 
 from backend import runtime
-from backend.errors import NotFound, OrderDeckError
-from backend.platforms.tiktok.errors import TikTokError
+from backend.errors import NotFound, OrderDeckError, PlatformError
 from backend.services import leases, notify, retention, sheet_refresh, shop_round, sync, webhooks
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     push the sheets showing the shop that changed (unless one was pushed moments ago: the sweep will).
 
     A task that finds the shop's lease taken stops: the holder looks for pending events again after
-    it lets go, so an event that arrived meanwhile is not left for the next sweep. A TikTok failure
+    it lets go, so an event that arrived meanwhile is not left for the next sweep. A platform failure
     is recorded on the sync run and answered, not raised: the next sweep is the retry, so Cloud Tasks
     must not pile its own retries on top.
     """
@@ -62,8 +61,8 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     except leases.LeaseHeld as exc:
         out["skipped"] = exc.message
         return out  # the lease holder pushes when it is done
-    except TikTokError as exc:
-        log.warning("shop %s: TikTok failed: %s", shop_id, exc)
+    except PlatformError as exc:
+        log.warning("shop %s: the platform failed: %s", shop_id, exc)
         out["error"] = str(exc)
     out["push"] = sheet_refresh.prompt_binding_ids(runtime.database(), shop_id)
     for binding_id in out["push"]:

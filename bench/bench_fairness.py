@@ -43,6 +43,7 @@ from sqlalchemy import select, update
 from backend import create_app, runtime
 from backend.db import Database
 from backend.models import Order, Team
+from backend.platforms.base import ConsentReturn
 from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import bindings, limits, shops, teams
@@ -105,8 +106,9 @@ def _side(db: Database, tiktok: TikTokShopSandbox, name: str, domain: str) -> Si
         teams.add_member(session, team, support, "support")
         team_id = team.id
     shop = tiktok.add_shop(f"{name} US", "US", orders=25)
-    [connected] = shops.connect(db, shops.Platform(runtime.config(), runtime.secret_box()), team_id,
-                                tiktok.issue_auth_code([shop.shop_id]))  # fmt: skip
+    consent = ConsentReturn(tiktok.issue_auth_code([shop.shop_id]))
+    [connected] = shops.connect(db, shops.Platform(runtime.config(), runtime.secret_box()), team_id, consent,
+                                name="tiktok")  # fmt: skip
     return Side(name, team_id, admin, support, connected.id)
 
 

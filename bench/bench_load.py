@@ -57,6 +57,7 @@ from backend.config import Config, config_for_tests
 from backend.db import Database
 from backend.domain.profiles import Profile
 from backend.models import Order, OrderEvent, SheetBinding, Team, WebhookEvent
+from backend.platforms.base import ConsentReturn
 from backend.platforms.tiktok.webhooks import signature
 from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
 from backend.sandbox.tiktok.records import Delivery
@@ -172,7 +173,7 @@ def _seed(db: Database, google: GoogleSandboxes, auth_code: str) -> tuple[int, d
         teams.add_member(session, team, PACKER, "warehouse")
         teams.add_member(session, team, SUPPORT, "support")
         team_id = team.id
-    [shop] = shops.connect(db, platform, team_id, auth_code)
+    [shop] = shops.connect(db, platform, team_id, ConsentReturn(auth_code), name="tiktok")
     sync.sync_shop(db, platform, shop.id)  # nothing to fetch; the shop is now not due for five minutes
     files, profiles = {}, {}
     with db.session() as session:

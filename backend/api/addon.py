@@ -163,11 +163,10 @@ def sync_now(caller: Caller, data: dict[str, Any]) -> Any:
     return addon.sync_now(runtime.database(), caller, data["shop_id"], tasks.enqueue)
 
 
-@route("POST", "/shops/consent", "connect_shop", "A TikTok seller consent link for the team",
+@route("POST", "/shops/consent", "connect_shop", "A one-time seller consent link (TikTok Shop or Shopee) for the team",
        body=schemas.ConsentRequestSchema)  # fmt: skip
 def shop_consent(caller: Caller, data: dict[str, Any]) -> Any:
-    platform = runtime.platform()
-    return _db_session_call(addon.consent, caller, platform, data["region"])
+    return addon.consent(runtime.database(), caller, runtime.platform(), data["platform"], data["region"])
 
 
 @route("POST", "/bind/challenge", "bind", "A one-time bind challenge to write into the spreadsheet",

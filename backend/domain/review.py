@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from backend.domain.status import OrderStatus
+
 COMBINE_MAX = 20  # TikTok's limit of orders in one combined package
-CLOSED = frozenset({"CANCELLED", "UNPAID"})
-TO_SHIP = frozenset({"AWAITING_SHIPMENT", "ON_HOLD"})
+CLOSED = frozenset({OrderStatus.CANCELLED, OrderStatus.UNPAID})
+TO_SHIP = frozenset({OrderStatus.AWAITING_SHIPMENT, OrderStatus.ON_HOLD})
 
 
 @dataclass(frozen=True)

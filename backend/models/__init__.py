@@ -9,7 +9,7 @@ from backend.models.notify import Notification, NotificationChannel, Notificatio
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
 from backend.models.sheet_state import SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
-from backend.models.shop import Shop, ShopStatus
+from backend.models.shop import ConsentState, Shop, ShopStatus
 from backend.models.stock import OrderReview, StockLevel
 from backend.models.team import GoogleConnection, Invitation, Member, Team
 from backend.models.work import FailedItem, Lease, RateWindow, SyncRun, WebhookEvent
@@ -20,6 +20,7 @@ __all__ = [
     "Base",
     "BindChallenge",
     "ColumnProfile",
+    "ConsentState",
     "ExceptionCase",
     "FailedItem",
     "FeeLine",

@@ -17,6 +17,7 @@ from sqlalchemy import String, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from backend.domain import retention
+from backend.domain.status import OrderStatus
 from backend.domain.text import SHORTEST_CUT, cut
 from backend.models import (
     Base,
@@ -33,8 +34,14 @@ from backend.models import (
     shows_shop,
     utcnow,
 )
-from backend.platforms.base import OrderMappingError, PlatformLineItem, PlatformOrder, PlatformPackage
-from backend.platforms.tiktok.mapping import without_personal
+from backend.platforms import registry
+from backend.platforms.base import (
+    OrderMappingError,
+    PlatformLineItem,
+    PlatformOrder,
+    PlatformPackage,
+    without_personal,
+)
 
 
 @dataclass
@@ -126,13 +133,13 @@ def _storable(orders: Sequence[PlatformOrder], result: IngestResult) -> list[Pla
 def _status_time(incoming: PlatformOrder) -> datetime:
     """When the order reached its current status, from the platform's own milestone times."""
     milestone = {
-        "AWAITING_SHIPMENT": incoming.paid_time,
-        "ON_HOLD": incoming.paid_time,
-        "AWAITING_COLLECTION": incoming.rts_time,
-        "IN_TRANSIT": incoming.collection_time,
-        "DELIVERED": incoming.delivery_time,
-        "CANCELLED": incoming.cancellation.cancel_time if incoming.cancellation else None,
-        "UNPAID": incoming.create_time,
+        OrderStatus.AWAITING_SHIPMENT: incoming.paid_time,
+        OrderStatus.ON_HOLD: incoming.paid_time,
+        OrderStatus.AWAITING_COLLECTION: incoming.rts_time,
+        OrderStatus.IN_TRANSIT: incoming.collection_time,
+        OrderStatus.DELIVERED: incoming.delivery_time,
+        OrderStatus.CANCELLED: incoming.cancellation.cancel_time if incoming.cancellation else None,
+        OrderStatus.UNPAID: incoming.create_time,
     }.get(incoming.status)
     return milestone or incoming.update_time
 
@@ -158,7 +165,7 @@ def _order_fields(o: PlatformOrder) -> dict[str, Any]:
         "pick_up_cut_off_at": sla.pick_up_cut_off_time,
         "fast_dispatch_sla_at": sla.fast_dispatch_sla_time,
         "recommended_shipping_at": sla.recommended_shipping_time,
-        "is_on_hold": o.is_on_hold or o.status == "ON_HOLD",
+        "is_on_hold": o.is_on_hold or o.status == OrderStatus.ON_HOLD,
         "cancel_reason": cancel.reason or None if cancel else None,
         "cancellation_initiator": cancel.initiator or None if cancel else None,
         "is_buyer_request_cancel": bool(cancel and cancel.is_buyer_request_cancel),
@@ -217,25 +224,28 @@ def _line_fields(item: PlatformLineItem) -> dict[str, Any]:
 PERSONAL_COLUMNS = tuple(c.key for c in Order.__table__.columns if c.info.get("personal") and c.key != "raw")
 
 
-def masked(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Order column values with every personal value that is there replaced by the mask."""
+def masked(values: Mapping[str, Any], platform: str) -> dict[str, Any]:
+    """Order column values with every personal value that is there replaced by the mask, and the raw
+    payload's personal fields (which ones is the platform's: Channel.personal_fields) emptied."""
     out = dict(values)
     for key in PERSONAL_COLUMNS:
         if out.get(key):
             out[key] = retention.MASK
     if out.get("raw") is not None:
-        out["raw"] = without_personal(out["raw"])
+        out["raw"] = without_personal(out["raw"], registry.channel(platform).personal_fields)
     return out
 
 
-def mask_if_expired(values: dict[str, Any], retention_days: int, masked_at: datetime | None, now: datetime) -> None:
+def mask_if_expired(
+    values: dict[str, Any], platform: str, retention_days: int, masked_at: datetime | None, now: datetime
+) -> None:
     """Mask an incoming order's values in place when it was masked before (`masked_at`) or its retention
     has run out: a sync never brings back what the retention sweep masked."""
     ended = retention.ended_at(values["status"], values["delivery_at"], values["cancel_at"],
                                values["platform_update_time"])  # fmt: skip
     if masked_at is None and not retention.expired(ended, retention_days, now):
         return
-    values.update(masked(values), personal_masked_at=masked_at or now)
+    values.update(masked(values, platform), personal_masked_at=masked_at or now)
 
 
 def _apply(target: Any, values: dict[str, Any]) -> None:
@@ -328,7 +338,7 @@ def ingest_orders(
             result.stale += 1
             continue
         values = _order_fields(incoming)
-        mask_if_expired(values, days, order.personal_masked_at, now)
+        mask_if_expired(values, shop.platform, days, order.personal_masked_at, now)
         if order.raw == values["raw"] and order.platform_update_time == incoming.update_time:
             result.unchanged += 1
             continue
@@ -382,7 +392,7 @@ def _insert_new(
     rows = [{"shop_id": shop.id, "external_id": o.order_id, "source": source, **_order_fields(o)} for o in orders]
     for row in rows:  # an old order met for the first time (a first full sync) arrives masked
         row["personal_masked_at"] = None
-        mask_if_expired(row, days, None, now)
+        mask_if_expired(row, shop.platform, days, None, now)
     session.execute(insert(Order), rows, execution_options=ALL_ROWS)
     ids = _row_ids(session, Order, shop, [o.order_id for o in orders])
     lines = [

@@ -29,7 +29,9 @@ from backend.catalog import SCHEMAS_DIR, validated
 from backend.db import Database, insert_ignoring_duplicates
 from backend.domain import sla
 from backend.domain.review import ReviewOrder, ReviewRules, address_fingerprint, review_flags
+from backend.domain.status import OrderStatus
 from backend.domain.stock import (
+    ANY_WAREHOUSE,
     PICKABLE_STATUSES,
     Allocation,
     Demand,
@@ -56,8 +58,7 @@ from backend.models import (
     WebhookEvent,
     utcnow,
 )
-from backend.platforms.base import OrderMappingError
-from backend.platforms.tiktok.inventory import SkuInventory
+from backend.platforms.base import OrderMappingError, SkuInventory, SkuRef
 from backend.services import notify, workflow
 from backend.services.analytics import team_zone
 from backend.services.ingest import mark_bindings_dirty, record_mapping_failures
@@ -341,7 +342,7 @@ def review_orders(
             ReviewOrder(
                 order_id=order.id,
                 external_id=order.external_id,
-                status="ON_HOLD" if order.is_on_hold else order.status,
+                status=OrderStatus.ON_HOLD if order.is_on_hold else order.status,
                 created_at=order.platform_create_time,
                 buyer="" if masked else order.buyer_user_id or "",
                 address_key=fingerprint,
@@ -378,19 +379,31 @@ def _address_webhooks(session: Session, shop_ids: Sequence[int]) -> dict[tuple[i
     return latest
 
 
-# -- TikTok's counts --------------------------------------------------------------------------------------
+# -- the platforms' counts -------------------------------------------------------------------------------
 
 
 def store_inventory(session: Session, team_id: int, found: Iterable[SkuInventory], now: datetime) -> int:
-    """Upsert TikTok's count per SKU and warehouse; returns the rows whose count changed."""
+    """Upsert the platform's count per SKU and warehouse; returns the rows whose count changed.
+
+    One shelf per SKU: a channel that counts no warehouse (Shopee) sees the same units another channel
+    counts per warehouse (TikTok), so its count never opens a second pool next to a warehouse's, and a
+    warehouse's count replaces an any-warehouse count nobody typed.
+    """
     levels = {
         (s.seller_sku, s.warehouse_id): s
         for s in session.scalars(select(StockLevel).where(StockLevel.team_id == team_id))
     }
+    shelved = {sku for sku, warehouse in levels if warehouse != ANY_WAREHOUSE}
     changed = 0
     for item in found:
         sku = item.seller_sku or item.sku_id
         for stock in item.warehouses:
+            if stock.warehouse_id == ANY_WAREHOUSE and sku in shelved:
+                continue
+            loose = levels.get((sku, ANY_WAREHOUSE))
+            if stock.warehouse_id != ANY_WAREHOUSE and loose is not None and loose.source == "platform":
+                session.delete(levels.pop((sku, ANY_WAREHOUSE)))
+                shelved.add(sku)
             level = levels.get((sku, stock.warehouse_id))
             if level is None:
                 level = levels[(sku, stock.warehouse_id)] = StockLevel(
@@ -405,13 +418,14 @@ def store_inventory(session: Session, team_id: int, found: Iterable[SkuInventory
 
 
 def refresh_inventory(db: Database, platform: Platform, shop_id: int, now: datetime | None = None) -> int:
-    """Ask TikTok for the stock of every SKU the shop's open or recent orders name; commits."""
+    """Ask the platform for the stock of every SKU the shop's open or recent orders name; commits."""
     now = now or utcnow()
     with db.session() as session:
         shop = session.get_one(Shop, shop_id)
-        sku_ids = list(
-            session.scalars(
-                select(OrderLine.sku_id)
+        skus = [
+            SkuRef(product_id or "", sku_id)
+            for sku_id, product_id in session.execute(
+                select(OrderLine.sku_id, OrderLine.product_id)
                 .join(Order, Order.id == OrderLine.order_id)
                 .where(
                     Order.shop_id == shop.id,
@@ -419,12 +433,12 @@ def refresh_inventory(db: Database, platform: Platform, shop_id: int, now: datet
                 )
                 .distinct()
             )
-        )
-        if not sku_ids or not shop.cipher:
+        ]
+        if not skus:
             return 0
         failures: list[OrderMappingError] = []
         with client_for(db, platform, shop) as client:
-            found = client.search_inventory(shop.cipher, sku_ids=sorted(sku_ids), failures=failures)
+            found = client.stock(skus, failures=failures)
         record_mapping_failures(session, shop.id, failures, source="inventory")
         names = dict(
             session.execute(

@@ -33,6 +33,7 @@ from backend.domain.a1 import column_letters
 from backend.domain.columns import ORDER_GRAINS, SHEETS_EPOCH, Column, ColumnType, Grain
 from backend.domain.profiles import Profile
 from backend.models import ExceptionCase, Order, OrderInput, OrderLine, Shop, SkuCost, StockLevel, Team, utcnow
+from backend.platforms.base import ConsentReturn
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import bindings, teams
@@ -392,7 +393,8 @@ def _build(live: Live, google: GoogleSandboxes) -> Desk:
     code = live.sandbox.issue_auth_code([shop.shop_id])
     with live.app.app_context():
         platform = Platform(runtime.config(), runtime.secret_box())
-        [shop_id] = [s.id for s in shops_service.connect(live.db, platform, live.team_id, code)]
+        connected = shops_service.connect(live.db, platform, live.team_id, ConsentReturn(code), name="tiktok")
+        [shop_id] = [s.id for s in connected]
         with live.db.session() as session:
             team = session.get_one(Team, live.team_id)
             for email, role in (

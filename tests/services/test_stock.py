@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from backend import runtime
 from backend.models import ExceptionCase, Member, Notification, Order, OrderEvent, StockLevel, Team
-from backend.platforms.tiktok.transport import RetryPolicy
+from backend.platforms.http import RetryPolicy
 from backend.services import notify, stock, sync
 from backend.services.shops import Platform
 from backend.services.stock import StockEditAccepted, StockEditRejected, apply_stock_edit
