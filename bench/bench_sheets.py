@@ -33,7 +33,6 @@ from backend.services.ingest import mark_bindings_dirty
 from backend.services.sheet_refresh import Pusher
 from backend.services.views import order_views
 from backend.sheets.google import clients, writer_for
-from backend.sheets.guard import SharingCache
 from tests import factories
 
 ORDERS = 5_000
@@ -152,7 +151,7 @@ def _run(google: GoogleSandboxes, tmp: Path, orders: int) -> dict[str, object]:
         google.sheets.share(ours, "writer", email=WRITER)
         binding = bindings.bind(session, team, ours, TAB, "sla_watch")
         spreadsheet_id, binding_id, team_id, shop_id = binding.spreadsheet_id, binding.id, team.id, shop.id
-    pusher = Pusher(db, config, app.extensions["orderdeck.secrets"], sharing=SharingCache(ttl_seconds=600))
+    pusher = Pusher(db, config, app.extensions["orderdeck.secrets"], sharing_ttl=600)
     profile = bindings.builtin_profiles()["sla_watch"]
 
     def current_rows() -> list[Row]:

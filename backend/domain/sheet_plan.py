@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from itertools import pairwise
+from typing import Any, NamedTuple
 
 from backend.domain.a1 import column_letters
 from backend.domain.access import Sensitivity
 from backend.domain.columns import Column, ColumnType, Formula
-from backend.domain.profiles import Cell, Profile, Row
+from backend.domain.profiles import Cell, Profile, Rank, Row, order_key
 from backend.errors import InvalidInput
 
 Json = dict[str, Any]
@@ -40,7 +40,12 @@ class SheetLimitExceeded(InvalidInput):
 
 @dataclass(frozen=True)
 class TabSpec:
-    """What a tab should show, and who may edit what in it."""
+    """What a tab should show, and who may edit what in it.
+
+    `touched` is None when `rows` is every row of the tab (a full projection). Otherwise only the orders
+    in `touched` were re-read: `rows` are all their rows now, and every other row stays as the snapshot
+    remembers it (an incremental projection).
+    """
 
     title: str
     sheet_id: int  # used when the tab must be created; an existing tab keeps its own id
@@ -49,6 +54,7 @@ class TabSpec:
     backend_editors: tuple[str, ...]  # the writing identity and the team's admins
     input_editors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # column key → members
     chart_id: int = 0  # the profile's chart, when it has one: stable per binding, so a re-push finds it
+    touched: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,19 +71,31 @@ class TabState:
     chart_ids: frozenset[int] = frozenset()
 
 
+class Memo(NamedTuple):
+    """What the backend remembers of one row it wrote: a digest per cell (joined), the order it shows
+    and its rank (None for rows remembered before ranks were kept)."""
+
+    digests: str
+    owner: int | None = None
+    rank: Rank | None = None
+
+    def cells(self) -> tuple[str, ...]:
+        return _split_digests(self.digests)
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """What the backend last wrote into a tab: the layout, per row key a digest of each cell, and the
-    1-based sheet row each key was written to."""
+    """What the backend last wrote into a tab: the layout, per row key its memo, and the 1-based sheet row
+    each key was written to (a hint for links: people may sort the tab by hand between pushes)."""
 
     layout: str = ""
-    rows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    rows: Mapping[str, Memo] = field(default_factory=dict)
     positions: Mapping[str, int] = field(default_factory=dict)
 
     def to_json(self) -> Json:
         return {
             "layout": self.layout,
-            "rows": {k: "".join(v) for k, v in self.rows.items()},
+            "rows": {k: [m.digests, m.owner, None if m.rank is None else list(m.rank)] for k, m in self.rows.items()},
             "positions": dict(self.positions),
         }
 
@@ -85,9 +103,26 @@ class Snapshot:
     def from_json(cls, doc: Mapping[str, Any] | None) -> Snapshot:
         if not doc:
             return cls()
-        rows = doc.get("rows", {})
+        rows = {k: _memo(v) for k, v in (doc.get("rows") or {}).items()}
         positions = {str(k): int(v) for k, v in (doc.get("positions") or {}).items()}
-        return cls(str(doc.get("layout", "")), {k: _split_digests(v) for k, v in rows.items()}, positions)
+        return cls(str(doc.get("layout", "")), rows, positions)
+
+    @property
+    def ranked(self) -> bool:
+        """Whether every row's order and rank are known, so a push may re-read only some orders."""
+        return all(m.rank is not None for m in self.rows.values())
+
+
+def _memo(stored: Any) -> Memo:
+    if isinstance(stored, str):  # written before ranks were kept
+        return Memo(stored)
+    digests, owner, rank = stored
+    return Memo(str(digests), None if owner is None else int(owner), None if rank is None else tuple(rank))
+
+
+class SnapshotMismatch(Exception):
+    """The sheet no longer holds the rows the snapshot remembers (rows deleted, inserted or duplicated by
+    hand, a lost snapshot): an incremental projection cannot be trusted; project every row instead."""
 
 
 @dataclass
@@ -97,6 +132,7 @@ class TabPlan:
     added: int = 0
     changed: int = 0
     removed: int = 0
+    moved: int = 0
     final_rows: int = 0
     sheet_id: int = 0
 
@@ -366,31 +402,6 @@ def _header(spec: TabSpec, sheet_id: int, state: TabState | None) -> Json:
     }
 
 
-@dataclass
-class _Placement:
-    positions: dict[str, int]  # key → row index after deletions
-    doomed: list[int]  # row indexes to delete, ascending
-    first_free: int  # where new rows go
-    new_rows: list[Row]
-
-
-def _place(rows: Sequence[Row], keys: Sequence[str], grid_rows: int, wipe: bool) -> _Placement:
-    """Find each row by key; rows no longer wanted (or duplicated by hand) are deleted, the rest stay put."""
-    wanted = {row.key for row in rows}
-    positions: dict[str, int] = {}
-    doomed: list[int] = list(range(1, grid_rows)) if wipe else []
-    for i, key in enumerate(() if wipe else keys):
-        if not key:
-            continue
-        if key in positions or key not in wanted:
-            doomed.append(i + 1)
-        else:
-            positions[key] = i + 1
-    positions = {k: r - bisect_left(doomed, r) for k, r in positions.items()}
-    first_free = 1 if wipe else 1 + len(keys) - len(doomed)
-    return _Placement(positions, doomed, first_free, [row for row in rows if row.key not in positions])
-
-
 def _changed_cells(
     row: Row, position: int, sheet_id: int, before: tuple[str, ...] | None, inputs: frozenset[int]
 ) -> tuple[tuple[str, ...], list[Json]]:
@@ -407,66 +418,290 @@ def _changed_cells(
     return now, [_cells_request(sheet_id, position, c0, [data[c0:c1]]) for c0, c1 in _segments(write, inputs)]
 
 
+BLANK = "\x00blank:"  # a row whose key cell is empty, told apart from the other empty ones by its place
+
+
+@dataclass
+class _Grid:
+    """The tab's data rows as the batch leaves them, request by request: row i is sheet row i + 1."""
+
+    sheet_id: int
+    rows: list[str]
+    size: int  # rows in the grid, the header included
+    requests: list[Json] = field(default_factory=list)
+    moves: int = 0
+
+    def span(self, start: int, end: int) -> Json:
+        return {"sheetId": self.sheet_id, "dimension": "ROWS", "startIndex": start + 1, "endIndex": end + 1}
+
+    def grow(self, length: int) -> None:
+        if length > 0:
+            self.requests.append({"appendDimension": {"sheetId": self.sheet_id, "dimension": "ROWS", "length": length}})
+            self.size += length
+
+    def delete(self, doomed: Sequence[int]) -> None:
+        """Delete data rows (ascending indexes), bottom run first so the others' indexes hold."""
+        self.grow(2 - (self.size - len(doomed)))  # Sheets refuses to delete every non-frozen row: grow first
+        for start, end in reversed(_row_runs(doomed)):
+            self.requests.append({"deleteDimension": {"range": self.span(start, end)}})
+            del self.rows[start:end]
+            self.size -= end - start
+
+    def move(self, key: str, after: str | None) -> None:
+        """Move one row to just below `after` (None: the top), if it is not there already."""
+        source = self.rows.index(key)
+        del self.rows[source]
+        target = 0 if after is None else self.rows.index(after) + 1
+        self.rows.insert(target, key)
+        if target == source:
+            return
+        destination = target + 1 if target > source else target  # counted before the source row leaves
+        self.requests.append(
+            {"moveDimension": {"source": self.span(source, source + 1), "destinationIndex": destination + 1}}
+        )
+        self.moves += 1
+
+    def insert(self, keys: Sequence[str], after: str | None) -> None:
+        """New rows just below `after` (None: the top): empty rows at the bottom are used, else rows inserted."""
+        target = 0 if after is None else self.rows.index(after) + 1
+        if target == len(self.rows):
+            self.grow(len(keys) - (self.size - 1 - len(self.rows)))
+        else:
+            dimension = self.span(target, target + len(keys))
+            self.requests.append({"insertDimension": {"range": dimension, "inheritFromBefore": target > 0}})
+            self.size += len(keys)
+        self.rows[target:target] = keys
+
+
+def _wanted(spec: TabSpec, known: Snapshot) -> dict[str, Row | Memo]:
+    """Every row the tab should hold: the rows projected now, and (incrementally) the rest as remembered."""
+    if spec.touched is None:
+        return {row.key: row for row in spec.rows}
+    kept: dict[str, Row | Memo] = {k: m for k, m in known.rows.items() if m.owner not in spec.touched}
+    kept.update((row.key, row) for row in spec.rows)
+    return kept
+
+
+def _ranks(spec: TabSpec, wanted: Mapping[str, Row | Memo]) -> dict[str, Rank]:
+    """Each wanted row's rank; rows projected without one keep their place in `spec.rows` as the tie-break."""
+    blank: Rank = (None,) * len(spec.profile.sort)
+    ranks = {key: entry.rank for key, entry in wanted.items() if entry.rank is not None}
+    for index, row in enumerate(spec.rows):
+        if row.rank is None:
+            ranks[row.key] = (*blank, index)
+    return ranks
+
+
+def _check_incremental(state: TabState | None, known: Snapshot, fresh: bool) -> None:
+    """An incremental plan needs the sheet to hold exactly the rows the snapshot remembers."""
+    if state is None or fresh or not known.ranked:
+        raise SnapshotMismatch("the tab is new, has a new layout, or was written before ranks were kept")
+    keys = [k for k in state.keys if k]
+    if len(keys) != len(known.rows) or set(keys) != known.rows.keys():
+        raise SnapshotMismatch("rows were added, removed or duplicated in the sheet since the last push")
+
+
+def _direction(keys: Sequence[tuple[Any, ...]]) -> int:
+    """1 when `keys` ascend (the profile's order), -1 when they descend (that order reversed), else 0."""
+    pairs = list(pairwise(keys))
+    if all(not b < a for a, b in pairs):
+        return 1
+    if all(not a < b for a, b in pairs):
+        return -1
+    return 0
+
+
+def _arrange(grid: _Grid, spec: TabSpec, ranks: Mapping[str, Rank], fresh_rank: set[str], new_keys: list[str]) -> None:
+    """Put new rows, and rows whose sort values changed, where the tab's order puts them.
+
+    A tab nobody sorted by hand (its other rows ascend in the profile's order) stays in that order:
+    changed rows move, new rows are inserted in place. A tab sorted by hand keeps the team's order; if
+    that is the profile's order reversed, new rows go where it puts them, otherwise at the top.
+    """
+    profile = spec.profile
+    comparable = {key: order_key(profile, rank) for key, rank in ranks.items()}
+    steady = [k for k in grid.rows if not k.startswith(BLANK) and k not in fresh_rank]
+    direction = _direction([comparable[k] for k in steady])
+    arriving = sorted(new_keys, key=comparable.__getitem__, reverse=direction < 0)
+    if direction == 0:
+        if arriving:
+            grid.insert(arriving, None)
+        return
+    movers = [k for k in grid.rows if k in fresh_rank]
+    final = [k for k in grid.rows if k not in fresh_rank]
+    placing = sorted([*movers, *arriving], key=comparable.__getitem__, reverse=direction < 0)
+    # Where each goes among the rows that stay: empty-key rows ride along with the row above them.
+    order: list[tuple[Any, ...]] = []
+    last: Any = None
+    for key in final:
+        last = comparable[key] if not key.startswith(BLANK) else last
+        order.append(last)
+    merged: list[str] = []
+    cursor = 0
+    for key in placing:
+        at = _insertion_point(order, comparable[key], cursor, direction)
+        merged += final[cursor:at]
+        merged.append(key)
+        cursor = at
+    merged += final[cursor:]
+    arriving_set = set(arriving)
+    index = 0
+    while index < len(merged):
+        key = merged[index]
+        after = merged[index - 1] if index else None
+        if key in arriving_set:
+            block = [key]
+            while index + len(block) < len(merged) and merged[index + len(block)] in arriving_set:
+                block.append(merged[index + len(block)])
+            grid.insert(block, after)
+            index += len(block)
+            continue
+        if key in fresh_rank:
+            grid.move(key, after)
+        index += 1
+
+
+def _insertion_point(order: Sequence[Any], key: tuple[Any, ...], low: int, direction: int) -> int:
+    """The first place at or after `low` whose neighbour above is not after `key` in the tab's direction."""
+    high = len(order)
+    while low < high:
+        middle = (low + high) // 2
+        ahead = order[middle] is None or (key < order[middle] if direction > 0 else order[middle] < key)
+        if ahead:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+@dataclass
+class _Layout:
+    grid: _Grid
+    new_keys: list[str]
+    removed: int
+    first_fill: bool  # the tab is (re)written whole: formats go on every row at once
+
+
+def _lay_out(
+    spec: TabSpec, state: TabState | None, known: Snapshot, wanted: Mapping[str, Row | Memo], rewrite: bool
+) -> _Layout:
+    """Deletions, moves and insertions that give the tab the wanted rows in the right places."""
+    if state is None or rewrite:
+        grid = _Grid(spec.sheet_id, [], 1 + max(len(spec.rows), 1))
+        removed = 0
+        if state is not None:
+            grid = _Grid(state.sheet_id, [], state.row_count)
+            grid.grow(max(1 + len(spec.rows), 2) - 1)  # grow first (at the end), so the deletion's indexes hold
+            grid.requests.append({"deleteDimension": {"range": grid.span(0, state.row_count - 1)}})
+            grid.size -= state.row_count - 1
+            removed = len([k for k in state.keys if k])
+        grid.rows = [row.key for row in spec.rows]
+        return _Layout(grid, list(grid.rows), removed, first_fill=True)
+    grid = _Grid(state.sheet_id, [key or f"{BLANK}{i}" for i, key in enumerate(state.keys)], state.row_count)
+    seen: set[str] = set()
+    doomed = []
+    for i, key in enumerate(grid.rows):
+        if key.startswith(BLANK):
+            continue
+        if key in seen or key not in wanted:
+            doomed.append(i)
+        else:
+            seen.add(key)
+    grid.delete(doomed)
+    new_keys = [key for key in wanted if key not in seen]
+    ranks = _ranks(spec, wanted)
+    count = len(spec.profile.sort)
+    resorted = {
+        key
+        for key in seen
+        if (memo := known.rows.get(key)) is None or memo.rank is None or memo.rank[:count] != ranks[key][:count]
+    }
+    _arrange(grid, spec, ranks, resorted, new_keys)
+    return _Layout(grid, new_keys, len(doomed), first_fill=False)
+
+
+def _cell_writes(
+    spec: TabSpec, layout: _Layout, wanted: Mapping[str, Row | Memo], known: Snapshot
+) -> tuple[list[Json], dict[str, Memo], int]:
+    """The cell writes (changed cells of kept rows, whole new rows with their formats), the new memos, and
+    how many kept rows changed."""
+    sheet_id, rows = layout.grid.sheet_id, layout.grid.rows
+    inputs = frozenset(j for j, c in enumerate(spec.profile.columns) if c.is_input)
+    ranks = _ranks(spec, wanted)
+    arriving = set(layout.new_keys)
+    requests: list[Json] = []
+    memos: dict[str, Memo] = {}
+    changed = 0
+    for index, key in enumerate(rows):
+        entry = wanted.get(key)
+        if isinstance(entry, Memo):
+            memos[key] = entry
+        elif entry is not None and key not in arriving:
+            before = known.rows.get(key)
+            known_cells = before.cells() if before and before.digests else None
+            digests, writes = _changed_cells(entry, index + 1, sheet_id, known_cells, inputs)
+            memos[key] = Memo("".join(digests), entry.owner, ranks[key])
+            changed += bool(writes)
+            requests += writes
+    for start, end in _row_runs([i for i, key in enumerate(rows) if key in arriving]):
+        for offset in range(start, end, ROWS_PER_REQUEST):
+            encoded = []
+            for key in rows[offset : min(end, offset + ROWS_PER_REQUEST)]:
+                row = wanted[key]
+                assert isinstance(row, Row)
+                data = [cell_data(v) for v in row.cells]
+                memos[key] = Memo("".join(digest(d) for d in data), row.owner, ranks[key])
+                encoded.append(data)
+            requests.append(_cells_request(sheet_id, offset + 1, 0, encoded))
+        if not layout.first_fill:
+            requests += _format_requests(spec, sheet_id, start + 1, end + 1)
+    if layout.first_fill:
+        requests += _format_requests(spec, sheet_id, 1, max(1 + len(rows), 2))
+    return requests, memos, changed
+
+
 def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: str | None = None) -> TabPlan:
-    """The requests that make the tab show `spec.rows`, touching only what changed since `snapshot`."""
-    columns = spec.profile.columns
-    inputs = frozenset(j for j, c in enumerate(columns) if c.is_input)
-    layout = layout_of(spec.profile)
+    """The requests that make the tab show the wanted rows, touching only what changed since `snapshot`.
+
+    Raises SnapshotMismatch for an incremental spec the sheet no longer matches (re-project in full).
+    """
+    profile = spec.profile
     for row in spec.rows:
-        _check_lengths(row, columns)
+        _check_lengths(row, profile.columns)
     sheet_id = state.sheet_id if state else spec.sheet_id
-    grid_rows = state.row_count if state else 1 + max(len(spec.rows), 1)
     known = snapshot if state else Snapshot()
-    fresh = known.layout != layout  # a new tab or a new layout: header, formats and every row are written
+    layout_key = layout_of(profile)
+    fresh = known.layout != layout_key  # a new tab or a new layout: header, formats and every row are written
+    if spec.touched is not None:
+        _check_incremental(state, known, fresh)
     requests = _structure(spec, state)
     if fresh:
         requests.append(_header(spec, sheet_id, state))
-        known = Snapshot(layout)
+        known = Snapshot(layout_key)
+    wanted = _wanted(spec, known)
     # A report or charted tab holds only what the backend writes and its order means something, so one
     # sorted by hand, or that would grow at the bottom below its totals, is rewritten in order.
     keys_now = [k for k in state.keys if k] if state else []
-    keys_wanted = [row.key for row in spec.rows]
-    reorder = spec.profile.keeps_order and not inputs and keys_now != keys_wanted
-    wipe = (fresh or reorder) and state is not None
-    place = _place(spec.rows, state.keys if state else (), grid_rows, wipe=wipe)
-    needed = max(place.first_free + len(place.new_rows), 2)  # Sheets refuses to delete every non-frozen row
-    remaining = grid_rows - len(place.doomed)
-    if needed > remaining and state is not None:
-        # Grow first (at the end, so the deletions' indexes still hold), then delete.
-        requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": needed - remaining}})
-    for start, end in reversed(_row_runs(place.doomed)):
-        dimension = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": start, "endIndex": end}
-        requests.append({"deleteDimension": {"range": dimension}})
-
-    by_key = {row.key: row for row in spec.rows}
-    digests: dict[str, tuple[str, ...]] = {}
-    changed = 0
-    for key, position in sorted(place.positions.items(), key=lambda kv: kv[1]):
-        digests[key], writes = _changed_cells(by_key[key], position, sheet_id, known.rows.get(key), inputs)
-        changed += bool(writes)
-        requests += writes
-    for offset in range(0, len(place.new_rows), ROWS_PER_REQUEST):
-        encoded = []
-        for row in place.new_rows[offset : offset + ROWS_PER_REQUEST]:
-            data = [cell_data(v) for v in row.cells]
-            digests[row.key] = tuple(digest(d) for d in data)
-            encoded.append(data)
-        requests.append(_cells_request(sheet_id, place.first_free + offset, 0, encoded))
-    positions = {key: index + 1 for key, index in place.positions.items()}
-    positions.update((row.key, place.first_free + i + 1) for i, row in enumerate(place.new_rows))
-    requests += _format_requests(spec, sheet_id, 1 if fresh else place.first_free, needed)
+    has_inputs = any(c.is_input for c in profile.columns)
+    reorder = profile.keeps_order and not has_inputs and keys_now != [row.key for row in spec.rows]
+    layout = _lay_out(spec, state, known, wanted, rewrite=fresh or reorder)
+    writes, memos, changed = _cell_writes(spec, layout, wanted, known)
+    requests += layout.grid.requests + writes
     requests += _rule_requests(spec, sheet_id, state)
     requests += _protection_requests(spec, sheet_id, state, owner)
-    charted = _charted_rows(spec.profile, keys_wanted)
-    respec = fresh or charted != _charted_rows(spec.profile, keys_now)
+    keys_after = [key for key in layout.grid.rows if not key.startswith(BLANK)]
+    charted = _charted_rows(profile, keys_after)
+    respec = fresh or charted != _charted_rows(profile, keys_now)
     requests += _chart_requests(spec, sheet_id, state, respec, charted)
+    positions = {key: index + 2 for index, key in enumerate(layout.grid.rows) if not key.startswith(BLANK)}
     return TabPlan(
         requests=requests,
-        snapshot=Snapshot(layout, digests, positions),
-        added=len(place.new_rows),
+        snapshot=Snapshot(layout_key, memos, positions),
+        added=len(layout.new_keys),
         changed=changed,
-        removed=len(keys_now) if wipe else len(place.doomed),
-        final_rows=max(needed, remaining),
+        removed=layout.removed,
+        moved=layout.grid.moves,
+        final_rows=layout.grid.size,
         sheet_id=sheet_id,
     )
 

@@ -6,7 +6,7 @@ from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, SkuCost
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderLine, Package, order_packages
-from backend.models.sheet_state import SheetSnapshot
+from backend.models.sheet_state import EVERYTHING, STOCK, SheetChange, SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import Shop, ShopStatus
 from backend.models.stock import OrderReview, StockLevel
@@ -15,6 +15,8 @@ from backend.models.work import FailedItem, Lease, RateWindow, SyncRun, WebhookE
 from backend.models.workflow import AuditEntry, ExceptionCase
 
 __all__ = [
+    "EVERYTHING",
+    "STOCK",
     "AuditEntry",
     "Base",
     "BindChallenge",
@@ -37,6 +39,7 @@ __all__ = [
     "Package",
     "RateWindow",
     "SheetBinding",
+    "SheetChange",
     "SheetSnapshot",
     "Shop",
     "ShopStatus",

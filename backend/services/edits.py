@@ -354,7 +354,7 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
             detail={"tracking_number": result.tracking, "carrier": result.carrier, "package": result.package},
         )
     )
-    mark_bindings_dirty(session, shop.team_id, shop.id)
+    mark_bindings_dirty(session, shop.team_id, shop.id, [order.id])
     outcome.changed = True
     canonical = {"carrier": result.carrier, "tracking_number": result.tracking}
     for key, (column, _value) in job.typed.items():
@@ -453,7 +453,7 @@ def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome
     order.events.append(
         OrderEvent(kind="note", occurred_at=utcnow(), actor=actor, actor_role=caller.role, detail={"note": text})
     )
-    mark_bindings_dirty(session, caller.team_id, order.shop_id)
+    mark_bindings_dirty(session, caller.team_id, order.shop_id, [order.id])
     outcome.changed = True
     outcome.cells.append(_cell(job.row.row, column, "accepted", text))
 

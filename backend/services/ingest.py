@@ -7,7 +7,7 @@ the order, its lines and packages, and records each status change as an order ev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ from backend.models import (
     utcnow,
 )
 from backend.platforms.base import PlatformLineItem, PlatformOrder, PlatformPackage
+from backend.services import sheet_changes
 
 
 @dataclass
@@ -315,16 +316,27 @@ def _row_ids(
     return {external_id: row_id for external_id, row_id in session.execute(query)}
 
 
-def mark_bindings_dirty(session: Session, team_id: int, shop_id: int) -> int:
-    """Flag every sheet binding that shows this shop, so the next push rewrites what changed.
+def mark_bindings_dirty(
+    session: Session,
+    team_id: int,
+    shop_id: int,
+    order_ids: Collection[int] | None = None,
+    skip: Collection[int] = (),
+) -> int:
+    """Flag every sheet binding that shows this shop, and note what changed for its next push.
 
-    `dirty_since` always moves to now, even on a binding that is already dirty: a push clears only
-    marks older than its own start, so a change made while a push runs is not lost.
+    `order_ids` are the orders that changed; None means anything of the shop may have (costs, stock,
+    the shop itself), so each binding's next push re-reads every order. `dirty_since` always moves to
+    now, even on a binding already dirty: a push clears only marks older than its own start. Bindings
+    in `skip` are left alone (a push noting what its own pass found).
     """
+    if order_ids is not None and not order_ids:
+        return 0
     rows = session.execute(
         select(SheetBinding.id, SheetBinding.shop_ids).join(Spreadsheet).where(Spreadsheet.team_id == team_id)
     )
-    ids = [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id)]
+    ids = [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id) and binding_id not in skip]
     if ids:
         session.execute(update(SheetBinding).where(SheetBinding.id.in_(ids)).values(dirty=True, dirty_since=utcnow()))
+        sheet_changes.note(session, ids, order_ids)
     return len(ids)

@@ -64,13 +64,17 @@ def _open_exceptions(session: Session, order_ids: Sequence[int]) -> dict[int, li
 
 
 def order_views(
-    session: Session, shops: Sequence[Shop], since: datetime | None = None, statuses: Collection[str] = ()
+    session: Session,
+    shops: Sequence[Shop],
+    since: datetime | None = None,
+    statuses: Collection[str] = (),
+    only: Collection[int] | None = None,
 ) -> list[OrderView]:
-    """The orders of `shops` created since `since` (in `statuses`, when given), with lines, packages, open
-    exceptions and ledger. The statuses narrow the load the way a profile's row filter will (ON_HOLD
-    meaning "on hold"), so a tab of open orders does not read every shipped one."""
+    """The orders of `shops` created since `since` (in `statuses`, when given; among `only`, when given),
+    with lines, packages, open exceptions and ledger. The statuses narrow the load the way a profile's
+    row filter will (ON_HOLD meaning "on hold"), so a tab of open orders does not read every shipped one."""
     by_id = {s.id: s for s in shops}
-    if not by_id:
+    if not by_id or (only is not None and not only):
         return []
     query = (
         select(Order)
@@ -83,7 +87,10 @@ def order_views(
     if statuses:
         wanted = Order.status.in_(sorted(statuses))
         query = query.where(wanted | Order.is_on_hold.is_(True) if "ON_HOLD" in statuses else wanted)
-    orders = list(session.scalars(query))
+    if only is None:
+        orders = list(session.scalars(query))
+    else:
+        orders = [o for part in chunks(sorted(only)) for o in session.scalars(query.where(Order.id.in_(part)))]
     ledgers = ledger_entries(session, orders)
     exceptions = _open_exceptions(session, [o.id for o in orders])
     return [_view(o, by_id[o.shop_id], ledgers.get(o.id), exceptions.get(o.id, [])) for o in orders]

@@ -107,7 +107,7 @@ def _refetch(
         page = client.get_orders(str(shop.cipher), ids)
         result = ingest_orders(session, shop, page.orders, source="api", actor="webhook")
         if result.changed:
-            mark_bindings_dirty(session, shop.team_id, shop.id)
+            mark_bindings_dirty(session, shop.team_id, shop.id, result.changed)
         report.changed_orders += result.new_external_ids + result.updated_external_ids
         for failure in page.failures:
             log.warning("webhook order %s could not be mapped: %s", failure.order_id, failure)
