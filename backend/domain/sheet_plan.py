@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise
@@ -82,42 +82,80 @@ class Memo(NamedTuple):
     def cells(self) -> tuple[str, ...]:
         return _split_digests(self.digests)
 
+    def encode(self) -> str:
+        """Stored as one string per row ("digests|owner|rank"), so a push that re-reads a few orders decodes
+        only their rows and copies the others as they are."""
+        owner = "" if self.owner is None else str(self.owner)
+        return f"{self.digests}|{owner}|{json.dumps(list(self.rank or ()), separators=(',', ':'))}"
+
+    @classmethod
+    def decode(cls, stored: str) -> Memo:
+        if "|" not in stored:  # remembered before owners and ranks were kept
+            return cls(stored)
+        digests, owner, rank = stored.split("|", 2)
+        return cls(digests, int(owner) if owner else None, tuple(json.loads(rank)))
+
+
+def owner_of(stored: str) -> int | None:
+    """A stored row's order, without decoding the rest."""
+    parts = stored.split("|", 2)
+    return int(parts[1]) if len(parts) == 3 and parts[1] else None
+
+
+class Memos(Mapping[str, Memo]):
+    """The snapshot's rows: stored strings, decoded one by one when asked for."""
+
+    def __init__(self, stored: Mapping[str, str]) -> None:
+        self.stored = stored
+        self._decoded: dict[str, Memo] = {}
+
+    def __getitem__(self, key: str) -> Memo:
+        memo = self._decoded.get(key)
+        if memo is None:
+            memo = self._decoded[key] = Memo.decode(self.stored[key])
+        return memo
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.stored)
+
+    def __len__(self) -> int:
+        return len(self.stored)
+
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the backend last wrote into a tab: the layout, per row key its memo, and the 1-based sheet row
-    each key was written to (a hint for links: people may sort the tab by hand between pushes)."""
+    """What the backend last wrote into a tab: the layout, per row key its memo, the 1-based sheet row each
+    key was written to (a hint for links: people may sort the tab by hand between pushes), and the order
+    the tab was left in (1: the profile's, -1: that reversed, 0: the team's own, None: unknown)."""
 
     layout: str = ""
-    rows: Mapping[str, Memo] = field(default_factory=dict)
+    rows: Memos = field(default_factory=lambda: Memos({}))
     positions: Mapping[str, int] = field(default_factory=dict)
+    order: int | None = None
 
     def to_json(self) -> Json:
-        return {
-            "layout": self.layout,
-            "rows": {k: [m.digests, m.owner, None if m.rank is None else list(m.rank)] for k, m in self.rows.items()},
-            "positions": dict(self.positions),
-        }
+        return {"layout": self.layout, "rows": dict(self.rows.stored), "positions": dict(self.positions)}
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any] | None) -> Snapshot:
         if not doc:
             return cls()
-        rows = {k: _memo(v) for k, v in (doc.get("rows") or {}).items()}
-        positions = {str(k): int(v) for k, v in (doc.get("positions") or {}).items()}
-        return cls(str(doc.get("layout", "")), rows, positions)
+        rows = doc.get("rows") or {}
+        positions = doc.get("positions") or {}
+        order = doc.get("order")
+        return cls(str(doc.get("layout", "")), Memos(rows), positions, None if order is None else int(order))
 
     @property
     def ranked(self) -> bool:
         """Whether every row's order and rank are known, so a push may re-read only some orders."""
-        return all(m.rank is not None for m in self.rows.values())
+        return all("|" in v for v in self.rows.stored.values())
 
-
-def _memo(stored: Any) -> Memo:
-    if isinstance(stored, str):  # written before ranks were kept
-        return Memo(stored)
-    digests, owner, rank = stored
-    return Memo(str(digests), None if owner is None else int(owner), None if rank is None else tuple(rank))
+    def order_kept(self, keys: Sequence[str]) -> bool:
+        """Whether the sheet's rows are still where the last push left them (nobody sorted them since)."""
+        positions = self.positions
+        return len(positions) == sum(1 for k in keys if k) and all(
+            positions.get(k) == i + 2 for i, k in enumerate(keys) if k
+        )
 
 
 class SnapshotMismatch(Exception):
@@ -430,6 +468,7 @@ class _Grid:
     size: int  # rows in the grid, the header included
     requests: list[Json] = field(default_factory=list)
     moves: int = 0
+    order: int = 1  # the order the rows are left in (see Snapshot.order)
 
     def span(self, start: int, end: int) -> Json:
         return {"sheetId": self.sheet_id, "dimension": "ROWS", "startIndex": start + 1, "endIndex": end + 1}
@@ -473,23 +512,46 @@ class _Grid:
         self.rows[target:target] = keys
 
 
-def _wanted(spec: TabSpec, known: Snapshot) -> dict[str, Row | Memo]:
-    """Every row the tab should hold: the rows projected now, and (incrementally) the rest as remembered."""
-    if spec.touched is None:
-        return {row.key: row for row in spec.rows}
-    kept: dict[str, Row | Memo] = {k: m for k, m in known.rows.items() if m.owner not in spec.touched}
-    kept.update((row.key, row) for row in spec.rows)
-    return kept
+@dataclass
+class _Wanted:
+    """Every row the tab should hold: the rows projected now, and (incrementally) the others as stored."""
+
+    profile: Profile
+    projected: dict[str, Row]
+    kept: dict[str, str]  # key → the snapshot's stored memo, for rows of orders not re-read
+    memos: Memos
+    _ranks: dict[str, Rank] = field(default_factory=dict)
+    _keys: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.projected or key in self.kept
+
+    def rank(self, key: str) -> Rank:
+        rank = self._ranks.get(key)
+        if rank is None:
+            row = self.projected.get(key)
+            rank = self._ranks[key] = (row.rank if row is not None else self.memos[key].rank) or ()
+        return rank
+
+    def order_key(self, key: str) -> tuple[Any, ...]:
+        found = self._keys.get(key)
+        if found is None:
+            found = self._keys[key] = order_key(self.profile, self.rank(key))
+        return found
 
 
-def _ranks(spec: TabSpec, wanted: Mapping[str, Row | Memo]) -> dict[str, Rank]:
-    """Each wanted row's rank; rows projected without one keep their place in `spec.rows` as the tie-break."""
+def _wanted(spec: TabSpec, known: Snapshot) -> _Wanted:
+    projected = {row.key: row for row in spec.rows}
+    kept: dict[str, str] = {}
+    if spec.touched is not None:
+        gone = {str(o) for o in spec.touched}
+        kept = {k: v for k, v in known.rows.stored.items() if k not in projected and v.split("|", 2)[1] not in gone}
+    wanted = _Wanted(spec.profile, projected, kept, known.rows)
     blank: Rank = (None,) * len(spec.profile.sort)
-    ranks = {key: entry.rank for key, entry in wanted.items() if entry.rank is not None}
-    for index, row in enumerate(spec.rows):
+    for index, row in enumerate(spec.rows):  # rows projected without a rank keep their place as the tie-break
         if row.rank is None:
-            ranks[row.key] = (*blank, index)
-    return ranks
+            wanted._ranks[row.key] = (*blank, index)
+    return wanted
 
 
 def _check_incremental(state: TabState | None, known: Snapshot, fresh: bool) -> None:
@@ -497,7 +559,7 @@ def _check_incremental(state: TabState | None, known: Snapshot, fresh: bool) -> 
     if state is None or fresh or not known.ranked:
         raise SnapshotMismatch("the tab is new, has a new layout, or was written before ranks were kept")
     keys = [k for k in state.keys if k]
-    if len(keys) != len(known.rows) or set(keys) != known.rows.keys():
+    if len(keys) != len(known.rows) or set(keys) != known.rows.stored.keys():
         raise SnapshotMismatch("rows were added, removed or duplicated in the sheet since the last push")
 
 
@@ -511,54 +573,61 @@ def _direction(keys: Sequence[tuple[Any, ...]]) -> int:
     return 0
 
 
-def _arrange(grid: _Grid, spec: TabSpec, ranks: Mapping[str, Rank], fresh_rank: set[str], new_keys: list[str]) -> None:
+class _Order(Sequence[Any]):
+    """The order keys of rows that stay, computed only where a search looks; an empty-key row rides with
+    the row above it (None at the top)."""
+
+    def __init__(self, keys: list[str], wanted: _Wanted) -> None:
+        self.keys, self.wanted = keys, wanted
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, index: Any) -> Any:
+        at = int(index)
+        while at >= 0 and self.keys[at].startswith(BLANK):
+            at -= 1
+        return None if at < 0 else self.wanted.order_key(self.keys[at])
+
+
+def _arrange(grid: _Grid, wanted: _Wanted, resorted: set[str], new_keys: list[str], hint: int | None) -> None:
     """Put new rows, and rows whose sort values changed, where the tab's order puts them.
 
     A tab nobody sorted by hand (its other rows ascend in the profile's order) stays in that order:
     changed rows move, new rows are inserted in place. A tab sorted by hand keeps the team's order; if
     that is the profile's order reversed, new rows go where it puts them, otherwise at the top.
+    `hint` is the order the last push left the tab in, when its rows have not moved since.
     """
-    profile = spec.profile
-    comparable = {key: order_key(profile, rank) for key, rank in ranks.items()}
-    steady = [k for k in grid.rows if not k.startswith(BLANK) and k not in fresh_rank]
-    direction = _direction([comparable[k] for k in steady])
-    arriving = sorted(new_keys, key=comparable.__getitem__, reverse=direction < 0)
-    if direction == 0:
+    if hint is None:
+        steady = [k for k in grid.rows if not k.startswith(BLANK) and k not in resorted]
+        hint = _direction([wanted.order_key(k) for k in steady])
+    grid.order = hint
+    arriving = sorted(new_keys, key=wanted.order_key, reverse=hint < 0)
+    if hint == 0:
         if arriving:
             grid.insert(arriving, None)
         return
-    movers = [k for k in grid.rows if k in fresh_rank]
-    final = [k for k in grid.rows if k not in fresh_rank]
-    placing = sorted([*movers, *arriving], key=comparable.__getitem__, reverse=direction < 0)
-    # Where each goes among the rows that stay: empty-key rows ride along with the row above them.
-    order: list[tuple[Any, ...]] = []
-    last: Any = None
-    for key in final:
-        last = comparable[key] if not key.startswith(BLANK) else last
-        order.append(last)
-    merged: list[str] = []
-    cursor = 0
+    final = [k for k in grid.rows if k not in resorted] if resorted else list(grid.rows)
+    order = _Order(final, wanted)
+    placing = sorted([*(k for k in grid.rows if k in resorted), *arriving], key=wanted.order_key, reverse=hint < 0)
+    cursor, last_at, last_key = 0, -1, ""
+    placements: list[tuple[str, str | None]] = []
     for key in placing:
-        at = _insertion_point(order, comparable[key], cursor, direction)
-        merged += final[cursor:at]
-        merged.append(key)
-        cursor = at
-    merged += final[cursor:]
-    arriving_set = set(arriving)
-    index = 0
-    while index < len(merged):
-        key = merged[index]
-        after = merged[index - 1] if index else None
-        if key in arriving_set:
-            block = [key]
-            while index + len(block) < len(merged) and merged[index + len(block)] in arriving_set:
-                block.append(merged[index + len(block)])
-            grid.insert(block, after)
-            index += len(block)
-            continue
-        if key in fresh_rank:
+        at = _insertion_point(order, wanted.order_key(key), cursor, hint)
+        placements.append((key, last_key if at == last_at else (final[at - 1] if at else None)))
+        cursor, last_at, last_key = at, at, key
+    fresh = set(arriving)
+    block: list[str] = []
+    block_after: str | None = None
+    for key, after in [*placements, ("", "")]:
+        if block and (key not in fresh or after != block[-1]):
+            grid.insert(block, block_after)
+            block = []
+        if key in fresh:
+            block_after = after if not block else block_after
+            block.append(key)
+        elif key:
             grid.move(key, after)
-        index += 1
 
 
 def _insertion_point(order: Sequence[Any], key: tuple[Any, ...], low: int, direction: int) -> int:
@@ -566,7 +635,8 @@ def _insertion_point(order: Sequence[Any], key: tuple[Any, ...], low: int, direc
     high = len(order)
     while low < high:
         middle = (low + high) // 2
-        ahead = order[middle] is None or (key < order[middle] if direction > 0 else order[middle] < key)
+        here = order[middle]
+        ahead = here is None or (key < here if direction > 0 else here < key)
         if ahead:
             high = middle
         else:
@@ -582,9 +652,7 @@ class _Layout:
     first_fill: bool  # the tab is (re)written whole: formats go on every row at once
 
 
-def _lay_out(
-    spec: TabSpec, state: TabState | None, known: Snapshot, wanted: Mapping[str, Row | Memo], rewrite: bool
-) -> _Layout:
+def _lay_out(spec: TabSpec, state: TabState | None, known: Snapshot, wanted: _Wanted, rewrite: bool) -> _Layout:
     """Deletions, moves and insertions that give the tab the wanted rows in the right places."""
     if state is None or rewrite:
         grid = _Grid(spec.sheet_id, [], 1 + max(len(spec.rows), 1))
@@ -597,6 +665,7 @@ def _lay_out(
             removed = len([k for k in state.keys if k])
         grid.rows = [row.key for row in spec.rows]
         return _Layout(grid, list(grid.rows), removed, first_fill=True)
+    hint = known.order if known.order is not None and known.order_kept(state.keys) else None
     grid = _Grid(state.sheet_id, [key or f"{BLANK}{i}" for i, key in enumerate(state.keys)], state.row_count)
     seen: set[str] = set()
     doomed = []
@@ -608,56 +677,54 @@ def _lay_out(
         else:
             seen.add(key)
     grid.delete(doomed)
-    new_keys = [key for key in wanted if key not in seen]
-    ranks = _ranks(spec, wanted)
+    new_keys = [key for key in wanted.projected if key not in seen]
     count = len(spec.profile.sort)
     resorted = {
         key
-        for key in seen
-        if (memo := known.rows.get(key)) is None or memo.rank is None or memo.rank[:count] != ranks[key][:count]
+        for key in wanted.projected
+        if key in seen
+        and (
+            (memo := known.rows.get(key)) is None or memo.rank is None or memo.rank[:count] != wanted.rank(key)[:count]
+        )
     }
-    _arrange(grid, spec, ranks, resorted, new_keys)
+    _arrange(grid, wanted, resorted, new_keys, hint)
     return _Layout(grid, new_keys, len(doomed), first_fill=False)
 
 
 def _cell_writes(
-    spec: TabSpec, layout: _Layout, wanted: Mapping[str, Row | Memo], known: Snapshot
-) -> tuple[list[Json], dict[str, Memo], int]:
-    """The cell writes (changed cells of kept rows, whole new rows with their formats), the new memos, and
-    how many kept rows changed."""
+    spec: TabSpec, layout: _Layout, wanted: _Wanted, known: Snapshot, at: Mapping[str, int]
+) -> tuple[list[Json], dict[str, str], int]:
+    """The cell writes (changed cells of kept rows, whole new rows with their formats), the rows' stored
+    memos, and how many kept rows changed. `at` is each key's data row after the layout."""
     sheet_id, rows = layout.grid.sheet_id, layout.grid.rows
     inputs = frozenset(j for j, c in enumerate(spec.profile.columns) if c.is_input)
-    ranks = _ranks(spec, wanted)
     arriving = set(layout.new_keys)
     requests: list[Json] = []
-    memos: dict[str, Memo] = {}
+    stored = dict(wanted.kept)
     changed = 0
-    for index, key in enumerate(rows):
-        entry = wanted.get(key)
-        if isinstance(entry, Memo):
-            memos[key] = entry
-        elif entry is not None and key not in arriving:
-            before = known.rows.get(key)
-            known_cells = before.cells() if before and before.digests else None
-            digests, writes = _changed_cells(entry, index + 1, sheet_id, known_cells, inputs)
-            memos[key] = Memo("".join(digests), entry.owner, ranks[key])
-            changed += bool(writes)
-            requests += writes
-    for start, end in _row_runs([i for i, key in enumerate(rows) if key in arriving]):
+    for key, row in sorted(wanted.projected.items(), key=lambda kv: at[kv[0]]):
+        if key in arriving:
+            continue
+        before = known.rows.get(key)
+        known_cells = before.cells() if before and before.digests else None
+        digests, writes = _changed_cells(row, at[key] + 1, sheet_id, known_cells, inputs)
+        stored[key] = Memo("".join(digests), row.owner, wanted.rank(key)).encode()
+        changed += bool(writes)
+        requests += writes
+    for start, end in _row_runs(sorted(at[k] for k in arriving)):
         for offset in range(start, end, ROWS_PER_REQUEST):
             encoded = []
             for key in rows[offset : min(end, offset + ROWS_PER_REQUEST)]:
-                row = wanted[key]
-                assert isinstance(row, Row)
+                row = wanted.projected[key]
                 data = [cell_data(v) for v in row.cells]
-                memos[key] = Memo("".join(digest(d) for d in data), row.owner, ranks[key])
+                stored[key] = Memo("".join(digest(d) for d in data), row.owner, wanted.rank(key)).encode()
                 encoded.append(data)
             requests.append(_cells_request(sheet_id, offset + 1, 0, encoded))
         if not layout.first_fill:
             requests += _format_requests(spec, sheet_id, start + 1, end + 1)
     if layout.first_fill:
         requests += _format_requests(spec, sheet_id, 1, max(1 + len(rows), 2))
-    return requests, memos, changed
+    return requests, stored, changed
 
 
 def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: str | None = None) -> TabPlan:
@@ -681,22 +748,23 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     wanted = _wanted(spec, known)
     # A report or charted tab holds only what the backend writes and its order means something, so one
     # sorted by hand, or that would grow at the bottom below its totals, is rewritten in order.
-    keys_now = [k for k in state.keys if k] if state else []
+    keys_now = [k for k in state.keys if k] if state and profile.keeps_order else []
     has_inputs = any(c.is_input for c in profile.columns)
     reorder = profile.keeps_order and not has_inputs and keys_now != [row.key for row in spec.rows]
     layout = _lay_out(spec, state, known, wanted, rewrite=fresh or reorder)
-    writes, memos, changed = _cell_writes(spec, layout, wanted, known)
+    at = {key: index for index, key in enumerate(layout.grid.rows)}
+    writes, stored, changed = _cell_writes(spec, layout, wanted, known, at)
     requests += layout.grid.requests + writes
     requests += _rule_requests(spec, sheet_id, state)
     requests += _protection_requests(spec, sheet_id, state, owner)
-    keys_after = [key for key in layout.grid.rows if not key.startswith(BLANK)]
-    charted = _charted_rows(profile, keys_after)
-    respec = fresh or charted != _charted_rows(profile, keys_now)
-    requests += _chart_requests(spec, sheet_id, state, respec, charted)
-    positions = {key: index + 2 for index, key in enumerate(layout.grid.rows) if not key.startswith(BLANK)}
+    if profile.chart is not None:
+        charted = _charted_rows(profile, [key for key in layout.grid.rows if not key.startswith(BLANK)])
+        respec = fresh or charted != _charted_rows(profile, keys_now)
+        requests += _chart_requests(spec, sheet_id, state, respec, charted)
+    positions = {key: index + 2 for key, index in at.items() if not key.startswith(BLANK)}
     return TabPlan(
         requests=requests,
-        snapshot=Snapshot(layout_key, memos, positions),
+        snapshot=Snapshot(layout_key, Memos(stored), positions, layout.grid.order),
         added=len(layout.new_keys),
         changed=changed,
         removed=layout.removed,

@@ -32,6 +32,8 @@ class SheetSnapshot(Base):
     # The `now` of the last projection (rows age out of a window in between) and of the last full one.
     projected_at: Mapped[datetime | None]
     rebuilt_at: Mapped[datetime | None]
+    # The order the rows were left in: 1 the profile's, -1 that reversed, 0 the team's own (sorted by hand).
+    ordered: Mapped[int | None]
 
 
 EVERYTHING = 0  # a change that may touch any row of the binding: the next push projects every order

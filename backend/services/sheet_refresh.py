@@ -223,7 +223,7 @@ class _Push:
             self.result.google_seconds += time.perf_counter() - began
 
     def _write(self, google_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        request = self.google.sheets.spreadsheets().batchUpdate(spreadsheetId=google_id, body=body)
+        request = self.google.spreadsheets.batchUpdate(spreadsheetId=google_id, body=body)
         return self.caller.write(request, f"write spreadsheet {google_id}", retry=False)
 
     def once(self) -> None:
@@ -338,7 +338,7 @@ class _Push:
     def _read(self, google_id: str, known: list[str], titles: list[str], *, whole: bool) -> _Read:
         """The spreadsheet, its tabs and every bound tab's key column: one read when the tabs are known
         from the last push, else (a first push, a tab renamed or removed since) the tab list first."""
-        caller, sheets = self.caller, self.google.sheets.spreadsheets()
+        caller, sheets = self.caller, self.google.spreadsheets
         lowered = {t.lower() for t in known}
         if known and not whole and all(t.lower() in lowered for t in titles):
             try:
@@ -454,7 +454,11 @@ def _cells(sheet: _Read) -> int:
 
 
 def _snapshot(stored: SheetSnapshot | None) -> Snapshot:
-    return Snapshot.from_json({"layout": stored.layout, "rows": stored.rows} if stored else None)
+    if stored is None:
+        return Snapshot()
+    return Snapshot.from_json(
+        {"layout": stored.layout, "rows": stored.rows, "positions": stored.positions, "order": stored.ordered}
+    )
 
 
 def _ranges(tabs: Iterable[str], bound: Iterable[str]) -> list[str]:
@@ -590,15 +594,15 @@ def rewrite_rows(session: Session, binding: SheetBinding, keys: Iterable[str]) -
     owners: set[int] | None = set()
     if stored is not None:
         snapshot = _snapshot(stored)
-        rows = dict(snapshot.rows)
+        rows = dict(snapshot.rows.stored)
         for key in set(keys) & rows.keys():
-            memo = rows[key]
-            rows[key] = Memo("", memo.owner, memo.rank)
+            memo = snapshot.rows[key]
+            rows[key] = "" if memo.rank is None else Memo("", memo.owner, memo.rank).encode()
             if owners is not None and memo.owner is not None:
                 owners.add(memo.owner)
             else:
                 owners = None  # remembered before owners were kept: re-read every order
-        stored.rows = Snapshot(snapshot.layout, rows).to_json()["rows"]
+        stored.rows = rows
     binding.dirty, binding.dirty_since = True, utcnow()
     sheet_changes.note(session, [binding.id], owners)
 
@@ -613,7 +617,7 @@ def _save_snapshot(
         session.add(row)
     row.layout, row.rows, row.positions = doc["layout"], doc["rows"], doc["positions"]
     row.row_count, row.written_at = len(doc["rows"]), utcnow()
-    row.shape, row.projected_at = shape, now
+    row.shape, row.projected_at, row.ordered = shape, now, plan.snapshot.order
     if rebuilt:
         row.rebuilt_at = now
     binding.sheet_gid = plan.sheet_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -77,16 +77,25 @@ def writer_for(session: Session, team_id: int, config: Config, secrets: SecretBo
         )
         return WriterIdentity(connection.email, "connected_user", credentials)
     email = identity_email(session, team_id, config)
-    credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-        config.GOOGLE_APPLICATION_CREDENTIALS, scopes=list(SCOPES)
-    )
-    return WriterIdentity(email, "service_account", credentials)
+    return WriterIdentity(email, "service_account", _service_account(str(config.GOOGLE_APPLICATION_CREDENTIALS)))
+
+
+@cache
+def _service_account(path: str) -> Any:
+    """The service account's credentials, loaded once per process: parsing its key costs more than a push's
+    own work, and its access token is then reused until it expires."""
+    return service_account.Credentials.from_service_account_file(path, scopes=list(SCOPES))  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
 class GoogleClients:
     sheets: Any
     drive: Any
+
+    @cached_property
+    def spreadsheets(self) -> Any:
+        """The spreadsheets resource, built once: googleapiclient documents its methods anew on every call."""
+        return self.sheets.spreadsheets()
 
 
 _BUILT = threading.local()

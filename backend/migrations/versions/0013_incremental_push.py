@@ -41,6 +41,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("shape", sa.String(length=64), nullable=False, server_default=""))
         batch.add_column(sa.Column("projected_at", backend.models.base.UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("rebuilt_at", backend.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("ordered", sa.Integer(), nullable=True))
     with op.batch_alter_table("spreadsheets") as batch:
         batch.add_column(sa.Column("sharing_seen", JSON, nullable=False, server_default="{}"))
         batch.add_column(sa.Column("tabs", JSON, nullable=False, server_default="[]"))
@@ -55,6 +56,7 @@ def downgrade() -> None:
         batch.drop_column("tabs")
         batch.drop_column("sharing_seen")
     with op.batch_alter_table("sheet_snapshots") as batch:
+        batch.drop_column("ordered")
         batch.drop_column("rebuilt_at")
         batch.drop_column("projected_at")
         batch.drop_column("shape")
