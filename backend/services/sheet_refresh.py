@@ -58,7 +58,6 @@ from backend.models import (
     Shop,
     Spreadsheet,
     Team,
-    shows_shop,
     utcnow,
 )
 from backend.secrets import SecretBox
@@ -78,6 +77,7 @@ LEASE_TTL = timedelta(minutes=10)
 REPLANS = 3
 REBUILD_EVERY = timedelta(minutes=30)  # a full projection per tab now and then, in case a change went unnoted
 SHARING_TTL = 60.0  # seconds a Drive permissions read is trusted for, unless a push would show more
+PUSH_RESERVE = 13  # of the write budget's 58 a minute: pushes stop at 45, leaving Google's other 15 to binds and edits
 SHEET_FIELDS = (
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount)),"
     "protectedRanges,conditionalFormats,charts(chartId)"
@@ -110,6 +110,7 @@ class PushResult:
     google_seconds: float = 0.0  # of which waiting on Google (the rest is OrderDeck's own compute)
     tabs: list[TabResult] = field(default_factory=list)
     dirtied: list[int] = field(default_factory=list)  # other spreadsheets this push's stock pass made dirty
+    started: datetime | None = None  # a tab dirty since then changed while the push ran
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -173,10 +174,10 @@ class Pusher:
                 bindings = [b.id for b in spreadsheet.bindings if b.dirty or b.id in wanted]
                 identity = writer_for(session, spreadsheet.team_id, self.config, self.secrets)
             caller = Caller(
-                identity.email, WriteBudget(self.db, identity.email, max_wait=self.budget_wait), self.backoff
+                identity.email, push_budget(self.db, identity.email, max_wait=self.budget_wait), self.backoff
             )
             push = _Push(self, caller, clients(self.config, identity), spreadsheet_id, bindings, started)
-            push.result = PushResult(spreadsheet.google_id, identity.email)
+            push.result = PushResult(spreadsheet.google_id, identity.email, started=started)
             if not bindings:
                 return push.result
             try:
@@ -625,6 +626,11 @@ def _save_snapshot(
 
 
 # -- entry points for tasks, the CLI and other services ---------------------------------------------
+def push_budget(db: Database, identity: str, max_wait: float = 120.0) -> WriteBudget:
+    """The identity's write budget as pushes spend it: never the reserve left to binds and edits."""
+    return WriteBudget(db, identity, reserve=PUSH_RESERVE, max_wait=max_wait)
+
+
 def pusher() -> Pusher:
     """A Pusher for the current app (inside an app context)."""
     return Pusher(runtime.database(), runtime.config(), runtime.secret_box())
@@ -663,61 +669,6 @@ def push_dirty(p: Pusher, google_id: str | None = None) -> list[PushResult | Ord
             log.warning("push of spreadsheet %s failed: %s", spreadsheet_id, exc.message)
             results.append(exc)
     return results
-
-
-# Sharing changes without any order changing: a spreadsheet not checked for this long is pushed
-# anyway, which reads its Drive permissions and withdraws what its readers may no longer see.
-SHARING_RECHECK = timedelta(minutes=15)
-
-
-def dirty_binding_ids(db: Database, now: datetime | None = None) -> list[int]:
-    """Bindings to push: the dirty ones, after marking every tab of a spreadsheet due a sharing re-check.
-
-    A re-check push with nothing changed writes nothing; when the sharing turned unsafe it withdraws
-    what the file's readers may no longer see.
-    """
-    now = now or utcnow()
-    with db.session() as session:
-        due = select(Spreadsheet.id).where(
-            Spreadsheet.sharing_checked_at.is_(None) | (Spreadsheet.sharing_checked_at < now - SHARING_RECHECK)
-        )
-        session.execute(
-            update(SheetBinding)
-            .where(SheetBinding.spreadsheet_id.in_(due), SheetBinding.dirty.is_(False))
-            .values(dirty=True, dirty_since=now)
-        )
-        return list(session.scalars(select(SheetBinding.id).where(SheetBinding.dirty).order_by(SheetBinding.id)))
-
-
-PROMPT_PUSH_INTERVAL = timedelta(seconds=15)
-
-
-def prompt_binding_ids(db: Database, shop_id: int, now: datetime | None = None) -> list[int]:
-    """Dirty bindings showing this shop that were not pushed in the last PROMPT_PUSH_INTERVAL.
-
-    They are pushed as soon as the shop's changes are stored, so a new order reaches the sheet in
-    seconds rather than at the next sweep; the interval keeps a burst of changes from spending the
-    identity's Sheets quota push by push (the minute's sweep writes what the interval held back).
-    """
-    now = now or utcnow()
-    with db.session() as session:
-        rows = session.execute(
-            select(SheetBinding.id, SheetBinding.shop_ids)
-            .join(Spreadsheet)
-            .join(Shop, Shop.team_id == Spreadsheet.team_id)
-            .where(Shop.id == shop_id, SheetBinding.dirty)
-            .where(SheetBinding.last_pushed_at.is_(None) | (SheetBinding.last_pushed_at < now - PROMPT_PUSH_INTERVAL))
-            .order_by(SheetBinding.id)
-        ).all()
-    return [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id)]
-
-
-def run_push(binding_id: int) -> dict[str, Any]:
-    """The /tasks/push-binding/<id> body: push, or report that another worker is pushing the file."""
-    try:
-        return push_binding(pusher(), binding_id).summary()
-    except leases.LeaseHeld as exc:
-        return {"skipped": exc.message}
 
 
 def writer_identity(team: Team) -> str:

@@ -2,8 +2,10 @@
 shared through the database by every push in every process.
 
 Google allows 60 write requests per minute per user, counted over any sliding minute. The budget
-hands out at most `per_window` writes per `window` (8 per 10 s by default): any sliding minute
-overlaps at most seven windows, so 56 writes — under 60 whatever the timing across processes.
+counts writes per second and hands one out while the last 60 seconds hold fewer than `per_minute`
+(58: a margin for processes racing at a second's edge), so a burst may use the minute at once.
+A caller with a `reserve` takes a write only while that many are left for others: pushes leave a
+quarter of the minute to binds and edits, so a busy team's pushes never lock the sidebar out.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ from typing import Any, cast
 
 import httplib2  # type: ignore[import-untyped]
 from googleapiclient.errors import HttpError
-from sqlalchemy import CursorResult, delete, insert, update
+from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from backend.db import Database
 from backend.errors import Forbidden, NotFound, OrderDeckError, RateLimited, ReauthorizationNeeded, UpstreamError
 from backend.models import RateWindow, utcnow
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
 
 class GoogleRejected(OrderDeckError):
@@ -54,51 +58,76 @@ class Backoff:
 
 @dataclass
 class WriteBudget:
-    """Writes per identity per window, counted in RateWindow rows so all processes share one budget."""
+    """Writes per identity over any sliding minute, counted per second in RateWindow rows all processes share."""
 
     db: Database
     identity: str
-    per_window: int = 8
-    window: timedelta = timedelta(seconds=10)
+    per_minute: int = 58
+    reserve: int = 0
     max_wait: float = 120.0
     clock: Callable[[], datetime] = utcnow
     sleep: Callable[[float], None] = time.sleep
     waited: float = field(default=0.0, init=False)
 
-    def _window_start(self, now: datetime) -> datetime:
-        step = self.window.total_seconds()
-        return datetime.fromtimestamp(now.timestamp() // step * step, now.tzinfo)
+    @property
+    def key(self) -> str:
+        return f"sheets-write:{self.identity}"
 
-    def _reserve(self, start: datetime) -> bool:
-        key = f"sheets-write:{self.identity}"
+    def _spent(self, session: Session, now: datetime) -> list[tuple[datetime, int]]:
+        rows = session.execute(
+            select(RateWindow.window_start, RateWindow.used)
+            .where(RateWindow.key == self.key, RateWindow.window_start > now - MINUTE)
+            .order_by(RateWindow.window_start)
+        )
+        return [(start, used) for start, used in rows]
+
+    def _wait(self, spent: list[tuple[datetime, int]], now: datetime) -> float:
+        """Seconds until enough of the minute's writes have left it for one more (0: one may go now)."""
+        over = sum(used for _, used in spent) - (self.per_minute - self.reserve) + 1
+        for start, used in spent:
+            if over <= 0:
+                break
+            over -= used
+            if over <= 0:
+                return max((start + MINUTE - now).total_seconds(), 0.0) + 0.05
+        return 0.0
+
+    def next_slot(self) -> float:
+        """Seconds until a write could be taken (0: now); takes nothing. For scheduling work that writes."""
+        now = self.clock()
         with self.db.session() as session:
-            result = session.execute(
+            return self._wait(self._spent(session, now), now)
+
+    def _reserve(self, now: datetime) -> float:
+        """Take one write now (0.0), or say how long until one may be taken."""
+        second = datetime.fromtimestamp(int(now.timestamp()), now.tzinfo)
+        with self.db.session() as session:
+            wait = self._wait(self._spent(session, now), now)
+            if wait:
+                return wait
+            bumped = session.execute(
                 update(RateWindow)
-                .where(RateWindow.key == key, RateWindow.window_start == start, RateWindow.used < self.per_window)
+                .where(RateWindow.key == self.key, RateWindow.window_start == second)
                 .values(used=RateWindow.used + 1)
             )
-            if cast("CursorResult[Any]", result).rowcount:
-                return True
+            if cast("CursorResult[Any]", bumped).rowcount:
+                return 0.0
         try:
             with self.db.session() as session:
                 session.execute(
-                    delete(RateWindow).where(
-                        RateWindow.key == key, RateWindow.window_start < start - timedelta(hours=1)
-                    )
+                    delete(RateWindow).where(RateWindow.key == self.key, RateWindow.window_start < now - HOUR)
                 )
-                session.execute(insert(RateWindow).values(key=key, window_start=start, used=1))
+                session.execute(insert(RateWindow).values(key=self.key, window_start=second, used=1))
         except IntegrityError:
-            return False  # the window exists and is full (or another process just took the last unit)
-        return True
+            return 0.05  # another process opened this second's row meanwhile: count again
+        return 0.0
 
     def take(self) -> None:
-        """Reserve one write, waiting for the next window when this one is spent."""
+        """Reserve one write, waiting until the minute has room for it."""
         while True:
-            now = self.clock()
-            start = self._window_start(now)
-            if self._reserve(start):
+            pause = self._reserve(self.clock())
+            if not pause:
                 return
-            pause = (start + self.window - now).total_seconds() + 0.05
             if self.waited + pause > self.max_wait:
                 raise RateLimited(
                     f"the Sheets write budget of {self.identity} is spent; the push will run again shortly"

@@ -41,16 +41,21 @@ class Clock:
 def test_the_write_budget_is_shared_by_every_process_through_the_database(sheets_app: Flask) -> None:
     db = sheets_app.extensions["orderdeck.db"]
     clock = Clock()
-    one = WriteBudget(db, WRITER, per_window=3, clock=clock, sleep=clock.sleep)
-    other = WriteBudget(db, WRITER, per_window=3, clock=clock, sleep=clock.sleep)  # another worker, same identity
+    one = WriteBudget(db, WRITER, per_minute=4, clock=clock, sleep=clock.sleep)
+    other = WriteBudget(db, WRITER, per_minute=4, clock=clock, sleep=clock.sleep)  # another worker, same identity
+    pushes = WriteBudget(db, WRITER, per_minute=4, reserve=1, clock=clock, sleep=clock.sleep)
     one.take()
+    clock.now += timedelta(seconds=20)
     other.take()
-    one.take()
+    pushes.take()  # a burst may use the minute at once, but a push leaves the reserve to binds and edits
     assert clock.slept == []
-    other.take()  # the window is spent: wait for the next one
-    assert len(clock.slept) == 1 and 8.9 < clock.slept[0] < 9.1
-    clock.now += timedelta(seconds=10)  # a fresh window
-    stingy = WriteBudget(db, WRITER, per_window=1, clock=clock, sleep=clock.sleep, max_wait=1)
+    assert 39.9 < pushes.next_slot() < 40.1  # until the first write leaves the minute
+    other.take()  # a bind may still take the reserve
+    assert clock.slept == []
+    one.take()  # the minute is spent: wait until its first write leaves it
+    assert len(clock.slept) == 1 and 39.9 < clock.slept[0] < 40.1
+    clock.now += timedelta(minutes=1)  # a fresh minute
+    stingy = WriteBudget(db, WRITER, per_minute=1, clock=clock, sleep=clock.sleep, max_wait=1)
     stingy.take()
     with pytest.raises(RateLimited, match=WRITER):
         stingy.take()
