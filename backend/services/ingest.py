@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from backend.db import insert_rows
 from backend.models import (
     Order,
     OrderEvent,
@@ -252,12 +253,6 @@ def ingest_orders(
     return result
 
 
-# ORM bulk INSERTs leave out None values unless told, splitting rows into one statement per pattern
-# of missing fields; with NULLs rendered, each table's rows go out as one executemany. No RETURNING:
-# it turns an executemany into huge single statements that psycopg parses slowly; ids are read back.
-ALL_ROWS = {"render_nulls": True}
-
-
 def _insert_new(
     session: Session, shop: Shop, orders: list[PlatformOrder], known: dict[str, Package], *, source: str, actor: str
 ) -> dict[str, int]:
@@ -265,24 +260,25 @@ def _insert_new(
 
     Not through ORM objects: a first sync is all new orders, and building, tracking and flushing an
     object per order, line and event cost several times what the database did (issue 4's bench).
+    No RETURNING either (it turns a batch into huge statements that psycopg parses slowly): ids are
+    read back.
     """
     if not orders:
         return {}
     rows = [{"shop_id": shop.id, "external_id": o.order_id, "source": source, **_order_fields(o)} for o in orders]
-    session.execute(insert(Order), rows, execution_options=ALL_ROWS)
+    insert_rows(session, Order, rows)
     ids = _row_ids(session, Order, shop, [o.order_id for o in orders])
     lines = [
         {"order_id": ids[o.order_id], "external_id": item.line_id, **_line_fields(item)}
         for o in orders
         for item in o.line_items
     ]
-    if lines:
-        session.execute(insert(OrderLine), lines, execution_options=ALL_ROWS)
+    insert_rows(session, OrderLine, lines)
     events = [
         {"order_id": ids[o.order_id], "to_status": o.status, "occurred_at": _status_time(o), "actor": actor}
         for o in orders
     ]
-    session.execute(insert(OrderEvent), events, execution_options=ALL_ROWS)
+    insert_rows(session, OrderEvent, events)
     parcels = {p.package_id: p for o in orders for p in o.packages}
     for package_id, info in parcels.items():
         if package_id in known:
@@ -292,8 +288,7 @@ def _insert_new(
         for package_id, info in parcels.items()
         if package_id not in known
     ]
-    if fresh:
-        session.execute(insert(Package), fresh, execution_options=ALL_ROWS)
+    insert_rows(session, Package, fresh)
     package_ids = {package_id: package.id for package_id, package in known.items()}
     package_ids |= _row_ids(session, Package, shop, [f["external_id"] for f in fresh])
     links = [
@@ -301,8 +296,7 @@ def _insert_new(
         for o in orders
         for package_id in dict.fromkeys(p.package_id for p in o.packages)
     ]
-    if links:
-        session.execute(insert(order_packages), links)
+    insert_rows(session, order_packages, links)
     session.flush()
     return ids
 

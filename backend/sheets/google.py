@@ -80,11 +80,20 @@ def writer_for(session: Session, team_id: int, config: Config, secrets: SecretBo
     return WriterIdentity(email, "service_account", _service_account(str(config.GOOGLE_APPLICATION_CREDENTIALS)))
 
 
-@cache
 def _service_account(path: str) -> Any:
-    """The service account's credentials, loaded once per process: parsing its key costs more than a push's
-    own work, and its access token is then reused until it expires."""
-    return service_account.Credentials.from_service_account_file(path, scopes=list(SCOPES))  # type: ignore[no-untyped-call]
+    """The service account's credentials, parsed once per key file's contents: parsing the key costs more
+    than a push's own work, and the access token is then reused until it expires."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReauthorizationNeeded(f"GOOGLE_APPLICATION_CREDENTIALS ({path}) cannot be read: {exc}") from None
+    return _parsed_service_account(text)
+
+
+@cache
+def _parsed_service_account(text: str) -> Any:
+    info = json.loads(text)
+    return service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES))  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
