@@ -99,7 +99,10 @@ def _batch_update(call: Call) -> Json:
             )
         return reply
 
-    return call.run("writer", apply)
+    reply = call.run("writer", apply)
+    with call.sandbox.lock:  # what the applied batches asked for, kind by kind ("request:moveDimension")
+        call.sandbox.counters.update(f"request:{next(iter(r))}" for r in call.body.get("requests", []))
+    return reply
 
 
 def _values_get(call: Call) -> Json:
