@@ -28,6 +28,7 @@ from backend.errors import InvalidInput
 from backend.models import FeeLine, FeeRule, Order, Shop, utcnow
 from backend.platforms.base import FeeCategory, PlatformFeeLine
 from backend.platforms.tiktok.finance import SettlementTransaction, Statement
+from backend.services.ingest import mark_bindings_dirty
 from backend.services.shops import Platform, client_for
 
 FIRST_WALK = timedelta(days=90)  # how far back a shop's first statement walk looks
@@ -199,6 +200,7 @@ def settle_shop(
                 _settle_adjustment(session, order, statement, transaction)
                 report.adjustments += 1
         session.flush()
+        mark_bindings_dirty(session, shop.team_id, shop.id, [o.id for o in orders.values()])
     return report
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.catalog import SCHEMAS_DIR, validated
-from backend.db import insert_ignoring_duplicates
+from backend.db import chunks, insert_ignoring_duplicates
 from backend.domain.review import (
     CLOSED,
     ReviewOrder,
@@ -31,7 +31,6 @@ from backend.domain.review import (
     unusual,
 )
 from backend.models import Order, OrderLine, OrderReview, WebhookEvent
-from backend.services.ledger import chunks
 
 REVIEW_LOOKBACK = timedelta(days=30)
 UNUSUAL = "unusual quantity: "

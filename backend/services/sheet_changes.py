@@ -15,8 +15,8 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from backend.db import chunks
 from backend.models import EVERYTHING, STOCK, SheetChange
-from backend.services.ledger import chunks
 
 
 def note(session: Session, binding_ids: Collection[int], order_ids: Iterable[int] | None) -> None:

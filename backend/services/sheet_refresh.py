@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, object_session
 from backend import runtime
 from backend.catalog import role_policy
 from backend.config import Config
-from backend.db import Database
+from backend.db import Database, chunks
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import ORDER_GRAINS, Grain
@@ -64,7 +64,6 @@ from backend.secrets import SecretBox
 from backend.services import leases, sheet_changes, stock
 from backend.services.bindings import profile_for
 from backend.services.ingest import mark_bindings_dirty
-from backend.services.ledger import chunks
 from backend.services.report_tabs import report_rows
 from backend.services.views import order_views, sku_cost_views, team_shops
 from backend.sheets.google import GoogleClients, clients, identity_email, writer_for

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from backend.db import Database, insert_ignoring_duplicates
+from backend.db import Database, chunks, insert_ignoring_duplicates
 from backend.domain import sla
 from backend.domain.stock import (
     PICKABLE_STATUSES,
@@ -63,7 +63,6 @@ from backend.platforms.tiktok.inventory import SkuInventory
 from backend.services import notify, review, workflow
 from backend.services.analytics import team_zone
 from backend.services.ingest import mark_bindings_dirty
-from backend.services.ledger import chunks
 from backend.services.shops import Platform, client_for
 
 STOCK_OUT = "stock_out"

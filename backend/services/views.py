@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.catalog import exception_templates
+from backend.db import chunks
 from backend.domain.profit import LedgerEntry
 from backend.domain.seller_values import Shipping, shown_note, shown_shipping
 from backend.domain.views import Deadlines, OrderView, PackageView, SkuCostView, SkuLine
 from backend.models import ExceptionCase, Order, OrderLine, Shop, SkuCost
-from backend.services.ledger import chunks, ledger_entries
+from backend.services.ledger import ledger_entries
 
 
 def team_shops(session: Session, team_id: int, shop_ids: Sequence[int]) -> list[Shop]:
