@@ -45,13 +45,11 @@ class IngestResult:
     updated_external_ids: list[str] = field(default_factory=list)
 
     def add(self, other: IngestResult) -> None:
+        """Count another batch in; its ids stay with it (a backfill's run would otherwise keep them all)."""
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.stale += other.stale
-        self.changed += other.changed
-        self.new_external_ids += other.new_external_ids
-        self.updated_external_ids += other.updated_external_ids
 
 
 def _status_time(incoming: PlatformOrder) -> datetime:
