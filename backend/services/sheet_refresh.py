@@ -75,6 +75,7 @@ T = TypeVar("T")
 LEASE_TTL = timedelta(minutes=10)
 REPLANS = 3
 REBUILD_EVERY = timedelta(minutes=30)  # a full projection per tab now and then, in case a change went unnoted
+REREAD_ALL_AT = 2_000  # changed orders past which (and past the tab's rows) a push projects every order
 SHARING_TTL = 60.0  # seconds a Drive permissions read is trusted for, unless a push would show more
 PUSH_RESERVE = 13  # of the write budget's 58 a minute: pushes stop at 45, leaving Google's other 15 to binds and edits
 SHEET_FIELDS = (
@@ -417,6 +418,8 @@ def shape_of(profile: Profile) -> str:
 def _needs_full(profile: Profile, stored: SheetSnapshot | None, read: sheet_changes.Pending, now: datetime) -> bool:
     """Whether this push must project every row of the tab rather than the changed orders' only."""
     if profile.grain not in ORDER_GRAINS or stored is None or read.everything:
+        return True
+    if len(read.orders) > max(REREAD_ALL_AT, stored.row_count):  # a backfill: one pass beats many IN lists
         return True
     if stored.shape != shape_of(profile) or stored.rebuilt_at is None or stored.projected_at is None:
         return True
