@@ -21,7 +21,6 @@ import gc
 import itertools
 import json
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -38,7 +37,7 @@ from backend.sandbox.tiktok.render import render_order
 from backend.sandbox.tiktok.world import CANCEL_PLANS, DAY, Ids, make_order, new_shop
 from backend.services import sync
 from bench.bench_sync import fresh_database, peak_rss_mb, postgres_url
-from bench.fixtures import team_with_shop
+from bench.fixtures import in_child, team_with_shop
 
 ORDERS, CHECKPOINT = 250_000, 25_000
 QUICK_ORDERS, QUICK_CHECKPOINT = 2_500, 250
@@ -120,20 +119,6 @@ def _backfill(spec: dict[str, Any]) -> dict[str, float]:
     return figures
 
 
-def _in_child(spec: dict[str, Any]) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench_backfill child failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
     """Figures per database: {"sqlite": {...}, "postgresql": {...}}."""
     servers: dict[str, str | None] = {"sqlite": None}
@@ -144,7 +129,7 @@ def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
     for name, server in servers.items():
         with fresh_database(server) as url:
             spec = {"orders": count, "checkpoint": checkpoint, "database_url": url}
-            results[name] = {"orders": count, **_in_child(spec)}
+            results[name] = {"orders": count, **in_child(__file__, spec, CHILD_TIMEOUT)}
     return results
 
 

@@ -23,7 +23,6 @@ import argparse
 import gc
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +43,7 @@ from backend.models import Order, Shop, SyncRun, utcnow
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.secrets import SecretBox
 from backend.services import shops, sync, teams
+from bench.fixtures import in_child
 
 SIZES = (5_000, 10_000, 20_000)
 QUICK_SIZES = (200,)
@@ -155,20 +155,6 @@ def _measure(spec: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def _in_child(spec: dict[str, Any]) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench_sync child failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
     """Figures per database and size: {"sqlite": {"5000 orders": {...}}, "postgresql": {...}}."""
     servers: dict[str, str | None] = {"sqlite": None}
@@ -192,7 +178,7 @@ def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
                         "sync_code": sandbox.issue_auth_code([synced.shop_id]),
                         "ingest_code": sandbox.issue_auth_code([stored.shop_id]),
                     }
-                    results[name][f"{size} orders"] = _in_child(spec)
+                    results[name][f"{size} orders"] = in_child(__file__, spec, CHILD_TIMEOUT)
     finally:
         tiktok.stop()
     return dict(results)
