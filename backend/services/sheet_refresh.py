@@ -190,18 +190,21 @@ class Pusher:
                             raise
                         self.backoff.sleep(self.backoff.delay(attempt))
             except OrderDeckError as exc:
-                self._record_failure(bindings, exc.message)
+                self._record_failure(spreadsheet_id, bindings, exc.message)
                 raise
             finally:
                 push.result.reads, push.result.writes = caller.reads - push.result.drive_reads, caller.writes
                 push.result.seconds = round(time.perf_counter() - began, 4)
             return push.result
 
-    def _record_failure(self, binding_ids: list[int], message: str) -> None:
+    def _record_failure(self, spreadsheet_id: int, binding_ids: list[int], message: str) -> None:
+        """Say why on the tabs; and forget the tabs the file had, so the next push lists them afresh (one
+        may have been added or renamed since, which the write just failed on)."""
         with self.db.session() as session:
             session.execute(
                 update(SheetBinding).where(SheetBinding.id.in_(binding_ids)).values(last_push_error=message[:2048])
             )
+            session.execute(update(Spreadsheet).where(Spreadsheet.id == spreadsheet_id).values(tabs=[]))
 
 
 @dataclass
@@ -283,7 +286,7 @@ class _Push:
         read = {b.id: sheet_changes.pending(session, b.id) for b in bindings}
         full = {b.id for b in bindings if _needs_full(profiles[b.id], stored[b.id], read[b.id], now)}
         titles = [b.tab_title for b in bindings]
-        sheet = self._timed(lambda: self._read(spreadsheet.google_id, list(spreadsheet.tabs), titles, whole=bool(full)))
+        sheet = self._timed(lambda: self._read(spreadsheet.google_id, list(spreadsheet.tabs), titles))
         planned = _Planned(
             spreadsheet.google_id,
             str(sheet.properties.get("title", "")),
@@ -336,12 +339,12 @@ class _Push:
             planned.requests.insert(0, {"updateSpreadsheetProperties": recalc})
         return planned
 
-    def _read(self, google_id: str, known: list[str], titles: list[str], *, whole: bool) -> _Read:
+    def _read(self, google_id: str, known: list[str], titles: list[str]) -> _Read:
         """The spreadsheet, its tabs and every bound tab's key column: one read when the tabs are known
         from the last push, else (a first push, a tab renamed or removed since) the tab list first."""
         caller, sheets = self.caller, self.google.spreadsheets
         lowered = {t.lower() for t in known}
-        if known and not whole and all(t.lower() in lowered for t in titles):
+        if known and all(t.lower() in lowered for t in titles):
             try:
                 return _parse(
                     caller.read(
