@@ -1,8 +1,10 @@
 """Diff the rows a tab should show against what the sheet holds, and plan one batchUpdate for the changes.
 
 Pure: the writer reads the sheet (key column, grid, protections) and the stored snapshot of what was last
-written, and sends what this module returns. Rows are found by key, so a sheet sorted or filtered by
-hand is still updated in place; input cells are written only when the database value changed.
+written, and sends what this module returns. The rows wanted are every row of the tab, or (an
+incremental spec) only the rows of the orders re-read, the others being kept as the snapshot remembers
+them. Where each row goes is sheet_layout.py's part; input cells are written only when the database
+value changed.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import pairwise
 from typing import Any, NamedTuple
 
 from backend.domain.a1 import column_letters
 from backend.domain.access import Sensitivity
 from backend.domain.columns import Column, ColumnType, Formula
-from backend.domain.profiles import Cell, Profile, Rank, Row, order_key
+from backend.domain.profiles import Cell, Profile, Rank, Row
+from backend.domain.sheet_layout import BLANK, Layout, Wanted, lay_out, row_runs, wanted_rows
 from backend.errors import InvalidInput
 
 Json = dict[str, Any]
@@ -94,12 +96,6 @@ class Memo(NamedTuple):
             return cls(stored)
         digests, owner, rank = stored.split("|", 2)
         return cls(digests, int(owner) if owner else None, tuple(json.loads(rank)))
-
-
-def owner_of(stored: str) -> int | None:
-    """A stored row's order, without decoding the rest."""
-    parts = stored.split("|", 2)
-    return int(parts[1]) if len(parts) == 3 and parts[1] else None
 
 
 class Memos(Mapping[str, Memo]):
@@ -456,104 +452,6 @@ def _changed_cells(
     return now, [_cells_request(sheet_id, position, c0, [data[c0:c1]]) for c0, c1 in _segments(write, inputs)]
 
 
-BLANK = "\x00blank:"  # a row whose key cell is empty, told apart from the other empty ones by its place
-
-
-@dataclass
-class _Grid:
-    """The tab's data rows as the batch leaves them, request by request: row i is sheet row i + 1."""
-
-    sheet_id: int
-    rows: list[str]
-    size: int  # rows in the grid, the header included
-    requests: list[Json] = field(default_factory=list)
-    moves: int = 0
-    order: int = 1  # the order the rows are left in (see Snapshot.order)
-
-    def span(self, start: int, end: int) -> Json:
-        return {"sheetId": self.sheet_id, "dimension": "ROWS", "startIndex": start + 1, "endIndex": end + 1}
-
-    def grow(self, length: int) -> None:
-        if length > 0:
-            self.requests.append({"appendDimension": {"sheetId": self.sheet_id, "dimension": "ROWS", "length": length}})
-            self.size += length
-
-    def delete(self, doomed: Sequence[int]) -> None:
-        """Delete data rows (ascending indexes), bottom run first so the others' indexes hold."""
-        self.grow(2 - (self.size - len(doomed)))  # Sheets refuses to delete every non-frozen row: grow first
-        for start, end in reversed(_row_runs(doomed)):
-            self.requests.append({"deleteDimension": {"range": self.span(start, end)}})
-            del self.rows[start:end]
-            self.size -= end - start
-
-    def move(self, key: str, after: str | None) -> None:
-        """Move one row to just below `after` (None: the top), if it is not there already."""
-        source = self.rows.index(key)
-        del self.rows[source]
-        target = 0 if after is None else self.rows.index(after) + 1
-        self.rows.insert(target, key)
-        if target == source:
-            return
-        destination = target + 1 if target > source else target  # counted before the source row leaves
-        self.requests.append(
-            {"moveDimension": {"source": self.span(source, source + 1), "destinationIndex": destination + 1}}
-        )
-        self.moves += 1
-
-    def insert(self, keys: Sequence[str], after: str | None) -> None:
-        """New rows just below `after` (None: the top): empty rows at the bottom are used, else rows inserted."""
-        target = 0 if after is None else self.rows.index(after) + 1
-        if target == len(self.rows):
-            self.grow(len(keys) - (self.size - 1 - len(self.rows)))
-        else:
-            dimension = self.span(target, target + len(keys))
-            self.requests.append({"insertDimension": {"range": dimension, "inheritFromBefore": target > 0}})
-            self.size += len(keys)
-        self.rows[target:target] = keys
-
-
-@dataclass
-class _Wanted:
-    """Every row the tab should hold: the rows projected now, and (incrementally) the others as stored."""
-
-    profile: Profile
-    projected: dict[str, Row]
-    kept: dict[str, str]  # key → the snapshot's stored memo, for rows of orders not re-read
-    memos: Memos
-    _ranks: dict[str, Rank] = field(default_factory=dict)
-    _keys: dict[str, tuple[Any, ...]] = field(default_factory=dict)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.projected or key in self.kept
-
-    def rank(self, key: str) -> Rank:
-        rank = self._ranks.get(key)
-        if rank is None:
-            row = self.projected.get(key)
-            rank = self._ranks[key] = (row.rank if row is not None else self.memos[key].rank) or ()
-        return rank
-
-    def order_key(self, key: str) -> tuple[Any, ...]:
-        found = self._keys.get(key)
-        if found is None:
-            found = self._keys[key] = order_key(self.profile, self.rank(key))
-        return found
-
-
-def _wanted(spec: TabSpec, known: Snapshot) -> _Wanted:
-    projected = {row.key: row for row in spec.rows}
-    kept: dict[str, str] = {}
-    if spec.touched is not None:
-        gone = {str(o) for o in spec.touched}
-        kept = {k: v for k, v in known.rows.stored.items() if k not in projected and v.split("|", 2)[1] not in gone}
-    wanted = _Wanted(spec.profile, projected, kept, known.rows)
-    blank: Rank = (None,) * len(spec.profile.sort)
-    for index, row in enumerate(spec.rows):  # rows projected without a rank keep their place as the tie-break
-        if row.rank is None:
-            wanted._ranks[row.key] = (*blank, index)
-    return wanted
-
-
 def _check_incremental(state: TabState | None, known: Snapshot, fresh: bool) -> None:
     """An incremental plan needs the sheet to hold exactly the rows the snapshot remembers."""
     if state is None or fresh or not known.ranked:
@@ -563,136 +461,8 @@ def _check_incremental(state: TabState | None, known: Snapshot, fresh: bool) -> 
         raise SnapshotMismatch("rows were added, removed or duplicated in the sheet since the last push")
 
 
-def _direction(keys: Sequence[tuple[Any, ...]]) -> int:
-    """1 when `keys` ascend (the profile's order), -1 when they descend (that order reversed), else 0."""
-    pairs = list(pairwise(keys))
-    if all(not b < a for a, b in pairs):
-        return 1
-    if all(not a < b for a, b in pairs):
-        return -1
-    return 0
-
-
-class _Order(Sequence[Any]):
-    """The order keys of rows that stay, computed only where a search looks; an empty-key row rides with
-    the row above it (None at the top)."""
-
-    def __init__(self, keys: list[str], wanted: _Wanted) -> None:
-        self.keys, self.wanted = keys, wanted
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def __getitem__(self, index: Any) -> Any:
-        at = int(index)
-        while at >= 0 and self.keys[at].startswith(BLANK):
-            at -= 1
-        return None if at < 0 else self.wanted.order_key(self.keys[at])
-
-
-def _arrange(grid: _Grid, wanted: _Wanted, resorted: set[str], new_keys: list[str], hint: int | None) -> None:
-    """Put new rows, and rows whose sort values changed, where the tab's order puts them.
-
-    A tab nobody sorted by hand (its other rows ascend in the profile's order) stays in that order:
-    changed rows move, new rows are inserted in place. A tab sorted by hand keeps the team's order; if
-    that is the profile's order reversed, new rows go where it puts them, otherwise at the top.
-    `hint` is the order the last push left the tab in, when its rows have not moved since.
-    """
-    if hint is None:
-        steady = [k for k in grid.rows if not k.startswith(BLANK) and k not in resorted]
-        hint = _direction([wanted.order_key(k) for k in steady])
-    grid.order = hint
-    arriving = sorted(new_keys, key=wanted.order_key, reverse=hint < 0)
-    if hint == 0:
-        if arriving:
-            grid.insert(arriving, None)
-        return
-    final = [k for k in grid.rows if k not in resorted] if resorted else list(grid.rows)
-    order = _Order(final, wanted)
-    placing = sorted([*(k for k in grid.rows if k in resorted), *arriving], key=wanted.order_key, reverse=hint < 0)
-    cursor, last_at, last_key = 0, -1, ""
-    placements: list[tuple[str, str | None]] = []
-    for key in placing:
-        at = _insertion_point(order, wanted.order_key(key), cursor, hint)
-        placements.append((key, last_key if at == last_at else (final[at - 1] if at else None)))
-        cursor, last_at, last_key = at, at, key
-    fresh = set(arriving)
-    block: list[str] = []
-    block_after: str | None = None
-    for key, after in [*placements, ("", "")]:
-        if block and (key not in fresh or after != block[-1]):
-            grid.insert(block, block_after)
-            block = []
-        if key in fresh:
-            block_after = after if not block else block_after
-            block.append(key)
-        elif key:
-            grid.move(key, after)
-
-
-def _insertion_point(order: Sequence[Any], key: tuple[Any, ...], low: int, direction: int) -> int:
-    """The first place at or after `low` whose neighbour above is not after `key` in the tab's direction."""
-    high = len(order)
-    while low < high:
-        middle = (low + high) // 2
-        here = order[middle]
-        ahead = here is None or (key < here if direction > 0 else here < key)
-        if ahead:
-            high = middle
-        else:
-            low = middle + 1
-    return low
-
-
-@dataclass
-class _Layout:
-    grid: _Grid
-    new_keys: list[str]
-    removed: int
-    first_fill: bool  # the tab is (re)written whole: formats go on every row at once
-
-
-def _lay_out(spec: TabSpec, state: TabState | None, known: Snapshot, wanted: _Wanted, rewrite: bool) -> _Layout:
-    """Deletions, moves and insertions that give the tab the wanted rows in the right places."""
-    if state is None or rewrite:
-        grid = _Grid(spec.sheet_id, [], 1 + max(len(spec.rows), 1))
-        removed = 0
-        if state is not None:
-            grid = _Grid(state.sheet_id, [], state.row_count)
-            grid.grow(max(1 + len(spec.rows), 2) - 1)  # grow first (at the end), so the deletion's indexes hold
-            grid.requests.append({"deleteDimension": {"range": grid.span(0, state.row_count - 1)}})
-            grid.size -= state.row_count - 1
-            removed = len([k for k in state.keys if k])
-        grid.rows = [row.key for row in spec.rows]
-        return _Layout(grid, list(grid.rows), removed, first_fill=True)
-    hint = known.order if known.order is not None and known.order_kept(state.keys) else None
-    grid = _Grid(state.sheet_id, [key or f"{BLANK}{i}" for i, key in enumerate(state.keys)], state.row_count)
-    seen: set[str] = set()
-    doomed = []
-    for i, key in enumerate(grid.rows):
-        if key.startswith(BLANK):
-            continue
-        if key in seen or key not in wanted:
-            doomed.append(i)
-        else:
-            seen.add(key)
-    grid.delete(doomed)
-    new_keys = [key for key in wanted.projected if key not in seen]
-    count = len(spec.profile.sort)
-    resorted = {
-        key
-        for key in wanted.projected
-        if key in seen
-        and (
-            (memo := known.rows.get(key)) is None or memo.rank is None or memo.rank[:count] != wanted.rank(key)[:count]
-        )
-    }
-    _arrange(grid, wanted, resorted, new_keys, hint)
-    return _Layout(grid, new_keys, len(doomed), first_fill=False)
-
-
 def _cell_writes(
-    spec: TabSpec, layout: _Layout, wanted: _Wanted, known: Snapshot, at: Mapping[str, int]
+    spec: TabSpec, layout: Layout, wanted: Wanted, known: Snapshot, at: Mapping[str, int]
 ) -> tuple[list[Json], dict[str, str], int]:
     """The cell writes (changed cells of kept rows, whole new rows with their formats), the rows' stored
     memos, and how many kept rows changed. `at` is each key's data row after the layout."""
@@ -711,7 +481,7 @@ def _cell_writes(
         stored[key] = Memo("".join(digests), row.owner, wanted.rank(key)).encode()
         changed += bool(writes)
         requests += writes
-    for start, end in _row_runs(sorted(at[k] for k in arriving)):
+    for start, end in row_runs(sorted(at[k] for k in arriving)):
         for offset in range(start, end, ROWS_PER_REQUEST):
             encoded = []
             for key in rows[offset : min(end, offset + ROWS_PER_REQUEST)]:
@@ -745,13 +515,13 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     if fresh:
         requests.append(_header(spec, sheet_id, state))
         known = Snapshot(layout_key)
-    wanted = _wanted(spec, known)
+    wanted = wanted_rows(spec, known)
     # A report or charted tab holds only what the backend writes and its order means something, so one
     # sorted by hand, or that would grow at the bottom below its totals, is rewritten in order.
     keys_now = [k for k in state.keys if k] if state and profile.keeps_order else []
     has_inputs = any(c.is_input for c in profile.columns)
     reorder = profile.keeps_order and not has_inputs and keys_now != [row.key for row in spec.rows]
-    layout = _lay_out(spec, state, known, wanted, rewrite=fresh or reorder)
+    layout = lay_out(spec, state, known, wanted, rewrite=fresh or reorder)
     at = {key: index for index, key in enumerate(layout.grid.rows)}
     writes, stored, changed = _cell_writes(spec, layout, wanted, known, at)
     requests += layout.grid.requests + writes
@@ -829,18 +599,8 @@ def withdraw_requests(profile: Profile, state: TabState) -> list[Json]:
     hidden = [j for j, c in enumerate(profile.columns[:width]) if c.sensitivity is not Sensitivity.OPERATIONAL]
     return [
         {"updateCells": {"range": _grid(state.sheet_id, 1, state.row_count, c0, c1), "fields": "userEnteredValue"}}
-        for c0, c1 in _row_runs(hidden)
+        for c0, c1 in row_runs(hidden)
     ]
-
-
-def _row_runs(rows: Sequence[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for r in rows:
-        if runs and runs[-1][1] == r:
-            runs[-1] = (runs[-1][0], r + 1)
-        else:
-            runs.append((r, r + 1))
-    return runs
 
 
 def check_cell_limit(current_cells: int, plans: Iterable[tuple[TabPlan, TabState | None, int]]) -> None:
