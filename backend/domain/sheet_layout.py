@@ -35,6 +35,7 @@ class Grid:
     requests: list[Json] = field(default_factory=list)
     moves: int = 0
     order: int = 1  # the order the rows are left in (see Snapshot.order)
+    blanks: bool = False  # some rows have an empty key (told apart as BLANK + their index)
 
     def span(self, start: int, end: int) -> Json:
         return {"sheetId": self.sheet_id, "dimension": "ROWS", "startIndex": start + 1, "endIndex": end + 1}
@@ -80,17 +81,21 @@ class Grid:
 
 @dataclass
 class Wanted:
-    """Every row the tab should hold: the rows projected now, and (incrementally) the others as stored."""
+    """Every row the tab should hold: the rows projected now and (incrementally) every other row the
+    snapshot remembers, less `old`: the remembered rows of the orders re-read."""
 
     profile: Profile
     projected: dict[str, Row]
-    kept: dict[str, str]  # key → the snapshot's stored memo, for rows of orders not re-read
     memos: Memos
+    old: frozenset[str] = frozenset()
+    incremental: bool = False
     _ranks: dict[str, Rank] = field(default_factory=dict)
     _keys: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
     def __contains__(self, key: str) -> bool:
-        return key in self.projected or key in self.kept
+        if key in self.projected:
+            return True
+        return self.incremental and key in self.memos.stored and key not in self.old
 
     def rank(self, key: str) -> Rank:
         rank = self._ranks.get(key)
@@ -108,11 +113,13 @@ class Wanted:
 
 def wanted_rows(spec: TabSpec, known: Snapshot) -> Wanted:
     projected = {row.key: row for row in spec.rows}
-    kept: dict[str, str] = {}
-    if spec.touched is not None:
-        gone = {str(o) for o in spec.touched}
-        kept = {k: v for k, v in known.rows.stored.items() if k not in projected and v.split("|", 2)[1] not in gone}
-    wanted = Wanted(spec.profile, projected, kept, known.rows)
+    owners = known.owners or {}
+    old = (
+        frozenset(k for owner in spec.touched for k in owners.get(str(owner), ()))
+        if spec.touched is not None
+        else frozenset()
+    )
+    wanted = Wanted(spec.profile, projected, known.rows, old, incremental=spec.touched is not None)
     blank: Rank = (None,) * len(spec.profile.sort)
     for index, row in enumerate(spec.rows):  # rows projected without a rank keep their place as the tie-break
         if row.rank is None:
@@ -164,9 +171,11 @@ def _arrange(grid: Grid, wanted: Wanted, resorted: set[str], new_keys: list[str]
         if arriving:
             grid.insert(arriving, None)
         return
-    final = [k for k in grid.rows if k not in resorted] if resorted else list(grid.rows)
+    final = list(grid.rows)
+    for key in resorted:
+        final.remove(key)
     order = _Order(final, wanted)
-    placing = sorted([*(k for k in grid.rows if k in resorted), *arriving], key=wanted.order_key, reverse=hint < 0)
+    placing = sorted([*resorted, *arriving], key=wanted.order_key, reverse=hint < 0)
     cursor, last_at, last_key = 0, -1, ""
     placements: list[tuple[str, str | None]] = []
     for key in placing:
@@ -222,24 +231,31 @@ def lay_out(spec: TabSpec, state: TabState | None, known: Snapshot, wanted: Want
             removed = len([k for k in state.keys if k])
         grid.rows = [row.key for row in spec.rows]
         return Layout(grid, list(grid.rows), removed, first_fill=True)
-    hint = known.order if known.order is not None and known.order_kept(state.keys) else None
-    grid = Grid(state.sheet_id, [key or f"{BLANK}{i}" for i, key in enumerate(state.keys)], state.row_count)
-    seen: set[str] = set()
-    doomed = []
-    for i, key in enumerate(grid.rows):
-        if key.startswith(BLANK):
-            continue
-        if key in seen or key not in wanted:
-            doomed.append(i)
-        else:
-            seen.add(key)
+    kept_order = state.keys == known.keys  # every row where the last push left it
+    hint = known.order if kept_order else None
+    blanks = "" in state.keys
+    rows = [key or f"{BLANK}{i}" for i, key in enumerate(state.keys)] if blanks else list(state.keys)
+    grid = Grid(state.sheet_id, rows, state.row_count, blanks=blanks)
+    projected = wanted.projected
+    if kept_order and wanted.incremental:  # the sheet is the snapshot: only the re-read orders' rows can go
+        doomed = sorted(rows.index(k) for k in wanted.old if k not in projected)
+        present = {k for k in projected if k in known.rows.stored}
+    else:
+        present, doomed = set(), []
+        for i, key in enumerate(rows):
+            if key.startswith(BLANK):
+                continue
+            if key in present or key not in wanted:
+                doomed.append(i)
+            else:
+                present.add(key)
     grid.delete(doomed)
-    new_keys = [key for key in wanted.projected if key not in seen]
+    new_keys = [key for key in projected if key not in present]
     count = len(spec.profile.sort)
     resorted = {
         key
-        for key in wanted.projected
-        if key in seen
+        for key in projected
+        if key in present
         and (
             (memo := known.rows.get(key)) is None or memo.rank is None or memo.rank[:count] != wanted.rank(key)[:count]
         )

@@ -120,37 +120,38 @@ class Memos(Mapping[str, Memo]):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the backend last wrote into a tab: the layout, per row key its memo, the 1-based sheet row each
-    key was written to (a hint for links: people may sort the tab by hand between pushes), and the order
-    the tab was left in (1: the profile's, -1: that reversed, 0: the team's own, None: unknown)."""
+    """What the backend last wrote into a tab: the layout; per row key its memo; the rows of each order (by
+    owner, so a push that re-reads a few orders finds theirs without reading the others); the key column
+    as the push left it (blank rows as ""), which is also where each row went (people may sort the tab by
+    hand between pushes); and the order the rows were left in (1: the profile's, -1: that reversed, 0: the
+    team's own, None: unknown). `owners` is None for a snapshot kept before orders and ranks were."""
 
     layout: str = ""
     rows: Memos = field(default_factory=lambda: Memos({}))
-    positions: Mapping[str, int] = field(default_factory=dict)
+    owners: Mapping[str, list[str]] | None = field(default_factory=dict)
+    keys: tuple[str, ...] | None = ()
     order: int | None = None
 
     def to_json(self) -> Json:
-        return {"layout": self.layout, "rows": dict(self.rows.stored), "positions": dict(self.positions)}
+        return {
+            "layout": self.layout,
+            "rows": dict(self.rows.stored),
+            "owners": None if self.owners is None else dict(self.owners),
+            "keys": None if self.keys is None else list(self.keys),
+            "order": self.order,
+        }
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any] | None) -> Snapshot:
         if not doc:
             return cls()
-        rows = doc.get("rows") or {}
-        positions = doc.get("positions") or {}
-        order = doc.get("order")
-        return cls(str(doc.get("layout", "")), Memos(rows), positions, None if order is None else int(order))
-
-    @property
-    def ranked(self) -> bool:
-        """Whether every row's order and rank are known, so a push may re-read only some orders."""
-        return all("|" in v for v in self.rows.stored.values())
-
-    def order_kept(self, keys: Sequence[str]) -> bool:
-        """Whether the sheet's rows are still where the last push left them (nobody sorted them since)."""
-        positions = self.positions
-        return len(positions) == sum(1 for k in keys if k) and all(
-            positions.get(k) == i + 2 for i, k in enumerate(keys) if k
+        keys, order = doc.get("keys"), doc.get("order")
+        return cls(
+            str(doc.get("layout", "")),
+            Memos(doc.get("rows") or {}),
+            doc.get("owners"),
+            None if keys is None else tuple(keys),
+            None if order is None else int(order),
         )
 
 
@@ -454,8 +455,10 @@ def _changed_cells(
 
 def _check_incremental(state: TabState | None, known: Snapshot, fresh: bool) -> None:
     """An incremental plan needs the sheet to hold exactly the rows the snapshot remembers."""
-    if state is None or fresh or not known.ranked:
+    if state is None or fresh or known.owners is None:
         raise SnapshotMismatch("the tab is new, has a new layout, or was written before ranks were kept")
+    if state.keys == known.keys:  # every row where the last push left it: nothing to count
+        return
     keys = [k for k in state.keys if k]
     if len(keys) != len(known.rows) or set(keys) != known.rows.stored.keys():
         raise SnapshotMismatch("rows were added, removed or duplicated in the sheet since the last push")
@@ -465,12 +468,16 @@ def _cell_writes(
     spec: TabSpec, layout: Layout, wanted: Wanted, known: Snapshot, at: Mapping[str, int]
 ) -> tuple[list[Json], dict[str, str], int]:
     """The cell writes (changed cells of kept rows, whole new rows with their formats), the rows' stored
-    memos, and how many kept rows changed. `at` is each key's data row after the layout."""
+    memos, and how many kept rows changed. `at` is each projected key's data row after the layout."""
     sheet_id, rows = layout.grid.sheet_id, layout.grid.rows
     inputs = frozenset(j for j, c in enumerate(spec.profile.columns) if c.is_input)
     arriving = set(layout.new_keys)
     requests: list[Json] = []
-    stored = dict(wanted.kept)
+    stored: dict[str, str] = {}
+    if spec.touched is not None:  # the other rows' memos are copied as they are
+        stored = dict(known.rows.stored)
+        for key in wanted.old:
+            stored.pop(key, None)
     changed = 0
     for key, row in sorted(wanted.projected.items(), key=lambda kv: at[kv[0]]):
         if key in arriving:
@@ -495,6 +502,18 @@ def _cell_writes(
     if layout.first_fill:
         requests += _format_requests(spec, sheet_id, 1, max(1 + len(rows), 2))
     return requests, stored, changed
+
+
+def _owners(spec: TabSpec, known: Snapshot, wanted: Wanted) -> dict[str, list[str]]:
+    """Each order's rows after the plan: the re-read orders' rows now, the others' as remembered."""
+    owners: dict[str, list[str]] = {}
+    if spec.touched is not None and known.owners is not None:
+        owners = dict(known.owners)
+        for owner in spec.touched:
+            owners.pop(str(owner), None)
+    for key, row in wanted.projected.items():
+        owners.setdefault("" if row.owner is None else str(row.owner), []).append(key)
+    return owners
 
 
 def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: str | None = None) -> TabPlan:
@@ -522,7 +541,11 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     has_inputs = any(c.is_input for c in profile.columns)
     reorder = profile.keeps_order and not has_inputs and keys_now != [row.key for row in spec.rows]
     layout = lay_out(spec, state, known, wanted, rewrite=fresh or reorder)
-    at = {key: index for index, key in enumerate(layout.grid.rows)}
+    rows = layout.grid.rows
+    if spec.touched is None:
+        at = {key: index for index, key in enumerate(rows)}
+    else:  # a few rows among many: look them up rather than index every row
+        at = {key: rows.index(key) for key in wanted.projected}
     writes, stored, changed = _cell_writes(spec, layout, wanted, known, at)
     requests += layout.grid.requests + writes
     requests += _rule_requests(spec, sheet_id, state)
@@ -531,10 +554,10 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
         charted = _charted_rows(profile, [key for key in layout.grid.rows if not key.startswith(BLANK)])
         respec = fresh or charted != _charted_rows(profile, keys_now)
         requests += _chart_requests(spec, sheet_id, state, respec, charted)
-    positions = {key: index + 2 for key, index in at.items() if not key.startswith(BLANK)}
+    keys = tuple(rows) if not layout.grid.blanks else tuple("" if k.startswith(BLANK) else k for k in rows)
     return TabPlan(
         requests=requests,
-        snapshot=Snapshot(layout_key, Memos(stored), positions, layout.grid.order),
+        snapshot=Snapshot(layout_key, Memos(stored), _owners(spec, known, wanted), keys, layout.grid.order),
         added=len(layout.new_keys),
         changed=changed,
         removed=layout.removed,

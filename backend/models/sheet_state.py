@@ -12,8 +12,9 @@ from backend.models.base import Base, utcnow
 
 
 class SheetSnapshot(Base):
-    """Per binding: the tab's column layout and, per row key, a short digest of every cell written and
-    the sheet row it went to (a hint for links: people may sort the tab by hand between pushes).
+    """Per binding: the tab's column layout and, per row key, a short digest of every cell written, the
+    order it shows and its rank; and the key column as the push left it (a hint for links: people may
+    sort the tab by hand between pushes).
 
     It is the memory that lets a push leave a hand-typed input cell alone until the database value
     changes, and send nothing at all when nothing changed. Losing it only costs one full rewrite.
@@ -24,7 +25,10 @@ class SheetSnapshot(Base):
     binding_id: Mapped[int] = mapped_column(ForeignKey("sheet_bindings.id", ondelete="CASCADE"), primary_key=True)
     layout: Mapped[str] = mapped_column(String(64))
     rows: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    positions: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # Each order's row keys ("" for rows of no order), so a push finds the rows of the orders it re-reads.
+    owners: Mapped[dict[str, Any] | None]
+    # The key column as the last push left it, top to bottom ("" for a row without a key).
+    keys: Mapped[list[Any] | None]
     row_count: Mapped[int] = mapped_column(default=0)
     written_at: Mapped[datetime] = mapped_column(default=utcnow)
     # What the rows were chosen and ordered by (the profile's filter and sort): a change means a rebuild.

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session, object_session
 
 from backend import runtime
@@ -463,7 +463,13 @@ def _snapshot(stored: SheetSnapshot | None) -> Snapshot:
     if stored is None:
         return Snapshot()
     return Snapshot.from_json(
-        {"layout": stored.layout, "rows": stored.rows, "positions": stored.positions, "order": stored.ordered}
+        {
+            "layout": stored.layout,
+            "rows": stored.rows,
+            "owners": stored.owners,
+            "keys": stored.keys,
+            "order": stored.ordered,
+        }
     )
 
 
@@ -616,16 +622,23 @@ def rewrite_rows(session: Session, binding: SheetBinding, keys: Iterable[str]) -
 def _save_snapshot(
     session: Session, binding: SheetBinding, plan: TabPlan, *, shape: str, now: datetime, rebuilt: bool
 ) -> None:
+    """Store what the tab now holds: one UPDATE (the old snapshot is not read back, let alone compared)."""
     doc = plan.snapshot.to_json()
-    row = session.get(SheetSnapshot, binding.id)
-    if row is None:
-        row = SheetSnapshot(binding_id=binding.id, layout="", rows={})
-        session.add(row)
-    row.layout, row.rows, row.positions = doc["layout"], doc["rows"], doc["positions"]
-    row.row_count, row.written_at = len(doc["rows"]), utcnow()
-    row.shape, row.projected_at, row.ordered = shape, now, plan.snapshot.order
-    if rebuilt:
-        row.rebuilt_at = now
+    values: dict[str, Any] = {
+        "layout": doc["layout"],
+        "rows": doc["rows"],
+        "owners": doc["owners"],
+        "keys": doc["keys"],
+        "row_count": len(doc["rows"]),
+        "written_at": utcnow(),
+        "shape": shape,
+        "projected_at": now,
+        "ordered": plan.snapshot.order,
+        **({"rebuilt_at": now} if rebuilt else {}),
+    }
+    saved = session.execute(update(SheetSnapshot).where(SheetSnapshot.binding_id == binding.id).values(**values))
+    if not cast("CursorResult[Any]", saved).rowcount:
+        session.add(SheetSnapshot(binding_id=binding.id, **values))
     binding.sheet_gid = plan.sheet_id
     binding.last_pushed_at, binding.last_push_error = utcnow(), None
 

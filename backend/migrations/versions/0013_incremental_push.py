@@ -1,4 +1,4 @@
-"""incremental pushes: what changed per binding, snapshot shape and times, cached tabs and sharing, stored stock shortfalls
+"""incremental pushes: what changed per binding, snapshot shape, owners, keys and times, cached tabs and sharing, stored stock shortfalls
 
 Revision ID: 0013
 Revises: 0011
@@ -42,6 +42,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("projected_at", backend.models.base.UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("rebuilt_at", backend.models.base.UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("ordered", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("owners", JSON, nullable=True))
+        batch.add_column(sa.Column("keys", JSON, nullable=True))
+        batch.drop_column("positions")  # the key column (`keys`) says where each row went
     with op.batch_alter_table("spreadsheets") as batch:
         batch.add_column(sa.Column("sharing_seen", JSON, nullable=False, server_default="{}"))
         batch.add_column(sa.Column("tabs", JSON, nullable=False, server_default="[]"))
@@ -56,6 +59,9 @@ def downgrade() -> None:
         batch.drop_column("tabs")
         batch.drop_column("sharing_seen")
     with op.batch_alter_table("sheet_snapshots") as batch:
+        batch.add_column(sa.Column("positions", JSON, nullable=False, server_default="{}"))
+        batch.drop_column("keys")
+        batch.drop_column("owners")
         batch.drop_column("ordered")
         batch.drop_column("rebuilt_at")
         batch.drop_column("projected_at")
