@@ -48,6 +48,8 @@ class Spreadsheet(TimestampMixin, Base):
     sharing_seen: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     # The tabs the spreadsheet had at the last push, so the next one reads grid and keys in one request.
     tabs: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    # The admin whose installable edit trigger sends this file's edits: only their calls may name the editor.
+    edits_trigger_by: Mapped[str | None] = mapped_column(String(320))
 
     bindings: Mapped[list[SheetBinding]] = relationship(
         back_populates="spreadsheet", cascade="all, delete-orphan", order_by="SheetBinding.id"

@@ -9,7 +9,7 @@ wrote before, so walking the same days again changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,14 +21,23 @@ from sqlalchemy.orm import Session
 
 from backend.catalog import SCHEMAS_DIR, validated
 from backend.db import Database
-from backend.domain.fees import BASES, FeePoolMap, FeeRate, OrderAmounts, PooledLine, estimate_lines, merged_rates
+from backend.domain.fees import (
+    BASES,
+    CancelledPart,
+    FeePoolMap,
+    FeeRate,
+    OrderAmounts,
+    PooledLine,
+    estimate_lines,
+    merged_rates,
+)
 from backend.domain.money import minor_units, quantize
 from backend.domain.profit import ESTIMATED, SETTLED
 from backend.errors import InvalidInput
 from backend.models import FeeLine, FeeRule, Order, Shop, utcnow
-from backend.platforms.base import FeeCategory, PlatformFeeLine
+from backend.platforms.base import FeeCategory, OrderMappingError, PlatformFeeLine
 from backend.platforms.tiktok.finance import SettlementTransaction, Statement
-from backend.services.ingest import mark_bindings_dirty
+from backend.services.ingest import mark_bindings_dirty, record_mapping_failures
 from backend.services.shops import Platform, client_for
 
 FIRST_WALK = timedelta(days=90)  # how far back a shop's first statement walk looks
@@ -39,10 +48,17 @@ class FinanceClient(Protocol):
     """The slice of TikTokClient the statement walk uses."""
 
     def statements(
-        self, shop_cipher: str, *, since: datetime, until: datetime | None = None
+        self,
+        shop_cipher: str,
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        failures: list[OrderMappingError] | None = None,
     ) -> Iterable[Statement]: ...
 
-    def statement_transactions(self, shop_cipher: str, statement: Statement) -> Iterable[SettlementTransaction]: ...
+    def statement_transactions(
+        self, shop_cipher: str, statement: Statement, *, failures: list[OrderMappingError] | None = None
+    ) -> Iterable[SettlementTransaction]: ...
 
     def order_fee_lines(self, shop_cipher: str, order_id: str) -> list[PlatformFeeLine]: ...
 
@@ -121,11 +137,22 @@ def order_amounts(order: Order) -> OrderAmounts:
     return OrderAmounts(order.currency, gross, order.seller_discount or Decimal(0), order.shipping_fee or Decimal(0))
 
 
-def estimates(session: Session, orders: Sequence[Order], shops: dict[int, Shop]) -> dict[int, list[PooledLine]]:
-    """Order-time estimate lines for each order, from its payment fields and its shop's rates."""
+def estimates(
+    session: Session,
+    orders: Sequence[Order],
+    shops: dict[int, Shop],
+    cancelled: Mapping[int, CancelledPart] | None = None,
+) -> dict[int, list[PooledLine]]:
+    """Order-time estimate lines for each order, from its payment fields (less its cancelled lines,
+    by order id in `cancelled`) and its shop's rates."""
     rates = shop_rates(session, shops.values())
     pools = fee_pool_map()
-    return {o.id: estimate_lines(order_amounts(o), rates[o.shop_id], pools, shops[o.shop_id].region) for o in orders}
+    less = cancelled or {}
+    found = {}
+    for o in orders:
+        amounts = order_amounts(o) if o.id not in less else order_amounts(o).less(less[o.id])
+        found[o.id] = estimate_lines(amounts, rates[o.shop_id], pools, shops[o.shop_id].region)
+    return found
 
 
 def record_estimates(session: Session, orders: Sequence[Order]) -> int:
@@ -162,6 +189,7 @@ class WalkReport:
     adjustments: int = 0
     unknown_orders: set[str] = field(default_factory=set)
     mismatches: list[str] = field(default_factory=list)
+    failures: list[OrderMappingError] = field(default_factory=list)  # payloads kept as failed items
 
 
 def walk_start(session: Session, shop: Shop, now: datetime) -> datetime:
@@ -180,9 +208,9 @@ def settle_shop(
         raise InvalidInput(f"shop {shop.name or shop.external_id} has no cipher yet; connect it first")
     report = WalkReport()
     start = since or walk_start(session, shop, utcnow())
-    for statement in client.statements(shop.cipher, since=start, until=until):
+    for statement in client.statements(shop.cipher, since=start, until=until, failures=report.failures):
         report.statements += 1
-        transactions = list(client.statement_transactions(shop.cipher, statement))
+        transactions = list(client.statement_transactions(shop.cipher, statement, failures=report.failures))
         ids = {t.order_id for t in transactions}
         orders = {
             o.external_id: o
@@ -193,14 +221,18 @@ def settle_shop(
             if order is None:
                 report.unknown_orders.add(transaction.order_id)
             elif transaction.type == "ORDER":
-                _settle_order(
-                    session, client, shop.cipher, order, statement=statement, transaction=transaction, report=report
-                )
+                try:
+                    _settle_order(
+                        session, client, shop.cipher, order, statement=statement, transaction=transaction, report=report
+                    )
+                except OrderMappingError as exc:  # this order's fee lines are malformed; the others settle
+                    report.failures.append(exc)
             else:
                 _settle_adjustment(session, order, statement, transaction)
                 report.adjustments += 1
         session.flush()
         mark_bindings_dirty(session, shop.team_id, shop.id, [o.id for o in orders.values()])
+    record_mapping_failures(session, shop.id, report.failures, source="finance")
     return report
 
 

@@ -88,10 +88,16 @@ def review_orders(
     notified = _address_webhooks(session, shop_ids, [o.external_id for o in orders] if typical is not None else None)
     subjects = []
     for order in orders:
-        fingerprint = address_fingerprint(
-            order.recipient_name, order.recipient_phone, order.recipient_address, order.recipient_postal_code
-        )
         row = stored[order.id]
+        # A masked recipient (personal data retention) is no new address: the last fingerprint stands.
+        masked = order.personal_masked_at is not None
+        fingerprint = (
+            (row.address_fingerprint or "")
+            if masked
+            else address_fingerprint(
+                order.recipient_name, order.recipient_phone, order.recipient_address, order.recipient_postal_code
+            )
+        )
         if fingerprint and row.address_fingerprint and fingerprint != row.address_fingerprint:
             row.address_changed_at = row.address_changed_at or now
         if fingerprint:
@@ -109,7 +115,7 @@ def review_orders(
                 external_id=order.external_id,
                 status="ON_HOLD" if order.is_on_hold else order.status,
                 created_at=order.platform_create_time,
-                buyer=order.buyer_user_id or "",
+                buyer="" if masked else order.buyer_user_id or "",
                 address_key=fingerprint,
                 quantities=dict(quantities),
                 buyer_message=order.buyer_message or "",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -34,8 +34,9 @@ from backend.db import Database, chunks
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import ORDER_GRAINS, Grain
-from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, project
+from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, project, visibility_problems
 from backend.domain.sheet_plan import (
+    ABOVE_OPERATIONAL,
     Memo,
     Snapshot,
     SnapshotMismatch,
@@ -61,7 +62,7 @@ from backend.models import (
     utcnow,
 )
 from backend.secrets import SecretBox
-from backend.services import leases, sheet_changes, stock
+from backend.services import fx, leases, sheet_changes, stock
 from backend.services.bindings import profile_for
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.report_tabs import report_rows
@@ -296,7 +297,16 @@ class _Push:
             full=full,
             now=now,
         )
-        planned.shown = frozenset(s for p in profiles.values() for s in p.sensitivities)
+        audience = spreadsheet.audience_role
+        # A tab whose profile no longer suits the file's audience (a column reclassified, a profile redefined
+        # before that was refused) is refused by name; it must not widen what the sharing check asks of the
+        # file's readers, or the file's other, legitimate tabs would be withheld with it.
+        misfits = {
+            b.id: problems
+            for b in bindings
+            if (problems := visibility_problems(profiles[b.id].columns, audience, role_policy()))
+        }
+        planned.shown = frozenset(s for b in bindings if b.id not in misfits for s in profiles[b.id].sensitivities)
         sharing = self._sharing(spreadsheet, planned)
         planned.problems = sharing_problems(
             sharing.permissions,
@@ -313,13 +323,12 @@ class _Push:
         for binding in bindings:
             profile = profiles[binding.id]
             state = _tab_state(sheet.tabs.get(binding.tab_title.lower()), sheet.keys.get(binding.tab_title.lower(), ()))
-            if planned.problems and profile.sensitivities - {Sensitivity.OPERATIONAL}:
-                message = f"nothing was written to tab {binding.tab_title!r}: " + "; ".join(planned.problems)
-                cleared = withdraw_requests(profile, state) if state else []
-                if cleared:
-                    message += " (its cells above operational written earlier were cleared)"
-                withdrawn += cleared
-                planned.skipped[binding.id] = (binding.tab_title, message)
+            withheld = _withheld(
+                binding, profile, state, misfit=misfits.get(binding.id), sharing=planned.problems, audience=audience
+            )
+            if withheld is not None:
+                planned.skipped[binding.id] = (binding.tab_title, withheld[0])
+                withdrawn += withheld[1]
                 continue
             tab = _Tab(
                 session, team, binding, profile, members, self.caller.identity, planned.time_zone, taken_ids, now
@@ -552,6 +561,8 @@ class _Tab:
         only = None if touched is None else frozenset(touched)
         if profile.grain is Grain.SKU:
             rows = project(profile, (), now=now, sheet_zone=zone, skus=sku_cost_views(session, team.id, shops))
+        elif profile.grain is Grain.FX_RATE:
+            rows = project(profile, (), now=now, sheet_zone=zone, rates=fx.rate_views(session, team))
         elif profile.grain in REPORT_SOURCES:
             reports = report_rows(
                 session, team.id, profile, [s.id for s in shops] if self.binding.shop_ids else [], now
@@ -581,6 +592,37 @@ class _Tab:
         return TabSpec(
             binding.tab_title, sheet_id, profile, rows, (self.writer.lower(), *admins), inputs, chart_id, only
         )
+
+
+def _withheld(
+    binding: SheetBinding,
+    profile: Profile,
+    state: TabState | None,
+    *,
+    misfit: list[str] | None,
+    sharing: list[str],
+    audience: str,
+) -> tuple[str, list[dict[str, Any]]] | None:
+    """Why a tab is not written, with the requests clearing what it showed earlier that it may not; or None.
+
+    A profile that does not suit the file's audience is refused for its own tab only; a file shared beyond
+    its audience withholds every tab above operational.
+    """
+    if misfit:
+        why = (
+            f"its profile {profile.key!r} shows what the readers of this {audience} spreadsheet may not see ("
+            + "; ".join(misfit)
+            + f"); bind the tab to a profile for the {audience} audience"
+        )
+        classes: Collection[Sensitivity] = role_policy().hidden_from(audience, profile.sensitivities)
+        note = "those columns were cleared"
+    elif sharing and profile.sensitivities - {Sensitivity.OPERATIONAL}:
+        why, classes = "; ".join(sharing), ABOVE_OPERATIONAL
+        note = "its cells above operational written earlier were cleared"
+    else:
+        return None
+    cleared = withdraw_requests(profile, state, classes) if state else []
+    return f"nothing was written to tab {binding.tab_title!r}: {why}" + (f" ({note})" if cleared else ""), cleared
 
 
 def _tab_state(sheet: dict[str, Any] | None, keys: tuple[str, ...]) -> TabState | None:

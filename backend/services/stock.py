@@ -59,10 +59,11 @@ from backend.models import (
     Team,
     utcnow,
 )
+from backend.platforms.base import OrderMappingError
 from backend.platforms.tiktok.inventory import SkuInventory
 from backend.services import notify, review, workflow
 from backend.services.analytics import team_zone
-from backend.services.ingest import mark_bindings_dirty
+from backend.services.ingest import mark_bindings_dirty, record_mapping_failures
 from backend.services.shops import Platform, client_for
 
 STOCK_OUT = "stock_out"
@@ -386,8 +387,10 @@ def refresh_inventory(db: Database, platform: Platform, shop_id: int, now: datet
         )
         if not sku_ids or not shop.cipher:
             return 0
+        failures: list[OrderMappingError] = []
         with client_for(db, platform, shop) as client:
-            found = client.search_inventory(shop.cipher, sku_ids=sorted(sku_ids))
+            found = client.search_inventory(shop.cipher, sku_ids=sorted(sku_ids), failures=failures)
+        record_mapping_failures(session, shop.id, failures, source="inventory")
         names = dict(
             session.execute(
                 select(OrderLine.sku_id, OrderLine.product_name)
