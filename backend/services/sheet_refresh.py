@@ -686,6 +686,12 @@ def _save_snapshot(
 
 
 # -- entry points for tasks, the CLI and other services ---------------------------------------------
+def forget_sharing(db: Database, google_id: str) -> None:
+    """Have the file's next push read its sharing again: someone's access changed since it was read."""
+    with db.session() as session:
+        session.execute(update(Spreadsheet).where(Spreadsheet.google_id == google_id).values(sharing_checked_at=None))
+
+
 def push_budget(db: Database, identity: str, max_wait: float = 120.0) -> WriteBudget:
     """The identity's write budget as pushes spend it: never the reserve left to binds and edits."""
     return WriteBudget(db, identity, reserve=PUSH_RESERVE, max_wait=max_wait)
