@@ -11,7 +11,7 @@ Figures: orders/s over the whole backfill; the child's peak resident memory (VmH
 orders are stored and once all 250,000 are. Targets: peak under 300 MB, flat from 25,000 to 250,000
 (what grows with the order count stays in the database).
 
-    .venv/bin/python bench/bench_backfill.py [--quick] [--postgres URL]
+    .venv/bin/python bench/bench_backfill.py [--quick | --orders 25000] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -119,12 +119,15 @@ def _backfill(spec: dict[str, Any]) -> dict[str, float]:
     return figures
 
 
-def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
-    """Figures per database: {"sqlite": {...}, "postgresql": {...}}."""
+def run(quick: bool = False, postgres: str | None = None, orders: int = 0) -> dict[str, object]:
+    """Figures per database: {"sqlite": {...}, "postgresql": {...}}; `orders` other than the default's 250,000
+    (the checkpoint at a tenth of them)."""
     servers: dict[str, str | None] = {"sqlite": None}
     if server := postgres_url(postgres):
         servers["postgresql"] = server
     count, checkpoint = (QUICK_ORDERS, QUICK_CHECKPOINT) if quick else (ORDERS, CHECKPOINT)
+    if orders:
+        count, checkpoint = orders, orders // 10
     results: dict[str, object] = {}
     for name, server in servers.items():
         with fresh_database(server) as url:
@@ -137,12 +140,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_ORDERS} orders: a smoke check")
     parser.add_argument("--postgres", metavar="URL", help="also on this PostgreSQL server")
+    parser.add_argument("--orders", type=int, default=0, help=f"orders instead of {ORDERS:,} (a multiple of 100)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_backfill(json.loads(args.child))))
         return
-    print(json.dumps(run(quick=args.quick, postgres=args.postgres), indent=2))
+    print(json.dumps(run(quick=args.quick, postgres=args.postgres, orders=args.orders), indent=2))
 
 
 if __name__ == "__main__":

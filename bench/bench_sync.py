@@ -14,7 +14,7 @@ Targets (issue 4): ingest >= 1,000 orders/s, peak RSS < 300 MB, flat as the orde
 PostgreSQL runs when DATABASE_URL (or --postgres URL) names a server; each run gets its own new
 database, dropped afterwards.
 
-    .venv/bin/python bench/bench_sync.py [--quick] [--postgres URL]
+    .venv/bin/python bench/bench_sync.py [--quick | --sizes 5000] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count
 from pathlib import Path
@@ -155,7 +155,7 @@ def _measure(spec: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
+def run(quick: bool = False, postgres: str | None = None, sizes: Sequence[int] = ()) -> dict[str, object]:
     """Figures per database and size: {"sqlite": {"5000 orders": {...}}, "postgresql": {...}}."""
     servers: dict[str, str | None] = {"sqlite": None}
     if server := postgres_url(postgres):
@@ -164,7 +164,7 @@ def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
     tiktok = sandbox.start()
     results: dict[str, dict[str, object]] = {name: {} for name in servers}
     try:
-        for size in QUICK_SIZES if quick else SIZES:
+        for size in sizes or (QUICK_SIZES if quick else SIZES):
             synced = sandbox.add_shop(f"Sync {size}", "US", orders=size)
             stored = sandbox.add_shop(f"Ingest {size}", "US", orders=size)
             for name, server in servers.items():
@@ -188,12 +188,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 orders only: a smoke check")
     parser.add_argument("--postgres", metavar="URL", help="also bench on this PostgreSQL server")
+    parser.add_argument("--sizes", help=f"orders per run instead of {SIZES}, e.g. 5000")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_measure(json.loads(args.child))))
         return
-    for database, sizes in run(quick=args.quick, postgres=args.postgres).items():
+    chosen = [int(n) for n in args.sizes.split(",")] if args.sizes else ()
+    for database, sizes in run(quick=args.quick, postgres=args.postgres, sizes=chosen).items():
         assert isinstance(sizes, dict)
         for size, figures in sizes.items():
             print(f"{database:<10} {size:>13}  " + "  ".join(f"{k} {v}" for k, v in figures.items()))

@@ -27,7 +27,7 @@ TARGETS: tuple[tuple[str, str, str], ...] = (
     ("sheets: * orders / first push / requests", NONE, "4"),
     ("sheets: * orders / first push / writes", NONE, "2 (split only by the 2 MB guidance)"),
     ("sheets: * orders / 20 new, placed in order / rows_moved_or_added", "20, in the ship-by order", "appended"),
-    ("sheets: * orders / per-row first push / requests", NONE, "5,001 (peer)"),
+    ("sheets: * orders / per-row first fill / requests", NONE, "1 (peer: one values.update)"),
     ("sheets: * orders / per-row 20 changed / requests", NONE, "21 (peer)"),
     ("sheets: * orders / rewrite * / requests", NONE, "2 (peer)"),
     # bench_load: 200 webhooks/s, three spreadsheets on one identity, 300 ms per Sheets call
