@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -21,7 +22,7 @@ from backend.domain.access import Sensitivity
 from backend.domain.columns import Column, ColumnType, Formula
 from backend.domain.profiles import Cell, Profile, Rank, Row
 from backend.domain.sheet_layout import BLANK, Layout, Wanted, lay_out, row_runs, wanted_rows
-from backend.errors import InvalidInput
+from backend.domain.text import cut, utf16_length
 
 Json = dict[str, Any]
 MAX_CELLS = 10_000_000
@@ -34,10 +35,8 @@ AMBER = {"red": 1.0, "green": 0.9, "blue": 0.6}
 URGENCY_TIERS = (("4/24", RED), ("1", AMBER))  # under 4 hours, under 24 hours (serials count days)
 
 
-class SheetLimitExceeded(InvalidInput):
-    """A write would pass a documented Sheets limit; sending it would only earn a 400 from Google."""
-
-    code = "sheet_limit_exceeded"
+class Unwritable(ValueError):
+    """A value no Sheets cell can hold (Google would refuse the whole request): its row is left out."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +169,8 @@ class TabPlan:
     moved: int = 0
     final_rows: int = 0
     sheet_id: int = 0
+    cut: int = 0  # cells whose text was cut to the 50,000 characters a cell holds
+    unwritten: list[str] = field(default_factory=list)  # rows left out, each with why
 
 
 DIGEST_CHARS = 8
@@ -180,7 +181,8 @@ def _split_digests(text: str) -> tuple[str, ...]:
 
 
 def cell_data(value: Cell) -> Json:
-    """A typed CellData: text is always `stringValue` (never parsed), formulas only from the backend."""
+    """A typed CellData: text is always `stringValue` (never parsed, cut to fit a cell), formulas only from the
+    backend; raises Unwritable for a value no cell can hold."""
     if value is None:
         return {}
     if isinstance(value, Formula):
@@ -188,8 +190,17 @@ def cell_data(value: Cell) -> Json:
     if isinstance(value, bool):
         return {"userEnteredValue": {"boolValue": value}}
     if isinstance(value, int | float | Decimal):
-        return {"userEnteredValue": {"numberValue": float(value)}}
+        number = float(value)
+        if not math.isfinite(number):
+            raise Unwritable(f"{value} is beyond the numbers a Sheets cell can hold")
+        return {"userEnteredValue": {"numberValue": number}}
+    if _too_long(value):
+        value = cut(value, MAX_CELL_CHARS, measure=utf16_length)
     return {"userEnteredValue": {"stringValue": value}}
+
+
+def _too_long(text: str) -> bool:
+    return len(text) > MAX_CELL_CHARS // 2 and utf16_length(text) > MAX_CELL_CHARS  # Sheets counts UTF-16 units
 
 
 def digest(data: Json) -> str:
@@ -214,15 +225,6 @@ def _grid(sheet_id: int, r0: int, r1: int | None, c0: int, c1: int) -> Json:
     if r1 is not None:
         rng["endRowIndex"] = r1
     return rng
-
-
-def _check_lengths(row: Row, columns: Sequence[Column]) -> None:
-    for value, column in zip(row.cells, columns, strict=True):
-        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-            raise SheetLimitExceeded(
-                f"{column.header} of {row.key} has {len(value)} characters; a Google Sheets cell holds at most "
-                f"{MAX_CELL_CHARS}. Shorten it at the source or drop the column from the profile."
-            )
 
 
 def _segments(indexes: Sequence[int], inputs: frozenset[int]) -> list[tuple[int, int]]:
@@ -437,11 +439,30 @@ def _header(spec: TabSpec, sheet_id: int, state: TabState | None) -> Json:
     }
 
 
+def _encode(rows: Sequence[Row], columns: Sequence[Column]) -> tuple[dict[str, list[Json]], list[str], int]:
+    """Each row's CellData by key; a row holding a value no cell can hold is left out and named, so the
+    rest of the tab is still written. Also how many cells were cut to fit."""
+    encoded: dict[str, list[Json]] = {}
+    unwritten: list[str] = []
+    cut_cells = 0
+    for row in rows:
+        data: list[Json] = []
+        for value, column in zip(row.cells, columns, strict=True):
+            try:
+                data.append(cell_data(value))
+            except Unwritable as exc:
+                unwritten.append(f"row {row.key} was not written: {column.header}: {exc}")
+                break
+        else:
+            encoded[row.key] = data
+            cut_cells += sum(1 for v in row.cells if isinstance(v, str) and _too_long(v))
+    return encoded, unwritten, cut_cells
+
+
 def _changed_cells(
-    row: Row, position: int, sheet_id: int, before: tuple[str, ...] | None, inputs: frozenset[int]
+    data: list[Json], position: int, sheet_id: int, before: tuple[str, ...] | None, inputs: frozenset[int]
 ) -> tuple[tuple[str, ...], list[Json]]:
     """The row's digests and the writes it needs; an input cell is written only if the database value changed."""
-    data = [cell_data(v) for v in row.cells]
     now = tuple(digest(d) for d in data)
 
     def needs_write(j: int) -> bool:
@@ -465,10 +486,17 @@ def _check_incremental(state: TabState | None, known: Snapshot, fresh: bool) -> 
 
 
 def _cell_writes(
-    spec: TabSpec, layout: Layout, wanted: Wanted, known: Snapshot, at: Mapping[str, int]
+    spec: TabSpec,
+    layout: Layout,
+    wanted: Wanted,
+    known: Snapshot,
+    at: Mapping[str, int],
+    *,
+    encoded: Mapping[str, list[Json]],
 ) -> tuple[list[Json], dict[str, str], int]:
     """The cell writes (changed cells of kept rows, whole new rows with their formats), the rows' stored
-    memos, and how many kept rows changed. `at` is each projected key's data row after the layout."""
+    memos, and how many kept rows changed. `at` is each projected key's data row after the layout;
+    `encoded` each writable row's cells (a kept row missing from it stays as it was)."""
     sheet_id, rows = layout.grid.sheet_id, layout.grid.rows
     inputs = frozenset(j for j, c in enumerate(spec.profile.columns) if c.is_input)
     arriving = set(layout.new_keys)
@@ -483,20 +511,23 @@ def _cell_writes(
         if key in arriving:
             continue
         before = known.rows.get(key)
+        if key not in encoded:
+            if key in known.rows.stored:
+                stored[key] = known.rows.stored[key]
+            continue
         known_cells = before.cells() if before and before.digests else None
-        digests, writes = _changed_cells(row, at[key] + 1, sheet_id, known_cells, inputs)
+        digests, writes = _changed_cells(encoded[key], at[key] + 1, sheet_id, known_cells, inputs)
         stored[key] = Memo("".join(digests), row.owner, wanted.rank(key)).encode()
         changed += bool(writes)
         requests += writes
     for start, end in row_runs(sorted(at[k] for k in arriving)):
         for offset in range(start, end, ROWS_PER_REQUEST):
-            encoded = []
+            batch = []
             for key in rows[offset : min(end, offset + ROWS_PER_REQUEST)]:
-                row = wanted.projected[key]
-                data = [cell_data(v) for v in row.cells]
+                row, data = wanted.projected[key], encoded[key]
                 stored[key] = Memo("".join(digest(d) for d in data), row.owner, wanted.rank(key)).encode()
-                encoded.append(data)
-            requests.append(_cells_request(sheet_id, offset + 1, 0, encoded))
+                batch.append(data)
+            requests.append(_cells_request(sheet_id, offset + 1, 0, batch))
         if not layout.first_fill:
             requests += _format_requests(spec, sheet_id, start + 1, end + 1)
     if layout.first_fill:
@@ -522,8 +553,7 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     Raises SnapshotMismatch for an incremental spec the sheet no longer matches (re-project in full).
     """
     profile = spec.profile
-    for row in spec.rows:
-        _check_lengths(row, profile.columns)
+    encoded, unwritten, cut_cells = _encode(spec.rows, profile.columns)
     sheet_id = state.sheet_id if state else spec.sheet_id
     known = snapshot if state else Snapshot()
     layout_key = layout_of(profile)
@@ -534,19 +564,22 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     if fresh:
         requests.append(_header(spec, sheet_id, state))
         known = Snapshot(layout_key)
-    wanted = wanted_rows(spec, known)
     # A report or charted tab holds only what the backend writes and its order means something, so one
     # sorted by hand, or that would grow at the bottom below its totals, is rewritten in order.
     keys_now = [k for k in state.keys if k] if state and profile.keeps_order else []
     has_inputs = any(c.is_input for c in profile.columns)
     reorder = profile.keeps_order and not has_inputs and keys_now != [row.key for row in spec.rows]
+    if len(encoded) < len(spec.rows):  # a row that cannot be written is not added; one the tab shows stays as it was
+        shown = frozenset() if fresh or reorder or state is None else frozenset(state.keys)
+        spec = replace(spec, rows=[row for row in spec.rows if row.key in encoded or row.key in shown])
+    wanted = wanted_rows(spec, known)
     layout = lay_out(spec, state, known, wanted, rewrite=fresh or reorder)
     rows = layout.grid.rows
     if spec.touched is None:
         at = {key: index for index, key in enumerate(rows)}
     else:  # a few rows among many: look them up rather than index every row
         at = {key: rows.index(key) for key in wanted.projected}
-    writes, stored, changed = _cell_writes(spec, layout, wanted, known, at)
+    writes, stored, changed = _cell_writes(spec, layout, wanted, known, at, encoded=encoded)
     requests += layout.grid.requests + writes
     requests += _rule_requests(spec, sheet_id, state)
     requests += _protection_requests(spec, sheet_id, state, owner)
@@ -563,6 +596,8 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
         removed=layout.removed,
         moved=layout.grid.moves,
         final_rows=layout.grid.size,
+        cut=cut_cells,
+        unwritten=unwritten,
         sheet_id=sheet_id,
     )
 
@@ -631,17 +666,29 @@ def withdraw_requests(
     ]
 
 
-def check_cell_limit(current_cells: int, plans: Iterable[tuple[TabPlan, TabState | None, int]]) -> None:
-    """Refuse growth past the 10 million cells a spreadsheet may hold (across all its tabs)."""
+def over_cell_limit(current_cells: int, tabs: Mapping[int, tuple[TabPlan, TabState | None, int]]) -> dict[int, str]:
+    """The tabs to leave unwritten, each with why, so the spreadsheet stays within the 10 million cells Google
+    allows across its tabs; `tabs` maps a tab's key to its plan, what it holds now and its width.
+
+    Tabs that shrink or grow least are let in first, so one big tab is refused while the others are written.
+    """
+    growth = {
+        key: plan.final_rows * max(width, state.column_count if state else 0)
+        - (state.row_count * state.column_count if state else 0)
+        for key, (plan, state, width) in tabs.items()
+    }
     total = current_cells
-    for plan, state, width in plans:
-        before = state.row_count * state.column_count if state else 0
-        total += plan.final_rows * max(width, state.column_count if state else 0) - before
-    if total > MAX_CELLS:
-        raise SheetLimitExceeded(
-            f"this push would grow the spreadsheet to {total:,} cells; Google Sheets allows {MAX_CELLS:,}. "
-            "Narrow the profiles' age windows or move tabs to another spreadsheet."
-        )
+    refused: dict[int, str] = {}
+    for key in sorted(growth, key=lambda k: growth[k]):
+        if total + growth[key] > MAX_CELLS:
+            refused[key] = (
+                f"not written: it would take the spreadsheet to {total + growth[key]:,} cells, and Google Sheets "
+                f"allows {MAX_CELLS:,} in a spreadsheet; narrow the profile's age window or move the tab to "
+                "another spreadsheet"
+            )
+        else:
+            total += growth[key]
+    return refused
 
 
 def split_bodies(requests: Sequence[Json], limit: int = PAYLOAD_GUIDANCE) -> list[Json]:

@@ -4,6 +4,7 @@ from backend.models.addon import GoogleOAuthState
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, FxRate, SkuCost
+from backend.models.limits import LimitOverride, SheetsUsage
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
 from backend.models.sheet_state import EVERYTHING, STOCK, SheetChange, SheetSnapshot
@@ -30,6 +31,7 @@ __all__ = [
     "GoogleOAuthState",
     "Invitation",
     "Lease",
+    "LimitOverride",
     "Member",
     "Notification",
     "NotificationChannel",
@@ -44,6 +46,7 @@ __all__ = [
     "SheetBinding",
     "SheetChange",
     "SheetSnapshot",
+    "SheetsUsage",
     "Shop",
     "ShopStatus",
     "SkuCost",

@@ -22,11 +22,15 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from backend.db import Database
-from backend.errors import NotFound
+from backend.errors import NotFound, RateLimited
 from backend.models import SheetBinding, Shop, Spreadsheet, shows_shop, utcnow
-from backend.services import leases, sheet_refresh
-from backend.sheets.google import identity_email
+from backend.services import leases, limits, sheet_refresh
+from backend.sheets.budget import WINDOW
+from backend.sheets.google import writer_for
 
+# A push that would wait longer than this for the Sheets budget mid-way gives its thread back instead and
+# comes back when its share has room, so a team past its share cannot fill the server's threads with waiting.
+TASK_BUDGET_WAIT = 2.0
 # Sharing changes without any order changing: a spreadsheet not checked for this long is pushed
 # anyway, which reads its Drive permissions and withdraws what its readers may no longer see.
 SHARING_RECHECK = timedelta(minutes=15)
@@ -83,6 +87,18 @@ def showing_shop(db: Database, shop_id: int) -> list[int]:
     return _first_tabs(db, {spreadsheet_id for spreadsheet_id, shops in rows if shows_shop(shops, shop_id)})
 
 
+def for_team(db: Database, team_id: int) -> list[int]:
+    """One task per spreadsheet of the team with a dirty tab: what its typing asks for, so one team's edits
+    set off only its own pushes (and spend only its own `push.team` limit), never a sweep of every team's."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(SheetBinding.spreadsheet_id)
+            .join(Spreadsheet)
+            .where(Spreadsheet.team_id == team_id, SheetBinding.dirty)
+        )
+        return _first_tabs(db, set(rows))
+
+
 def run(binding_id: int) -> tuple[dict[str, Any], list[Next]]:
     """The /tasks/push-binding/<id> body: push the tab's spreadsheet now, or say when it should be.
 
@@ -91,24 +107,30 @@ def run(binding_id: int) -> tuple[dict[str, Any], list[Next]]:
     this push's stock pass changed.
     """
     pusher = sheet_refresh.pusher()
+    pusher.budget_wait = TASK_BUDGET_WAIT
     db = pusher.db
     with db.session() as session:
         binding = session.get(SheetBinding, binding_id)
         if binding is None:
             raise NotFound(f"no sheet binding {binding_id}")
         spreadsheet = binding.spreadsheet
-        spreadsheet_id, dirty = spreadsheet.id, any(b.dirty for b in spreadsheet.bindings)
-        identity = identity_email(session, spreadsheet.team_id, pusher.config)
+        spreadsheet_id, team_id = spreadsheet.id, spreadsheet.team_id
+        dirty = any(b.dirty for b in spreadsheet.bindings)
+        identity = writer_for(session, team_id, pusher.config, pusher.secrets)
     if not dirty:
         return {"skipped": "nothing changed since the last push"}, []
-    budget = sheet_refresh.push_budget(db, identity)
-    wait = budget.next_slot()
-    if wait:
-        return {"deferred_s": round(wait, 2)}, [Next(binding_id, wait)]
+    budget = sheet_refresh.push_budget(db, identity, team_id)
     try:
+        wait = budget.next_slot()
+        if wait:
+            return {"deferred_s": round(wait, 2)}, [Next(binding_id, wait)]
+        limits.spend(db, "push", team_id=team_id)
         result = pusher.push_spreadsheet(spreadsheet_id)
     except leases.LeaseHeld as exc:
         return {"skipped": exc.message}, []  # the push running now asks for the trailing one when it is done
+    except RateLimited as exc:  # the team's push limit, or its share of the budget: the push comes back later
+        later = float(exc.detail.get("retry_after") or WINDOW.total_seconds())
+        return {"deferred_s": later, "why": exc.message}, [Next(binding_id, later)]
     again = set(result.dirtied)
     with db.session() as session:  # changed while it ran (a tab left dirty by a refusal waits for the sweep)
         changed = select(SheetBinding.id).where(

@@ -43,8 +43,8 @@ from backend.domain.sheet_plan import (
     TabPlan,
     TabSpec,
     TabState,
-    check_cell_limit,
     digest,
+    over_cell_limit,
     plan_tab,
     split_bodies,
     stable_id,
@@ -62,14 +62,15 @@ from backend.models import (
     utcnow,
 )
 from backend.secrets import SecretBox
-from backend.services import fx, leases, sheet_changes, stock
+from backend.services import fx, leases, limits, sheet_changes, stock
 from backend.services.bindings import profile_for
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.report_tabs import report_rows
 from backend.services.views import order_views, sku_cost_views, team_shops
-from backend.sheets.google import GoogleClients, clients, identity_email, writer_for
+from backend.sheets.budget import SheetsBudget
+from backend.sheets.google import GoogleClients, WriterIdentity, clients, identity_email, writer_for
 from backend.sheets.guard import FileSharing, list_sharing, sharing_problems
-from backend.sheets.writer import Backoff, Caller, GoogleRejected, RetryableWriteFailed, WriteBudget
+from backend.sheets.writer import Backoff, Caller, GoogleRejected, RetryableWriteFailed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,7 +79,7 @@ REPLANS = 3
 REBUILD_EVERY = timedelta(minutes=30)  # a full projection per tab now and then, in case a change went unnoted
 REREAD_ALL_AT = 2_000  # changed orders past which (and past the tab's rows) a push projects every order
 SHARING_TTL = 60.0  # seconds a Drive permissions read is trusted for, unless a push would show more
-PUSH_RESERVE = 13  # of the write budget's 58 a minute: pushes stop at 45, leaving Google's other 15 to binds and edits
+PUSH_KEEPS = 0.25  # of the write quota, left to binds and edits: a busy team's pushes never lock the sidebar out
 SHEET_FIELDS = (
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount)),"
     "protectedRanges,conditionalFormats,charts(chartId)"
@@ -97,6 +98,8 @@ class TabResult:
     moved: int = 0
     projected: str = ""  # "every order" or "N changed orders"
     skipped: str | None = None
+    cut: int = 0  # cells whose text was cut to fit a cell, with a marker saying so
+    unwritten: list[str] = field(default_factory=list)  # rows left out, each with why
 
 
 @dataclass
@@ -109,6 +112,7 @@ class PushResult:
     bytes_sent: int = 0
     seconds: float = 0.0
     google_seconds: float = 0.0  # of which waiting on Google (the rest is OrderDeck's own compute)
+    budget_waits: int = 0  # Sheets requests that waited for a later window of the shared budget
     tabs: list[TabResult] = field(default_factory=list)
     dirtied: list[int] = field(default_factory=list)  # other spreadsheets this push's stock pass made dirty
     started: datetime | None = None  # a tab dirty since then changed while the push ran
@@ -121,6 +125,7 @@ class PushResult:
             "writes": self.writes,
             "drive_reads": self.drive_reads,
             "bytes": self.bytes_sent,
+            "budget_waits": self.budget_waits,
             "tabs": [t.__dict__ for t in self.tabs],
         }
 
@@ -147,6 +152,7 @@ class _Planned:
     full: set[int] = field(default_factory=set)  # bindings projected in full
     skipped: dict[int, tuple[str, str]] = field(default_factory=dict)
     read: dict[int, sheet_changes.Pending] = field(default_factory=dict)
+    too_big: dict[int, tuple[str, str]] = field(default_factory=dict)  # tabs left out to stay under 10M cells
     requests: list[dict[str, Any]] = field(default_factory=list)
     now: datetime = field(default_factory=utcnow)
 
@@ -174,9 +180,8 @@ class Pusher:
                 wanted = set(binding_ids or ())
                 bindings = [b.id for b in spreadsheet.bindings if b.dirty or b.id in wanted]
                 identity = writer_for(session, spreadsheet.team_id, self.config, self.secrets)
-            caller = Caller(
-                identity.email, push_budget(self.db, identity.email, max_wait=self.budget_wait), self.backoff
-            )
+            budget = push_budget(self.db, identity, spreadsheet.team_id, max_wait=self.budget_wait)
+            caller = Caller(identity.email, budget, self.backoff)
             push = _Push(self, caller, clients(self.config, identity), spreadsheet_id, bindings, started)
             push.result = PushResult(spreadsheet.google_id, identity.email, started=started)
             if not bindings:
@@ -195,6 +200,7 @@ class Pusher:
                 raise
             finally:
                 push.result.reads, push.result.writes = caller.reads - push.result.drive_reads, caller.writes
+                push.result.budget_waits = budget.waits
                 push.result.seconds = round(time.perf_counter() - began, 4)
             return push.result
 
@@ -259,6 +265,9 @@ class _Push:
             session.execute(delete(SheetSnapshot).where(SheetSnapshot.binding_id == binding_id))
             sheet_changes.consume(session, planned.read[binding_id])
             result.tabs.append(TabResult(binding_id, tab, skipped=message))
+        for binding_id, (tab, message) in planned.too_big.items():  # stays dirty: its changes wait for room
+            session.get_one(SheetBinding, binding_id).last_push_error = message[:2048]
+            result.tabs.append(TabResult(binding_id, tab, skipped=message))
         for binding_id, plan in planned.plans.items():
             binding = session.get_one(SheetBinding, binding_id)
             profile = profile_for(session, spreadsheet.team_id, binding.profile_key)
@@ -270,11 +279,15 @@ class _Push:
                 session, binding_id
             ):
                 binding.dirty, binding.dirty_since = False, None  # a change marked during the push keeps it dirty
+            if plan.unwritten:
+                binding.last_push_error = "; ".join(plan.unwritten)[:2048]
             read = planned.read[binding_id]
             projected = "every order" if binding_id in planned.full else f"{len(read.orders)} changed orders"
-            result.tabs.append(
-                TabResult(binding_id, binding.tab_title, plan.added, plan.changed, plan.removed, plan.moved, projected)
+            written = TabResult(
+                binding_id, binding.tab_title, plan.added, plan.changed, plan.removed, plan.moved, projected
             )
+            written.cut, written.unwritten = plan.cut, plan.unwritten
+            result.tabs.append(written)
 
     def _plan(self, session: Session) -> _Planned:
         spreadsheet = session.get_one(Spreadsheet, self.spreadsheet_id)
@@ -318,7 +331,7 @@ class _Push:
         )
         touched = self._stock_pass(session, team.id, profiles, full, read)
         taken_ids = {int(s["properties"]["sheetId"]) for s in sheet.tabs.values()}
-        widths: list[tuple[TabPlan, TabState | None, int]] = []
+        sizes: dict[int, tuple[TabPlan, TabState | None, int]] = {}
         withdrawn: list[dict[str, Any]] = []
         for binding in bindings:
             profile = profiles[binding.id]
@@ -339,8 +352,13 @@ class _Push:
             if state is None:
                 planned.tabs.append(binding.tab_title)
             planned.plans[binding.id] = plan
-            widths.append((plan, state, len(profile.columns)))
-        check_cell_limit(_cells(sheet), widths)
+            sizes[binding.id] = (plan, state, len(profile.columns))
+        for binding_id, why in over_cell_limit(_cells(sheet), sizes).items():
+            title = next(b.tab_title for b in bindings if b.id == binding_id)
+            del planned.plans[binding_id]
+            if sizes[binding_id][1] is None:
+                planned.tabs.remove(title)  # not created after all
+            planned.too_big[binding_id] = (title, f"tab {title!r} was {why}")
         planned.requests = [r for plan in planned.plans.values() for r in plan.requests] + withdrawn
         live = any(any(c.key == "sla_countdown" for c in profiles[b].columns) for b in planned.plans)
         if planned.requests and live and sheet.properties.get("autoRecalc") != "MINUTE":
@@ -692,9 +710,9 @@ def forget_sharing(db: Database, google_id: str) -> None:
         session.execute(update(Spreadsheet).where(Spreadsheet.google_id == google_id).values(sharing_checked_at=None))
 
 
-def push_budget(db: Database, identity: str, max_wait: float = 120.0) -> WriteBudget:
-    """The identity's write budget as pushes spend it: never the reserve left to binds and edits."""
-    return WriteBudget(db, identity, reserve=PUSH_RESERVE, max_wait=max_wait)
+def push_budget(db: Database, identity: WriterIdentity, team_id: int, max_wait: float = 120.0) -> SheetsBudget:
+    """The team's Sheets budget as pushes spend it: never the quarter of the write quota left to binds and edits."""
+    return limits.sheets_budget(db, identity, team_id, max_wait=max_wait, keep=PUSH_KEEPS)
 
 
 def pusher() -> Pusher:

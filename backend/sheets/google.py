@@ -38,6 +38,9 @@ class WriterIdentity:
     email: str
     kind: str  # "connected_user" | "service_account"
     credentials: Any
+    # The Cloud project Google charges this identity's Sheets quota to: the service account's own project,
+    # or the OAuth client a connected user signed in through.
+    project: str = ""
 
 
 @cache
@@ -75,9 +78,10 @@ def writer_for(session: Session, team_id: int, config: Config, secrets: SecretBo
             client_secret=config.GOOGLE_OAUTH_CLIENT_SECRET,
             scopes=connection.scopes.split(),
         )
-        return WriterIdentity(connection.email, "connected_user", credentials)
+        return WriterIdentity(connection.email, "connected_user", credentials, config.GOOGLE_OAUTH_CLIENT_ID or "")
     email = identity_email(session, team_id, config)
-    return WriterIdentity(email, "service_account", _service_account(str(config.GOOGLE_APPLICATION_CREDENTIALS)))
+    credentials = _service_account(str(config.GOOGLE_APPLICATION_CREDENTIALS))
+    return WriterIdentity(email, "service_account", credentials, credentials.project_id or "")
 
 
 def _service_account(path: str) -> Any:
@@ -123,6 +127,7 @@ def clients(config: Config, identity: WriterIdentity) -> GoogleClients:
         identity.email,
         identity.kind,
         getattr(identity.credentials, "refresh_token", None),
+        tuple(getattr(identity.credentials, "scopes", None) or ()),  # sharing a new file needs drive.file too
     )
     kept: tuple[tuple[object, ...], GoogleClients] | None = getattr(_BUILT, "clients", None)
     if kept is not None and kept[0] == key:

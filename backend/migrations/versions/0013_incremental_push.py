@@ -1,7 +1,7 @@
 """incremental pushes: what changed per binding, snapshot shape, owners, keys and times, cached tabs and sharing, stored stock shortfalls
 
 Revision ID: 0013
-Revises: 0015
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import backend.models.base
 
 revision: str = "0013"
-down_revision: str | None = "0015"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
