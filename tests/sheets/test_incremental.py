@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from backend.models import Order, OrderLine, RateWindow, SheetBinding, Shop, Team
+from backend.models import Order, OrderLine, RateWindow, SheetBinding, SheetsUsage, Shop, Team
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings
 from backend.services.ingest import mark_bindings_dirty
@@ -106,7 +106,8 @@ def test_an_incremental_push_writes_the_same_cells_as_a_full_rebuild(
     profile: str,
     changes: list[list[tuple[str, int]]],
 ) -> None:
-    session.execute(delete(RateWindow))  # each example is a fresh minute, for our write budget and Google's
+    session.execute(delete(RateWindow))  # each example is a fresh minute: for our limits, budget and Google's
+    session.execute(delete(SheetsUsage))
     google.sheets.quotas.reset()
     team = factories.team(session, f"Incremental {next(teams)}", admin=ADMIN)
     shop = factories.shop(session, team)
