@@ -8,7 +8,7 @@ from backend.models.fulfilment import OrderTracking, PackageShipping, ShopLogist
 from backend.models.limits import LimitOverride, SheetsUsage
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
-from backend.models.sheet_state import SheetSnapshot
+from backend.models.sheet_state import EVERYTHING, STOCK, SheetChange, SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import ConsentState, Shop, ShopStatus
 from backend.models.stock import OrderReview, StockLevel
@@ -17,6 +17,8 @@ from backend.models.work import FailedItem, Lease, RateWindow, SyncRun, WebhookE
 from backend.models.workflow import AuditEntry, ExceptionCase
 
 __all__ = [
+    "EVERYTHING",
+    "STOCK",
     "AuditEntry",
     "Base",
     "BindChallenge",
@@ -46,6 +48,7 @@ __all__ = [
     "PackageShipping",
     "RateWindow",
     "SheetBinding",
+    "SheetChange",
     "SheetSnapshot",
     "SheetsUsage",
     "Shop",

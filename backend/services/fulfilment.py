@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend import runtime
+from backend.db import chunks
 from backend.domain import fulfilment, tracking
 from backend.domain.fulfilment import ShipState
 from backend.domain.status import OrderStatus, ShippingType
@@ -27,7 +28,6 @@ from backend.platforms import registry
 from backend.platforms.fulfilment import FulfilmentSupport
 from backend.secrets import SecretBox
 from backend.services import labels, logistics
-from backend.services.ledger import chunks
 
 UNSHIPPED = frozenset({OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING})
 

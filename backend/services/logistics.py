@@ -162,6 +162,17 @@ def combinable_groups(session: Session, shop_id: int) -> list[tuple[str, tuple[s
     ]
 
 
+def list_keys(session: Session, shop_ids: Iterable[int]) -> set[str]:
+    """The key of every dropdown list these shops' logistics offer: each option's carriers and handovers."""
+    keys: set[str] = set()
+    for stored in session.scalars(select(ShopLogistics).where(ShopLogistics.shop_id.in_(list(shop_ids)))):
+        for option in stored.options:
+            if isinstance(option, Mapping) and option.get("id"):
+                keys.add(carriers_key(stored.shop_id, str(option["id"])))
+        keys |= {handover_key(stored.shop_id, str(option_id)) for option_id in stored.handover}
+    return keys
+
+
 def lists(session: Session, keys: Iterable[str], now: datetime) -> dict[str, tuple[str, list[str]]]:
     """List key → (its title, its choices), for the spreadsheet's list tab."""
     found: dict[str, tuple[str, list[str]]] = {}

@@ -160,7 +160,7 @@ def _refetch(session: Session, client: ShopClient, shop: Shop, ids: Sequence[str
         page = client.get_orders(sorted(set(ids)))
         result = ingest_orders(session, shop, page.orders, source="api", actor="webhook")
         if result.changed:
-            mark_bindings_dirty(session, shop.team_id, shop.id)
+            mark_bindings_dirty(session, shop.team_id, shop.id, result.changed)
         report.changed_orders += result.new_external_ids + result.updated_external_ids
         record_mapping_failures(session, shop.id, (*page.failures, *result.refused), source="webhook")
 

@@ -2,7 +2,7 @@
 and its outcome, each shipped order's tracking, an order's delivery option id, and a spreadsheet's list tab
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import backend.models.base
 
 revision: str = "0017"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
