@@ -23,6 +23,7 @@ from backend.errors import NotOffered, OrderDeckError, PlatformError
 from backend.models import Order, Shop, ShopLogistics, utcnow
 from backend.platforms import registry
 from backend.platforms.fulfilment import Handover, HandoverChoices, PickupSlot, ShippingCalls
+from backend.services.ingest import mark_bindings_dirty
 from backend.services.shops import Platform, client_for
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,8 @@ def refresh(db: Database, platform: Platform, shop_id: int, now: datetime | None
         stored = session.get(ShopLogistics, shop_id) or ShopLogistics(shop_id=shop_id)
         session.add(stored)
         if problem is None:
+            if (stored.options, stored.handover, stored.combinable) != (options, handover, combinable):
+                mark_bindings_dirty(session, shop.team_id, shop_id)  # the dropdowns and Combine / split change
             stored.options, stored.handover, stored.combinable = options, handover, combinable
         stored.refreshed_at, stored.problem = now, (problem or "")[:1024] or None
     return problem or f"{len(options)} delivery options, {len(handover)} handover lists"

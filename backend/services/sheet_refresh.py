@@ -647,6 +647,8 @@ def _plan_tabs(
     lists = _lists(session, spreadsheet, sheet.tabs, [t for _, _, t in tabs], members=members, taken_ids=taken_ids)
     if lists.layout:
         taken_ids.add(int(lists.layout["sheet_id"]))
+        if LISTS_TITLE.lower() not in sheet.tabs:
+            planned.tabs.append(LISTS_TITLE)  # made by this push: the next one reads it with the others
     sizes: dict[int, tuple[TabPlan, TabState | None, int]] = {}
     for binding, state, tab in tabs:
         tab.lists = lists.refs

@@ -17,12 +17,12 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from backend import runtime
+from backend import runtime, tasks
 from backend.domain.lists import TITLE as LISTS_TAB
 from backend.models import Order, Package, Team, utcnow
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok.world import Order as SandboxOrder
-from backend.services import bindings, fulfilment, labels, logistics, retention, sync
+from backend.services import bindings, fulfilment, labels, logistics, push_schedule, retention, sync
 from backend.services.shops import Platform
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, PACKER, World, build_world
@@ -44,10 +44,13 @@ def sandbox_shop(world: World) -> str:
 
 
 def refresh(world: World, shop_id: int | None = None) -> None:
-    """What the scheduled shop round does: sync the orders, then ask what the shop's logistics offer now."""
+    """What the scheduled shop round does: sync the orders, ask what the shop's logistics offer now, then
+    push the spreadsheets showing the shop."""
     with world.live.app.app_context():
         sync.sync_shop(world.live.db, platform_of(world), shop_id or world.shop_id)
         logistics.refresh(world.live.db, platform_of(world), shop_id or world.shop_id)
+        for binding_id in push_schedule.showing_shop(world.live.db, shop_id or world.shop_id):
+            tasks.enqueue(f"/tasks/push-binding/{binding_id}")
 
 
 def open_pack_list(world: World, *shop_ids: int) -> None:
