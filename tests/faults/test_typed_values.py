@@ -65,9 +65,9 @@ EXPORT_HEADER = (
     .splitlines()[0]
 )
 CATALOGUE = bindings.catalogue()
-# Rows a platform sync also writes: orders, SKU costs (a sync adds SKUs) and stock levels (TikTok's counts).
-# Tables only people type (rates, purchases) have no ingest path that could overwrite them.
-SYNCED_GRAINS = ORDER_GRAINS | {Grain.SKU, Grain.STOCK}
+# Rows a platform sync also writes: orders, SKU costs (a sync adds SKUs), stock levels (TikTok's counts) and
+# packages (the pack list). Tables only people type (rates, purchases) have no ingest path that could overwrite them.
+SYNCED_GRAINS = ORDER_GRAINS | {Grain.SKU, Grain.STOCK, Grain.PACK}
 INPUT_COLUMNS = sorted(key for key, column in CATALOGUE.items() if column.is_input and column.grains & SYNCED_GRAINS)
 
 
