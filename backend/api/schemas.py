@@ -2,13 +2,68 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from backend.catalog import markets, role_policy
+from backend.domain.access import join_words
 from backend.domain.columns import Grain
 
-SLUG = validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="lowercase letters, digits and _, starting with a letter")
+SLUG = validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="use lowercase letters, digits and _, starting with a letter")
+
+# -- refusals in words: the field a person filled in, and what to type instead -----------------------
+FIELD_NAMES: Mapping[str, str] = {
+    "spreadsheet_id": "Spreadsheet",
+    "region": "Region",
+    "email": "Email",
+    "role": "Role",
+    "audience": "Audience",
+    "audience_role": "Audience",
+    "title": "Title",
+    "tab": "Tab",
+    "profile": "Profile",
+    "key": "Key",
+    "grain": "Rows",
+    "columns": "Columns",
+    "shops": "Shops",
+    "shop_id": "Shop",
+    "challenge": "Bind check",
+}
+# marshmallow's own messages, said as what to do
+PLAIN: Mapping[str, str] = {
+    "Missing data for required field.": "fill it in",
+    "Not a valid email address.": "type an email address such as name@example.com",
+    "Unknown field.": "OrderDeck does not know this field: leave it out",
+    "Not a valid string.": "type text",
+    "Not a valid integer.": "type a whole number",
+    "Not a valid list.": "send a list",
+    "Not a valid boolean.": "send true or false",
+    "Invalid input type.": "send a JSON object",
+    "Field may not be null.": "fill it in",
+}
+
+
+def _first_problem(messages: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], str]:
+    """The first refused field (its path) and its first message, from marshmallow's nested messages."""
+    if isinstance(messages, Mapping):
+        key = next(iter(messages))
+        return _first_problem(messages[key], (*path, str(key)))
+    if isinstance(messages, list) and messages:
+        return _first_problem(messages[0], path)
+    return path, str(messages)
+
+
+def explain(messages: Mapping[str, Any]) -> str:
+    """One sentence naming the first field refused and its fix ("Email: type an email address …"); how many
+    other fields were refused too. `detail.fields` keeps marshmallow's full answer for API clients."""
+    path, problem = _first_problem(messages)
+    names = [FIELD_NAMES[p] for p in path if p in FIELD_NAMES] or [p for p in path if not p.isdigit()][:1]
+    where = names[-1] if names else "The request"
+    others = len(messages) - 1
+    more = f" ({others} more field{'s' if others > 1 else ''} refused)" if others > 0 else ""
+    return f"{where}: {PLAIN.get(problem, problem)}{more}"
 
 
 class ProfileFilterSchema(Schema):
@@ -42,11 +97,18 @@ class ColumnProfileSchema(Schema):
 
 
 # -- the Sheets add-on (/addon/*) ------------------------------------------------------------------
-ROLE = validate.Regexp(r"^[a-z][a-z_]{1,31}$", error="a role such as warehouse, finance or viewer")
-GOOGLE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{10,128}$", error="a Google spreadsheet id")
-TAB = validate.Length(1, 100)
-DB_ID = validate.Range(1, 2**31 - 1, error="not an id")  # ids are 32-bit integers in PostgreSQL
-EMAIL = validate.Length(max=254, error="an address of at most 254 characters")  # RFC 5321's path limit
+ROLES = tuple(role_policy().roles)
+ROLE = validate.OneOf(ROLES, error="“{input}” is not a role: choose " + join_words(ROLES, "or"))
+REGIONS = tuple(markets())
+REGION = validate.OneOf(
+    ("", *REGIONS), error="“{input}” is not a TikTok Shop region: choose one of " + ", ".join(REGIONS)
+)
+GOOGLE_ID = validate.Regexp(
+    r"^[A-Za-z0-9_-]{10,128}$", error="use the id in the spreadsheet's address (docs.google.com/spreadsheets/d/ID)"
+)
+TAB = validate.Length(1, 100, error="type a name of {min} to {max} characters")
+DB_ID = validate.Range(1, 2**31 - 1, error="choose a shop from the list")  # ids are 32-bit integers in PostgreSQL
+EMAIL = validate.Length(max=254, error="type an address of at most {max} characters")  # RFC 5321's path limit
 
 
 class SpreadsheetQuerySchema(Schema):
@@ -54,7 +116,7 @@ class SpreadsheetQuerySchema(Schema):
 
 
 class ConsentRequestSchema(Schema):
-    region = fields.String(validate=validate.Regexp(r"^[A-Za-z]{0,8}$"), load_default="")
+    region = fields.String(validate=REGION, load_default="")
 
 
 class ChallengeRequestSchema(Schema):
@@ -145,6 +207,7 @@ class BindingSchema(Schema):
     id = fields.Integer(required=True)
     tab = fields.String(required=True)
     profile = fields.String(required=True)
+    profile_title = fields.String()
     shops = fields.List(fields.Integer())
     dirty = fields.Boolean()
     last_pushed_at = fields.String(allow_none=True)

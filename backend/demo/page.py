@@ -132,6 +132,13 @@ def _choose_team(call: Call) -> Any:
     return call.api("get", "/addon/me")
 
 
+def _create_spreadsheet(call: Call) -> Any:
+    """The backend creates and shares the file; its link opens it on this page (the demo's stand-in for Sheets)."""
+    created = call.api("post", "/addon/spreadsheets", call.arg(0, {}))
+    created["url"] = f"/?sheet={created['spreadsheet_id']}&as={call.email}"
+    return created
+
+
 def _install_trigger(call: Call) -> Any:
     config = call.api("post", "/addon/trigger", {"spreadsheet_id": call.spreadsheet_id})
     return {"installed": True, "tabs": list(config.get("tabs", {}))}
@@ -154,7 +161,7 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "unbindTab": lambda c: c.api(
         "post", "/addon/bindings/remove", {"spreadsheet_id": c.spreadsheet_id, "tab": c.arg(0)}
     ),
-    "createSpreadsheet": lambda c: c.api("post", "/addon/spreadsheets", c.arg(0, {})),
+    "createSpreadsheet": _create_spreadsheet,
     "bindTab": _bind_tab,
     "installEditTrigger": _install_trigger,
 }
@@ -174,6 +181,11 @@ def sidebar_html(email: str, sheet_key: str) -> str:
     return page.replace("<head>", "<head>" + shim, 1)
 
 
+NO_SIDEBAR = """<!doctype html><meta charset="utf-8"><body style="font:13px Roboto,Arial,sans-serif;padding:12px">
+<p><b>{who}</b> cannot open this spreadsheet, so there is no add-on sidebar to show: Sheets opens the add-on
+only inside a file you can open.</p>"""
+
+
 def create_page(world: World) -> Flask:
     """The demo page's own small WSGI app (not the backend: it stands in for the browser and Apps Script)."""
     page = Flask(__name__)
@@ -186,9 +198,12 @@ def create_page(world: World) -> Flask:
         return str(email)
 
     def spreadsheet_id(key: str) -> str:
-        if key not in world.spreadsheets:
-            abort(404)
-        return world.spreadsheets[key]
+        """A seeded spreadsheet by its key, or any other one in the sandbox by its id (made from the sidebar)."""
+        if key in world.spreadsheets:
+            return world.spreadsheets[key]
+        if key in world.google.sheets.files:
+            return key
+        abort(404)
 
     @page.get("/")
     def index() -> ResponseReturnValue:
@@ -196,7 +211,8 @@ def create_page(world: World) -> Flask:
             f'<option value="{html.escape(p.email)}">{html.escape(p.name)} ({p.role})</option>' for p in world.people
         )
         sheets = "".join(
-            f'<button data-sheet="{s.key}">{html.escape(s.title.split(" · ")[-1])}</button>' for s in world.sheet_specs
+            f'<button data-sheet="{html.escape(key)}">{html.escape(title)}</button>'
+            for key, title in world.sheet_list()
         )
         template = (HERE / "page.html").read_text(encoding="utf-8")
         return (
@@ -207,7 +223,7 @@ def create_page(world: World) -> Flask:
     def grid(key: str) -> ResponseReturnValue:
         email = member()
         try:
-            return world.google.sheets.html(spreadsheet_id(key), as_user=email)
+            return world.google.sheets.html(spreadsheet_id(key), as_user=email, tab=request.args.get("tab"))
         except ApiError as exc:
             who, why = html.escape(world.person(email).name), html.escape(exc.message)
             return (f'<div class="denied"><b>{who} cannot open this spreadsheet.</b> Google says: {why}<br>'
@@ -215,7 +231,10 @@ def create_page(world: World) -> Flask:
 
     @page.get("/sidebar")
     def sidebar() -> ResponseReturnValue:
-        return sidebar_html(member(), request.args.get("sheet", "warehouse"))
+        email, key = member(), request.args.get("sheet", "warehouse")
+        if world.google.sheets.role_of(spreadsheet_id(key), email) is None:
+            return NO_SIDEBAR.format(who=html.escape(world.person(email).name))
+        return sidebar_html(email, key)
 
     @page.post("/run/<name>")
     def run(name: str) -> ResponseReturnValue:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import pickle
 import secrets
 import threading
@@ -37,11 +38,12 @@ from backend.db import Database
 from backend.demo.page import create_page
 from backend.demo.traffic import Traffic
 from backend.errors import InvalidInput
-from backend.models import NotificationChannel, Shop
+from backend.models import NotificationChannel, Shop, Spreadsheet
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.sandbox.server import DeferredApp, RunningServer
 from backend.sandbox.server import start as start_server
 from backend.sandbox.sheets import GoogleSandboxes, start_google
+from backend.sandbox.tiktok.world import PLAIN_BUYER_MESSAGES
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import bindings, costs, notify, shops, teams
 from backend.services.shops import Platform
@@ -57,7 +59,7 @@ WRITER = "orderdeck-demo@orderdeck-sandbox.iam.gserviceaccount.com"
 ADDON_AUDIENCE = "orderdeck-demo-addon.apps.googleusercontent.com"
 SHEET_TIME_ZONE = "Europe/London"
 CHANNEL = "#orders (demo)"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: sheets keep column properties (a hidden key column), shops their seller
 # What the sandboxes' pickle keeps: their worlds; locks, servers, apps and logs are rebuilt.
 TIKTOK_STATE = ("rng", "ids", "shops", "access_tokens", "refresh_tokens", "subscriptions", "_events")
 SHEETS_STATE = ("spreadsheets", "files", "groups")
@@ -106,6 +108,8 @@ SHEETS = (
     SheetSpec("agency", "Demo Trading · Agency client", "viewer", (("Orders", "agency_view"),), "reader"),
 )  # fmt: skip
 SHOPS = (("Demo US", "US", 180), ("Demo UK", "GB", 120))
+SELLER = "Demo Trading Ltd"  # the TikTok seller account that owns both shops (it signs the consent page)
+INSECURE_TRANSPORT = "OAUTHLIB_INSECURE_TRANSPORT"  # oauthlib refuses http; the demo's Google sandbox is loopback http
 COST_SHARE = Decimal("0.38")  # unit cost as a share of the list price: margins a seller would recognise
 
 
@@ -166,6 +170,7 @@ class World:
     _stop: threading.Event = field(default_factory=threading.Event)
     _worker: threading.Thread | None = None
     _stopped: bool = False
+    _set_insecure_transport: bool = False
 
     @property
     def db(self) -> Database:
@@ -188,6 +193,18 @@ class World:
 
     def person(self, email: str) -> Person:
         return next(p for p in PEOPLE if p.email == email)
+
+    def sheet_list(self) -> list[tuple[str, str]]:
+        """(key, title) of each spreadsheet the page offers: the seeded four, then any the team created since."""
+        seeded = [(s.key, s.title.split(" · ")[-1]) for s in SHEETS]
+        with self.db.session() as session:
+            made = session.execute(select(Spreadsheet.google_id, Spreadsheet.title).order_by(Spreadsheet.id))
+            later = [
+                (google_id, title or google_id)
+                for google_id, title in made
+                if google_id not in self.spreadsheets.values()
+            ]
+        return seeded + later
 
     def run_tasks(self, *paths: str) -> None:
         """Run task paths the way the worker does and wait for them and everything they fan out."""
@@ -233,6 +250,8 @@ class World:
         _in_parallel(self.backend_server.stop, self.tiktok_server.stop, self.discord_server.stop, self.google.stop)
         save_sandboxes(self)
         self.db.dispose()
+        if self._set_insecure_transport:
+            os.environ.pop(INSECURE_TRANSPORT, None)
 
 
 def _in_parallel(*stops: Callable[[], None]) -> None:
@@ -287,6 +306,7 @@ def _config(paths: StatePaths, tiktok: RunningServer, sandbox: TikTokShopSandbox
         TIKTOK_SERVICE_ID="demo",
         TIKTOK_API_BASE=tiktok.url,
         TIKTOK_AUTH_BASE=tiktok.url,
+        TIKTOK_AUTHORIZE_URL=f"{tiktok.url}/open/authorize?service_id={{service_id}}",
         GOOGLE_APPLICATION_CREDENTIALS=str(key_file),
         ADDON_AUDIENCE=ADDON_AUDIENCE,
         PUBLIC_BASE_URL=backend_url,
@@ -315,7 +335,7 @@ def start(
         raise InvalidInput(f"nothing to resume in {paths.root} (the last run did not stop cleanly, or never ran)")
     if not resume:
         paths.clear()
-    sandbox = TikTokShopSandbox(seed=seed)
+    sandbox = TikTokShopSandbox(seed=seed, buyer_messages=PLAIN_BUYER_MESSAGES)
     tiktok_server = sandbox.start()
     google = start_google()
     discord, discord_server = start_discord()
@@ -329,8 +349,11 @@ def start(
     except BaseException:
         _in_parallel(backend_server.stop, tiktok_server.stop, discord_server.stop, google.stop)
         raise
+    sandbox.redirect_url = f"{backend_server.url}/oauth/tiktok/callback"
     world = World(paths, app, sandbox, google, discord, tiktok_server, discord_server, backend_server, resume,
                   spreadsheets)  # fmt: skip
+    if INSECURE_TRANSPORT not in os.environ:
+        os.environ[INSECURE_TRANSPORT], world._set_insecure_transport = "1", True
     try:
         _prepare(world)
         _add_users(google)
@@ -352,9 +375,13 @@ def _prepare(world: World) -> None:
     discord_hook = webhook_url(world.discord_server, world.discord.create_webhook("OrderDeck", "orders"))
     if world.resumed:
         _reconnect(world, discord_hook)
-    else:
-        _seed(world, discord_hook)
-    world.catch_up()
+        world.catch_up()
+        return
+    _seed(world, discord_hook)
+    # Orders first, then the sheets: each tab's first push holds every shop's rows in the profile's order.
+    world.run_tasks(*(f"/tasks/sync-shop/{shop_id}" for shop_id in world.shop_ids()))
+    _bind_sheets(world)
+    world.run_tasks("/tasks/push-due")
 
 
 def _add_users(google: GoogleSandboxes) -> None:
@@ -366,7 +393,8 @@ def _add_users(google: GoogleSandboxes) -> None:
 
 def _connect_shops(world: World, team_id: int) -> None:
     """The seller's consent, as TikTok redirects it: one auth code covering both shops."""
-    code = world.tiktok.issue_auth_code(list(world.tiktok.shops), seller_name="Demo Trading Ltd")
+    shop_ids = [s.shop_id for s in world.tiktok.shops.values() if s.seller == SELLER]
+    code = world.tiktok.issue_auth_code(shop_ids, seller_name=SELLER)
     with world.app.app_context():
         shops.connect(world.db, world.platform, team_id, code, actor=ADMIN.email)
 
@@ -380,7 +408,7 @@ def _seed(world: World, discord_hook: str) -> None:
         notify.add_channel(session, box, team, name=CHANNEL, url=discord_hook, actor=ADMIN.email, allow_loopback=True)
         team_id = team.id
     for name, region, orders in SHOPS:
-        world.tiktok.add_shop(name, region, orders=orders)
+        world.tiktok.add_shop(name, region, orders=orders, seller=SELLER)
     _connect_shops(world, team_id)
     since = datetime.now(UTC).date() - timedelta(days=90)
     rows = [
@@ -389,8 +417,12 @@ def _seed(world: World, discord_hook: str) -> None:
         for sku in shop.catalog
     ]
     with world.app.app_context(), world.db.session() as session:
+        costs.upsert_costs(session, teams.team_by_name(session, TEAM), rows, actor=PEOPLE[1].email)
+
+
+def _bind_sheets(world: World) -> None:
+    with world.app.app_context(), world.db.session() as session:
         team = teams.team_by_name(session, TEAM)
-        costs.upsert_costs(session, team, rows, actor=PEOPLE[1].email)
         for spec in SHEETS:
             spreadsheet = _create_spreadsheet(world, spec)
             world.spreadsheets[spec.key] = spreadsheet

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from backend.domain.access import RolePolicy, Sensitivity
+from backend.domain.access import RolePolicy, Sensitivity, join_words
 from backend.domain.columns import (
     KEY_COLUMNS,
     SHEETS_EPOCH,
@@ -141,8 +141,8 @@ def parse_profile(doc: Mapping[str, Any], catalogue: Mapping[str, Column], polic
             problems.append(f"column {name!r} is listed twice")
         else:
             columns.append(column)
-    if policy.is_role(role):
-        problems += visibility_problems(columns, role, policy)
+    unseen = visibility_problems(columns, role, policy) if policy.is_role(role) else []
+    problems += unseen
     sort = tuple(SortKey(str(s["column"]), bool(s.get("descending", False))) for s in doc.get("sort", ()))
     problems += [f"sort column {s.column!r} is not in the profile" for s in sort if s.column not in wanted]
     chart = _chart(doc.get("chart"), str(doc.get("title", key)))
@@ -151,6 +151,10 @@ def parse_profile(doc: Mapping[str, Any], catalogue: Mapping[str, Column], polic
             f"chart column {c!r} is not in the profile" for c in (chart.domain, *chart.series) if c not in wanted
         ]
     if problems:
+        if problems == unseen:  # the one refusal a person building a profile in the sidebar can meet
+            label = policy.label(role)
+            message = in_words(columns, role, policy, who=f"A profile for {label}", fix="untick those columns")
+            raise ProfileRejected(message, problems)
         raise ProfileRejected(f"profile {key!r} refused: " + "; ".join(problems), problems)
     spec = doc.get("filter", {})
     row_filter = RowFilter(
@@ -188,11 +192,28 @@ def visibility_problems(columns: Iterable[Column], role: str, policy: RolePolicy
     ]
 
 
-def check_shown_to(profile: Profile, role: str, policy: RolePolicy, who: str) -> None:
-    """Refuse when `role` (a spreadsheet's audience or a binder's role) may not see every column shown."""
+NAMED_COLUMNS = 3  # a refusal names this many columns by header, then says how many more
+
+
+def in_words(columns: Iterable[Column], role: str, policy: RolePolicy, *, who: str, fix: str) -> str:
+    """Why `role` may not see some of `columns`, as one sentence a seller understands: the kind of data (the
+    role table in words), the columns by header, who may see them, and `fix` — never a column key."""
+    unseen = [c for c in columns if not policy.may_see(role, c.sensitivity)]
+    kinds = list(dict.fromkeys(c.sensitivity for c in unseen))
+    headers = list(dict.fromkeys(c.header for c in unseen))
+    more = len(headers) - NAMED_COLUMNS
+    named = join_words([*headers[:NAMED_COLUMNS], *([f"{more} more"] if more > 0 else [])])
+    allowed = join_words([policy.label(r) for r in policy.roles_seeing(kinds)], "or")
+    kinds_in_words = join_words([policy.words(k) for k in kinds], "or")
+    return f"{who} cannot show {kinds_in_words} ({named}), which only {allowed} may see: {fix}."
+
+
+def check_shown_to(profile: Profile, role: str, policy: RolePolicy, *, who: str, fix: str) -> None:
+    """Refuse when `role` (a spreadsheet's audience or a binder's role) may not see every column shown;
+    the message is in words, `problems` (the exception's detail) names the columns by key for API clients."""
     problems = visibility_problems(profile.columns, role, policy)
     if problems:
-        raise ProfileRejected(f"profile {profile.key!r} cannot be shown to {who}: " + "; ".join(problems), problems)
+        raise ProfileRejected(in_words(profile.columns, role, policy, who=who, fix=fix), problems)
 
 
 def day_totals(views: Iterable[OrderView]) -> list[DayTotals]:
@@ -309,7 +330,9 @@ def to_cell(value: Value, zone: str) -> Cell:
     return value
 
 
-def _sort_key(value: Cell) -> tuple[int, Any]:
+def _sort_key(value: Value) -> tuple[int, Any]:
+    """Rows sort on the column's value before projection: a deadline is an instant, so orders of shops in
+    different zones interleave by urgency (their cells show each shop's wall clock)."""
     if value is None or value == "":
         return (1, 0)
     if isinstance(value, Formula):
@@ -328,14 +351,15 @@ def project(
     reports: ReportRows | None = None,
 ) -> list[Row]:
     """The tab's rows in the profile's sort order; a column the profile omits is never computed."""
-    rows = []
+    sorted_by = [profile.index_of(s.column) for s in profile.sort]
+    rows: list[tuple[Row, tuple[Value, ...]]] = []  # each row with the values it sorts on
     for src in sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports):
-        cells = tuple(to_cell(c.value(src), src.zone) for c in profile.columns)
-        rows.append(Row(key=str(cells[0]), cells=cells))
-    for sort in reversed(profile.sort):
-        i = profile.index_of(sort.column)
-        present = [r for r in rows if _sort_key(r.cells[i])[0] == 0]
-        empty = [r for r in rows if _sort_key(r.cells[i])[0] == 1]
-        present.sort(key=lambda r: _sort_key(r.cells[i]), reverse=sort.descending)
+        values = tuple(c.value(src) for c in profile.columns)
+        cells = tuple(to_cell(v, src.zone) for v in values)
+        rows.append((Row(key=str(cells[0]), cells=cells), tuple(values[i] for i in sorted_by)))
+    for n, sort in reversed(list(enumerate(profile.sort))):
+        present = [r for r in rows if _sort_key(r[1][n])[0] == 0]
+        empty = [r for r in rows if _sort_key(r[1][n])[0] == 1]
+        present.sort(key=lambda r: _sort_key(r[1][n]), reverse=sort.descending)
         rows = present + empty
-    return rows
+    return [row for row, _ in rows]

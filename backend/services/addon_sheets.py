@@ -181,7 +181,7 @@ def create_for_audience(
     teams.check_role(audience)
     with db.session() as session:
         chosen = bindings.profile_for(session, caller.team_id, profile)
-        check_shown_to(chosen, audience, role_policy(), f"a {audience} spreadsheet")
+        check_shown_to(chosen, audience, role_policy(), **bindings.spreadsheet_refusal(audience, "A"))
         bindings.resolve_shops(session, team_of(session, caller), shops)
         shared_as = _file_role(audience)
         members = session.scalars(

@@ -112,6 +112,12 @@ def _audit(session: Session, team_id: int, actor: str, action: str, *, target: s
     )
 
 
+def spreadsheet_refusal(audience: str, which: str) -> dict[str, str]:
+    """How a refusal names a spreadsheet of `audience` and what to do instead (check_shown_to's words)."""
+    label = role_policy().label(audience)
+    return {"who": f"{which} spreadsheet for {label}", "fix": f"choose a profile made for {label}"}
+
+
 def resolve_shops(session: Session, team: Team, shops: Sequence[str]) -> list[int]:
     """Shop ids (database id or the platform's shop id) of the team; an empty list means all its shops."""
     owned = list(session.scalars(select(Shop).where(Shop.team_id == team.id)))
@@ -149,7 +155,9 @@ def bind(
         actor = admin.email
     member = _member_with_role(session, team, actor, None, "bind sheets")
     profile = profile_for(session, team.id, profile_key)
-    check_shown_to(profile, member.role, policy, f"{member.email} ({member.role})")
+    check_shown_to(
+        profile, member.role, policy, who=f"{member.email} ({policy.label(member.role)})", fix="ask an admin to bind it"
+    )
     tab = tab.strip()
     if not tab or len(tab) > 100:
         raise InvalidInput("a tab name needs 1 to 100 characters")
@@ -161,7 +169,7 @@ def bind(
         session.add(spreadsheet)
     elif spreadsheet.team_id != team.id:
         raise Conflict("this spreadsheet is already used by another team")
-    check_shown_to(profile, spreadsheet.audience_role, policy, f"this {spreadsheet.audience_role} spreadsheet")
+    check_shown_to(profile, spreadsheet.audience_role, policy, **spreadsheet_refusal(spreadsheet.audience_role, "This"))
     shop_ids = resolve_shops(session, team, shops)
     binding = next((b for b in spreadsheet.bindings if b.tab_title.lower() == tab.lower()), None)
     if binding is None:

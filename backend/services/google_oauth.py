@@ -14,6 +14,7 @@ from datetime import timedelta
 import google.auth.jwt
 from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
+from oauthlib.oauth2.rfc6749.utils import is_secure_transport  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,11 @@ def callback_url(config: Config) -> str:
 def _flow(config: Config, state: str | None = None) -> Flow:
     if not config.GOOGLE_OAUTH_CLIENT_ID or not config.GOOGLE_OAUTH_CLIENT_SECRET:
         raise InvalidInput("GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET are not set on the backend")
+    plain = [u for u in (callback_url(config), config.GOOGLE_OAUTH_AUTH_URI) if not is_secure_transport(u)]
+    if plain:  # oauthlib refuses http (a local sandbox sets OAUTHLIB_INSECURE_TRANSPORT): say so, not a 500
+        raise InvalidInput(
+            f"connecting Google needs https, and {plain[0]} is not: set PUBLIC_BASE_URL to an https address"
+        )
     client = {
         "web": {
             "client_id": config.GOOGLE_OAUTH_CLIENT_ID,

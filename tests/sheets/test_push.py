@@ -368,10 +368,10 @@ def test_binding_checks_the_binder_and_the_audience(
 ) -> None:
     team = seller(session)
     file_id = new_file(google)
-    with pytest.raises(bindings.ProfileRejected, match="warehouse"):
+    with pytest.raises(bindings.ProfileRejected, match=r"\(Warehouse / 3PL\) cannot show .*: ask an admin to bind it"):
         bindings.bind(session, team, file_id, "Ledger", "profit_ledger", actor=PACKER)
     bindings.bind(session, team, file_id, "Ship next", "sla_watch")
-    with pytest.raises(bindings.ProfileRejected, match="this warehouse spreadsheet"):
+    with pytest.raises(bindings.ProfileRejected, match="This spreadsheet for Warehouse / 3PL cannot show"):
         bindings.bind(session, team, file_id, "Ledger", "profit_ledger")
     assert writer_identity(team) == WRITER
     assert session.scalar(select(SheetBinding.profile_key)) == "sla_watch"
