@@ -55,13 +55,13 @@ def _first_problem(messages: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str
     return path, str(messages)
 
 
-def explain(messages: Mapping[str, Any]) -> str:
+def explain(messages: Mapping[str, Any] | list[Any]) -> str:
     """One sentence naming the first field refused and its fix ("Email: type an email address …"); how many
     other fields were refused too. `detail.fields` keeps marshmallow's full answer for API clients."""
     path, problem = _first_problem(messages)
     names = [FIELD_NAMES[p] for p in path if p in FIELD_NAMES] or [p for p in path if not p.isdigit()][:1]
     where = names[-1] if names else "The request"
-    others = len(messages) - 1
+    others = len(messages) - 1 if isinstance(messages, Mapping) else 0
     more = f" ({others} more field{'s' if others > 1 else ''} refused)" if others > 0 else ""
     return f"{where}: {PLAIN.get(problem, problem)}{more}"
 

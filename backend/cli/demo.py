@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from backend.cli.common import reports_errors, stop_on_signals
-from backend.config import INSTANCE_DIR
+from backend.config import INSTANCE_DIR, PROJECT_ROOT
 from backend.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -93,7 +93,10 @@ def demo_command(mode: str | None, port: int) -> None:
         f"  Discord        {world.discord_server.url}\n"
         f"  database       {paths.database}  (SQLite)\n"
         f"  encryption key {paths.key}  (the demo's own Fernet key: {key_note})\n"
-        f"  log            {paths.root / 'demo.log'}\n\n{TOUR}\n"
+        f"  log            {paths.root / 'demo.log'}\n"
+        f"  command line   . {paths.cli_env.relative_to(PROJECT_ROOT)}  (in another terminal, then e.g. "
+        'flask --app backend shop status --team "Demo Trading")\n\n'
+        f"{TOUR}\n"
         "Ctrl-C stops everything; the next `make demo` offers to resume this demo or start fresh.\n"
     )
     stop.wait()

@@ -17,13 +17,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from flask import Flask, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from backend.config import PROJECT_ROOT
+from backend.config import PROJECT_ROOT, Config
+from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.sheets.errors import ApiError
 
 if TYPE_CHECKING:
@@ -37,11 +38,25 @@ CHALLENGE_METADATA_ID = 424242
 REFRESH_SECONDS = 3
 
 
+class Host(Protocol):
+    """What the sidebar's server functions need: the Google sandboxes, the backend's settings and address
+    (the demo's World, or a test's own backend)."""
+
+    @property
+    def google(self) -> GoogleSandboxes: ...
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def backend_url(self) -> str: ...
+
+
 @dataclass
 class Call:
     """One google.script.run call: who makes it, from which spreadsheet, with which arguments."""
 
-    world: World
+    world: Host
     email: str
     spreadsheet_id: str
     args: list[Any]
@@ -56,7 +71,7 @@ class Call:
         headers = {"Authorization": f"Bearer {token}"}
         if self.email in self.teams:
             headers["X-OrderDeck-Team"] = self.teams[self.email]
-        url = self.world.backend_server.url + path
+        url = self.world.backend_url + path
         params = {k: v for k, v in (payload or {}).items() if v not in (None, "")} if method == "get" else None
         body = None if method == "get" else payload or {}
         response = httpx.request(method.upper(), url, params=params, json=body, headers=headers, timeout=60)
@@ -178,7 +193,7 @@ def sidebar_html(email: str, sheet_key: str) -> str:
     page = render_sidebar()
     context = html.escape(json.dumps({"as": email, "sheet": sheet_key}))
     shim = f'<script data-context="{context}">{(HERE / "shim.js").read_text(encoding="utf-8")}</script>'
-    return page.replace("<head>", "<head>" + shim, 1)
+    return page.replace("<head>", '<head><link rel="icon" href="data:,">' + shim, 1)
 
 
 NO_SIDEBAR = """<!doctype html><meta charset="utf-8"><body style="font:13px Roboto,Arial,sans-serif;padding:12px">
@@ -246,8 +261,8 @@ def create_page(world: World) -> Flask:
         call = Call(world, email, spreadsheet_id(str(body.get("sheet", ""))), list(body.get("args") or []), teams)
         try:
             return jsonify(result=function(call))
-        except SidebarError as exc:
-            return jsonify(error=str(exc)), 400
+        except SidebarError as exc:  # the script threw: google.script.run answers normally, with the error
+            return jsonify(error=str(exc))
 
     @page.get("/discord")
     def discord() -> ResponseReturnValue:

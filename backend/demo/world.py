@@ -19,9 +19,10 @@ import logging
 import os
 import pickle
 import secrets
+import shlex
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -135,6 +136,11 @@ class StatePaths:
     def service_account(self) -> Path:
         return self.root / "service-account.json"
 
+    @property
+    def cli_env(self) -> Path:
+        """`export` lines pointing `flask --app backend …` at this run's database and sandboxes."""
+        return self.root / "cli.env"
+
     def resumable(self) -> bool:
         return self.database.exists() and self.sandboxes.exists()
 
@@ -142,7 +148,7 @@ class StatePaths:
         return self.database.exists()
 
     def clear(self) -> None:
-        for path in (self.database, self.sandboxes, self.key, self.service_account):
+        for path in (self.database, self.sandboxes, self.key, self.service_account, self.cli_env):
             path.unlink(missing_ok=True)
         for suffix in ("-wal", "-shm", "-journal"):
             self.database.with_name(self.database.name + suffix).unlink(missing_ok=True)
@@ -185,6 +191,10 @@ class World:
     @property
     def platform(self) -> Platform:
         return Platform(self.config, self.app.extensions["orderdeck.secrets"])
+
+    @property
+    def backend_url(self) -> str:
+        return self.backend_server.url
 
     @property
     def url(self) -> str:
@@ -252,6 +262,19 @@ class World:
         self.db.dispose()
         if self._set_insecure_transport:
             os.environ.pop(INSECURE_TRANSPORT, None)
+
+
+def write_cli_env(path: Path, config: Config) -> None:
+    """Every setting that differs from the default, as shell exports: `. instance/demo/cli.env` in another
+    terminal, and `flask --app backend shop status --team "Demo Trading"` talks to this demo's sandboxes."""
+    defaults = Config()
+    lines = [
+        f"export {f.name}={shlex.quote(str(getattr(config, f.name)))}"
+        for f in fields(Config)
+        if f.name not in ("extra", "TESTING", "GAE_ENV") and getattr(config, f.name) != getattr(defaults, f.name)
+    ]
+    header = "# flask --app backend … against the running demo (its ports change every run)"
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
 
 
 def _in_parallel(*stops: Callable[[], None]) -> None:
@@ -350,6 +373,7 @@ def start(
         _in_parallel(backend_server.stop, tiktok_server.stop, discord_server.stop, google.stop)
         raise
     sandbox.redirect_url = f"{backend_server.url}/oauth/tiktok/callback"
+    write_cli_env(paths.cli_env, app.extensions["orderdeck.config"])
     world = World(paths, app, sandbox, google, discord, tiktok_server, discord_server, backend_server, resume,
                   spreadsheets)  # fmt: skip
     if INSECURE_TRANSPORT not in os.environ:

@@ -233,6 +233,7 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
     found = {
         "team": {"id": caller.team_id, "name": caller.team_name},
         "role": caller.role,
+        "role_labels": dict(role_policy().labels),  # roles as people call them, for every member's sidebar
         "actions": actions_for(caller.role),
         "shops": shop_rows,
         "spreadsheet": describe_spreadsheet(spreadsheet) if spreadsheet else None,

@@ -21,7 +21,7 @@ from backend.catalog import role_policy
 from backend.config import Config
 from backend.db import Database
 from backend.domain.profiles import check_shown_to
-from backend.errors import Forbidden, InvalidInput
+from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.models import BindChallenge, Member, Spreadsheet, utcnow
 from backend.secrets import SecretBox
 from backend.services import bindings, teams
@@ -60,6 +60,23 @@ def check_google_id(google_id: str) -> str:
     if not GOOGLE_ID.match(google_id):
         raise InvalidInput(f"{google_id!r} is not a Google spreadsheet id")
     return google_id
+
+
+def check_opens(db: Database, config: Config, box: SecretBox, team_id: int, google_id: str) -> str:
+    """The spreadsheet's title, read as the team's writer: a mistyped id or a file not shared with the writer
+    is refused now, with what to do, rather than at the first push."""
+    google = _google(db, team_id, config, box)
+    request = google.clients.sheets.spreadsheets().get(
+        spreadsheetId=check_google_id(google_id), fields="properties.title"
+    )
+    try:
+        found = google.caller.read(request, f"open spreadsheet {google_id}")
+    except NotFound:
+        raise NotFound(
+            f"no spreadsheet {google_id} that {google.identity.email} can open: copy the id from the spreadsheet's "
+            f"address (docs.google.com/spreadsheets/d/ID/edit) and share the file with {google.identity.email}"
+        ) from None
+    return str(found.get("properties", {}).get("title", ""))
 
 
 def issue_challenge(db: Database, caller: Caller, google_id: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import html
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from flask import Response, redirect
+from flask import Response
 
 if TYPE_CHECKING:
     from backend.sandbox.tiktok_shop import TikTokShopSandbox
@@ -52,4 +52,5 @@ def approve(sb: TikTokShopSandbox, seller: str, state: str) -> Response:
     if not shop_ids or not state:
         return _error("Invalid request", "Choose a seller account with at least one shop.", 400)
     code = sb.issue_auth_code(shop_ids, seller_name=seller)
-    return redirect(f"{sb.redirect_url}?{urlencode({'code': code, 'state': state})}", 302)
+    back = f"{sb.redirect_url}?{urlencode({'code': code, 'state': state})}"
+    return Response(status=302, headers={"Location": back})
