@@ -140,7 +140,9 @@ class UnbindRequestSchema(Schema):
 
 
 class CreateSpreadsheetSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(1, 200))
+    title = fields.String(
+        required=True, validate=validate.Length(1, 200, error="type a title of {min} to {max} characters")
+    )
     audience = fields.String(required=True, validate=ROLE)
     tab = fields.String(load_default="Orders", validate=TAB)
     profile = fields.String(required=True, validate=SLUG)
