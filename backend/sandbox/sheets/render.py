@@ -14,7 +14,7 @@ from backend.sandbox.sheets.context import Context
 from backend.sandbox.sheets.model import Json, Sheet
 
 MAX_ROWS, MAX_COLUMNS = 1000, 40
-ROW_HEADER_PX, FROZEN_COLUMN_PX = 36, 160
+ROW_HEADER_PX, FROZEN_COLUMN_PX = 36, 180
 _STYLE = (
     "<style>.ss{font:13px sans-serif}.ss .grid{overflow:auto;max-height:70vh;border:1px solid #dadce0}"
     ".ss table{border-collapse:separate;border-spacing:0}"
