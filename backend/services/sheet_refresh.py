@@ -301,7 +301,7 @@ class Pusher:
             reports = report_rows(session, team.id, profile, shop_ids, now)
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, reports=reports)
         elif profile.grain in WAREHOUSE_SOURCES:
-            warehouse = stock.warehouse_rows(session, team.id)
+            warehouse = stock.warehouse_rows(session, team.id, shop_ids=shop_ids)
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, warehouse=warehouse)
         else:
             since = now - timedelta(days=window) if window else None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -41,6 +41,7 @@ from backend.domain.stock import (
     is_pickable_line,
     low_stock_message,
     pack_rows,
+    picks_for,
 )
 from backend.domain.views import OrderView
 from backend.models import (
@@ -77,14 +78,24 @@ def review_rules() -> ReviewRules:
 
 @dataclass(frozen=True)
 class TeamStock:
-    """One team's allocation, pack list and review flags, as of one push."""
+    """One team's allocation, pack list and review flags, as of one push; and what they were made from,
+    for the lists of a tab bound to some of the team's shops."""
 
     allocation: Allocation
     packs: tuple[PackRow, ...]
     reviews: Mapping[int, tuple[str, ...]]
+    demands: tuple[Demand, ...] = ()
+    units: tuple[PackUnit, ...] = ()
+    counts: tuple[StockCount, ...] = ()
 
-    def rows(self) -> WarehouseRows:
-        return WarehouseRows(self.allocation.picks, self.packs, self.allocation.positions)
+    def rows(self, shop_ids: Collection[int] = ()) -> WarehouseRows:
+        """Pick and pack lists of `shop_ids` (all shops when empty), from the team-wide allocation: stock
+        is shared, so which order gets the units does not depend on which tab shows it."""
+        if not shop_ids:
+            return WarehouseRows(self.allocation.picks, self.packs, self.allocation.positions)
+        picks = picks_for(self.allocation, (d for d in self.demands if d.shop_id in shop_ids), self.counts)
+        packs = pack_rows((u for u in self.units if u.shop_id in shop_ids), self.allocation)
+        return WarehouseRows(picks, packs, self.allocation.positions)
 
 
 # -- what is open, and what is on the shelf ---------------------------------------------------------
@@ -152,9 +163,11 @@ def demands_of(orders: Iterable[Order]) -> tuple[list[Demand], list[PackUnit]]:
         per_sku: dict[tuple[str, str], int] = defaultdict(int)
         for (sku, name, package), quantity in counts.items():
             per_sku[(sku, name)] += quantity
-            units.append(PackUnit(package, order.id, order.external_id, sku, quantity, deadline, carrier))
+            units.append(
+                PackUnit(package, order.id, order.external_id, sku, quantity, deadline, carrier, order.shop_id)
+            )
         demands += [
-            Demand(order.id, order.external_id, sku, quantity, deadline, order.warehouse_id or "", name)
+            Demand(order.id, order.external_id, sku, quantity, deadline, order.warehouse_id or "", name, order.shop_id)
             for (sku, name), quantity in per_sku.items()
         ]
     return demands, units
@@ -191,11 +204,12 @@ def prepare(session: Session, team_id: int, now: datetime | None = None) -> Team
     shop_ids = _shop_ids(session, team_id)
     orders = pass_orders(session, shop_ids, now)
     demands, units = demands_of(orders.open)
-    allocation = allocate(demands, stock_counts(session, team_id))
+    counts = stock_counts(session, team_id)
+    allocation = allocate(demands, counts)
     sync_stock_outs(session, team, allocation, now)
     alert_low_stock(session, team, allocation, now)
     reviews = review_orders(session, shop_ids, orders.recent, now)
-    result = TeamStock(allocation, pack_rows(units, allocation), reviews)
+    result = TeamStock(allocation, pack_rows(units, allocation), reviews, tuple(demands), tuple(units), tuple(counts))
     cached[team_id] = result
     return result
 
@@ -220,8 +234,10 @@ def overlay(session: Session, team_id: int, views: Sequence[OrderView], now: dat
     ]
 
 
-def warehouse_rows(session: Session, team_id: int, now: datetime | None = None) -> WarehouseRows:
-    return prepare(session, team_id, now).rows()
+def warehouse_rows(
+    session: Session, team_id: int, now: datetime | None = None, shop_ids: Collection[int] = ()
+) -> WarehouseRows:
+    return prepare(session, team_id, now).rows(shop_ids)
 
 
 def sync_stock_outs(session: Session, team: Team, allocation: Allocation, now: datetime) -> tuple[int, int]:
