@@ -3,13 +3,11 @@ and a non-zero exit — never a traceback."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import create_engine, select, text
@@ -21,8 +19,8 @@ from backend.models import SkuCost, Spreadsheet
 from backend.sandbox.sheets import GoogleSandboxes
 from tests import factories
 from tests.api.conftest import point_at_google
+from tests.test_foundation import flask_cli
 
-ROOT = Path(__file__).resolve().parents[1]
 HEADER = "seller_sku,unit_cost,currency,effective_from\n"
 
 
@@ -52,28 +50,30 @@ def empty_database(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.mark.parametrize("command", [["team", "create", "Acme", "--admin", "a@acme.test"], ["sync"]])
 def test_before_init_db_every_command_says_to_run_it(empty_database: str, command: list[str]) -> None:
-    env = {**os.environ, "DATABASE_URL": empty_database, "ORDERDECK_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY}
-    done = subprocess.run(  # the real entry point: what reaches the terminal, tracebacks included
-        [sys.executable, "-m", "flask", "--app", "backend", *command],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    # The real entry point: what reaches the terminal, tracebacks included.
+    done = flask_cli(*command, env={"DATABASE_URL": empty_database, "ORDERDECK_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY})
     assert done.returncode != 0
     assert one_line(done.stdout + done.stderr).endswith("run flask --app backend init-db")
 
 
-def test_a_cost_file_that_is_not_utf8_is_refused_in_one_line(
-    runner: FlaskCliRunner, session: Session, tmp_path: Path
-) -> None:
+@pytest.fixture
+def import_costs(runner: FlaskCliRunner, session: Session, tmp_path: Path) -> Callable[[bytes], Result]:
+    """`costs import` of a file with these bytes, for team Acme."""
     factories.team(session, "Acme", admin="a@acme.test")
     session.commit()
-    costs = tmp_path / "costs.csv"
-    costs.write_bytes((HEADER + "CAFÉ-01,2.50,EUR,2026-01-01\n").encode("cp1252"))
-    result = runner.invoke(args=["costs", "import", str(costs), "--team", "Acme"])
+
+    def run(content: bytes) -> Result:
+        costs = tmp_path / "costs.csv"
+        costs.write_bytes(content)
+        return runner.invoke(args=["costs", "import", str(costs), "--team", "Acme"])
+
+    return run
+
+
+def test_a_cost_file_that_is_not_utf8_is_refused_in_one_line(
+    import_costs: Callable[[bytes], Result], session: Session
+) -> None:
+    result = import_costs((HEADER + "CAFÉ-01,2.50,EUR,2026-01-01\n").encode("cp1252"))
     assert result.exit_code != 0
     assert one_line(result.output) == (
         'Error: costs.csv is not UTF-8 text (byte 49 is not): save it as "CSV UTF-8" and import again'
@@ -82,21 +82,16 @@ def test_a_cost_file_that_is_not_utf8_is_refused_in_one_line(
 
 
 def test_a_currency_that_is_not_iso_4217_is_refused_and_nothing_is_imported(
-    runner: FlaskCliRunner, session: Session, tmp_path: Path
+    import_costs: Callable[[bytes], Result], session: Session
 ) -> None:
-    factories.team(session, "Acme", admin="a@acme.test")
-    session.commit()
-    costs = tmp_path / "costs.csv"
-    costs.write_text(HEADER + "MUG-01,2.50,USD,2026-01-01\nMUG-02,3.10,XYZ,2026-01-01\n", encoding="utf-8")
-    result = runner.invoke(args=["costs", "import", str(costs), "--team", "Acme"])
+    result = import_costs((HEADER + "MUG-01,2.50,USD,2026-01-01\nMUG-02,3.10,XYZ,2026-01-01\n").encode())
     assert result.exit_code != 0
     assert one_line(result.output) == (
         "Error: no costs imported: line 3: currency 'XYZ' is not an ISO 4217 currency code: "
         "use one such as USD, GBP or CNY"
     )
     assert session.scalar(select(SkuCost.id)) is None
-    costs.write_text(HEADER + "MUG-01,2.50,cny,2026-01-01\n", encoding="utf-8")  # any case, any listed code
-    assert runner.invoke(args=["costs", "import", str(costs), "--team", "Acme"]).exit_code == 0
+    assert import_costs((HEADER + "MUG-01,2.50,cny,2026-01-01\n").encode()).exit_code == 0  # any listed code
 
 
 def test_sheet_bind_refuses_a_spreadsheet_that_does_not_exist(

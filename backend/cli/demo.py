@@ -20,12 +20,12 @@ STATE_DIR = INSTANCE_DIR / "demo"
 DEFAULT_PORT = 8400
 TOUR = """\
 A short tour:
-  1. The page opens on the warehouse spreadsheet as Wang (3PL warehouse): what to ship next, sorted by
-     dispatch deadline, with a live SLA countdown; shaded cells are protected; no prices, costs or profit.
-  2. Pick Felix (finance) and the Finance sheet: revenue, fee pools, COGS and net profit per order,
-     estimated or settled. Pick Wang again on the Finance sheet: Google refuses to open it for him.
+  1. The page opens on the warehouse spreadsheet as Wang (3PL warehouse): what to ship next, most urgent
+     first, with a live countdown; shaded cells are protected; no prices, costs or profit.
+  2. Pick Felix (finance) and the Finance sheet: a ledger of revenue, fees, COGS and net profit per order,
+     and its other tabs (the monthly chart). Pick Wang again on the Finance sheet: Google refuses him.
   3. The sidebar on the right is the real add-on (appsscript/Sidebar.html), calling the backend as the
-     member you picked: try "Sync now"; as Ada (admin) bind a tab, add a member or create a sheet.
+     member you picked: try "Sync now"; as Ada (admin) connect a shop, add a member or create a sheet.
   4. New orders arrive every few seconds by signed TikTok webhooks: rows appear and statuses move on
      within a push (about 10 s). Discord messages from the SLA sweeps show at the bottom.
 """
