@@ -93,6 +93,11 @@ function removeMember(email) {
   return api_('post', '/addon/members/remove', { email: email });
 }
 
+/** @param {number} days how long buyers' personal data is kept after an order ends */
+function setRetention(days) {
+  return api_('post', '/addon/team/retention', { retention_days: days });
+}
+
 /** @param {string} tab */
 function unbindTab(tab) {
   var ss = SpreadsheetApp.getActiveSpreadsheet();

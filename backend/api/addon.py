@@ -18,6 +18,8 @@ from marshmallow import Schema, ValidationError
 from backend import runtime, tasks
 from backend.api import schemas
 from backend.api.auth import bearer_token, verify_identity_token
+from backend.domain import bounded_json
+from backend.domain.bounded_json import JsonLimits
 from backend.errors import InvalidInput, RateLimited
 from backend.services import addon, addon_sheets, edits, google_oauth
 from backend.services.addon import Caller
@@ -40,13 +42,28 @@ ENDPOINTS: list[Endpoint] = []
 Handler = Callable[[Caller, dict[str, Any]], Any]
 
 
+# A sidebar call is a few fields; a pasted edit is at most 2,000 rows. Integers stay within what the
+# add-on's JavaScript numbers hold exactly (16 digits), other numbers within ±10^15.
+BODY_LIMITS = JsonLimits(max_bytes=2 * 1024 * 1024, max_depth=16, max_integer_digits=16, max_abs_number=1e15)
+
+
+def _body() -> Any:
+    """The JSON body, bounded in size, depth and number range; an empty body is no fields."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    if not request.is_json:
+        raise InvalidInput("the request body must be JSON (Content-Type: application/json)")
+    try:
+        return bounded_json.loads(raw, BODY_LIMITS)
+    except bounded_json.JsonRefused as exc:
+        raise InvalidInput(f"the request body is refused: {exc}") from None
+
+
 def _load(schema: type[Schema] | None) -> dict[str, Any]:
     if schema is None:
         return {}
-    try:
-        source = request.args if request.method == "GET" else (request.get_json(silent=True) or {})
-    except RecursionError:  # JSON nested past the parser's depth: Flask's `silent` catches only ValueError
-        raise InvalidInput("the request body is nested too deeply") from None
+    source = request.args if request.method == "GET" else _body()
     try:
         loaded: dict[str, Any] = schema().load(source)
     except ValidationError as exc:
@@ -222,6 +239,12 @@ def profiles(caller: Caller, _data: dict[str, Any]) -> Any:
 @route("POST", "/profiles", "define_profile", "Save a custom column profile", body=schemas.ColumnProfileSchema)
 def define_profile(caller: Caller, data: dict[str, Any]) -> Any:
     return _db_session_call(addon.define_profile, caller, data)
+
+
+@route("POST", "/team/retention", "team_settings", "Days after an order ends that buyers' personal data is kept",
+       body=schemas.RetentionSchema)  # fmt: skip
+def team_retention(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(addon.set_retention, caller, data["retention_days"])
 
 
 @route("POST", "/google/connect", "connect_google", "Where to send the admin to connect a Google account")

@@ -30,6 +30,7 @@ FIELD_NAMES: Mapping[str, str] = {
     "shops": "Shops",
     "shop_id": "Shop",
     "challenge": "Bind check",
+    "retention_days": "Days",
 }
 # marshmallow's own messages, said as what to do
 PLAIN: Mapping[str, str] = {
@@ -164,6 +165,12 @@ class AudienceQuerySchema(Schema):
 
 class SyncNowSchema(Schema):
     shop_id = fields.Integer(load_default=None, validate=DB_ID)
+
+
+class RetentionSchema(Schema):
+    retention_days = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, 365, error="type a number of days from {min} to {max}")
+    )
 
 
 class EditRowSchema(Schema):

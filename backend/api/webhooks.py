@@ -1,4 +1,7 @@
-"""POST /webhooks/tiktok: verify, store, enqueue, acknowledge — nothing slower before the 200."""
+"""POST /webhooks/tiktok: verify, store, enqueue, acknowledge — nothing slower before the 200.
+
+A verified event that cannot be used is stored as failed and still acknowledged: TikTok would resend it.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,9 @@ def tiktok() -> ResponseReturnValue:
     receipt = webhooks.receive(
         runtime.database(), runtime.config(), request.get_data(cache=False), request.headers.get("Authorization")
     )
-    if not receipt.duplicate:
+    if receipt.queued:
         tasks.enqueue(f"/tasks/sync-shop/{receipt.shop_id}?webhooks=1")
-    return jsonify({"code": 0, "message": "success", "duplicate": receipt.duplicate}), 200
+    reply = {"code": 0, "message": "success", "duplicate": receipt.duplicate}
+    if receipt.failed:
+        reply["stored_as_failed"] = receipt.failed
+    return jsonify(reply), 200

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from backend.cli.common import reports_errors
 from backend.db import get_db
-from backend.services import teams
+from backend.services import retention, teams
 
 
 @click.command("init-db")
@@ -31,6 +31,25 @@ def team_create_command(name: str, admin_email: str) -> None:
     with get_db().session() as session:
         team = teams.create_team(session, name, admin_email)
         click.echo(f"team {team.name!r} created (id {team.id}); admin {team.members[0].email}")
+
+
+@team_cli.command("set")
+@click.argument("name")
+@click.option(
+    "--retention-days",
+    type=int,
+    required=True,
+    help="Days after delivery or cancellation that buyers' personal data is kept, then masked (1-365).",
+)
+@reports_errors
+def team_set_command(name: str, retention_days: int) -> None:
+    """Change a team's settings."""
+    with get_db().session() as session:
+        team = retention.set_retention(session, teams.team_by_name(session, name), retention_days, actor="cli")
+        click.echo(
+            f"team {team.name!r} keeps buyers' personal data {team.retention_days} days after an order ends; "
+            "older orders are masked by the next retention sweep"
+        )
 
 
 member_cli = AppGroup("member", help="Team members and roles.")

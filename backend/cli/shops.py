@@ -113,3 +113,5 @@ def shop_status_command(team_name: str) -> None:
             f"{row.name} ({row.region}) — {state}; last sync {lag}; webhooks {row.webhooks_7d}, "
             f"missed by webhook {row.missed_by_webhook_7d}, failed payloads {row.failed_items_7d}"
         )
+        if row.last_failure:
+            click.echo(f"  last failed payload: {row.last_failure}")

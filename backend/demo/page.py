@@ -173,6 +173,7 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "listMembers": lambda c: c.api("get", "/addon/members"),
     "setMember": lambda c: c.api("post", "/addon/members", {"email": c.arg(0), "role": c.arg(1)}),
     "removeMember": lambda c: c.api("post", "/addon/members/remove", {"email": c.arg(0)}),
+    "setRetention": lambda c: c.api("post", "/addon/team/retention", {"retention_days": c.arg(0)}),
     "unbindTab": lambda c: c.api(
         "post", "/addon/bindings/remove", {"spreadsheet_id": c.spreadsheet_id, "tab": c.arg(0)}
     ),

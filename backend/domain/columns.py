@@ -457,7 +457,8 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
         Column("delivery_option", "Delivery option", T, OP, ORDER_GRAINS, _order("delivery_option")),
         Column("fulfillment_type", "Fulfilment", T, OP, ORDER_GRAINS, _order("fulfillment_type")),
         Column("region", "Region", T, OP, ORDER_GRAINS, _order("region_code")),
-        Column("buyer_message", "Buyer message", T, OP, ORDER_GRAINS, _order("buyer_message")),
+        # What a buyer writes, and notes on an order, can name or locate a person: personal, like the address.
+        Column("buyer_message", "Buyer message", T, PERSONAL, ORDER_GRAINS, _order("buyer_message")),
         Column("cancel_reason", "Cancel reason", T, OP, ORDER_GRAINS, _order("cancel_reason")),
         Column(
             "exception",
@@ -471,7 +472,7 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
             tuple(exception_choices),
             "open exceptions; pick one to raise it",
         ),
-        Column("note", "Note", T, OP, ORDER_GRAINS, _order("seller_note"), Kind.INPUT, frozenset({"support"})),
+        Column("note", "Note", T, PERSONAL, ORDER_GRAINS, _order("seller_note"), Kind.INPUT, frozenset({"support"})),
         Column("recipient_name", "Recipient", T, PERSONAL, ORDER_GRAINS, _order("recipient_name")),
         Column("recipient_phone", "Phone", T, PERSONAL, ORDER_GRAINS, _order("recipient_phone")),
         Column("recipient_address", "Address", T, PERSONAL, ORDER_GRAINS, _order("recipient_address")),

@@ -118,8 +118,14 @@ class Row:
     cells: tuple[Cell, ...]
 
 
-def parse_profile(doc: Mapping[str, Any], catalogue: Mapping[str, Column], policy: RolePolicy) -> Profile:
-    """Build a Profile from its JSON document (already schema-valid), checking it against the role table."""
+def parse_profile(
+    doc: Mapping[str, Any], catalogue: Mapping[str, Column], policy: RolePolicy, *, check_audience: bool = True
+) -> Profile:
+    """Build a Profile from its JSON document (already schema-valid), checking it against the role table.
+
+    `check_audience=False` reads a definition stored earlier: a column may have changed class since, and
+    the check belongs where the profile is used (each tab's file, each binder), not on every read of it.
+    """
     problems: list[str] = []
     key = str(doc["key"])
     role = str(doc["audience_role"])
@@ -141,7 +147,7 @@ def parse_profile(doc: Mapping[str, Any], catalogue: Mapping[str, Column], polic
             problems.append(f"column {name!r} is listed twice")
         else:
             columns.append(column)
-    unseen = visibility_problems(columns, role, policy) if policy.is_role(role) else []
+    unseen = visibility_problems(columns, role, policy) if check_audience and policy.is_role(role) else []
     problems += unseen
     sort = tuple(SortKey(str(s["column"]), bool(s.get("descending", False))) for s in doc.get("sort", ()))
     problems += [f"sort column {s.column!r} is not in the profile" for s in sort if s.column not in wanted]

@@ -17,6 +17,8 @@ class Team(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     # Shown in notifications and digests; the sheets themselves use each shop's zone.
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Days after delivery or cancellation that an order keeps its buyer's personal data (then masked).
+    retention_days: Mapped[int] = mapped_column(default=90, server_default="90")
 
     members: Mapped[list[Member]] = relationship(back_populates="team", order_by="Member.id")
 

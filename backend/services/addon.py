@@ -34,7 +34,7 @@ from backend.models import (
     Team,
     utcnow,
 )
-from backend.services import bindings, first_run, health, leases, shops, teams
+from backend.services import bindings, first_run, health, leases, retention, shops, teams
 from backend.sheets.google import identity_email
 
 SYNC_NOW_EVERY = timedelta(seconds=60)
@@ -71,6 +71,7 @@ ACTIONS: Mapping[str, frozenset[str] | None] = {
     "define_profile": ADMIN,
     "manage_members": ADMIN,
     "install_trigger": ADMIN,
+    "team_settings": ADMIN,
 }
 
 
@@ -222,6 +223,7 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
             "lag_seconds": h.lag_seconds,
             "missed_by_webhook_7d": h.missed_by_webhook_7d,
             "failed_items_7d": h.failed_items_7d,
+            "last_failure": h.last_failure,
             "last_error": h.last_error,
         }
         for h in health.team_health(session, caller.team_id, now)
@@ -231,7 +233,11 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
         spreadsheet = None  # a file for another audience: its tabs are none of this member's business
     writer = writer_status(session, caller.team_id, config)
     found = {
-        "team": {"id": caller.team_id, "name": caller.team_name},
+        "team": {
+            "id": caller.team_id,
+            "name": caller.team_name,
+            "retention_days": retention.team_retention(session, caller.team_id),
+        },
         "role": caller.role,
         "role_labels": dict(role_policy().labels),  # roles as people call them, for every member's sidebar
         "actions": actions_for(caller.role),
@@ -244,6 +250,12 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
         found["setup"] = first_run.steps(session, caller.team_id, writer["writer"])
         found["choices"] = first_run.choices()
     return found
+
+
+def set_retention(session: Session, caller: Caller, days: int) -> dict[str, Any]:
+    """An admin changes how long the team keeps buyers' personal data after an order ends."""
+    team = retention.set_retention(session, session.get_one(Team, caller.team_id), days, caller.email)
+    return {"retention_days": team.retention_days}
 
 
 def describe_binding(binding: SheetBinding) -> dict[str, Any]:

@@ -26,8 +26,9 @@ from backend.domain.money import minor_units, quantize
 from backend.domain.profit import ESTIMATED, SETTLED
 from backend.errors import InvalidInput
 from backend.models import FeeLine, FeeRule, Order, Shop, utcnow
-from backend.platforms.base import FeeCategory, PlatformFeeLine
+from backend.platforms.base import FeeCategory, OrderMappingError, PlatformFeeLine
 from backend.platforms.tiktok.finance import SettlementTransaction, Statement
+from backend.services.ingest import record_mapping_failures
 from backend.services.shops import Platform, client_for
 
 FIRST_WALK = timedelta(days=90)  # how far back a shop's first statement walk looks
@@ -38,10 +39,17 @@ class FinanceClient(Protocol):
     """The slice of TikTokClient the statement walk uses."""
 
     def statements(
-        self, shop_cipher: str, *, since: datetime, until: datetime | None = None
+        self,
+        shop_cipher: str,
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        failures: list[OrderMappingError] | None = None,
     ) -> Iterable[Statement]: ...
 
-    def statement_transactions(self, shop_cipher: str, statement: Statement) -> Iterable[SettlementTransaction]: ...
+    def statement_transactions(
+        self, shop_cipher: str, statement: Statement, *, failures: list[OrderMappingError] | None = None
+    ) -> Iterable[SettlementTransaction]: ...
 
     def order_fee_lines(self, shop_cipher: str, order_id: str) -> list[PlatformFeeLine]: ...
 
@@ -161,6 +169,7 @@ class WalkReport:
     adjustments: int = 0
     unknown_orders: set[str] = field(default_factory=set)
     mismatches: list[str] = field(default_factory=list)
+    failures: list[OrderMappingError] = field(default_factory=list)  # payloads kept as failed items
 
 
 def walk_start(session: Session, shop: Shop, now: datetime) -> datetime:
@@ -179,9 +188,9 @@ def settle_shop(
         raise InvalidInput(f"shop {shop.name or shop.external_id} has no cipher yet; connect it first")
     report = WalkReport()
     start = since or walk_start(session, shop, utcnow())
-    for statement in client.statements(shop.cipher, since=start, until=until):
+    for statement in client.statements(shop.cipher, since=start, until=until, failures=report.failures):
         report.statements += 1
-        transactions = list(client.statement_transactions(shop.cipher, statement))
+        transactions = list(client.statement_transactions(shop.cipher, statement, failures=report.failures))
         ids = {t.order_id for t in transactions}
         orders = {
             o.external_id: o
@@ -192,13 +201,17 @@ def settle_shop(
             if order is None:
                 report.unknown_orders.add(transaction.order_id)
             elif transaction.type == "ORDER":
-                _settle_order(
-                    session, client, shop.cipher, order, statement=statement, transaction=transaction, report=report
-                )
+                try:
+                    _settle_order(
+                        session, client, shop.cipher, order, statement=statement, transaction=transaction, report=report
+                    )
+                except OrderMappingError as exc:  # this order's fee lines are malformed; the others settle
+                    report.failures.append(exc)
             else:
                 _settle_adjustment(session, order, statement, transaction)
                 report.adjustments += 1
         session.flush()
+    record_mapping_failures(session, shop.id, report.failures, source="finance")
     return report
 
 

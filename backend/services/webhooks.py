@@ -1,9 +1,12 @@
 """TikTok webhooks: verify and store on receipt, then process by re-fetching the orders they name.
 
 Receipt does only what must happen before the 2xx: check the HMAC on the raw bytes, store the raw
-event once (redeliveries share a notification id), and hand the shop to the task queue. Processing
-never trusts the payload's status: it fetches the order, so an out-of-order or replayed event can
-only ever bring the stored order up to date, never roll it back.
+event once (redeliveries share a notification id), and hand the shop to the task queue. A verified
+body that is no usable event (malformed, or for a shop no team connected) is stored as failed with
+its reason and still answered 2xx: TikTok would only send it again. Processing never trusts the
+payload's status: it fetches the order, so an out-of-order or replayed event can only ever bring the
+stored order up to date, never roll it back; an event that cannot be processed fails alone, with its
+reason, and the shop's other events go on.
 """
 
 from __future__ import annotations
@@ -19,14 +22,14 @@ from sqlalchemy.orm import Session
 
 from backend.config import Config
 from backend.db import Database
-from backend.errors import InvalidInput, NotFound, OrderDeckError, Unauthenticated
+from backend.errors import Action, OrderDeckError, Unauthenticated
 from backend.models import AuditEntry, Shop, ShopStatus, WebhookEvent, utcnow
-from backend.platforms.base import OrderMappingError
 from backend.platforms.tiktok import errors as tiktok_errors
 from backend.platforms.tiktok.client import TikTokClient
-from backend.platforms.tiktok.webhooks import parse_event, verify
+from backend.platforms.tiktok.webhooks import UNUSABLE, UnusableEvent, parse_event, verify
+from backend.platforms.tiktok.webhooks import WebhookEvent as ParsedEvent
 from backend.services import leases
-from backend.services.ingest import ingest_orders, mark_bindings_dirty
+from backend.services.ingest import ingest_orders, mark_bindings_dirty, record_failure, record_mapping_failures
 from backend.services.shops import Platform, client_for, mark_needs_reauthorization
 from backend.services.sync import LEASE_TTL, shop_lease
 
@@ -39,46 +42,96 @@ MAX_ATTEMPTS = 8  # after this an event is marked failed; the scheduled sync sti
 @dataclass(frozen=True)
 class Receipt:
     event_id: int
-    shop_id: int
+    shop_id: int | None
     duplicate: bool
+    failed: str | None = None  # why a verified body was stored as failed instead of queued
+
+    @property
+    def queued(self) -> bool:
+        return not self.duplicate and self.failed is None and self.shop_id is not None
 
 
 def receive(db: Database, config: Config, raw_body: bytes, authorization: str | None) -> Receipt:
-    """Verify, then store once. Forged or unknown-shop events are refused and stored nowhere."""
+    """Verify, then store once. Forged events are refused and stored nowhere; unusable ones are stored failed."""
     if len(raw_body) > MAX_BODY or not verify(config.TIKTOK_APP_KEY, config.TIKTOK_APP_SECRET, raw_body, authorization):
         raise Unauthenticated("webhook signature does not match this body")
     try:
         event = parse_event(raw_body)
-    except tiktok_errors.TikTokError as exc:
-        raise InvalidInput(f"signed but not a TikTok event: {exc.message}") from None
-    except OrderMappingError as exc:
-        raise InvalidInput(f"signed but malformed TikTok event: {exc}") from None
-    notification_id = event.notification_id or "sha256:" + hashlib.sha256(raw_body).hexdigest()[:56]
+    except UnusableEvent as exc:
+        return _store(
+            db,
+            raw_body,
+            shop_key=exc.shop_id,
+            notification_id=exc.notification_id,
+            event_type=UNUSABLE,
+            order_id=None,
+            failed=exc.message,
+        )
+    return _store(
+        db,
+        raw_body,
+        shop_key=event.shop_id,
+        notification_id=event.notification_id,
+        event_type=event.name,
+        order_id=event.order_id,
+    )
+
+
+def _store(
+    db: Database,
+    raw_body: bytes,
+    *,
+    shop_key: str | None,
+    notification_id: str | None,
+    event_type: str,
+    order_id: str | None,
+    failed: str | None = None,
+) -> Receipt:
+    notification_id = notification_id or "sha256:" + hashlib.sha256(raw_body).hexdigest()[:56]
     with db.session() as session:
-        shop = session.scalar(select(Shop).where(Shop.platform == "tiktok", Shop.external_id == event.shop_id))
-        if shop is None:
-            raise NotFound(f"no connected shop {event.shop_id!r}")
+        shop = None
+        if shop_key is not None:
+            shop = session.scalar(select(Shop).where(Shop.platform == "tiktok", Shop.external_id == shop_key))
+        if shop is None and failed is None:
+            failed = f"no connected shop {shop_key!r}: the event was kept, not processed"
         existing = session.scalar(
             select(WebhookEvent.id).where(
                 WebhookEvent.platform == "tiktok", WebhookEvent.notification_id == notification_id
             )
         )
+        shop_id = shop.id if shop else None
         if existing is not None:
-            return Receipt(existing, shop.id, duplicate=True)
+            return Receipt(existing, shop_id, duplicate=True)
         row = WebhookEvent(
             platform="tiktok",
             notification_id=notification_id,
-            shop_id=shop.id,
-            event_type=event.name,
-            order_external_id=event.order_id,
-            body=raw_body.decode("utf-8", errors="replace"),
+            shop_id=shop_id,
+            event_type=event_type,
+            order_external_id=order_id,
+            # Not JSON (or not UTF-8) when it failed: kept readable, without the NULs PostgreSQL text refuses.
+            body=raw_body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
         )
+        if failed is not None:
+            _done(row, "failed", failed)
         try:
             with session.begin_nested():  # a savepoint: losing the race leaves the transaction usable
                 session.add(row)
         except IntegrityError:  # the same event raced in on another worker
-            return Receipt(0, shop.id, duplicate=True)
-        return Receipt(row.id, shop.id, duplicate=False)
+            return Receipt(0, shop_id, duplicate=True)
+        if failed is not None and shop is not None:
+            _failed_item(session, shop.id, row, failed)
+        return Receipt(row.id, shop_id, duplicate=False, failed=failed)
+
+
+def _failed_item(session: Session, shop_id: int, event: WebhookEvent, reason: str) -> None:
+    record_failure(
+        session,
+        shop_id,
+        source="webhook",
+        external_id=event.order_external_id or event.notification_id,
+        reason=f"webhook {event.event_type}: {reason}",
+        detail={"notification": event.notification_id},
+    )
 
 
 @dataclass
@@ -90,30 +143,17 @@ class ProcessReport:
     changed_orders: list[str] = field(default_factory=list)
 
 
-def _order_ids(event: WebhookEvent) -> list[str]:
-    """Every order an event names: one for order events, all in the package list for package events."""
-    data = parse_event(event.body.encode()).data
-    ids = [str(data["order_id"])] if data.get("order_id") else []
-    for package in data.get("package_list") or ():
-        ids += [str(i) for i in package.get("order_id_list") or ()]
-    return ids
-
-
-def _refetch(
-    session: Session, client: TikTokClient, shop: Shop, events: Sequence[WebhookEvent], report: ProcessReport
-) -> None:
-    ids = sorted({i for e in events for i in _order_ids(e)})
+def _refetch(session: Session, client: TikTokClient, shop: Shop, ids: Sequence[str], report: ProcessReport) -> None:
     if ids:
-        page = client.get_orders(str(shop.cipher), ids)
+        page = client.get_orders(str(shop.cipher), sorted(set(ids)))
         result = ingest_orders(session, shop, page.orders, source="api", actor="webhook")
         if result.changed:
             mark_bindings_dirty(session, shop.team_id, shop.id)
         report.changed_orders += result.new_external_ids + result.updated_external_ids
-        for failure in page.failures:
-            log.warning("webhook order %s could not be mapped: %s", failure.order_id, failure)
+        record_mapping_failures(session, shop.id, page.failures, source="webhook")
 
 
-def _deauthorized(session: Session, shop: Shop, event: WebhookEvent) -> None:
+def _deauthorized(session: Session, shop: Shop, event: WebhookEvent, _parsed: ParsedEvent) -> None:
     shop.status, shop.status_reason = ShopStatus.DEAUTHORIZED, "the seller removed OrderDeck's access in TikTok"
     session.add(
         AuditEntry(
@@ -127,8 +167,8 @@ def _deauthorized(session: Session, shop: Shop, event: WebhookEvent) -> None:
     )
 
 
-def _expiring(session: Session, shop: Shop, event: WebhookEvent) -> None:
-    data = parse_event(event.body.encode()).data
+def _expiring(session: Session, shop: Shop, event: WebhookEvent, parsed: ParsedEvent) -> None:
+    data = parsed.data
     shop.status_reason = f"TikTok authorization expires {data.get('expiration_time', 'soon')}: reconnect the shop"
     session.add(
         AuditEntry(
@@ -153,7 +193,7 @@ REFETCH_EVENTS = frozenset(
         "REVERSE_STATUS_UPDATE",
     }
 )
-SHOP_EVENTS: dict[str, Callable[[Session, Shop, WebhookEvent], None]] = {
+SHOP_EVENTS: dict[str, Callable[[Session, Shop, WebhookEvent, ParsedEvent], None]] = {
     "SELLER_DEAUTHORIZATION": _deauthorized,
     "UPCOMING_AUTHORIZATION_EXPIRATION": _expiring,
 }
@@ -174,20 +214,29 @@ def process_pending(
             .order_by(WebhookEvent.id)
             .limit(limit)
         ).all()
-        refetch = [e for e in events if e.event_type in REFETCH_EVENTS]
+        refetch: list[tuple[WebhookEvent, list[str]]] = []
         for event in events:
-            handler = SHOP_EVENTS.get(event.event_type)
+            try:
+                parsed = parse_event(event.body.encode())
+            except UnusableEvent as exc:  # stored before its shape was checked at receipt
+                _done(event, "failed", exc.message)
+                _failed_item(session, shop.id, event, exc.message)
+                report.failed += 1
+                continue
+            handler = SHOP_EVENTS.get(parsed.name)
             if handler is not None:
-                handler(session, shop, event)
+                handler(session, shop, event, parsed)
                 _done(event, "done")
                 report.processed += 1
-            elif event.event_type not in REFETCH_EVENTS:
+            elif parsed.name in REFETCH_EVENTS:
+                refetch.append((event, parsed.order_ids()))
+            else:
                 _done(event, "ignored")
                 report.ignored += 1
         if refetch and shop.status == ShopStatus.ACTIVE:
             _process_refetch(db, platform, session, shop, events=refetch, report=report)
         elif refetch:
-            for event in refetch:
+            for event, _ids in refetch:
                 _done(event, "ignored", f"shop is {shop.status}")
                 report.ignored += 1
     return report
@@ -199,30 +248,43 @@ def _process_refetch(
     session: Session,
     shop: Shop,
     *,
-    events: Sequence[WebhookEvent],
+    events: Sequence[tuple[WebhookEvent, list[str]]],
     report: ProcessReport,
 ) -> None:
+    """One re-fetch for the batch; when TikTok refuses it for good, each event alone, so one bad id fails alone."""
     try:
-        with client_for(db, platform, shop) as client:
-            _refetch(session, client, shop, events, report)
+        with client_for(db, platform, shop) as client:  # TikTok refuses before anything is stored
+            _refetch(session, client, shop, [i for _event, ids in events for i in ids], report)
     except (tiktok_errors.ReauthorizationNeeded, tiktok_errors.ScopeDenied) as exc:
         mark_needs_reauthorization(db, shop.id, exc.message)
-        for event in events:
+        for event, _ids in events:
             _done(event, "ignored", exc.message)
         return
     except (tiktok_errors.TikTokError, OrderDeckError) as exc:
-        for event in events:
-            event.attempts += 1
-            event.error = str(exc)[:2000]
-            if event.attempts >= MAX_ATTEMPTS:
-                _done(event, "failed", str(exc))
-                report.failed += 1
-            else:
-                report.retry_later += 1
+        if exc.action is not Action.RETRY and len(events) > 1:
+            for one in events:
+                _process_refetch(db, platform, session, shop, events=[one], report=report)
+            return
+        for event, _ids in events:
+            _retry_or_fail(session, shop, event, str(exc), retry=exc.action is Action.RETRY, report=report)
         return
-    for event in events:
+    for event, _ids in events:
         _done(event, "done")
         report.processed += 1
+
+
+def _retry_or_fail(
+    session: Session, shop: Shop, event: WebhookEvent, error: str, *, retry: bool, report: ProcessReport
+) -> None:
+    """A transient failure waits for the next round (MAX_ATTEMPTS of them); any other fails the event now."""
+    event.attempts += 1
+    event.error = error[:2000]
+    if retry and event.attempts < MAX_ATTEMPTS:
+        report.retry_later += 1
+        return
+    _done(event, "failed", error)
+    _failed_item(session, shop.id, event, error)
+    report.failed += 1
 
 
 def _done(event: WebhookEvent, status: str, error: str | None = None) -> None:

@@ -20,7 +20,10 @@ def test_every_money_column_is_sales_or_cost_and_personal_fields_are_personal() 
             assert column.sensitivity in (Sensitivity.SALES, Sensitivity.COST), column.key
     for key in ("recipient_name", "recipient_phone", "recipient_address", "postal_code"):
         assert CATALOGUE[key].sensitivity is Sensitivity.PERSONAL
-    assert CATALOGUE["buyer_message"].sensitivity is Sensitivity.OPERATIONAL
+    # What a buyer writes and notes on orders can name a person; notes on suppliers cannot.
+    assert CATALOGUE["buyer_message"].sensitivity is Sensitivity.PERSONAL
+    assert CATALOGUE["note"].sensitivity is Sensitivity.PERSONAL
+    assert CATALOGUE["stock_supplier_note"].sensitivity is Sensitivity.OPERATIONAL
 
 
 def test_each_grain_has_a_key_column_and_input_columns_name_their_roles() -> None:

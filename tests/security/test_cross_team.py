@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api.addon import ENDPOINTS
-from backend.models import ColumnProfile, Member, Order, SheetBinding, Spreadsheet
+from backend.models import ColumnProfile, Member, Order, SheetBinding, Spreadsheet, Team
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services.bindings import builtin_profiles
 from tests.api.conftest import WRITER, Call
@@ -53,6 +53,7 @@ def attacks(a: Side, b: Side) -> dict[tuple[str, str], list[tuple[dict[str, Any]
             ({"key": b.profile, "audience_role": "viewer", "grain": "order", "columns": ["order_id"]}, {200}),
         ],
         ("POST", "/addon/google/connect"): [({}, {200, 400})],  # 400: no OAuth client configured here
+        ("POST", "/addon/team/retention"): [({"retention_days": 1}, {200})],  # A's own team's setting
     }
 
 
@@ -84,6 +85,7 @@ def b_state(session: Session, b: Side) -> Any:
             (o.external_id, o.status, o.seller_note)
             for o in session.scalars(select(Order).where(Order.shop_id == b.shop.id))
         ],
+        session.get_one(Team, b.team.id).retention_days,
     )
 
 

@@ -117,6 +117,10 @@ class RequestRejected(TikTokError):
     """Any other refusal (bad parameter, path, method): a bug to fix, not to retry."""
 
 
+class PayloadRejected(TikTokError):
+    """TikTok answered 0 but in a shape its documentation does not give (schemas/tiktok): not retried."""
+
+
 class WebhookSignatureError(TikTokError):
     """A webhook's Authorization header did not match its raw body."""
 

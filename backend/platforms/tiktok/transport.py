@@ -6,7 +6,6 @@ when TikTok provably did not process it (connect failure, or a 429 throttle).
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -18,9 +17,16 @@ from typing import Any, TypeVar
 
 import httpx
 
+from backend.domain import bounded_json
+from backend.domain.bounded_json import JsonLimits
 from backend.platforms.tiktok.errors import NetworkError, RateLimited, RetryableError, error_class
 
 T = TypeVar("T")
+# TikTok's ids are 64-bit (20 digits), sometimes unquoted. Lenient: a page of orders is many records, and
+# one bad number or string in one of them fails that record (its schema check), not the page.
+RESPONSE_LIMITS = JsonLimits(
+    max_bytes=64 * 1024 * 1024, max_depth=256, max_integer_digits=20, max_abs_number=1e18, lenient=True
+)
 # The Date header has one-second resolution; smaller disagreements are noise, not skew.
 SKEW_NOISE_SECONDS = 2.0
 
@@ -122,12 +128,13 @@ def send(http: httpx.Client, request: httpx.Request, stats: ClientStats) -> http
 def unwrap(response: httpx.Response) -> dict[str, Any]:
     """Return `data` of a `{code, message, request_id, data}` envelope or raise the typed error."""
     try:
-        envelope = json.loads(response.content)
-    except ValueError:
-        envelope = None
+        envelope = bounded_json.loads(response.content, RESPONSE_LIMITS)
+        problem = ""
+    except bounded_json.JsonRefused as exc:
+        envelope, problem = None, f" ({exc})"
     if not isinstance(envelope, dict) or not isinstance(envelope.get("code"), int):
         cls = error_class(-1, "", response.status_code)
-        raise cls(f"HTTP {response.status_code} without a TikTok envelope", http_status=response.status_code)
+        raise cls(f"HTTP {response.status_code} without a TikTok envelope{problem}", http_status=response.status_code)
     code: int = envelope["code"]
     if code == 0 and response.is_success:
         data = envelope.get("data")
