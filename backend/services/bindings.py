@@ -105,17 +105,25 @@ def check_bound_tabs(session: Session, team_id: int, profile: Profile) -> None:
         .where(Spreadsheet.team_id == team_id, SheetBinding.profile_key == profile.key)
         .order_by(SheetBinding.id)
     )
-    problems = [
-        f"tab {b.tab_title!r} of {b.spreadsheet.title or b.spreadsheet.google_id} ({b.spreadsheet.audience_role} "
-        f"audience): " + ", ".join(hidden)
+    policy = role_policy()
+    unfit = [
+        (b, hidden)
         for b in bound
-        if (hidden := visibility_problems(profile.columns, b.spreadsheet.audience_role, role_policy()))
+        if (hidden := visibility_problems(profile.columns, b.spreadsheet.audience_role, policy))
     ]
-    if problems:
+    if unfit:  # in words for the sidebar (headers, the audience's name); `problems` keeps the keys
+        tabs = "; ".join(
+            f"tab “{b.tab_title}” of {b.spreadsheet.title or b.spreadsheet.google_id} "
+            f"({policy.label(b.spreadsheet.audience_role)}) may not show "
+            + ", ".join(
+                c.header for c in profile.columns if not policy.may_see(b.spreadsheet.audience_role, c.sensitivity)
+            )
+            for b, _ in unfit
+        )
         raise ProfileRejected(
-            f"profile {profile.key!r} is bound to tabs whose readers may not see the new columns; unbind those tabs "
-            "or leave the columns out: " + "; ".join(problems),
-            problems,
+            f"“{profile.title}” is bound to tabs whose readers may not see the new columns ({tabs}): unbind those "
+            "tabs or leave the columns out",
+            [f"tab {b.tab_title!r}: " + ", ".join(hidden) for b, hidden in unfit],
         )
 
 
