@@ -198,6 +198,19 @@ def test_an_admin_gets_each_answer_next_to_the_control_and_every_link_works(worl
     victor.locator("button", has_text="Keep").click()
     frame.wait_for_selector("#members li:has-text('victor@demo-agency.example') button:has-text('Remove')")
 
+    frame.click("#profile-section summary")
+    frame.wait_for_selector("#profile-columns label")  # the columns the audience may see, to tick
+    frame.fill("#profile-key", "Packing slim")
+    frame.click("#profile-save")
+    frame.wait_for_selector("#profile-save + .feedback.bad")
+    assert (frame.text_content("#profile-save + .feedback") or "").startswith("Key: use lowercase letters")
+    assert in_view(frame, "#profile-save + .feedback")
+
+    frame.click("#trigger-section summary")
+    frame.click("#install-trigger")
+    frame.wait_for_selector("#install-trigger + .feedback.ok")
+    assert frame.text_content("#install-trigger + .feedback") == "Edits in SLA watch now go back to OrderDeck."
+
     frame.click("#bind-section summary")
     offered = frame.eval_on_selector_all("#bind-profile option", "os => os.map(o => o.textContent)")
     assert offered[0].endswith("for Warehouse / 3PL") and "SLA watch — for Warehouse / 3PL" in offered
