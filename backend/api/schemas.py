@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from backend.catalog import markets, role_policy
 from backend.domain.access import join_words
@@ -118,6 +118,13 @@ class SpreadsheetQuerySchema(Schema):
 
 class ConsentRequestSchema(Schema):
     region = fields.String(validate=REGION, load_default="")
+
+    @pre_load
+    def _region_in_capitals(self, data: Any, **_kwargs: Any) -> Any:
+        """"gb" is GB: the region codes of schemas/markets.json are capitals."""
+        if isinstance(data, Mapping) and isinstance(data.get("region"), str):
+            return {**data, "region": data["region"].strip().upper()}
+        return data
 
 
 class ChallengeRequestSchema(Schema):

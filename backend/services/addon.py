@@ -87,6 +87,7 @@ ACTION_WORDS: Mapping[str, str] = {
     "define_profile": "save column profiles",
     "manage_members": "add or remove members",
     "install_trigger": "turn on edits",
+    "team_settings": "change team settings",
 }
 
 
