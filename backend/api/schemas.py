@@ -121,7 +121,7 @@ class ConsentRequestSchema(Schema):
 
     @pre_load
     def _region_in_capitals(self, data: Any, **_kwargs: Any) -> Any:
-        """"gb" is GB: the region codes of schemas/markets.json are capitals."""
+        """ "gb" is GB: the region codes of schemas/markets.json are capitals."""
         if isinstance(data, Mapping) and isinstance(data.get("region"), str):
             return {**data, "region": data["region"].strip().upper()}
         return data
