@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 import secrets
 import shlex
@@ -110,7 +109,6 @@ SHEETS = (
 )  # fmt: skip
 SHOPS = (("Demo US", "US", 180), ("Demo UK", "GB", 120))
 SELLER = "Demo Trading Ltd"  # the TikTok seller account that owns both shops (it signs the consent page)
-INSECURE_TRANSPORT = "OAUTHLIB_INSECURE_TRANSPORT"  # oauthlib refuses http; the demo's Google sandbox is loopback http
 COST_SHARE = Decimal("0.38")  # unit cost as a share of the list price: margins a seller would recognise
 
 
@@ -176,7 +174,6 @@ class World:
     _stop: threading.Event = field(default_factory=threading.Event)
     _worker: threading.Thread | None = None
     _stopped: bool = False
-    _set_insecure_transport: bool = False
 
     @property
     def db(self) -> Database:
@@ -260,8 +257,6 @@ class World:
         _in_parallel(self.backend_server.stop, self.tiktok_server.stop, self.discord_server.stop, self.google.stop)
         save_sandboxes(self)
         self.db.dispose()
-        if self._set_insecure_transport:
-            os.environ.pop(INSECURE_TRANSPORT, None)
 
 
 def write_cli_env(path: Path, config: Config) -> None:
@@ -376,8 +371,6 @@ def start(
     write_cli_env(paths.cli_env, app.extensions["orderdeck.config"])
     world = World(paths, app, sandbox, google, discord, tiktok_server, discord_server, backend_server, resume,
                   spreadsheets)  # fmt: skip
-    if INSECURE_TRANSPORT not in os.environ:
-        os.environ[INSECURE_TRANSPORT], world._set_insecure_transport = "1", True
     try:
         _prepare(world)
         _add_users(google)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.catalog import markets, role_policy
-from backend.models import Member, SheetBinding, Shop, Spreadsheet
+from backend.models import Invitation, Member, SheetBinding, Shop, Spreadsheet, utcnow
 
 # The audiences a seller's team usually needs, with the profile each new spreadsheet starts with.
 AUDIENCES = (("warehouse", "sla_watch"), ("finance", "profit_ledger"), ("support", "customer_service"),
@@ -37,6 +37,9 @@ def steps(session: Session, team: int, writer: str | None) -> list[dict[str, Any
         )
     )
     members = session.scalar(select(func.count()).select_from(Member).where(Member.team_id == team)) or 0
+    invited = session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.team_id == team, Invitation.expires_at > utcnow())
+    )
     policy = role_policy()
     return [
         {"key": "shop", "done": bool(shops), "detail": ", ".join(shops)},
@@ -49,5 +52,9 @@ def steps(session: Session, team: int, writer: str | None) -> list[dict[str, Any
                 {"role": r, "label": policy.label(r), "profile": p, "done": r in bound} for r, p in AUDIENCES
             ],
         },
-        {"key": "members", "done": members > 1, "detail": f"{members} member{'s' if members != 1 else ''}"},
+        {
+            "key": "members",
+            "done": members > 1 or bool(invited),  # an invitation sent counts: joining is the invitee's step
+            "detail": f"{members} member{'s' if members != 1 else ''}" + (f", {invited} invited" if invited else ""),
+        },
     ]
