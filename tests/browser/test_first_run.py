@@ -166,14 +166,18 @@ def test_a_new_admin_is_guided_through_the_first_run_and_each_step_is_checked_of
     assert "Open “Acme Trading · Warehouse / 3PL”" in (page.text_content("#create-result") or "")
     page.screenshot(path=str(ARTIFACTS / "first-run-3-spreadsheet.png"), full_page=True)
 
-    # 4. A member: the answer shows under the button pressed, and the last step is checked off.
+    # 4. A member, invited: the answer shows under the button pressed, and the last step is checked off.
     page.click("#steps li[data-step='members'] button")
     page.fill("#member-email", PACKER)
     page.select_option("#member-role", "warehouse")
     page.click("#member-save")
     page.wait_for_selector("#member-save + .feedback.ok")
-    assert page.text_content("#member-save + .feedback") == f"{PACKER} is now Warehouse / 3PL."
+    assert page.text_content("#member-save + .feedback") == (
+        f"Invitation ready for {PACKER}: send them the link below."
+    )
+    assert (page.get_attribute("#member-link a", "href") or "").startswith(f"{host.live.url}/invite/")
     page.wait_for_selector("#steps li[data-step='members'].done")
+    assert "1 invited" in (page.text_content("#steps li[data-step='members']") or "")
     assert done_steps(page) == ["shop", "google", "spreadsheets", "members"]
     assert page.text_content("#setup-progress") == "All set: your team is ready."
     page.screenshot(path=str(ARTIFACTS / "first-run-4-done.png"), full_page=True)
