@@ -24,6 +24,7 @@ A short tour:
      first, with a live countdown; shaded cells are protected; no prices, costs or profit.
   2. Pick Felix (finance) and the Finance sheet: a ledger of revenue, fees, COGS and net profit per order,
      and its other tabs (the monthly chart). Pick Wang again on the Finance sheet: Google refuses him.
+     Priya (procurement) types stock counts in the Procurement sheet, SKUs short of stock first.
   3. The sidebar on the right is the real add-on (appsscript/Sidebar.html), calling the backend as the
      member you picked: try "Sync now"; as Ada (admin) connect a shop, add a member or create a sheet.
   4. New orders arrive every few seconds by signed TikTok webhooks: rows appear and statuses move on

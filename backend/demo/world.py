@@ -106,6 +106,7 @@ SHEETS = (
         (("Customer service", "customer_service"),), "writer",
     ),
     SheetSpec("agency", "Demo Trading · Agency client", "viewer", (("Orders", "agency_view"),), "reader"),
+    SheetSpec("procurement", "Demo Trading · Procurement", "procurement", (("Stock", "stock"),), "writer"),
 )  # fmt: skip
 SHOPS = (("Demo US", "US", 180), ("Demo UK", "GB", 120))
 SELLER = "Demo Trading Ltd"  # the TikTok seller account that owns both shops (it signs the consent page)
@@ -202,7 +203,7 @@ class World:
         return next(p for p in PEOPLE if p.email == email)
 
     def sheet_list(self) -> list[tuple[str, str]]:
-        """(key, title) of each spreadsheet the page offers: the seeded four, then any the team created since."""
+        """(key, title) of each spreadsheet the page offers: the seeded five, then any the team created since."""
         seeded = [(s.key, s.title.split(" · ")[-1]) for s in SHEETS]
         with self.db.session() as session:
             made = session.execute(select(Spreadsheet.google_id, Spreadsheet.title).order_by(Spreadsheet.id))

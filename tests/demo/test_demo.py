@@ -42,7 +42,7 @@ def warehouse_orders(world: demo.World) -> dict[str, str]:
     return {str(r[order]): str(r[status]) for r in rows[1:] if len(r) > status}
 
 
-def test_a_team_with_every_role_two_shops_in_two_currencies_and_four_audience_sheets(world: demo.World) -> None:
+def test_a_team_with_every_role_two_shops_in_two_currencies_and_five_audience_sheets(world: demo.World) -> None:
     with world.db.session() as session:
         roles = set(session.scalars(select(Member.role)))
         currencies = {name: currency for name, currency in session.execute(select(Shop.name, Shop.currency))}
@@ -50,7 +50,7 @@ def test_a_team_with_every_role_two_shops_in_two_currencies_and_four_audience_sh
     assert roles == set(role_policy().roles)
     assert currencies == {"Demo US": "USD", "Demo UK": "GBP"}
     assert orders is not None and orders >= 300
-    assert set(world.spreadsheets) == {"warehouse", "finance", "customer_service", "agency"}
+    assert set(world.spreadsheets) == {"warehouse", "finance", "customer_service", "agency", "procurement"}
     for spec in demo.SHEETS:
         readers = {p.email_address for p in world.google.sheets.files[world.spreadsheets[spec.key]].permissions}
         audience = {p.email for p in demo.PEOPLE if p.role == spec.audience}
