@@ -72,6 +72,18 @@ def visible_text(browser: Browser) -> str:
     return browser.page.inner_text("body") + "\n" + "\n".join(f.inner_text("body") for f in frames)
 
 
+def links_answer_without_5xx(browser: Browser) -> int:
+    """Follow every link on the page and in its sidebar (as the same browser, cookies and all); → how many."""
+    hrefs: set[str] = set()
+    for frame in browser.page.frames:
+        hrefs |= set(frame.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"))
+    followed = sorted(h for h in hrefs if h.startswith("http://127.0.0.1:"))
+    for href in followed:
+        status = browser.context.request.get(href).status
+        assert status < 500, (status, href)
+    return len(followed)
+
+
 def sidebar(browser: Browser) -> Frame:
     browser.page.wait_for_function("document.getElementById('sidebar').src.includes('/sidebar?')")
     frame = next(f for f in browser.page.frames if "/sidebar?" in f.url)
@@ -121,7 +133,8 @@ def test_each_member_sees_their_audience_in_words_and_nothing_else(
             assert "cannot open this spreadsheet" in (clean.page.text_content("#grid") or "")
             assert "no add-on sidebar" in (frame.text_content("body") or "")  # no sidebar in a file you cannot open
     clean.open(world, person.email, own[0] if own else "warehouse")
-    sidebar(clean)
+    wait_for_sidebar(sidebar(clean))
+    assert links_answer_without_5xx(clean) > 0
     clean.page.wait_for_timeout(300)
     clean.page.screenshot(path=str(ARTIFACTS / f"demo-{person.role}.png"))
 
@@ -169,10 +182,12 @@ def test_finance_reads_like_a_ledger_with_its_tabs_and_the_months_chart(world: d
 
 LEADS = {  # what each audience reads first, left to right, all of it in view at 1440 px beside the sidebar
     "customer_service": (
-        "sofia@demo-trading.example", ["Order ID", "Ordered (shop time)", "Status", "Exception", "Buyer message"]
+        "sofia@demo-trading.example",
+        ["Order ID", "Ordered (shop time)", "Status", "Exception", "Buyer message"],
     ),
     "agency": (
-        "victor@demo-agency.example", ["Order ID", "Ordered (shop time)", "Status", "Shop", "Currency", "Order total"]
+        "victor@demo-agency.example",
+        ["Order ID", "Ordered (shop time)", "Status", "Shop", "Currency", "Order total"],
     ),
     "procurement": ("priya@demo-trading.example", ["Seller SKU", "Product", "State", "Short", "Left after orders"]),
 }
@@ -195,7 +210,7 @@ def test_support_the_agency_and_procurement_read_what_matters_first(
         assert len(short) > 20 and short == sorted(short, reverse=True)
         letters = page.eval_on_selector_all("#grid tr:first-child th", "cells => cells.map(c => c.textContent)")
         assert letters[1] == "B"
-    page.screenshot(path=str(ARTIFACTS / f"demo-{sheet}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"demo-first-columns-{sheet}.png"))
 
 
 def in_view(frame: Frame, selector: str) -> bool:
@@ -284,4 +299,5 @@ def test_an_admin_gets_each_answer_next_to_the_control_and_every_link_works(worl
     made.wait_for_selector("#grid .ss")  # the new file opens on the demo page, as in Sheets
     assert "Demo Trading · Reorders" in (made.text_content("#grid h2") or "")
     made.close()
+    assert links_answer_without_5xx(clean) >= 4  # the page, the two consent links, the new file
     frame.page.screenshot(path=str(ARTIFACTS / "demo-admin-sidebar.png"))
