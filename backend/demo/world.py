@@ -22,7 +22,7 @@ import shlex
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -37,6 +37,7 @@ from backend.config import Config
 from backend.db import Database
 from backend.demo.page import create_page
 from backend.demo.traffic import Traffic
+from backend.domain.fx import FxRate
 from backend.errors import InvalidInput
 from backend.models import NotificationChannel, Shop, Spreadsheet
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
@@ -45,7 +46,7 @@ from backend.sandbox.server import start as start_server
 from backend.sandbox.sheets import GoogleSandboxes, start_google
 from backend.sandbox.tiktok.world import PLAIN_BUYER_MESSAGES
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
-from backend.services import bindings, costs, notify, shops, teams
+from backend.services import bindings, costs, fx, notify, shops, teams
 from backend.services.shops import Platform
 
 if TYPE_CHECKING:
@@ -98,8 +99,8 @@ SHEETS = (
     SheetSpec("warehouse", "Demo Trading · Warehouse", "warehouse", (("SLA watch", "sla_watch"),), "writer"),
     SheetSpec(
         "finance", "Demo Trading · Finance", "finance",
-        (("Profit ledger", "profit_ledger"), ("SKU costs", "sku_costs"), ("By month", "profit_by_month"),
-         ("By shop", "profit_by_shop")), "writer",
+        (("Profit ledger", "profit_ledger"), ("SKU costs", "sku_costs"), ("Rates", "fx_rates"),
+         ("By month", "profit_by_month"), ("By shop", "profit_by_shop")), "writer",
     ),
     SheetSpec(
         "customer_service", "Demo Trading · Customer service", "support",
@@ -111,6 +112,9 @@ SHEETS = (
 SHOPS = (("Demo US", "US", 180), ("Demo UK", "GB", 120))
 SELLER = "Demo Trading Ltd"  # the TikTok seller account that owns both shops (it signs the consent page)
 COST_SHARE = Decimal("0.38")  # unit cost as a share of the list price: margins a seller would recognise
+# Bought in CNY, sold in USD and GBP: euro reference rates the demo publishes on working days, as the ECB does.
+PER_EURO = {"USD": Decimal("1.0850"), "GBP": Decimal("0.8431"), "CNY": Decimal("7.8125")}
+REPORTING = "USD"
 
 
 @dataclass
@@ -417,6 +421,21 @@ def _connect_shops(world: World, team_id: int) -> None:
         shops.connect(world.db, world.platform, team_id, code, actor=ADMIN.email)
 
 
+def _in_cny(amount: Decimal, currency: str) -> Decimal:
+    return (amount * PER_EURO["CNY"] / PER_EURO[currency]).quantize(Decimal("0.01"))
+
+
+def _euro_rates(start: date) -> list[FxRate]:
+    """Working-day euro rates from `start` to today, drifting a little, so weekends take Friday's."""
+    today = datetime.now(UTC).date()
+    days = [start + timedelta(days=n) for n in range((today - start).days + 1)]
+    return [
+        FxRate(day, "EUR", code, rate + Decimal("0.0004") * (n % 9))
+        for n, day in enumerate(d for d in days if d.weekday() < 5)
+        for code, rate in PER_EURO.items()
+    ]
+
+
 def _seed(world: World, discord_hook: str) -> None:
     box = world.app.extensions["orderdeck.secrets"]
     with world.app.app_context(), world.db.session() as session:
@@ -430,12 +449,15 @@ def _seed(world: World, discord_hook: str) -> None:
     _connect_shops(world, team_id)
     since = datetime.now(UTC).date() - timedelta(days=90)
     rows = [
-        costs.CostRow(sku.seller_sku, (sku.price * COST_SHARE).quantize(Decimal("0.01")), shop.market.currency, since)
+        costs.CostRow(sku.seller_sku, _in_cny(sku.price * COST_SHARE, shop.market.currency), "CNY", since)
         for shop in world.tiktok.shops.values()
         for sku in shop.catalog
     ]
     with world.app.app_context(), world.db.session() as session:
-        costs.upsert_costs(session, teams.team_by_name(session, TEAM), rows, actor=PEOPLE[1].email)
+        team = teams.team_by_name(session, TEAM)
+        costs.upsert_costs(session, team, rows, actor=PEOPLE[1].email)
+        fx.upsert_rates(session, team, _euro_rates(since - timedelta(days=10)), source="ecb:demo")
+        teams.set_reporting_currency(session, team, REPORTING, actor=ADMIN.email)
 
 
 def _bind_sheets(world: World) -> None:

@@ -29,7 +29,7 @@ from backend.domain.columns import (
 )
 from backend.domain.reports import SummaryRow
 from backend.domain.stock import WarehouseRows
-from backend.domain.views import OrderView, SkuCostView
+from backend.domain.views import FxRateView, OrderView, SkuCostView
 from backend.errors import InvalidInput
 
 # A cell as the sheet plan writes it: text, a number (dates already serials), a flag, a formula or empty.
@@ -223,9 +223,14 @@ def check_shown_to(profile: Profile, role: str, policy: RolePolicy, *, who: str,
 
 
 def day_totals(views: Iterable[OrderView]) -> list[DayTotals]:
-    """Orders per day (in the shop's zone) and currency; money is summed only within one currency."""
+    """Orders per day (in the shop's zone) and currency; money is summed only within one currency.
+
+    Only orders that are revenue count (an unpaid or cancelled order is no sale): the ledger's rules.
+    """
     buckets: dict[tuple[date, str], list[OrderView]] = defaultdict(list)
     for view in views:
+        if view.ledger is not None and not view.ledger.counts:
+            continue
         day = view.created_at.astimezone(ZoneInfo(view.shop_time_zone)).date()
         buckets[(day, view.currency)].append(view)
     totals = []
@@ -301,10 +306,13 @@ def sources(
     *,
     warehouse: WarehouseRows | None = None,
     reports: ReportRows | None = None,
+    rates: Iterable[FxRateView] = (),
 ) -> list[Source]:
     """The profile's rows before projection: filtered orders, exploded or aggregated by grain."""
     if profile.grain is Grain.SKU:
         return [Source(sku=s, sheet_zone=sheet_zone) for s in skus]
+    if profile.grain is Grain.FX_RATE:
+        return [Source(fx=r, sheet_zone=sheet_zone) for r in rates]
     if profile.grain in WAREHOUSE_SOURCES:
         return WAREHOUSE_SOURCES[profile.grain](warehouse or WarehouseRows(), sheet_zone)
     if profile.grain in REPORT_SOURCES:
@@ -355,11 +363,12 @@ def project(
     skus: Iterable[SkuCostView] = (),
     warehouse: WarehouseRows | None = None,
     reports: ReportRows | None = None,
+    rates: Iterable[FxRateView] = (),
 ) -> list[Row]:
     """The tab's rows in the profile's sort order; a column the profile omits is never computed."""
     sorted_by = [profile.index_of(s.column) for s in profile.sort]
     rows: list[tuple[Row, tuple[Value, ...]]] = []  # each row with the values it sorts on
-    for src in sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports):
+    for src in sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports, rates=rates):
         values = tuple(c.value(src) for c in profile.columns)
         cells = tuple(to_cell(v, src.zone) for v in values)
         rows.append((Row(key=str(cells[0]), cells=cells), tuple(values[i] for i in sorted_by)))

@@ -3,7 +3,7 @@
 from backend.models.addon import GoogleOAuthState
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
-from backend.models.finance import FeeLine, SkuCost
+from backend.models.finance import FeeLine, FxRate, SkuCost
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
 from backend.models.sheet_state import SheetSnapshot
@@ -23,6 +23,7 @@ __all__ = [
     "FailedItem",
     "FeeLine",
     "FeeRule",
+    "FxRate",
     "GoogleConnection",
     "GoogleOAuthState",
     "Invitation",

@@ -19,6 +19,8 @@ class Team(TimestampMixin, Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Days after delivery or cancellation that an order keeps its buyer's personal data (then masked).
     retention_days: Mapped[int] = mapped_column(default=90, server_default="90")
+    # The currency report tabs add a converted total in, beside the per-currency totals; None: none.
+    reporting_currency: Mapped[str | None] = mapped_column(String(3))
 
     members: Mapped[list[Member]] = relationship(back_populates="team", order_by="Member.id")
 

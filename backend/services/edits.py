@@ -3,11 +3,11 @@ roles, stored with an audit entry, and answered with the canonical value (a reje
 it in the sheet, with a note saying why).
 
 What is typed is stored where only this path and the seller's commands write (order_inputs, sku_costs,
-exception cases, the sheet's side of stock levels), never in the columns ingest fills from the platform,
-so no later sync of the order erases it. A tracking number with a carrier ships the package on TikTok
-(seller shipping) and re-reads the order, so its status moves in every bound sheet on the next push;
-unit costs go into the profit ledger with their effective date. TikTok is called with no database
-transaction open.
+fx_rates, exception cases, the sheet's side of stock levels), never in the columns ingest fills from the
+platform, so no later sync of the order erases it. A tracking number with a carrier ships the package on
+TikTok (seller shipping) and re-reads the order, so its status moves in every bound sheet on the next
+push; unit costs go into the profit ledger with their effective date, and exchange rates typed into the
+rates tab with theirs. TikTok is called with no database transaction open.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ from sqlalchemy.orm import Session, selectinload
 from backend.db import Database
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
+from backend.domain.fx import parse_pair
 from backend.domain.profiles import Profile
 from backend.domain.seller_values import shown_note
 from backend.errors import NotFound, OrderDeckError
 from backend.models import (
     AuditEntry,
+    FxRate,
     Member,
     Order,
     OrderEvent,
@@ -45,7 +47,7 @@ from backend.models import (
 from backend.platforms.base import PlatformOrder
 from backend.platforms.tiktok import errors as tiktok_errors
 from backend.platforms.tiktok.client import TikTokClient
-from backend.services import bindings, costs, stock, workflow
+from backend.services import bindings, costs, fx, stock, workflow
 from backend.services.addon import Caller
 from backend.services.analytics import team_zone
 from backend.services.ingest import ingest_orders, mark_bindings_dirty
@@ -57,6 +59,7 @@ TRACKING = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
 CARRIER_LIMIT = 255  # order_inputs.carrier
 SHIPPING = ("carrier", "tracking_number")
 COST = ("unit_cost", "cost_currency", "effective_from")
+RATE = ("fx_rate", "fx_date")
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,7 @@ def _attribution(session: Session, caller: Caller, spreadsheet: Spreadsheet, cla
 KIND_OF = {
     **dict.fromkeys(SHIPPING, "shipping"),
     **dict.fromkeys(COST, "cost"),
+    **dict.fromkeys(RATE, "rate"),
     "exception": "exception",
     "note": "note",
     **dict.fromkeys(stock.EDITABLE, "stock"),
@@ -258,7 +262,7 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
             by_kind.setdefault(KIND_OF[column.key], {})[column.key] = (column_number, value)
         for kind, typed in by_kind.items():
             job = Job(kind, row, typed, context)
-            if profile.grain in (Grain.SKU, Grain.STOCK):
+            if profile.grain in (Grain.SKU, Grain.STOCK, Grain.FX_RATE):
                 job.sku = row.key
             else:
                 job.order = _order_for(session, binding, row.key)
@@ -417,6 +421,32 @@ def _as_amount(value: Any) -> str:
     return as_text(value)
 
 
+def _record_dated(
+    job: Job, outcome: EditOutcome, *, current: Mapping[str, Any], amount: str, what: str,
+    store: Callable[[str], Mapping[str, Any]],
+) -> None:  # fmt: skip
+    """A value that applies from a date (a unit cost, a rate): wait for the value, store it, answer each cell.
+
+    `store` validates and stores the typed value and returns the row's canonical inputs; a refusal puts
+    every typed cell back to `current` with the reason.
+    """
+    typed = _as_amount(job.context.get(amount, (0, None))[1])
+    if not typed:
+        for column, value in job.typed.values():
+            note = f"Not recorded yet: type the {what} too."
+            outcome.cells.append(_cell(job.row.row, column, "pending", as_text(value), note))
+        return
+    try:
+        canonical = store(typed)
+    except OrderDeckError as exc:
+        _reject_all(outcome, job, exc.message, current)
+        return
+    outcome.changed = True
+    for key, (column, _value) in job.context.items():
+        if key in job.typed or canonical[key] != current[key]:
+            outcome.cells.append(_cell(job.row.row, column, "accepted", canonical[key]))
+
+
 def _record_cost(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
     team = session.get_one(Team, caller.team_id)
     sku = job.sku or ""
@@ -431,30 +461,43 @@ def _record_cost(session: Session, caller: Caller, actor: str, job: Job, outcome
         "cost_currency": latest.currency if latest else "",
         "effective_from": latest.effective_from.isoformat() if latest else "",
     }
-    amount = _as_amount(job.context.get("unit_cost", (0, None))[1])
-    if not amount:
-        for column, value in job.typed.values():
-            outcome.cells.append(
-                _cell(job.row.row, column, "pending", as_text(value), "Not recorded yet: type the unit cost too.")
-            )
-        return
-    currency = _typed(job, "cost_currency") or _default_currency(session, team, latest)
-    effective = _as_date(job.context.get("effective_from", (0, None))[1]) or _today(team)
-    try:
+
+    def store(amount: str) -> dict[str, Any]:
+        currency = _typed(job, "cost_currency") or _default_currency(session, team, latest)
+        effective = _as_date(job.context.get("effective_from", (0, None))[1]) or _today(team)
         row = costs.cost_row(sku, amount, currency, effective)
-    except OrderDeckError as exc:
-        _reject_all(outcome, job, exc.message, current)
+        costs.upsert_costs(session, team, [row], actor=actor)
+        return {
+            "unit_cost": float(row.unit_cost),
+            "cost_currency": row.currency,
+            "effective_from": row.effective_from.isoformat(),
+        }
+
+    _record_dated(job, outcome, current=current, amount="unit_cost", what="unit cost", store=store)
+
+
+def _record_rate(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    """A rate typed into the rates tab: the row's pair, from the typed date (today in the team's zone)."""
+    team = session.get_one(Team, caller.team_id)
+    try:
+        base, quote = parse_pair(job.sku or "")
+    except ValueError as exc:
+        _reject_all(outcome, job, str(exc), {})
         return
-    costs.upsert_costs(session, team, [row], actor=actor)
-    outcome.changed = True
-    canonical = {
-        "unit_cost": float(row.unit_cost),
-        "cost_currency": row.currency,
-        "effective_from": row.effective_from.isoformat(),
-    }
-    for key, (column, _value) in job.context.items():
-        if key in job.typed or canonical[key] != current[key]:
-            outcome.cells.append(_cell(job.row.row, column, "accepted", canonical[key]))
+    latest = session.scalar(
+        select(FxRate)
+        .where(FxRate.team_id == team.id, FxRate.base == base, FxRate.quote == quote)
+        .order_by(FxRate.day.desc())
+        .limit(1)
+    )
+    current = {"fx_rate": float(latest.rate) if latest else None, "fx_date": latest.day.isoformat() if latest else ""}
+
+    def store(amount: str) -> dict[str, Any]:
+        rate = fx.rate_row(_as_date(job.context.get("fx_date", (0, None))[1]) or _today(team), base, quote, amount)
+        fx.upsert_rates(session, team, [rate], source=actor)
+        return {"fx_rate": float(rate.rate), "fx_date": rate.day.isoformat()}
+
+    _record_dated(job, outcome, current=current, amount="fx_rate", what="rate", store=store)
 
 
 def _default_currency(session: Session, team: Team, latest: SkuCost | None) -> str:
@@ -521,6 +564,7 @@ def _record_stock(session: Session, caller: Caller, actor: str, job: Job, outcom
 RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]] = {
     "shipping": _record_shipping,
     "cost": _record_cost,
+    "rate": _record_rate,
     "exception": _record_exception,
     "note": _record_note,
     "stock": _record_stock,

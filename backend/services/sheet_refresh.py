@@ -41,7 +41,7 @@ from backend.domain.sheet_plan import (
 from backend.errors import NotFound, OrderDeckError
 from backend.models import Member, SheetBinding, SheetSnapshot, Shop, Spreadsheet, Team, shows_shop, utcnow
 from backend.secrets import SecretBox
-from backend.services import leases, stock
+from backend.services import fx, leases, stock
 from backend.services.bindings import profile_for
 from backend.services.report_tabs import report_rows
 from backend.services.views import order_views, sku_cost_views, team_shops
@@ -306,6 +306,8 @@ class Pusher:
         window = profile.row_filter.max_age_days
         if profile.grain is Grain.SKU:
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, skus=sku_cost_views(session, team.id, shops))
+        elif profile.grain is Grain.FX_RATE:
+            rows = project(profile, (), now=now, sheet_zone=sheet_zone, rates=fx.rate_views(session, team))
         elif profile.grain in REPORT_SOURCES:
             reports = report_rows(session, team.id, profile, shop_ids, now)
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, reports=reports)
