@@ -15,7 +15,7 @@ from backend.models import Invitation, Member, SheetBinding, Shop, Spreadsheet, 
 
 # The audiences a seller's team usually needs, with the profile each new spreadsheet starts with.
 AUDIENCES = (("warehouse", "sla_watch"), ("finance", "profit_ledger"), ("support", "customer_service"),
-             ("viewer", "agency_view"))  # fmt: skip
+             ("procurement", "stock"), ("viewer", "agency_view"))  # fmt: skip
 
 
 def choices() -> dict[str, Any]:

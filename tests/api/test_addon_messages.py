@@ -58,7 +58,7 @@ def test_a_profile_that_does_not_fit_the_audience_is_refused_in_words(call: Call
     refused = call("POST", "/addon/spreadsheets", ADMIN, json=form).get_json()["error"]
     assert refused["message"] == (
         "A spreadsheet for Warehouse / 3PL cannot show sales figures or fees, costs and profit (Revenue, Fees total, "
-        "COGS and 12 more), which only Admin or Finance may see: choose a profile made for Warehouse / 3PL."
+        "COGS and 16 more), which only Admin or Finance may see: choose a profile made for Warehouse / 3PL."
     )
     assert not KEYS.search(refused["message"])
 
@@ -77,6 +77,8 @@ def test_an_admin_sees_the_first_run_steps_and_a_member_does_not(call: Call, tea
         ("spreadsheets", False),
         ("members", True),  # the packer
     ]
+    offered = [a["label"] for a in status["setup"][2]["audiences"]]  # one spreadsheet per audience, every role
+    assert offered == ["Warehouse / 3PL", "Finance", "Customer service", "Procurement", "Agency client"]
     assert {r["key"] for r in status["choices"]["regions"]} >= {"US", "GB"}
     assert status["role_labels"]["warehouse"] == "Warehouse / 3PL"
     packer = call("GET", "/addon/status", PACKER).get_json()
