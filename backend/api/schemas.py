@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from backend.catalog import markets, role_policy
 from backend.domain.access import join_words
 from backend.domain.columns import Grain
+from backend.platforms import registry
 
 SLUG = validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="use lowercase letters, digits and _, starting with a letter")
 
@@ -104,6 +105,11 @@ REGIONS = tuple(markets())
 REGION = validate.OneOf(
     ("", *REGIONS), error="“{input}” is not a TikTok Shop region: choose one of " + ", ".join(REGIONS)
 )
+REGION_CODE = "type a region code such as US, GB or MY"
+PLATFORM = validate.OneOf(
+    registry.names(),
+    error="“{input}” is not a platform OrderDeck connects: choose " + join_words(registry.names(), "or"),
+)
 GOOGLE_ID = validate.Regexp(
     r"^[A-Za-z0-9_-]{10,128}$", error="use the id in the spreadsheet's address (docs.google.com/spreadsheets/d/ID)"
 )
@@ -117,7 +123,8 @@ class SpreadsheetQuerySchema(Schema):
 
 
 class ConsentRequestSchema(Schema):
-    region = fields.String(validate=REGION, load_default="")
+    platform = fields.String(validate=PLATFORM, load_default=registry.DEFAULT)
+    region = fields.String(validate=validate.Regexp(r"^[A-Za-z]{0,8}$", error=REGION_CODE), load_default="")
 
     @pre_load
     def _region_in_capitals(self, data: Any, **_kwargs: Any) -> Any:
@@ -125,6 +132,15 @@ class ConsentRequestSchema(Schema):
         if isinstance(data, Mapping) and isinstance(data.get("region"), str):
             return {**data, "region": data["region"].strip().upper()}
         return data
+
+    @validates_schema
+    def _a_tiktok_region(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
+        """TikTok's regions are schemas/markets.json's; another platform's adapter checks its own."""
+        if data.get("platform") == "tiktok":
+            try:
+                REGION(data.get("region", ""))
+            except ValidationError as exc:
+                raise ValidationError(exc.messages, "region") from exc
 
 
 class ChallengeRequestSchema(Schema):
