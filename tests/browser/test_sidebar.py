@@ -105,7 +105,7 @@ def test_an_admin_binds_a_new_tab_syncs_and_sees_errors_in_plain_words(page: tup
     tab, world = page
     tab.wait_for_function("document.getElementById('who').textContent.includes('Acme Trading')")
     assert tab.text_content("#who") == "Acme Trading · Admin"
-    assert "Acme US (US)" in tab.text_content("#shops")
+    assert "Acme US (TikTok Shop, US)" in tab.text_content("#shops")
     assert "No tab of this spreadsheet is bound yet." in tab.text_content("#bindings")
     tab.wait_for_function("document.querySelectorAll('#bind-profile option').length > 0")
 
