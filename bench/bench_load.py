@@ -77,6 +77,7 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)  # every sandbox request
 WEBHOOKS, RATE, WORKERS = 2_000, 200.0, 3
 QUICK_WEBHOOKS = 250
 SENDERS = 32  # TikTok delivers concurrently; fewer senders would cap the rate at SENDERS / receipt time
+RESENDS = 3  # how often one event is sent again after a failed connection
 PUSH_EVERY = 60.0  # seconds between push-due sweeps (App Engine cron's minute)
 LATENCY = 0.3  # seconds the Sheets sandbox adds to every call
 GENTLE, GENTLE_EVERY, QUICK_GENTLE = 6, 10.0, 2  # new orders one at a time, seconds apart
@@ -210,6 +211,7 @@ class Sent:
     receipts: list[float] = field(default_factory=list)  # seconds per POST
     statuses: Counter[int] = field(default_factory=Counter)
     duplicates_acknowledged: int = 0
+    resent: int = 0  # POSTs sent again after the connection failed (TikTok retries undelivered events)
     started: float = 0.0
     finished: float = 0.0
 
@@ -246,7 +248,18 @@ def send(deliveries: list[Delivery], key: str, secret: str, rate: float) -> Sent
                 order_id = str(json.loads(delivery.body)["data"]["order_id"])
                 headers = {"Authorization": signature(key, secret, delivery.body), "Content-Type": "application/json"}
                 began = time.time()
-                response = http.post(delivery.address, content=delivery.body, headers=headers)
+                # TikTok resends an event it could not deliver; a connection the server reset mid-request
+                # (a keep-alive closed as the POST went out) is resent here the same way.
+                for attempt in range(RESENDS + 1):
+                    try:
+                        response = http.post(delivery.address, content=delivery.body, headers=headers)
+                        break
+                    except httpx.TransportError:
+                        if attempt == RESENDS:
+                            raise
+                        with lock:
+                            sent.resent += 1
+                        time.sleep(0.2 * (attempt + 1))
                 took = time.time() - began
                 with lock:
                     sent.receipts.append(took)
@@ -473,6 +486,7 @@ def figures(outcome: Outcome) -> dict[str, object]:
     lost = len(set(outcome.orders) - set(outcome.ingested_at)) + len(set(outcome.orders) - set(outcome.seen_in_sheet))
     return {
         "webhooks": sent.posts,
+        "resent_after_reset": sent.resent,
         "orders": len(outcome.orders),
         "workers": WORKERS,
         "target_webhooks_per_s": RATE,

@@ -9,7 +9,7 @@ latest event, the label link and the carrier dropdown of the order's delivery op
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -54,9 +54,11 @@ def _team_packages(session: Session, team_id: int, keys: Sequence[str]) -> dict[
     return found
 
 
-def _awaiting_collection(session: Session, team_id: int, known: set[str]) -> list[Package]:
+def _awaiting_collection(session: Session, team_id: int, known: set[str], shop_ids: Collection[int]) -> list[Package]:
     """Platform-shipped packages handed over and not collected yet: their rows stay, for their labels."""
     shops = select(Shop.id).where(Shop.team_id == team_id)
+    if shop_ids:
+        shops = shops.where(Shop.id.in_(list(shop_ids)))
     orders = session.scalars(
         select(Order)
         .where(
@@ -89,10 +91,13 @@ def _row_of(package: Package) -> PackRow:
     )
 
 
-def pack_overlay(session: Session, team_id: int, rows: WarehouseRows, now: datetime) -> WarehouseRows:
-    """The pack rows with their shipping state, plus platform-shipped parcels waiting for the carrier."""
+def pack_overlay(
+    session: Session, team_id: int, rows: WarehouseRows, now: datetime, shop_ids: Collection[int] = ()
+) -> WarehouseRows:
+    """The pack rows with their shipping state, plus platform-shipped parcels waiting for the carrier (of
+    `shop_ids` only, when the tab is bound to some shops)."""
     packages = _team_packages(session, team_id, [r.key for r in rows.packs])
-    extra = _awaiting_collection(session, team_id, set(packages) | {r.key for r in rows.packs})
+    extra = _awaiting_collection(session, team_id, set(packages) | {r.key for r in rows.packs}, shop_ids)
     packs = list(rows.packs) + [_row_of(p) for p in extra]
     packages.update((p.external_id, p) for p in extra)
     shipping = {

@@ -36,7 +36,7 @@ from backend.domain.access import Sensitivity
 from backend.domain.columns import ORDER_GRAINS, Grain
 from backend.domain.lists import TITLE as LISTS_TITLE
 from backend.domain.lists import ListsPlan, plan_lists
-from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, project, visibility_problems
+from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, in_words, project, visibility_problems
 from backend.domain.sheet_plan import (
     ABOVE_OPERATIONAL,
     Memo,
@@ -594,7 +594,10 @@ class _Tab:
             )
             rows = project(profile, (), now=now, sheet_zone=zone, reports=reports)
         elif profile.grain in WAREHOUSE_SOURCES:
-            warehouse = fulfilment.pack_overlay(session, team.id, stock.warehouse_rows(session, team.id), now)
+            shop_ids = [s.id for s in shops] if self.binding.shop_ids else []
+            warehouse = fulfilment.pack_overlay(
+                session, team.id, stock.warehouse_rows(session, team.id, shop_ids=shop_ids), now, shop_ids
+            )
             rows = project(profile, (), now=now, sheet_zone=zone, warehouse=warehouse)
         else:
             since = now - timedelta(days=window) if window else None
@@ -708,11 +711,14 @@ def _withheld(
     A profile that does not suit the file's audience is refused for its own tab only; a file shared beyond
     its audience withholds every tab above operational.
     """
-    if misfit:
-        why = (
-            f"its profile {profile.key!r} shows what the readers of this {audience} spreadsheet may not see ("
-            + "; ".join(misfit)
-            + f"); bind the tab to a profile for the {audience} audience"
+    if misfit:  # said in words: the sidebar shows it beside the tab (the keys are in the binding's audit)
+        label = role_policy().label(audience)
+        why = in_words(
+            profile.columns,
+            audience,
+            role_policy(),
+            who=f"its profile “{profile.title}”, in this spreadsheet for {label},",
+            fix=f"bind the tab to a profile made for {label}",
         )
         classes: Collection[Sensitivity] = role_policy().hidden_from(audience, profile.sensitivities)
         note = "those columns were cleared"

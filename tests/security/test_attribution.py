@@ -5,8 +5,6 @@ ranks nowhere."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -14,14 +12,14 @@ from sqlalchemy.orm import Session
 
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.models import AuditEntry, OrderEvent, OrderInput
+from backend.services.bindings import builtin_profiles
 from tests import factories
 from tests.api.conftest import Call
 from tests.security.conftest import Side
 
 CO_ADMIN = "cofounder@acme.example"
 # The customer_service profile's note column (1-based), which support and admins type into.
-_CS = json.loads((Path(__file__).resolve().parents[2] / "schemas/profiles/customer_service.json").read_text("utf-8"))
-NOTE = str(_CS["columns"].index("note") + 1)
+NOTE = str(1 + builtin_profiles()["customer_service"].index_of("note"))
 
 
 def note(call: Call, side: Side, caller: str, editor: str | None, text: str, order: int = 0, **extra: Any) -> Any:

@@ -12,7 +12,7 @@ from flask import Flask, Response, request
 
 from backend.platforms.tiktok.signing import TOKEN_HEADER, is_multipart, sign
 from backend.platforms.tiktok.webhooks import EVENT_CODES
-from backend.sandbox.tiktok import fulfillment
+from backend.sandbox.tiktok import consent, fulfillment
 from backend.sandbox.tiktok.records import Authorization, LoggedRequest
 from backend.sandbox.tiktok.render import order_settlement, order_transaction, render_order
 from backend.sandbox.tiktok.routing import Ctx, Route, SandboxError, api_route, paginate
@@ -321,6 +321,15 @@ def create_app(sb: TikTokShopSandbox) -> Flask:
     @app.get("/sandbox/documents/<package_id>")
     def shipping_document(package_id: str) -> Response:
         return fulfillment.document(sb, package_id)
+
+    @app.get("/open/authorize")
+    def consent_page() -> Response:
+        """The seller's consent page: a seller account authorizes all its shops for the app (service_id)."""
+        return consent.page(sb, request.args.get("service_id", ""), request.args.get("state", ""))
+
+    @app.post("/open/authorize")
+    def consent_given() -> Response:
+        return consent.approve(sb, request.form.get("seller", ""), request.form.get("state", ""))
 
     @app.route("/<path:_path>", methods=["GET", "POST", "PUT", "DELETE"])
     def api(_path: str) -> Response:
