@@ -10,7 +10,7 @@ from backend.models.sheet_state import SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import Shop, ShopStatus
 from backend.models.stock import OrderReview, StockLevel
-from backend.models.team import GoogleConnection, Member, Team
+from backend.models.team import GoogleConnection, Invitation, Member, Team
 from backend.models.work import FailedItem, Lease, RateWindow, SyncRun, WebhookEvent
 from backend.models.workflow import AuditEntry, ExceptionCase
 
@@ -26,6 +26,7 @@ __all__ = [
     "FxRate",
     "GoogleConnection",
     "GoogleOAuthState",
+    "Invitation",
     "Lease",
     "Member",
     "Notification",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.db import Database
+from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
 from backend.domain.fx import parse_pair
 from backend.domain.profiles import Profile
@@ -176,11 +177,26 @@ def _refusal(column: Column, header: str | None, caller: Caller, editor: tuple[s
     return None
 
 
-def _editor(session: Session, caller: Caller, email: str | None) -> tuple[str, str | None] | None:
-    if not email:
-        return None
-    role = session.scalar(select(Member.role).where(Member.team_id == caller.team_id, Member.email == email))
-    return email, role
+@dataclass(frozen=True)
+class Attribution:
+    """Who an edit is recorded for, with their role (None: not known), and an editor whose role is checked too."""
+
+    actor: str
+    role: str | None
+    editor: tuple[str, str | None] | None = None
+
+
+def _attribution(session: Session, caller: Caller, spreadsheet: Spreadsheet, claimed: str | None) -> Attribution:
+    """The installable edit trigger runs as the admin who installed it and passes Google's `e.user`, so an
+    editor named by that admin's call is believed when it is a member (a non-member's cells are refused). From
+    anyone else the named editor is ignored: the verified caller acted. An empty `e.user` from the trigger is
+    an unknown member, never the admin, and ranks nowhere."""
+    if caller.role != "admin" or spreadsheet.edits_trigger_by != caller.email:
+        return Attribution(caller.email, caller.role)
+    if not claimed:
+        return Attribution(UNKNOWN_MEMBER, None)
+    role = session.scalar(select(Member.role).where(Member.team_id == caller.team_id, Member.email == claimed))
+    return Attribution(claimed, role, (claimed, role))
 
 
 # Input column → what typing into it does.
@@ -214,10 +230,12 @@ def _typed_of(order: Order, actor: str) -> OrderInput:
     return order.typed
 
 
-def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutcome) -> list[Job]:
-    """Each row's typed cells, checked and grouped by what they do; refused cells are answered here."""
+def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutcome) -> tuple[list[Job], Attribution]:
+    """Each row's typed cells, checked and grouped by what they do, and who typed them; refused cells are
+    answered here."""
     binding, profile = _binding(session, caller, batch)
-    editor = _editor(session, caller, batch.editor)
+    who = _attribution(session, caller, binding.spreadsheet, batch.editor)
+    editor = who.editor
     jobs: list[Job] = []
     typed_over: set[str] = set()
     for row in batch.rows:
@@ -255,7 +273,7 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
     if typed_over:  # an admin typed over what OrderDeck writes: the next push writes those rows again
         rewrite_rows(session, binding, typed_over)
         outcome.changed = True
-    return jobs
+    return jobs, who
 
 
 def _reject_all(outcome: EditOutcome, job: Job, note: str, current: Mapping[str, Any]) -> None:
@@ -378,7 +396,7 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
             kind="shipped",
             occurred_at=utcnow(),
             actor=actor,
-            actor_role=caller.role,
+            actor_role=caller.role or None,
             detail={"tracking_number": result.tracking, "carrier": result.carrier, "package": result.package},
         )
     )
@@ -518,7 +536,9 @@ def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome
     text = as_text(value)[:2000]
     _typed_of(order, actor).note = text or None
     order.events.append(
-        OrderEvent(kind="note", occurred_at=utcnow(), actor=actor, actor_role=caller.role, detail={"note": text})
+        OrderEvent(
+            kind="note", occurred_at=utcnow(), actor=actor, actor_role=caller.role or None, detail={"note": text}
+        )
     )
     mark_bindings_dirty(session, caller.team_id, order.shop_id)
     outcome.changed = True
@@ -555,13 +575,13 @@ def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBat
     """Check, act on and record one edit event; the answer has one entry per typed cell."""
     outcome = EditOutcome()
     with db.session() as session:
-        jobs = _plan(session, caller, batch, outcome)
+        jobs, who = _plan(session, caller, batch, outcome)
     _ship(db, platform, jobs)
-    actor = batch.editor or caller.email
+    actor, acting = who.actor, replace(caller, email=who.actor, role=who.role or "")
     with db.session() as session:
         for job in jobs:
             before = len(outcome.cells)
-            RECORDERS[job.kind](session, caller, actor, job, outcome)
+            RECORDERS[job.kind](session, acting, actor, job, outcome)
             session.add(
                 AuditEntry(
                     team_id=caller.team_id,

@@ -103,7 +103,11 @@ def desk(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Desk:
                     select(Order).options(selectinload(Order.packages), selectinload(Order.lines)).order_by(Order.id)
                 )
             )
-    return Desk(live, caller_for(live.app.test_client(), google), shop, orders)
+    call = caller_for(live.app.test_client(), google)
+    for file in (FILE, "warehouseSheet0000000002", "financeSheet000000000001", "stockSheet00000000000001"):
+        installed = call("POST", "/addon/trigger", ADMIN, json={"spreadsheet_id": file, "install": True})
+        assert installed.get_json()["installed_by"] == ADMIN  # the admin's trigger passes Google's e.user
+    return Desk(live, call, shop, orders)
 
 
 def cells(response: Any) -> dict[int, dict[str, Any]]:

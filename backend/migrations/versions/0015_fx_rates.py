@@ -1,7 +1,7 @@
 """exchange rates per team, a team reporting currency, and the shipping the seller is paid counted as revenue
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0008
 Create Date: 2026-11-24
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import backend.models.base
 
 revision: str = "0015"
-down_revision: str | None = "0010"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
