@@ -6,6 +6,13 @@ from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, FxRate, SkuCost
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
+from backend.models.purchasing import (
+    Consolidation,
+    OpeningStock,
+    PurchaseLine,
+    PurchaseOrder,
+    SupplierItemSku,
+)
 from backend.models.sheet_state import SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import Shop, ShopStatus
@@ -19,6 +26,7 @@ __all__ = [
     "Base",
     "BindChallenge",
     "ColumnProfile",
+    "Consolidation",
     "ExceptionCase",
     "FailedItem",
     "FeeLine",
@@ -32,12 +40,15 @@ __all__ = [
     "Notification",
     "NotificationChannel",
     "NotificationSettings",
+    "OpeningStock",
     "Order",
     "OrderEvent",
     "OrderInput",
     "OrderLine",
     "OrderReview",
     "Package",
+    "PurchaseLine",
+    "PurchaseOrder",
     "RateWindow",
     "SheetBinding",
     "SheetSnapshot",
@@ -46,6 +57,7 @@ __all__ = [
     "SkuCost",
     "Spreadsheet",
     "StockLevel",
+    "SupplierItemSku",
     "SyncRun",
     "Team",
     "WebhookEvent",
