@@ -62,6 +62,7 @@ class LedgerEntry:
     rates: tuple[Conversion, ...] = ()
     reporting_currency: str | None = None
     reported: LedgerEntry | None = None
+    cost_source: str = ""  # which costs COGS used, SKU by SKU (FIFO layers, typed costs); blank: typed costs
 
     @property
     def counts(self) -> bool:
@@ -94,6 +95,7 @@ class Cogs:
     missing_skus: tuple[str, ...] = ()
     missing_rates: tuple[str, ...] = ()
     conversions: tuple[Conversion, ...] = ()
+    sources: tuple[str, ...] = ()  # per SKU, the layers or typed costs used (backend/domain/layers.py)
 
     @property
     def known(self) -> bool:
@@ -222,6 +224,7 @@ def ledger_entry(
         estimated_net_profit=estimated_net_profit,
         missing_rates=cost.missing_rates,
         rates=cogs.conversions,
+        cost_source="; ".join(cogs.sources),
     )
 
 
