@@ -14,10 +14,11 @@ the order's paid date; without that rate the cost is missing, flagged, never gue
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from backend.domain.fx import Conversion, RateBook, pair_label
 from backend.domain.money import quantize
@@ -119,6 +120,13 @@ class Component:
 
 
 NO_RATES = RateBook()
+
+
+def line_components(seller_sku: str | None, sku_id: str, combined: Sequence[Any]) -> list[Component]:
+    """A bundle line costs its components; any other line one unit of its own seller SKU."""
+    if combined:
+        return [Component(str(c.get("seller_sku") or c.get("sku_id")), int(c.get("count") or 1)) for c in combined]
+    return [Component(seller_sku or sku_id, 1)]
 
 
 class CostBook:

@@ -18,12 +18,14 @@ spread over the units that did. What cannot be computed yet says why, and is nev
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from backend.domain.fx import RateBook, pair_label
 
@@ -66,7 +68,10 @@ def line_status(own: str, shipment: str | None) -> LineStatus:
     return LineStatus.ARRIVED if shipment == ShipmentStatus.ARRIVED else LineStatus.CONSOLIDATED
 
 
-def parse_status(text: str, choices: Iterable[StrEnum], labels: Mapping[StrEnum, str] | None = None) -> str:
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_status(text: str, choices: Iterable[E], labels: Mapping[E, str] | None = None) -> str:
     """A status as typed: its code or its label, any case; refuses anything else, listing the choices."""
     wanted = " ".join(text.strip().lower().replace("_", " ").split())
     for choice in choices:
@@ -242,3 +247,75 @@ def chargeable(weight_kg: Decimal | None, volumetric_kg: Decimal | None) -> Deci
     """What a forwarder charges by: the larger of the actual and the volumetric weight."""
     weighed = [w for w in (weight_kg, volumetric_kg) if w is not None]
     return max(weighed) if weighed else None
+
+
+# -- typed values: a sheet cell (JSON), an .xlsx cell (openpyxl) or CSV text, checked the same way ---------
+SHEETS_EPOCH = date(1899, 12, 30)
+CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+MAX_AMOUNT = Decimal(10) ** 12
+
+
+def blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text_of(value: object) -> str:
+    """A cell as text; a number typed into a text cell (an order number) keeps no '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def as_whole(value: object, label: str, *, minimum: int) -> int | None:
+    """A whole number of units at least `minimum`; blank is None."""
+    if blank(value):
+        return None
+    text = text_of(value)
+    if isinstance(value, bool) or not text.lstrip("-").isdigit() or int(text) < minimum:
+        least = "above 0" if minimum == 1 else f"{minimum} or more"
+        raise ValueError(f"{label} must be a whole number {least} (got {text!r})")
+    return int(text)
+
+
+def as_amount(value: object, label: str) -> Decimal | None:
+    """Money or a weight as typed: 0 or more, at most 4 decimals; blank is None."""
+    if blank(value):
+        return None
+    text = repr(value) if isinstance(value, float) else text_of(value).replace(",", "")
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:
+        amount = Decimal("NaN")
+    if isinstance(value, bool) or not amount.is_finite() or not 0 <= amount < MAX_AMOUNT:
+        raise ValueError(f"{label} must be a number, 0 or more (got {text_of(value)!r})")
+    if -amount.as_tuple().exponent > 4:  # type: ignore[operator]
+        raise ValueError(f"{label} has at most 4 decimals (got {text})")
+    return amount.normalize() if amount == amount.to_integral() else amount
+
+
+def as_currency(value: object) -> str | None:
+    if blank(value):
+        return None
+    code = text_of(value).upper()
+    if not CURRENCY_CODE.match(code):
+        raise ValueError(f"currency {text_of(value)!r} must be a 3-letter code such as CNY")
+    return code
+
+
+def as_day(value: object, label: str) -> date | None:
+    """A date: ISO text (a time after it is dropped), a date or datetime, or a spreadsheet serial number."""
+    if blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return SHEETS_EPOCH + timedelta(days=int(value))
+    text = text_of(value).replace("/", "-")
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"{label} must be a date as YYYY-MM-DD (got {text_of(value)!r})") from None

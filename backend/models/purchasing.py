@@ -144,7 +144,7 @@ class OpeningStock(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
     seller_sku: Mapped[str] = mapped_column(String(128))
     warehouse_id: Mapped[str] = mapped_column(String(64), default="")
-    quantity: Mapped[int]
+    quantity: Mapped[int | None]  # None: nobody counted it; the layer is then what ships before the first arrival
     as_of: Mapped[date]
     updated_by: Mapped[str] = mapped_column(String(320), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

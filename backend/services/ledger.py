@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -31,6 +31,7 @@ from backend.domain.profit import (
     UnitCost,
     basis_before_settlement,
     ledger_entry,
+    line_components,
     not_revenue,
     with_reporting,
 )
@@ -54,13 +55,6 @@ class StoredLine:
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def line_components(seller_sku: str | None, sku_id: str, combined: Sequence[Any]) -> list[Component]:
-    """A bundle line costs its components; any other line one unit of its own seller SKU."""
-    if combined:
-        return [Component(str(c.get("seller_sku") or c.get("sku_id")), int(c.get("count") or 1)) for c in combined]
-    return [Component(seller_sku or sku_id, 1)]
 
 
 def order_date(created: datetime, time_zone: str) -> date:

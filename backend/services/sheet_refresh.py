@@ -25,7 +25,14 @@ from backend.db import Database
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import Grain
-from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, project, visibility_problems
+from backend.domain.profiles import (
+    PURCHASING_SOURCES,
+    REPORT_SOURCES,
+    WAREHOUSE_SOURCES,
+    Profile,
+    project,
+    visibility_problems,
+)
 from backend.domain.sheet_plan import (
     ABOVE_OPERATIONAL,
     Snapshot,
@@ -41,7 +48,7 @@ from backend.domain.sheet_plan import (
 from backend.errors import NotFound, OrderDeckError
 from backend.models import Member, SheetBinding, SheetSnapshot, Shop, Spreadsheet, Team, shows_shop, utcnow
 from backend.secrets import SecretBox
-from backend.services import fx, leases, stock
+from backend.services import fx, leases, purchases, stock
 from backend.services.bindings import profile_for
 from backend.services.report_tabs import report_rows
 from backend.services.views import order_views, sku_cost_views, team_shops
@@ -311,6 +318,8 @@ class Pusher:
         elif profile.grain in REPORT_SOURCES:
             reports = report_rows(session, team.id, profile, shop_ids, now)
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, reports=reports)
+        elif profile.grain in PURCHASING_SOURCES:
+            rows = project(profile, (), now=now, sheet_zone=sheet_zone, purchasing=purchases.rows(session, team.id))
         elif profile.grain in WAREHOUSE_SOURCES:
             warehouse = stock.warehouse_rows(session, team.id)
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, warehouse=warehouse)

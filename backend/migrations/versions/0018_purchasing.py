@@ -60,7 +60,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("seller_sku", sa.String(length=128), nullable=False),
         sa.Column("warehouse_id", sa.String(length=64), nullable=False),
-        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=True),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("updated_by", sa.String(length=320), nullable=False),
         sa.Column("updated_at", backend.models.base.UTCDateTime(timezone=True), nullable=False),
