@@ -172,6 +172,7 @@ class FifoBook:
 
     orders: Mapping[int, Costed]
     arrivals: Mapping[str, tuple[date, ...]]
+    currencies: frozenset[str] = frozenset()  # of the layers' costs (the ledger loads rates for them)
 
     def cogs(
         self,
