@@ -131,7 +131,7 @@ def store_rows(session: Session, team: Team, rows: Sequence[PurchaseRow], *, sou
     for key, group in grouped.items():
         order = stored.get(key)
         if order is None:
-            order = PurchaseOrder(team_id=team.id, platform=key[0], supplier_order_no=key[1], lines=[])
+            order = PurchaseOrder(team_id=team.id, platform=key[0], supplier_order_no=key[1], lines=[], typed_fields=[])
             session.add(order)
         _fill_order(order, group, source)
         unmatched = list(order.lines)
@@ -139,7 +139,7 @@ def store_rows(session: Session, team: Team, rows: Sequence[PurchaseRow], *, sou
             line = next((ln for ln in unmatched if (ln.item_ref, ln.item_spec) == (row.item_ref, row.item_spec)), None)
             before = None
             if line is None:
-                line = PurchaseLine(team_id=team.id, line_no=len(order.lines) + 1, quantity_ordered=0)
+                line = PurchaseLine(team_id=team.id, line_no=len(order.lines) + 1, quantity_ordered=0, typed_fields=[])
                 order.lines.append(line)
             else:
                 unmatched.remove(line)
