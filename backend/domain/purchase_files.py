@@ -19,6 +19,7 @@ the OrderDeck template with platform "taobao".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -76,6 +77,8 @@ ALIBABA_STATUSES: Mapping[str, LineStatus | None] = {
 }
 ALIBABA_ORDER = "订单编号"
 ALIBABA_OFFER_URL = "https://detail.1688.com/offer/{}.html"
+# A 1688 item link in the template names the same item as the export's Offer ID (one remembered SKU for both).
+OFFER_LINK = re.compile(r"1688\.com/offer/(\d+)\.html")
 
 
 @dataclass(frozen=True)
@@ -285,12 +288,13 @@ def _template_reader(at: Mapping[str, int]) -> RowReader:
         if problems:
             raise ValueError("; ".join(problems))
         link = text_of(get("item_link"))
+        offer = OFFER_LINK.search(link) if platform == "1688" else None
         return PurchaseRow(
             line=number,
             platform=platform,
             supplier_order_no=order_no,
             supplier=text_of(get("supplier"))[:255],
-            item_ref=link[:255],
+            item_ref=offer.group(1) if offer else link[:255],
             item_link=link[:1024],
             item_spec=text_of(get("item_spec"))[:255],
             seller_sku=text_of(get("seller_sku")),

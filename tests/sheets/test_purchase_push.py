@@ -29,7 +29,7 @@ HEADER = (
 # Saved by Excel in China: GB18030. Lines 5 to 8 are each wrong in one way.
 PURCHASES = (
     HEADER
-    + "1688,义乌杯子厂,A,https://detail.1688.com/offer/1.html,白色,MUG,10,,15,CNY,22,2026-03-01,YT1,shipped by supplier,,\n"
+    + "1688,义乌杯子厂,A,https://detail.1688.com/offer/1.html,白色,MUG,10,,15,CNY,22,2026-03-01,YT1,shipped,,\n"
     + "1688,义乌杯子厂,A,https://detail.1688.com/offer/2.html,,LID,20,,5,CNY,,,,,,\n"
     + "taobao,壶店,B,https://item.taobao.com/item.htm?id=3,,,5,,40,CNY,10,2026-03-01,,,,\n"
     + "taobao,壶店,C,,,MUGG,1,,1,CNY,,,,,,\n"
