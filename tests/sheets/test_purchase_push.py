@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.models import FxRate, PurchaseLine, Team
+from backend.models import ExceptionCase, FxRate, PurchaseLine, Team
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings, purchases
 from backend.services.sheet_refresh import Pusher, push_dirty
@@ -100,3 +100,5 @@ def test_imported_purchases_show_landed_cost_and_stock_on_its_way(
     assert column(tab_rows(google, ship, "Ship"), "Stock")[f"{short.external_id}/MUG"] == (
         "short now: 3 × MUG, 8 arriving 14 Dec"
     )
+    case = session.scalars(select(ExceptionCase).where(ExceptionCase.order_id == short.id)).one()
+    assert (case.fields["quantity_short"], case.fields["restock_date"]) == (3, DUE.isoformat())
