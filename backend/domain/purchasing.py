@@ -167,6 +167,7 @@ def landed_costs(
         if line.shipment_id is not None:
             by_shipment[line.shipment_id].append(line)
     found = {}
+    shares: dict[int, _Shares] = {}
     for line in live:
         if only is not None and line.id not in only:
             continue
@@ -175,9 +176,9 @@ def landed_costs(
         try:
             parts = _parts(line, order, by_order[order.id])
             if shipment is not None:
-                parts |= _shipment_parts(
-                    line, order, shipment, members=by_shipment[shipment.id], orders=orders, rates=rates
-                )
+                if shipment.id not in shares:
+                    shares[shipment.id] = _shares(shipment, by_shipment[shipment.id], orders, rates)
+                parts |= _shipment_parts(line, order, shipment, shares[shipment.id], rates)
         except _NotYet as why:
             found[line.id] = Landed(None, order.currency or "", problem=str(why))
             continue
@@ -200,39 +201,55 @@ def _parts(line: LineFacts, order: OrderFacts, siblings: list[LineFacts]) -> dic
     return {"price": line.unit_price, "domestic": (order.domestic_shipping + order.adjustment) * share / units}
 
 
-def _shipment_parts(
-    line: LineFacts,
-    order: OrderFacts,
-    shipment: ShipmentFacts,
-    *,
-    members: list[LineFacts],
-    orders: Mapping[int, OrderFacts],
-    rates: RateBook,
-) -> dict[str, Decimal]:
-    """The line's share of its consolidation's freight, duties and fees, per unit, in the purchase currency."""
+@dataclass(frozen=True)
+class _Shares:
+    """A consolidation's lines, weighed once: customs values in its currency, units and chargeable weights."""
+
+    values: Mapping[int, Decimal]
+    total_value: Decimal
+    total_units: Decimal
+    total_kg: Decimal | None  # None: some line not weighed (freight then goes by value)
+
+
+def _shares(
+    shipment: ShipmentFacts, members: list[LineFacts], orders: Mapping[int, OrderFacts], rates: RateBook
+) -> _Shares:
     if shipment.freight is None:
         raise _NotYet(f"waiting for the freight of {shipment.name}")
     if not shipment.currency:
         raise _NotYet(f"{shipment.name} has no currency")
     if shipment.paid_on is None:
         raise _NotYet(f"type the date {shipment.name}'s freight was paid")
-    currency, paid = shipment.currency, shipment.paid_on
     # Customs value: each line's purchase value in the consolidation's currency, at the freight's date.
-    values = {m.id: m.value * _rate(rates, orders[m.order_id].currency or "", currency, paid) for m in members}
-    units, total_units = Decimal(line.units), Decimal(sum(m.units for m in members))
-    by_value = _share(values[line.id], sum(values.values(), Decimal(0)), units, total_units)
+    into: dict[str, Decimal] = {}
+    for currency in {orders[m.order_id].currency or "" for m in members}:
+        into[currency] = _rate(rates, currency, shipment.currency, shipment.paid_on)
+    values = {m.id: m.value * into[orders[m.order_id].currency or ""] for m in members}
     weights = [m.chargeable_kg for m in members]
-    if all(w is not None and w > 0 for w in weights):
-        by_weight = (line.chargeable_kg or Decimal(0)) / sum((w for w in weights if w is not None), Decimal(0))
-    else:
-        by_weight = by_value
+    weighed = all(w is not None and w > 0 for w in weights)
+    return _Shares(
+        values,
+        sum(values.values(), Decimal(0)),
+        Decimal(sum(m.units for m in members)),
+        sum((w for w in weights if w is not None), Decimal(0)) if weighed else None,
+    )
+
+
+def _shipment_parts(
+    line: LineFacts, order: OrderFacts, shipment: ShipmentFacts, shares: _Shares, rates: RateBook
+) -> dict[str, Decimal]:
+    """The line's share of its consolidation's freight, duties and fees, per unit, in the purchase currency."""
+    currency, paid = shipment.currency or "", shipment.paid_on or date.min
+    units = Decimal(line.units)
+    by_value = _share(shares.values[line.id], shares.total_value, units, shares.total_units)
+    by_weight = (line.chargeable_kg or Decimal(0)) / shares.total_kg if shares.total_kg else by_value
     into = order.currency or ""
     at_paid = _rate(rates, currency, into, paid)
     at_duty = _rate(rates, currency, into, shipment.duties_paid_on or paid)
     return {
-        "freight": shipment.freight * by_weight * at_paid / units,
+        "freight": (shipment.freight or Decimal(0)) * by_weight * at_paid / units,
         "duties": (shipment.duties or Decimal(0)) * by_value * at_duty / units,
-        "fees": (shipment.fees or Decimal(0)) * at_paid / total_units,
+        "fees": (shipment.fees or Decimal(0)) * at_paid / shares.total_units,
     }
 
 
