@@ -102,7 +102,8 @@ def run(quick: bool = False) -> dict[str, object]:
 def main() -> None:
     result = run(quick="--quick" in sys.argv)
     print(
-        f"landed cost, {result['purchase_lines']} purchase lines on {result['database']}: all {result['all_lines_s']} s "
+        f"landed cost, {result['purchase_lines']} purchase lines on {result['database']}: "
+        f"all {result['all_lines_s']} s "
         f"({result['costed']} costed); one consolidation's freight {result['one_consolidation_s']} s "
         f"({result['one_consolidation_lines_changed']} lines changed); one line {result['one_line_s']} s "
         f"({result['one_line_lines_changed']} lines changed)"

@@ -4,7 +4,7 @@ nothing is: its cost is pending, never zero. Figures worked out by hand in the c
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -32,8 +32,9 @@ def test_orders_are_costed_first_in_first_out_with_an_opening_layer_and_an_overs
     factories.sku_cost(session, team, "MUG", D("10"), currency="CNY", effective_from=GO_LIVE - timedelta(days=30))
 
     def order(units: int, day: int, status: str) -> Order:
-        return factories.order(session, shop, skus=(("MUG", units, D("30")),), status=status, rts_at=noon(day),
-                               platform_create_time=noon(day) - timedelta(hours=2), platform_update_time=noon(day))  # fmt: skip
+        at = noon(day)
+        return factories.order(session, shop, skus=(("MUG", units, D("30")),), status=status, rts_at=at,
+                               platform_create_time=at - timedelta(hours=2), platform_update_time=at)  # fmt: skip
 
     oversold = order(3, 1, "IN_TRANSIT")  # 2 on the shelf at go-live, 1 more than there was
     later = order(2, 5, "DELIVERED")
