@@ -56,7 +56,8 @@ class _Builder:
         purchases = [_in_pool(layer, known, by_sku) for layer in purchases]
         upcoming = [_in_pool(layer, known, by_sku) for layer in upcoming]
         draws = self._draws(known, by_sku)
-        layers = purchases + self._openings(draws, purchases)
+        # Openings first: a purchase arriving the day after go-live queues behind the opening stock.
+        layers = self._openings(draws, purchases) + purchases
         portions = replay(layers, draws, sorted(upcoming, key=lambda layer: layer.at))
         taken: dict[int, dict[str, list[Portion]]] = defaultdict(lambda: defaultdict(list))
         for draw, found in zip(draws, portions, strict=True):
