@@ -13,9 +13,10 @@ from backend.domain.fx import FxRate, RateBook
 from backend.domain.layers import PENDING, Costed, Draw, FifoBook, Layer, Portion, replay
 from backend.domain.profit import Component, CostBook, UnitCost
 from backend.domain.purchasing import LineFacts, OrderFacts, ShipmentFacts, landed_costs
-from backend.domain.stock import Arrival, Demand, StockCount, allocate, with_outlook
+from backend.domain.stock import Arrival, Demand, StockCount, allocate, low_stock_message, with_outlook
 
 D = Decimal
+DUE_LATER = date(2026, 12, 20)
 FREIGHT_DAY, DUTY_DAY = date(2026, 3, 6), date(2026, 3, 10)
 RATES = RateBook([FxRate(FREIGHT_DAY, "USD", "CNY", D("7.0")), FxRate(DUTY_DAY, "USD", "CNY", D("7.2"))])
 
@@ -133,3 +134,9 @@ def test_a_short_order_says_when_stock_arrives_and_the_reorder_suggestion_matche
     plan = position.reorder
     assert plan is not None
     assert (plan.per_day, plan.cover_days, plan.suggested) == (D("2.00"), D("9.0"), 16)
+    # The suggestion replaces the reorder point's alert: the SKU is low because 16 should be ordered, and says so.
+    assert outlook.low_stock == (position,)
+    alert = str(low_stock_message("Acme", "2026-12-07", outlook.low_stock))
+    assert "order 16 (sells 2.00/day, 9.0 days of cover, lead time 12 days)" in alert
+    calm = with_outlook(allocation, [Arrival("MUG", "WH1", 40, DUE_LATER)], sold={("MUG", "WH1"): (14, 30)})
+    assert calm.low_stock == ()  # 1 left + 40 arriving covers 12 days at 2 a day and the reorder point of 10
