@@ -61,3 +61,14 @@ def test_orders_are_costed_first_in_first_out_with_an_opening_layer_and_an_overs
     assert entries[waiting.id].cogs is None
     assert entries[waiting.id].missing_cost_skus == ("MUG (nothing in stock or on its way: cost pending)",)
     assert "MUG 5× est. other:P1/1" in entries[waiting.id].cost_source
+
+    # Freight typed after the goods sold: the purchase travelled in S-1, whose freight of 16 CNY (8 units:
+    # 2 more per unit) comes in later. Every order drawn from that layer is restated: 20 + 55.7, 2 × 55.7.
+    team = session.get_one(Team, team.id)
+    assert purchases.edit_line(session, team, BUYER, "other:P1/1", {"po_consolidation": "S-1"}).refused is None
+    shipment = {"cons_weight": 3, "cons_freight": 16, "cons_currency": "CNY", "cons_paid_on": GO_LIVE.isoformat(),
+                "cons_status": "arrived", "cons_arrived_on": (GO_LIVE + timedelta(days=3)).isoformat()}  # fmt: skip
+    assert purchases.edit_consolidation(session, team, BUYER, "S-1", shipment).refused is None
+    session.flush()
+    restated = ledger_entries(session, [oversold, later])
+    assert (restated[oversold.id].cogs, restated[later.id].cogs) == (D("75.70"), D("111.40"))
