@@ -17,7 +17,7 @@ from backend.services import bindings, purchases
 from backend.services.sheet_refresh import Pusher, push_dirty
 from backend.services.stock import apply_stock_edit
 from tests import factories
-from tests.sheets.test_push import new_file, seller, tab_rows
+from tests.sheets.test_push import FINANCE, new_file, seller, tab_rows
 from tests.sheets.test_stock_push import BUYER, column
 
 D = Decimal
@@ -56,6 +56,8 @@ def test_imported_purchases_show_landed_cost_and_stock_on_its_way(
     bindings.bind(session, team, procurement, "Stock", "stock")
     ship = new_file(google)
     bindings.bind(session, team, ship, "Ship", "sla_watch")
+    finance = new_file(google, (FINANCE, "reader"))
+    bindings.bind(session, team, finance, "Ledger", "profit_ledger")
 
     result = purchases.import_purchases(session, team, PURCHASES, file_name="po.csv", actor=BUYER)
 
@@ -102,3 +104,7 @@ def test_imported_purchases_show_landed_cost_and_stock_on_its_way(
     )
     case = session.scalars(select(ExceptionCase).where(ExceptionCase.order_id == short.id)).one()
     assert (case.fields["quantity_short"], case.fields["restock_date"]) == (3, DUE.isoformat())
+    # The ledger row says which costs it used: the short order's 5 mugs are estimated FIFO from the 2 on the
+    # shelf at go-live (no unit cost typed: pending) and 3 of the 8 on their way at their landed cost.
+    sources = column(tab_rows(google, finance, "Ledger"), "Cost source")[short.external_id]
+    assert sources.startswith("MUG 2× est. opening stock ") and sources.endswith("MUG 3× est. 1688:A/1"), sources
