@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.domain.layers import Costed, Draw, FifoBook, Layer, Pool, Portion, replay
@@ -27,12 +27,33 @@ from backend.services.analytics import team_zone
 
 SHIPPED_ORDER_STATUSES = frozenset({"AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"})
 NEVER = datetime.max.replace(tzinfo=UTC)
+CACHE = "orderdeck.fifo_books"
 
 
 def fifo_books(session: Session, team_ids: Collection[int], typed: Mapping[int, CostBook]) -> dict[int, FifoBook]:
-    """The FIFO book of each team that tracks purchases (has opening stock); others have none."""
+    """The FIFO book of each team that tracks purchases (has opening stock); others have none.
+
+    A push costs the ledger tab and the reports batch by batch, so a book is kept for the session until it
+    writes anything or its transaction ends (the query below flushes pending writes first, which clears it).
+    """
     tracking = set(session.scalars(select(OpeningStock.team_id).where(OpeningStock.team_id.in_(team_ids)).distinct()))
-    return {t: _Builder(session, session.get_one(Team, t), typed.get(t, CostBook(()))).book() for t in tracking}
+    kept = _kept(session)
+    for team_id in sorted(tracking - set(kept)):
+        kept[team_id] = _Builder(session, session.get_one(Team, team_id), typed.get(team_id, CostBook(()))).book()
+    return {t: kept[t] for t in tracking}
+
+
+def _kept(session: Session) -> dict[int, FifoBook]:
+    found: dict[int, FifoBook] | None = session.info.get(CACHE)
+    if found is None:
+        found = session.info[CACHE] = {}
+        for name in ("after_flush", "after_transaction_end"):
+            event.listen(session, name, _forget)
+    return found
+
+
+def _forget(session: Session, *_args: object) -> None:
+    session.info.get(CACHE, {}).clear()
 
 
 class _Builder:
