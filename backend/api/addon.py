@@ -21,7 +21,7 @@ from backend.api.auth import bearer_token, verify_identity_token
 from backend.domain import bounded_json
 from backend.domain.bounded_json import JsonLimits
 from backend.errors import InvalidInput, RateLimited
-from backend.services import addon, addon_sheets, edits, google_oauth, invitations, sheet_refresh
+from backend.services import addon, addon_sheets, edits, google_oauth, invitations, push_schedule
 from backend.services.addon import Caller
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
@@ -67,7 +67,7 @@ def _load(schema: type[Schema] | None) -> dict[str, Any]:
     try:
         loaded: dict[str, Any] = schema().load(source)
     except ValidationError as exc:
-        raise InvalidInput("the request is not valid: see detail", fields=exc.messages) from None
+        raise InvalidInput(schemas.explain(exc.messages), fields=exc.messages) from None
     if _has_nul(loaded):  # PostgreSQL text cannot hold U+0000, and no sheet or name needs it
         raise InvalidInput("the request contains a NUL character (U+0000), which no field accepts")
     return loaded
@@ -163,11 +163,10 @@ def sync_now(caller: Caller, data: dict[str, Any]) -> Any:
     return addon.sync_now(runtime.database(), caller, data["shop_id"], tasks.enqueue)
 
 
-@route("POST", "/shops/consent", "connect_shop", "A TikTok seller consent link for the team",
+@route("POST", "/shops/consent", "connect_shop", "A one-time seller consent link (TikTok Shop or Shopee) for the team",
        body=schemas.ConsentRequestSchema)  # fmt: skip
 def shop_consent(caller: Caller, data: dict[str, Any]) -> Any:
-    platform = runtime.platform()
-    return _db_session_call(addon.consent, caller, platform, data["region"])
+    return addon.consent(runtime.database(), caller, runtime.platform(), data["platform"], data["region"])
 
 
 @route("POST", "/bind/challenge", "bind", "A one-time bind challenge to write into the spreadsheet",
@@ -221,7 +220,7 @@ def edit_cells(caller: Caller, data: dict[str, Any]) -> Any:
     platform = runtime.platform()
     result = edits.apply_edits(runtime.database(), platform, caller, edits.EditBatch.from_request(data))
     if result.changed:
-        for binding_id in sheet_refresh.team_dirty_binding_ids(runtime.database(), caller.team_id):
+        for binding_id in push_schedule.for_team(runtime.database(), caller.team_id):
             tasks.enqueue(f"/tasks/push-binding/{binding_id}")
     return {"cells": result.cells}
 

@@ -15,9 +15,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from backend.domain.access import RolePolicy, Sensitivity
+from backend.domain.access import RolePolicy, Sensitivity, join_words
 from backend.domain.columns import (
     KEY_COLUMNS,
+    ORDER_GRAINS,
     SHEETS_EPOCH,
     Column,
     DayTotals,
@@ -28,6 +29,7 @@ from backend.domain.columns import (
     serial,
 )
 from backend.domain.reports import SummaryRow
+from backend.domain.status import OrderStatus
 from backend.domain.stock import WarehouseRows
 from backend.domain.views import FxRateView, OrderView, PurchasingRows, SkuCostView
 from backend.errors import InvalidInput
@@ -61,7 +63,8 @@ class RowFilter:
     max_age_days: int | None = None
 
     def keeps(self, view: OrderView, now: datetime) -> bool:
-        if self.statuses and view.status not in self.statuses and not (view.is_on_hold and "ON_HOLD" in self.statuses):
+        held = view.is_on_hold and OrderStatus.ON_HOLD in self.statuses
+        if self.statuses and view.status not in self.statuses and not held:
             return False
         if self.shops and str(view.shop_id) not in self.shops and view.shop_name not in self.shops:
             return False
@@ -112,10 +115,72 @@ class Profile:
         return next(i for i, c in enumerate(self.columns) if c.key == column_key)
 
 
+# A row's place in the profile's order as plain JSON-able data: one value per sort column (None when
+# empty), then the tie-break (order id and index within the order, or the index of the row).
+Rank = tuple[str | int | float | bool | None, ...]
+
+
 @dataclass(frozen=True)
 class Row:
+    """One row of a tab. `owner` is the order it shows (order grains), so a push that re-reads only the
+    orders that changed knows which rows they own; `rank` is where the profile's sort puts it (sort
+    values, then a tie-break), kept with the row so new rows can be placed among ones not re-read."""
+
     key: str
     cells: tuple[Cell, ...]
+    owner: int | None = None
+    rank: Rank | None = None
+
+
+class _Descending:
+    """Reverses the order of a text value (numbers are simply negated)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return bool(self.value > other.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def rank_value(cell: Cell) -> str | int | float | bool | None:
+    """A cell as its sort column compares it: empty is None, a formula by its text, money as a number."""
+    if cell is None or cell == "":
+        return None
+    if isinstance(cell, Formula):
+        return cell.text
+    if isinstance(cell, Decimal):
+        return float(cell)
+    return cell
+
+
+def _rank(value: Value, cell: Cell) -> str | int | float | bool | None:
+    """A time ranks as the instant it is (its cell shows the shop's wall clock), so the orders of shops in
+    different zones interleave by urgency; any other value as its cell."""
+    return value.timestamp() if isinstance(value, datetime) else rank_value(cell)
+
+
+def order_key(profile: Profile, rank: Sequence[Any]) -> tuple[Any, ...]:
+    """A comparable key for `rank`: each sort column ascending or descending with empty cells last (as the
+    profile's sort), then the tie-break ascending."""
+    parts: list[Any] = []
+    for sort, value in zip(profile.sort, rank, strict=False):
+        if value is None:
+            parts.append((1,))
+        elif not sort.descending:
+            parts.append((0, value))
+        elif isinstance(value, int | float):
+            parts.append((0, -value))
+        else:
+            parts.append((0, _Descending(value)))
+    return (*parts, *rank[len(profile.sort) :])
 
 
 def parse_profile(
@@ -147,8 +212,8 @@ def parse_profile(
             problems.append(f"column {name!r} is listed twice")
         else:
             columns.append(column)
-    if check_audience and policy.is_role(role):
-        problems += visibility_problems(columns, role, policy)
+    unseen = visibility_problems(columns, role, policy) if check_audience and policy.is_role(role) else []
+    problems += unseen
     sort = tuple(SortKey(str(s["column"]), bool(s.get("descending", False))) for s in doc.get("sort", ()))
     problems += [f"sort column {s.column!r} is not in the profile" for s in sort if s.column not in wanted]
     chart = _chart(doc.get("chart"), str(doc.get("title", key)))
@@ -157,6 +222,10 @@ def parse_profile(
             f"chart column {c!r} is not in the profile" for c in (chart.domain, *chart.series) if c not in wanted
         ]
     if problems:
+        if problems == unseen:  # the one refusal a person building a profile in the sidebar can meet
+            label = policy.label(role)
+            message = in_words(columns, role, policy, who=f"A profile for {label}", fix="untick those columns")
+            raise ProfileRejected(message, problems)
         raise ProfileRejected(f"profile {key!r} refused: " + "; ".join(problems), problems)
     spec = doc.get("filter", {})
     row_filter = RowFilter(
@@ -194,11 +263,28 @@ def visibility_problems(columns: Iterable[Column], role: str, policy: RolePolicy
     ]
 
 
-def check_shown_to(profile: Profile, role: str, policy: RolePolicy, who: str) -> None:
-    """Refuse when `role` (a spreadsheet's audience or a binder's role) may not see every column shown."""
+NAMED_COLUMNS = 3  # a refusal names this many columns by header, then says how many more
+
+
+def in_words(columns: Iterable[Column], role: str, policy: RolePolicy, *, who: str, fix: str) -> str:
+    """Why `role` may not see some of `columns`, as one sentence a seller understands: the kind of data (the
+    role table in words), the columns by header, who may see them, and `fix` — never a column key."""
+    unseen = [c for c in columns if not policy.may_see(role, c.sensitivity)]
+    kinds = list(dict.fromkeys(c.sensitivity for c in unseen))
+    headers = list(dict.fromkeys(c.header for c in unseen))
+    more = len(headers) - NAMED_COLUMNS
+    named = join_words([*headers[:NAMED_COLUMNS], *([f"{more} more"] if more > 0 else [])])
+    allowed = join_words([policy.label(r) for r in policy.roles_seeing(kinds)], "or")
+    kinds_in_words = join_words([policy.words(k) for k in kinds], "or")
+    return f"{who} cannot show {kinds_in_words} ({named}), which only {allowed} may see: {fix}."
+
+
+def check_shown_to(profile: Profile, role: str, policy: RolePolicy, *, who: str, fix: str) -> None:
+    """Refuse when `role` (a spreadsheet's audience or a binder's role) may not see every column shown;
+    the message is in words, `problems` (the exception's detail) names the columns by key for API clients."""
     problems = visibility_problems(profile.columns, role, policy)
     if problems:
-        raise ProfileRejected(f"profile {profile.key!r} cannot be shown to {who}: " + "; ".join(problems), problems)
+        raise ProfileRejected(in_words(profile.columns, role, policy, who=who, fix=fix), problems)
 
 
 def day_totals(views: Iterable[OrderView]) -> list[DayTotals]:
@@ -333,14 +419,6 @@ def to_cell(value: Value, zone: str) -> Cell:
     return value
 
 
-def _sort_key(value: Cell) -> tuple[int, Any]:
-    if value is None or value == "":
-        return (1, 0)
-    if isinstance(value, Formula):
-        return (0, value.text)
-    return (0, value)
-
-
 def project(
     profile: Profile,
     views: Iterable[OrderView],
@@ -353,18 +431,26 @@ def project(
     rates: Iterable[FxRateView] = (),
     purchasing: PurchasingRows | None = None,
 ) -> list[Row]:
-    """The tab's rows in the profile's sort order; a column the profile omits is never computed."""
+    """The tab's rows in the profile's sort order; a column the profile omits is never computed.
+
+    Ties keep the sources' order: by order id and place within the order for order grains, so the
+    rows of a few re-read orders sort exactly where a full projection would put them.
+    """
     rows = []
+    sort_at = [profile.index_of(s.column) for s in profile.sort]
+    owner, sub = None, 0
     found = sources(
         profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports, rates=rates, purchasing=purchasing
     )
-    for src in found:
-        cells = tuple(to_cell(c.value(src), src.zone) for c in profile.columns)
-        rows.append(Row(key=str(cells[0]), cells=cells))
-    for sort in reversed(profile.sort):
-        i = profile.index_of(sort.column)
-        present = [r for r in rows if _sort_key(r.cells[i])[0] == 0]
-        empty = [r for r in rows if _sort_key(r.cells[i])[0] == 1]
-        present.sort(key=lambda r: _sort_key(r.cells[i]), reverse=sort.descending)
-        rows = present + empty
+    for index, src in enumerate(found):
+        raw = tuple(c.value(src) for c in profile.columns)
+        cells = tuple(to_cell(v, src.zone) for v in raw)
+        values = tuple(_rank(raw[i], cells[i]) for i in sort_at)
+        if src.view is not None and profile.grain in ORDER_GRAINS:
+            sub = sub + 1 if src.view.order_id == owner else 0
+            owner = src.view.order_id
+            rows.append(Row(str(cells[0]), cells, owner, (*values, owner, sub)))
+        else:
+            rows.append(Row(str(cells[0]), cells, None, (*values, index)))
+    rows.sort(key=lambda r: order_key(profile, r.rank or ()))
     return rows

@@ -14,19 +14,22 @@ from backend.models.purchasing import (
     PurchaseOrder,
     SupplierItemSku,
 )
-from backend.models.sheet_state import SheetSnapshot
+from backend.models.sheet_state import EVERYTHING, STOCK, SheetChange, SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
-from backend.models.shop import Shop, ShopStatus
+from backend.models.shop import ConsentState, Shop, ShopStatus
 from backend.models.stock import OrderReview, StockLevel
 from backend.models.team import GoogleConnection, Invitation, Member, Team
 from backend.models.work import FailedItem, Lease, RateWindow, SyncRun, WebhookEvent
 from backend.models.workflow import AuditEntry, ExceptionCase
 
 __all__ = [
+    "EVERYTHING",
+    "STOCK",
     "AuditEntry",
     "Base",
     "BindChallenge",
     "ColumnProfile",
+    "ConsentState",
     "Consolidation",
     "ExceptionCase",
     "FailedItem",
@@ -53,6 +56,7 @@ __all__ = [
     "PurchaseOrder",
     "RateWindow",
     "SheetBinding",
+    "SheetChange",
     "SheetSnapshot",
     "SheetsUsage",
     "Shop",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.catalog import currencies
 from backend.domain.profit import line_components
 from backend.errors import InvalidInput
 from backend.models import Order, OrderLine, Shop, SkuCost, Team
@@ -25,7 +25,6 @@ from backend.services.ledger import order_date
 
 COLUMNS = ("seller_sku", "unit_cost", "currency", "effective_from")
 COST_PLACES = 4  # what the Money column keeps
-CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,8 @@ def cost_row(seller_sku: str, unit_cost: str, currency: str, effective_from: str
     if not cost.is_finite() or cost < 0 or -cost.as_tuple().exponent > COST_PLACES:  # type: ignore[operator]
         problems.append(f"unit_cost {unit_cost!r} must be a number ≥ 0 with at most {COST_PLACES} decimals")
     code = currency.strip().upper()
-    if not CURRENCY.match(code):
-        problems.append(f"currency {currency!r} must be a 3-letter code such as USD")
+    if code not in currencies():
+        problems.append(f"currency {currency!r} is not an ISO 4217 currency code: use one such as USD, GBP or CNY")
     try:
         day = date.fromisoformat(effective_from.strip())
     except ValueError:
@@ -129,7 +128,8 @@ def upsert_costs(session: Session, team: Team, rows: Sequence[CostRow], *, actor
     affected = affected_orders(session, team.id, windows)
     changes.affected_order_ids = sorted(affected)
     for shop_id in sorted(set(affected.values())):
-        changes.dirty_bindings += mark_bindings_dirty(session, team.id, shop_id)
+        orders = [order_id for order_id, shop in affected.items() if shop == shop_id]
+        changes.dirty_bindings += mark_bindings_dirty(session, team.id, shop_id, orders)
     return changes
 
 

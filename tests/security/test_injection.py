@@ -18,7 +18,6 @@ from backend.platforms.tiktok.mapping import text
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings
 from backend.services.sheet_refresh import Pusher, push_dirty
-from backend.sheets.guard import SharingCache
 from backend.sheets.writer import Backoff
 from tests import factories
 from tests.api.conftest import AUDIENCE, WRITER, Call
@@ -70,7 +69,7 @@ def test_every_text_a_buyer_or_member_controls_is_written_as_a_string_value(
         addon_app.extensions["orderdeck.config"],
         addon_app.extensions["orderdeck.secrets"],
         backoff=Backoff(sleep=lambda _s: None),
-        sharing=SharingCache(ttl_seconds=0),
+        sharing_ttl=0,
     )
     for file_id in files.values():
         (result,) = push_dirty(pusher, file_id)
@@ -165,7 +164,9 @@ def test_a_nul_character_an_overlong_address_or_an_id_past_32_bits_is_a_400_on_e
     too_long = call("POST", "/addon/members", admin, json={"email": "a" * 400 + "@acme.example", "role": "viewer"})
     assert too_long.status_code == 400 and "254" in str(too_long.get_json()["error"]["detail"]["fields"]["email"])
     too_big = call("POST", "/addon/sync", admin, json={"shop_id": 2**31})  # past PostgreSQL's integer ids
-    assert too_big.status_code == 400 and too_big.get_json()["error"]["detail"]["fields"] == {"shop_id": ["not an id"]}
+    assert too_big.status_code == 400 and too_big.get_json()["error"]["detail"]["fields"] == {
+        "shop_id": ["choose a shop from the list"]
+    }
 
 
 def test_nul_characters_from_tiktok_are_dropped_not_fatal() -> None:

@@ -2,7 +2,7 @@
 at go-live, and a lead time per stock row
 
 Revision ID: 0018
-Revises: 0009
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import backend.models.base
 
 revision: str = "0018"
-down_revision: str | None = "0009"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -142,9 +142,38 @@ def _insert_dimension(ctx: Context, body: Json) -> None:
     sheet = ctx.spreadsheet.sheet_by_id(int(dr.get("sheetId", 0)))
     if "startIndex" not in dr or "endIndex" not in dr or dr["endIndex"] <= dr["startIndex"]:
         raise invalid("insertDimension needs a bounded range with startIndex < endIndex.")
+    if body.get("inheritFromBefore") and dr["startIndex"] == 0:
+        raise invalid("Cannot inherit from before when inserting at the start of the sheet.")
     dimensions.insert(
         ctx.spreadsheet, sheet, str(dr.get("dimension")), int(dr["startIndex"]), dr["endIndex"] - dr["startIndex"]
     )
+
+
+def _update_dimension_properties(ctx: Context, body: Json) -> None:
+    """Column properties (hiddenByUser, pixelSize); rows are not modelled by the sandbox."""
+    dr = body.get("range", {})
+    sheet = ctx.spreadsheet.sheet_by_id(int(dr.get("sheetId", 0)))
+    if dr.get("dimension") != "COLUMNS":
+        raise invalid("updateDimensionProperties: the sandbox models column properties only.")
+    start, end = int(dr.get("startIndex", 0)), int(dr.get("endIndex", sheet.column_count))
+    if not 0 <= start < end <= sheet.column_count:
+        raise invalid(f"Invalid range [{start}, {end}): the sheet has {sheet.column_count} columns")
+    mask = _mask(body)
+    for column in range(start, end):
+        merged = fields.merge(sheet.column_properties.get(column, {}), body.get("properties", {}), mask)
+        sheet.column_properties[column] = merged
+
+
+def _move_dimension(ctx: Context, body: Json) -> None:
+    source = body.get("source", {})
+    sheet = ctx.spreadsheet.sheet_by_id(int(source.get("sheetId", 0)))
+    dimension = str(source.get("dimension"))
+    if "startIndex" not in source or "endIndex" not in source or "destinationIndex" not in body:
+        raise invalid("moveDimension needs a bounded source range and a destinationIndex.")
+    start, end = int(source["startIndex"]), int(source["endIndex"])
+    if dimension == "ROWS" and start < end <= sheet.row_count:
+        ctx.check_editable(Rect(sheet.sheet_id, start, end, 0, sheet.column_count))
+    dimensions.move(ctx.spreadsheet, sheet, dimension, (start, end), int(body["destinationIndex"]))
 
 
 def _delete_dimension(ctx: Context, body: Json) -> None:
@@ -440,6 +469,8 @@ HANDLERS: dict[str, Any] = {
     "appendDimension": _append_dimension,
     "insertDimension": _insert_dimension,
     "deleteDimension": _delete_dimension,
+    "updateDimensionProperties": _update_dimension_properties,
+    "moveDimension": _move_dimension,
     "updateCells": _update_cells,
     "appendCells": _append_cells,
     "repeatCell": _repeat_cell,
