@@ -108,3 +108,12 @@ def test_imported_purchases_show_landed_cost_and_stock_on_its_way(
     # shelf at go-live (no unit cost typed: pending) and 3 of the 8 on their way at their landed cost.
     sources = column(tab_rows(google, finance, "Ledger"), "Cost source")[short.external_id]
     assert sources.startswith("MUG 2× est. opening stock ") and sources.endswith("MUG 3× est. 1688:A/1"), sources
+
+    # The shipment is late: the next push (the ship tab's rows were pushed already) says the new date.
+    late = {"cons_expected_on": "2026-12-18"}
+    assert not purchases.edit_consolidation(session, team, BUYER, "S-1", late).refused
+    session.commit()
+    push_dirty(pusher)
+    assert column(tab_rows(google, ship, "Ship"), "Stock")[f"{short.external_id}/MUG"] == (
+        "short now: 3 × MUG, 8 arriving 18 Dec"
+    )
