@@ -13,6 +13,7 @@ class Sensitivity(StrEnum):
     PERSONAL = "personal"
     SALES = "sales"
     COST = "cost"
+    PURCHASE = "purchase"  # what buying stock costs: supplier prices, domestic shipping, freight, duty, forwarder fees
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from backend.domain.columns import (
 from backend.domain.reports import SummaryRow
 from backend.domain.status import OrderStatus
 from backend.domain.stock import WarehouseRows
-from backend.domain.views import FxRateView, OrderView, SkuCostView
+from backend.domain.views import FxRateView, OrderView, PurchasingRows, SkuCostView
 from backend.errors import InvalidInput
 
 # A cell as the sheet plan writes it: text, a number (dates already serials), a flag, a formula or empty.
@@ -326,6 +326,13 @@ WAREHOUSE_SOURCES: dict[Grain, Callable[[WarehouseRows, str], list[Source]]] = {
 }
 
 
+# Procurement's own row sets (services/purchases.py builds them): one row per purchase line, per consolidation.
+PURCHASING_SOURCES: dict[Grain, Callable[[PurchasingRows, str], list[Source]]] = {
+    Grain.PURCHASE_LINE: lambda rows, zone: [Source(purchase=p, sheet_zone=zone) for p in rows.lines],
+    Grain.CONSOLIDATION: lambda rows, zone: [Source(consolidation=c, sheet_zone=zone) for c in rows.consolidations],
+}
+
+
 @dataclass(frozen=True)
 class ReportRows:
     """Report tabs' rows, computed by services: profit summaries (domain/reports.py) and analytics tables.
@@ -372,6 +379,7 @@ def sources(
     warehouse: WarehouseRows | None = None,
     reports: ReportRows | None = None,
     rates: Iterable[FxRateView] = (),
+    purchasing: PurchasingRows | None = None,
 ) -> list[Source]:
     """The profile's rows before projection: filtered orders, exploded or aggregated by grain."""
     if profile.grain is Grain.SKU:
@@ -382,6 +390,8 @@ def sources(
         return WAREHOUSE_SOURCES[profile.grain](warehouse or WarehouseRows(), sheet_zone)
     if profile.grain in REPORT_SOURCES:
         return REPORT_SOURCES[profile.grain](reports or ReportRows(), sheet_zone)
+    if profile.grain in PURCHASING_SOURCES:
+        return PURCHASING_SOURCES[profile.grain](purchasing or PurchasingRows(), sheet_zone)
     return _order_sources(profile.grain, [v for v in views if profile.row_filter.keeps(v, now)], sheet_zone)
 
 
@@ -419,6 +429,7 @@ def project(
     warehouse: WarehouseRows | None = None,
     reports: ReportRows | None = None,
     rates: Iterable[FxRateView] = (),
+    purchasing: PurchasingRows | None = None,
 ) -> list[Row]:
     """The tab's rows in the profile's sort order; a column the profile omits is never computed.
 
@@ -428,7 +439,9 @@ def project(
     rows = []
     sort_at = [profile.index_of(s.column) for s in profile.sort]
     owner, sub = None, 0
-    found = sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports, rates=rates)
+    found = sources(
+        profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports, rates=rates, purchasing=purchasing
+    )
     for index, src in enumerate(found):
         raw = tuple(c.value(src) for c in profile.columns)
         cells = tuple(to_cell(v, src.zone) for v in raw)

@@ -7,6 +7,13 @@ from backend.models.finance import FeeLine, FxRate, SkuCost
 from backend.models.limits import LimitOverride, SheetsUsage
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
+from backend.models.purchasing import (
+    Consolidation,
+    OpeningStock,
+    PurchaseLine,
+    PurchaseOrder,
+    SupplierItemSku,
+)
 from backend.models.sheet_state import EVERYTHING, STOCK, SheetChange, SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import ConsentState, Shop, ShopStatus
@@ -23,6 +30,7 @@ __all__ = [
     "BindChallenge",
     "ColumnProfile",
     "ConsentState",
+    "Consolidation",
     "ExceptionCase",
     "FailedItem",
     "FeeLine",
@@ -37,12 +45,15 @@ __all__ = [
     "Notification",
     "NotificationChannel",
     "NotificationSettings",
+    "OpeningStock",
     "Order",
     "OrderEvent",
     "OrderInput",
     "OrderLine",
     "OrderReview",
     "Package",
+    "PurchaseLine",
+    "PurchaseOrder",
     "RateWindow",
     "SheetBinding",
     "SheetChange",
@@ -53,6 +64,7 @@ __all__ = [
     "SkuCost",
     "Spreadsheet",
     "StockLevel",
+    "SupplierItemSku",
     "SyncRun",
     "Team",
     "WebhookEvent",

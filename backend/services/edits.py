@@ -47,7 +47,7 @@ from backend.models import (
 )
 from backend.platforms import registry
 from backend.platforms.base import PlatformOrder, ShopClient
-from backend.services import bindings, costs, fx, stock, workflow
+from backend.services import bindings, costs, fx, purchases, stock, workflow
 from backend.services.addon import Caller
 from backend.services.analytics import team_zone
 from backend.services.ingest import ingest_orders, mark_bindings_dirty
@@ -207,7 +207,10 @@ KIND_OF = {
     "exception": "exception",
     "note": "note",
     **dict.fromkeys(stock.EDITABLE, "stock"),
+    **dict.fromkeys(purchases.LINE_FIELDS, "purchase"),
+    **dict.fromkeys(purchases.SHIPMENT_FIELDS, "consolidation"),
 }
+KEYED_BY_ROW = frozenset({Grain.SKU, Grain.STOCK, Grain.FX_RATE, Grain.PURCHASE_LINE, Grain.CONSOLIDATION})
 
 
 def _order_for(session: Session, binding: SheetBinding, key: str) -> Order | None:
@@ -262,7 +265,7 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
             by_kind.setdefault(KIND_OF[column.key], {})[column.key] = (column_number, value)
         for kind, typed in by_kind.items():
             job = Job(kind, row, typed, context)
-            if profile.grain in (Grain.SKU, Grain.STOCK, Grain.FX_RATE):
+            if profile.grain in KEYED_BY_ROW:
                 job.sku = row.key
             else:
                 job.order = _order_for(session, binding, row.key)
@@ -552,13 +555,36 @@ def _record_stock(session: Session, caller: Caller, actor: str, job: Job, outcom
         session, session.get_one(Team, caller.team_id), actor, {"stock_key": job.sku, **typed}
     )
     if isinstance(result, stock.StockEditRejected):
+        _answer_row(outcome, job, purchases.RowEdit(refused=result.message, column=result.column))
+    else:
+        _answer_row(outcome, job, purchases.RowEdit(result.row))
+
+
+def _record_purchase(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    """A purchase line's typed cells, all stored or none; its landed cost is recomputed at once."""
+    typed = {key: value for key, (_column, value) in job.typed.items()}
+    team = session.get_one(Team, caller.team_id)
+    _answer_row(outcome, job, purchases.edit_line(session, team, actor, job.sku or "", typed))
+
+
+def _record_consolidation(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    """A consolidation's typed cells; its status moves every line it carries."""
+    typed = {key: value for key, (_column, value) in job.typed.items()}
+    team = session.get_one(Team, caller.team_id)
+    _answer_row(outcome, job, purchases.edit_consolidation(session, team, actor, job.sku or "", typed))
+
+
+def _answer_row(outcome: EditOutcome, job: Job, result: purchases.RowEdit) -> None:
+    """Every typed cell of a row stored together: each answered with its canonical value, or refused with the
+    reason on the cell to blame and a pointer to it on the others."""
+    if result.refused is not None:
         for key, (column, _value) in job.typed.items():
-            note = result.message if result.column in (None, key) else "not saved: another cell in this row was refused"
+            note = result.refused if result.column in (None, key) else "not saved: another cell in this row was refused"
             outcome.cells.append(_cell(job.row.row, column, "rejected", None, note))
         return
     outcome.changed = True
     for key, (column, _value) in job.typed.items():
-        outcome.cells.append(_cell(job.row.row, column, "accepted", result.row.get(key)))
+        outcome.cells.append(_cell(job.row.row, column, "accepted", result.cells.get(key)))
 
 
 RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]] = {
@@ -568,6 +594,8 @@ RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]
     "exception": _record_exception,
     "note": _record_note,
     "stock": _record_stock,
+    "purchase": _record_purchase,
+    "consolidation": _record_consolidation,
 }
 
 

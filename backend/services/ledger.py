@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -32,11 +31,13 @@ from backend.domain.profit import (
     UnitCost,
     basis_before_settlement,
     ledger_entry,
+    line_components,
     not_revenue,
     with_reporting,
 )
 from backend.domain.reports import ReportOrder
 from backend.models import FeeLine, Order, OrderLine, Shop, SkuCost, Team
+from backend.services.cost_layers import fifo_books
 from backend.services.finance import estimates, fee_pool_map
 from backend.services.fx import rate_books
 
@@ -48,13 +49,6 @@ class StoredLine:
     line: PooledLine
     basis: str
     settled_at: datetime | None
-
-
-def line_components(seller_sku: str | None, sku_id: str, combined: Sequence[Any]) -> list[Component]:
-    """A bundle line costs its components; any other line one unit of its own seller SKU."""
-    if combined:
-        return [Component(str(c.get("seller_sku") or c.get("sku_id")), int(c.get("count") or 1)) for c in combined]
-    return [Component(seller_sku or sku_id, 1)]
 
 
 def order_date(created: datetime, time_zone: str) -> date:
@@ -108,7 +102,9 @@ def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, Ledge
     unestimated = [o for o in orders if not any(s.basis == ESTIMATED for s in fee_lines.get(o.id, ()))]
     computed = estimates(session, unestimated, shops, cancelled) if unestimated else {}
     books = cost_books(session, {s.team_id for s in shops.values()})
-    reporting, rates, days = _rates(session, orders, shops, books)
+    fifo = fifo_books(session, {s.team_id for s in shops.values()}, books)
+    costs_in = {c for b in books.values() for c in b.currencies} | {c for f in fifo.values() for c in f.currencies}
+    reporting, rates, days = _rates(session, orders, shops, costs_in)
     entries = {}
     for order in orders:
         shop = shops[order.shop_id]
@@ -116,7 +112,12 @@ def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, Ledge
         book = rates.get(shop.team_id, NO_RATES)
         day = order_date(order.platform_create_time, shop.time_zone)
         paid = days.get(order.id, day)
-        cogs = books.get(shop.team_id, NO_COSTS).cogs(components.get(order.id, []), day, order.currency, book, paid)
+        typed, parts = books.get(shop.team_id, NO_COSTS), components.get(order.id, [])
+        drawn = fifo.get(shop.team_id)
+        if drawn is None:
+            cogs = typed.cogs(parts, day, order.currency, book, paid)
+        else:
+            cogs = drawn.cogs(order.id, parts, on=day, currency=order.currency, typed=typed, rates=book, paid=paid)
         before = basis_before_settlement(order.status, order.paid_at is not None)
         if before != ESTIMATED:
             estimate = not_revenue(order.currency, before)
@@ -162,15 +163,15 @@ def rate_day(order: Order, time_zone: str) -> date:
 
 
 def _rates(
-    session: Session, orders: Sequence[Order], shops: dict[int, Shop], books: dict[int, CostBook]
+    session: Session, orders: Sequence[Order], shops: dict[int, Shop], costs_in: set[str]
 ) -> tuple[dict[int, str | None], dict[int, RateBook], dict[int, date]]:
-    """Each team's reporting currency, the rates its orders may need and each order's rate day
-    (no rates and no days when everything is in one currency)."""
+    """Each team's reporting currency, the rates its orders may need (their currencies, those of `costs_in`
+    and the reporting one) and each order's rate day (no rates and no days when all is in one currency)."""
     team_ids = {s.team_id for s in shops.values()}
     reporting: dict[int, str | None] = dict(
         session.execute(select(Team.id, Team.reporting_currency).where(Team.id.in_(team_ids))).all()
     )
-    currencies = {o.currency for o in orders} | {c for b in books.values() for c in b.currencies}
+    currencies = {o.currency for o in orders} | costs_in
     currencies |= {c for c in reporting.values() if c}
     if len(currencies) < 2 or not orders:
         return reporting, {}, {}

@@ -14,10 +14,17 @@ from tests.factories import order_view
 CATALOGUE = build_catalogue(("Stock out", "Address problem"))
 
 
-def test_every_money_column_is_sales_or_cost_and_personal_fields_are_personal() -> None:
+def test_every_money_column_is_sales_cost_or_purchase_and_personal_fields_are_personal() -> None:
     for column in CATALOGUE.values():
         if column.type is ColumnType.MONEY:
-            assert column.sensitivity in (Sensitivity.SALES, Sensitivity.COST), column.key
+            assert column.sensitivity in (Sensitivity.SALES, Sensitivity.COST, Sensitivity.PURCHASE), column.key
+    # What was paid to suppliers and forwarders: procurement, finance and admin see it; procurement still
+    # never sees fees, revenue, COGS or profit.
+    policy = role_policy()
+    assert policy.roles_seeing([Sensitivity.PURCHASE]) == ("admin", "finance", "procurement")
+    assert not policy.may_see("procurement", Sensitivity.COST) and not policy.may_see("procurement", Sensitivity.SALES)
+    for key in ("po_unit_price", "po_domestic_shipping", "po_landed_cost", "cons_freight", "cons_duties", "cons_fees"):
+        assert CATALOGUE[key].sensitivity is Sensitivity.PURCHASE, key
     for key in ("recipient_name", "recipient_phone", "recipient_address", "postal_code"):
         assert CATALOGUE[key].sensitivity is Sensitivity.PERSONAL
     # What a buyer writes and notes on orders can name a person; notes on suppliers cannot.

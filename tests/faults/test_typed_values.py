@@ -32,7 +32,18 @@ from backend.db import Database
 from backend.domain.a1 import column_letters
 from backend.domain.columns import ORDER_GRAINS, SHEETS_EPOCH, Column, ColumnType, Grain
 from backend.domain.profiles import Profile
-from backend.models import ExceptionCase, Order, OrderInput, OrderLine, Shop, SkuCost, StockLevel, Team, utcnow
+from backend.models import (
+    ExceptionCase,
+    OpeningStock,
+    Order,
+    OrderInput,
+    OrderLine,
+    Shop,
+    SkuCost,
+    StockLevel,
+    Team,
+    utcnow,
+)
 from backend.platforms.base import ConsentReturn
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
@@ -93,6 +104,10 @@ def _stock(session: Session, target: Target) -> StockLevel | None:
     )
 
 
+def _opening(session: Session, target: Target) -> OpeningStock | None:
+    return session.scalar(select(OpeningStock).where(OpeningStock.seller_sku == target.sku))
+
+
 def _open_exceptions(session: Session, target: Target) -> list[str]:
     return list(
         session.scalars(
@@ -146,6 +161,8 @@ CASES: dict[str, Case] = {
         "Stock", BUYER, "Restock Friday", "Restock Friday", attr(_stock, "supplier_note"), "Restock Friday"
     ),
     "stock_location": Case("Stock", BUYER, "Aisle 4", "Aisle 4", attr(_stock, "location"), "Aisle 4"),
+    "stock_lead_time": Case("Stock", BUYER, "12", "12", attr(_stock, "lead_time_days"), 12),
+    "stock_opening": Case("Stock", BUYER, "9", "9", attr(_opening, "quantity"), 9),
 }
 PER_ORDER = [key for key in INPUT_COLUMNS if CATALOGUE[key].grains & ORDER_GRAINS]
 PER_SKU = [key for key in INPUT_COLUMNS if key not in PER_ORDER]
