@@ -5,7 +5,7 @@ from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, SkuCost
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
-from backend.models.order import Order, OrderEvent, OrderLine, Package, order_packages
+from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
 from backend.models.sheet_state import SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import ConsentState, Shop, ShopStatus
@@ -33,6 +33,7 @@ __all__ = [
     "NotificationSettings",
     "Order",
     "OrderEvent",
+    "OrderInput",
     "OrderLine",
     "OrderReview",
     "Package",

@@ -68,6 +68,7 @@ class Order(Base):
     tracking_number: Mapped[str | None] = mapped_column(String(128))
     warehouse_id: Mapped[str | None] = mapped_column(String(64))
     buyer_message: Mapped[str | None] = mapped_column(Text)
+    # The platform's own seller note (typed in Seller Center); the team's note is OrderInput.note.
     seller_note: Mapped[str | None] = mapped_column(Text)
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[Decimal | None]
@@ -97,6 +98,26 @@ class Order(Base):
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.occurred_at"
     )
+    typed: Mapped[OrderInput | None] = relationship(cascade="all, delete-orphan")
+
+
+class OrderInput(Base):
+    """What the seller's team typed for an order, kept apart from what the platform sends.
+
+    Only sheet edits write this row; ingest (sync, webhooks, CSV import) never does, so a later
+    change of the order on the platform cannot erase it. Where a typed and a platform value share
+    a concept, backend/domain/seller_values.py decides which one a sheet shows.
+    """
+
+    __tablename__ = "order_inputs"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    note: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
+    # A carrier and tracking number typed before the package shipped (or as it was shipped).
+    carrier: Mapped[str | None] = mapped_column(String(255))
+    tracking_number: Mapped[str | None] = mapped_column(String(128))
+    updated_by: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class OrderLine(Base):

@@ -113,6 +113,21 @@ class TikTokShopSandbox:
                         if old < when <= new:
                             self._order_event(shop, order, when)
 
+    def update_order(
+        self, shop_id: str, order_id: str, *, seller_note: str | None = None, street: str | None = None
+    ) -> None:
+        """The order changes without moving on: the seller edits its note in Seller Center (TikTok sends no
+        webhook for that), or the buyer changes the street (announced by RECIPIENT_ADDRESS_UPDATE)."""
+        with self.lock:
+            shop, now = self.shops[shop_id], self.now()
+            order = shop.orders[order_id]
+            order.touched = max(now, order.update_time(now))
+            if seller_note is not None:
+                order.seller_note = seller_note
+            if street is not None:
+                order.street = street
+                self.emit(shop, "RECIPIENT_ADDRESS_UPDATE", {"order_id": order_id, "update_time": order.touched})
+
     def set_stock(self, shop_id: str, seller_sku: str, on_hand: int) -> None:
         """Units of a SKU on the shop's shelf (the inventory endpoint subtracts what orders hold)."""
         with self.lock:

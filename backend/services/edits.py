@@ -2,9 +2,12 @@
 roles, stored with an audit entry, and answered with the canonical value (a rejected cell goes back to
 it in the sheet, with a note saying why).
 
-A tracking number with a carrier ships the package on its platform (seller shipping) and re-reads the
-order, so its status moves in every bound sheet on the next push; unit costs go into the profit ledger
-with their effective date. The platform is called with no database transaction open.
+What is typed is stored where only this path and the seller's commands write (order_inputs, sku_costs,
+exception cases, the sheet's side of stock levels), never in the columns ingest fills from the platform,
+so no later sync of the order erases it. A tracking number with a carrier ships the package on its
+platform (seller shipping) and re-reads the order, so its status moves in every bound sheet on the next
+push; unit costs go into the profit ledger with their effective date. The platform is called with no
+database transaction open.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from backend.db import Database
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
 from backend.domain.profiles import Profile
+from backend.domain.seller_values import shown_note
 from backend.domain.status import ShippingType
 from backend.errors import NotFound, OrderDeckError, PlatformError
 from backend.models import (
@@ -29,6 +33,7 @@ from backend.models import (
     Member,
     Order,
     OrderEvent,
+    OrderInput,
     Package,
     SheetBinding,
     Shop,
@@ -45,8 +50,10 @@ from backend.services.analytics import team_zone
 from backend.services.ingest import ingest_orders, mark_bindings_dirty
 from backend.services.sheet_refresh import rewrite_rows
 from backend.services.shops import Platform, client_for
+from backend.services.views import shipping_shown
 
 TRACKING = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
+CARRIER_LIMIT = 255  # order_inputs.carrier
 SHIPPING = ("carrier", "tracking_number")
 COST = ("unit_cost", "cost_currency", "effective_from")
 
@@ -191,8 +198,16 @@ def _order_for(session: Session, binding: SheetBinding, key: str) -> Order | Non
     return session.scalar(
         select(Order)
         .where(Order.external_id == external, Order.shop_id.in_(shops))
-        .options(selectinload(Order.lines), selectinload(Order.packages))
+        .options(selectinload(Order.lines), selectinload(Order.packages), selectinload(Order.typed))
     )
+
+
+def _typed_of(order: Order, actor: str) -> OrderInput:
+    """The order's typed values, created on the first edit; stamped with who typed last."""
+    if order.typed is None:
+        order.typed = OrderInput(updated_by=actor)
+    order.typed.updated_by, order.typed.updated_at = actor, utcnow()
+    return order.typed
 
 
 def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutcome) -> list[Job]:
@@ -246,8 +261,8 @@ def _reject_all(outcome: EditOutcome, job: Job, note: str, current: Mapping[str,
 
 # -- shipping --------------------------------------------------------------------------------------
 def _current_shipping(order: Order) -> dict[str, Any]:
-    tracking = order.tracking_number or next((p.tracking_number for p in order.packages if p.tracking_number), "")
-    return {"carrier": order.shipping_provider or "", "tracking_number": tracking or ""}
+    shown = shipping_shown(order)
+    return {"carrier": shown.carrier, "tracking_number": shown.tracking_number}
 
 
 def _package_to_ship(order: Order, platform: str, row_key: str) -> Package | str:
@@ -326,11 +341,18 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
     if tracking and not TRACKING.match(tracking):
         _reject_all(outcome, job, f"{tracking!r} is not a tracking number (4-64 letters, digits or -)", current)
         return
+    if len(_typed(job, "carrier")) > CARRIER_LIMIT:
+        _reject_all(outcome, job, f"a carrier's name is at most {CARRIER_LIMIT} characters", current)
+        return
     if result is None:
+        typed = _typed_of(order, actor)
         missing = "carrier" if tracking else "tracking number"
-        for column, value in job.typed.values():
+        for key, (column, value) in job.typed.items():
+            setattr(typed, key, as_text(value) or None)  # the column keys are OrderInput's attribute names
             note = f"Saved. Type the {missing} too, and OrderDeck ships the package."
             outcome.cells.append(_cell(job.row.row, column, "pending", as_text(value), note))
+        mark_bindings_dirty(session, caller.team_id, order.shop_id)
+        outcome.changed = True
         return
     if result.error:
         _reject_all(outcome, job, result.error, current)
@@ -339,6 +361,8 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
                 _cell(job.row.row, job.context["carrier"][0], "rejected", current["carrier"], result.error)
             )
         return
+    typed = _typed_of(order, actor)
+    typed.carrier, typed.tracking_number = result.carrier, result.tracking
     shop = session.get_one(Shop, order.shop_id)
     if result.refreshed:
         ingest_orders(session, shop, result.refreshed, source="api", actor=actor)
@@ -393,7 +417,7 @@ def _record_cost(session: Session, caller: Caller, actor: str, job: Job, outcome
     if not amount:
         for column, value in job.typed.values():
             outcome.cells.append(
-                _cell(job.row.row, column, "pending", as_text(value), "Saved. Type the unit cost to record it.")
+                _cell(job.row.row, column, "pending", as_text(value), "Not recorded yet: type the unit cost too.")
             )
         return
     currency = _typed(job, "cost_currency") or _default_currency(session, team, latest)
@@ -449,13 +473,13 @@ def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome
     order = _order_of(session, job)
     column, value = job.typed["note"]
     text = as_text(value)[:2000]
-    order.seller_note = text or None
+    _typed_of(order, actor).note = text or None
     order.events.append(
         OrderEvent(kind="note", occurred_at=utcnow(), actor=actor, actor_role=caller.role, detail={"note": text})
     )
     mark_bindings_dirty(session, caller.team_id, order.shop_id)
     outcome.changed = True
-    outcome.cells.append(_cell(job.row.row, column, "accepted", text))
+    outcome.cells.append(_cell(job.row.row, column, "accepted", shown_note(text, order.seller_note)))
 
 
 def _record_stock(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from backend.catalog import exception_templates
 from backend.domain.profit import LedgerEntry
+from backend.domain.seller_values import Shipping, shown_note, shown_shipping
 from backend.domain.views import Deadlines, OrderView, PackageView, SkuCostView, SkuLine
 from backend.models import ExceptionCase, Order, OrderLine, Shop, SkuCost
 from backend.services.ledger import chunks, ledger_entries
@@ -75,7 +76,7 @@ def order_views(
     query = (
         select(Order)
         .where(Order.shop_id.in_(by_id))
-        .options(selectinload(Order.lines), selectinload(Order.packages))
+        .options(selectinload(Order.lines), selectinload(Order.packages), selectinload(Order.typed))
         .order_by(Order.id)
     )
     if since is not None:
@@ -89,6 +90,16 @@ def order_views(
     return [_view(o, by_id[o.shop_id], ledgers.get(o.id), exceptions.get(o.id, [])) for o in orders]
 
 
+def shipping_shown(order: Order) -> Shipping:
+    """The order's carrier and tracking number as its sheets show them (typed until TikTok confirms)."""
+    tracking = order.tracking_number or next((p.tracking_number for p in order.packages if p.tracking_number), "")
+    typed = order.typed
+    return shown_shipping(
+        Shipping(typed.carrier or "", typed.tracking_number or "") if typed else Shipping(),
+        Shipping(order.shipping_provider or "", tracking or ""),
+    )
+
+
 def _view(order: Order, shop: Shop, ledger: LedgerEntry | None, exceptions: list[str]) -> OrderView:
     packages = tuple(
         PackageView(
@@ -96,7 +107,7 @@ def _view(order: Order, shop: Shop, ledger: LedgerEntry | None, exceptions: list
         )
         for p in order.packages
     )
-    tracking = order.tracking_number or next((p.tracking_number for p in packages if p.tracking_number), "")
+    shipping = shipping_shown(order)
     return OrderView(
         order_id=order.id,
         external_id=order.external_id,
@@ -120,12 +131,12 @@ def _view(order: Order, shop: Shop, ledger: LedgerEntry | None, exceptions: list
             pick_up_cut_off_at=order.pick_up_cut_off_at,
             fast_dispatch_sla_at=order.fast_dispatch_sla_at,
         ),
-        carrier=order.shipping_provider or "",
-        tracking_number=tracking,
+        carrier=shipping.carrier,
+        tracking_number=shipping.tracking_number,
         delivery_option=order.delivery_option_name or "",
         fulfillment_type=order.fulfillment_type or "",
         buyer_message=order.buyer_message or "",
-        seller_note=order.seller_note or "",
+        seller_note=shown_note(order.typed.note if order.typed else None, order.seller_note),
         cancel_reason=order.cancel_reason or "",
         recipient_name=order.recipient_name or "",
         recipient_phone=order.recipient_phone or "",

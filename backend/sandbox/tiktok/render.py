@@ -139,6 +139,8 @@ def render_order(shop: Shop, order: Order, now: int) -> dict[str, Any]:
         }
     if status not in NO_ADDRESS:
         data["recipient_address"] = _address(shop, order)
+    if order.seller_note:
+        data["seller_note"] = order.seller_note
     if status == "CANCELLED" and order.cancel:
         data |= {
             "cancel_reason": order.cancel[1],
@@ -151,14 +153,15 @@ def render_order(shop: Shop, order: Order, now: int) -> dict[str, Any]:
 def _address(shop: Shop, order: Order) -> dict[str, Any]:
     market = shop.market
     number = int(order.user_id[-3:])
+    street = order.street or f"{number} Market Street"
     return {
         "name": f"{market.first_name} Buyer{number}",
         "first_name": market.first_name,
         "last_name": f"Buyer{number}",
         "phone_number": f"(+1)555-01{number:03d}"[:16],
-        "address_line1": f"{number} Market Street",
+        "address_line1": street,
         "address_detail": f"Unit {number % 40}",
-        "full_address": f"{number} Market Street, Unit {number % 40}, {market.city[0]}",
+        "full_address": f"{street}, Unit {number % 40}, {market.city[0]}",
         "postal_code": f"{10000 + number}",
         "region_code": market.region,
         "district_info": [

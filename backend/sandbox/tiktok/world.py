@@ -120,6 +120,8 @@ class Order:
     combined: bool = False
     cancel: tuple[str, str] | None = None  # (initiator, reason)
     touched: int = 0  # last update not in the plan (e.g. ship via API)
+    seller_note: str = ""  # what the seller typed in Seller Center
+    street: str = ""  # the address the buyer changed to (empty: the seeded one)
     # Fields rendered over the real ones, to serve a malformed payload as a buggy API day would.
     damage: dict[str, Any] = field(default_factory=dict)
 

@@ -1,0 +1,81 @@
+"""Migrations that move data, run on a database of their own with rows as the revision before left them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
+
+from backend.db import Database, alembic_config
+from tests.conftest import _postgres_database_for_worker
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def blank(tmp_path: Any, worker_id: str) -> Iterator[Database]:
+    """An empty database (PostgreSQL when DATABASE_URL says so), apart from the suite's migrated one."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured and make_url(configured).get_backend_name() == "postgresql":
+        url = _postgres_database_for_worker(configured, f"{worker_id}_migrations")
+        database = Database(url)
+        with database.engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        database = Database(f"sqlite:///{tmp_path / 'migrations.db'}")
+    yield database
+    database.dispose()
+
+
+def test_0011_moves_notes_typed_into_sheets_out_of_the_platforms_column(blank: Database) -> None:
+    config = alembic_config(blank.engine)
+    before = ScriptDirectory.from_config(config).get_revision("0011").down_revision
+    assert isinstance(before, str)
+    command.upgrade(config, before)
+    meta = sa.MetaData()
+    meta.reflect(blank.engine, only=["teams", "shops", "orders", "order_events"])
+    teams, shops, orders, events = (meta.tables[n] for n in ("teams", "shops", "orders", "order_events"))
+    order = {"status": "AWAITING_SHIPMENT", "platform_update_time": T0, "platform_create_time": T0,
+             "is_on_hold": False, "is_buyer_request_cancel": False, "currency": "USD", "source": "api",
+             "ingested_at": T0, "updated_at": T0, "shop_id": 1}  # fmt: skip
+    with blank.engine.begin() as conn:
+        conn.execute(sa.insert(teams).values(id=1, name="Acme", time_zone="UTC", created_at=T0))
+        conn.execute(
+            sa.insert(shops).values(id=1, team_id=1, platform="tiktok", external_id="7494", name="Acme US",
+                                    region="US", currency="USD", time_zone="UTC", status="active", created_at=T0)
+        )  # fmt: skip
+        conn.execute(
+            sa.insert(orders),
+            [
+                # typed in a sheet over TikTok's (empty) note
+                {**order, "id": 1, "external_id": "1", "seller_note": "Call first", "raw": {"seller_note": ""}},
+                # TikTok's own note, as ingest stored it
+                {**order, "id": 2, "external_id": "2", "seller_note": "Gift wrap", "raw": {"seller_note": "Gift wrap"}},
+                # typed over the note of a Seller Center export
+                {**order, "id": 3, "external_id": "3", "seller_note": "Refund agreed",
+                 "raw": {"seller_center_csv": [{"Order ID": "3", "Seller Note": "Fragile"}]}},
+            ],
+        )  # fmt: skip
+        conn.execute(
+            sa.insert(events).values(order_id=1, kind="note", occurred_at=T0, recorded_at=T0,
+                                     actor="help@acme.test", detail={"note": "Call first"})
+        )  # fmt: skip
+
+    command.upgrade(config, "0011")
+    with blank.engine.connect() as conn:
+        notes: dict[int, str | None] = dict(conn.execute(sa.text("SELECT id, seller_note FROM orders")).all())
+        typed = {r[0]: r[1:] for r in conn.execute(sa.text("SELECT order_id, note, updated_by FROM order_inputs"))}
+    assert notes == {1: None, 2: "Gift wrap", 3: "Fragile"}  # the platform's values are back
+    assert typed == {1: ("Call first", "help@acme.test"), 3: ("Refund agreed", "sheet")}
+
+    command.downgrade(config, before)
+    with blank.engine.connect() as conn:
+        notes = dict(conn.execute(sa.text("SELECT id, seller_note FROM orders")).all())
+    assert notes == {1: "Call first", 2: "Gift wrap", 3: "Refund agreed"}
