@@ -381,6 +381,7 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
         Column("package_key", "Order / package", T, OP, PKG, _row_key, Kind.KEY),
         Column("order", "Order", T, OP, ORDER_GRAINS - {Grain.ORDER}, _order("external_id")),
         Column("shop", "Shop", T, OP, ORDER_GRAINS, _order("shop_name")),
+        Column("platform", "Platform", T, OP, ORDER_GRAINS, _order("platform"), description="the sales channel"),
         Column("status", "Status", EN, OP, ORDER_GRAINS, _order("status")),
         Column(
             "pick_status",

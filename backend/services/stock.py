@@ -30,6 +30,7 @@ from backend.db import Database, insert_ignoring_duplicates
 from backend.domain import sla
 from backend.domain.review import ReviewOrder, ReviewRules, address_fingerprint, review_flags
 from backend.domain.stock import (
+    ANY_WAREHOUSE,
     PICKABLE_STATUSES,
     Allocation,
     Demand,
@@ -375,15 +376,27 @@ def _address_webhooks(session: Session, shop_ids: Sequence[int]) -> dict[tuple[i
 
 
 def store_inventory(session: Session, team_id: int, found: Iterable[SkuInventory], now: datetime) -> int:
-    """Upsert the platform's count per SKU and warehouse; returns the rows whose count changed."""
+    """Upsert the platform's count per SKU and warehouse; returns the rows whose count changed.
+
+    One shelf per SKU: a channel that counts no warehouse (Shopee) sees the same units another channel
+    counts per warehouse (TikTok), so its count never opens a second pool next to a warehouse's, and a
+    warehouse's count replaces an any-warehouse count nobody typed.
+    """
     levels = {
         (s.seller_sku, s.warehouse_id): s
         for s in session.scalars(select(StockLevel).where(StockLevel.team_id == team_id))
     }
+    shelved = {sku for sku, warehouse in levels if warehouse != ANY_WAREHOUSE}
     changed = 0
     for item in found:
         sku = item.seller_sku or item.sku_id
         for stock in item.warehouses:
+            if stock.warehouse_id == ANY_WAREHOUSE and sku in shelved:
+                continue
+            loose = levels.get((sku, ANY_WAREHOUSE))
+            if stock.warehouse_id != ANY_WAREHOUSE and loose is not None and loose.source == "platform":
+                session.delete(levels.pop((sku, ANY_WAREHOUSE)))
+                shelved.add(sku)
             level = levels.get((sku, stock.warehouse_id))
             if level is None:
                 level = levels[(sku, stock.warehouse_id)] = StockLevel(

@@ -15,6 +15,7 @@ from backend.domain.profit import LedgerEntry
 from backend.domain.seller_values import Shipping, shown_note, shown_shipping
 from backend.domain.views import Deadlines, OrderView, PackageView, SkuCostView, SkuLine
 from backend.models import ExceptionCase, Order, OrderLine, Shop, SkuCost
+from backend.platforms import registry
 from backend.services.ledger import chunks, ledger_entries
 
 
@@ -113,6 +114,7 @@ def _view(order: Order, shop: Shop, ledger: LedgerEntry | None, exceptions: list
         external_id=order.external_id,
         shop_id=shop.id,
         shop_name=shop.name,
+        platform=registry.channel(shop.platform).label,
         shop_time_zone=shop.time_zone,
         currency=order.currency,
         status=order.status,

@@ -229,6 +229,17 @@ def _cancellation(data: Mapping[str, Any], raw_status: str) -> PlatformCancellat
     )
 
 
+def as_sent(value: Any) -> Any:
+    """The payload as Shopee wrote it (amounts as JSON numbers again), for `raw` to be stored and replayed."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {k: as_sent(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_sent(v) for v in value]
+    return value
+
+
 def map_order(data: Mapping[str, Any], tracking: Mapping[str, str] | None = None) -> PlatformOrder:
     """One get_order_detail entry; `tracking` is package_number → tracking number (get_mass_tracking_number)."""
     order_id = text(data, "order_sn")
@@ -283,7 +294,7 @@ def map_order(data: Mapping[str, Any], tracking: Mapping[str, str] | None = None
         packages=packages,
         cancellation=_cancellation(data, raw_status),
         recipient=_recipient(data.get("recipient_address")),
-        raw=data,
+        raw=as_sent(data),
     )
 
 

@@ -18,6 +18,7 @@ from typing import IO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from backend.domain.status import OrderStatus
 from backend.platforms.base import (
@@ -125,7 +126,7 @@ def read_workbook(source: str | Path | IO[str] | IO[bytes]) -> tuple[list[str], 
     name = str(source) if isinstance(source, str | Path) else getattr(source, "name", "the file")
     try:
         workbook = load_workbook(source, read_only=True, data_only=True)  # type: ignore[arg-type]
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, InvalidFileException) as exc:
         raise ExportUnreadable(f"{name} is not an Excel workbook (.xlsx) as Seller Centre exports: {exc}") from None
     try:
         sheet = workbook.worksheets[0]
