@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; import from here."""
 
 from backend.models.addon import GoogleOAuthState
+from backend.models.after_sales import AfterSaleCase, CaseEvent, CaseInput
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, SkuCost
@@ -15,9 +16,12 @@ from backend.models.work import FailedItem, Lease, RateWindow, SyncRun, WebhookE
 from backend.models.workflow import AuditEntry, ExceptionCase
 
 __all__ = [
+    "AfterSaleCase",
     "AuditEntry",
     "Base",
     "BindChallenge",
+    "CaseEvent",
+    "CaseInput",
     "ColumnProfile",
     "ConsentState",
     "ExceptionCase",
