@@ -54,6 +54,7 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
         if done.sync is not None:
             out |= {
                 "sync": done.sync.summary(),
+                "after_sales": done.after_sales.summary() if done.after_sales else "",
                 "webhooks_after": done.events_after,
                 "stock_skus": done.stock_skus,
                 "settlement": done.settlement,

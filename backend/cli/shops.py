@@ -65,10 +65,10 @@ def shop_ids(shop: str | None) -> list[int]:
 
 @click.command("sync")
 @click.option("--shop", default=None, help="A shop's id (or platform shop id); default: every active shop.")
-@click.option("--full", is_flag=True, help="Read every order again, not just what changed.")
+@click.option("--full", is_flag=True, help="Read every order and after-sales case again, not just what changed.")
 @reports_errors
 def sync_command(shop: str | None, full: bool) -> None:
-    """Bring orders up to date and say what changed."""
+    """Bring orders and after-sales cases up to date and say what changed."""
     db, platform = runtime.database(), runtime.platform()
     failed = False
     for shop_id in shop_ids(shop):
@@ -86,6 +86,8 @@ def sync_command(shop: str | None, full: bool) -> None:
             failed = True
             continue
         click.echo(f"shop {shop_id}: {report.sync.summary()}")
+        if report.after_sales is not None:
+            click.echo(f"shop {shop_id}: {report.after_sales.summary()}")
         click.echo(f"shop {shop_id}: stock counts refreshed for {report.stock_skus} SKUs")
     if failed:
         raise click.ClickException("some shops were not synced (see above)")

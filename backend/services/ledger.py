@@ -30,6 +30,7 @@ from backend.domain.profit import (
 )
 from backend.domain.reports import ReportOrder
 from backend.models import FeeLine, Order, OrderLine, Shop, SkuCost
+from backend.services.after_sales.refunds import estimated_refunds
 from backend.services.finance import estimates, fee_pool_map
 
 CHUNK = 900  # ids per IN (...) list: below SQLite's and every driver's parameter limits
@@ -94,6 +95,7 @@ def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, Ledge
             components[order_id] += line_components(seller_sku, sku_id, combined)
     unestimated = [o for o in orders if not any(s.basis == ESTIMATED for s in fee_lines.get(o.id, ()))]
     computed = estimates(session, unestimated, shops) if unestimated else {}
+    refunds = estimated_refunds(session, ids)
     books = cost_books(session, {s.team_id for s in shops.values()})
     entries = {}
     for order in orders:
@@ -103,6 +105,8 @@ def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, Ledge
             components.get(order.id, []), order_date(order.platform_create_time, shop.time_zone), order.currency
         )
         estimated_lines = computed.get(order.id) or [s.line for s in stored if s.basis == ESTIMATED]
+        if order.id in refunds:  # a refund granted before any statement: estimated as it happens
+            estimated_lines = [*estimated_lines, refunds[order.id]]
         estimate = _entry(order.currency, lines=estimated_lines, cogs=cogs, basis=ESTIMATED)
         settled = [s for s in stored if s.basis == SETTLED]
         if settled:

@@ -25,6 +25,7 @@ from backend.models import AuditEntry, Shop, ShopStatus, WebhookEvent, utcnow
 from backend.platforms import registry
 from backend.platforms.base import PushEvent, PushKind, ShopClient
 from backend.services import leases
+from backend.services.after_sales import sync as after_sales
 from backend.services.ingest import ingest_orders, mark_bindings_dirty
 from backend.services.shops import Platform, client_for, mark_needs_reauthorization
 from backend.services.sync import LEASE_TTL, shop_lease
@@ -100,11 +101,13 @@ def _parsed(event: WebhookEvent) -> PushEvent:
 def _refetch(
     session: Session, client: ShopClient, shop: Shop, events: Sequence[WebhookEvent], report: ProcessReport
 ) -> None:
-    ids = sorted({i for e in events for i in _parsed(e).order_ids})
+    parsed = [_parsed(e) for e in events]
+    ids = sorted({i for p in parsed for i in p.order_ids})
     if ids:
         page = client.get_orders(ids)
         result = ingest_orders(session, shop, page.orders, source="api", actor="webhook")
-        if result.changed:
+        with_cases = sorted({i for p in parsed if p.kind is PushKind.AFTER_SALES for i in p.order_ids})
+        if result.changed or after_sales.refetch(session, client, shop, with_cases).changed:
             mark_bindings_dirty(session, shop.team_id, shop.id)
         report.changed_orders += result.new_external_ids + result.updated_external_ids
         for failure in page.failures:
@@ -141,6 +144,8 @@ def _expiring(session: Session, shop: Shop, event: WebhookEvent) -> None:
     )
 
 
+# Pushes that name orders (and their after-sales cases): batched into one re-read of what they name.
+REFETCHED = frozenset({PushKind.ORDERS, PushKind.AFTER_SALES})
 # What a push means → what OrderDeck does. Order-bearing pushes are batched into one re-fetch.
 SHOP_EVENTS: dict[PushKind, Callable[[Session, Shop, WebhookEvent], None]] = {
     PushKind.DEAUTHORIZED: _deauthorized,
@@ -164,14 +169,14 @@ def process_pending(
             .limit(limit)
         ).all()
         kinds = {event.id: _parsed(event).kind for event in events}
-        refetch = [e for e in events if kinds[e.id] is PushKind.ORDERS]
+        refetch = [e for e in events if kinds[e.id] in REFETCHED]
         for event in events:
             handler = SHOP_EVENTS.get(kinds[event.id])
             if handler is not None:
                 handler(session, shop, event)
                 _done(event, "done")
                 report.processed += 1
-            elif kinds[event.id] is not PushKind.ORDERS:
+            elif kinds[event.id] not in REFETCHED:
                 _done(event, "ignored")
                 report.ignored += 1
         if refetch and shop.status == ShopStatus.ACTIVE:
