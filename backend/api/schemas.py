@@ -104,6 +104,13 @@ class SyncNowSchema(Schema):
     shop_id = fields.Integer(load_default=None, validate=DB_ID)
 
 
+class RefundAnswerSchema(Schema):
+    """Finance's answer to a refund above the team's limit, from the sidebar."""
+
+    case = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
+    answer = fields.String(required=True, validate=validate.OneOf(["approve", "decline"]))
+
+
 class EditRowSchema(Schema):
     """One edited row: the typed cells by 1-based column, and the row's other input cells for context."""
 

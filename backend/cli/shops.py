@@ -118,6 +118,8 @@ def shop_status_command(team_name: str) -> None:
     for row in rows:
         lag = f"{row.lag_seconds // 60} min ago" if row.lag_seconds is not None else "never"
         state = "ok" if not row.needs_reauthorization else f"{row.status}: {row.status_reason}"
+        if row.after_sales_problem:
+            state += f" ({row.after_sales_problem})"
         click.echo(
             f"{row.name} ({row.region}) — {state}; last sync {lag}; webhooks {row.webhooks_7d}, "
             f"missed by webhook {row.missed_by_webhook_7d}, failed payloads {row.failed_items_7d}"

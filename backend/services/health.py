@@ -32,6 +32,7 @@ class ShopHealth:
     webhooks_7d: int
     failed_items_7d: int
     last_error: str | None
+    after_sales_problem: str | None = None  # e.g. "reauthorization needed for after-sales": the rest works
 
     @property
     def needs_reauthorization(self) -> bool:
@@ -78,6 +79,7 @@ def team_health(session: Session, team_id: int, now: datetime | None = None) -> 
                 webhooks_7d=int(webhooks.get(shop.id, 0)),
                 failed_items_7d=int(failed.get(shop.id, 0)),
                 last_error=errors.get(shop.id),
+                after_sales_problem=shop.after_sales_problem,
             )
         )
     return rows

@@ -99,7 +99,8 @@ def targets(session: Session, team_id: int) -> list[Target]:
     return sorted(found, key=lambda t: not t.preferred)
 
 
-def _link(count: pa.Count, found: Sequence[Target]) -> str:
+def link_to(count: pa.Count, found: Sequence[Target]) -> str:
+    """Where the count's rows are: a tab of their kind holding them, the preferred profile first ("": none)."""
     fitting = [t for t in found if t.rows == count.action.rows and shows_shop(t.shop_ids, count.shop_id)]
     holding = [t for t in fitting if any(k.split("/", 1)[0] in count.keys for k in t.positions)]
     chosen = holding or fitting
@@ -163,7 +164,7 @@ def board_rows(session: Session, team_id: int, shop_ids: Sequence[int], now: dat
     shops = team_shops(session, team_id, shop_ids)
     found = targets(session, team_id)
     rows = [
-        pa.BoardRow(pa.count_key(c), c.shop, c.action.label, count=len(c.keys), link=_link(c, found))
+        pa.BoardRow(pa.count_key(c), c.shop, c.action.label, count=len(c.keys), link=link_to(c, found))
         for c in counts(session, shops, now)
     ]
     return rows + finance_rows(session, team, shops)
