@@ -112,6 +112,8 @@ class CaseView:
     @property
     def reason_text(self) -> str:
         """The typed reject reason as the dropdown shows it (its code when the platform's list lost it)."""
+        if not self.current:
+            return ""
         return next((r.text for r in self.reasons if r.code == self.reject_reason), self.reject_reason)
 
     @property
@@ -126,6 +128,16 @@ class CaseView:
     def decided_now(self) -> bool:
         """The team's decision was for the step the case waits at now (so it is not a new question)."""
         return bool(self.step) and self.decided_step == (self.step.value if self.step else "")
+
+    @property
+    def current(self) -> bool:
+        """The stored decision is about the case as it stands: it waits for nothing, or for that decision.
+        Once a return moves on to its parcel, the first decision no longer fills the Decision cell."""
+        return self.step is None or self.decided_now
+
+    @property
+    def shown_decision(self) -> str:
+        return self.decision if self.current else ""
 
 
 REFUND_KIND = "after_sales_refund"  # the estimated ledger line of a refund granted before any statement
@@ -192,7 +204,7 @@ OUTCOMES: dict[str, Callable[[CaseView], str]] = {
 
 def outcome_text(case: CaseView, now: datetime) -> str:
     """What the Outcome column says: the decision's fate, or why the team cannot decide here."""
-    if case.state in OUTCOMES:
+    if case.state in OUTCOMES and case.current:
         return OUTCOMES[case.state](case)
     if case.step is None:
         return ""
@@ -226,7 +238,7 @@ def reason_code(case: CaseView, typed: str) -> str | None:
 def already_made(case: CaseView, decision: Decision) -> bool:
     """The same decision for the same step was made before (sent, on its way, with finance, refused or
     declined): it is answered from what was stored and never sent again. Clearing the cell asks anew."""
-    return case.decided_now and case.decision == decision.value and bool(case.state)
+    return case.current and case.decision == decision.value and bool(case.state)
 
 
 def why_not(case: CaseView, decision: Decision, *, now: datetime) -> str | None:

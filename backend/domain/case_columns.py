@@ -60,7 +60,7 @@ def _attr(of: Callable[[Source], Any], name: str) -> Callable[[Source], Value]:
 
 def _decision(src: Source) -> Value:
     case = _case_of(src)
-    return Dropdown(case.decision, case.allowed if case.step is not None else ())
+    return Dropdown(case.shown_decision, case.allowed if case.step is not None else ())
 
 
 def _reject_reason(src: Source) -> Value:

@@ -107,7 +107,8 @@ def _refetch(
         page = client.get_orders(ids)
         result = ingest_orders(session, shop, page.orders, source="api", actor="webhook")
         with_cases = sorted({i for p in parsed if p.kind is PushKind.AFTER_SALES for i in p.order_ids})
-        if result.changed or after_sales.refetch(session, client, shop, with_cases).changed:
+        cases = after_sales.refetch(session, client, shop, with_cases)
+        if result.changed or cases.changed:
             mark_bindings_dirty(session, shop.team_id, shop.id)
         report.changed_orders += result.new_external_ids + result.updated_external_ids
         for failure in page.failures:

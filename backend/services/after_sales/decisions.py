@@ -107,7 +107,7 @@ def decide(
         return _replayed(row, view, decision)
     why, reason = _checked(view, decision, typed_reason, shop, now)
     if why or decision is None or view.step is None:
-        return Verdict("rejected", view.decision, view.reason_text, why)
+        return Verdict("rejected", view.shown_decision, view.reason_text, why)
     team = session.get_one(Team, shop.team_id)
     limit = rules.needs_finance(view, decision, team.refund_limits)
     if limit is not None:
@@ -120,7 +120,7 @@ def decide(
     claim = _claim(session, row, step=view.step, decision=decision, reason=reason, actor=actor, now=now)
     if claim is None:
         note = "someone else is deciding this case right now; the next update shows what was sent"
-        return Verdict("rejected", view.decision, view.reason_text, note)
+        return Verdict("rejected", view.shown_decision, view.reason_text, note)
     reason_text = next((r.text for r in view.reasons if r.code == reason), reason)
     return Verdict("accepted", decision.value, reason_text, claim=claim)
 
@@ -145,9 +145,11 @@ def _checked(
 
 def _cleared(session: Session, row: AfterSaleCase, view: rules.CaseView, actor: str) -> Verdict:
     """An emptied decision cell forgets a refused or declined decision (so it can be made anew); a sent one stays."""
+    if not view.current:
+        return Verdict("accepted", "", "")  # the stored decision answered an earlier question: nothing to clear
     if view.state in rules.IN_FLIGHT:
         note = f"a decision already went out and cannot be taken back: {view.status_note or view.decision}"
-        return Verdict("rejected", view.decision, view.reason_text, note)
+        return Verdict("rejected", view.shown_decision, view.reason_text, note)
     typed = _typed(row, actor)
     typed.decision = typed.reject_reason = typed.state = typed.step = typed.outcome = typed.idempotency_key = None
     shop = session.get_one(Shop, row.shop_id)
@@ -158,8 +160,8 @@ def _cleared(session: Session, row: AfterSaleCase, view: rules.CaseView, actor: 
 def _replayed(row: AfterSaleCase, view: rules.CaseView, decision: Decision) -> Verdict:
     """The same decision again: the stored one answers (a decision still on its way is resent, same key)."""
     typed = row.typed
-    assert typed is not None and view.step is not None
-    if view.state == State.SENDING and typed.idempotency_key:
+    assert typed is not None
+    if view.state == State.SENDING and typed.idempotency_key and view.step is not None:
         claim = Claim(row.id, row.shop_id, row.order_external_id, CaseRef(row.external_id, view.type, view.step),
                       decision, typed.reject_reason or "", typed.idempotency_key)  # fmt: skip
         return Verdict("accepted", decision.value, view.reason_text, claim=claim)
