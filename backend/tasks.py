@@ -22,6 +22,7 @@ from googleapiclient.discovery import build
 from backend import runtime
 from backend.errors import NotFound, OrderDeckError, PlatformError
 from backend.services import leases, notify, sheet_refresh, shop_round, sync, webhooks
+from backend.services.after_sales import alerts as after_sales_alerts
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ def notify_due() -> dict[str, Any]:
 
 NOTIFICATION_SWEEPS = (
     notify.sla_alert_sweep,
+    after_sales_alerts.deadline_sweep,
     notify.overdue_exception_sweep,
     notify.stale_sync_sweep,
     notify.daily_digest,

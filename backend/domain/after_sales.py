@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from backend.domain import alerts
+from backend.domain.alerts import Tier
 from backend.domain.status import CaseStatus, CaseType, Decision, SellerStep
 
 REAUTHORIZE = "reauthorization needed for after-sales"
@@ -273,6 +275,29 @@ def idempotency_key(case_id: int, step: SellerStep, decision: Decision, nonce: s
     """The key a decision is sent with: fixed when the decision is claimed, so every resend of it is the
     same request to the platform; a new claim (after a refusal was cleared) gets a new nonce."""
     return f"orderdeck-{case_id}-{step.value.lower()}-{decision.value}-{nonce}"
+
+
+# -- alerts ---------------------------------------------------------------------------------------------
+
+
+def deadline_message(case: CaseView, tier: Tier, link: str | None) -> dict[str, object]:
+    """A case nearing its decision deadline, for Discord: no buyer data and no money (the channel's
+    audience is unknown), a link to its row in the after_sales tab."""
+    hours = int(tier.before.total_seconds() // 3600)
+    assert case.deadline is not None
+    what = TYPE_LABELS[case.type].lower()
+    return alerts.message(
+        alerts.embed(
+            f"{tier.name}: {what} {case.external_id} must be decided within {hours} h",
+            f"{next_step_label(case).capitalize()} by {alerts.discord_time(case.deadline)} "
+            f"({alerts.discord_time(case.deadline, 'R')}), or {case.platform} decides it.",
+            color=tier.color,
+            url=link,
+            fields=[("Shop", case.shop_name), ("Order", case.order_external_id), ("Status", case.shown_status)],
+            footer="OrderDeck after-sales",
+            timestamp=case.deadline,
+        )
+    )
 
 
 # -- learning from after-sales: rates per month, by SKU and by reason ---------------------------------
