@@ -13,7 +13,7 @@ from typing import Any
 
 from backend.domain.status import CaseStatus, CaseType, SellerStep
 from backend.platforms.base import CaseItem, CasePageResult, OrderMappingError, PlatformCase
-from backend.platforms.shopee.mapping import PLATFORM, amount, optional_timestamp, text, timestamp
+from backend.platforms.shopee.mapping import PLATFORM, amount, as_sent, optional_timestamp, text, timestamp
 
 STATUSES = {
     "REQUESTED": CaseStatus.REQUESTED,
@@ -69,7 +69,7 @@ def map_return(data: Mapping[str, Any]) -> PlatformCase:
         refund_total=amount(data, "refund_amount", case_id) if data.get("refund_amount") is not None else None,
         items=items,
         return_tracking=text(data, "tracking_number"),
-        raw=dict(data),
+        raw=as_sent(data),
     )
 
 

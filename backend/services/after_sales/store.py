@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.models import AfterSaleCase, CaseEvent, Order, Shop
@@ -111,6 +111,22 @@ def ingest_cases(session: Session, shop: Shop, cases: Sequence[PlatformCase], *,
     result.new = len(fresh)
     result.changed += _insert(session, shop, fresh, orders, actor)
     return result
+
+
+def link_orders(session: Session, shop_id: int) -> int:
+    """Point cases that arrived before their order (a webhook can win the race) at the order, now stored."""
+    order_id = (
+        select(Order.id)
+        .where(Order.shop_id == shop_id, Order.external_id == AfterSaleCase.order_external_id)
+        .scalar_subquery()
+    )
+    result = session.execute(
+        update(AfterSaleCase)
+        .where(AfterSaleCase.shop_id == shop_id, AfterSaleCase.order_id.is_(None))
+        .values(order_id=order_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
 def _update(row: AfterSaleCase, case: PlatformCase, order_id: int | None, actor: str) -> None:

@@ -25,7 +25,7 @@ from backend.models import AfterSaleCase, FailedItem, Shop, ShopStatus, utcnow
 from backend.platforms import registry
 from backend.platforms.base import CasePageResult, CaseRef, ShopClient
 from backend.services import leases
-from backend.services.after_sales.store import CaseIngest, ingest_cases
+from backend.services.after_sales.store import CaseIngest, ingest_cases, link_orders
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.shops import Platform, client_for
 from backend.services.sync import EPOCH, LEASE_TTL, OVERLAP, shop_lease
@@ -46,7 +46,7 @@ class CaseSyncReport:
         if self.blocked:
             return f"after-sales: {self.blocked}"
         r = self.result
-        return f"after-sales cases: new {r.new}, updated {r.updated}, unchanged {r.unchanged}, failed {self.failed}"
+        return f"after-sales cases {r.new} new, {r.updated} updated, {r.unchanged} unchanged, {self.failed} failed"
 
 
 def scope_problem(shop: Shop, exc: ScopeDenied) -> str:
@@ -90,6 +90,7 @@ def sync_cases(
             return report
         with db.session() as session:
             shop = session.get_one(Shop, shop_id)
+            link_orders(session, shop_id)
             shop.after_sales_synced_at = utcnow()
             if shop.after_sales_problem:
                 shop.after_sales_problem = None
