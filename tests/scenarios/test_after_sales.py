@@ -236,3 +236,34 @@ def test_roles_expired_deadlines_and_large_refunds_stop_a_decision_in_the_cell(d
     expired = desk.edit(late.case_id, {"Decision": "approve"})
     assert expired["Decision"]["status"] == "rejected" and "too late" in expired["Decision"]["note"]
     assert desk.calls("/approve") == 1
+
+
+def test_the_board_links_each_count_to_its_rows_and_the_rates_report_draws_its_chart(desk: Desk) -> None:
+    case = desk.sandbox.request_cancellation(desk.shop_key, desk.order("AWAITING_SHIPMENT"))
+    desk.sandbox.request_return(desk.shop_key, desk.order("DELIVERED", "COMPLETED"), reason="Wrong size")
+    desk.arrive()
+    desk.world.bind_tab("Board", "pending_actions", new_tab=True)
+    desk.world.bind_tab("Rates", "after_sales_rates", new_tab=True)
+    desk.world.live.drain()
+
+    board = {r[0]: r for r in desk.rows("Board")[1:]}
+    assert board["Acme US · Cancellation requested"][3] == "1"
+    assert board["Acme US · Return/refund requested"][3] == "1"
+    formulas = {r[0]: r for r in desk.rows("Board", render="FORMULA")[1:]}
+    link = str(formulas["Acme US · Cancellation requested"][3])
+    sheets = {s.title: s for s in desk.world.google.sheets.spreadsheets[desk.world.file_id].sheets}
+    case_row = next(i for i, r in enumerate(desk.rows()) if r and r[0] == case.case_id) + 1
+    assert link == (
+        f'=HYPERLINK("https://docs.google.com/spreadsheets/d/{desk.world.file_id}/edit'
+        f'#gid={sheets[TAB].sheet_id}&range=A{case_row}:A{case_row}",1)'
+    )
+    soon = str(formulas["Acme US · Ship within 24 h"][3])
+    assert f"#gid={sheets[SLA].sheet_id}" in soon or soon == "0"
+    sidebar = desk.world.api("get", "/addon/pending-actions", CARE)
+    counts = {a["label"]: a for a in sidebar["shops"][0]["actions"]}
+    assert counts["Cancellation requested"]["count"] == 1 and counts["Cancellation requested"]["link"] in link
+
+    rates = desk.rows("Rates")
+    assert rates[0][:4] == ["Row", "Month", "By", "SKU / reason"]
+    assert any(r[2] == "reason" and r[3] == "Wrong size" for r in rates[1:])
+    assert len(sheets["Rates"].charts) == 1
