@@ -215,6 +215,11 @@ class TikTokShopSandbox:
                 self, shop, order, return_type=return_type, reason=reason, text=text, line_ids=line_ids, now=self.now()
             )
 
+    def add_returns(self, shop_id: str, count: int) -> int:
+        """Seed `count` refund and return requests on shipped orders (no webhooks: they are history)."""
+        with self.lock:
+            return len(after_sales.seed_returns(self, self.shops[shop_id], count, self.now()))
+
     def ship_return(self, shop_id: str, case_id: str) -> None:
         """The buyer drops the parcel off: it reaches the seller a day later, and the seller's 48 h start then."""
         with self.lock:

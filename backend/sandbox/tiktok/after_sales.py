@@ -289,6 +289,29 @@ def open_return(
     return case
 
 
+def seed_returns(sb: TikTokShopSandbox, shop: Shop, count: int, now: int) -> list[Case]:
+    """`count` refund and return requests on shipped orders, opened at random since shipping (for
+    benchmarks and the demo): most have run their course on the clock, the recent ones still wait."""
+    made: list[Case] = []
+    taken = {c.order_id for c in shop.cases.values()}
+    for order in shop.orders.values():
+        if len(made) == count:
+            break
+        shipped = order.time_of("IN_TRANSIT", now)
+        if shipped is None or order.order_id in taken:
+            continue
+        opened = min(now, shipped + sb.rng.randrange(HOUR, 6 * DAY))
+        kind = "REFUND" if sb.rng.random() < 0.6 else "RETURN_AND_REFUND"
+        reason = sb.rng.choice(("Wrong size", "Damaged item", "Not as described", "Arrived late", "Changed my mind"))
+        case = Case(
+            sb.ids.new("41"), "return", order.order_id, kind, "BUYER", reason, "", [order.lines[0].line_id], opened
+        )
+        case.plan = _enter(case, opened, R_PENDING, "BUYER")
+        shop.cases[case.case_id] = case
+        made.append(case)
+    return made
+
+
 def buyer_ships(sb: TikTokShopSandbox, shop: Shop, case: Case, now: int) -> None:
     if case.status_at(now) != AWAITING_SHIP:
         raise ValueError(f"return {case.case_id} is {case.status_at(now)}, not {AWAITING_SHIP}")
