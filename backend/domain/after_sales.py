@@ -114,8 +114,8 @@ class CaseView:
     @property
     def reason_text(self) -> str:
         """The typed reject reason as the dropdown shows it (its code when the platform's list lost it)."""
-        if not self.current:
-            return ""
+        if self.state and not self.current:
+            return ""  # it went out with an earlier decision
         return next((r.text for r in self.reasons if r.code == self.reject_reason), self.reject_reason)
 
     @property

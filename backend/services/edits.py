@@ -536,13 +536,14 @@ def _record_stock(session: Session, caller: Caller, actor: str, job: Job, outcom
 # -- after-sales decisions (sent like a tracking number: checked and claimed, sent, recorded) ----------------
 def _ask(session: Session, caller: Caller, actor: str, job: Job) -> None:
     """Check the row's decision (or finance's answer) and claim the case if it is to be sent."""
+    if job.kind not in ("decision", "finance"):
+        return
     case = session.get_one(AfterSaleCase, job.case_id)
     if job.kind == "finance":
         job.verdict = decisions.finance_answer(session, case, answer=_typed(job, "action_finance"), actor=actor,
                                                role=caller.role)  # fmt: skip
     elif job.kind == "decision" and "case_decision" not in job.typed and not _typed(job, "case_decision"):
-        note = "Kept in the sheet: pick reject in Decision to send it with this reason."
-        job.verdict = decisions.Verdict("pending", "", _typed(job, "case_reject_reason"), note)
+        job.verdict = decisions.choose_reason(session, case, _typed(job, "case_reject_reason"), actor=actor)
     elif job.kind == "decision":
         job.verdict = decisions.decide(
             session, case, typed_decision=_typed(job, "case_decision"), typed_reason=_typed(job, "case_reject_reason"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ from backend.services.views import team_shops
 LIVE = (OrderStatus.UNPAID, OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING)
 PREFERRED = {"orders": "sla_watch", "cases": "after_sales"}
 FINANCE_ACTION = "Refund above the team's limit: finance approves"
+ANSWERED_FOR = timedelta(days=7)  # an answered refund stays on the board this long, with the answer
 # Fulfilment (issue 18) reports abnormal packages here: shop id → the package keys to count. None yet.
 AbnormalPackages = Callable[[Session, Sequence[int]], Mapping[int, Sequence[str]]]
 
@@ -132,14 +133,16 @@ def counts(session: Session, shops: Sequence[Shop], now: datetime) -> list[pa.Co
     return pa.board(labels, orders, cases, now, abnormal)
 
 
-def finance_rows(session: Session, team: Team, shops: Sequence[Shop]) -> list[pa.BoardRow]:
-    """Refunds support approved above the team's limit: what finance needs to approve one, no buyer data."""
+def finance_rows(session: Session, team: Team, shops: Sequence[Shop], now: datetime) -> list[pa.BoardRow]:
+    """Refunds support approved above the team's limit: those waiting for finance, and those finance answered
+    in the last ANSWERED_FOR (with the answer), with what finance needs to decide and no buyer data."""
     by_id = {s.id: s for s in shops}
+    answered = (CaseInput.approved_by.is_not(None)) & (CaseInput.updated_at >= now - ANSWERED_FOR)
     rows = session.execute(
         select(AfterSaleCase, CaseInput)
         .join(CaseInput, CaseInput.case_id == AfterSaleCase.id)
-        .where(AfterSaleCase.shop_id.in_(by_id), CaseInput.state == State.AWAITING_FINANCE)
-        .order_by(AfterSaleCase.deadline_at)
+        .where(AfterSaleCase.shop_id.in_(by_id), (CaseInput.state == State.AWAITING_FINANCE) | answered)
+        .order_by(AfterSaleCase.platform_create_time, AfterSaleCase.id)
     ).all()
     return [
         pa.BoardRow(
@@ -153,6 +156,11 @@ def finance_rows(session: Session, team: Team, shops: Sequence[Shop]) -> list[pa
             limit=refund_limit(team.refund_limits, case.currency),
             asked_by=typed.decided_by or "",
             deadline=case.deadline_at,
+            finance=""
+            if typed.state == State.AWAITING_FINANCE
+            else "decline"
+            if typed.state == State.DECLINED
+            else "approve",
         )
         for case, typed in rows
     ]
@@ -167,4 +175,4 @@ def board_rows(session: Session, team_id: int, shop_ids: Sequence[int], now: dat
         pa.BoardRow(pa.count_key(c), c.shop, c.action.label, count=len(c.keys), link=link_to(c, found))
         for c in counts(session, shops, now)
     ]
-    return rows + finance_rows(session, team, shops)
+    return rows + finance_rows(session, team, shops, now)

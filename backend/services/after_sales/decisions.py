@@ -85,6 +85,22 @@ def note(session: Session, row: AfterSaleCase, text: str, actor: str) -> str:
     return text[:2000]
 
 
+def choose_reason(session: Session, row: AfterSaleCase, typed_reason: str, *, actor: str) -> Verdict:
+    """A reject reason picked before the decision: kept (it goes out with a later `reject`), nothing sent."""
+    view = view_of(row, session.get_one(Shop, row.shop_id), utcnow())
+    if view.state and view.current:
+        return Verdict("rejected", view.shown_decision, view.reason_text, f"already decided: {view.status_note}")
+    code = rules.reason_code(view, typed_reason) if typed_reason.strip() else ""
+    if code is None:
+        listed = "; ".join(r.text for r in view.reasons) or "none arrived yet: try after the next sync"
+        return Verdict("rejected", "", view.reason_text, f"pick one of {view.platform}'s reasons ({listed})")
+    _typed(row, actor).reject_reason = code or None
+    shop = session.get_one(Shop, row.shop_id)
+    mark_bindings_dirty(session, shop.team_id, shop.id)
+    text = next((r.text for r in view.reasons if r.code == code), "")
+    return Verdict("accepted", "", text, "Saved: pick reject in Decision to send it with this reason" if code else None)
+
+
 def decide(
     session: Session,
     row: AfterSaleCase,

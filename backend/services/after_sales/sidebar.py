@@ -38,7 +38,8 @@ def pending_actions(session: Session, caller: Caller) -> dict[str, Any]:
              "refund": str(row.refund) if row.refund is not None else None,
              "limit": str(row.limit) if row.limit is not None else None, "approved_by": row.asked_by,
              "deadline": row.deadline.isoformat() if row.deadline else None}
-            for row in board.finance_rows(session, team, shops)
+            for row in board.finance_rows(session, team, shops, utcnow())
+            if not row.finance
         ]  # fmt: skip
     return {"shops": list(per_shop.values()), "refunds": refunds}
 
