@@ -102,7 +102,7 @@ SHEETS = (
     ),
     SheetSpec(
         "customer_service", "Demo Trading · Customer service", "support",
-        (("Customer service", "customer_service"),), "writer",
+        (("Customer service", "customer_service"), ("After-sales", "after_sales")), "writer",
     ),
     SheetSpec("agency", "Demo Trading · Agency client", "viewer", (("Orders", "agency_view"),), "reader"),
 )  # fmt: skip
@@ -381,7 +381,8 @@ def _seed(world: World, discord_hook: str) -> None:
         notify.add_channel(session, box, team, name=CHANNEL, url=discord_hook, actor=ADMIN.email, allow_loopback=True)
         team_id = team.id
     for name, region, orders in SHOPS:
-        world.tiktok.add_shop(name, region, orders=orders)
+        shop = world.tiktok.add_shop(name, region, orders=orders)
+        world.tiktok.add_returns(shop.shop_id, orders // 15)  # buyers' refund and return requests, some still open
     _connect_shops(world, team_id)
     since = datetime.now(UTC).date() - timedelta(days=90)
     rows = [

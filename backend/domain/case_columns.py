@@ -125,7 +125,7 @@ def case_columns(decide: frozenset[str], approve_refunds: frozenset[str]) -> lis
         Column("action_refund", "Refund", M, SALES, BOARD, board("refund")),
         Column("action_limit", "Team limit", M, SALES, BOARD, board("limit")),
         Column("action_asked_by", "Approved by", T, OP, BOARD, board("asked_by")),
-        Column("action_deadline", "Decide by (shop time)", DT, OP, BOARD, board("deadline")),
+        Column("action_deadline", "Decide by", DT, OP, BOARD, board("deadline")),
         Column("action_finance", "Finance", EN, OP, BOARD, _finance, Kind.INPUT, approve_refunds,
                description="approve or decline a refund above the team's limit"),
         Column("rate_key", "Row", T, OP, RATE, rate("key"), Kind.KEY),

@@ -13,7 +13,7 @@ from backend.domain import alerts
 from backend.domain.after_sales import IN_FLIGHT, deadline_message
 from backend.models import AfterSaleCase, Notification, Shop, Team, utcnow
 from backend.services import notify
-from backend.services.after_sales.board import targets
+from backend.services.after_sales.board import Target, targets
 from backend.services.after_sales.views import view_of
 from backend.services.analytics import team_zone
 
@@ -47,16 +47,18 @@ def deadline_sweep(session: Session, now: datetime | None = None) -> int:
         sent[subject].add(variant)
     added = 0
     quiet: dict[int, alerts.QuietHours | None] = {}
+    tabs: dict[int, Target | None] = {}
     for case, shop in rows:
         view = view_of(case, shop, now)
         if (view.decided_now and view.state in IN_FLIGHT) or view.deadline is None:
             continue  # decided (or waiting for finance): the deadline is no longer the team's to race
         if shop.team_id not in quiet:
             quiet[shop.team_id] = _quiet(session, shop.team_id)
+            tabs[shop.team_id] = next((t for t in targets(session, shop.team_id) if t.rows == "cases"), None)
         tier = alerts.tier_due(view.deadline, now, sent[subjects[case.id]], quiet[shop.team_id])
         if tier is None:
             continue
-        tab = next((t for t in targets(session, shop.team_id) if t.rows == "cases"), None)
+        tab = tabs[shop.team_id]
         payload = deadline_message(view, tier, tab.link([case.external_id]) if tab else None)
         added += notify.enqueue(
             session,
