@@ -201,6 +201,7 @@ def serve_backend(
     sandbox: TikTokShopSandbox,
     tiktok_url: str,
     shopee: tuple[ShopeeSandbox, RunningServer] | None = None,
+    /,
     **overrides: object,
 ) -> Iterator[Live]:
     """The backend as a real HTTP server against the TikTok sandbox (and Shopee's), with team "Acme Trading"."""

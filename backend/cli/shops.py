@@ -121,6 +121,6 @@ def shop_status_command(team_name: str) -> None:
         if row.after_sales_problem:
             state += f" ({row.after_sales_problem})"
         click.echo(
-            f"{row.name} ({row.region}) — {state}; last sync {lag}; webhooks {row.webhooks_7d}, "
+            f"{row.name} ({row.platform}, {row.region}) — {state}; last sync {lag}; webhooks {row.webhooks_7d}, "
             f"missed by webhook {row.missed_by_webhook_7d}, failed payloads {row.failed_items_7d}"
         )

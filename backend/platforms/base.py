@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol, Self
 
 from backend.domain.status import CaseStatus, CaseType, Decision, OrderStatus, SellerStep, ShippingType
 
@@ -504,6 +504,19 @@ class AfterSalesSupport:
 
 
 # -- the protocols ---------------------------------------------------------------------------------------
+
+
+class Closing:
+    """A client used for one round: `with client:` closes it (its connections go back to the pool)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
 
 
 class ShopClient(Protocol):

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from backend.domain.status import OrderStatus
 from backend.errors import InvalidInput
 from backend.platforms.base import PlatformOrder
 
@@ -64,6 +65,23 @@ def split_evenly(total: Decimal, parts: int) -> list[Decimal]:
     base, extra = divmod(abs(units), parts)
     sign = -1 if units < 0 else 1
     return [sign * (base + (1 if i < extra else 0)) * quantum for i in range(parts)]
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One export row with its cells checked and converted (our column name → cell in `cells`)."""
+
+    line: int
+    cells: dict[str, str]
+    raw: dict[str, str]
+    order_id: str
+    status: OrderStatus
+    quantity: int
+    money: dict[str, Decimal]
+    times: dict[str, datetime | None]
+
+    def text(self, name: str) -> str:
+        return self.cells.get(name, "")
 
 
 class CellError(ValueError):

@@ -20,9 +20,8 @@ import threading
 import time
 from collections.abc import Sequence
 
-import httpx
-
 from backend.platforms.tiktok.webhooks import EVENT_CODES, signature
+from backend.sandbox.outbox import Outbox, Pushing
 from backend.sandbox.server import RunningServer, start_on_clock
 from backend.sandbox.tiktok import after_sales
 from backend.sandbox.tiktok.after_sales import Case
@@ -43,7 +42,7 @@ class SandboxClock:
         return time.time() + self.offset
 
 
-class TikTokShopSandbox:
+class TikTokShopSandbox(Pushing):
     def __init__(
         self,
         app_key: str = "sandbox-app-key",
@@ -67,8 +66,7 @@ class TikTokShopSandbox:
         self.access_token_seconds = access_token_seconds
         self.refresh_token_seconds = refresh_token_seconds
         self.subscriptions: dict[str, dict[str, str]] = {}  # shop id → event_type → address
-        self.outbox: list[Delivery] = []
-        self.delivered: list[Delivery] = []
+        self.pushes = Outbox(self.lock, self._sign, "tiktok-sandbox-webhooks")
         self.duplicate_every = duplicate_every
         self.send_date_header = True
         self.faults = Faults()
@@ -77,8 +75,6 @@ class TikTokShopSandbox:
         # (shop id, idempotency_key) → (path, answer) of every keyed write that succeeded
         self.idempotency: dict[tuple[str, str], tuple[str, dict[str, object]]] = {}
         self._events = 0
-        self._pump: threading.Thread | None = None
-        self._pump_stop = threading.Event()
         self.app = create_app(self)
 
     def now(self) -> int:
@@ -255,43 +251,19 @@ class TikTokShopSandbox:
         copies = 2 if self.duplicate_every and self._events % self.duplicate_every == 0 else 1
         self.outbox.extend(Delivery(address, body) for _ in range(copies))
 
+    def _sign(self, delivery: Delivery) -> dict[str, str]:
+        return {"Authorization": signature(self.app_key, self.app_secret, delivery.body)}
+
     def deliver_webhooks(self, max_attempts: int = 4) -> int:
         """POST every queued event now; failures stay queued for the next call (TikTok retries too)."""
-        with self.lock:
-            batch, self.outbox = self.outbox, []
-        sent = 0
-        with httpx.Client(timeout=5) as http:
-            for delivery in batch:
-                delivery.attempts += 1
-                headers = {"Authorization": signature(self.app_key, self.app_secret, delivery.body),
-                           "Content-Type": "application/json"}  # fmt: skip
-                try:
-                    ok = http.post(delivery.address, content=delivery.body, headers=headers).is_success
-                except httpx.HTTPError:
-                    ok = False
-                with self.lock:
-                    if ok:
-                        self.delivered.append(delivery)
-                        sent += 1
-                    elif delivery.attempts < max_attempts:
-                        self.outbox.append(delivery)
-        return sent
+        return self.pushes.deliver(max_attempts)
 
     def start_webhook_pump(self, interval_seconds: float = 0.5) -> None:
         """Deliver queued webhooks from a background thread until `stop_webhook_pump`."""
-        self._pump_stop.clear()
-
-        def pump() -> None:
-            while not self._pump_stop.wait(interval_seconds):
-                self.deliver_webhooks()
-
-        self._pump = threading.Thread(target=pump, name="tiktok-sandbox-webhooks", daemon=True)
-        self._pump.start()
+        self.pushes.start_pump(interval_seconds)
 
     def stop_webhook_pump(self) -> None:
-        self._pump_stop.set()
-        if self._pump is not None:
-            self._pump.join(timeout=5)
+        self.pushes.stop_pump()
 
     # -- serving ----------------------------------------------------------------------------------
 

@@ -196,6 +196,7 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
         {
             "id": h.shop_id,
             "name": h.name,
+            "platform": h.platform,
             "region": h.region,
             "status": h.status,
             "status_reason": h.status_reason,

@@ -427,9 +427,8 @@ def _build(live: Live, google: GoogleSandboxes) -> Desk:
     code = live.sandbox.issue_auth_code([shop.shop_id])
     with live.app.app_context():
         platform = Platform(runtime.config(), runtime.secret_box())
-        [shop_id] = [
-            s.id for s in shops_service.connect(live.db, platform, live.team_id, ConsentReturn(code), name="tiktok")
-        ]
+        connected = shops_service.connect(live.db, platform, live.team_id, ConsentReturn(code), name="tiktok")
+        [shop_id] = [s.id for s in connected]
         with live.db.session() as session:
             team = session.get_one(Team, live.team_id)
             for email, role in (

@@ -23,6 +23,7 @@ from backend.models import AfterSaleCase, Order, SheetBinding, Team, utcnow
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok.after_sales import C_CANCEL, C_SUCCESS
 from backend.sandbox.tiktok.world import DAY, HOUR
+from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import teams
 from backend.services.ledger import ledger_entries
 from tests.conftest import Live
@@ -39,7 +40,7 @@ class Desk:
     shop_key: str
 
     @property
-    def sandbox(self) -> Any:
+    def sandbox(self) -> TikTokShopSandbox:
         return self.world.live.sandbox
 
     def rows(self, tab: str = TAB, render: str = "FORMATTED_VALUE") -> list[list[Any]]:

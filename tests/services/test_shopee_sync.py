@@ -54,6 +54,7 @@ def test_the_command_line_connects_shopee_shops_and_sync_covers_every_platform(t
         main = runner.invoke(args=[*base, live.shopee.authorize_main_account(account), "--main-account-id", account])
         neither = runner.invoke(args=[*base, live.shopee.authorize_shop(own.shop_id)])
         synced = runner.invoke(args=["sync"])
+        status = runner.invoke(args=["shop", "status", "--team", "Acme Trading"])
 
     assert one.exit_code == 0 and "connected Acme SG (SG, SGD, Asia/Singapore)" in one.output, one.output
     assert main.exit_code == 0 and "Cross MY (MY, MYR" in main.output and "Cross PH (PH, PHP" in main.output
@@ -65,6 +66,7 @@ def test_the_command_line_connects_shopee_shops_and_sync_covers_every_platform(t
     with live.db.session() as session:
         sellers = set(session.scalars(select(Shop.seller_name).where(Shop.platform == "shopee")))
     assert "Shenzhen Cross Co." in sellers
+    assert "Acme US (TikTok Shop, US) — ok" in status.output and "Acme SG (Shopee, SG) — ok" in status.output
 
 
 def test_a_shopee_sync_stopped_mid_window_resumes_with_nothing_lost_or_doubled(two_channels: Live) -> None:

@@ -6,7 +6,7 @@ becomes PLATFORM (the platform's own logistics, whichever platform); and `consen
 hash of every seller-consent state, used once.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-25
 """
 
@@ -31,13 +31,17 @@ def _shipping_type(old: str, new: str) -> None:
     op.execute(ORDERS.update().where(ORDERS.c.shipping_type == old).values(shipping_type=new))
 
 
+def _rename(old_name: str, new_name: str, old_index: str, new_index: str) -> None:
+    """A plain column rename, not a batch copy: on SQLite a copy of `shops` would drop the old table, and
+    with foreign keys on, that deletes every order of every shop (ON DELETE CASCADE)."""
+    op.drop_index(old_index, table_name="shops")
+    op.alter_column("shops", old_name, new_column_name=new_name, existing_type=sa.String(length=128))
+    op.create_index(new_index, "shops", [new_name], unique=False)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("shops", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_shops_open_id"))
-        batch_op.alter_column("cipher", new_column_name="shop_ref", existing_type=sa.String(length=128))
-        batch_op.alter_column("open_id", new_column_name="grant_id", existing_type=sa.String(length=128))
-    with op.batch_alter_table("shops", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_shops_grant_id"), ["grant_id"], unique=False)
+    op.alter_column("shops", "cipher", new_column_name="shop_ref", existing_type=sa.String(length=128))
+    _rename("open_id", "grant_id", "ix_shops_open_id", "ix_shops_grant_id")
     _shipping_type("TIKTOK", "PLATFORM")
     op.create_table(
         "consent_states",
@@ -62,9 +66,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_consent_states_team_id"))
     op.drop_table("consent_states")
     _shipping_type("PLATFORM", "TIKTOK")
-    with op.batch_alter_table("shops", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_shops_grant_id"))
-        batch_op.alter_column("shop_ref", new_column_name="cipher", existing_type=sa.String(length=128))
-        batch_op.alter_column("grant_id", new_column_name="open_id", existing_type=sa.String(length=128))
-    with op.batch_alter_table("shops", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_shops_open_id"), ["open_id"], unique=False)
+    op.alter_column("shops", "shop_ref", new_column_name="cipher", existing_type=sa.String(length=128))
+    _rename("grant_id", "open_id", "ix_shops_grant_id", "ix_shops_open_id")

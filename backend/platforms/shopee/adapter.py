@@ -9,7 +9,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 import httpx
@@ -23,6 +22,7 @@ from backend.platforms.base import (
     CasePageResult,
     CaseRecord,
     CaseRef,
+    Closing,
     ConsentReturn,
     Eligibility,
     Grant,
@@ -64,18 +64,12 @@ READ_ONLY = (
 PUSH_CODES = (1, 2, 3, 4, 12)
 
 
-class ShopeeShop:
+class ShopeeShop(Closing):
     """One Shopee shop's calls, in the shapes services expect."""
 
     def __init__(self, client: ShopeeClient, currency: str) -> None:
         self.api = client
         self._currency = currency
-
-    def __enter__(self) -> ShopeeShop:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
 
     def close(self) -> None:
         self.api.close()

@@ -188,22 +188,25 @@ class ShopeeClient:
 
     # -- money ---------------------------------------------------------------------------------------
 
-    def escrow_releases(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
-        """Escrows released in [start, end), in 15-day spans (the order list's limit, kept here too)."""
+    def _numbered(
+        self, name: str, rows: str, span: tuple[str, str], *, start: datetime, end: datetime, first: int
+    ) -> Iterator[dict[str, Any]]:
+        """A list paged by page_no over [start, end), asked in 15-day spans."""
         for low, high in windows(start, end):
-            page = 1
+            page = first
             while True:
-                query = {
-                    "release_time_from": unix(low),
-                    "release_time_to": unix(high),
-                    "page_size": PAGE_SIZE_MAX,
-                    "page_no": page,
-                }
-                data = self.call("escrow_list", query=query)
-                yield from (row for row in data.get("escrow_list") or () if isinstance(row, dict))
+                query = {span[0]: unix(low), span[1]: unix(high), "page_size": PAGE_SIZE_MAX, "page_no": page}
+                data = self.call(name, query=query)
+                yield from (row for row in data.get(rows) or () if isinstance(row, dict))
                 if not data.get("more"):
                     break
                 page += 1
+
+    def escrow_releases(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+        """Escrows released in [start, end) (get_escrow_list pages from 1; spans kept to 15 days as well)."""
+        return self._numbered(
+            "escrow_list", "escrow_list", ("release_time_from", "release_time_to"), start=start, end=end, first=1
+        )
 
     def escrow_detail(self, order_sn: str) -> dict[str, Any]:
         return self.call("escrow_detail", query={"order_sn": order_sn})
@@ -231,21 +234,10 @@ class ShopeeClient:
         ]
 
     def returns(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
-        """Returns updated in [start, end), in 15-day spans (get_return_list's limit), page by page."""
-        for low, high in windows(start, end):
-            page = 0
-            while True:
-                query = {
-                    "update_time_from": unix(low),
-                    "update_time_to": unix(high),
-                    "page_size": PAGE_SIZE_MAX,
-                    "page_no": page,
-                }
-                data = self.call("return_list", query=query)
-                yield from (row for row in data.get("return") or () if isinstance(row, dict))
-                if not data.get("more"):
-                    break
-                page += 1
+        """Returns updated in [start, end) (get_return_list pages from 0, at most 15 days a call)."""
+        return self._numbered(
+            "return_list", "return", ("update_time_from", "update_time_to"), start=start, end=end, first=0
+        )
 
     def return_detail(self, return_sn: str) -> dict[str, Any]:
         return self.call("return_detail", query={"return_sn": return_sn})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +32,7 @@ from backend.platforms.base import (
 from backend.platforms.exports import (
     RAW_KEY,
     CellError,
+    ExportRow,
     ExportUnreadable,
     ParsedExport,
     amount,
@@ -95,21 +95,6 @@ STATUSES: dict[str, OrderStatus] = {
 }
 
 
-@dataclass(frozen=True)
-class _Row:
-    line: int
-    cells: dict[str, str]
-    raw: dict[str, str]
-    order_id: str
-    status: OrderStatus
-    quantity: int
-    money: dict[str, Decimal]
-    times: dict[str, datetime | None]
-
-    def text(self, name: str) -> str:
-        return self.cells.get(name, "").strip()
-
-
 def _cell(value: object) -> str:
     """A cell as text; numbers as written (no float noise), dates in the file's own local form."""
     if value is None:
@@ -145,7 +130,7 @@ def _order_id(value: str) -> str:
     return text.upper()
 
 
-def _row(line: int, cells: dict[str, str], raw: dict[str, str], zone: ZoneInfo) -> _Row:
+def _row(line: int, cells: dict[str, str], raw: dict[str, str], zone: ZoneInfo) -> ExportRow:
     order_id = _order_id(cells.get("order_id", ""))
     status = STATUSES.get(normal(cells.get("status", "")))
     if status is None:
@@ -157,11 +142,11 @@ def _row(line: int, cells: dict[str, str], raw: dict[str, str], zone: ZoneInfo) 
     times = {name: local_time(cells.get(name, ""), COLUMNS[name][0], zone, FORMATS) for name in TIMES}
     if times["created_time"] is None:
         raise CellError("Order Creation Date is empty")
-    return _Row(line, cells, raw, order_id, status, units, money, times)
+    return ExportRow(line, cells, raw, order_id, status, units, money, times)
 
 
-def _units(row: _Row, counts: dict[str, int], currency: str) -> list[PlatformLineItem]:
-    sku = row.text("sku") or row.text("parent_sku")
+def _units(row: ExportRow, counts: dict[str, int], currency: str) -> list[PlatformLineItem]:
+    sku = row.text("sku").strip() or row.text("parent_sku").strip()
     deal = row.money["deal_price"] or row.money["original_price"]
     items = []
     for share in split_evenly(deal * row.quantity, row.quantity):
@@ -171,8 +156,8 @@ def _units(row: _Row, counts: dict[str, int], currency: str) -> list[PlatformLin
                 line_id=f"xlsx:{row.order_id}:{sku}:{counts[sku]}",
                 sku_id="",
                 product_id="",
-                product_name=row.text("product_name"),
-                sku_name=row.text("variation"),
+                product_name=row.text("product_name").strip(),
+                sku_name=row.text("variation").strip(),
                 seller_sku=sku,
                 currency=currency,
                 original_price=row.money["original_price"],
@@ -180,9 +165,9 @@ def _units(row: _Row, counts: dict[str, int], currency: str) -> list[PlatformLin
                 seller_discount=row.money["original_price"] - share,
                 platform_discount=Decimal(0),
                 display_status=OrderStatus.AWAITING_SHIPMENT if row.status == OrderStatus.ON_HOLD else row.status,
-                package_id=f"xlsx:{row.order_id}" if row.text("tracking") else None,
-                tracking_number=row.text("tracking") or None,
-                shipping_provider_name=row.text("shipping_option") or None,
+                package_id=f"xlsx:{row.order_id}" if row.text("tracking").strip() else None,
+                tracking_number=row.text("tracking").strip() or None,
+                shipping_provider_name=row.text("shipping_option").strip() or None,
                 cancel_reason=None,
                 cancel_user=None,
                 is_gift=False,
@@ -191,7 +176,7 @@ def _units(row: _Row, counts: dict[str, int], currency: str) -> list[PlatformLin
     return items
 
 
-def _order(rows: Sequence[_Row], currency: str) -> PlatformOrder:
+def _order(rows: Sequence[ExportRow], currency: str) -> PlatformOrder:
     """One order from its rows; order-level cells (status, times, totals, address) from its first row."""
     first = rows[0]
     counts: dict[str, int] = {}
@@ -201,7 +186,7 @@ def _order(rows: Sequence[_Row], currency: str) -> PlatformOrder:
     assert created is not None
     original = sum((u.original_price for u in items), Decimal(0))
     sub_total = sum((u.sale_price for u in items), Decimal(0))
-    address = {k: first.text(k) for k in ("recipient", "phone", "address", "city", "state", "postal_code")}
+    address = {k: first.text(k).strip() for k in ("recipient", "phone", "address", "city", "state", "postal_code")}
     cancelled = first.status == OrderStatus.CANCELLED
     return PlatformOrder(
         platform=PLATFORM,
@@ -216,11 +201,11 @@ def _order(rows: Sequence[_Row], currency: str) -> PlatformOrder:
         delivery_time=None,
         is_on_hold=False,
         buyer_user_id="",
-        buyer_message=first.text("buyer_message"),
-        seller_note=first.text("note"),
+        buyer_message=first.text("buyer_message").strip(),
+        seller_note=first.text("note").strip(),
         fulfillment_type="",
         shipping_type="",
-        delivery_option_name=first.text("shipping_option"),
+        delivery_option_name=first.text("shipping_option").strip(),
         warehouse_id="",
         split_or_combine_tag="",
         payment=PlatformPayment(
@@ -237,7 +222,9 @@ def _order(rows: Sequence[_Row], currency: str) -> PlatformOrder:
         sla=PlatformSla(),
         line_items=tuple(items),
         packages=packages_from_lines(items),
-        cancellation=PlatformCancellation(first.text("cancel_reason"), "", None, False, None) if cancelled else None,
+        cancellation=PlatformCancellation(first.text("cancel_reason").strip(), "", None, False, None)
+        if cancelled
+        else None,
         recipient=(
             PlatformRecipient(
                 name=address["recipient"],
@@ -247,7 +234,7 @@ def _order(rows: Sequence[_Row], currency: str) -> PlatformOrder:
                 full_address=address["address"],
                 address_lines=(),
                 postal_code=address["postal_code"],
-                region_code=first.text("country").upper() if len(first.text("country")) == 2 else "",
+                region_code=first.text("country").strip().upper() if len(first.text("country").strip()) == 2 else "",
                 city=address["city"],
                 state=address["state"],
             )

@@ -9,7 +9,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 import httpx
@@ -23,6 +22,7 @@ from backend.platforms.base import (
     CasePageResult,
     CaseRecord,
     CaseRef,
+    Closing,
     ConsentReturn,
     Eligibility,
     FeeCategory,
@@ -73,18 +73,12 @@ PUSH_KINDS = {
 }
 
 
-class TikTokShop:
+class TikTokShop(Closing):
     """One TikTok shop's calls: a TikTokClient with the shop's cipher bound in."""
 
     def __init__(self, client: TikTokClient, cipher: str) -> None:
         self.api = client
         self._cipher = cipher
-
-    def __enter__(self) -> TikTokShop:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
 
     def close(self) -> None:
         self.api.close()

@@ -15,8 +15,6 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
@@ -35,6 +33,7 @@ from backend.platforms.base import (
 from backend.platforms.exports import (
     RAW_KEY,
     CellError,
+    ExportRow,
     ExportUnreadable,
     ParsedExport,
     amount,
@@ -147,23 +146,6 @@ _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?[eE]\+[0-9]+")
 _XLSX_MAGIC = b"PK\x03\x04"
 
 
-@dataclass(frozen=True)
-class _Row:
-    """One export row with its cells checked and converted."""
-
-    line: int
-    cells: dict[str, str]
-    raw: dict[str, str]
-    order_id: str
-    status: OrderStatus
-    quantity: int
-    money: dict[str, Decimal]
-    times: dict[str, datetime | None]
-
-    def text(self, name: str) -> str:
-        return self.cells.get(name, "")
-
-
 # (line number, our column name → cell, the export's header → cell)
 _Named = tuple[int, dict[str, str], dict[str, str]]
 
@@ -242,7 +224,7 @@ def _status(status: str, substatus: str) -> OrderStatus:
     return finer if finer and main not in FINAL_STATUSES else main
 
 
-def _row(line: int, cells: dict[str, str], raw: dict[str, str], zone: ZoneInfo, formats: Sequence[str]) -> _Row:
+def _row(line: int, cells: dict[str, str], raw: dict[str, str], zone: ZoneInfo, formats: Sequence[str]) -> ExportRow:
     """Check and convert one row; raises CellError naming the first bad cell."""
     order_id = _order_id(cells.get("order_id", ""))
     if not (cells.get("sku_id", "").strip() or cells.get("seller_sku", "").strip()):
@@ -253,10 +235,10 @@ def _row(line: int, cells: dict[str, str], raw: dict[str, str], zone: ZoneInfo, 
     times = {name: local_time(cells.get(name, ""), COLUMNS[name][0], zone, formats) for name in TIME_COLUMNS}
     if times["created_time"] is None:
         raise CellError("Created Time is empty")
-    return _Row(line, cells, raw, order_id, status, units, money, times)
+    return ExportRow(line, cells, raw, order_id, status, units, money, times)
 
 
-def _line_items(order_id: str, rows: Sequence[_Row], currency: str) -> list[PlatformLineItem]:
+def _line_items(order_id: str, rows: Sequence[ExportRow], currency: str) -> list[PlatformLineItem]:
     """One item per unit with ids `csv:<order>:<sku>:<n>`, stable across imports of the same export."""
     items: list[PlatformLineItem] = []
     counts: dict[str, int] = {}
@@ -300,7 +282,7 @@ def _initiator(value: str) -> str:
     return CANCEL_INITIATORS.get(text.casefold(), text.upper())
 
 
-def _recipient(row: _Row) -> PlatformRecipient | None:
+def _recipient(row: ExportRow) -> PlatformRecipient | None:
     """Personal data: the export's address columns, whatever the market calls them."""
     parts = {name: " ".join(row.text(name).split()) for name in ADDRESS_PARTS}
     name, phone = row.text("recipient").strip(), row.text("phone").strip()
@@ -321,7 +303,7 @@ def _recipient(row: _Row) -> PlatformRecipient | None:
     )
 
 
-def _order(rows: Sequence[_Row], currency: str) -> PlatformOrder:
+def _order(rows: Sequence[ExportRow], currency: str) -> PlatformOrder:
     """One order from its rows; order-level cells (status, times, shipping, total) come from its first row."""
     first = rows[0]
     items = _line_items(first.order_id, rows, currency)

@@ -22,9 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from backend.platforms.shopee.signing import push_signature
+from backend.sandbox.outbox import Outbox, Pushing
 from backend.sandbox.server import RunningServer, start_on_clock
 from backend.sandbox.shopee.app import SandboxError, create_app
 from backend.sandbox.shopee.world import Order, Shop, new_shop, seed_orders
@@ -65,7 +64,7 @@ class Code:
     spent: bool = False
 
 
-class ShopeeSandbox:
+class ShopeeSandbox(Pushing):
     def __init__(
         self,
         partner_id: str = "2001887",
@@ -89,16 +88,13 @@ class ShopeeSandbox:
         self.access_token_seconds, self.refresh_token_seconds = access_token_seconds, refresh_token_seconds
         self.callback_url = ""
         self.push_codes: set[int] = set()
-        self.outbox: list[Delivery] = []
-        self.delivered: list[Delivery] = []
+        self.pushes = Outbox(self.lock, self._sign, "shopee-sandbox-pushes")
         self.consenting: dict[str, str] | None = None  # who the consent page signs in as
         self.damage: dict[str, dict[str, Any]] = {}  # order_sn → fields served over the real ones
         self.faults = Faults()
         self.counters = Counters()
         self.log: list[LoggedRequest] = []
         self.send_date_header = True
-        self._pump: threading.Thread | None = None
-        self._pump_stop = threading.Event()
         self.app = create_app(self)
 
     def now(self) -> int:
@@ -236,42 +232,18 @@ class ShopeeSandbox:
         body = {"data": data, "shop_id": shop.shop_id, "code": code, "timestamp": self.now()}
         self.outbox.append(Delivery(self.callback_url, json.dumps(body).encode()))
 
+    def _sign(self, delivery: Delivery) -> dict[str, str]:
+        return {"Authorization": push_signature(self.partner_key, delivery.address, delivery.body)}
+
     def deliver_pushes(self, max_attempts: int = 4) -> int:
-        """POST every queued push now; a non-2xx (or one with a body) stays queued, as Shopee retries."""
-        with self.lock:
-            batch, self.outbox = self.outbox, []
-        sent = 0
-        with httpx.Client(timeout=5) as http:
-            for delivery in batch:
-                delivery.attempts += 1
-                headers = {"Authorization": push_signature(self.partner_key, delivery.address, delivery.body),
-                           "Content-Type": "application/json"}  # fmt: skip
-                try:
-                    ok = http.post(delivery.address, content=delivery.body, headers=headers).is_success
-                except httpx.HTTPError:
-                    ok = False
-                with self.lock:
-                    if ok:
-                        self.delivered.append(delivery)
-                        sent += 1
-                    elif delivery.attempts < max_attempts:
-                        self.outbox.append(delivery)
-        return sent
+        """POST every queued push now; a non-2xx stays queued for the next call, as Shopee retries."""
+        return self.pushes.deliver(max_attempts)
 
     def start_push_pump(self, interval_seconds: float = 0.5) -> None:
-        self._pump_stop.clear()
-
-        def pump() -> None:
-            while not self._pump_stop.wait(interval_seconds):
-                self.deliver_pushes()
-
-        self._pump = threading.Thread(target=pump, name="shopee-sandbox-pushes", daemon=True)
-        self._pump.start()
+        self.pushes.start_pump(interval_seconds)
 
     def stop_push_pump(self) -> None:
-        self._pump_stop.set()
-        if self._pump is not None:
-            self._pump.join(timeout=5)
+        self.pushes.stop_pump()
 
     # -- serving ------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from backend.sandbox.plan import Planned
 from backend.sandbox.tiktok.world import DAY, HOUR, Ids
 
 DAYS_TO_SHIP = 3
@@ -80,7 +81,7 @@ class Package:
 
 
 @dataclass
-class Order:
+class Order(Planned):
     order_sn: str
     shop_id: int
     create_time: int
@@ -97,15 +98,6 @@ class Order:
     program_fee: bool = False  # a fee the escrow formula's "…" covers (fbs_fee)
     touched: int = 0
     note: str = ""
-
-    def status_at(self, now: int) -> str:
-        return next((status for when, status in reversed(self.plan) if when <= now), "UNPAID")
-
-    def time_of(self, status: str, now: int) -> int | None:
-        return next((when for when, s in self.plan if s == status and when <= now), None)
-
-    def update_time(self, now: int) -> int:
-        return max([self.touched] + [when for when, _ in self.plan if when <= now])
 
 
 @dataclass

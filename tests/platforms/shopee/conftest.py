@@ -50,14 +50,16 @@ def retry_policy(sleeps: list[float]) -> RetryPolicy:
     return RetryPolicy(sleep=sleeps.append, random=lambda: 0.5)
 
 
-def shop_client(sandbox: ShopeeSandbox, server: RunningServer, shop: Shop, tokens: RotatingTokens) -> ShopeeShop:
+def shop_client(
+    sandbox: ShopeeSandbox, server: RunningServer, shop: Shop, tokens: RotatingTokens, retry: RetryPolicy | None = None
+) -> ShopeeShop:
     api = ShopeeClient(
         sandbox.partner_id,
         sandbox.partner_key,
         tokens,
         shop_id=str(shop.shop_id),
         base_url=server.url,
-        retry=RetryPolicy(sleep=lambda _s: None),
+        retry=retry or RetryPolicy(sleep=lambda _s: None),
     )
     return ShopeeShop(api, shop.market.currency)
 
@@ -75,17 +77,8 @@ def connect(sandbox: ShopeeSandbox, server: RunningServer) -> Iterator[Callable[
         grant = auth.exchange_code(sandbox.authorize_shop(shop.shop_id), shop_id=str(shop.shop_id))
         rotated: list[TokenSet] = []
         tokens = RotatingTokens(ShopRefresher(auth, str(shop.shop_id)), grant.tokens, rotated.append, label="Shopee")
-        api = ShopeeClient(
-            sandbox.partner_id,
-            sandbox.partner_key,
-            tokens,
-            shop_id=str(shop.shop_id),
-            base_url=server.url,
-            retry=retry_policy(sleeps),
-        )
-        made.append(
-            Connection(sandbox, server, auth, tokens, shop, ShopeeShop(api, shop.market.currency), rotated, sleeps)
-        )
+        shopee = shop_client(sandbox, server, shop, tokens, retry_policy(sleeps))
+        made.append(Connection(sandbox, server, auth, tokens, shop, shopee, rotated, sleeps))
         return made[-1]
 
     yield factory

@@ -19,7 +19,7 @@ EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 def requested(my: Connection) -> str:
     """A return the sandbox's buyer just opened (the seeded ones are old and closed)."""
     now = my.sandbox.now()
-    sn, ret = next((sn, r) for sn, r in my.shop.returns.items() if r.status_at(now) != "REQUESTED")
+    ret = next(r for r in my.shop.returns.values() if r.status_at(now) != "REQUESTED")
     ret.create_time = now - 60
     ret.plan = [(now - 60, "REQUESTED"), (now + 86_400, "ACCEPTED"), (now + 3 * 86_400, "CLOSED")]
     return ret.return_sn

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -164,15 +165,11 @@ def test_the_seller_cancels_a_line_refund_is_calculated_and_eligibility_is_told(
 
 
 def test_a_shop_authorized_without_return_and_refund_is_refused_that_api_alone(
-    sandbox: TikTokShopSandbox, connect: Callable[[list[str]], Connection]
+    sandbox: TikTokShopSandbox, connect: Callable[[list[str]], Connection], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shop = sandbox.add_shop("Old app US", "US", orders=20)
-    original = sandbox.issue_auth_code
-
-    def without(shop_ids: list[str]) -> str:
-        return original(shop_ids, scopes=("seller.authorization.info", "seller.order.info"))
-
-    sandbox.issue_auth_code = without  # type: ignore[method-assign]
+    without = partial(sandbox.issue_auth_code, scopes=("seller.authorization.info", "seller.order.info"))
+    monkeypatch.setattr(sandbox, "issue_auth_code", without)
     connection = connect([shop.shop_id])
 
     assert len(connection.client.get_orders(connection.shop.shop_ref, list(shop.orders)[:3]).orders) == 3
