@@ -29,9 +29,20 @@ function include(name) {
   return HtmlService.createHtmlOutputFromFile(name).getContent();
 }
 
-/** @return {Object} who the user is, their teams, and the team chosen for this user. */
+/**
+ * Who the user is, their teams and invitations, and the team chosen for this user. The remembered team
+ * follows the answer: a team the user left (or was removed from) is forgotten, so no later call names it.
+ * @return {Object}
+ */
 function whoAmI() {
-  return api_('get', '/addon/me');
+  var me = api_('get', '/addon/me');
+  var props = PropertiesService.getUserProperties();
+  if (me.team) {
+    props.setProperty(TEAM_PROPERTY, String(me.team.id));
+  } else {
+    props.deleteProperty(TEAM_PROPERTY);
+  }
+  return me;
 }
 
 /** @param {number} teamId */
@@ -66,6 +77,19 @@ function connectGoogle() {
   return api_('post', '/addon/google/connect', {});
 }
 
+/**
+ * The account Google returned to this admin's Connect link becomes the team's writer.
+ * @param {string} account the address the sidebar showed
+ */
+function confirmGoogle(account) {
+  return api_('post', '/addon/google/confirm', { account: account });
+}
+
+/** @param {string} account the address Google returned, which this admin does not recognise */
+function discardGoogle(account) {
+  return api_('post', '/addon/google/discard', { account: account });
+}
+
 function listProfiles() {
   return api_('get', '/addon/profiles');
 }
@@ -97,13 +121,56 @@ function removeMember(email) {
   return api_('post', '/addon/members/remove', { email: email });
 }
 
+function listInvitations() {
+  return api_('get', '/addon/invitations');
+}
+
+/**
+ * Invite someone: they become a member when they accept (the answer's url is the link to send them).
+ * @param {string} email
+ * @param {string} role
+ */
+function inviteMember(email, role) {
+  return api_('post', '/addon/invitations', { email: email, role: role });
+}
+
+/** @param {string} email */
+function revokeInvitation(email) {
+  return api_('post', '/addon/invitations/revoke', { email: email });
+}
+
+/**
+ * Join the team that invited this user; the sidebar works in that team from now on.
+ * @param {number} invitationId
+ */
+function acceptInvitation(invitationId) {
+  var joined = api_('post', '/addon/invitations/accept', { invitation: invitationId });
+  PropertiesService.getUserProperties().setProperty(TEAM_PROPERTY, String(joined.team.id));
+  return joined;
+}
+
+/** Leave the sidebar's team (the backend keeps its last admin); the sidebar forgets that team. */
+function leaveTeam() {
+  var left = api_('post', '/addon/leave', {});
+  PropertiesService.getUserProperties().deleteProperty(TEAM_PROPERTY);
+  return left;
+}
+
+/** @param {number} days how long buyers' personal data is kept after an order ends */
+function setRetention(days) {
+  return api_('post', '/addon/team/retention', { retention_days: days });
+}
+
 /** @param {string} tab */
 function unbindTab(tab) {
   var ss = SpreadsheetApp.getActiveSpreadsheet();
   return api_('post', '/addon/bindings/remove', { spreadsheet_id: ss.getId(), tab: tab });
 }
 
-/** @param {{title: string, audience: string, profile: string, tab: string, shops: Array<string>}} form */
+/**
+ * @param {{title: string, audience: string, profile: string, tab: string, shops: Array<string>, notify: boolean}} form
+ *     notify: Google e-mails the people it is shared with (off unless asked)
+ */
 function createSpreadsheet(form) {
   return api_('post', '/addon/spreadsheets', form);
 }

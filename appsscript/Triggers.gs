@@ -5,38 +5,66 @@
  * (e.user, when Google provides it) goes to the backend for the audit log. One edit event - a single
  * cell or a paste of many - is one backend call; rejected cells go back to the canonical value with a note.
  * An admin's edit of a column OrderDeck writes is sent too: the backend writes that row again.
+ *
+ * The backend believes the editor only in calls of the admin who installed the trigger last (it records
+ * who); an earlier admin's trigger, still firing as that admin, retires itself instead of calling.
  */
 
 var TRIGGER_HANDLER = 'onSheetEdit';
 var CONFIG_PROPERTY = 'ORDERDECK_INPUT_COLUMNS';
+var INSTALLER_PROPERTY = 'ORDERDECK_TRIGGER_BY';
 
-/** @return {{installed: boolean, tabs: Array<string>}} */
+/** @return {{installed: boolean, tabs: Array<string>, by: string}} */
 function installEditTrigger() {
   var ss = SpreadsheetApp.getActiveSpreadsheet();
-  var tabs = refreshTriggerConfig_(ss, true);
+  var tabs = refreshTriggerConfig_(ss, true, true);
   var exists = ScriptApp.getUserTriggers(ss).some(function (t) {
     return t.getHandlerFunction() === TRIGGER_HANDLER;
   });
   if (!exists) {
     ScriptApp.newTrigger(TRIGGER_HANDLER).forSpreadsheet(ss).onEdit().create();
   }
-  return { installed: true, tabs: Object.keys(tabs) };
+  var by = PropertiesService.getDocumentProperties().getProperty(INSTALLER_PROPERTY) || '';
+  return { installed: true, tabs: Object.keys(tabs), by: by };
 }
 
 /**
- * Ask the backend which columns of which tabs are input columns (admins only) and keep the answer.
+ * Ask the backend which columns of which tabs are input columns (admins only) and keep the answer, with the
+ * admin whose trigger sends this spreadsheet's edits.
  * @param {Object} ss the spreadsheet
  * @param {boolean=} force ask even when no trigger was installed yet
+ * @param {boolean=} install this admin's trigger sends the edits from now on
  * @return {Object} tab title -> {columns: {number: header}}
  */
-function refreshTriggerConfig_(ss, force) {
+function refreshTriggerConfig_(ss, force, install) {
   var props = PropertiesService.getDocumentProperties();
   if (!force && !props.getProperty(CONFIG_PROPERTY)) {
     return {};
   }
-  var config = api_('post', '/addon/trigger', { spreadsheet_id: ss.getId() });
+  var config = api_('post', '/addon/trigger', { spreadsheet_id: ss.getId(), install: !!install });
   props.setProperty(CONFIG_PROPERTY, JSON.stringify(config.tabs));
+  props.setProperty(INSTALLER_PROPERTY, config.installed_by || '');
   return config.tabs;
+}
+
+/**
+ * True (and the trigger deleted) when another admin installed the edit trigger since this one: it runs as
+ * its own admin, whose calls may no longer name the editor, so it would only send the edits a second time.
+ * @param {Object} ss the spreadsheet
+ * @return {boolean}
+ */
+function retired_(ss) {
+  var installer = PropertiesService.getDocumentProperties().getProperty(INSTALLER_PROPERTY);
+  var me = Session.getEffectiveUser().getEmail();
+  if (!installer || !me || installer.toLowerCase() === me.toLowerCase()) {
+    return false;
+  }
+  ScriptApp.getUserTriggers(ss).forEach(function (t) {
+    if (t.getHandlerFunction() === TRIGGER_HANDLER) {
+      ScriptApp.deleteTrigger(t);
+    }
+  });
+  return true;
 }
 
 /**
@@ -59,6 +87,9 @@ function cellValue_(value, zone) {
 function onSheetEdit(e) {
   var range = e.range;
   var sheet = range.getSheet();
+  if (retired_(sheet.getParent())) {
+    return;
+  }
   var tabs = JSON.parse(PropertiesService.getDocumentProperties().getProperty(CONFIG_PROPERTY) || '{}');
   var tab = tabs[sheet.getName()];
   if (!tab) {

@@ -21,7 +21,7 @@ from googleapiclient.discovery import build
 
 from backend import runtime
 from backend.errors import NotFound, OrderDeckError, PlatformError
-from backend.services import leases, notify, sheet_refresh, shop_round, sync, webhooks
+from backend.services import leases, notify, retention, sheet_refresh, shop_round, sync, webhooks
 from backend.services.after_sales import alerts as after_sales_alerts
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,13 @@ def notify_due() -> dict[str, Any]:
     return {"queued": queued, "delivered": delivered.sent, "deferred": delivered.deferred}
 
 
+def retention_due() -> dict[str, Any]:
+    """Mask the personal data of orders whose team's retention ran out; the next push rewrites their rows."""
+    with runtime.database().session() as session:
+        report = retention.mask_expired(session)
+    return {"masked": report.orders, "shops": sorted(report.shops)}
+
+
 NOTIFICATION_SWEEPS = (
     notify.sla_alert_sweep,
     after_sales_alerts.deadline_sweep,
@@ -116,6 +123,7 @@ ROUTES: tuple[Route, ...] = (
     Route(re.compile(r"/tasks/push-due"), lambda m, q: push_due()),
     Route(re.compile(r"/tasks/push-binding/(\d{1,9})"), lambda m, q: push_binding(int(m[1]))),
     Route(re.compile(r"/tasks/notify-due"), lambda m, q: notify_due()),
+    Route(re.compile(r"/tasks/retention-due"), lambda m, q: retention_due()),
 )
 
 

@@ -201,7 +201,15 @@ def order(
         session.add(pkg)
     for pool, amount in fees:
         session.add(
-            FeeLine(order_id=row.id, pool=pool, kind=pool, amount=amount, currency=row.currency, basis="estimated")
+            FeeLine(
+                order_id=row.id,
+                pool=pool,
+                kind=pool,
+                category="revenue" if pool == "revenue" else "fee",
+                amount=amount,
+                currency=row.currency,
+                basis="estimated",
+            )
         )
     session.flush()
     return row

@@ -34,6 +34,15 @@ def blank(tmp_path: Any, worker_id: str) -> Iterator[Database]:
     database.dispose()
 
 
+def _acme_us(conn: sa.Connection, teams: sa.Table, shops: sa.Table) -> None:
+    """Team 1 with its shop 1, as every revision so far stores them."""
+    conn.execute(sa.insert(teams).values(id=1, name="Acme", time_zone="UTC", created_at=T0))
+    conn.execute(
+        sa.insert(shops).values(id=1, team_id=1, platform="tiktok", external_id="7494", name="Acme US",
+                                region="US", currency="USD", time_zone="UTC", status="active", created_at=T0)
+    )  # fmt: skip
+
+
 def test_0011_moves_notes_typed_into_sheets_out_of_the_platforms_column(blank: Database) -> None:
     config = alembic_config(blank.engine)
     before = ScriptDirectory.from_config(config).get_revision("0011").down_revision
@@ -46,11 +55,7 @@ def test_0011_moves_notes_typed_into_sheets_out_of_the_platforms_column(blank: D
              "is_on_hold": False, "is_buyer_request_cancel": False, "currency": "USD", "source": "api",
              "ingested_at": T0, "updated_at": T0, "shop_id": 1}  # fmt: skip
     with blank.engine.begin() as conn:
-        conn.execute(sa.insert(teams).values(id=1, name="Acme", time_zone="UTC", created_at=T0))
-        conn.execute(
-            sa.insert(shops).values(id=1, team_id=1, platform="tiktok", external_id="7494", name="Acme US",
-                                    region="US", currency="USD", time_zone="UTC", status="active", created_at=T0)
-        )  # fmt: skip
+        _acme_us(conn, teams, shops)
         conn.execute(
             sa.insert(orders),
             [
@@ -79,6 +84,44 @@ def test_0011_moves_notes_typed_into_sheets_out_of_the_platforms_column(blank: D
     with blank.engine.connect() as conn:
         notes = dict(conn.execute(sa.text("SELECT id, seller_note FROM orders")).all())
     assert notes == {1: "Call first", 2: "Gift wrap", 3: "Refund agreed"}
+
+
+def test_0015_counts_the_shipping_the_seller_is_paid_as_revenue_and_keeps_old_revenue_lines_revenue(
+    blank: Database,
+) -> None:
+    config = alembic_config(blank.engine)
+    before = ScriptDirectory.from_config(config).get_revision("0015").down_revision
+    assert isinstance(before, str)
+    command.upgrade(config, before)
+    meta = sa.MetaData()
+    meta.reflect(blank.engine, only=["teams", "shops", "orders", "fee_lines"])
+    teams, shops, orders, fee_lines = (meta.tables[n] for n in ("teams", "shops", "orders", "fee_lines"))
+    with blank.engine.begin() as conn:
+        _acme_us(conn, teams, shops)
+        conn.execute(
+            sa.insert(orders).values(id=1, shop_id=1, external_id="1", status="COMPLETED", platform_update_time=T0,
+                                     platform_create_time=T0, is_on_hold=False, is_buyer_request_cancel=False,
+                                     currency="USD", source="api", ingested_at=T0, updated_at=T0, raw={})
+        )  # fmt: skip
+        stored = [  # as older versions stored them; before 0003 every line was a "fee", revenue lines too
+            ("subtotal_before_discount_amount", "revenue", "fee"),
+            ("customer_paid_shipping_fee_amount", "logistics", "shipping"),
+            ("actual_shipping_fee_amount", "logistics", "shipping"),
+        ]
+        conn.execute(
+            sa.insert(fee_lines),
+            [{"id": n, "order_id": 1, "kind": kind, "pool": pool, "category": category, "amount": "1.00",
+              "currency": "USD", "basis": "settled"} for n, (kind, pool, category) in enumerate(stored, start=1)],
+        )  # fmt: skip
+
+    command.upgrade(config, "0015")
+    with blank.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(sa.text("SELECT kind, pool, category FROM fee_lines ORDER BY id"))]
+    assert rows == [
+        ("subtotal_before_discount_amount", "revenue", "revenue"),
+        ("customer_paid_shipping_fee_amount", "revenue", "shipping"),
+        ("actual_shipping_fee_amount", "logistics", "shipping"),
+    ]
 
 
 def test_0012_moves_tiktok_named_shop_ids_into_neutral_columns_and_back(blank: Database) -> None:

@@ -56,6 +56,7 @@ function makeEnv(options = {}) {
   const store = (bag) => ({
     getProperty: (k) => (k in bag ? bag[k] : null),
     setProperty: (k, v) => { bag[k] = String(v); },
+    deleteProperty: (k) => { delete bag[k]; },
   });
   let active = sheets[0];
   const spreadsheet = {
@@ -94,6 +95,7 @@ function makeEnv(options = {}) {
       getIdentityToken: () => 'id-token-of-the-user',
       getUserTriggers: () => calls.triggers.map((t) => ({ getHandlerFunction: () => t })),
       newTrigger: (fn) => ({ forSpreadsheet: () => ({ onEdit: () => ({ create: () => calls.triggers.push(fn) }) }) }),
+      deleteTrigger: (t) => { calls.triggers.splice(calls.triggers.indexOf(t.getHandlerFunction()), 1); },
     },
     UrlFetchApp: {
       fetch: (url, params) => {
@@ -130,7 +132,10 @@ function makeEnv(options = {}) {
         return pattern === 'yyyy-MM-dd' ? parts : String(d);
       },
     },
-    Session: { getActiveUser: () => ({ getEmail: () => 'admin@seller.example' }) },
+    Session: {
+      getActiveUser: () => ({ getEmail: () => 'admin@seller.example' }),
+      getEffectiveUser: () => ({ getEmail: () => options.effectiveUser || 'admin@seller.example' }),
+    },
   };
   vm.createContext(context);
   for (const file of fs.readdirSync(ROOT).filter((f) => f.endsWith('.gs')).sort()) {

@@ -95,12 +95,42 @@ test('dates typed into a sheet are sent as days in the spreadsheet zone', () => 
 });
 
 test('an admin installs the edit trigger once, with the input columns from the backend', () => {
-  const env = makeEnv({ respond: () => ({ code: 200, body: { tabs: JSON.parse(CONFIG) } }) });
-  assert.deepStrictEqual(plain(env.gas.installEditTrigger()), { installed: true, tabs: ['Ship next'] });
+  const env = makeEnv({ respond: () => ({ code: 200, body: { tabs: JSON.parse(CONFIG), installed_by: 'admin@seller.example' } }) });
+  assert.deepStrictEqual(plain(env.gas.installEditTrigger()),
+    { installed: true, tabs: ['Ship next'], by: 'admin@seller.example' });
   env.gas.installEditTrigger();
   assert.deepStrictEqual(plain(env.calls.triggers), ['onSheetEdit']);
   assert.strictEqual(env.props.document.ORDERDECK_INPUT_COLUMNS, CONFIG);
+  assert.deepStrictEqual(env.calls.fetch[0].body, { spreadsheet_id: 'spreadsheet0000000001', install: true });
+  assert.strictEqual(env.props.document.ORDERDECK_TRIGGER_BY, 'admin@seller.example');
   const viewer = makeEnv({ respond: () => ({ code: 403, body: { error: { message: 'the viewer role may not install trigger' } } }) });
   assert.throws(() => viewer.gas.installEditTrigger(), /may not install trigger/);
   assert.strictEqual(viewer.calls.triggers.length, 0);
+});
+
+test("an earlier admin's trigger retires itself once another admin installed theirs, and sends nothing", () => {
+  const env = makeEnv({ sheets: [['Ship next', sheet()]], effectiveUser: 'first.admin@seller.example',
+    document: { ORDERDECK_INPUT_COLUMNS: CONFIG, ORDERDECK_TRIGGER_BY: 'second.admin@seller.example' },
+    respond: () => ({ code: 200, body: { cells: [] } }) });
+  env.calls.triggers.push('onSheetEdit');
+  edit(env, 2, 3);
+  assert.strictEqual(env.calls.fetch.length, 0);
+  assert.deepStrictEqual(plain(env.calls.triggers), []);
+
+  const current = makeEnv({ sheets: [['Ship next', sheet()]], effectiveUser: 'Second.Admin@seller.example',
+    document: { ORDERDECK_INPUT_COLUMNS: CONFIG, ORDERDECK_TRIGGER_BY: 'second.admin@seller.example' },
+    respond: () => ({ code: 200, body: { cells: [] } }) });
+  current.calls.triggers.push('onSheetEdit');
+  edit(current, 2, 3);
+  assert.strictEqual(current.calls.fetch.length, 1);
+  assert.deepStrictEqual(plain(current.calls.triggers), ['onSheetEdit']);
+});
+
+test('reading the input columns again after a bind installs nothing and keeps who installed the trigger', () => {
+  const env = makeEnv({ document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => ({ code: 200, body: { tabs: JSON.parse(CONFIG), installed_by: 'admin@seller.example' } }) });
+  env.gas.refreshTriggerConfig_(env.spreadsheet);
+  assert.deepStrictEqual(env.calls.fetch[0].body, { spreadsheet_id: 'spreadsheet0000000001', install: false });
+  assert.strictEqual(env.props.document.ORDERDECK_TRIGGER_BY, 'admin@seller.example');
+  assert.strictEqual(env.calls.triggers.length, 0);
 });

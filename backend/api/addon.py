@@ -18,8 +18,10 @@ from marshmallow import Schema, ValidationError
 from backend import runtime, tasks
 from backend.api import schemas
 from backend.api.auth import bearer_token, verify_identity_token
+from backend.domain import bounded_json
+from backend.domain.bounded_json import JsonLimits
 from backend.errors import InvalidInput, RateLimited
-from backend.services import addon, addon_sheets, edits, google_oauth
+from backend.services import addon, addon_sheets, edits, google_oauth, invitations
 from backend.services.addon import Caller
 from backend.services.after_sales import sidebar as after_sales
 
@@ -41,13 +43,28 @@ ENDPOINTS: list[Endpoint] = []
 Handler = Callable[[Caller, dict[str, Any]], Any]
 
 
+# A sidebar call is a few fields; a pasted edit is at most 2,000 rows. Integers stay within what the
+# add-on's JavaScript numbers hold exactly (16 digits), other numbers within ±10^15.
+BODY_LIMITS = JsonLimits(max_bytes=2 * 1024 * 1024, max_depth=16, max_integer_digits=16, max_abs_number=1e15)
+
+
+def _body() -> Any:
+    """The JSON body, bounded in size, depth and number range; an empty body is no fields."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    if not request.is_json:
+        raise InvalidInput("the request body must be JSON (Content-Type: application/json)")
+    try:
+        return bounded_json.loads(raw, BODY_LIMITS)
+    except bounded_json.JsonRefused as exc:
+        raise InvalidInput(f"the request body is refused: {exc}") from None
+
+
 def _load(schema: type[Schema] | None) -> dict[str, Any]:
     if schema is None:
         return {}
-    try:
-        source = request.args if request.method == "GET" else (request.get_json(silent=True) or {})
-    except RecursionError:  # JSON nested past the parser's depth: Flask's `silent` catches only ValueError
-        raise InvalidInput("the request body is nested too deeply") from None
+    source = request.args if request.method == "GET" else _body()
     try:
         loaded: dict[str, Any] = schema().load(source)
     except ValidationError as exc:
@@ -105,15 +122,30 @@ def _rate_limited(exc: RateLimited) -> ResponseReturnValue:
     return jsonify(exc.envelope()), exc.status, headers
 
 
+# -- any verified Google identity, member of a team or not -------------------------------------------
 @bp.get("/me")
 def me() -> ResponseReturnValue:
-    """Who the token speaks for and their teams; works before the person belongs to any team."""
+    """Who the token speaks for, their teams and invitations; works before the person belongs to any team."""
     identity = verify_identity_token(bearer_token(), runtime.config())
     with runtime.database().session() as session:
-        return jsonify(addon.me(session, identity.email, request.headers.get(TEAM_HEADER))), 200
+        return jsonify(invitations.me(session, identity.email, request.headers.get(TEAM_HEADER))), 200
 
 
-ENDPOINTS.append(Endpoint("GET", "/addon/me", None, "Who the identity token speaks for, and their teams", None, None))
+@bp.post("/invitations/accept")
+def accept_invitation() -> ResponseReturnValue:
+    """Join the team that invited the token's (verified) address; its files for the role are then shared."""
+    identity = verify_identity_token(bearer_token(), runtime.config())
+    data = _load(schemas.AcceptInvitationSchema)
+    settings, box = runtime.config(), runtime.secret_box()
+    joined = invitations.accept(runtime.database(), settings, box, identity.email, invitation_id=data["invitation"])
+    return jsonify(joined), 200
+
+
+ENDPOINTS.append(
+    Endpoint("GET", "/addon/me", None, "Who the identity token speaks for, their teams and invitations", None, None)
+)
+ACCEPT = "Join the team that invited this address"
+ENDPOINTS.append(Endpoint("POST", "/addon/invitations/accept", None, ACCEPT, schemas.AcceptInvitationSchema, None))
 
 
 def _db_session_call(fn: Callable[..., Any], caller: Caller, *args: Any) -> Any:
@@ -178,9 +210,9 @@ def create_spreadsheet(caller: Caller, data: dict[str, Any]) -> Any:
 
 
 @route("POST", "/trigger", "install_trigger", "The input columns the edit trigger watches, per bound tab",
-       body=schemas.ChallengeRequestSchema)  # fmt: skip
+       body=schemas.TriggerRequestSchema)  # fmt: skip
 def trigger(caller: Caller, data: dict[str, Any]) -> Any:
-    return addon_sheets.input_columns(runtime.database(), caller, data["spreadsheet_id"])
+    return addon_sheets.input_columns(runtime.database(), caller, data["spreadsheet_id"], install=data["install"])
 
 
 @route("POST", "/edits", "edit_cells", "Edits typed into input columns: validated, stored, answered per cell",
@@ -212,14 +244,36 @@ def members(caller: Caller, _data: dict[str, Any]) -> Any:
     return _db_session_call(addon.list_members, caller)
 
 
-@route("POST", "/members", "manage_members", "Add a member or change a role", body=schemas.MemberSchema)
+@route("POST", "/members", "manage_members", "Change a member's role", body=schemas.MemberSchema)
 def set_member(caller: Caller, data: dict[str, Any]) -> Any:
     return _db_session_call(addon.set_member, caller, data["email"], data["role"])
 
 
 @route("POST", "/members/remove", "manage_members", "Remove a member", body=schemas.MemberRemoveSchema)
 def remove_member(caller: Caller, data: dict[str, Any]) -> Any:
-    return _db_session_call(addon.remove_member, caller, data["email"])
+    return invitations.remove(runtime.database(), runtime.config(), runtime.secret_box(), caller, data["email"])
+
+
+@route("GET", "/invitations", "manage_members", "The team's pending invitations")
+def pending_invitations(caller: Caller, _data: dict[str, Any]) -> Any:
+    return _db_session_call(invitations.pending, caller)
+
+
+@route("POST", "/invitations", "manage_members", "Invite an address as a role; the answer has the link to send",
+       body=schemas.InvitationSchema)  # fmt: skip
+def invite(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(invitations.invite, caller, runtime.config(), data["email"], data["role"])
+
+
+@route("POST", "/invitations/revoke", "manage_members", "Withdraw a pending invitation",
+       body=schemas.MemberRemoveSchema)  # fmt: skip
+def revoke_invitation(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(invitations.revoke, caller, data["email"])
+
+
+@route("POST", "/leave", "leave_team", "Leave the team (not its last admin)")
+def leave(caller: Caller, _data: dict[str, Any]) -> Any:
+    return invitations.leave(runtime.database(), runtime.config(), runtime.secret_box(), caller)
 
 
 @route("GET", "/columns", "columns", "Columns a spreadsheet for an audience may show",
@@ -238,6 +292,24 @@ def define_profile(caller: Caller, data: dict[str, Any]) -> Any:
     return _db_session_call(addon.define_profile, caller, data)
 
 
+@route("POST", "/team/retention", "team_settings", "Days after an order ends that buyers' personal data is kept",
+       body=schemas.RetentionSchema)  # fmt: skip
+def team_retention(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(addon.set_retention, caller, data["retention_days"])
+
+
 @route("POST", "/google/connect", "connect_google", "Where to send the admin to connect a Google account")
 def connect_google(caller: Caller, _data: dict[str, Any]) -> Any:
     return {"url": google_oauth.start_link(runtime.database(), runtime.config(), caller)}
+
+
+@route("POST", "/google/confirm", "connect_google", "Confirm the account Google returned to your Connect link",
+       body=schemas.GoogleAccountSchema)  # fmt: skip
+def confirm_google(caller: Caller, data: dict[str, Any]) -> Any:
+    return {"writer": google_oauth.confirm(runtime.database(), caller, data["account"])}
+
+
+@route("POST", "/google/discard", "connect_google", "Refuse the account Google returned to your Connect link",
+       body=schemas.GoogleAccountSchema)  # fmt: skip
+def discard_google(caller: Caller, data: dict[str, Any]) -> Any:
+    return {"discarded": google_oauth.discard(runtime.database(), caller, data["account"])}

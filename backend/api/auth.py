@@ -100,15 +100,23 @@ class Identity:
     subject: str
 
 
-def verify_identity_token(token: str, config: Config, certificates: Certificates = _CERTIFICATES) -> Identity:
-    """The verified Google identity of `token`, or Unauthenticated saying what is wrong with it."""
-    if not config.ADDON_AUDIENCE:
-        raise Unauthenticated("the backend has no ADDON_AUDIENCE configured, so it cannot accept add-on calls")
+def verify_identity_token(
+    token: str, config: Config, certificates: Certificates = _CERTIFICATES, *, web: bool = False
+) -> Identity:
+    """The verified Google identity of `token`, or Unauthenticated saying what is wrong with it.
+
+    The add-on's tokens are for ADDON_AUDIENCE; `web=True` checks a token Google Identity Services gave a
+    page of this backend (the invitation page, the OAuth web flow) against GOOGLE_OAUTH_CLIENT_ID instead.
+    """
+    setting = "GOOGLE_OAUTH_CLIENT_ID" if web else "ADDON_AUDIENCE"
+    audience = config.GOOGLE_OAUTH_CLIENT_ID if web else config.ADDON_AUDIENCE
+    if not audience:
+        raise Unauthenticated(f"the backend has no {setting} configured, so it cannot accept Google sign-ins here")
     try:
         kid = str(jwt.decode_header(token).get("kid") or "")  # type: ignore[no-untyped-call]
         certs = certificates.for_key(config.GOOGLE_CERTS_URL or GOOGLE_CERTS_URL, kid)
         claims = jwt.decode(  # type: ignore[no-untyped-call]
-            token, certs=certs, audience=config.ADDON_AUDIENCE, clock_skew_in_seconds=CLOCK_SKEW_SECONDS
+            token, certs=certs, audience=audience, clock_skew_in_seconds=CLOCK_SKEW_SECONDS
         )
     except google.auth.exceptions.TransportError as exc:
         raise UpstreamError(f"could not fetch Google's signing certificates: {exc}") from None

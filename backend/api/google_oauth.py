@@ -33,9 +33,17 @@ def callback() -> ResponseReturnValue:
     # Rebuild the URL Google redirected to on the public base, as the flow registered it (proxies rewrite hosts).
     response_url = google_oauth.callback_url(settings) + "?" + request.query_string.decode()
     try:
-        email = google_oauth.finish(
+        done = google_oauth.finish(
             runtime.database(), settings, runtime.secret_box(), request.args.get("state", ""), response_url
         )
     except OrderDeckError as exc:
         return page("Google account not connected", exc.message, exc.status)
-    return page("Google account connected", f"OrderDeck now writes your team's sheets as {email}.", 200)
+    if done.pending:
+        return page(
+            "Almost done: confirm in the sidebar",
+            f"Google returned {done.account}, which is not the address of the admin who started this. Nothing "
+            f"changes until that admin confirms {done.account} in the OrderDeck sidebar (Google access) within "
+            f"{google_oauth.CONFIRM_TTL.seconds // 60} minutes; until then the team's sheets are written as before.",
+            200,
+        )
+    return page("Google account connected", f"OrderDeck now writes your team's sheets as {done.account}.", 200)

@@ -85,6 +85,7 @@ class CreateSpreadsheetSchema(Schema):
     tab = fields.String(load_default="Orders", validate=TAB)
     profile = fields.String(required=True, validate=SLUG)
     shops = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
+    notify = fields.Boolean(load_default=False)  # Drive e-mails the people shared with only when asked
 
 
 class MemberSchema(Schema):
@@ -94,6 +95,30 @@ class MemberSchema(Schema):
 
 class MemberRemoveSchema(Schema):
     email = fields.Email(required=True, validate=EMAIL)
+
+
+class InvitationSchema(Schema):
+    """Invite an address to the team as a role: they become a member when they accept."""
+
+    email = fields.Email(required=True, validate=EMAIL)
+    role = fields.String(required=True, validate=ROLE)
+
+
+class AcceptInvitationSchema(Schema):
+    invitation = fields.Integer(required=True, validate=DB_ID)
+
+
+class GoogleAccountSchema(Schema):
+    """The account Google returned to the caller's Connect link, as the sidebar showed it."""
+
+    account = fields.Email(required=True, validate=EMAIL)
+
+
+class TriggerRequestSchema(Schema):
+    """`install`: the caller's edit trigger now sends this spreadsheet's edits (else only the columns are read)."""
+
+    spreadsheet_id = fields.String(required=True, validate=GOOGLE_ID)
+    install = fields.Boolean(load_default=False)
 
 
 class AudienceQuerySchema(Schema):
@@ -109,6 +134,10 @@ class RefundAnswerSchema(Schema):
 
     case = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
     answer = fields.String(required=True, validate=validate.OneOf(["approve", "decline"]))
+
+
+class RetentionSchema(Schema):
+    retention_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 365))
 
 
 class EditRowSchema(Schema):

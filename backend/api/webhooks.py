@@ -1,4 +1,7 @@
-"""POST /webhooks/<platform>: verify, store, enqueue, acknowledge — nothing slower before the 2xx."""
+"""POST /webhooks/<platform>: verify, store, enqueue, acknowledge — nothing slower before the 2xx.
+
+A verified event that cannot be used is stored as failed and still acknowledged: the platform would resend it.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ bp = Blueprint("webhooks", __name__)
 def receive(platform: str) -> ResponseReturnValue:
     headers = {name.lower(): value for name, value in request.headers.items()}
     receipt = webhooks.receive(runtime.database(), runtime.config(), platform, request.get_data(cache=False), headers)
-    if not receipt.duplicate:
+    if receipt.queued:
         tasks.enqueue(f"/tasks/sync-shop/{receipt.shop_id}?webhooks=1")
     body, mimetype = webhooks.acknowledgement(platform, receipt)
     return Response(body, 200, mimetype=mimetype)

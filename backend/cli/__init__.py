@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from backend.cli import after_sales, costs, csv_import, demo, keys, setup, sheets, shops, worker
+from backend.cli import after_sales, costs, csv_import, demo, fx, keys, setup, sheets, shops, worker
 from backend.cli.common import reports_errors
 from backend.errors import NotBuiltYet
 
@@ -20,6 +20,7 @@ COMMANDS: list[click.Command] = [
     shops.sync_command,
     worker.worker_command,
     costs.costs_cli,
+    fx.fx_cli,
     csv_import.import_csv_command,
     sheets.sheet_cli,
     keys.keys_cli,

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from backend.cli.common import reports_errors
 from backend.db import get_db
-from backend.services import teams
+from backend.services import retention, teams
 
 
 @click.command("init-db")
@@ -31,6 +31,37 @@ def team_create_command(name: str, admin_email: str) -> None:
     with get_db().session() as session:
         team = teams.create_team(session, name, admin_email)
         click.echo(f"team {team.name!r} created (id {team.id}); admin {team.members[0].email}")
+
+
+@team_cli.command("set")
+@click.argument("name")
+@click.option(
+    "--retention-days",
+    type=int,
+    default=None,
+    help="Days after delivery or cancellation that buyers' personal data is kept, then masked (1-365).",
+)
+@click.option(
+    "--reporting-currency",
+    default=None,
+    help="A 3-letter code (USD): report tabs add every currency up in it; '' clears it.",
+)
+@reports_errors
+def team_set_command(name: str, retention_days: int | None, reporting_currency: str | None) -> None:
+    """Change a team's settings."""
+    if retention_days is None and reporting_currency is None:
+        raise click.UsageError("say what to change: --retention-days N or --reporting-currency CODE")
+    with get_db().session() as session:
+        team = teams.team_by_name(session, name)
+        if retention_days is not None:
+            retention.set_retention(session, team, retention_days, actor="cli")
+            click.echo(
+                f"team {team.name!r} keeps buyers' personal data {team.retention_days} days after an order ends; "
+                "older orders are masked by the next retention sweep"
+            )
+        if reporting_currency is not None:
+            code = teams.set_reporting_currency(session, team, reporting_currency, actor="cli")
+            click.echo(f"team {team.name!r} " + (f"reports in {code}" if code else "has no reporting currency"))
 
 
 member_cli = AppGroup("member", help="Team members and roles.")

@@ -16,7 +16,7 @@ from backend.errors import OrderDeckError
 from backend.models import Shop, ShopStatus
 from backend.platforms import registry
 from backend.platforms.base import ConsentReturn
-from backend.services import health, leases, shop_round, shops, sync, teams
+from backend.services import finance, health, leases, shop_round, shops, sync, teams
 from backend.services.shops import Platform
 
 shop_cli = AppGroup("shop", help="Shops on every sales channel.")
@@ -66,8 +66,9 @@ def shop_ids(shop: str | None) -> list[int]:
 @click.command("sync")
 @click.option("--shop", default=None, help="A shop's id (or platform shop id); default: every active shop.")
 @click.option("--full", is_flag=True, help="Read every order and after-sales case again, not just what changed.")
+@click.option("--settle", is_flag=True, help="Also walk the finance statements: settled profit, without the worker.")
 @reports_errors
-def sync_command(shop: str | None, full: bool) -> None:
+def sync_command(shop: str | None, full: bool, settle: bool) -> None:
     """Bring orders and after-sales cases up to date and say what changed."""
     db, platform = runtime.database(), runtime.platform()
     failed = False
@@ -89,6 +90,8 @@ def sync_command(shop: str | None, full: bool) -> None:
         if report.after_sales is not None:
             click.echo(f"shop {shop_id}: {report.after_sales.summary()}")
         click.echo(f"shop {shop_id}: stock counts refreshed for {report.stock_skus} SKUs")
+        if settle and not _settle_one(db, platform, shop_id):
+            failed = True
     if failed:
         raise click.ClickException("some shops were not synced (see above)")
 
@@ -104,6 +107,25 @@ def _sync_one(
     except OrderDeckError as exc:
         click.echo(f"shop {shop_id}: not synced, {exc}", err=True)
     return None
+
+
+def _settle_one(db: Database, platform: Platform, shop_id: int) -> bool:
+    """Walk the shop's statements from where the last walk ended; says what settled, or why not, on one line."""
+    try:
+        walk = finance.settle(db, platform, shop_id)
+    except OrderDeckError as exc:
+        click.echo(f"shop {shop_id}: not settled, {exc.message}", err=True)
+        return False
+    line = (
+        f"shop {shop_id}: {walk.statements} statement(s), {len(walk.orders_settled)} order(s) settled, "
+        f"{walk.adjustments} adjustment(s)"
+    )
+    if walk.unknown_orders:
+        line += f"; {len(walk.unknown_orders)} order(s) not synced yet (the next sync brings them)"
+    if walk.mismatches:
+        line += f"; lines do not add up to the platform's amount for {', '.join(sorted(walk.mismatches))}"
+    click.echo(line)
+    return True
 
 
 @shop_cli.command("status")
@@ -124,3 +146,5 @@ def shop_status_command(team_name: str) -> None:
             f"{row.name} ({row.platform}, {row.region}) — {state}; last sync {lag}; webhooks {row.webhooks_7d}, "
             f"missed by webhook {row.missed_by_webhook_7d}, failed payloads {row.failed_items_7d}"
         )
+        if row.last_failure:
+            click.echo(f"  last failed payload: {row.last_failure}")

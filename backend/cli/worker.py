@@ -23,7 +23,12 @@ class Sweep:
     next_at: float = 0.0
 
 
-SWEEPS = (Sweep("/tasks/sync-due", 15.0), Sweep("/tasks/push-due", 10.0), Sweep("/tasks/notify-due", 30.0))
+SWEEPS = (
+    Sweep("/tasks/sync-due", 15.0),
+    Sweep("/tasks/push-due", 10.0),
+    Sweep("/tasks/notify-due", 30.0),
+    Sweep("/tasks/retention-due", 3600.0),
+)
 
 
 def run_scheduler(

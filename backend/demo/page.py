@@ -133,8 +133,20 @@ def _choose_team(call: Call) -> Any:
 
 
 def _install_trigger(call: Call) -> Any:
-    config = call.api("post", "/addon/trigger", {"spreadsheet_id": call.spreadsheet_id})
-    return {"installed": True, "tabs": list(config.get("tabs", {}))}
+    config = call.api("post", "/addon/trigger", {"spreadsheet_id": call.spreadsheet_id, "install": True})
+    return {"installed": True, "tabs": list(config.get("tabs", {})), "by": config.get("installed_by") or ""}
+
+
+def _accept_invitation(call: Call) -> Any:
+    joined = call.api("post", "/addon/invitations/accept", {"invitation": call.arg(0)})
+    call.teams[call.email] = str(joined["team"]["id"])
+    return joined
+
+
+def _leave_team(call: Call) -> Any:
+    left = call.api("post", "/addon/leave", {})
+    call.teams.pop(call.email, None)
+    return left
 
 
 # The server functions the sidebar calls (Menu.gs, Bind.gs, Triggers.gs), as the backend calls they make.
@@ -147,12 +159,20 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
         "post", "/addon/shops/consent", {"platform": c.arg(0, "tiktok"), "region": c.arg(1, "")}
     ),
     "connectGoogle": lambda c: c.api("post", "/addon/google/connect", {}),
+    "confirmGoogle": lambda c: c.api("post", "/addon/google/confirm", {"account": c.arg(0)}),
+    "discardGoogle": lambda c: c.api("post", "/addon/google/discard", {"account": c.arg(0)}),
     "listProfiles": lambda c: c.api("get", "/addon/profiles"),
     "listColumns": lambda c: c.api("get", "/addon/columns", {"audience": c.arg(0)}),
     "defineProfile": lambda c: c.api("post", "/addon/profiles", c.arg(0, {})),
     "listMembers": lambda c: c.api("get", "/addon/members"),
     "setMember": lambda c: c.api("post", "/addon/members", {"email": c.arg(0), "role": c.arg(1)}),
     "removeMember": lambda c: c.api("post", "/addon/members/remove", {"email": c.arg(0)}),
+    "listInvitations": lambda c: c.api("get", "/addon/invitations"),
+    "inviteMember": lambda c: c.api("post", "/addon/invitations", {"email": c.arg(0), "role": c.arg(1)}),
+    "revokeInvitation": lambda c: c.api("post", "/addon/invitations/revoke", {"email": c.arg(0)}),
+    "acceptInvitation": _accept_invitation,
+    "leaveTeam": _leave_team,
+    "setRetention": lambda c: c.api("post", "/addon/team/retention", {"retention_days": c.arg(0)}),
     "unbindTab": lambda c: c.api(
         "post", "/addon/bindings/remove", {"spreadsheet_id": c.spreadsheet_id, "tab": c.arg(0)}
     ),

@@ -22,7 +22,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -37,6 +37,7 @@ from backend.config import Config
 from backend.db import Database
 from backend.demo.page import create_page
 from backend.demo.traffic import Traffic
+from backend.domain.fx import FxRate
 from backend.errors import InvalidInput
 from backend.models import NotificationChannel, Shop
 from backend.platforms.base import ConsentReturn
@@ -46,7 +47,7 @@ from backend.sandbox.server import start as start_server
 from backend.sandbox.sheets import GoogleSandboxes, start_google
 from backend.sandbox.shopee import ShopeeSandbox
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
-from backend.services import bindings, costs, notify, shops, teams
+from backend.services import bindings, costs, fx, notify, shops, teams
 from backend.services.shops import Platform
 
 if TYPE_CHECKING:
@@ -100,8 +101,8 @@ SHEETS = (
     SheetSpec("warehouse", "Demo Trading · Warehouse", "warehouse", (("SLA watch", "sla_watch"),), "writer"),
     SheetSpec(
         "finance", "Demo Trading · Finance", "finance",
-        (("Profit ledger", "profit_ledger"), ("SKU costs", "sku_costs"), ("By month", "profit_by_month"),
-         ("By shop", "profit_by_shop")), "writer",
+        (("Profit ledger", "profit_ledger"), ("SKU costs", "sku_costs"), ("Rates", "fx_rates"),
+         ("By month", "profit_by_month"), ("By shop", "profit_by_shop")), "writer",
     ),
     SheetSpec(
         "customer_service", "Demo Trading · Customer service", "support",
@@ -112,6 +113,9 @@ SHEETS = (
 SHOPS = (("Demo US", "US", 180), ("Demo UK", "GB", 120))
 SHOPEE_SHOP = ("Demo MY", "MY", 100)  # on Shopee: the desk shows both channels
 COST_SHARE = Decimal("0.38")  # unit cost as a share of the list price: margins a seller would recognise
+# Bought in CNY, sold in USD, GBP and MYR: euro reference rates the demo publishes on working days, as the ECB does.
+PER_EURO = {"USD": Decimal("1.0850"), "GBP": Decimal("0.8431"), "MYR": Decimal("4.9510"), "CNY": Decimal("7.8125")}
+REPORTING = "USD"
 
 
 @dataclass
@@ -411,6 +415,21 @@ def _connect_shops(world: World, team_id: int) -> None:
         shops.connect(world.db, world.platform, team_id, shopee, name="shopee", actor=ADMIN.email)
 
 
+def _in_cny(amount: Decimal, currency: str) -> Decimal:
+    return (amount * PER_EURO["CNY"] / PER_EURO[currency]).quantize(Decimal("0.01"))
+
+
+def _euro_rates(start: date) -> list[FxRate]:
+    """Working-day euro rates from `start` to today, drifting a little, so weekends take Friday's."""
+    today = datetime.now(UTC).date()
+    days = [start + timedelta(days=n) for n in range((today - start).days + 1)]
+    return [
+        FxRate(day, "EUR", code, rate + Decimal("0.0004") * (n % 9))
+        for n, day in enumerate(d for d in days if d.weekday() < 5)
+        for code, rate in PER_EURO.items()
+    ]
+
+
 def _seed(world: World, discord_hook: str) -> None:
     box = world.app.extensions["orderdeck.secrets"]
     with world.app.app_context(), world.db.session() as session:
@@ -431,13 +450,12 @@ def _seed(world: World, discord_hook: str) -> None:
         for shop in world.tiktok.shops.values()
         for sku in shop.catalog
     ] + [(m.model_sku, m.price, shop.market.currency) for shop in world.shopee.shops.values() for m in shop.models]
-    rows = [
-        costs.CostRow(sku, (price * COST_SHARE).quantize(Decimal("0.01")), currency, since)
-        for sku, price, currency in prices
-    ]
+    rows = [costs.CostRow(sku, _in_cny(price * COST_SHARE, currency), "CNY", since) for sku, price, currency in prices]
     with world.app.app_context(), world.db.session() as session:
         team = teams.team_by_name(session, TEAM)
         costs.upsert_costs(session, team, rows, actor=PEOPLE[1].email)
+        fx.upsert_rates(session, team, _euro_rates(since - timedelta(days=10)), source="ecb:demo")
+        teams.set_reporting_currency(session, team, REPORTING, actor=ADMIN.email)
         for spec in SHEETS:
             spreadsheet = _create_spreadsheet(world, spec)
             world.spreadsheets[spec.key] = spreadsheet

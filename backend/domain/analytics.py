@@ -25,11 +25,14 @@ ANALYTICS_HEADER = ["Period", "Stage", "Role", "Member", "Handled", "Median (h)"
 TREND_HEADERS = {stage: f"{label} median (h)" for stage, label in STAGE_LABELS.items()}
 LEADERBOARD_HEADER = ["Window", "Stage", "Rank", "Member", "Handled", "Median (h)", "P90 (h)"]
 ALL_MEMBERS = "(all)"
+# The actor of a sheet edit whose editor Google did not name (an empty `e.user`): work done, by nobody known.
+UNKNOWN_MEMBER = "unknown member"
 
 
 @dataclass(frozen=True)
 class Sample:
-    """One piece of handled work; `member` is None when no person is known (a status from sync)."""
+    """One piece of handled work; `member` is None when no person is known (a status from sync, an edit
+    whose editor Google did not name)."""
 
     stage: str
     role: str

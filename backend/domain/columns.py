@@ -20,10 +20,10 @@ from backend.domain.access import Sensitivity
 from backend.domain.after_sales import CaseView, RateRow
 from backend.domain.analytics import TREND_HEADERS
 from backend.domain.pending_actions import BoardRow
-from backend.domain.profit import POOLS
+from backend.domain.profit import BASES, POOLS
 from backend.domain.reports import SummaryRow
 from backend.domain.stock import PackRow, PickRow, StockPosition
-from backend.domain.views import OrderView, PackageView, SkuCostView, SkuLine
+from backend.domain.views import FxRateView, OrderView, PackageView, SkuCostView, SkuLine
 
 SHEETS_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - serials count local wall-clock days
 
@@ -38,6 +38,7 @@ class ColumnType(StrEnum):
     DURATION = "duration"
     ENUM = "enum"
     HOURS = "hours"  # a number of hours with two decimals (handling times)
+    RATE = "rate"  # an exchange rate: 1 unit of one currency in another, up to 12 decimals
 
 
 class Grain(StrEnum):
@@ -60,6 +61,7 @@ class Grain(StrEnum):
     AFTER_SALE = "after_sale"  # a cancellation, return, refund or replacement request
     PENDING_ACTION = "pending_action"  # a count of the Pending-Action board, or a refund waiting for finance
     AFTER_SALES_RATE = "after_sales_rate"  # a month's cancellation and return rates, then per SKU and reason
+    FX_RATE = "fx_rate"  # a currency pair with its newest rate (the finance rates tab)
 
 
 class Kind(StrEnum):
@@ -83,6 +85,7 @@ NUMBER_FORMATS: Mapping[ColumnType, Mapping[str, str] | None] = {
     ColumnType.DATETIME: {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"},
     ColumnType.DURATION: {"type": "TIME", "pattern": "[h]:mm"},
     ColumnType.HOURS: {"type": "NUMBER", "pattern": "0.00"},
+    ColumnType.RATE: {"type": "NUMBER", "pattern": "0.0000########"},
 }
 
 
@@ -124,6 +127,7 @@ class Source:
     line: SkuLine | None = None
     package: PackageView | None = None
     sku: SkuCostView | None = None
+    fx: FxRateView | None = None
     day: DayTotals | None = None
     pick: PickRow | None = None
     pack: PackRow | None = None
@@ -256,6 +260,17 @@ def _sku(attr: str) -> Callable[[Source], Value]:
     return value
 
 
+def _reported(attr: str) -> Callable[[Source], Value]:
+    """A figure of the order's entry in the team's reporting currency (blank without one or without a rate)."""
+
+    def value(src: Source) -> Value:
+        ledger = src.order.ledger
+        result: Value = getattr(ledger.reported, attr) if ledger and ledger.reported else None
+        return result
+
+    return value
+
+
 def _day(attr: str) -> Callable[[Source], Value]:
     def value(src: Source) -> Value:
         if src.day is None:
@@ -298,7 +313,7 @@ def _stats(*headers: str) -> Callable[[Source], Value]:
 
 
 def _warehouse(part: str, path: str) -> Callable[[Source], Value]:
-    """A field of the pick, pack or stock row (`path` may be dotted: "count.seller_sku")."""
+    """A field of the row's own part: pick, pack, stock or currency pair (`path` may be dotted: "count.seller_sku")."""
 
     def value(src: Source) -> Value:
         found: Any = getattr(src, part)
@@ -394,6 +409,7 @@ KEY_COLUMNS: Mapping[Grain, str] = {
     Grain.AFTER_SALE: "case_key",
     Grain.PENDING_ACTION: "action_key",
     Grain.AFTER_SALES_RATE: "rate_key",
+    Grain.FX_RATE: "fx_pair",
 }
 
 
@@ -464,7 +480,8 @@ def build_catalogue(exception_choices: Sequence[str] = (), extra: Iterable[Colum
         Column("delivery_option", "Delivery option", T, OP, ORDER_GRAINS, _order("delivery_option")),
         Column("fulfillment_type", "Fulfilment", T, OP, ORDER_GRAINS, _order("fulfillment_type")),
         Column("region", "Region", T, OP, ORDER_GRAINS, _order("region_code")),
-        Column("buyer_message", "Buyer message", T, OP, ORDER_GRAINS, _order("buyer_message")),
+        # What a buyer writes, and notes on an order, can name or locate a person: personal, like the address.
+        Column("buyer_message", "Buyer message", T, PERSONAL, ORDER_GRAINS, _order("buyer_message")),
         Column("cancel_reason", "Cancel reason", T, OP, ORDER_GRAINS, _order("cancel_reason")),
         Column(
             "exception",
@@ -478,7 +495,7 @@ def build_catalogue(exception_choices: Sequence[str] = (), extra: Iterable[Colum
             tuple(exception_choices),
             "open exceptions; pick one to raise it",
         ),
-        Column("note", "Note", T, OP, ORDER_GRAINS, _order("seller_note"), Kind.INPUT, frozenset({"support"})),
+        Column("note", "Note", T, PERSONAL, ORDER_GRAINS, _order("seller_note"), Kind.INPUT, frozenset({"support"})),
         Column("recipient_name", "Recipient", T, PERSONAL, ORDER_GRAINS, _order("recipient_name")),
         Column("recipient_phone", "Phone", T, PERSONAL, ORDER_GRAINS, _order("recipient_phone")),
         Column("recipient_address", "Address", T, PERSONAL, ORDER_GRAINS, _order("recipient_address")),
@@ -527,9 +544,41 @@ def build_catalogue(exception_choices: Sequence[str] = (), extra: Iterable[Colum
             ORDER_GRAINS,
             _ledger("basis"),
             Kind.COMPUTED,
-            enum_values=("estimated", "settled"),
+            enum_values=BASES,
+            description="unpaid and cancelled orders are not revenue: the README's ledger rules",
         ),
         Column("settled_at", "Settled (shop time)", DT, COST, ORDER_GRAINS, _ledger("settled_at")),
+        Column(
+            "fx_rates",
+            "Rates used",
+            T,
+            COST,
+            ORDER_GRAINS,
+            lambda src: src.order.ledger.rates_label if src.order.ledger else "",
+            Kind.COMPUTED,
+            description="each conversion: pair, rate and the date of the rate (the paid date or the last before it)",
+        ),
+        Column(
+            "missing_rates",
+            "Missing rates",
+            T,
+            COST,
+            ORDER_GRAINS,
+            lambda src: ", ".join(src.order.ledger.missing_rates) if src.order.ledger else "",
+            Kind.COMPUTED,
+            description="pairs with no rate on or before the paid date: add them in the rates tab",
+        ),
+        Column("reporting_currency", "Reporting currency", T, OP, ORDER_GRAINS, _ledger("reporting_currency")),
+        Column("reporting_revenue", "Revenue (reporting)", M, SALES, ORDER_GRAINS, _reported("revenue"), Kind.COMPUTED),
+        Column(
+            "reporting_net_profit",
+            "Net profit (reporting)",
+            M,
+            COST,
+            ORDER_GRAINS,
+            _reported("net_profit"),
+            Kind.COMPUTED,
+        ),
         Column("seller_sku", "Seller SKU", T, OP, SKU, _sku("seller_sku"), Kind.KEY),
         Column("sku_product", "Product", T, OP, SKU, _sku("product_name")),
         Column("unit_cost", "Unit cost", M, COST, SKU, _sku("unit_cost"), Kind.INPUT, frozenset({"finance"})),
@@ -537,6 +586,7 @@ def build_catalogue(exception_choices: Sequence[str] = (), extra: Iterable[Colum
         Column(
             "effective_from", "Effective from", D, COST, SKU, _sku("effective_from"), Kind.INPUT, frozenset({"finance"})
         ),
+        *_fx_columns(),
         Column("day_key", "Day / currency", T, OP, DAY, _day_key, Kind.KEY),
         Column("day", "Day", D, OP, DAY, _day("day"), Kind.COMPUTED),
         Column("day_currency", "Currency", T, OP, DAY, _day("currency"), Kind.COMPUTED),
@@ -562,6 +612,22 @@ def build_catalogue(exception_choices: Sequence[str] = (), extra: Iterable[Colum
     if len(catalogue) != len(columns):
         raise ValueError("duplicate column keys in the catalogue")
     return catalogue
+
+
+def _fx_columns() -> list[Column]:
+    """The finance rates tab: one row per pair; typing a rate and its date records it (services/fx.py)."""
+    fx, finance = frozenset({Grain.FX_RATE}), frozenset({"finance"})
+
+    def pair(attr: str) -> Callable[[Source], Value]:
+        return _warehouse("fx", attr)
+
+    return [
+        Column("fx_pair", "From → to", T, OP, fx, pair("pair"), Kind.KEY, description="1 of the first = rate × second"),
+        Column("fx_rate", "Rate", ColumnType.RATE, OP, fx, pair("rate"), Kind.INPUT, finance),
+        Column("fx_date", "Rate date", D, OP, fx, pair("day"), Kind.INPUT, finance, description="applies from then on"),
+        Column("fx_source", "Entered by", T, OP, fx, pair("source"), Kind.COMPUTED),
+        Column("fx_needed_for", "Needed for", T, OP, fx, pair("needed_for"), Kind.COMPUTED),
+    ]
 
 
 def _stock_columns() -> list[Column]:
@@ -717,6 +783,44 @@ def _report_columns() -> list[Column]:
             _summary("missing_cost_orders"),
             Kind.COMPUTED,
             description="orders left out of COGS, net profit and margin",
+        ),
+        Column(
+            "profit_reporting_currency",
+            "Reporting currency",
+            T,
+            OP,
+            profit,
+            _summary("reporting_currency"),
+            Kind.COMPUTED,
+        ),
+        Column(
+            "profit_reporting_revenue",
+            "Revenue (reporting)",
+            M,
+            SALES,
+            profit,
+            _summary("reporting_revenue"),
+            Kind.COMPUTED,
+            description="each order converted at the rate of its paid date",
+        ),
+        Column(
+            "profit_reporting_net",
+            "Net profit (reporting)",
+            M,
+            COST,
+            profit,
+            _summary("reporting_net_profit"),
+            Kind.COMPUTED,
+        ),
+        Column(
+            "profit_missing_rates",
+            "Orders missing a rate",
+            INT,
+            COST,
+            profit,
+            _summary("missing_rate_orders"),
+            Kind.COMPUTED,
+            description="orders left out of the reporting-currency figures",
         ),
         Column("handling_key", "Row", T, OP, handling, _stats("Period", "Stage", "Role", "Member"), Kind.KEY),
         Column("handling_period", "Period", T, OP, handling, _stats("Period"), Kind.COMPUTED),

@@ -8,7 +8,7 @@ pool ("other" for fees), visible, never dropped. Amounts follow PlatformFeeLine'
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -60,12 +60,16 @@ class PooledLine:
 
 
 def pool_sums(lines: Iterable[PooledLine]) -> tuple[Decimal, dict[str, Decimal]]:
-    """(revenue, {pool: total}) with every one of the six pools present."""
+    """(revenue, {pool: total}) with every one of the six pools present.
+
+    A line of another block pooled as revenue (the shipping the buyer paid, in the shipping block)
+    carries PlatformFeeLine's cost sign, so it adds to revenue negated: income is never a negative fee.
+    """
     revenue = Decimal(0)
     pools: dict[str, Decimal] = dict.fromkeys(POOLS, Decimal(0))
     for line in lines:
         if line.pool == REVENUE:
-            revenue += line.amount
+            revenue += line.amount if line.category == FeeCategory.REVENUE else -line.amount
         else:
             pools[line.pool] += line.amount
     return revenue, pools
@@ -99,6 +103,20 @@ class OrderAmounts:
     seller_discount: Decimal
     buyer_shipping: Decimal  # shipping_fee: what the buyer paid for shipping
 
+    def less(self, cancelled: CancelledPart) -> OrderAmounts:
+        """The amounts without the order's cancelled lines: the cancelled part of an order earns nothing."""
+        return replace(
+            self, gross=self.gross - cancelled.gross, seller_discount=self.seller_discount - cancelled.seller_discount
+        )
+
+
+@dataclass(frozen=True)
+class CancelledPart:
+    """What an order's cancelled lines were listed at, and the seller's discount on them."""
+
+    gross: Decimal = Decimal(0)
+    seller_discount: Decimal = Decimal(0)
+
 
 def merged_rates(defaults: Sequence[FeeRate], *overrides: Sequence[FeeRate]) -> list[FeeRate]:
     """Later rule lists replace earlier ones kind by kind (market over defaults, shop over market)."""
@@ -113,9 +131,9 @@ def estimate_lines(
 ) -> list[PooledLine]:
     """Estimated settlement lines, shaped like the settled ones so both pool and compare alike.
 
-    Revenue is the items less the seller's discount (the platform's discount is paid by TikTok);
-    the buyer's shipping payment offsets logistics; each rate adds one fee line, with taxes on fees
-    (base "fees") computed last from the other fees.
+    Revenue is the items less the seller's discount (the platform's discount is paid by TikTok)
+    plus the shipping the buyer paid; each rate adds one fee line, with taxes on fees (base "fees")
+    computed last from the other fees.
     """
     cur = amounts.currency
     revenue = amounts.gross - amounts.seller_discount

@@ -32,7 +32,7 @@ from backend.domain.columns import (
 from backend.domain.pending_actions import BoardRow
 from backend.domain.reports import SummaryRow
 from backend.domain.stock import WarehouseRows
-from backend.domain.views import OrderView, SkuCostView
+from backend.domain.views import FxRateView, OrderView, SkuCostView
 from backend.errors import InvalidInput
 
 # A cell as the sheet plan writes it: text, a number (dates already serials), a flag, a formula, a value
@@ -122,8 +122,14 @@ class Row:
     cells: tuple[Cell, ...]
 
 
-def parse_profile(doc: Mapping[str, Any], catalogue: Mapping[str, Column], policy: RolePolicy) -> Profile:
-    """Build a Profile from its JSON document (already schema-valid), checking it against the role table."""
+def parse_profile(
+    doc: Mapping[str, Any], catalogue: Mapping[str, Column], policy: RolePolicy, *, check_audience: bool = True
+) -> Profile:
+    """Build a Profile from its JSON document (already schema-valid), checking it against the role table.
+
+    `check_audience=False` reads a definition stored earlier: a column may have changed class since, and
+    the check belongs where the profile is used (each tab's file, each binder), not on every read of it.
+    """
     problems: list[str] = []
     key = str(doc["key"])
     role = str(doc["audience_role"])
@@ -145,7 +151,7 @@ def parse_profile(doc: Mapping[str, Any], catalogue: Mapping[str, Column], polic
             problems.append(f"column {name!r} is listed twice")
         else:
             columns.append(column)
-    if policy.is_role(role):
+    if check_audience and policy.is_role(role):
         problems += visibility_problems(columns, role, policy)
     sort = tuple(SortKey(str(s["column"]), bool(s.get("descending", False))) for s in doc.get("sort", ()))
     problems += [f"sort column {s.column!r} is not in the profile" for s in sort if s.column not in wanted]
@@ -200,9 +206,14 @@ def check_shown_to(profile: Profile, role: str, policy: RolePolicy, who: str) ->
 
 
 def day_totals(views: Iterable[OrderView]) -> list[DayTotals]:
-    """Orders per day (in the shop's zone) and currency; money is summed only within one currency."""
+    """Orders per day (in the shop's zone) and currency; money is summed only within one currency.
+
+    Only orders that are revenue count (an unpaid or cancelled order is no sale): the ledger's rules.
+    """
     buckets: dict[tuple[date, str], list[OrderView]] = defaultdict(list)
     for view in views:
+        if view.ledger is not None and not view.ledger.counts:
+            continue
         day = view.created_at.astimezone(ZoneInfo(view.shop_time_zone)).date()
         buckets[(day, view.currency)].append(view)
     totals = []
@@ -285,10 +296,13 @@ def sources(
     *,
     warehouse: WarehouseRows | None = None,
     reports: ReportRows | None = None,
+    rates: Iterable[FxRateView] = (),
 ) -> list[Source]:
     """The profile's rows before projection: filtered orders, exploded or aggregated by grain."""
     if profile.grain is Grain.SKU:
         return [Source(sku=s, sheet_zone=sheet_zone) for s in skus]
+    if profile.grain is Grain.FX_RATE:
+        return [Source(fx=r, sheet_zone=sheet_zone) for r in rates]
     if profile.grain in WAREHOUSE_SOURCES:
         return WAREHOUSE_SOURCES[profile.grain](warehouse or WarehouseRows(), sheet_zone)
     if profile.grain in REPORT_SOURCES:
@@ -339,10 +353,11 @@ def project(
     skus: Iterable[SkuCostView] = (),
     warehouse: WarehouseRows | None = None,
     reports: ReportRows | None = None,
+    rates: Iterable[FxRateView] = (),
 ) -> list[Row]:
     """The tab's rows in the profile's sort order; a column the profile omits is never computed."""
     rows = []
-    for src in sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports):
+    for src in sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports, rates=rates):
         cells = tuple(to_cell(c.value(src), src.zone) for c in profile.columns)
         rows.append(Row(key=str(cells[0]), cells=cells))
     for sort in reversed(profile.sort):

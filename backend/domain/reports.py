@@ -4,6 +4,11 @@ Amounts of different currencies are never added: every row is one (key, currency
 totals are one row per currency. An order whose cost is missing counts toward revenue and fees but
 not toward COGS or net (it is counted in `missing_cost_orders` instead), so a margin is never
 computed over a made-up cost. Per-SKU rows split each order by its SKUs' share of item revenue.
+Only orders that are revenue count (README, "The ledger's rules"): unpaid orders and orders
+cancelled before a statement paid them are left out. With a team reporting currency, each row
+also carries its revenue and net profit in it (each order at its own rate), and one more row,
+TOTAL ALL, adds every currency up in the reporting currency; an order without a rate is counted in
+`missing_rate_orders` and left out of those figures, never converted at a guessed rate.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from backend.domain.money import quantize
 from backend.domain.profit import POOLS, LedgerEntry, margin
 
 TOTAL = "TOTAL"
+ALL = "TOTAL ALL"  # every currency, converted into the reporting currency
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,10 @@ class SummaryRow:
     organic_net_profit: Decimal = Decimal(0)
     missing_cost_orders: int = 0
     costed_revenue: Decimal = Decimal(0)  # revenue of the orders whose net is known: the margin's base
+    reporting_currency: str = ""
+    reporting_revenue: Decimal | None = None
+    reporting_net_profit: Decimal | None = None
+    missing_rate_orders: int = 0
 
     @property
     def margin(self) -> Decimal | None:
@@ -57,6 +67,7 @@ class SummaryRow:
             self.pools[pool] += quantize(amount * share, cur)
         self.fees_total = sum(self.pools.values(), Decimal(0))
         self.affiliate_orders += affiliate
+        self._add_reported(entry, share)
         if entry.net_profit is None or entry.cogs is None:
             self.missing_cost_orders += 1
             return
@@ -69,17 +80,45 @@ class SummaryRow:
         else:
             self.organic_net_profit += net
 
+    def _add_reported(self, entry: LedgerEntry, share: Decimal) -> None:
+        """The order's revenue and net in the reporting currency, or a count of orders without a rate."""
+        if not entry.reporting_currency:
+            return
+        cur = self.reporting_currency = entry.reporting_currency
+        if entry.reported is None:
+            self.missing_rate_orders += 1
+            return
+        self.reporting_revenue = (self.reporting_revenue or Decimal(0)) + quantize(entry.reported.revenue * share, cur)
+        if entry.reported.net_profit is not None:
+            net = quantize(entry.reported.net_profit * share, cur)
+            self.reporting_net_profit = (self.reporting_net_profit or Decimal(0)) + net
+
 
 def _rows(orders: Iterable[ReportOrder], split: Callable[[ReportOrder], list[tuple[str, Decimal]]]) -> list[SummaryRow]:
-    """Rows per (key, currency) from each order's (key, share) parts, then a TOTAL per currency."""
+    """Rows per (key, currency) from each order's (key, share) parts, a TOTAL per currency, then TOTAL ALL."""
     rows: dict[tuple[str, str], SummaryRow] = {}
     totals: dict[str, SummaryRow] = {}
+    everything: SummaryRow | None = None
     for order in orders:
-        cur = order.entry.currency
+        entry = order.entry
+        if not entry.counts:
+            continue
+        cur = entry.currency
         for key, share in split(order):
-            rows.setdefault((key, cur), SummaryRow(key, cur)).add(order.entry, order.affiliate, share)
-        totals.setdefault(cur, SummaryRow(TOTAL, cur)).add(order.entry, order.affiliate)
-    return [rows[k] for k in sorted(rows)] + [totals[c] for c in sorted(totals)]
+            rows.setdefault((key, cur), SummaryRow(key, cur)).add(entry, order.affiliate, share)
+        totals.setdefault(cur, SummaryRow(TOTAL, cur)).add(entry, order.affiliate)
+        if entry.reporting_currency:
+            everything = everything or SummaryRow(ALL, entry.reporting_currency)
+            if entry.reported is None:
+                everything.missing_rate_orders += 1
+            else:
+                everything.add(entry.reported, order.affiliate)
+    closing = [totals[c] for c in sorted(totals)]
+    if everything is not None:
+        everything.reporting_currency = everything.currency
+        everything.reporting_revenue, everything.reporting_net_profit = everything.revenue, everything.net_profit
+        closing.append(everything)
+    return [rows[k] for k in sorted(rows)] + closing
 
 
 def by_month(orders: Iterable[ReportOrder]) -> list[SummaryRow]:

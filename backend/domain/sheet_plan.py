@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -545,13 +545,18 @@ def _chart_requests(spec: TabSpec, sheet_id: int, state: TabState | None, respec
     return [{"addChart": {"chart": {"chartId": spec.chart_id, "spec": body, "position": position}}}]
 
 
-def withdraw_requests(profile: Profile, state: TabState) -> list[Json]:
-    """Clear the tab's cells above "operational": the file's sharing no longer suits them, and a protected
-    range stops editing, not reading, so what was written before must leave the file."""
+ABOVE_OPERATIONAL = frozenset(Sensitivity) - {Sensitivity.OPERATIONAL}
+
+
+def withdraw_requests(
+    profile: Profile, state: TabState, classes: Collection[Sensitivity] = ABOVE_OPERATIONAL
+) -> list[Json]:
+    """Clear the tab's cells of `classes` (by default all above "operational"): the file's readers may no
+    longer see them, and a protected range stops editing, not reading, so what was written must leave."""
     width = min(len(profile.columns), state.column_count)
     if state.row_count <= 1 or not width:
         return []
-    hidden = [j for j, c in enumerate(profile.columns[:width]) if c.sensitivity is not Sensitivity.OPERATIONAL]
+    hidden = [j for j, c in enumerate(profile.columns[:width]) if c.sensitivity in classes]
     return [
         {"updateCells": {"range": _grid(state.sheet_id, 1, state.row_count, c0, c1), "fields": "userEnteredValue"}}
         for c0, c1 in _row_runs(hidden)

@@ -110,3 +110,14 @@ class SkuCostView:
     unit_cost: Decimal | None = None
     currency: str = ""
     effective_from: date | None = None
+
+
+@dataclass(frozen=True)
+class FxRateView:
+    """A currency pair for the finance rates tab: its newest rate (if any) and why the team needs it."""
+
+    pair: str
+    rate: Decimal | None = None
+    day: date | None = None
+    source: str = ""
+    needed_for: str = ""

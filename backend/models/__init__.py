@@ -4,14 +4,14 @@ from backend.models.addon import GoogleOAuthState
 from backend.models.after_sales import AfterSaleCase, CaseEvent, CaseInput
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
-from backend.models.finance import FeeLine, SkuCost
+from backend.models.finance import FeeLine, FxRate, SkuCost
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
 from backend.models.sheet_state import SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import ConsentState, Shop, ShopStatus
 from backend.models.stock import OrderReview, StockLevel
-from backend.models.team import GoogleConnection, Member, Team
+from backend.models.team import GoogleConnection, Invitation, Member, Team
 from backend.models.work import FailedItem, Lease, RateWindow, SyncRun, WebhookEvent
 from backend.models.workflow import AuditEntry, ExceptionCase
 
@@ -28,8 +28,10 @@ __all__ = [
     "FailedItem",
     "FeeLine",
     "FeeRule",
+    "FxRate",
     "GoogleConnection",
     "GoogleOAuthState",
+    "Invitation",
     "Lease",
     "Member",
     "Notification",

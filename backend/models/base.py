@@ -76,6 +76,18 @@ class Money(TypeDecorator[Decimal]):
         return Decimal(value) if not isinstance(value, Decimal) else value
 
 
+class Rate(Money):
+    """An exchange rate: NUMERIC(24, 12) on PostgreSQL (a rate needs more places than an amount), text on SQLite."""
+
+    impl = Numeric(24, 12)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(24, 12, asdecimal=True))
+
+
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
 

@@ -1,4 +1,4 @@
-"""Fee lines per order (estimated and settled) and SKU unit costs with effective dates.
+"""Fee lines per order (estimated and settled), SKU unit costs with effective dates, and exchange rates.
 
 Sign convention, everywhere in OrderDeck: a fee or cost is stored as a positive amount that
 reduces profit, whatever sign the channel's payload uses; a subsidy or refund of a fee is negative.
@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.models.base import Base, TimestampMixin
+from backend.models.base import Base, Rate, TimestampMixin
 
 
 class FeeLine(Base):
@@ -50,3 +50,19 @@ class SkuCost(TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     effective_from: Mapped[date]
     entered_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class FxRate(TimestampMixin, Base):
+    """1 `base` = `rate` `quote` on `day` (and on the following days until the pair's next rate)."""
+
+    __tablename__ = "fx_rates"
+    __table_args__ = (UniqueConstraint("team_id", "base", "quote", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    base: Mapped[str] = mapped_column(String(3))
+    quote: Mapped[str] = mapped_column(String(3))
+    day: Mapped[date]
+    rate: Mapped[Decimal] = mapped_column(Rate())
+    # Who or what entered it: a member's email (the fx_rates tab), "csv:FILE" or "ecb:FILE".
+    source: Mapped[str] = mapped_column(String(320))

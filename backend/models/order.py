@@ -67,9 +67,9 @@ class Order(Base):
     shipping_provider_id: Mapped[str | None] = mapped_column(String(64))
     tracking_number: Mapped[str | None] = mapped_column(String(128))
     warehouse_id: Mapped[str | None] = mapped_column(String(64))
-    buyer_message: Mapped[str | None] = mapped_column(Text)
+    buyer_message: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     # The platform's own seller note (typed in Seller Center); the team's note is OrderInput.note.
-    seller_note: Mapped[str | None] = mapped_column(Text)
+    seller_note: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[Decimal | None]
     shipping_fee: Mapped[Decimal | None]
@@ -87,6 +87,9 @@ class Order(Base):
     recipient_region_code: Mapped[str | None] = mapped_column(String(8))
     # The payload as received, so fields we do not map yet can be derived later without a re-fetch.
     raw: Mapped[dict[str, Any]] = mapped_column(info=PERSONAL)
+    # When the retention sweep masked the personal columns (and raw's personal parts); a later sync of
+    # the order is masked again before it is stored.
+    personal_masked_at: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(String(16), default="api")
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

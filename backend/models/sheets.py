@@ -44,6 +44,8 @@ class Spreadsheet(TimestampMixin, Base):
     # Last sharing-guard verdict, cached briefly; the guard runs again before pushes.
     sharing_checked_at: Mapped[datetime | None]
     sharing_problem: Mapped[str | None] = mapped_column(String(1024))
+    # The admin whose installable edit trigger sends this file's edits: only their calls may name the editor.
+    edits_trigger_by: Mapped[str | None] = mapped_column(String(320))
 
     bindings: Mapped[list[SheetBinding]] = relationship(
         back_populates="spreadsheet", cascade="all, delete-orphan", order_by="SheetBinding.id"

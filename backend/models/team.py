@@ -1,4 +1,4 @@
-"""Teams, their members and roles, and the Google account a team connected for writing sheets."""
+"""Teams, their members and roles, invitations to join, and the Google account a team connected for writing sheets."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.models.base import Base, TimestampMixin
+from backend.models.base import Base, TimestampMixin, utcnow
 
 
 class Team(TimestampMixin, Base):
@@ -20,6 +20,10 @@ class Team(TimestampMixin, Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Currency → amount above which a refund support approved waits for finance: {"USD": "100"}.
     refund_limits: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Days after delivery or cancellation that an order keeps its buyer's personal data (then masked).
+    retention_days: Mapped[int] = mapped_column(default=90, server_default="90")
+    # The currency report tabs add a converted total in, beside the per-currency totals; None: none.
+    reporting_currency: Mapped[str | None] = mapped_column(String(3))
 
     members: Mapped[list[Member]] = relationship(back_populates="team", order_by="Member.id")
 
@@ -51,3 +55,20 @@ class GoogleConnection(TimestampMixin, Base):
     scopes: Mapped[str] = mapped_column(String(1024))
     connected_by: Mapped[str] = mapped_column(String(320))
     connected_at: Mapped[datetime]
+
+
+class Invitation(Base):
+    """An admin's invitation to join a team as a role: nobody is a member, and nothing is shared with them,
+    until the invited address signs in and accepts. Only a hash of the link's token is kept."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("team_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

@@ -9,14 +9,14 @@ record keeps the platform's raw payload so an event can be replayed or re-mapped
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Protocol, Self
+from typing import IO, TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from backend.domain.status import CaseStatus, CaseType, Decision, OrderStatus, SellerStep, ShippingType
 
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from backend.platforms.exports import ParsedExport
     from backend.platforms.http import RetryPolicy
     from backend.platforms.tokens import Refresher, TokenSource
+
+
+T = TypeVar("T")
 
 
 class FeeCategory(StrEnum):
@@ -243,6 +246,24 @@ class OrderMappingError(ValueError):
         super().__init__(f"order {order_id or '?'}: field {field_name!r} {problem}")
 
 
+def each_mapped(
+    mapper: Callable[[Mapping[str, Any]], T], rows: Iterable[Any], failures: list[OrderMappingError] | None
+) -> Iterator[T]:
+    """Map each row; with a `failures` list a row that cannot be mapped is kept there and the rest go on."""
+    for row in rows:
+        try:
+            yield mapper(row)
+        except OrderMappingError as exc:
+            if failures is None:
+                raise
+            failures.append(exc)
+
+
+def without_personal(raw: Mapping[str, Any], personal_fields: frozenset[str]) -> dict[str, Any]:
+    """The raw payload with what identifies the buyer emptied; status, times, money and lines stay."""
+    return {key: None if key in personal_fields else value for key, value in raw.items()}
+
+
 def packages_from_lines(
     lines: Iterable[PlatformLineItem], package_ids: Sequence[str] = (), provider_id: str | None = None
 ) -> tuple[PlatformPackage, ...]:
@@ -303,6 +324,17 @@ class PushKind(StrEnum):
     DEAUTHORIZED = "deauthorized"  # the seller removed our access
     AUTHORIZATION_EXPIRING = "authorization_expiring"
     OTHER = "other"  # kept, not acted on
+
+
+class UnusablePush(ValueError):
+    """A verified push body that is no usable event, with what could be read of it, so the receiver can
+    store it as failed with its reason and still answer 2xx (the platform would only send it again)."""
+
+    def __init__(self, message: str, *, shop_id: str | None = None, notification_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.shop_id = shop_id
+        self.notification_id = notification_id
 
 
 @dataclass(frozen=True)
@@ -538,13 +570,19 @@ class ShopClient(Protocol):
         """Order detail, batched as the platform allows."""
         ...
 
-    def settlements(self, *, since: datetime, until: datetime | None = None) -> Iterator[SettlementBatch]: ...
+    def settlements(
+        self, *, since: datetime, until: datetime | None = None, failures: list[OrderMappingError] | None = None
+    ) -> Iterator[SettlementBatch]:
+        """Settlement batches paid in [since, until); rows that cannot be mapped go to `failures` when given."""
+        ...
 
     def order_fee_lines(self, order_id: str) -> list[PlatformFeeLine]:
         """Every settled line of one order, each tagged with its settlement batch."""
         ...
 
-    def stock(self, skus: Sequence[SkuRef]) -> list[SkuInventory]: ...
+    def stock(self, skus: Sequence[SkuRef], failures: list[OrderMappingError] | None = None) -> list[SkuInventory]:
+        """Current stock of these SKUs; malformed products go to `failures` when given, else raise."""
+        ...
 
     def ship(self, *, order_id: str, package_id: str, carrier: str, tracking_number: str) -> Shipment:
         """Hand a seller-shipped package over with our tracking number (raises OrderOnHold, UnknownCarrier)."""
@@ -601,6 +639,9 @@ class Channel(Protocol):
     shared_tokens: bool
     refresh_ahead: timedelta  # refresh this long before the access token expires
     after_sales: AfterSalesSupport  # what its API lets a seller decide; the rest is read-only
+    # Top-level keys of an order's raw payload that name, reach or locate the buyer: emptied with the
+    # personal columns when the team's retention ends (backend.services.ingest.masked).
+    personal_fields: frozenset[str]
 
     def configured(self, settings: Config) -> str:
         """Why this backend cannot reach the channel (a missing setting), or "" when it can."""
@@ -641,10 +682,10 @@ class Channel(Protocol):
         ...
 
     def parse_push(self, raw_body: bytes) -> PushEvent:
-        """A verified body → event; raises InvalidInput for a body that is not one of the platform's pushes."""
+        """A verified body → event; raises UnusablePush, saying why, for a body that is no usable push."""
         ...
 
-    def acknowledge(self, duplicate: bool) -> tuple[bytes, str]:
+    def acknowledge(self, duplicate: bool, failed: str | None) -> tuple[bytes, str]:
         """The 2xx body (and its media type) the platform expects, so it does not push again."""
         ...
 

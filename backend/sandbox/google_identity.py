@@ -3,6 +3,9 @@
 It verifies service-account JWT assertions (RS256 against the registered key, `aud` = token URI, a
 short-lived `iat`/`exp` window), runs the authorization-code flow with PKCE, refreshes tokens, serves
 signing certificates in both of Google's formats and mints ID tokens (good and deliberately bad ones).
+It also plays Google Identity Services for web pages: `/gsi/client` is a stand-in for the client library
+(`google.accounts.id.initialize`/`renderButton`), whose button opens an account chooser that hands an ID
+token for the client back to the page, only when the page's origin is one the client registered.
 Issued access tokens live in a `TokenRegistry` that the Sheets sandbox reads in-process.
 """
 
@@ -124,6 +127,7 @@ class OAuthClient:
     client_id: str
     client_secret: str
     redirect_uris: list[str]
+    javascript_origins: list[str] = field(default_factory=list)  # pages that may sign in with this client
 
 
 @dataclass
@@ -251,10 +255,12 @@ class GoogleIdentity:
         return user
 
     def register_client(
-        self, client_id: str, client_secret: str, redirect_uris: list[str]
+        self, client_id: str, client_secret: str, redirect_uris: list[str], javascript_origins: list[str] | None = None
     ) -> dict[str, dict[str, Any]]:
-        """Register a web OAuth client; returns the client config `Flow.from_client_config` takes."""
-        self.clients[client_id] = OAuthClient(client_id, client_secret, list(redirect_uris))
+        """Register a web OAuth client; returns the client config `Flow.from_client_config` takes. Its
+        authorized JavaScript origins default to the origins of its redirect URIs."""
+        origins = javascript_origins if javascript_origins is not None else [_origin(u) for u in redirect_uris]
+        self.clients[client_id] = OAuthClient(client_id, client_secret, list(redirect_uris), origins)
         return {
             "web": {
                 "client_id": client_id,
@@ -488,6 +494,42 @@ class GoogleIdentity:
             )
         return _redirect_with(args, {"code": code, "scope": args["scope"]})
 
+    # -- Google Identity Services (sign-in on web pages) ----------------------------------------
+    def _gsi_client(self) -> Response:
+        script = GSI_CLIENT.replace("%BASE%", json.dumps(self.base_url))
+        return Response(script, mimetype="text/javascript")
+
+    def _gsi_chooser(self, client_id: str, origin: str) -> Response:
+        """Google's account chooser: refuses a client it does not know or a page origin the client did not list."""
+        client = self.clients.get(client_id)
+        if client is None:
+            return _error_page("Error 401: invalid_client", "The OAuth client was not found.", 401)
+        if origin not in client.javascript_origins:
+            return _error_page(
+                "Error 400: origin_mismatch", f"{origin} is not an authorized JavaScript origin of this client.", 400
+            )
+        if request.method == "GET":
+            hidden = (
+                f'<input type="hidden" name="client_id" value="{html.escape(client_id)}">'
+                f'<input type="hidden" name="origin" value="{html.escape(origin)}">'
+            )
+            accounts = "".join(
+                f'<li><button name="email" value="{html.escape(u)}">{html.escape(u)}</button></li>' for u in self.users
+            )
+            page = (
+                "<!doctype html><title>Sign in with Google (sandbox)</title><h1>Choose an account</h1>"
+                f'<p>to continue to {html.escape(origin)}</p><form method="post">{hidden}<ul>{accounts}</ul></form>'
+            )
+            return Response(page, mimetype="text/html")
+        email = request.form.get("email", "")
+        if email not in self.users:
+            return _error_page("Error 400: no sandbox user", "Add a user with add_user() first.", 400)
+        credential = self._id_token_for(email, client_id)
+        # Hand the token to the opener page at exactly that origin, as GIS's popup does.
+        script = f"window.opener.postMessage({{credential: {json.dumps(credential)}}}, {json.dumps(origin)});"
+        body = f"<!doctype html><title>Signing in…</title><script>{script}window.close();</script>"
+        return Response(body, mimetype="text/html")
+
     # -- WSGI ---------------------------------------------------------------------------------
     def _new_signing_key(self) -> SigningKey:
         key = _new_rsa_key()
@@ -523,6 +565,14 @@ class GoogleIdentity:
             return self._approve(
                 form.get("pending", ""), approved=form.get("decision") == "allow", email=form.get("email")
             )
+
+        @app.get("/gsi/client")
+        def gsi_client() -> Response:
+            return self._gsi_client()
+
+        @app.route("/gsi/select", methods=["GET", "POST"])
+        def gsi_select() -> Response:
+            return self._gsi_chooser(request.values.get("client_id", ""), request.values.get("origin", ""))
 
         @app.get("/.well-known/openid-configuration")
         def openid_configuration() -> Response:
@@ -579,6 +629,42 @@ class GoogleIdentity:
             return _json({"error": "invalid_token", "error_description": "Token expired or revoked"}, 400)
 
         return app
+
+
+GSI_CLIENT = """// Google Identity Services as the sandbox plays it: google.accounts.id.initialize, renderButton.
+(function () {
+  var base = %BASE%;
+  var options = null;
+  window.addEventListener('message', function (event) {
+    if (event.origin !== base || !options || !event.data || !event.data.credential) { return; }
+    options.callback({ credential: event.data.credential, select_by: 'btn' });
+  });
+  function choose() {
+    var url = base + '/gsi/select?client_id=' + encodeURIComponent(options.client_id)
+      + '&origin=' + encodeURIComponent(window.location.origin);
+    window.open(url, 'g_id_sandbox', 'width=420,height=560');
+  }
+  window.google = window.google || {};
+  window.google.accounts = { id: {
+    initialize: function (given) { options = given; },
+    renderButton: function (parent) {
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'g_id_signin';
+      button.textContent = 'Sign in with Google';
+      button.onclick = choose;
+      parent.appendChild(button);
+    },
+    prompt: function () {},
+    disableAutoSelect: function () {}
+  } };
+})();
+"""
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _jwk(key: SigningKey) -> dict[str, str]:

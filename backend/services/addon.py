@@ -24,6 +24,7 @@ from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimi
 from backend.models import (
     AuditEntry,
     GoogleConnection,
+    GoogleOAuthState,
     Lease,
     Member,
     SheetBinding,
@@ -33,7 +34,7 @@ from backend.models import (
     Team,
     utcnow,
 )
-from backend.services import bindings, health, leases, shops, teams
+from backend.services import bindings, health, leases, retention, shops, teams
 from backend.sheets.google import identity_email
 
 SYNC_NOW_EVERY = timedelta(seconds=60)
@@ -72,6 +73,8 @@ ACTIONS: Mapping[str, frozenset[str] | None] = {
     "install_trigger": ADMIN,
     "pending_actions": None,  # counts only; the refunds in it are for the roles that approve them
     "approve_refund": role_policy().acting(bindings.APPROVE_LARGE_REFUND),
+    "team_settings": ADMIN,
+    "leave_team": None,
 }
 
 
@@ -106,13 +109,13 @@ def _teams(found: list[tuple[Member, Team]]) -> list[dict[str, Any]]:
 
 def _choose(email: str, found: list[tuple[Member, Team]], team_hint: str | None) -> Caller:
     if not found:
-        raise Forbidden(f"{email} is not a member of any OrderDeck team: ask your team's admin to add you")
+        raise Forbidden(f"{email} is not a member of any OrderDeck team: ask your team's admin to invite you")
     if team_hint:
         chosen = [(m, t) for m, t in found if str(t.id) == team_hint.strip()]
         if not chosen:
             raise Forbidden(f"{email} is not a member of the team this request names")
-    elif len(found) > 1:
-        raise InvalidInput(f"{email} belongs to {len(found)} teams: choose one", teams=_teams(found))
+    elif len(found) > 1:  # names no team: /addon/me lists them to the person, the sidebar lets them choose
+        raise InvalidInput(f"{email} belongs to {len(found)} teams: choose one in the OrderDeck sidebar")
     else:
         chosen = found
     member, team = chosen[0]
@@ -153,8 +156,10 @@ def audit(session: Session, caller: Caller, action: str, target: str, detail: di
 # -- status ---------------------------------------------------------------------------------------
 def me(session: Session, email: str, team_hint: str | None) -> dict[str, Any]:
     """Who the token speaks for and their teams; works before the person belongs to any team, and names
-    no caller while the team is ambiguous."""
+    no caller while the team is ambiguous. A remembered team the person has left is ignored, not an error."""
     found = memberships(session, email)
+    if team_hint and not any(str(t.id) == team_hint.strip() for _m, t in found):
+        team_hint = None
     caller = _choose(email, found, team_hint) if found and (team_hint or len(found) == 1) else None
     return {
         "email": email,
@@ -178,6 +183,30 @@ def writer_status(session: Session, team_id: int, config: Config) -> dict[str, A
         return {"writer": None, "kind": None, "problem": exc.message}
     kind = "connected_user" if connection is not None else "service_account"
     return {"writer": email, "kind": kind, "problem": None}
+
+
+def waiting_google(session: Session, caller: Caller) -> list[GoogleOAuthState]:
+    """Accounts Google returned to the caller's own Connect links, waiting for the caller's confirmation
+    (newest first); another admin's are not the caller's to confirm, and are not shown to them."""
+    return list(
+        session.scalars(
+            select(GoogleOAuthState)
+            .where(
+                GoogleOAuthState.team_id == caller.team_id,
+                GoogleOAuthState.member_email == caller.email,
+                GoogleOAuthState.refresh_token_sealed.is_not(None),
+                GoogleOAuthState.confirm_by > utcnow(),
+            )
+            .order_by(GoogleOAuthState.created_at.desc())
+        )
+    )
+
+
+def _google_pending(session: Session, caller: Caller) -> dict[str, Any] | None:
+    waiting = waiting_google(session, caller) if may(caller.role, "connect_google") else []
+    if not waiting:
+        return None
+    return {"account": waiting[0].account_email, "expires_at": _iso(waiting[0].confirm_by)}
 
 
 def sync_now_wait(session: Session, team_id: int, now: datetime | None = None) -> int:
@@ -205,6 +234,7 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
             "lag_seconds": h.lag_seconds,
             "missed_by_webhook_7d": h.missed_by_webhook_7d,
             "failed_items_7d": h.failed_items_7d,
+            "last_failure": h.last_failure,
             "last_error": h.last_error,
             "after_sales_problem": h.after_sales_problem,
         }
@@ -212,14 +242,24 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
     ]
     spreadsheet = team_spreadsheet(session, caller, google_id) if google_id else None
     return {
-        "team": {"id": caller.team_id, "name": caller.team_name},
+        "team": {
+            "id": caller.team_id,
+            "name": caller.team_name,
+            "retention_days": retention.team_retention(session, caller.team_id),
+        },
         "role": caller.role,
         "actions": actions_for(caller.role),
         "shops": shop_rows,
         "spreadsheet": describe_spreadsheet(spreadsheet) if spreadsheet else None,
-        "google": writer_status(session, caller.team_id, config),
+        "google": {**writer_status(session, caller.team_id, config), "pending": _google_pending(session, caller)},
         "sync_now_in": sync_now_wait(session, caller.team_id, now),
     }
+
+
+def set_retention(session: Session, caller: Caller, days: int) -> dict[str, Any]:
+    """An admin changes how long the team keeps buyers' personal data after an order ends."""
+    team = retention.set_retention(session, session.get_one(Team, caller.team_id), days, caller.email)
+    return {"retention_days": team.retention_days}
 
 
 def describe_binding(binding: SheetBinding) -> dict[str, Any]:
@@ -283,31 +323,35 @@ def list_members(session: Session, caller: Caller) -> list[dict[str, Any]]:
     return [{"email": m.email, "role": m.role} for m in rows]
 
 
-def _other_admins(session: Session, caller: Caller, email: str) -> int:
+def other_admins(session: Session, caller: Caller, email: str) -> int:
     admins = session.scalars(select(Member.email).where(Member.team_id == caller.team_id, Member.role == "admin"))
     return sum(1 for a in admins if a != email)
 
 
 def set_member(session: Session, caller: Caller, email: str, role: str) -> list[dict[str, Any]]:
-    """Add a member or change a role; the team always keeps one admin."""
+    """Change a member's role; the team always keeps one admin. Someone new is invited instead
+    (services/invitations): they become a member only by accepting."""
     email = teams.normalize_email(email)
-    if role != "admin" and not _other_admins(session, caller, email):
+    if session.scalar(select(Member.id).where(Member.team_id == caller.team_id, Member.email == email)) is None:
+        raise NotFound(f"{email} is not a member of your team: invite them, and they join when they accept")
+    if role != "admin" and not other_admins(session, caller, email):
         raise Conflict("the team needs at least one admin: make someone else admin first")
     teams.add_member(session, team_of(session, caller), email, role, actor=caller.email)
     return list_members(session, caller)
 
 
-def remove_member(session: Session, caller: Caller, email: str) -> list[dict[str, Any]]:
+def remove_member(session: Session, caller: Caller, email: str) -> Member:
+    """Remove a member of the caller's team (never its last admin); the removed row is returned."""
     email = teams.normalize_email(email)
     member = session.scalar(select(Member).where(Member.team_id == caller.team_id, Member.email == email))
     if member is None:
         raise NotFound(f"{email} is not a member of your team")
-    if member.role == "admin" and not _other_admins(session, caller, email):
+    if member.role == "admin" and not other_admins(session, caller, email):
         raise Conflict("the team needs at least one admin: make someone else admin first")
     session.delete(member)
     audit(session, caller, "member.remove", email, {"role": member.role})
     session.flush()
-    return list_members(session, caller)
+    return member
 
 
 # -- columns and profiles -------------------------------------------------------------------------

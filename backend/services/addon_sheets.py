@@ -21,12 +21,14 @@ from backend.catalog import role_policy
 from backend.config import Config
 from backend.db import Database
 from backend.domain.profiles import check_shown_to
-from backend.errors import Forbidden, InvalidInput
+from backend.errors import Forbidden, InvalidInput, OrderDeckError
 from backend.models import BindChallenge, Member, Spreadsheet, utcnow
 from backend.secrets import SecretBox
 from backend.services import bindings, teams
 from backend.services.addon import Caller, audit, describe_binding, team_of, team_spreadsheet
+from backend.services.sheet_refresh import SHARING
 from backend.sheets.google import SCOPES, GoogleClients, WriterIdentity, clients, writer_for
+from backend.sheets.guard import list_sharing
 from backend.sheets.writer import Backoff, WriteBudget
 from backend.sheets.writer import Caller as GoogleCaller
 
@@ -141,11 +143,13 @@ def unbind(db: Database, caller: Caller, google_id: str, tab: str) -> dict[str, 
     return {"unbound": tab}
 
 
-def input_columns(db: Database, caller: Caller, google_id: str) -> dict[str, Any]:
+def input_columns(db: Database, caller: Caller, google_id: str, *, install: bool = False) -> dict[str, Any]:
     """What the edit trigger watches: per bound tab, its width and the 1-based input columns with their headers.
 
     Edits to the other columns (admins only: protections stop everyone else) are sent too, so OrderDeck
-    writes a typed-over cell back instead of leaving the sheet disagreeing with the database."""
+    writes a typed-over cell back instead of leaving the sheet disagreeing with the database. `install`
+    records the caller as the admin whose trigger sends this file's edits: only that admin's calls may name
+    the editor (Google's `e.user`); the answer's `installed_by` lets an older trigger of another admin retire."""
     with db.session() as session:
         spreadsheet = team_spreadsheet(session, caller, check_google_id(google_id))
         if spreadsheet is None:
@@ -155,14 +159,95 @@ def input_columns(db: Database, caller: Caller, google_id: str) -> dict[str, Any
             profile = bindings.profile_for(session, caller.team_id, binding.profile_key)
             watched = {str(i + 1): c.header for i, c in enumerate(profile.columns) if c.is_input}
             tabs[binding.tab_title] = {"sheet_id": binding.sheet_gid, "columns": watched, "width": len(profile.columns)}
-        audit(session, caller, "trigger.install", google_id, {"tabs": sorted(tabs)})
-    return {"tabs": tabs}
+        if install:
+            spreadsheet.edits_trigger_by = caller.email
+            audit(session, caller, "trigger.install", google_id, {"tabs": sorted(tabs)})
+        return {"tabs": tabs, "installed_by": spreadsheet.edits_trigger_by}
 
 
 def _file_role(audience: str) -> str:
     """People of an audience that types into some column edit the file; the others only read it."""
     types = any(c.is_input and audience in c.editable_by for c in bindings.catalogue().values())
     return "writer" if types else "reader"
+
+
+def _share(google: Google, google_id: str, email: str, role: str, *, notify: bool) -> None:
+    permission = {"type": "user", "role": role, "emailAddress": email}
+    google.caller.write(
+        google.clients.drive.permissions().create(fileId=google_id, body=permission, sendNotificationEmail=notify),
+        f"share spreadsheet {google_id} with {email}",
+        retry=True,
+    )
+
+
+Files = dict[str, list[dict[str, str]]]
+
+
+def share_with_new_member(db: Database, config: Config, box: SecretBox, member: Caller) -> Files:
+    """Share the team's spreadsheets for the member's role (every one, for an admin) with someone who just joined,
+    without Drive's e-mail; a file the writer cannot share is listed with Google's reason, the others are shared."""
+    team_id, email, role = member.team_id, member.email, member.role
+    with db.session() as session:
+        query = select(Spreadsheet).where(Spreadsheet.team_id == team_id).order_by(Spreadsheet.id)
+        if role != "admin":
+            query = query.where(Spreadsheet.audience_role == role)
+        files = [(s.google_id, s.title, s.audience_role) for s in session.scalars(query)]
+    shared: list[dict[str, str]] = []
+    not_shared: list[dict[str, str]] = []
+    if not files:
+        return {"shared": shared, "not_shared": not_shared}
+    try:
+        google = _google(db, team_id, config, box, share=True)
+    except OrderDeckError as exc:
+        return {"shared": shared, "not_shared": [_file(i, t, exc.message) for i, t, _a in files]}
+    for google_id, title, audience in files:
+        try:
+            _share(google, google_id, email, "writer" if role == "admin" else _file_role(audience), notify=False)
+        except OrderDeckError as exc:
+            not_shared.append(_file(google_id, title, exc.message))
+        else:
+            shared.append(_file(google_id, title))
+    return {"shared": shared, "not_shared": not_shared}
+
+
+def withdraw_from_former_member(db: Database, config: Config, box: SecretBox, former: Caller) -> Files:
+    """Take someone who left the team (or was removed) off its spreadsheets, so they read nothing new and the
+    sharing guard finds no stranger to refuse; a file they own, or one the writer may not change, is listed."""
+    with db.session() as session:
+        query = select(Spreadsheet).where(Spreadsheet.team_id == former.team_id).order_by(Spreadsheet.id)
+        files = [(s.google_id, s.title) for s in session.scalars(query)]
+    withdrawn: list[dict[str, str]] = []
+    kept: list[dict[str, str]] = []
+    if not files:
+        return {"withdrawn": withdrawn, "not_withdrawn": kept}
+    try:
+        google = _google(db, former.team_id, config, box, share=True)
+    except OrderDeckError as exc:
+        return {"withdrawn": withdrawn, "not_withdrawn": [_file(i, t, exc.message) for i, t in files]}
+    for google_id, title in files:
+        try:
+            theirs = [
+                p
+                for p in list_sharing(google.caller, google.clients.drive, google_id).permissions
+                if p.get("type") == "user" and str(p.get("emailAddress", "")).lower() == former.email
+            ]
+            if any(p.get("role") == "owner" for p in theirs):
+                raise Forbidden(f"{former.email} owns it: ask them to transfer it, or stop writing it")
+            for permission in theirs:
+                remove = google.clients.drive.permissions().delete(fileId=google_id, permissionId=permission["id"])
+                google.caller.write(remove, f"take {former.email} off spreadsheet {google_id}", retry=True)
+        except OrderDeckError as exc:
+            kept.append(_file(google_id, title, exc.message))
+        else:
+            SHARING.forget(google_id)
+            if theirs:
+                withdrawn.append(_file(google_id, title))
+    return {"withdrawn": withdrawn, "not_withdrawn": kept}
+
+
+def _file(google_id: str, title: str, problem: str | None = None) -> dict[str, str]:
+    described = {"id": google_id, "title": title, "url": FILE_URL.format(id=google_id)}
+    return {**described, "problem": problem} if problem else described
 
 
 def create_for_audience(
@@ -176,8 +261,10 @@ def create_for_audience(
     tab: str,
     profile: str,
     shops: Sequence[str],
+    notify: bool = False,
 ) -> dict[str, Any]:
-    """A new spreadsheet owned by the backend identity, shared with the audience's members (and admins)."""
+    """A new spreadsheet owned by the backend identity, shared with the audience's members (and admins);
+    Drive e-mails them the link only when `notify` asks (a share e-mail from an unknown account is a lure)."""
     teams.check_role(audience)
     with db.session() as session:
         chosen = bindings.profile_for(session, caller.team_id, profile)
@@ -195,12 +282,7 @@ def create_for_audience(
     )
     google_id = str(created["spreadsheetId"])
     for email, role in sorted(people.items()):
-        permission = {"type": "user", "role": role, "emailAddress": email}
-        google.caller.write(
-            google.clients.drive.permissions().create(fileId=google_id, body=permission, sendNotificationEmail=True),
-            f"share spreadsheet {google_id} with {email}",
-            retry=True,
-        )
+        _share(google, google_id, email, role, notify=notify)
     with db.session() as session:
         session.add(
             Spreadsheet(

@@ -2,7 +2,8 @@
 
 Who did the work: for paid → ready to ship, the person on the ready-to-ship event when it carries
 one, else the last person (an email actor: a sidebar action or a sheet edit) who acted on the order
-before it; for exceptions, whoever resolved them. Sync-only orders count for the role, not a member.
+before it; for exceptions, whoever resolved them. Sync-only orders, and work last touched by a member
+Google did not name (UNKNOWN_MEMBER), count for the role, not a member.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from backend.domain import analytics
-from backend.domain.analytics import Sample
+from backend.domain.analytics import UNKNOWN_MEMBER, Sample
 from backend.domain.status import OrderStatus
 from backend.models import ExceptionCase, Order, OrderEvent, Shop, Team
 
@@ -29,6 +30,15 @@ LOOKBACK = {"day": timedelta(days=31), "week": timedelta(weeks=13), "month": tim
 
 def _is_person(actor: str | None) -> bool:
     return bool(actor) and "@" in str(actor)
+
+
+def _acted(actor: str | None) -> bool:
+    """Someone acted: a known person, or a member Google did not name (who then ranks nowhere)."""
+    return _is_person(actor) or actor == UNKNOWN_MEMBER
+
+
+def _person(actor: str | None) -> str | None:
+    return actor if _is_person(actor) else None
 
 
 def _fulfilment_samples(session: Session, team_id: int, since: datetime, until: datetime) -> list[Sample]:
@@ -49,7 +59,11 @@ def _fulfilment_samples(session: Session, team_id: int, since: datetime, until: 
         select(OrderEvent)
         .where(
             OrderEvent.order_id.in_([r.id for r in rows]),
-            or_(OrderEvent.to_status == READY_TO_SHIP, OrderEvent.actor.contains("@")),
+            or_(
+                OrderEvent.to_status == READY_TO_SHIP,
+                OrderEvent.actor.contains("@"),
+                OrderEvent.actor == UNKNOWN_MEMBER,
+            ),
         )
         .order_by(OrderEvent.occurred_at, OrderEvent.id)
     ):
@@ -61,9 +75,11 @@ def _fulfilment_samples(session: Session, team_id: int, since: datetime, until: 
         finished = ready.occurred_at if ready else row.rts_at
         if finished is None or not since <= finished < until or finished < row.paid_at:
             continue
-        people = [e.actor for e in history if _is_person(e.actor) and e.occurred_at <= finished]
-        member = ready.actor if ready and _is_person(ready.actor) else (people[-1] if people else None)
-        samples.append(Sample("fulfilment", "warehouse", member, row.paid_at, finished, row.shop_id, row.platform))
+        people = [e.actor for e in history if _acted(e.actor) and e.occurred_at <= finished]
+        member = ready.actor if ready and _acted(ready.actor) else (people[-1] if people else None)
+        samples.append(
+            Sample("fulfilment", "warehouse", _person(member), row.paid_at, finished, row.shop_id, row.platform)
+        )
     return samples
 
 
@@ -83,7 +99,7 @@ def _exception_samples(session: Session, team_id: int, since: datetime, until: d
         Sample(
             "stock_out" if case.template_key == STOCK_OUT_TEMPLATE else "exception",
             case.handler_role,
-            case.resolved_by,
+            _person(case.resolved_by),
             case.raised_at,
             case.resolved_at,
             shop_id,

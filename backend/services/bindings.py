@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from backend.catalog import SCHEMAS_DIR, exception_templates, load_json, role_policy, validated
 from backend.domain.case_columns import case_columns
 from backend.domain.columns import Column, build_catalogue
-from backend.domain.profiles import Profile, ProfileRejected, check_shown_to, parse_profile
+from backend.domain.profiles import Profile, ProfileRejected, check_shown_to, parse_profile, visibility_problems
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.models import AuditEntry, ColumnProfile, Member, SheetBinding, Shop, Spreadsheet, Team, utcnow
 
@@ -58,10 +58,15 @@ def check_profile_document(doc: Mapping[str, Any]) -> Profile:
 
 
 def profile_for(session: Session, team_id: int, key: str) -> Profile:
-    """A team's custom profile by key, else the built-in one."""
+    """A team's custom profile by key, else the built-in one.
+
+    A stored definition is not refused for its audience here: a column reclassified since it was saved is
+    caught where the profile is used (binding, pushing: each tab is checked against its file's audience),
+    so one outdated profile cannot stop every push and listing of the team.
+    """
     row = session.scalar(select(ColumnProfile).where(ColumnProfile.team_id == team_id, ColumnProfile.key == key))
     if row is not None:
-        return parse_profile(row.definition, catalogue(), role_policy())
+        return parse_profile(row.definition, catalogue(), role_policy(), check_audience=False)
     found = builtin_profiles().get(key)
     if found is None:
         known = sorted({*builtin_profiles(), *custom_profile_keys(session, team_id)})
@@ -82,6 +87,8 @@ def define_profile(session: Session, team: Team, doc: Mapping[str, Any], actor: 
     row = session.scalar(
         select(ColumnProfile).where(ColumnProfile.team_id == team.id, ColumnProfile.key == profile.key)
     )
+    if row is not None:
+        check_bound_tabs(session, team.id, profile)
     if row is None:
         row = ColumnProfile(team_id=team.id, key=profile.key, created_by=actor, audience_role="", definition={})
         session.add(row)
@@ -96,6 +103,28 @@ def define_profile(session: Session, team: Team, doc: Mapping[str, Any], actor: 
     )
     session.flush()
     return profile
+
+
+def check_bound_tabs(session: Session, team_id: int, profile: Profile) -> None:
+    """A redefinition must suit every tab already bound to the profile: each file's audience reads all its tabs."""
+    bound = session.scalars(
+        select(SheetBinding)
+        .join(Spreadsheet)
+        .where(Spreadsheet.team_id == team_id, SheetBinding.profile_key == profile.key)
+        .order_by(SheetBinding.id)
+    )
+    problems = [
+        f"tab {b.tab_title!r} of {b.spreadsheet.title or b.spreadsheet.google_id} ({b.spreadsheet.audience_role} "
+        f"audience): " + ", ".join(hidden)
+        for b in bound
+        if (hidden := visibility_problems(profile.columns, b.spreadsheet.audience_role, role_policy()))
+    ]
+    if problems:
+        raise ProfileRejected(
+            f"profile {profile.key!r} is bound to tabs whose readers may not see the new columns; unbind those tabs "
+            "or leave the columns out: " + "; ".join(problems),
+            problems,
+        )
 
 
 def _member_with_role(session: Session, team: Team, email: str, role: str | None, doing: str) -> Member:

@@ -3,11 +3,11 @@ roles, stored with an audit entry, and answered with the canonical value (a reje
 it in the sheet, with a note saying why).
 
 What is typed is stored where only this path and the seller's commands write (order_inputs, sku_costs,
-exception cases, the sheet's side of stock levels), never in the columns ingest fills from the platform,
-so no later sync of the order erases it. A tracking number with a carrier ships the package on its
-platform (seller shipping) and re-reads the order, so its status moves in every bound sheet on the next
-push; unit costs go into the profit ledger with their effective date. The platform is called with no
-database transaction open.
+fx_rates, exception cases, the sheet's side of stock levels), never in the columns ingest fills from the
+platform, so no later sync of the order erases it. A tracking number with a carrier ships the package on
+its platform (seller shipping) and re-reads the order, so its status moves in every bound sheet on the
+next push; unit costs go into the profit ledger with their effective date, and exchange rates typed into
+the rates tab with theirs. The platform is called with no database transaction open.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.db import Database
+from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
+from backend.domain.fx import parse_pair
 from backend.domain.pending_actions import FINANCE_PREFIX
 from backend.domain.profiles import Profile
 from backend.domain.seller_values import shown_note
@@ -32,6 +34,7 @@ from backend.errors import NotFound, OrderDeckError, PlatformError
 from backend.models import (
     AfterSaleCase,
     AuditEntry,
+    FxRate,
     Member,
     Order,
     OrderEvent,
@@ -46,7 +49,7 @@ from backend.models import (
 )
 from backend.platforms import registry
 from backend.platforms.base import PlatformOrder, ShopClient
-from backend.services import bindings, costs, stock, workflow
+from backend.services import bindings, costs, fx, stock, workflow
 from backend.services.addon import Caller
 from backend.services.after_sales import decisions
 from backend.services.analytics import team_zone
@@ -59,6 +62,7 @@ TRACKING = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
 CARRIER_LIMIT = 255  # order_inputs.carrier
 SHIPPING = ("carrier", "tracking_number")
 COST = ("unit_cost", "cost_currency", "effective_from")
+RATE = ("fx_rate", "fx_date")
 
 
 @dataclass(frozen=True)
@@ -178,17 +182,33 @@ def _refusal(column: Column, header: str | None, caller: Caller, editor: tuple[s
     return None
 
 
-def _editor(session: Session, caller: Caller, email: str | None) -> tuple[str, str | None] | None:
-    if not email:
-        return None
-    role = session.scalar(select(Member.role).where(Member.team_id == caller.team_id, Member.email == email))
-    return email, role
+@dataclass(frozen=True)
+class Attribution:
+    """Who an edit is recorded for, with their role (None: not known), and an editor whose role is checked too."""
+
+    actor: str
+    role: str | None
+    editor: tuple[str, str | None] | None = None
+
+
+def _attribution(session: Session, caller: Caller, spreadsheet: Spreadsheet, claimed: str | None) -> Attribution:
+    """The installable edit trigger runs as the admin who installed it and passes Google's `e.user`, so an
+    editor named by that admin's call is believed when it is a member (a non-member's cells are refused). From
+    anyone else the named editor is ignored: the verified caller acted. An empty `e.user` from the trigger is
+    an unknown member, never the admin, and ranks nowhere."""
+    if caller.role != "admin" or spreadsheet.edits_trigger_by != caller.email:
+        return Attribution(caller.email, caller.role)
+    if not claimed:
+        return Attribution(UNKNOWN_MEMBER, None)
+    role = session.scalar(select(Member.role).where(Member.team_id == caller.team_id, Member.email == claimed))
+    return Attribution(claimed, role, (claimed, role))
 
 
 # Input column → what typing into it does.
 KIND_OF = {
     **dict.fromkeys(SHIPPING, "shipping"),
     **dict.fromkeys(COST, "cost"),
+    **dict.fromkeys(RATE, "rate"),
     "exception": "exception",
     "note": "note",
     **dict.fromkeys(stock.EDITABLE, "stock"),
@@ -215,7 +235,7 @@ def _order_for(session: Session, binding: SheetBinding, key: str) -> Order | Non
 def _find_subject(session: Session, binding: SheetBinding, profile: Profile, job: Job) -> str:
     """Point the job at what its row is about (a SKU, a case or an order); "" when found, else why not."""
     key = job.row.key
-    if profile.grain in (Grain.SKU, Grain.STOCK):
+    if profile.grain in (Grain.SKU, Grain.STOCK, Grain.FX_RATE):
         job.sku = key
     elif profile.grain in CASE_GRAINS:
         job.case_id = _case_for(session, binding, key)
@@ -248,10 +268,12 @@ def _typed_of(order: Order, actor: str) -> OrderInput:
     return order.typed
 
 
-def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutcome) -> list[Job]:
-    """Each row's typed cells, checked and grouped by what they do; refused cells are answered here."""
+def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutcome) -> tuple[list[Job], Attribution]:
+    """Each row's typed cells, checked and grouped by what they do, and who typed them; refused cells are
+    answered here."""
     binding, profile = _binding(session, caller, batch)
-    editor = _editor(session, caller, batch.editor)
+    who = _attribution(session, caller, binding.spreadsheet, batch.editor)
+    editor = who.editor
     jobs: list[Job] = []
     typed_over: set[str] = set()
     for row in batch.rows:
@@ -286,7 +308,7 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
     if typed_over:  # an admin typed over what OrderDeck writes: the next push writes those rows again
         rewrite_rows(session, binding, typed_over)
         outcome.changed = True
-    return jobs
+    return jobs, who
 
 
 def _reject_all(outcome: EditOutcome, job: Job, note: str, current: Mapping[str, Any]) -> None:
@@ -409,7 +431,7 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
             kind="shipped",
             occurred_at=utcnow(),
             actor=actor,
-            actor_role=caller.role,
+            actor_role=caller.role or None,
             detail={"tracking_number": result.tracking, "carrier": result.carrier, "package": result.package},
         )
     )
@@ -434,6 +456,32 @@ def _as_amount(value: Any) -> str:
     return as_text(value)
 
 
+def _record_dated(
+    job: Job, outcome: EditOutcome, *, current: Mapping[str, Any], amount: str, what: str,
+    store: Callable[[str], Mapping[str, Any]],
+) -> None:  # fmt: skip
+    """A value that applies from a date (a unit cost, a rate): wait for the value, store it, answer each cell.
+
+    `store` validates and stores the typed value and returns the row's canonical inputs; a refusal puts
+    every typed cell back to `current` with the reason.
+    """
+    typed = _as_amount(job.context.get(amount, (0, None))[1])
+    if not typed:
+        for column, value in job.typed.values():
+            note = f"Not recorded yet: type the {what} too."
+            outcome.cells.append(_cell(job.row.row, column, "pending", as_text(value), note))
+        return
+    try:
+        canonical = store(typed)
+    except OrderDeckError as exc:
+        _reject_all(outcome, job, exc.message, current)
+        return
+    outcome.changed = True
+    for key, (column, _value) in job.context.items():
+        if key in job.typed or canonical[key] != current[key]:
+            outcome.cells.append(_cell(job.row.row, column, "accepted", canonical[key]))
+
+
 def _record_cost(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
     team = session.get_one(Team, caller.team_id)
     sku = job.sku or ""
@@ -448,30 +496,43 @@ def _record_cost(session: Session, caller: Caller, actor: str, job: Job, outcome
         "cost_currency": latest.currency if latest else "",
         "effective_from": latest.effective_from.isoformat() if latest else "",
     }
-    amount = _as_amount(job.context.get("unit_cost", (0, None))[1])
-    if not amount:
-        for column, value in job.typed.values():
-            outcome.cells.append(
-                _cell(job.row.row, column, "pending", as_text(value), "Not recorded yet: type the unit cost too.")
-            )
-        return
-    currency = _typed(job, "cost_currency") or _default_currency(session, team, latest)
-    effective = _as_date(job.context.get("effective_from", (0, None))[1]) or _today(team)
-    try:
+
+    def store(amount: str) -> dict[str, Any]:
+        currency = _typed(job, "cost_currency") or _default_currency(session, team, latest)
+        effective = _as_date(job.context.get("effective_from", (0, None))[1]) or _today(team)
         row = costs.cost_row(sku, amount, currency, effective)
-    except OrderDeckError as exc:
-        _reject_all(outcome, job, exc.message, current)
+        costs.upsert_costs(session, team, [row], actor=actor)
+        return {
+            "unit_cost": float(row.unit_cost),
+            "cost_currency": row.currency,
+            "effective_from": row.effective_from.isoformat(),
+        }
+
+    _record_dated(job, outcome, current=current, amount="unit_cost", what="unit cost", store=store)
+
+
+def _record_rate(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    """A rate typed into the rates tab: the row's pair, from the typed date (today in the team's zone)."""
+    team = session.get_one(Team, caller.team_id)
+    try:
+        base, quote = parse_pair(job.sku or "")
+    except ValueError as exc:
+        _reject_all(outcome, job, str(exc), {})
         return
-    costs.upsert_costs(session, team, [row], actor=actor)
-    outcome.changed = True
-    canonical = {
-        "unit_cost": float(row.unit_cost),
-        "cost_currency": row.currency,
-        "effective_from": row.effective_from.isoformat(),
-    }
-    for key, (column, _value) in job.context.items():
-        if key in job.typed or canonical[key] != current[key]:
-            outcome.cells.append(_cell(job.row.row, column, "accepted", canonical[key]))
+    latest = session.scalar(
+        select(FxRate)
+        .where(FxRate.team_id == team.id, FxRate.base == base, FxRate.quote == quote)
+        .order_by(FxRate.day.desc())
+        .limit(1)
+    )
+    current = {"fx_rate": float(latest.rate) if latest else None, "fx_date": latest.day.isoformat() if latest else ""}
+
+    def store(amount: str) -> dict[str, Any]:
+        rate = fx.rate_row(_as_date(job.context.get("fx_date", (0, None))[1]) or _today(team), base, quote, amount)
+        fx.upsert_rates(session, team, [rate], source=actor)
+        return {"fx_rate": float(rate.rate), "fx_date": rate.day.isoformat()}
+
+    _record_dated(job, outcome, current=current, amount="fx_rate", what="rate", store=store)
 
 
 def _default_currency(session: Session, team: Team, latest: SkuCost | None) -> str:
@@ -510,7 +571,9 @@ def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome
     text = as_text(value)[:2000]
     _typed_of(order, actor).note = text or None
     order.events.append(
-        OrderEvent(kind="note", occurred_at=utcnow(), actor=actor, actor_role=caller.role, detail={"note": text})
+        OrderEvent(
+            kind="note", occurred_at=utcnow(), actor=actor, actor_role=caller.role or None, detail={"note": text}
+        )
     )
     mark_bindings_dirty(session, caller.team_id, order.shop_id)
     outcome.changed = True
@@ -574,6 +637,7 @@ def _record_case_note(session: Session, caller: Caller, actor: str, job: Job, ou
 RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]] = {
     "shipping": _record_shipping,
     "cost": _record_cost,
+    "rate": _record_rate,
     "exception": _record_exception,
     "note": _record_note,
     "stock": _record_stock,
@@ -586,18 +650,18 @@ RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]
 def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBatch) -> EditOutcome:
     """Check, act on and record one edit event; the answer has one entry per typed cell."""
     outcome = EditOutcome()
-    actor = batch.editor or caller.email
     with db.session() as session:
-        jobs = _plan(session, caller, batch, outcome)
+        jobs, who = _plan(session, caller, batch, outcome)
+    actor, acting = who.actor, replace(caller, email=who.actor, role=who.role or "")
     with db.session() as session:  # decisions are claimed (committed) before anything is sent
         for job in jobs:
-            _ask(session, caller, actor, job)
+            _ask(session, acting, actor, job)
     _ship(db, platform, jobs)
     decisions.send(db, platform, [job.verdict for job in jobs if job.verdict is not None])
     with db.session() as session:
         for job in jobs:
             before = len(outcome.cells)
-            RECORDERS[job.kind](session, caller, actor, job, outcome)
+            RECORDERS[job.kind](session, acting, actor, job, outcome)
             session.add(
                 AuditEntry(
                     team_id=caller.team_id,

@@ -9,7 +9,7 @@ what the same source wrote before, so walking the same days again changes nothin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,12 +20,29 @@ from sqlalchemy.orm import Session
 
 from backend.catalog import SCHEMAS_DIR, validated
 from backend.db import Database
-from backend.domain.fees import BASES, FeePoolMap, FeeRate, OrderAmounts, PooledLine, estimate_lines, merged_rates
+from backend.domain.fees import (
+    BASES,
+    CancelledPart,
+    FeePoolMap,
+    FeeRate,
+    OrderAmounts,
+    PooledLine,
+    estimate_lines,
+    merged_rates,
+)
 from backend.domain.money import minor_units, quantize
 from backend.domain.profit import ESTIMATED, SETTLED
 from backend.errors import InvalidInput
 from backend.models import FeeLine, FeeRule, Order, Shop, utcnow
-from backend.platforms.base import FeeCategory, PlatformFeeLine, SettlementBatch, SettlementEntry, ShopClient
+from backend.platforms.base import (
+    FeeCategory,
+    OrderMappingError,
+    PlatformFeeLine,
+    SettlementBatch,
+    SettlementEntry,
+    ShopClient,
+)
+from backend.services.ingest import mark_bindings_dirty, record_mapping_failures
 from backend.services.shops import Platform, client_for
 
 FIRST_WALK = timedelta(days=90)  # how far back a shop's first statement walk looks
@@ -106,11 +123,22 @@ def order_amounts(order: Order) -> OrderAmounts:
     return OrderAmounts(order.currency, gross, order.seller_discount or Decimal(0), order.shipping_fee or Decimal(0))
 
 
-def estimates(session: Session, orders: Sequence[Order], shops: dict[int, Shop]) -> dict[int, list[PooledLine]]:
-    """Order-time estimate lines for each order, from its payment fields and its shop's rates."""
+def estimates(
+    session: Session,
+    orders: Sequence[Order],
+    shops: dict[int, Shop],
+    cancelled: Mapping[int, CancelledPart] | None = None,
+) -> dict[int, list[PooledLine]]:
+    """Order-time estimate lines for each order, from its payment fields (less its cancelled lines,
+    by order id in `cancelled`) and its shop's rates."""
     rates = shop_rates(session, shops.values())
     pools = fee_pool_map()
-    return {o.id: estimate_lines(order_amounts(o), rates[o.shop_id], pools, shops[o.shop_id].region) for o in orders}
+    less = cancelled or {}
+    found = {}
+    for o in orders:
+        amounts = order_amounts(o) if o.id not in less else order_amounts(o).less(less[o.id])
+        found[o.id] = estimate_lines(amounts, rates[o.shop_id], pools, shops[o.shop_id].region)
+    return found
 
 
 def record_estimates(session: Session, orders: Sequence[Order]) -> int:
@@ -147,6 +175,7 @@ class WalkReport:
     adjustments: int = 0
     unknown_orders: set[str] = field(default_factory=set)
     mismatches: list[str] = field(default_factory=list)
+    failures: list[OrderMappingError] = field(default_factory=list)  # payloads kept as failed items
 
 
 def walk_start(session: Session, shop: Shop, now: datetime) -> datetime:
@@ -163,7 +192,7 @@ def settle_shop(
     """Walk a shop's settlement batches and store every settled fee line (caller commits)."""
     report = WalkReport()
     start = since or walk_start(session, shop, utcnow())
-    for batch in client.settlements(since=start, until=until):
+    for batch in client.settlements(since=start, until=until, failures=report.failures):
         report.statements += 1
         ids = {entry.order_id for entry in batch.entries}
         orders = {
@@ -175,11 +204,17 @@ def settle_shop(
             if order is None:
                 report.unknown_orders.add(entry.order_id)
             elif entry.adjustment_id is None:
-                _settle_order(session, client, order, batch=batch, entry=entry, report=report)
+                try:
+                    _settle_order(session, client, order, batch=batch, entry=entry, report=report)
+                except OrderMappingError as exc:  # this order's fee lines are malformed; the others settle
+                    report.failures.append(exc)
             else:
                 _settle_adjustment(session, order, batch, entry)
                 report.adjustments += 1
         session.flush()
+    record_mapping_failures(session, shop.id, report.failures, source="finance")
+    if report.orders_settled or report.adjustments:
+        mark_bindings_dirty(session, shop.team_id, shop.id)  # the settled figures reach the sheets
     return report
 
 

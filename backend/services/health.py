@@ -33,6 +33,7 @@ class ShopHealth:
     missed_by_webhook_7d: int
     webhooks_7d: int
     failed_items_7d: int
+    last_failure: str | None  # why the newest of those payloads could not be used
     last_error: str | None
     after_sales_problem: str | None = None  # e.g. "reauthorization needed for after-sales": the rest works
 
@@ -66,6 +67,14 @@ def team_health(session: Session, team_id: int, now: datetime | None = None) -> 
         .group_by(FailedItem.shop_id),
     )
     errors = last_sync_errors(session, ids)
+    latest = (
+        select(func.max(FailedItem.id))
+        .where(FailedItem.shop_id.in_(ids), FailedItem.recorded_at >= since)
+        .group_by(FailedItem.shop_id)
+    )
+    failures = dict(
+        session.execute(select(FailedItem.shop_id, FailedItem.reason).where(FailedItem.id.in_(latest))).all()
+    )
     rows = []
     for shop in shops:
         rows.append(
@@ -81,6 +90,7 @@ def team_health(session: Session, team_id: int, now: datetime | None = None) -> 
                 missed_by_webhook_7d=int(missed.get(shop.id, 0)),
                 webhooks_7d=int(webhooks.get(shop.id, 0)),
                 failed_items_7d=int(failed.get(shop.id, 0)),
+                last_failure=failures.get(shop.id),
                 last_error=errors.get(shop.id),
                 after_sales_problem=shop.after_sales_problem,
             )

@@ -7,7 +7,7 @@ the order, its lines and packages, and records each status change as an order ev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from backend.domain import retention
 from backend.domain.status import OrderStatus
 from backend.models import (
+    FailedItem,
     Order,
     OrderEvent,
     OrderLine,
@@ -24,11 +26,19 @@ from backend.models import (
     SheetBinding,
     Shop,
     Spreadsheet,
+    Team,
     order_packages,
     shows_shop,
     utcnow,
 )
-from backend.platforms.base import PlatformLineItem, PlatformOrder, PlatformPackage
+from backend.platforms import registry
+from backend.platforms.base import (
+    OrderMappingError,
+    PlatformLineItem,
+    PlatformOrder,
+    PlatformPackage,
+    without_personal,
+)
 
 
 @dataclass
@@ -141,6 +151,34 @@ def _line_fields(item: PlatformLineItem) -> dict[str, Any]:
     }
 
 
+# Every column the model marks personal (recipient, buyer id, buyer message, seller note), except the payload.
+PERSONAL_COLUMNS = tuple(c.key for c in Order.__table__.columns if c.info.get("personal") and c.key != "raw")
+
+
+def masked(values: Mapping[str, Any], platform: str) -> dict[str, Any]:
+    """Order column values with every personal value that is there replaced by the mask, and the raw
+    payload's personal fields (which ones is the platform's: Channel.personal_fields) emptied."""
+    out = dict(values)
+    for key in PERSONAL_COLUMNS:
+        if out.get(key):
+            out[key] = retention.MASK
+    if out.get("raw") is not None:
+        out["raw"] = without_personal(out["raw"], registry.channel(platform).personal_fields)
+    return out
+
+
+def mask_if_expired(
+    values: dict[str, Any], platform: str, retention_days: int, masked_at: datetime | None, now: datetime
+) -> None:
+    """Mask an incoming order's values in place when it was masked before (`masked_at`) or its retention
+    has run out: a sync never brings back what the retention sweep masked."""
+    ended = retention.ended_at(values["status"], values["delivery_at"], values["cancel_at"],
+                               values["platform_update_time"])  # fmt: skip
+    if masked_at is None and not retention.expired(ended, retention_days, now):
+        return
+    values.update(masked(values, platform), personal_masked_at=masked_at or now)
+
+
 def _apply(target: Any, values: dict[str, Any]) -> None:
     for key, value in values.items():
         if getattr(target, key) != value:
@@ -213,6 +251,8 @@ def ingest_orders(
             select(Package).where(Package.shop_id == shop.id, Package.external_id.in_(package_ids))
         )
     }
+    days = session.scalar(select(Team.retention_days).where(Team.id == shop.team_id)) or retention.DEFAULT_DAYS
+    now = utcnow()
     new: dict[str, PlatformOrder] = {}
     for incoming in orders:
         order = stored.get(incoming.order_id)
@@ -226,11 +266,13 @@ def ingest_orders(
         if incoming.update_time < order.platform_update_time:
             result.stale += 1
             continue
-        if order.raw == dict(incoming.raw) and order.platform_update_time == incoming.update_time:
+        values = _order_fields(incoming)
+        mask_if_expired(values, shop.platform, days, order.personal_masked_at, now)
+        if order.raw == values["raw"] and order.platform_update_time == incoming.update_time:
             result.unchanged += 1
             continue
         previous_status = order.status
-        _apply(order, _order_fields(incoming))
+        _apply(order, values)
         order.source = source if order.source == "csv" else order.source
         _sync_lines(order, incoming)
         _sync_packages(session, shop, order, incoming, known)
@@ -246,7 +288,7 @@ def ingest_orders(
         result.updated += 1
         result.updated_external_ids.append(incoming.order_id)
     session.flush()
-    inserted = _insert_new(session, shop, list(new.values()), known, source=source, actor=actor)
+    inserted = _insert_new(session, shop, list(new.values()), known, source=source, actor=actor, days=days, now=now)
     result.new, result.new_external_ids = len(new), list(new)
     result.changed = [*(inserted[i] for i in new), *(stored[i].id for i in result.updated_external_ids)]
     return result
@@ -259,7 +301,15 @@ ALL_ROWS = {"render_nulls": True}
 
 
 def _insert_new(
-    session: Session, shop: Shop, orders: list[PlatformOrder], known: dict[str, Package], *, source: str, actor: str
+    session: Session,
+    shop: Shop,
+    orders: list[PlatformOrder],
+    known: dict[str, Package],
+    *,
+    source: str,
+    actor: str,
+    days: int,
+    now: datetime,
 ) -> dict[str, int]:
     """New orders, their lines, packages and first event as bulk INSERTs; returns order id → row id.
 
@@ -269,6 +319,9 @@ def _insert_new(
     if not orders:
         return {}
     rows = [{"shop_id": shop.id, "external_id": o.order_id, "source": source, **_order_fields(o)} for o in orders]
+    for row in rows:  # an old order met for the first time (a first full sync) arrives masked
+        row["personal_masked_at"] = None
+        mask_if_expired(row, shop.platform, days, None, now)
     session.execute(insert(Order), rows, execution_options=ALL_ROWS)
     ids = _row_ids(session, Order, shop, [o.order_id for o in orders])
     lines = [
@@ -329,3 +382,41 @@ def mark_bindings_dirty(session: Session, team_id: int, shop_id: int) -> int:
     if ids:
         session.execute(update(SheetBinding).where(SheetBinding.id.in_(ids)).values(dirty=True, dirty_since=utcnow()))
     return len(ids)
+
+
+def record_failure(
+    session: Session,
+    shop_id: int,
+    *,
+    source: str,
+    external_id: str | None,
+    reason: str,
+    detail: dict[str, Any],
+    run_id: int | None = None,
+) -> None:
+    """Keep one payload that could not be used, with why: `shop status` and the sidebar count them."""
+    session.add(
+        FailedItem(
+            shop_id=shop_id,
+            sync_run_id=run_id,
+            external_id=external_id[:64] if external_id else None,
+            source=source,
+            reason=reason[:2048],
+            payload=detail,
+        )
+    )
+
+
+def record_mapping_failures(
+    session: Session, shop_id: int, failures: Sequence[OrderMappingError], *, source: str, run_id: int | None = None
+) -> None:
+    for failure in failures:
+        record_failure(
+            session,
+            shop_id,
+            source=source,
+            external_id=failure.order_id,
+            reason=str(failure),
+            detail={"field": failure.field_name[:255]},
+            run_id=run_id,
+        )

@@ -17,21 +17,28 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.domain.fees import PooledLine, is_affiliate, pool_sums
+from backend.domain.fees import CancelledPart, PooledLine, is_affiliate, pool_sums
+from backend.domain.fx import RateBook
 from backend.domain.profit import (
+    CANCELLED_STATUS,
     ESTIMATED,
+    NO_RATES,
     SETTLED,
     Cogs,
     Component,
     CostBook,
     LedgerEntry,
     UnitCost,
+    basis_before_settlement,
     ledger_entry,
+    not_revenue,
+    with_reporting,
 )
 from backend.domain.reports import ReportOrder
-from backend.models import FeeLine, Order, OrderLine, Shop, SkuCost
+from backend.models import FeeLine, Order, OrderLine, Shop, SkuCost, Team
 from backend.services.after_sales.refunds import estimated_refunds
 from backend.services.finance import estimates, fee_pool_map
+from backend.services.fx import rate_books
 
 CHUNK = 900  # ids per IN (...) list: below SQLite's and every driver's parameter limits
 T = TypeVar("T")
@@ -63,15 +70,19 @@ def order_date(created: datetime, time_zone: str) -> date:
 
 
 def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, LedgerEntry]:
-    """Ledger entries keyed by Order.id: settled once the order has settled lines, else estimated.
+    """Ledger entries keyed by Order.id, following the README's ledger rules.
 
-    The estimate is the stored one (from order time) or, for an order not estimated yet, one
-    computed now from its shop's fee rules, so every order has an entry.
+    Settled once the order has settled lines (the statements say what was paid, cancelled or not);
+    otherwise an unpaid order, or one cancelled after payment, counts nothing, and any other is
+    estimated. The estimate is the stored one (from order time) or, for an order not estimated yet,
+    one computed now from its shop's fee rules, less its cancelled lines. Cancelled lines cost no
+    goods. Costs and the reporting currency convert at the rate of the paid date (shop's zone).
     """
     ids = [o.id for o in orders]
     shops = {s.id: s for s in session.scalars(select(Shop).where(Shop.id.in_({o.shop_id for o in orders})))}
     fee_lines: dict[int, list[StoredLine]] = defaultdict(list)
     components: dict[int, list[Component]] = defaultdict(list)
+    cancelled: dict[int, CancelledPart] = {}
     for part in chunks(ids):
         rows = session.execute(
             select(
@@ -86,32 +97,47 @@ def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, Ledge
         )
         for order_id, kind, category, pool, amount, basis, settled_at in rows:
             fee_lines[order_id].append(StoredLine(PooledLine(kind, category, pool, amount), basis, settled_at))
-        lines = session.execute(
-            select(OrderLine.order_id, OrderLine.seller_sku, OrderLine.sku_id, OrderLine.combined_listing_skus).where(
-                OrderLine.order_id.in_(part)
-            )
-        )
-        for order_id, seller_sku, sku_id, combined in lines:
-            components[order_id] += line_components(seller_sku, sku_id, combined)
+        lines = select(
+            OrderLine.order_id,
+            OrderLine.seller_sku,
+            OrderLine.sku_id,
+            OrderLine.combined_listing_skus,
+            OrderLine.display_status,
+        ).where(OrderLine.order_id.in_(part))
+        with_cancelled: set[int] = set()
+        for order_id, seller_sku, sku_id, combined, status in session.execute(lines):
+            if status == CANCELLED_STATUS:
+                with_cancelled.add(order_id)
+            else:
+                components[order_id] += line_components(seller_sku, sku_id, combined)
+        if with_cancelled:  # rare: only then read what the cancelled lines were sold at
+            cancelled |= cancelled_parts(session, with_cancelled)
     unestimated = [o for o in orders if not any(s.basis == ESTIMATED for s in fee_lines.get(o.id, ()))]
-    computed = estimates(session, unestimated, shops) if unestimated else {}
+    computed = estimates(session, unestimated, shops, cancelled) if unestimated else {}
     refunds = estimated_refunds(session, ids)
     books = cost_books(session, {s.team_id for s in shops.values()})
+    reporting, rates, days = _rates(session, orders, shops, books)
     entries = {}
     for order in orders:
         shop = shops[order.shop_id]
         stored = fee_lines.get(order.id, [])
-        cogs = books.get(shop.team_id, NO_COSTS).cogs(
-            components.get(order.id, []), order_date(order.platform_create_time, shop.time_zone), order.currency
-        )
-        estimated_lines = computed.get(order.id) or [s.line for s in stored if s.basis == ESTIMATED]
-        if order.id in refunds:  # a refund granted before any statement: estimated as it happens
-            estimated_lines = [*estimated_lines, refunds[order.id]]
-        estimate = _entry(order.currency, lines=estimated_lines, cogs=cogs, basis=ESTIMATED)
+        book = rates.get(shop.team_id, NO_RATES)
+        day = order_date(order.platform_create_time, shop.time_zone)
+        paid = days.get(order.id, day)
+        cogs = books.get(shop.team_id, NO_COSTS).cogs(components.get(order.id, []), day, order.currency, book, paid)
+        before = basis_before_settlement(order.status, order.paid_at is not None)
+        if before != ESTIMATED:
+            estimate = not_revenue(order.currency, before)
+        else:
+            estimated_lines = computed.get(order.id) or [s.line for s in stored if s.basis == ESTIMATED]
+            if order.id in refunds:  # a refund granted before any statement: estimated as it happens
+                estimated_lines = [*estimated_lines, refunds[order.id]]
+            estimate = _entry(order.currency, lines=estimated_lines, cogs=cogs, basis=ESTIMATED)
+        entry = estimate
         settled = [s for s in stored if s.basis == SETTLED]
         if settled:
             settled_at = max((s.settled_at for s in settled if s.settled_at), default=None)
-            entries[order.id] = _entry(
+            entry = _entry(
                 order.currency,
                 lines=[s.line for s in settled],
                 cogs=cogs,
@@ -119,9 +145,47 @@ def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, Ledge
                 settled_at=settled_at,
                 estimated_net_profit=estimate.net_profit,
             )
-        else:
-            entries[order.id] = estimate
+        entries[order.id] = with_reporting(entry, reporting.get(shop.team_id), book, paid)
     return entries
+
+
+def cancelled_parts(session: Session, order_ids: Iterable[int]) -> dict[int, CancelledPart]:
+    """Per order, the list price and seller discount of its cancelled lines (a partial cancellation)."""
+    found: dict[int, CancelledPart] = {}
+    rows = session.execute(
+        select(OrderLine.order_id, OrderLine.original_price, OrderLine.sale_price, OrderLine.seller_discount).where(
+            OrderLine.order_id.in_(order_ids), OrderLine.display_status == CANCELLED_STATUS
+        )
+    )
+    for order_id, listed, sold, discount in rows:
+        so_far = found.get(order_id, CancelledPart())
+        found[order_id] = CancelledPart(
+            so_far.gross + (listed if listed is not None else sold or Decimal(0)),
+            so_far.seller_discount + (discount or Decimal(0)),
+        )
+    return found
+
+
+def rate_day(order: Order, time_zone: str) -> date:
+    """The day whose exchange rates apply: the paid date in the shop's zone (the order date if unknown)."""
+    return order_date(order.paid_at or order.platform_create_time, time_zone)
+
+
+def _rates(
+    session: Session, orders: Sequence[Order], shops: dict[int, Shop], books: dict[int, CostBook]
+) -> tuple[dict[int, str | None], dict[int, RateBook], dict[int, date]]:
+    """Each team's reporting currency, the rates its orders may need and each order's rate day
+    (no rates and no days when everything is in one currency)."""
+    team_ids = {s.team_id for s in shops.values()}
+    reporting: dict[int, str | None] = dict(
+        session.execute(select(Team.id, Team.reporting_currency).where(Team.id.in_(team_ids))).all()
+    )
+    currencies = {o.currency for o in orders} | {c for b in books.values() for c in b.currencies}
+    currencies |= {c for c in reporting.values() if c}
+    if len(currencies) < 2 or not orders:
+        return reporting, {}, {}
+    days = {o.id: rate_day(o, shops[o.shop_id].time_zone) for o in orders}
+    return reporting, rate_books(session, team_ids, currencies, min(days.values()), max(days.values())), days
 
 
 def _entry(
@@ -158,7 +222,8 @@ def cost_books(session: Session, team_ids: Iterable[int]) -> dict[int, CostBook]
 
 
 def report_orders(session: Session, orders: Sequence[Order]) -> list[ReportOrder]:
-    """The orders as the month, SKU and shop summaries (backend/domain/reports.py) take them."""
+    """The orders as the month, SKU and shop summaries (backend/domain/reports.py) take them; a SKU's
+    weight in its order is the sale price of its lines that were not cancelled."""
     entries = ledger_entries(session, orders)
     shops = {s.id: s for s in session.scalars(select(Shop).where(Shop.id.in_({o.shop_id for o in orders})))}
     kinds: dict[int, set[str]] = defaultdict(set)
@@ -166,8 +231,10 @@ def report_orders(session: Session, orders: Sequence[Order]) -> list[ReportOrder
     for part in chunks([o.id for o in orders]):
         for order_id, kind in session.execute(select(FeeLine.order_id, FeeLine.kind).where(FeeLine.order_id.in_(part))):
             kinds[order_id].add(kind)
-        lines = select(OrderLine.order_id, OrderLine.seller_sku, OrderLine.sku_id, OrderLine.sale_price)
-        for order_id, seller_sku, sku_id, price in session.execute(lines.where(OrderLine.order_id.in_(part))):
+        lines = select(OrderLine.order_id, OrderLine.seller_sku, OrderLine.sku_id, OrderLine.sale_price).where(
+            OrderLine.order_id.in_(part), OrderLine.display_status.is_distinct_from(CANCELLED_STATUS)
+        )
+        for order_id, seller_sku, sku_id, price in session.execute(lines):
             weights[order_id][seller_sku or sku_id] += price or Decimal(0)
     pool_map = fee_pool_map()
     return [

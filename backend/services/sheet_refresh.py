@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,8 +25,9 @@ from backend.db import Database
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import Grain
-from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, project
+from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, project, visibility_problems
 from backend.domain.sheet_plan import (
+    ABOVE_OPERATIONAL,
     Snapshot,
     TabPlan,
     TabSpec,
@@ -40,7 +41,7 @@ from backend.domain.sheet_plan import (
 from backend.errors import NotFound, OrderDeckError
 from backend.models import Member, SheetBinding, SheetSnapshot, Shop, Spreadsheet, Team, shows_shop, utcnow
 from backend.secrets import SecretBox
-from backend.services import leases, stock
+from backend.services import fx, leases, stock
 from backend.services.bindings import profile_for
 from backend.services.report_tabs import report_rows
 from backend.services.views import order_views, sku_cost_views, team_shops
@@ -203,7 +204,16 @@ class Pusher:
         properties = meta.get("properties", {})
         planned = _Planned(google_id, str(properties.get("title", "")), str(properties.get("timeZone") or "UTC"))
         sharing = self.sharing.get(caller, google.drive, google_id)
-        shown = {s for p in profiles.values() for s in p.sensitivities}
+        audience = spreadsheet.audience_role
+        # A tab whose profile no longer suits the file's audience (a column reclassified, a profile redefined
+        # before that was refused) is refused by name; it must not widen what the sharing check asks of the
+        # file's readers, or the file's other, legitimate tabs would be withheld with it.
+        misfits = {
+            b.id: problems
+            for b in bindings
+            if (problems := visibility_problems(profiles[b.id].columns, audience, role_policy()))
+        }
+        shown = {s for b in bindings if b.id not in misfits for s in profiles[b.id].sensitivities}
         planned.problems = sharing_problems(
             sharing.permissions,
             shown,
@@ -220,13 +230,12 @@ class Pusher:
         for binding in bindings:
             profile = profiles[binding.id]
             state = _tab_state(tabs.get(binding.tab_title.lower()), keys.get(binding.tab_title.lower(), ()))
-            if planned.problems and profile.sensitivities - {Sensitivity.OPERATIONAL}:
-                message = f"nothing was written to tab {binding.tab_title!r}: " + "; ".join(planned.problems)
-                cleared = withdraw_requests(profile, state) if state else []
-                if cleared:
-                    message += " (its cells above operational written earlier were cleared)"
-                withdrawn += cleared
-                planned.skipped[binding.id] = (binding.tab_title, message)
+            withheld = _withheld(
+                binding, profile, state, misfit=misfits.get(binding.id), sharing=planned.problems, audience=audience
+            )
+            if withheld is not None:
+                planned.skipped[binding.id] = (binding.tab_title, withheld[0])
+                withdrawn += withheld[1]
                 continue
             spec = self._spec(
                 session,
@@ -297,6 +306,8 @@ class Pusher:
         window = profile.row_filter.max_age_days
         if profile.grain is Grain.SKU:
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, skus=sku_cost_views(session, team.id, shops))
+        elif profile.grain is Grain.FX_RATE:
+            rows = project(profile, (), now=now, sheet_zone=sheet_zone, rates=fx.rate_views(session, team))
         elif profile.grain in REPORT_SOURCES:
             reports = report_rows(session, team.id, profile, shop_ids, now)
             rows = project(profile, (), now=now, sheet_zone=sheet_zone, reports=reports)
@@ -326,6 +337,37 @@ class Pusher:
             session.execute(
                 update(SheetBinding).where(SheetBinding.id.in_(binding_ids)).values(last_push_error=message[:2048])
             )
+
+
+def _withheld(
+    binding: SheetBinding,
+    profile: Profile,
+    state: TabState | None,
+    *,
+    misfit: list[str] | None,
+    sharing: list[str],
+    audience: str,
+) -> tuple[str, list[dict[str, Any]]] | None:
+    """Why a tab is not written, with the requests clearing what it showed earlier that it may not; or None.
+
+    A profile that does not suit the file's audience is refused for its own tab only; a file shared beyond
+    its audience withholds every tab above operational.
+    """
+    if misfit:
+        why = (
+            f"its profile {profile.key!r} shows what the readers of this {audience} spreadsheet may not see ("
+            + "; ".join(misfit)
+            + f"); bind the tab to a profile for the {audience} audience"
+        )
+        classes: Collection[Sensitivity] = role_policy().hidden_from(audience, profile.sensitivities)
+        note = "those columns were cleared"
+    elif sharing and profile.sensitivities - {Sensitivity.OPERATIONAL}:
+        why, classes = "; ".join(sharing), ABOVE_OPERATIONAL
+        note = "its cells above operational written earlier were cleared"
+    else:
+        return None
+    cleared = withdraw_requests(profile, state, classes) if state else []
+    return f"nothing was written to tab {binding.tab_title!r}: {why}" + (f" ({note})" if cleared else ""), cleared
 
 
 def _tab_state(sheet: dict[str, Any] | None, keys: tuple[str, ...]) -> TabState | None:

@@ -57,10 +57,10 @@ from backend.models import (
     WebhookEvent,
     utcnow,
 )
-from backend.platforms.base import SkuInventory, SkuRef
+from backend.platforms.base import OrderMappingError, SkuInventory, SkuRef
 from backend.services import notify, workflow
 from backend.services.analytics import team_zone
-from backend.services.ingest import mark_bindings_dirty
+from backend.services.ingest import mark_bindings_dirty, record_mapping_failures
 from backend.services.ledger import chunks
 from backend.services.shops import Platform, client_for
 
@@ -316,10 +316,16 @@ def review_orders(
     notified = _address_webhooks(session, shop_ids)
     subjects = []
     for order in orders:
-        fingerprint = address_fingerprint(
-            order.recipient_name, order.recipient_phone, order.recipient_address, order.recipient_postal_code
-        )
         row = stored[order.id]
+        # A masked recipient (personal data retention) is no new address: the last fingerprint stands.
+        masked = order.personal_masked_at is not None
+        fingerprint = (
+            (row.address_fingerprint or "")
+            if masked
+            else address_fingerprint(
+                order.recipient_name, order.recipient_phone, order.recipient_address, order.recipient_postal_code
+            )
+        )
         if fingerprint and row.address_fingerprint and fingerprint != row.address_fingerprint:
             row.address_changed_at = row.address_changed_at or now
         if fingerprint:
@@ -337,7 +343,7 @@ def review_orders(
                 external_id=order.external_id,
                 status="ON_HOLD" if order.is_on_hold else order.status,
                 created_at=order.platform_create_time,
-                buyer=order.buyer_user_id or "",
+                buyer="" if masked else order.buyer_user_id or "",
                 address_key=fingerprint,
                 quantities=dict(quantities),
                 buyer_message=order.buyer_message or "",
@@ -429,8 +435,10 @@ def refresh_inventory(db: Database, platform: Platform, shop_id: int, now: datet
         ]
         if not skus:
             return 0
+        failures: list[OrderMappingError] = []
         with client_for(db, platform, shop) as client:
-            found = client.stock(skus)
+            found = client.stock(skus, failures=failures)
+        record_mapping_failures(session, shop.id, failures, source="inventory")
         names = dict(
             session.execute(
                 select(OrderLine.sku_id, OrderLine.product_name)

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from backend.db import Database
 from backend.errors import Action, NotFound, OrderDeckError, ReauthorizationNeeded
-from backend.models import FailedItem, Shop, ShopStatus, SyncRun, WebhookEvent, utcnow
-from backend.platforms.base import OrderMappingError, OrderPageResult
+from backend.models import Shop, ShopStatus, SyncRun, WebhookEvent, utcnow
+from backend.platforms.base import OrderPageResult
 from backend.services import leases
-from backend.services.ingest import IngestResult, ingest_orders, mark_bindings_dirty
+from backend.services.ingest import IngestResult, ingest_orders, mark_bindings_dirty, record_mapping_failures
 from backend.services.shops import Platform, client_for, mark_needs_reauthorization
 
 log = logging.getLogger(__name__)
@@ -94,20 +94,6 @@ def _missed_by_webhook(db_session: Session, shop: Shop, page: OrderPageResult, r
     return len(changed - announced)
 
 
-def _record_failures(session: Session, shop_id: int, run_id: int, failures: tuple[OrderMappingError, ...]) -> None:
-    for failure in failures:
-        session.add(
-            FailedItem(
-                shop_id=shop_id,
-                sync_run_id=run_id,
-                external_id=failure.order_id,
-                source="api",
-                reason=str(failure),
-                payload={"field": failure.field_name},
-            )
-        )
-
-
 def sync_shop(
     db: Database,
     platform: Platform,
@@ -166,7 +152,7 @@ def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageR
         assert shop is not None
         result = ingest_orders(session, shop, page.orders, source="api", actor="sync")
         missed = _missed_by_webhook(session, shop, page, result)
-        _record_failures(session, shop_id, report.run_id, page.failures)
+        record_mapping_failures(session, shop_id, page.failures, source="api", run_id=report.run_id)
         newest = page.resume_from or max((o.update_time for o in page.orders), default=None)
         if newest is not None and (shop.sync_watermark is None or newest > shop.sync_watermark):
             shop.sync_watermark = newest

@@ -8,8 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.catalog import role_policy
+from backend.domain.fx import CURRENCY
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import AuditEntry, Member, Team
+from backend.services.fx import mark_team_dirty
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -80,3 +82,27 @@ def add_member(session: Session, team: Team, email: str, role: str, actor: str =
         )
     )
     return member
+
+
+def set_reporting_currency(session: Session, team: Team, code: str, *, actor: str) -> str | None:
+    """The currency report tabs total every currency in (beside the per-currency totals); "" clears it.
+
+    Every tab of the team is marked for the next push, since reporting figures appear wherever profit does.
+    """
+    code = code.strip().upper()
+    if code and not CURRENCY.match(code):
+        raise InvalidInput(f"reporting currency {code!r} must be a 3-letter code such as USD (or empty to clear it)")
+    before, team.reporting_currency = team.reporting_currency, code or None
+    if before != team.reporting_currency:
+        mark_team_dirty(session, team.id)
+        session.add(
+            AuditEntry(
+                team_id=team.id,
+                actor=actor,
+                action="team.reporting_currency",
+                target_type="team",
+                target_id=str(team.id),
+                detail={"from": before, "to": team.reporting_currency},
+            )
+        )
+    return team.reporting_currency

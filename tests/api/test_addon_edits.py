@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from backend import runtime
-from backend.models import AuditEntry, Order, OrderEvent, SheetBinding, Shop, SkuCost, StockLevel, Team
+from backend.models import AuditEntry, FxRate, Order, OrderEvent, SheetBinding, Shop, SkuCost, StockLevel, Team
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings, sync, teams
 from backend.services.shops import Platform
@@ -93,6 +93,7 @@ def desk(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Desk:
             bindings.bind(session, team, FILE, "Ship next", "sla_watch", actor=ADMIN)
             bindings.bind(session, team, "warehouseSheet0000000002", "Also ships", "sla_watch", actor=ADMIN)
             bindings.bind(session, team, "financeSheet000000000001", "Unit costs", "sku_costs", actor=ADMIN)
+            bindings.bind(session, team, "financeSheet000000000001", "Rates", "fx_rates", actor=ADMIN)
             bindings.bind(session, team, "stockSheet00000000000001", "Stock", "stock", actor=ADMIN)
             for binding in session.scalars(select(SheetBinding)):
                 binding.dirty = False
@@ -102,7 +103,11 @@ def desk(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Desk:
                     select(Order).options(selectinload(Order.packages), selectinload(Order.lines)).order_by(Order.id)
                 )
             )
-    return Desk(live, caller_for(live.app.test_client(), google), shop, orders)
+    call = caller_for(live.app.test_client(), google)
+    for file in (FILE, "warehouseSheet0000000002", "financeSheet000000000001", "stockSheet00000000000001"):
+        installed = call("POST", "/addon/trigger", ADMIN, json={"spreadsheet_id": file, "install": True})
+        assert installed.get_json()["installed_by"] == ADMIN  # the admin's trigger passes Google's e.user
+    return Desk(live, call, shop, orders)
 
 
 def cells(response: Any) -> dict[int, dict[str, Any]]:
@@ -196,6 +201,37 @@ def test_unit_costs_are_stored_with_their_effective_date_and_typos_are_refused(d
         assert (row.unit_cost, row.currency, row.effective_from, row.entered_by) == (
             Decimal("12.5"), "USD", date(2025, 1, 1), FINANCE,
         )  # fmt: skip
+
+
+def test_a_rate_typed_into_the_rates_tab_is_stored_from_its_date_and_typos_and_other_roles_are_refused(
+    desk: Desk,
+) -> None:
+    rate, day = desk.column("fx_rates", "fx_rate"), desk.column("fx_rates", "fx_date")
+
+    def edit(email: str | None = FINANCE, **cells_: Any) -> dict[int, dict[str, Any]]:
+        row = {"row": 2, "key": "CNY→USD", "cells": {str(desk.column("fx_rates", k)): v for k, v in cells_.items()}}
+        body = {"spreadsheet_id": "financeSheet000000000001", "tab": "Rates", "editor": email,
+                "headers": desk.headers("fx_rates"), "rows": [row]}  # fmt: skip
+        return cells(desk.call("POST", "/addon/edits", ADMIN, json=body))
+
+    assert "at most 12 decimals" in str(edit(fx_rate="0,139")[rate]["note"])
+    assert "the warehouse role may not change" in str(edit(PACKER, fx_rate=0.139)[rate]["note"])
+    assert edit(fx_date="2026-03-06")[day]["status"] == "pending"  # waits for the rate
+    stored = edit(fx_rate=0.139, fx_date=46087)  # a date typed as a spreadsheet serial: 2026-03-06
+    assert stored[rate] | {"note": None} == {
+        "row": 2,
+        "column": rate,
+        "status": "accepted",
+        "value": 0.139,
+        "note": None,
+    }
+    assert stored[day]["value"] == "2026-03-06"
+    with desk.live.db.session() as session:
+        row = session.scalars(select(FxRate)).one()
+        assert (row.base, row.quote, row.day, row.rate, row.source) == (
+            "CNY", "USD", date(2026, 3, 6), Decimal("0.139"), FINANCE,
+        )  # fmt: skip
+        assert all(b.dirty for b in session.scalars(select(SheetBinding)))  # every tab's profit may move
 
 
 def test_roles_limit_who_may_type_where(desk: Desk) -> None:

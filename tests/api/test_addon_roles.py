@@ -46,9 +46,12 @@ def test_viewer_and_procurement_never_see_cost_or_personal_columns(call: Call, t
 
 
 def test_members_and_roles_are_managed_by_admins_and_a_team_keeps_one(call: Call, team: int) -> None:
-    added = call("POST", "/addon/members", ADMIN, json={"email": "Packer@3PL.example", "role": "warehouse"})
-    assert {"email": "packer@3pl.example", "role": "warehouse"} in added.get_json()
-    assert call("POST", "/addon/members", ADMIN, json={"email": "x@y.example", "role": "king"}).status_code == 400
+    stranger = call("POST", "/addon/members", ADMIN, json={"email": "Packer@3PL.example", "role": "warehouse"})
+    assert stranger.status_code == 404  # someone new is invited, and joins by accepting (tests/security)
+    assert "invite them" in stranger.get_json()["error"]["message"]
+    promoted = call("POST", "/addon/members", ADMIN, json={"email": AGENCY, "role": "support"})
+    assert {"email": AGENCY, "role": "support"} in promoted.get_json()
+    assert call("POST", "/addon/members", ADMIN, json={"email": AGENCY, "role": "king"}).status_code == 400
     demote = call("POST", "/addon/members", ADMIN, json={"email": ADMIN, "role": "viewer"})
     assert demote.status_code == 409
     assert call("POST", "/addon/members/remove", ADMIN, json={"email": ADMIN}).status_code == 409

@@ -23,7 +23,8 @@ CLIENT_ID = "orderdeck-web.apps.googleusercontent.com"
 
 @pytest.fixture
 def oauth_call(app: Flask, google: GoogleSandboxes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Call:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the sandbox is loopback http
+    # Off, as in the demo: the backend itself allows http on loopback, where the sandboxes run (restored after).
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "")
     base = "http://127.0.0.1:5000"
     google.identity.register_client(CLIENT_ID, "web-secret", [base + "/oauth/google/callback"])
     google.identity.add_user(ADMIN)
@@ -34,13 +35,13 @@ def oauth_call(app: Flask, google: GoogleSandboxes, tmp_path: Path, monkeypatch:
     return caller_for(app.test_client(), google)
 
 
-def consent(url: str, decision: str = "allow") -> str:
-    """What the admin does on Google's consent page; returns where Google sends the browser back."""
+def consent(url: str, decision: str = "allow", email: str = ADMIN) -> str:
+    """What a person does on Google's consent page, as `email`; returns where Google sends the browser back."""
     page = httpx.get(url, timeout=5)
     pending = re.search(r'name="pending" value="([^"]+)"', page.text)
     assert pending, page.text
     approve = url.split("/o/oauth2/", maxsplit=1)[0] + "/o/oauth2/approve"
-    back = httpx.post(approve, data={"pending": pending[1], "decision": decision, "email": ADMIN}, timeout=5)
+    back = httpx.post(approve, data={"pending": pending[1], "decision": decision, "email": email}, timeout=5)
     assert back.status_code == 302
     return back.headers["Location"]
 
@@ -71,7 +72,7 @@ def test_an_admin_connects_google_and_the_refresh_token_is_sealed(
     assert connection.email == ADMIN
     assert not connection.refresh_token_sealed.startswith("1//")  # sealed, not the token itself
     status = oauth_call("GET", "/addon/status", ADMIN).get_json()
-    assert status["google"] == {"writer": ADMIN, "kind": "connected_user", "problem": None}
+    assert status["google"] == {"writer": ADMIN, "kind": "connected_user", "problem": None, "pending": None}
     assert client.get(back.path + "?" + back.query).status_code == 403  # a replayed callback does nothing
 
 
@@ -90,3 +91,15 @@ def test_a_cancelled_consent_or_a_forged_state_connects_nothing(oauth_call: Call
     forged = client.get("/oauth/google/callback?state=made-up&code=4/abc")
     assert forged.status_code == 403
     assert session.scalars(select(GoogleConnection)).all() == []
+
+
+def test_connecting_google_over_http_outside_loopback_is_refused_in_words(
+    oauth_call: Call, session: Session, app: Flask
+) -> None:
+    factories.team(session, "Acme", admin=ADMIN)
+    session.commit()
+    config = app.extensions["orderdeck.config"]
+    app.extensions["orderdeck.config"] = config.with_overrides(PUBLIC_BASE_URL="http://orderdeck.example.com")
+    refused = oauth_call("POST", "/addon/google/connect", ADMIN, json={})
+    assert refused.status_code == 400
+    assert "needs https: http://orderdeck.example.com/oauth/google/callback" in refused.get_json()["error"]["message"]

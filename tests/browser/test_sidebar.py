@@ -68,9 +68,9 @@ def server_functions(world: World) -> dict[str, Callable[..., Any]]:
     }
 
 
-def host_app(world: World) -> Flask:
+def host_app(functions: dict[str, Callable[..., Any]]) -> Flask:
+    """The sidebar as HtmlService serves it, and google.script.run's calls answered by `functions`."""
     app = Flask("apps_script_host")
-    functions = server_functions(world)
 
     @app.get("/")
     def sidebar() -> ResponseReturnValue:
@@ -89,7 +89,7 @@ def host_app(world: World) -> Flask:
 @pytest.fixture
 def page(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Iterator[tuple[Any, World]]:
     world = build_world(live, google, tmp_path)
-    host = start(host_app(world))
+    host = start(host_app(server_functions(world)))
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

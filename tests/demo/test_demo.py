@@ -76,11 +76,29 @@ def test_finance_sees_profit_by_month_and_by_shop_with_a_total_per_currency(worl
     for title in ("By month", "By shop"):
         rows = world.google.sheets.values(finance, f"'{title}'!A1:Z", as_user=FELIX)
         keys = [str(r[0]) for r in rows[1:]]
-        assert keys[-3:] == ["TOTAL GBP", "TOTAL MYR", "TOTAL USD"], (title, keys)
+        assert keys[-4:] == ["TOTAL GBP", "TOTAL MYR", "TOTAL USD", "TOTAL ALL USD"], (
+            title,
+            keys,
+        )  # USD: the reporting currency
     by_shop = world.google.sheets.values(finance, "'By shop'!A2:A", as_user=FELIX)
     assert {str(r[0]) for r in by_shop} == {
-        "Demo UK (GB) GBP", "Demo US (US) USD", "Demo MY (MY) MYR", "TOTAL GBP", "TOTAL MYR", "TOTAL USD"
+        "Demo UK (GB) GBP", "Demo US (US) USD", "Demo MY (MY) MYR", "TOTAL GBP", "TOTAL MYR", "TOTAL USD",
+        "TOTAL ALL USD",
     }  # fmt: skip
+
+
+def test_costs_bought_in_cny_convert_at_the_euro_rates_and_no_fee_is_negative(world: demo.World) -> None:
+    finance = world.spreadsheets["finance"]
+    header, *rows = world.google.sheets.values(
+        finance, "'Profit ledger'!A1:Z", as_user=FELIX, render_option="UNFORMATTED_VALUE"
+    )
+    ledger = [dict(zip(header, row, strict=False)) for row in rows]
+    sold = [r for r in ledger if r["Estimated / settled"] in ("estimated", "settled")]  # unpaid ones cost nothing
+    assert sold and all("CNY→" in r["Rates used"] and "(via EUR)" in r["Rates used"] for r in sold)
+    fees = [h for h in header if str(h).endswith("fees")]
+    assert all(float(r[h] or 0) >= 0 for r in ledger for h in fees if h in r)
+    rates = world.google.sheets.values(finance, "'Rates'!A2:A", as_user=FELIX)
+    assert {"EUR→CNY", "EUR→GBP", "EUR→MYR", "EUR→USD"} <= {str(r[0]) for r in rates}
 
 
 def test_the_page_shows_the_grid_as_the_chosen_member_and_the_sidebar_calls_the_backend(world: demo.World) -> None:

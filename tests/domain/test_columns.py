@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 from backend.catalog import role_policy
 from backend.domain.access import Sensitivity
+from backend.domain.case_columns import case_columns
 from backend.domain.columns import KEY_COLUMNS, ColumnType, Formula, Grain, Kind, Source, build_catalogue, serial
 from backend.domain.sheet_plan import cell_data
 from backend.domain.views import Deadlines
 from tests.factories import order_view
 
-CATALOGUE = build_catalogue(("Stock out", "Address problem"))
+CATALOGUE = build_catalogue(
+    ("Stock out", "Address problem"), case_columns(frozenset({"admin", "support"}), frozenset({"admin", "finance"}))
+)
 
 
 def test_every_money_column_is_sales_or_cost_and_personal_fields_are_personal() -> None:
@@ -20,7 +23,10 @@ def test_every_money_column_is_sales_or_cost_and_personal_fields_are_personal() 
             assert column.sensitivity in (Sensitivity.SALES, Sensitivity.COST), column.key
     for key in ("recipient_name", "recipient_phone", "recipient_address", "postal_code"):
         assert CATALOGUE[key].sensitivity is Sensitivity.PERSONAL
-    assert CATALOGUE["buyer_message"].sensitivity is Sensitivity.OPERATIONAL
+    # What a buyer writes and notes on orders can name a person; notes on suppliers cannot.
+    assert CATALOGUE["buyer_message"].sensitivity is Sensitivity.PERSONAL
+    assert CATALOGUE["note"].sensitivity is Sensitivity.PERSONAL
+    assert CATALOGUE["stock_supplier_note"].sensitivity is Sensitivity.OPERATIONAL
 
 
 def test_each_grain_has_a_key_column_and_input_columns_name_their_roles() -> None:
@@ -32,6 +38,7 @@ def test_each_grain_has_a_key_column_and_input_columns_name_their_roles() -> Non
             assert column.editable_by and all(policy.is_role(r) for r in column.editable_by), column.key
     assert CATALOGUE["tracking_number"].editable_by == {"warehouse"}
     assert CATALOGUE["unit_cost"].editable_by == {"finance"}
+    assert CATALOGUE["case_decision"].editable_by == {"admin", "support"}
 
 
 def test_serial_counts_local_days_since_1899_12_30() -> None:

@@ -19,7 +19,8 @@ def test_the_issues_pools_come_from_the_fee_table() -> None:
     assert pool("credit_card_handling_fee_amount", FeeCategory.FEE) == "payment"
     assert pool("affiliate_ads_commission_amount", FeeCategory.FEE) == "marketing"
     assert pool("campaign_resource_fee", FeeCategory.FEE) == "marketing"
-    assert pool("shipping_fee_discount_amount", FeeCategory.SHIPPING) == "logistics"
+    assert pool("actual_shipping_fee_amount", FeeCategory.SHIPPING) == "logistics"
+    assert pool("shipping_fee_discount_amount", FeeCategory.SHIPPING) == "revenue"  # TikTok pays it: income
     assert pool("sst_amount", FeeCategory.TAX) == "tax"
     assert pool("subtotal_before_discount_amount", FeeCategory.REVENUE) == "revenue"
 
@@ -47,9 +48,9 @@ def test_estimate_follows_the_rates_and_taxes_fees_last() -> None:
     assert lines["sst_amount"].amount == Decimal("0.35")  # 6 % of 5.90, half-even
     assert lines["sst_amount"].category == FeeCategory.TAX
     revenue, pools = pool_sums(lines.values())
-    assert revenue == Decimal("90.00")
+    assert revenue == Decimal("94.90")  # items less the seller's discount, plus the shipping the buyer paid
     assert set(pools) == set(POOLS)
-    assert pools["logistics"] == Decimal("-4.90")  # the buyer's shipping payment offsets logistics
+    assert pools["logistics"] == Decimal("0.00")  # income is never a negative fee
     assert pools["platform"] == Decimal("5.90") and pools["tax"] == Decimal("0.35")
 
 

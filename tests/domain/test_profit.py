@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from backend.domain.fx import FxRate, RateBook
 from backend.domain.profit import POOLS, Cogs, Component, CostBook, UnitCost, ledger_entry
 
 BOOK = CostBook(
@@ -28,9 +29,19 @@ def test_a_bundle_costs_its_components() -> None:
     assert BOOK.cogs([Component("MUG", 1), Component("LID", 3)], date(2026, 4, 1), "USD").amount == Decimal("3.70")
 
 
-def test_a_cost_missing_before_its_first_date_or_in_another_currency_is_flagged() -> None:
+def test_a_cost_missing_before_its_first_date_or_without_a_rate_is_flagged() -> None:
     assert BOOK.cogs([Component("MUG", 1)], date(2025, 12, 31), "USD").missing_skus == ("MUG",)
-    assert BOOK.cogs([Component("TEA", 1), Component("LID", 1)], date(2026, 5, 1), "USD").missing_skus == ("TEA",)
+    no_rate = BOOK.cogs([Component("TEA", 1), Component("LID", 1)], date(2026, 5, 1), "USD")
+    assert no_rate.missing_skus == () and no_rate.missing_rates == ("JPY→USD",) and not no_rate.known
+
+
+def test_a_cost_in_another_currency_converts_at_the_rate_of_the_paid_date() -> None:
+    rates = RateBook([FxRate(date(2026, 4, 30), "JPY", "USD", Decimal("0.0065")),
+                      FxRate(date(2026, 5, 4), "JPY", "USD", Decimal("0.0070"))])  # fmt: skip
+    cogs = BOOK.cogs([Component("TEA", 2), Component("LID", 1)], date(2026, 5, 1), "USD", rates, date(2026, 5, 3))
+
+    assert cogs.amount == Decimal("300") * 2 * Decimal("0.0065") + Decimal("0.40") == Decimal("4.3")
+    assert [c.label for c in cogs.conversions] == ["JPY→USD 0.0065 on 2026-04-30"]
 
 
 def test_entry_reconciles_and_has_every_pool() -> None:

@@ -443,6 +443,7 @@ def _build(live: Live, google: GoogleSandboxes) -> Desk:
     for tab, profile in TABS.items():
         desk.files[tab] = desk.world.new_file(f"Acme {profile}")
         desk.world.bind_tab(tab, profile, new_tab=True, file_id=desk.files[tab])
+        desk.world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": desk.files[tab], "install": True})
     desk.push()
     desk.targets = _targets(desk)
     return desk

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.domain.a1 import column_letters
-from backend.models import Order
+from backend.models import Order, OrderEvent
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings
 from tests.conftest import Live
@@ -48,7 +48,9 @@ def test_an_admin_binds_a_new_tab_and_a_packer_ships_from_the_sheet(world: World
     agency = world.tab("Orders", agency_file)
     assert row_of(agency, order.external_id)[agency[0].index("Status")] == "AWAITING_SHIPMENT"
 
-    # The packer types the carrier and the tracking number: the edit trigger sends one call as the admin.
+    # The admin turns on edits (their trigger passes Google's e.user); the packer types the carrier and the
+    # tracking number: the trigger sends one call as the admin, naming the packer.
+    world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": world.file_id, "install": True})
     with world.live.app.app_context(), world.live.db.session() as session:
         profile = bindings.profile_for(session, world.live.team_id, binding["profile"])
     carrier = sorted(world.live.sandbox.shops[next(iter(world.live.sandbox.shops))].providers.values())[0]
@@ -63,6 +65,9 @@ def test_an_admin_binds_a_new_tab_and_a_packer_ships_from_the_sheet(world: World
     edits = {"spreadsheet_id": world.file_id, "tab": "SLA", "editor": PACKER, "headers": sla[0], "rows": [row]}
     answer = world.api("post", "/addon/edits", ADMIN, edits)
     assert {c["status"] for c in answer["cells"]} == {"accepted"}
+    with world.live.db.session() as session:
+        shipped_by = session.scalars(select(OrderEvent.actor).where(OrderEvent.kind == "shipped")).one()
+    assert shipped_by == PACKER
     before = len(world.google.sheets.requests_for("sheets.spreadsheets.batchUpdate"))
     world.live.drain()  # one push per spreadsheet
 

@@ -174,3 +174,12 @@ def test_shopee_pushes_bring_orders_in_and_forged_ones_are_stored_nowhere(desk: 
     assert replay.status_code == 200 and replay.content == b""  # Shopee wants an empty 2xx body
     with live.db.session() as session:  # nothing forged was stored, and the replay was known already
         assert session.scalar(select(func.count(WebhookEvent.id))) == events
+
+    # A genuinely signed body that is no push: 2xx (or Shopee sends it again), kept as failed with why.
+    junk = b'{"code": 3, "shop_id": "not a number"}'
+    signed = push_signature(live.shopee.partner_key, f"{live.url}/webhooks/shopee", junk)
+    answer = httpx.post(f"{live.url}/webhooks/shopee", content=junk, headers={"Authorization": signed})
+    assert answer.status_code == 200 and answer.content == b""
+    with live.db.session() as session:
+        kept = session.scalars(select(WebhookEvent).where(WebhookEvent.status == "failed")).one()
+        assert kept.platform == "shopee" and "not a Shopee push" in (kept.error or "")

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.models import ExceptionCase, Order, Shop, SkuCost, Team
+from backend.config import config_for_tests
+from backend.models import ExceptionCase, Invitation, Order, Shop, SkuCost, Team
 from backend.sandbox.sheets import GoogleSandboxes
-from backend.services import bindings, workflow
+from backend.services import bindings, invitations, workflow
+from backend.services.addon import Caller
 from backend.services.views import order_views
 from tests import factories
 from tests.api.conftest import addon_app, call  # noqa: F401 - fixtures shared with the add-on tests
@@ -33,6 +35,8 @@ class Side:
     profile: str
     case: ExceptionCase
     secrets: set[str] = field(default_factory=set)  # values no other team may ever receive
+    invitation: int = 0  # a pending invitation of this team (to `newhire@domain`, as warehouse)
+    invite_link: str = ""
 
     def email(self, role: str) -> str:
         return self.people[role]
@@ -77,6 +81,10 @@ def build_side(session: Session, name: str, domain: str, seed: int) -> Side:
         fields={"cause": "customs", "new_ship_date": "2030-01-02", "note": f"{name} case note"},
     )
     side = Side(team, people, shop, orders, spreadsheet, f"{name} orders", profile, case)
+    admin = Caller(email=people["admin"], team_id=team.id, team_name=team.name, role="admin")
+    invited = invitations.invite(session, admin, config_for_tests("sqlite://"), f"newhire@{domain}", "warehouse")
+    side.invite_link = invited["url"]
+    side.invitation = session.scalars(select(Invitation.id).where(Invitation.team_id == team.id)).one()
     side.secrets = {
         team.name,
         shop.name,
@@ -87,6 +95,8 @@ def build_side(session: Session, name: str, domain: str, seed: int) -> Side:
         *(text for o in orders for text in (o.recipient_name, o.buyer_message) if text),
         f"{name} case note",
         *(e for r, e in people.items() if r != "admin"),
+        f"newhire@{domain}",
+        side.invite_link.rsplit("/", 1)[1],
     }
     return side
 

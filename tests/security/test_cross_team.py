@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api.addon import ENDPOINTS
-from backend.models import ColumnProfile, Member, Order, SheetBinding, Spreadsheet
+from backend.models import ColumnProfile, Invitation, Member, Order, SheetBinding, Spreadsheet, Team
 from backend.sandbox.sheets import GoogleSandboxes
 from tests.api.conftest import WRITER, Call
 from tests.api.test_addon_sheets import write_challenge
@@ -38,20 +38,31 @@ def attacks(a: Side, b: Side) -> dict[tuple[str, str], list[tuple[dict[str, Any]
             ({"title": "Steal", "audience": "finance", "profile": "profit_ledger", "shops": [str(b.shop.id)]}, {404}),
             ({"title": "Steal", "audience": "finance", "profile": b.profile}, {404}),
         ],
-        ("POST", "/addon/trigger"): [({"spreadsheet_id": b.spreadsheet}, {400, 404})],
+        ("POST", "/addon/trigger"): [
+            ({"spreadsheet_id": b.spreadsheet}, {400, 404}),
+            ({"spreadsheet_id": b.spreadsheet, "install": True}, {400, 404}),  # no say over B's edits
+        ],
         ("POST", "/addon/edits"): [
             ({"spreadsheet_id": b.spreadsheet, "tab": b.tab, "rows": [b_row]}, {404}),
             ({"spreadsheet_id": a.spreadsheet, "tab": a.tab, "rows": [b_row]}, {200}),  # A's tab, B's order
         ],
         ("GET", "/addon/members"): [({}, {200})],
         ("POST", "/addon/members/remove"): [({"email": b.email("finance")}, {404})],
-        ("POST", "/addon/members"): [({"email": b.email("admin"), "role": "viewer"}, {200})],  # joins A, not B
+        ("POST", "/addon/members"): [({"email": b.email("admin"), "role": "viewer"}, {404})],  # invite, not add
+        ("GET", "/addon/invitations"): [({}, {200})],
+        ("POST", "/addon/invitations"): [({"email": b.email("admin"), "role": "viewer"}, {200})],  # pending only
+        ("POST", "/addon/invitations/revoke"): [({"email": f"newhire@{b.email('admin').split('@')[1]}"}, {404})],
+        ("POST", "/addon/invitations/accept"): [({"invitation": b.invitation}, {404})],  # B's, to someone else
+        ("POST", "/addon/leave"): [({}, {409})],  # A's last admin stays; B is not A's to leave
+        ("POST", "/addon/google/confirm"): [({"account": b.email("admin")}, {404})],
+        ("POST", "/addon/google/discard"): [({"account": b.email("admin")}, {404})],
         ("GET", "/addon/columns"): [({"audience": "finance"}, {200})],
         ("GET", "/addon/profiles"): [({}, {200})],
         ("POST", "/addon/profiles"): [
             ({"key": b.profile, "audience_role": "viewer", "grain": "order", "columns": ["order_id"]}, {200}),
         ],
         ("POST", "/addon/google/connect"): [({}, {200, 400})],  # 400: no OAuth client configured here
+        ("POST", "/addon/team/retention"): [({"retention_days": 1}, {200})],  # A's own team's setting
     }
 
 
@@ -83,6 +94,12 @@ def b_state(session: Session, b: Side) -> Any:
             (o.external_id, o.status, o.seller_note)
             for o in session.scalars(select(Order).where(Order.shop_id == b.shop.id))
         ],
+        [
+            (i.email, i.role, i.token_hash)
+            for i in session.scalars(select(Invitation).where(Invitation.team_id == b.team.id))
+        ],
+        [s.edits_trigger_by for s in session.scalars(select(Spreadsheet).where(Spreadsheet.team_id == b.team.id))],
+        session.get_one(Team, b.team.id).retention_days,
     )
 
 
@@ -114,6 +131,10 @@ def test_naming_another_team_in_the_header_is_refused_on_every_route(call: Call,
     a, b = sides
     for endpoint in ENDPOINTS:
         response = send(call, endpoint.method, endpoint.path, a.email("admin"), {}, team=b.team.id)
+        if endpoint.action is None:  # no team involved (/addon/me answers only the caller's own teams)
+            assert response.status_code in (200, 400), (endpoint.path, response.get_json())
+            assert not {s for s in b.secrets if s in response.get_data(as_text=True)}, endpoint.path
+            continue
         assert response.status_code == 403, (endpoint.path, response.get_json())
         assert "not a member of the team this request names" in response.get_json()["error"]["message"]
         assert not {s for s in b.secrets if s in response.get_data(as_text=True)}

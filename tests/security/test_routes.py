@@ -13,15 +13,17 @@ from sqlalchemy.orm import Session
 
 from backend.api.addon import ENDPOINTS
 from backend.config import TEST_ENCRYPTION_KEY
-from backend.models import GoogleConnection, Shop, WebhookEvent
+from backend.models import GoogleConnection, Member, Shop, WebhookEvent
 from backend.platforms.tiktok.webhooks import signature
 from backend.sandbox.sheets import GoogleSandboxes
+from backend.services import invitations
+from backend.services.addon import Caller
 from tests import factories
 from tests.api.conftest import AUDIENCE, Call
 from tests.api.test_addon_identity import bad_tokens as identity_bad_tokens
 
 # The route table: each rule of app.url_map and who may call it.
-PUBLIC, WEBHOOK, TASK, ADDON, OAUTH = "public", "webhook", "task", "addon", "oauth"
+PUBLIC, WEBHOOK, TASK, ADDON, OAUTH, INVITE = "public", "webhook", "task", "addon", "oauth", "invite"
 ROUTES: dict[str, str] = {
     "/healthz": PUBLIC,
     "/openapi.json": PUBLIC,
@@ -30,11 +32,13 @@ ROUTES: dict[str, str] = {
     "/oauth/<platform>/callback": OAUTH,
     "/oauth/google/start": OAUTH,
     "/oauth/google/callback": OAUTH,
+    "/invite/<token>": INVITE,  # a browser page: the link's one-time token, then a Google sign-in as the invitee
     **{e.path: ADDON for e in ENDPOINTS},
 }
 TASK_PATHS = ("/tasks/sync-due", "/tasks/sync-shop/1", "/tasks/push-due", "/tasks/push-binding/1", "/tasks/notify-due")
 ADMIN = "owner@seller.example"
 SECRET = "tasks-shared-secret"
+WEB_CLIENT = "orderdeck-web.apps.googleusercontent.com"
 
 
 def rules(app: Flask) -> set[str]:
@@ -169,3 +173,35 @@ def test_public_routes_reveal_nothing_about_teams(app: Flask, session: Session) 
     for path in (p for p, kind in ROUTES.items() if kind == PUBLIC):
         body = client.get(path).get_data(as_text=True)
         assert "Acme Secret Team" not in body and ADMIN not in body, path
+
+
+def test_the_invitation_page_joins_nobody_without_the_link_and_the_invited_persons_google_sign_in(
+    app: Flask, google: GoogleSandboxes, session: Session
+) -> None:
+    """The guard of INVITE routes; tests/security/test_membership.py attacks the flow itself."""
+    app.extensions["orderdeck.config"] = app.extensions["orderdeck.config"].with_overrides(
+        **google.settings(), GOOGLE_OAUTH_CLIENT_ID=WEB_CLIENT
+    )
+    team = factories.team(session, "Acme Secret Team", admin=ADMIN)
+    caller = Caller(email=ADMIN, team_id=team.id, team_name=team.name, role="admin")
+    link = invitations.invite(session, caller, app.extensions["orderdeck.config"], "new@hire.example", "viewer")["url"]
+    session.commit()
+    token = link.rsplit("/", 1)[1]
+    client = app.test_client()
+    good = google.identity.mint_id_token(WEB_CLIENT, "new@hire.example")
+    refused: list[tuple[str, str, dict[str, str], int]] = [
+        ("GET", "/invite/guessed-token", {}, 404),
+        ("POST", "/invite/guessed-token", {"credential": good}, 404),
+        ("POST", "/invite/" + token[:-1], {"credential": good}, 404),
+        ("POST", f"/invite/{token}", {}, 401),
+        ("POST", f"/invite/{token}", {"credential": google.identity.mint_id_token(AUDIENCE, "new@hire.example")}, 401),
+        ("POST", f"/invite/{token}", {"credential": google.identity.mint_id_token(WEB_CLIENT, "x@hire.example")}, 403),
+        *(("POST", f"/invite/{token}", {"credential": bad}, 401) for bad in identity_bad_tokens(google).values()),
+    ]
+    for method, path, form, status in refused:
+        response = client.open(path, method=method, data=form)
+        assert response.status_code == status, (method, path, form, response.get_data(as_text=True))
+        assert response.content_type.startswith("text/html"), path
+        assert "Acme Secret Team" not in response.get_data(as_text=True), path
+    assert session.scalar(select(func.count()).select_from(Member).where(Member.team_id == team.id)) == 1
+    assert client.post(f"/invite/{token}", data={"credential": good}).status_code == 200  # the control

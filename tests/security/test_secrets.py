@@ -92,6 +92,9 @@ def run_every_flow(live: Live, call: Call, google: GoogleSandboxes, hook: str, a
     done = httpx.get(consent(start.headers["Location"]), timeout=30)
     assert done.status_code == 200, done.text
     answers.append(done.text)
+    confirmed = call("POST", "/addon/google/confirm", FOUNDER, json={"account": GOOGLE_USER})  # another address
+    assert confirmed.status_code == 200, confirmed.get_json()
+    answers.append(confirmed.get_data(as_text=True))
 
     sheet = google.sheets.create_spreadsheet(GOOGLE_USER, "CS", sheets=["Sheet1"])
     with live.app.app_context(), live.db.session() as session:

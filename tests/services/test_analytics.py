@@ -8,7 +8,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.models import ExceptionCase, Notification, OrderEvent, Shop, Team
+from backend.domain.analytics import UNKNOWN_MEMBER
+from backend.models import ExceptionCase, Notification, Order, OrderEvent, Shop, Team
 from backend.services import notify
 from backend.services.analytics import analytics_tab, load_samples
 from tests import factories
@@ -112,6 +113,23 @@ def test_the_analytics_tab_matches_the_hand_computed_figures(session: Session) -
     ]
     other_shop = analytics_tab(session, team.id, NEXT_MONDAY, period="week", shop_ids=[-1])
     assert other_shop.table == tab.table[:1]
+
+
+def test_work_last_touched_by_an_unknown_member_counts_for_the_role_and_ranks_nobody(session: Session) -> None:
+    team = factories.team(session, name="Acme", admin="boss@acme.test", time_zone="Europe/London")
+    shop = factories.shop(session, team, name="Acme UK")
+    for hours in (1, 2, 3):  # ana typed a note earlier; the sheet edit that shipped came from nobody Google named
+        shipped(session, shop, hours, by=UNKNOWN_MEMBER, on_ready=False)
+        session.flush()
+        order = session.scalars(select(Order).order_by(Order.id.desc()).limit(1)).one()
+        session.add(OrderEvent(order_id=order.id, kind="note", occurred_at=order.paid_at, actor="ana@acme.test"))
+    shipped(session, shop, 5, by=UNKNOWN_MEMBER)  # on the ready-to-ship event itself
+    session.flush()
+    samples = load_samples(session, team.id, MONDAY, NEXT_MONDAY)
+    assert sorted((s.member, s.seconds / 3600) for s in samples) == [(None, 1), (None, 2), (None, 3), (None, 5)]
+    tab = analytics_tab(session, team.id, NEXT_MONDAY - timedelta(hours=1), period="week", min_count=1)
+    assert tab.leaderboard[1:] == []
+    assert {r[3] for r in tab.table[1:]} == {"(all)"}
 
 
 def test_the_weekly_leaderboard_goes_to_discord_on_monday_morning(app: Flask, session: Session) -> None:

@@ -8,17 +8,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from backend import runtime
 from backend.domain.profit import POOLS, SETTLED
 from backend.errors import InvalidInput
-from backend.models import FeeLine, Order, Shop, SkuCost, utcnow
-from backend.services import finance, sync
+from backend.models import FeeLine, Order, SheetBinding, Shop, SkuCost, Team, utcnow
+from backend.services import bindings, finance, sync
 from backend.services.ledger import ledger_entries
 from backend.services.shops import Platform, client_for
 
 LONG_AGO = date(2020, 1, 1)
+FOUNDER = "founder@acme.test"
 
 if TYPE_CHECKING:
     from tests.conftest import Live
@@ -79,7 +80,31 @@ def test_every_settled_order_reconciles_to_the_cent_with_tiktoks_settlement(sett
             assert entry.net_profit == settlement - entry.cogs
             assert entry.estimated_net_profit is not None  # the order-time estimate stays beside it
         unsettled = [e for ext, e in by_external.items() if ext not in tiktok]
-        assert unsettled and all(e.basis == "estimated" for e in unsettled)
+        assert {e.basis for e in unsettled} <= {"estimated", "unpaid", "cancelled"}
+        assert any(e.basis == "estimated" for e in unsettled)
+
+
+def test_fees_are_never_negative_the_shipping_the_seller_is_paid_is_revenue(settled_shop: tuple[Live, int]) -> None:
+    live, shop_id = settled_shop
+    _walk(live, shop_id)
+    with live.db.session() as session:
+        orders = session.scalars(select(Order)).all()
+        entries = ledger_entries(session, orders).values()
+        settled = [e for e in entries if e.basis == SETTLED]
+        assert settled and all(e.pools["logistics"] == Decimal("5.20") for e in settled)  # the carrier's charge
+        assert all(amount >= 0 for e in entries for amount in e.pools.values())
+        income = ("customer_paid_shipping_fee_amount", "shipping_fee_discount_amount")
+        shipping = next(
+            line for line in session.scalars(select(FeeLine).where(FeeLine.kind.in_(income))) if line.amount
+        )
+        assert shipping.pool == "revenue"
+        entry = next(e for o, e in zip(orders, entries, strict=True) if o.id == shipping.order_id)
+        subtotal = sum(
+            line.amount
+            for line in session.scalars(select(FeeLine).where(FeeLine.order_id == shipping.order_id))
+            if line.category == "revenue"
+        )
+        assert entry.revenue == subtotal - shipping.amount  # stored as a negative cost, counted as income
 
 
 def test_walking_the_same_statements_again_changes_nothing(settled_shop: tuple[Live, int]) -> None:
@@ -179,3 +204,27 @@ def test_a_bad_fee_rule_is_refused_with_what_to_type(
         finance.set_fee_rule(
             session, session.get_one(Shop, shop_id), kind=kind, base=base, rate=rate, fixed=fixed, actor="fin@x.test"
         )
+
+
+def test_sync_settle_walks_the_statements_without_the_worker(settled_shop: tuple[Live, int]) -> None:
+    live, shop_id = settled_shop
+    runner = live.app.test_cli_runner()
+    with live.app.app_context():
+        plain = runner.invoke(args=["sync", "--shop", str(shop_id)])
+        assert plain.exit_code == 0, plain.output
+        with live.db.session() as session:
+            assert session.scalar(select(func.count()).select_from(FeeLine)) == 0  # a plain sync settles nothing
+            team = session.get_one(Team, live.team_id)
+            bindings.bind(session, team, "financeSheet000000000001", "Ledger", "profit_ledger", actor=FOUNDER)
+            session.execute(update(SheetBinding).values(dirty=False))
+
+        result = runner.invoke(args=["sync", "--settle", "--shop", str(shop_id)])
+
+    assert result.exit_code == 0, result.output
+    tiktok = _tiktok_settlements(live, shop_id)
+    assert f"shop {shop_id}: " in result.output and f"{len(tiktok)} order(s) settled" in result.output
+    with live.db.session() as session:
+        orders = session.scalars(select(Order)).all()
+        entries = ledger_entries(session, orders)
+        assert {o.external_id for o in orders if entries[o.id].basis == SETTLED} == set(tiktok)
+        assert session.scalars(select(SheetBinding.dirty)).all() == [True]  # the settled figures reach the sheet

@@ -104,12 +104,15 @@ def _fill_every_sealed_column(migrated: Database, box: SecretBox) -> dict[str, s
                 member_email="a@x.example",
                 code_verifier_sealed=box.seal("verifier"),
                 expires_at=utcnow(),
+                account_email="robot@x.example",  # Google returned another account: it waits for confirmation
+                refresh_token_sealed=box.seal("1//pending"),
             )
         )
     return {"shops.access_token_sealed": "shop-access", "shops.refresh_token_sealed": "shop-refresh",
             "google_connections.refresh_token_sealed": "1//google",
             "notification_channels.webhook_url_sealed": "https://discord.com/api/webhooks/1/tok",
-            "google_oauth_states.code_verifier_sealed": "verifier"}  # fmt: skip
+            "google_oauth_states.code_verifier_sealed": "verifier",
+            "google_oauth_states.refresh_token_sealed": "1//pending"}  # fmt: skip
 
 
 def _sealed_values(migrated: Database) -> dict[str, str]:

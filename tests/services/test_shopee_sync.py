@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from backend import runtime
+from backend.domain import retention as domain_retention
 from backend.errors import PlatformUnavailable, ReauthorizationNeeded
-from backend.models import FeeLine, Order, Shop, ShopStatus, SyncRun
+from backend.models import FeeLine, Order, Shop, ShopStatus, SyncRun, utcnow
 from backend.platforms.http import RetryPolicy
 from backend.platforms.shopee.mapping import STATUSES
 from backend.sandbox.shopee.render import escrow_amount
 from backend.sandbox.tiktok.records import Faults
-from backend.services import finance, shop_round, sync
+from backend.services import finance, retention, shop_round, sync
 from backend.services.shops import Platform
 from tests.conftest import Live
 
@@ -167,3 +169,21 @@ def test_a_deauthorization_push_stops_the_shop(two_channels: Live) -> None:
         shop = session.get_one(Shop, shop_id)
         assert shop.status == ShopStatus.DEAUTHORIZED and "Shopee" in (shop.status_reason or "")
         assert session.scalar(select(func.count(Order.id)).where(Order.shop_id == shop_id)) == 0
+
+
+def test_when_retention_ends_a_shopee_order_loses_its_buyer_in_columns_and_payload(two_channels: Live) -> None:
+    live = two_channels
+    assert live.shopee is not None
+    shop_id = live.connect_shopee_shop(orders=40)
+    sync.sync_shop(live.db, platform(live), shop_id)
+    with live.db.session() as session:
+        report = retention.mask_expired(session, utcnow() + timedelta(days=400))
+        session.commit()
+    with live.db.session() as session:
+        ended = session.scalars(select(Order).where(Order.shop_id == shop_id, Order.status.in_(domain_retention.ENDED)))
+        orders = list(ended)
+    assert orders and report.orders == len(orders)
+    for order in orders:
+        assert order.recipient_name in (domain_retention.MASK, None) and order.personal_masked_at is not None
+        assert all(order.raw.get(key) is None for key in ("buyer_username", "buyer_user_id", "recipient_address"))
+        assert order.raw["order_status"] and order.raw["item_list"]  # what is no one's stays

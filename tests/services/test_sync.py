@@ -255,7 +255,13 @@ def test_forged_or_reserialized_webhooks_are_refused_and_stored_nowhere(live: Li
     assert webhook_rows(live) == 0
 
 
-def test_a_webhook_for_an_unknown_shop_is_refused(live: Live) -> None:
+def failed_events(live: Live) -> list[tuple[int | None, str | None]]:
+    with live.db.session() as session:
+        rows = session.execute(select(WebhookEvent.shop_id, WebhookEvent.error).where(WebhookEvent.status == "failed"))
+        return [(shop_id, error) for shop_id, error in rows]
+
+
+def test_a_webhook_for_an_unknown_shop_is_kept_as_failed_and_acknowledged(live: Live) -> None:
     live.connect_shop(orders=1)
     envelope = {
         "type": 1,
@@ -266,17 +272,27 @@ def test_a_webhook_for_an_unknown_shop_is_refused(live: Live) -> None:
     }
     body = json.dumps(envelope).encode()
     response = post_webhook(live, body, signature(live.sandbox.app_key, live.sandbox.app_secret, body))
-    assert response.status_code == 404
-    assert webhook_rows(live) == 0
+    assert response.status_code == 200  # TikTok would only send it again
+    assert failed_events(live) == [(None, "no connected shop '999': the event was kept, not processed")]
 
 
-def test_a_signed_but_malformed_webhook_gets_a_clear_400(live: Live) -> None:
-    live.connect_shop(orders=1)
-    for body in (b"not json", b'{"type": "x"}', b'{"type": 1, "shop_id": "1", "timestamp": -5, "data": {}}'):
+def test_a_signed_but_malformed_webhook_is_stored_as_failed_with_its_reason(live: Live) -> None:
+    [shop_id] = live.connect_shop(orders=1)
+    shop_key = next(iter(live.sandbox.shops))
+    bodies = {
+        b"not json": "not a TikTok event: not JSON",
+        b'{"type": "x"}': '"shop_id" is a required property',
+        f'{{"type": 1, "shop_id": "{shop_key}", "timestamp": -5, "data": {{}}}}'.encode(): "field 'timestamp'",
+    }
+    for body in bodies:
         response = post_webhook(live, body, signature(live.sandbox.app_key, live.sandbox.app_secret, body))
-        assert response.status_code == 400, body
-        assert "TikTok event" in response.json()["error"]["message"]
-    assert webhook_rows(live) == 0
+        assert response.status_code == 200, body
+        assert "malformed" in response.json()["stored_as_failed"] or "not a TikTok event" in response.text
+    stored_failed = failed_events(live)
+    assert len(stored_failed) == 3
+    for (_, error), expected in zip(stored_failed, bodies.values(), strict=True):
+        assert error is not None and expected in error
+    assert [owner for owner, _ in stored_failed] == [None, None, shop_id]  # the third names a connected shop
 
 
 def test_webhooks_bring_orders_in_and_replays_change_nothing(live: Live) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from backend.domain import reports
 from backend.models import Order, OrderEvent, SheetSnapshot, Shop, utcnow
 from backend.sandbox.sheets import GoogleSandboxes
-from backend.services import bindings
+from backend.services import bindings, fx
 from backend.services.analytics import analytics_tab
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.ledger import report_orders
@@ -183,3 +183,35 @@ def test_warehouse_and_viewer_audiences_cannot_bind_the_finance_reports(
     assert "column 'profit_cogs' is cost data, which the viewer role may not see" in problems
     assert not any("profit_revenue" in p for p in problems)  # sales: the agency client may see revenue
     assert session.scalar(select(Shop.id)) is None
+
+
+def test_the_rates_tab_and_the_ledger_show_the_rates_used_and_the_ones_missing(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    team = seller(session)
+    team.reporting_currency = "GBP"
+    usd = factories.shop(session, team, currency="USD", region="US", time_zone="UTC")
+    factories.sku_cost(session, team, "TEA", Decimal("20.00"), currency="CNY")
+    paid = factories.NOW - timedelta(days=2)
+    tea = (("TEA", 1, Decimal("30.00")),)
+    costed = factories.order(session, usd, skus=tea, status="COMPLETED", platform_create_time=paid, paid_at=paid)
+    before = paid - timedelta(days=3)
+    early = factories.order(session, usd, skus=tea, status="COMPLETED", platform_create_time=before, paid_at=before)
+    rate_day = (paid - timedelta(days=1)).date().isoformat()
+    fx.upsert_rates(session, team, [fx.rate_row(rate_day, "CNY", "USD", "0.1390")], source=FINANCE)
+    file_id = new_file(google, (FINANCE, "writer"))
+    bindings.bind(session, team, file_id, "Rates", "fx_rates", actor=FINANCE)
+    bindings.bind(session, team, file_id, "Ledger", "profit_ledger", actor=FINANCE)
+    session.commit()
+
+    _pushed(pusher)
+
+    rates = _by_key(google, file_id, "Rates")
+    assert rates["CNY→USD"]["Rate"] == pytest.approx(0.139) and rates["CNY→USD"]["Entered by"] == FINANCE
+    assert rates["USD→GBP"]["Needed for"] == "reporting in GBP" and rates["USD→GBP"]["Rate"] == ""  # to be typed
+    ledger = _by_key(google, file_id, "Ledger")
+    shown = ledger[costed.external_id]
+    assert shown["COGS"] == pytest.approx(2.78) and shown["Rates used"] == f"CNY→USD 0.139 on {rate_day}"
+    assert shown["Missing rates"] == "USD→GBP" and shown.get("Net profit (reporting)", "") == ""
+    assert ledger[early.external_id]["Missing rates"] == "CNY→USD, USD→GBP"
+    assert ledger[early.external_id]["Net profit"] == "" and ledger[early.external_id]["COGS"] == ""

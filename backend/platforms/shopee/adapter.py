@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -26,6 +27,7 @@ from backend.platforms.base import (
     ConsentReturn,
     Eligibility,
     Grant,
+    OrderMappingError,
     OrderPageResult,
     PlatformCase,
     PlatformFeeLine,
@@ -34,21 +36,26 @@ from backend.platforms.base import (
     RefundEstimate,
     RejectReason,
     SettlementBatch,
-    SettlementEntry,
     Shipment,
     SkuInventory,
     SkuRef,
     TokenSet,
-    WarehouseStock,
     carrier_key,
+    each_mapped,
 )
 from backend.platforms.exports import ParsedExport
 from backend.platforms.http import RetryPolicy
 from backend.platforms.shopee import seller_centre
 from backend.platforms.shopee.auth import ShopeeAuthClient, ShopRefresher, consent_link
 from backend.platforms.shopee.client import ShopeeClient, windows
-from backend.platforms.shopee.finance import batch_id, escrow_fee_lines
-from backend.platforms.shopee.mapping import HANDED_OVER, amount, map_order_page, map_shop
+from backend.platforms.shopee.finance import escrow_fee_lines, map_escrow_release
+from backend.platforms.shopee.mapping import (
+    HANDED_OVER,
+    PERSONAL_FIELDS,
+    map_model_stock,
+    map_order_page,
+    map_shop,
+)
 from backend.platforms.shopee.returns import map_returns
 from backend.platforms.shopee.signing import verify_push
 from backend.platforms.shopee.webhooks import parse_push
@@ -99,43 +106,23 @@ class ShopeeShop(Closing):
     def get_orders(self, order_ids: Sequence[str]) -> OrderPageResult:
         return self._page(order_ids)
 
-    def settlements(self, *, since: datetime, until: datetime | None = None) -> Iterator[SettlementBatch]:
+    def settlements(
+        self, *, since: datetime, until: datetime | None = None, failures: list[OrderMappingError] | None = None
+    ) -> Iterator[SettlementBatch]:
         """Each released escrow is one batch paying one order (v2.payment.get_escrow_list)."""
-        for row in self.api.escrow_releases(since, until or self.api.now()):
-            order_sn = str(row.get("order_sn") or "")
-            released = row.get("escrow_release_time")
-            yield SettlementBatch(
-                batch_id(order_sn),
-                datetime.fromtimestamp(released, UTC) if isinstance(released, int) else None,
-                self._currency,
-                (SettlementEntry(order_sn, "ORDER", amount(row, "payout_amount", order_sn)),),
-            )
+        releases = self.api.escrow_releases(since, until or self.api.now())
+        yield from each_mapped(partial(map_escrow_release, currency=self._currency), releases, failures)
 
     def order_fee_lines(self, order_id: str) -> list[PlatformFeeLine]:
         return escrow_fee_lines(self.api.escrow_detail(order_id), self._currency)
 
-    def stock(self, skus: Sequence[SkuRef]) -> list[SkuInventory]:
+    def stock(self, skus: Sequence[SkuRef], failures: list[OrderMappingError] | None = None) -> list[SkuInventory]:
         """Stock per model, one get_model_list per item (Shopee asks stock by item)."""
         wanted = {s.sku_id for s in skus}
-        found = []
+        found: list[SkuInventory] = []
         for item_id in sorted({s.product_id for s in skus if s.product_id}):
-            for model in self.api.models(item_id):
-                model_id = str(model.get("model_id") or "")
-                if model_id not in wanted:
-                    continue
-                summary = (model.get("stock_info_v2") or {}).get("summary_info") or {}
-                available = int(summary.get("total_available_stock") or 0)
-                committed = int(summary.get("total_reserved_stock") or 0)
-                found.append(
-                    SkuInventory(
-                        product_id=item_id,
-                        sku_id=model_id,
-                        seller_sku=str(model.get("model_sku") or ""),
-                        available=available,
-                        committed=committed,
-                        warehouses=(WarehouseStock("", available, committed),),
-                    )
-                )
+            models = [m for m in self.api.models(item_id) if str(m.get("model_id") or "") in wanted]
+            found += each_mapped(partial(map_model_stock, item_id), models, failures)
         return found
 
     def ship(self, *, order_id: str, package_id: str, carrier: str, tracking_number: str) -> Shipment:
@@ -213,6 +200,7 @@ class ShopeeChannel:
     name = "shopee"
     label = "Shopee"
     shared_tokens = False  # each shop refreshes its own pair (a main account's is shared only until then)
+    personal_fields = PERSONAL_FIELDS
     refresh_ahead = timedelta(minutes=30)  # access tokens live 4 hours
     after_sales = AfterSalesSupport(
         scope="",
@@ -321,7 +309,7 @@ class ShopeeChannel:
     def parse_push(self, raw_body: bytes) -> PushEvent:
         return parse_push(raw_body)
 
-    def acknowledge(self, duplicate: bool) -> tuple[bytes, str]:
+    def acknowledge(self, duplicate: bool, failed: str | None) -> tuple[bytes, str]:
         """Shopee wants a 2xx with an empty body, or it pushes again."""
         return b"", "text/plain"
 

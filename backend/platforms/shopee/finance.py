@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from backend.platforms.base import FeeCategory, OrderMappingError, PlatformFeeLine
-from backend.platforms.shopee.mapping import amount, text
+from backend.platforms.base import FeeCategory, OrderMappingError, PlatformFeeLine, SettlementBatch, SettlementEntry
+from backend.platforms.shopee.mapping import amount, optional_timestamp, text
 
 # kind → (category, sign): REVENUE lines are signed contributions; the others are costs (positive reduces profit).
 TERMS: dict[str, tuple[FeeCategory, int]] = {
@@ -47,6 +47,16 @@ OTHER = "escrow_other"
 def batch_id(order_sn: str) -> str:
     """Shopee pays each order by its own escrow release: the release is the settlement batch."""
     return f"escrow:{order_sn}"
+
+
+def map_escrow_release(row: Mapping[str, Any], currency: str) -> SettlementBatch:
+    """One row of v2.payment.get_escrow_list: one order's escrow, released (paid) at one time."""
+    order_id = text(row, "order_sn")
+    if not order_id:
+        raise OrderMappingError(None, "order_sn", "is missing")
+    released = optional_timestamp(row, "escrow_release_time", order_id)
+    entry = SettlementEntry(order_id, "ORDER", amount(row, "payout_amount", order_id))
+    return SettlementBatch(batch_id(order_id), released, currency, (entry,))
 
 
 def escrow_fee_lines(data: Mapping[str, Any], currency: str) -> list[PlatformFeeLine]:

@@ -26,6 +26,8 @@ from backend.platforms.base import (
     PlatformRecipient,
     PlatformShop,
     PlatformSla,
+    SkuInventory,
+    WarehouseStock,
 )
 
 PLATFORM = "shopee"
@@ -60,6 +62,19 @@ HANDED_OVER = frozenset(
         "LOGISTICS_DELIVERY_DONE",
         "LOGISTICS_DELIVERY_FAILED",
         "LOGISTICS_COD_REJECTED",
+    }
+)
+# Order detail fields that name, reach or locate the buyer (v2.order.get_order_detail); emptied when the
+# team's retention ends. `note` is the seller's note, which often quotes the buyer.
+PERSONAL_FIELDS = frozenset(
+    {
+        "buyer_user_id",
+        "buyer_username",
+        "recipient_address",
+        "message_to_seller",
+        "note",
+        "buyer_cpf_id",
+        "invoice_data",
     }
 )
 CANCEL_INITIATORS = {"buyer": "BUYER", "seller": "SELLER", "system": "SYSTEM", "ops": "OPERATOR"}
@@ -99,6 +114,35 @@ def amount(data: Mapping[str, Any], key: str, order_id: str | None = None, where
 def text(data: Mapping[str, Any], key: str) -> str:
     value = data.get(key)
     return "" if value is None else str(value).replace("\x00", "")
+
+
+def count(data: Mapping[str, Any], key: str, where: str) -> int:
+    """A stock count: a whole non-negative JSON number, absent → 0."""
+    value = data.get(key)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise OrderMappingError(None, where + key, f"is not a stock count: {value!r}")
+    return value
+
+
+def map_model_stock(item_id: str, model: Mapping[str, Any]) -> SkuInventory:
+    """One model of v2.product.get_model_list with its stock_info_v2 summary (one figure, no warehouses)."""
+    where = f"item {item_id} model {model.get('model_id')!r}: "
+    info = model.get("stock_info_v2") or {}
+    summary = info.get("summary_info") if isinstance(info, Mapping) else None
+    if not isinstance(summary, Mapping):
+        summary = {}
+    available = count(summary, "total_available_stock", where)
+    committed = count(summary, "total_reserved_stock", where)
+    return SkuInventory(
+        product_id=item_id,
+        sku_id=text(model, "model_id"),
+        seller_sku=text(model, "model_sku"),
+        available=available,
+        committed=committed,
+        warehouses=(WarehouseStock("", available, committed),),
+    )
 
 
 def map_shop(shop_id: str, info: Mapping[str, Any]) -> PlatformShop:

@@ -13,8 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.errors import InvalidInput
-from backend.platforms.base import PushEvent, PushKind
+from backend.platforms.base import PushEvent, PushKind, UnusablePush
 
 CODES: dict[int, tuple[str, PushKind]] = {
     1: ("shop_authorization", PushKind.OTHER),
@@ -42,9 +41,13 @@ def parse_push(raw_body: bytes) -> PushEvent:
         payload: Any = json.loads(raw_body)
         code, shop_id = payload["code"], payload["shop_id"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(f"webhook body is not a Shopee push: {exc}") from None
+        raise UnusablePush(f"webhook body is not a Shopee push: {exc}") from None
     if isinstance(code, bool) or not isinstance(code, int) or isinstance(shop_id, bool) or not isinstance(shop_id, int):
-        raise InvalidInput("webhook body is not a Shopee push: code and shop_id must be numbers")
+        shop = payload.get("shop_id") if isinstance(payload, dict) else None
+        raise UnusablePush(
+            "webhook body is not a Shopee push: code and shop_id must be numbers",
+            shop_id=str(shop) if isinstance(shop, int) and not isinstance(shop, bool) else None,
+        )
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     name, kind = CODES.get(code, (f"code_{code}", PushKind.OTHER))
     order_sn = data.get("ordersn") or data.get("order_sn")

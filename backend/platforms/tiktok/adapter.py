@@ -47,6 +47,7 @@ from backend.platforms.http import RetryPolicy
 from backend.platforms.tiktok import seller_center, webhooks
 from backend.platforms.tiktok.after_sales import CANCEL_DECISIONS, RETURN_DECISIONS
 from backend.platforms.tiktok.client import TikTokClient
+from backend.platforms.tiktok.mapping import PERSONAL_FIELDS
 from backend.platforms.tiktok.oauth import TikTokAuthClient, consent_url
 from backend.platforms.tokens import RotatingTokens, TokenSource
 
@@ -90,11 +91,13 @@ class TikTokShop(Closing):
     def get_orders(self, order_ids: Sequence[str]) -> OrderPageResult:
         return self.api.get_orders(self._cipher, order_ids)
 
-    def settlements(self, *, since: datetime, until: datetime | None = None) -> Iterator[SettlementBatch]:
+    def settlements(
+        self, *, since: datetime, until: datetime | None = None, failures: list[OrderMappingError] | None = None
+    ) -> Iterator[SettlementBatch]:
         """Daily statements; an ORDER transaction's lines come from the per-order call, adjustments carry theirs."""
-        for statement in self.api.statements(self._cipher, since=since, until=until):
+        for statement in self.api.statements(self._cipher, since=since, until=until, failures=failures):
             entries = []
-            for tx in self.api.statement_transactions(self._cipher, statement):
+            for tx in self.api.statement_transactions(self._cipher, statement, failures=failures):
                 if tx.type == "ORDER":
                     entries.append(SettlementEntry(tx.order_id, tx.type, tx.settlement_amount))
                     continue
@@ -109,8 +112,8 @@ class TikTokShop(Closing):
     def order_fee_lines(self, order_id: str) -> list[PlatformFeeLine]:
         return self.api.order_fee_lines(self._cipher, order_id)
 
-    def stock(self, skus: Sequence[SkuRef]) -> list[SkuInventory]:
-        return self.api.search_inventory(self._cipher, sku_ids=sorted({s.sku_id for s in skus}))
+    def stock(self, skus: Sequence[SkuRef], failures: list[OrderMappingError] | None = None) -> list[SkuInventory]:
+        return self.api.search_inventory(self._cipher, sku_ids=sorted({s.sku_id for s in skus}), failures=failures)
 
     def ship(self, *, order_id: str, package_id: str, carrier: str, tracking_number: str) -> Shipment:
         provider = self.api.resolve_shipping_provider(self._cipher, carrier, package_id=package_id)
@@ -170,6 +173,7 @@ class TikTokChannel:
     name = "tiktok"
     label = "TikTok Shop"
     shared_tokens = True  # one pair per seller authorization (open_id), rotated for all its shops
+    personal_fields = PERSONAL_FIELDS
     refresh_ahead = timedelta(hours=12)  # access tokens live 7 days: no sync starts with a dying one
     # Return & Refund Basic is its own API package: a shop authorized before the app asked for it has
     # everything else working and needs a new consent for after-sales alone.
@@ -254,28 +258,23 @@ class TikTokChannel:
         )
 
     def parse_push(self, raw_body: bytes) -> PushEvent:
-        try:
-            event = webhooks.parse_event(raw_body)
-        except OrderMappingError as exc:
-            raise InvalidInput(f"signed but malformed TikTok event: {exc}") from None
-        data = event.data
-        ids = [str(data["order_id"])] if data.get("order_id") else []
-        for package in data.get("package_list") or ():
-            ids += [str(i) for i in package.get("order_id_list") or ()]
+        event = webhooks.parse_event(raw_body)  # UnusableEvent (an UnusablePush) says what is wrong
         detail = ""
         if event.name == "UPCOMING_AUTHORIZATION_EXPIRATION":
-            detail = f"TikTok authorization expires {data.get('expiration_time', 'soon')}: reconnect the shop"
+            detail = f"TikTok authorization expires {event.data.get('expiration_time', 'soon')}: reconnect the shop"
         return PushEvent(
             kind=PUSH_KINDS.get(event.name, PushKind.OTHER),
             name=event.name,
             notification_id=event.notification_id,
             shop_id=event.shop_id,
-            order_ids=tuple(dict.fromkeys(ids)),
+            order_ids=tuple(dict.fromkeys(event.order_ids())),
             detail=detail,
         )
 
-    def acknowledge(self, duplicate: bool) -> tuple[bytes, str]:
-        body = {"code": 0, "message": "success", "duplicate": duplicate}
+    def acknowledge(self, duplicate: bool, failed: str | None) -> tuple[bytes, str]:
+        body: dict[str, object] = {"code": 0, "message": "success", "duplicate": duplicate}
+        if failed:
+            body["stored_as_failed"] = failed
         return json.dumps(body).encode(), "application/json"
 
     def parse_export(self, source: str | Path | IO[str] | IO[bytes], *, time_zone: str, currency: str) -> ParsedExport:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +34,7 @@ from backend.platforms.base import (
     RefundEstimate,
     RejectReason,
     SkuInventory,
+    each_mapped,
 )
 from backend.platforms.http import ClientStats, RetryPolicy, ServerClock, exchange, explained_skew, recovering
 from backend.platforms.tiktok.after_sales import map_case_page, return_decision
@@ -54,7 +56,7 @@ from backend.platforms.tiktok.fulfillment import (
     match_provider,
 )
 from backend.platforms.tiktok.inventory import batches, map_inventory
-from backend.platforms.tiktok.mapping import map_order_page, map_shop, money, optional_timestamp, text
+from backend.platforms.tiktok.mapping import checked_page, map_order_page, map_shop, money, optional_timestamp, text
 from backend.platforms.tiktok.signing import TikTokSigner
 from backend.platforms.tiktok.transport import unwrap
 from backend.platforms.tokens import TokenSource
@@ -249,6 +251,7 @@ class TikTokClient:
             body["order_status"] = status
         query = {"sort_field": "update_time", "sort_order": "ASC"}
         for data in self._pages("search_orders", shop_cipher=shop_cipher, page_size=page_size, query=query, body=body):
+            checked_page("order_page", data, "order search")
             yield map_order_page(
                 data.get("orders") or (), str(data.get("next_page_token") or ""), int(data.get("total_count") or 0)
             )
@@ -258,14 +261,23 @@ class TikTokClient:
         raw: list[dict[str, Any]] = []
         for start in range(0, len(order_ids), DETAIL_BATCH_MAX):
             batch = list(order_ids[start : start + DETAIL_BATCH_MAX])
-            raw += self.call("order_detail", shop_cipher=shop_cipher, query={"ids": batch}).get("orders") or ()
+            data = checked_page("order_page", self.call("order_detail", shop_cipher=shop_cipher, query={"ids": batch}),
+                                "order detail")  # fmt: skip
+            raw += data.get("orders") or ()
         return map_order_page(raw, "", len(raw))
 
     # -- finance ----------------------------------------------------------------------------------
 
     def statements(
-        self, shop_cipher: str, *, since: datetime, until: datetime | None = None, page_size: int = PAGE_SIZE_MAX
+        self,
+        shop_cipher: str,
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        page_size: int = PAGE_SIZE_MAX,
+        failures: list[OrderMappingError] | None = None,
     ) -> Iterator[Statement]:
+        """Daily statements; malformed ones go to `failures` when given (the walk goes on), else raise."""
         query = {
             "sort_field": "statement_time",
             "sort_order": "ASC",
@@ -273,21 +285,29 @@ class TikTokClient:
             "statement_time_lt": _unix(until) if until else None,
         }
         for data in self._pages("statements", shop_cipher=shop_cipher, page_size=page_size, query=query):
-            yield from (map_statement(s) for s in data.get("statements") or ())
+            checked_page("statement_page", data, "statements")
+            yield from each_mapped(map_statement, data.get("statements") or (), failures)
 
     def statement_transactions(
-        self, shop_cipher: str, statement: Statement, *, page_size: int = PAGE_SIZE_MAX
+        self,
+        shop_cipher: str,
+        statement: Statement,
+        *,
+        page_size: int = PAGE_SIZE_MAX,
+        failures: list[OrderMappingError] | None = None,
     ) -> Iterator[SettlementTransaction]:
+        """A statement's transactions; malformed ones go to `failures` when given, else raise."""
         query = {"sort_field": "order_create_time", "sort_order": "ASC"}
         path_params = {"statement_id": statement.statement_id}
         pages = self._pages(
             "statement_transactions", shop_cipher=shop_cipher, page_size=page_size, path_params=path_params, query=query
         )
+        mapped = partial(
+            map_transaction, currency=statement.currency, statement_id=statement.statement_id, estimated=False
+        )
         for data in pages:
-            for row in data.get("transactions") or ():
-                yield map_transaction(
-                    row, currency=statement.currency, statement_id=statement.statement_id, estimated=False
-                )
+            checked_page("transaction_page", data, "statement transactions")
+            yield from each_mapped(mapped, data.get("transactions") or (), failures)
 
     def order_fee_lines(self, shop_cipher: str, order_id: str) -> list[PlatformFeeLine]:
         """Settled fee lines of one order (202501, all regions); empty while the order is unsettled."""
@@ -305,6 +325,7 @@ class TikTokClient:
             "search_time_lt": _unix(until) if until else None,
         }
         for data in self._pages("unsettled", shop_cipher=shop_cipher, page_size=page_size, query=query):
+            checked_page("transaction_page", data, "unsettled transactions")
             for row in data.get("transactions") or ():
                 yield map_transaction(row, currency="", statement_id=None, estimated=True)
 
@@ -364,13 +385,21 @@ class TikTokClient:
     # -- inventory --------------------------------------------------------------------------------
 
     def search_inventory(
-        self, shop_cipher: str, *, sku_ids: Sequence[str] = (), product_ids: Sequence[str] = ()
+        self,
+        shop_cipher: str,
+        *,
+        sku_ids: Sequence[str] = (),
+        product_ids: Sequence[str] = (),
+        failures: list[OrderMappingError] | None = None,
     ) -> list[SkuInventory]:
-        """Stock per SKU and warehouse, for SKU ids (or whole products), in batches TikTok accepts."""
+        """Stock per SKU and warehouse, for SKU ids (or whole products), in batches TikTok accepts.
+
+        Malformed products go to `failures` when given (see map_inventory)."""
         found: list[SkuInventory] = []
         for name, ids in (("sku_ids", sku_ids), ("product_ids", product_ids)):
             for batch in batches(ids):
-                found += map_inventory(self.call("search_inventory", shop_cipher=shop_cipher, body={name: batch}))
+                data = self.call("search_inventory", shop_cipher=shop_cipher, body={name: batch})
+                found += map_inventory(checked_page("inventory_page", data, "inventory search"), failures)
         return found
 
     # -- returns, refunds and cancellations ----------------------------------------------------------

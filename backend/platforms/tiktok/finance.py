@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from backend.platforms.base import FeeCategory, OrderMappingError, PlatformFeeLine
-from backend.platforms.tiktok.mapping import money, optional_timestamp, text
+from backend.platforms.tiktok.mapping import check_shape, money, optional_timestamp, text
 
 # Reference-only sub-blocks that are not part of the summed totals.
 NOT_SUMMED = frozenset({"supplementary_component"})
@@ -54,6 +54,7 @@ class SettlementTransaction:
 
 
 def map_statement(data: Mapping[str, Any]) -> Statement:
+    check_shape("statement", data)
     amounts = (
         "settlement_amount",
         "revenue_amount",
@@ -131,6 +132,7 @@ def block_fee_lines(
 
 def map_order_fee_lines(data: Mapping[str, Any]) -> list[PlatformFeeLine]:
     """Per-order statement transactions (202501): one block per SKU, each tied to its statement."""
+    check_shape("order_statement_transactions", data, key="order_id")
     order_id = text(data, "order_id")
     currency = text(data, "currency")
     lines: list[PlatformFeeLine] = []
@@ -148,6 +150,7 @@ def map_order_fee_lines(data: Mapping[str, Any]) -> list[PlatformFeeLine]:
 def map_transaction(
     data: Mapping[str, Any], *, currency: str, statement_id: str | None, estimated: bool
 ) -> SettlementTransaction:
+    check_shape("statement_transaction", data, key="order_id")
     order_id = text(data, "order_id") or text(data, "adjustment_order_id")
     currency = text(data, "currency") or currency
     return SettlementTransaction(

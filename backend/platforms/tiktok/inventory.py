@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from backend.errors import PlatformPayloadError
-from backend.platforms.base import SkuInventory, WarehouseStock
-from backend.platforms.tiktok.mapping import text
+from backend.platforms.base import OrderMappingError, SkuInventory, WarehouseStock
+from backend.platforms.tiktok.mapping import check_shape, text
 
 IDS_PER_REQUEST = 100
 
@@ -26,9 +26,18 @@ def _count(data: Mapping[str, Any], key: str, where: str) -> int:
     return int(value)
 
 
-def map_inventory(data: Mapping[str, Any]) -> list[SkuInventory]:
-    found = []
+def map_inventory(data: Mapping[str, Any], failures: list[OrderMappingError] | None = None) -> list[SkuInventory]:
+    """Every SKU of the answer; a product that departs from its schema is added to `failures` (the rest
+    go on), or, without that list, refused with PlatformPayloadError."""
+    found: list[SkuInventory] = []
     for product in data.get("inventory") or ():
+        try:
+            check_shape("inventory_product", product, key="product_id")
+        except OrderMappingError as exc:
+            if failures is None:
+                raise PlatformPayloadError(f"inventory of product {exc.order_id or '?'}: {exc}") from None
+            failures.append(exc)
+            continue
         product_id = text(product, "product_id")
         for sku in product.get("skus") or ():
             where = f"of SKU {text(sku, 'id')}"

@@ -1,17 +1,24 @@
-"""TikTok payloads → platform-neutral types. Pure functions, no I/O.
+"""TikTok payloads → platform-neutral types. Pure functions, no I/O beyond reading the schema once.
 
-Money strings become Decimal (never float), Unix seconds become aware UTC datetimes, and anything
-malformed raises OrderMappingError naming the field, so sync records the order as failed and goes on.
+Each payload is first checked against its definition in schemas/tiktok/payloads.schema.json (types,
+required fields, bounded lengths and numbers). Money strings become Decimal (never float), Unix seconds
+become aware UTC datetimes, and anything malformed raises OrderMappingError naming the field, so sync
+records the order as failed and goes on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
+import jsonschema_rs
+
+from backend.catalog import SCHEMAS_DIR, load_json
 from backend.domain.status import OrderStatus, ShippingType
+from backend.errors import PlatformPayloadError
 from backend.platforms.base import (
     OrderMappingError,
     OrderPageResult,
@@ -27,6 +34,7 @@ from backend.platforms.base import (
     packages_from_lines,
 )
 
+T = TypeVar("T")
 PLATFORM = "tiktok"
 # TikTok Shop launched in 2021 and order data starts long after 2016; anything outside is corrupt.
 EARLIEST = datetime(2016, 1, 1, tzinfo=UTC)
@@ -45,6 +53,54 @@ PAYMENT_AMOUNTS = (
 LINE_AMOUNTS = ("original_price", "sale_price", "seller_discount", "platform_discount")
 # TikTok's shipping_type → who brings the tracking number.
 SHIPPING_TYPES = {"SELLER": ShippingType.SELLER, "TIKTOK": ShippingType.PLATFORM}
+PAYLOADS_SCHEMA = SCHEMAS_DIR / "tiktok" / "payloads.schema.json"
+
+
+@cache
+def _shape(name: str) -> jsonschema_rs.Validator:
+    """A compiled validator for one definition (jsonschema-rs: the order check must keep up with the sync).
+
+    Messages mask the value: it may be a buyer's personal data, or 60,000 characters of poison.
+    """
+    definitions = load_json(PAYLOADS_SCHEMA)["$defs"]
+    return jsonschema_rs.validator_for({"$ref": f"#/$defs/{name}", "$defs": definitions}, mask="its value")
+
+
+def shape_problem(name: str, payload: object) -> tuple[str, str] | None:
+    """(field, problem) of the first way `payload` departs from definition `name` of the payloads schema."""
+    error = next(iter(_shape(name).iter_errors(payload)), None)
+    if error is None:
+        return None
+    return field_path(error.instance_path), "is refused: " + brief(error.message)
+
+
+def field_path(path: Sequence[object]) -> str:
+    """["line_items", 2, "sale_price"] → "line_items[2].sale_price"; the whole payload is "(payload)"."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "(payload)"
+
+
+def brief(message: str, limit: int = 200) -> str:
+    """A message may quote what it refused, which may be 60,000 characters of poison: keep the start."""
+    return message if len(message) <= limit else message[:limit] + "…"
+
+
+def payload_id(payload: object, key: str = "id") -> str | None:
+    """The payload's own id when it has a usable one, so a failure can name what failed."""
+    value = payload.get(key) if isinstance(payload, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value)
+    return text if 0 < len(text) <= 64 else None
+
+
+def check_shape(name: str, payload: object, key: str = "id") -> None:
+    """Raise OrderMappingError naming the payload (by `key`) and the field when it departs from `name`."""
+    problem = shape_problem(name, payload)
+    if problem is not None:
+        raise OrderMappingError(payload_id(payload, key), *problem)
 
 
 def timestamp(value: object, field_name: str, order_id: str | None = None) -> datetime:
@@ -91,8 +147,17 @@ def text(payload: Mapping[str, Any], field_name: str) -> str:
     return "" if value is None else str(value).replace("\x00", "")
 
 
+def checked_page(name: str, data: Mapping[str, Any], what: str) -> Mapping[str, Any]:
+    """A whole answer (a page, a token) that must fit `name`; one that does not stops the call, with why."""
+    problem = shape_problem(name, data)
+    if problem is not None:
+        raise PlatformPayloadError(f"TikTok's {what} answer is malformed: field {problem[0]!r} {problem[1]}")
+    return data
+
+
 def map_token_set(data: Mapping[str, Any]) -> TokenSet:
     """Token responses carry absolute Unix expiries in `*_expire_in` (not durations)."""
+    checked_page("token", data, "token")
     return TokenSet(
         access_token=text(data, "access_token"),
         access_expires_at=timestamp(data.get("access_token_expire_in"), "access_token_expire_in"),
@@ -106,6 +171,7 @@ def map_token_set(data: Mapping[str, Any]) -> TokenSet:
 
 
 def map_shop(data: Mapping[str, Any]) -> PlatformShop:
+    checked_page("authorized_shop", data, "authorized shops")
     return PlatformShop(
         platform=PLATFORM,
         shop_id=text(data, "id"),
@@ -181,10 +247,8 @@ def _cancellation(data: Mapping[str, Any], order_id: str) -> PlatformCancellatio
 
 def map_order(data: Mapping[str, Any]) -> PlatformOrder:
     """Map one order object (search and detail return the same shape)."""
-    order_id = data.get("id")
-    if not order_id:
-        raise OrderMappingError(None, "id", "is missing")
-    order_id = str(order_id)
+    check_shape("order", data)
+    order_id = str(data["id"])
     for required in ("status", "create_time", "update_time"):
         if data.get(required) in (None, ""):
             raise OrderMappingError(order_id, required, "is missing")
@@ -224,6 +288,23 @@ def map_order(data: Mapping[str, Any]) -> PlatformOrder:
         recipient=_recipient(data.get("recipient_address")),
         raw=data,
     )
+
+
+# Order fields that name, reach or locate the buyer (202309 order object); masked when retention ends.
+PERSONAL_FIELDS = frozenset(
+    {
+        "recipient_address",
+        "buyer_message",
+        "seller_note",
+        "buyer_email",
+        "buyer_nickname",
+        "buyer_avatar",
+        "user_id",
+        "cpf",
+        "cpf_name",
+        "payment_auth_code",
+    }
+)
 
 
 def map_order_page(orders: Iterable[Mapping[str, Any]], next_page_token: str, total_count: int) -> OrderPageResult:

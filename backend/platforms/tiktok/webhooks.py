@@ -1,7 +1,9 @@
 """TikTok Shop webhooks: verify the raw bytes first, then parse into a typed event.
 
-Signature (TikTok Shop Partner Center, "Webhooks overview", signature verification): `Authorization` =
-lower-case hex HMAC-SHA256(key=app_secret, msg=app_key + raw body).
+Signature (TikTok Shop Partner Center, "Webhooks overview"): `Authorization` = lower-case hex
+HMAC-SHA256(key=app_secret, msg=app_key + raw body). A verified body is parsed with bounded depth,
+size and numbers and checked against `webhook_event` in schemas/tiktok/payloads.schema.json; one that
+fails raises UnusableEvent carrying what could be read of it, so the service stores it as failed.
 The type → name map is data; unknown types are kept (as UNKNOWN) so nothing is dropped silently.
 """
 
@@ -9,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from backend.errors import InvalidInput, Unauthenticated
-from backend.platforms.tiktok.mapping import optional_timestamp
+from backend.domain import bounded_json
+from backend.domain.bounded_json import JsonLimits
+from backend.errors import Unauthenticated
+from backend.platforms.base import OrderMappingError, UnusablePush
+from backend.platforms.tiktok.mapping import optional_timestamp, payload_id, shape_problem
 
 EVENT_TYPES: dict[int, str] = {
     1: "ORDER_STATUS_CHANGE",
@@ -33,6 +37,18 @@ EVENT_TYPES: dict[int, str] = {
 }
 EVENT_CODES = {name: code for code, name in EVENT_TYPES.items()}
 UNKNOWN = "UNKNOWN"
+UNUSABLE = "UNUSABLE"  # the stored type of a verified body that is not a usable event
+# TikTok's events are a few hundred bytes nested three levels; ids are 64-bit numbers.
+EVENT_LIMITS = JsonLimits(max_bytes=256 * 1024, max_depth=16, max_integer_digits=20, max_abs_number=1e18)
+
+
+class UnusableEvent(UnusablePush):
+    """A verified body that is no usable TikTok event, with what could be read of it (to store it as failed)."""
+
+    def __init__(self, message: str, payload: object = None) -> None:
+        super().__init__(
+            message, shop_id=payload_id(payload, "shop_id"), notification_id=payload_id(payload, "tts_notification_id")
+        )
 
 
 @dataclass(frozen=True)
@@ -49,8 +65,14 @@ class WebhookEvent:
 
     @property
     def order_id(self) -> str | None:
-        value = self.data.get("order_id")
-        return None if value is None else str(value)
+        return payload_id(self.data, "order_id")
+
+    def order_ids(self) -> list[str]:
+        """Every order the event names: one for order events, all in the package list for package events."""
+        ids = [self.order_id] if self.order_id else []
+        if self.name == "PACKAGE_UPDATE":  # the only type whose package list the schema checks
+            ids += [str(i) for package in self.data["package_list"] for i in package.get("order_id_list") or ()]
+        return ids
 
 
 def signature(app_key: str, app_secret: str, raw_body: bytes) -> str:
@@ -67,20 +89,26 @@ def verify(app_key: str, app_secret: str, raw_body: bytes, authorization: str | 
 
 
 def parse_event(raw_body: bytes) -> WebhookEvent:
-    """Parse a body that has already been verified."""
+    """Parse a body that has already been verified; raises UnusableEvent saying what is wrong with it."""
     try:
-        payload = json.loads(raw_body)
-        type_code = int(payload["type"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(f"webhook body is not a TikTok event: {exc}") from exc
-    data = payload.get("data")
+        payload = bounded_json.loads(raw_body, EVENT_LIMITS)
+    except bounded_json.JsonRefused as exc:
+        raise UnusableEvent(f"not a TikTok event: {exc}") from None
+    problem = shape_problem("webhook_event", payload)
+    if problem is not None:
+        raise UnusableEvent(f"malformed TikTok event: field {problem[0]!r} {problem[1]}", payload)
+    try:
+        pushed_at = optional_timestamp(payload, "timestamp")
+    except OrderMappingError as exc:
+        raise UnusableEvent(f"malformed TikTok event: field 'timestamp' {exc.problem}", payload) from None
+    type_code = int(payload["type"])
     return WebhookEvent(
         type_code=type_code,
         name=EVENT_TYPES.get(type_code, UNKNOWN),
-        notification_id=str(payload["tts_notification_id"]) if payload.get("tts_notification_id") else None,
-        shop_id=str(payload.get("shop_id", "")),
-        pushed_at=optional_timestamp(payload, "timestamp"),
-        data=data if isinstance(data, dict) else {},
+        notification_id=payload_id(payload, "tts_notification_id"),
+        shop_id=str(payload["shop_id"]),
+        pushed_at=pushed_at,
+        data=payload["data"],
         raw=raw_body,
     )
 

@@ -15,7 +15,7 @@ from flask import Flask, Response, request
 from backend.sandbox.google_identity import Principal
 from backend.sandbox.sheets import drive, fields, metadata, requests, schema, values, views
 from backend.sandbox.sheets.errors import ApiError, invalid, not_found
-from backend.sandbox.sheets.model import ROLE_RANK, Json
+from backend.sandbox.sheets.model import ROLE_RANK, Json, ShareEmail
 from backend.sandbox.sheets.observability import RECOMMENDED_PAYLOAD, LoggedRequest, fault_error
 
 if TYPE_CHECKING:
@@ -247,6 +247,9 @@ def _permissions_create(call: Call) -> Json:
     file, _ = _drive_file(call, "writer")
     with call.sandbox.lock:
         permission = drive.add_permission(file, call.body, call.params)
+        if drive.notifies(call.body, call.params):
+            email = ShareEmail(file.id, str(permission.email_address), permission.role, call.principal.email)
+            call.sandbox.share_emails.append(email)
     return _drive_default(permission.resource(), ("kind", "id", "type", "role"))
 
 

@@ -118,6 +118,13 @@ def add_permission(file: DriveFile, body: Json, params: dict[str, Any]) -> Permi
     return permission
 
 
+def notifies(body: Json, params: dict[str, Any]) -> bool:
+    """Drive e-mails a user or group it shares with unless the call says sendNotificationEmail=false: the
+    default is true (https://developers.google.com/drive/api/reference/rest/v3/permissions/create)."""
+    asked = str(params.get("sendNotificationEmail", "true")).lower() != "false"
+    return asked and body.get("type") in {"user", "group"}
+
+
 def remove_permission(file: DriveFile, permission: str) -> None:
     found = next((p for p in file.permissions if p.id == permission), None)
     if found is None:

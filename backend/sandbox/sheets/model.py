@@ -136,6 +136,16 @@ class Permission:
         return body
 
 
+@dataclass(frozen=True)
+class ShareEmail:
+    """The e-mail Drive would have sent about a share (sendNotificationEmail was not false)."""
+
+    file_id: str
+    to: str
+    role: str
+    sender: str
+
+
 @dataclass
 class DriveFile:
     id: str

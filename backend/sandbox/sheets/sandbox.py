@@ -16,7 +16,7 @@ from backend.sandbox.sheets import drive, render, requests, values
 from backend.sandbox.sheets.app import build_app
 from backend.sandbox.sheets.context import Context
 from backend.sandbox.sheets.errors import denied, not_found
-from backend.sandbox.sheets.model import ROLE_RANK, DriveFile, Permission, Spreadsheet
+from backend.sandbox.sheets.model import ROLE_RANK, DriveFile, Permission, ShareEmail, Spreadsheet
 from backend.sandbox.sheets.observability import Fault, LoggedRequest
 from backend.sandbox.sheets.quotas import QuotaLimits, Quotas
 
@@ -36,6 +36,7 @@ class SheetsSandbox:
     log: list[LoggedRequest] = field(default_factory=list)
     counters: Counter[str] = field(default_factory=Counter)
     faults: list[Fault] = field(default_factory=list)
+    share_emails: list[ShareEmail] = field(default_factory=list)  # what Drive would have e-mailed about shares
 
     def __post_init__(self) -> None:
         self.clock = self.identity.clock

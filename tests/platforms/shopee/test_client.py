@@ -189,7 +189,8 @@ def test_a_malformed_order_is_a_failure_with_its_reason_and_the_page_goes_on(my:
     pages = list(my.shopee.iter_order_pages(updated_from=SINCE))
     failures = [f for page in pages for f in page.failures]
     assert [(f.order_id, f.field_name) for f in failures] == [(bad, "item_list[].model_quantity_purchased")]
-    assert sum(len(page.orders) for page in pages) == len(my.shop.orders) - 1
+    # By id: an order the sandbox's clock moves while the windows are read is listed in two of them.
+    assert {o.order_id for page in pages for o in page.orders} == set(my.shop.orders) - {bad}
 
 
 def test_a_seller_shipped_order_takes_the_typed_tracking_number(my: Connection) -> None:

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from backend.errors import InvalidInput
-from backend.platforms.base import PushKind
+from backend.platforms.base import PushKind, UnusablePush
 from backend.platforms.shopee.webhooks import parse_push
 from tests.platforms.shopee.test_signing import PUSH_BODY
 
@@ -46,5 +45,5 @@ NOT_PUSHES = [b"not json", b"[]", b'{"code": 3}', push(True, {}), push(3, {}, sh
 
 @pytest.mark.parametrize("body", NOT_PUSHES)
 def test_a_body_that_is_not_a_push_is_refused_with_a_reason(body: bytes) -> None:
-    with pytest.raises(InvalidInput, match="not a Shopee push"):
+    with pytest.raises(UnusablePush, match="not a Shopee push"):
         parse_push(body)

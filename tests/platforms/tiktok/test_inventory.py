@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backend.errors import PlatformPayloadError, PlatformRejected
+from backend.platforms.base import OrderMappingError
 from backend.platforms.tiktok.inventory import IDS_PER_REQUEST, map_inventory
 from tests.platforms.conftest import Connection
 
@@ -68,3 +69,13 @@ def test_a_count_that_is_not_a_whole_number_is_refused_by_the_mapper() -> None:
     payload = {"inventory": [{"product_id": "1", "skus": [{"id": "2", "total_available_quantity": "1.5"}]}]}
     with pytest.raises(PlatformPayloadError, match="total_available_quantity"):
         map_inventory(payload)
+
+
+def test_with_a_failures_list_a_malformed_product_is_kept_there_and_the_others_are_mapped() -> None:
+    good = {"product_id": "1", "skus": [{"id": "2", "seller_sku": "A", "total_available_quantity": 4}]}
+    bad = {"product_id": "3", "skus": [{"id": "4", "total_committed_quantity": 10**30}]}
+    failures: list[OrderMappingError] = []
+    found = map_inventory({"inventory": [bad, good, "not a product"]}, failures)
+    assert [(s.sku_id, s.available) for s in found] == [("2", 4)]
+    assert [f.order_id for f in failures] == ["3", None]
+    assert failures[0].field_name == "skus[0].total_committed_quantity"

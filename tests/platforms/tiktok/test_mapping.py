@@ -27,7 +27,7 @@ GOOD = {
         ({"update_time": None}, "update_time"),
         ({"create_time": 1718305585000}, "create_time"),  # milliseconds: the year 56000
         ({"payment": {"sub_total": 35.97}}, "payment.sub_total"),
-        ({"line_items": [{"id": "1", "sale_price": "abc"}]}, "line_items[].sale_price"),
+        ({"line_items": [{"id": "1", "sale_price": "abc"}]}, "line_items[0].sale_price"),
     ],
 )
 def test_malformed_orders_name_the_field(change: dict[str, object], field: str) -> None:
