@@ -102,11 +102,13 @@ SHEETS = (
     SheetSpec(
         "finance", "Demo Trading · Finance", "finance",
         (("Profit ledger", "profit_ledger"), ("SKU costs", "sku_costs"), ("Rates", "fx_rates"),
-         ("By month", "profit_by_month"), ("By shop", "profit_by_shop")), "writer",
+         ("By month", "profit_by_month"), ("By shop", "profit_by_shop"), ("Pending actions", "pending_actions")),
+        "writer",
     ),
     SheetSpec(
         "customer_service", "Demo Trading · Customer service", "support",
-        (("Customer service", "customer_service"), ("After-sales", "after_sales")), "writer",
+        (("Customer service", "customer_service"), ("After-sales", "after_sales"),
+         ("Return rates", "after_sales_rates")), "writer",
     ),
     SheetSpec("agency", "Demo Trading · Agency client", "viewer", (("Orders", "agency_view"),), "reader"),
 )  # fmt: skip

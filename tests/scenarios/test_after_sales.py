@@ -94,6 +94,8 @@ def desk(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Desk:
         teams.add_member(session, team, BOOKS, "finance")
     world.bind_tab(TAB, "after_sales", new_tab=True)
     world.bind_tab(SLA, "sla_watch", new_tab=True)
+    # The edit trigger runs as the admin who installed it and names who typed (Google's e.user).
+    world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": world.file_id, "install": True})
     live.drain()
     return Desk(world, next(iter(live.sandbox.shops)))
 
