@@ -173,10 +173,16 @@ def test_the_aftersales_commands_set_limits_cancel_an_order_and_show_a_history(l
             args=["aftersales", "cancel", order_id, "--shop", str(shop_id), "--reason", "Out of stock"]
         )
         synced = runner.invoke(args=["sync"])
+        cancels = live.sandbox.counters.by_path.get("/return_refund/202309/cancellations", 0)
+        again = runner.invoke(
+            args=["aftersales", "cancel", order_id, "--shop", str(shop_id), "--reason", "Out of stock"]
+        )
     assert limit.exit_code == 0 and "USD 150" in limit.output
     assert typo.exit_code == 1 and "is not an amount" in typo.output
     assert cancel.exit_code == 0 and "now CANCELLED" in cancel.output, cancel.output
     assert "after-sales cases" in synced.output
+    assert again.exit_code == 1 and "will not cancel" in again.output and "nothing was sent" in again.output
+    assert live.sandbox.counters.by_path["/return_refund/202309/cancellations"] == cancels == 1
     with live.db.session() as session:
         assert session.get_one(Team, live.team_id).refund_limits == {"USD": "150"}
         case_id = session.scalars(select(AfterSaleCase.external_id)).one()

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, selectinload
 from backend.db import Database
 from backend.domain.money import quantize
 from backend.domain.status import CaseType, SellerStep
-from backend.errors import InvalidInput, NotFound, PlatformRejected
+from backend.errors import CaseRefused, InvalidInput, NotFound, PlatformRejected
 from backend.models import AfterSaleCase, AuditEntry, Order, Shop, Team
 from backend.platforms import registry
-from backend.platforms.base import CaseRef, RefundEstimate
+from backend.platforms.base import CaseRef, Eligibility, RefundEstimate
 from backend.services.after_sales.store import ingest_cases
 from backend.services.ingest import ingest_orders, mark_bindings_dirty
 from backend.services.shops import Platform, client_for
@@ -69,6 +69,9 @@ def seller_cancel(
     if not reason.strip():
         raise InvalidInput("say why the order is cancelled (--reason)")
     with client_for(db, platform, shop) as client:
+        blocked = [e.reason for e in client.eligibility(order_id) if _blocks_cancel(e, line_ids)]
+        if blocked:  # asked first, as the platform advises: a refusal says why and sends nothing
+            raise CaseRefused(f"{channel.label} will not cancel {order_id}: {blocked[0]}; nothing was sent")
         estimate = client.refund_estimate(order_id, request_type=CaseType.CANCEL, line_ids=line_ids)
         case = client.cancel_order(
             order_id,
@@ -84,6 +87,12 @@ def seller_cancel(
             ingest_cases(session, shop, [case], actor="cli")
         mark_bindings_dirty(session, shop.team_id, shop.id)
     return Cancelled(case.case_id if case else "", estimate, orders[0].status if orders else "")
+
+
+def _blocks_cancel(found: Eligibility, line_ids: tuple[str, ...]) -> bool:
+    """A cancellation refunds: lines that may not be refunded (cancelled already, a request open) block it."""
+    asked = not line_ids or bool(set(line_ids) & set(found.line_ids))
+    return found.request_type == CaseType.REFUND and not found.eligible and asked
 
 
 @dataclass(frozen=True)
