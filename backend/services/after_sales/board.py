@@ -30,6 +30,7 @@ from backend.models import (
     Team,
     shows_shop,
 )
+from backend.services.after_sales.views import refund_of
 from backend.services.bindings import profile_for
 from backend.services.views import team_shops
 
@@ -151,7 +152,7 @@ def finance_rows(session: Session, team: Team, shops: Sequence[Shop], now: datet
             action=FINANCE_ACTION,
             case=case.external_id,
             order=case.order_external_id,
-            refund=case.refund_total,
+            refund=refund_of(case),
             currency=case.currency,
             limit=refund_limit(team.refund_limits, case.currency),
             asked_by=typed.decided_by or "",

@@ -14,6 +14,7 @@ from backend.domain.after_sales import case_lines
 from backend.domain.status import OrderStatus
 from backend.domain.templates import Template
 from backend.models import AfterSaleCase, Order, Shop
+from backend.services.after_sales.views import refund_of
 
 # Template key → the kind of case that fills it.
 TEMPLATE_KINDS = {"customer_cancellation": "cancellation", "return_request": "return"}
@@ -47,7 +48,7 @@ def prefill(session: Session, order: Order, template: Template) -> dict[str, Any
         return {}
     lines = case_lines(case.items)
     values: dict[str, Any] = {
-        "refund_amount": str(case.refund_total) if case.refund_total is not None else None,
+        "refund_amount": str(refund) if (refund := refund_of(case)) is not None else None,
         "reason": _reason_choice(case.reason),
         "already_shipped": order.status not in NOT_SHIPPED,
         "seller_sku": lines[0].seller_sku if lines else None,

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.domain.after_sales import CaseView, Reason, case_lines, outcome_text
+from backend.domain.money import quantize
 from backend.domain.status import CaseStatus, CaseType, Decision, SellerStep
 from backend.models import AfterSaleCase, Shop
 from backend.platforms import registry
@@ -22,6 +23,11 @@ def allowed(shop: Shop, case_type: CaseType, step: SellerStep | None) -> tuple[s
         return ()
     support = registry.channel(shop.platform).after_sales
     return tuple(d.value for d in Decision if support.allows(case_type, step, d))
+
+
+def refund_of(row: AfterSaleCase) -> Decimal | None:
+    """The case's refund in its currency's minor units (PostgreSQL reads every amount back with 4 places)."""
+    return quantize(row.refund_total, row.currency) if isinstance(row.refund_total, Decimal) else None
 
 
 def view_of(row: AfterSaleCase, shop: Shop, now: datetime) -> CaseView:
@@ -48,7 +54,7 @@ def view_of(row: AfterSaleCase, shop: Shop, now: datetime) -> CaseView:
         buyer_words=row.buyer_words or "",
         lines=case_lines(row.items),
         currency=row.currency,
-        refund=row.refund_total if isinstance(row.refund_total, Decimal) else None,
+        refund=refund_of(row),
         step=step,
         deadline=row.deadline_at,
         return_tracking=row.return_tracking or "",
