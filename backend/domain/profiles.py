@@ -31,6 +31,7 @@ from backend.domain.columns import (
 )
 from backend.domain.pending_actions import BoardRow
 from backend.domain.reports import SummaryRow
+from backend.domain.status import OrderStatus
 from backend.domain.stock import WarehouseRows
 from backend.domain.views import FxRateView, OrderView, SkuCostView
 from backend.errors import InvalidInput
@@ -65,7 +66,8 @@ class RowFilter:
     max_age_days: int | None = None
 
     def keeps(self, view: OrderView, now: datetime) -> bool:
-        if self.statuses and view.status not in self.statuses and not (view.is_on_hold and "ON_HOLD" in self.statuses):
+        held = view.is_on_hold and OrderStatus.ON_HOLD in self.statuses
+        if self.statuses and view.status not in self.statuses and not held:
             return False
         if self.shops and str(view.shop_id) not in self.shops and view.shop_name not in self.shops:
             return False

@@ -5,6 +5,7 @@ from backend.models.after_sales import AfterSaleCase, CaseEvent, CaseInput
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, FxRate, SkuCost
+from backend.models.limits import LimitOverride, SheetsUsage
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
 from backend.models.sheet_state import SheetSnapshot
@@ -33,6 +34,7 @@ __all__ = [
     "GoogleOAuthState",
     "Invitation",
     "Lease",
+    "LimitOverride",
     "Member",
     "Notification",
     "NotificationChannel",
@@ -46,6 +48,7 @@ __all__ = [
     "RateWindow",
     "SheetBinding",
     "SheetSnapshot",
+    "SheetsUsage",
     "Shop",
     "ShopStatus",
     "SkuCost",

@@ -685,10 +685,19 @@ class Channel(Protocol):
         """A verified body → event; raises UnusablePush, saying why, for a body that is no usable push."""
         ...
 
-    def acknowledge(self, duplicate: bool, failed: str | None) -> tuple[bytes, str]:
-        """The 2xx body (and its media type) the platform expects, so it does not push again."""
+    def acknowledge(self, duplicate: bool, failed: str | None = None) -> tuple[bytes, str]:
+        """The 2xx body (and its media type) the platform expects, so it does not push again; `failed` says
+        why a verified body was stored as failed (None for one queued or seen before)."""
         ...
 
-    def parse_export(self, source: str | Path | IO[str] | IO[bytes], *, time_zone: str, currency: str) -> ParsedExport:
-        """A Seller Center / Seller Centre order export → orders and bad rows (ExportUnreadable if unreadable)."""
+    def parse_export(
+        self,
+        source: str | Path | IO[str] | IO[bytes],
+        *,
+        time_zone: str,
+        currency: str,
+        max_lengths: Mapping[str, int] | None = None,
+    ) -> ParsedExport:
+        """A Seller Center / Seller Centre order export → orders and bad rows (ExportUnreadable if unreadable);
+        a cell longer than `max_lengths` allows where it is kept ("table.column" → characters) fails its row."""
         ...

@@ -88,6 +88,20 @@ class CellError(ValueError):
     """A cell that cannot be read; its message names the column and the value."""
 
 
+def check_lengths(
+    cells: Mapping[str, str],
+    kept_in: Mapping[str, str],
+    max_lengths: Mapping[str, int],
+    columns: Mapping[str, tuple[str, ...]],
+) -> None:
+    """Raise CellError for a cell longer than where it is kept (`kept_in`: our column → "table.column",
+    `max_lengths`: "table.column" → characters), so that row fails by line and the rest imports."""
+    for name, where in kept_in.items():
+        limit = max_lengths.get(where)
+        if limit is not None and len(text := cells.get(name, "").strip()) > limit:
+            raise CellError(f"{columns[name][0]} has {len(text):,} characters; OrderDeck keeps at most {limit}")
+
+
 def normal(header: str) -> str:
     return " ".join(header.replace("\ufeff", "").split()).casefold()
 

@@ -22,17 +22,24 @@ from sqlalchemy.orm import Session, selectinload
 
 from backend.db import Database
 from backend.errors import NotFound
-from backend.models import FailedItem, Order, OrderLine, Shop, SyncRun, utcnow
+from backend.models import FailedItem, Order, OrderLine, Package, Shop, SyncRun, utcnow
 from backend.platforms import registry
 from backend.platforms.base import PlatformLineItem, PlatformOrder, PlatformRecipient, PlatformSla, packages_from_lines
 from backend.platforms.exports import RAW_KEY, ParsedExport, RowError
 from backend.services import leases
-from backend.services.ingest import IngestResult, ingest_orders, mark_bindings_dirty
+from backend.services.ingest import IngestResult, column_lengths, ingest_orders, mark_bindings_dirty
 from backend.services.sync import shop_lease
 
 BATCH_SIZE = 500
 LEASE_TTL = timedelta(minutes=5)
 SLA_FIELDS = tuple(PlatformSla.__dataclass_fields__)
+# Where an export's text is kept, "table.column" → the most characters it holds: each platform's reader
+# fails a row with a longer cell (named by line) and imports the rest (exports.check_lengths).
+KEPT_LENGTHS = {
+    f"{model.__tablename__}.{column}": length
+    for model in (Order, OrderLine, Package)
+    for column, length in column_lengths(model).items()
+}
 
 
 @dataclass
@@ -61,7 +68,7 @@ def import_orders(db: Database, shop_id: int, path_or_stream: str | Path | IO[st
         if shop is None:
             raise NotFound(f"no shop with id {shop_id}")
         time_zone, currency, channel = shop.time_zone, shop.currency, registry.channel(shop.platform)
-    parsed = channel.parse_export(path_or_stream, time_zone=time_zone, currency=currency)
+    parsed = channel.parse_export(path_or_stream, time_zone=time_zone, currency=currency, max_lengths=KEPT_LENGTHS)
     # The shop's sync lease: no sync can store an order between our freshness check and our write.
     with leases.held(db, shop_lease(shop_id), leases.new_holder(), LEASE_TTL) as lease:
         report = _start(db, shop_id, parsed)

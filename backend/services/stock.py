@@ -29,6 +29,7 @@ from backend.catalog import SCHEMAS_DIR, validated
 from backend.db import Database, insert_ignoring_duplicates
 from backend.domain import sla
 from backend.domain.review import ReviewOrder, ReviewRules, address_fingerprint, review_flags
+from backend.domain.status import OrderStatus
 from backend.domain.stock import (
     ANY_WAREHOUSE,
     PICKABLE_STATUSES,
@@ -341,7 +342,7 @@ def review_orders(
             ReviewOrder(
                 order_id=order.id,
                 external_id=order.external_id,
-                status="ON_HOLD" if order.is_on_hold else order.status,
+                status=OrderStatus.ON_HOLD if order.is_on_hold else order.status,
                 created_at=order.platform_create_time,
                 buyer="" if masked else order.buyer_user_id or "",
                 address_key=fingerprint,

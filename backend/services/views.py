@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from backend.catalog import exception_templates
 from backend.domain.profit import LedgerEntry
 from backend.domain.seller_values import Shipping, shown_note, shown_shipping
+from backend.domain.status import OrderStatus
 from backend.domain.views import Deadlines, OrderView, PackageView, SkuCostView, SkuLine
 from backend.models import ExceptionCase, Order, OrderLine, Shop, SkuCost
 from backend.platforms import registry
@@ -84,7 +85,7 @@ def order_views(
         query = query.where(Order.platform_create_time >= since)
     if statuses:
         wanted = Order.status.in_(sorted(statuses))
-        query = query.where(wanted | Order.is_on_hold.is_(True) if "ON_HOLD" in statuses else wanted)
+        query = query.where(wanted | Order.is_on_hold.is_(True) if OrderStatus.ON_HOLD in statuses else wanted)
     orders = list(session.scalars(query))
     ledgers = ledger_entries(session, orders)
     exceptions = _open_exceptions(session, [o.id for o in orders])

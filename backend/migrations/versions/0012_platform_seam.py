@@ -6,7 +6,7 @@ becomes PLATFORM (the platform's own logistics, whichever platform); and `consen
 hash of every seller-consent state, used once.
 
 Revision ID: 0012
-Revises: 0015
+Revises: 0009
 Create Date: 2026-11-25
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 import backend.models.base
 
 revision: str = "0012"
-down_revision: str | None = "0015"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

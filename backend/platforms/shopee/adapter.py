@@ -309,12 +309,19 @@ class ShopeeChannel:
     def parse_push(self, raw_body: bytes) -> PushEvent:
         return parse_push(raw_body)
 
-    def acknowledge(self, duplicate: bool, failed: str | None) -> tuple[bytes, str]:
+    def acknowledge(self, duplicate: bool, failed: str | None = None) -> tuple[bytes, str]:
         """Shopee wants a 2xx with an empty body, or it pushes again."""
         return b"", "text/plain"
 
-    def parse_export(self, source: str | Path | IO[str] | IO[bytes], *, time_zone: str, currency: str) -> ParsedExport:
-        return seller_centre.parse_export(source, time_zone=time_zone, currency=currency)
+    def parse_export(
+        self,
+        source: str | Path | IO[str] | IO[bytes],
+        *,
+        time_zone: str,
+        currency: str,
+        max_lengths: Mapping[str, int] | None = None,
+    ) -> ParsedExport:
+        return seller_centre.parse_export(source, time_zone=time_zone, currency=currency, max_lengths=max_lengths)
 
 
 class _Unrefreshable:

@@ -9,7 +9,7 @@ cell fails its order, never the file (backend.platforms.exports).
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -36,6 +36,7 @@ from backend.platforms.exports import (
     ExportUnreadable,
     ParsedExport,
     amount,
+    check_lengths,
     column_index,
     group_orders,
     local_time,
@@ -73,6 +74,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "state": ("Province", "Provinsi"),
     "postal_code": ("Zip Code", "Kode Pos"),
     "country": ("Country", "Negara"),
+}
+# Our column → where its text is kept ("table.column"): a longer cell fails its row, the rest imports.
+KEPT_IN = {
+    "sku": "order_lines.seller_sku",
+    "parent_sku": "order_lines.seller_sku",
+    "product_name": "order_lines.product_name",
+    "variation": "order_lines.sku_name",
+    "tracking": "order_lines.tracking_number",
+    "shipping_option": "order_lines.shipping_provider_name",
+    "cancel_reason": "orders.cancel_reason",
+    "recipient": "orders.recipient_name",
+    "phone": "orders.recipient_phone",
+    "postal_code": "orders.recipient_postal_code",
 }
 REQUIRED = ("order_id", "status", "quantity", "created_time", "sku")
 MONEY = ("original_price", "deal_price", "buyer_paid_shipping", "grand_total")
@@ -130,8 +144,11 @@ def _order_id(value: str) -> str:
     return text.upper()
 
 
-def _row(line: int, cells: dict[str, str], raw: dict[str, str], zone: ZoneInfo) -> ExportRow:
+def _row(
+    line: int, cells: dict[str, str], raw: dict[str, str], zone: ZoneInfo, max_lengths: Mapping[str, int]
+) -> ExportRow:
     order_id = _order_id(cells.get("order_id", ""))
+    check_lengths(cells, KEPT_IN, max_lengths, COLUMNS)
     status = STATUSES.get(normal(cells.get("status", "")))
     if status is None:
         raise CellError(f"Order Status {cells.get('status', '').strip()!r} is not a status this importer knows")
@@ -245,8 +262,15 @@ def _order(rows: Sequence[ExportRow], currency: str) -> PlatformOrder:
     )
 
 
-def parse_export(source: str | Path | IO[str] | IO[bytes], *, time_zone: str, currency: str) -> ParsedExport:
-    """Orders and bad rows of an export whose times are in `time_zone` and amounts in `currency`."""
+def parse_export(
+    source: str | Path | IO[str] | IO[bytes],
+    *,
+    time_zone: str,
+    currency: str,
+    max_lengths: Mapping[str, int] | None = None,
+) -> ParsedExport:
+    """Orders and bad rows of an export whose times are in `time_zone` and amounts in `currency`;
+    `max_lengths` ("table.column" → characters) fails a row whose cell is longer than where it is kept."""
     try:
         zone = ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -265,7 +289,7 @@ def parse_export(source: str | Path | IO[str] | IO[bytes], *, time_zone: str, cu
         rows.append((number, loose if loose.isalnum() else "", dict(zip(header, record, strict=False)), cells))
     orders, errors = group_orders(
         rows,
-        lambda line, cells, raw: _row(line, cells, raw, zone),
+        lambda line, cells, raw: _row(line, cells, raw, zone, max_lengths or {}),
         lambda row: row.order_id,
         lambda found: _order(found, currency),
     )

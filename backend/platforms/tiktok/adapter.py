@@ -271,11 +271,18 @@ class TikTokChannel:
             detail=detail,
         )
 
-    def acknowledge(self, duplicate: bool, failed: str | None) -> tuple[bytes, str]:
+    def acknowledge(self, duplicate: bool, failed: str | None = None) -> tuple[bytes, str]:
         body: dict[str, object] = {"code": 0, "message": "success", "duplicate": duplicate}
         if failed:
             body["stored_as_failed"] = failed
         return json.dumps(body).encode(), "application/json"
 
-    def parse_export(self, source: str | Path | IO[str] | IO[bytes], *, time_zone: str, currency: str) -> ParsedExport:
-        return seller_center.parse_export(source, time_zone=time_zone, currency=currency)
+    def parse_export(
+        self,
+        source: str | Path | IO[str] | IO[bytes],
+        *,
+        time_zone: str,
+        currency: str,
+        max_lengths: Mapping[str, int] | None = None,
+    ) -> ParsedExport:
+        return seller_center.parse_export(source, time_zone=time_zone, currency=currency, max_lengths=max_lengths)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
@@ -37,6 +37,7 @@ from backend.platforms.exports import (
     ExportUnreadable,
     ParsedExport,
     amount,
+    check_lengths,
     column_index,
     group_orders,
     local_time,
@@ -127,6 +128,21 @@ STATUSES: dict[str, OrderStatus] = {
 }
 # A substatus refines its status ("To ship" / "Awaiting collection"), except after these.
 FINAL_STATUSES = frozenset({OrderStatus.CANCELLED, OrderStatus.COMPLETED})
+# Export column → where its text is kept ("table.column"): a longer cell fails its row, the rest imports.
+KEPT_IN = {
+    "sku_id": "order_lines.sku_id",
+    "seller_sku": "order_lines.seller_sku",
+    "product_name": "order_lines.product_name",
+    "variation": "order_lines.sku_name",
+    "package_id": "packages.external_id",
+    "tracking_id": "order_lines.tracking_number",
+    "shipping_provider": "order_lines.shipping_provider_name",
+    "cancel_reason": "orders.cancel_reason",
+    "delivery_option": "orders.delivery_option_name",
+    "recipient": "orders.recipient_name",
+    "phone": "orders.recipient_phone",
+    "postal_code": "orders.recipient_postal_code",
+}
 FULFILLMENT_TYPES = {
     "fulfillment by seller": "FULFILLMENT_BY_SELLER",
     "fulfilled by seller": "FULFILLMENT_BY_SELLER",
@@ -224,9 +240,18 @@ def _status(status: str, substatus: str) -> OrderStatus:
     return finer if finer and main not in FINAL_STATUSES else main
 
 
-def _row(line: int, cells: dict[str, str], raw: dict[str, str], zone: ZoneInfo, formats: Sequence[str]) -> ExportRow:
+def _row(
+    line: int,
+    cells: dict[str, str],
+    raw: dict[str, str],
+    zone: ZoneInfo,
+    formats: Sequence[str],
+    *,
+    max_lengths: Mapping[str, int],
+) -> ExportRow:
     """Check and convert one row; raises CellError naming the first bad cell."""
     order_id = _order_id(cells.get("order_id", ""))
+    check_lengths(cells, KEPT_IN, max_lengths, COLUMNS)
     if not (cells.get("sku_id", "").strip() or cells.get("seller_sku", "").strip()):
         raise CellError("SKU ID and Seller SKU are both empty")
     status = _status(cells.get("status", ""), cells.get("substatus", ""))
@@ -367,11 +392,17 @@ def _order(rows: Sequence[ExportRow], currency: str) -> PlatformOrder:
 
 
 def parse_export(
-    source: str | Path | IO[str] | IO[bytes], *, time_zone: str, currency: str, day_first: bool | None = None
+    source: str | Path | IO[str] | IO[bytes],
+    *,
+    time_zone: str,
+    currency: str,
+    day_first: bool | None = None,
+    max_lengths: Mapping[str, int] | None = None,
 ) -> ParsedExport:
     """Orders and bad rows of an export whose times are in `time_zone` and amounts in `currency`.
 
     `day_first` forces how 03/04/2026 reads; by default the file itself decides (see _day_first).
+    `max_lengths` ("table.column" → characters) fails a row whose cell is longer than where it is kept.
     Raises ExportUnreadable only when the file as a whole cannot be read.
     """
     try:
@@ -392,15 +423,17 @@ def parse_export(
     if day_first is None:
         day_first = _day_first(cells[name] for _, cells, _ in named for name in TIME_COLUMNS if name in cells)
     formats = (DAY_FIRST_FORMATS if day_first else MONTH_FIRST_FORMATS) + ISO_FORMATS
-    return _group(named, zone, formats, currency)
+    return _group(named, zone, formats, currency, max_lengths or {})
 
 
-def _group(named: Sequence[_Named], zone: ZoneInfo, formats: Sequence[str], currency: str) -> ParsedExport:
+def _group(
+    named: Sequence[_Named], zone: ZoneInfo, formats: Sequence[str], currency: str, max_lengths: Mapping[str, int]
+) -> ParsedExport:
     """Rows grouped by order id in file order; one bad row keeps its whole order out."""
     rows = [(line, _loose_order_id(cells["order_id"]), raw, cells) for line, cells, raw in named]
     orders, errors = group_orders(
         rows,
-        lambda line, cells, raw: _row(line, cells, raw, zone, formats),
+        lambda line, cells, raw: _row(line, cells, raw, zone, formats, max_lengths=max_lengths),
         lambda row: row.order_id,
         lambda rows: _order(rows, currency),
     )

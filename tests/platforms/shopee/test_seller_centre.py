@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from backend.domain.status import OrderStatus
 from backend.platforms.exports import RAW_KEY, ExportUnreadable
 from backend.platforms.shopee.seller_centre import parse_export
+from backend.services.csv_import import KEPT_LENGTHS
 
 HEADER = [
     "Order ID", "Order Status", "Tracking Number*", "Shipping Option", "Order Creation Date", "Order Paid Time",
@@ -100,3 +101,14 @@ def test_a_path_on_disk_reads_too(tmp_path: Path) -> None:
     path = tmp_path / "Order.all.20240315.xlsx"
     path.write_bytes(workbook([row()]).read())
     assert len(parse_export(path, time_zone="UTC", currency="MYR").orders) == 1
+
+
+def test_a_cell_longer_than_where_it_is_kept_fails_its_order_by_line_and_the_rest_imports() -> None:
+    limit = KEPT_LENGTHS["order_lines.product_name"]
+    rows = [row(), row("240316LONG0001", **{"Product Name": "T" * (limit + 1)})]
+    parsed = parse_export(workbook(rows), time_zone="Asia/Kuala_Lumpur", currency="MYR", max_lengths=KEPT_LENGTHS)
+
+    assert [o.order_id for o in parsed.orders] == ["240315ABCD1234"]
+    [error] = parsed.errors
+    assert error.line == 3 and error.order_id == "240316LONG0001"
+    assert error.message == f"Product Name has {limit + 1:,} characters; OrderDeck keeps at most {limit}"
