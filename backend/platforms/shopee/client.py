@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from backend.errors import ClockSkewError
+from backend.platforms.base import Closing
 from backend.platforms.http import ClientStats, RetryPolicy, ServerClock, exchange, explained_skew, recovering
 from backend.platforms.shopee.auth import DEFAULT_API_BASE
 from backend.platforms.shopee.errors import unwrap
@@ -80,7 +81,7 @@ def windows(start: datetime, end: datetime, width: timedelta = WINDOW) -> Iterat
         start += width
 
 
-class ShopeeClient:
+class ShopeeClient(Closing):
     """One shop's Shopee API (shop-level calls), or a merchant's when `merchant_id` is given."""
 
     def __init__(
@@ -109,12 +110,6 @@ class ShopeeClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> ShopeeClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def call(
         self, name: str, *, query: Mapping[str, object] | None = None, body: Mapping[str, Any] | None = None

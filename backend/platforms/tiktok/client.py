@@ -25,6 +25,7 @@ from backend.platforms.base import (
     CasePageResult,
     CaseRecord,
     CaseRef,
+    Closing,
     Eligibility,
     OrderMappingError,
     OrderPageResult,
@@ -124,7 +125,7 @@ def _page_size(page_size: int) -> int:
     return page_size
 
 
-class TikTokClient:
+class TikTokClient(Closing):
     """A TikTok Shop API client for one authorization (one token, possibly several shops)."""
 
     platform = "tiktok"
@@ -155,12 +156,6 @@ class TikTokClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> TikTokClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- the one request path -------------------------------------------------------------------
 
