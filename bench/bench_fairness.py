@@ -185,7 +185,7 @@ class Outcome:
     hammer_429s: list[dict[str, Any]] = field(default_factory=list)  # route, Retry-After, JSON retry_after
     hammer_push_waits: int = 0  # Sheets requests of its pushes that waited for a later window
     hammer_pushes: int = 0
-    hammer_deferred: int = 0  # pushes put off to the next sweep: its share of the budget was spent
+    hammer_deferred: int = 0  # pushes put off (scheduled later): its share of the budget was spent
     google_429s: int = 0
 
 
@@ -246,7 +246,7 @@ def _hammer_pushes(world: World, done: threading.Event, outcome: Outcome, lock: 
             with lock:
                 outcome.hammer_pushes += 1
                 outcome.hammer_push_waits += int(result.get("budget_waits", 0))
-                outcome.hammer_deferred += "quota" in result.get("skipped", "")
+                outcome.hammer_deferred += "deferred_s" in result  # put off until its share has room
 
 
 def run_scenario(world: World, pushes: int, *, hammer: bool = True) -> Outcome:

@@ -18,7 +18,7 @@ tracking numbers 50 at a time).
 PostgreSQL runs when DATABASE_URL (or --postgres URL) names a server; each run gets its own new
 database, dropped afterwards.
 
-    .venv/bin/python bench/bench_sync.py [--quick] [--postgres URL]
+    .venv/bin/python bench/bench_sync.py [--quick | --sizes 5000] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ import argparse
 import gc
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count
 from pathlib import Path
@@ -50,6 +49,7 @@ from backend.sandbox.shopee import ShopeeSandbox
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.secrets import SecretBox
 from backend.services import shops, sync, teams
+from bench.fixtures import in_child
 
 SIZES = (5_000, 10_000, 20_000)
 QUICK_SIZES = (200,)
@@ -179,21 +179,7 @@ def _stored(db: Database, shop_id: int) -> int:
         return int(session.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop_id)) or 0)
 
 
-def _in_child(spec: dict[str, Any]) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench_sync child failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
-def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
+def run(quick: bool = False, postgres: str | None = None, sizes: Sequence[int] = ()) -> dict[str, object]:
     """Figures per database, size and channel: {"sqlite": {"5000 orders": {...}, "5000 orders on Shopee": {...}}}."""
     servers: dict[str, str | None] = {"sqlite": None}
     if server := postgres_url(postgres):
@@ -207,7 +193,7 @@ def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
     }
     results: dict[str, dict[str, object]] = {name: {} for name in servers}
     try:
-        for size in QUICK_SIZES if quick else SIZES:
+        for size in sizes or (QUICK_SIZES if quick else SIZES):
             synced = sandbox.add_shop(f"Sync {size}", "US", orders=size)
             stored = sandbox.add_shop(f"Ingest {size}", "US", orders=size)
             shopee_synced = shopee.add_shop(f"Sync {size}", "MY", orders=size)
@@ -216,19 +202,19 @@ def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
                 base = {"orders": size, "tiktok_url": tiktok.url, "app_key": sandbox.app_key,
                         "app_secret": sandbox.app_secret, "shopee": shopee_settings}  # fmt: skip
                 with fresh_database(server) as url:
-                    results[name][f"{size} orders"] = _in_child({
+                    results[name][f"{size} orders"] = in_child(__file__, {
                         **base, "database_url": url, "platform": "tiktok",
                         "sync_code": sandbox.issue_auth_code([synced.shop_id]), "sync_shop": "",
                         "ingest_code": sandbox.issue_auth_code([stored.shop_id]), "ingest_shop": "",
-                    })  # fmt: skip
+                    }, CHILD_TIMEOUT)  # fmt: skip
                 with fresh_database(server) as url:
-                    results[name][f"{size} orders on Shopee"] = _in_child({
+                    results[name][f"{size} orders on Shopee"] = in_child(__file__, {
                         **base, "database_url": url, "platform": "shopee",
                         "sync_code": shopee.authorize_shop(shopee_synced.shop_id),
                         "sync_shop": str(shopee_synced.shop_id),
                         "ingest_code": shopee.authorize_shop(shopee_stored.shop_id),
                         "ingest_shop": str(shopee_stored.shop_id),
-                    })  # fmt: skip
+                    }, CHILD_TIMEOUT)  # fmt: skip
     finally:
         tiktok.stop()
         shopee_server.stop()
@@ -239,12 +225,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 orders only: a smoke check")
     parser.add_argument("--postgres", metavar="URL", help="also bench on this PostgreSQL server")
+    parser.add_argument("--sizes", help=f"orders per run instead of {SIZES}, e.g. 5000")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_measure(json.loads(args.child))))
         return
-    for database, sizes in run(quick=args.quick, postgres=args.postgres).items():
+    chosen = [int(n) for n in args.sizes.split(",")] if args.sizes else ()
+    for database, sizes in run(quick=args.quick, postgres=args.postgres, sizes=chosen).items():
         assert isinstance(sizes, dict)
         for size, figures in sizes.items():
             print(f"{database:<10} {size:>13}  " + "  ".join(f"{k} {v}" for k, v in figures.items()))

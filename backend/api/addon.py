@@ -21,7 +21,7 @@ from backend.api.auth import bearer_token, verify_identity_token
 from backend.domain import bounded_json
 from backend.domain.bounded_json import JsonLimits
 from backend.errors import InvalidInput, RateLimited
-from backend.services import addon, addon_sheets, edits, google_oauth, invitations, sheet_refresh
+from backend.services import addon, addon_sheets, edits, google_oauth, invitations, push_schedule
 from backend.services.addon import Caller
 from backend.services.after_sales import sidebar as after_sales
 
@@ -221,7 +221,7 @@ def edit_cells(caller: Caller, data: dict[str, Any]) -> Any:
     platform = runtime.platform()
     result = edits.apply_edits(runtime.database(), platform, caller, edits.EditBatch.from_request(data))
     if result.changed:
-        for binding_id in sheet_refresh.team_dirty_binding_ids(runtime.database(), caller.team_id):
+        for binding_id in push_schedule.for_team(runtime.database(), caller.team_id):
             tasks.enqueue(f"/tasks/push-binding/{binding_id}")
     return {"cells": result.cells}
 

@@ -8,7 +8,7 @@ from backend.models.finance import FeeLine, FxRate, SkuCost
 from backend.models.limits import LimitOverride, SheetsUsage
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
-from backend.models.sheet_state import SheetSnapshot
+from backend.models.sheet_state import EVERYTHING, STOCK, SheetChange, SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import ConsentState, Shop, ShopStatus
 from backend.models.stock import OrderReview, StockLevel
@@ -17,6 +17,8 @@ from backend.models.work import FailedItem, Lease, RateWindow, SyncRun, WebhookE
 from backend.models.workflow import AuditEntry, ExceptionCase
 
 __all__ = [
+    "EVERYTHING",
+    "STOCK",
     "AfterSaleCase",
     "AuditEntry",
     "Base",
@@ -47,6 +49,7 @@ __all__ = [
     "Package",
     "RateWindow",
     "SheetBinding",
+    "SheetChange",
     "SheetSnapshot",
     "SheetsUsage",
     "Shop",

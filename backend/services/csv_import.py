@@ -110,7 +110,7 @@ def _store_batch(db: Database, report: ImportReport, orders: Sequence[PlatformOr
         ready, api_newer = _against_api(session, shop.id, orders)
         result = ingest_orders(session, shop, ready, source="csv", actor="csv")
         if result.changed:
-            mark_bindings_dirty(session, shop.team_id, shop.id)
+            mark_bindings_dirty(session, shop.team_id, shop.id, result.changed)
         run = session.get(SyncRun, report.run_id)
         assert run is not None
         run.new_count += result.new

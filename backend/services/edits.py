@@ -408,7 +408,7 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
             setattr(typed, key, as_text(value) or None)  # the column keys are OrderInput's attribute names
             note = f"Saved. Type the {missing} too, and OrderDeck ships the package."
             outcome.cells.append(_cell(job.row.row, column, "pending", as_text(value), note))
-        mark_bindings_dirty(session, caller.team_id, order.shop_id)
+        mark_bindings_dirty(session, caller.team_id, order.shop_id, [order.id])
         outcome.changed = True
         return
     if result.error:
@@ -435,7 +435,7 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
             detail={"tracking_number": result.tracking, "carrier": result.carrier, "package": result.package},
         )
     )
-    mark_bindings_dirty(session, shop.team_id, shop.id)
+    mark_bindings_dirty(session, shop.team_id, shop.id, [order.id])
     outcome.changed = True
     canonical = {"carrier": result.carrier, "tracking_number": result.tracking}
     for key, (column, _value) in job.typed.items():
@@ -575,7 +575,7 @@ def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome
             kind="note", occurred_at=utcnow(), actor=actor, actor_role=caller.role or None, detail={"note": text}
         )
     )
-    mark_bindings_dirty(session, caller.team_id, order.shop_id)
+    mark_bindings_dirty(session, caller.team_id, order.shop_id, [order.id])
     outcome.changed = True
     outcome.cells.append(_cell(job.row.row, column, "accepted", shown_note(text, order.seller_note)))
 

@@ -212,9 +212,8 @@ def settle_shop(
                 _settle_adjustment(session, order, batch, entry)
                 report.adjustments += 1
         session.flush()
+        mark_bindings_dirty(session, shop.team_id, shop.id, [o.id for o in orders.values()])
     record_mapping_failures(session, shop.id, report.failures, source="finance")
-    if report.orders_settled or report.adjustments:
-        mark_bindings_dirty(session, shop.team_id, shop.id)  # the settled figures reach the sheets
     return report
 
 

@@ -7,15 +7,16 @@ the order, its lines and packages, and records each status change as an order ev
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, insert, select, update
+from sqlalchemy import String, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from backend.db import insert_rows
 from backend.domain import retention
 from backend.domain.status import OrderStatus
 from backend.domain.text import SHORTEST_CUT, cut
@@ -42,6 +43,7 @@ from backend.platforms.base import (
     PlatformPackage,
     without_personal,
 )
+from backend.services import sheet_changes
 
 
 @dataclass
@@ -58,14 +60,13 @@ class IngestResult:
     refused: list[OrderMappingError] = field(default_factory=list)  # orders an id or code too long kept out
 
     def add(self, other: IngestResult) -> None:
+        """Count another batch in; its ids stay with it (a backfill's run would otherwise keep them all), its
+        refused orders (each one a failure to report) do not."""
         self.refused += other.refused
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.stale += other.stale
-        self.changed += other.changed
-        self.new_external_ids += other.new_external_ids
-        self.updated_external_ids += other.updated_external_ids
 
 
 # Columns whose value is looked up or matched, so a cut one would be a different value: too long, the order is refused.
@@ -365,12 +366,6 @@ def ingest_orders(
     return result
 
 
-# ORM bulk INSERTs leave out None values unless told, splitting rows into one statement per pattern
-# of missing fields; with NULLs rendered, each table's rows go out as one executemany. No RETURNING:
-# it turns an executemany into huge single statements that psycopg parses slowly; ids are read back.
-ALL_ROWS = {"render_nulls": True}
-
-
 def _insert_new(
     session: Session,
     shop: Shop,
@@ -386,6 +381,8 @@ def _insert_new(
 
     Not through ORM objects: a first sync is all new orders, and building, tracking and flushing an
     object per order, line and event cost several times what the database did (issue 4's bench).
+    No RETURNING either (it turns a batch into huge statements that psycopg parses slowly): ids are
+    read back.
     """
     if not orders:
         return {}
@@ -393,20 +390,19 @@ def _insert_new(
     for row in rows:  # an old order met for the first time (a first full sync) arrives masked
         row["personal_masked_at"] = None
         mask_if_expired(row, shop.platform, days, None, now)
-    session.execute(insert(Order), rows, execution_options=ALL_ROWS)
+    insert_rows(session, Order, rows)
     ids = _row_ids(session, Order, shop, [o.order_id for o in orders])
     lines = [
         {"order_id": ids[o.order_id], "external_id": item.line_id, **_line_fields(item)}
         for o in orders
         for item in o.line_items
     ]
-    if lines:
-        session.execute(insert(OrderLine), lines, execution_options=ALL_ROWS)
+    insert_rows(session, OrderLine, lines)
     events = [
         {"order_id": ids[o.order_id], "to_status": o.status, "occurred_at": _status_time(o), "actor": actor}
         for o in orders
     ]
-    session.execute(insert(OrderEvent), events, execution_options=ALL_ROWS)
+    insert_rows(session, OrderEvent, events)
     parcels = {p.package_id: p for o in orders for p in o.packages}
     for package_id, info in parcels.items():
         if package_id in known:
@@ -416,8 +412,7 @@ def _insert_new(
         for package_id, info in parcels.items()
         if package_id not in known
     ]
-    if fresh:
-        session.execute(insert(Package), fresh, execution_options=ALL_ROWS)
+    insert_rows(session, Package, fresh)
     package_ids = {package_id: package.id for package_id, package in known.items()}
     package_ids |= _row_ids(session, Package, shop, [f["external_id"] for f in fresh])
     links = [
@@ -425,8 +420,7 @@ def _insert_new(
         for o in orders
         for package_id in dict.fromkeys(p.package_id for p in o.packages)
     ]
-    if links:
-        session.execute(insert(order_packages), links)
+    insert_rows(session, order_packages, links)
     session.flush()
     return ids
 
@@ -440,18 +434,29 @@ def _row_ids(
     return {external_id: row_id for external_id, row_id in session.execute(query)}
 
 
-def mark_bindings_dirty(session: Session, team_id: int, shop_id: int) -> int:
-    """Flag every sheet binding that shows this shop, so the next push rewrites what changed.
+def mark_bindings_dirty(
+    session: Session,
+    team_id: int,
+    shop_id: int,
+    order_ids: Collection[int] | None = None,
+    skip: Collection[int] = (),
+) -> int:
+    """Flag every sheet binding that shows this shop, and note what changed for its next push.
 
-    `dirty_since` always moves to now, even on a binding that is already dirty: a push clears only
-    marks older than its own start, so a change made while a push runs is not lost.
+    `order_ids` are the orders that changed; None means anything of the shop may have (costs, stock,
+    the shop itself), so each binding's next push re-reads every order. `dirty_since` always moves to
+    now, even on a binding already dirty: a push clears only marks older than its own start. Bindings
+    in `skip` are left alone (a push noting what its own pass found).
     """
+    if order_ids is not None and not order_ids:
+        return 0
     rows = session.execute(
         select(SheetBinding.id, SheetBinding.shop_ids).join(Spreadsheet).where(Spreadsheet.team_id == team_id)
     )
-    ids = [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id)]
+    ids = [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id) and binding_id not in skip]
     if ids:
         session.execute(update(SheetBinding).where(SheetBinding.id.in_(ids)).values(dirty=True, dirty_since=utcnow()))
+        sheet_changes.note(session, ids, order_ids)
     return len(ids)
 
 

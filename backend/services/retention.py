@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from backend.db import chunks
 from backend.domain import retention
 from backend.errors import InvalidInput
 from backend.models import AuditEntry, ExceptionCase, Order, OrderEvent, OrderInput, Shop, Team, utcnow
 from backend.services import workflow
 from backend.services.ingest import PERSONAL_COLUMNS, mark_bindings_dirty, masked
-from backend.services.ledger import chunks
 
 
 def team_retention(session: Session, team_id: int) -> int:

@@ -158,7 +158,7 @@ def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageR
         if newest is not None and (shop.sync_watermark is None or newest > shop.sync_watermark):
             shop.sync_watermark = newest
         if result.changed:
-            mark_bindings_dirty(session, shop.team_id, shop.id)
+            mark_bindings_dirty(session, shop.team_id, shop.id, result.changed)
         run = session.get(SyncRun, report.run_id)
         assert run is not None
         run.new_count += result.new

@@ -11,13 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.catalog import exception_templates
+from backend.db import chunks
 from backend.domain.profit import LedgerEntry
 from backend.domain.seller_values import Shipping, shown_note, shown_shipping
 from backend.domain.status import OrderStatus
 from backend.domain.views import Deadlines, OrderView, PackageView, SkuCostView, SkuLine
 from backend.models import ExceptionCase, Order, OrderLine, Shop, SkuCost
 from backend.platforms import registry
-from backend.services.ledger import chunks, ledger_entries
+from backend.services.ledger import ledger_entries
 
 
 def team_shops(session: Session, team_id: int, shop_ids: Sequence[int]) -> list[Shop]:
@@ -67,13 +68,17 @@ def _open_exceptions(session: Session, order_ids: Sequence[int]) -> dict[int, li
 
 
 def order_views(
-    session: Session, shops: Sequence[Shop], since: datetime | None = None, statuses: Collection[str] = ()
+    session: Session,
+    shops: Sequence[Shop],
+    since: datetime | None = None,
+    statuses: Collection[str] = (),
+    only: Collection[int] | None = None,
 ) -> list[OrderView]:
-    """The orders of `shops` created since `since` (in `statuses`, when given), with lines, packages, open
-    exceptions and ledger. The statuses narrow the load the way a profile's row filter will (ON_HOLD
-    meaning "on hold"), so a tab of open orders does not read every shipped one."""
+    """The orders of `shops` created since `since` (in `statuses`, when given; among `only`, when given),
+    with lines, packages, open exceptions and ledger. The statuses narrow the load the way a profile's
+    row filter will (ON_HOLD meaning "on hold"), so a tab of open orders does not read every shipped one."""
     by_id = {s.id: s for s in shops}
-    if not by_id:
+    if not by_id or (only is not None and not only):
         return []
     query = (
         select(Order)
@@ -86,7 +91,10 @@ def order_views(
     if statuses:
         wanted = Order.status.in_(sorted(statuses))
         query = query.where(wanted | Order.is_on_hold.is_(True) if OrderStatus.ON_HOLD in statuses else wanted)
-    orders = list(session.scalars(query))
+    if only is None:
+        orders = list(session.scalars(query))
+    else:
+        orders = [o for part in chunks(sorted(only)) for o in session.scalars(query.where(Order.id.in_(part)))]
     ledgers = ledger_entries(session, orders)
     exceptions = _open_exceptions(session, [o.id for o in orders])
     return [_view(o, by_id[o.shop_id], ledgers.get(o.id), exceptions.get(o.id, [])) for o in orders]

@@ -165,8 +165,10 @@ def _refetch(
         result = ingest_orders(session, shop, page.orders, source="api", actor="webhook")
         with_cases = sorted({i for p in pushes if p.kind is PushKind.AFTER_SALES for i in p.order_ids})
         cases = after_sales.refetch(session, client, shop, with_cases)
-        if result.changed or cases.changed:
+        if cases.changed:  # case tabs are projected whole: their next push re-reads everything
             mark_bindings_dirty(session, shop.team_id, shop.id)
+        elif result.changed:
+            mark_bindings_dirty(session, shop.team_id, shop.id, result.changed)
         report.changed_orders += result.new_external_ids + result.updated_external_ids
         record_mapping_failures(session, shop.id, (*page.failures, *result.refused), source="webhook")
 

@@ -48,7 +48,6 @@ from backend.services import bindings, notify, sync
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.sheet_refresh import Pusher, push_dirty
 from backend.services.shops import Platform
-from backend.sheets.guard import SharingCache
 from backend.sheets.writer import Backoff
 from tests import factories
 from tests.conftest import Live
@@ -332,7 +331,7 @@ def test_sheets_quota_exhausted_mid_push_leaves_every_tab_old_or_new_and_a_later
         app.extensions["orderdeck.config"],
         app.extensions["orderdeck.secrets"],
         backoff=Backoff(sleep=backoff_sleep),
-        sharing=SharingCache(ttl_seconds=0),
+        sharing_ttl=0,
         budget_wait=0.5,
     )
     assert all(not isinstance(r, Exception) for r in push_dirty(pusher))

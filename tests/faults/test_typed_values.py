@@ -3,7 +3,8 @@
 incremental sync, a webhook round, a full sync and, for order columns, a Seller Center export — and is
 still in the sheet and in the database after each push.
 
-The cases are keyed by the catalogue's input columns, so a new input column without a case fails here.
+The cases are keyed by the catalogue's input columns on rows a sync also writes, so a new input column
+there without a case fails here.
 One world (the backend over HTTP, the TikTok and Google sandboxes) is built per module: every column is
 typed into a row of its own, each round changes every one of those rows' orders at once, and after each
 push what the database and the sheets hold is recorded; each column's test then reads its own record.
@@ -71,7 +72,10 @@ EXPORT_HEADER = (
     .splitlines()[0]
 )
 CATALOGUE = bindings.catalogue()
-INPUT_COLUMNS = sorted(key for key, column in CATALOGUE.items() if column.is_input)
+# Rows a platform sync also writes: orders, SKU costs (a sync adds SKUs) and stock levels (TikTok's counts).
+# Tables only people type (rates, purchases) have no ingest path that could overwrite them.
+SYNCED_GRAINS = ORDER_GRAINS | {Grain.SKU, Grain.STOCK}
+INPUT_COLUMNS = sorted(key for key, column in CATALOGUE.items() if column.is_input and column.grains & SYNCED_GRAINS)
 
 
 @dataclass(frozen=True)

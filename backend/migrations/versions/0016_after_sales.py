@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 import backend.models.base
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -76,13 +76,12 @@ def targets(session: Session, team_id: int) -> list[Target]:
     rows = session.execute(
         select(SheetBinding, Spreadsheet.google_id).join(Spreadsheet).where(Spreadsheet.team_id == team_id)
     ).all()
-    positions: dict[int, dict[str, int]] = dict(
-        session.execute(
-            select(SheetSnapshot.binding_id, SheetSnapshot.positions).where(
-                SheetSnapshot.binding_id.in_([b.id for b, _ in rows])
-            )
-        ).all()
-    )
+    keys = session.execute(  # the key column as the last push left it, top to bottom, from row 2
+        select(SheetSnapshot.binding_id, SheetSnapshot.keys).where(
+            SheetSnapshot.binding_id.in_([b.id for b, _ in rows])
+        )
+    ).all()
+    positions = {b: {str(k): i + 2 for i, k in enumerate(column or []) if k} for b, column in keys}
     for binding, google_id in rows:
         grain = profile_for(session, team_id, binding.profile_key).grain
         kind = "orders" if grain in ORDER_GRAINS else "cases" if grain is Grain.AFTER_SALE else ""

@@ -10,12 +10,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.db import chunks
 from backend.domain.after_sales import CaseFact, SoldOrder, rate_rows
 from backend.domain.profiles import ReportRows
 from backend.models import AfterSaleCase, Order, OrderLine
 from backend.services.after_sales.board import board_rows
 from backend.services.after_sales.views import case_views
-from backend.services.ledger import chunks, order_date
+from backend.services.ledger import order_date
 from backend.services.views import team_shops
 
 

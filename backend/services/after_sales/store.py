@@ -14,9 +14,9 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm import Session
 
+from backend.db import ALL_ROWS
 from backend.models import AfterSaleCase, CaseEvent, Order, Shop
 from backend.platforms.base import PlatformCase
-from backend.services.ingest import ALL_ROWS
 
 
 @dataclass
