@@ -72,9 +72,10 @@ EXPORT_HEADER = (
     .splitlines()[0]
 )
 CATALOGUE = bindings.catalogue()
-# Rows a platform sync also writes: orders, SKU costs (a sync adds SKUs) and stock levels (TikTok's counts).
-# Tables only people type (rates, purchases) have no ingest path that could overwrite them.
-SYNCED_GRAINS = ORDER_GRAINS | {Grain.SKU, Grain.STOCK}
+# Rows a platform sync also writes: orders, SKU costs (a sync adds SKUs), stock levels (TikTok's counts) and
+# after-sales cases (the board's refunds are cases too). Tables only people type (rates, purchases) have no
+# ingest path that could overwrite them.
+SYNCED_GRAINS = ORDER_GRAINS | {Grain.SKU, Grain.STOCK, Grain.AFTER_SALE, Grain.PENDING_ACTION}
 INPUT_COLUMNS = sorted(key for key, column in CATALOGUE.items() if column.is_input and column.grains & SYNCED_GRAINS)
 
 
