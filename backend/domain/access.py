@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -25,6 +25,7 @@ class RolePolicy:
     labels: Mapping[str, str]
     # Who may act, beside who may see: action → the roles that may take it (admins always may).
     actions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    class_words: Mapping[Sensitivity, str] = field(default_factory=dict)
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> RolePolicy:
@@ -37,6 +38,7 @@ class RolePolicy:
             sees={name: frozenset(Sensitivity(c) for c in spec["sees"]) for name, spec in roles.items()},
             labels={name: str(spec["label"]) for name, spec in roles.items()},
             actions={name: frozenset(spec["roles"]) | {ADMIN} for name, spec in actions.items()},
+            class_words={Sensitivity(c): str(words) for c, words in doc.get("class_words", {}).items()},
         )
 
     def may(self, role: str, action: str) -> bool:
@@ -45,6 +47,13 @@ class RolePolicy:
 
     def acting(self, action: str) -> frozenset[str]:
         return self.actions.get(action, frozenset({ADMIN}))
+
+    def label(self, role: str) -> str:
+        """The role as people call it ("Warehouse / 3PL"), or its key when the table has no label."""
+        return self.labels.get(role, role)
+
+    def words(self, sensitivity: Sensitivity) -> str:
+        return self.class_words.get(sensitivity, f"{sensitivity.value} data")
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -64,3 +73,10 @@ class RolePolicy:
         """Every role that may see all of `sensitivities` (e.g. who may read a spreadsheet)."""
         needed = set(sensitivities)
         return tuple(r for r, seen in self.sees.items() if needed <= seen)
+
+
+def join_words(items: Sequence[str], last: str = "and") -> str:
+    """ "a", "a and b", "a, b and c": a list as a sentence reads it."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
