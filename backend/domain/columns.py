@@ -7,7 +7,7 @@ who may see them, and it is the column's sensitivity that this decision reads â€
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 from backend.domain import sla
 from backend.domain.access import Sensitivity
+from backend.domain.after_sales import CaseView, RateRow
 from backend.domain.analytics import TREND_HEADERS
+from backend.domain.pending_actions import BoardRow
 from backend.domain.profit import BASES, POOLS
 from backend.domain.purchasing import LINE_LABELS, ShipmentStatus
 from backend.domain.reports import SummaryRow
@@ -66,6 +68,9 @@ class Grain(StrEnum):
     HANDLING = "handling"  # a period, stage, role and member of the analytics table
     LEADERBOARD = "leaderboard"  # a member's standing in a window and stage
     HANDLING_TREND = "handling_trend"  # a period, with each stage's median hours (the analytics chart)
+    AFTER_SALE = "after_sale"  # a cancellation, return, refund or replacement request
+    PENDING_ACTION = "pending_action"  # a count of the Pending-Action board, or a refund waiting for finance
+    AFTER_SALES_RATE = "after_sales_rate"  # a month's cancellation and return rates, then per SKU and reason
     FX_RATE = "fx_rate"  # a currency pair with its newest rate (the finance rates tab)
     PURCHASE_LINE = "purchase_line"  # an item bought from a supplier (the procurement purchase tab)
     CONSOLIDATION = "consolidation"  # a forwarder's consolidated shipment
@@ -105,6 +110,14 @@ class Formula:
 
 
 @dataclass(frozen=True)
+class Dropdown:
+    """A cell that carries its own list to pick from (a case's reject reasons differ case by case)."""
+
+    value: str
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DayTotals:
     """One day's orders in one currency (money is never summed across currencies)."""
 
@@ -136,6 +149,9 @@ class Source:
     consolidation: ConsolidationView | None = None
     summary: SummaryRow | None = None
     stats: Mapping[str, Value] | None = None  # an analytics row by its header (backend/domain/analytics.py)
+    case: CaseView | None = None  # an after-sales case (backend/domain/after_sales.py)
+    board: BoardRow | None = None  # a row of the Pending-Action board
+    rate: RateRow | None = None  # a row of the after-sales rates report
     sheet_zone: str = "UTC"
 
     @property
@@ -147,11 +163,13 @@ class Source:
     @property
     def zone(self) -> str:
         """Times are shown in the shop's zone; rows without a shop use the spreadsheet's."""
+        if self.case is not None:
+            return self.case.shop_time_zone
         return self.view.shop_time_zone if self.view else self.sheet_zone
 
 
 # What a column function returns; datetimes are turned into serials in the row's zone on projection.
-Value = str | int | Decimal | bool | datetime | date | timedelta | Formula | None
+Value = str | int | Decimal | bool | datetime | date | timedelta | Formula | Dropdown | None
 
 
 @dataclass(frozen=True)
@@ -354,6 +372,9 @@ def _delivery_due(src: Source) -> Value:
 
 
 def _countdown(src: Source) -> Value:
+    """An order's next SLA deadline, or the decision deadline of a case that waits for one."""
+    if src.case is not None:
+        return countdown(src.case.deadline if src.case.step else None, src.sheet_zone)
     deadline = sla.next_deadline(src.order)
     return countdown(deadline.at if deadline else None, src.sheet_zone)
 
@@ -409,14 +430,18 @@ KEY_COLUMNS: Mapping[Grain, str] = {
     Grain.HANDLING: "handling_key",
     Grain.LEADERBOARD: "leaderboard_key",
     Grain.HANDLING_TREND: "trend_period",
+    Grain.AFTER_SALE: "case_key",
+    Grain.PENDING_ACTION: "action_key",
+    Grain.AFTER_SALES_RATE: "rate_key",
     Grain.FX_RATE: "fx_pair",
     Grain.PURCHASE_LINE: "po_key",
     Grain.CONSOLIDATION: "cons_key",
 }
 
 
-def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
-    """Every column, by key; `exception_choices` are the exception templates' labels (data in schemas/)."""
+def build_catalogue(exception_choices: Sequence[str] = (), extra: Iterable[Column] = ()) -> dict[str, Column]:
+    """Every column, by key; `exception_choices` are the exception templates' labels (data in schemas/);
+    `extra` are columns defined beside their own domain (after-sales: backend/domain/case_columns.py)."""
     columns = [
         Column("order_id", "Order ID", T, OP, frozenset({Grain.ORDER}), _order("external_id"), Kind.KEY),
         Column(
@@ -455,7 +480,7 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
             "Time left",
             DU,
             OP,
-            ORDER_GRAINS,
+            ORDER_GRAINS | {Grain.AFTER_SALE},
             _countdown,
             Kind.COMPUTED,
             description="live: recalculated by the spreadsheet every minute",
@@ -630,7 +655,7 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
             description="orders left out of COGS and net profit",
         ),
     ]
-    columns += _stock_columns() + _report_columns() + _purchase_columns()
+    columns += _stock_columns() + _report_columns() + _purchase_columns() + list(extra)
     catalogue = {c.key: c for c in columns}
     if len(catalogue) != len(columns):
         raise ValueError("duplicate column keys in the catalogue")

@@ -16,26 +16,30 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from backend.domain.access import RolePolicy, Sensitivity, join_words
+from backend.domain.after_sales import CaseView, RateRow
 from backend.domain.columns import (
     KEY_COLUMNS,
     ORDER_GRAINS,
     SHEETS_EPOCH,
     Column,
     DayTotals,
+    Dropdown,
     Formula,
     Grain,
     Source,
     Value,
     serial,
 )
+from backend.domain.pending_actions import BoardRow
 from backend.domain.reports import SummaryRow
 from backend.domain.status import OrderStatus
 from backend.domain.stock import WarehouseRows
 from backend.domain.views import FxRateView, OrderView, PurchasingRows, SkuCostView
 from backend.errors import InvalidInput
 
-# A cell as the sheet plan writes it: text, a number (dates already serials), a flag, a formula or empty.
-Cell = str | int | float | Decimal | bool | Formula | None
+# A cell as the sheet plan writes it: text, a number (dates already serials), a flag, a formula, a value
+# with its own dropdown, or empty.
+Cell = str | int | float | Decimal | bool | Formula | Dropdown | None
 
 
 class ProfileRejected(InvalidInput):
@@ -156,6 +160,8 @@ def rank_value(cell: Cell) -> str | int | float | bool | None:
         return None
     if isinstance(cell, Formula):
         return cell.text
+    if isinstance(cell, Dropdown):
+        return cell.value or None
     if isinstance(cell, Decimal):
         return float(cell)
     return cell
@@ -335,7 +341,8 @@ PURCHASING_SOURCES: dict[Grain, Callable[[PurchasingRows, str], list[Source]]] =
 
 @dataclass(frozen=True)
 class ReportRows:
-    """Report tabs' rows, computed by services: profit summaries (domain/reports.py) and analytics tables.
+    """Rows services compute for a tab rather than projecting order views: profit summaries
+    (domain/reports.py), analytics tables, after-sales cases, the Pending-Action board and rates.
 
     An analytics block is its header row followed by its rows (backend/domain/analytics.py); a column
     reads a cell by its header.
@@ -343,6 +350,9 @@ class ReportRows:
 
     summaries: Sequence[SummaryRow] = ()
     analytics: Sequence[Sequence[Value]] = ()
+    cases: Sequence[CaseView] = ()
+    board: Sequence[BoardRow] = ()
+    rates: Sequence[RateRow] = ()
 
     def stats(self) -> list[dict[str, Value]]:
         if not self.analytics:
@@ -366,6 +376,9 @@ REPORT_SOURCES: dict[Grain, Callable[[ReportRows, str], list[Source]]] = {
     Grain.HANDLING: _analytics_sources,
     Grain.LEADERBOARD: _analytics_sources,
     Grain.HANDLING_TREND: _analytics_sources,
+    Grain.AFTER_SALE: lambda rows, zone: [Source(case=c, sheet_zone=zone) for c in rows.cases],
+    Grain.PENDING_ACTION: lambda rows, zone: [Source(board=b, sheet_zone=zone) for b in rows.board],
+    Grain.AFTER_SALES_RATE: lambda rows, zone: [Source(rate=r, sheet_zone=zone) for r in rows.rates],
 }
 
 

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; import from here."""
 
 from backend.models.addon import GoogleOAuthState
+from backend.models.after_sales import AfterSaleCase, CaseEvent, CaseInput
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, FxRate, SkuCost
@@ -25,9 +26,12 @@ from backend.models.workflow import AuditEntry, ExceptionCase
 __all__ = [
     "EVERYTHING",
     "STOCK",
+    "AfterSaleCase",
     "AuditEntry",
     "Base",
     "BindChallenge",
+    "CaseEvent",
+    "CaseInput",
     "ColumnProfile",
     "ConsentState",
     "Consolidation",

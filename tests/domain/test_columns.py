@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 from backend.catalog import role_policy
 from backend.domain.access import Sensitivity
+from backend.domain.case_columns import case_columns
 from backend.domain.columns import KEY_COLUMNS, ColumnType, Formula, Grain, Kind, Source, build_catalogue, serial
 from backend.domain.sheet_plan import cell_data
 from backend.domain.views import Deadlines
 from tests.factories import order_view
 
-CATALOGUE = build_catalogue(("Stock out", "Address problem"))
+CATALOGUE = build_catalogue(
+    ("Stock out", "Address problem"), case_columns(frozenset({"admin", "support"}), frozenset({"admin", "finance"}))
+)
 
 
 def test_every_money_column_is_sales_cost_or_purchase_and_personal_fields_are_personal() -> None:
@@ -42,6 +45,7 @@ def test_each_grain_has_a_key_column_and_input_columns_name_their_roles() -> Non
             assert column.editable_by and all(policy.is_role(r) for r in column.editable_by), column.key
     assert CATALOGUE["tracking_number"].editable_by == {"warehouse"}
     assert CATALOGUE["unit_cost"].editable_by == {"finance"}
+    assert CATALOGUE["case_decision"].editable_by == {"admin", "support"}
 
 
 def test_serial_counts_local_days_since_1899_12_30() -> None:
