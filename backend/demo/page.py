@@ -201,6 +201,8 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "createSpreadsheet": _create_spreadsheet,
     "bindTab": _bind_tab,
     "installEditTrigger": _install_trigger,
+    "pendingActions": lambda c: c.api("get", "/addon/pending-actions"),
+    "answerRefund": lambda c: c.api("post", "/addon/refunds/answer", {"case": c.arg(0), "answer": c.arg(1)}),
 }
 
 

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; import from here."""
 
 from backend.models.addon import GoogleOAuthState
+from backend.models.after_sales import AfterSaleCase, CaseEvent, CaseInput
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, FxRate, SkuCost
@@ -8,6 +9,13 @@ from backend.models.fulfilment import OrderTracking, PackageShipping, ShopLogist
 from backend.models.limits import LimitOverride, SheetsUsage
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
+from backend.models.purchasing import (
+    Consolidation,
+    OpeningStock,
+    PurchaseLine,
+    PurchaseOrder,
+    SupplierItemSku,
+)
 from backend.models.sheet_state import EVERYTHING, STOCK, SheetChange, SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import ConsentState, Shop, ShopStatus
@@ -19,11 +27,15 @@ from backend.models.workflow import AuditEntry, ExceptionCase
 __all__ = [
     "EVERYTHING",
     "STOCK",
+    "AfterSaleCase",
     "AuditEntry",
     "Base",
     "BindChallenge",
+    "CaseEvent",
+    "CaseInput",
     "ColumnProfile",
     "ConsentState",
+    "Consolidation",
     "ExceptionCase",
     "FailedItem",
     "FeeLine",
@@ -38,6 +50,7 @@ __all__ = [
     "Notification",
     "NotificationChannel",
     "NotificationSettings",
+    "OpeningStock",
     "Order",
     "OrderEvent",
     "OrderInput",
@@ -46,6 +59,8 @@ __all__ = [
     "OrderTracking",
     "Package",
     "PackageShipping",
+    "PurchaseLine",
+    "PurchaseOrder",
     "RateWindow",
     "SheetBinding",
     "SheetChange",
@@ -57,6 +72,7 @@ __all__ = [
     "SkuCost",
     "Spreadsheet",
     "StockLevel",
+    "SupplierItemSku",
     "SyncRun",
     "Team",
     "Wave",

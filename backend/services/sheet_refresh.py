@@ -36,7 +36,15 @@ from backend.domain.access import Sensitivity
 from backend.domain.columns import ORDER_GRAINS, Grain
 from backend.domain.lists import TITLE as LISTS_TITLE
 from backend.domain.lists import ListsPlan, plan_lists
-from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, in_words, project, visibility_problems
+from backend.domain.profiles import (
+    PURCHASING_SOURCES,
+    REPORT_SOURCES,
+    WAREHOUSE_SOURCES,
+    Profile,
+    in_words,
+    project,
+    visibility_problems,
+)
 from backend.domain.sheet_plan import (
     ABOVE_OPERATIONAL,
     Memo,
@@ -64,7 +72,7 @@ from backend.models import (
     utcnow,
 )
 from backend.secrets import SecretBox
-from backend.services import fulfilment, fx, leases, limits, logistics, sheet_changes, stock
+from backend.services import fulfilment, fx, leases, limits, logistics, purchases, sheet_changes, stock
 from backend.services.bindings import profile_for
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.report_tabs import report_rows
@@ -593,6 +601,8 @@ class _Tab:
                 session, team.id, profile, [s.id for s in shops] if self.binding.shop_ids else [], now
             )
             rows = project(profile, (), now=now, sheet_zone=zone, reports=reports)
+        elif profile.grain in PURCHASING_SOURCES:
+            rows = project(profile, (), now=now, sheet_zone=zone, purchasing=purchases.rows(session, team.id))
         elif profile.grain in WAREHOUSE_SOURCES:
             shop_ids = [s.id for s in shops] if self.binding.shop_ids else []
             warehouse = fulfilment.pack_overlay(

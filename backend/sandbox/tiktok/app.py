@@ -12,7 +12,7 @@ from flask import Flask, Response, request
 
 from backend.platforms.tiktok.signing import TOKEN_HEADER, is_multipart, sign
 from backend.platforms.tiktok.webhooks import EVENT_CODES
-from backend.sandbox.tiktok import consent, fulfillment
+from backend.sandbox.tiktok import after_sales, consent, fulfillment
 from backend.sandbox.tiktok.records import Authorization, LoggedRequest
 from backend.sandbox.tiktok.render import order_settlement, order_transaction, render_order
 from backend.sandbox.tiktok.routing import Ctx, Route, SandboxError, api_route, paginate
@@ -211,6 +211,7 @@ ROUTES = (
     api_route("GET", "/finance/202507/orders/unsettled", unsettled),
     api_route("POST", "/product/202309/inventory/search", search_inventory),
     *fulfillment.ROUTES,
+    *after_sales.ROUTES,
 )
 
 
@@ -358,6 +359,8 @@ def create_app(sb: TikTokShopSandbox) -> Flask:
                     route, params = _match(request.method, request.path)
                     authorization = _verify(sb, args, now)
                     shop = _shop(sb, route, args, authorization)
+                    if route.scope and route.scope not in authorization.scopes:
+                        raise SandboxError(105005, "Access denied. You should apply auth pkg for this api.", 403)
                     ctx = Ctx(sb, authorization, shop, args, _body(), params, now)
                     response = envelope(0, "Success", route.handler(ctx), 200)
                 code = 0

@@ -20,6 +20,7 @@ from flask import Response, request
 
 from backend.platforms.tiktok.errors import ON_HOLD_CODE
 from backend.sandbox import documents
+from backend.sandbox.tiktok import after_sales
 from backend.sandbox.tiktok.render import recipient
 from backend.sandbox.tiktok.routing import Ctx, SandboxError, api_route
 from backend.sandbox.tiktok.world import DAY, HOUR, Order, Package, Shop, after_shipping, assign_tracking, delivery_fate
@@ -172,6 +173,7 @@ def _ship(ctx: Ctx, package: Package, body: dict[str, Any]) -> None:
         package.handover_method, package.pickup_slot = str(method), slot
         assign_tracking(ctx.sb.rng, shop, package, ctx.now)
     for order in orders:
+        after_sales.shipped(ctx.sb, shop, order, ctx.now)
         collected = max(package.pickup_slot[0], ctx.now) + HOUR if package.pickup_slot else None
         _after_ship(ctx, order, collected)
     ctx.sb.emit(shop, "PACKAGE_UPDATE", {"package_list": [{"package_id": package.package_id,
