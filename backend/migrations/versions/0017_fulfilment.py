@@ -2,7 +2,7 @@
 and its outcome, each shipped order's tracking, an order's delivery option id, and a spreadsheet's list tab
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-07
 """
 
