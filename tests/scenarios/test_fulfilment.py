@@ -93,6 +93,12 @@ def pass_of(world: World, cells: dict[str, dict[str, str]]) -> dict[int, list[di
     return answers
 
 
+def abnormal_on_the_board(world: World) -> int:
+    """The "Abnormal packages" count the admin's sidebar shows on the Pending-Action board."""
+    board = world.api("get", "/addon/pending-actions", ADMIN)
+    return sum(a["count"] for shop in board["shops"] for a in shop["actions"] if a["label"] == "Abnormal packages")
+
+
 def packages(orders: list[SandboxOrder]) -> list[str]:
     return [o.package_ids()[0] for o in orders]
 
@@ -162,6 +168,7 @@ def test_a_wave_of_50_gives_one_pdf_in_wave_order_and_one_failure_does_not_stop_
 
     with world.live.db.session() as session:  # what the pending-actions board counts
         assert fulfilment.abnormal_packages(session, [world.shop_id]) == {world.shop_id: [wave[6]]}
+    assert abnormal_on_the_board(world) == 1
     merged = PdfReader(io.BytesIO(httpx.get(link, timeout=60).content))
     shipped = [key for i, key in enumerate(wave) if i != 6]
     assert len(merged.pages) == 49
@@ -175,6 +182,7 @@ def test_a_wave_of_50_gives_one_pdf_in_wave_order_and_one_failure_does_not_stop_
     assert sandbox.shops[shop].packages[wave[6]].tracking_number  # shipped on the second pass
     with world.live.db.session() as session:
         assert fulfilment.abnormal_packages(session, [world.shop_id]) == {}
+    assert abnormal_on_the_board(world) == 0
 
 
 def test_the_carrier_dropdown_offers_exactly_what_tiktok_accepts_for_the_packages_option(world: World) -> None:
