@@ -177,7 +177,7 @@ def test_finance_reads_like_a_ledger_with_its_tabs_and_the_months_chart(world: d
     clean.open(world, FELIX, "finance")
     page = clean.page
     tabs = page.eval_on_selector_all("#grid nav.tabs a", "tabs => tabs.map(t => t.textContent)")
-    assert tabs == ["Profit ledger", "SKU costs", "Rates", "By month", "By shop"]
+    assert tabs == ["Profit ledger", "SKU costs", "Rates", "By month", "By shop", "Pending actions"]
     headers = page.eval_on_selector_all("#grid tr.head td", "cells => cells.map(c => c.textContent)")
     assert headers[:8] == [
         "Order ID", "Ordered (shop time)", "Currency", "Revenue", "Fees total", "COGS", "Net profit", "Margin"
