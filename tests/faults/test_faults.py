@@ -274,7 +274,7 @@ def test_two_processes_syncing_one_shop_never_interleave(live: Live) -> None:
     done = [out for out, code in outputs if code == 0]
     skipped = [out for out, code in outputs if code != 0]
     assert len(done) == 1 and len(skipped) == 1, outputs
-    assert f"shop {shop_id}: new 800, updated 0" in done[0]
+    assert f"shop {shop_id}: new 800," in done[0]  # updated: orders TikTok moved during the walk, read again
     assert f"shop {shop_id}: skipped, shop:{shop_id} is being worked on by another worker" in skipped[0]
     assert "Traceback" not in skipped[0]
     with live.db.session() as session:
@@ -283,7 +283,7 @@ def test_two_processes_syncing_one_shop_never_interleave(live: Live) -> None:
     held = statuses_between(live, began, ended)
     assert {oid: status for oid, status in stored(live).items() if status not in held[oid]} == {}
     searches = live.sandbox.counters.by_path["/order/202309/orders/search"]
-    assert searches == 8  # one walk over the pages, not two
+    assert 8 <= searches < 2 * 8  # one walk over the pages, not two (an order moved during it may add a page)
 
 
 def statuses_between(live: Live, start: int, end: int) -> dict[str, set[str]]:
