@@ -4,13 +4,15 @@ draw, replayed by backend/domain/layers.py.
 Only SKUs with an opening stock row are costed this way, from the day after their go-live (`as_of`): units
 shipped until then keep the typed unit cost of their order date, as do SKUs never bought through OrderDeck.
 A unit ships when its package (else the order) was handed over; a line cancelled after it shipped came back
-(it rejoins as a layer when the order was cancelled). An opening stock nobody counted is taken to be what
-ships before the SKU's first purchase arrives.
+(it rejoins as a layer when the order was cancelled), and so did the units of a return-and-refund case the
+platform granted, which it does once the seller accepted the returned parcel (they rejoin when the case was
+granted). A refund-only case leaves the goods with the buyer: nothing comes back. An opening stock nobody
+counted is taken to be what ships before the SKU's first purchase arrives.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,11 +20,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
+from backend.domain.after_sales import case_lines
 from backend.domain.layers import Costed, Draw, FifoBook, Layer, Pool, Portion, replay
 from backend.domain.profit import CANCELLED_STATUS, UNPAID_STATUS, CostBook, line_components
 from backend.domain.purchasing import ON_THE_WAY, LineStatus, line_status
+from backend.domain.status import CaseStatus, CaseType
 from backend.domain.stock import PICKABLE_STATUSES, UNSHIPPED_LINE_STATUSES, pool_of
-from backend.models import Consolidation, OpeningStock, Order, PurchaseLine, PurchaseOrder, Shop, Team
+from backend.models import AfterSaleCase, Consolidation, OpeningStock, Order, PurchaseLine, PurchaseOrder, Shop, Team
 from backend.services.analytics import team_zone
 
 SHIPPED_ORDER_STATUSES = frozenset({"AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"})
@@ -63,6 +67,7 @@ class _Builder:
         self.openings = list(session.scalars(select(OpeningStock).where(OpeningStock.team_id == team.id)))
         self.go_live: dict[Pool, date] = {(o.seller_sku, o.warehouse_id): o.as_of for o in self.openings}
         self.first_day = {sku: min(d for (s, _), d in self.go_live.items() if s == sku) for sku, _ in self.go_live}
+        self.returned: dict[int, Counter[str]] = defaultdict(Counter)  # order → SKU → units back on the shelf
 
     def start(self, day: date) -> datetime:
         return datetime.combine(day, time(), self.zone).astimezone(UTC)
@@ -84,11 +89,16 @@ class _Builder:
         for draw, found in zip(draws, portions, strict=True):
             if draw.returned_at is None:
                 taken[draw.order_id][draw.pool[0]].extend(found)
+        for order_id in self.returned:
+            taken.setdefault(order_id, defaultdict(list))
         arrivals: dict[str, set[date]] = defaultdict(set)
         for layer in layers:
             arrivals[layer.pool[0]].add(layer.at.astimezone(self.zone).date())
         return FifoBook(
-            {order: Costed({sku: tuple(p) for sku, p in skus.items()}) for order, skus in taken.items()},
+            {
+                order: Costed({sku: tuple(p) for sku, p in skus.items()}, dict(self.returned.get(order, {})))
+                for order, skus in taken.items()
+            },
             {sku: tuple(sorted(days)) for sku, days in arrivals.items()},
             frozenset(layer.currency for layer in [*layers, *upcoming] if layer.currency),
         )
@@ -150,7 +160,52 @@ class _Builder:
                     live = self.start(self.go_live.get(pool, self.first_day[part.seller_sku]) + timedelta(days=1))
                     if at is None or at >= live:
                         units[(order.id, pool, at, back)] += part.count
+        self._give_back(units)
         return [Draw(order, pool, n, at, ranks[order], back) for (order, pool, at, back), n in units.items()]
+
+    def _give_back(self, units: dict[tuple[int, Pool, datetime | None, datetime | None], int]) -> None:
+        """Moves the units returned through an after-sales case, earliest shipped first, from the draw that
+        shipped them to a returned one (never more than the order shipped before the return)."""
+        returns = self._returns()
+        of_order = {order_id for order_id, *_ in returns}
+        shipped: dict[tuple[int, str], list[tuple[int, Pool, datetime | None, datetime | None]]] = defaultdict(list)
+        for key in units:
+            if key[0] in of_order and key[2] is not None and key[3] is None:
+                shipped[(key[0], key[1][0])].append(key)
+        for order_id, sku, count, back in returns:
+            for key in sorted(shipped[(order_id, sku)], key=lambda k: k[2] or NEVER):
+                moved = min(count, units[key]) if (key[2] or NEVER) <= back else 0
+                if moved:
+                    units[key] -= moved
+                    units[(order_id, key[1], key[2], back)] += moved
+                    self.returned[order_id][sku] += moved
+                    count -= moved  # noqa: PLW2901 (what is left of this return to place)
+        for key in [k for k, n in units.items() if not n]:
+            del units[key]
+
+    def _returns(self) -> list[tuple[int, str, int, datetime]]:
+        """(order, SKU, units, when) of each granted return-and-refund case: the parcel came back to stock."""
+        granted = [CaseStatus.APPROVED, CaseStatus.COMPLETED]
+        cases = self.session.scalars(
+            select(AfterSaleCase)
+            .join(Shop, Shop.id == AfterSaleCase.shop_id)
+            .where(
+                Shop.team_id == self.team.id,
+                AfterSaleCase.order_id.is_not(None),
+                AfterSaleCase.type == CaseType.RETURN_AND_REFUND,
+                AfterSaleCase.status.in_(granted),
+            )
+            .options(selectinload(AfterSaleCase.events))
+        )
+        found = []
+        for case in cases:
+            back = min(
+                (e.occurred_at for e in case.events if e.to_status in granted), default=case.platform_update_time
+            )
+            for line in case_lines(case.items):
+                if line.seller_sku in self.first_day and case.order_id is not None:
+                    found.append((case.order_id, line.seller_sku, line.quantity, back))
+        return found
 
     def _openings(self, draws: list[Draw], purchases: list[Layer]) -> list[Layer]:
         """The opening layers at the typed cost of the go-live day; one nobody counted covers what ships
