@@ -74,7 +74,8 @@ class _Builder:
 
     def book(self) -> FifoBook:
         purchases, upcoming = self._purchases()
-        shelves = sorted(set(self.go_live) | {layer.pool for layer in purchases})
+        # A purchase naming no receiving warehouse feeds the SKU's one shelf: it adds none of its own.
+        shelves = sorted(set(self.go_live) | {layer.pool for layer in purchases if layer.pool[1]})
         by_sku: dict[str, list[str]] = defaultdict(list)
         for sku, warehouse in shelves:
             by_sku[sku].append(warehouse)

@@ -100,7 +100,8 @@ def test_a_return_back_on_the_shelf_is_a_layer_at_the_cost_it_left_with_a_refund
     def order(units: int, day: int, status: str = "DELIVERED") -> Order:
         at = noon(day)
         return factories.order(session, shop, skus=(("MUG", units, D("30")),), status=status, rts_at=at,
-                               platform_create_time=at - timedelta(hours=2), platform_update_time=at)  # fmt: skip
+                               platform_create_time=at - timedelta(hours=2), platform_update_time=at,
+                               warehouse_id="WH-1")  # fmt: skip
 
     sent_back = order(2, 1)  # 2 × 10 from the opening layer of 3
     kept = order(1, 2)  # the last opening unit: 10
@@ -110,7 +111,9 @@ def test_a_return_back_on_the_shelf_is_a_layer_at_the_cost_it_left_with_a_refund
     apply_stock_edit(session, team, BUYER, {"stock_key": "MUG", "stock_on_hand": 3})
     bought = "platform,supplier_order_no,seller_sku,quantity_ordered,unit_price,currency\nother,P1,MUG,4,20,CNY\n"
     assert purchases.import_purchases(session, team, bought.encode(), file_name="p.csv", actor=BUYER).created == 1
-    session.scalars(select(OpeningStock)).one().as_of = GO_LIVE
+    opening = session.scalars(select(OpeningStock)).one()
+    # The shelf is in WH-1; the purchase names no receiving warehouse, so it lands on that one shelf.
+    opening.as_of, opening.warehouse_id = GO_LIVE, "WH-1"
     arrived = {"po_status": "arrived", "po_arrived_on": (GO_LIVE + timedelta(days=3)).isoformat()}
     assert purchases.edit_line(session, session.get_one(Team, team.id), BUYER, "other:P1/1", arrived).refused is None
     returned(session, sent_back, 1, CaseType.RETURN_AND_REFUND, day=4)  # the parcel came back on day 4
