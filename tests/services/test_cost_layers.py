@@ -62,6 +62,12 @@ def test_orders_are_costed_first_in_first_out_with_an_opening_layer_and_an_overs
     assert entries[waiting.id].cogs is None
     assert entries[waiting.id].missing_cost_skus == ("MUG (nothing in stock or on its way: cost pending)",)
     assert "MUG 5× est. other:P1/1" in entries[waiting.id].cost_source
+    # A change to a line alone (its tracking number came: it shipped) is read by the next calculation.
+    for line in waiting.lines:
+        line.tracking_number = "TRACK-1"
+    session.flush()
+    shipped = ledger_entries(session, [waiting])[waiting.id].cost_source
+    assert shipped == "MUG 5× other:P1/1; MUG 1× oversold: cost pending"
 
     # Freight typed after the goods sold: the purchase travelled in S-1, whose freight of 16 CNY (8 units:
     # 2 more per unit) comes in later. Every order drawn from that layer is restated: 20 + 55.7, 2 × 55.7.
