@@ -9,10 +9,8 @@ SKU's layers touched); then the FIFO book alone, kept from before or built as by
 
 from __future__ import annotations
 
-import os
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -21,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select
 
 from backend.db import Database
 from backend.models import (
@@ -30,13 +28,12 @@ from backend.models import (
     OrderLine,
     PurchaseLine,
     PurchaseOrder,
-    Shop,
     SkuCost,
     Team,
 )
 from backend.services.cost_layers import fifo_books, forget_kept
 from backend.services.ledger import cost_books, ledger_entries
-from bench.fixtures import team_with_shop
+from bench.fixtures import scratch_database, team_with_shop
 
 ORDERS = 6_000
 BATCH = 5_000
@@ -118,9 +115,7 @@ def run(quick: bool = False) -> dict[str, object]:
     """Figures for 6,000 orders (600 with `quick`)."""
     orders = ORDERS // 10 if quick else ORDERS
     results: dict[str, object] = {"orders": orders}
-    with tempfile.TemporaryDirectory() as scratch:
-        db = Database(os.environ.get("DATABASE_URL") or f"sqlite:///{scratch}/bench.db")
-        db.migrate()
+    with scratch_database(results) as db:
         _seed(db, orders)
         ledger = _ledger(db)
         results["first_s"] = round(ledger(), 2)
@@ -132,27 +127,27 @@ def run(quick: bool = False) -> dict[str, object]:
             session.add(OrderLine(order_id=line.order_id, external_id="extra", sku_id=line.sku_id,
                                   seller_sku=line.seller_sku, currency="USD", sale_price=line.sale_price,
                                   combined_listing_skus=[], tracking_number="T-extra"))  # fmt: skip
-            session.execute(update(Order).where(Order.id == line.order_id).values(status="DELIVERED"))
         results["fifo_one_order_changed_s"] = round(_fifo(db), 2)
         results["one_order_changed_s"] = round(ledger(), 2)
         forget_kept()
         results["fifo_cold_s"] = round(_fifo(db), 2)
-        with db.session() as session:
-            session.execute(delete(Order).where(Order.shop_id.in_(select(Shop.id).where(Shop.external_id == "bench"))))
-            session.execute(delete(Team).where(Team.name == "Bench"))  # leave a given DATABASE_URL clean
-        db.dispose()
-    results["database"] = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "sqlite"
     return results
+
+
+FIGURES = (
+    ("first_s", "ledger first"),
+    ("unchanged_s", "ledger, nothing changed"),
+    ("one_order_changed_s", "ledger, one order changed"),
+    ("fifo_cold_s", "FIFO book built anew"),
+    ("fifo_unchanged_s", "FIFO book kept, nothing changed"),
+    ("fifo_one_order_changed_s", "FIFO book kept, one order changed"),
+)
 
 
 def main() -> None:
     result = run(quick="--quick" in sys.argv)
-    print(
-        f"FIFO ledger, {result['orders']} shipped orders on {result['database']}: first {result['first_s']} s, "
-        f"nothing changed {result['unchanged_s']} s, one order changed {result['one_order_changed_s']} s (CPU); "
-        f"the FIFO book alone: cold {result['fifo_cold_s']} s, nothing changed {result['fifo_unchanged_s']} s, "
-        f"one order changed {result['fifo_one_order_changed_s']} s"
-    )
+    figures = "; ".join(f"{name} {result[key]} s" for key, name in FIGURES)
+    print(f"FIFO, {result['orders']} shipped orders on {result['database']}, CPU seconds: {figures}")
 
 
 if __name__ == "__main__":

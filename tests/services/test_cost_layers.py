@@ -128,12 +128,12 @@ def test_a_return_back_on_the_shelf_is_a_layer_at_the_cost_it_left_with_a_refund
 
     entries = ledger_entries(session, [sent_back, kept, emptied, after, waiting])
 
-    opening = f"opening stock {GO_LIVE.isoformat()}"
+    first = f"opening stock {GO_LIVE.isoformat()}"
     assert entries[sent_back.id].cogs == D("10.00")  # the unit it kept; the one back on the shelf costs it nothing
-    assert entries[sent_back.id].cost_source == f"MUG 1× returned to stock; MUG 1× {opening}"
+    assert entries[sent_back.id].cost_source == f"MUG 1× returned to stock; MUG 1× {first}"
     assert entries[kept.id].cogs == D("10.00")
     assert entries[emptied.id].cogs == D("80.00")
     assert entries[after.id].cogs == D("10.00")
-    assert entries[after.id].cost_source == f"MUG 1× returned from order {sent_back.id} ({opening})"
+    assert entries[after.id].cost_source == f"MUG 1× returned from order {sent_back.id} ({first})"
     assert entries[waiting.id].cogs is None
     assert entries[waiting.id].missing_cost_skus == ("MUG (nothing in stock or on its way: cost pending)",)
