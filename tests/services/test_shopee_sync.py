@@ -71,13 +71,13 @@ def test_the_command_line_connects_shopee_shops_and_sync_covers_every_platform(t
 
 
 def test_a_shopee_sync_stopped_mid_window_resumes_with_nothing_lost_or_doubled(two_channels: Live) -> None:
-    live = two_channels
-    assert live.shopee is not None
+    live, shopee = two_channels, two_channels.shopee
+    assert shopee is not None
     shop_id = live.connect_shopee_shop(orders=600)
 
     def shopee_goes_down(progress: sync.SyncProgress) -> None:
         if progress.seen >= 150:  # mid-sync, after what is stored so far, whatever the machine's speed
-            live.shopee.faults = Faults(every=1, statuses=(503,))
+            shopee.faults = Faults(every=1, statuses=(503,))
 
     with pytest.raises(PlatformUnavailable):
         sync.sync_shop(live.db, platform(live), shop_id, on_page=shopee_goes_down)
@@ -86,8 +86,8 @@ def test_a_shopee_sync_stopped_mid_window_resumes_with_nothing_lost_or_doubled(t
     with live.db.session() as session:
         assert session.scalar(select(SyncRun.status).where(SyncRun.shop_id == shop_id)) == "failed"
 
-    live.shopee.faults = Faults()
-    with live.shopee.clock.stopped():  # orders Shopee moves after the resume read are the next sync's
+    shopee.faults = Faults()
+    with shopee.clock.stopped():  # orders Shopee moves after the resume read are the next sync's
         report = sync.sync_shop(live.db, platform(live), shop_id)
         assert stored(live, shop_id) == truth(live, shop_id)
     assert report.result.new == 600 - partial
