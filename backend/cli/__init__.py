@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from backend.cli import costs, csv_import, demo, fx, keys, setup, sheets, shops, worker
+from backend.cli import costs, csv_import, demo, fx, keys, notify, setup, sheets, shops, worker
 from backend.cli.common import reports_errors
 from backend.errors import NotBuiltYet
 
@@ -24,6 +24,7 @@ COMMANDS: list[click.Command] = [
     csv_import.import_csv_command,
     sheets.sheet_cli,
     keys.keys_cli,
+    notify.notify_cli,
     demo.demo_command,
 ]
 

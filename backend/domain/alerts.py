@@ -234,3 +234,17 @@ def leaderboard_message(period_label: str, boards: Mapping[str, list[str]], min_
         for stage, lines in boards.items()
     ]
     return message(*embeds, content=f"Weekly leaderboard (at least {min_count} handled to rank)")
+
+
+def channel_test_message(channel_name: str, kinds: Iterable[str], team_name: str, actor: str) -> dict[str, Any]:
+    """What an admin's "Test" sends: proof the webhook works, and which events this channel will get."""
+    wanted = ", ".join(kinds) or "every kind"
+    return message(
+        embed(
+            f"OrderDeck is connected to {channel_name}",
+            f"This channel will receive {team_name}'s notifications: {wanted}.",
+            color=GREEN,
+            fields=[("Tested by", actor)],
+            footer="OrderDeck notifications",
+        )
+    )

@@ -72,6 +72,9 @@ ACTIONS: Mapping[str, frozenset[str] | None] = {
     "manage_members": ADMIN,
     "install_trigger": ADMIN,
     "team_settings": ADMIN,
+    "manage_channels": ADMIN,
+    # Agency clients look; every other role raises, fills and (for its own templates) resolves cases.
+    "exceptions": frozenset(role_policy().roles) - {"viewer"},
     "leave_team": None,
 }
 

@@ -481,7 +481,7 @@ class _Claimed:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class Outcome:
     status: str  # sent | retry | failed
     wait: timedelta = timedelta(0)  # retry: when to try again; sent: how long the bucket is empty
     error: str | None = None
@@ -530,15 +530,16 @@ def _backoff(attempts: int) -> timedelta:
     return min(delay, BACKOFF_CAP)
 
 
-def _post(client: httpx.Client, url: str, payload: Mapping[str, Any], attempts: int) -> _Outcome:
+def post_message(client: httpx.Client, url: str, payload: Mapping[str, Any], attempts: int = 0) -> Outcome:
+    """One POST to a webhook, classified: sent, retry later (and how long), or refused for good."""
     try:
         response = client.post(url, json=payload, timeout=REQUEST_TIMEOUT)
     except httpx.TransportError as exc:
-        return _Outcome("retry", _backoff(attempts), f"{type(exc).__name__}: {exc}"[:1024])
+        return Outcome("retry", _backoff(attempts), f"{type(exc).__name__}: {exc}"[:1024])
     if response.is_success:
         empty = response.headers.get("X-RateLimit-Remaining") == "0"
         reset = _seconds(response.headers.get("X-RateLimit-Reset-After")) if empty else None
-        return _Outcome("sent", timedelta(seconds=reset or 0))
+        return Outcome("sent", timedelta(seconds=reset or 0))
     try:
         body = response.json()
     except ValueError:
@@ -547,14 +548,14 @@ def _post(client: httpx.Client, url: str, payload: Mapping[str, Any], attempts: 
     text = f"HTTP {response.status_code}: {body.get('message') or response.text[:200]}"[:1024]
     if response.status_code == 429:
         wait = _seconds(body.get("retry_after")) or _seconds(response.headers.get("Retry-After")) or 1.0
-        return _Outcome("retry", timedelta(seconds=wait), text, global_limit=bool(body.get("global")))
+        return Outcome("retry", timedelta(seconds=wait), text, global_limit=bool(body.get("global")))
     if response.status_code >= 500:
-        return _Outcome("retry", _backoff(attempts), text)
+        return Outcome("retry", _backoff(attempts), text)
     # 401/404: the webhook was deleted or its token changed; 400: Discord refuses this body for good.
-    return _Outcome("failed", error=text, channel_gone=response.status_code in (401, 403, 404))
+    return Outcome("failed", error=text, channel_gone=response.status_code in (401, 403, 404))
 
 
-def _record(sessions: sessionmaker[Session], item: _Claimed, outcome: _Outcome, now: datetime) -> None:
+def _record(sessions: sessionmaker[Session], item: _Claimed, outcome: Outcome, now: datetime) -> None:
     with sessions() as session, session.begin():
         row = session.get_one(Notification, item.id)
         channel = session.get_one(NotificationChannel, item.channel_id)
@@ -607,7 +608,7 @@ def deliver_due(
             deferred[hold].append(item.id)
             report.deferred += 1
             continue
-        outcome = _post(client, box.open(item.sealed_url), item.payload, item.attempts)
+        outcome = post_message(client, box.open(item.sealed_url), item.payload, item.attempts)
         _record(session_factory, item, outcome, now)
         if outcome.status == "sent":
             report.sent += 1
