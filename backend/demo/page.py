@@ -177,6 +177,17 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "createSpreadsheet": lambda c: c.api("post", "/addon/spreadsheets", c.arg(0, {})),
     "bindTab": _bind_tab,
     "installEditTrigger": _install_trigger,
+    "listExceptions": lambda c: c.api("get", "/addon/exceptions"),
+    "raiseException": lambda c: c.api("post", "/addon/exceptions", c.arg(0, {})),
+    "saveExceptionFields": lambda c: c.api("post", "/addon/exceptions/fields", {"id": c.arg(0), "fields": c.arg(1, {})}),
+    "resolveException": lambda c: c.api(
+        "post", "/addon/exceptions/resolve", {"id": c.arg(0), "outcome": c.arg(1), "note": c.arg(2, "")}
+    ),
+    "buyerMessage": lambda c: c.api("get", "/addon/exceptions/message", {"id": c.arg(0), "language": c.arg(1)}),
+    "listChannels": lambda c: c.api("get", "/addon/channels"),
+    "addChannel": lambda c: c.api("post", "/addon/channels", c.arg(0, {})),
+    "testChannel": lambda c: c.api("post", "/addon/channels/test", {"id": c.arg(0)}),
+    "removeChannel": lambda c: c.api("post", "/addon/channels/remove", {"id": c.arg(0)}),
 }
 
 

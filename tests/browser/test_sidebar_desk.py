@@ -1,0 +1,168 @@
+"""The sidebar's Discord channels and exceptions desk in headless Chromium: an admin sets up a channel and
+the Discord sandbox receives its test message; support raises, fills and resolves an exception, copies the
+buyer message, and the leaderboard counts it. google.script.run is forwarded as in test_sidebar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import sync_playwright
+from sqlalchemy import select
+
+from backend.domain import analytics
+from backend.models import Order, Team, utcnow
+from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
+from backend.sandbox.server import RunningServer, start
+from backend.sandbox.sheets import GoogleSandboxes
+from backend.services import teams
+from backend.services.analytics import load_samples
+from tests.browser import test_sidebar
+from tests.browser.test_sidebar import ARGS, ARTIFACTS, CHROMIUM, FAKE_RUN, host_app
+from tests.conftest import Live
+from tests.scenarios.addon_world import ADMIN, World, build_world
+
+pytestmark = test_sidebar.pytestmark  # browser, and skipped when Chromium is absent
+
+SUPPORT = "mei@acme.test"
+
+
+def server_functions(world: World, who: dict[str, str]) -> dict[str, Callable[..., Any]]:
+    """Menu.gs's and Desk.gs's functions for whoever `who["email"]` is."""
+
+    def api(method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        return world.api(method, path, who["email"], payload)
+
+    def status() -> Any:
+        tabs = [s.title for s in world.google.sheets.spreadsheets[world.file_id].sheets]
+        return {**api("get", "/addon/status", {"spreadsheet_id": world.file_id}), "activeTab": tabs[0], "tabs": tabs}
+
+    def message(case: int, language: str | None) -> Any:
+        return api("get", "/addon/exceptions/message", {"id": case, **({"language": language} if language else {})})
+
+    return {
+        "whoAmI": lambda: api("get", "/addon/me"),
+        "getStatus": status,
+        "listProfiles": lambda: api("get", "/addon/profiles"),
+        "listExceptions": lambda: api("get", "/addon/exceptions"),
+        "raiseException": lambda form: api("post", "/addon/exceptions", form),
+        "saveExceptionFields": lambda case, fields: api("post", "/addon/exceptions/fields", {"id": case, "fields": fields}),
+        "resolveException": lambda case, outcome, note: api(
+            "post", "/addon/exceptions/resolve", {"id": case, "outcome": outcome, "note": note}
+        ),
+        "buyerMessage": message,
+        "listChannels": lambda: api("get", "/addon/channels"),
+        "addChannel": lambda form: api("post", "/addon/channels", form),
+        "testChannel": lambda channel: api("post", "/addon/channels/test", {"id": channel}),
+        "removeChannel": lambda channel: api("post", "/addon/channels/remove", {"id": channel}),
+    }
+
+
+@pytest.fixture
+def sidebar(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Iterator[tuple[Any, World, dict[str, str]]]:
+    world = build_world(live, google, tmp_path)
+    with live.app.app_context(), live.db.session() as session:
+        teams.add_member(session, session.get_one(Team, live.team_id), SUPPORT, "support")
+    who = {"email": ADMIN}
+    host = start(host_app(server_functions(world, who)))
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tab = browser.new_page(viewport={"width": 300, "height": 1400})
+        tab.add_init_script(FAKE_RUN)
+        tab.goto(host.url + "/")
+        yield tab, world, who
+        browser.close()
+    host.stop()
+
+
+@pytest.fixture
+def discord() -> Iterator[tuple[DiscordFake, RunningServer]]:
+    fake, server = start_discord()
+    yield fake, server
+    server.stop()
+
+
+def test_an_admin_sets_up_a_discord_channel_and_the_test_message_arrives(
+    sidebar: tuple[Any, World, dict[str, str]], discord: tuple[DiscordFake, RunningServer]
+) -> None:
+    tab, _world, _who = sidebar
+    fake, server = discord
+    hook = fake.create_webhook()
+    tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · admin'")
+    tab.click("#channels-section summary")
+    tab.wait_for_selector("#channel-kinds input[value='sla']")
+    tab.fill("#channel-name", "warehouse-alerts")
+    tab.fill("#channel-url", webhook_url(server, hook))
+    tab.check("#channel-kinds input[value='sla']")
+    tab.click("#channel-add")
+    tab.wait_for_selector("#channels li[data-channel]")
+    assert "warehouse-alerts — sla" in (tab.text_content("#channels") or "")
+    assert hook.token not in (tab.text_content("#channels") or "")
+    tab.click("#channels li[data-channel] button:text('Send a test')")
+    tab.wait_for_function("document.getElementById('notice').textContent.includes('Discord received the test message')")
+    assert [m["embeds"][0]["title"] for m in fake.messages(hook.id)] == ["OrderDeck is connected to warehouse-alerts"]
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 300
+    tab.screenshot(path=str(ARTIFACTS / "sidebar-discord-channel.png"), full_page=True)
+
+    tab.click("#channels li[data-channel] button:text('Remove')")
+    tab.wait_for_function("document.getElementById('channels').textContent.includes('No Discord channel yet.')")
+
+
+def test_support_raises_fills_resolves_and_copies_the_buyer_message_and_the_leaderboard_counts_it(
+    sidebar: tuple[Any, World, dict[str, str]],
+) -> None:
+    tab, world, who = sidebar
+    with world.live.app.app_context(), world.live.db.session() as session:
+        order_id = session.scalars(select(Order.external_id).where(Order.shop_id == world.shop_id)).first()
+    who["email"] = SUPPORT
+    tab.reload()
+    tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · support'")
+    tab.wait_for_selector("#exceptions:not([hidden])")
+    assert tab.is_hidden("#admin")
+    assert "No open exception for you." in (tab.text_content("#exception-list") or "")
+
+    tab.click("#raise-section summary")
+    tab.select_option("#raise-template", "return_request")
+    tab.fill("#raise-order", str(order_id))
+    tab.fill("#raise-fields input[name='seller_sku']", "LIP-01")
+    tab.fill("#raise-fields input[name='quantity']", "1")
+    tab.click("#raise")
+    tab.wait_for_function("document.getElementById('error').textContent.includes('return_by')")  # required
+
+    tab.fill("#raise-fields input[name='return_by']", "2026-12-20")
+    tab.click("#raise")
+    tab.wait_for_selector("#exception-list li[data-case]")
+    assert f"Return request · order {order_id}" in (tab.text_content("#exception-list") or "")
+
+    case = "#exception-list li[data-case]"
+    tab.click(f"{case} summary")
+    tab.fill(f"{case} .case-fields input[name='refund_amount']", "12.5")
+    tab.click(f"{case} .case-save")
+    tab.wait_for_function("document.getElementById('notice').textContent === 'Saved.'")
+    tab.wait_for_selector("#busy[hidden]", state="attached")  # the list reloaded, the case still open
+    tab.click(f"{case} .case-message")
+    tab.wait_for_selector(f"{case} .case-message-text:not([hidden])")
+    text = tab.input_value(f"{case} .case-message-text")
+    assert f"from order {order_id} is approved" in text and "refund USD 12.50" in text
+    tab.select_option(f"{case} .case-language", "zh-Hans")
+    tab.click(f"{case} .case-message")
+    tab.wait_for_function(
+        f"document.querySelector(\"{case} .case-message-text\").value.includes('退款 USD 12.50')"
+    )
+    tab.screenshot(path=str(ARTIFACTS / "sidebar-exception.png"), full_page=True)
+
+    tab.select_option(f"{case} .case-outcome", "refunded")
+    tab.fill(f"{case} .case-note", "return label sent")
+    tab.click(f"{case} .case-resolve")
+    tab.wait_for_function("document.getElementById('notice').textContent === 'Return request resolved: refunded.'")
+    tab.wait_for_function("document.getElementById('exception-list').textContent.includes('No open exception')")
+
+    with world.live.app.app_context(), world.live.db.session() as session:
+        now = utcnow()
+        samples = load_samples(session, world.live.team_id, now - timedelta(hours=1), now + timedelta(minutes=1))
+        board = analytics.leaderboard(samples, "exception", now - timedelta(hours=1), now + timedelta(minutes=1), 1)
+    assert [(s.rank, s.member, s.stats.count) for s in board] == [(1, SUPPORT, 1)]
