@@ -179,7 +179,9 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "installEditTrigger": _install_trigger,
     "listExceptions": lambda c: c.api("get", "/addon/exceptions"),
     "raiseException": lambda c: c.api("post", "/addon/exceptions", c.arg(0, {})),
-    "saveExceptionFields": lambda c: c.api("post", "/addon/exceptions/fields", {"id": c.arg(0), "fields": c.arg(1, {})}),
+    "saveExceptionFields": lambda c: c.api(
+        "post", "/addon/exceptions/fields", {"id": c.arg(0), "fields": c.arg(1, {})}
+    ),
     "resolveException": lambda c: c.api(
         "post", "/addon/exceptions/resolve", {"id": c.arg(0), "outcome": c.arg(1), "note": c.arg(2, "")}
     ),

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import i18n
 from backend.catalog import role_policy
 from backend.domain.fx import CURRENCY
 from backend.errors import Conflict, InvalidInput, NotFound
@@ -37,13 +38,13 @@ def team_by_name(session: Session, name: str) -> Team:
     return team
 
 
-def create_team(session: Session, name: str, admin_email: str) -> Team:
+def create_team(session: Session, name: str, admin_email: str, language: str = i18n.DEFAULT) -> Team:
     name = name.strip()
     if not name or len(name) > 120:
         raise InvalidInput("a team name needs 1 to 120 characters")
     if session.scalar(select(Team.id).where(Team.name == name)) is not None:
         raise Conflict(f"a team named {name!r} already exists")
-    team = Team(name=name)
+    team = Team(name=name, language=i18n.check_language(language))
     team.members.append(Member(email=normalize_email(admin_email), role="admin"))
     session.add(team)
     session.flush()
@@ -54,7 +55,7 @@ def create_team(session: Session, name: str, admin_email: str) -> Team:
             action="team.create",
             target_type="team",
             target_id=str(team.id),
-            detail={"admin": team.members[0].email},
+            detail={"admin": team.members[0].email, "language": team.language},
         )
     )
     return team
@@ -106,3 +107,21 @@ def set_reporting_currency(session: Session, team: Team, code: str, *, actor: st
             )
         )
     return team.reporting_currency
+
+
+def set_language(session: Session, team: Team, language: str, *, actor: str) -> str:
+    """The team's language; its spreadsheets without their own are rewritten in it at the next push."""
+    before, team.language = team.language, i18n.check_language(language)
+    if before != team.language:
+        mark_team_dirty(session, team.id)
+        session.add(
+            AuditEntry(
+                team_id=team.id,
+                actor=actor,
+                action="team.language",
+                target_type="team",
+                target_id=str(team.id),
+                detail={"from": before, "to": team.language},
+            )
+        )
+    return team.language

@@ -1,4 +1,4 @@
-"""how an exception case ended (its outcome), chosen by whoever resolved it
+"""how an exception case ended (its outcome); the team's language and a spreadsheet's own
 
 Revision ID: 0019
 Revises: 0015
@@ -19,6 +19,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("teams") as batch:
+        batch.add_column(sa.Column("language", sa.String(length=16), server_default="en", nullable=False))
+    with op.batch_alter_table("spreadsheets") as batch:
+        batch.add_column(sa.Column("language", sa.String(length=16), nullable=True))
     with op.batch_alter_table("exception_cases") as batch:
         batch.add_column(sa.Column("outcome", sa.String(length=32), nullable=True))
     # Cases the system closed before outcomes existed were closed because their cause went away.
@@ -26,5 +30,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("spreadsheets") as batch:
+        batch.drop_column("language")
+    with op.batch_alter_table("teams") as batch:
+        batch.drop_column("language")
     with op.batch_alter_table("exception_cases") as batch:
         batch.drop_column("outcome")

@@ -1,0 +1,62 @@
+"""Message catalogs (Babel/gettext .po files in backend/translations/): sheet headers, status and dropdown
+words, the sidebar's strings (Apps Script cannot run Babel, so the sidebar gets them from here) and
+Discord messages, per team language (en or zh-Hans) with a spreadsheet's own language overriding it.
+
+English is the source language: its catalog lists every message with an empty translation, so a
+message missing from one catalog is found by comparing the catalogs (tests/test_i18n.py).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from backend.errors import InvalidInput
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+# OrderDeck's language codes (BCP 47, as the templates and the API use them) → Babel's locale names.
+LOCALES: Mapping[str, str] = {"en": "en", "zh-Hans": "zh_Hans"}
+LANGUAGES = tuple(LOCALES)
+DEFAULT = "en"
+
+Translate = Callable[[str], str]
+
+
+def check_language(language: str) -> str:
+    if language not in LOCALES:
+        raise InvalidInput(f"unknown language {language!r}; languages are: {', '.join(LANGUAGES)}")
+    return language
+
+
+@cache
+def catalog(language: str) -> Catalog:
+    path = TRANSLATIONS_DIR / LOCALES[check_language(language)] / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as po:
+        return read_po(po, locale=LOCALES[language])
+
+
+@cache
+def translations(language: str) -> Translations:
+    """The catalog compiled in memory (no .mo files to keep in step with the .po)."""
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog(language))
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def translator(language: str) -> Translate:
+    """gettext for `language`: a message without a translation stays as it is (English)."""
+    return translations(language).gettext
+
+
+def messages(language: str) -> dict[str, str]:
+    """Every message of the catalog, translated (what the sidebar shows instead of its English text)."""
+    translate = translator(language)
+    return {str(m.id): translate(str(m.id)) for m in catalog(language) if m.id}
