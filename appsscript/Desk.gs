@@ -55,3 +55,14 @@ function testChannel(channelId) {
 function removeChannel(channelId) {
   return api_('post', '/addon/channels/remove', { id: channelId });
 }
+
+/** The sidebar's language (this spreadsheet's, else the team's) and its messages, from the backend's catalogs. */
+function getStrings() {
+  return api_('get', '/addon/strings', { spreadsheet_id: SpreadsheetApp.getActiveSpreadsheet().getId() });
+}
+
+/** @param {?string} language en or zh-Hans for this spreadsheet; none = the team's */
+function setSpreadsheetLanguage(language) {
+  var id = SpreadsheetApp.getActiveSpreadsheet().getId();
+  return api_('post', '/addon/spreadsheet/language', { spreadsheet_id: id, language: language });
+}

@@ -18,7 +18,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from backend.domain import localize
+from backend.domain.profiles import Profile
 from backend.errors import InvalidInput
+from backend.models import Spreadsheet, Team
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 # OrderDeck's language codes (BCP 47, as the templates and the API use them) → Babel's locale names.
@@ -60,3 +63,13 @@ def messages(language: str) -> dict[str, str]:
     """Every message of the catalog, translated (what the sidebar shows instead of its English text)."""
     translate = translator(language)
     return {str(m.id): translate(str(m.id)) for m in catalog(language) if m.id}
+
+
+def language_of(team: Team, spreadsheet: Spreadsheet | None = None) -> str:
+    """A spreadsheet's own language, else its team's."""
+    return (spreadsheet.language if spreadsheet is not None else None) or team.language or DEFAULT
+
+
+def localized(found: Profile, language: str) -> Profile:
+    """The profile as a sheet in `language` shows it (the same object for English)."""
+    return found if language == DEFAULT else localize.profile(found, translator(language))

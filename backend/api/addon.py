@@ -22,7 +22,16 @@ from backend.api.auth import bearer_token, verify_identity_token
 from backend.domain import bounded_json
 from backend.domain.bounded_json import JsonLimits
 from backend.errors import InvalidInput, RateLimited
-from backend.services import addon, addon_sheets, channels, edits, exception_desk, google_oauth, invitations
+from backend.services import (
+    addon,
+    addon_sheets,
+    channels,
+    edits,
+    exception_desk,
+    google_oauth,
+    invitations,
+    languages,
+)
 from backend.services.addon import Caller
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
@@ -359,3 +368,15 @@ def resolve_exception(caller: Caller, data: dict[str, Any]) -> Any:
        body=schemas.BuyerMessageQuerySchema)  # fmt: skip
 def buyer_message(caller: Caller, data: dict[str, Any]) -> Any:
     return _db_session_call(exception_desk.buyer_message, caller, data["id"], data["language"])
+
+
+@route("GET", "/strings", "status", "The sidebar's language (this spreadsheet's, else the team's) and its messages",
+       body=schemas.SpreadsheetQuerySchema)  # fmt: skip
+def strings(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(languages.sidebar_strings, caller, data["spreadsheet_id"])
+
+
+@route("POST", "/spreadsheet/language", "team_settings", "This spreadsheet's own language (none: the team's)",
+       body=schemas.SpreadsheetLanguageSchema)  # fmt: skip
+def spreadsheet_language(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(languages.set_spreadsheet_language, caller, data["spreadsheet_id"], data["language"])

@@ -159,6 +159,11 @@ class BuyerMessageQuerySchema(Schema):
     language = fields.String(load_default=None, validate=validate.OneOf(["en", "zh-Hans"]))
 
 
+class SpreadsheetLanguageSchema(Schema):
+    spreadsheet_id = fields.String(required=True, validate=GOOGLE_ID)
+    language = fields.String(load_default=None, validate=validate.OneOf(["en", "zh-Hans"]))
+
+
 class RetentionSchema(Schema):
     retention_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 365))
 

@@ -190,6 +190,10 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "addChannel": lambda c: c.api("post", "/addon/channels", c.arg(0, {})),
     "testChannel": lambda c: c.api("post", "/addon/channels/test", {"id": c.arg(0)}),
     "removeChannel": lambda c: c.api("post", "/addon/channels/remove", {"id": c.arg(0)}),
+    "getStrings": lambda c: c.api("get", "/addon/strings", {"spreadsheet_id": c.spreadsheet_id}),
+    "setSpreadsheetLanguage": lambda c: c.api(
+        "post", "/addon/spreadsheet/language", {"spreadsheet_id": c.spreadsheet_id, "language": c.arg(0)}
+    ),
 }
 
 

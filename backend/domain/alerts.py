@@ -8,7 +8,7 @@ hold every tier except the last: T-4 h is the one that saves a late-dispatch pen
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -236,15 +236,19 @@ def leaderboard_message(period_label: str, boards: Mapping[str, list[str]], min_
     return message(*embeds, content=f"Weekly leaderboard (at least {min_count} handled to rank)")
 
 
-def channel_test_message(channel_name: str, kinds: Iterable[str], team_name: str, actor: str) -> dict[str, Any]:
-    """What an admin's "Test" sends: proof the webhook works, and which events this channel will get."""
-    wanted = ", ".join(kinds) or "every kind"
+def channel_test_message(
+    channel_name: str, kinds: Iterable[str], team_name: str, actor: str, translate: Callable[[str], str] = str
+) -> dict[str, Any]:
+    """What an admin's "Test" sends, in the team's language: proof the webhook works, and what it will get."""
+    wanted = ", ".join(kinds) or translate("every kind")
     return message(
         embed(
-            f"OrderDeck is connected to {channel_name}",
-            f"This channel will receive {team_name}'s notifications: {wanted}.",
+            translate("OrderDeck is connected to {channel}").format(channel=channel_name),
+            translate("This channel will receive {team}'s notifications: {kinds}.").format(
+                team=team_name, kinds=wanted
+            ),
             color=GREEN,
-            fields=[("Tested by", actor)],
-            footer="OrderDeck notifications",
+            fields=[(translate("Tested by"), actor)],
+            footer="OrderDeck",
         )
     )

@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import i18n
 from backend.config import Config
 from backend.db import Database
 from backend.domain import alerts
@@ -125,7 +126,7 @@ def send_test(
         channel = _channel(session, team, channel_id)
         url = box.open(channel.webhook_url_sealed)
         payload = alerts.channel_test_message(
-            channel.name, channel.kinds, team.name, _display_name(session, team, actor)
+            channel.name, channel.kinds, team.name, _display_name(session, team, actor), i18n.translator(team.language)
         )
     outcome = notify.post_message(client, url, payload)
     with db.session() as session:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from backend import i18n
 from backend.db import Database
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
@@ -110,6 +111,7 @@ class Job:
     order: Order | None = None
     sku: str | None = None
     shipped: ShipResult | None = None
+    language: str = i18n.DEFAULT  # the sheet's: what its dropdowns and answered values are written in
 
 
 @dataclass
@@ -158,7 +160,8 @@ def _binding(session: Session, caller: Caller, batch: EditBatch) -> tuple[SheetB
     )
     if binding is None:
         raise NotFound(f"tab {batch.tab!r} of this spreadsheet is not bound to your team")
-    return binding, bindings.profile_for(session, caller.team_id, binding.profile_key)
+    language = i18n.language_of(session.get_one(Team, caller.team_id), binding.spreadsheet)
+    return binding, i18n.localized(bindings.profile_for(session, caller.team_id, binding.profile_key), language)
 
 
 def _refusal(column: Column, header: str | None, caller: Caller, editor: tuple[str, str | None] | None) -> str | None:
@@ -234,6 +237,7 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
     """Each row's typed cells, checked and grouped by what they do, and who typed them; refused cells are
     answered here."""
     binding, profile = _binding(session, caller, batch)
+    language = i18n.language_of(session.get_one(Team, caller.team_id), binding.spreadsheet)
     who = _attribution(session, caller, binding.spreadsheet, batch.editor)
     editor = who.editor
     jobs: list[Job] = []
@@ -261,7 +265,7 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
                 continue
             by_kind.setdefault(KIND_OF[column.key], {})[column.key] = (column_number, value)
         for kind, typed in by_kind.items():
-            job = Job(kind, row, typed, context)
+            job = Job(kind, row, typed, context, language=language)
             if profile.grain in (Grain.SKU, Grain.STOCK, Grain.FX_RATE):
                 job.sku = row.key
             else:
@@ -515,7 +519,7 @@ def _today(team: Team) -> str:
 def _record_exception(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
     order = _order_of(session, job)
     column, value = job.typed["exception"]
-    open_now = ", ".join(workflow.template(c.template_key).label["en"] for c in workflow.open_exceptions(
+    open_now = ", ".join(workflow.template(c.template_key).label[job.language] for c in workflow.open_exceptions(
         session, caller.team_id, [order.id]))  # fmt: skip
     label = as_text(value)
     if not label or label in open_now.split(", "):

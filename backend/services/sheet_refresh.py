@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, object_session
 
-from backend import runtime
+from backend import i18n, runtime
 from backend.catalog import role_policy
 from backend.config import Config
 from backend.db import Database
@@ -195,7 +195,8 @@ class Pusher:
         team = session.get_one(Team, spreadsheet.team_id)
         members = {m.email.lower(): m.role for m in session.scalars(select(Member).where(Member.team_id == team.id))}
         bindings = [session.get_one(SheetBinding, i) for i in binding_ids]
-        profiles = {b.id: profile_for(session, team.id, b.profile_key) for b in bindings}
+        language = i18n.language_of(team, spreadsheet)
+        profiles = {b.id: i18n.localized(profile_for(session, team.id, b.profile_key), language) for b in bindings}
         google_id = spreadsheet.google_id
         meta = caller.read(
             google.sheets.spreadsheets().get(spreadsheetId=google_id, fields=META_FIELDS),
