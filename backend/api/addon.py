@@ -379,4 +379,6 @@ def strings(caller: Caller, data: dict[str, Any]) -> Any:
 @route("POST", "/spreadsheet/language", "team_settings", "This spreadsheet's own language (none: the team's)",
        body=schemas.SpreadsheetLanguageSchema)  # fmt: skip
 def spreadsheet_language(caller: Caller, data: dict[str, Any]) -> Any:
-    return _db_session_call(languages.set_spreadsheet_language, caller, data["spreadsheet_id"], data["language"])
+    result = _db_session_call(languages.set_spreadsheet_language, caller, data["spreadsheet_id"], data["language"])
+    tasks.enqueue("/tasks/push-due")
+    return result

@@ -1,0 +1,88 @@
+"""Done when: a zh-Hans team's sheets, sidebar and Discord test message are Chinese (asserted on cell and
+message text), a Chinese dropdown value typed in the sheet is understood, and one spreadsheet can keep
+English while its team speaks Chinese."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from backend.models import ExceptionCase, Order, Team
+from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
+from backend.sandbox.server import RunningServer
+from backend.sandbox.sheets import GoogleSandboxes
+from backend.services import teams
+from tests.conftest import Live
+from tests.scenarios.addon_world import ADMIN, World, build_world
+
+
+@pytest.fixture
+def world(live: Live, google: GoogleSandboxes, tmp_path: Path) -> World:
+    built = build_world(live, google, tmp_path)
+    with live.app.app_context(), live.db.session() as session:
+        teams.set_language(session, session.get_one(Team, live.team_id), "zh-Hans", actor="test")
+    return built
+
+
+@pytest.fixture
+def discord() -> Iterator[tuple[DiscordFake, RunningServer]]:
+    fake, server = start_discord()
+    yield fake, server
+    server.stop()
+
+
+def _validation(world: World, tab: str, column: int) -> list[str]:
+    """The dropdown's choices on the first data row of `column` (1-based), as the Sheets sandbox stores them."""
+    sheet = next(s for s in world.google.sheets.spreadsheets[world.file_id].sheets if s.title == tab)
+    rule: dict[str, Any] = sheet.cells[(1, column - 1)]["dataValidation"]
+    return [v["userEnteredValue"] for v in rule["condition"]["values"]]
+
+
+def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can_stay_english(
+    world: World, discord: tuple[DiscordFake, RunningServer]
+) -> None:
+    world.bind_tab("客服", "customer_service", new_tab=True)
+    world.live.drain()
+    rows = world.tab("客服")
+    header = rows[0]
+    assert header[:6] == ["订单号", "店铺", "下单时间（店铺时间）", "状态", "买家留言", "异常"]
+    statuses = {row[3] for row in rows[1:]}
+    assert "待发货" in statuses and "AWAITING_SHIPMENT" not in statuses
+    assert _validation(world, "客服", 6) == ["地址问题", "买家取消", "商品损坏或错发", "退货申请", "发货延迟", "缺货"]
+
+    # Support picks a Chinese dropdown value: the backend understands it and answers in Chinese.
+    world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": world.file_id, "install": True})
+    order_id = str(rows[1][0])
+    row = {"row": 2, "key": order_id, "cells": {"6": "退货申请"}}
+    edit = {"spreadsheet_id": world.file_id, "tab": "客服", "editor": ADMIN, "headers": header, "rows": [row]}
+    [cell] = world.api("post", "/addon/edits", ADMIN, edit)["cells"]
+    assert (cell["status"], cell["value"]) == ("accepted", "退货申请"), cell
+    with world.live.db.session() as session:
+        order = session.scalars(select(Order).where(Order.external_id == order_id)).one()
+        case = session.scalars(select(ExceptionCase).where(ExceptionCase.order_id == order.id)).one()
+    assert case.template_key == "return_request"
+    world.live.drain()
+    assert world.tab("客服")[1][5] == "退货申请"
+
+    strings = world.api("get", "/addon/strings", ADMIN, {"spreadsheet_id": world.file_id})
+    assert strings["language"] == "zh-Hans" and strings["messages"]["Sync now"] == "立即同步"
+
+    fake, server = discord
+    hook = fake.create_webhook()
+    channel = world.api("post", "/addon/channels", ADMIN, {"url": webhook_url(server, hook), "name": "运营"})
+    assert world.api("post", "/addon/channels/test", ADMIN, {"id": channel["id"]})["sent"]
+    [message] = fake.messages(hook.id)
+    assert message["embeds"][0]["title"] == "OrderDeck 已连接到 运营"
+    assert message["embeds"][0]["description"] == "此频道将接收 Acme Trading 的通知：全部类型。"
+
+    # This file stays English (its own language), while the team speaks Chinese.
+    english = world.api("post", "/addon/spreadsheet/language", ADMIN, {"spreadsheet_id": world.file_id, "language": "en"})
+    assert english["language"] == "en" and english["team_language"] == "zh-Hans"
+    world.live.drain()
+    rows = world.tab("客服")
+    assert rows[0][:4] == ["Order ID", "Shop", "Ordered (shop time)", "Status"]
+    assert "AWAITING_SHIPMENT" in {row[3] for row in rows[1:]} and rows[1][5] == "Return request"
