@@ -1,0 +1,104 @@
+"""The message catalogs: every language has every message, translations keep their placeholders, and
+every word a sheet or the sidebar shows in English has a message (so a new one cannot ship untranslated)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import i18n
+from backend.catalog import exception_templates
+from backend.domain import localize
+from backend.models import Team
+from backend.services import bindings
+
+ROOT = Path(__file__).resolve().parents[1]
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+SIDEBAR_PARTS = ("Sidebar.html",)
+STATUSES = ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT",
+            "DELIVERED", "COMPLETED", "CANCELLED")  # fmt: skip
+
+
+def ids(language: str) -> set[str]:
+    return {str(m.id) for m in i18n.catalog(language) if m.id}
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_every_catalog_has_every_message_another_language_has(language: str) -> None:
+    others = set().union(*(ids(other) for other in i18n.LANGUAGES if other != language))
+    assert sorted(others - ids(language)) == []
+
+
+def test_every_chinese_message_is_translated_and_keeps_its_placeholders() -> None:
+    for message in i18n.catalog("zh-Hans"):
+        if not message.id:
+            continue
+        assert message.string, f"{message.id!r} has no zh-Hans translation"
+        assert sorted(PLACEHOLDER.findall(str(message.string))) == sorted(PLACEHOLDER.findall(str(message.id)))
+
+
+class _Texts(HTMLParser):
+    """The English words a page shows: text and placeholders, outside scripts, styles and scriptlets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: set[str] = set()
+        self.skipping = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.skipping = tag in ("script", "style", "option", "h1")
+        self.found |= {v for k, v in attrs if k == "placeholder" and v and not v.endswith("…")}
+
+    def handle_endtag(self, tag: str) -> None:
+        self.skipping = False
+
+    def handle_data(self, data: str) -> None:
+        text = " ".join(data.split())
+        if text and not self.skipping and not text.startswith("<?"):
+            self.found.add(text)
+
+
+def test_every_word_of_the_sidebar_sheets_and_dropdowns_has_a_message() -> None:
+    parser = _Texts()
+    for part in SIDEBAR_PARTS:
+        parser.feed((ROOT / "appsscript" / part).read_text(encoding="utf-8"))
+    parser.found -= {"OrderDeck", "SLA watch", "Warehouse orders", "US", "packing_slim", "warehouse-alerts"}  # examples
+    columns = bindings.catalogue().values()
+    shown = {c.header for c in columns} | {v for c in columns for v in c.enum_values} | set(STATUSES)
+    assert sorted((parser.found | shown) - ids("en")) == []
+
+
+def test_the_dropdown_of_templates_agrees_with_their_own_chinese_labels() -> None:
+    translate = i18n.translator("zh-Hans")
+    for template in exception_templates():
+        assert translate(template.label["en"]) == template.label["zh-Hans"]
+
+
+def test_an_english_sheet_is_written_as_before_and_a_chinese_one_translates_words_not_data() -> None:
+    profile = bindings.builtin_profiles()["customer_service"]
+    assert i18n.localized(profile, "en") is profile
+    chinese = i18n.localized(profile, "zh-Hans")
+    assert [c.key for c in chinese.columns] == [c.key for c in profile.columns]
+    assert chinese.columns[profile.index_of("status")].header == "状态"
+    translate = i18n.translator("zh-Hans")
+    assert localize.words("Return request, Stock-out", translate) == "退货申请, 缺货"
+    assert localize.words("A buyer's own words", translate) == "A buyer's own words"
+    assert localize.words(None, translate) is None
+
+
+def test_team_create_and_set_take_a_language(runner: FlaskCliRunner, session: Session) -> None:
+    created = runner.invoke(args=["team", "create", "深圳好物", "--admin", "li@haowu.example", "--language", "zh-Hans"])
+    assert created.exit_code == 0 and "language zh-Hans" in created.output
+    assert session.scalar(select(Team.language).where(Team.name == "深圳好物")) == "zh-Hans"
+    changed = runner.invoke(args=["team", "set", "深圳好物", "--language", "en"])
+    assert changed.exit_code == 0 and "speaks en" in changed.output
+    session.expire_all()
+    assert session.scalar(select(Team.language).where(Team.name == "深圳好物")) == "en"
+    refused = runner.invoke(args=["team", "set", "深圳好物", "--language", "fr"])
+    assert refused.exit_code != 0 and "'fr' is not one of 'en', 'zh-Hans'" in refused.output
