@@ -45,7 +45,9 @@ def test_an_operator_adds_tests_lists_and_removes_a_channel(
     del fake.webhooks[hook.id]
     refused = runner.invoke(args=["notify", "channel", "test", "--team", "Acme", channel_id])
     assert refused.exit_code != 0 and "Unknown Webhook" in refused.output
-    assert "OFF: Discord refused the webhook" in runner.invoke(args=["notify", "channel", "list", "--team", "Acme"]).output
+    assert (
+        "OFF: Discord refused the webhook" in runner.invoke(args=["notify", "channel", "list", "--team", "Acme"]).output
+    )
 
     removed = runner.invoke(args=["notify", "channel", "remove", "--team", "Acme", channel_id])
     assert removed.exit_code == 0 and "removed" in removed.output
@@ -56,7 +58,10 @@ def test_an_operator_adds_tests_lists_and_removes_a_channel(
     ("args", "message"),
     [
         (["add", "--team", "Acme", "https://evil.example/api/webhooks/1/x"], "https://discord.com/api/webhooks/"),
-        (["add", "--team", "Acme", "--kind", "gossip", "https://discord.com/api/webhooks/1/x"], "'gossip' is not one of"),
+        (
+            ["add", "--team", "Acme", "--kind", "gossip", "https://discord.com/api/webhooks/1/x"],
+            "'gossip' is not one of",
+        ),
         (["add", "--team", "Nobody", "https://discord.com/api/webhooks/1/x"], "no team named 'Nobody'"),
         (["remove", "--team", "Acme", "99"], "no Discord channel 99 in Acme"),
         (["test", "--team", "Acme", "99"], "no Discord channel 99 in Acme"),

@@ -150,7 +150,10 @@ def test_support_fills_resolves_and_copies_the_buyer_message_and_the_leaderboard
     assert "refund GBP 12.50" in english.get_json()["message"]
     assert call("GET", "/addon/exceptions/message", PACKER, query={"id": case["id"]}).status_code == 403
 
-    assert call("POST", "/addon/exceptions/resolve", PACKER, json={"id": case["id"], "outcome": "solved"}).status_code == 403
+    assert (
+        call("POST", "/addon/exceptions/resolve", PACKER, json={"id": case["id"], "outcome": "solved"}).status_code
+        == 403
+    )
     wrong = call("POST", "/addon/exceptions/resolve", SUPPORT, json={"id": case["id"], "outcome": "shrug"})
     assert wrong.status_code == 400 and "outcomes are" in wrong.get_json()["error"]["message"]
     done = call("POST", "/addon/exceptions/resolve", SUPPORT,
@@ -169,6 +172,6 @@ def test_support_fills_resolves_and_copies_the_buyer_message_and_the_leaderboard
     assert session.get_one(ExceptionCase, auto.id).outcome == "automatic"
     now = utcnow()
     samples = load_samples(session, team, now - timedelta(days=1), now + timedelta(minutes=1))
-    ranked = [s.member for stage in ("exception", "stock_out")
-              for s in analytics.leaderboard(samples, stage, now - timedelta(days=1), now + timedelta(minutes=1), 1)]  # fmt: skip
+    week = (now - timedelta(days=1), now + timedelta(minutes=1))
+    ranked = [s.member for stage in ("exception", "stock_out") for s in analytics.leaderboard(samples, stage, *week, 1)]
     assert ranked == [SUPPORT]  # the system's own closing does not rank

@@ -49,7 +49,9 @@ def server_functions(world: World, who: dict[str, str]) -> dict[str, Callable[..
         "listProfiles": lambda: api("get", "/addon/profiles"),
         "listExceptions": lambda: api("get", "/addon/exceptions"),
         "raiseException": lambda form: api("post", "/addon/exceptions", form),
-        "saveExceptionFields": lambda case, fields: api("post", "/addon/exceptions/fields", {"id": case, "fields": fields}),
+        "saveExceptionFields": lambda case, fields: api(
+            "post", "/addon/exceptions/fields", {"id": case, "fields": fields}
+        ),
         "resolveException": lambda case, outcome, note: api(
             "post", "/addon/exceptions/resolve", {"id": case, "outcome": outcome, "note": note}
         ),
@@ -58,6 +60,10 @@ def server_functions(world: World, who: dict[str, str]) -> dict[str, Callable[..
         "addChannel": lambda form: api("post", "/addon/channels", form),
         "testChannel": lambda channel: api("post", "/addon/channels/test", {"id": channel}),
         "removeChannel": lambda channel: api("post", "/addon/channels/remove", {"id": channel}),
+        "getStrings": lambda: api("get", "/addon/strings", {"spreadsheet_id": world.file_id}),
+        "setSpreadsheetLanguage": lambda language: api(
+            "post", "/addon/spreadsheet/language", {"spreadsheet_id": world.file_id, "language": language}
+        ),
     }
 
 
@@ -150,9 +156,7 @@ def test_support_raises_fills_resolves_and_copies_the_buyer_message_and_the_lead
     assert f"from order {order_id} is approved" in text and "refund USD 12.50" in text
     tab.select_option(f"{case} .case-language", "zh-Hans")
     tab.click(f"{case} .case-message")
-    tab.wait_for_function(
-        f"document.querySelector(\"{case} .case-message-text\").value.includes('退款 USD 12.50')"
-    )
+    tab.wait_for_function(f"document.querySelector(\"{case} .case-message-text\").value.includes('退款 USD 12.50')")
     tab.screenshot(path=str(ARTIFACTS / "sidebar-exception.png"), full_page=True)
 
     tab.select_option(f"{case} .case-outcome", "refunded")
@@ -166,3 +170,28 @@ def test_support_raises_fills_resolves_and_copies_the_buyer_message_and_the_lead
         samples = load_samples(session, world.live.team_id, now - timedelta(hours=1), now + timedelta(minutes=1))
         board = analytics.leaderboard(samples, "exception", now - timedelta(hours=1), now + timedelta(minutes=1), 1)
     assert [(s.rank, s.member, s.stats.count) for s in board] == [(1, SUPPORT, 1)]
+
+
+def test_a_chinese_team_sees_its_sidebar_in_chinese_and_an_admin_keeps_one_file_english(
+    sidebar: tuple[Any, World, dict[str, str]],
+) -> None:
+    tab, world, _who = sidebar
+    with world.live.app.app_context(), world.live.db.session() as session:
+        teams.set_language(session, session.get_one(Team, world.live.team_id), "zh-Hans", actor="test")
+    world.bind_tab("订单", "sla_watch", new_tab=True)
+    tab.reload()
+    tab.wait_for_function("document.getElementById('sync-now').textContent === '立即同步'")
+    assert tab.text_content("#exceptions h2") == "异常"
+    assert tab.text_content("#channels-section summary") == "Discord 频道"
+    assert tab.evaluate("document.documentElement.lang") == "zh-Hans"
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 300
+    tab.screenshot(path=str(ARTIFACTS / "sidebar-zh-Hans.png"), full_page=True)
+
+    tab.click("#language-section summary")
+    tab.select_option("#spreadsheet-language", "en")
+    tab.click("#language-save")
+    tab.wait_for_function("document.getElementById('notice').textContent === 'Saved.'")
+    world.live.drain()
+    assert world.tab("订单")[0][:2] == ["Order / SKU", "Order"]
+    tab.reload()
+    tab.wait_for_function("document.getElementById('sync-now').textContent === 'Sync now'")

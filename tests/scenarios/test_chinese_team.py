@@ -52,7 +52,14 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
     assert header[:6] == ["订单号", "店铺", "下单时间（店铺时间）", "状态", "买家留言", "异常"]
     statuses = {row[3] for row in rows[1:]}
     assert "待发货" in statuses and "AWAITING_SHIPMENT" not in statuses
-    assert _validation(world, "客服", 6) == ["地址问题", "买家取消订单", "商品破损或发错货", "退货申请", "发货延迟", "缺货"]
+    assert _validation(world, "客服", 6) == [
+        "地址问题",
+        "买家取消订单",
+        "商品破损或发错货",
+        "退货申请",
+        "发货延迟",
+        "缺货",
+    ]
 
     # Support picks a Chinese dropdown value: the backend understands it and answers in Chinese.
     world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": world.file_id, "install": True})
@@ -80,7 +87,9 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
     assert message["embeds"][0]["description"] == "此频道将接收 Acme Trading 的通知：全部类型。"
 
     # This file stays English (its own language), while the team speaks Chinese.
-    english = world.api("post", "/addon/spreadsheet/language", ADMIN, {"spreadsheet_id": world.file_id, "language": "en"})
+    english = world.api(
+        "post", "/addon/spreadsheet/language", ADMIN, {"spreadsheet_id": world.file_id, "language": "en"}
+    )
     assert english["language"] == "en" and english["team_language"] == "zh-Hans"
     world.live.drain()
     rows = world.tab("客服")
