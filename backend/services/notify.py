@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
+from backend import i18n
 from backend.catalog import exception_templates
 from backend.db import insert_ignoring_duplicates
 from backend.domain import alerts, analytics
@@ -270,7 +271,12 @@ def exception_event(session: Session, case: ExceptionCase, label: str, *, overdu
     if case.order_id is not None:
         order = session.get_one(Order, case.order_id)
         ref = _order_ref(session, order, session.get_one(Shop, order.shop_id), case.handler_role)
-    payload = alerts.exception_message(ref, label, case.handler_role, case.due_at, case.raised_by, overdue=overdue)
+    team = session.get_one(Team, case.team_id)
+    translate = i18n.translator(team.language)
+    label = exception_templates().get(case.template_key).label.get(team.language, label)
+    payload = alerts.exception_message(
+        ref, label, case.handler_role, case.due_at, case.raised_by, overdue=overdue, translate=translate
+    )
     kind = "exception_overdue" if overdue else "exception_new"
     return enqueue(session, case.team_id, kind, f"exception:{case.id}", payload, now=now)
 
@@ -278,8 +284,12 @@ def exception_event(session: Session, case: ExceptionCase, label: str, *, overdu
 def shop_problem(session: Session, shop: Shop, problem: str, *, reauthorize: bool, now: datetime | None = None) -> int:
     """Sync failed, or the shop needs re-authorization: at most one message per shop per kind per day."""
     now = now or utcnow()
-    day = now.astimezone(team_zone(session.get_one(Team, shop.team_id))).date().isoformat()
-    payload = alerts.shop_problem_message(shop.name or shop.external_id, problem, reauthorize=reauthorize)
+    team = session.get_one(Team, shop.team_id)
+    day = now.astimezone(team_zone(team)).date().isoformat()
+    translate = i18n.translator(team.language)
+    payload = alerts.shop_problem_message(
+        shop.name or shop.external_id, problem, reauthorize=reauthorize, translate=translate
+    )
     kind = "reauthorization" if reauthorize else "sync_failed"
     return enqueue(session, shop.team_id, kind, f"shop:{shop.id}", payload, variant=day, now=now)
 
@@ -344,19 +354,22 @@ def sla_alert_sweep(session: Session, now: datetime | None = None) -> int:
     ):
         sent[subject].add(variant)
     quiet: dict[int, alerts.QuietHours | None] = {}
+    translators: dict[int, i18n.Translate] = {}
     tabs: dict[tuple[int, str], _Tab | None] = {}
     new: list[dict[str, Any]] = []
     for order, shop in rows:
         if shop.team_id not in quiet:
             team = session.get_one(Team, shop.team_id)
             quiet[shop.team_id] = _quiet_hours(settings_for(session, team.id), team_zone(team))
+            translators[shop.team_id] = i18n.translator(team.language)
         order_deadline = alerts.dispatch_deadline(order.rts_sla_at, order.shipping_due_at)
         assert order_deadline is not None  # the query only returns orders with one
         subject = f"order:{order.id}"
         tier = alerts.tier_due(order_deadline, now, sent[subject], quiet[shop.team_id])
         if tier is None:
             continue
-        payload = alerts.sla_message(_order_ref(session, order, shop, "warehouse", tabs), tier, order_deadline)
+        ref = _order_ref(session, order, shop, "warehouse", tabs)
+        payload = alerts.sla_message(ref, tier, order_deadline, translators[shop.team_id])
         new += _rows(shop.team_id, "sla", subject, payload, variant=tier.name, targets=wanted[shop.team_id], now=now)
     return _insert_new(session, new)
 
@@ -390,7 +403,9 @@ def daily_digest(session: Session, now: datetime | None = None) -> int:
         if now.astimezone(zone).time() < settings.digest_at:
             continue
         day = now.astimezone(zone).date().isoformat()
-        payload = alerts.digest_message(day, _digest_counts(session, team_id, now), _open_by_role(session, team_id))
+        translate = i18n.translator(session.get_one(Team, team_id).language)
+        counts, lines = _digest_counts(session, team_id, now), _open_by_role(session, team_id)
+        payload = alerts.digest_message(day, counts, lines, translate)
         added += enqueue(
             session, team_id, "digest", f"team:{team_id}", payload, variant=day, channel_ids=channel_ids, now=now
         )
