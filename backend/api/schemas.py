@@ -192,6 +192,8 @@ class EditRequestSchema(Schema):
     tab = fields.String(required=True, validate=TAB)
     editor = fields.Email(load_default=None, allow_none=True, validate=EMAIL)
     headers = fields.List(fields.String(allow_none=True), load_default=list, validate=validate.Length(max=200))
+    # Each column's key from its developer metadata (None where a column has none): found whatever its header says.
+    keys = fields.List(fields.String(allow_none=True), load_default=list, validate=validate.Length(max=200))
     rows = fields.List(fields.Nested(EditRowSchema), required=True, validate=validate.Length(1, 2000))
 
 

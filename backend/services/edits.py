@@ -78,6 +78,7 @@ class EditBatch:
     editor: str | None
     headers: tuple[str | None, ...]
     rows: tuple[EditRow, ...]
+    keys: tuple[str | None, ...] = ()  # column keys from the sheet's developer metadata (an older trigger sends none)
 
     @classmethod
     def from_request(cls, data: Mapping[str, Any]) -> EditBatch:
@@ -91,7 +92,8 @@ class EditBatch:
             for r in data["rows"]
         )
         editor = str(data["editor"]).strip().lower() if data.get("editor") else None
-        return cls(data["spreadsheet_id"], data["tab"], editor, tuple(data.get("headers") or ()), rows)
+        headers, keys = tuple(data.get("headers") or ()), tuple(data.get("keys") or ())
+        return cls(data["spreadsheet_id"], data["tab"], editor, headers, rows, keys)
 
 
 @dataclass
@@ -164,10 +166,26 @@ def _binding(session: Session, caller: Caller, batch: EditBatch) -> tuple[SheetB
     return binding, i18n.localized(bindings.profile_for(session, caller.team_id, binding.profile_key), language)
 
 
-def _refusal(column: Column, header: str | None, caller: Caller, editor: tuple[str, str | None] | None) -> str | None:
-    """Why this cell may not be edited by this person, or None."""
+def _moved(column: Column, header: str | None, key: str | None) -> str | None:
+    """Why the column the person typed in is not the one OrderDeck wrote there, or None. Its key (developer
+    metadata, which travels with the column) decides; a sheet without keys falls back on the header text."""
+    if key is not None:
+        return (
+            None
+            if key == column.key
+            else f"this column is now {column.header!r} (it was moved): wait for the next update"
+        )
     if header is not None and header.strip() and header.strip() != column.header:
         return f"this column is now {column.header!r} (header {header!r} was moved): wait for the next update"
+    return None
+
+
+def _refusal(
+    column: Column, header: str | None, key: str | None, caller: Caller, editor: tuple[str, str | None] | None
+) -> str | None:
+    """Why this cell may not be edited by this person, or None."""
+    if moved := _moved(column, header, key):
+        return moved
     if not column.is_input:
         return f"{column.header!r} is written by OrderDeck: it is put back at the next update"
     for who, role in ((caller.email, caller.role), editor or (None, None)):
@@ -255,7 +273,8 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
                 continue
             column = profile.columns[column_number - 1]
             header = batch.headers[column_number - 1] if column_number <= len(batch.headers) else None
-            why = _refusal(column, header, caller, editor)
+            key = batch.keys[column_number - 1] if column_number <= len(batch.keys) else None
+            why = _refusal(column, header, key, caller, editor)
             if why is None and column.key not in KIND_OF:
                 why = f"{column.header!r} cannot be changed from the sheet"
             if why is not None:

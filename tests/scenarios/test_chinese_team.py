@@ -42,6 +42,18 @@ def _validation(world: World, tab: str, column: int) -> list[str]:
     return [v["userEnteredValue"] for v in rule["condition"]["values"]]
 
 
+def _column_keys(world: World, tab: str) -> list[str | None]:
+    """Each column's key from the developer metadata the backend put on it, as Triggers.gs reads it."""
+    spreadsheet = world.google.sheets.spreadsheets[world.file_id]
+    sheet = next(s for s in spreadsheet.sheets if s.title == tab)
+    keys: list[str | None] = [None] * sheet.column_count
+    for meta in spreadsheet.developer_metadata:
+        place = meta["location"].get("dimensionRange", {})
+        if meta["metadataKey"] == "orderdeck.column" and place.get("sheetId") == sheet.sheet_id:
+            keys[place["startIndex"]] = meta["metadataValue"]
+    return keys
+
+
 def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can_stay_english(
     world: World, discord: tuple[DiscordFake, RunningServer]
 ) -> None:
@@ -65,7 +77,13 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
     world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": world.file_id, "install": True})
     order_id = str(rows[1][0])
     row = {"row": 2, "key": order_id, "cells": {"6": "退货申请"}}
-    edit = {"spreadsheet_id": world.file_id, "tab": "客服", "editor": ADMIN, "headers": header, "rows": [row]}
+    keys = _column_keys(world, "客服")
+    assert keys[:6] == ["order_id", "shop", "created_at", "status", "buyer_message", "exception"]
+    # Columns are found by their key (what Triggers.gs reads from developer metadata), not by header text.
+    edit = {"spreadsheet_id": world.file_id, "tab": "客服", "editor": ADMIN, "keys": keys, "rows": [row]}
+    moved = {**edit, "keys": keys[:4] + ["exception", "buyer_message"] + keys[6:]}
+    [refused] = world.api("post", "/addon/edits", ADMIN, moved)["cells"]
+    assert refused["status"] == "rejected" and "it was moved" in refused["note"]
     [cell] = world.api("post", "/addon/edits", ADMIN, edit)["cells"]
     assert (cell["status"], cell["value"]) == ("accepted", "退货申请"), cell
     with world.live.db.session() as session:
