@@ -81,7 +81,7 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
     assert keys[:6] == ["order_id", "shop", "created_at", "status", "buyer_message", "exception"]
     # Columns are found by their key (what Triggers.gs reads from developer metadata), not by header text.
     edit = {"spreadsheet_id": world.file_id, "tab": "客服", "editor": ADMIN, "keys": keys, "rows": [row]}
-    moved = {**edit, "keys": keys[:4] + ["exception", "buyer_message"] + keys[6:]}
+    moved = {**edit, "keys": [*keys[:4], "exception", "buyer_message", *keys[6:]]}
     [refused] = world.api("post", "/addon/edits", ADMIN, moved)["cells"]
     assert refused["status"] == "rejected" and "it was moved" in refused["note"]
     [cell] = world.api("post", "/addon/edits", ADMIN, edit)["cells"]
