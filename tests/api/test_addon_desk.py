@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.domain import analytics
-from backend.models import ExceptionCase, NotificationChannel, Team, utcnow
+from backend.models import AuditEntry, ExceptionCase, NotificationChannel, Team, utcnow
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.sandbox.server import RunningServer
 from backend.services import workflow
@@ -73,7 +73,7 @@ def test_an_admin_adds_tests_lists_and_removes_a_discord_channel(
     assert removed.status_code == 200
     assert call("GET", "/addon/channels", ADMIN).get_json()["channels"] == []
     assert call("POST", "/addon/channels/test", ADMIN, json={"id": channel["id"]}).status_code == 404
-    actions = [a for (a,) in session.execute(select(workflow.AuditEntry.action).order_by(workflow.AuditEntry.id))]
+    actions = [a for (a,) in session.execute(select(AuditEntry.action).order_by(AuditEntry.id))]
     assert actions[-3:] == ["channel.add", "channel.test", "channel.remove"]
 
 
