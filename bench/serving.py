@@ -31,7 +31,7 @@ def start_backend(command: list[str], config: Config, port: int, log: Path, **ex
         server = subprocess.Popen(
             command, cwd=ROOT, env=environment(config, **extra), stdout=out, stderr=subprocess.STDOUT
         )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"{command[0]} exited ({server.returncode}):\n{log.read_text()[-4000:]}")
@@ -41,4 +41,4 @@ def start_backend(command: list[str], config: Config, port: int, log: Path, **ex
         except httpx.TransportError:
             time.sleep(0.1)
     server.kill()
-    raise RuntimeError(f"{command[0]} did not answer in 60 s:\n{log.read_text()[-4000:]}")
+    raise RuntimeError(f"{command[0]} did not answer in 120 s:\n{log.read_text()[-4000:]}")

@@ -31,6 +31,7 @@ from backend.services import (
     google_oauth,
     invitations,
     languages,
+    sheet_refresh,
 )
 from backend.services.addon import Caller
 
@@ -231,8 +232,14 @@ def edit_cells(caller: Caller, data: dict[str, Any]) -> Any:
     platform = runtime.platform()
     result = edits.apply_edits(runtime.database(), platform, caller, edits.EditBatch.from_request(data))
     if result.changed:
-        tasks.enqueue("/tasks/push-due")
+        _push_team_tabs(caller)
     return {"cells": result.cells}
+
+
+def _push_team_tabs(caller: Caller) -> None:
+    """Push the caller's team's dirty tabs now, never a sweep of every team's (which spends their limits)."""
+    for binding_id in sheet_refresh.team_dirty_binding_ids(runtime.database(), caller.team_id):
+        tasks.enqueue(f"/tasks/push-binding/{binding_id}")
 
 
 @route("GET", "/members", "manage_members", "The team's members and roles")
@@ -380,5 +387,5 @@ def strings(caller: Caller, data: dict[str, Any]) -> Any:
        body=schemas.SpreadsheetLanguageSchema)  # fmt: skip
 def spreadsheet_language(caller: Caller, data: dict[str, Any]) -> Any:
     result = _db_session_call(languages.set_spreadsheet_language, caller, data["spreadsheet_id"], data["language"])
-    tasks.enqueue("/tasks/push-due")
+    _push_team_tabs(caller)
     return result

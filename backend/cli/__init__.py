@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from backend.cli import costs, csv_import, demo, fx, keys, notify, setup, sheets, shops, worker
+from backend.cli import costs, csv_import, demo, fx, keys, limits, notify, setup, sheets, shops, worker
 from backend.cli.common import reports_errors
 from backend.errors import NotBuiltYet
 
@@ -25,6 +25,7 @@ COMMANDS: list[click.Command] = [
     sheets.sheet_cli,
     keys.keys_cli,
     notify.notify_cli,
+    limits.limits_cli,
     demo.demo_command,
 ]
 

@@ -53,8 +53,12 @@ def push_command(google_id: str | None) -> None:
             if tab.skipped:
                 failed = True
                 click.echo(f"{result.spreadsheet} {tab.tab!r}: {tab.skipped}", err=True)
-            else:
-                click.echo(f"{result.spreadsheet} {tab.tab!r}: +{tab.added} ~{tab.changed} -{tab.removed}")
+                continue
+            cut = f", {tab.cut} cell(s) cut to fit" if tab.cut else ""
+            click.echo(f"{result.spreadsheet} {tab.tab!r}: +{tab.added} ~{tab.changed} -{tab.removed}{cut}")
+            for problem in tab.unwritten:
+                failed = True
+                click.echo(f"{result.spreadsheet} {tab.tab!r}: {problem}", err=True)
         click.echo(f"{result.spreadsheet}: {result.writes} write(s), {result.reads} read(s), {result.bytes_sent} bytes")
     if failed:
         raise click.exceptions.Exit(1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from backend.domain.a1 import column_letters
 from backend.domain.access import Sensitivity
 from backend.domain.columns import Column, ColumnType, Formula
 from backend.domain.profiles import Cell, Profile, Row
-from backend.errors import InvalidInput
+from backend.domain.text import cut, utf16_length
 
 Json = dict[str, Any]
 MAX_CELLS = 10_000_000
@@ -33,10 +34,8 @@ AMBER = {"red": 1.0, "green": 0.9, "blue": 0.6}
 URGENCY_TIERS = (("4/24", RED), ("1", AMBER))  # under 4 hours, under 24 hours (serials count days)
 
 
-class SheetLimitExceeded(InvalidInput):
-    """A write would pass a documented Sheets limit; sending it would only earn a 400 from Google."""
-
-    code = "sheet_limit_exceeded"
+class Unwritable(ValueError):
+    """A value no Sheets cell can hold (Google would refuse the whole request): its row is left out."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +99,8 @@ class TabPlan:
     removed: int = 0
     final_rows: int = 0
     sheet_id: int = 0
+    cut: int = 0  # cells whose text was cut to the 50,000 characters a cell holds
+    unwritten: list[str] = field(default_factory=list)  # rows left out, each with why
 
 
 DIGEST_CHARS = 8
@@ -110,7 +111,8 @@ def _split_digests(text: str) -> tuple[str, ...]:
 
 
 def cell_data(value: Cell) -> Json:
-    """A typed CellData: text is always `stringValue` (never parsed), formulas only from the backend."""
+    """A typed CellData: text is always `stringValue` (never parsed, cut to fit a cell), formulas only from the
+    backend; raises Unwritable for a value no cell can hold."""
     if value is None:
         return {}
     if isinstance(value, Formula):
@@ -118,8 +120,17 @@ def cell_data(value: Cell) -> Json:
     if isinstance(value, bool):
         return {"userEnteredValue": {"boolValue": value}}
     if isinstance(value, int | float | Decimal):
-        return {"userEnteredValue": {"numberValue": float(value)}}
+        number = float(value)
+        if not math.isfinite(number):
+            raise Unwritable(f"{value} is beyond the numbers a Sheets cell can hold")
+        return {"userEnteredValue": {"numberValue": number}}
+    if _too_long(value):
+        value = cut(value, MAX_CELL_CHARS, measure=utf16_length)
     return {"userEnteredValue": {"stringValue": value}}
+
+
+def _too_long(text: str) -> bool:
+    return len(text) > MAX_CELL_CHARS // 2 and utf16_length(text) > MAX_CELL_CHARS  # Sheets counts UTF-16 units
 
 
 def digest(data: Json) -> str:
@@ -144,15 +155,6 @@ def _grid(sheet_id: int, r0: int, r1: int | None, c0: int, c1: int) -> Json:
     if r1 is not None:
         rng["endRowIndex"] = r1
     return rng
-
-
-def _check_lengths(row: Row, columns: Sequence[Column]) -> None:
-    for value, column in zip(row.cells, columns, strict=True):
-        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-            raise SheetLimitExceeded(
-                f"{column.header} of {row.key} has {len(value)} characters; a Google Sheets cell holds at most "
-                f"{MAX_CELL_CHARS}. Shorten it at the source or drop the column from the profile."
-            )
 
 
 def _segments(indexes: Sequence[int], inputs: frozenset[int]) -> list[tuple[int, int]]:
@@ -408,11 +410,30 @@ def _place(rows: Sequence[Row], keys: Sequence[str], grid_rows: int, wipe: bool)
     return _Placement(positions, doomed, first_free, [row for row in rows if row.key not in positions])
 
 
+def _encode(rows: Sequence[Row], columns: Sequence[Column]) -> tuple[dict[str, list[Json]], list[str], int]:
+    """Each row's CellData by key; a row holding a value no cell can hold is left out and named, so the
+    rest of the tab is still written. Also how many cells were cut to fit."""
+    encoded: dict[str, list[Json]] = {}
+    unwritten: list[str] = []
+    cut_cells = 0
+    for row in rows:
+        data: list[Json] = []
+        for value, column in zip(row.cells, columns, strict=True):
+            try:
+                data.append(cell_data(value))
+            except Unwritable as exc:
+                unwritten.append(f"row {row.key} was not written: {column.header}: {exc}")
+                break
+        else:
+            encoded[row.key] = data
+            cut_cells += sum(1 for v in row.cells if isinstance(v, str) and _too_long(v))
+    return encoded, unwritten, cut_cells
+
+
 def _changed_cells(
-    row: Row, position: int, sheet_id: int, before: tuple[str, ...] | None, inputs: frozenset[int]
+    data: list[Json], position: int, sheet_id: int, before: tuple[str, ...] | None, inputs: frozenset[int]
 ) -> tuple[tuple[str, ...], list[Json]]:
     """The row's digests and the writes it needs; an input cell is written only if the database value changed."""
-    data = [cell_data(v) for v in row.cells]
     now = tuple(digest(d) for d in data)
 
     def needs_write(j: int) -> bool:
@@ -429,8 +450,7 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     columns = spec.profile.columns
     inputs = frozenset(j for j, c in enumerate(columns) if c.is_input)
     layout = layout_of(spec.profile)
-    for row in spec.rows:
-        _check_lengths(row, columns)
+    encoded, unwritten, cut_cells = _encode(spec.rows, columns)
     sheet_id = state.sheet_id if state else spec.sheet_id
     grid_rows = state.row_count if state else 1 + max(len(spec.rows), 1)
     known = snapshot if state else Snapshot()
@@ -445,7 +465,10 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     keys_wanted = [row.key for row in spec.rows]
     reorder = spec.profile.keeps_order and not inputs and keys_now != keys_wanted
     wipe = (fresh or reorder) and state is not None
-    place = _place(spec.rows, state.keys if state else (), grid_rows, wipe=wipe)
+    # A row that cannot be written is not added; one the tab already shows stays as it was.
+    shown = set() if wipe or state is None else set(state.keys)
+    rows = [row for row in spec.rows if row.key in encoded or row.key in shown]
+    place = _place(rows, state.keys if state else (), grid_rows, wipe=wipe)
     needed = max(place.first_free + len(place.new_rows), 2)  # Sheets refuses to delete every non-frozen row
     remaining = grid_rows - len(place.doomed)
     if needed > remaining and state is not None:
@@ -455,20 +478,21 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
         dimension = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": start, "endIndex": end}
         requests.append({"deleteDimension": {"range": dimension}})
 
-    by_key = {row.key: row for row in spec.rows}
     digests: dict[str, tuple[str, ...]] = {}
     changed = 0
     for key, position in sorted(place.positions.items(), key=lambda kv: kv[1]):
-        digests[key], writes = _changed_cells(by_key[key], position, sheet_id, known.rows.get(key), inputs)
+        before = known.rows.get(key)
+        if key not in encoded:
+            if before is not None:
+                digests[key] = before
+            continue
+        digests[key], writes = _changed_cells(encoded[key], position, sheet_id, before, inputs)
         changed += bool(writes)
         requests += writes
     for offset in range(0, len(place.new_rows), ROWS_PER_REQUEST):
-        encoded = []
-        for row in place.new_rows[offset : offset + ROWS_PER_REQUEST]:
-            data = [cell_data(v) for v in row.cells]
-            digests[row.key] = tuple(digest(d) for d in data)
-            encoded.append(data)
-        requests.append(_cells_request(sheet_id, place.first_free + offset, 0, encoded))
+        keys = [row.key for row in place.new_rows[offset : offset + ROWS_PER_REQUEST]]
+        digests.update((key, tuple(digest(d) for d in encoded[key])) for key in keys)
+        requests.append(_cells_request(sheet_id, place.first_free + offset, 0, [encoded[key] for key in keys]))
     positions = {key: index + 1 for key, index in place.positions.items()}
     positions.update((row.key, place.first_free + i + 1) for i, row in enumerate(place.new_rows))
     requests += _format_requests(spec, sheet_id, 1 if fresh else place.first_free, needed)
@@ -485,6 +509,8 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
         added=len(place.new_rows),
         changed=changed,
         removed=len(keys_now) if wipe else len(place.doomed),
+        cut=cut_cells,
+        unwritten=unwritten,
         final_rows=max(needed, remaining),
         sheet_id=sheet_id,
     )
@@ -564,17 +590,29 @@ def _row_runs(rows: Sequence[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def check_cell_limit(current_cells: int, plans: Iterable[tuple[TabPlan, TabState | None, int]]) -> None:
-    """Refuse growth past the 10 million cells a spreadsheet may hold (across all its tabs)."""
+def over_cell_limit(current_cells: int, tabs: Mapping[int, tuple[TabPlan, TabState | None, int]]) -> dict[int, str]:
+    """The tabs to leave unwritten, each with why, so the spreadsheet stays within the 10 million cells Google
+    allows across its tabs; `tabs` maps a tab's key to its plan, what it holds now and its width.
+
+    Tabs that shrink or grow least are let in first, so one big tab is refused while the others are written.
+    """
+    growth = {
+        key: plan.final_rows * max(width, state.column_count if state else 0)
+        - (state.row_count * state.column_count if state else 0)
+        for key, (plan, state, width) in tabs.items()
+    }
     total = current_cells
-    for plan, state, width in plans:
-        before = state.row_count * state.column_count if state else 0
-        total += plan.final_rows * max(width, state.column_count if state else 0) - before
-    if total > MAX_CELLS:
-        raise SheetLimitExceeded(
-            f"this push would grow the spreadsheet to {total:,} cells; Google Sheets allows {MAX_CELLS:,}. "
-            "Narrow the profiles' age windows or move tabs to another spreadsheet."
-        )
+    refused: dict[int, str] = {}
+    for key in sorted(growth, key=lambda k: growth[k]):
+        if total + growth[key] > MAX_CELLS:
+            refused[key] = (
+                f"not written: it would take the spreadsheet to {total + growth[key]:,} cells, and Google Sheets "
+                f"allows {MAX_CELLS:,} in a spreadsheet; narrow the profile's age window or move the tab to "
+                "another spreadsheet"
+            )
+        else:
+            total += growth[key]
+    return refused
 
 
 def split_bodies(requests: Sequence[Json], limit: int = PAYLOAD_GUIDANCE) -> list[Json]:

@@ -4,6 +4,7 @@ from backend.models.addon import GoogleOAuthState
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, FxRate, SkuCost
+from backend.models.limits import LimitOverride, SheetsUsage
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
 from backend.models.sheet_state import SheetSnapshot
@@ -28,6 +29,7 @@ __all__ = [
     "GoogleOAuthState",
     "Invitation",
     "Lease",
+    "LimitOverride",
     "Member",
     "Notification",
     "NotificationChannel",
@@ -41,6 +43,7 @@ __all__ = [
     "RateWindow",
     "SheetBinding",
     "SheetSnapshot",
+    "SheetsUsage",
     "Shop",
     "ShopStatus",
     "SkuCost",

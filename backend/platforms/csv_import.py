@@ -308,9 +308,20 @@ def _status(status: str, substatus: str) -> str:
     return finer if finer and main not in FINAL_STATUSES else main
 
 
-def _row(line: int, cells: dict[str, str], raw: dict[str, str], zone: ZoneInfo, formats: Sequence[str]) -> _Row:
+def _row(
+    line: int,
+    cells: dict[str, str],
+    raw: dict[str, str],
+    zone: ZoneInfo,
+    formats: Sequence[str],
+    *,
+    max_lengths: Mapping[str, int],
+) -> _Row:
     """Check and convert one row; raises _CellError naming the first bad cell."""
     order_id = _order_id(cells.get("order_id", ""))
+    for name, limit in max_lengths.items():
+        if len(text := cells.get(name, "").strip()) > limit:
+            raise _CellError(f"{COLUMNS[name][0]} has {len(text):,} characters; OrderDeck keeps at most {limit}")
     if not (cells.get("sku_id", "").strip() or cells.get("seller_sku", "").strip()):
         raise _CellError("SKU ID and Seller SKU are both empty")
     status = _status(cells.get("status", ""), cells.get("substatus", ""))
@@ -467,11 +478,17 @@ def _order(rows: Sequence[_Row], currency: str) -> PlatformOrder:
 
 
 def parse_export(
-    source: str | Path | IO[str] | IO[bytes], *, time_zone: str, currency: str, day_first: bool | None = None
+    source: str | Path | IO[str] | IO[bytes],
+    *,
+    time_zone: str,
+    currency: str,
+    day_first: bool | None = None,
+    max_lengths: Mapping[str, int] | None = None,
 ) -> ParsedExport:
     """Orders and bad rows of an export whose times are in `time_zone` and amounts in `currency`.
 
     `day_first` forces how 03/04/2026 reads; by default the file itself decides (see _day_first).
+    `max_lengths` (our column name → characters) fails a row whose cell is longer than where it is kept.
     Raises ExportUnreadable only when the file as a whole cannot be read.
     """
     try:
@@ -492,17 +509,19 @@ def parse_export(
     if day_first is None:
         day_first = _day_first(cells[name] for _, cells, _ in named for name in TIME_COLUMNS if name in cells)
     formats = (DAY_FIRST_FORMATS if day_first else MONTH_FIRST_FORMATS) + ISO_FORMATS
-    return _group(named, zone, formats, currency)
+    return _group(named, zone, formats, currency, max_lengths or {})
 
 
-def _group(named: Sequence[_Named], zone: ZoneInfo, formats: Sequence[str], currency: str) -> ParsedExport:
+def _group(
+    named: Sequence[_Named], zone: ZoneInfo, formats: Sequence[str], currency: str, max_lengths: Mapping[str, int]
+) -> ParsedExport:
     """Rows grouped by order id in file order; one bad row keeps its whole order out."""
     by_order: dict[str, list[_Row]] = {}
     failed: dict[str, list[RowError]] = {}
     errors: list[RowError] = []
     for line, cells, raw in named:
         try:
-            row = _row(line, cells, raw, zone, formats)
+            row = _row(line, cells, raw, zone, formats, max_lengths=max_lengths)
         except _CellError as exc:
             order_id = _loose_order_id(cells["order_id"])
             error = RowError(line, str(exc), order_id, raw)

@@ -7,6 +7,7 @@ team, so another team's shops, orders and bindings answer "not found", never "fo
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,10 +35,9 @@ from backend.models import (
     Team,
     utcnow,
 )
-from backend.services import bindings, health, leases, retention, shops, teams
+from backend.services import bindings, health, leases, limits, retention, shops, teams
 from backend.sheets.google import identity_email
 
-SYNC_NOW_EVERY = timedelta(seconds=60)
 ADMIN = frozenset({"admin"})
 
 
@@ -289,7 +289,7 @@ def _sync_lease(team_id: int) -> str:
 
 
 def sync_now(db: Database, caller: Caller, shop_id: int | None, enqueue: Any) -> dict[str, Any]:
-    """Queue a sync of the team's active shops (or one), at most once a minute per team."""
+    """Queue a sync of the team's active shops (or one), at most once a minute per team (limit `sync_now.team`)."""
     with db.session() as session:
         if shop_id is not None:
             targets = [team_shop(session, caller, shop_id)]
@@ -298,13 +298,18 @@ def sync_now(db: Database, caller: Caller, shop_id: int | None, enqueue: Any) ->
         active = [s.id for s in targets if s.status == ShopStatus.ACTIVE]
         if not active:
             raise Conflict("no connected shop can be synced: connect a shop or re-authorize it first")
-    if not leases.try_acquire(db, _sync_lease(caller.team_id), uuid.uuid4().hex, SYNC_NOW_EVERY):
+        rule = limits.rules(session, caller.team_id)["sync_now.team"]
+    every = timedelta(seconds=rule.seconds / rule.count)
+    if not leases.try_acquire(db, _sync_lease(caller.team_id), uuid.uuid4().hex, every):
         with db.session() as session:
-            wait = sync_now_wait(session, caller.team_id)
-        raise RateLimited(f"a sync was started less than a minute ago; try again in {wait} s", retry_after=wait)
+            wait = max(1, sync_now_wait(session, caller.team_id))  # at least 1 s, should the lease just have lapsed
+        raise RateLimited(
+            f"your team may start {rule.count} {rule.what} per {rule.seconds} s; try again in {wait} s",
+            retry_after=wait,
+        )
     for shop in active:
         enqueue(f"/tasks/sync-shop/{shop}")
-    return {"queued": active, "next_in": int(SYNC_NOW_EVERY.total_seconds())}
+    return {"queued": active, "next_in": math.ceil(every.total_seconds())}
 
 
 # -- shops and members ----------------------------------------------------------------------------

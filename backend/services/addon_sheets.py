@@ -24,12 +24,12 @@ from backend.domain.profiles import check_shown_to
 from backend.errors import Forbidden, InvalidInput, OrderDeckError
 from backend.models import BindChallenge, Member, Spreadsheet, utcnow
 from backend.secrets import SecretBox
-from backend.services import bindings, teams
+from backend.services import bindings, limits, teams
 from backend.services.addon import Caller, audit, describe_binding, team_of, team_spreadsheet
 from backend.services.sheet_refresh import SHARING
 from backend.sheets.google import SCOPES, GoogleClients, WriterIdentity, clients, writer_for
 from backend.sheets.guard import list_sharing
-from backend.sheets.writer import Backoff, WriteBudget
+from backend.sheets.writer import Backoff
 from backend.sheets.writer import Caller as GoogleCaller
 
 CHALLENGE_KEY = "orderdeck.bind-challenge"
@@ -37,6 +37,8 @@ CHALLENGE_TTL = timedelta(minutes=10)
 DRIVE_FILE_SCOPE = "https://www.googleapis.com/auth/drive.file"
 GOOGLE_ID = re.compile(r"^[A-Za-z0-9_-]{10,128}$")
 FILE_URL = "https://docs.google.com/spreadsheets/d/{id}/edit"
+# How long a person in the sidebar waits for the Sheets budget before a 429 says when to try again.
+INTERACTIVE_WAIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ def _google(db: Database, team_id: int, config: Config, box: SecretBox, *, share
     if share and identity.kind == "service_account":
         # Sharing a file needs drive.file; the writer's own scopes stay read-only on Drive.
         identity = replace(identity, credentials=identity.credentials.with_scopes([*SCOPES, DRIVE_FILE_SCOPE]))
-    caller = GoogleCaller(identity.email, WriteBudget(db, identity.email, max_wait=20.0), Backoff(attempts=2))
+    budget = limits.sheets_budget(db, identity, team_id, max_wait=INTERACTIVE_WAIT)
+    caller = GoogleCaller(identity.email, budget, Backoff(attempts=2))
     return Google(identity, clients(config, identity), caller)
 
 
@@ -67,6 +70,7 @@ def check_google_id(google_id: str) -> str:
 def issue_challenge(db: Database, caller: Caller, google_id: str) -> dict[str, Any]:
     """A one-time value the add-on writes into the spreadsheet (DOCUMENT-visible developer metadata)."""
     check_google_id(google_id)
+    limits.spend(db, "bind_challenge", team_id=caller.team_id, member=caller.email)
     nonce = secrets.token_urlsafe(24)
     expires = utcnow() + CHALLENGE_TTL
     with db.session() as session:
@@ -104,8 +108,12 @@ def bind_with_proof(
     shops: Sequence[str],
     title: str = "",
 ) -> dict[str, Any]:
-    """Bind (or re-bind) a tab once the challenge is found in the spreadsheet; the challenge is used once."""
+    """Bind (or re-bind) a tab once the challenge is found in the spreadsheet; the challenge is used once.
+
+    Every try counts against the member's and the team's limits, refused ones too: each may cost a
+    Sheets read of the identity other teams share."""
     check_google_id(google_id)
+    limits.spend(db, "bind_proof", team_id=caller.team_id, member=caller.email)
     refused = Forbidden(
         "this spreadsheet did not prove you can edit it (the bind challenge is missing, used or expired): "
         "bind again from the sidebar of this spreadsheet"
@@ -266,6 +274,7 @@ def create_for_audience(
     """A new spreadsheet owned by the backend identity, shared with the audience's members (and admins);
     Drive e-mails them the link only when `notify` asks (a share e-mail from an unknown account is a lure)."""
     teams.check_role(audience)
+    limits.spend(db, "create_spreadsheet", team_id=caller.team_id, member=caller.email)
     with db.session() as session:
         chosen = bindings.profile_for(session, caller.team_id, profile)
         check_shown_to(chosen, audience, role_policy(), f"a {audience} spreadsheet")

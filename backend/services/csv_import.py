@@ -20,16 +20,31 @@ from sqlalchemy.orm import Session, selectinload
 
 from backend.db import Database
 from backend.errors import NotFound
-from backend.models import FailedItem, Order, OrderLine, Shop, SyncRun, utcnow
+from backend.models import Base, FailedItem, Order, OrderLine, Package, Shop, SyncRun, utcnow
 from backend.platforms.base import PlatformLineItem, PlatformOrder, PlatformRecipient, PlatformSla
 from backend.platforms.csv_import import RAW_KEY, ParsedExport, RowError, packages_for, parse_export
 from backend.services import leases
-from backend.services.ingest import IngestResult, ingest_orders, mark_bindings_dirty
+from backend.services.ingest import IngestResult, column_lengths, ingest_orders, mark_bindings_dirty
 from backend.services.sync import shop_lease
 
 BATCH_SIZE = 500
 LEASE_TTL = timedelta(minutes=5)
 SLA_FIELDS = tuple(PlatformSla.__dataclass_fields__)
+# Export column → where its text is kept: a longer cell fails its row (named by line), the rest imports.
+KEPT_IN: dict[str, tuple[type[Base], str]] = {
+    "sku_id": (OrderLine, "sku_id"),
+    "seller_sku": (OrderLine, "seller_sku"),
+    "product_name": (OrderLine, "product_name"),
+    "variation": (OrderLine, "sku_name"),
+    "package_id": (Package, "external_id"),
+    "tracking_id": (OrderLine, "tracking_number"),
+    "shipping_provider": (OrderLine, "shipping_provider_name"),
+    "cancel_reason": (Order, "cancel_reason"),
+    "delivery_option": (Order, "delivery_option_name"),
+    "recipient": (Order, "recipient_name"),
+    "phone": (Order, "recipient_phone"),
+    "postal_code": (Order, "recipient_postal_code"),
+}
 
 
 @dataclass
@@ -58,7 +73,8 @@ def import_orders(db: Database, shop_id: int, path_or_stream: str | Path | IO[st
         if shop is None:
             raise NotFound(f"no shop with id {shop_id}")
         time_zone, currency = shop.time_zone, shop.currency
-    parsed = parse_export(path_or_stream, time_zone=time_zone, currency=currency)
+    lengths = {name: column_lengths(model)[column] for name, (model, column) in KEPT_IN.items()}
+    parsed = parse_export(path_or_stream, time_zone=time_zone, currency=currency, max_lengths=lengths)
     # The shop's sync lease: no sync can store an order between our freshness check and our write.
     with leases.held(db, shop_lease(shop_id), leases.new_holder(), LEASE_TTL) as lease:
         report = _start(db, shop_id, parsed)

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import String, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from backend.domain import retention
+from backend.domain.text import SHORTEST_CUT, cut
 from backend.models import (
+    Base,
     FailedItem,
     Order,
     OrderEvent,
@@ -45,8 +48,10 @@ class IngestResult:
     changed: list[int] = field(default_factory=list)
     new_external_ids: list[str] = field(default_factory=list)
     updated_external_ids: list[str] = field(default_factory=list)
+    refused: list[OrderMappingError] = field(default_factory=list)  # orders an id or code too long kept out
 
     def add(self, other: IngestResult) -> None:
+        self.refused += other.refused
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
@@ -54,6 +59,68 @@ class IngestResult:
         self.changed += other.changed
         self.new_external_ids += other.new_external_ids
         self.updated_external_ids += other.updated_external_ids
+
+
+# Columns whose value is looked up or matched, so a cut one would be a different value: too long, the order is refused.
+IDENTIFIERS = frozenset(
+    {
+        "sku_id",
+        "product_id",
+        "seller_sku",
+        "package_external_id",
+        "tracking_number",
+        "shipping_provider_id",
+        "warehouse_id",
+        "buyer_user_id",
+    }
+)
+
+
+@cache
+def column_lengths(model: type[Base]) -> dict[str, int]:
+    """Column name → the most characters it keeps (String(n) columns only)."""
+    return {c.name: c.type.length for c in model.__table__.columns if isinstance(c.type, String) and c.type.length}
+
+
+class _TooLong(ValueError):
+    def __init__(self, name: str, length: int, limit: int) -> None:
+        super().__init__(f"has {length:,} characters; OrderDeck keeps at most {limit}")
+        self.name = name
+
+
+def _fit(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """Platform text cut with a marker to its column, so one long product name cannot fail a page on
+    PostgreSQL; an identifier or a short code too long for its column raises _TooLong instead."""
+    lengths = column_lengths(model)
+    for name, value in values.items():
+        limit = lengths.get(name)
+        if limit is None or not isinstance(value, str) or len(value) <= limit:
+            continue
+        if name in IDENTIFIERS or limit < SHORTEST_CUT:
+            raise _TooLong(name, len(value), limit)
+        values[name] = cut(value, limit)
+    return values
+
+
+def _storable(orders: Sequence[PlatformOrder], result: IngestResult) -> list[PlatformOrder]:
+    """The orders whose ids and codes fit their columns; each other one is refused alone, with why."""
+    id_limit = column_lengths(Order)["external_id"]
+    kept = []
+    for o in orders:
+        try:
+            for key in (o.order_id, *(i.line_id for i in o.line_items), *(p.package_id for p in o.packages)):
+                if len(key) > id_limit:
+                    raise _TooLong("id", len(key), id_limit)
+            _order_fields(o)
+            for item in o.line_items:
+                _line_fields(item)
+            for package in o.packages:
+                _package_fields(package)
+        except _TooLong as exc:
+            result.refused.append(OrderMappingError(o.order_id[:id_limit], exc.name, str(exc)))
+            continue
+        kept.append(o)
+    return kept
 
 
 def _status_time(incoming: PlatformOrder) -> datetime:
@@ -72,7 +139,7 @@ def _status_time(incoming: PlatformOrder) -> datetime:
 
 def _order_fields(o: PlatformOrder) -> dict[str, Any]:
     pay, sla, cancel, rcpt = o.payment, o.sla, o.cancellation, o.recipient
-    return {
+    fields = {
         "status": o.status,
         "platform_update_time": o.update_time,
         "platform_create_time": o.create_time,
@@ -121,10 +188,11 @@ def _order_fields(o: PlatformOrder) -> dict[str, Any]:
         "recipient_region_code": rcpt.region_code or None if rcpt else None,
         "raw": dict(o.raw),
     }
+    return _fit(Order, fields)
 
 
 def _line_fields(item: PlatformLineItem) -> dict[str, Any]:
-    return {
+    fields = {
         "sku_id": item.sku_id,
         "product_id": item.product_id or None,
         "seller_sku": item.seller_sku or None,
@@ -142,6 +210,7 @@ def _line_fields(item: PlatformLineItem) -> dict[str, Any]:
         "cancel_reason": item.cancel_reason,
         "is_gift": item.is_gift,
     }
+    return _fit(OrderLine, fields)
 
 
 # Every column the model marks personal (recipient, buyer id, buyer message, seller note), except the payload.
@@ -191,11 +260,12 @@ def _sync_lines(order: Order, incoming: PlatformOrder) -> None:
 
 
 def _package_fields(info: PlatformPackage) -> dict[str, Any]:
-    return {
+    fields = {
         "tracking_number": info.tracking_number,
         "shipping_provider_id": info.shipping_provider_id,
         "shipping_provider_name": info.shipping_provider_name,
     }
+    return _fit(Package, fields)
 
 
 def _sync_packages(
@@ -222,6 +292,7 @@ def ingest_orders(
 ) -> IngestResult:
     """Upsert a batch of orders for one shop; the caller commits (one transaction per page)."""
     result = IngestResult()
+    orders = _storable(orders, result)
     if not orders:
         return result
     ids = [o.order_id for o in orders]

@@ -32,22 +32,22 @@ from backend.domain.sheet_plan import (
     TabPlan,
     TabSpec,
     TabState,
-    check_cell_limit,
+    over_cell_limit,
     plan_tab,
     split_bodies,
     stable_id,
     withdraw_requests,
 )
-from backend.errors import NotFound, OrderDeckError
+from backend.errors import NotFound, OrderDeckError, RateLimited
 from backend.models import Member, SheetBinding, SheetSnapshot, Shop, Spreadsheet, Team, shows_shop, utcnow
 from backend.secrets import SecretBox
-from backend.services import fx, leases, stock
+from backend.services import fx, leases, limits, stock
 from backend.services.bindings import profile_for
 from backend.services.report_tabs import report_rows
 from backend.services.views import order_views, sku_cost_views, team_shops
 from backend.sheets.google import GoogleClients, clients, identity_email, writer_for
 from backend.sheets.guard import SharingCache, sharing_problems
-from backend.sheets.writer import Backoff, Caller, RetryableWriteFailed, WriteBudget
+from backend.sheets.writer import Backoff, Caller, RetryableWriteFailed
 
 log = logging.getLogger(__name__)
 LEASE_TTL = timedelta(minutes=10)
@@ -67,6 +67,8 @@ class TabResult:
     changed: int = 0
     removed: int = 0
     skipped: str | None = None
+    cut: int = 0  # cells whose text was cut to fit a cell, with a marker saying so
+    unwritten: list[str] = field(default_factory=list)  # rows left out, each with why
 
 
 @dataclass
@@ -76,6 +78,7 @@ class PushResult:
     reads: int = 0
     writes: int = 0
     bytes_sent: int = 0
+    budget_waits: int = 0  # Sheets requests that waited for a later window of the shared budget
     tabs: list[TabResult] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -85,6 +88,7 @@ class PushResult:
             "reads": self.reads,
             "writes": self.writes,
             "bytes": self.bytes_sent,
+            "budget_waits": self.budget_waits,
             "tabs": [t.__dict__ for t in self.tabs],
         }
 
@@ -97,6 +101,7 @@ class _Planned:
     problems: list[str] = field(default_factory=list)
     plans: dict[int, TabPlan] = field(default_factory=dict)
     skipped: dict[int, tuple[str, str]] = field(default_factory=dict)
+    too_big: dict[int, tuple[str, str]] = field(default_factory=dict)  # tabs left out to stay under 10M cells
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -122,9 +127,8 @@ class Pusher:
                 wanted = set(binding_ids or ())
                 bindings = [b for b in spreadsheet.bindings if b.dirty or b.id in wanted]
                 identity = writer_for(session, spreadsheet.team_id, self.config, self.secrets)
-            caller = Caller(
-                identity.email, WriteBudget(self.db, identity.email, max_wait=self.budget_wait), self.backoff
-            )
+            budget = limits.sheets_budget(self.db, identity, spreadsheet.team_id, max_wait=self.budget_wait)
+            caller = Caller(identity.email, budget, self.backoff)
             google = clients(self.config, identity)
             result = PushResult(spreadsheet.google_id, identity.email)
             if not bindings:
@@ -151,6 +155,7 @@ class Pusher:
                 raise
             finally:
                 result.reads, result.writes = caller.reads, caller.writes
+                result.budget_waits = caller.budget.waits
             return result
 
     def _push_once(
@@ -183,10 +188,17 @@ class Pusher:
                 # Forget what the tab showed: once sharing is fixed, the next push rewrites it whole.
                 session.execute(delete(SheetSnapshot).where(SheetSnapshot.binding_id == binding_id))
                 result.tabs.append(TabResult(binding_id, tab, skipped=message))
+            for binding_id, (tab, message) in planned.too_big.items():
+                session.get_one(SheetBinding, binding_id).last_push_error = message[:2048]
+                result.tabs.append(TabResult(binding_id, tab, skipped=message))
             for binding_id, plan in planned.plans.items():
                 binding = session.get_one(SheetBinding, binding_id)
                 _save_snapshot(session, binding, plan, started)
-                result.tabs.append(TabResult(binding_id, binding.tab_title, plan.added, plan.changed, plan.removed))
+                if plan.unwritten:
+                    binding.last_push_error = "; ".join(plan.unwritten)[:2048]
+                written = TabResult(binding_id, binding.tab_title, plan.added, plan.changed, plan.removed)
+                written.cut, written.unwritten = plan.cut, plan.unwritten
+                result.tabs.append(written)
 
     def _plan(
         self, session: Session, caller: Caller, google: GoogleClients, spreadsheet_id: int, binding_ids: list[int]
@@ -226,7 +238,7 @@ class Pusher:
         tabs = {str(s["properties"]["title"]).lower(): s for s in meta.get("sheets", [])}
         keys = self._read_keys(caller, google.sheets, google_id, [b.tab_title for b in bindings], tabs)
         taken_ids = {int(s["properties"]["sheetId"]) for s in tabs.values()}
-        widths: list[tuple[TabPlan, TabState | None, int]] = []
+        sizes: dict[int, tuple[TabPlan, TabState | None, int]] = {}
         withdrawn: list[dict[str, Any]] = []
         for binding in bindings:
             profile = profiles[binding.id]
@@ -253,13 +265,16 @@ class Pusher:
             snapshot = Snapshot.from_json({"layout": stored.layout, "rows": stored.rows} if stored else None)
             plan = plan_tab(spec, state, snapshot, sharing.owner)
             planned.plans[binding.id] = plan
-            widths.append((plan, state, len(profile.columns)))
+            sizes[binding.id] = (plan, state, len(profile.columns))
         current_cells = sum(
             int(s["properties"]["gridProperties"].get("rowCount", 0))
             * int(s["properties"]["gridProperties"].get("columnCount", 0))
             for s in tabs.values()
         )
-        check_cell_limit(current_cells, widths)
+        titles = {b.id: b.tab_title for b in bindings}
+        for binding_id, why in over_cell_limit(current_cells, sizes).items():
+            del planned.plans[binding_id]
+            planned.too_big[binding_id] = (titles[binding_id], f"tab {titles[binding_id]!r} was {why}")
         planned.requests = [r for plan in planned.plans.values() for r in plan.requests] + withdrawn
         live = any(any(c.key == "sla_countdown" for c in profiles[b].columns) for b in planned.plans)
         if planned.requests and live and properties.get("autoRecalc") != "MINUTE":
@@ -476,6 +491,20 @@ def dirty_binding_ids(db: Database, now: datetime | None = None) -> list[int]:
         return list(session.scalars(select(SheetBinding.id).where(SheetBinding.dirty).order_by(SheetBinding.id)))
 
 
+def team_dirty_binding_ids(db: Database, team_id: int) -> list[int]:
+    """The team's dirty bindings: what its edits push at once, so one team's typing sets off only its own
+    pushes (and spends only its own `push.team` limit), never a sweep of every team's tabs."""
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(SheetBinding.id)
+                .join(Spreadsheet)
+                .where(Spreadsheet.team_id == team_id, SheetBinding.dirty)
+                .order_by(SheetBinding.id)
+            )
+        )
+
+
 PROMPT_PUSH_INTERVAL = timedelta(seconds=15)
 
 
@@ -499,11 +528,26 @@ def prompt_binding_ids(db: Database, shop_id: int, now: datetime | None = None) 
     return [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id)]
 
 
+# A push task that would wait longer than this for the Sheets budget gives its thread back instead: the tab
+# stays dirty for the next sweep, and a team past its share cannot fill the server's threads with waiting.
+TASK_BUDGET_WAIT = 2.0
+
+
 def run_push(binding_id: int) -> dict[str, Any]:
-    """The /tasks/push-binding/<id> body: push, or report that another worker is pushing the file."""
+    """The /tasks/push-binding/<id> body: push, or report why not now — another worker is pushing the file,
+    the team has pushed as often as its limit allows this minute, or its share of the Sheets budget is
+    spent for now (the tab stays dirty for the next sweep)."""
+    p = pusher()
+    p.budget_wait = TASK_BUDGET_WAIT
     try:
-        return push_binding(pusher(), binding_id).summary()
-    except leases.LeaseHeld as exc:
+        with p.db.session() as session:
+            team_id = session.scalar(
+                select(Spreadsheet.team_id).join(SheetBinding).where(SheetBinding.id == binding_id)
+            )
+        if team_id is not None:
+            limits.spend(p.db, "push", team_id=team_id)
+        return push_binding(p, binding_id).summary()
+    except (leases.LeaseHeld, RateLimited) as exc:
         return {"skipped": exc.message}
 
 

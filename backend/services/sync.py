@@ -155,7 +155,8 @@ def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageR
         assert shop is not None
         result = ingest_orders(session, shop, page.orders, source="api", actor="sync")
         missed = _missed_by_webhook(session, shop, page, result)
-        record_mapping_failures(session, shop_id, page.failures, source="api", run_id=report.run_id)
+        failures = (*page.failures, *result.refused)
+        record_mapping_failures(session, shop_id, failures, source="api", run_id=report.run_id)
         newest = max((o.update_time for o in page.orders), default=None)
         if newest is not None and (shop.sync_watermark is None or newest > shop.sync_watermark):
             shop.sync_watermark = newest
@@ -166,10 +167,10 @@ def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageR
         run.new_count += result.new
         run.updated_count += result.updated
         run.unchanged_count += result.unchanged + result.stale
-        run.failed_count += len(page.failures)
+        run.failed_count += len(failures)
         run.missed_by_webhook_count += missed
     report.result.add(result)
-    report.failed += len(page.failures)
+    report.failed += len(failures)
     report.missed_by_webhook += missed
     report.pages += 1
 

@@ -150,7 +150,7 @@ def _refetch(session: Session, client: TikTokClient, shop: Shop, ids: Sequence[s
         if result.changed:
             mark_bindings_dirty(session, shop.team_id, shop.id)
         report.changed_orders += result.new_external_ids + result.updated_external_ids
-        record_mapping_failures(session, shop.id, page.failures, source="webhook")
+        record_mapping_failures(session, shop.id, (*page.failures, *result.refused), source="webhook")
 
 
 def _deauthorized(session: Session, shop: Shop, event: WebhookEvent, _parsed: ParsedEvent) -> None:

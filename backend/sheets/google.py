@@ -38,6 +38,9 @@ class WriterIdentity:
     email: str
     kind: str  # "connected_user" | "service_account"
     credentials: Any
+    # The Cloud project Google charges this identity's Sheets quota to: the service account's own project,
+    # or the OAuth client a connected user signed in through.
+    project: str = ""
 
 
 @cache
@@ -75,12 +78,12 @@ def writer_for(session: Session, team_id: int, config: Config, secrets: SecretBo
             client_secret=config.GOOGLE_OAUTH_CLIENT_SECRET,
             scopes=connection.scopes.split(),
         )
-        return WriterIdentity(connection.email, "connected_user", credentials)
+        return WriterIdentity(connection.email, "connected_user", credentials, config.GOOGLE_OAUTH_CLIENT_ID or "")
     email = identity_email(session, team_id, config)
     credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
         config.GOOGLE_APPLICATION_CREDENTIALS, scopes=list(SCOPES)
     )
-    return WriterIdentity(email, "service_account", credentials)
+    return WriterIdentity(email, "service_account", credentials, credentials.project_id or "")
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ def clients(config: Config, identity: WriterIdentity) -> GoogleClients:
         identity.email,
         identity.kind,
         getattr(identity.credentials, "refresh_token", None),
+        tuple(getattr(identity.credentials, "scopes", None) or ()),  # sharing a new file needs drive.file too
     )
     kept: tuple[tuple[object, ...], GoogleClients] | None = getattr(_BUILT, "clients", None)
     if kept is not None and kept[0] == key:

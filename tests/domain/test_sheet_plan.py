@@ -5,20 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
-
-import pytest
 
 from backend.domain.profiles import Profile, Row
 from backend.domain.sheet_plan import (
     MAX_CELL_CHARS,
-    SheetLimitExceeded,
+    MAX_CELLS,
     Snapshot,
     TabPlan,
     TabSpec,
     TabState,
-    check_cell_limit,
     desired_protections,
+    over_cell_limit,
     plan_tab,
     split_bodies,
     urgency_rules,
@@ -227,11 +226,55 @@ def test_a_new_layout_rewrites_the_tab() -> None:
     assert plan.removed == 3 and plan.added == 3
 
 
-def test_limits_are_refused_before_anything_is_sent() -> None:
+def strings_sent(requests: Sequence[dict[str, Any]]) -> list[str]:
+    return [
+        cell["userEnteredValue"]["stringValue"]
+        for r in requests
+        if "updateCells" in r
+        for row in r["updateCells"].get("rows", [])
+        for cell in row["values"]
+        if "stringValue" in cell.get("userEnteredValue", {})
+    ]
+
+
+def test_text_past_the_cell_limit_is_cut_with_a_marker_and_counted() -> None:
     profile = sla_profile()
-    too_long = [Row("K0", ("K0", "x" * (MAX_CELL_CHARS + 1), *([None] * (len(profile.columns) - 2))))]
-    with pytest.raises(SheetLimitExceeded, match="50000"):
-        plan_tab(spec(too_long), None, Snapshot())
-    plan = plan_tab(spec(make_rows(profile, 1)), None, Snapshot())
-    with pytest.raises(SheetLimitExceeded, match="10,000,000"):
-        check_cell_limit(9_999_990, [(plan, None, len(profile.columns))])
+    rows = make_rows(profile, 2)
+    long_cells = list(rows[1].cells)
+    long_cells[1] = "x" * 60_000
+    rows[1] = Row("K1", tuple(long_cells))
+    plan = plan_tab(spec(rows), None, Snapshot())
+    sent = strings_sent(plan.requests)
+    [cut] = [v for v in sent if v.startswith("xxx")]
+    assert len(cut) <= MAX_CELL_CHARS and cut.endswith(" … [cut: 60,000 characters]")
+    assert plan.cut == 1 and plan.added == 2 and not plan.unwritten
+
+
+def test_a_row_holding_a_number_no_cell_can_hold_is_left_out_and_named_and_the_rest_written() -> None:
+    profile = sla_profile()
+    rows = make_rows(profile, 3)
+    cells = list(rows[1].cells)
+    cells[2] = Decimal("1e400")  # finite as a Decimal, infinite as the double a Sheets number is
+    rows[1] = Row("K1", tuple(cells))
+    tab = spec(rows)
+    plan = plan_tab(tab, None, Snapshot())
+    assert plan.added == 2 and set(plan.snapshot.rows) == {"K0", "K2"}
+    [why] = plan.unwritten
+    assert why.startswith("row K1 was not written: ") and profile.columns[2].header in why
+    # A row the tab already shows stays as it was written, and is tried again at the next push.
+    good = plan_tab(spec(make_rows(profile, 3)), None, Snapshot())
+    again = plan_tab(tab, state_after(good, tab, ["K0", "K1", "K2"]), good.snapshot)
+    assert again.removed == 0 and again.snapshot.rows["K1"] == good.snapshot.rows["K1"] and again.unwritten
+
+
+def test_a_tab_that_would_pass_ten_million_cells_is_refused_and_the_smaller_ones_let_in() -> None:
+    profile = sla_profile()
+    width = len(profile.columns)
+    small = plan_tab(spec(make_rows(profile, 1)), None, Snapshot())
+    big = plan_tab(spec(make_rows(profile, 400)), None, Snapshot())
+    room = MAX_CELLS - small.final_rows * width - 100
+    refused = over_cell_limit(room, {1: (big, None, width), 2: (small, None, width)})
+    assert list(refused) == [1]
+    assert f"{room + small.final_rows * width + big.final_rows * width:,} cells" in refused[1]
+    assert "10,000,000" in refused[1]
+    assert over_cell_limit(0, {1: (big, None, width), 2: (small, None, width)}) == {}

@@ -32,8 +32,8 @@ from backend.models import (
     Lease,
     Notification,
     Order,
-    RateWindow,
     SheetBinding,
+    SheetsUsage,
     Shop,
     ShopStatus,
     SyncRun,
@@ -360,7 +360,7 @@ def test_sheets_quota_exhausted_mid_push_leaves_every_tab_old_or_new_and_a_later
 
     clock.advance(61)  # Google's minute passes; so does our own write budget's window (fast-forwarded)
     with app.extensions["orderdeck.db"].session() as spent:
-        spent.execute(delete(RateWindow))
+        spent.execute(delete(SheetsUsage))
     assert all(not isinstance(r, Exception) for r in push_dirty(pusher))  # the next push-due sweep
     new = {f: grid(google, f) for f in files}
     for f in files:

@@ -9,14 +9,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from google.oauth2 import credentials as user_credentials
 from googleapiclient.errors import HttpError
 from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.domain import a1
 from backend.sandbox.google_identity import FakeClock
-from backend.sandbox.sheets import GoogleSandboxes
+from backend.sandbox.sheets import GoogleSandboxes, QuotaLimits
 from backend.sandbox.sheets.formats import datetime_to_serial, general
+from tests.sandbox.conftest import SCOPES, _service
 
 OWNER = "founder@shop.test"
 READONLY = ["https://www.googleapis.com/auth/spreadsheets.readonly"]
@@ -229,6 +231,37 @@ def test_write_quota_per_user_per_minute(sandboxes: GoogleSandboxes, sheets: Any
     clock.advance(60)
     update(spreadsheetId=sid, range=f"{TAB}!B1", valueInputOption="RAW", body={"values": [[1]]}).execute()
     assert sandboxes.sheets.counters["status:429"] == 1
+
+
+def test_read_quota_is_per_user_per_project_and_per_project(sandboxes: GoogleSandboxes, sheets: Any) -> None:
+    """Google's limits page: 60 a minute per user per project, 300 a minute per project (here 2 and 3)."""
+    sid, _ = _create(sheets)
+    sandboxes.sheets.share(sid, "reader", email="alice@x.test")
+    sandboxes.sheets.share(sid, "reader", email="bob@x.test")
+    sandboxes.sheets.quotas.limits = QuotaLimits(read_per_user=2, read_per_project=3)
+
+    def reader(email: str, project: str) -> Callable[[], Any]:
+        token = sandboxes.identity.issue_access_token(email, SCOPES, client_id=project)
+        service = _service(sandboxes, "sheets", user_credentials.Credentials(token=token))  # type: ignore[no-untyped-call]
+        return lambda: service.spreadsheets().get(spreadsheetId=sid).execute(num_retries=0)
+
+    alice_p, alice_q, bob_p = (
+        reader("alice@x.test", "project-p"),
+        reader("alice@x.test", "project-q"),
+        reader("bob@x.test", "project-p"),
+    )
+    alice_p()
+    alice_p()
+    with pytest.raises(HttpError, match="per minute per user") as per_user:
+        alice_p()
+    assert per_user.value.status_code == 429
+    alice_q()  # the same person through another project has that project's quota
+    bob_p()  # the third read of project P
+    with pytest.raises(HttpError) as per_project:
+        bob_p()  # bob is far from his own 2, but project P's 3 are spent
+    assert per_project.value.status_code == 429
+    assert "per minute per user" not in str(per_project.value.reason)
+    assert per_project.value.error_details[0]["metadata"]["consumer"] == "projects/project-p"
 
 
 def test_countdown_formula_in_the_spreadsheet_time_zone(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,47 +12,14 @@ from sqlalchemy.orm import Session
 from backend.api.schemas import ColumnProfileSchema
 from backend.catalog import role_policy
 from backend.domain.access import Sensitivity
-from backend.domain.sheet_plan import SheetLimitExceeded
-from backend.errors import Forbidden, RateLimited
+from backend.errors import Forbidden
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings
 from backend.services.sheet_refresh import Pusher, push_dirty
 from backend.sheets.guard import sharing_problems
-from backend.sheets.writer import WriteBudget
 from tests import factories
 from tests.sheets.conftest import WRITER
 from tests.sheets.test_push import ADMIN, PACKER, new_file, one_order_shipping_next, seller
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 5, 1, 12, 0, 1, tzinfo=UTC)
-        self.slept: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
-
-def test_the_write_budget_is_shared_by_every_process_through_the_database(sheets_app: Flask) -> None:
-    db = sheets_app.extensions["orderdeck.db"]
-    clock = Clock()
-    one = WriteBudget(db, WRITER, per_window=3, clock=clock, sleep=clock.sleep)
-    other = WriteBudget(db, WRITER, per_window=3, clock=clock, sleep=clock.sleep)  # another worker, same identity
-    one.take()
-    other.take()
-    one.take()
-    assert clock.slept == []
-    other.take()  # the window is spent: wait for the next one
-    assert len(clock.slept) == 1 and 8.9 < clock.slept[0] < 9.1
-    clock.now += timedelta(seconds=10)  # a fresh window
-    stingy = WriteBudget(db, WRITER, per_window=1, clock=clock, sleep=clock.sleep, max_wait=1)
-    stingy.take()
-    with pytest.raises(RateLimited, match=WRITER):
-        stingy.take()
 
 
 def test_a_429_from_google_is_retried_with_growing_capped_delays(
@@ -67,23 +33,6 @@ def test_a_429_from_google_is_retried_with_growing_capped_delays(
     (result,) = push_dirty(pusher)
     assert not isinstance(result, Exception) and result.writes == 1
     assert slept == [1.5, 2.5, 4.5]
-
-
-def test_a_cell_over_50000_characters_is_refused_before_anything_is_written(
-    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
-) -> None:
-    team = seller(session)
-    factories.member(session, team, "cs@seller.example", "support")
-    factories.order(session, factories.shop(session, team), buyer_message="x" * 50_001)
-    file_id = new_file(google)
-    binding = bindings.bind(session, team, file_id, "Service", "customer_service")
-    session.commit()
-    (result,) = push_dirty(pusher)
-    assert isinstance(result, SheetLimitExceeded)
-    assert "Buyer message" in result.message and "50000" in result.message
-    assert not google.sheets.requests_for("sheets.spreadsheets.batchUpdate")
-    session.refresh(binding)
-    assert binding.last_push_error == result.message
 
 
 def test_the_guard_names_every_reader_who_may_not_see_what_the_file_shows() -> None:

@@ -402,12 +402,17 @@ def _body(route: Route) -> Json:
         body: Any = {}
     else:
         try:
-            body = json.loads(raw)
+            body = json.loads(raw, parse_constant=_not_json)
         except ValueError:
             raise invalid("Invalid JSON payload received.") from None
     if route.schema:
         schema.validate(route.api, route.schema, body)
     return dict(body)
+
+
+def _not_json(token: str) -> Any:
+    """Python reads NaN and Infinity; Google's JSON parser, like the standard, does not."""
+    raise ValueError(f"Unexpected token {token}")
 
 
 def build_app(sandbox: SheetsSandbox) -> Flask:

@@ -1,5 +1,9 @@
-"""Per-minute request quotas as the Sheets limits page documents them (read and write buckets, per user
-and per project), on a clock tests can move."""
+"""Per-minute request quotas as the Sheets limits page documents them, on a clock tests can move.
+
+Google counts read and write requests apart, each per project (300 a minute, shared by every user of
+the project's OAuth client or service account) and per user per project (60 a minute): one user who
+calls through two projects has 60 in each, and every user of one project draws on its 300.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ class Quotas:
     def __init__(self, clock: Clock, limits: QuotaLimits | None = None) -> None:
         self.clock = clock
         self.limits = limits or QuotaLimits()
-        self._windows: dict[tuple[str, str, str], deque[float]] = {}
+        self._windows: dict[tuple[str, str, str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
     def reset(self) -> None:
@@ -35,12 +39,15 @@ class Quotas:
             self._windows.clear()
 
     def charge(self, kind: str, user: str, project: str) -> None:
-        """Count one `kind` ("read"/"write") request or raise the 429 Google returns."""
+        """Count one `kind` ("read"/"write") request of `user` through `project`, or raise the 429 Google returns."""
         now = self.clock.now()
         per_user = getattr(self.limits, f"{kind}_per_user")
         per_project = getattr(self.limits, f"{kind}_per_project")
         with self._lock:
-            checks = [(("user", kind, user), per_user, "per user"), (("project", kind, project), per_project, "")]
+            checks = [
+                (("user", kind, project, user), per_user, "per user"),
+                (("project", kind, project, ""), per_project, ""),
+            ]
             windows = []
             for key, limit, scope in checks:
                 window = self._windows.setdefault(key, deque())

@@ -1,0 +1,132 @@
+"""The Sheets request budget, shared through the database by every process and accounted per team.
+
+Google counts read and write requests apart, per user per Cloud project (60 a minute) and per project
+(300 a minute), over any sliding minute. Each (kind, identity) and (kind, project) is a bucket here,
+counted in ten-second windows: a unit is handed out only while the bucket's last seven windows (any
+sliding minute lies within seven) hold fewer than 95% of the limit, so a burst may use the minute's
+quota at once and no minute ever exceeds it. Every unit is also counted against the team it was spent
+for, and `domain.fairness.admit` shares the span between the teams using a bucket: a team alone may
+use it all; a team past its share waits for a later window, the others do not.
+
+A unit is taken in one transaction that first adds to the bucket's row for the current window (so every
+taker of a bucket queues on that row's lock, on PostgreSQL and on SQLite alike), then reads the teams'
+use of the span and decides, rolling back on a refusal. Identity buckets are always locked before
+project buckets, so takers never deadlock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, case, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from backend.db import Database, insert_ignoring_duplicates
+from backend.domain.fairness import Window, admit
+from backend.errors import RateLimited
+from backend.models import SheetsUsage, utcnow
+
+WINDOW = timedelta(seconds=10)
+KEPT = timedelta(hours=1)  # teams seen within the hour are owed headroom; older windows are deleted
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most `count` requests per `seconds`, counted over the windows any such span can touch."""
+
+    count: int
+    seconds: int
+
+    @property
+    def usable(self) -> int:
+        return max(1, self.count * 19 // 20)  # a margin for the clocks and the time a request takes to arrive
+
+    @property
+    def span(self) -> timedelta:
+        return WINDOW * (math.ceil(self.seconds / WINDOW.total_seconds()) + 1)
+
+
+def _bucket(kind: str, scope: str, name: str) -> str:
+    key = f"sheets:{kind}:{scope}:{name}"
+    return key if len(key) <= 200 else f"sheets:{kind}:{scope}:sha256:{hashlib.sha256(name.encode()).hexdigest()}"
+
+
+class _Refused(Exception):
+    """This window cannot give the team a unit; roll the transaction back and wait."""
+
+
+@dataclass
+class SheetsBudget:
+    """Sheets requests of one identity in one Cloud project, spent for one team."""
+
+    db: Database
+    identity: str
+    project: str
+    team_id: int
+    quotas: Mapping[tuple[str, str], Quota]  # (kind, "user" | "project") → Google's limit
+    max_wait: float = 120.0
+    clock: Callable[[], datetime] = utcnow
+    sleep: Callable[[float], None] = time.sleep
+    waits: int = field(default=0, init=False)  # how often a request had to wait for a later window
+    waited: float = field(default=0.0, init=False)
+
+    def take(self, kind: str) -> None:
+        """Reserve one `kind` ("read" | "write") request, waiting for a later window while this one says no."""
+        while True:
+            now = self.clock()
+            step = WINDOW.total_seconds()
+            start = datetime.fromtimestamp(now.timestamp() // step * step, now.tzinfo)
+            try:
+                with self.db.session() as session:
+                    for scope, name in (("user", f"{self.project}/{self.identity}"), ("project", self.project)):
+                        self._claim(session, _bucket(kind, scope, name), self.quotas[(kind, scope)], start)
+                return
+            except _Refused:
+                pass
+            pause = (start + WINDOW - now).total_seconds() + 0.05
+            if self.waited + pause > self.max_wait:
+                raise RateLimited(
+                    f"Google's Sheets {kind} quota for {self.identity}, shared with other teams, is spent for now; "
+                    f"try again in {math.ceil(pause)} s",
+                    retry_after=math.ceil(pause),
+                )
+            self.waits += 1
+            self.waited += pause
+            self.sleep(pause)
+
+    def _claim(self, session: Session, bucket: str, quota: Quota, start: datetime) -> None:
+        row = SheetsUsage.__table__.c
+        for team_id in (0, self.team_id):  # the bucket's own row first: its lock queues every other taker
+            made = session.execute(
+                insert_ignoring_duplicates(session, SheetsUsage, ["bucket", "window_start", "team_id"]).values(
+                    bucket=bucket, window_start=start, team_id=team_id, used=0
+                )
+            )
+            if team_id == 0 and cast("CursorResult[Any]", made).rowcount:  # a new window: forget the old ones
+                session.execute(delete(SheetsUsage).where(row.bucket == bucket, row.window_start < start - KEPT))
+            current = (row.bucket == bucket) & (row.window_start == start) & (row.team_id == team_id)
+            session.execute(update(SheetsUsage).where(current).values(used=row.used + 1))
+        since = start + WINDOW - quota.span
+        in_span = func.sum(case((row.window_start >= since, row.used), else_=0))
+        used, mine, rivals, dormant = 0, 0, {}, False
+        for team_id, last, spent in session.execute(
+            select(row.team_id, func.max(row.window_start), in_span)
+            .where(row.bucket == bucket, row.window_start >= start - KEPT)
+            .group_by(row.team_id)
+        ):
+            if team_id == 0:
+                used = int(spent) - 1  # before this unit
+            elif team_id == self.team_id:
+                mine = int(spent) - 1
+            elif last >= since:
+                rivals[int(team_id)] = int(spent)
+            else:
+                dormant = True
+        if not admit(Window(quota.usable, used, mine, rivals, dormant)):
+            raise _Refused

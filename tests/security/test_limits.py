@@ -1,0 +1,101 @@
+"""Noisy neighbours (issue 14, class 2), call by call: a member past their limit is told when to try again
+while their teammates go on, a team past its limit is stopped while the other team goes on, the
+operator's override holds at once for the team it names, and one team's typing pushes only its own tabs.
+The two-team load test is tests/security/test_noisy_neighbours.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy.orm import Session
+
+from backend.models import SheetBinding
+from tests import factories
+from tests.api.conftest import Call
+from tests.security.conftest import Side
+
+CO_ADMINS = ("cofounder@acme.example", "partner@acme.example")
+NOTE = "7"  # the customer_service profile's note column (1-based)
+
+
+def unproven_bind(call: Call, side: Side, email: str) -> Any:
+    """A bind whose challenge was never issued: refused before any Google read, and counted all the same."""
+    challenge = "a-challenge-never-issued"
+    body = {"spreadsheet_id": side.spreadsheet, "challenge": challenge, "tab": "X", "profile": "sla_watch"}
+    return call("POST", "/addon/bindings", email, json=body)
+
+
+def refused_with_a_retry_time(answer: Any, says: str) -> None:
+    assert answer.status_code == 429, answer.get_json()
+    error = answer.get_json()["error"]
+    assert says in error["message"] and "try again in" in error["message"]
+    assert int(answer.headers["Retry-After"]) >= 1
+    assert error["detail"]["retry_after"] == int(answer.headers["Retry-After"])
+
+
+def test_a_member_and_then_a_team_past_their_bind_limits_get_429_and_the_other_team_binds_on(
+    call: Call, sides: tuple[Side, Side], session: Session
+) -> None:
+    acme, rival = sides
+    for email in CO_ADMINS:
+        factories.member(session, acme.team, email, "admin")
+    session.commit()
+    admin = acme.email("admin")
+
+    assert [unproven_bind(call, acme, admin).status_code for _ in range(6)] == [403] * 6  # bind_proof.member: 6
+    refused_with_a_retry_time(unproven_bind(call, acme, admin), "you have reached the limit of 6 binds")
+    # A teammate has their own allowance, until the team's (12) is spent; then every admin of it waits.
+    assert [unproven_bind(call, acme, CO_ADMINS[0]).status_code for _ in range(6)] == [403] * 6
+    refused_with_a_retry_time(unproven_bind(call, acme, CO_ADMINS[1]), "your team has reached the limit of 12 binds")
+    # The other team is untouched: its admin is refused for the bad proof, never for Acme's hammering.
+    assert unproven_bind(call, rival, rival.email("admin")).status_code == 403
+    challenge = call("POST", "/addon/bind/challenge", rival.email("admin"), json={"spreadsheet_id": rival.spreadsheet})
+    assert challenge.status_code == 200
+
+
+def test_an_operator_override_holds_at_once_for_the_team_it_names_and_bad_ones_are_refused_in_one_line(
+    call: Call, sides: tuple[Side, Side], runner: FlaskCliRunner
+) -> None:
+    acme, rival = sides
+    result = runner.invoke(args=["limits", "set", "bind_proof.member", "2", "60", "--team", acme.team.name])
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(args=["limits", "show", "--team", acme.team.name]).output
+    assert any(line.startswith("bind_proof.member") and "2 per 60 s" in line and "override" in line
+               for line in shown.splitlines())  # fmt: skip
+
+    assert [unproven_bind(call, acme, acme.email("admin")).status_code for _ in range(2)] == [403, 403]
+    refused_with_a_retry_time(unproven_bind(call, acme, acme.email("admin")), "limit of 2 binds")
+    assert [unproven_bind(call, rival, rival.email("admin")).status_code for _ in range(3)] == [403] * 3
+
+    for args, says in (
+        (["limits", "set", "bind_proof.everyone", "2", "60"], "no limit named 'bind_proof.everyone'"),
+        (["limits", "set", "sheets.read.user", "5", "60", "--team", acme.team.name], "leave out --team"),
+        (["limits", "set", "push.team", "0", "60"], "a count of at least 1"),
+        (["limits", "show", "--team", "Nobody"], "no team named 'Nobody'"),
+    ):
+        refused = runner.invoke(args=args)
+        assert refused.exit_code != 0 and says in refused.output, (args, refused.output)
+        assert len(refused.output.strip().splitlines()) == 1 and "Traceback" not in refused.output
+
+    reset = runner.invoke(args=["limits", "reset", "bind_proof.member", "--team", acme.team.name])
+    assert reset.exit_code == 0 and "6 per 60 s" in reset.output and "default" in reset.output
+
+
+def test_one_teams_typing_pushes_only_its_own_tabs_never_the_other_teams(
+    call: Call, sides: tuple[Side, Side], session: Session, addon_app: Flask
+) -> None:
+    acme, rival = sides  # both teams' tabs were just bound: dirty, waiting for their own pushes
+    row = {"row": 2, "key": acme.orders[0].external_id, "cells": {NOTE: "call the buyer back"}}
+    body = {"spreadsheet_id": acme.spreadsheet, "tab": acme.tab, "editor": None, "rows": [row]}
+    typed = call("POST", "/addon/edits", acme.email("support"), json=body)
+    assert typed.status_code == 200 and typed.get_json()["cells"][0]["status"] == "accepted"
+    addon_app.extensions["orderdeck.tasks"].drain()
+
+    session.expire_all()
+    pushed = {b.spreadsheet.team_id: b for b in session.query(SheetBinding)}
+    # Acme's push ran (its file is not in the Google sandbox, so it failed and says so) ...
+    assert pushed[acme.team.id].last_push_error
+    # ... and Rival's tab was left to Rival's own pushes: nothing ran, nothing of its limits was spent.
+    assert pushed[rival.team.id].dirty and pushed[rival.team.id].last_push_error is None

@@ -1,0 +1,97 @@
+"""The Sheets budget, shared through the database by every process: per identity, per Cloud project, per team."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+
+from backend.db import Database
+from backend.errors import RateLimited
+from backend.sheets.budget import Quota, SheetsBudget
+
+WRITER = "orderdeck-writer@orderdeck-sandbox.iam.gserviceaccount.com"
+PLENTY = Quota(10_000, 60)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 5, 1, 12, 0, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def budget(
+    db: Database,
+    clock: Clock,
+    team: int,
+    *,
+    identity: str = WRITER,
+    user: Quota = PLENTY,
+    project: Quota = PLENTY,
+    max_wait: float = 0.0,
+) -> SheetsBudget:
+    scopes = {"user": user, "project": project}
+    quotas = {(kind, scope): quota for kind in ("read", "write") for scope, quota in scopes.items()}
+    return SheetsBudget(
+        db, identity, "orderdeck-sandbox", team, quotas, max_wait=max_wait, clock=clock, sleep=clock.sleep
+    )
+
+
+def takes_until_refused(spender: SheetsBudget, kind: str = "read") -> int:
+    taken = 0
+    while True:
+        try:
+            spender.take(kind)
+        except RateLimited:
+            return taken
+        taken += 1
+
+
+def test_every_process_shares_one_budget_and_a_team_alone_may_use_all_of_it(sheets_app: Flask) -> None:
+    db, clock = sheets_app.extensions["orderdeck.db"], Clock()
+    quota = Quota(20, 60)  # 19 usable: a margin under Google's count
+    one, other = budget(db, clock, 1, user=quota), budget(db, clock, 1, user=quota)  # two workers, one team
+    for _ in range(quota.usable // 2):
+        one.take("read")
+        other.take("read")
+    one.take("read")
+    assert one.waits == other.waits == 0  # a burst of the whole minute at once: no wait
+    with pytest.raises(RateLimited, match=WRITER) as spent:
+        other.take("read")
+    assert spent.value.detail["retry_after"] >= 1
+    other.take("write")  # writes are a bucket of their own
+    patient = budget(db, clock, 1, user=quota, max_wait=120)
+    patient.take("read")  # waits until the first units leave the last minute
+    assert patient.waits > 0 and clock.now - datetime(2026, 5, 1, 12, 0, 1, tzinfo=UTC) >= timedelta(seconds=59)
+
+
+def test_a_team_past_its_share_of_an_identity_waits_and_the_other_does_not(sheets_app: Flask) -> None:
+    db, clock = sheets_app.extensions["orderdeck.db"], Clock()
+    quota = Quota(20, 60)
+    quiet, hog = budget(db, clock, 2, user=quota), budget(db, clock, 1, user=quota)
+    quiet.take("read")  # the quiet team has used the identity lately: the two compete
+    hogged = takes_until_refused(hog)
+    assert 0 < hogged < quota.usable - 1
+    share = quota.usable // 2
+    for _ in range(share - 1):
+        quiet.take("read")  # the rest of its share, while the hog is refused
+    assert quiet.waits == 0
+
+
+def test_the_project_quota_is_shared_fairly_by_the_teams_of_every_identity_in_it(sheets_app: Flask) -> None:
+    db, clock = sheets_app.extensions["orderdeck.db"], Clock()
+    project = Quota(30, 60)
+    quiet = budget(db, clock, 2, identity="alice@seller.example", project=project)
+    hog = budget(db, clock, 1, identity="bob@other.example", project=project)
+    quiet.take("write")
+    hogged = takes_until_refused(hog, "write")  # bob's own 60 a minute are far off: the project's are shared
+    assert 0 < hogged < project.usable - 1
+    for _ in range(project.usable // 2 - 1):
+        quiet.take("write")
+    assert quiet.waits == 0
