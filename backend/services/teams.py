@@ -94,34 +94,29 @@ def set_reporting_currency(session: Session, team: Team, code: str, *, actor: st
     if code and not CURRENCY.match(code):
         raise InvalidInput(f"reporting currency {code!r} must be a 3-letter code such as USD (or empty to clear it)")
     before, team.reporting_currency = team.reporting_currency, code or None
-    if before != team.reporting_currency:
-        mark_team_dirty(session, team.id)
-        session.add(
-            AuditEntry(
-                team_id=team.id,
-                actor=actor,
-                action="team.reporting_currency",
-                target_type="team",
-                target_id=str(team.id),
-                detail={"from": before, "to": team.reporting_currency},
-            )
-        )
+    _changed(session, team, "reporting_currency", before, team.reporting_currency, actor=actor)
     return team.reporting_currency
 
 
 def set_language(session: Session, team: Team, language: str, *, actor: str) -> str:
     """The team's language; its spreadsheets without their own are rewritten in it at the next push."""
     before, team.language = team.language, i18n.check_language(language)
-    if before != team.language:
-        mark_team_dirty(session, team.id)
-        session.add(
-            AuditEntry(
-                team_id=team.id,
-                actor=actor,
-                action="team.language",
-                target_type="team",
-                target_id=str(team.id),
-                detail={"from": before, "to": team.language},
-            )
-        )
+    _changed(session, team, "language", before, team.language, actor=actor)
     return team.language
+
+
+def _changed(session: Session, team: Team, setting: str, before: str | None, after: str | None, *, actor: str) -> None:
+    """A setting every tab of the team shows changed: audit it and mark the tabs for the next push."""
+    if before == after:
+        return
+    mark_team_dirty(session, team.id)
+    session.add(
+        AuditEntry(
+            team_id=team.id,
+            actor=actor,
+            action=f"team.{setting}",
+            target_type="team",
+            target_id=str(team.id),
+            detail={"from": before, "to": after},
+        )
+    )

@@ -22,6 +22,7 @@ from backend.services import teams
 from backend.services.analytics import load_samples
 from tests.browser import test_sidebar
 from tests.browser.test_sidebar import ARGS, ARTIFACTS, CHROMIUM, FAKE_RUN, host_app
+from tests.browser.test_sidebar_membership import server_functions as membership_functions
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, World, build_world
 
@@ -36,17 +37,11 @@ def server_functions(world: World, who: dict[str, str]) -> dict[str, Callable[..
     def api(method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         return world.api(method, path, who["email"], payload)
 
-    def status() -> Any:
-        tabs = [s.title for s in world.google.sheets.spreadsheets[world.file_id].sheets]
-        return {**api("get", "/addon/status", {"spreadsheet_id": world.file_id}), "activeTab": tabs[0], "tabs": tabs}
-
     def message(case: int, language: str | None) -> Any:
         return api("get", "/addon/exceptions/message", {"id": case, **({"language": language} if language else {})})
 
     return {
-        "whoAmI": lambda: api("get", "/addon/me"),
-        "getStatus": status,
-        "listProfiles": lambda: api("get", "/addon/profiles"),
+        **membership_functions(world, who),
         "listExceptions": lambda: api("get", "/addon/exceptions"),
         "raiseException": lambda form: api("post", "/addon/exceptions", form),
         "saveExceptionFields": lambda case, fields: api(
