@@ -110,6 +110,8 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
     )
     assert english["language"] == "en" and english["team_language"] == "zh-Hans"
     world.live.drain()
+    world.live.app.extensions["orderdeck.tasks"].enqueue("/tasks/push-due")  # the minute's sweep, should a push
+    world.live.drain()  # for the shop's live orders have held the file's lease when the language changed
     rows = world.tab("客服")
     assert rows[0][:4] == ["Order ID", "Shop", "Ordered (shop time)", "Status"]
     assert "AWAITING_SHIPMENT" in {row[3] for row in rows[1:]} and rows[1][5] == "Return request"
