@@ -64,9 +64,13 @@ function syncNow(shopId) {
   return api_('post', '/addon/sync', shopId ? { shop_id: shopId } : {});
 }
 
-/** @param {string} region */
-function connectShop(region) {
-  return api_('post', '/addon/shops/consent', { region: region || '' });
+/**
+ * A one-time consent link for the team on a sales channel.
+ * @param {string} platform tiktok or shopee
+ * @param {string} region
+ */
+function connectShop(platform, region) {
+  return api_('post', '/addon/shops/consent', { platform: platform || 'tiktok', region: region || '' });
 }
 
 function connectGoogle() {

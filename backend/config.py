@@ -43,6 +43,9 @@ class Config:
     TIKTOK_API_BASE: str = "https://open-api.tiktokglobalshop.com"
     TIKTOK_AUTH_BASE: str = "https://auth.tiktok-shops.com"
     TIKTOK_AUTHORIZE_URL: str | None = None
+    SHOPEE_PARTNER_ID: str = ""
+    SHOPEE_PARTNER_KEY: str = ""
+    SHOPEE_API_BASE: str = "https://partner.shopeemobile.com"
     SHEETS_API_ENDPOINT: str | None = None
     DRIVE_API_ENDPOINT: str | None = None
     GOOGLE_APPLICATION_CREDENTIALS: str | None = None
@@ -112,6 +115,8 @@ def config_for_tests(database_url: str, **overrides: Any) -> Config:
         ORDERDECK_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY,
         TIKTOK_APP_KEY="test-app-key",
         TIKTOK_APP_SECRET="test-app-secret",  # noqa: S106 - tests only
+        SHOPEE_PARTNER_ID="1000016",
+        SHOPEE_PARTNER_KEY="test-partner-key",
         ADDON_AUDIENCE="orderdeck-addon.apps.googleusercontent.com",
         TESTING=True,
     ).with_overrides(**overrides)

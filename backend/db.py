@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from psycopg import sql
+from sqlalchemy import Engine, Table, create_engine, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -19,6 +20,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.errors import DatabaseUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+CHUNK = 900  # ids per IN (...) list: below SQLite's and every driver's parameter limits
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """`items` in slices of `size`, for IN (...) lists and batched statements."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -111,3 +120,40 @@ def insert_ignoring_duplicates(session: Session, model: type[Any], key: list[str
     """
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return module.insert(model).on_conflict_do_nothing(index_elements=key)
+
+
+# ORM bulk INSERTs leave out None values unless told, splitting rows into one statement per pattern
+# of missing fields; with NULLs rendered, each table's rows go out as one executemany.
+ALL_ROWS = {"render_nulls": True}
+
+
+def insert_rows(session: Session, model: type[Any] | Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT many rows of one shape (the same keys) into a model's table, defaults applied.
+
+    On PostgreSQL through COPY, which takes a batch in one statement where an executemany runs one
+    INSERT per row (the store step of a sync is mostly this); elsewhere one executemany.
+    """
+    if not rows:
+        return
+    table: Table = model if isinstance(model, Table) else model.__table__
+    bind = session.connection()
+    if bind.dialect.name != "postgresql":
+        session.execute(insert(table), list(rows), execution_options=ALL_ROWS)
+        return
+    given = [c for c in table.columns if c.key in rows[0]]
+    defaults = {c.key: c.default for c in table.columns if c.key not in rows[0] and c.default is not None}
+    columns = [*given, *(table.columns[k] for k in defaults)]
+    filled = {
+        k: d.arg(None) if d.is_callable else d.arg  # type: ignore[attr-defined]
+        for k, d in defaults.items()
+    }
+    convert = [c.type.dialect_impl(bind.dialect).bind_processor(bind.dialect) for c in columns]
+    names = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name), names)
+    raw = bind.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the session's connection is closed")
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            values = [row[c.key] if c.key in row else filled[c.key] for c in columns]
+            copy.write_row([v if f is None or v is None else f(v) for f, v in zip(convert, values, strict=True)])

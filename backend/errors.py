@@ -94,3 +94,139 @@ class NotBuiltYet(OrderDeckError):
 
     code = "not_built_yet"
     status = 501
+
+
+# -- sales channels ---------------------------------------------------------------------------------
+# Every adapter in backend/platforms/ maps its platform's own codes onto these (TikTok Shop's table is
+# in platforms/tiktok/errors.py, Shopee's in platforms/shopee/errors.py), so services decide by the
+# action alone and an outage reaches a person as a page or an envelope, never as a 500.
+
+
+class PlatformError(UpstreamError):
+    """A sales channel refused or failed a call; keeps its own code and request id for support tickets."""
+
+    code = "platform_error"
+    status = 502
+    action = Action.FAIL
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        platform_code: int | str | None = None,
+        request_id: str = "",
+        http_status: int | None = None,
+    ) -> None:
+        quoted = {"platform_code": platform_code, "request_id": request_id}
+        super().__init__(message, **{k: v for k, v in quoted.items() if v not in (None, "")})
+        self.platform_code = platform_code
+        self.request_id = request_id
+        self.http_status = http_status
+
+    def __str__(self) -> str:
+        if self.platform_code in (None, ""):
+            return self.message
+        return f"{self.message} (code {self.platform_code}, request_id {self.request_id or '-'})"
+
+
+class PlatformUnavailable(PlatformError):
+    """5xx, a timeout or an internal-error code: the same call may succeed later (it may also have run)."""
+
+    code = "platform_unavailable"
+    status = 503
+    action = Action.RETRY
+
+
+class PlatformRateLimited(PlatformUnavailable):
+    """The platform throttled us without processing the call, so even a write may be sent again."""
+
+    code = "platform_rate_limited"
+
+
+class PlatformUnreachable(PlatformUnavailable):
+    """The HTTP exchange failed; `reached_server` is False only when the request provably never left."""
+
+    code = "platform_unreachable"
+
+    def __init__(self, message: str, *, reached_server: bool) -> None:
+        super().__init__(message)
+        self.reached_server = reached_server
+
+
+class PlatformAuthorizationError(PlatformError, ReauthorizationNeeded):
+    """The seller's authorization no longer works: a person must connect the shop again."""
+
+    code = "reauthorization_needed"
+    status = 409
+    action = Action.REAUTHORIZE
+
+
+class AccessTokenExpired(PlatformAuthorizationError):
+    """The access token is stale: a client refreshes once; if this escapes, the seller must reconnect."""
+
+
+class AuthorizationLost(PlatformAuthorizationError):
+    """The refresh token or the authorization itself is gone (expired, spent, revoked)."""
+
+
+class InvalidAuthCode(PlatformAuthorizationError):
+    """The consent's auth code is unknown, used or too old: connect the shop again from the start."""
+
+    status = 400
+
+
+class ScopeDenied(PlatformAuthorizationError):
+    """The app lacks this API permission: enable it in the partner console, then the seller re-consents."""
+
+
+class PlatformRejected(PlatformError):
+    """The platform refused the request as built (parameter, path, signature): a bug to fix, not to retry."""
+
+    code = "platform_rejected"
+
+
+class SignatureRejected(PlatformRejected):
+    """Our signature did not match: a bug or a wrong app secret / partner key, never retried."""
+
+
+class ShopScopeError(PlatformRejected):
+    """The call was built for the wrong shop (a missing or foreign shop reference)."""
+
+
+class ClockSkewError(PlatformRejected):
+    """Our timestamp is outside the platform's window and the skew could not be corrected."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        skew_seconds: float | None = None,
+        platform_code: int | str | None = None,
+        request_id: str = "",
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message, platform_code=platform_code, request_id=request_id, http_status=http_status)
+        self.skew_seconds = skew_seconds
+        self.corrected = False  # set by a client when the same response let it fix its clock
+
+
+class OrderNotOwned(PlatformRejected):
+    """The order or package belongs to another seller (wrong shop or token)."""
+
+    status = 404
+
+
+class OrderOnHold(PlatformRejected):
+    """The order is in its buyer-remorse hold and must not be shipped yet."""
+
+    status = 409
+
+
+class UnknownCarrier(PlatformRejected):
+    """A typed carrier name matched none of the carriers the platform offers for this order."""
+
+    status = 400
+
+
+class PlatformPayloadError(PlatformRejected):
+    """The platform answered with something we cannot read (a count that is not a number, no envelope)."""

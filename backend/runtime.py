@@ -25,5 +25,5 @@ def database() -> Database:
 
 
 def platform() -> Platform:
-    """How this app reaches TikTok: its settings and its secret box."""
+    """How this app reaches the sales channels: its settings and its secret box."""
     return Platform(config(), secret_box())

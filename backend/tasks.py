@@ -5,6 +5,8 @@ in-process executor locally. Every task is idempotent, so a lost or repeated tas
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import logging
 import re
@@ -13,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -20,9 +23,8 @@ from flask import Flask, current_app
 from googleapiclient.discovery import build
 
 from backend import runtime
-from backend.errors import NotFound, OrderDeckError
-from backend.platforms.tiktok.errors import TikTokError
-from backend.services import leases, notify, retention, sheet_refresh, shop_round, sync, webhooks
+from backend.errors import NotFound, OrderDeckError, PlatformError
+from backend.services import leases, notify, push_schedule, retention, shop_round, sync, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +43,11 @@ def sync_due() -> dict[str, Any]:
 
 def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     """Process the shop's stored webhook events, then (unless only those were asked for) sync it, then
-    push the sheets showing the shop that changed (unless one was pushed moments ago: the sweep will).
+    push the spreadsheets showing the shop that changed (push_schedule: at once, or after the push that
+    runs now, or when the Sheets budget has room).
 
     A task that finds the shop's lease taken stops: the holder looks for pending events again after
-    it lets go, so an event that arrived meanwhile is not left for the next sweep. A TikTok failure
+    it lets go, so an event that arrived meanwhile is not left for the next sweep. A platform failure
     is recorded on the sync run and answered, not raised: the next sweep is the retry, so Cloud Tasks
     must not pile its own retries on top.
     """
@@ -62,24 +65,28 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     except leases.LeaseHeld as exc:
         out["skipped"] = exc.message
         return out  # the lease holder pushes when it is done
-    except TikTokError as exc:
-        log.warning("shop %s: TikTok failed: %s", shop_id, exc)
+    except PlatformError as exc:
+        log.warning("shop %s: the platform failed: %s", shop_id, exc)
         out["error"] = str(exc)
-    out["push"] = sheet_refresh.prompt_binding_ids(runtime.database(), shop_id)
+    out["push"] = push_schedule.showing_shop(runtime.database(), shop_id)
     for binding_id in out["push"]:
         enqueue(f"/tasks/push-binding/{binding_id}")
     return out
 
 
 def push_due() -> dict[str, Any]:
-    ids = sheet_refresh.dirty_binding_ids(runtime.database())
+    ids = push_schedule.due(runtime.database())
     for binding_id in ids:
         enqueue(f"/tasks/push-binding/{binding_id}")
     return {"push": ids}
 
 
 def push_binding(binding_id: int) -> dict[str, Any]:
-    return {"binding": binding_id, "result": sheet_refresh.run_push(binding_id)}
+    """Push the tab's spreadsheet (or defer it), then ask for the pushes that follow from it."""
+    result, follow = push_schedule.run(binding_id)
+    for step in follow:
+        enqueue(f"/tasks/push-binding/{step.binding_id}", delay=step.delay)
+    return {"binding": binding_id, "result": result, "next": [s.__dict__ for s in follow]}
 
 
 def notify_due() -> dict[str, Any]:
@@ -137,27 +144,58 @@ def run(path: str) -> dict[str, Any]:
 
 
 class TaskQueue(Protocol):
-    def enqueue(self, path: str) -> None: ...
+    def enqueue(self, path: str, delay: float = 0.0) -> None: ...
 
 
 class InlineTasks:
-    """Runs tasks in a small thread pool inside this process; the same path is never queued twice."""
+    """Runs tasks in a small thread pool inside this process, each when its delay has passed; a path
+    already waiting is not queued twice (the earlier of the two times is kept)."""
 
     def __init__(self, app: Flask, workers: int = 2) -> None:
         self._app = app
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-task")
-        self._queued: set[str] = set()
+        self._queued: dict[str, float] = {}  # path → when it is due (monotonic), until it starts running
+        self._timers: list[tuple[float, int, str]] = []  # a heap of (due, sequence, path)
+        self._sequence = itertools.count()
         self._running: set[Future[None]] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._stopped = False
+        self._clock = threading.Thread(target=self._release_due, name="orderdeck-task-clock", daemon=True)
+        self._clock.start()
 
-    def enqueue(self, path: str) -> None:
+    def enqueue(self, path: str, delay: float = 0.0) -> None:
+        due = time.monotonic() + max(delay, 0.0)
         with self._lock:
-            if path in self._queued:
+            if path in self._queued and self._queued[path] <= due:
                 return
-            self._queued.add(path)
-            future = self._pool.submit(self._run, path)
-            self._running.add(future)
+            self._queued[path] = due
+            if delay <= 0:
+                self._submit(path)
+            else:
+                heapq.heappush(self._timers, (due, next(self._sequence), path))
+                self._lock.notify()
+
+    def _submit(self, path: str) -> None:
+        """Hand `path` to the pool (with the lock held)."""
+        future = self._pool.submit(self._run, path)
+        self._running.add(future)
         future.add_done_callback(self._forget)
+
+    def _release_due(self) -> None:
+        """The clock thread: hands each delayed path to the pool when it is due (unless queued sooner since)."""
+        with self._lock:
+            while not self._stopped:
+                if not self._timers:
+                    self._lock.wait()
+                    continue
+                due, _, path = self._timers[0]
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._lock.wait(wait)
+                    continue
+                heapq.heappop(self._timers)
+                if self._queued.get(path) == due:
+                    self._submit(path)
 
     def _forget(self, future: Future[None]) -> None:
         with self._lock:
@@ -165,7 +203,7 @@ class InlineTasks:
 
     def _run(self, path: str) -> None:
         with self._lock:
-            self._queued.discard(path)
+            self._queued.pop(path, None)
         with self._app.app_context():
             try:
                 log.info("task %s: %s", path, json.dumps(run(path), default=str))
@@ -175,18 +213,27 @@ class InlineTasks:
                 log.exception("task %s crashed", path)
 
     def drain(self, timeout: float = 60.0) -> None:
-        """Wait until no task is queued or running, including tasks that running ones enqueue."""
+        """Wait until no task is queued, waiting for its time, or running, including tasks that running
+        ones enqueue."""
         deadline = time.monotonic() + timeout
         while True:
             with self._lock:
                 pending = list(self._running)
-            if not pending:
+                waiting = bool(self._queued)
+            if not pending and not waiting:
                 return
-            wait(pending, timeout=max(0.0, deadline - time.monotonic()))
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"{len(pending)} tasks still running after {timeout} s")
+            if pending:
+                wait(pending, timeout=max(0.0, min(0.1, deadline - time.monotonic())))
+            else:
+                time.sleep(0.02)
 
     def shutdown(self) -> None:
+        with self._lock:
+            self._stopped = True
+            self._timers.clear()
+            self._lock.notify()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -201,9 +248,12 @@ class CloudTasks:
         self._queue = queue
         self._service = build("cloudtasks", "v2", cache_discovery=False, static_discovery=True)
 
-    def enqueue(self, path: str) -> None:
-        body = {"task": {"appEngineHttpRequest": {"httpMethod": "POST", "relativeUri": path}}}
-        self._service.projects().locations().queues().tasks().create(parent=self._queue, body=body).execute()
+    def enqueue(self, path: str, delay: float = 0.0) -> None:
+        task: dict[str, Any] = {"appEngineHttpRequest": {"httpMethod": "POST", "relativeUri": path}}
+        if delay > 0:  # Cloud Tasks holds the task until then: no worker waits for it
+            at = datetime.now(UTC) + timedelta(seconds=delay)
+            task["scheduleTime"] = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        self._service.projects().locations().queues().tasks().create(parent=self._queue, body={"task": task}).execute()
 
 
 def init_app(app: Flask) -> None:
@@ -212,6 +262,7 @@ def init_app(app: Flask) -> None:
     app.extensions["orderdeck.tasks"] = queue
 
 
-def enqueue(path: str) -> None:
+def enqueue(path: str, delay: float = 0.0) -> None:
+    """Run a task path in the background, `delay` seconds from now."""
     queue: TaskQueue = current_app.extensions["orderdeck.tasks"]
-    queue.enqueue(path)
+    queue.enqueue(path, delay)

@@ -1,18 +1,21 @@
-"""2,000 signed TikTok webhooks at 200/s into gunicorn on PostgreSQL: nothing lost, nothing doubled (issue 10).
+"""2,000 signed TikTok webhooks at 200/s into gunicorn on PostgreSQL: nothing lost, nothing doubled, and
+every order in the sheets within seconds, inside Google's quotas (issues 10 and 19).
 
 This process runs the TikTok Shop sandbox and the Google sandboxes (identity, Sheets/Drive) on loopback;
 the backend runs as `gunicorn --workers 3 --threads 4 backend.wsgi:app` (App Engine's entrypoint, one
 worker more) on PostgreSQL with TASKS_BACKEND=inline: each worker processes the webhook events it
 received in its own in-process executor. One shop is connected (webhooks subscribed to gunicorn) and
-synced once (so no scheduled sync is due and every order below arrives by webhook only), with a
-warehouse spreadsheet (sla_watch) and a customer-service spreadsheet (customer_service: every order)
-bound.
+synced once (so no scheduled sync is due and every order below arrives by webhook only), with three
+spreadsheets on the one writing identity: warehouse (sla_watch), customer service (customer_service:
+every order) and agency client (agency_view). The Sheets sandbox adds 300 ms to every call (Google's
+round trip) and enforces Google's quotas: 60 reads and 60 writes a minute per user.
 
 Load: 1,600 new orders announce themselves with 2,000 ORDER_STATUS_CHANGE webhooks (the sandbox sends
 every 4th twice, as TikTok redelivers), POSTed signed at a paced 200/s from 32 sender threads. A cron
-thread calls /tasks/push-due every 5 s (App Engine cron: every minute; two spreadsheets every 5 s keep
-the identity inside Google's 60 reads and writes a minute). A watcher notes, for every order, the write
-that first put it in the customer-service tab.
+thread calls /tasks/push-due once a minute, as App Engine's cron does: the sheets must follow without
+it (each stored change asks for a push; a push that runs meanwhile is followed by one trailing push).
+A watcher notes, for every order, the write that first put it in the customer-service tab. Then, at a
+gentle rate, one new order every 10 s: the same latency, one order at a time.
 
 Finish: events are stored on receipt, before the 200. An event whose worker found the shop's lease held
 by another worker, after that worker had last looked for pending events, waits for the next
@@ -20,9 +23,11 @@ by another worker, after that worker had last looked for pending events, waits f
 calls the sweep when the executors go quiet and reports how many events it finished.
 
 Figures: webhooks/s held (POSTs / sending time), receipt p50/p95 (the POST's round trip), p95 to
-database (first POST → Order.ingested_at), p95 to sheet (first POST → first seen in the sheet), lost,
-duplicated. PostgreSQL only (DATABASE_URL or --postgres): SQLite under three writing processes is not a
-deployment OrderDeck supports.
+database (first POST → Order.ingested_at), p50/p95 to sheet (first POST → first seen in the sheet),
+Google's quota refusals, the most writes and reads in any minute (and what that leaves of the 60 for
+binds and edits), lost, duplicated; and the gentle rate's p50/p95 to sheet. PostgreSQL only
+(DATABASE_URL or --postgres): SQLite under three writing processes is not a deployment OrderDeck
+supports.
 
     .venv/bin/python bench/bench_load.py [--quick] [--postgres URL]
 """
@@ -57,8 +62,10 @@ from backend.config import Config, config_for_tests
 from backend.db import Database
 from backend.domain.profiles import Profile
 from backend.models import Order, OrderEvent, SheetBinding, Team, WebhookEvent
+from backend.platforms.base import ConsentReturn
 from backend.platforms.tiktok.webhooks import signature
 from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
+from backend.sandbox.sheets.observability import LoggedRequest
 from backend.sandbox.tiktok.records import Delivery
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import bindings, shops, sync, teams
@@ -70,11 +77,19 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)  # every sandbox request
 WEBHOOKS, RATE, WORKERS = 2_000, 200.0, 3
 QUICK_WEBHOOKS = 250
 SENDERS = 32  # TikTok delivers concurrently; fewer senders would cap the rate at SENDERS / receipt time
-PUSH_EVERY = 5.0  # seconds between push-due sweeps
+RESENDS = 3  # how often one event is sent again after a failed connection
+PUSH_EVERY = 60.0  # seconds between push-due sweeps (App Engine cron's minute)
+LATENCY = 0.3  # seconds the Sheets sandbox adds to every call
+GENTLE, GENTLE_EVERY, QUICK_GENTLE = 6, 10.0, 2  # new orders one at a time, seconds apart
+QUOTA = 60  # Google's reads and writes a minute per user
 SECRET = "load-task-secret"
-ADMIN, PACKER, SUPPORT = "founder@load.test", "pack@load.test", "cs@load.test"
+ADMIN, PACKER, SUPPORT, CLIENT = "founder@load.test", "pack@load.test", "cs@load.test", "client@agency.test"
 WRITER = "orderdeck@load-sandbox.iam.gserviceaccount.com"
-SHEETS = {"sla_watch": ("Warehouse", PACKER), "customer_service": ("Orders", SUPPORT)}  # profile → tab, reader
+SHEETS = {  # profile → tab, reader, the reader's role
+    "sla_watch": ("Warehouse", PACKER, "warehouse"),
+    "customer_service": ("Orders", SUPPORT, "support"),
+    "agency_view": ("Client", CLIENT, "viewer"),
+}
 
 
 @dataclass
@@ -151,6 +166,7 @@ def load_world(database_url: str, scratch: Path, *, workers: int = WORKERS) -> I
             shop = sandbox.add_shop("Load US", "US")
             with app.app_context():
                 team_id, profiles, files = _seed(db, google, sandbox.issue_auth_code([shop.shop_id]))
+            google.sheets.latency = LATENCY  # from here on, every Sheets and Drive call takes Google's round trip
             server = start_gunicorn(config, port, workers, scratch / "gunicorn.log")
             try:
                 yield World(config.PUBLIC_BASE_URL, sandbox, google, db, shop.shop_id, team_id, files, profiles,
@@ -169,15 +185,15 @@ def _seed(db: Database, google: GoogleSandboxes, auth_code: str) -> tuple[int, d
     platform = shops.Platform(runtime.config(), runtime.secret_box())
     with db.session() as session:
         team = teams.create_team(session, "Load Trading", ADMIN)
-        teams.add_member(session, team, PACKER, "warehouse")
-        teams.add_member(session, team, SUPPORT, "support")
+        for _tab, reader, role in SHEETS.values():
+            teams.add_member(session, team, reader, role)
         team_id = team.id
-    [shop] = shops.connect(db, platform, team_id, auth_code)
+    [shop] = shops.connect(db, platform, team_id, ConsentReturn(auth_code), name="tiktok")
     sync.sync_shop(db, platform, shop.id)  # nothing to fetch; the shop is now not due for five minutes
     files, profiles = {}, {}
     with db.session() as session:
         team = session.get_one(Team, team_id)
-        for profile, (tab, reader) in SHEETS.items():
+        for profile, (tab, reader, _role) in SHEETS.items():
             sheet = google.sheets.create_spreadsheet(ADMIN, tab, sheets=[tab], time_zone="America/Los_Angeles")
             google.sheets.share(sheet.id, "writer", email=WRITER)
             google.sheets.share(sheet.id, "reader", email=reader)
@@ -195,6 +211,7 @@ class Sent:
     receipts: list[float] = field(default_factory=list)  # seconds per POST
     statuses: Counter[int] = field(default_factory=Counter)
     duplicates_acknowledged: int = 0
+    resent: int = 0  # POSTs sent again after the connection failed (TikTok retries undelivered events)
     started: float = 0.0
     finished: float = 0.0
 
@@ -231,7 +248,18 @@ def send(deliveries: list[Delivery], key: str, secret: str, rate: float) -> Sent
                 order_id = str(json.loads(delivery.body)["data"]["order_id"])
                 headers = {"Authorization": signature(key, secret, delivery.body), "Content-Type": "application/json"}
                 began = time.time()
-                response = http.post(delivery.address, content=delivery.body, headers=headers)
+                # TikTok resends an event it could not deliver; a connection the server reset mid-request
+                # (a keep-alive closed as the POST went out) is resent here the same way.
+                for attempt in range(RESENDS + 1):
+                    try:
+                        response = http.post(delivery.address, content=delivery.body, headers=headers)
+                        break
+                    except httpx.TransportError:
+                        if attempt == RESENDS:
+                            raise
+                        with lock:
+                            sent.resent += 1
+                        time.sleep(0.2 * (attempt + 1))
                 took = time.time() - began
                 with lock:
                     sent.receipts.append(took)
@@ -301,6 +329,35 @@ class Outcome:
     events: int
     distinct_events: int
     sheets: dict[str, tuple[list[str], set[str]]]  # profile → (ids the tab shows, ids the database says)
+    google: GoogleUse
+
+
+@dataclass(frozen=True)
+class GoogleUse:
+    """What the writing identity asked of Google: refusals, and the most writes and reads in any minute."""
+
+    refusals: int
+    pushes: int
+    writes_per_minute: int
+    reads_per_minute: int
+
+    @classmethod
+    def of(cls, log: list[LoggedRequest]) -> GoogleUse:
+        ours = [e for e in log if e.caller == WRITER and e.operation.startswith("sheets.")]
+        writes = sorted(e.at for e in ours if e.method != "GET" and e.status != 429)
+        reads = sorted(e.at for e in ours if e.method == "GET" and e.status != 429)
+        pushes = sum(1 for e in ours if e.operation == "sheets.spreadsheets.batchUpdate" and e.status == 200)
+        return cls(sum(1 for e in ours if e.status == 429), pushes, _busiest_minute(writes), _busiest_minute(reads))
+
+
+def _busiest_minute(instants: list[float]) -> int:
+    """The most of `instants` (sorted) in any 60 seconds."""
+    busiest, start = 0, 0
+    for end, at in enumerate(instants):
+        while at - instants[start] >= 60:
+            start += 1
+        busiest = max(busiest, end - start + 1)
+    return busiest
 
 
 def run_load(world: World, webhooks: int = WEBHOOKS, rate: float = RATE, timeout: float = 120.0) -> Outcome:
@@ -383,8 +440,33 @@ def _outcome(world: World, sent: Sent, orders: list[str], seen: dict[str, float]
         )
         transitions = session.execute(select(OrderEvent.order_id, OrderEvent.from_status, OrderEvent.to_status)).all()
     sheets = {p: (world.sheet_orders(p), wanted_in_sheet(world, p)) for p in SHEETS}
+    use = GoogleUse.of(list(world.google.sheets.log))
     return Outcome(sent, orders, ingested, seen, swept, rows, len(ingested), webhook_rows, notifications,
-                   unprocessed, len(transitions), len(set(transitions)), sheets)  # fmt: skip
+                   unprocessed, len(transitions), len(set(transitions)), sheets, use)  # fmt: skip
+
+
+def run_gentle(world: World, count: int = GENTLE, every: float = GENTLE_EVERY, timeout: float = 60.0) -> list[float]:
+    """One new order every `every` seconds: for each, seconds from its webhook's POST to the write that
+    first showed it in the customer-service tab."""
+    watcher = SheetWatcher(world, "customer_service")
+    watcher.scanned = len(world.google.sheets.log)
+    took = []
+    for _ in range(count):
+        began = time.monotonic()
+        [order] = world.sandbox.add_orders(world.shop_key, 1)
+        with world.sandbox.lock:
+            batch, world.sandbox.outbox = world.sandbox.outbox, []
+        sent = send(batch, world.sandbox.app_key, world.sandbox.app_secret, rate=100.0)
+        order_id = str(order.order_id)
+        deadline = time.monotonic() + timeout
+        while order_id not in watcher.seen:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"order {order_id} did not reach the sheet in {timeout} s")
+            time.sleep(0.05)
+            watcher.look()
+        took.append(watcher.seen[order_id] - sent.first_post[order_id])
+        time.sleep(max(0.0, every - (time.monotonic() - began)))
+    return took
 
 
 # -- figures ----------------------------------------------------------------------------------------
@@ -397,11 +479,14 @@ def _p(values: list[float], share: float) -> float:
 def figures(outcome: Outcome) -> dict[str, object]:
     sent = outcome.sent
     to_db = [(outcome.ingested_at[o] - sent.first_post[o]) * 1000 for o in outcome.orders]
-    to_sheet = [(outcome.seen_in_sheet[o] - sent.first_post[o]) * 1000 for o in outcome.orders]
+    to_sheet = [
+        (outcome.seen_in_sheet[o] - sent.first_post[o]) * 1000 for o in outcome.orders if o in outcome.seen_in_sheet
+    ]
     receipts = [r * 1000 for r in sent.receipts]
     lost = len(set(outcome.orders) - set(outcome.ingested_at)) + len(set(outcome.orders) - set(outcome.seen_in_sheet))
     return {
         "webhooks": sent.posts,
+        "resent_after_reset": sent.resent,
         "orders": len(outcome.orders),
         "workers": WORKERS,
         "target_webhooks_per_s": RATE,
@@ -410,8 +495,15 @@ def figures(outcome: Outcome) -> dict[str, object]:
         "receipt_p95_ms": round(_p(receipts, 0.95), 1),
         "to_database_p50_ms": round(_p(to_db, 0.5), 1),
         "to_database_p95_ms": round(_p(to_db, 0.95), 1),
+        "to_sheet_p50_ms": round(_p(to_sheet, 0.5), 1),
         "to_sheet_p95_ms": round(_p(to_sheet, 0.95), 1),
+        "sheets_call_latency_ms": LATENCY * 1000,
         "push_every_s": PUSH_EVERY,
+        "pushes": outcome.google.pushes,
+        "quota_refusals": outcome.google.refusals,
+        "busiest_minute_writes": outcome.google.writes_per_minute,
+        "busiest_minute_reads": outcome.google.reads_per_minute,
+        "writes_left_per_minute": QUOTA - outcome.google.writes_per_minute,
         "finished_by_sweep": outcome.finished_by_sweep,
         "lost": lost,
         "duplicated": (outcome.rows - outcome.distinct_orders) + (outcome.events - outcome.distinct_events),
@@ -432,6 +524,13 @@ def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
         load_world(url, Path(scratch)) as world,
     ):
         result = figures(run_load(world, QUICK_WEBHOOKS if quick else WEBHOOKS))
+        gentle = [t * 1000 for t in run_gentle(world, QUICK_GENTLE if quick else GENTLE)]
+        result["gentle"] = {
+            "orders": len(gentle),
+            "every_s": GENTLE_EVERY,
+            "to_sheet_p50_ms": round(_p(gentle, 0.5), 1),
+            "to_sheet_p95_ms": round(_p(gentle, 0.95), 1),
+        }
     result["measured_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return result
 

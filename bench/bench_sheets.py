@@ -1,25 +1,37 @@
-"""Sheets pushes for a 5,000-order shop: OrderDeck's diffed batchUpdate against two common alternatives.
+"""Sheets pushes for a 500- and a 5,000-order shop: OrderDeck's incremental push against two common peers.
 
-All three run against the same local Sheets/Drive sandbox through google-api-python-client, with the
-same rows (the `sla_watch` profile) and the same three cases: the first fill, a push after 20 orders
-changed, and a push with nothing changed. Requests and bytes are counted by the sandbox's request log;
-"quota minutes" is what the writes cost at Google's 60 write requests per minute per user.
+Everything runs against the local Sheets/Drive sandbox through google-api-python-client, with the same
+rows (the `sla_watch` profile, orders due over five days). OrderDeck's cases: the first fill, a push
+after 20 orders changed (put on hold: their rows change in place), a push after 20 new orders (their
+rows are inserted where the ship-by order puts them), and a push with nothing changed. Requests and
+bytes are counted by the sandbox's request log; `compute_s` is the push's own time, without the time
+spent waiting on the sandbox (what a real Google round trip would replace). The peers, measured in
+the same run on the larger shop: a script that fills the tab once, then writes one request per changed
+row (gspread style), and a full rewrite of the tab on every push. "quota minutes" is what the writes
+cost at Google's 60 write requests per minute per user.
 
-    .venv/bin/python bench/bench_sheets.py [ORDERS]
+Targets (issue 19): 20 changed of 5,000 under 0.3 s of compute; that push at 5,000 rows within 1.5x
+of the same push at 500 rows.
+
+    .venv/bin/python bench/bench_sheets.py [--quick | --sizes 500,2000]
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
+from flask import Flask
 from sqlalchemy import select
 
 from backend import create_app
@@ -30,17 +42,19 @@ from backend.models import Order, Shop
 from backend.sandbox.sheets import GoogleSandboxes, QuotaLimits, start_google
 from backend.services import bindings
 from backend.services.ingest import mark_bindings_dirty
-from backend.services.sheet_refresh import Pusher
+from backend.services.sheet_refresh import Pusher, PushResult
 from backend.services.views import order_views
 from backend.sheets.google import clients, writer_for
-from backend.sheets.guard import SharingCache
 from tests import factories
 
-ORDERS = 5_000
+SIZES = (500, 5_000)
+QUICK_SIZES = (50, 200)
 CHANGED = 20
+REPEATS = 3  # the incremental cases run this often; the median is reported
 WRITER = "orderdeck-writer@orderdeck-sandbox.iam.gserviceaccount.com"
 ADMIN = "owner@seller.example"
 TAB = "Ship next"
+SPREAD = timedelta(days=5)
 
 
 def _plain(cell: Any) -> Any:
@@ -51,14 +65,14 @@ def _plain(cell: Any) -> Any:
     return "" if cell is None else cell
 
 
-def _measure(google: GoogleSandboxes, action: Callable[[], None]) -> dict[str, Any]:
+def _measure(google: GoogleSandboxes, action: Callable[[], PushResult | None]) -> dict[str, Any]:
     start = len(google.sheets.log)
     began = time.perf_counter()
-    action()
+    pushed = action()
     seconds = time.perf_counter() - began
     calls = google.sheets.log[start:]  # Sheets and Drive calls alike
     writes = [c for c in calls if c.method != "GET"]
-    return {
+    figures = {
         "requests": len(calls),
         "writes": len(writes),
         "reads": len(calls) - len(writes),
@@ -66,13 +80,30 @@ def _measure(google: GoogleSandboxes, action: Callable[[], None]) -> dict[str, A
         "seconds": round(seconds, 3),
         "quota_minutes": round(len(writes) / 60, 2),
     }
+    if pushed is not None:
+        figures["compute_s"] = round(pushed.seconds - pushed.google_seconds, 3)
+        figures["rows_moved_or_added"] = sum(t.added + t.moved for t in pushed.tabs)
+    return figures
+
+
+def _median(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median compute time (its other figures with it)."""
+    return sorted(runs, key=lambda r: r.get("compute_s", r["seconds"]))[len(runs) // 2]
 
 
 class PerRowScript:
-    """A typical gspread script: read the key column, then one values.update per changed row (append new)."""
+    """A typical gspread script: fill the tab once in one values.update, then at each push read the key
+    column and write one values.update per changed row (new rows appended)."""
 
     def __init__(self, sheets: Any, file_id: str) -> None:
         self.sheets, self.file_id, self.written = sheets, file_id, dict[str, tuple[Any, ...]]()
+
+    def fill(self, rows: Sequence[Row]) -> None:
+        values = [[_plain(c) for c in row.cells] for row in rows]
+        self.sheets.spreadsheets().values().update(
+            spreadsheetId=self.file_id, range=f"'{TAB}'!A1", valueInputOption="USER_ENTERED", body={"values": values}
+        ).execute()
+        self.written = {row.key: tuple(v) for row, v in zip(rows, values, strict=True)}
 
     def push(self, rows: Sequence[Row]) -> None:
         keys = (
@@ -115,24 +146,50 @@ class FullRewrite:
         ).execute()
 
 
-def run(orders: int = ORDERS) -> dict[str, object]:
-    google = start_google(quota_limits=QuotaLimits(10**9, 10**9, 10**9, 10**9))  # alternatives would 429 at 60/min
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            return _run(google, Path(tmp), orders)
-    finally:
-        google.stop()
+@dataclass
+class BenchShop:
+    """One team, one shop, one sla_watch tab in a spreadsheet of its own."""
+
+    app: Flask
+    pusher: Pusher
+    team_id: int
+    shop_id: int
+    spreadsheet_id: int
+    binding_id: int
+    orders: int
+
+    def add_orders(self, count: int, first: int) -> list[int]:
+        """`count` new orders due somewhere in the next five days (scattered through the tab's order)."""
+        db = self.pusher.db
+        with self.app.app_context(), db.session() as session:
+            shop = session.get_one(Shop, self.shop_id)
+            made = [
+                factories.order(
+                    session,
+                    shop,
+                    skus=((f"SKU-{n % 300}", 1 + n % 3, Decimal("9.90")),),
+                    package=None,
+                    rts_sla_at=factories.NOW + SPREAD * ((n * 7919) % 1000) / 1000,
+                ).id
+                for n in range(first, first + count)
+            ]
+            mark_bindings_dirty(session, self.team_id, self.shop_id, made)
+        return made
+
+    def put_on_hold(self, count: int) -> None:
+        with self.app.app_context(), self.pusher.db.session() as session:
+            picked = list(
+                session.scalars(select(Order).where(Order.shop_id == self.shop_id).order_by(Order.id).limit(count))
+            )
+            for order in picked:
+                order.is_on_hold = not order.is_on_hold
+            mark_bindings_dirty(session, self.team_id, self.shop_id, [o.id for o in picked])
+
+    def push(self) -> PushResult:
+        return self.pusher.push_spreadsheet(self.spreadsheet_id, [self.binding_id])
 
 
-def _new_file(google: GoogleSandboxes, rows: int, columns: int) -> str:
-    ss = google.sheets.create_spreadsheet(ADMIN, "Bench", sheets=[TAB], time_zone="Asia/Bangkok")
-    google.sheets.share(ss.id, "writer", email=WRITER)
-    sheet = ss.sheets[0]
-    sheet.grid.update({"rowCount": rows, "columnCount": columns})
-    return ss.id
-
-
-def _run(google: GoogleSandboxes, tmp: Path, orders: int) -> dict[str, object]:
+def _world(google: GoogleSandboxes, tmp: Path, orders: int) -> BenchShop:
     key = google.identity.write_service_account_key(tmp / "sa.json", WRITER)
     config = config_for_tests(
         f"sqlite:///{tmp / 'bench.db'}",
@@ -146,67 +203,111 @@ def _run(google: GoogleSandboxes, tmp: Path, orders: int) -> dict[str, object]:
     with app.app_context(), db.session() as session:
         team = factories.team(session, "Bench", admin=ADMIN)
         shop = factories.shop(session, team)
-        for n in range(orders):
-            factories.order(session, shop, skus=((f"SKU-{n % 300}", 1 + n % 3, Decimal("9.90")),), package=None)
         ours = google.sheets.create_spreadsheet(ADMIN, "OrderDeck", time_zone="Asia/Bangkok").id
         google.sheets.share(ours, "writer", email=WRITER)
         binding = bindings.bind(session, team, ours, TAB, "sla_watch")
-        spreadsheet_id, binding_id, team_id, shop_id = binding.spreadsheet_id, binding.id, team.id, shop.id
-    pusher = Pusher(db, config, app.extensions["orderdeck.secrets"], sharing=SharingCache(ttl_seconds=600))
+        ids = (team.id, shop.id, binding.spreadsheet_id, binding.id)
+    pusher = Pusher(db, config, app.extensions["orderdeck.secrets"], sharing_ttl=600)
+    world = BenchShop(app, pusher, *ids, orders)
+    world.add_orders(orders, 0)
+    return world
+
+
+def _orderdeck(google: GoogleSandboxes, world: BenchShop) -> dict[str, Any]:
+    results: dict[str, Any] = {"first push": _measure(google, world.push)}
+    changed, added, still = [], [], []
+    for n in range(REPEATS):
+        world.put_on_hold(CHANGED)
+        changed.append(_measure(google, world.push))
+        world.add_orders(CHANGED, world.orders + n * CHANGED)
+        added.append(_measure(google, world.push))
+        still.append(_measure(google, world.push))
+    results[f"{CHANGED} changed"] = _median(changed)
+    results[f"{CHANGED} new, placed in order"] = _median(added)
+    results["nothing changed"] = _median(still)
+    return results
+
+
+def _new_file(google: GoogleSandboxes, rows: int, columns: int) -> str:
+    ss = google.sheets.create_spreadsheet(ADMIN, "Bench", sheets=[TAB], time_zone="Asia/Bangkok")
+    google.sheets.share(ss.id, "writer", email=WRITER)
+    ss.sheets[0].grid.update({"rowCount": rows, "columnCount": columns})
+    return ss.id
+
+
+def _peers(google: GoogleSandboxes, world: BenchShop) -> dict[str, Any]:
+    """The per-row script and the full rewrite, on the same shop's rows."""
+    app, db = world.app, world.pusher.db
     profile = bindings.builtin_profiles()["sla_watch"]
 
     def current_rows() -> list[Row]:
         with app.app_context(), db.session() as session:
-            shops = list(session.scalars(select(Shop).where(Shop.id == shop_id)))
+            shops = list(session.scalars(select(Shop).where(Shop.id == world.shop_id)))
             return project(profile, order_views(session, shops), now=factories.NOW, sheet_zone="Asia/Bangkok")
 
-    def change_orders() -> None:
-        with app.app_context(), db.session() as session:
-            picked = session.scalars(select(Order).where(Order.shop_id == shop_id).order_by(Order.id).limit(CHANGED))
-            for order in picked:
-                order.is_on_hold = not order.is_on_hold
-            mark_bindings_dirty(session, team_id, shop_id)
-
-    results: dict[str, dict[str, Any]] = {}
-
-    def push() -> None:
-        pusher.push_spreadsheet(spreadsheet_id, [binding_id])
-
-    results["orderdeck first push"] = _measure(google, push)
-    change_orders()
-    results["orderdeck 20 changed"] = _measure(google, push)
-    results["orderdeck nothing changed"] = _measure(google, push)
-
     with app.app_context(), db.session() as session:
-        service = clients(config, writer_for(session, team_id, config, app.extensions["orderdeck.secrets"])).sheets
+        config = world.pusher.config
+        service = clients(
+            config, writer_for(session, world.team_id, config, app.extensions["orderdeck.secrets"])
+        ).sheets
+    rows = current_rows()
     width = len(profile.columns)
+    per_row = PerRowScript(service, _new_file(google, len(rows) + 100, width))
+    rewrite = FullRewrite(service, _new_file(google, len(rows) + 100, width), profile.headers)
+    results: dict[str, Any] = {
+        "per-row first fill": _measure(google, lambda: per_row.fill(rows)),
+        "rewrite first push": _measure(google, lambda: rewrite.push(rows)),
+    }
+    world.put_on_hold(CHANGED)
     rows = current_rows()
-    per_row = PerRowScript(service, _new_file(google, orders + 10, width))
-    rewrite = FullRewrite(service, _new_file(google, orders + 10, width), profile.headers)
-    results["per-row first push"] = _measure(google, lambda: per_row.push(rows))
-    results["rewrite first push"] = _measure(google, lambda: rewrite.push(rows))
-    change_orders()
-    rows = current_rows()
-    results["per-row 20 changed"] = _measure(google, lambda: per_row.push(rows))
-    results["rewrite 20 changed"] = _measure(google, lambda: rewrite.push(rows))
+    results[f"per-row {CHANGED} changed"] = _measure(google, lambda: per_row.push(rows))
+    results[f"rewrite {CHANGED} changed"] = _measure(google, lambda: rewrite.push(rows))
     results["per-row nothing changed"] = _measure(google, lambda: per_row.push(rows))
     results["rewrite nothing changed"] = _measure(google, lambda: rewrite.push(rows))
-    db.dispose()
-    return {"orders": orders, "rows": len(rows), "cases": results}
+    return results
+
+
+def run(quick: bool = False, sizes: Sequence[int] = ()) -> dict[str, object]:
+    google = start_google(quota_limits=QuotaLimits(10**9, 10**9, 10**9, 10**9))  # the peers would 429 at 60/min
+    sizes = sizes or (QUICK_SIZES if quick else SIZES)
+    results: dict[str, object] = {}
+    try:
+        for size in sizes:
+            with tempfile.TemporaryDirectory() as tmp:
+                world = _world(google, Path(tmp), size)
+                cases = _orderdeck(google, world)
+                if size == sizes[-1]:
+                    cases |= _peers(google, world)
+                results[f"{size} orders"] = cases
+                world.pusher.db.dispose()
+    finally:
+        google.stop()
+    small, large = (results[f"{s} orders"] for s in sizes)
+    assert isinstance(small, dict) and isinstance(large, dict)
+    key = f"{CHANGED} changed"
+    results[f"compute ratio {sizes[-1]} to {sizes[0]} orders, {key}"] = round(
+        large[key]["compute_s"] / max(small[key]["compute_s"], 1e-6), 2
+    )
+    return results
 
 
 def main() -> None:
-    orders = int(sys.argv[1]) if len(sys.argv) > 1 else ORDERS
-    figures = run(orders)
-    cases = figures["cases"]
-    assert isinstance(cases, dict)
-    print(f"Sheets push, {figures['orders']} orders ({figures['rows']} rows, profile sla_watch), local sandbox")
-    print(f"{'case':28} {'requests':>8} {'writes':>7} {'reads':>6} {'bytes sent':>12} {'seconds':>8} {'quota min':>9}")
-    for name, c in cases.items():
-        print(
-            f"{name:28} {c['requests']:>8} {c['writes']:>7} {c['reads']:>6} {c['bytes']:>12,} "
-            f"{c['seconds']:>8} {c['quota_minutes']:>9}"
-        )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_SIZES} orders instead of {SIZES}")
+    parser.add_argument("--sizes", help="the small and the large shop's orders, e.g. 500,2000")
+    args = parser.parse_args()
+    figures = run(quick=args.quick, sizes=[int(n) for n in args.sizes.split(",")] if args.sizes else ())
+    for size, cases in figures.items():
+        if not isinstance(cases, dict):
+            print(f"{size}: {cases}")
+            continue
+        print(f"Sheets push, {size} (profile sla_watch), local sandbox")
+        print(f"{'case':30} {'requests':>8} {'writes':>7} {'reads':>6} {'bytes':>11} {'seconds':>8} {'compute':>8}")
+        for name, c in cases.items():
+            print(
+                f"{name:30} {c['requests']:>8} {c['writes']:>7} {c['reads']:>6} {c['bytes']:>11,} "
+                f"{c['seconds']:>8} {c.get('compute_s', ''):>8}"
+            )
 
 
 if __name__ == "__main__":

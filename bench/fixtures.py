@@ -1,9 +1,14 @@
-"""What several benchmarks share: a timer that records its figure, and a team with one shop to seed."""
+"""What several benchmarks share: a timer that records its figure, a team with one shop to seed, and a
+child process to measure in."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -30,3 +35,18 @@ def team_with_shop(session: Session, team_name: str, external_id: str, **shop: A
     session.add(made)
     session.flush()
     return team, made
+
+
+def in_child(script: str, spec: dict[str, Any], timeout: float) -> dict[str, float]:
+    """Run `script --child SPEC` (so its peak memory is its own) and return the JSON its last line prints."""
+    done = subprocess.run(
+        [sys.executable, script, "--child", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{Path(script).name} child failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result

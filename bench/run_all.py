@@ -3,7 +3,8 @@
 Each `bench/bench_*.py` module with a `run() -> dict[str, object]` runs in its own child process
 (so one benchmark's memory and threads never colour another's figures). Nested results become one
 row per leaf: benchmark, figure (the keys joined by " / "), value, unit (read from the key's suffix:
-`_per_s` → "<what>/s", `_ms`, `_s`, `_mb`, `_bytes`, `_per_1000`).
+`_per_s` → "<what>/s", `_ms`, `_s`, `_mb`, `_bytes`, `_per_1000`), and beside it the figure's
+target and its value before issue 19 (bench/targets.py).
 
     .venv/bin/python bench/run_all.py [--quick] [--only sync,webhooks] [--postgres URL]
 
@@ -34,6 +35,8 @@ sys.path.insert(0, str(BENCH_DIR.parent))  # runnable as a plain script
 from sqlalchemy import create_engine, text  # noqa: E402 - after the path set-up, like the benchmarks
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.targets import NONE, target_and_before  # noqa: E402
+
 UNITS = (("_per_s", "/s"), ("_per_1000", "per 1,000"), ("_ms", "ms"), ("_mb", "MB"), ("_bytes", "bytes"))
 SKIPPED = "skipped"
 
@@ -44,6 +47,8 @@ class Row:
     figure: str
     value: str
     unit: str
+    target: str = NONE
+    before: str = NONE
 
 
 def benchmarks() -> list[str]:
@@ -64,7 +69,8 @@ def rows(benchmark: str, result: object, path: tuple[str, ...] = ()) -> list[Row
     if isinstance(result, dict):
         return [r for key, value in result.items() for r in rows(benchmark, value, (*path, str(key)))]
     unit = unit_of(path[-1]) if path and isinstance(result, int | float) and not isinstance(result, bool) else ""
-    return [Row(benchmark, " / ".join(path), str(result), unit)]
+    figure = " / ".join(path)
+    return [Row(benchmark, figure, str(result), unit, *target_and_before(benchmark, figure))]
 
 
 def _run_one(name: str, quick: bool, out: Path) -> None:
@@ -130,14 +136,17 @@ def machine(postgres: str | None) -> list[tuple[str, str]]:
     ]
 
 
+COLUMNS = ("benchmark", "figure", "value", "unit", "target", "before")
+
+
 def table(rows_: list[Row]) -> str:
     """A Markdown table (readable in a terminal, pasteable into README.md)."""
-    header = Row("benchmark", "figure", "value", "unit")
+    header = Row(*COLUMNS)
     cells = [header, *rows_]
-    widths = [max(len(getattr(r, f)) for r in cells) for f in ("benchmark", "figure", "value", "unit")]
+    widths = [max(len(getattr(r, f)) for r in cells) for f in COLUMNS]
 
     def line(r: Row) -> str:
-        values = (r.benchmark, r.figure, r.value, r.unit)
+        values = [getattr(r, f) for f in COLUMNS]
         padded = [v.rjust(w) if i == 2 else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))]
         return "| " + " | ".join(padded) + " |"
 

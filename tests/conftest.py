@@ -23,9 +23,11 @@ from backend import create_app, runtime
 from backend.config import TEST_ENCRYPTION_KEY, config_for_tests
 from backend.db import Database, get_db
 from backend.models import Base
+from backend.platforms.base import ConsentReturn
 from backend.sandbox.server import DeferredApp, RunningServer
 from backend.sandbox.server import start as start_server
 from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
+from backend.sandbox.shopee import ShopeeSandbox
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import shops as shops_service
 from backend.services import teams as teams_service
@@ -113,13 +115,15 @@ def session(app: Flask) -> Iterator[Session]:
 
 @dataclass
 class Live:
-    """A backend served over HTTP against a running TikTok Shop sandbox, with one team."""
+    """A backend served over HTTP against a running TikTok Shop sandbox (and Shopee's, when asked), with one team."""
 
     app: Flask
     url: str
     sandbox: TikTokShopSandbox
     tiktok_url: str
     team_id: int
+    shopee: ShopeeSandbox | None = None
+    shopee_url: str = ""
 
     @property
     def db(self) -> Database:
@@ -142,6 +146,16 @@ class Live:
             "TIKTOK_APP_SECRET": self.sandbox.app_secret,
             "TIKTOK_API_BASE": self.tiktok_url,
             "TIKTOK_AUTH_BASE": self.tiktok_url,
+            **self._shopee_settings(),
+        }
+
+    def _shopee_settings(self) -> dict[str, str]:
+        if self.shopee is None:
+            return {}
+        return {
+            "SHOPEE_PARTNER_ID": self.shopee.partner_id,
+            "SHOPEE_PARTNER_KEY": self.shopee.partner_key,
+            "SHOPEE_API_BASE": self.shopee_url,
         }
 
     def connect_shop(self, name: str = "Acme US", region: str = "US", orders: int = 40) -> list[int]:
@@ -149,7 +163,18 @@ class Live:
         code = self.sandbox.issue_auth_code([shop.shop_id])
         with self.app.app_context():
             platform = Platform(runtime.config(), runtime.secret_box())
-            return [s.id for s in shops_service.connect(self.db, platform, self.team_id, code)]
+            connected = shops_service.connect(self.db, platform, self.team_id, ConsentReturn(code), name="tiktok")
+            return [s.id for s in connected]
+
+    def connect_shopee_shop(self, name: str = "Acme MY", region: str = "MY", orders: int = 40) -> int:
+        """A Shopee shop account's consent, redeemed the way the consent redirect redeems it."""
+        assert self.shopee is not None, "serve the backend with a Shopee sandbox"
+        shop = self.shopee.add_shop(name, region, orders=orders)
+        consent = ConsentReturn(self.shopee.authorize_shop(shop.shop_id), shop_id=str(shop.shop_id))
+        with self.app.app_context():
+            platform = Platform(runtime.config(), runtime.secret_box())
+            [connected] = shops_service.connect(self.db, platform, self.team_id, consent, name="shopee")
+            return connected.id
 
 
 @pytest.fixture
@@ -161,13 +186,34 @@ def tiktok() -> Iterator[tuple[TikTokShopSandbox, RunningServer]]:
     running.stop()
 
 
+@pytest.fixture
+def shopee() -> Iterator[tuple[ShopeeSandbox, RunningServer]]:
+    sandbox = ShopeeSandbox(seed=13)
+    running = sandbox.start()
+    yield sandbox, running
+    sandbox.stop_push_pump()
+    running.stop()
+
+
 @contextmanager
 def serve_backend(
-    migrated: Database, sandbox: TikTokShopSandbox, tiktok_url: str, **overrides: object
+    migrated: Database,
+    sandbox: TikTokShopSandbox,
+    tiktok_url: str,
+    shopee: tuple[ShopeeSandbox, RunningServer] | None = None,
+    /,
+    **overrides: object,
 ) -> Iterator[Live]:
-    """The backend as a real HTTP server against the TikTok sandbox, with team "Acme Trading"."""
+    """The backend as a real HTTP server against the TikTok sandbox (and Shopee's), with team "Acme Trading"."""
     deferred = DeferredApp()
     backend_server = start_server(deferred)
+    shopee_settings = {}
+    if shopee is not None:
+        shopee_settings = {
+            "SHOPEE_PARTNER_ID": shopee[0].partner_id,
+            "SHOPEE_PARTNER_KEY": shopee[0].partner_key,
+            "SHOPEE_API_BASE": shopee[1].url,
+        }
     application = create_app(
         config_for_tests(
             migrated.url,
@@ -176,6 +222,7 @@ def serve_backend(
             TIKTOK_API_BASE=tiktok_url,
             TIKTOK_AUTH_BASE=tiktok_url,
             PUBLIC_BASE_URL=backend_server.url,
+            **shopee_settings,
             **overrides,
         )
     )
@@ -183,7 +230,15 @@ def serve_backend(
     with application.app_context(), get_db().session() as session:
         team_id = teams_service.create_team(session, "Acme Trading", "founder@acme.test").id
     try:
-        yield Live(application, backend_server.url, sandbox, tiktok_url, team_id)
+        yield Live(
+            application,
+            backend_server.url,
+            sandbox,
+            tiktok_url,
+            team_id,
+            shopee[0] if shopee else None,
+            shopee[1].url if shopee else "",
+        )
     finally:
         backend_server.stop()
         shut_down(application)
@@ -194,6 +249,18 @@ def serve_backend(
 def live(migrated: Database, tiktok: tuple[TikTokShopSandbox, RunningServer]) -> Iterator[Live]:
     sandbox, tiktok_server = tiktok
     with serve_backend(migrated, sandbox, tiktok_server.url) as running:
+        yield running
+
+
+@pytest.fixture
+def two_channels(
+    migrated: Database,
+    tiktok: tuple[TikTokShopSandbox, RunningServer],
+    shopee: tuple[ShopeeSandbox, RunningServer],
+) -> Iterator[Live]:
+    """The backend against both the TikTok Shop and the Shopee sandbox."""
+    sandbox, tiktok_server = tiktok
+    with serve_backend(migrated, sandbox, tiktok_server.url, shopee) as running:
         yield running
 
 

@@ -17,10 +17,11 @@ SYNC_FIGURES = ("sync_s", "sync_orders_per_s", "ingest_s", "ingest_orders_per_s"
 WEBHOOK_FIGURES = ("p50_ms", "p95_ms", "max_ms", "ack_p50_ms", "burst_webhooks_per_s", "burst_stored_orders_per_s")
 
 
-def _table(stdout: str) -> dict[tuple[str, str], tuple[str, str]]:
-    """(benchmark, figure) → (value, unit), read from the Markdown table run_all prints."""
+def _table(stdout: str) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(benchmark, figure) → (value, unit, target), read from the Markdown table run_all prints."""
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in stdout.splitlines() if line.startswith("|")]
-    return {(b, f): (v, u) for b, f, v, u in cells[2:]}
+    assert cells[0] == ["benchmark", "figure", "value", "unit", "target", "before"]
+    return {(b, f): (v, u, t) for b, f, v, u, t, _before in cells[2:]}
 
 
 def test_run_all_quick_reports_sync_and_webhook_figures_with_the_machine() -> None:
@@ -37,11 +38,12 @@ def test_run_all_quick_reports_sync_and_webhook_figures_with_the_machine() -> No
     assert done.returncode == 0, done.stderr[-4000:]
     table = _table(done.stdout)
     for figure in SYNC_FIGURES:
-        value, unit = table[("sync", f"sqlite / 200 orders / {figure}")]
+        value, unit, _target = table[("sync", f"sqlite / 200 orders / {figure}")]
         assert float(value) > 0, (figure, value)
         assert unit, figure
+    assert table[("sync", "sqlite / 200 orders / peak_rss_mb")][2] == "< 300 MB, flat"  # the target beside it
     for figure in WEBHOOK_FIGURES:
-        value, unit = table[("webhooks", f"sqlite / {figure}")]
+        value, unit, _target = table[("webhooks", f"sqlite / {figure}")]
         assert float(value) > 0, (figure, value)
         assert unit, figure
     assert {b for b, _ in table} == {"sync", "webhooks"}  # --only ran nothing else

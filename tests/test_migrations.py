@@ -122,3 +122,39 @@ def test_0015_counts_the_shipping_the_seller_is_paid_as_revenue_and_keeps_old_re
         ("customer_paid_shipping_fee_amount", "revenue", "shipping"),
         ("actual_shipping_fee_amount", "logistics", "shipping"),
     ]
+
+
+def test_0012_moves_tiktok_named_shop_ids_into_neutral_columns_and_back(blank: Database) -> None:
+    config = alembic_config(blank.engine)
+    before = ScriptDirectory.from_config(config).get_revision("0012").down_revision
+    assert isinstance(before, str)
+    command.upgrade(config, before)
+    meta = sa.MetaData()
+    meta.reflect(blank.engine, only=["teams", "shops", "orders"])
+    teams, shops, orders = (meta.tables[n] for n in ("teams", "shops", "orders"))
+    order = {"status": "AWAITING_SHIPMENT", "platform_update_time": T0, "platform_create_time": T0,
+             "is_on_hold": False, "is_buyer_request_cancel": False, "currency": "USD", "source": "api",
+             "ingested_at": T0, "updated_at": T0, "shop_id": 1, "raw": {}}  # fmt: skip
+    with blank.engine.begin() as conn:
+        conn.execute(sa.insert(teams).values(id=1, name="Acme", time_zone="UTC", created_at=T0))
+        conn.execute(
+            sa.insert(shops).values(id=1, team_id=1, platform="tiktok", external_id="7494", name="Acme US",
+                                    region="US", currency="USD", time_zone="UTC", status="active", created_at=T0,
+                                    cipher="ROW_abc", open_id="open_1")
+        )  # fmt: skip
+        conn.execute(
+            sa.insert(orders),
+            [{**order, "id": 1, "external_id": "1", "shipping_type": "TIKTOK"},
+             {**order, "id": 2, "external_id": "2", "shipping_type": "SELLER"}],
+        )  # fmt: skip
+
+    command.upgrade(config, "0012")
+    with blank.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT shop_ref, grant_id FROM shops")).one() == ("ROW_abc", "open_1")
+        kinds: dict[int, str] = dict(conn.execute(sa.text("SELECT id, shipping_type FROM orders")).all())
+    assert kinds == {1: "PLATFORM", 2: "SELLER"}
+
+    command.downgrade(config, before)
+    with blank.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT cipher, open_id FROM shops")).one() == ("ROW_abc", "open_1")
+        assert dict(conn.execute(sa.text("SELECT id, shipping_type FROM orders")).all()) == {1: "TIKTOK", 2: "SELLER"}

@@ -61,3 +61,11 @@ test('the menu opens the sidebar, on install too', () => {
   env.gas.showSidebar();
   assert.deepStrictEqual(plain(env.calls.ui[2]), ['sidebar', 'OrderDeck']);
 });
+
+test('connecting a shop asks for the chosen platform, TikTok Shop unless told', () => {
+  const env = makeEnv({ respond: () => ({ code: 200, body: { url: 'https://partner.shopeemobile.com/api/v2/shop/auth_partner?x' } }) });
+  env.gas.connectShop('shopee', 'MY');
+  env.gas.connectShop('', '');
+  assert.deepStrictEqual(env.calls.fetch.map((c) => c.body), [{ platform: 'shopee', region: 'MY' }, { platform: 'tiktok', region: '' }]);
+  assert.ok(env.calls.fetch.every((c) => c.url === 'https://orderdeck.example.com/addon/shops/consent'));
+});

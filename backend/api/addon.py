@@ -31,7 +31,7 @@ from backend.services import (
     google_oauth,
     invitations,
     languages,
-    sheet_refresh,
+    push_schedule,
 )
 from backend.services.addon import Caller
 
@@ -174,11 +174,10 @@ def sync_now(caller: Caller, data: dict[str, Any]) -> Any:
     return addon.sync_now(runtime.database(), caller, data["shop_id"], tasks.enqueue)
 
 
-@route("POST", "/shops/consent", "connect_shop", "A TikTok seller consent link for the team",
+@route("POST", "/shops/consent", "connect_shop", "A one-time seller consent link (TikTok Shop or Shopee) for the team",
        body=schemas.ConsentRequestSchema)  # fmt: skip
 def shop_consent(caller: Caller, data: dict[str, Any]) -> Any:
-    platform = runtime.platform()
-    return _db_session_call(addon.consent, caller, platform, data["region"])
+    return addon.consent(runtime.database(), caller, runtime.platform(), data["platform"], data["region"])
 
 
 @route("POST", "/bind/challenge", "bind", "A one-time bind challenge to write into the spreadsheet",
@@ -238,7 +237,7 @@ def edit_cells(caller: Caller, data: dict[str, Any]) -> Any:
 
 def _push_team_tabs(caller: Caller) -> None:
     """Push the caller's team's dirty tabs now, never a sweep of every team's (which spends their limits)."""
-    for binding_id in sheet_refresh.team_dirty_binding_ids(runtime.database(), caller.team_id):
+    for binding_id in push_schedule.for_team(runtime.database(), caller.team_id):
         tasks.enqueue(f"/tasks/push-binding/{binding_id}")
 
 

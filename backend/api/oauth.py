@@ -1,4 +1,4 @@
-"""OAuth redirects: TikTok's seller consent comes back here with `code` and a `state` we signed."""
+"""OAuth redirects: a sales channel's seller consent comes back here with its code and our one-time state."""
 
 from __future__ import annotations
 
@@ -19,19 +19,15 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>OrderDeck</title>
 
 
 def page(title: str, body: str, status: int) -> ResponseReturnValue:
-    """A minimal page a person lands on after an OAuth redirect (TikTok or Google)."""
+    """A minimal page a person lands on after an OAuth redirect (a sales channel or Google)."""
     return PAGE.format(title=escape(title), body=escape(body)), status, {"Content-Type": "text/html; charset=utf-8"}
 
 
-@bp.get("/oauth/tiktok/callback")
-def tiktok_callback() -> ResponseReturnValue:
-    code, state = request.args.get("code", ""), request.args.get("state", "")
-    if not code or not state:
-        return page("Shop not connected", "TikTok did not send an authorization code back.", 400)
-    platform = runtime.platform()
+@bp.get("/oauth/<platform>/callback")
+def consent_callback(platform: str) -> ResponseReturnValue:
+    """Every error, the platform's outage included, is a page: a person's browser landed here."""
     try:
-        team_id = shops.team_from_state(platform, state)
-        connected = shops.connect(runtime.database(), platform, team_id, code, actor="tiktok-consent")
+        connected = shops.finish_consent(runtime.database(), runtime.platform(), platform, request.args.to_dict())
     except OrderDeckError as exc:
         return page("Shop not connected", exc.message, exc.status)
     names = ", ".join(s.name for s in connected)

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from backend.domain.columns import Grain
+from backend.platforms import registry
 
 SLUG = validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="lowercase letters, digits and _, starting with a letter")
 
@@ -54,6 +55,7 @@ class SpreadsheetQuerySchema(Schema):
 
 
 class ConsentRequestSchema(Schema):
+    platform = fields.String(validate=validate.OneOf(registry.names()), load_default=registry.DEFAULT)
     region = fields.String(validate=validate.Regexp(r"^[A-Za-z]{0,8}$"), load_default="")
 
 

@@ -1,11 +1,11 @@
-"""POST /webhooks/tiktok: verify, store, enqueue, acknowledge — nothing slower before the 200.
+"""POST /webhooks/<platform>: verify, store, enqueue, acknowledge — nothing slower before the 2xx.
 
-A verified event that cannot be used is stored as failed and still acknowledged: TikTok would resend it.
+A verified event that cannot be used is stored as failed and still acknowledged: the platform would resend it.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from backend import runtime, tasks
@@ -14,14 +14,11 @@ from backend.services import webhooks
 bp = Blueprint("webhooks", __name__)
 
 
-@bp.post("/webhooks/tiktok")
-def tiktok() -> ResponseReturnValue:
-    receipt = webhooks.receive(
-        runtime.database(), runtime.config(), request.get_data(cache=False), request.headers.get("Authorization")
-    )
+@bp.post("/webhooks/<platform>")
+def receive(platform: str) -> ResponseReturnValue:
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    receipt = webhooks.receive(runtime.database(), runtime.config(), platform, request.get_data(cache=False), headers)
     if receipt.queued:
         tasks.enqueue(f"/tasks/sync-shop/{receipt.shop_id}?webhooks=1")
-    reply = {"code": 0, "message": "success", "duplicate": receipt.duplicate}
-    if receipt.failed:
-        reply["stored_as_failed"] = receipt.failed
-    return jsonify(reply), 200
+    body, mimetype = webhooks.acknowledgement(platform, receipt)
+    return Response(body, 200, mimetype=mimetype)

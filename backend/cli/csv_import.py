@@ -14,10 +14,10 @@ from backend.services import csv_import
 
 @click.command("import-csv")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
-@click.option("--shop", required=True, help="The shop's id (or its TikTok shop id).")
+@click.option("--shop", required=True, help="The shop's id (or its platform shop id).")
 @reports_errors
 def import_csv_command(file: Path, shop: str) -> None:
-    """Import a Seller Center order export (Orders > Export, CSV); bad rows are listed, good ones imported."""
+    """Import an order export (TikTok Seller Center CSV, Shopee Seller Centre .xlsx); bad rows are listed."""
     ids = shop_ids(shop)
     if len(ids) > 1:
         raise click.ClickException(f"{shop!r} names more than one shop; use the shop's database id")

@@ -26,8 +26,9 @@ A short tour:
      estimated or settled. Pick Wang again on the Finance sheet: Google refuses to open it for him.
   3. The sidebar on the right is the real add-on (appsscript/Sidebar.html), calling the backend as the
      member you picked: try "Sync now"; as Ada (admin) bind a tab, add a member or create a sheet.
-  4. New orders arrive every few seconds by signed TikTok webhooks: rows appear and statuses move on
-     within a push (about 10 s). Discord messages from the SLA sweeps show at the bottom.
+  4. New orders arrive every few seconds by signed TikTok webhooks and Shopee pushes (Demo MY sells on
+     Shopee, the Platform column says so): rows appear and statuses move on within a push (about
+     10 s). Discord messages from the SLA sweeps show at the bottom.
 """
 
 
@@ -88,6 +89,7 @@ def demo_command(mode: str | None, port: int) -> None:
         f"\nOrderDeck demo is running: {world.url}/   (ready in {took:.1f} s)\n\n"
         f"  backend        {world.backend_server.url}  (PUBLIC_BASE_URL; webhooks, /addon, /tasks)\n"
         f"  TikTok Shop    {world.tiktok_server.url}  (sandbox: 2 shops, orders moving)\n"
+        f"  Shopee         {world.shopee_server.url}  (sandbox: 1 shop, orders moving)\n"
         f"  Google         {world.google.sheets_server.url}  (Sheets/Drive sandbox), "
         f"{world.google.identity_server.url}  (sign-in)\n"
         f"  Discord        {world.discord_server.url}\n"

@@ -14,28 +14,44 @@ from backend.cli.common import reports_errors
 from backend.db import Database
 from backend.errors import OrderDeckError
 from backend.models import Shop, ShopStatus
-from backend.platforms.tiktok.errors import TikTokError
+from backend.platforms import registry
+from backend.platforms.base import ConsentReturn
 from backend.services import finance, health, leases, shop_round, shops, sync, teams
 from backend.services.shops import Platform
 
-shop_cli = AppGroup("shop", help="TikTok shops.")
+shop_cli = AppGroup("shop", help="Shops on every sales channel.")
 
 
 @shop_cli.command("connect")
+@click.option(
+    "--platform",
+    "platform_name",
+    type=click.Choice(registry.names()),
+    default=registry.DEFAULT,
+    show_default=True,
+    help="The sales channel whose consent page gave the code.",
+)
 @click.option("--team", "team_name", required=True)
-@click.option("--auth-code", required=True, help="The code TikTok's consent page redirected with.")
+@click.option("--auth-code", required=True, help="The code the platform's consent page redirected with.")
+@click.option("--shop-id", default="", help="Shopee: the shop_id the consent redirect named (a shop account).")
+@click.option(
+    "--main-account-id", default="", help="Shopee: the main_account_id the redirect named (cross-border sellers)."
+)
 @reports_errors
-def shop_connect_command(team_name: str, auth_code: str) -> None:
-    """Exchange a TikTok auth code, store its tokens sealed, and record every shop it authorizes."""
+def shop_connect_command(
+    platform_name: str, team_name: str, auth_code: str, shop_id: str, main_account_id: str
+) -> None:
+    """Exchange a platform's auth code, store its tokens sealed, and record every shop it authorizes."""
     db = runtime.database()
     with db.session() as session:
         team_id = teams.team_by_name(session, team_name).id
-    for shop in shops.connect(db, runtime.platform(), team_id, auth_code):
+    consent = ConsentReturn(auth_code.strip(), shop_id.strip(), main_account_id.strip())
+    for shop in shops.connect(db, runtime.platform(), team_id, consent, name=platform_name):
         click.echo(f"connected {shop.name} ({shop.region}, {shop.currency}, {shop.time_zone}) as shop {shop.id}")
 
 
 def shop_ids(shop: str | None) -> list[int]:
-    """Every active shop, or the one named by database id or TikTok shop id."""
+    """Every active shop of every platform, or the one named by database id or platform shop id."""
     where: ColumnElement[bool] = Shop.status == ShopStatus.ACTIVE
     if shop:
         as_id = int(shop) if shop.isdigit() and len(shop) < 10 else -1
@@ -48,7 +64,7 @@ def shop_ids(shop: str | None) -> list[int]:
 
 
 @click.command("sync")
-@click.option("--shop", default=None, help="A shop's id (or TikTok shop id); default: every active shop.")
+@click.option("--shop", default=None, help="A shop's id (or platform shop id); default: every active shop.")
 @click.option("--full", is_flag=True, help="Read every order again, not just what changed.")
 @click.option("--settle", is_flag=True, help="Also walk the finance statements: settled profit, without the worker.")
 @reports_errors
@@ -87,8 +103,6 @@ def _sync_one(
     except leases.LeaseHeld as exc:
         click.echo(f"shop {shop_id}: skipped, {exc.message}", err=True)
     except OrderDeckError as exc:
-        click.echo(f"shop {shop_id}: not synced, {exc.message}", err=True)
-    except TikTokError as exc:
         click.echo(f"shop {shop_id}: not synced, {exc}", err=True)
     return None
 
@@ -100,9 +114,6 @@ def _settle_one(db: Database, platform: Platform, shop_id: int) -> bool:
     except OrderDeckError as exc:
         click.echo(f"shop {shop_id}: not settled, {exc.message}", err=True)
         return False
-    except TikTokError as exc:
-        click.echo(f"shop {shop_id}: not settled, {exc}", err=True)
-        return False
     line = (
         f"shop {shop_id}: {walk.statements} statement(s), {len(walk.orders_settled)} order(s) settled, "
         f"{walk.adjustments} adjustment(s)"
@@ -110,7 +121,7 @@ def _settle_one(db: Database, platform: Platform, shop_id: int) -> bool:
     if walk.unknown_orders:
         line += f"; {len(walk.unknown_orders)} order(s) not synced yet (the next sync brings them)"
     if walk.mismatches:
-        line += f"; lines do not add up to TikTok's amount for {', '.join(sorted(walk.mismatches))}"
+        line += f"; lines do not add up to the platform's amount for {', '.join(sorted(walk.mismatches))}"
     click.echo(line)
     return True
 
@@ -128,7 +139,7 @@ def shop_status_command(team_name: str) -> None:
         lag = f"{row.lag_seconds // 60} min ago" if row.lag_seconds is not None else "never"
         state = "ok" if not row.needs_reauthorization else f"{row.status}: {row.status_reason}"
         click.echo(
-            f"{row.name} ({row.region}) — {state}; last sync {lag}; webhooks {row.webhooks_7d}, "
+            f"{row.name} ({row.platform}, {row.region}) — {state}; last sync {lag}; webhooks {row.webhooks_7d}, "
             f"missed by webhook {row.missed_by_webhook_7d}, failed payloads {row.failed_items_7d}"
         )
         if row.last_failure:

@@ -155,7 +155,9 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "chooseTeam": _choose_team,
     "getStatus": _status,
     "syncNow": lambda c: c.api("post", "/addon/sync", {"shop_id": c.arg(0)} if c.arg(0) else {}),
-    "connectShop": lambda c: c.api("post", "/addon/shops/consent", {"region": c.arg(0, "")}),
+    "connectShop": lambda c: c.api(
+        "post", "/addon/shops/consent", {"platform": c.arg(0, "tiktok"), "region": c.arg(1, "")}
+    ),
     "connectGoogle": lambda c: c.api("post", "/addon/google/connect", {}),
     "confirmGoogle": lambda c: c.api("post", "/addon/google/confirm", {"account": c.arg(0)}),
     "discardGoogle": lambda c: c.api("post", "/addon/google/discard", {"account": c.arg(0)}),

@@ -1,11 +1,12 @@
 """The demo's world: every sandbox, the backend and its worker on loopback, seeded like a real seller's team.
 
 Everything goes through the code production runs: the shops are connected by exchanging a TikTok
-auth code, orders arrive by sync and signed webhooks, the sheets are written by the real Google
-clients as a service account, and Discord gets what the notification sweeps send.
+auth code and a Shopee one, orders arrive by sync and signed webhooks and pushes, the sheets are
+written by the real Google clients as a service account, and Discord gets what the notification
+sweeps send.
 
-Resuming keeps `instance/demo/`: the SQLite database, the encryption key and a pickle of the TikTok
-and Sheets sandboxes' state (their worlds are plain dataclasses, so a pickle is cheap and keeps
+Resuming keeps `instance/demo/`: the SQLite database, the encryption key and a pickle of the TikTok,
+Shopee and Sheets sandboxes' state (their worlds are plain dataclasses, so a pickle is cheap and keeps
 every order, token and cell exactly as the database last saw them). The Google identity and Discord
 fakes hold nothing worth keeping: a new service-account key is written and the Discord channel is
 pointed at the new fake. The pickle is written only by a clean stop and removed when a run starts,
@@ -39,10 +40,12 @@ from backend.demo.traffic import Traffic
 from backend.domain.fx import FxRate
 from backend.errors import InvalidInput
 from backend.models import NotificationChannel, Shop
+from backend.platforms.base import ConsentReturn
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.sandbox.server import DeferredApp, RunningServer
 from backend.sandbox.server import start as start_server
 from backend.sandbox.sheets import GoogleSandboxes, start_google
+from backend.sandbox.shopee import ShopeeSandbox
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import bindings, costs, fx, notify, shops, teams
 from backend.services.shops import Platform
@@ -58,9 +61,10 @@ WRITER = "orderdeck-demo@orderdeck-sandbox.iam.gserviceaccount.com"
 ADDON_AUDIENCE = "orderdeck-demo-addon.apps.googleusercontent.com"
 SHEET_TIME_ZONE = "Europe/London"
 CHANNEL = "#orders (demo)"
-STATE_VERSION = 1
+STATE_VERSION = 2
 # What the sandboxes' pickle keeps: their worlds; locks, servers, apps and logs are rebuilt.
 TIKTOK_STATE = ("rng", "ids", "shops", "access_tokens", "refresh_tokens", "subscriptions", "_events")
+SHOPEE_STATE = ("rng", "ids", "shops", "merchants", "main_accounts", "access_tokens", "refresh_tokens", "push_codes")
 SHEETS_STATE = ("spreadsheets", "files", "groups")
 
 
@@ -107,9 +111,10 @@ SHEETS = (
     SheetSpec("agency", "Demo Trading · Agency client", "viewer", (("Orders", "agency_view"),), "reader"),
 )  # fmt: skip
 SHOPS = (("Demo US", "US", 180), ("Demo UK", "GB", 120))
+SHOPEE_SHOP = ("Demo MY", "MY", 100)  # on Shopee: the desk shows both channels
 COST_SHARE = Decimal("0.38")  # unit cost as a share of the list price: margins a seller would recognise
-# Bought in CNY, sold in USD and GBP: euro reference rates the demo publishes on working days, as the ECB does.
-PER_EURO = {"USD": Decimal("1.0850"), "GBP": Decimal("0.8431"), "CNY": Decimal("7.8125")}
+# Bought in CNY, sold in USD, GBP and MYR: euro reference rates the demo publishes on working days, as the ECB does.
+PER_EURO = {"USD": Decimal("1.0850"), "GBP": Decimal("0.8431"), "MYR": Decimal("4.9510"), "CNY": Decimal("7.8125")}
 REPORTING = "USD"
 
 
@@ -158,9 +163,11 @@ class World:
     paths: StatePaths
     app: Flask
     tiktok: TikTokShopSandbox
+    shopee: ShopeeSandbox
     google: GoogleSandboxes
     discord: DiscordFake
     tiktok_server: RunningServer
+    shopee_server: RunningServer
     discord_server: RunningServer
     backend_server: RunningServer
     resumed: bool
@@ -227,6 +234,7 @@ class World:
         if self.traffic is not None:
             self.traffic.stop()
         self.tiktok.stop_webhook_pump()
+        self.shopee.stop_push_pump()
         if self.page_server is not None:
             self.page_server.stop()
         if self._worker is not None:
@@ -234,7 +242,13 @@ class World:
         queue = self.app.extensions["orderdeck.tasks"]
         queue.drain(timeout=60)
         queue.shutdown()
-        _in_parallel(self.backend_server.stop, self.tiktok_server.stop, self.discord_server.stop, self.google.stop)
+        _in_parallel(
+            self.backend_server.stop,
+            self.tiktok_server.stop,
+            self.shopee_server.stop,
+            self.discord_server.stop,
+            self.google.stop,
+        )
         save_sandboxes(self)
         self.db.dispose()
 
@@ -253,16 +267,20 @@ def save_sandboxes(world: World) -> None:
         "version": STATE_VERSION,
         "tiktok": {name: getattr(world.tiktok, name) for name in TIKTOK_STATE},
         "tiktok_clock_offset": world.tiktok.clock.offset,
+        "shopee": {name: getattr(world.shopee, name) for name in SHOPEE_STATE},
+        "shopee_clock_offset": world.shopee.clock.offset,
         "sheets": {name: getattr(world.google.sheets, name) for name in SHEETS_STATE},
         "spreadsheets": world.spreadsheets,
     }
     partial = world.paths.sandboxes.with_suffix(".partial")
-    with world.tiktok.lock, world.google.sheets.lock:
+    with world.tiktok.lock, world.shopee.lock, world.google.sheets.lock:
         partial.write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
     partial.replace(world.paths.sandboxes)
 
 
-def _load_sandboxes(paths: StatePaths, tiktok: TikTokShopSandbox, google: GoogleSandboxes) -> dict[str, str]:
+def _load_sandboxes(
+    paths: StatePaths, tiktok: TikTokShopSandbox, shopee: ShopeeSandbox, google: GoogleSandboxes
+) -> dict[str, str]:
     """Restore the sandboxes' worlds; the pickle is removed so only a clean stop writes a new one."""
     state = pickle.loads(paths.sandboxes.read_bytes())  # noqa: S301 - our own file under instance/
     paths.sandboxes.unlink()
@@ -271,14 +289,33 @@ def _load_sandboxes(paths: StatePaths, tiktok: TikTokShopSandbox, google: Google
     for name, value in state["tiktok"].items():
         setattr(tiktok, name, value)
     tiktok.clock.offset = state["tiktok_clock_offset"]
+    for name, value in state["shopee"].items():
+        setattr(shopee, name, value)
+    shopee.clock.offset = state["shopee_clock_offset"]
     for name, value in state["sheets"].items():
         setattr(google.sheets, name, value)
     spreadsheets: dict[str, str] = state["spreadsheets"]
     return spreadsheets
 
 
-def _config(paths: StatePaths, tiktok: RunningServer, sandbox: TikTokShopSandbox, google: GoogleSandboxes,
-            backend_url: str) -> Config:  # fmt: skip
+def _channel_settings(
+    tiktok: tuple[TikTokShopSandbox, RunningServer], shopee: tuple[ShopeeSandbox, RunningServer]
+) -> dict[str, str]:
+    """Both sales channels pointed at their sandboxes."""
+    (tiktok_sandbox, tiktok_server), (shopee_sandbox, shopee_server) = tiktok, shopee
+    return {
+        "TIKTOK_APP_KEY": tiktok_sandbox.app_key,
+        "TIKTOK_APP_SECRET": tiktok_sandbox.app_secret,
+        "TIKTOK_SERVICE_ID": "demo",
+        "TIKTOK_API_BASE": tiktok_server.url,
+        "TIKTOK_AUTH_BASE": tiktok_server.url,
+        "SHOPEE_PARTNER_ID": shopee_sandbox.partner_id,
+        "SHOPEE_PARTNER_KEY": shopee_sandbox.partner_key,
+        "SHOPEE_API_BASE": shopee_server.url,
+    }
+
+
+def _config(paths: StatePaths, channels: dict[str, str], google: GoogleSandboxes, backend_url: str) -> Config:
     oauth_client = "orderdeck-demo-web.apps.googleusercontent.com"
     oauth_secret = secrets.token_urlsafe(24)
     google.identity.register_client(oauth_client, oauth_secret, [f"{backend_url}/oauth/google/callback"])
@@ -286,11 +323,6 @@ def _config(paths: StatePaths, tiktok: RunningServer, sandbox: TikTokShopSandbox
     return Config(
         DATABASE_URL=f"sqlite:///{paths.database}",
         ORDERDECK_ENCRYPTION_KEY=secret_keys.local_key(paths.root),
-        TIKTOK_APP_KEY=sandbox.app_key,
-        TIKTOK_APP_SECRET=sandbox.app_secret,
-        TIKTOK_SERVICE_ID="demo",
-        TIKTOK_API_BASE=tiktok.url,
-        TIKTOK_AUTH_BASE=tiktok.url,
         GOOGLE_APPLICATION_CREDENTIALS=str(key_file),
         ADDON_AUDIENCE=ADDON_AUDIENCE,
         PUBLIC_BASE_URL=backend_url,
@@ -298,7 +330,7 @@ def _config(paths: StatePaths, tiktok: RunningServer, sandbox: TikTokShopSandbox
         GOOGLE_OAUTH_CLIENT_SECRET=oauth_secret,
         TASKS_BACKEND="inline",
         TASKS_SECRET=secrets.token_urlsafe(24),
-    ).with_overrides(**google.settings())
+    ).with_overrides(**channels, **google.settings())
 
 
 def start(
@@ -321,24 +353,28 @@ def start(
         paths.clear()
     sandbox = TikTokShopSandbox(seed=seed)
     tiktok_server = sandbox.start()
+    shopee = ShopeeSandbox(seed=seed)
+    shopee_server = shopee.start()
     google = start_google()
     discord, discord_server = start_discord()
     deferred = DeferredApp()
     backend_server = start_server(deferred)
     try:
-        spreadsheets = _load_sandboxes(paths, sandbox, google) if resume else {}
-        app = create_app(_config(paths, tiktok_server, sandbox, google, backend_server.url))
+        spreadsheets = _load_sandboxes(paths, sandbox, shopee, google) if resume else {}
+        channels = _channel_settings((sandbox, tiktok_server), (shopee, shopee_server))
+        app = create_app(_config(paths, channels, google, backend_server.url))
         app.extensions["orderdeck.db"].migrate()
         deferred.app = app
     except BaseException:
-        _in_parallel(backend_server.stop, tiktok_server.stop, discord_server.stop, google.stop)
+        _in_parallel(backend_server.stop, tiktok_server.stop, shopee_server.stop, discord_server.stop, google.stop)
         raise
-    world = World(paths, app, sandbox, google, discord, tiktok_server, discord_server, backend_server, resume,
-                  spreadsheets)  # fmt: skip
+    world = World(paths, app, sandbox, shopee, google, discord, tiktok_server, shopee_server, discord_server,
+                  backend_server, resume, spreadsheets)  # fmt: skip
     try:
         _prepare(world)
         _add_users(google)
         sandbox.start_webhook_pump()
+        shopee.start_push_pump()
         world.start_worker()
         if traffic_every is not None:
             world.traffic = Traffic(world, seed=seed)
@@ -369,10 +405,14 @@ def _add_users(google: GoogleSandboxes) -> None:
 
 
 def _connect_shops(world: World, team_id: int) -> None:
-    """The seller's consent, as TikTok redirects it: one auth code covering both shops."""
+    """The seller's consents, as the platforms redirect them: one TikTok auth code covering both TikTok
+    shops, and a Shopee shop account's code with its shop id."""
     code = world.tiktok.issue_auth_code(list(world.tiktok.shops), seller_name="Demo Trading Ltd")
+    [shopee_shop] = world.shopee.shops
+    shopee = ConsentReturn(world.shopee.authorize_shop(shopee_shop), shop_id=str(shopee_shop))
     with world.app.app_context():
-        shops.connect(world.db, world.platform, team_id, code, actor=ADMIN.email)
+        shops.connect(world.db, world.platform, team_id, ConsentReturn(code), name="tiktok", actor=ADMIN.email)
+        shops.connect(world.db, world.platform, team_id, shopee, name="shopee", actor=ADMIN.email)
 
 
 def _in_cny(amount: Decimal, currency: str) -> Decimal:
@@ -400,13 +440,16 @@ def _seed(world: World, discord_hook: str) -> None:
         team_id = team.id
     for name, region, orders in SHOPS:
         world.tiktok.add_shop(name, region, orders=orders)
+    name, region, orders = SHOPEE_SHOP
+    world.shopee.add_shop(name, region, orders=orders)
     _connect_shops(world, team_id)
     since = datetime.now(UTC).date() - timedelta(days=90)
-    rows = [
-        costs.CostRow(sku.seller_sku, _in_cny(sku.price * COST_SHARE, shop.market.currency), "CNY", since)
+    prices = [
+        (sku.seller_sku, sku.price, shop.market.currency)
         for shop in world.tiktok.shops.values()
         for sku in shop.catalog
-    ]
+    ] + [(m.model_sku, m.price, shop.market.currency) for shop in world.shopee.shops.values() for m in shop.models]
+    rows = [costs.CostRow(sku, _in_cny(price * COST_SHARE, currency), "CNY", since) for sku, price, currency in prices]
     with world.app.app_context(), world.db.session() as session:
         team = teams.team_by_name(session, TEAM)
         costs.upsert_costs(session, team, rows, actor=PEOPLE[1].email)

@@ -14,8 +14,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backend.domain.status import OrderStatus
+
 # Statuses where the warehouse still has to act; AWAITING_COLLECTION has met its dispatch deadline.
-ALERTABLE_STATUSES = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"})
+ALERTABLE_STATUSES = frozenset({OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING})
 
 # Discord's documented limits for messages and embeds.
 CONTENT_MAX = 2000

@@ -397,6 +397,7 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
         Column("package_key", "Order / package", T, OP, PKG, _row_key, Kind.KEY),
         Column("order", "Order", T, OP, ORDER_GRAINS - {Grain.ORDER}, _order("external_id")),
         Column("shop", "Shop", T, OP, ORDER_GRAINS, _order("shop_name")),
+        Column("platform", "Platform", T, OP, ORDER_GRAINS, _order("platform"), description="the sales channel"),
         Column("status", "Status", EN, OP, ORDER_GRAINS, _order("status")),
         Column(
             "pick_status",
@@ -646,7 +647,7 @@ def _stock_columns() -> list[Column]:
         Column("stock_sku", "Seller SKU", T, OP, stock, _warehouse("stock", "count.seller_sku")),
         Column("stock_product", "Product", T, OP, stock, _warehouse("stock", "count.product_name")),
         Column("stock_warehouse", "Warehouse", T, OP, stock, _warehouse("stock", "count.warehouse_id")),
-        Column("stock_platform", "TikTok count", INT, OP, stock, _warehouse("stock", "count.platform_quantity")),
+        Column("stock_platform", "Platform count", INT, OP, stock, _warehouse("stock", "count.platform_quantity")),
         Column(
             "stock_on_hand",
             "On hand (your count)",
@@ -656,7 +657,7 @@ def _stock_columns() -> list[Column]:
             _warehouse("stock", "count.sheet_quantity"),
             Kind.INPUT,
             counted,
-            description="when filled, used instead of TikTok's count; clear it to use TikTok's again",
+            description="when filled, used instead of the platform's count; clear it to use the platform's again",
         ),
         Column(
             "stock_reorder_point",

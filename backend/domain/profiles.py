@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from backend.domain.access import RolePolicy, Sensitivity
 from backend.domain.columns import (
     KEY_COLUMNS,
+    ORDER_GRAINS,
     SHEETS_EPOCH,
     Column,
     DayTotals,
@@ -28,6 +29,7 @@ from backend.domain.columns import (
     serial,
 )
 from backend.domain.reports import SummaryRow
+from backend.domain.status import OrderStatus
 from backend.domain.stock import WarehouseRows
 from backend.domain.views import FxRateView, OrderView, SkuCostView
 from backend.errors import InvalidInput
@@ -61,7 +63,8 @@ class RowFilter:
     max_age_days: int | None = None
 
     def keeps(self, view: OrderView, now: datetime) -> bool:
-        if self.statuses and view.status not in self.statuses and not (view.is_on_hold and "ON_HOLD" in self.statuses):
+        held = view.is_on_hold and OrderStatus.ON_HOLD in self.statuses
+        if self.statuses and view.status not in self.statuses and not held:
             return False
         if self.shops and str(view.shop_id) not in self.shops and view.shop_name not in self.shops:
             return False
@@ -112,10 +115,66 @@ class Profile:
         return next(i for i, c in enumerate(self.columns) if c.key == column_key)
 
 
+# A row's place in the profile's order as plain JSON-able data: one value per sort column (None when
+# empty), then the tie-break (order id and index within the order, or the index of the row).
+Rank = tuple[str | int | float | bool | None, ...]
+
+
 @dataclass(frozen=True)
 class Row:
+    """One row of a tab. `owner` is the order it shows (order grains), so a push that re-reads only the
+    orders that changed knows which rows they own; `rank` is where the profile's sort puts it (sort
+    values, then a tie-break), kept with the row so new rows can be placed among ones not re-read."""
+
     key: str
     cells: tuple[Cell, ...]
+    owner: int | None = None
+    rank: Rank | None = None
+
+
+class _Descending:
+    """Reverses the order of a text value (numbers are simply negated)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return bool(self.value > other.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def rank_value(cell: Cell) -> str | int | float | bool | None:
+    """A cell as its sort column compares it: empty is None, a formula by its text, money as a number."""
+    if cell is None or cell == "":
+        return None
+    if isinstance(cell, Formula):
+        return cell.text
+    if isinstance(cell, Decimal):
+        return float(cell)
+    return cell
+
+
+def order_key(profile: Profile, rank: Sequence[Any]) -> tuple[Any, ...]:
+    """A comparable key for `rank`: each sort column ascending or descending with empty cells last (as the
+    profile's sort), then the tie-break ascending."""
+    parts: list[Any] = []
+    for sort, value in zip(profile.sort, rank, strict=False):
+        if value is None:
+            parts.append((1,))
+        elif not sort.descending:
+            parts.append((0, value))
+        elif isinstance(value, int | float):
+            parts.append((0, -value))
+        else:
+            parts.append((0, _Descending(value)))
+    return (*parts, *rank[len(profile.sort) :])
 
 
 def parse_profile(
@@ -323,14 +382,6 @@ def to_cell(value: Value, zone: str) -> Cell:
     return value
 
 
-def _sort_key(value: Cell) -> tuple[int, Any]:
-    if value is None or value == "":
-        return (1, 0)
-    if isinstance(value, Formula):
-        return (0, value.text)
-    return (0, value)
-
-
 def project(
     profile: Profile,
     views: Iterable[OrderView],
@@ -342,15 +393,23 @@ def project(
     reports: ReportRows | None = None,
     rates: Iterable[FxRateView] = (),
 ) -> list[Row]:
-    """The tab's rows in the profile's sort order; a column the profile omits is never computed."""
+    """The tab's rows in the profile's sort order; a column the profile omits is never computed.
+
+    Ties keep the sources' order: by order id and place within the order for order grains, so the
+    rows of a few re-read orders sort exactly where a full projection would put them.
+    """
     rows = []
-    for src in sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports, rates=rates):
+    sort_at = [profile.index_of(s.column) for s in profile.sort]
+    owner, sub = None, 0
+    found = sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports, rates=rates)
+    for index, src in enumerate(found):
         cells = tuple(to_cell(c.value(src), src.zone) for c in profile.columns)
-        rows.append(Row(key=str(cells[0]), cells=cells))
-    for sort in reversed(profile.sort):
-        i = profile.index_of(sort.column)
-        present = [r for r in rows if _sort_key(r.cells[i])[0] == 0]
-        empty = [r for r in rows if _sort_key(r.cells[i])[0] == 1]
-        present.sort(key=lambda r: _sort_key(r.cells[i]), reverse=sort.descending)
-        rows = present + empty
+        values = tuple(rank_value(cells[i]) for i in sort_at)
+        if src.view is not None and profile.grain in ORDER_GRAINS:
+            sub = sub + 1 if src.view.order_id == owner else 0
+            owner = src.view.order_id
+            rows.append(Row(str(cells[0]), cells, owner, (*values, owner, sub)))
+        else:
+            rows.append(Row(str(cells[0]), cells, None, (*values, index)))
+    rows.sort(key=lambda r: order_key(profile, r.rank or ()))
     return rows

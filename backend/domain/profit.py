@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from backend.domain.fx import Conversion, RateBook, pair_label
 from backend.domain.money import quantize
+from backend.domain.status import OrderStatus
 
 POOLS: tuple[str, ...] = ("platform", "payment", "logistics", "marketing", "tax", "other")
 REVENUE = "revenue"  # the pool name fee lines carry when they are revenue, not a cost
@@ -30,8 +31,8 @@ UNPAID = "unpaid"  # never paid (or cancelled before payment): not revenue
 CANCELLED = "cancelled"  # paid, then cancelled, and no statement paid anything for it: not revenue
 BASES = (ESTIMATED, SETTLED, UNPAID, CANCELLED)
 COUNTED = frozenset({ESTIMATED, SETTLED})  # what the summaries add up
-CANCELLED_STATUS = "CANCELLED"  # the order's (and a line's) status once it is cancelled
-UNPAID_STATUS = "UNPAID"
+CANCELLED_STATUS = OrderStatus.CANCELLED  # the order's (and a line's) status once it is cancelled
+UNPAID_STATUS = OrderStatus.UNPAID
 MARGIN_PLACES = Decimal("0.0001")
 
 

@@ -1,7 +1,7 @@
 """How long an order keeps its buyer's personal data: a team's number of days after it ended.
 
 An order ends when it is delivered or cancelled (COMPLETED follows delivery, or a full refund); its
-personal data is then kept `retention_days` (a team setting, default 90) and masked, as TikTok Shop's
+personal data is then kept `retention_days` (a team setting, default 90) and masked, as the platforms'
 data rules expect sellers to keep buyer data no longer than the order needs it.
 """
 
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-ENDED = frozenset({"DELIVERED", "COMPLETED", "CANCELLED"})
+from backend.domain.status import OrderStatus
+
+ENDED = frozenset({OrderStatus.DELIVERED, OrderStatus.COMPLETED, OrderStatus.CANCELLED})
 MASK = "(masked)"  # what a masked personal value reads in the database and in every sheet
 DEFAULT_DAYS = 90
 MIN_DAYS, MAX_DAYS = 1, 365

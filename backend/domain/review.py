@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from backend.domain.status import OrderStatus
+
 COMBINE_MAX = 20  # TikTok's limit of orders in one combined package
-CLOSED = frozenset({"CANCELLED", "UNPAID"})
-TO_SHIP = frozenset({"AWAITING_SHIPMENT", "ON_HOLD"})
+CLOSED = frozenset({OrderStatus.CANCELLED, OrderStatus.UNPAID})
+TO_SHIP = frozenset({OrderStatus.AWAITING_SHIPMENT, OrderStatus.ON_HOLD})
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,28 @@ def _typical_quantities(orders: Iterable[ReviewOrder]) -> dict[str, list[int]]:
     return seen
 
 
-def review_flags(orders: Iterable[ReviewOrder], rules: ReviewRules) -> dict[int, tuple[str, ...]]:
-    """Order id → its flags (labels as the sheet shows them), for every order given."""
+def typical_quantities(history: Mapping[str, list[int]], rules: ReviewRules) -> dict[str, float]:
+    """The median quantity per SKU, for SKUs ordered often enough to have a typical quantity."""
+    return {sku: statistics.median(qs) for sku, qs in history.items() if len(qs) >= rules.quantity_history}
+
+
+def unusual(sku: str, quantity: int, typical: Mapping[str, float], rules: ReviewRules) -> str | None:
+    """The unusual-quantity flag for `quantity` units of `sku`, or None."""
+    limit = max(rules.quantity_minimum, rules.quantity_multiplier * typical.get(sku, 0))
+    return f"unusual quantity: {quantity} × {sku}" if quantity > limit else None
+
+
+def review_flags(
+    orders: Iterable[ReviewOrder], rules: ReviewRules, typical: Mapping[str, float] | None = None
+) -> dict[int, tuple[str, ...]]:
+    """Order id → its flags (labels as the sheet shows them), for every order given.
+
+    `typical` is each SKU's typical quantity; by default it is worked out from the orders given (all of
+    the recent ones). A caller reviewing only some orders passes it, worked out from all of them.
+    """
     orders = list(orders)
-    history = _typical_quantities(orders)
-    typical = {sku: statistics.median(qs) for sku, qs in history.items() if len(qs) >= rules.quantity_history}
+    if typical is None:
+        typical = typical_quantities(_typical_quantities(orders), rules)
     same_party: dict[tuple[str, str], list[ReviewOrder]] = defaultdict(list)
     for order in orders:
         if order.buyer and order.address_key and order.status not in CLOSED:
@@ -89,10 +108,8 @@ def review_flags(orders: Iterable[ReviewOrder], rules: ReviewRules) -> dict[int,
             abs(o.created_at - order.created_at) <= rules.duplicate_window for o in party
         ):
             found.append("possible duplicate")
-        for sku, quantity in sorted(order.quantities.items()):
-            limit = max(rules.quantity_minimum, rules.quantity_multiplier * typical.get(sku, 0))
-            if quantity > limit:
-                found.append(f"unusual quantity: {quantity} × {sku}")
+        quantities = sorted(order.quantities.items())
+        found += [flag for sku, quantity in quantities if (flag := unusual(sku, quantity, typical, rules))]
         if order.buyer_message.strip():
             found.append("buyer message")
         if order.address_changed:

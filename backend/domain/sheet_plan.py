@@ -1,8 +1,10 @@
 """Diff the rows a tab should show against what the sheet holds, and plan one batchUpdate for the changes.
 
 Pure: the writer reads the sheet (key column, grid, protections) and the stored snapshot of what was last
-written, and sends what this module returns. Rows are found by key, so a sheet sorted or filtered by
-hand is still updated in place; input cells are written only when the database value changed.
+written, and sends what this module returns. The rows wanted are every row of the tab, or (an
+incremental spec) only the rows of the orders re-read, the others being kept as the snapshot remembers
+them. Where each row goes is sheet_layout.py's part; input cells are written only when the database
+value changed.
 """
 
 from __future__ import annotations
@@ -10,16 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from bisect import bisect_left
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from backend.domain.a1 import column_letters
 from backend.domain.access import Sensitivity
 from backend.domain.columns import Column, ColumnType, Formula
-from backend.domain.profiles import Cell, Profile, Row
+from backend.domain.profiles import Cell, Profile, Rank, Row
+from backend.domain.sheet_layout import BLANK, Layout, Wanted, lay_out, row_runs, wanted_rows
 from backend.domain.text import cut, utf16_length
 
 Json = dict[str, Any]
@@ -40,7 +42,12 @@ class Unwritable(ValueError):
 
 @dataclass(frozen=True)
 class TabSpec:
-    """What a tab should show, and who may edit what in it."""
+    """What a tab should show, and who may edit what in it.
+
+    `touched` is None when `rows` is every row of the tab (a full projection). Otherwise only the orders
+    in `touched` were re-read: `rows` are all their rows now, and every other row stays as the snapshot
+    remembers it (an incremental projection).
+    """
 
     title: str
     sheet_id: int  # used when the tab must be created; an existing tab keeps its own id
@@ -49,6 +56,7 @@ class TabSpec:
     backend_editors: tuple[str, ...]  # the writing identity and the team's admins
     input_editors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # column key → members
     chart_id: int = 0  # the profile's chart, when it has one: stable per binding, so a re-push finds it
+    touched: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,29 +73,91 @@ class TabState:
     chart_ids: frozenset[int] = frozenset()
 
 
+class Memo(NamedTuple):
+    """What the backend remembers of one row it wrote: a digest per cell (joined), the order it shows
+    and its rank (None for rows remembered before ranks were kept)."""
+
+    digests: str
+    owner: int | None = None
+    rank: Rank | None = None
+
+    def cells(self) -> tuple[str, ...]:
+        return _split_digests(self.digests)
+
+    def encode(self) -> str:
+        """Stored as one string per row ("digests|owner|rank"), so a push that re-reads a few orders decodes
+        only their rows and copies the others as they are."""
+        owner = "" if self.owner is None else str(self.owner)
+        return f"{self.digests}|{owner}|{json.dumps(list(self.rank or ()), separators=(',', ':'))}"
+
+    @classmethod
+    def decode(cls, stored: str) -> Memo:
+        if "|" not in stored:  # remembered before owners and ranks were kept
+            return cls(stored)
+        digests, owner, rank = stored.split("|", 2)
+        return cls(digests, int(owner) if owner else None, tuple(json.loads(rank)))
+
+
+class Memos(Mapping[str, Memo]):
+    """The snapshot's rows: stored strings, decoded one by one when asked for."""
+
+    def __init__(self, stored: Mapping[str, str]) -> None:
+        self.stored = stored
+        self._decoded: dict[str, Memo] = {}
+
+    def __getitem__(self, key: str) -> Memo:
+        memo = self._decoded.get(key)
+        if memo is None:
+            memo = self._decoded[key] = Memo.decode(self.stored[key])
+        return memo
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.stored)
+
+    def __len__(self) -> int:
+        return len(self.stored)
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """What the backend last wrote into a tab: the layout, per row key a digest of each cell, and the
-    1-based sheet row each key was written to."""
+    """What the backend last wrote into a tab: the layout; per row key its memo; the rows of each order (by
+    owner, so a push that re-reads a few orders finds theirs without reading the others); the key column
+    as the push left it (blank rows as ""), which is also where each row went (people may sort the tab by
+    hand between pushes); and the order the rows were left in (1: the profile's, -1: that reversed, 0: the
+    team's own, None: unknown). `owners` is None for a snapshot kept before orders and ranks were."""
 
     layout: str = ""
-    rows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    positions: Mapping[str, int] = field(default_factory=dict)
+    rows: Memos = field(default_factory=lambda: Memos({}))
+    owners: Mapping[str, list[str]] | None = field(default_factory=dict)
+    keys: tuple[str, ...] | None = ()
+    order: int | None = None
 
     def to_json(self) -> Json:
         return {
             "layout": self.layout,
-            "rows": {k: "".join(v) for k, v in self.rows.items()},
-            "positions": dict(self.positions),
+            "rows": dict(self.rows.stored),
+            "owners": None if self.owners is None else dict(self.owners),
+            "keys": None if self.keys is None else list(self.keys),
+            "order": self.order,
         }
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any] | None) -> Snapshot:
         if not doc:
             return cls()
-        rows = doc.get("rows", {})
-        positions = {str(k): int(v) for k, v in (doc.get("positions") or {}).items()}
-        return cls(str(doc.get("layout", "")), {k: _split_digests(v) for k, v in rows.items()}, positions)
+        keys, order = doc.get("keys"), doc.get("order")
+        return cls(
+            str(doc.get("layout", "")),
+            Memos(doc.get("rows") or {}),
+            doc.get("owners"),
+            None if keys is None else tuple(keys),
+            None if order is None else int(order),
+        )
+
+
+class SnapshotMismatch(Exception):
+    """The sheet no longer holds the rows the snapshot remembers (rows deleted, inserted or duplicated by
+    hand, a lost snapshot): an incremental projection cannot be trusted; project every row instead."""
 
 
 @dataclass
@@ -97,6 +167,7 @@ class TabPlan:
     added: int = 0
     changed: int = 0
     removed: int = 0
+    moved: int = 0
     final_rows: int = 0
     sheet_id: int = 0
     cut: int = 0  # cells whose text was cut to the 50,000 characters a cell holds
@@ -385,31 +456,6 @@ def column_keys(columns: Sequence[Column], sheet_id: int, *, existed: bool) -> l
     return requests
 
 
-@dataclass
-class _Placement:
-    positions: dict[str, int]  # key → row index after deletions
-    doomed: list[int]  # row indexes to delete, ascending
-    first_free: int  # where new rows go
-    new_rows: list[Row]
-
-
-def _place(rows: Sequence[Row], keys: Sequence[str], grid_rows: int, wipe: bool) -> _Placement:
-    """Find each row by key; rows no longer wanted (or duplicated by hand) are deleted, the rest stay put."""
-    wanted = {row.key for row in rows}
-    positions: dict[str, int] = {}
-    doomed: list[int] = list(range(1, grid_rows)) if wipe else []
-    for i, key in enumerate(() if wipe else keys):
-        if not key:
-            continue
-        if key in positions or key not in wanted:
-            doomed.append(i + 1)
-        else:
-            positions[key] = i + 1
-    positions = {k: r - bisect_left(doomed, r) for k, r in positions.items()}
-    first_free = 1 if wipe else 1 + len(keys) - len(doomed)
-    return _Placement(positions, doomed, first_free, [row for row in rows if row.key not in positions])
-
-
 def _encode(rows: Sequence[Row], columns: Sequence[Column]) -> tuple[dict[str, list[Json]], list[str], int]:
     """Each row's CellData by key; a row holding a value no cell can hold is left out and named, so the
     rest of the tab is still written. Also how many cells were cut to fit."""
@@ -445,73 +491,132 @@ def _changed_cells(
     return now, [_cells_request(sheet_id, position, c0, [data[c0:c1]]) for c0, c1 in _segments(write, inputs)]
 
 
+def _check_incremental(state: TabState | None, known: Snapshot, fresh: bool) -> None:
+    """An incremental plan needs the sheet to hold exactly the rows the snapshot remembers."""
+    if state is None or fresh or known.owners is None:
+        raise SnapshotMismatch("the tab is new, has a new layout, or was written before ranks were kept")
+    if state.keys == known.keys:  # every row where the last push left it: nothing to count
+        return
+    keys = [k for k in state.keys if k]
+    if len(keys) != len(known.rows) or set(keys) != known.rows.stored.keys():
+        raise SnapshotMismatch("rows were added, removed or duplicated in the sheet since the last push")
+
+
+def _cell_writes(
+    spec: TabSpec,
+    layout: Layout,
+    wanted: Wanted,
+    known: Snapshot,
+    at: Mapping[str, int],
+    *,
+    encoded: Mapping[str, list[Json]],
+) -> tuple[list[Json], dict[str, str], int]:
+    """The cell writes (changed cells of kept rows, whole new rows with their formats), the rows' stored
+    memos, and how many kept rows changed. `at` is each projected key's data row after the layout;
+    `encoded` each writable row's cells (a kept row missing from it stays as it was)."""
+    sheet_id, rows = layout.grid.sheet_id, layout.grid.rows
+    inputs = frozenset(j for j, c in enumerate(spec.profile.columns) if c.is_input)
+    arriving = set(layout.new_keys)
+    requests: list[Json] = []
+    stored: dict[str, str] = {}
+    if spec.touched is not None:  # the other rows' memos are copied as they are
+        stored = dict(known.rows.stored)
+        for key in wanted.old:
+            stored.pop(key, None)
+    changed = 0
+    for key, row in sorted(wanted.projected.items(), key=lambda kv: at[kv[0]]):
+        if key in arriving:
+            continue
+        before = known.rows.get(key)
+        if key not in encoded:
+            if key in known.rows.stored:
+                stored[key] = known.rows.stored[key]
+            continue
+        known_cells = before.cells() if before and before.digests else None
+        digests, writes = _changed_cells(encoded[key], at[key] + 1, sheet_id, known_cells, inputs)
+        stored[key] = Memo("".join(digests), row.owner, wanted.rank(key)).encode()
+        changed += bool(writes)
+        requests += writes
+    for start, end in row_runs(sorted(at[k] for k in arriving)):
+        for offset in range(start, end, ROWS_PER_REQUEST):
+            batch = []
+            for key in rows[offset : min(end, offset + ROWS_PER_REQUEST)]:
+                row, data = wanted.projected[key], encoded[key]
+                stored[key] = Memo("".join(digest(d) for d in data), row.owner, wanted.rank(key)).encode()
+                batch.append(data)
+            requests.append(_cells_request(sheet_id, offset + 1, 0, batch))
+        if not layout.first_fill:
+            requests += _format_requests(spec, sheet_id, start + 1, end + 1)
+    if layout.first_fill:
+        requests += _format_requests(spec, sheet_id, 1, max(1 + len(rows), 2))
+    return requests, stored, changed
+
+
+def _owners(spec: TabSpec, known: Snapshot, wanted: Wanted) -> dict[str, list[str]]:
+    """Each order's rows after the plan: the re-read orders' rows now, the others' as remembered."""
+    owners: dict[str, list[str]] = {}
+    if spec.touched is not None and known.owners is not None:
+        owners = dict(known.owners)
+        for owner in spec.touched:
+            owners.pop(str(owner), None)
+    for key, row in wanted.projected.items():
+        owners.setdefault("" if row.owner is None else str(row.owner), []).append(key)
+    return owners
+
+
 def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: str | None = None) -> TabPlan:
-    """The requests that make the tab show `spec.rows`, touching only what changed since `snapshot`."""
-    columns = spec.profile.columns
-    inputs = frozenset(j for j, c in enumerate(columns) if c.is_input)
-    layout = layout_of(spec.profile)
-    encoded, unwritten, cut_cells = _encode(spec.rows, columns)
+    """The requests that make the tab show the wanted rows, touching only what changed since `snapshot`.
+
+    Raises SnapshotMismatch for an incremental spec the sheet no longer matches (re-project in full).
+    """
+    profile = spec.profile
+    encoded, unwritten, cut_cells = _encode(spec.rows, profile.columns)
     sheet_id = state.sheet_id if state else spec.sheet_id
-    grid_rows = state.row_count if state else 1 + max(len(spec.rows), 1)
     known = snapshot if state else Snapshot()
-    fresh = known.layout != layout  # a new tab or a new layout: header, formats and every row are written
+    layout_key = layout_of(profile)
+    fresh = known.layout != layout_key  # a new tab or a new layout: header, formats and every row are written
+    if spec.touched is not None:
+        _check_incremental(state, known, fresh)
     requests = _structure(spec, state)
     if fresh:
         requests.append(_header(spec, sheet_id, state))
-        known = Snapshot(layout)
+        known = Snapshot(layout_key)
     # A report or charted tab holds only what the backend writes and its order means something, so one
     # sorted by hand, or that would grow at the bottom below its totals, is rewritten in order.
-    keys_now = [k for k in state.keys if k] if state else []
-    keys_wanted = [row.key for row in spec.rows]
-    reorder = spec.profile.keeps_order and not inputs and keys_now != keys_wanted
-    wipe = (fresh or reorder) and state is not None
-    # A row that cannot be written is not added; one the tab already shows stays as it was.
-    shown = set() if wipe or state is None else set(state.keys)
-    rows = [row for row in spec.rows if row.key in encoded or row.key in shown]
-    place = _place(rows, state.keys if state else (), grid_rows, wipe=wipe)
-    needed = max(place.first_free + len(place.new_rows), 2)  # Sheets refuses to delete every non-frozen row
-    remaining = grid_rows - len(place.doomed)
-    if needed > remaining and state is not None:
-        # Grow first (at the end, so the deletions' indexes still hold), then delete.
-        requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS", "length": needed - remaining}})
-    for start, end in reversed(_row_runs(place.doomed)):
-        dimension = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": start, "endIndex": end}
-        requests.append({"deleteDimension": {"range": dimension}})
-
-    digests: dict[str, tuple[str, ...]] = {}
-    changed = 0
-    for key, position in sorted(place.positions.items(), key=lambda kv: kv[1]):
-        before = known.rows.get(key)
-        if key not in encoded:
-            if before is not None:
-                digests[key] = before
-            continue
-        digests[key], writes = _changed_cells(encoded[key], position, sheet_id, before, inputs)
-        changed += bool(writes)
-        requests += writes
-    for offset in range(0, len(place.new_rows), ROWS_PER_REQUEST):
-        keys = [row.key for row in place.new_rows[offset : offset + ROWS_PER_REQUEST]]
-        digests.update((key, tuple(digest(d) for d in encoded[key])) for key in keys)
-        requests.append(_cells_request(sheet_id, place.first_free + offset, 0, [encoded[key] for key in keys]))
-    positions = {key: index + 1 for key, index in place.positions.items()}
-    positions.update((row.key, place.first_free + i + 1) for i, row in enumerate(place.new_rows))
-    requests += _format_requests(spec, sheet_id, 1 if fresh else place.first_free, needed)
+    keys_now = [k for k in state.keys if k] if state and profile.keeps_order else []
+    has_inputs = any(c.is_input for c in profile.columns)
+    reorder = profile.keeps_order and not has_inputs and keys_now != [row.key for row in spec.rows]
+    if len(encoded) < len(spec.rows):  # a row that cannot be written is not added; one the tab shows stays as it was
+        shown = frozenset() if fresh or reorder or state is None else frozenset(state.keys)
+        spec = replace(spec, rows=[row for row in spec.rows if row.key in encoded or row.key in shown])
+    wanted = wanted_rows(spec, known)
+    layout = lay_out(spec, state, known, wanted, rewrite=fresh or reorder)
+    rows = layout.grid.rows
+    if spec.touched is None:
+        at = {key: index for index, key in enumerate(rows)}
+    else:  # a few rows among many: look them up rather than index every row
+        at = {key: rows.index(key) for key in wanted.projected}
+    writes, stored, changed = _cell_writes(spec, layout, wanted, known, at, encoded=encoded)
+    requests += layout.grid.requests + writes
     requests += _rule_requests(spec, sheet_id, state)
     requests += _protection_requests(spec, sheet_id, state, owner)
-    charted = _charted_rows(spec.profile, keys_wanted)
-    respec = fresh or charted != _charted_rows(spec.profile, keys_now)
-    requests += _chart_requests(spec, sheet_id, state, respec, charted)
+    if profile.chart is not None:
+        charted = _charted_rows(profile, [key for key in layout.grid.rows if not key.startswith(BLANK)])
+        respec = fresh or charted != _charted_rows(profile, keys_now)
+        requests += _chart_requests(spec, sheet_id, state, respec, charted)
+    keys = tuple(rows) if not layout.grid.blanks else tuple("" if k.startswith(BLANK) else k for k in rows)
     if fresh:
-        requests += column_keys(columns, sheet_id, existed=state is not None)
+        requests += column_keys(profile.columns, sheet_id, existed=state is not None)
     return TabPlan(
         requests=requests,
-        snapshot=Snapshot(layout, digests, positions),
-        added=len(place.new_rows),
+        snapshot=Snapshot(layout_key, Memos(stored), _owners(spec, known, wanted), keys, layout.grid.order),
+        added=len(layout.new_keys),
         changed=changed,
-        removed=len(keys_now) if wipe else len(place.doomed),
+        removed=layout.removed,
+        moved=layout.grid.moves,
+        final_rows=layout.grid.size,
         cut=cut_cells,
         unwritten=unwritten,
-        final_rows=max(needed, remaining),
         sheet_id=sheet_id,
     )
 
@@ -576,18 +681,8 @@ def withdraw_requests(
     hidden = [j for j, c in enumerate(profile.columns[:width]) if c.sensitivity in classes]
     return [
         {"updateCells": {"range": _grid(state.sheet_id, 1, state.row_count, c0, c1), "fields": "userEnteredValue"}}
-        for c0, c1 in _row_runs(hidden)
+        for c0, c1 in row_runs(hidden)
     ]
-
-
-def _row_runs(rows: Sequence[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for r in rows:
-        if runs and runs[-1][1] == r:
-            runs[-1] = (runs[-1][0], r + 1)
-        else:
-            runs.append((r, r + 1))
-    return runs
 
 
 def over_cell_limit(current_cells: int, tabs: Mapping[int, tuple[TabPlan, TabState | None, int]]) -> dict[int, str]:

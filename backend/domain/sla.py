@@ -10,28 +10,33 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from backend.domain.status import OrderStatus
 from backend.domain.views import Deadlines, OrderView
 
 RED = timedelta(hours=4)
 AMBER = timedelta(hours=24)
-ON_HOLD = "ON_HOLD"
+ON_HOLD = OrderStatus.ON_HOLD
 DO_NOT_PICK = "ON HOLD - do not pick"
 
 # Status → the deadline fields that apply, most specific first (the first one present wins).
 DEADLINES_BY_STATUS: dict[str, tuple[tuple[str, str], ...]] = {
-    "AWAITING_SHIPMENT": (
+    OrderStatus.AWAITING_SHIPMENT: (
         ("rts_sla_at", "ship by"),
         ("shipping_due_at", "ship by"),
         ("fast_dispatch_sla_at", "ship by"),
         ("tts_sla_at", "hand over by"),
     ),
-    "PARTIALLY_SHIPPING": (("rts_sla_at", "ship by"), ("shipping_due_at", "ship by"), ("tts_sla_at", "hand over by")),
-    "AWAITING_COLLECTION": (
+    OrderStatus.PARTIALLY_SHIPPING: (
+        ("rts_sla_at", "ship by"),
+        ("shipping_due_at", "ship by"),
+        ("tts_sla_at", "hand over by"),
+    ),
+    OrderStatus.AWAITING_COLLECTION: (
         ("collection_due_at", "collected by"),
         ("pick_up_cut_off_at", "collected by"),
         ("tts_sla_at", "hand over by"),
     ),
-    "IN_TRANSIT": (("delivery_due_at", "delivered by"), ("delivery_sla_at", "delivered by")),
+    OrderStatus.IN_TRANSIT: (("delivery_due_at", "delivered by"), ("delivery_sla_at", "delivered by")),
     ON_HOLD: (("rts_sla_at", "ship by"), ("shipping_due_at", "ship by")),
 }
 SHIP_BY_FIELDS = ("rts_sla_at", "shipping_due_at", "fast_dispatch_sla_at", "tts_sla_at")

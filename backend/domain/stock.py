@@ -18,10 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.domain import alerts
+from backend.domain.status import OrderStatus
 
-PICKABLE_STATUSES = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"})
+PICKABLE_STATUSES = frozenset({OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING})
 # Line statuses of a unit still in the warehouse; a shipped unit says AWAITING_COLLECTION or later.
-UNSHIPPED_LINE_STATUSES = frozenset({"", "AWAITING_SHIPMENT"})
+UNSHIPPED_LINE_STATUSES = frozenset({"", OrderStatus.AWAITING_SHIPMENT})
 ANY_WAREHOUSE = ""
 NO_DEADLINE = datetime.max.replace(tzinfo=UTC)
 

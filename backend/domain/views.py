@@ -67,6 +67,7 @@ class OrderView:
     status: str
     created_at: datetime
     updated_at: datetime
+    platform: str = ""  # the sales channel, as a person reads it ("TikTok Shop", "Shopee")
     paid_at: datetime | None = None
     is_on_hold: bool = False
     deadlines: Deadlines = field(default_factory=Deadlines)

@@ -41,9 +41,13 @@ class Spreadsheet(TimestampMixin, Base):
     # When the bind proof (developer metadata challenge) last succeeded, and by whom.
     proven_at: Mapped[datetime | None]
     proven_by: Mapped[str | None] = mapped_column(String(320))
-    # Last sharing-guard verdict, cached briefly; the guard runs again before pushes.
+    # Last sharing-guard verdict: the permissions read from Drive, the file's owner and the classes the
+    # file showed then. Read again at most every 60 s, and before a push that would newly widen them.
     sharing_checked_at: Mapped[datetime | None]
     sharing_problem: Mapped[str | None] = mapped_column(String(1024))
+    sharing_seen: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # The tabs the spreadsheet had at the last push, so the next one reads grid and keys in one request.
+    tabs: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     # The admin whose installable edit trigger sends this file's edits: only their calls may name the editor.
     edits_trigger_by: Mapped[str | None] = mapped_column(String(320))
     # This file's own language (en, zh-Hans), overriding the team's; None: the team's.

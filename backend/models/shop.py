@@ -1,4 +1,4 @@
-"""Connected shops on a sales channel, with their sealed tokens and sync position."""
+"""Connected shops on a sales channel, with their sealed tokens and sync position, and pending consents."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.models.base import Base, TimestampMixin
+from backend.models.base import Base, TimestampMixin, utcnow
 
 
 class ShopStatus(StrEnum):
@@ -27,15 +27,16 @@ class Shop(TimestampMixin, Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(32), default="tiktok")
     external_id: Mapped[str] = mapped_column(String(64))
-    cipher: Mapped[str | None] = mapped_column(String(128))
+    # How the platform names the shop on shop-scoped calls (TikTok's shop_cipher; Shopee's shop id).
+    shop_ref: Mapped[str | None] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(255), default="")
     region: Mapped[str] = mapped_column(String(8), default="")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     seller_name: Mapped[str | None] = mapped_column(String(255))
-    # The seller authorization this shop came with: one token pair can cover several shops, and a
-    # refresh rotates it for all of them.
-    open_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # The seller authorization this shop came with (TikTok's open_id; Shopee's main account or shop
+    # id): on TikTok one token pair covers several shops, and a refresh rotates it for all of them.
+    grant_id: Mapped[str | None] = mapped_column(String(128), index=True)
     access_token_sealed: Mapped[str | None] = mapped_column(String(2048))
     access_token_expires_at: Mapped[datetime | None]
     refresh_token_sealed: Mapped[str | None] = mapped_column(String(2048))
@@ -46,3 +47,20 @@ class Shop(TimestampMixin, Base):
     sync_watermark: Mapped[datetime | None]
     last_synced_at: Mapped[datetime | None]
     webhook_subscribed_at: Mapped[datetime | None]
+
+
+class ConsentState(Base):
+    """A seller consent an admin started: its `state` comes back on the platform's redirect, once.
+
+    Only a hash is kept: the state itself travels in the consent link alone, and names nothing.
+    """
+
+    __tablename__ = "consent_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    started_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -46,7 +46,8 @@ class StockLevel(Base):
 
 
 class OrderReview(Base):
-    """Review flags of an order as last computed, and the address it had when first seen paid."""
+    """What the push-time pass last concluded about an order: its review flags, the stock it is short of,
+    and the address it had when first seen paid. Sheets show these as stored."""
 
     __tablename__ = "order_reviews"
 
@@ -54,4 +55,5 @@ class OrderReview(Base):
     address_fingerprint: Mapped[str | None] = mapped_column(String(64))
     address_changed_at: Mapped[datetime | None]
     flags: Mapped[list[Any]] = mapped_column(default=list)
+    stock_short: Mapped[str] = mapped_column(String(255), default="", server_default="")
     reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -83,7 +83,7 @@ class Lease(Base):
 
 
 class RateWindow(Base):
-    """Requests spent in one minute by one identity, shared by every process (Sheets write budget)."""
+    """Requests spent in one second by one identity, shared by every process (Sheets write budget)."""
 
     __tablename__ = "rate_windows"
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import email.utils
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -98,3 +99,23 @@ class DeferredApp:
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"starting"]
         return self.app(environ, start_response)
+
+
+def start_on_clock(app: WSGIApplication, now: Callable[[], float], send_date: Callable[[], bool]) -> RunningServer:
+    """Start `app` with its `Date` header read off a sandbox clock (as a platform's reads its own) and
+    quiet request logging (tests read the sandbox's own log); `send_date` False leaves the header out."""
+    running = start(app)
+
+    class Handler(WSGIRequestHandler):
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            return email.utils.formatdate(now(), usegmt=True)
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """Quiet."""
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if keyword.lower() != "date" or send_date():
+                super().send_header(keyword, value)
+
+    running.server.RequestHandlerClass = Handler
+    return running

@@ -13,7 +13,6 @@ sizes, single-use codes, token expiry and rotation) and answers in TikTok's enve
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
 import secrets
@@ -21,11 +20,9 @@ import threading
 import time
 from collections.abc import Sequence
 
-import httpx
-from werkzeug.serving import WSGIRequestHandler
-
 from backend.platforms.tiktok.webhooks import EVENT_CODES, signature
-from backend.sandbox.server import RunningServer, start
+from backend.sandbox.outbox import Outbox, Pushing
+from backend.sandbox.server import RunningServer, start_on_clock
 from backend.sandbox.tiktok.app import create_app
 from backend.sandbox.tiktok.records import Authorization, Counters, Delivery, Faults, Grant, LoggedRequest
 from backend.sandbox.tiktok.world import DAY, HOUR, Ids, Order, Shop, new_shop, seed_orders
@@ -43,7 +40,7 @@ class SandboxClock:
         return time.time() + self.offset
 
 
-class TikTokShopSandbox:
+class TikTokShopSandbox(Pushing):
     def __init__(
         self,
         app_key: str = "sandbox-app-key",
@@ -67,16 +64,13 @@ class TikTokShopSandbox:
         self.access_token_seconds = access_token_seconds
         self.refresh_token_seconds = refresh_token_seconds
         self.subscriptions: dict[str, dict[str, str]] = {}  # shop id → event_type → address
-        self.outbox: list[Delivery] = []
-        self.delivered: list[Delivery] = []
+        self.pushes = Outbox(self.lock, self._sign, "tiktok-sandbox-webhooks")
         self.duplicate_every = duplicate_every
         self.send_date_header = True
         self.faults = Faults()
         self.counters = Counters()
         self.log: list[LoggedRequest] = []
         self._events = 0
-        self._pump: threading.Thread | None = None
-        self._pump_stop = threading.Event()
         self.app = create_app(self)
 
     def now(self) -> int:
@@ -197,43 +191,19 @@ class TikTokShopSandbox:
         copies = 2 if self.duplicate_every and self._events % self.duplicate_every == 0 else 1
         self.outbox.extend(Delivery(address, body) for _ in range(copies))
 
+    def _sign(self, delivery: Delivery) -> dict[str, str]:
+        return {"Authorization": signature(self.app_key, self.app_secret, delivery.body)}
+
     def deliver_webhooks(self, max_attempts: int = 4) -> int:
         """POST every queued event now; failures stay queued for the next call (TikTok retries too)."""
-        with self.lock:
-            batch, self.outbox = self.outbox, []
-        sent = 0
-        with httpx.Client(timeout=5) as http:
-            for delivery in batch:
-                delivery.attempts += 1
-                headers = {"Authorization": signature(self.app_key, self.app_secret, delivery.body),
-                           "Content-Type": "application/json"}  # fmt: skip
-                try:
-                    ok = http.post(delivery.address, content=delivery.body, headers=headers).is_success
-                except httpx.HTTPError:
-                    ok = False
-                with self.lock:
-                    if ok:
-                        self.delivered.append(delivery)
-                        sent += 1
-                    elif delivery.attempts < max_attempts:
-                        self.outbox.append(delivery)
-        return sent
+        return self.pushes.deliver(max_attempts)
 
     def start_webhook_pump(self, interval_seconds: float = 0.5) -> None:
         """Deliver queued webhooks from a background thread until `stop_webhook_pump`."""
-        self._pump_stop.clear()
-
-        def pump() -> None:
-            while not self._pump_stop.wait(interval_seconds):
-                self.deliver_webhooks()
-
-        self._pump = threading.Thread(target=pump, name="tiktok-sandbox-webhooks", daemon=True)
-        self._pump.start()
+        self.pushes.start_pump(interval_seconds)
 
     def stop_webhook_pump(self) -> None:
-        self._pump_stop.set()
-        if self._pump is not None:
-            self._pump.join(timeout=5)
+        self.pushes.stop_pump()
 
     # -- serving ----------------------------------------------------------------------------------
 
@@ -244,22 +214,7 @@ class TikTokShopSandbox:
 
     def start(self) -> RunningServer:
         """Serve on a loopback port; the `Date` header reads the sandbox clock, as TikTok's reads its own."""
-        running = start(self.app)
-        sandbox = self
-
-        class Handler(WSGIRequestHandler):
-            def date_time_string(self, timestamp: float | None = None) -> str:
-                return email.utils.formatdate(sandbox.clock.now(), usegmt=True)
-
-            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-                """Quiet: tests read `sandbox.log` instead of stderr."""
-
-            def send_header(self, keyword: str, value: str) -> None:
-                if keyword.lower() != "date" or sandbox.send_date_header:
-                    super().send_header(keyword, value)
-
-        running.server.RequestHandlerClass = Handler
-        return running
+        return start_on_clock(self.app, self.clock.now, lambda: self.send_date_header)
 
 
 __all__ = ["HOUR", "Faults", "TikTokShopSandbox"]

@@ -226,6 +226,7 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
         {
             "id": h.shop_id,
             "name": h.name,
+            "platform": h.platform,
             "region": h.region,
             "status": h.status,
             "status_reason": h.status_reason,
@@ -313,8 +314,13 @@ def sync_now(db: Database, caller: Caller, shop_id: int | None, enqueue: Any) ->
 
 
 # -- shops and members ----------------------------------------------------------------------------
-def consent(session: Session, caller: Caller, platform: shops.Platform, region: str) -> dict[str, Any]:
-    return {"url": shops.consent_link(platform, team_of(session, caller), region)}
+def consent(db: Database, caller: Caller, platform: shops.Platform, name: str, region: str) -> dict[str, Any]:
+    """A one-time consent link for the caller's team on the platform `name`."""
+    return {
+        "url": shops.consent_link(
+            db, platform, team_id=caller.team_id, started_by=caller.email, name=name, region=region
+        )
+    }
 
 
 def list_members(session: Session, caller: Caller) -> list[dict[str, Any]]:

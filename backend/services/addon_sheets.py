@@ -26,7 +26,7 @@ from backend.models import BindChallenge, Member, Spreadsheet, utcnow
 from backend.secrets import SecretBox
 from backend.services import bindings, limits, teams
 from backend.services.addon import Caller, audit, describe_binding, team_of, team_spreadsheet
-from backend.services.sheet_refresh import SHARING
+from backend.services.sheet_refresh import forget_sharing
 from backend.sheets.google import SCOPES, GoogleClients, WriterIdentity, clients, writer_for
 from backend.sheets.guard import list_sharing
 from backend.sheets.writer import Backoff
@@ -247,7 +247,7 @@ def withdraw_from_former_member(db: Database, config: Config, box: SecretBox, fo
         except OrderDeckError as exc:
             kept.append(_file(google_id, title, exc.message))
         else:
-            SHARING.forget(google_id)
+            forget_sharing(db, google_id)
             if theirs:
                 withdrawn.append(_file(google_id, title))
     return {"withdrawn": withdrawn, "not_withdrawn": kept}

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from backend.domain import analytics
 from backend.domain.analytics import UNKNOWN_MEMBER, Sample
+from backend.domain.status import OrderStatus
 from backend.models import ExceptionCase, Order, OrderEvent, Shop, Team
 
-READY_TO_SHIP = "AWAITING_COLLECTION"
+READY_TO_SHIP = OrderStatus.AWAITING_COLLECTION
 STOCK_OUT_TEMPLATE = "stock_out"
 # How far back each period's table reaches.
 LOOKBACK = {"day": timedelta(days=31), "week": timedelta(weeks=13), "month": timedelta(days=366)}

@@ -128,7 +128,8 @@ def upsert_costs(session: Session, team: Team, rows: Sequence[CostRow], *, actor
     affected = affected_orders(session, team.id, windows)
     changes.affected_order_ids = sorted(affected)
     for shop_id in sorted(set(affected.values())):
-        changes.dirty_bindings += mark_bindings_dirty(session, team.id, shop_id)
+        orders = [order_id for order_id, shop in affected.items() if shop == shop_id]
+        changes.dirty_bindings += mark_bindings_dirty(session, team.id, shop_id, orders)
     return changes
 
 

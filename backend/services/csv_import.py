@@ -1,4 +1,6 @@
-"""Importing a Seller Center order export through the same idempotent ingest the API sync uses.
+"""Importing a seller centre's order export through the same idempotent ingest the API sync uses.
+
+The shop's platform picks the reader (TikTok's Seller Center CSV, Shopee's Seller Centre .xlsx).
 
 An export is a snapshot someone downloaded at some point, so it must never undo what the API
 delivered later: an order the API stored at or after the export's own latest milestone is skipped.
@@ -20,9 +22,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from backend.db import Database
 from backend.errors import NotFound
-from backend.models import Base, FailedItem, Order, OrderLine, Package, Shop, SyncRun, utcnow
-from backend.platforms.base import PlatformLineItem, PlatformOrder, PlatformRecipient, PlatformSla
-from backend.platforms.csv_import import RAW_KEY, ParsedExport, RowError, packages_for, parse_export
+from backend.models import FailedItem, Order, OrderLine, Package, Shop, SyncRun, utcnow
+from backend.platforms import registry
+from backend.platforms.base import PlatformLineItem, PlatformOrder, PlatformRecipient, PlatformSla, packages_from_lines
+from backend.platforms.exports import RAW_KEY, ParsedExport, RowError
 from backend.services import leases
 from backend.services.ingest import IngestResult, column_lengths, ingest_orders, mark_bindings_dirty
 from backend.services.sync import shop_lease
@@ -30,20 +33,12 @@ from backend.services.sync import shop_lease
 BATCH_SIZE = 500
 LEASE_TTL = timedelta(minutes=5)
 SLA_FIELDS = tuple(PlatformSla.__dataclass_fields__)
-# Export column → where its text is kept: a longer cell fails its row (named by line), the rest imports.
-KEPT_IN: dict[str, tuple[type[Base], str]] = {
-    "sku_id": (OrderLine, "sku_id"),
-    "seller_sku": (OrderLine, "seller_sku"),
-    "product_name": (OrderLine, "product_name"),
-    "variation": (OrderLine, "sku_name"),
-    "package_id": (Package, "external_id"),
-    "tracking_id": (OrderLine, "tracking_number"),
-    "shipping_provider": (OrderLine, "shipping_provider_name"),
-    "cancel_reason": (Order, "cancel_reason"),
-    "delivery_option": (Order, "delivery_option_name"),
-    "recipient": (Order, "recipient_name"),
-    "phone": (Order, "recipient_phone"),
-    "postal_code": (Order, "recipient_postal_code"),
+# Where an export's text is kept, "table.column" → the most characters it holds: each platform's reader
+# fails a row with a longer cell (named by line) and imports the rest (exports.check_lengths).
+KEPT_LENGTHS = {
+    f"{model.__tablename__}.{column}": length
+    for model in (Order, OrderLine, Package)
+    for column, length in column_lengths(model).items()
 }
 
 
@@ -72,9 +67,8 @@ def import_orders(db: Database, shop_id: int, path_or_stream: str | Path | IO[st
         shop = session.get(Shop, shop_id)
         if shop is None:
             raise NotFound(f"no shop with id {shop_id}")
-        time_zone, currency = shop.time_zone, shop.currency
-    lengths = {name: column_lengths(model)[column] for name, (model, column) in KEPT_IN.items()}
-    parsed = parse_export(path_or_stream, time_zone=time_zone, currency=currency, max_lengths=lengths)
+        time_zone, currency, channel = shop.time_zone, shop.currency, registry.channel(shop.platform)
+    parsed = channel.parse_export(path_or_stream, time_zone=time_zone, currency=currency, max_lengths=KEPT_LENGTHS)
     # The shop's sync lease: no sync can store an order between our freshness check and our write.
     with leases.held(db, shop_lease(shop_id), leases.new_holder(), LEASE_TTL) as lease:
         report = _start(db, shop_id, parsed)
@@ -116,7 +110,7 @@ def _store_batch(db: Database, report: ImportReport, orders: Sequence[PlatformOr
         ready, api_newer = _against_api(session, shop.id, orders)
         result = ingest_orders(session, shop, ready, source="csv", actor="csv")
         if result.changed:
-            mark_bindings_dirty(session, shop.team_id, shop.id)
+            mark_bindings_dirty(session, shop.team_id, shop.id, result.changed)
         run = session.get(SyncRun, report.run_id)
         assert run is not None
         run.new_count += result.new
@@ -171,7 +165,7 @@ def _onto_api_order(incoming: PlatformOrder, order: Order) -> PlatformOrder:
         line_items=items,
         packages=tuple(
             replace(p, shipping_provider_id=p.shipping_provider_id or order.shipping_provider_id)
-            for p in packages_for(items)
+            for p in packages_from_lines(items)
         ),
         recipient=incoming.recipient or _stored_recipient(order),
         raw={**api_raw, RAW_KEY: incoming.raw[RAW_KEY]},

@@ -5,9 +5,9 @@ it in the sheet, with a note saying why).
 What is typed is stored where only this path and the seller's commands write (order_inputs, sku_costs,
 fx_rates, exception cases, the sheet's side of stock levels), never in the columns ingest fills from the
 platform, so no later sync of the order erases it. A tracking number with a carrier ships the package on
-TikTok (seller shipping) and re-reads the order, so its status moves in every bound sheet on the next
-push; unit costs go into the profit ledger with their effective date, and exchange rates typed into the
-rates tab with theirs. TikTok is called with no database transaction open.
+its platform (seller shipping) and re-reads the order, so its status moves in every bound sheet on the
+next push; unit costs go into the profit ledger with their effective date, and exchange rates typed into
+the rates tab with theirs. The platform is called with no database transaction open.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from backend.domain.columns import SHEETS_EPOCH, Column, Grain
 from backend.domain.fx import parse_pair
 from backend.domain.profiles import Profile
 from backend.domain.seller_values import shown_note
-from backend.errors import NotFound, OrderDeckError
+from backend.domain.status import ShippingType
+from backend.errors import NotFound, OrderDeckError, PlatformError
 from backend.models import (
     AuditEntry,
     FxRate,
@@ -45,9 +46,8 @@ from backend.models import (
     Team,
     utcnow,
 )
-from backend.platforms.base import PlatformOrder
-from backend.platforms.tiktok import errors as tiktok_errors
-from backend.platforms.tiktok.client import TikTokClient
+from backend.platforms import registry
+from backend.platforms.base import PlatformOrder, ShopClient
 from backend.services import bindings, costs, fx, stock, workflow
 from backend.services.addon import Caller
 from backend.services.analytics import team_zone
@@ -310,17 +310,18 @@ def _current_shipping(order: Order) -> dict[str, Any]:
     return {"carrier": shown.carrier, "tracking_number": shown.tracking_number}
 
 
-def _package_to_ship(order: Order, row_key: str) -> Package | str:
+def _package_to_ship(order: Order, platform: str, row_key: str) -> Package | str:
     """The package a row's tracking number is for, or why there is no single one."""
-    if (order.shipping_type or "").upper() == "TIKTOK":
-        return "TikTok ships this order and brings its own tracking number; nothing to type here"
+    label = registry.channel(platform).label
+    if order.shipping_type == ShippingType.PLATFORM:
+        return f"{label} ships this order and brings its own tracking number; nothing to type here"
     line_key = row_key.split("/", 1)[1] if "/" in row_key else None
     lines = [line for line in order.lines if line_key is None or line_key in (line.seller_sku, line.sku_id)]
     ids = {line.package_external_id for line in lines if line.package_external_id}
     candidates = [p for p in order.packages if not ids or p.external_id in ids]
     open_packages = [p for p in candidates if not p.tracking_number]
     if not candidates:
-        return "TikTok has not created a package for this order yet; try again after the next sync"
+        return f"{label} has not created a package for this order yet; try again after the next sync"
     if not open_packages:
         return "this package is already shipped"
     if len(open_packages) > 1:
@@ -330,7 +331,7 @@ def _package_to_ship(order: Order, row_key: str) -> Package | str:
 
 def _ship(db: Database, platform: Platform, jobs: list[Job]) -> None:
     """Ship every shipping job that has both a carrier and a tracking number (no transaction open)."""
-    clients: dict[int, TikTokClient] = {}
+    clients: dict[int, ShopClient] = {}
     try:
         for job in jobs:
             order = job.order
@@ -339,11 +340,9 @@ def _ship(db: Database, platform: Platform, jobs: list[Job]) -> None:
             carrier, tracking = _typed(job, "carrier"), _typed(job, "tracking_number")
             if not (carrier and tracking) or not TRACKING.match(tracking):
                 continue
-            package = _package_to_ship(order, job.row.key)
-            if isinstance(package, str):
-                job.shipped = ShipResult(error=package)
-                continue
-            job.shipped = _ship_one(db, platform, clients, order, package=package, carrier=carrier, tracking=tracking)
+            job.shipped = _ship_one(
+                db, platform, clients, order, row_key=job.row.key, carrier=carrier, tracking=tracking
+            )
     finally:
         for client in clients.values():
             client.close()
@@ -352,29 +351,30 @@ def _ship(db: Database, platform: Platform, jobs: list[Job]) -> None:
 def _ship_one(
     db: Database,
     platform: Platform,
-    clients: dict[int, TikTokClient],
+    clients: dict[int, ShopClient],
     order: Order,
     *,
-    package: Package,
+    row_key: str,
     carrier: str,
     tracking: str,
 ) -> ShipResult:
     with db.session() as session:
         shop = session.get_one(Shop, order.shop_id)
+    package = _package_to_ship(order, shop.platform, row_key)
+    if isinstance(package, str):
+        return ShipResult(error=package)
     try:
         client = clients.get(shop.id) or clients.setdefault(shop.id, client_for(db, platform, shop))
-        cipher = str(shop.cipher)
-        provider = client.resolve_shipping_provider(cipher, carrier, package_id=package.external_id)
-        client.ship_package(
-            cipher, package.external_id, tracking_number=tracking, shipping_provider_id=provider.provider_id
+        shipment = client.ship(
+            order_id=order.external_id, package_id=package.external_id, carrier=carrier, tracking_number=tracking
         )
-    except tiktok_errors.TikTokError as exc:
-        return ShipResult(error=f"TikTok refused: {exc.message}")
+    except PlatformError as exc:
+        return ShipResult(error=f"{registry.channel(shop.platform).label} refused: {exc.message}")
     except OrderDeckError as exc:
         return ShipResult(error=exc.message)
-    result = ShipResult(carrier=provider.name, tracking=tracking, package=package.external_id)
-    with contextlib.suppress(tiktok_errors.TikTokError):  # shipped all the same; the next sync brings the status
-        result.refreshed = list(client.get_orders(cipher, [order.external_id]).orders)
+    result = ShipResult(carrier=shipment.carrier, tracking=tracking, package=package.external_id)
+    with contextlib.suppress(PlatformError):  # shipped all the same; the next sync brings the status
+        result.refreshed = list(client.get_orders([order.external_id]).orders)
     return result
 
 
@@ -394,9 +394,9 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
         missing = "carrier" if tracking else "tracking number"
         for key, (column, value) in job.typed.items():
             setattr(typed, key, as_text(value) or None)  # the column keys are OrderInput's attribute names
-            note = f"Saved. Type the {missing} too, and OrderDeck ships the package on TikTok."
+            note = f"Saved. Type the {missing} too, and OrderDeck ships the package."
             outcome.cells.append(_cell(job.row.row, column, "pending", as_text(value), note))
-        mark_bindings_dirty(session, caller.team_id, order.shop_id)
+        mark_bindings_dirty(session, caller.team_id, order.shop_id, [order.id])
         outcome.changed = True
         return
     if result.error:
@@ -423,7 +423,7 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
             detail={"tracking_number": result.tracking, "carrier": result.carrier, "package": result.package},
         )
     )
-    mark_bindings_dirty(session, shop.team_id, shop.id)
+    mark_bindings_dirty(session, shop.team_id, shop.id, [order.id])
     outcome.changed = True
     canonical = {"carrier": result.carrier, "tracking_number": result.tracking}
     for key, (column, _value) in job.typed.items():
@@ -563,7 +563,7 @@ def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome
             kind="note", occurred_at=utcnow(), actor=actor, actor_role=caller.role or None, detail={"note": text}
         )
     )
-    mark_bindings_dirty(session, caller.team_id, order.shop_id)
+    mark_bindings_dirty(session, caller.team_id, order.shop_id, [order.id])
     outcome.changed = True
     outcome.cells.append(_cell(job.row.row, column, "accepted", shown_note(text, order.seller_note)))
 

@@ -1,10 +1,10 @@
-"""Fee lines per order: estimated at order time from fee rules, settled from TikTok's statements.
+"""Fee lines per order: estimated at order time from fee rules, settled from the platform's payouts.
 
-Settled lines come from walking the daily statements: each statement's transactions name the
-orders (and adjustments) it pays; an ORDER transaction is expanded through the per-order statement
-transactions (SKU level, every statement the order appeared on, refunds included), an adjustment
-is stored as its own lines on the order it belongs to. Every write replaces what the same source
-wrote before, so walking the same days again changes nothing.
+Settled lines come from walking the shop's settlement batches (TikTok's daily statements, Shopee's
+escrow releases): each names the orders (and adjustments) it pays; an order's own settlement is
+expanded through the platform's per-order lines (every batch the order appeared on, refunds
+included), an adjustment is stored as its own lines on the order it belongs to. Every write replaces
+what the same source wrote before, so walking the same days again changes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -35,32 +34,19 @@ from backend.domain.money import minor_units, quantize
 from backend.domain.profit import ESTIMATED, SETTLED
 from backend.errors import InvalidInput
 from backend.models import FeeLine, FeeRule, Order, Shop, utcnow
-from backend.platforms.base import FeeCategory, OrderMappingError, PlatformFeeLine
-from backend.platforms.tiktok.finance import SettlementTransaction, Statement
+from backend.platforms.base import (
+    FeeCategory,
+    OrderMappingError,
+    PlatformFeeLine,
+    SettlementBatch,
+    SettlementEntry,
+    ShopClient,
+)
 from backend.services.ingest import mark_bindings_dirty, record_mapping_failures
 from backend.services.shops import Platform, client_for
 
 FIRST_WALK = timedelta(days=90)  # how far back a shop's first statement walk looks
 OVERLAP = timedelta(days=1)  # re-read the last settled day: statements are idempotent to re-apply
-
-
-class FinanceClient(Protocol):
-    """The slice of TikTokClient the statement walk uses."""
-
-    def statements(
-        self,
-        shop_cipher: str,
-        *,
-        since: datetime,
-        until: datetime | None = None,
-        failures: list[OrderMappingError] | None = None,
-    ) -> Iterable[Statement]: ...
-
-    def statement_transactions(
-        self, shop_cipher: str, statement: Statement, *, failures: list[OrderMappingError] | None = None
-    ) -> Iterable[SettlementTransaction]: ...
-
-    def order_fee_lines(self, shop_cipher: str, order_id: str) -> list[PlatformFeeLine]: ...
 
 
 @cache
@@ -96,7 +82,7 @@ def set_fee_rule(
     """Create or change one of a shop's estimate rates, validated as a sheet edit is (message says what to type)."""
     problems = []
     if not fee_pool_map().is_known(kind):
-        problems.append(f"fee {kind!r} is not a known TikTok fee field (see schemas/fee_pools.json)")
+        problems.append(f"fee {kind!r} is not a known platform fee field (see schemas/fee_pools.json)")
     if base not in BASES:
         problems.append(f"base must be one of {', '.join(BASES)}")
     rate_value = _decimal(rate, "rate", problems)
@@ -182,7 +168,7 @@ def record_estimates(session: Session, orders: Sequence[Order]) -> int:
 
 @dataclass
 class WalkReport:
-    """What one statement walk did; `mismatches` lists orders whose lines do not add up to TikTok's amount."""
+    """What one settlement walk did; `mismatches` lists orders whose lines do not add up to the platform's amount."""
 
     statements: int = 0
     orders_settled: set[str] = field(default_factory=set)
@@ -201,56 +187,49 @@ def walk_start(session: Session, shop: Shop, now: datetime) -> datetime:
 
 
 def settle_shop(
-    session: Session, client: FinanceClient, shop: Shop, *, since: datetime | None = None, until: datetime | None = None
+    session: Session, client: ShopClient, shop: Shop, *, since: datetime | None = None, until: datetime | None = None
 ) -> WalkReport:
-    """Walk a shop's daily statements and store every settled fee line (caller commits)."""
-    if shop.cipher is None:
-        raise InvalidInput(f"shop {shop.name or shop.external_id} has no cipher yet; connect it first")
+    """Walk a shop's settlement batches and store every settled fee line (caller commits)."""
     report = WalkReport()
     start = since or walk_start(session, shop, utcnow())
-    for statement in client.statements(shop.cipher, since=start, until=until, failures=report.failures):
+    for batch in client.settlements(since=start, until=until, failures=report.failures):
         report.statements += 1
-        transactions = list(client.statement_transactions(shop.cipher, statement, failures=report.failures))
-        ids = {t.order_id for t in transactions}
+        ids = {entry.order_id for entry in batch.entries}
         orders = {
             o.external_id: o
             for o in session.scalars(select(Order).where(Order.shop_id == shop.id, Order.external_id.in_(ids)))
         }
-        for transaction in transactions:
-            order = orders.get(transaction.order_id)
+        for entry in batch.entries:
+            order = orders.get(entry.order_id)
             if order is None:
-                report.unknown_orders.add(transaction.order_id)
-            elif transaction.type == "ORDER":
+                report.unknown_orders.add(entry.order_id)
+            elif entry.adjustment_id is None:
                 try:
-                    _settle_order(
-                        session, client, shop.cipher, order, statement=statement, transaction=transaction, report=report
-                    )
+                    _settle_order(session, client, order, batch=batch, entry=entry, report=report)
                 except OrderMappingError as exc:  # this order's fee lines are malformed; the others settle
                     report.failures.append(exc)
             else:
-                _settle_adjustment(session, order, statement, transaction)
+                _settle_adjustment(session, order, batch, entry)
                 report.adjustments += 1
         session.flush()
+        mark_bindings_dirty(session, shop.team_id, shop.id, [o.id for o in orders.values()])
     record_mapping_failures(session, shop.id, report.failures, source="finance")
-    if report.orders_settled or report.adjustments:
-        mark_bindings_dirty(session, shop.team_id, shop.id)  # the settled figures reach the sheets
     return report
 
 
 def _settle_order(
     session: Session,
-    client: FinanceClient,
-    cipher: str,
+    client: ShopClient,
     order: Order,
     *,
-    statement: Statement,
-    transaction: SettlementTransaction,
+    batch: SettlementBatch,
+    entry: SettlementEntry,
     report: WalkReport,
 ) -> None:
-    """Replace the order's SKU-level settled lines with TikTok's current per-order view of them."""
-    lines = client.order_fee_lines(cipher, order.external_id)
-    this_statement = [line for line in lines if line.statement_id == statement.statement_id]
-    if settlement_of(this_statement) != transaction.settlement_amount:
+    """Replace the order's settled lines with the platform's current per-order view of them."""
+    lines = client.order_fee_lines(order.external_id)
+    this_batch = [line for line in lines if line.statement_id == batch.batch_id]
+    if settlement_of(this_batch) != entry.amount:
         report.mismatches.append(order.external_id)
     settled_at = dict(
         session.execute(
@@ -259,7 +238,7 @@ def _settle_order(
             )
         ).all()
     )
-    settled_at[statement.statement_id] = statement.statement_time
+    settled_at[batch.batch_id] = batch.settled_at
     session.execute(
         delete(FeeLine).where(FeeLine.order_id == order.id, FeeLine.basis == SETTLED, FeeLine.transaction_id.is_(None))
     )
@@ -267,24 +246,10 @@ def _settle_order(
     report.orders_settled.add(order.external_id)
 
 
-def _settle_adjustment(
-    session: Session, order: Order, statement: Statement, transaction: SettlementTransaction
-) -> None:
-    """A refund or adjustment paid later: stored on its original order, its type as the line's kind."""
-    session.execute(delete(FeeLine).where(FeeLine.transaction_id == transaction.transaction_id))
-    lines = [
-        PlatformFeeLine(
-            line.order_id,
-            transaction.type if line.category == FeeCategory.ADJUSTMENT else line.kind,
-            line.category,
-            line.amount,
-            line.currency,
-            line.statement_id,
-            line.sku_id,
-        )
-        for line in transaction.fee_lines
-    ]
-    _store(session, order, lines, {statement.statement_id: statement.statement_time}, transaction.transaction_id)
+def _settle_adjustment(session: Session, order: Order, batch: SettlementBatch, entry: SettlementEntry) -> None:
+    """A refund or adjustment paid later: stored on its original order as its own lines."""
+    session.execute(delete(FeeLine).where(FeeLine.transaction_id == entry.adjustment_id))
+    _store(session, order, entry.fee_lines, {batch.batch_id: batch.settled_at}, entry.adjustment_id)
 
 
 def _store(
@@ -315,12 +280,12 @@ def _store(
 
 
 def settlement_of(lines: Iterable[PlatformFeeLine]) -> Decimal:
-    """What TikTok pays for these lines: revenue lines less every cost line (PlatformFeeLine's convention)."""
+    """What the platform pays for these lines: revenue lines less every cost line (PlatformFeeLine's convention)."""
     return sum((line.amount if line.category == FeeCategory.REVENUE else -line.amount for line in lines), Decimal(0))
 
 
 def repool(session: Session, order_ids: Sequence[int] | None = None) -> int:
-    """Re-derive every stored line's pool from schemas/fee_pools.json (after TikTok adds a fee type)."""
+    """Re-derive every stored line's pool from schemas/fee_pools.json (after a platform adds a fee type)."""
     pools = fee_pool_map()
     query = select(FeeLine, Shop.region).join(Order, FeeLine.order_id == Order.id).join(Shop)
     if order_ids is not None:
@@ -336,7 +301,7 @@ def repool(session: Session, order_ids: Sequence[int] | None = None) -> int:
 
 
 def settle(db: Database, platform: Platform, shop_id: int, *, since: datetime | None = None) -> WalkReport:
-    """Walk one shop's statements with its own client and commit (the daily job calls this per shop)."""
+    """Walk one shop's settlements with its own client and commit (the daily job calls this per shop)."""
     with db.session() as session:
         shop = session.get_one(Shop, shop_id)
         with client_for(db, platform, shop) as client:

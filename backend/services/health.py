@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from backend.models import FailedItem, Shop, SyncRun, WebhookEvent, utcnow
+from backend.platforms import registry
 
 WINDOW = timedelta(days=7)
 
@@ -23,6 +24,7 @@ WINDOW = timedelta(days=7)
 class ShopHealth:
     shop_id: int
     name: str
+    platform: str  # the sales channel, as a person reads it
     region: str
     status: str
     status_reason: str | None
@@ -78,6 +80,7 @@ def team_health(session: Session, team_id: int, now: datetime | None = None) -> 
             ShopHealth(
                 shop_id=shop.id,
                 name=shop.name,
+                platform=registry.channel(shop.platform).label,
                 region=shop.region,
                 status=shop.status,
                 status_reason=shop.status_reason,

@@ -7,16 +7,18 @@ the order, its lines and packages, and records each status change as an order ev
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, insert, select, update
+from sqlalchemy import String, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from backend.db import insert_rows
 from backend.domain import retention
+from backend.domain.status import OrderStatus
 from backend.domain.text import SHORTEST_CUT, cut
 from backend.models import (
     Base,
@@ -33,8 +35,15 @@ from backend.models import (
     shows_shop,
     utcnow,
 )
-from backend.platforms.base import OrderMappingError, PlatformLineItem, PlatformOrder, PlatformPackage
-from backend.platforms.tiktok.mapping import without_personal
+from backend.platforms import registry
+from backend.platforms.base import (
+    OrderMappingError,
+    PlatformLineItem,
+    PlatformOrder,
+    PlatformPackage,
+    without_personal,
+)
+from backend.services import sheet_changes
 
 
 @dataclass
@@ -51,14 +60,13 @@ class IngestResult:
     refused: list[OrderMappingError] = field(default_factory=list)  # orders an id or code too long kept out
 
     def add(self, other: IngestResult) -> None:
+        """Count another batch in; its ids stay with it (a backfill's run would otherwise keep them all), its
+        refused orders (each one a failure to report) do not."""
         self.refused += other.refused
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.stale += other.stale
-        self.changed += other.changed
-        self.new_external_ids += other.new_external_ids
-        self.updated_external_ids += other.updated_external_ids
 
 
 # Columns whose value is looked up or matched, so a cut one would be a different value: too long, the order is refused.
@@ -126,13 +134,13 @@ def _storable(orders: Sequence[PlatformOrder], result: IngestResult) -> list[Pla
 def _status_time(incoming: PlatformOrder) -> datetime:
     """When the order reached its current status, from the platform's own milestone times."""
     milestone = {
-        "AWAITING_SHIPMENT": incoming.paid_time,
-        "ON_HOLD": incoming.paid_time,
-        "AWAITING_COLLECTION": incoming.rts_time,
-        "IN_TRANSIT": incoming.collection_time,
-        "DELIVERED": incoming.delivery_time,
-        "CANCELLED": incoming.cancellation.cancel_time if incoming.cancellation else None,
-        "UNPAID": incoming.create_time,
+        OrderStatus.AWAITING_SHIPMENT: incoming.paid_time,
+        OrderStatus.ON_HOLD: incoming.paid_time,
+        OrderStatus.AWAITING_COLLECTION: incoming.rts_time,
+        OrderStatus.IN_TRANSIT: incoming.collection_time,
+        OrderStatus.DELIVERED: incoming.delivery_time,
+        OrderStatus.CANCELLED: incoming.cancellation.cancel_time if incoming.cancellation else None,
+        OrderStatus.UNPAID: incoming.create_time,
     }.get(incoming.status)
     return milestone or incoming.update_time
 
@@ -158,7 +166,7 @@ def _order_fields(o: PlatformOrder) -> dict[str, Any]:
         "pick_up_cut_off_at": sla.pick_up_cut_off_time,
         "fast_dispatch_sla_at": sla.fast_dispatch_sla_time,
         "recommended_shipping_at": sla.recommended_shipping_time,
-        "is_on_hold": o.is_on_hold or o.status == "ON_HOLD",
+        "is_on_hold": o.is_on_hold or o.status == OrderStatus.ON_HOLD,
         "cancel_reason": cancel.reason or None if cancel else None,
         "cancellation_initiator": cancel.initiator or None if cancel else None,
         "is_buyer_request_cancel": bool(cancel and cancel.is_buyer_request_cancel),
@@ -217,25 +225,28 @@ def _line_fields(item: PlatformLineItem) -> dict[str, Any]:
 PERSONAL_COLUMNS = tuple(c.key for c in Order.__table__.columns if c.info.get("personal") and c.key != "raw")
 
 
-def masked(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Order column values with every personal value that is there replaced by the mask."""
+def masked(values: Mapping[str, Any], platform: str) -> dict[str, Any]:
+    """Order column values with every personal value that is there replaced by the mask, and the raw
+    payload's personal fields (which ones is the platform's: Channel.personal_fields) emptied."""
     out = dict(values)
     for key in PERSONAL_COLUMNS:
         if out.get(key):
             out[key] = retention.MASK
     if out.get("raw") is not None:
-        out["raw"] = without_personal(out["raw"])
+        out["raw"] = without_personal(out["raw"], registry.channel(platform).personal_fields)
     return out
 
 
-def mask_if_expired(values: dict[str, Any], retention_days: int, masked_at: datetime | None, now: datetime) -> None:
+def mask_if_expired(
+    values: dict[str, Any], platform: str, retention_days: int, masked_at: datetime | None, now: datetime
+) -> None:
     """Mask an incoming order's values in place when it was masked before (`masked_at`) or its retention
     has run out: a sync never brings back what the retention sweep masked."""
     ended = retention.ended_at(values["status"], values["delivery_at"], values["cancel_at"],
                                values["platform_update_time"])  # fmt: skip
     if masked_at is None and not retention.expired(ended, retention_days, now):
         return
-    values.update(masked(values), personal_masked_at=masked_at or now)
+    values.update(masked(values, platform), personal_masked_at=masked_at or now)
 
 
 def _apply(target: Any, values: dict[str, Any]) -> None:
@@ -328,7 +339,7 @@ def ingest_orders(
             result.stale += 1
             continue
         values = _order_fields(incoming)
-        mask_if_expired(values, days, order.personal_masked_at, now)
+        mask_if_expired(values, shop.platform, days, order.personal_masked_at, now)
         if order.raw == values["raw"] and order.platform_update_time == incoming.update_time:
             result.unchanged += 1
             continue
@@ -355,12 +366,6 @@ def ingest_orders(
     return result
 
 
-# ORM bulk INSERTs leave out None values unless told, splitting rows into one statement per pattern
-# of missing fields; with NULLs rendered, each table's rows go out as one executemany. No RETURNING:
-# it turns an executemany into huge single statements that psycopg parses slowly; ids are read back.
-ALL_ROWS = {"render_nulls": True}
-
-
 def _insert_new(
     session: Session,
     shop: Shop,
@@ -376,27 +381,28 @@ def _insert_new(
 
     Not through ORM objects: a first sync is all new orders, and building, tracking and flushing an
     object per order, line and event cost several times what the database did (issue 4's bench).
+    No RETURNING either (it turns a batch into huge statements that psycopg parses slowly): ids are
+    read back.
     """
     if not orders:
         return {}
     rows = [{"shop_id": shop.id, "external_id": o.order_id, "source": source, **_order_fields(o)} for o in orders]
     for row in rows:  # an old order met for the first time (a first full sync) arrives masked
         row["personal_masked_at"] = None
-        mask_if_expired(row, days, None, now)
-    session.execute(insert(Order), rows, execution_options=ALL_ROWS)
+        mask_if_expired(row, shop.platform, days, None, now)
+    insert_rows(session, Order, rows)
     ids = _row_ids(session, Order, shop, [o.order_id for o in orders])
     lines = [
         {"order_id": ids[o.order_id], "external_id": item.line_id, **_line_fields(item)}
         for o in orders
         for item in o.line_items
     ]
-    if lines:
-        session.execute(insert(OrderLine), lines, execution_options=ALL_ROWS)
+    insert_rows(session, OrderLine, lines)
     events = [
         {"order_id": ids[o.order_id], "to_status": o.status, "occurred_at": _status_time(o), "actor": actor}
         for o in orders
     ]
-    session.execute(insert(OrderEvent), events, execution_options=ALL_ROWS)
+    insert_rows(session, OrderEvent, events)
     parcels = {p.package_id: p for o in orders for p in o.packages}
     for package_id, info in parcels.items():
         if package_id in known:
@@ -406,8 +412,7 @@ def _insert_new(
         for package_id, info in parcels.items()
         if package_id not in known
     ]
-    if fresh:
-        session.execute(insert(Package), fresh, execution_options=ALL_ROWS)
+    insert_rows(session, Package, fresh)
     package_ids = {package_id: package.id for package_id, package in known.items()}
     package_ids |= _row_ids(session, Package, shop, [f["external_id"] for f in fresh])
     links = [
@@ -415,8 +420,7 @@ def _insert_new(
         for o in orders
         for package_id in dict.fromkeys(p.package_id for p in o.packages)
     ]
-    if links:
-        session.execute(insert(order_packages), links)
+    insert_rows(session, order_packages, links)
     session.flush()
     return ids
 
@@ -430,18 +434,29 @@ def _row_ids(
     return {external_id: row_id for external_id, row_id in session.execute(query)}
 
 
-def mark_bindings_dirty(session: Session, team_id: int, shop_id: int) -> int:
-    """Flag every sheet binding that shows this shop, so the next push rewrites what changed.
+def mark_bindings_dirty(
+    session: Session,
+    team_id: int,
+    shop_id: int,
+    order_ids: Collection[int] | None = None,
+    skip: Collection[int] = (),
+) -> int:
+    """Flag every sheet binding that shows this shop, and note what changed for its next push.
 
-    `dirty_since` always moves to now, even on a binding that is already dirty: a push clears only
-    marks older than its own start, so a change made while a push runs is not lost.
+    `order_ids` are the orders that changed; None means anything of the shop may have (costs, stock,
+    the shop itself), so each binding's next push re-reads every order. `dirty_since` always moves to
+    now, even on a binding already dirty: a push clears only marks older than its own start. Bindings
+    in `skip` are left alone (a push noting what its own pass found).
     """
+    if order_ids is not None and not order_ids:
+        return 0
     rows = session.execute(
         select(SheetBinding.id, SheetBinding.shop_ids).join(Spreadsheet).where(Spreadsheet.team_id == team_id)
     )
-    ids = [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id)]
+    ids = [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id) and binding_id not in skip]
     if ids:
         session.execute(update(SheetBinding).where(SheetBinding.id.in_(ids)).values(dirty=True, dirty_since=utcnow()))
+        sheet_changes.note(session, ids, order_ids)
     return len(ids)
 
 

@@ -7,16 +7,17 @@ unit costs of their teams), because a push asks for thousands of orders at once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.db import chunks
 from backend.domain.fees import CancelledPart, PooledLine, is_affiliate, pool_sums
 from backend.domain.fx import RateBook
 from backend.domain.profit import (
@@ -39,8 +40,6 @@ from backend.models import FeeLine, Order, OrderLine, Shop, SkuCost, Team
 from backend.services.finance import estimates, fee_pool_map
 from backend.services.fx import rate_books
 
-CHUNK = 900  # ids per IN (...) list: below SQLite's and every driver's parameter limits
-T = TypeVar("T")
 NO_COSTS = CostBook(())
 
 
@@ -49,11 +48,6 @@ class StoredLine:
     line: PooledLine
     basis: str
     settled_at: datetime | None
-
-
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def line_components(seller_sku: str | None, sku_id: str, combined: Sequence[Any]) -> list[Component]:

@@ -105,8 +105,11 @@ def _span(seconds: int) -> str:
     return "minute" if seconds == 60 else f"{seconds} s"
 
 
-def sheets_budget(db: Database, identity: WriterIdentity, team_id: int, *, max_wait: float) -> SheetsBudget:
-    """The Sheets budget of the identity that writes for `team_id`, with the deployment's quota limits."""
+def sheets_budget(
+    db: Database, identity: WriterIdentity, team_id: int, *, max_wait: float, keep: float = 0.0
+) -> SheetsBudget:
+    """The Sheets budget of the identity that writes for `team_id`, with the deployment's quota limits;
+    `keep` is the share of the write quota it leaves to others."""
     with db.session() as session:
         found = rules(session)
     quotas = {
@@ -114,7 +117,7 @@ def sheets_budget(db: Database, identity: WriterIdentity, team_id: int, *, max_w
         for kind in ("read", "write")
         for scope in ("user", "project")
     }
-    return SheetsBudget(db, identity.email, identity.project, team_id, quotas, max_wait=max_wait)
+    return SheetsBudget(db, identity.email, identity.project, team_id, quotas, max_wait=max_wait, keep=keep)
 
 
 # -- the operator's view (`flask --app backend limits …`) ------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -227,12 +227,13 @@ class _Tab:
         return alerts.sheet_link(self.google_id, self.gid, self.rows.get(order_id))
 
 
-def _first_rows(positions: Mapping[str, int]) -> dict[str, int]:
-    """Order id → its first row; line-grain tabs key rows `order/SKU`, order-grain ones by the order id."""
+def _first_rows(keys: Sequence[str]) -> dict[str, int]:
+    """Order id → its first sheet row, from the key column as the last push left it; line-grain tabs key
+    rows `order/SKU`, order-grain ones by the order id."""
     first: dict[str, int] = {}
-    for key, row in positions.items():
-        order_id = key.split("/", 1)[0]
-        first[order_id] = min(row, first.get(order_id, row))
+    for index, key in enumerate(keys):
+        if key:
+            first.setdefault(str(key).split("/", 1)[0], index + 2)
     return first
 
 
@@ -249,8 +250,8 @@ def _tab_for(session: Session, team_id: int, shop_id: int | None, role: str) -> 
     if not fitting:
         return None
     binding, google_id, _ = fitting[0]
-    positions = session.scalar(select(SheetSnapshot.positions).where(SheetSnapshot.binding_id == binding.id))
-    return _Tab(google_id, binding.sheet_gid, _first_rows(positions or {}))
+    keys = session.scalar(select(SheetSnapshot.keys).where(SheetSnapshot.binding_id == binding.id))
+    return _Tab(google_id, binding.sheet_gid, _first_rows(keys or []))
 
 
 def _order_ref(

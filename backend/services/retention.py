@@ -4,7 +4,7 @@ The sweep (`/tasks/retention-due`, daily by cron, hourly by the local worker) ma
 Order model marks personal and the personal parts of the stored payload, keeps everything else,
 records when, and marks the shop's tabs dirty so the next push rewrites those cells masked. It is
 idempotent: a masked order is not selected again. Ingest masks a re-fetched order the same way before
-storing it (ingest.mask_if_expired), so a later sync cannot bring the data back from TikTok.
+storing it (ingest.mask_if_expired), so a later sync cannot bring the data back from the platform.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from backend.db import chunks
 from backend.domain import retention
 from backend.errors import InvalidInput
 from backend.models import AuditEntry, ExceptionCase, Order, OrderEvent, OrderInput, Shop, Team, utcnow
 from backend.services import workflow
 from backend.services.ingest import PERSONAL_COLUMNS, mark_bindings_dirty, masked
-from backend.services.ledger import chunks
 
 
 def team_retention(session: Session, team_id: int) -> int:
@@ -75,8 +75,10 @@ def mask_expired(session: Session, now: datetime | None = None) -> MaskReport:
             )
         )
         for batch in chunks(ids, 500):
-            for order in session.scalars(select(Order).where(Order.id.in_(batch))):
-                _mask(session, order, now)
+            for order, platform in session.execute(
+                select(Order, Shop.platform).join(Shop, Shop.id == Order.shop_id).where(Order.id.in_(batch))
+            ).all():
+                _mask(session, order, platform, now)
                 shops.add(order.shop_id)
             report.orders += len(batch)
         for shop_id in shops:
@@ -86,8 +88,8 @@ def mask_expired(session: Session, now: datetime | None = None) -> MaskReport:
     return report
 
 
-def _mask(session: Session, order: Order, now: datetime) -> None:
-    values = masked({key: getattr(order, key) for key in (*PERSONAL_COLUMNS, "raw")})
+def _mask(session: Session, order: Order, platform: str, now: datetime) -> None:
+    values = masked({key: getattr(order, key) for key in (*PERSONAL_COLUMNS, "raw")}, platform)
     for key, value in values.items():
         if getattr(order, key) != value:
             setattr(order, key, value)

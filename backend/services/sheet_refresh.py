@@ -1,62 +1,91 @@
-"""Push bound tabs: project each binding's orders through its profile, diff against the sheet, write once.
+"""Push bound tabs: project what changed through each binding's profile, diff against the sheet, write once.
 
-One push of a spreadsheet reads its grid and key columns (two Sheets reads, plus the Drive permissions
-list for the sharing guard, read afresh per push) and sends every tab's changes in one `spreadsheets.batchUpdate`,
-split only when a first fill passes the 2 MB guidance. A lease per spreadsheet keeps two processes from
-pushing the same file at once; the dirty flag is cleared only for changes the push actually saw.
+One push of a spreadsheet makes one Sheets read (grid, protections and every bound tab's key column,
+in one `spreadsheets.get`) and one `spreadsheets.batchUpdate` for every tab's changes, split only
+when a first fill passes the 2 MB guidance. Who can open the file is read from Drive at most every
+60 s, and again before a push that would newly widen what the file shows (Drive's quota pays).
+
+A push re-reads only the orders that changed since its tab's last push (backend/services/
+sheet_changes.py) and places their rows among the ones the snapshot remembers; it projects every
+order when the profile, its filter or sort changed, when the sheet no longer matches the snapshot
+(rows deleted or inserted by hand), and every REBUILD_EVERY as a self-check. A lease per spreadsheet
+keeps two processes from pushing the same file at once; the dirty flag is cleared only for changes
+the push actually saw.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Iterable, Sequence
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session, object_session
 
 from backend import i18n, runtime
 from backend.catalog import role_policy
 from backend.config import Config
-from backend.db import Database
+from backend.db import Database, chunks
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
-from backend.domain.columns import Grain
+from backend.domain.columns import ORDER_GRAINS, Grain
 from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, project, visibility_problems
 from backend.domain.sheet_plan import (
     ABOVE_OPERATIONAL,
+    Memo,
     Snapshot,
+    SnapshotMismatch,
     TabPlan,
     TabSpec,
     TabState,
+    digest,
     over_cell_limit,
     plan_tab,
     split_bodies,
     stable_id,
     withdraw_requests,
 )
-from backend.errors import NotFound, OrderDeckError, RateLimited
-from backend.models import Member, SheetBinding, SheetSnapshot, Shop, Spreadsheet, Team, shows_shop, utcnow
+from backend.errors import NotFound, OrderDeckError
+from backend.models import (
+    Member,
+    Order,
+    SheetBinding,
+    SheetSnapshot,
+    Shop,
+    Spreadsheet,
+    Team,
+    utcnow,
+)
 from backend.secrets import SecretBox
-from backend.services import fx, leases, limits, stock
+from backend.services import fx, leases, limits, sheet_changes, stock
 from backend.services.bindings import profile_for
+from backend.services.ingest import mark_bindings_dirty
 from backend.services.report_tabs import report_rows
 from backend.services.views import order_views, sku_cost_views, team_shops
-from backend.sheets.google import GoogleClients, clients, identity_email, writer_for
-from backend.sheets.guard import SharingCache, sharing_problems
-from backend.sheets.writer import Backoff, Caller, RetryableWriteFailed
+from backend.sheets.budget import SheetsBudget
+from backend.sheets.google import GoogleClients, WriterIdentity, clients, identity_email, writer_for
+from backend.sheets.guard import FileSharing, list_sharing, sharing_problems
+from backend.sheets.writer import Backoff, Caller, GoogleRejected, RetryableWriteFailed
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 LEASE_TTL = timedelta(minutes=10)
 REPLANS = 3
-META_FIELDS = (
-    "properties(title,timeZone,autoRecalc),"
-    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount)),protectedRanges,conditionalFormats,charts(chartId))"
+REBUILD_EVERY = timedelta(minutes=30)  # a full projection per tab now and then, in case a change went unnoted
+REREAD_ALL_AT = 2_000  # changed orders past which (and past the tab's rows) a push projects every order
+SHARING_TTL = 60.0  # seconds a Drive permissions read is trusted for, unless a push would show more
+PUSH_KEEPS = 0.25  # of the write quota, left to binds and edits: a busy team's pushes never lock the sidebar out
+SHEET_FIELDS = (
+    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount)),"
+    "protectedRanges,conditionalFormats,charts(chartId)"
 )
-SHARING = SharingCache()  # per process; emptied per file at each push, so only a push's re-plans share it
+META_FIELDS = f"properties(title,timeZone,autoRecalc),{SHEET_FIELDS})"
+GRID_FIELDS = f"properties(title,timeZone,autoRecalc),{SHEET_FIELDS},data(rowData(values(formattedValue))))"
 
 
 @dataclass
@@ -66,6 +95,8 @@ class TabResult:
     added: int = 0
     changed: int = 0
     removed: int = 0
+    moved: int = 0
+    projected: str = ""  # "every order" or "N changed orders"
     skipped: str | None = None
     cut: int = 0  # cells whose text was cut to fit a cell, with a marker saying so
     unwritten: list[str] = field(default_factory=list)  # rows left out, each with why
@@ -75,11 +106,16 @@ class TabResult:
 class PushResult:
     spreadsheet: str
     writer: str
-    reads: int = 0
+    reads: int = 0  # Sheets reads (Drive's permission reads count against Drive's own quota)
     writes: int = 0
+    drive_reads: int = 0
     bytes_sent: int = 0
+    seconds: float = 0.0
+    google_seconds: float = 0.0  # of which waiting on Google (the rest is OrderDeck's own compute)
     budget_waits: int = 0  # Sheets requests that waited for a later window of the shared budget
     tabs: list[TabResult] = field(default_factory=list)
+    dirtied: list[int] = field(default_factory=list)  # other spreadsheets this push's stock pass made dirty
+    started: datetime | None = None  # a tab dirty since then changed while the push ran
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -87,6 +123,7 @@ class PushResult:
             "writer": self.writer,
             "reads": self.reads,
             "writes": self.writes,
+            "drive_reads": self.drive_reads,
             "bytes": self.bytes_sent,
             "budget_waits": self.budget_waits,
             "tabs": [t.__dict__ for t in self.tabs],
@@ -94,30 +131,46 @@ class PushResult:
 
 
 @dataclass
+class _Read:
+    """What the one Sheets read of a push found: the spreadsheet's properties, its tabs, the bound keys."""
+
+    properties: dict[str, Any]
+    tabs: dict[str, dict[str, Any]]  # lower-case title → sheet resource
+    keys: dict[str, tuple[str, ...]]  # lower-case title → key column from row 2 down
+
+
+@dataclass
 class _Planned:
     google_id: str
     title: str
     time_zone: str
+    tabs: list[str]
     problems: list[str] = field(default_factory=list)
+    sharing: FileSharing | None = None  # read from Drive by this push (None: the stored verdict was used)
+    shown: frozenset[Sensitivity] = frozenset()
     plans: dict[int, TabPlan] = field(default_factory=dict)
+    full: set[int] = field(default_factory=set)  # bindings projected in full
     skipped: dict[int, tuple[str, str]] = field(default_factory=dict)
+    read: dict[int, sheet_changes.Pending] = field(default_factory=dict)
     too_big: dict[int, tuple[str, str]] = field(default_factory=dict)  # tabs left out to stay under 10M cells
     requests: list[dict[str, Any]] = field(default_factory=list)
+    now: datetime = field(default_factory=utcnow)
 
 
 @dataclass
 class Pusher:
-    """What a push needs besides the database: settings, secrets, and (for tests) backoff and cache."""
+    """What a push needs besides the database: settings, secrets, and (for tests) backoff and timing."""
 
     db: Database
     config: Config
     secrets: SecretBox
     backoff: Backoff = field(default_factory=Backoff)
-    sharing: SharingCache = field(default_factory=lambda: SHARING)
+    sharing_ttl: float = SHARING_TTL
     budget_wait: float = 120.0
 
     def push_spreadsheet(self, spreadsheet_id: int, binding_ids: Sequence[int] | None = None) -> PushResult:
         """Push the spreadsheet's dirty bindings (and `binding_ids`) in one write; safe from several processes."""
+        began = time.perf_counter()
         with leases.held(self.db, f"sheet-push:{spreadsheet_id}", leases.new_holder(), LEASE_TTL):
             started = utcnow()
             with self.db.session() as session:
@@ -125,98 +178,139 @@ class Pusher:
                 if spreadsheet is None:
                     raise NotFound(f"no spreadsheet {spreadsheet_id}")
                 wanted = set(binding_ids or ())
-                bindings = [b for b in spreadsheet.bindings if b.dirty or b.id in wanted]
+                bindings = [b.id for b in spreadsheet.bindings if b.dirty or b.id in wanted]
                 identity = writer_for(session, spreadsheet.team_id, self.config, self.secrets)
-            budget = limits.sheets_budget(self.db, identity, spreadsheet.team_id, max_wait=self.budget_wait)
+            budget = push_budget(self.db, identity, spreadsheet.team_id, max_wait=self.budget_wait)
             caller = Caller(identity.email, budget, self.backoff)
-            google = clients(self.config, identity)
-            result = PushResult(spreadsheet.google_id, identity.email)
+            push = _Push(self, caller, clients(self.config, identity), spreadsheet_id, bindings, started)
+            push.result = PushResult(spreadsheet.google_id, identity.email, started=started)
             if not bindings:
-                return result
-            self.sharing.forget(spreadsheet.google_id)  # sharing changes: check it afresh on every push
+                return push.result
             try:
                 for attempt in range(REPLANS):
                     try:
-                        self._push_once(
-                            caller,
-                            google,
-                            spreadsheet_id=spreadsheet_id,
-                            binding_ids=[b.id for b in bindings],
-                            started=started,
-                            result=result,
-                        )
+                        push.once()
                         break
                     except RetryableWriteFailed:
                         if attempt == REPLANS - 1:
                             raise
                         self.backoff.sleep(self.backoff.delay(attempt))
             except OrderDeckError as exc:
-                self._record_failure([b.id for b in bindings], exc.message)
+                self._record_failure(spreadsheet_id, bindings, exc.message)
                 raise
             finally:
-                result.reads, result.writes = caller.reads, caller.writes
-                result.budget_waits = caller.budget.waits
-            return result
+                push.result.reads, push.result.writes = caller.reads - push.result.drive_reads, caller.writes
+                push.result.budget_waits = budget.waits
+                push.result.seconds = round(time.perf_counter() - began, 4)
+            return push.result
 
-    def _push_once(
-        self,
-        caller: Caller,
-        google: GoogleClients,
-        *,
-        spreadsheet_id: int,
-        binding_ids: list[int],
-        started: datetime,
-        result: PushResult,
-    ) -> None:
-        """Read and plan in one session, write with no transaction open (the budget writes too), then save."""
+    def _record_failure(self, spreadsheet_id: int, binding_ids: list[int], message: str) -> None:
+        """Say why on the tabs; and forget the tabs the file had, so the next push lists them afresh (one
+        may have been added or renamed since, which the write just failed on)."""
         with self.db.session() as session:
-            planned = self._plan(session, caller, google, spreadsheet_id, binding_ids)
-        for body in split_bodies(planned.requests):
-            result.bytes_sent += len(json.dumps(body, separators=(",", ":")))
-            caller.write(
-                google.sheets.spreadsheets().batchUpdate(spreadsheetId=planned.google_id, body=body),
-                f"write spreadsheet {planned.google_id}",
-                retry=False,
+            session.execute(
+                update(SheetBinding).where(SheetBinding.id.in_(binding_ids)).values(last_push_error=message[:2048])
             )
-        with self.db.session() as session:
-            spreadsheet = session.get_one(Spreadsheet, spreadsheet_id)
-            spreadsheet.title, spreadsheet.time_zone = planned.title, planned.time_zone
-            spreadsheet.sharing_checked_at = utcnow()
-            spreadsheet.sharing_problem = "; ".join(planned.problems)[:1024] or None
-            for binding_id, (tab, message) in planned.skipped.items():
-                session.get_one(SheetBinding, binding_id).last_push_error = message[:2048]
-                # Forget what the tab showed: once sharing is fixed, the next push rewrites it whole.
-                session.execute(delete(SheetSnapshot).where(SheetSnapshot.binding_id == binding_id))
-                result.tabs.append(TabResult(binding_id, tab, skipped=message))
-            for binding_id, (tab, message) in planned.too_big.items():
-                session.get_one(SheetBinding, binding_id).last_push_error = message[:2048]
-                result.tabs.append(TabResult(binding_id, tab, skipped=message))
-            for binding_id, plan in planned.plans.items():
-                binding = session.get_one(SheetBinding, binding_id)
-                _save_snapshot(session, binding, plan, started)
-                if plan.unwritten:
-                    binding.last_push_error = "; ".join(plan.unwritten)[:2048]
-                written = TabResult(binding_id, binding.tab_title, plan.added, plan.changed, plan.removed)
-                written.cut, written.unwritten = plan.cut, plan.unwritten
-                result.tabs.append(written)
+            session.execute(update(Spreadsheet).where(Spreadsheet.id == spreadsheet_id).values(tabs=[]))
 
-    def _plan(
-        self, session: Session, caller: Caller, google: GoogleClients, spreadsheet_id: int, binding_ids: list[int]
-    ) -> _Planned:
-        spreadsheet = session.get_one(Spreadsheet, spreadsheet_id)
+
+@dataclass
+class _Push:
+    """One push of one spreadsheet (re-planned from scratch when a write may or may not have landed)."""
+
+    pusher: Pusher
+    caller: Caller
+    google: GoogleClients
+    spreadsheet_id: int
+    binding_ids: list[int]
+    started: datetime
+    result: PushResult = field(default_factory=lambda: PushResult("", ""))
+
+    def _timed(self, call: Callable[[], T]) -> T:
+        began = time.perf_counter()
+        try:
+            return call()
+        finally:
+            self.result.google_seconds += time.perf_counter() - began
+
+    def _write(self, google_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        request = self.google.spreadsheets.batchUpdate(spreadsheetId=google_id, body=body)
+        return self.caller.write(request, f"write spreadsheet {google_id}", retry=False)
+
+    def once(self) -> None:
+        """Read and plan in one session, write with no transaction open (the budget writes too), then save."""
+        with self.pusher.db.session() as session:
+            planned = self._plan(session)
+        for body in split_bodies(planned.requests):
+            self.result.bytes_sent += len(json.dumps(body, separators=(",", ":")))
+            self._timed(partial(self._write, planned.google_id, body))
+        with self.pusher.db.session() as session:
+            self._save(session, planned)
+
+    def _save(self, session: Session, planned: _Planned) -> None:
+        result, started = self.result, self.started
+        spreadsheet = session.get_one(Spreadsheet, self.spreadsheet_id)
+        spreadsheet.title, spreadsheet.time_zone, spreadsheet.tabs = planned.title, planned.time_zone, planned.tabs
+        if planned.sharing is not None:
+            spreadsheet.sharing_checked_at = planned.now
+            spreadsheet.sharing_seen = {
+                "owner": planned.sharing.owner,
+                "permissions": [dict(p) for p in planned.sharing.permissions],
+                "shown": sorted(c.value for c in planned.shown),
+            }
+        spreadsheet.sharing_problem = "; ".join(planned.problems)[:1024] or None
+        for binding_id, (tab, message) in planned.skipped.items():
+            session.get_one(SheetBinding, binding_id).last_push_error = message[:2048]
+            # Forget what the tab showed: once sharing is fixed, the next push rewrites it whole.
+            session.execute(delete(SheetSnapshot).where(SheetSnapshot.binding_id == binding_id))
+            sheet_changes.consume(session, planned.read[binding_id])
+            result.tabs.append(TabResult(binding_id, tab, skipped=message))
+        for binding_id, (tab, message) in planned.too_big.items():  # stays dirty: its changes wait for room
+            session.get_one(SheetBinding, binding_id).last_push_error = message[:2048]
+            result.tabs.append(TabResult(binding_id, tab, skipped=message))
+        for binding_id, plan in planned.plans.items():
+            binding = session.get_one(SheetBinding, binding_id)
+            profile = profile_for(session, spreadsheet.team_id, binding.profile_key)
+            _save_snapshot(
+                session, binding, plan, shape=shape_of(profile), now=planned.now, rebuilt=binding_id in planned.full
+            )
+            sheet_changes.consume(session, planned.read[binding_id])
+            if (binding.dirty_since is None or binding.dirty_since <= started) and not sheet_changes.has_pending(
+                session, binding_id
+            ):
+                binding.dirty, binding.dirty_since = False, None  # a change marked during the push keeps it dirty
+            if plan.unwritten:
+                binding.last_push_error = "; ".join(plan.unwritten)[:2048]
+            read = planned.read[binding_id]
+            projected = "every order" if binding_id in planned.full else f"{len(read.orders)} changed orders"
+            written = TabResult(
+                binding_id, binding.tab_title, plan.added, plan.changed, plan.removed, plan.moved, projected
+            )
+            written.cut, written.unwritten = plan.cut, plan.unwritten
+            result.tabs.append(written)
+
+    def _plan(self, session: Session) -> _Planned:
+        spreadsheet = session.get_one(Spreadsheet, self.spreadsheet_id)
         team = session.get_one(Team, spreadsheet.team_id)
         members = {m.email.lower(): m.role for m in session.scalars(select(Member).where(Member.team_id == team.id))}
-        bindings = [session.get_one(SheetBinding, i) for i in binding_ids]
+        bindings = [session.get_one(SheetBinding, i) for i in self.binding_ids]
         language = i18n.language_of(team, spreadsheet)
         profiles = {b.id: i18n.localized(profile_for(session, team.id, b.profile_key), language) for b in bindings}
-        google_id = spreadsheet.google_id
-        meta = caller.read(
-            google.sheets.spreadsheets().get(spreadsheetId=google_id, fields=META_FIELDS),
-            f"open spreadsheet {google_id}",
+        now = utcnow()
+        stored = {b.id: session.get(SheetSnapshot, b.id) for b in bindings}
+        read = {b.id: sheet_changes.pending(session, b.id) for b in bindings}
+        full = {b.id for b in bindings if _needs_full(profiles[b.id], stored[b.id], read[b.id], now)}
+        titles = [b.tab_title for b in bindings]
+        sheet = self._timed(lambda: self._read(spreadsheet.google_id, list(spreadsheet.tabs), titles))
+        planned = _Planned(
+            spreadsheet.google_id,
+            str(sheet.properties.get("title", "")),
+            str(sheet.properties.get("timeZone") or "UTC"),
+            [str(s["properties"]["title"]) for s in sheet.tabs.values()],
+            read=read,
+            full=full,
+            now=now,
         )
-        properties = meta.get("properties", {})
-        planned = _Planned(google_id, str(properties.get("title", "")), str(properties.get("timeZone") or "UTC"))
-        sharing = self.sharing.get(caller, google.drive, google_id)
         audience = spreadsheet.audience_role
         # A tab whose profile no longer suits the file's audience (a column reclassified, a profile redefined
         # before that was refused) is refused by name; it must not widen what the sharing check asks of the
@@ -226,23 +320,23 @@ class Pusher:
             for b in bindings
             if (problems := visibility_problems(profiles[b.id].columns, audience, role_policy()))
         }
-        shown = {s for b in bindings if b.id not in misfits for s in profiles[b.id].sensitivities}
+        planned.shown = frozenset(s for b in bindings if b.id not in misfits for s in profiles[b.id].sensitivities)
+        sharing = self._sharing(spreadsheet, planned)
         planned.problems = sharing_problems(
             sharing.permissions,
-            shown,
+            planned.shown,
             members=members,
             policy=role_policy(),
-            writer=caller.identity,
+            writer=self.caller.identity,
             team_name=team.name,
         )
-        tabs = {str(s["properties"]["title"]).lower(): s for s in meta.get("sheets", [])}
-        keys = self._read_keys(caller, google.sheets, google_id, [b.tab_title for b in bindings], tabs)
-        taken_ids = {int(s["properties"]["sheetId"]) for s in tabs.values()}
+        touched = self._stock_pass(session, team.id, profiles, full, read)
+        taken_ids = {int(s["properties"]["sheetId"]) for s in sheet.tabs.values()}
         sizes: dict[int, tuple[TabPlan, TabState | None, int]] = {}
         withdrawn: list[dict[str, Any]] = []
         for binding in bindings:
             profile = profiles[binding.id]
-            state = _tab_state(tabs.get(binding.tab_title.lower()), keys.get(binding.tab_title.lower(), ()))
+            state = _tab_state(sheet.tabs.get(binding.tab_title.lower()), sheet.keys.get(binding.tab_title.lower(), ()))
             withheld = _withheld(
                 binding, profile, state, misfit=misfits.get(binding.id), sharing=planned.problems, audience=audience
             )
@@ -250,109 +344,273 @@ class Pusher:
                 planned.skipped[binding.id] = (binding.tab_title, withheld[0])
                 withdrawn += withheld[1]
                 continue
-            spec = self._spec(
-                session,
-                team,
-                binding,
-                profile,
-                members=members,
-                writer=caller.identity,
-                sheet_zone=planned.time_zone,
-                taken_ids=taken_ids,
+            tab = _Tab(
+                session, team, binding, profile, members, self.caller.identity, planned.time_zone, taken_ids, now
             )
-            taken_ids.add(spec.sheet_id)
-            stored = session.get(SheetSnapshot, binding.id)
-            snapshot = Snapshot.from_json({"layout": stored.layout, "rows": stored.rows} if stored else None)
-            plan = plan_tab(spec, state, snapshot, sharing.owner)
+            changed = touched | read[binding.id].orders
+            plan = _plan_tab(tab, state, stored[binding.id], planned, changed=changed, owner=sharing.owner)
+            taken_ids.add(plan.sheet_id)
+            if state is None:
+                planned.tabs.append(binding.tab_title)
             planned.plans[binding.id] = plan
             sizes[binding.id] = (plan, state, len(profile.columns))
-        current_cells = sum(
-            int(s["properties"]["gridProperties"].get("rowCount", 0))
-            * int(s["properties"]["gridProperties"].get("columnCount", 0))
-            for s in tabs.values()
-        )
-        titles = {b.id: b.tab_title for b in bindings}
-        for binding_id, why in over_cell_limit(current_cells, sizes).items():
+        for binding_id, why in over_cell_limit(_cells(sheet), sizes).items():
+            title = next(b.tab_title for b in bindings if b.id == binding_id)
             del planned.plans[binding_id]
-            planned.too_big[binding_id] = (titles[binding_id], f"tab {titles[binding_id]!r} was {why}")
+            if sizes[binding_id][1] is None:
+                planned.tabs.remove(title)  # not created after all
+            planned.too_big[binding_id] = (title, f"tab {title!r} was {why}")
         planned.requests = [r for plan in planned.plans.values() for r in plan.requests] + withdrawn
         live = any(any(c.key == "sla_countdown" for c in profiles[b].columns) for b in planned.plans)
-        if planned.requests and live and properties.get("autoRecalc") != "MINUTE":
+        if planned.requests and live and sheet.properties.get("autoRecalc") != "MINUTE":
             recalc = {"properties": {"autoRecalc": "MINUTE"}, "fields": "autoRecalc"}
             planned.requests.insert(0, {"updateSpreadsheetProperties": recalc})
         return planned
 
-    def _read_keys(
-        self, caller: Caller, sheets: Any, google_id: str, titles: list[str], tabs: dict[str, Any]
-    ) -> dict[str, tuple[str, ...]]:
-        """The key column (A, from row 2 down) of every existing bound tab, in one read."""
-        present = [t for t in titles if t.lower() in tabs]
-        if not present:
-            return {}
-        ranges = [f"{quote_sheet(str(tabs[t.lower()]['properties']['title']))}!A2:A" for t in present]
-        reply = caller.read(
-            sheets.spreadsheets()
-            .values()
-            .batchGet(
-                spreadsheetId=google_id, ranges=ranges, majorDimension="COLUMNS", valueRenderOption="UNFORMATTED_VALUE"
-            ),
+    def _read(self, google_id: str, known: list[str], titles: list[str]) -> _Read:
+        """The spreadsheet, its tabs and every bound tab's key column: one read when the tabs are known
+        from the last push, else (a first push, a tab renamed or removed since) the tab list first."""
+        caller, sheets = self.caller, self.google.spreadsheets
+        lowered = {t.lower() for t in known}
+        if known and all(t.lower() in lowered for t in titles):
+            try:
+                return _parse(
+                    caller.read(
+                        sheets.get(spreadsheetId=google_id, ranges=_ranges(known, titles), fields=GRID_FIELDS),
+                        f"read spreadsheet {google_id}",
+                    ),
+                    titles,
+                )
+            except GoogleRejected as exc:
+                log.info("spreadsheet %s: its tabs changed since the last push (%s)", google_id, exc.message)
+        meta = caller.read(sheets.get(spreadsheetId=google_id, fields=META_FIELDS), f"open spreadsheet {google_id}")
+        present = [str(s["properties"]["title"]) for s in meta.get("sheets", [])]
+        bound = [t for t in present if t.lower() in {x.lower() for x in titles}]
+        if not bound:
+            return _parse(meta, titles)
+        grid = caller.read(
+            sheets.get(spreadsheetId=google_id, ranges=_ranges(present, bound), fields=GRID_FIELDS),
             f"read the key columns of {google_id}",
         )
-        found = {}
-        for title, value_range in zip(present, reply.get("valueRanges", []), strict=False):
-            column = (value_range.get("values") or [[]])[0]
-            found[title.lower()] = tuple("" if v is None else str(v) for v in column)
-        return found
+        return _parse(grid, titles)
 
-    def _spec(
+    def _sharing(self, spreadsheet: Spreadsheet, planned: _Planned) -> FileSharing:
+        """Who can open the file: the stored verdict while it is fresh and the push shows nothing new."""
+        seen = spreadsheet.sharing_seen or {}
+        checked = spreadsheet.sharing_checked_at
+        fresh = checked is not None and (planned.now - checked).total_seconds() < self.pusher.sharing_ttl
+        widens = not {c.value for c in planned.shown} <= set(seen.get("shown", ()))
+        if fresh and not widens and "permissions" in seen:
+            return FileSharing(seen.get("owner"), tuple(seen["permissions"]))
+        before = self.caller.reads
+        planned.sharing = self._timed(lambda: list_sharing(self.caller, self.google.drive, planned.google_id))
+        self.result.drive_reads += self.caller.reads - before
+        if fresh and seen.get("shown"):
+            planned.shown |= {Sensitivity(c) for c in seen["shown"]}
+        return planned.sharing
+
+    def _stock_pass(
         self,
         session: Session,
-        team: Team,
-        binding: SheetBinding,
-        profile: Profile,
-        *,
-        members: dict[str, str],
-        writer: str,
-        sheet_zone: str,
-        taken_ids: set[int],
-    ) -> TabSpec:
-        now = utcnow()
-        shop_ids = [int(s) for s in binding.shop_ids]
-        shops = team_shops(session, team.id, shop_ids)
+        team_id: int,
+        profiles: Mapping[int, Profile],
+        full: set[int],
+        read: Mapping[int, sheet_changes.Pending],
+    ) -> frozenset[int]:
+        """Stock and review flags before projecting: in full for the warehouse tabs, a tab projected in full
+        or moved stock, else for the changed orders only. Returns the orders whose stored flags or
+        shortfall moved; the team's other tabs are told (and their spreadsheets listed in `result`)."""
+        orders = [i for i, p in profiles.items() if p.grain in ORDER_GRAINS]
+        warehouse = any(p.grain in WAREHOUSE_SOURCES for p in profiles.values())
+        if not orders and not warehouse:
+            return frozenset()
+        whole = warehouse or any(i in full or read[i].stock for i in orders)
+        changed = {o for i in orders for o in read[i].orders}
+        if not whole and not changed:
+            return frozenset()
+        touched = stock.prepare(session, team_id, utcnow(), None if whole else changed).touched
+        self.result.dirtied = _tell_other_tabs(session, team_id, touched, set(profiles))
+        return touched
+
+
+def shape_of(profile: Profile) -> str:
+    """What decides a tab's rows and their order: the filter and the sort (a change means a rebuild)."""
+    spec = profile.row_filter
+    return digest(
+        {
+            "statuses": sorted(spec.statuses),
+            "shops": sorted(spec.shops),
+            "days": spec.max_age_days,
+            "sort": [[s.column, s.descending] for s in profile.sort],
+        }
+    )
+
+
+def _needs_full(profile: Profile, stored: SheetSnapshot | None, read: sheet_changes.Pending, now: datetime) -> bool:
+    """Whether this push must project every row of the tab rather than the changed orders' only."""
+    if profile.grain not in ORDER_GRAINS or stored is None or read.everything:
+        return True
+    if len(read.orders) > max(REREAD_ALL_AT, stored.row_count):  # a backfill: one pass beats many IN lists
+        return True
+    if stored.shape != shape_of(profile) or stored.rebuilt_at is None or stored.projected_at is None:
+        return True
+    return now - stored.rebuilt_at >= REBUILD_EVERY
+
+
+def _plan_tab(
+    tab: _Tab,
+    state: TabState | None,
+    stored: SheetSnapshot | None,
+    planned: _Planned,
+    *,
+    changed: frozenset[int],
+    owner: str | None,
+) -> TabPlan:
+    """The tab's plan from the changed orders' rows, or from every row when it must be projected in full."""
+    snapshot = _snapshot(stored)
+    binding_id = tab.binding.id
+    if binding_id not in planned.full:
+        try:
+            return plan_tab(tab.spec(changed | _aged_out(tab, stored)), state, snapshot, owner)
+        except SnapshotMismatch as mismatch:
+            log.info("tab %r is projected in full: %s", tab.binding.tab_title, mismatch)
+    planned.full.add(binding_id)
+    return plan_tab(tab.spec(None), state, snapshot, owner)
+
+
+def _cells(sheet: _Read) -> int:
+    """Cells in every tab of the spreadsheet (Google counts them all against its limit)."""
+    return sum(
+        int(s["properties"]["gridProperties"].get("rowCount", 0))
+        * int(s["properties"]["gridProperties"].get("columnCount", 0))
+        for s in sheet.tabs.values()
+    )
+
+
+def _snapshot(stored: SheetSnapshot | None) -> Snapshot:
+    if stored is None:
+        return Snapshot()
+    return Snapshot.from_json(
+        {
+            "layout": stored.layout,
+            "rows": stored.rows,
+            "owners": stored.owners,
+            "keys": stored.keys,
+            "order": stored.ordered,
+        }
+    )
+
+
+def _ranges(tabs: Iterable[str], bound: Iterable[str]) -> list[str]:
+    """A key column range for every bound tab, one cell of every other (so the read lists every tab)."""
+    wanted = {t.lower() for t in bound}
+    return [f"{quote_sheet(t)}!A2:A" if t.lower() in wanted else f"{quote_sheet(t)}!A1" for t in tabs]
+
+
+def _parse(reply: Mapping[str, Any], titles: Iterable[str]) -> _Read:
+    tabs = {str(s["properties"]["title"]).lower(): s for s in reply.get("sheets", [])}
+    keys: dict[str, tuple[str, ...]] = {}
+    for title in {t.lower() for t in titles} & tabs.keys():
+        data = tabs[title].get("data") or [{}]
+        column = [str(((r.get("values") or [{}])[0]).get("formattedValue", "")) for r in data[0].get("rowData", [])]
+        while column and not column[-1]:
+            column.pop()
+        keys[title] = tuple(column)
+    return _Read(dict(reply.get("properties", {})), tabs, keys)
+
+
+def _aged_out(tab: _Tab, stored: SheetSnapshot | None) -> frozenset[int]:
+    """Orders that left the tab's age window since its last projection (they changed by getting older)."""
+    window = tab.profile.row_filter.max_age_days
+    if not window or stored is None or stored.projected_at is None:
+        return frozenset()
+    span = timedelta(days=window)
+    shops = [s.id for s in tab.shops]
+    query = select(Order.id).where(
+        Order.shop_id.in_(shops),
+        Order.platform_create_time >= stored.projected_at - span,
+        Order.platform_create_time < tab.now - span,
+    )
+    return frozenset(tab.session.scalars(query))
+
+
+def _tell_other_tabs(session: Session, team_id: int, orders: Iterable[int], pushing: set[int]) -> list[int]:
+    """Note the orders whose stored flags or shortfall moved for the team's tabs not in this push; their
+    spreadsheets' ids (to push them too)."""
+    ids = sorted(orders)
+    if not ids:
+        return []
+    by_shop: dict[int, list[int]] = {}
+    for part in chunks(ids):
+        for order_id, shop_id in session.execute(select(Order.id, Order.shop_id).where(Order.id.in_(part))):
+            by_shop.setdefault(shop_id, []).append(order_id)
+    for shop_id, order_ids in by_shop.items():
+        mark_bindings_dirty(session, team_id, shop_id, order_ids, skip=pushing)
+    rows = session.execute(
+        select(SheetBinding.spreadsheet_id)
+        .join(Spreadsheet)
+        .where(Spreadsheet.team_id == team_id, SheetBinding.dirty, SheetBinding.id.not_in(pushing))
+    )
+    return sorted({spreadsheet_id for (spreadsheet_id,) in rows})
+
+
+@dataclass
+class _Tab:
+    """One binding as a push projects it."""
+
+    session: Session
+    team: Team
+    binding: SheetBinding
+    profile: Profile
+    members: Mapping[str, str]
+    writer: str
+    sheet_zone: str
+    taken_ids: set[int]
+    now: datetime
+
+    @property
+    def shops(self) -> list[Shop]:
+        return team_shops(self.session, self.team.id, [int(s) for s in self.binding.shop_ids])
+
+    def spec(self, touched: Iterable[int] | None) -> TabSpec:
+        """The tab's spec: every row (`touched` None), or the rows of the `touched` orders only."""
+        session, team, profile, now, zone = self.session, self.team, self.profile, self.now, self.sheet_zone
+        shops = self.shops
         window = profile.row_filter.max_age_days
+        only = None if touched is None else frozenset(touched)
         if profile.grain is Grain.SKU:
-            rows = project(profile, (), now=now, sheet_zone=sheet_zone, skus=sku_cost_views(session, team.id, shops))
+            rows = project(profile, (), now=now, sheet_zone=zone, skus=sku_cost_views(session, team.id, shops))
         elif profile.grain is Grain.FX_RATE:
-            rows = project(profile, (), now=now, sheet_zone=sheet_zone, rates=fx.rate_views(session, team))
+            rows = project(profile, (), now=now, sheet_zone=zone, rates=fx.rate_views(session, team))
         elif profile.grain in REPORT_SOURCES:
-            reports = report_rows(session, team.id, profile, shop_ids, now)
-            rows = project(profile, (), now=now, sheet_zone=sheet_zone, reports=reports)
+            reports = report_rows(
+                session, team.id, profile, [s.id for s in shops] if self.binding.shop_ids else [], now
+            )
+            rows = project(profile, (), now=now, sheet_zone=zone, reports=reports)
         elif profile.grain in WAREHOUSE_SOURCES:
-            warehouse = stock.warehouse_rows(session, team.id)
-            rows = project(profile, (), now=now, sheet_zone=sheet_zone, warehouse=warehouse)
+            rows = project(profile, (), now=now, sheet_zone=zone, warehouse=stock.warehouse_rows(session, team.id))
         else:
             since = now - timedelta(days=window) if window else None
-            views = stock.overlay(session, team.id, order_views(session, shops, since, profile.row_filter.statuses))
-            rows = project(profile, views, now=now, sheet_zone=sheet_zone)
-        admins = sorted(e for e, r in members.items() if r == "admin")
+            views = order_views(session, shops, since, profile.row_filter.statuses, only)
+            rows = project(profile, stock.overlay(session, views), now=now, sheet_zone=zone)
+        admins = sorted(e for e, r in self.members.items() if r == "admin")
         inputs = {
-            c.key: tuple(sorted(e for e, r in members.items() if r in c.editable_by))
+            c.key: tuple(sorted(e for e, r in self.members.items() if r in c.editable_by))
             for c in profile.columns
             if c.is_input
         }
-        sheet_id = binding.sheet_gid if binding.sheet_gid is not None and binding.sheet_gid not in taken_ids else None
+        binding = self.binding
+        sheet_id = (
+            binding.sheet_gid if binding.sheet_gid is not None and binding.sheet_gid not in self.taken_ids else None
+        )
         salt = 0
-        while sheet_id is None or sheet_id in taken_ids:
+        while sheet_id is None or sheet_id in self.taken_ids:
             sheet_id = stable_id(binding.id, binding.tab_title, salt)
             salt += 1
         chart_id = stable_id("chart", binding.id, binding.tab_title)
-        return TabSpec(binding.tab_title, sheet_id, profile, rows, (writer.lower(), *admins), inputs, chart_id)
-
-    def _record_failure(self, binding_ids: list[int], message: str) -> None:
-        with self.db.session() as session:
-            session.execute(
-                update(SheetBinding).where(SheetBinding.id.in_(binding_ids)).values(last_push_error=message[:2048])
-            )
+        return TabSpec(
+            binding.tab_title, sheet_id, profile, rows, (self.writer.lower(), *admins), inputs, chart_id, only
+        )
 
 
 def _withheld(
@@ -406,27 +664,58 @@ def _tab_state(sheet: dict[str, Any] | None, keys: tuple[str, ...]) -> TabState 
 def rewrite_rows(session: Session, binding: SheetBinding, keys: Iterable[str]) -> None:
     """Forget what was written in these rows, so the next push writes them whole (inputs kept unless known)."""
     stored = session.get(SheetSnapshot, binding.id)
+    owners: set[int] | None = set()
     if stored is not None:
-        forget = set(keys)
-        stored.rows = {k: v for k, v in stored.rows.items() if k not in forget}
+        snapshot = _snapshot(stored)
+        rows = dict(snapshot.rows.stored)
+        for key in set(keys) & rows.keys():
+            memo = snapshot.rows[key]
+            rows[key] = "" if memo.rank is None else Memo("", memo.owner, memo.rank).encode()
+            if owners is not None and memo.owner is not None:
+                owners.add(memo.owner)
+            else:
+                owners = None  # remembered before owners were kept: re-read every order
+        stored.rows = rows
     binding.dirty, binding.dirty_since = True, utcnow()
+    sheet_changes.note(session, [binding.id], owners)
 
 
-def _save_snapshot(session: Session, binding: SheetBinding, plan: TabPlan, started: datetime) -> None:
+def _save_snapshot(
+    session: Session, binding: SheetBinding, plan: TabPlan, *, shape: str, now: datetime, rebuilt: bool
+) -> None:
+    """Store what the tab now holds: one UPDATE (the old snapshot is not read back, let alone compared)."""
     doc = plan.snapshot.to_json()
-    row = session.get(SheetSnapshot, binding.id)
-    if row is None:
-        row = SheetSnapshot(binding_id=binding.id, layout="", rows={})
-        session.add(row)
-    row.layout, row.rows, row.positions = doc["layout"], doc["rows"], doc["positions"]
-    row.row_count, row.written_at = len(doc["rows"]), utcnow()
+    values: dict[str, Any] = {
+        "layout": doc["layout"],
+        "rows": doc["rows"],
+        "owners": doc["owners"],
+        "keys": doc["keys"],
+        "row_count": len(doc["rows"]),
+        "written_at": utcnow(),
+        "shape": shape,
+        "projected_at": now,
+        "ordered": plan.snapshot.order,
+        **({"rebuilt_at": now} if rebuilt else {}),
+    }
+    saved = session.execute(update(SheetSnapshot).where(SheetSnapshot.binding_id == binding.id).values(**values))
+    if not cast("CursorResult[Any]", saved).rowcount:
+        session.add(SheetSnapshot(binding_id=binding.id, **values))
     binding.sheet_gid = plan.sheet_id
     binding.last_pushed_at, binding.last_push_error = utcnow(), None
-    if binding.dirty_since is None or binding.dirty_since <= started:
-        binding.dirty, binding.dirty_since = False, None  # a change marked during the push keeps it dirty
 
 
 # -- entry points for tasks, the CLI and other services ---------------------------------------------
+def forget_sharing(db: Database, google_id: str) -> None:
+    """Have the file's next push read its sharing again: someone's access changed since it was read."""
+    with db.session() as session:
+        session.execute(update(Spreadsheet).where(Spreadsheet.google_id == google_id).values(sharing_checked_at=None))
+
+
+def push_budget(db: Database, identity: WriterIdentity, team_id: int, max_wait: float = 120.0) -> SheetsBudget:
+    """The team's Sheets budget as pushes spend it: never the quarter of the write quota left to binds and edits."""
+    return limits.sheets_budget(db, identity, team_id, max_wait=max_wait, keep=PUSH_KEEPS)
+
+
 def pusher() -> Pusher:
     """A Pusher for the current app (inside an app context)."""
     return Pusher(runtime.database(), runtime.config(), runtime.secret_box())
@@ -465,90 +754,6 @@ def push_dirty(p: Pusher, google_id: str | None = None) -> list[PushResult | Ord
             log.warning("push of spreadsheet %s failed: %s", spreadsheet_id, exc.message)
             results.append(exc)
     return results
-
-
-# Sharing changes without any order changing: a spreadsheet not checked for this long is pushed
-# anyway, which reads its Drive permissions and withdraws what its readers may no longer see.
-SHARING_RECHECK = timedelta(minutes=15)
-
-
-def dirty_binding_ids(db: Database, now: datetime | None = None) -> list[int]:
-    """Bindings to push: the dirty ones, after marking every tab of a spreadsheet due a sharing re-check.
-
-    A re-check push with nothing changed writes nothing; when the sharing turned unsafe it withdraws
-    what the file's readers may no longer see.
-    """
-    now = now or utcnow()
-    with db.session() as session:
-        due = select(Spreadsheet.id).where(
-            Spreadsheet.sharing_checked_at.is_(None) | (Spreadsheet.sharing_checked_at < now - SHARING_RECHECK)
-        )
-        session.execute(
-            update(SheetBinding)
-            .where(SheetBinding.spreadsheet_id.in_(due), SheetBinding.dirty.is_(False))
-            .values(dirty=True, dirty_since=now)
-        )
-        return list(session.scalars(select(SheetBinding.id).where(SheetBinding.dirty).order_by(SheetBinding.id)))
-
-
-def team_dirty_binding_ids(db: Database, team_id: int) -> list[int]:
-    """The team's dirty bindings: what its edits push at once, so one team's typing sets off only its own
-    pushes (and spends only its own `push.team` limit), never a sweep of every team's tabs."""
-    with db.session() as session:
-        return list(
-            session.scalars(
-                select(SheetBinding.id)
-                .join(Spreadsheet)
-                .where(Spreadsheet.team_id == team_id, SheetBinding.dirty)
-                .order_by(SheetBinding.id)
-            )
-        )
-
-
-PROMPT_PUSH_INTERVAL = timedelta(seconds=15)
-
-
-def prompt_binding_ids(db: Database, shop_id: int, now: datetime | None = None) -> list[int]:
-    """Dirty bindings showing this shop that were not pushed in the last PROMPT_PUSH_INTERVAL.
-
-    They are pushed as soon as the shop's changes are stored, so a new order reaches the sheet in
-    seconds rather than at the next sweep; the interval keeps a burst of changes from spending the
-    identity's Sheets quota push by push (the minute's sweep writes what the interval held back).
-    """
-    now = now or utcnow()
-    with db.session() as session:
-        rows = session.execute(
-            select(SheetBinding.id, SheetBinding.shop_ids)
-            .join(Spreadsheet)
-            .join(Shop, Shop.team_id == Spreadsheet.team_id)
-            .where(Shop.id == shop_id, SheetBinding.dirty)
-            .where(SheetBinding.last_pushed_at.is_(None) | (SheetBinding.last_pushed_at < now - PROMPT_PUSH_INTERVAL))
-            .order_by(SheetBinding.id)
-        ).all()
-    return [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id)]
-
-
-# A push task that would wait longer than this for the Sheets budget gives its thread back instead: the tab
-# stays dirty for the next sweep, and a team past its share cannot fill the server's threads with waiting.
-TASK_BUDGET_WAIT = 2.0
-
-
-def run_push(binding_id: int) -> dict[str, Any]:
-    """The /tasks/push-binding/<id> body: push, or report why not now — another worker is pushing the file,
-    the team has pushed as often as its limit allows this minute, or its share of the Sheets budget is
-    spent for now (the tab stays dirty for the next sweep)."""
-    p = pusher()
-    p.budget_wait = TASK_BUDGET_WAIT
-    try:
-        with p.db.session() as session:
-            team_id = session.scalar(
-                select(Spreadsheet.team_id).join(SheetBinding).where(SheetBinding.id == binding_id)
-            )
-        if team_id is not None:
-            limits.spend(p.db, "push", team_id=team_id)
-        return push_binding(p, binding_id).summary()
-    except (leases.LeaseHeld, RateLimited) as exc:
-        return {"skipped": exc.message}
 
 
 def writer_identity(team: Team) -> str:

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from backend.db import Database
 from backend.errors import OrderDeckError
-from backend.platforms.tiktok.errors import TikTokError
 from backend.services import finance, leases, stock, sync, webhooks
 from backend.services.shops import Platform
 
@@ -35,12 +34,12 @@ def drain_events(db: Database, platform: Platform, shop_id: int, rounds: int = 2
         report = webhooks.process_pending(db, platform, shop_id)
         handled += report.processed + report.ignored + report.failed
         if report.retry_later and not report.processed:
-            break  # TikTok is failing right now; the sweep retries later
+            break  # the platform is failing right now; the sweep retries later
     return handled
 
 
 def settle_daily(db: Database, platform: Platform, shop_id: int) -> str:
-    """Walk the shop's finance statements once a day (TikTok generates them daily at 00:00 UTC).
+    """Walk the shop's settlements once a day (TikTok's statements are generated daily at 00:00 UTC).
 
     The day's gate is a lease nobody releases on success: across every process and instance, the
     first round of a shop after it expires does the walk.
@@ -50,7 +49,7 @@ def settle_daily(db: Database, platform: Platform, shop_id: int) -> str:
         return "not due"
     try:
         report = finance.settle(db, platform, shop_id)
-    except (OrderDeckError, TikTokError):
+    except OrderDeckError:
         leases.release(db, gate, "daily-settlement")  # try again on the next round
         raise
     return f"{report.statements} statements"

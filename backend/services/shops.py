@@ -1,82 +1,149 @@
-"""Connecting TikTok shops and talking to them with tokens that stay fresh and stay sealed.
+"""Connecting shops of any sales channel and talking to them with tokens that stay fresh and stay sealed.
 
-One authorization (TikTok's open_id) can cover several shops and shares one token pair: a refresh
-rotates the pair for all of them, persisted in one transaction before the new token is used.
+A consent link carries a random state that only a hash of is stored (consent_states): the redirect
+redeems it once, before it expires, for the team and admin who asked. Redeeming the platform's auth
+code records every shop the consent covers. A refresh rotates the token pair (TikTok: one pair for
+every shop of a seller authorization; Shopee: each shop its own, single-use), so a refresh happens
+under the shop's token lease and the new pair is stored in one transaction before it is used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from backend.catalog import market
 from backend.config import Config
 from backend.db import Database
-from backend.errors import Conflict, InvalidInput, NotFound, ReauthorizationNeeded
-from backend.models import AuditEntry, Shop, ShopStatus, Team, utcnow
-from backend.platforms.base import TokenSet
-from backend.platforms.tiktok import errors as tiktok_errors
-from backend.platforms.tiktok.client import TikTokClient
-from backend.platforms.tiktok.oauth import ConsentState, RotatingTokens, TikTokAuthClient, consent_url
-from backend.platforms.tiktok.transport import RetryPolicy, pooled_transport
+from backend.errors import (
+    Action,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PlatformError,
+    PlatformUnavailable,
+    ReauthorizationNeeded,
+)
+from backend.models import AuditEntry, ConsentState, Shop, ShopStatus, Team, utcnow
+from backend.platforms import registry
+from backend.platforms.base import Channel, ConsentReturn, PlatformShop, ShopClient, TokenSet
+from backend.platforms.http import RetryPolicy, pooled_transport
+from backend.platforms.tokens import RotatingTokens
 from backend.secrets import SecretBox
-from backend.services import notify
+from backend.services import leases, notify
 
 log = logging.getLogger(__name__)
 
-# Every event kind OrderDeck acts on; each is a separate subscription per shop.
-WEBHOOK_EVENTS = (
-    "ORDER_STATUS_CHANGE",
-    "PACKAGE_UPDATE",
-    "RECIPIENT_ADDRESS_UPDATE",
-    "CANCELLATION_STATUS_CHANGE",
-    "RETURN_STATUS_CHANGE",
-    "SELLER_DEAUTHORIZATION",
-    "UPCOMING_AUTHORIZATION_EXPIRATION",
-)
-# Refresh this long before the access token expires, so no sync ever starts with a dying token.
-REFRESH_AHEAD = timedelta(hours=12)
+CONSENT_TTL = timedelta(minutes=30)  # TikTok's auth code lives 30 minutes, Shopee's 10 after consent
+# A person waits on a consent redirect: one quick retry, then the error page, not a minute of backoff.
+INTERACTIVE_RETRY = RetryPolicy(max_retries=1, base_seconds=0.5, cap_seconds=2.0)
+TOKEN_LEASE_TTL = timedelta(minutes=1)
+TOKEN_LEASE_WAIT_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
 class Platform:
-    """What a service needs to reach TikTok: settings, sealing, and the transport (the process's pool)."""
+    """What a service needs to reach any sales channel: settings, sealing, the transport (the process's pool)."""
 
     config: Config
     box: SecretBox
     transport: httpx.BaseTransport = field(default_factory=pooled_transport)
     retry: RetryPolicy | None = None
 
-    def auth_client(self) -> TikTokAuthClient:
-        return TikTokAuthClient(
-            self.config.TIKTOK_APP_KEY,
-            self.config.TIKTOK_APP_SECRET,
-            base_url=self.config.TIKTOK_AUTH_BASE,
-            transport=self.transport,
-            retry=self.retry,
+    def interactive(self) -> Platform:
+        """The same, for a call a person is waiting on."""
+        return replace(self, retry=self.retry or INTERACTIVE_RETRY)
+
+    def public_url(self, path: str) -> str:
+        return self.config.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def channel_for(platform: Platform, name: str) -> Channel:
+    """The channel, refusing with the missing setting when this backend cannot reach it."""
+    channel = registry.channel(name)
+    problem = channel.configured(platform.config)
+    if problem:
+        raise InvalidInput(f"this backend is not set up for {channel.label}: {problem}")
+    return channel
+
+
+# -- consent ---------------------------------------------------------------------------------------
+
+
+def _state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def consent_link(
+    db: Database, platform: Platform, *, team_id: int, started_by: str, name: str, region: str = ""
+) -> str:
+    """Where an admin sends the seller to authorize OrderDeck; its state is opaque and works once."""
+    channel = channel_for(platform, name)
+    state = secrets.token_urlsafe(32)
+    with db.session() as session:
+        session.add(
+            ConsentState(
+                state_hash=_state_hash(state),
+                platform=channel.name,
+                team_id=team_id,
+                started_by=started_by,
+                expires_at=utcnow() + CONSENT_TTL,
+            )
         )
-
-    def webhook_address(self) -> str:
-        return self.config.PUBLIC_BASE_URL.rstrip("/") + "/webhooks/tiktok"
-
-
-def consent_link(platform: Platform, team: Team, region: str = "") -> str:
-    """Where an admin sends the seller to authorize OrderDeck; `state` brings the redirect back to `team`."""
-    settings = platform.config
-    template = settings.TIKTOK_AUTHORIZE_URL or market(region).authorize_url
-    state = ConsentState(settings.TIKTOK_APP_SECRET).issue(team.id)
-    return consent_url(template.replace("{service_id}", settings.TIKTOK_SERVICE_ID), state)
+    callback = platform.public_url(f"/oauth/{channel.name}/callback")
+    return channel.consent_url(platform.config, state=state, callback=callback, region=region)
 
 
-def team_from_state(platform: Platform, state: str) -> int:
+def redeem_state(db: Database, name: str, state: str) -> tuple[int, str]:
+    """The team and admin a consent state was issued for; spends it (a second use is refused)."""
+    now = utcnow()
+    with db.session() as session:
+        spent = session.execute(
+            update(ConsentState)
+            .where(
+                ConsentState.state_hash == _state_hash(state),
+                ConsentState.platform == name,
+                ConsentState.used_at.is_(None),
+                ConsentState.expires_at > now,
+            )
+            .values(used_at=now)
+        )
+        if cast("CursorResult[Any]", spent).rowcount != 1:
+            raise Forbidden("this consent link has expired or was already used: start connecting the shop again")
+        row = session.get_one(ConsentState, _state_hash(state))
+        return row.team_id, row.started_by
+
+
+def finish_consent(db: Database, platform: Platform, name: str, query: dict[str, str]) -> list[Shop]:
+    """The consent redirect: spend the state, then redeem the code for the team that asked."""
+    channel = registry.channel(name)
+    consent = channel.consent_return(query)
+    team_id, admin = redeem_state(db, channel.name, query.get("state", ""))
     try:
-        return int(ConsentState(platform.config.TIKTOK_APP_SECRET).team_id(state))
-    except tiktok_errors.TikTokError as exc:
-        raise InvalidInput(exc.message) from None
+        return connect(db, platform.interactive(), team_id, consent, name=channel.name, actor=admin)
+    except PlatformError as exc:
+        if exc.action is not Action.RETRY:
+            raise
+        raise PlatformUnavailable(
+            f"{channel.label} did not answer ({exc.message}), so nothing was connected: "
+            "start connecting the shop again in a few minutes",
+            platform_code=exc.platform_code,
+            request_id=exc.request_id,
+        ) from exc
+
+
+# -- connecting ------------------------------------------------------------------------------------
 
 
 def _seal_tokens(box: SecretBox, tokens: TokenSet) -> dict[str, object]:
@@ -88,93 +155,135 @@ def _seal_tokens(box: SecretBox, tokens: TokenSet) -> dict[str, object]:
     }
 
 
-def connect(db: Database, platform: Platform, team_id: int, auth_code: str, actor: str = "cli") -> list[Shop]:
-    """Exchange a seller's auth code, record every shop it authorizes, and subscribe their webhooks."""
-    if not auth_code.strip():
-        raise InvalidInput("the TikTok auth code is empty")
-    auth = platform.auth_client()
+def connect(
+    db: Database, platform: Platform, team_id: int, consent: ConsentReturn, *, name: str, actor: str = "cli"
+) -> list[Shop]:
+    """Redeem a seller's auth code, record every shop it authorizes, and point their pushes at us."""
+    channel = channel_for(platform, name)
+    if not consent.code.strip():
+        raise InvalidInput(f"the {channel.label} auth code is empty")
     try:
-        tokens = auth.exchange_code(auth_code.strip())
-    except tiktok_errors.TikTokError as exc:
-        raise InvalidInput(f"TikTok did not accept the auth code: {exc.message}") from None
-    finally:
-        auth.close()
-    with TikTokClient(
-        platform.config.TIKTOK_APP_KEY,
-        platform.config.TIKTOK_APP_SECRET,
-        RotatingTokens(platform.auth_client(), tokens),
-        base_url=platform.config.TIKTOK_API_BASE,
-        transport=platform.transport,
-        retry=platform.retry,
-    ) as client:
-        authorized = client.authorized_shops()
-        if not authorized:
-            raise InvalidInput("this TikTok authorization covers no shops")
-        with db.session() as session:
-            team = session.get(Team, team_id)
-            if team is None:
-                raise NotFound(f"no team with id {team_id}")
-            shops: list[Shop] = []
-            for info in authorized:
-                shop = session.scalar(select(Shop).where(Shop.platform == "tiktok", Shop.external_id == info.shop_id))
-                if shop is not None and shop.team_id != team.id:
-                    raise Conflict(f"shop {info.name!r} is already connected to another team")
-                if shop is None:
-                    shop = Shop(team_id=team.id, platform="tiktok", external_id=info.shop_id)
-                    session.add(shop)
-                place = market(info.region)
-                shop.cipher, shop.name, shop.region = info.cipher, info.name, info.region
-                shop.currency, shop.time_zone = place.currency, place.time_zone
-                shop.seller_name, shop.open_id = tokens.seller_name or None, tokens.open_id or None
-                for key, value in _seal_tokens(platform.box, tokens).items():
-                    setattr(shop, key, value)
-                shop.status, shop.status_reason = ShopStatus.ACTIVE, None
-                shops.append(shop)
-            session.flush()
-            session.add(
-                AuditEntry(
-                    team_id=team.id,
-                    actor=actor,
-                    action="shop.connect",
-                    target_type="shop",
-                    target_id=",".join(s.external_id for s in shops),
-                    detail={"shops": [s.name for s in shops]},
-                )
+        grant = channel.redeem(platform.config, consent, transport=platform.transport, retry=platform.retry)
+    except PlatformError as exc:
+        if exc.action is Action.REAUTHORIZE:
+            raise InvalidInput(f"{channel.label} did not accept the auth code: {exc.message}") from None
+        raise
+    if not grant.shops:
+        raise InvalidInput(f"this {channel.label} authorization covers no shops")
+    tokens = grant.tokens
+    with db.session() as session:
+        team = session.get(Team, team_id)
+        if team is None:
+            raise NotFound(f"no team with id {team_id}")
+        shops: list[Shop] = []
+        for info in grant.shops:
+            shop = session.scalar(select(Shop).where(Shop.platform == channel.name, Shop.external_id == info.shop_id))
+            if shop is not None and shop.team_id != team.id:
+                raise Conflict(f"shop {info.name!r} is already connected to another team")
+            if shop is None:
+                shop = Shop(team_id=team.id, platform=channel.name, external_id=info.shop_id)
+                session.add(shop)
+            place = market(info.region)
+            shop.shop_ref, shop.name, shop.region = info.shop_ref, info.name, info.region
+            shop.currency, shop.time_zone = place.currency, place.time_zone
+            shop.seller_name, shop.grant_id = tokens.seller_name or None, tokens.grant_id or None
+            for key, value in _seal_tokens(platform.box, tokens).items():
+                setattr(shop, key, value)
+            shop.status, shop.status_reason = ShopStatus.ACTIVE, None
+            shops.append(shop)
+        session.flush()
+        session.add(
+            AuditEntry(
+                team_id=team.id,
+                actor=actor,
+                action="shop.connect",
+                target_type="shop",
+                target_id=",".join(s.external_id for s in shops),
+                detail={"platform": channel.name, "shops": [s.name for s in shops]},
             )
-        for shop in shops:
-            for event in WEBHOOK_EVENTS:
-                client.subscribe_webhook(str(shop.cipher), platform.webhook_address(), event)
+        )
+    address = platform.public_url(f"/webhooks/{channel.name}")
+    for shop in shops:
+        with client_for(db, platform, shop) as client:
+            client.subscribe_pushes(address)
     with db.session() as session:
         session.execute(update(Shop).where(Shop.id.in_([s.id for s in shops])).values(webhook_subscribed_at=utcnow()))
     return shops
 
 
+# -- tokens ----------------------------------------------------------------------------------------
+
+
+def _token_lease(shop: Shop, channel: Channel) -> str:
+    """One lease per token pair: the seller authorization's when its shops share one, else the shop's."""
+    if channel.shared_tokens and shop.grant_id:
+        return f"tokens:{channel.name}:{shop.grant_id}"
+    return f"tokens:shop:{shop.id}"
+
+
+@contextmanager
+def _waiting_for(db: Database, name: str) -> Iterator[None]:
+    """Hold lease `name`, waiting a little for another worker's refresh to finish first."""
+    holder, deadline = leases.new_holder(), time.monotonic() + TOKEN_LEASE_WAIT_SECONDS
+    while not leases.try_acquire(db, name, holder, TOKEN_LEASE_TTL):
+        if time.monotonic() > deadline:
+            raise leases.LeaseHeld(f"{name} is being refreshed by another worker; try again shortly")
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        leases.release(db, name, holder)
+
+
 class ShopTokens(RotatingTokens):
-    """Tokens of one shop's authorization, read from and rotated into the database."""
+    """A shop's tokens, read from the database and rotated into it.
+
+    A refresh takes the shop's token lease, then reads the stored pair again: when another worker
+    rotated it meanwhile, that pair is used and the spent refresh token is never sent.
+    """
 
     def __init__(self, db: Database, platform: Platform, shop: Shop) -> None:
+        self._channel = registry.channel(shop.platform)
         if not shop.access_token_sealed or not shop.refresh_token_sealed:
-            raise ReauthorizationNeeded(f"shop {shop.name!r} has no TikTok tokens; connect it again")
-        box = platform.box
-        tokens = TokenSet(
+            raise ReauthorizationNeeded(f"shop {shop.name!r} has no {self._channel.label} tokens; connect it again")
+        self._db, self._platform, self._shop_id = db, platform, shop.id
+        self._grant_id, self._lease = shop.grant_id, _token_lease(shop, self._channel)
+        refresher = self._channel.refresher(
+            platform.config, shop.external_id, transport=platform.transport, retry=platform.retry
+        )
+        super().__init__(refresher, self._stored(shop), on_rotate=self._persist, label=self._channel.label)
+
+    def _stored(self, shop: Shop) -> TokenSet:
+        box = self._platform.box
+        assert shop.access_token_sealed and shop.refresh_token_sealed
+        return TokenSet(
             access_token=box.open(shop.access_token_sealed),
             access_expires_at=shop.access_token_expires_at or utcnow(),
             refresh_token=box.open(shop.refresh_token_sealed),
             refresh_expires_at=shop.refresh_token_expires_at or utcnow(),
-            open_id=shop.open_id or "",
+            grant_id=shop.grant_id or "",
             seller_name=shop.seller_name or shop.name,
         )
-        self._db, self._platform, self._shop_id, self._open_id = db, platform, shop.id, shop.open_id
-        super().__init__(platform.auth_client(), tokens, on_rotate=self._persist)
+
+    def refresh(self, stale_access_token: str) -> str:
+        with _waiting_for(self._db, self._lease):
+            with self._db.session() as session:
+                current = self._stored(session.get_one(Shop, self._shop_id))
+            if current.access_token != self.tokens.access_token:
+                self.tokens = current  # another worker rotated the pair while we waited
+                return current.access_token
+            return super().refresh(stale_access_token)
 
     def _persist(self, fresh: TokenSet) -> None:
-        """Store the rotated pair for every shop of the authorization in one transaction."""
-        same_authorization = Shop.open_id == self._open_id if self._open_id else Shop.id == self._shop_id
+        """Store the rotated pair in one transaction: every shop of a shared authorization, or this shop."""
+        which = Shop.id == self._shop_id
+        if self._channel.shared_tokens and self._grant_id:
+            which = (Shop.platform == self._channel.name) & (Shop.grant_id == self._grant_id)
         with self._db.session() as session:
-            session.execute(update(Shop).where(same_authorization).values(**_seal_tokens(self._platform.box, fresh)))
+            session.execute(update(Shop).where(which).values(**_seal_tokens(self._platform.box, fresh)))
 
-    def refresh_if_due(self, now: datetime | None = None) -> None:
-        if self.tokens.access_expires_at - (now or utcnow()) < REFRESH_AHEAD:
+    def refresh_if_due(self) -> None:
+        if self.tokens.access_expires_at - utcnow() < self._channel.refresh_ahead:
             self.refresh(self.tokens.access_token)
 
 
@@ -199,21 +308,19 @@ def mark_needs_reauthorization(db: Database, shop_id: int, reason: str) -> None:
     log.warning("shop %s needs re-authorization: %s", shop_id, reason)
 
 
-def client_for(db: Database, platform: Platform, shop: Shop) -> TikTokClient:
-    """A client for `shop`, with its token refreshed ahead of expiry; re-authorization errors mark the shop."""
+def client_for(db: Database, platform: Platform, shop: Shop) -> ShopClient:
+    """A client for `shop`, with its token refreshed ahead of expiry; a lost authorization marks the shop."""
     if shop.status != ShopStatus.ACTIVE:
         raise ReauthorizationNeeded(shop.status_reason or f"shop {shop.name!r} must be connected again")
+    channel = registry.channel(shop.platform)
     tokens = ShopTokens(db, platform, shop)
     try:
         tokens.refresh_if_due()
-    except tiktok_errors.ReauthorizationNeeded as exc:
-        mark_needs_reauthorization(db, shop.id, exc.message)
-        raise ReauthorizationNeeded(exc.message) from None
-    return TikTokClient(
-        platform.config.TIKTOK_APP_KEY,
-        platform.config.TIKTOK_APP_SECRET,
-        tokens,
-        base_url=platform.config.TIKTOK_API_BASE,
-        transport=platform.transport,
-        retry=platform.retry,
+    except PlatformError as exc:
+        if exc.action is Action.REAUTHORIZE:
+            mark_needs_reauthorization(db, shop.id, exc.message)
+        raise
+    info = PlatformShop(
+        channel.name, shop.external_id, shop.shop_ref or shop.external_id, "", shop.name, shop.region, ""
     )
+    return channel.client(platform.config, info, tokens, transport=platform.transport, retry=platform.retry)

@@ -10,26 +10,30 @@ Review flags are computed here, on the push, rather than in ingest: they depend 
 orders of the buyer and on the stock, which ingest of one page does not see, and a flag only
 matters once a sheet shows it. An address is remembered the first time the order is reviewed with
 one; a later difference (or a RECIPIENT_ADDRESS_UPDATE webhook after payment) flags the change.
+
+Both conclusions are stored per order (OrderReview), and sheets show them as stored. A push after a
+few orders changed runs the pass for those orders only: their buyers' recent orders are reviewed,
+and the allocation is redone only when the team counts stock (over the counted SKUs alone, the only
+ones that can fall short). The orders whose stored flags or shortfall moved are handed back, so
+every tab showing them re-reads them too.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from backend.catalog import SCHEMAS_DIR, validated
-from backend.db import Database, insert_ignoring_duplicates
+from backend.db import Database, chunks, insert_ignoring_duplicates
 from backend.domain import sla
-from backend.domain.review import ReviewOrder, ReviewRules, address_fingerprint, review_flags
 from backend.domain.stock import (
+    ANY_WAREHOUSE,
     PICKABLE_STATUSES,
     Allocation,
     Demand,
@@ -44,6 +48,7 @@ from backend.domain.stock import (
 )
 from backend.domain.views import OrderView
 from backend.models import (
+    STOCK,
     AuditEntry,
     ExceptionCase,
     Member,
@@ -53,36 +58,30 @@ from backend.models import (
     Shop,
     StockLevel,
     Team,
-    WebhookEvent,
     utcnow,
 )
-from backend.platforms.base import OrderMappingError
-from backend.platforms.tiktok.inventory import SkuInventory
-from backend.services import notify, workflow
+from backend.platforms.base import OrderMappingError, SkuInventory, SkuRef
+from backend.services import notify, review, workflow
 from backend.services.analytics import team_zone
 from backend.services.ingest import mark_bindings_dirty, record_mapping_failures
-from backend.services.ledger import chunks
 from backend.services.shops import Platform, client_for
 
 STOCK_OUT = "stock_out"
-REVIEW_LOOKBACK = timedelta(days=30)
+REVIEW_LOOKBACK = review.REVIEW_LOOKBACK
 EDITORS = frozenset({"procurement", "admin"})
 SHIPPED_PACKAGE_STATUSES = frozenset({"SHIPPED", "IN_TRANSIT", "DELIVERED", "COMPLETED", "PROCESSING"})
 CACHE = "orderdeck.stock"
 
 
-@cache
-def review_rules() -> ReviewRules:
-    return ReviewRules.from_document(validated(SCHEMAS_DIR / "review_flags.json", "review_flags.schema.json"))
-
-
 @dataclass(frozen=True)
 class TeamStock:
-    """One team's allocation, pack list and review flags, as of one push."""
+    """One team's allocation, pack list and review flags, as of one push, and the orders whose stored
+    flags or shortfall it changed (`touched`)."""
 
     allocation: Allocation
     packs: tuple[PackRow, ...]
     reviews: Mapping[int, tuple[str, ...]]
+    touched: frozenset[int] = frozenset()
 
     def rows(self) -> WarehouseRows:
         return WarehouseRows(self.allocation.picks, self.packs, self.allocation.positions)
@@ -180,8 +179,15 @@ def stock_counts(session: Session, team_id: int) -> list[StockCount]:
 # -- the push-time pass -------------------------------------------------------------------------------
 
 
-def prepare(session: Session, team_id: int, now: datetime | None = None) -> TeamStock:
-    """Allocate, raise/resolve stock-outs, alert low stock and review orders; once per session and team."""
+def prepare(
+    session: Session, team_id: int, now: datetime | None = None, changed: Collection[int] | None = None
+) -> TeamStock:
+    """Allocate, raise/resolve stock-outs, alert low stock and review orders, storing what it finds.
+
+    `changed` None: the whole team (once per session; the warehouse tabs need its allocation). Else
+    only what these orders can affect (see the module's docstring); its `allocation` then covers the
+    counted SKUs only and it has no pack list.
+    """
     cached: dict[int, TeamStock] = session.info.setdefault(CACHE, {})
     if team_id in cached:
         return cached[team_id]
@@ -190,33 +196,81 @@ def prepare(session: Session, team_id: int, now: datetime | None = None) -> Team
     # spreadsheets, in other processes, wait on the team's row until this one's transaction ends.
     team = session.get_one(Team, team_id, with_for_update=True)
     shop_ids = _shop_ids(session, team_id)
-    orders = pass_orders(session, shop_ids, now)
-    demands, units = demands_of(orders.open)
-    allocation = allocate(demands, stock_counts(session, team_id))
+    counts = stock_counts(session, team_id)
+    if changed is None:
+        orders = pass_orders(session, shop_ids, now)
+        demands, units = demands_of(orders.open)
+        allocation = allocate(demands, counts)
+        reviewed = review.review_orders(session, shop_ids, orders.recent, now)
+        packs = pack_rows(units, allocation)
+    else:
+        allocation = allocate(demands_of(_counted_open_orders(session, shop_ids, counts))[0], counts)
+        subjects, typical = review.changed_subjects(session, shop_ids, changed, now)
+        reviewed = review.review_orders(session, shop_ids, subjects, now, typical)
+        packs = ()
     sync_stock_outs(session, team, allocation, now)
     alert_low_stock(session, team, allocation, now)
-    reviews = review_orders(session, shop_ids, orders.recent, now)
-    result = TeamStock(allocation, pack_rows(units, allocation), reviews)
-    cached[team_id] = result
+    touched = reviewed.changed | store_shortfalls(session, shop_ids, allocation, now)
+    result = TeamStock(allocation, packs, reviewed.flags, frozenset(touched))
+    if changed is None:
+        cached[team_id] = result
     return result
 
 
-def overlay(session: Session, team_id: int, views: Sequence[OrderView], now: datetime | None = None) -> list[OrderView]:
-    """The views with their stock shortfall and review flags filled in."""
-    team_stock = prepare(session, team_id, now)
-    flags = dict(team_stock.reviews)
-    older = [v.order_id for v in views if v.order_id not in flags]
-    for part in chunks(older):
-        for order_id, stored in session.execute(
-            select(OrderReview.order_id, OrderReview.flags).where(OrderReview.order_id.in_(part))
-        ):
-            flags[order_id] = tuple(stored)
-    return [
-        replace(
-            view,
-            stock_short=team_stock.allocation.short_label(view.order_id),
-            review_flags=flags.get(view.order_id, ()),
+def _counted_open_orders(session: Session, shop_ids: Sequence[int], counts: Sequence[StockCount]) -> list[Order]:
+    """Open orders with a line of a SKU whose stock is counted: only those can fall short."""
+    counted = sorted({c.seller_sku for c in counts if c.on_hand is not None})
+    if not counted or not shop_ids:
+        return []
+    sku = func.coalesce(OrderLine.seller_sku, OrderLine.sku_id)
+    wanting = select(OrderLine.order_id).where(sku.in_(counted))
+    query = (
+        select(Order)
+        .where(Order.shop_id.in_(shop_ids), Order.status.in_(PICKABLE_STATUSES), Order.is_on_hold.is_(False))
+        .where(Order.id.in_(wanting))
+        .options(selectinload(Order.lines), selectinload(Order.packages))
+        .order_by(Order.id)
+    )
+    return list(session.scalars(query))
+
+
+def store_shortfalls(session: Session, shop_ids: Sequence[int], allocation: Allocation, now: datetime) -> set[int]:
+    """Store each order's shortfall label (empty once it is no longer short); the ids whose label changed."""
+    wanted = {order_id: allocation.short_label(order_id) for order_id in allocation.shortfalls}
+    stored: dict[int, str] = {}
+    if shop_ids:
+        rows = session.execute(
+            select(OrderReview.order_id, OrderReview.stock_short)
+            .join(Order, Order.id == OrderReview.order_id)
+            .where(Order.shop_id.in_(shop_ids), OrderReview.stock_short != "")
         )
+        stored = {order_id: label for order_id, label in rows}
+    moved = {i for i in wanted.keys() | stored.keys() if wanted.get(i, "") != stored.get(i, "")}
+    fresh = [i for i in sorted(moved) if i in wanted and i not in stored]
+    if fresh:
+        new_rows = insert_ignoring_duplicates(session, OrderReview, ["order_id"])
+        session.execute(new_rows, [{"order_id": i, "flags": [], "reviewed_at": now} for i in fresh])
+    for order_id in sorted(moved):
+        session.execute(
+            update(OrderReview).where(OrderReview.order_id == order_id).values(stock_short=wanted.get(order_id, ""))
+        )
+    return moved
+
+
+def overlay(session: Session, views: Sequence[OrderView]) -> list[OrderView]:
+    """The views with their stock shortfall and review flags as the push-time pass last stored them."""
+    stored: dict[int, tuple[str, tuple[str, ...]]] = {}
+    for part in chunks([v.order_id for v in views]):
+        rows = session.execute(
+            select(OrderReview.order_id, OrderReview.stock_short, OrderReview.flags).where(
+                OrderReview.order_id.in_(part)
+            )
+        )
+        stored |= {order_id: (short, tuple(flags)) for order_id, short, flags in rows}
+    return [
+        replace(view, stock_short=stored[view.order_id][0], review_flags=stored[view.order_id][1])
+        if view.order_id in stored
+        else view
         for view in views
     ]
 
@@ -289,108 +343,31 @@ def alert_low_stock(session: Session, team: Team, allocation: Allocation, now: d
     )
 
 
-# -- review flags ---------------------------------------------------------------------------------------
-
-
-def review_orders(
-    session: Session, shop_ids: Sequence[int], orders: Sequence[Order], now: datetime
-) -> dict[int, tuple[str, ...]]:
-    """Flags of the team's recent `orders` (the last 30 days), stored per order (older ones keep theirs)."""
-    if not orders:
-        return {}
-    # Concurrent pushes of the team's spreadsheets may both see an order unreviewed: create the rows
-    # with ON CONFLICT DO NOTHING, then read them back, so neither fails on the other's insert.
-    new_rows = insert_ignoring_duplicates(session, OrderReview, ["order_id"])
-    stored: dict[int, OrderReview] = {}
-    for part in chunks([o.id for o in orders]):
-        stored |= {r.order_id: r for r in session.scalars(select(OrderReview).where(OrderReview.order_id.in_(part)))}
-        missing = [{"order_id": i, "flags": [], "reviewed_at": now} for i in part if i not in stored]
-        if missing:
-            session.execute(new_rows, missing)
-            stored |= {
-                r.order_id: r
-                for r in session.scalars(
-                    select(OrderReview).where(OrderReview.order_id.in_([m["order_id"] for m in missing]))
-                )
-            }
-    notified = _address_webhooks(session, shop_ids)
-    subjects = []
-    for order in orders:
-        row = stored[order.id]
-        # A masked recipient (personal data retention) is no new address: the last fingerprint stands.
-        masked = order.personal_masked_at is not None
-        fingerprint = (
-            (row.address_fingerprint or "")
-            if masked
-            else address_fingerprint(
-                order.recipient_name, order.recipient_phone, order.recipient_address, order.recipient_postal_code
-            )
-        )
-        if fingerprint and row.address_fingerprint and fingerprint != row.address_fingerprint:
-            row.address_changed_at = row.address_changed_at or now
-        if fingerprint:
-            row.address_fingerprint = fingerprint
-        told = notified.get((order.shop_id, order.external_id))
-        changed = row.address_changed_at is not None or (
-            told is not None and order.paid_at is not None and told >= order.paid_at
-        )
-        quantities: dict[str, int] = defaultdict(int)
-        for line in order.lines:
-            quantities[_sku(line)] += 1
-        subjects.append(
-            ReviewOrder(
-                order_id=order.id,
-                external_id=order.external_id,
-                status="ON_HOLD" if order.is_on_hold else order.status,
-                created_at=order.platform_create_time,
-                buyer="" if masked else order.buyer_user_id or "",
-                address_key=fingerprint,
-                quantities=dict(quantities),
-                buyer_message=order.buyer_message or "",
-                address_changed=changed,
-                packages=frozenset(p.external_id for p in order.packages),
-            )
-        )
-    flags = review_flags(subjects, review_rules())
-    for order_id, found in flags.items():
-        row = stored[order_id]
-        if list(row.flags) != list(found):
-            row.flags = list(found)
-        row.reviewed_at = now
-    return flags
-
-
-def _address_webhooks(session: Session, shop_ids: Sequence[int]) -> dict[tuple[int, str], datetime]:
-    """(shop, order) → the latest RECIPIENT_ADDRESS_UPDATE TikTok sent for it."""
-    latest: dict[tuple[int, str], datetime] = {}
-    rows = session.execute(
-        select(WebhookEvent.shop_id, WebhookEvent.order_external_id, WebhookEvent.received_at).where(
-            WebhookEvent.shop_id.in_(shop_ids),
-            WebhookEvent.event_type == "RECIPIENT_ADDRESS_UPDATE",
-            WebhookEvent.order_external_id.is_not(None),
-        )
-    )
-    for shop_id, order_id, received in rows:
-        if shop_id is None:
-            continue
-        key = (shop_id, str(order_id))
-        latest[key] = max(received, latest.get(key, received))
-    return latest
-
-
-# -- TikTok's counts --------------------------------------------------------------------------------------
+# -- the platforms' counts -------------------------------------------------------------------------------
 
 
 def store_inventory(session: Session, team_id: int, found: Iterable[SkuInventory], now: datetime) -> int:
-    """Upsert TikTok's count per SKU and warehouse; returns the rows whose count changed."""
+    """Upsert the platform's count per SKU and warehouse; returns the rows whose count changed.
+
+    One shelf per SKU: a channel that counts no warehouse (Shopee) sees the same units another channel
+    counts per warehouse (TikTok), so its count never opens a second pool next to a warehouse's, and a
+    warehouse's count replaces an any-warehouse count nobody typed.
+    """
     levels = {
         (s.seller_sku, s.warehouse_id): s
         for s in session.scalars(select(StockLevel).where(StockLevel.team_id == team_id))
     }
+    shelved = {sku for sku, warehouse in levels if warehouse != ANY_WAREHOUSE}
     changed = 0
     for item in found:
         sku = item.seller_sku or item.sku_id
         for stock in item.warehouses:
+            if stock.warehouse_id == ANY_WAREHOUSE and sku in shelved:
+                continue
+            loose = levels.get((sku, ANY_WAREHOUSE))
+            if stock.warehouse_id != ANY_WAREHOUSE and loose is not None and loose.source == "platform":
+                session.delete(levels.pop((sku, ANY_WAREHOUSE)))
+                shelved.add(sku)
             level = levels.get((sku, stock.warehouse_id))
             if level is None:
                 level = levels[(sku, stock.warehouse_id)] = StockLevel(
@@ -405,13 +382,14 @@ def store_inventory(session: Session, team_id: int, found: Iterable[SkuInventory
 
 
 def refresh_inventory(db: Database, platform: Platform, shop_id: int, now: datetime | None = None) -> int:
-    """Ask TikTok for the stock of every SKU the shop's open or recent orders name; commits."""
+    """Ask the platform for the stock of every SKU the shop's open or recent orders name; commits."""
     now = now or utcnow()
     with db.session() as session:
         shop = session.get_one(Shop, shop_id)
-        sku_ids = list(
-            session.scalars(
-                select(OrderLine.sku_id)
+        skus = [
+            SkuRef(product_id or "", sku_id)
+            for sku_id, product_id in session.execute(
+                select(OrderLine.sku_id, OrderLine.product_id)
                 .join(Order, Order.id == OrderLine.order_id)
                 .where(
                     Order.shop_id == shop.id,
@@ -419,12 +397,12 @@ def refresh_inventory(db: Database, platform: Platform, shop_id: int, now: datet
                 )
                 .distinct()
             )
-        )
-        if not sku_ids or not shop.cipher:
+        ]
+        if not skus:
             return 0
         failures: list[OrderMappingError] = []
         with client_for(db, platform, shop) as client:
-            found = client.search_inventory(shop.cipher, sku_ids=sorted(sku_ids), failures=failures)
+            found = client.stock(skus, failures=failures)
         record_mapping_failures(session, shop.id, failures, source="inventory")
         names = dict(
             session.execute(
@@ -447,8 +425,9 @@ def refresh_inventory(db: Database, platform: Platform, shop_id: int, now: datet
 
 
 def _mark_team_dirty(session: Session, team_id: int) -> None:
+    """Stock moved: every tab's next push reallocates the team (and re-reads the orders whose shortfall moved)."""
     for shop_id in _shop_ids(session, team_id):
-        mark_bindings_dirty(session, team_id, shop_id)
+        mark_bindings_dirty(session, team_id, shop_id, [STOCK])
 
 
 # -- edits from the procurement tab ------------------------------------------------------------------------

@@ -16,10 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db import Database
-from backend.errors import NotFound, OrderDeckError, ReauthorizationNeeded
+from backend.errors import Action, NotFound, OrderDeckError, ReauthorizationNeeded
 from backend.models import Shop, ShopStatus, SyncRun, WebhookEvent, utcnow
 from backend.platforms.base import OrderPageResult
-from backend.platforms.tiktok import errors as tiktok_errors
 from backend.services import leases
 from backend.services.ingest import IngestResult, ingest_orders, mark_bindings_dirty, record_mapping_failures
 from backend.services.shops import Platform, client_for, mark_needs_reauthorization
@@ -28,7 +27,8 @@ log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=10)
 LEASE_TTL = timedelta(minutes=5)
-# The beginning of time for a first or --full sync (TikTok Shop's 202309 APIs hold nothing older).
+# The beginning of time for a first or --full sync (TikTok Shop's 202309 APIs hold nothing older; a
+# Shopee adapter walks from here in its 15-day windows).
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 # A webhook received this long before an order's update_time still counts as having announced it.
 WEBHOOK_GRACE = timedelta(minutes=1)
@@ -124,19 +124,16 @@ def sync_shop(
         progress = SyncProgress()
         try:
             with client_for(db, platform, shop) as client:
-                # No upper bound: TikTok reads "until now" by its own clock, so ours cannot cut a window short.
-                for page in client.iter_order_pages(str(shop.cipher), updated_from=window_from):
+                for page in client.iter_order_pages(updated_from=window_from):
                     _store_page(db, shop_id, report, page)
                     lease.renew()
                     progress.pages, progress.total = progress.pages + 1, page.total_count
                     progress.seen += len(page.orders) + len(page.failures)
                     if on_page:
                         on_page(progress)
-        except (tiktok_errors.ReauthorizationNeeded, tiktok_errors.ScopeDenied) as exc:
-            mark_needs_reauthorization(db, shop_id, exc.message)
-            _finish(db, report, "failed", exc.message)
-            raise ReauthorizationNeeded(exc.message) from None
-        except (tiktok_errors.TikTokError, OrderDeckError) as exc:
+        except OrderDeckError as exc:
+            if exc.action is Action.REAUTHORIZE:
+                mark_needs_reauthorization(db, shop_id, exc.message)
             _finish(db, report, "failed", str(exc))
             raise
         with db.session() as session:
@@ -157,11 +154,11 @@ def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageR
         missed = _missed_by_webhook(session, shop, page, result)
         failures = (*page.failures, *result.refused)
         record_mapping_failures(session, shop_id, failures, source="api", run_id=report.run_id)
-        newest = max((o.update_time for o in page.orders), default=None)
+        newest = page.resume_from or max((o.update_time for o in page.orders), default=None)
         if newest is not None and (shop.sync_watermark is None or newest > shop.sync_watermark):
             shop.sync_watermark = newest
         if result.changed:
-            mark_bindings_dirty(session, shop.team_id, shop.id)
+            mark_bindings_dirty(session, shop.team_id, shop.id, result.changed)
         run = session.get(SyncRun, report.run_id)
         assert run is not None
         run.new_count += result.new

@@ -11,11 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.catalog import exception_templates
+from backend.db import chunks
 from backend.domain.profit import LedgerEntry
 from backend.domain.seller_values import Shipping, shown_note, shown_shipping
+from backend.domain.status import OrderStatus
 from backend.domain.views import Deadlines, OrderView, PackageView, SkuCostView, SkuLine
 from backend.models import ExceptionCase, Order, OrderLine, Shop, SkuCost
-from backend.services.ledger import chunks, ledger_entries
+from backend.platforms import registry
+from backend.services.ledger import ledger_entries
 
 
 def team_shops(session: Session, team_id: int, shop_ids: Sequence[int]) -> list[Shop]:
@@ -65,13 +68,17 @@ def _open_exceptions(session: Session, order_ids: Sequence[int]) -> dict[int, li
 
 
 def order_views(
-    session: Session, shops: Sequence[Shop], since: datetime | None = None, statuses: Collection[str] = ()
+    session: Session,
+    shops: Sequence[Shop],
+    since: datetime | None = None,
+    statuses: Collection[str] = (),
+    only: Collection[int] | None = None,
 ) -> list[OrderView]:
-    """The orders of `shops` created since `since` (in `statuses`, when given), with lines, packages, open
-    exceptions and ledger. The statuses narrow the load the way a profile's row filter will (ON_HOLD
-    meaning "on hold"), so a tab of open orders does not read every shipped one."""
+    """The orders of `shops` created since `since` (in `statuses`, when given; among `only`, when given),
+    with lines, packages, open exceptions and ledger. The statuses narrow the load the way a profile's
+    row filter will (ON_HOLD meaning "on hold"), so a tab of open orders does not read every shipped one."""
     by_id = {s.id: s for s in shops}
-    if not by_id:
+    if not by_id or (only is not None and not only):
         return []
     query = (
         select(Order)
@@ -83,8 +90,11 @@ def order_views(
         query = query.where(Order.platform_create_time >= since)
     if statuses:
         wanted = Order.status.in_(sorted(statuses))
-        query = query.where(wanted | Order.is_on_hold.is_(True) if "ON_HOLD" in statuses else wanted)
-    orders = list(session.scalars(query))
+        query = query.where(wanted | Order.is_on_hold.is_(True) if OrderStatus.ON_HOLD in statuses else wanted)
+    if only is None:
+        orders = list(session.scalars(query))
+    else:
+        orders = [o for part in chunks(sorted(only)) for o in session.scalars(query.where(Order.id.in_(part)))]
     ledgers = ledger_entries(session, orders)
     exceptions = _open_exceptions(session, [o.id for o in orders])
     return [_view(o, by_id[o.shop_id], ledgers.get(o.id), exceptions.get(o.id, [])) for o in orders]
@@ -113,6 +123,7 @@ def _view(order: Order, shop: Shop, ledger: LedgerEntry | None, exceptions: list
         external_id=order.external_id,
         shop_id=shop.id,
         shop_name=shop.name,
+        platform=registry.channel(shop.platform).label,
         shop_time_zone=shop.time_zone,
         currency=order.currency,
         status=order.status,

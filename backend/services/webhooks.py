@@ -1,19 +1,20 @@
-"""TikTok webhooks: verify and store on receipt, then process by re-fetching the orders they name.
+"""Webhooks (pushes) of every sales channel: verify and store on receipt, then process by re-fetching
+the orders they name.
 
-Receipt does only what must happen before the 2xx: check the HMAC on the raw bytes, store the raw
-event once (redeliveries share a notification id), and hand the shop to the task queue. A verified
-body that is no usable event (malformed, or for a shop no team connected) is stored as failed with
-its reason and still answered 2xx: TikTok would only send it again. Processing never trusts the
-payload's status: it fetches the order, so an out-of-order or replayed event can only ever bring the
-stored order up to date, never roll it back; an event that cannot be processed fails alone, with its
-reason, and the shop's other events go on.
+Receipt does only what must happen before the 2xx: check the platform's signature on the raw bytes,
+store the raw event once (redeliveries share a notification id, or the body's hash where the platform
+sends none), and hand the shop to the task queue. A verified body that is no usable event (malformed,
+or for a shop no team connected) is stored as failed with its reason and still answered 2xx: the
+platform would only send it again. Processing never trusts the payload's status: it fetches the order,
+so an out-of-order or replayed event can only ever bring the stored order up to date, never roll it
+back; an event that cannot be processed fails alone, with its reason, and the shop's other events go on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -24,10 +25,8 @@ from backend.config import Config
 from backend.db import Database
 from backend.errors import Action, OrderDeckError, Unauthenticated
 from backend.models import AuditEntry, Shop, ShopStatus, WebhookEvent, utcnow
-from backend.platforms.tiktok import errors as tiktok_errors
-from backend.platforms.tiktok.client import TikTokClient
-from backend.platforms.tiktok.webhooks import UNUSABLE, UnusableEvent, parse_event, verify
-from backend.platforms.tiktok.webhooks import WebhookEvent as ParsedEvent
+from backend.platforms import registry
+from backend.platforms.base import PushEvent, PushKind, ShopClient, UnusablePush
 from backend.services import leases
 from backend.services.ingest import ingest_orders, mark_bindings_dirty, record_failure, record_mapping_failures
 from backend.services.shops import Platform, client_for, mark_needs_reauthorization
@@ -35,8 +34,9 @@ from backend.services.sync import LEASE_TTL, shop_lease
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 256 * 1024  # TikTok events are small; anything this large is not one of theirs
+MAX_BODY = 256 * 1024  # pushes are small; anything this large is not a platform's
 MAX_ATTEMPTS = 8  # after this an event is marked failed; the scheduled sync still covers its order
+UNUSABLE = "UNUSABLE"  # the stored type of a verified body that is not a usable event
 
 
 @dataclass(frozen=True)
@@ -51,15 +51,20 @@ class Receipt:
         return not self.duplicate and self.failed is None and self.shop_id is not None
 
 
-def receive(db: Database, config: Config, raw_body: bytes, authorization: str | None) -> Receipt:
-    """Verify, then store once. Forged events are refused and stored nowhere; unusable ones are stored failed."""
-    if len(raw_body) > MAX_BODY or not verify(config.TIKTOK_APP_KEY, config.TIKTOK_APP_SECRET, raw_body, authorization):
+def receive(db: Database, config: Config, platform: str, raw_body: bytes, headers: Mapping[str, str]) -> Receipt:
+    """Verify, then store once. Forged events are refused and stored nowhere; unusable ones are stored failed.
+
+    `headers` are keyed in lower case.
+    """
+    channel = registry.channel(platform)
+    if len(raw_body) > MAX_BODY or not channel.verify_push(config, raw_body, headers):
         raise Unauthenticated("webhook signature does not match this body")
     try:
-        event = parse_event(raw_body)
-    except UnusableEvent as exc:
+        event = channel.parse_push(raw_body)
+    except UnusablePush as exc:
         return _store(
             db,
+            channel.name,
             raw_body,
             shop_key=exc.shop_id,
             notification_id=exc.notification_id,
@@ -69,6 +74,7 @@ def receive(db: Database, config: Config, raw_body: bytes, authorization: str | 
         )
     return _store(
         db,
+        channel.name,
         raw_body,
         shop_key=event.shop_id,
         notification_id=event.notification_id,
@@ -77,8 +83,14 @@ def receive(db: Database, config: Config, raw_body: bytes, authorization: str | 
     )
 
 
+def acknowledgement(platform: str, receipt: Receipt) -> tuple[bytes, str]:
+    """The body the platform expects with the 2xx, so it does not push the event again."""
+    return registry.channel(platform).acknowledge(receipt.duplicate, receipt.failed)
+
+
 def _store(
     db: Database,
+    platform: str,
     raw_body: bytes,
     *,
     shop_key: str | None,
@@ -91,19 +103,19 @@ def _store(
     with db.session() as session:
         shop = None
         if shop_key is not None:
-            shop = session.scalar(select(Shop).where(Shop.platform == "tiktok", Shop.external_id == shop_key))
+            shop = session.scalar(select(Shop).where(Shop.platform == platform, Shop.external_id == shop_key))
         if shop is None and failed is None:
             failed = f"no connected shop {shop_key!r}: the event was kept, not processed"
         existing = session.scalar(
             select(WebhookEvent.id).where(
-                WebhookEvent.platform == "tiktok", WebhookEvent.notification_id == notification_id
+                WebhookEvent.platform == platform, WebhookEvent.notification_id == notification_id
             )
         )
         shop_id = shop.id if shop else None
         if existing is not None:
             return Receipt(existing, shop_id, duplicate=True)
         row = WebhookEvent(
-            platform="tiktok",
+            platform=platform,
             notification_id=notification_id,
             shop_id=shop_id,
             event_type=event_type,
@@ -143,22 +155,23 @@ class ProcessReport:
     changed_orders: list[str] = field(default_factory=list)
 
 
-def _refetch(session: Session, client: TikTokClient, shop: Shop, ids: Sequence[str], report: ProcessReport) -> None:
+def _refetch(session: Session, client: ShopClient, shop: Shop, ids: Sequence[str], report: ProcessReport) -> None:
     if ids:
-        page = client.get_orders(str(shop.cipher), sorted(set(ids)))
+        page = client.get_orders(sorted(set(ids)))
         result = ingest_orders(session, shop, page.orders, source="api", actor="webhook")
         if result.changed:
-            mark_bindings_dirty(session, shop.team_id, shop.id)
+            mark_bindings_dirty(session, shop.team_id, shop.id, result.changed)
         report.changed_orders += result.new_external_ids + result.updated_external_ids
         record_mapping_failures(session, shop.id, (*page.failures, *result.refused), source="webhook")
 
 
-def _deauthorized(session: Session, shop: Shop, event: WebhookEvent, _parsed: ParsedEvent) -> None:
-    shop.status, shop.status_reason = ShopStatus.DEAUTHORIZED, "the seller removed OrderDeck's access in TikTok"
+def _deauthorized(session: Session, shop: Shop, event: WebhookEvent, _parsed: PushEvent) -> None:
+    label = registry.channel(shop.platform).label
+    shop.status, shop.status_reason = ShopStatus.DEAUTHORIZED, f"the seller removed OrderDeck's access in {label}"
     session.add(
         AuditEntry(
             team_id=shop.team_id,
-            actor="tiktok",
+            actor=shop.platform,
             action="shop.deauthorized",
             target_type="shop",
             target_id=str(shop.id),
@@ -167,35 +180,24 @@ def _deauthorized(session: Session, shop: Shop, event: WebhookEvent, _parsed: Pa
     )
 
 
-def _expiring(session: Session, shop: Shop, event: WebhookEvent, parsed: ParsedEvent) -> None:
-    data = parsed.data
-    shop.status_reason = f"TikTok authorization expires {data.get('expiration_time', 'soon')}: reconnect the shop"
+def _expiring(session: Session, shop: Shop, event: WebhookEvent, parsed: PushEvent) -> None:
+    shop.status_reason = parsed.detail or "the platform's authorization expires soon: reconnect the shop"
     session.add(
         AuditEntry(
             team_id=shop.team_id,
-            actor="tiktok",
+            actor=shop.platform,
             action="shop.authorization_expiring",
             target_type="shop",
             target_id=str(shop.id),
-            detail={"message": data.get("message")},
+            detail={"message": parsed.detail},
         )
     )
 
 
-# Event name → what it means for OrderDeck. Order-bearing events are batched into one re-fetch.
-REFETCH_EVENTS = frozenset(
-    {
-        "ORDER_STATUS_CHANGE",
-        "PACKAGE_UPDATE",
-        "RECIPIENT_ADDRESS_UPDATE",
-        "CANCELLATION_STATUS_CHANGE",
-        "RETURN_STATUS_CHANGE",
-        "REVERSE_STATUS_UPDATE",
-    }
-)
-SHOP_EVENTS: dict[str, Callable[[Session, Shop, WebhookEvent, ParsedEvent], None]] = {
-    "SELLER_DEAUTHORIZATION": _deauthorized,
-    "UPCOMING_AUTHORIZATION_EXPIRATION": _expiring,
+# What a push means → what OrderDeck does. Order-bearing pushes are batched into one re-fetch.
+SHOP_EVENTS: dict[PushKind, Callable[[Session, Shop, WebhookEvent, PushEvent], None]] = {
+    PushKind.DEAUTHORIZED: _deauthorized,
+    PushKind.AUTHORIZATION_EXPIRING: _expiring,
 }
 
 
@@ -214,22 +216,22 @@ def process_pending(
             .order_by(WebhookEvent.id)
             .limit(limit)
         ).all()
-        refetch: list[tuple[WebhookEvent, list[str]]] = []
+        refetch: list[tuple[WebhookEvent, tuple[str, ...]]] = []
         for event in events:
             try:
-                parsed = parse_event(event.body.encode())
-            except UnusableEvent as exc:  # stored before its shape was checked at receipt
+                parsed = registry.channel(event.platform).parse_push(event.body.encode())
+            except UnusablePush as exc:  # stored before its shape was checked at receipt
                 _done(event, "failed", exc.message)
                 _failed_item(session, shop.id, event, exc.message)
                 report.failed += 1
                 continue
-            handler = SHOP_EVENTS.get(parsed.name)
+            handler = SHOP_EVENTS.get(parsed.kind)
             if handler is not None:
                 handler(session, shop, event, parsed)
                 _done(event, "done")
                 report.processed += 1
-            elif parsed.name in REFETCH_EVENTS:
-                refetch.append((event, parsed.order_ids()))
+            elif parsed.kind is PushKind.ORDERS:
+                refetch.append((event, parsed.order_ids))
             else:
                 _done(event, "ignored")
                 report.ignored += 1
@@ -248,19 +250,20 @@ def _process_refetch(
     session: Session,
     shop: Shop,
     *,
-    events: Sequence[tuple[WebhookEvent, list[str]]],
+    events: Sequence[tuple[WebhookEvent, tuple[str, ...]]],
     report: ProcessReport,
 ) -> None:
-    """One re-fetch for the batch; when TikTok refuses it for good, each event alone, so one bad id fails alone."""
+    """One re-fetch for the batch; when the platform refuses it for good, each event alone, so one bad id
+    fails alone."""
     try:
-        with client_for(db, platform, shop) as client:  # TikTok refuses before anything is stored
+        with client_for(db, platform, shop) as client:  # the platform refuses before anything is stored
             _refetch(session, client, shop, [i for _event, ids in events for i in ids], report)
-    except (tiktok_errors.ReauthorizationNeeded, tiktok_errors.ScopeDenied) as exc:
-        mark_needs_reauthorization(db, shop.id, exc.message)
-        for event, _ids in events:
-            _done(event, "ignored", exc.message)
-        return
-    except (tiktok_errors.TikTokError, OrderDeckError) as exc:
+    except OrderDeckError as exc:
+        if exc.action is Action.REAUTHORIZE:
+            mark_needs_reauthorization(db, shop.id, exc.message)
+            for event, _ids in events:
+                _done(event, "ignored", exc.message)
+            return
         if exc.action is not Action.RETRY and len(events) > 1:
             for one in events:
                 _process_refetch(db, platform, session, shop, events=[one], report=report)

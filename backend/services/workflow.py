@@ -95,7 +95,7 @@ def _record(
                 detail=detail,
             )
         )
-        mark_bindings_dirty(session, case.team_id, order.shop_id)
+        mark_bindings_dirty(session, case.team_id, order.shop_id, [order.id])
 
 
 def raise_exception(

@@ -71,10 +71,32 @@ class SheetsBudget:
     team_id: int
     quotas: Mapping[tuple[str, str], Quota]  # (kind, "user" | "project") → Google's limit
     max_wait: float = 120.0
+    keep: float = 0.0  # the share of each write quota left to others: pushes leave a quarter to binds and edits
     clock: Callable[[], datetime] = utcnow
     sleep: Callable[[float], None] = time.sleep
     waits: int = field(default=0, init=False)  # how often a request had to wait for a later window
     waited: float = field(default=0.0, init=False)
+
+    def _buckets(self, kind: str) -> list[tuple[str, Quota]]:
+        return [
+            (_bucket(kind, scope, name), self.quotas[(kind, scope)])
+            for scope, name in (("user", f"{self.project}/{self.identity}"), ("project", self.project))
+        ]
+
+    def _capacity(self, kind: str, quota: Quota) -> int:
+        return max(1, quota.usable - (int(quota.count * self.keep) if kind == "write" else 0))
+
+    def next_slot(self, kind: str = "write") -> float:
+        """Seconds until a `kind` request would be handed out (0: now); takes nothing. For scheduling a push
+        for when it can run rather than starting it to wait."""
+        now = self.clock()
+        step = WINDOW.total_seconds()
+        start = datetime.fromtimestamp(now.timestamp() // step * step, now.tzinfo)
+        with self.db.session() as session:
+            for bucket, quota in self._buckets(kind):
+                if not admit(self._window(session, bucket, quota, start, self._capacity(kind, quota), claimed=0)):
+                    return (start + WINDOW - now).total_seconds() + 0.05
+        return 0.0
 
     def take(self, kind: str) -> None:
         """Reserve one `kind` ("read" | "write") request, waiting for a later window while this one says no."""
@@ -84,8 +106,8 @@ class SheetsBudget:
             start = datetime.fromtimestamp(now.timestamp() // step * step, now.tzinfo)
             try:
                 with self.db.session() as session:
-                    for scope, name in (("user", f"{self.project}/{self.identity}"), ("project", self.project)):
-                        self._claim(session, _bucket(kind, scope, name), self.quotas[(kind, scope)], start)
+                    for bucket, quota in self._buckets(kind):
+                        self._claim(session, bucket, quota, start, self._capacity(kind, quota))
                 return
             except _Refused:
                 pass
@@ -100,7 +122,7 @@ class SheetsBudget:
             self.waited += pause
             self.sleep(pause)
 
-    def _claim(self, session: Session, bucket: str, quota: Quota, start: datetime) -> None:
+    def _claim(self, session: Session, bucket: str, quota: Quota, start: datetime, capacity: int) -> None:
         row = SheetsUsage.__table__.c
         for team_id in (0, self.team_id):  # the bucket's own row first: its lock queues every other taker
             made = session.execute(
@@ -112,6 +134,14 @@ class SheetsBudget:
                 session.execute(delete(SheetsUsage).where(row.bucket == bucket, row.window_start < start - KEPT))
             current = (row.bucket == bucket) & (row.window_start == start) & (row.team_id == team_id)
             session.execute(update(SheetsUsage).where(current).values(used=row.used + 1))
+        if not admit(self._window(session, bucket, quota, start, capacity, claimed=1)):
+            raise _Refused
+
+    def _window(
+        self, session: Session, bucket: str, quota: Quota, start: datetime, capacity: int, *, claimed: int
+    ) -> Window:
+        """The bucket's span as this team sees it, less the `claimed` unit this transaction just added."""
+        row = SheetsUsage.__table__.c
         since = start + WINDOW - quota.span
         in_span = func.sum(case((row.window_start >= since, row.used), else_=0))
         used, mine, rivals, dormant = 0, 0, {}, False
@@ -121,12 +151,11 @@ class SheetsBudget:
             .group_by(row.team_id)
         ):
             if team_id == 0:
-                used = int(spent) - 1  # before this unit
+                used = int(spent) - claimed
             elif team_id == self.team_id:
-                mine = int(spent) - 1
+                mine = int(spent) - claimed
             elif last >= since:
                 rivals[int(team_id)] = int(spent)
             else:
                 dormant = True
-        if not admit(Window(quota.usable, used, mine, rivals, dormant)):
-            raise _Refused
+        return Window(capacity, used, mine, rivals, dormant)

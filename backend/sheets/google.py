@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -80,16 +80,35 @@ def writer_for(session: Session, team_id: int, config: Config, secrets: SecretBo
         )
         return WriterIdentity(connection.email, "connected_user", credentials, config.GOOGLE_OAUTH_CLIENT_ID or "")
     email = identity_email(session, team_id, config)
-    credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-        config.GOOGLE_APPLICATION_CREDENTIALS, scopes=list(SCOPES)
-    )
+    credentials = _service_account(str(config.GOOGLE_APPLICATION_CREDENTIALS))
     return WriterIdentity(email, "service_account", credentials, credentials.project_id or "")
+
+
+def _service_account(path: str) -> Any:
+    """The service account's credentials, parsed once per key file's contents: parsing the key costs more
+    than a push's own work, and the access token is then reused until it expires."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReauthorizationNeeded(f"GOOGLE_APPLICATION_CREDENTIALS ({path}) cannot be read: {exc}") from None
+    return _parsed_service_account(text)
+
+
+@cache
+def _parsed_service_account(text: str) -> Any:
+    info = json.loads(text)
+    return service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES))  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
 class GoogleClients:
     sheets: Any
     drive: Any
+
+    @cached_property
+    def spreadsheets(self) -> Any:
+        """The spreadsheets resource, built once: googleapiclient documents its methods anew on every call."""
+        return self.sheets.spreadsheets()
 
 
 _BUILT = threading.local()

@@ -7,9 +7,8 @@ permissions (read-only metadata scope) and names every reader that breaks that r
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from backend.domain.access import RolePolicy, Sensitivity
@@ -55,26 +54,6 @@ def sharing_problems(
 class FileSharing:
     owner: str | None
     permissions: tuple[Mapping[str, Any], ...]
-
-
-@dataclass
-class SharingCache:
-    """Permissions per file for a short while: sharing changes, so the check runs again soon."""
-
-    ttl_seconds: float = 60.0
-    clock: Callable[[], float] = time.monotonic
-    _entries: dict[str, tuple[float, FileSharing]] = field(default_factory=dict)
-
-    def get(self, caller: Caller, drive: Any, file_id: str) -> FileSharing:
-        hit = self._entries.get(file_id)
-        if hit is not None and self.clock() - hit[0] < self.ttl_seconds:
-            return hit[1]
-        sharing = list_sharing(caller, drive, file_id)
-        self._entries[file_id] = (self.clock(), sharing)
-        return sharing
-
-    def forget(self, file_id: str) -> None:
-        self._entries.pop(file_id, None)
 
 
 def list_sharing(caller: Caller, drive: Any, file_id: str) -> FileSharing:

@@ -20,15 +20,15 @@ from tests.demo.test_demo import WANG, tab
 
 
 def _world_threads() -> set[threading.Thread]:
-    names = ("demo-", "tiktok-sandbox", "sandbox:", "orderdeck-task")
+    names = ("demo-", "tiktok-sandbox", "shopee-sandbox", "sandbox:", "orderdeck-task")
     return {t for t in threading.enumerate() if t.name.startswith(names)}
 
 
 def test_stop_leaves_no_thread_or_port_and_a_second_run_resumes(tmp_path: Path) -> None:
     before = _world_threads()
     first = demo.start(tmp_path, page_port=0, traffic_every=0.2)
-    servers = [first.page_server, first.backend_server, first.tiktok_server, first.discord_server,
-               first.google.sheets_server, first.google.identity_server]  # fmt: skip
+    servers = [first.page_server, first.backend_server, first.tiktok_server, first.shopee_server,
+               first.discord_server, first.google.sheets_server, first.google.identity_server]  # fmt: skip
     spreadsheets = dict(first.spreadsheets)
     time.sleep(1)  # a few traffic steps
     first.stop()
@@ -42,9 +42,9 @@ def test_stop_leaves_no_thread_or_port_and_a_second_run_resumes(tmp_path: Path) 
     try:
         assert second.spreadsheets == spreadsheets
         with second.db.session() as session:
-            assert session.scalar(select(func.count()).select_from(Shop)) == 2
+            assert session.scalar(select(func.count()).select_from(Shop)) == 3
         assert len(tab(second, "warehouse", WANG)) > 20
-        shop_ids = set(second.tiktok.shops)
+        shop_ids = set(second.tiktok.shops) | {str(s) for s in second.shopee.shops}
         with second.db.session() as session:
             assert set(session.scalars(select(Shop.external_id))) == shop_ids
     finally:

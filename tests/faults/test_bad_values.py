@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from backend.db import Database
 from backend.domain.sheet_plan import MAX_CELLS
 from backend.models import FailedItem, Order, OrderLine, SheetBinding, Shop, SyncRun, Team
-from backend.platforms.csv_import import parse_export
+from backend.platforms.tiktok.seller_center import parse_export
 from backend.sandbox.server import RunningServer
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok.render import _address

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from backend import runtime
 from backend.db import Database
-from backend.errors import DatabaseUnavailable
+from backend.errors import DatabaseUnavailable, PlatformUnavailable
 from backend.models import (
     Lease,
     Notification,
@@ -40,8 +40,7 @@ from backend.models import (
     Team,
     utcnow,
 )
-from backend.platforms.tiktok.errors import ServiceUnavailable
-from backend.platforms.tiktok.transport import RetryPolicy
+from backend.platforms.http import RetryPolicy
 from backend.sandbox.google_identity import FakeClock
 from backend.sandbox.sheets import GoogleSandboxes, QuotaLimits, google_sandboxes
 from backend.sandbox.tiktok.records import Faults
@@ -49,7 +48,6 @@ from backend.services import bindings, notify, sync
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.sheet_refresh import Pusher, push_dirty
 from backend.services.shops import Platform
-from backend.sheets.guard import SharingCache
 from backend.sheets.writer import Backoff
 from tests import factories
 from tests.conftest import Live
@@ -96,7 +94,7 @@ def test_a_5xx_storm_longer_than_the_retry_budget_stops_the_sync_at_the_last_com
     # Calls 1-3 (three pages) succeed, then seven 503s in a row: one more than the six attempts allowed.
     live.sandbox.faults = Faults(every=10, burst=7, statuses=(503,))
     waits: list[float] = []
-    with pytest.raises(ServiceUnavailable, match="code 36009003"):
+    with pytest.raises(PlatformUnavailable, match="code 36009003"):
         sync.sync_shop(live.db, recording_platform(live, waits.append), shop_id)
 
     assert len(waits) == RetryPolicy().max_retries  # bounded backoff, then it gave up
@@ -333,7 +331,7 @@ def test_sheets_quota_exhausted_mid_push_leaves_every_tab_old_or_new_and_a_later
         app.extensions["orderdeck.config"],
         app.extensions["orderdeck.secrets"],
         backoff=Backoff(sleep=backoff_sleep),
-        sharing=SharingCache(ttl_seconds=0),
+        sharing_ttl=0,
         budget_wait=0.5,
     )
     assert all(not isinstance(r, Exception) for r in push_dirty(pusher))

@@ -36,7 +36,9 @@ def test_2000_webhooks_at_200_per_second_are_ingested_exactly_once_and_every_she
     sent = outcome.sent
     assert sent.posts == 2000 and len(outcome.orders) == 1600  # every 4th event redelivered, as TikTok does
     assert sent.statuses == {200: 2000}, world.log.read_text()[-4000:]
-    assert sent.duplicates_acknowledged == 400
+    # A POST whose connection was reset is resent (as TikTok does); if the first one had reached us, the
+    # resend is acknowledged as a duplicate.
+    assert 400 <= sent.duplicates_acknowledged <= 400 + sent.resent
     assert outcome.rows == outcome.distinct_orders == 1600  # nothing lost, nothing doubled
     assert set(outcome.ingested_at) == set(outcome.orders)
     assert outcome.webhook_rows == outcome.distinct_notifications == 1600

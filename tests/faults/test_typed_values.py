@@ -3,7 +3,8 @@
 incremental sync, a webhook round, a full sync and, for order columns, a Seller Center export — and is
 still in the sheet and in the database after each push.
 
-The cases are keyed by the catalogue's input columns, so a new input column without a case fails here.
+The cases are keyed by the catalogue's input columns on rows a sync also writes, so a new input column
+there without a case fails here.
 One world (the backend over HTTP, the TikTok and Google sandboxes) is built per module: every column is
 typed into a row of its own, each round changes every one of those rows' orders at once, and after each
 push what the database and the sheets hold is recorded; each column's test then reads its own record.
@@ -29,9 +30,10 @@ from sqlalchemy.orm import Session, selectinload
 from backend import runtime
 from backend.db import Database
 from backend.domain.a1 import column_letters
-from backend.domain.columns import ORDER_GRAINS, SHEETS_EPOCH, Column, ColumnType
+from backend.domain.columns import ORDER_GRAINS, SHEETS_EPOCH, Column, ColumnType, Grain
 from backend.domain.profiles import Profile
 from backend.models import ExceptionCase, Order, OrderInput, OrderLine, Shop, SkuCost, StockLevel, Team, utcnow
+from backend.platforms.base import ConsentReturn
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import bindings, teams
@@ -51,7 +53,10 @@ EXPORT_HEADER = (
     .splitlines()[0]
 )
 CATALOGUE = bindings.catalogue()
-INPUT_COLUMNS = sorted(key for key, column in CATALOGUE.items() if column.is_input)
+# Rows a platform sync also writes: orders, SKU costs (a sync adds SKUs) and stock levels (TikTok's counts).
+# Tables only people type (rates, purchases) have no ingest path that could overwrite them.
+SYNCED_GRAINS = ORDER_GRAINS | {Grain.SKU, Grain.STOCK}
+INPUT_COLUMNS = sorted(key for key, column in CATALOGUE.items() if column.is_input and column.grains & SYNCED_GRAINS)
 
 
 @dataclass(frozen=True)
@@ -388,7 +393,8 @@ def _build(live: Live, google: GoogleSandboxes) -> Desk:
     code = live.sandbox.issue_auth_code([shop.shop_id])
     with live.app.app_context():
         platform = Platform(runtime.config(), runtime.secret_box())
-        [shop_id] = [s.id for s in shops_service.connect(live.db, platform, live.team_id, code)]
+        connected = shops_service.connect(live.db, platform, live.team_id, ConsentReturn(code), name="tiktok")
+        [shop_id] = [s.id for s in connected]
         with live.db.session() as session:
             team = session.get_one(Team, live.team_id)
             for email, role in (

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from backend.platforms.base import PlatformShop, TokenSet
+from backend.platforms.http import RetryPolicy
 from backend.platforms.tiktok.client import TikTokClient
-from backend.platforms.tiktok.oauth import RotatingTokens, TikTokAuthClient
-from backend.platforms.tiktok.transport import RetryPolicy
+from backend.platforms.tiktok.oauth import TikTokAuthClient
+from backend.platforms.tokens import RotatingTokens
 from backend.sandbox.server import RunningServer
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 

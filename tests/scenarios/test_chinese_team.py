@@ -15,9 +15,11 @@ from backend.models import ExceptionCase, Order, Team
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.sandbox.server import RunningServer
 from backend.sandbox.sheets import GoogleSandboxes
-from backend.services import teams
+from backend.services import bindings, teams
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, World, build_world
+
+COLUMNS = ("order_id", "shop", "created_at", "status", "buyer_message", "exception")
 
 
 @pytest.fixture
@@ -61,27 +63,23 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
     world.live.drain()
     rows = world.tab("客服")
     header = rows[0]
-    assert header[:6] == ["订单号", "店铺", "下单时间（店铺时间）", "状态", "买家留言", "异常"]
-    statuses = {row[3] for row in rows[1:]}
+    at = {key: bindings.builtin_profiles()["customer_service"].index_of(key) for key in COLUMNS}
+    chinese = ["订单号", "店铺", "下单时间（店铺时间）", "状态", "买家留言", "异常"]
+    assert [header[at[key]] for key in COLUMNS] == chinese
+    statuses = {row[at["status"]] for row in rows[1:]}
     assert "待发货" in statuses and "AWAITING_SHIPMENT" not in statuses
-    assert _validation(world, "客服", 6) == [
-        "地址问题",
-        "买家取消订单",
-        "商品破损或发错货",
-        "退货申请",
-        "发货延迟",
-        "缺货",
-    ]
+    dropdown = ["地址问题", "买家取消订单", "商品破损或发错货", "退货申请", "发货延迟", "缺货"]
+    assert _validation(world, "客服", at["exception"] + 1) == dropdown
 
     # Support picks a Chinese dropdown value: the backend understands it and answers in Chinese.
     world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": world.file_id, "install": True})
     order_id = str(rows[1][0])
-    row = {"row": 2, "key": order_id, "cells": {"6": "退货申请"}}
+    row = {"row": 2, "key": order_id, "cells": {str(at["exception"] + 1): "退货申请"}}
     keys = _column_keys(world, "客服")
-    assert keys[:6] == ["order_id", "shop", "created_at", "status", "buyer_message", "exception"]
+    assert [keys[at[key]] for key in COLUMNS] == list(COLUMNS)
     # Columns are found by their key (what Triggers.gs reads from developer metadata), not by header text.
     edit = {"spreadsheet_id": world.file_id, "tab": "客服", "editor": ADMIN, "keys": keys, "rows": [row]}
-    moved = {**edit, "keys": [*keys[:4], "exception", "buyer_message", *keys[6:]]}
+    moved = {**edit, "keys": [("buyer_message" if k == "exception" else k) for k in keys]}
     [refused] = world.api("post", "/addon/edits", ADMIN, moved)["cells"]
     assert refused["status"] == "rejected" and "it was moved" in refused["note"]
     [cell] = world.api("post", "/addon/edits", ADMIN, edit)["cells"]
@@ -91,7 +89,7 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
         case = session.scalars(select(ExceptionCase).where(ExceptionCase.order_id == order.id)).one()
     assert case.template_key == "return_request"
     world.live.drain()
-    assert world.tab("客服")[1][5] == "退货申请"
+    assert world.tab("客服")[1][at["exception"]] == "退货申请"
 
     strings = world.api("get", "/addon/strings", ADMIN, {"spreadsheet_id": world.file_id})
     assert strings["language"] == "zh-Hans" and strings["messages"]["Sync now"] == "立即同步"
@@ -113,5 +111,6 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
     world.live.app.extensions["orderdeck.tasks"].enqueue("/tasks/push-due")  # the minute's sweep, should a push
     world.live.drain()  # for the shop's live orders have held the file's lease when the language changed
     rows = world.tab("客服")
-    assert rows[0][:4] == ["Order ID", "Shop", "Ordered (shop time)", "Status"]
-    assert "AWAITING_SHIPMENT" in {row[3] for row in rows[1:]} and rows[1][5] == "Return request"
+    assert [rows[0][at[key]] for key in COLUMNS[:4]] == ["Order ID", "Shop", "Ordered (shop time)", "Status"]
+    assert "AWAITING_SHIPMENT" in {row[at["status"]] for row in rows[1:]}
+    assert rows[1][at["exception"]] == "Return request"

@@ -142,6 +142,25 @@ class Grid:
         assert rng["dimension"] == "ROWS" and 0 < rng["startIndex"] < rng["endIndex"] <= len(self.rows)
         del self.rows[rng["startIndex"] : rng["endIndex"]]
 
+    def insertDimension(self, body: Json) -> None:
+        rng = body["range"]
+        assert rng["dimension"] == "ROWS" and 0 < rng["startIndex"] < rng["endIndex"]
+        assert rng["startIndex"] <= len(self.rows), "an insertion past the grid"
+        fresh: list[list[Json]] = [
+            [{} for _ in range(self.columns)] for _ in range(rng["endIndex"] - rng["startIndex"])
+        ]
+        self.rows[rng["startIndex"] : rng["startIndex"]] = fresh
+
+    def moveDimension(self, body: Json) -> None:
+        """Rows [start, end) go before what was at destinationIndex, counted before they left (as Google's)."""
+        source, destination = body["source"], body["destinationIndex"]
+        start, end = source["startIndex"], source["endIndex"]
+        assert source["dimension"] == "ROWS" and 0 < start < end <= len(self.rows) and 0 < destination <= len(self.rows)
+        moving = self.rows[start:end]
+        del self.rows[start:end]
+        at = destination if destination < start else destination - len(moving)
+        self.rows[at:at] = moving
+
     def updateCells(self, body: Json) -> None:
         origin = body.get("start") or body["range"]
         r0, c0 = origin.get("rowIndex", origin.get("startRowIndex", 0)), origin.get("columnIndex", 0)

@@ -18,7 +18,6 @@ from backend.platforms.tiktok.mapping import text
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings
 from backend.services.sheet_refresh import Pusher, push_dirty
-from backend.sheets.guard import SharingCache
 from backend.sheets.writer import Backoff
 from tests import factories
 from tests.api.conftest import AUDIENCE, WRITER, Call
@@ -70,7 +69,7 @@ def test_every_text_a_buyer_or_member_controls_is_written_as_a_string_value(
         addon_app.extensions["orderdeck.config"],
         addon_app.extensions["orderdeck.secrets"],
         backoff=Backoff(sleep=lambda _s: None),
-        sharing=SharingCache(ttl_seconds=0),
+        sharing_ttl=0,
     )
     for file_id in files.values():
         (result,) = push_dirty(pusher, file_id)

@@ -11,13 +11,15 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy.orm import Session
 
+from backend.catalog import SCHEMAS_DIR, load_json
 from backend.models import SheetBinding
 from tests import factories
 from tests.api.conftest import Call
 from tests.security.conftest import Side
 
 CO_ADMINS = ("cofounder@acme.example", "partner@acme.example")
-NOTE = "7"  # the customer_service profile's note column (1-based)
+# The customer_service profile's note column (1-based), wherever the profile puts it.
+NOTE = str(load_json(SCHEMAS_DIR / "profiles" / "customer_service.json")["columns"].index("note") + 1)
 
 
 def unproven_bind(call: Call, side: Side, email: str) -> Any:

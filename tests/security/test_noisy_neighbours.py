@@ -40,7 +40,7 @@ def test_while_one_team_hammers_the_shared_identity_the_others_pushes_never_wait
         [tab] = push["tabs"]
         assert push["budget_waits"] == 0, push  # admitted at once, every time
         assert tab["skipped"] is None and tab["changed"] == 1, push
-    # The hammering team wanted more than its share, and waited: its pushes were put off to the next sweep.
+    # The hammering team wanted more than its share, and waited: its pushes were put off until it had room.
     assert outcome.hammer_deferred + outcome.hammer_push_waits > 0, outcome
     for route in LIMITED_ROUTES:
         refused = [r for r in outcome.hammer_429s if r["route"] == route]

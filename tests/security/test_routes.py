@@ -27,9 +27,9 @@ PUBLIC, WEBHOOK, TASK, ADDON, OAUTH, INVITE = "public", "webhook", "task", "addo
 ROUTES: dict[str, str] = {
     "/healthz": PUBLIC,
     "/openapi.json": PUBLIC,
-    "/webhooks/tiktok": WEBHOOK,
+    "/webhooks/<platform>": WEBHOOK,
     "/tasks/<path:name>": TASK,
-    "/oauth/tiktok/callback": OAUTH,
+    "/oauth/<platform>/callback": OAUTH,
     "/oauth/google/start": OAUTH,
     "/oauth/google/callback": OAUTH,
     "/invite/<token>": INVITE,  # a browser page: the link's one-time token, then a Google sign-in as the invitee

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from backend.models import SheetBinding, Spreadsheet, utcnow
 from backend.sandbox.sheets import GoogleSandboxes
-from backend.services import sheet_refresh
+from backend.services import push_schedule, sheet_refresh
 from backend.services.ingest import mark_bindings_dirty
 from tests.api.conftest import WRITER, Call
 from tests.api.test_addon_sheets import write_challenge
@@ -74,6 +74,13 @@ def change_data(session: Session, side: Side) -> None:
     session.commit()
 
 
+def a_minute_passes(app: Flask, f: Finance) -> None:
+    """Sharing is read from Drive at most once a minute per file: let the last read be a minute old."""
+    with app.extensions["orderdeck.db"].session() as session:
+        last = utcnow() - timedelta(seconds=sheet_refresh.SHARING_TTL + 1)
+        session.execute(update(Spreadsheet).where(Spreadsheet.google_id == f.file_id).values(sharing_checked_at=last))
+
+
 def demote_finance(call: Call, google: GoogleSandboxes, f: Finance) -> str:
     body = {"email": f.side.email("finance"), "role": "warehouse"}
     assert call("POST", "/addon/members", f.side.email("admin"), json=body).status_code == 200
@@ -111,6 +118,7 @@ def test_after_sharing_turns_unsafe_the_next_push_leaves_no_sales_cost_or_person
     make_unsafe, why = ATTACKS[attack]
     reader = make_unsafe(call, google, finance)
     change_data(session, finance.side)
+    a_minute_passes(addon_app, finance)
     push(addon_app, finance.binding_id)
 
     assert not leaks(every_cell(google, finance.file_id, reader), finance.forbidden)
@@ -127,9 +135,11 @@ def test_once_the_link_is_turned_off_the_tab_is_written_again(
 ) -> None:
     link = google.sheets.share(finance.file_id, "reader", kind="anyone")
     change_data(session, finance.side)
+    a_minute_passes(addon_app, finance)
     push(addon_app, finance.binding_id)
     assert not leaks(every_cell(google, finance.file_id, STRANGER), finance.forbidden)
     google.sheets.unshare(finance.file_id, link.id)
+    a_minute_passes(addon_app, finance)
     push(addon_app, finance.binding_id)
     assert leaks(every_cell(google, finance.file_id, finance.side.email("finance")), finance.forbidden)
     session.expire_all()
@@ -168,9 +178,13 @@ def test_a_re_share_is_caught_by_the_periodic_check_even_when_no_order_changes(
 ) -> None:
     google.sheets.share(finance.file_id, "reader", kind="anyone")
     assert leaks(every_cell(google, finance.file_id, STRANGER), finance.forbidden)  # until the backend looks
+    db = addon_app.extensions["orderdeck.db"]
+    with db.session() as moved:  # the last check was longer ago than the periodic re-check
+        last = utcnow() - push_schedule.SHARING_RECHECK - timedelta(seconds=1)
+        spreadsheet = update(Spreadsheet).where(Spreadsheet.google_id == finance.file_id)
+        moved.execute(spreadsheet.values(sharing_checked_at=last))
     with addon_app.app_context():
-        later = utcnow() + sheet_refresh.SHARING_RECHECK + timedelta(seconds=1)
-        due = sheet_refresh.dirty_binding_ids(addon_app.extensions["orderdeck.db"], now=later)
+        due = push_schedule.due(db)
     assert finance.binding_id in due
     push(addon_app, finance.binding_id)
     assert not leaks(every_cell(google, finance.file_id, STRANGER), finance.forbidden)

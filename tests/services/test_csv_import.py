@@ -15,13 +15,14 @@ from sqlalchemy import select
 
 from backend.db import Database, get_db
 from backend.models import FailedItem, Order, SheetBinding, Shop, Spreadsheet, SyncRun
-from backend.platforms.csv_import import RAW_KEY
+from backend.platforms.exports import RAW_KEY
 from backend.platforms.tiktok.mapping import map_order
 from backend.services import leases
 from backend.services.csv_import import import_orders
 from backend.services.ingest import ingest_orders
 from backend.services.sync import shop_lease
 from tests import factories
+from tests.platforms.shopee.test_seller_centre import row, workbook
 
 US_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "seller_center" / "us_orders.csv"
 MUG_ORDER = "576000000000000002"  # 3 mugs, in transit; its latest milestone (Shipped Time) is this:
@@ -237,3 +238,31 @@ def test_the_command_fails_when_the_file_cannot_be_read(setup: Setup, runner: Fl
     assert result.exit_code == 1 and "no shop '999999'" in result.output
     with setup.db.sessions() as session:
         assert session.scalars(select(Order)).all() == []
+
+
+def test_a_shopee_shop_imports_its_seller_centre_workbook_by_the_same_command(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    """`import-csv` picks the reader by the shop's platform: Shopee's export is an .xlsx workbook."""
+    with app.app_context(), get_db().session() as session:
+        team = factories.team(session)
+        shop = factories.shop(
+            session, team, platform="shopee", external_id="852354188", region="MY", currency="MYR",
+            time_zone="Asia/Kuala_Lumpur",
+        )  # fmt: skip
+        shop_id = shop.id
+    export = tmp_path / "Order.all.20240315_20240316.xlsx"
+    good, bad = row(), row("240315BADQTY01", Quantity="two")
+    export.write_bytes(workbook([good, bad]).read())
+
+    with app.app_context():
+        result = runner.invoke(args=["import-csv", str(export), "--shop", "852354188"])
+        again = runner.invoke(args=["import-csv", str(export), "--shop", str(shop_id)])
+        tiktok_csv = runner.invoke(args=["import-csv", str(US_FILE), "--shop", str(shop_id)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"shop {shop_id}: new 1, updated 0, unchanged 0, skipped (API newer) 0, bad rows 1",
+        "line 3: Quantity 'two' is not a whole number",
+    ]
+    assert again.output.startswith(f"shop {shop_id}: new 0, updated 0, unchanged 1,")
+    assert tiktok_csv.exit_code == 1 and "not an Excel workbook (.xlsx) as Seller Centre exports" in tiktok_csv.output

@@ -54,9 +54,9 @@ def _tiktok_settlements(live: Live, shop_id: int) -> dict[str, Decimal]:
     with live.app.app_context(), live.db.session() as session:
         shop = session.get_one(Shop, shop_id)
         with client_for(live.db, Platform(runtime.config(), runtime.secret_box()), shop) as client:
-            for statement in client.statements(str(shop.cipher), since=utcnow() - finance.FIRST_WALK):
-                for transaction in client.statement_transactions(str(shop.cipher), statement):
-                    amounts[transaction.order_id] += transaction.settlement_amount
+            for batch in client.settlements(since=utcnow() - finance.FIRST_WALK):
+                for entry in batch.entries:
+                    amounts[entry.order_id] += entry.amount
     return amounts
 
 
@@ -189,7 +189,7 @@ def test_estimates_are_stored_once_and_refreshed_from_the_shops_rules(settled_sh
 @pytest.mark.parametrize(
     ("kind", "base", "rate", "fixed", "problem"),
     [
-        ("made_up_fee", "revenue", "0.05", "0", "not a known TikTok fee"),
+        ("made_up_fee", "revenue", "0.05", "0", "not a known platform fee"),
         ("referral_fee_amount", "profit", "0.05", "0", "base must be one of"),
         ("referral_fee_amount", "revenue", "6", "0", "fraction of the base"),
         ("referral_fee_amount", "revenue", "abc", "0", "'abc' is not a number"),

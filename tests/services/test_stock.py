@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from backend import runtime
 from backend.models import ExceptionCase, Member, Notification, Order, OrderEvent, StockLevel, Team
-from backend.platforms.tiktok.transport import RetryPolicy
+from backend.platforms.http import RetryPolicy
 from backend.services import notify, stock, sync
 from backend.services.shops import Platform
 from backend.services.stock import StockEditAccepted, StockEditRejected, apply_stock_edit
@@ -55,7 +55,7 @@ def push(live: Live) -> tuple[stock.TeamStock, dict[str, Any]]:
     """What one push computes: a fresh session, the team's allocation, and the order views it overlays."""
     with live.db.session() as session:
         team_stock = stock.prepare(session, live.team_id)
-        views = stock.overlay(session, live.team_id, order_views(session, team_shops(session, live.team_id, [])))
+        views = stock.overlay(session, order_views(session, team_shops(session, live.team_id, [])))
         return team_stock, {v.external_id: v for v in views}
 
 

@@ -27,11 +27,10 @@ from backend.models import (
     Shop,
     ShopStatus,
     SyncRun,
-    Team,
     WebhookEvent,
     utcnow,
 )
-from backend.platforms.tiktok.transport import RetryPolicy
+from backend.platforms.http import RetryPolicy
 from backend.platforms.tiktok.webhooks import signature
 from backend.sandbox.tiktok.records import Faults
 from backend.sandbox.tiktok.world import Order as SandboxOrder
@@ -364,7 +363,7 @@ def test_the_command_line_connects_a_shop_and_says_what_a_sync_changed(live: Liv
         assert result.exit_code == 0, result.output
         assert "connected Acme UK (GB, GBP, Europe/London)" in result.output
         used_again = runner.invoke(args=["shop", "connect", "--team", "Acme Trading", "--auth-code", "code_bogus"])
-        assert used_again.exit_code != 0 and "TikTok did not accept the auth code" in used_again.output
+        assert used_again.exit_code != 0 and "TikTok Shop did not accept the auth code" in used_again.output
 
         result = runner.invoke(args=["sync"])
         assert result.exit_code == 0, result.output
@@ -376,15 +375,15 @@ def test_the_command_line_connects_a_shop_and_says_what_a_sync_changed(live: Liv
 
 def test_the_consent_redirect_connects_the_shop_to_the_team_that_asked(live: Live) -> None:
     shop = live.sandbox.add_shop("Acme MY", "MY", orders=0)
-    with live.app.app_context(), live.db.session() as session:
-        team = session.get(Team, live.team_id)
-        assert team is not None
-        link = shops_service.consent_link(platform(live), team, "MY")
+    with live.app.app_context():
+        link = shops_service.consent_link(
+            live.db, platform(live), team_id=live.team_id, started_by="founder@acme.test", name="tiktok", region="MY"
+        )
     state = parse_qs(urlsplit(link).query)["state"][0]
     code = live.sandbox.issue_auth_code([shop.shop_id])
 
     forged = httpx.get(f"{live.url}/oauth/tiktok/callback", params={"code": code, "state": state + "x"})
-    assert forged.status_code == 400 and "not one we issued" in forged.text
+    assert forged.status_code == 403 and "expired or was already used" in forged.text
     page = httpx.get(f"{live.url}/oauth/tiktok/callback", params={"code": code, "state": state})
     assert page.status_code == 200 and "Acme MY" in page.text
     with live.db.session() as session:

@@ -9,7 +9,6 @@ from flask import Flask
 
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services.sheet_refresh import Pusher
-from backend.sheets.guard import SharingCache
 from backend.sheets.writer import Backoff
 
 WRITER = "orderdeck-writer@orderdeck-sandbox.iam.gserviceaccount.com"
@@ -38,6 +37,6 @@ def pusher(sheets_app: Flask) -> Pusher:
         sheets_app.extensions["orderdeck.config"],
         sheets_app.extensions["orderdeck.secrets"],
         backoff=Backoff(sleep=lambda _s: None),
-        sharing=SharingCache(ttl_seconds=0),
+        sharing_ttl=0,
         budget_wait=0.5,
     )

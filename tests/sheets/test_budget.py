@@ -35,11 +35,12 @@ def budget(
     user: Quota = PLENTY,
     project: Quota = PLENTY,
     max_wait: float = 0.0,
+    keep: float = 0.0,
 ) -> SheetsBudget:
     scopes = {"user": user, "project": project}
     quotas = {(kind, scope): quota for kind in ("read", "write") for scope, quota in scopes.items()}
     return SheetsBudget(
-        db, identity, "orderdeck-sandbox", team, quotas, max_wait=max_wait, clock=clock, sleep=clock.sleep
+        db, identity, "orderdeck-sandbox", team, quotas, max_wait=max_wait, keep=keep, clock=clock, sleep=clock.sleep
     )
 
 
@@ -95,3 +96,16 @@ def test_the_project_quota_is_shared_fairly_by_the_teams_of_every_identity_in_it
     for _ in range(project.usable // 2 - 1):
         quiet.take("write")
     assert quiet.waits == 0
+
+
+def test_pushes_leave_a_quarter_of_the_write_quota_to_binds_and_edits_and_say_when_they_may_run(
+    sheets_app: Flask,
+) -> None:
+    db, clock = sheets_app.extensions["orderdeck.db"], Clock()
+    quota = Quota(20, 60)  # 19 usable; pushes stop 5 (a quarter of 20) short of that
+    pushes = budget(db, clock, 1, user=quota, keep=0.25)
+    sidebar = budget(db, clock, 1, user=quota)
+    assert pushes.next_slot() == 0
+    assert takes_until_refused(pushes, "write") == quota.usable - 5
+    assert 0 < pushes.next_slot() <= 10.05  # not now: a push is scheduled for a later window instead
+    assert takes_until_refused(sidebar, "write") == 5  # a bind or an edit still finds the quarter

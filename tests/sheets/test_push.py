@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -341,11 +342,12 @@ def test_writes_grow_with_what_changed_and_shipped_orders_leave_the_tab(
         order.status = "IN_TRANSIT"  # shipped: no longer on the warehouse's list
     for order in orders[10:30]:
         order.is_on_hold = True
-    mark_bindings_dirty(session, shop.team_id, shop.id)
+    mark_bindings_dirty(session, shop.team_id, shop.id, [o.id for o in orders[:5] + orders[10:30]])
     session.commit()
     (result,) = push_dirty(pusher)
     assert not isinstance(result, Exception)
-    assert result.writes == 1 and result.reads == 3  # grid + key column + Drive permissions
+    assert (result.reads, result.writes, result.drive_reads) == (1, 1, 1)  # grid and keys in one read
+    assert result.tabs[0].projected == "25 changed orders"
     assert (result.tabs[0].changed, result.tabs[0].removed) == (20, 5)
     assert len(tab_rows(google, file_id, "Ship next")) == 56
 
@@ -376,3 +378,33 @@ def test_binding_checks_the_binder_and_the_audience(
     assert writer_identity(team) == WRITER
     assert session.scalar(select(SheetBinding.profile_key)) == "sla_watch"
     assert session.scalar(select(Order.id)) is None
+
+
+def test_sharing_is_read_once_a_minute_and_before_a_push_that_would_show_more(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    every_minute = replace(pusher, sharing_ttl=60.0)  # the production cadence
+    team = seller(session)
+    shop = factories.shop(session, team)
+    order = factories.order(session, shop, recipient_name="Private Person")
+    file_id = new_file(google, (PACKER, "writer"))
+    bindings.bind(session, team, file_id, "Ship next", "sla_watch")  # operational only
+    session.commit()
+    (first,) = push_dirty(every_minute)
+    assert not isinstance(first, Exception) and first.drive_reads == 1
+
+    order.is_on_hold = True
+    mark_bindings_dirty(session, shop.team_id, shop.id, [order.id])
+    session.commit()
+    (second,) = push_dirty(every_minute)
+    assert not isinstance(second, Exception)
+    assert (second.reads, second.writes, second.drive_reads) == (1, 1, 0)  # the minute-old verdict holds
+
+    google.sheets.share(file_id, "reader", kind="anyone")  # re-shared: so far it shows nothing beyond operational
+    bindings.bind(session, team, file_id, "Service", "customer_service")  # would add personal data
+    session.commit()
+    (third,) = push_dirty(every_minute)
+    assert not isinstance(third, Exception) and third.drive_reads == 1  # read again before showing more
+    service = next(t for t in third.tabs if t.tab == "Service")
+    assert service.skipped and "anyone with the link can open it" in service.skipped
+    assert "Private Person" not in every_value(google, file_id)

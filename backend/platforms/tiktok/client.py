@@ -14,13 +14,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from backend.platforms.base import OrderMappingError, OrderPageResult, PlatformFeeLine, PlatformShop
-from backend.platforms.tiktok.errors import AccessTokenExpired, ClockSkewError, RequestRejected, ShopCipherError
+from backend.errors import ClockSkewError, PlatformRejected, ShopScopeError
+from backend.platforms.base import (
+    Closing,
+    OrderMappingError,
+    OrderPageResult,
+    PlatformFeeLine,
+    PlatformShop,
+    SkuInventory,
+    each_mapped,
+)
+from backend.platforms.http import ClientStats, RetryPolicy, ServerClock, exchange, explained_skew, recovering
 from backend.platforms.tiktok.finance import (
     SettlementTransaction,
     Statement,
@@ -38,10 +47,11 @@ from backend.platforms.tiktok.fulfillment import (
     map_warehouse,
     match_provider,
 )
-from backend.platforms.tiktok.inventory import SkuInventory, batches, map_inventory
-from backend.platforms.tiktok.mapping import checked_page, each_mapped, map_order_page, map_shop
+from backend.platforms.tiktok.inventory import batches, map_inventory
+from backend.platforms.tiktok.mapping import checked_page, map_order_page, map_shop
 from backend.platforms.tiktok.signing import TikTokSigner
-from backend.platforms.tiktok.transport import ClientStats, RetryPolicy, ServerClock, send, unwrap, with_retries
+from backend.platforms.tiktok.transport import unwrap
+from backend.platforms.tokens import TokenSource
 
 DEFAULT_API_BASE = "https://open-api.tiktokglobalshop.com"
 PAGE_SIZE_MAX = 100
@@ -80,14 +90,6 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
-class TokenSource(Protocol):
-    """Where the client gets its access token; `refresh` rotates it (and persists the new pair)."""
-
-    def access_token(self) -> str: ...
-
-    def refresh(self, stale_access_token: str) -> str: ...
-
-
 def _unix(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: pass an aware UTC datetime")
@@ -100,7 +102,7 @@ def _page_size(page_size: int) -> int:
     return page_size
 
 
-class TikTokClient:
+class TikTokClient(Closing):
     """A TikTok Shop API client for one authorization (one token, possibly several shops)."""
 
     platform = "tiktok"
@@ -132,12 +134,6 @@ class TikTokClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> TikTokClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # -- the one request path -------------------------------------------------------------------
 
     def call(
@@ -149,11 +145,11 @@ class TikTokClient:
         query: Mapping[str, object] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Call endpoint `name` and return its `data`; raises a typed TikTokError otherwise."""
+        """Call endpoint `name` and return its `data`; raises a typed PlatformError otherwise."""
         endpoint = ENDPOINTS[name]
         if endpoint.shop_scoped != bool(shop_cipher):
             need = "needs" if endpoint.shop_scoped else "must not have"
-            raise ShopCipherError(f"{endpoint.method} {endpoint.path} {need} a shop_cipher")
+            raise ShopScopeError(f"{endpoint.method} {endpoint.path} {need} a shop_cipher")
         params = {
             k: ",".join(v) if isinstance(v, list) else str(v) for k, v in (query or {}).items() if v not in (None, "")
         }
@@ -162,47 +158,17 @@ class TikTokClient:
         path = endpoint.path.format(**{k: quote(v, safe="") for k, v in (path_params or {}).items()})
         content = b"" if body is None else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         request = self._http.build_request(endpoint.method, path, params=params, content=content)
-        recovered: set[str] = set()
-        while True:  # at most one token refresh and one clock correction
-            stale_token = self._tokens.access_token()
-            try:
-                return with_retries(
-                    lambda: self._send(request), idempotent=endpoint.idempotent, policy=self._retry, stats=self.stats
-                )
-            except AccessTokenExpired:
-                if "token" in recovered:
-                    raise
-                recovered.add("token")
-                self._tokens.refresh(stale_token)
-                self.stats.add("refreshes")
-            except ClockSkewError as exc:
-                if "clock" in recovered or not exc.corrected:
-                    raise self._skew_error(exc) from exc
-                recovered.add("clock")
-                self.stats.add("skew_corrections")
-
-    def _send(self, request: httpx.Request) -> dict[str, Any]:
-        response = send(self._http, request, self.stats)
-        corrected = self.clock.observe(response)
-        try:
-            return unwrap(response)
-        except ClockSkewError as exc:
-            exc.corrected = corrected
-            raise
+        return recovering(
+            lambda: exchange(self._http, request, self.stats, self.clock, unwrap),
+            self._tokens,
+            idempotent=endpoint.idempotent,
+            policy=self._retry,
+            stats=self.stats,
+            explain_skew=self._skew_error,
+        )
 
     def _skew_error(self, exc: ClockSkewError) -> ClockSkewError:
-        observed = self.clock.skew
-        if observed:
-            detail = f"our clock is {-observed:+.0f} s off TikTok's (Date header), allowed window {TIMESTAMP_WINDOW}"
-        else:
-            detail = f"TikTok sent no Date header to correct from; allowed window {TIMESTAMP_WINDOW}; check NTP"
-        return ClockSkewError(
-            f"TikTok rejected our timestamp ({exc.message.rstrip('.')}): {detail}",
-            skew_seconds=observed or None,
-            code=exc.code,
-            request_id=exc.request_id,
-            http_status=exc.http_status,
-        )
+        return explained_skew(exc, self.clock, "TikTok", TIMESTAMP_WINDOW)
 
     def _pages(
         self,
@@ -355,7 +321,7 @@ class TikTokClient:
         package = self.call("package", shop_cipher=shop_cipher, path_params={"package_id": package_id})
         option = str(package.get("delivery_option_id") or "")
         if not option:
-            raise RequestRejected(f"package {package_id} has no delivery option to pick a carrier from")
+            raise PlatformRejected(f"package {package_id} has no delivery option to pick a carrier from")
         return match_provider(carrier_name, self.shipping_providers(shop_cipher, option))
 
     def ship_package(

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from backend.platforms.tiktok.errors import UnknownCarrier
+from backend.errors import UnknownCarrier
+from backend.platforms.base import carrier_key
 from backend.platforms.tiktok.mapping import text
 
 
@@ -48,11 +49,6 @@ def map_delivery_option(data: Mapping[str, Any]) -> DeliveryOption:
 
 def map_provider(data: Mapping[str, Any]) -> ShippingProvider:
     return ShippingProvider(text(data, "id"), text(data, "name"))
-
-
-def carrier_key(name: str) -> str:
-    """What people type varies in case and spacing ("royal mail", "RoyalMail"); the carrier does not."""
-    return "".join(name.split()).casefold()
 
 
 def match_provider(carrier_name: str, providers: Iterable[ShippingProvider]) -> ShippingProvider:

@@ -10,56 +10,32 @@ per request are capped here at 100 (TikTok's exact cap is UNCONFIRMED; batching 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from backend.platforms.base import OrderMappingError
-from backend.platforms.tiktok.errors import TikTokError
+from backend.errors import PlatformPayloadError
+from backend.platforms.base import OrderMappingError, SkuInventory, WarehouseStock
 from backend.platforms.tiktok.mapping import check_shape, text
 
 IDS_PER_REQUEST = 100
 
 
-class InventoryPayloadError(TikTokError):
-    """TikTok answered with a count that is not a whole non-negative number."""
-
-
-@dataclass(frozen=True)
-class WarehouseStock:
-    warehouse_id: str
-    available: int
-    committed: int
-
-
-@dataclass(frozen=True)
-class SkuInventory:
-    """One SKU's stock: `available` is sellable now; `committed` is held by unshipped orders."""
-
-    product_id: str
-    sku_id: str
-    seller_sku: str
-    available: int
-    committed: int
-    warehouses: tuple[WarehouseStock, ...]
-
-
 def _count(data: Mapping[str, Any], key: str, where: str) -> int:
     value = data.get(key, 0)
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise InventoryPayloadError(f"inventory {where}: {key} is not a whole non-negative number: {value!r}")
+        raise PlatformPayloadError(f"inventory {where}: {key} is not a whole non-negative number: {value!r}")
     return int(value)
 
 
 def map_inventory(data: Mapping[str, Any], failures: list[OrderMappingError] | None = None) -> list[SkuInventory]:
     """Every SKU of the answer; a product that departs from its schema is added to `failures` (the rest
-    go on), or, without that list, refused with InventoryPayloadError."""
+    go on), or, without that list, refused with PlatformPayloadError."""
     found: list[SkuInventory] = []
     for product in data.get("inventory") or ():
         try:
             check_shape("inventory_product", product, key="product_id")
         except OrderMappingError as exc:
             if failures is None:
-                raise InventoryPayloadError(f"inventory of product {exc.order_id or '?'}: {exc}") from None
+                raise PlatformPayloadError(f"inventory of product {exc.order_id or '?'}: {exc}") from None
             failures.append(exc)
             continue
         product_id = text(product, "product_id")

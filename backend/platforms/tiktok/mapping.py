@@ -8,7 +8,7 @@ records the order as failed and goes on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import jsonschema_rs
 
 from backend.catalog import SCHEMAS_DIR, load_json
+from backend.domain.status import OrderStatus, ShippingType
+from backend.errors import PlatformPayloadError
 from backend.platforms.base import (
     OrderMappingError,
     OrderPageResult,
@@ -29,8 +31,8 @@ from backend.platforms.base import (
     PlatformShop,
     PlatformSla,
     TokenSet,
+    packages_from_lines,
 )
-from backend.platforms.tiktok.errors import PayloadRejected
 
 T = TypeVar("T")
 PLATFORM = "tiktok"
@@ -49,6 +51,8 @@ PAYMENT_AMOUNTS = (
     "original_shipping_fee",
 )
 LINE_AMOUNTS = ("original_price", "sale_price", "seller_discount", "platform_discount")
+# TikTok's shipping_type → who brings the tracking number.
+SHIPPING_TYPES = {"SELLER": ShippingType.SELLER, "TIKTOK": ShippingType.PLATFORM}
 PAYLOADS_SCHEMA = SCHEMAS_DIR / "tiktok" / "payloads.schema.json"
 
 
@@ -147,21 +151,8 @@ def checked_page(name: str, data: Mapping[str, Any], what: str) -> Mapping[str, 
     """A whole answer (a page, a token) that must fit `name`; one that does not stops the call, with why."""
     problem = shape_problem(name, data)
     if problem is not None:
-        raise PayloadRejected(f"TikTok's {what} answer is malformed: field {problem[0]!r} {problem[1]}")
+        raise PlatformPayloadError(f"TikTok's {what} answer is malformed: field {problem[0]!r} {problem[1]}")
     return data
-
-
-def each_mapped(
-    mapper: Callable[[Mapping[str, Any]], T], rows: Iterable[Any], failures: list[OrderMappingError] | None
-) -> Iterator[T]:
-    """Map each row; with a `failures` list a row that cannot be mapped is kept there and the rest go on."""
-    for row in rows:
-        try:
-            yield mapper(row)
-        except OrderMappingError as exc:
-            if failures is None:
-                raise
-            failures.append(exc)
 
 
 def map_token_set(data: Mapping[str, Any]) -> TokenSet:
@@ -172,7 +163,7 @@ def map_token_set(data: Mapping[str, Any]) -> TokenSet:
         access_expires_at=timestamp(data.get("access_token_expire_in"), "access_token_expire_in"),
         refresh_token=text(data, "refresh_token"),
         refresh_expires_at=timestamp(data.get("refresh_token_expire_in"), "refresh_token_expire_in"),
-        open_id=text(data, "open_id"),
+        grant_id=text(data, "open_id"),
         seller_name=text(data, "seller_name"),
         seller_base_region=text(data, "seller_base_region"),
         granted_scopes=tuple(str(s) for s in data.get("granted_scopes") or ()),
@@ -184,7 +175,7 @@ def map_shop(data: Mapping[str, Any]) -> PlatformShop:
     return PlatformShop(
         platform=PLATFORM,
         shop_id=text(data, "id"),
-        cipher=text(data, "cipher"),
+        shop_ref=text(data, "cipher"),
         code=text(data, "code"),
         name=text(data, "name"),
         region=text(data, "region"),
@@ -217,23 +208,8 @@ def _line_item(data: Mapping[str, Any], order_id: str) -> PlatformLineItem:
 
 def join_packages(data: Mapping[str, Any], lines: Iterable[PlatformLineItem]) -> tuple[PlatformPackage, ...]:
     """Join `packages[]{id}` with the line items that name them; carrier data lives on the lines."""
-    lines = list(lines)
     ids = [str(p["id"]) for p in data.get("packages") or () if p.get("id")]
-    ids += [line.package_id for line in lines if line.package_id and line.package_id not in ids]
-    result = []
-    for package_id in dict.fromkeys(ids):
-        inside = [line for line in lines if line.package_id == package_id]
-        tracked = next((line for line in inside if line.tracking_number), None)
-        result.append(
-            PlatformPackage(
-                package_id=package_id,
-                line_ids=tuple(line.line_id for line in inside),
-                tracking_number=tracked.tracking_number if tracked else None,
-                shipping_provider_id=(data.get("shipping_provider_id") or None) if tracked else None,
-                shipping_provider_name=tracked.shipping_provider_name if tracked else None,
-            )
-        )
-    return tuple(result)
+    return packages_from_lines(lines, ids, data.get("shipping_provider_id") or None)
 
 
 def _recipient(data: Mapping[str, Any] | None) -> PlatformRecipient | None:
@@ -276,12 +252,16 @@ def map_order(data: Mapping[str, Any]) -> PlatformOrder:
     for required in ("status", "create_time", "update_time"):
         if data.get(required) in (None, ""):
             raise OrderMappingError(order_id, required, "is missing")
+    try:
+        status = OrderStatus(str(data["status"]))
+    except ValueError:
+        raise OrderMappingError(order_id, "status", f"is not a status OrderDeck knows: {data['status']!r}") from None
     payment = data.get("payment") or {}
     lines = tuple(_line_item(item, order_id) for item in data.get("line_items") or ())
     return PlatformOrder(
         platform=PLATFORM,
         order_id=order_id,
-        status=str(data["status"]),
+        status=status,
         create_time=timestamp(data["create_time"], "create_time", order_id),
         update_time=timestamp(data["update_time"], "update_time", order_id),
         paid_time=optional_timestamp(data, "paid_time", order_id),
@@ -293,7 +273,7 @@ def map_order(data: Mapping[str, Any]) -> PlatformOrder:
         buyer_message=text(data, "buyer_message"),
         seller_note=text(data, "seller_note"),
         fulfillment_type=text(data, "fulfillment_type"),
-        shipping_type=text(data, "shipping_type"),
+        shipping_type=SHIPPING_TYPES.get(text(data, "shipping_type"), text(data, "shipping_type")),
         delivery_option_name=text(data, "delivery_option_name"),
         warehouse_id=text(data, "warehouse_id"),
         split_or_combine_tag=text(data, "split_or_combine_tag"),
@@ -325,11 +305,6 @@ PERSONAL_FIELDS = frozenset(
         "payment_auth_code",
     }
 )
-
-
-def without_personal(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The order payload with what identifies the buyer removed; status, times, money and lines stay."""
-    return {key: None if key in PERSONAL_FIELDS else value for key, value in raw.items()}
 
 
 def map_order_page(orders: Iterable[Mapping[str, Any]], next_page_token: str, total_count: int) -> OrderPageResult:

@@ -17,8 +17,8 @@ from typing import Any
 
 from backend.domain import bounded_json
 from backend.domain.bounded_json import JsonLimits
-from backend.platforms.base import OrderMappingError
-from backend.platforms.tiktok.errors import PayloadRejected, WebhookSignatureError
+from backend.errors import Unauthenticated
+from backend.platforms.base import OrderMappingError, UnusablePush
 from backend.platforms.tiktok.mapping import optional_timestamp, payload_id, shape_problem
 
 EVENT_TYPES: dict[int, str] = {
@@ -42,13 +42,13 @@ UNUSABLE = "UNUSABLE"  # the stored type of a verified body that is not a usable
 EVENT_LIMITS = JsonLimits(max_bytes=256 * 1024, max_depth=16, max_integer_digits=20, max_abs_number=1e18)
 
 
-class UnusableEvent(PayloadRejected):
-    """A verified body that is no usable event, with what could be read of it (to store it as failed)."""
+class UnusableEvent(UnusablePush):
+    """A verified body that is no usable TikTok event, with what could be read of it (to store it as failed)."""
 
     def __init__(self, message: str, payload: object = None) -> None:
-        super().__init__(message)
-        self.shop_id = payload_id(payload, "shop_id")
-        self.notification_id = payload_id(payload, "tts_notification_id")
+        super().__init__(
+            message, shop_id=payload_id(payload, "shop_id"), notification_id=payload_id(payload, "tts_notification_id")
+        )
 
 
 @dataclass(frozen=True)
@@ -116,5 +116,5 @@ def parse_event(raw_body: bytes) -> WebhookEvent:
 def verify_and_parse(app_key: str, app_secret: str, raw_body: bytes, authorization: str | None) -> WebhookEvent:
     """What a webhook handler calls: reject forged bodies before any parsing happens."""
     if not verify(app_key, app_secret, raw_body, authorization):
-        raise WebhookSignatureError("webhook Authorization does not match HMAC-SHA256(app_secret, app_key + body)")
+        raise Unauthenticated("webhook Authorization does not match HMAC-SHA256(app_secret, app_key + body)")
     return parse_event(raw_body)

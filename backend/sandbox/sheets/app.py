@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,13 @@ def _create(call: Call) -> Json:
 
 def _get(call: Call) -> Json:
     include = str(call.params.get("includeGridData", "")).lower() == "true"
+    mask = call.params.get("fields")
+    if mask:  # "If a field mask is set, the includeGridData parameter is ignored": the mask decides
+        try:
+            sheets = fields.parse(str(mask)).get("sheets", {})
+        except ValueError:
+            raise invalid(f"Invalid field selection {mask}") from None
+        include = sheets is None or "data" in sheets or "*" in sheets
     return call.run("reader", lambda ctx: views.spreadsheet_json(ctx, call.params.get("ranges", []), include))
 
 
@@ -91,7 +99,10 @@ def _batch_update(call: Call) -> Json:
             )
         return reply
 
-    return call.run("writer", apply)
+    reply = call.run("writer", apply)
+    with call.sandbox.lock:  # what the applied batches asked for, kind by kind ("request:moveDimension")
+        call.sandbox.counters.update(f"request:{next(iter(r))}" for r in call.body.get("requests", []))
+    return reply
 
 
 def _values_get(call: Call) -> Json:
@@ -422,6 +433,8 @@ def build_app(sandbox: SheetsSandbox) -> Flask:
     def dispatch(path: str) -> Response:
         principal: Principal | None = None
         operation = "unknown"
+        if sandbox.latency:
+            time.sleep(sandbox.latency)
         try:
             route, path_args = _match(request.method, path)
             operation = route.operation

@@ -22,6 +22,45 @@ def insert(spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, start: int, c
     )
 
 
+def move(spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, span: tuple[int, int], destination: int) -> None:
+    """moveDimension: [start, end) goes before what was at `destination` (counted before it left).
+
+    Cells and row metadata travel with the moved rows; a range lying wholly inside them moves too, any
+    other keeps its bounds (a whole-column protection still covers every row).
+    """
+    start, end = span
+    size = sheet.row_count if dimension == "ROWS" else sheet.column_count
+    if not 0 <= start < end <= size or not 0 <= destination <= size:
+        raise invalid(f"Invalid move of [{start}, {end}) to {destination}: the sheet has {size} {dimension.lower()}")
+    if start <= destination <= end:
+        return  # already there
+    count = end - start
+    target = destination if destination < start else destination - count
+
+    def pos(x: int) -> int:
+        if start <= x < end:
+            return target + x - start
+        rest = x if x < start else x - count
+        return rest if rest < target else rest + count
+
+    axis = 0 if dimension == "ROWS" else 1
+    moved = {}
+    for key, cell in sheet.cells.items():
+        new = list(key)
+        new[axis] = pos(key[axis])
+        moved[(new[0], new[1])] = cell
+    sheet.cells = moved
+    k0, k1 = _KEYS[dimension]
+    for grid_range in _grid_ranges(spreadsheet, sheet.sheet_id):
+        if k0 in grid_range and k1 in grid_range and start <= grid_range[k0] and grid_range[k1] <= end:
+            grid_range[k0], grid_range[k1] = pos(grid_range[k0]), pos(grid_range[k1] - 1) + 1
+    for meta in spreadsheet.developer_metadata:
+        dr = meta.get("location", {}).get("dimensionRange")
+        inside = dr and dr.get("sheetId", 0) == sheet.sheet_id and dr.get("dimension") == dimension
+        if inside and start <= dr["startIndex"] < end:
+            dr["startIndex"], dr["endIndex"] = pos(dr["startIndex"]), pos(dr["endIndex"] - 1) + 1
+
+
 def delete(spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, start: int, end: int) -> None:
     size = sheet.row_count if dimension == "ROWS" else sheet.column_count
     if not 0 <= start < end <= size:

@@ -142,9 +142,23 @@ def _insert_dimension(ctx: Context, body: Json) -> None:
     sheet = ctx.spreadsheet.sheet_by_id(int(dr.get("sheetId", 0)))
     if "startIndex" not in dr or "endIndex" not in dr or dr["endIndex"] <= dr["startIndex"]:
         raise invalid("insertDimension needs a bounded range with startIndex < endIndex.")
+    if body.get("inheritFromBefore") and dr["startIndex"] == 0:
+        raise invalid("Cannot inherit from before when inserting at the start of the sheet.")
     dimensions.insert(
         ctx.spreadsheet, sheet, str(dr.get("dimension")), int(dr["startIndex"]), dr["endIndex"] - dr["startIndex"]
     )
+
+
+def _move_dimension(ctx: Context, body: Json) -> None:
+    source = body.get("source", {})
+    sheet = ctx.spreadsheet.sheet_by_id(int(source.get("sheetId", 0)))
+    dimension = str(source.get("dimension"))
+    if "startIndex" not in source or "endIndex" not in source or "destinationIndex" not in body:
+        raise invalid("moveDimension needs a bounded source range and a destinationIndex.")
+    start, end = int(source["startIndex"]), int(source["endIndex"])
+    if dimension == "ROWS" and start < end <= sheet.row_count:
+        ctx.check_editable(Rect(sheet.sheet_id, start, end, 0, sheet.column_count))
+    dimensions.move(ctx.spreadsheet, sheet, dimension, (start, end), int(body["destinationIndex"]))
 
 
 def _delete_dimension(ctx: Context, body: Json) -> None:
@@ -440,6 +454,7 @@ HANDLERS: dict[str, Any] = {
     "appendDimension": _append_dimension,
     "insertDimension": _insert_dimension,
     "deleteDimension": _delete_dimension,
+    "moveDimension": _move_dimension,
     "updateCells": _update_cells,
     "appendCells": _append_cells,
     "repeatCell": _repeat_cell,

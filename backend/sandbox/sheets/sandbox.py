@@ -36,6 +36,7 @@ class SheetsSandbox:
     log: list[LoggedRequest] = field(default_factory=list)
     counters: Counter[str] = field(default_factory=Counter)
     faults: list[Fault] = field(default_factory=list)
+    latency: float = 0.0  # seconds every call waits before it is served (Google's round trip, for load tests)
     share_emails: list[ShareEmail] = field(default_factory=list)  # what Drive would have e-mailed about shares
 
     def __post_init__(self) -> None:

@@ -27,7 +27,7 @@ class LoggedRequest:
     path: str
     query: dict[str, str]
     status: int
-    code: int
+    code: int | str  # the platform's error code (TikTok's number, Shopee's name); 0 or "" on success
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Counters:
     total: int = 0
     faults_injected: int = 0
     by_path: Counter[str] = field(default_factory=Counter)
-    by_code: Counter[int] = field(default_factory=Counter)
+    by_code: Counter[int | str] = field(default_factory=Counter)
 
 
 @dataclass

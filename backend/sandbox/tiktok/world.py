@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from backend.sandbox.plan import Planned
+
 HOUR = 3600
 DAY = 24 * HOUR
 ON_HOLD_SECONDS = HOUR
@@ -105,7 +107,7 @@ class Line:
 
 
 @dataclass
-class Order:
+class Order(Planned):
     order_id: str
     shop_id: str
     user_id: str
@@ -124,15 +126,6 @@ class Order:
     street: str = ""  # the address the buyer changed to (empty: the seeded one)
     # Fields rendered over the real ones, to serve a malformed payload as a buggy API day would.
     damage: dict[str, Any] = field(default_factory=dict)
-
-    def status_at(self, now: int) -> str:
-        return next((status for when, status in reversed(self.plan) if when <= now), "UNPAID")
-
-    def time_of(self, status: str, now: int) -> int | None:
-        return next((when for when, s in self.plan if s == status and when <= now), None)
-
-    def update_time(self, now: int) -> int:
-        return max([self.touched] + [when for when, _ in self.plan if when <= now])
 
     def package_ids(self) -> list[str]:
         return list(dict.fromkeys(line.package_id for line in self.lines))

@@ -10,14 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from backend.errors import Action
+from backend.errors import Action, AuthorizationLost, ClockSkewError, OrderOnHold, UnknownCarrier
 from backend.platforms.base import FeeCategory, PlatformOrder
-from backend.platforms.tiktok.errors import (
-    ClockSkewError,
-    OrderOnHold,
-    ReauthorizationNeeded,
-    UnknownCarrier,
-)
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 
 if TYPE_CHECKING:
@@ -29,7 +23,7 @@ EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def all_orders(connection: Connection, status: str | None = None) -> list[PlatformOrder]:
-    pages = connection.client.iter_order_pages(connection.shop.cipher, updated_from=EPOCH, status=status)
+    pages = connection.client.iter_order_pages(connection.shop.shop_ref, updated_from=EPOCH, status=status)
     return [order for page in pages for order in page.orders]
 
 
@@ -67,7 +61,7 @@ def test_revoked_authorization_needs_reauthorization_without_looping(us: Connect
     us.sandbox.revoke()
     us.sandbox.reset_counters()
 
-    with pytest.raises(ReauthorizationNeeded, match="reconnect") as caught:
+    with pytest.raises(AuthorizationLost, match="reconnect") as caught:
         us.client.authorized_shops()
 
     assert caught.value.action is Action.REAUTHORIZE
@@ -99,48 +93,48 @@ def _order_in(connection: Connection, status: str, shipping_type: str = "SELLER"
 
 def test_on_hold_order_cannot_be_shipped(us: Connection) -> None:
     order = _order_in(us, "ON_HOLD")
-    provider = us.client.resolve_shipping_provider(us.shop.cipher, "usps", package_id=order.packages[0].package_id)
+    provider = us.client.resolve_shipping_provider(us.shop.shop_ref, "usps", package_id=order.packages[0].package_id)
 
     with pytest.raises(OrderOnHold, match="ON_HOLD"):
         us.client.ship_package(
-            us.shop.cipher,
+            us.shop.shop_ref,
             order.packages[0].package_id,
             tracking_number="9400",
             shipping_provider_id=provider.provider_id,
         )
-    assert us.client.get_orders(us.shop.cipher, [order.order_id]).orders[0].status == "ON_HOLD"
+    assert us.client.get_orders(us.shop.shop_ref, [order.order_id]).orders[0].status == "ON_HOLD"
 
 
 def test_typed_carrier_name_ships_a_seller_package_and_tracking_can_be_corrected(us: Connection) -> None:
     order = _order_in(us, "AWAITING_SHIPMENT")
     package_id = order.packages[0].package_id
-    provider = us.client.resolve_shipping_provider(us.shop.cipher, " fed EX ", package_id=package_id)
+    provider = us.client.resolve_shipping_provider(us.shop.shop_ref, " fed EX ", package_id=package_id)
     assert provider.name == "FedEx"
     with pytest.raises(UnknownCarrier, match="USPS"):
-        us.client.resolve_shipping_provider(us.shop.cipher, "Pony Express", package_id=package_id)
+        us.client.resolve_shipping_provider(us.shop.shop_ref, "Pony Express", package_id=package_id)
 
     us.client.ship_package(
-        us.shop.cipher, package_id, tracking_number="FX123", shipping_provider_id=provider.provider_id
+        us.shop.shop_ref, package_id, tracking_number="FX123", shipping_provider_id=provider.provider_id
     )
     us.client.update_shipping_info(
-        us.shop.cipher, package_id, tracking_number="FX124", shipping_provider_id=provider.provider_id
+        us.shop.shop_ref, package_id, tracking_number="FX124", shipping_provider_id=provider.provider_id
     )
 
-    shipped = us.client.get_orders(us.shop.cipher, [order.order_id]).orders[0]
+    shipped = us.client.get_orders(us.shop.shop_ref, [order.order_id]).orders[0]
     assert shipped.status in ("AWAITING_COLLECTION", "PARTIALLY_SHIPPING")
     assert shipped.packages[0].tracking_number == "FX124"
     assert shipped.packages[0].shipping_provider_name == "FedEx"
 
 
 def test_tiktok_shipped_package_gets_a_label_instead_of_a_typed_tracking_number(us: Connection) -> None:
-    order = _order_in(us, "AWAITING_SHIPMENT", shipping_type="TIKTOK")
+    order = _order_in(us, "AWAITING_SHIPMENT", shipping_type="PLATFORM")
     package_id = order.packages[0].package_id
 
-    us.client.ship_package_with_tiktok(us.shop.cipher, package_id, handover_method="DROP_OFF")
-    label = us.client.shipping_document(us.shop.cipher, package_id)
+    us.client.ship_package_with_tiktok(us.shop.shop_ref, package_id, handover_method="DROP_OFF")
+    label = us.client.shipping_document(us.shop.shop_ref, package_id)
 
     assert label.tracking_number and label.url.startswith("http://127.0.0.1")
-    assert us.client.get_orders(us.shop.cipher, [order.order_id]).orders[0].packages[0].tracking_number == (
+    assert us.client.get_orders(us.shop.shop_ref, [order.order_id]).orders[0].packages[0].tracking_number == (
         label.tracking_number
     )
 
@@ -149,25 +143,25 @@ def test_order_detail_goes_in_batches_of_50(us: Connection) -> None:
     ids = list(us.sandbox.shops[us.shop.shop_id].orders)[:120]
     us.sandbox.reset_counters()
 
-    result = us.client.get_orders(us.shop.cipher, ids)
+    result = us.client.get_orders(us.shop.shop_ref, ids)
 
     assert [o.order_id for o in result.orders] == ids
     assert us.sandbox.counters.by_path["/order/202309/orders"] == 3
 
 
 def test_settled_fee_lines_reconcile_with_one_sign_convention(us: Connection) -> None:
-    statements = list(us.client.statements(us.shop.cipher, since=datetime.now(UTC) - timedelta(days=60)))
+    statements = list(us.client.statements(us.shop.shop_ref, since=datetime.now(UTC) - timedelta(days=60)))
     assert statements
     checked = 0
     for statement in statements[:3]:
-        transactions = list(us.client.statement_transactions(us.shop.cipher, statement))
+        transactions = list(us.client.statement_transactions(us.shop.shop_ref, statement))
         total = Decimal(0)
         for transaction in transactions:
             revenue = sum(f.amount for f in transaction.fee_lines if f.category is FeeCategory.REVENUE)
             costs = sum(f.amount for f in transaction.fee_lines if f.category is not FeeCategory.REVENUE)
             assert revenue - costs == transaction.settlement_amount
             total += transaction.settlement_amount
-            lines = us.client.order_fee_lines(us.shop.cipher, transaction.order_id)
+            lines = us.client.order_fee_lines(us.shop.shop_ref, transaction.order_id)
             commission = [f for f in lines if f.kind == "platform_commission_amount"]
             assert commission and all(f.amount > 0 and f.statement_id == statement.statement_id for f in commission)
             checked += 1
@@ -176,9 +170,9 @@ def test_settled_fee_lines_reconcile_with_one_sign_convention(us: Connection) ->
 
 
 def test_unsettled_orders_have_estimates_and_no_settled_lines(us: Connection) -> None:
-    estimates = list(us.client.unsettled_transactions(us.shop.cipher, since=datetime.now(UTC) - timedelta(days=3)))
+    estimates = list(us.client.unsettled_transactions(us.shop.shop_ref, since=datetime.now(UTC) - timedelta(days=3)))
     assert estimates and all(e.estimated and e.statement_id is None for e in estimates)
-    assert us.client.order_fee_lines(us.shop.cipher, estimates[0].order_id) == []
+    assert us.client.order_fee_lines(us.shop.shop_ref, estimates[0].order_id) == []
 
 
 def test_seeded_orders_look_like_tiktok_orders(us: Connection) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from backend.errors import PlatformPayloadError, PlatformRejected
 from backend.platforms.base import OrderMappingError
-from backend.platforms.tiktok.errors import RequestRejected
-from backend.platforms.tiktok.inventory import IDS_PER_REQUEST, InventoryPayloadError, map_inventory
+from backend.platforms.tiktok.inventory import IDS_PER_REQUEST, map_inventory
 from tests.platforms.conftest import Connection
 
 PATH = "/product/202309/inventory/search"
@@ -15,7 +15,9 @@ PATH = "/product/202309/inventory/search"
 def test_stock_per_sku_and_warehouse_with_units_held_by_unshipped_orders(us: Connection) -> None:
     shop = us.sandbox.shops[us.shop.shop_id]
     now = us.sandbox.now()
-    found = {s.sku_id: s for s in us.client.search_inventory(us.shop.cipher, sku_ids=[s.sku_id for s in shop.catalog])}
+    found = {
+        s.sku_id: s for s in us.client.search_inventory(us.shop.shop_ref, sku_ids=[s.sku_id for s in shop.catalog])
+    }
 
     assert set(found) == {s.sku_id for s in shop.catalog}
     held = 0
@@ -35,7 +37,7 @@ def test_a_seller_count_change_shows_on_the_next_search(us: Connection) -> None:
     shop = us.sandbox.shops[us.shop.shop_id]
     sku = shop.catalog[0]
     us.sandbox.set_stock(shop.shop_id, sku.seller_sku, 0)
-    found = us.client.search_inventory(us.shop.cipher, product_ids=[sku.product_id])
+    found = us.client.search_inventory(us.shop.shop_ref, product_ids=[sku.product_id])
     assert {i.sku_id for i in found} == {s.sku_id for s in shop.catalog if s.product_id == sku.product_id}
     assert next(i for i in found if i.sku_id == sku.sku_id).available == 0
 
@@ -44,7 +46,7 @@ def test_many_ids_go_in_batches_tiktok_accepts(us: Connection) -> None:
     shop = us.sandbox.shops[us.shop.shop_id]
     ids = [s.sku_id for s in shop.catalog] + [f"9{n:017d}" for n in range(2 * IDS_PER_REQUEST)]  # unknown: skipped
     us.sandbox.reset_counters()
-    found = us.client.search_inventory(us.shop.cipher, sku_ids=ids + ids[:10])  # repeats are asked once
+    found = us.client.search_inventory(us.shop.shop_ref, sku_ids=ids + ids[:10])  # repeats are asked once
     assert len(found) == len(shop.catalog)
     assert us.sandbox.counters.by_path[PATH] == 3
 
@@ -58,14 +60,14 @@ def test_many_ids_go_in_batches_tiktok_accepts(us: Connection) -> None:
     ],
 )
 def test_the_sandbox_refuses_what_tiktok_refuses(us: Connection, body: dict[str, object], message: str) -> None:
-    with pytest.raises(RequestRejected, match=message) as caught:
-        us.client.call("search_inventory", shop_cipher=us.shop.cipher, body=body)
-    assert caught.value.code == 36009004
+    with pytest.raises(PlatformRejected, match=message) as caught:
+        us.client.call("search_inventory", shop_cipher=us.shop.shop_ref, body=body)
+    assert caught.value.platform_code == 36009004
 
 
 def test_a_count_that_is_not_a_whole_number_is_refused_by_the_mapper() -> None:
     payload = {"inventory": [{"product_id": "1", "skus": [{"id": "2", "total_available_quantity": "1.5"}]}]}
-    with pytest.raises(InventoryPayloadError, match="total_available_quantity"):
+    with pytest.raises(PlatformPayloadError, match="total_available_quantity"):
         map_inventory(payload)
 
 

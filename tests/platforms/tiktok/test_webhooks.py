@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from backend.platforms.tiktok.errors import WebhookSignatureError
+from backend.errors import Unauthenticated
 from backend.platforms.tiktok.webhooks import UNKNOWN, signature, verify, verify_and_parse
 
 BODY = (
@@ -33,7 +33,7 @@ def test_forged_and_reserialized_bodies_are_rejected() -> None:
     assert not verify("abcdef", "123", forged, VECTOR)
     assert not verify("abcdef", "123", reserialized, VECTOR)
     assert not verify("abcdef", "123", BODY, None)
-    with pytest.raises(WebhookSignatureError):
+    with pytest.raises(Unauthenticated):
         verify_and_parse("abcdef", "123", forged, VECTOR)
 
 

@@ -15,15 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backend.platforms.csv_import import (
-    RAW_KEY,
-    STATUSES,
-    ExportUnreadable,
-    ParsedExport,
-    parse_export,
-)
+from backend.platforms.exports import RAW_KEY, ExportUnreadable, ParsedExport
+from backend.platforms.tiktok.seller_center import STATUSES, parse_export
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "seller_center"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "seller_center"
 US_FILE, VN_FILE = FIXTURES / "us_orders.csv", FIXTURES / "vn_orders.csv"
 VN_HEADER = next(csv.reader(io.StringIO(VN_FILE.read_text(encoding="utf-8"))))
 

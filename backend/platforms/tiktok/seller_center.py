@@ -6,8 +6,7 @@ status words, and no update time at all. This module bridges the two without tou
 so the import service can feed the one idempotent ingest the API sync uses. Column spellings, status
 words and time formats are tables below, not branches: a new market's export is a new table entry.
 
-A bad cell fails its order (every row of it), never the file; the file fails only when it cannot be
-read as an export at all.
+A bad cell fails its order (every row of it), never the file (backend.platforms.exports).
 """
 
 from __future__ import annotations
@@ -16,28 +15,38 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from backend.errors import InvalidInput
+from backend.domain.status import OrderStatus
 from backend.platforms.base import (
     PlatformCancellation,
     PlatformLineItem,
     PlatformOrder,
-    PlatformPackage,
     PlatformPayment,
     PlatformRecipient,
     PlatformSla,
+    packages_from_lines,
 )
-from backend.platforms.tiktok.mapping import join_packages
+from backend.platforms.exports import (
+    RAW_KEY,
+    CellError,
+    ExportRow,
+    ExportUnreadable,
+    ParsedExport,
+    amount,
+    check_lengths,
+    column_index,
+    group_orders,
+    local_time,
+    normal,
+    quantity,
+    split_evenly,
+)
 
 PLATFORM = "tiktok"
-# The key under which an order's export rows are kept in its `raw` payload.
-RAW_KEY = "seller_center_csv"
 
 # Our name for a column → the header spellings Seller Center exports use for it (VN, ID, US, UK).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -101,24 +110,39 @@ TIME_COLUMNS = ("created_time", "paid_time", "rts_time", "shipped_time", "delive
 ADDRESS_PARTS = ("house", "street", "address_extra", "locality", "city", "state", "postal_code", "country")
 
 # Status words in exports (Order Status and Order Substatus, lower case) → API status.
-STATUSES: dict[str, str] = {
-    "unpaid": "UNPAID",
-    "awaiting payment": "UNPAID",
-    "on hold": "ON_HOLD",
-    "to ship": "AWAITING_SHIPMENT",
-    "awaiting shipment": "AWAITING_SHIPMENT",
-    "partially shipped": "PARTIALLY_SHIPPING",
-    "partially shipping": "PARTIALLY_SHIPPING",
-    "awaiting collection": "AWAITING_COLLECTION",
-    "shipped": "IN_TRANSIT",
-    "in transit": "IN_TRANSIT",
-    "delivered": "DELIVERED",
-    "completed": "COMPLETED",
-    "cancelled": "CANCELLED",
-    "canceled": "CANCELLED",
+STATUSES: dict[str, OrderStatus] = {
+    "unpaid": OrderStatus.UNPAID,
+    "awaiting payment": OrderStatus.UNPAID,
+    "on hold": OrderStatus.ON_HOLD,
+    "to ship": OrderStatus.AWAITING_SHIPMENT,
+    "awaiting shipment": OrderStatus.AWAITING_SHIPMENT,
+    "partially shipped": OrderStatus.PARTIALLY_SHIPPING,
+    "partially shipping": OrderStatus.PARTIALLY_SHIPPING,
+    "awaiting collection": OrderStatus.AWAITING_COLLECTION,
+    "shipped": OrderStatus.IN_TRANSIT,
+    "in transit": OrderStatus.IN_TRANSIT,
+    "delivered": OrderStatus.DELIVERED,
+    "completed": OrderStatus.COMPLETED,
+    "cancelled": OrderStatus.CANCELLED,
+    "canceled": OrderStatus.CANCELLED,
 }
 # A substatus refines its status ("To ship" / "Awaiting collection"), except after these.
-FINAL_STATUSES = frozenset({"CANCELLED", "COMPLETED"})
+FINAL_STATUSES = frozenset({OrderStatus.CANCELLED, OrderStatus.COMPLETED})
+# Export column → where its text is kept ("table.column"): a longer cell fails its row, the rest imports.
+KEPT_IN = {
+    "sku_id": "order_lines.sku_id",
+    "seller_sku": "order_lines.seller_sku",
+    "product_name": "order_lines.product_name",
+    "variation": "order_lines.sku_name",
+    "package_id": "packages.external_id",
+    "tracking_id": "order_lines.tracking_number",
+    "shipping_provider": "order_lines.shipping_provider_name",
+    "cancel_reason": "orders.cancel_reason",
+    "delivery_option": "orders.delivery_option_name",
+    "recipient": "orders.recipient_name",
+    "phone": "orders.recipient_phone",
+    "postal_code": "orders.recipient_postal_code",
+}
 FULFILLMENT_TYPES = {
     "fulfillment by seller": "FULFILLMENT_BY_SELLER",
     "fulfilled by seller": "FULFILLMENT_BY_SELLER",
@@ -133,58 +157,9 @@ DAY_FIRST_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %H:%
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 
 _SLASH_DATE = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/[0-9]{4}")
-_AMOUNT = re.compile(r"(-?)\s*(?:[A-Z]{2,3}\s*|[$£€₫₱฿]\s*)?(-?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]+)?")
 _ORDER_ID = re.compile(r"[0-9]{6,24}")
 _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?[eE]\+[0-9]+")
 _XLSX_MAGIC = b"PK\x03\x04"
-# Units in one row beyond which a cell is surely a typo (each unit becomes one line item).
-MAX_QUANTITY = 9_999
-
-
-class ExportUnreadable(InvalidInput):
-    """The file is not a readable Seller Center order export; nothing in it was imported."""
-
-    code = "export_unreadable"
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A row that was not imported; `line` is the row number a spreadsheet shows (header = 1)."""
-
-    line: int
-    message: str
-    order_id: str = ""
-    cells: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-
-@dataclass
-class ParsedExport:
-    """The orders an export describes, the rows that were not imported, and how many data rows it had."""
-
-    orders: list[PlatformOrder]
-    errors: list[RowError]
-    data_rows: int = 0
-
-
-@dataclass(frozen=True)
-class _Row:
-    """One export row with its cells checked and converted."""
-
-    line: int
-    cells: dict[str, str]
-    raw: dict[str, str]
-    order_id: str
-    status: str
-    quantity: int
-    money: dict[str, Decimal]
-    times: dict[str, datetime | None]
-
-    def text(self, name: str) -> str:
-        return self.cells.get(name, "")
-
-
-class _CellError(ValueError):
-    pass
 
 
 # (line number, our column name → cell, the export's header → cell)
@@ -219,19 +194,9 @@ def read_export(source: str | Path | IO[str] | IO[bytes]) -> tuple[list[str], li
     return records[0], records[1:]
 
 
-def _normal(header: str) -> str:
-    return " ".join(header.replace("\ufeff", "").split()).casefold()
-
-
 def _column_index(header: Sequence[str]) -> dict[str, int]:
-    """Our column name → its position, by any of its known spellings; the first spelling present wins."""
-    positions = {_normal(h): i for i, h in reversed(list(enumerate(header)))}
-    index: dict[str, int] = {}
-    for name, spellings in COLUMNS.items():
-        for spelling in spellings:
-            if _normal(spelling) in positions:
-                index[name] = positions[_normal(spelling)]
-                break
+    """Our column name → its position; refuses a file that lacks what an order needs."""
+    index = column_index(header, COLUMNS)
     missing = [COLUMNS[name][0] for name in REQUIRED if name not in index]
     if "sku_id" not in index and "seller_sku" not in index:
         missing.append("SKU ID")
@@ -255,56 +220,23 @@ def _day_first(values: Iterable[str]) -> bool:
     return day_first > month_first if day_first != month_first else not twelve_hour
 
 
-def _time(value: str, label: str, zone: ZoneInfo, formats: Sequence[str]) -> datetime | None:
-    text = " ".join(value.split())
-    if not text:
-        return None
-    for fmt in formats:
-        try:
-            local = datetime.strptime(text, fmt).replace(tzinfo=zone)
-        except ValueError:
-            continue
-        return local.astimezone(UTC)
-    raise _CellError(f"{label} {value!r} is not a date and time")
-
-
-def _amount(value: str, label: str) -> Decimal:
-    text = value.strip()
-    if not text:
-        return Decimal(0)
-    match = _AMOUNT.fullmatch(text)
-    if match is None or (match[1] and match[2]):
-        raise _CellError(f"{label} {value!r} is not an amount")
-    sign = "-" if match[1] or match[2] else ""
-    return Decimal(sign + match[3].replace(",", "") + (match[4] or ""))
-
-
 def _order_id(value: str) -> str:
     text = value.strip().lstrip("'").strip()
     if _ORDER_ID.fullmatch(text):
         return text
     if _SCIENTIFIC.fullmatch(text):
-        raise _CellError(
+        raise CellError(
             f"Order ID {value.strip()!r} was rounded by a spreadsheet program; "
             "use the file exactly as Seller Center exported it"
         )
-    raise _CellError(f"Order ID {value.strip()!r} is not an order id" if text else "Order ID is empty")
+    raise CellError(f"Order ID {value.strip()!r} is not an order id" if text else "Order ID is empty")
 
 
-def _quantity(value: str) -> int:
-    text = value.strip()
-    if not text.isascii() or not text.isdigit():
-        raise _CellError(f"Quantity {value.strip()!r} is not a whole number")
-    if not 1 <= int(text) <= MAX_QUANTITY:
-        raise _CellError(f"Quantity {value.strip()!r} is not between 1 and {MAX_QUANTITY}")
-    return int(text)
-
-
-def _status(status: str, substatus: str) -> str:
-    main = STATUSES.get(_normal(status))
+def _status(status: str, substatus: str) -> OrderStatus:
+    main = STATUSES.get(normal(status))
     if main is None:
-        raise _CellError(f"Order Status {status.strip()!r} is not a status this importer knows")
-    finer = STATUSES.get(_normal(substatus))
+        raise CellError(f"Order Status {status.strip()!r} is not a status this importer knows")
+    finer = STATUSES.get(normal(substatus))
     return finer if finer and main not in FINAL_STATUSES else main
 
 
@@ -316,35 +248,22 @@ def _row(
     formats: Sequence[str],
     *,
     max_lengths: Mapping[str, int],
-) -> _Row:
-    """Check and convert one row; raises _CellError naming the first bad cell."""
+) -> ExportRow:
+    """Check and convert one row; raises CellError naming the first bad cell."""
     order_id = _order_id(cells.get("order_id", ""))
-    for name, limit in max_lengths.items():
-        if len(text := cells.get(name, "").strip()) > limit:
-            raise _CellError(f"{COLUMNS[name][0]} has {len(text):,} characters; OrderDeck keeps at most {limit}")
+    check_lengths(cells, KEPT_IN, max_lengths, COLUMNS)
     if not (cells.get("sku_id", "").strip() or cells.get("seller_sku", "").strip()):
-        raise _CellError("SKU ID and Seller SKU are both empty")
+        raise CellError("SKU ID and Seller SKU are both empty")
     status = _status(cells.get("status", ""), cells.get("substatus", ""))
-    quantity = _quantity(cells.get("quantity", ""))
-    money = {name: _amount(cells.get(name, ""), COLUMNS[name][0]) for name in MONEY_COLUMNS}
-    times = {name: _time(cells.get(name, ""), COLUMNS[name][0], zone, formats) for name in TIME_COLUMNS}
+    units = quantity(cells.get("quantity", ""))
+    money = {name: amount(cells.get(name, ""), COLUMNS[name][0]) for name in MONEY_COLUMNS}
+    times = {name: local_time(cells.get(name, ""), COLUMNS[name][0], zone, formats) for name in TIME_COLUMNS}
     if times["created_time"] is None:
-        raise _CellError("Created Time is empty")
-    return _Row(line, cells, raw, order_id, status, quantity, money, times)
+        raise CellError("Created Time is empty")
+    return ExportRow(line, cells, raw, order_id, status, units, money, times)
 
 
-def _split(total: Decimal, parts: int) -> list[Decimal]:
-    """Share `total` over `parts` units at its own precision, the odd cents to the first units, so they add up."""
-    exponent = total.as_tuple().exponent
-    assert isinstance(exponent, int)
-    quantum = Decimal(1).scaleb(min(exponent, 0))
-    units = int(total / quantum)
-    base, extra = divmod(abs(units), parts)
-    sign = -1 if units < 0 else 1
-    return [sign * (base + (1 if i < extra else 0)) * quantum for i in range(parts)]
-
-
-def _line_items(order_id: str, rows: Sequence[_Row], currency: str) -> list[PlatformLineItem]:
+def _line_items(order_id: str, rows: Sequence[ExportRow], currency: str) -> list[PlatformLineItem]:
     """One item per unit with ids `csv:<order>:<sku>:<n>`, stable across imports of the same export."""
     items: list[PlatformLineItem] = []
     counts: dict[str, int] = {}
@@ -352,7 +271,7 @@ def _line_items(order_id: str, rows: Sequence[_Row], currency: str) -> list[Plat
         sku_id, seller_sku = row.text("sku_id").strip(), row.text("seller_sku").strip()
         key = sku_id or seller_sku
         shares = {
-            name: _split(abs(row.money[name]), row.quantity)
+            name: split_evenly(abs(row.money[name]), row.quantity)
             for name in ("subtotal_after_discount", "seller_discount", "platform_discount")
         }
         cancelled = row.status == "CANCELLED"
@@ -388,12 +307,7 @@ def _initiator(value: str) -> str:
     return CANCEL_INITIATORS.get(text.casefold(), text.upper())
 
 
-def packages_for(items: Sequence[PlatformLineItem]) -> tuple[PlatformPackage, ...]:
-    """The shipments the units name, joined as the API mapper joins them (the export has no carrier id)."""
-    return join_packages({}, items)
-
-
-def _recipient(row: _Row) -> PlatformRecipient | None:
+def _recipient(row: ExportRow) -> PlatformRecipient | None:
     """Personal data: the export's address columns, whatever the market calls them."""
     parts = {name: " ".join(row.text(name).split()) for name in ADDRESS_PARTS}
     name, phone = row.text("recipient").strip(), row.text("phone").strip()
@@ -414,7 +328,7 @@ def _recipient(row: _Row) -> PlatformRecipient | None:
     )
 
 
-def _order(rows: Sequence[_Row], currency: str) -> PlatformOrder:
+def _order(rows: Sequence[ExportRow], currency: str) -> PlatformOrder:
     """One order from its rows; order-level cells (status, times, shipping, total) come from its first row."""
     first = rows[0]
     items = _line_items(first.order_id, rows, currency)
@@ -451,7 +365,7 @@ def _order(rows: Sequence[_Row], currency: str) -> PlatformOrder:
         buyer_message=first.text("buyer_message").strip(),
         seller_note=first.text("seller_note").strip(),
         fulfillment_type=FULFILLMENT_TYPES.get(
-            _normal(first.text("fulfillment_type")), first.text("fulfillment_type").strip()
+            normal(first.text("fulfillment_type")), first.text("fulfillment_type").strip()
         ),
         shipping_type="",
         delivery_option_name=first.text("delivery_option").strip(),
@@ -470,7 +384,7 @@ def _order(rows: Sequence[_Row], currency: str) -> PlatformOrder:
         ),
         sla=PlatformSla(),
         line_items=tuple(items),
-        packages=packages_for(items),
+        packages=packages_from_lines(items),
         cancellation=cancellation,
         recipient=_recipient(first),
         raw={RAW_KEY: [row.raw for row in rows]},
@@ -488,7 +402,7 @@ def parse_export(
     """Orders and bad rows of an export whose times are in `time_zone` and amounts in `currency`.
 
     `day_first` forces how 03/04/2026 reads; by default the file itself decides (see _day_first).
-    `max_lengths` (our column name → characters) fails a row whose cell is longer than where it is kept.
+    `max_lengths` ("table.column" → characters) fails a row whose cell is longer than where it is kept.
     Raises ExportUnreadable only when the file as a whole cannot be read.
     """
     try:
@@ -516,34 +430,13 @@ def _group(
     named: Sequence[_Named], zone: ZoneInfo, formats: Sequence[str], currency: str, max_lengths: Mapping[str, int]
 ) -> ParsedExport:
     """Rows grouped by order id in file order; one bad row keeps its whole order out."""
-    by_order: dict[str, list[_Row]] = {}
-    failed: dict[str, list[RowError]] = {}
-    errors: list[RowError] = []
-    for line, cells, raw in named:
-        try:
-            row = _row(line, cells, raw, zone, formats, max_lengths=max_lengths)
-        except _CellError as exc:
-            order_id = _loose_order_id(cells["order_id"])
-            error = RowError(line, str(exc), order_id, raw)
-            if order_id:
-                failed.setdefault(order_id, []).append(error)
-                by_order.setdefault(order_id, [])
-            else:
-                errors.append(error)
-            continue
-        by_order.setdefault(row.order_id, []).append(row)
-    orders: list[PlatformOrder] = []
-    for order_id, rows in by_order.items():
-        bad = failed.get(order_id)
-        if not bad:
-            orders.append(_order(rows, currency))
-            continue
-        lines = ", ".join(str(e.line) for e in bad)
-        errors += bad
-        errors += [
-            RowError(r.line, f"order {order_id} not imported: line {lines} of it is bad", order_id, r.raw) for r in rows
-        ]
-    errors.sort(key=lambda e: e.line)
+    rows = [(line, _loose_order_id(cells["order_id"]), raw, cells) for line, cells, raw in named]
+    orders, errors = group_orders(
+        rows,
+        lambda line, cells, raw: _row(line, cells, raw, zone, formats, max_lengths=max_lengths),
+        lambda row: row.order_id,
+        lambda rows: _order(rows, currency),
+    )
     return ParsedExport(orders, errors, len(named))
 
 

@@ -1,0 +1,1 @@
+"""Shopee Open Platform v2 adapter (reached only through backend.platforms.registry)."""

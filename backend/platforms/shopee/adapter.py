@@ -1,0 +1,251 @@
+"""Shopee behind the platform protocol (backend.platforms.base): consent, pushes, the Seller Centre
+export and a client per shop, so services never see a cursor, an escrow or a Shopee error string.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from backend.catalog import market
+from backend.config import Config
+from backend.errors import InvalidInput, PlatformRejected, UnknownCarrier
+from backend.platforms.base import (
+    Closing,
+    ConsentReturn,
+    Grant,
+    OrderMappingError,
+    OrderPageResult,
+    PlatformFeeLine,
+    PlatformShop,
+    PushEvent,
+    SettlementBatch,
+    Shipment,
+    SkuInventory,
+    SkuRef,
+    TokenSet,
+    carrier_key,
+    each_mapped,
+)
+from backend.platforms.exports import ParsedExport
+from backend.platforms.http import RetryPolicy
+from backend.platforms.shopee import seller_centre
+from backend.platforms.shopee.auth import ShopeeAuthClient, ShopRefresher, consent_link
+from backend.platforms.shopee.client import ShopeeClient, windows
+from backend.platforms.shopee.finance import escrow_fee_lines, map_escrow_release
+from backend.platforms.shopee.mapping import HANDED_OVER, PERSONAL_FIELDS, map_model_stock, map_order_page, map_shop
+from backend.platforms.shopee.signing import verify_push
+from backend.platforms.shopee.webhooks import parse_push
+from backend.platforms.tokens import RotatingTokens, TokenSource
+
+# Pushes OrderDeck acts on: authorization granted/cancelled/expiring, order status, tracking number.
+PUSH_CODES = (1, 2, 3, 4, 12)
+
+
+class ShopeeShop(Closing):
+    """One Shopee shop's calls, in the shapes services expect."""
+
+    def __init__(self, client: ShopeeClient, currency: str) -> None:
+        self.api = client
+        self._currency = currency
+
+    def close(self) -> None:
+        self.api.close()
+
+    def _page(self, order_sns: Sequence[str], resume_from: datetime | None = None) -> OrderPageResult:
+        """Details of these orders (50 a call) with their packages' tracking numbers (50 a call)."""
+        details = self.api.order_details(order_sns)
+        handed = [
+            str(p["package_number"])
+            for o in details
+            for p in o.get("package_list") or ()
+            if isinstance(p, dict) and p.get("package_number") and p.get("logistics_status") in HANDED_OVER
+        ]
+        return map_order_page(details, self.api.tracking_numbers(handed), resume_from=resume_from)
+
+    def iter_order_pages(self, *, updated_from: datetime) -> Iterator[OrderPageResult]:
+        """15-day windows up to Shopee's now; a window's list is not ordered by update time, so a sync
+        may only move past a window once its last page is stored (`resume_from`)."""
+        for start, end in windows(updated_from, self.api.now()):
+            pages = self.api.order_numbers(start, end)
+            current = next(pages, [])
+            for following in pages:
+                yield self._page(current, resume_from=start)
+                current = following
+            yield self._page(current, resume_from=end)
+
+    def get_orders(self, order_ids: Sequence[str]) -> OrderPageResult:
+        return self._page(order_ids)
+
+    def settlements(
+        self, *, since: datetime, until: datetime | None = None, failures: list[OrderMappingError] | None = None
+    ) -> Iterator[SettlementBatch]:
+        """Each released escrow is one batch paying one order (v2.payment.get_escrow_list)."""
+        releases = self.api.escrow_releases(since, until or self.api.now())
+        yield from each_mapped(partial(map_escrow_release, currency=self._currency), releases, failures)
+
+    def order_fee_lines(self, order_id: str) -> list[PlatformFeeLine]:
+        return escrow_fee_lines(self.api.escrow_detail(order_id), self._currency)
+
+    def stock(self, skus: Sequence[SkuRef], failures: list[OrderMappingError] | None = None) -> list[SkuInventory]:
+        """Stock per model, one get_model_list per item (Shopee asks stock by item)."""
+        wanted = {s.sku_id for s in skus}
+        found: list[SkuInventory] = []
+        for item_id in sorted({s.product_id for s in skus if s.product_id}):
+            models = [m for m in self.api.models(item_id) if str(m.get("model_id") or "") in wanted]
+            found += each_mapped(partial(map_model_stock, item_id), models, failures)
+        return found
+
+    def ship(self, *, order_id: str, package_id: str, carrier: str, tracking_number: str) -> Shipment:
+        """Seller-shipped ("non-integrated") channels take our tracking number; Shopee arranges the others."""
+        needed = self.api.shipping_parameter(order_id, package_id).get("info_needed") or {}
+        if "non_integrated" not in needed:
+            raise PlatformRejected(
+                "Shopee arranges this order's pickup or drop-off through its own logistics: "
+                "ship it from Seller Centre; there is no tracking number to type"
+            )
+        names = [str(c.get("logistics_channel_name") or "") for c in self.api.channels() if c.get("enabled")]
+        match = next((n for n in names if carrier_key(n) == carrier_key(carrier)), None)
+        if match is None:
+            known = ", ".join(sorted(names)) or "none"
+            raise UnknownCarrier(f"carrier {carrier!r} is not one of this shop's Shopee channels; known: {known}")
+        self.api.ship_non_integrated(order_id, package_id, tracking_number)
+        return Shipment(match, tracking_number)
+
+    def subscribe_pushes(self, address: str) -> None:
+        self.api.set_push_config(address, PUSH_CODES)
+
+
+class ShopeeChannel:
+    """Shopee Open Platform v2 (an app's SHOPEE_PARTNER_ID and SHOPEE_PARTNER_KEY; SHOPEE_API_BASE)."""
+
+    name = "shopee"
+    label = "Shopee"
+    shared_tokens = False  # each shop refreshes its own pair (a main account's is shared only until then)
+    personal_fields = PERSONAL_FIELDS
+    refresh_ahead = timedelta(minutes=30)  # access tokens live 4 hours
+
+    def configured(self, settings: Config) -> str:
+        if not settings.SHOPEE_PARTNER_ID.isdigit() or not settings.SHOPEE_PARTNER_KEY:
+            return "SHOPEE_PARTNER_ID (a number) and SHOPEE_PARTNER_KEY are not set"
+        return ""
+
+    def _auth(self, settings: Config, transport: httpx.BaseTransport, retry: RetryPolicy | None) -> ShopeeAuthClient:
+        return ShopeeAuthClient(
+            settings.SHOPEE_PARTNER_ID,
+            settings.SHOPEE_PARTNER_KEY,
+            base_url=settings.SHOPEE_API_BASE,
+            transport=transport,
+            retry=retry,
+        )
+
+    def _client(
+        self,
+        settings: Config,
+        tokens: TokenSource,
+        transport: httpx.BaseTransport,
+        retry: RetryPolicy | None,
+        *,
+        shop_id: str = "",
+        merchant_id: str = "",
+    ) -> ShopeeClient:
+        return ShopeeClient(
+            settings.SHOPEE_PARTNER_ID,
+            settings.SHOPEE_PARTNER_KEY,
+            tokens,
+            base_url=settings.SHOPEE_API_BASE,
+            transport=transport,
+            retry=retry,
+            shop_id=shop_id,
+            merchant_id=merchant_id,
+        )
+
+    def consent_url(self, settings: Config, *, state: str, callback: str, region: str) -> str:
+        """Shopee appends code and shop_id (or main_account_id) to `redirect`, which carries our state."""
+        redirect = f"{callback}?{httpx.QueryParams({'state': state})}"
+        partner_id, partner_key = settings.SHOPEE_PARTNER_ID, settings.SHOPEE_PARTNER_KEY
+        return consent_link(settings.SHOPEE_API_BASE, partner_id, partner_key, redirect, time.time())
+
+    def consent_return(self, query: Mapping[str, str]) -> ConsentReturn:
+        code = query.get("code", "").strip()
+        shop_id, main_account_id = query.get("shop_id", "").strip(), query.get("main_account_id", "").strip()
+        if not code:
+            raise InvalidInput("Shopee did not send an authorization code back")
+        if bool(shop_id.isdigit()) == bool(main_account_id.isdigit()):
+            raise InvalidInput("Shopee's redirect must name exactly one shop_id or main_account_id")
+        return ConsentReturn(code, shop_id, main_account_id)
+
+    def redeem(
+        self, settings: Config, consent: ConsentReturn, *, transport: httpx.BaseTransport, retry: RetryPolicy | None
+    ) -> Grant:
+        """Code → the first pair; a main account's answer lists its shops, each named by get_shop_info."""
+        if bool(consent.shop_id) == bool(consent.main_account_id):
+            raise InvalidInput("give Shopee's shop id or its main account id (one of them) with the auth code")
+        auth = self._auth(settings, transport, retry)
+        try:
+            granted = auth.exchange_code(consent.code, shop_id=consent.shop_id, main_account_id=consent.main_account_id)
+        finally:
+            auth.close()
+        tokens = RotatingTokens(_Unrefreshable(), granted.tokens, label=self.label)
+        seller = ""
+        for merchant_id in granted.merchant_ids[:1]:
+            with self._client(settings, tokens, transport, retry, merchant_id=merchant_id) as merchant:
+                seller = str(merchant.merchant_info().get("merchant_name") or "")
+        shops = []
+        for shop_id in granted.shop_ids:
+            with self._client(settings, tokens, transport, retry, shop_id=shop_id) as client:
+                shops.append(map_shop(shop_id, client.shop_info()))
+        return Grant(replace(granted.tokens, seller_name=seller), tuple(shops))
+
+    def refresher(
+        self, settings: Config, shop_id: str, *, transport: httpx.BaseTransport, retry: RetryPolicy | None
+    ) -> ShopRefresher:
+        return ShopRefresher(self._auth(settings, transport, retry), shop_id)
+
+    def client(
+        self,
+        settings: Config,
+        shop: PlatformShop,
+        tokens: TokenSource,
+        *,
+        transport: httpx.BaseTransport,
+        retry: RetryPolicy | None,
+    ) -> ShopeeShop:
+        api = self._client(settings, tokens, transport, retry, shop_id=shop.shop_ref)
+        return ShopeeShop(api, market(shop.region).currency)
+
+    def verify_push(self, settings: Config, raw_body: bytes, headers: Mapping[str, str]) -> bool:
+        """Signed over the callback URL as registered: PUBLIC_BASE_URL/webhooks/shopee."""
+        callback = settings.PUBLIC_BASE_URL.rstrip("/") + "/webhooks/shopee"
+        return verify_push(settings.SHOPEE_PARTNER_KEY, callback, raw_body, headers.get("authorization"))
+
+    def parse_push(self, raw_body: bytes) -> PushEvent:
+        return parse_push(raw_body)
+
+    def acknowledge(self, duplicate: bool, failed: str | None = None) -> tuple[bytes, str]:
+        """Shopee wants a 2xx with an empty body, or it pushes again."""
+        return b"", "text/plain"
+
+    def parse_export(
+        self,
+        source: str | Path | IO[str] | IO[bytes],
+        *,
+        time_zone: str,
+        currency: str,
+        max_lengths: Mapping[str, int] | None = None,
+    ) -> ParsedExport:
+        return seller_centre.parse_export(source, time_zone=time_zone, currency=currency, max_lengths=max_lengths)
+
+
+class _Unrefreshable:
+    """While connecting, the first pair is fresh: nothing refreshes it before the shops are stored."""
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        raise PlatformRejected("a just-issued Shopee token was refused; connect the shop again")

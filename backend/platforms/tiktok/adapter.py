@@ -1,0 +1,229 @@
+"""TikTok Shop behind the platform protocol (backend.platforms.base): consent, pushes, exports and a
+client per shop, so services never see a shop_cipher, a statement or a TikTok error code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from backend.catalog import market
+from backend.config import Config
+from backend.errors import InvalidInput
+from backend.platforms.base import (
+    Closing,
+    ConsentReturn,
+    FeeCategory,
+    Grant,
+    OrderMappingError,
+    OrderPageResult,
+    PlatformFeeLine,
+    PlatformShop,
+    PushEvent,
+    PushKind,
+    SettlementBatch,
+    SettlementEntry,
+    Shipment,
+    SkuInventory,
+    SkuRef,
+)
+from backend.platforms.exports import ParsedExport
+from backend.platforms.http import RetryPolicy
+from backend.platforms.tiktok import seller_center, webhooks
+from backend.platforms.tiktok.client import TikTokClient
+from backend.platforms.tiktok.mapping import PERSONAL_FIELDS
+from backend.platforms.tiktok.oauth import TikTokAuthClient, consent_url
+from backend.platforms.tokens import RotatingTokens, TokenSource
+
+# Every event kind OrderDeck acts on; each is a separate subscription per shop.
+WEBHOOK_EVENTS = (
+    "ORDER_STATUS_CHANGE",
+    "PACKAGE_UPDATE",
+    "RECIPIENT_ADDRESS_UPDATE",
+    "CANCELLATION_STATUS_CHANGE",
+    "RETURN_STATUS_CHANGE",
+    "SELLER_DEAUTHORIZATION",
+    "UPCOMING_AUTHORIZATION_EXPIRATION",
+)
+# Event name → what it means for OrderDeck; order-bearing events are re-fetched, never trusted.
+PUSH_KINDS = {
+    "ORDER_STATUS_CHANGE": PushKind.ORDERS,
+    "PACKAGE_UPDATE": PushKind.ORDERS,
+    "RECIPIENT_ADDRESS_UPDATE": PushKind.ORDERS,
+    "CANCELLATION_STATUS_CHANGE": PushKind.ORDERS,
+    "RETURN_STATUS_CHANGE": PushKind.ORDERS,
+    "REVERSE_STATUS_UPDATE": PushKind.ORDERS,
+    "SELLER_DEAUTHORIZATION": PushKind.DEAUTHORIZED,
+    "UPCOMING_AUTHORIZATION_EXPIRATION": PushKind.AUTHORIZATION_EXPIRING,
+}
+
+
+class TikTokShop(Closing):
+    """One TikTok shop's calls: a TikTokClient with the shop's cipher bound in."""
+
+    def __init__(self, client: TikTokClient, cipher: str) -> None:
+        self.api = client
+        self._cipher = cipher
+
+    def close(self) -> None:
+        self.api.close()
+
+    def iter_order_pages(self, *, updated_from: datetime) -> Iterator[OrderPageResult]:
+        # No upper bound: TikTok reads "until now" by its own clock, so ours cannot cut a window short.
+        return self.api.iter_order_pages(self._cipher, updated_from=updated_from)
+
+    def get_orders(self, order_ids: Sequence[str]) -> OrderPageResult:
+        return self.api.get_orders(self._cipher, order_ids)
+
+    def settlements(
+        self, *, since: datetime, until: datetime | None = None, failures: list[OrderMappingError] | None = None
+    ) -> Iterator[SettlementBatch]:
+        """Daily statements; an ORDER transaction's lines come from the per-order call, adjustments carry theirs."""
+        for statement in self.api.statements(self._cipher, since=since, until=until, failures=failures):
+            entries = []
+            for tx in self.api.statement_transactions(self._cipher, statement, failures=failures):
+                if tx.type == "ORDER":
+                    entries.append(SettlementEntry(tx.order_id, tx.type, tx.settlement_amount))
+                    continue
+                # A refund or adjustment paid later: its type is the kind of its adjustment lines.
+                lines = tuple(
+                    replace(line, kind=tx.type) if line.category == FeeCategory.ADJUSTMENT else line
+                    for line in tx.fee_lines
+                )
+                entries.append(SettlementEntry(tx.order_id, tx.type, tx.settlement_amount, tx.transaction_id, lines))
+            yield SettlementBatch(statement.statement_id, statement.statement_time, statement.currency, tuple(entries))
+
+    def order_fee_lines(self, order_id: str) -> list[PlatformFeeLine]:
+        return self.api.order_fee_lines(self._cipher, order_id)
+
+    def stock(self, skus: Sequence[SkuRef], failures: list[OrderMappingError] | None = None) -> list[SkuInventory]:
+        return self.api.search_inventory(self._cipher, sku_ids=sorted({s.sku_id for s in skus}), failures=failures)
+
+    def ship(self, *, order_id: str, package_id: str, carrier: str, tracking_number: str) -> Shipment:
+        provider = self.api.resolve_shipping_provider(self._cipher, carrier, package_id=package_id)
+        self.api.ship_package(
+            self._cipher, package_id, tracking_number=tracking_number, shipping_provider_id=provider.provider_id
+        )
+        return Shipment(provider.name, tracking_number)
+
+    def subscribe_pushes(self, address: str) -> None:
+        for event in WEBHOOK_EVENTS:
+            self.api.subscribe_webhook(self._cipher, address, event)
+
+
+class TikTokChannel:
+    """TikTok Shop (Partner Center app: TIKTOK_APP_KEY, TIKTOK_APP_SECRET, TIKTOK_SERVICE_ID)."""
+
+    name = "tiktok"
+    label = "TikTok Shop"
+    shared_tokens = True  # one pair per seller authorization (open_id), rotated for all its shops
+    personal_fields = PERSONAL_FIELDS
+    refresh_ahead = timedelta(hours=12)  # access tokens live 7 days: no sync starts with a dying one
+
+    def configured(self, settings: Config) -> str:
+        missing = [n for n in ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET") if not getattr(settings, n)]
+        return f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set" if missing else ""
+
+    def consent_url(self, settings: Config, *, state: str, callback: str, region: str) -> str:
+        """TikTok redirects to the URL registered in Partner Center, so `callback` is not sent."""
+        template = settings.TIKTOK_AUTHORIZE_URL or market(region).authorize_url
+        return consent_url(template.replace("{service_id}", settings.TIKTOK_SERVICE_ID), state)
+
+    def consent_return(self, query: Mapping[str, str]) -> ConsentReturn:
+        code = query.get("code", "").strip()
+        if not code:
+            raise InvalidInput("TikTok did not send an authorization code back")
+        return ConsentReturn(code)
+
+    def _auth(self, settings: Config, transport: httpx.BaseTransport, retry: RetryPolicy | None) -> TikTokAuthClient:
+        return TikTokAuthClient(
+            settings.TIKTOK_APP_KEY,
+            settings.TIKTOK_APP_SECRET,
+            base_url=settings.TIKTOK_AUTH_BASE,
+            transport=transport,
+            retry=retry,
+        )
+
+    def redeem(
+        self, settings: Config, consent: ConsentReturn, *, transport: httpx.BaseTransport, retry: RetryPolicy | None
+    ) -> Grant:
+        auth = self._auth(settings, transport, retry)
+        try:
+            tokens = auth.exchange_code(consent.code)
+            api = TikTokClient(
+                settings.TIKTOK_APP_KEY,
+                settings.TIKTOK_APP_SECRET,
+                RotatingTokens(auth, tokens, label=self.label),
+                base_url=settings.TIKTOK_API_BASE,
+                transport=transport,
+                retry=retry,
+            )
+            with api:
+                return Grant(tokens, tuple(api.authorized_shops()))
+        finally:
+            auth.close()
+
+    def refresher(
+        self, settings: Config, shop_id: str, *, transport: httpx.BaseTransport, retry: RetryPolicy | None
+    ) -> TikTokAuthClient:
+        return self._auth(settings, transport, retry)
+
+    def client(
+        self,
+        settings: Config,
+        shop: PlatformShop,
+        tokens: TokenSource,
+        *,
+        transport: httpx.BaseTransport,
+        retry: RetryPolicy | None,
+    ) -> TikTokShop:
+        api = TikTokClient(
+            settings.TIKTOK_APP_KEY,
+            settings.TIKTOK_APP_SECRET,
+            tokens,
+            base_url=settings.TIKTOK_API_BASE,
+            transport=transport,
+            retry=retry,
+        )
+        return TikTokShop(api, shop.shop_ref)
+
+    def verify_push(self, settings: Config, raw_body: bytes, headers: Mapping[str, str]) -> bool:
+        return webhooks.verify(
+            settings.TIKTOK_APP_KEY, settings.TIKTOK_APP_SECRET, raw_body, headers.get("authorization")
+        )
+
+    def parse_push(self, raw_body: bytes) -> PushEvent:
+        event = webhooks.parse_event(raw_body)  # UnusableEvent (an UnusablePush) says what is wrong
+        detail = ""
+        if event.name == "UPCOMING_AUTHORIZATION_EXPIRATION":
+            detail = f"TikTok authorization expires {event.data.get('expiration_time', 'soon')}: reconnect the shop"
+        return PushEvent(
+            kind=PUSH_KINDS.get(event.name, PushKind.OTHER),
+            name=event.name,
+            notification_id=event.notification_id,
+            shop_id=event.shop_id,
+            order_ids=tuple(dict.fromkeys(event.order_ids())),
+            detail=detail,
+        )
+
+    def acknowledge(self, duplicate: bool, failed: str | None = None) -> tuple[bytes, str]:
+        body: dict[str, object] = {"code": 0, "message": "success", "duplicate": duplicate}
+        if failed:
+            body["stored_as_failed"] = failed
+        return json.dumps(body).encode(), "application/json"
+
+    def parse_export(
+        self,
+        source: str | Path | IO[str] | IO[bytes],
+        *,
+        time_zone: str,
+        currency: str,
+        max_lengths: Mapping[str, int] | None = None,
+    ) -> ParsedExport:
+        return seller_center.parse_export(source, time_zone=time_zone, currency=currency, max_lengths=max_lengths)

@@ -1,0 +1,144 @@
+"""When to push a spreadsheet: as soon as a change is stored, one trailing push while one runs, and
+never faster than the writing identity's share of Google's quota allows.
+
+A change asks for a push of every spreadsheet showing it. If one is being pushed, nothing more is
+asked: that push, once it has let go of the spreadsheet, looks again and schedules one trailing
+push for what arrived meanwhile. A push that would find the identity's write budget spent is not
+started (to hold a worker and a stale read while it waits) but scheduled for when the budget has
+room: a delay in the local executor, a Cloud Tasks `scheduleTime` in production. So no change waits
+for a sweep; the sweeps (`push-due`) only find work a lost task left behind, and spreadsheets due a
+sharing re-check.
+
+Each spreadsheet is asked for by one task path, that of its first bound tab, so an executor that
+already holds that path queued drops the second request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from backend.db import Database
+from backend.errors import NotFound, RateLimited
+from backend.models import SheetBinding, Shop, Spreadsheet, shows_shop, utcnow
+from backend.services import leases, limits, sheet_refresh
+from backend.sheets.budget import WINDOW
+from backend.sheets.google import writer_for
+
+# A push that would wait longer than this for the Sheets budget mid-way gives its thread back instead and
+# comes back when its share has room, so a team past its share cannot fill the server's threads with waiting.
+TASK_BUDGET_WAIT = 2.0
+# Sharing changes without any order changing: a spreadsheet not checked for this long is pushed
+# anyway, which reads its Drive permissions and withdraws what its readers may no longer see.
+SHARING_RECHECK = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Next:
+    """A push to ask for: the spreadsheet's task (by its first bound tab), in `delay` seconds."""
+
+    binding_id: int
+    delay: float = 0.0
+
+
+def _first_tabs(db: Database, spreadsheet_ids: set[int]) -> list[int]:
+    """Each spreadsheet's first bound tab: the one task path that stands for the spreadsheet."""
+    if not spreadsheet_ids:
+        return []
+    with db.session() as session:
+        rows = session.scalars(
+            select(func.min(SheetBinding.id))
+            .where(SheetBinding.spreadsheet_id.in_(sorted(spreadsheet_ids)))
+            .group_by(SheetBinding.spreadsheet_id)
+        )
+        return sorted(rows)
+
+
+def due(db: Database, now: datetime | None = None) -> list[int]:
+    """The sweep's work: one task per spreadsheet with a dirty tab, after marking every tab of a spreadsheet
+    due a sharing re-check (a re-check push with nothing changed writes nothing; when the sharing turned
+    unsafe it withdraws what the file's readers may no longer see)."""
+    now = now or utcnow()
+    with db.session() as session:
+        stale = select(Spreadsheet.id).where(
+            Spreadsheet.sharing_checked_at.is_(None) | (Spreadsheet.sharing_checked_at < now - SHARING_RECHECK)
+        )
+        session.execute(
+            update(SheetBinding)
+            .where(SheetBinding.spreadsheet_id.in_(stale), SheetBinding.dirty.is_(False))
+            .values(dirty=True, dirty_since=now)
+        )
+        dirty = set(session.scalars(select(SheetBinding.spreadsheet_id).where(SheetBinding.dirty)))
+    return _first_tabs(db, dirty)
+
+
+def showing_shop(db: Database, shop_id: int) -> list[int]:
+    """One task per spreadsheet with a dirty tab showing this shop: what a stored change asks for."""
+    with db.session() as session:
+        rows = session.execute(
+            select(SheetBinding.spreadsheet_id, SheetBinding.shop_ids)
+            .join(Spreadsheet)
+            .join(Shop, Shop.team_id == Spreadsheet.team_id)
+            .where(Shop.id == shop_id, SheetBinding.dirty)
+        ).all()
+    return _first_tabs(db, {spreadsheet_id for spreadsheet_id, shops in rows if shows_shop(shops, shop_id)})
+
+
+def for_team(db: Database, team_id: int) -> list[int]:
+    """One task per spreadsheet of the team with a dirty tab: what its typing asks for, so one team's edits
+    set off only its own pushes (and spend only its own `push.team` limit), never a sweep of every team's."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(SheetBinding.spreadsheet_id)
+            .join(Spreadsheet)
+            .where(Spreadsheet.team_id == team_id, SheetBinding.dirty)
+        )
+        return _first_tabs(db, set(rows))
+
+
+def run(binding_id: int) -> tuple[dict[str, Any], list[Next]]:
+    """The /tasks/push-binding/<id> body: push the tab's spreadsheet now, or say when it should be.
+
+    Returns what to report and the pushes to ask for next: this spreadsheet again if it changed while
+    it was pushed (or later, if the budget is spent now), and the team's other spreadsheets whose rows
+    this push's stock pass changed.
+    """
+    pusher = sheet_refresh.pusher()
+    pusher.budget_wait = TASK_BUDGET_WAIT
+    db = pusher.db
+    with db.session() as session:
+        binding = session.get(SheetBinding, binding_id)
+        if binding is None:
+            raise NotFound(f"no sheet binding {binding_id}")
+        spreadsheet = binding.spreadsheet
+        spreadsheet_id, team_id = spreadsheet.id, spreadsheet.team_id
+        dirty = any(b.dirty for b in spreadsheet.bindings)
+        identity = writer_for(session, team_id, pusher.config, pusher.secrets)
+    if not dirty:
+        return {"skipped": "nothing changed since the last push"}, []
+    budget = sheet_refresh.push_budget(db, identity, team_id)
+    try:
+        wait = budget.next_slot()
+        if wait:
+            return {"deferred_s": round(wait, 2)}, [Next(binding_id, wait)]
+        limits.spend(db, "push", team_id=team_id)
+        result = pusher.push_spreadsheet(spreadsheet_id)
+    except leases.LeaseHeld as exc:
+        return {"skipped": exc.message}, []  # the push running now asks for the trailing one when it is done
+    except RateLimited as exc:  # the team's push limit, or its share of the budget: the push comes back later
+        later = float(exc.detail.get("retry_after") or WINDOW.total_seconds())
+        return {"deferred_s": later, "why": exc.message}, [Next(binding_id, later)]
+    again = set(result.dirtied)
+    with db.session() as session:  # changed while it ran (a tab left dirty by a refusal waits for the sweep)
+        changed = select(SheetBinding.id).where(
+            SheetBinding.spreadsheet_id == spreadsheet_id,
+            SheetBinding.dirty,
+            SheetBinding.dirty_since > (result.started or utcnow()),
+        )
+        if session.scalar(changed.limit(1)) is not None:
+            again.add(spreadsheet_id)
+    wait = budget.next_slot() if again else 0.0
+    return result.summary(), [Next(b, wait) for b in _first_tabs(db, again)]
