@@ -12,8 +12,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
 	touch $@
 
-demo: setup
-	$(VENV)/bin/flask --app backend demo
+demo: setup  # make demo PORT=8500: the demo page on another port
+	$(VENV)/bin/flask --app backend demo $(if $(PORT),--port $(PORT))
 
 deps:
 	scripts/test-deps.sh

@@ -70,6 +70,13 @@ def market(region: str) -> Market:
 
 
 @cache
+def currencies() -> dict[str, str]:
+    """ISO 4217 code → the currency's name (schemas/currencies.json)."""
+    doc = validated(SCHEMAS_DIR / "currencies.json", "currencies.schema.json")
+    return {str(code): str(name) for code, name in doc["currencies"].items()}
+
+
+@cache
 def exception_templates() -> TemplateCatalog:
     """Every template in schemas/templates/ (file name = key), checked against its schema and the roles."""
     templates = []

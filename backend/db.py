@@ -14,10 +14,10 @@ from psycopg import sql
 from sqlalchemy import Engine, Table, create_engine, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.errors import DatabaseUnavailable
+from backend.errors import DatabaseUnavailable, SchemaNotReady
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 CHUNK = 900  # ids per IN (...) list: below SQLite's and every driver's parameter limits
@@ -68,8 +68,14 @@ class Database:
         try:
             with self.sessions() as session, session.begin():
                 yield session
-        except OperationalError as exc:
+        except (OperationalError, ProgrammingError) as exc:
             reason = str(exc.orig or exc).strip().splitlines()[0]
+            if _schema_behind(exc, reason):
+                raise SchemaNotReady(
+                    "the database has no OrderDeck schema yet, or an older one: run flask --app backend init-db"
+                ) from exc
+            if isinstance(exc, ProgrammingError):
+                raise
             raise DatabaseUnavailable(
                 f"the database is unavailable ({reason}); this unit of work was rolled back, try again"
             ) from exc
@@ -80,6 +86,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# A table or column the code expects is missing: SQLite says so in words, PostgreSQL by SQLSTATE.
+MISSING_SCHEMA_SQLSTATES = frozenset({"42P01", "42703"})  # undefined_table, undefined_column
+
+
+def _schema_behind(exc: OperationalError | ProgrammingError, reason: str) -> bool:
+    state = getattr(exc.orig, "sqlstate", None)
+    return state in MISSING_SCHEMA_SQLSTATES or reason.startswith(("no such table", "no such column"))
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

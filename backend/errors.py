@@ -83,6 +83,13 @@ class DatabaseUnavailable(UpstreamError):
     status = 503
 
 
+class SchemaNotReady(OrderDeckError):
+    """The database lacks tables or columns this code needs: `init-db` has not run since it was deployed."""
+
+    code = "schema_not_ready"
+    status = 503
+
+
 class ReauthorizationNeeded(OrderDeckError):
     code = "reauthorization_needed"
     status = 409

@@ -78,7 +78,7 @@ def _load(schema: type[Schema] | None) -> dict[str, Any]:
     try:
         loaded: dict[str, Any] = schema().load(source)
     except ValidationError as exc:
-        raise InvalidInput("the request is not valid: see detail", fields=exc.messages) from None
+        raise InvalidInput(schemas.explain(exc.messages), fields=exc.messages) from None
     if _has_nul(loaded):  # PostgreSQL text cannot hold U+0000, and no sheet or name needs it
         raise InvalidInput("the request contains a NUL character (U+0000), which no field accepts")
     return loaded

@@ -2,14 +2,70 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from backend.catalog import markets, role_policy
+from backend.domain.access import join_words
 from backend.domain.columns import Grain
 from backend.platforms import registry
 
-SLUG = validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="lowercase letters, digits and _, starting with a letter")
+SLUG = validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="use lowercase letters, digits and _, starting with a letter")
+
+# -- refusals in words: the field a person filled in, and what to type instead -----------------------
+FIELD_NAMES: Mapping[str, str] = {
+    "spreadsheet_id": "Spreadsheet",
+    "region": "Region",
+    "email": "Email",
+    "role": "Role",
+    "audience": "Audience",
+    "audience_role": "Audience",
+    "title": "Title",
+    "tab": "Tab",
+    "profile": "Profile",
+    "key": "Key",
+    "grain": "Rows",
+    "columns": "Columns",
+    "shops": "Shops",
+    "shop_id": "Shop",
+    "challenge": "Bind check",
+    "retention_days": "Days",
+}
+# marshmallow's own messages, said as what to do
+PLAIN: Mapping[str, str] = {
+    "Missing data for required field.": "fill it in",
+    "Not a valid email address.": "type an email address such as name@example.com",
+    "Unknown field.": "OrderDeck does not know this field: leave it out",
+    "Not a valid string.": "type text",
+    "Not a valid integer.": "type a whole number",
+    "Not a valid list.": "send a list",
+    "Not a valid boolean.": "send true or false",
+    "Invalid input type.": "send a JSON object",
+    "Field may not be null.": "fill it in",
+}
+
+
+def _first_problem(messages: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], str]:
+    """The first refused field (its path) and its first message, from marshmallow's nested messages."""
+    if isinstance(messages, Mapping):
+        key = next(iter(messages))
+        return _first_problem(messages[key], (*path, str(key)))
+    if isinstance(messages, list) and messages:
+        return _first_problem(messages[0], path)
+    return path, str(messages)
+
+
+def explain(messages: Mapping[str, Any] | list[Any]) -> str:
+    """One sentence naming the first field refused and its fix ("Email: type an email address …"); how many
+    other fields were refused too. `detail.fields` keeps marshmallow's full answer for API clients."""
+    path, problem = _first_problem(messages)
+    names = [FIELD_NAMES[p] for p in path if p in FIELD_NAMES] or [p for p in path if not p.isdigit()][:1]
+    where = names[-1] if names else "The request"
+    others = len(messages) - 1 if isinstance(messages, Mapping) else 0
+    more = f" ({others} more field{'s' if others > 1 else ''} refused)" if others > 0 else ""
+    return f"{where}: {PLAIN.get(problem, problem)}{more}"
 
 
 class ProfileFilterSchema(Schema):
@@ -43,11 +99,23 @@ class ColumnProfileSchema(Schema):
 
 
 # -- the Sheets add-on (/addon/*) ------------------------------------------------------------------
-ROLE = validate.Regexp(r"^[a-z][a-z_]{1,31}$", error="a role such as warehouse, finance or viewer")
-GOOGLE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{10,128}$", error="a Google spreadsheet id")
-TAB = validate.Length(1, 100)
-DB_ID = validate.Range(1, 2**31 - 1, error="not an id")  # ids are 32-bit integers in PostgreSQL
-EMAIL = validate.Length(max=254, error="an address of at most 254 characters")  # RFC 5321's path limit
+ROLES = tuple(role_policy().roles)
+ROLE = validate.OneOf(ROLES, error="“{input}” is not a role: choose " + join_words(ROLES, "or"))
+REGIONS = tuple(markets())
+REGION = validate.OneOf(
+    ("", *REGIONS), error="“{input}” is not a TikTok Shop region: choose one of " + ", ".join(REGIONS)
+)
+REGION_CODE = "type a region code such as US, GB or MY"
+PLATFORM = validate.OneOf(
+    registry.names(),
+    error="“{input}” is not a platform OrderDeck connects: choose " + join_words(registry.names(), "or"),
+)
+GOOGLE_ID = validate.Regexp(
+    r"^[A-Za-z0-9_-]{10,128}$", error="use the id in the spreadsheet's address (docs.google.com/spreadsheets/d/ID)"
+)
+TAB = validate.Length(1, 100, error="type a name of {min} to {max} characters")
+DB_ID = validate.Range(1, 2**31 - 1, error="choose a shop from the list")  # ids are 32-bit integers in PostgreSQL
+EMAIL = validate.Length(max=254, error="type an address of at most {max} characters")  # RFC 5321's path limit
 
 
 class SpreadsheetQuerySchema(Schema):
@@ -55,8 +123,24 @@ class SpreadsheetQuerySchema(Schema):
 
 
 class ConsentRequestSchema(Schema):
-    platform = fields.String(validate=validate.OneOf(registry.names()), load_default=registry.DEFAULT)
-    region = fields.String(validate=validate.Regexp(r"^[A-Za-z]{0,8}$"), load_default="")
+    platform = fields.String(validate=PLATFORM, load_default=registry.DEFAULT)
+    region = fields.String(validate=validate.Regexp(r"^[A-Za-z]{0,8}$", error=REGION_CODE), load_default="")
+
+    @pre_load
+    def _region_in_capitals(self, data: Any, **_kwargs: Any) -> Any:
+        """ "gb" is GB: the region codes of schemas/markets.json are capitals."""
+        if isinstance(data, Mapping) and isinstance(data.get("region"), str):
+            return {**data, "region": data["region"].strip().upper()}
+        return data
+
+    @validates_schema
+    def _a_tiktok_region(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
+        """TikTok's regions are schemas/markets.json's; another platform's adapter checks its own."""
+        if data.get("platform") == "tiktok":
+            try:
+                REGION(data.get("region", ""))
+            except ValidationError as exc:
+                raise ValidationError(exc.messages, "region") from exc
 
 
 class ChallengeRequestSchema(Schema):
@@ -80,7 +164,9 @@ class UnbindRequestSchema(Schema):
 
 
 class CreateSpreadsheetSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(1, 200))
+    title = fields.String(
+        required=True, validate=validate.Length(1, 200, error="type a title of {min} to {max} characters")
+    )
     audience = fields.String(required=True, validate=ROLE)
     tab = fields.String(load_default="Orders", validate=TAB)
     profile = fields.String(required=True, validate=SLUG)
@@ -167,7 +253,9 @@ class SpreadsheetLanguageSchema(Schema):
 
 
 class RetentionSchema(Schema):
-    retention_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 365))
+    retention_days = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, 365, error="type a number of days from {min} to {max}")
+    )
 
 
 class EditRowSchema(Schema):
@@ -215,6 +303,7 @@ class BindingSchema(Schema):
     id = fields.Integer(required=True)
     tab = fields.String(required=True)
     profile = fields.String(required=True)
+    profile_title = fields.String()
     shops = fields.List(fields.Integer())
     dirty = fields.Boolean()
     last_pushed_at = fields.String(allow_none=True)

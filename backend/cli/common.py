@@ -6,12 +6,13 @@ import signal
 import threading
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
 import click
 
-from backend.errors import OrderDeckError
+from backend.errors import InvalidInput, OrderDeckError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +28,16 @@ def reports_errors(fn: F) -> F:
             raise click.ClickException(exc.message) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def read_text(path: Path) -> str:
+    """A text file as UTF-8 (a byte-order mark is fine); anything else is refused in one line saying how to fix it."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f'{path.name} is not UTF-8 text (byte {exc.start + 1} is not): save it as "CSV UTF-8" and import again'
+        ) from None
 
 
 def stop_on_signals(saying: str) -> threading.Event:

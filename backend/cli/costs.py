@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from backend.cli.common import reports_errors
+from backend.cli.common import read_text, reports_errors
 from backend.db import get_db
 from backend.services import costs, teams
 
@@ -22,7 +22,7 @@ def costs_import_command(file: Path, team_name: str) -> None:
     """Import unit costs from a CSV (seller_sku, unit_cost, currency, effective_from); all rows or none."""
     with get_db().session() as session:
         team = teams.team_by_name(session, team_name)
-        result = costs.import_costs(session, team, file.read_text(encoding="utf-8"), actor=f"csv:{file.name}")
+        result = costs.import_costs(session, team, read_text(file), actor=f"csv:{file.name}")
         click.echo(
             f"{result.created} new, {result.updated} changed, {result.unchanged} unchanged; "
             f"profit of {len(result.affected_order_ids)} order(s) recomputed on the next push"

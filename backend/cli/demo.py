@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from backend.cli.common import reports_errors, stop_on_signals
-from backend.config import INSTANCE_DIR
+from backend.config import INSTANCE_DIR, PROJECT_ROOT
 from backend.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -20,12 +20,13 @@ STATE_DIR = INSTANCE_DIR / "demo"
 DEFAULT_PORT = 8400
 TOUR = """\
 A short tour:
-  1. The page opens on the warehouse spreadsheet as Wang (3PL warehouse): what to ship next, sorted by
-     dispatch deadline, with a live SLA countdown; shaded cells are protected; no prices, costs or profit.
-  2. Pick Felix (finance) and the Finance sheet: revenue, fee pools, COGS and net profit per order,
-     estimated or settled. Pick Wang again on the Finance sheet: Google refuses to open it for him.
+  1. The page opens on the warehouse spreadsheet as Wang (3PL warehouse): what to ship next, most urgent
+     first, with a live countdown; shaded cells are protected; no prices, costs or profit.
+  2. Pick Felix (finance) and the Finance sheet: a ledger of revenue, fees, COGS and net profit per order,
+     and its other tabs (the monthly chart). Pick Wang again on the Finance sheet: Google refuses him.
+     Priya (procurement) types stock counts in the Procurement sheet, SKUs short of stock first.
   3. The sidebar on the right is the real add-on (appsscript/Sidebar.html), calling the backend as the
-     member you picked: try "Sync now"; as Ada (admin) bind a tab, add a member or create a sheet.
+     member you picked: try "Sync now"; as Ada (admin) connect a shop, add a member or create a sheet.
   4. New orders arrive every few seconds by signed TikTok webhooks and Shopee pushes (Demo MY sells on
      Shopee, the Platform column says so): rows appear and statuses move on within a push (about
      10 s). Discord messages from the SLA sweeps show at the bottom.
@@ -95,7 +96,10 @@ def demo_command(mode: str | None, port: int) -> None:
         f"  Discord        {world.discord_server.url}\n"
         f"  database       {paths.database}  (SQLite)\n"
         f"  encryption key {paths.key}  (the demo's own Fernet key: {key_note})\n"
-        f"  log            {paths.root / 'demo.log'}\n\n{TOUR}\n"
+        f"  log            {paths.root / 'demo.log'}\n"
+        f"  command line   . {paths.cli_env.relative_to(PROJECT_ROOT)}  (in another terminal, then e.g. "
+        'flask --app backend shop status --team "Demo Trading")\n\n'
+        f"{TOUR}\n"
         "Ctrl-C stops everything; the next `make demo` offers to resume this demo or start fresh.\n"
     )
     stop.wait()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
+from backend import runtime
 from backend.cli.common import reports_errors
 from backend.db import get_db
 from backend.errors import OrderDeckError
-from backend.services import bindings, sheet_refresh, teams
+from backend.services import addon_sheets, bindings, sheet_refresh, teams
 
 
 @click.group("sheet")
@@ -25,10 +26,15 @@ def sheet_cli() -> None:
 @reports_errors
 def bind_command(spreadsheet_id: str, team_name: str, tab: str, profile_key: str, **options: str | None) -> None:
     with get_db().session() as session:
+        team_id = teams.team_by_name(session, team_name).id
+    title = addon_sheets.check_opens(get_db(), runtime.config(), runtime.secret_box(), team_id, spreadsheet_id)
+    with get_db().session() as session:
         team = teams.team_by_name(session, team_name)
         shop_list = [s.strip() for s in (options["shops"] or "").split(",") if s.strip()]
         actor = options["actor"]
-        binding = bindings.bind(session, team, spreadsheet_id, tab, profile_key, shops=shop_list, actor=actor)
+        binding = bindings.bind(
+            session, team, spreadsheet_id, tab, profile_key, shops=shop_list, actor=actor, title=title
+        )
         writer = sheet_refresh.writer_identity(team)
         click.echo(
             f"tab {binding.tab_title!r} of {spreadsheet_id} shows {binding.profile_key} "

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 
 from backend import runtime
 from backend.cli.common import reports_errors
@@ -58,8 +58,15 @@ def shop_ids(shop: str | None) -> list[int]:
         where = (Shop.external_id == shop) | (Shop.id == as_id)
     with runtime.database().session() as session:
         ids = list(session.scalars(select(Shop.id).where(where).order_by(Shop.id)))
+        waiting = session.scalar(select(func.count()).select_from(Shop)) or 0
     if shop and not ids:
         raise click.ClickException(f"no shop {shop!r}")
+    if not ids and waiting:
+        raise click.ClickException(f"no shop can be synced: {waiting} need re-authorization (see shop status)")
+    if not ids:
+        raise click.ClickException(
+            "no shop is connected yet: connect one with flask --app backend shop connect, or from the sidebar"
+        )
     return ids
 
 

@@ -17,13 +17,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from flask import Flask, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from backend.config import PROJECT_ROOT
+from backend.config import PROJECT_ROOT, Config
+from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.sheets.errors import ApiError
 
 if TYPE_CHECKING:
@@ -37,11 +38,25 @@ CHALLENGE_METADATA_ID = 424242
 REFRESH_SECONDS = 3
 
 
+class Host(Protocol):
+    """What the sidebar's server functions need: the Google sandboxes, the backend's settings and address
+    (the demo's World, or a test's own backend)."""
+
+    @property
+    def google(self) -> GoogleSandboxes: ...
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def backend_url(self) -> str: ...
+
+
 @dataclass
 class Call:
     """One google.script.run call: who makes it, from which spreadsheet, with which arguments."""
 
-    world: World
+    world: Host
     email: str
     spreadsheet_id: str
     args: list[Any]
@@ -56,7 +71,7 @@ class Call:
         headers = {"Authorization": f"Bearer {token}"}
         if self.email in self.teams:
             headers["X-OrderDeck-Team"] = self.teams[self.email]
-        url = self.world.backend_server.url + path
+        url = self.world.backend_url + path
         params = {k: v for k, v in (payload or {}).items() if v not in (None, "")} if method == "get" else None
         body = None if method == "get" else payload or {}
         response = httpx.request(method.upper(), url, params=params, json=body, headers=headers, timeout=60)
@@ -132,6 +147,13 @@ def _choose_team(call: Call) -> Any:
     return call.api("get", "/addon/me")
 
 
+def _create_spreadsheet(call: Call) -> Any:
+    """The backend creates and shares the file; its link opens it on this page (the demo's stand-in for Sheets)."""
+    created = call.api("post", "/addon/spreadsheets", call.arg(0, {}))
+    created["url"] = f"/?sheet={created['spreadsheet_id']}&as={call.email}"
+    return created
+
+
 def _install_trigger(call: Call) -> Any:
     config = call.api("post", "/addon/trigger", {"spreadsheet_id": call.spreadsheet_id, "install": True})
     return {"installed": True, "tabs": list(config.get("tabs", {})), "by": config.get("installed_by") or ""}
@@ -176,7 +198,7 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "unbindTab": lambda c: c.api(
         "post", "/addon/bindings/remove", {"spreadsheet_id": c.spreadsheet_id, "tab": c.arg(0)}
     ),
-    "createSpreadsheet": lambda c: c.api("post", "/addon/spreadsheets", c.arg(0, {})),
+    "createSpreadsheet": _create_spreadsheet,
     "bindTab": _bind_tab,
     "installEditTrigger": _install_trigger,
     "listExceptions": lambda c: c.api("get", "/addon/exceptions"),
@@ -210,7 +232,12 @@ def sidebar_html(email: str, sheet_key: str) -> str:
     page = render_sidebar()
     context = html.escape(json.dumps({"as": email, "sheet": sheet_key}))
     shim = f'<script data-context="{context}">{(HERE / "shim.js").read_text(encoding="utf-8")}</script>'
-    return page.replace("<head>", "<head>" + shim, 1)
+    return page.replace("<head>", '<head><link rel="icon" href="data:,">' + shim, 1)
+
+
+NO_SIDEBAR = """<!doctype html><meta charset="utf-8"><body style="font:13px Roboto,Arial,sans-serif;padding:12px">
+<p><b>{who}</b> cannot open this spreadsheet, so there is no add-on sidebar to show: Sheets opens the add-on
+only inside a file you can open.</p>"""
 
 
 def create_page(world: World) -> Flask:
@@ -225,9 +252,12 @@ def create_page(world: World) -> Flask:
         return str(email)
 
     def spreadsheet_id(key: str) -> str:
-        if key not in world.spreadsheets:
-            abort(404)
-        return world.spreadsheets[key]
+        """A seeded spreadsheet by its key, or any other one in the sandbox by its id (made from the sidebar)."""
+        if key in world.spreadsheets:
+            return world.spreadsheets[key]
+        if key in world.google.sheets.files:
+            return key
+        abort(404)
 
     @page.get("/")
     def index() -> ResponseReturnValue:
@@ -235,7 +265,8 @@ def create_page(world: World) -> Flask:
             f'<option value="{html.escape(p.email)}">{html.escape(p.name)} ({p.role})</option>' for p in world.people
         )
         sheets = "".join(
-            f'<button data-sheet="{s.key}">{html.escape(s.title.split(" · ")[-1])}</button>' for s in world.sheet_specs
+            f'<button data-sheet="{html.escape(key)}">{html.escape(title)}</button>'
+            for key, title in world.sheet_list()
         )
         template = (HERE / "page.html").read_text(encoding="utf-8")
         return (
@@ -246,7 +277,7 @@ def create_page(world: World) -> Flask:
     def grid(key: str) -> ResponseReturnValue:
         email = member()
         try:
-            return world.google.sheets.html(spreadsheet_id(key), as_user=email)
+            return world.google.sheets.html(spreadsheet_id(key), as_user=email, tab=request.args.get("tab"))
         except ApiError as exc:
             who, why = html.escape(world.person(email).name), html.escape(exc.message)
             return (f'<div class="denied"><b>{who} cannot open this spreadsheet.</b> Google says: {why}<br>'
@@ -254,7 +285,10 @@ def create_page(world: World) -> Flask:
 
     @page.get("/sidebar")
     def sidebar() -> ResponseReturnValue:
-        return sidebar_html(member(), request.args.get("sheet", "warehouse"))
+        email, key = member(), request.args.get("sheet", "warehouse")
+        if world.google.sheets.role_of(spreadsheet_id(key), email) is None:
+            return NO_SIDEBAR.format(who=html.escape(world.person(email).name))
+        return sidebar_html(email, key)
 
     @page.post("/run/<name>")
     def run(name: str) -> ResponseReturnValue:
@@ -266,8 +300,8 @@ def create_page(world: World) -> Flask:
         call = Call(world, email, spreadsheet_id(str(body.get("sheet", ""))), list(body.get("args") or []), teams)
         try:
             return jsonify(result=function(call))
-        except SidebarError as exc:
-            return jsonify(error=str(exc)), 400
+        except SidebarError as exc:  # the script threw: google.script.run answers normally, with the error
+            return jsonify(error=str(exc))
 
     @page.get("/discord")
     def discord() -> ResponseReturnValue:

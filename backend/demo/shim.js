@@ -11,7 +11,8 @@
         fetch('/run/' + encodeURIComponent(name), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body })
           .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
           .then(function (answer) {
-            if (answer.ok) { if (ok) { ok(answer.body.result, user); } }
+            var failed = !answer.ok || answer.body.error !== undefined;
+            if (!failed) { if (ok) { ok(answer.body.result, user); } }
             else if (fail) { fail(new Error(answer.body.error), user); }
             else { console.error(answer.body.error); }
           })

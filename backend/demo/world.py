@@ -19,9 +19,10 @@ import hashlib
 import logging
 import pickle
 import secrets
+import shlex
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -39,13 +40,14 @@ from backend.demo.page import create_page
 from backend.demo.traffic import Traffic
 from backend.domain.fx import FxRate
 from backend.errors import InvalidInput
-from backend.models import NotificationChannel, Shop
+from backend.models import NotificationChannel, Shop, Spreadsheet
 from backend.platforms.base import ConsentReturn
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.sandbox.server import DeferredApp, RunningServer
 from backend.sandbox.server import start as start_server
 from backend.sandbox.sheets import GoogleSandboxes, start_google
 from backend.sandbox.shopee import ShopeeSandbox
+from backend.sandbox.tiktok.world import PLAIN_BUYER_MESSAGES
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import bindings, costs, fx, notify, shops, teams
 from backend.services.shops import Platform
@@ -61,7 +63,7 @@ WRITER = "orderdeck-demo@orderdeck-sandbox.iam.gserviceaccount.com"
 ADDON_AUDIENCE = "orderdeck-demo-addon.apps.googleusercontent.com"
 SHEET_TIME_ZONE = "Europe/London"
 CHANNEL = "#orders (demo)"
-STATE_VERSION = 2
+STATE_VERSION = 3  # 2: Shopee's sandbox; 3: sheets keep column properties (a hidden key column), shops their seller
 # What the sandboxes' pickle keeps: their worlds; locks, servers, apps and logs are rebuilt.
 TIKTOK_STATE = ("rng", "ids", "shops", "access_tokens", "refresh_tokens", "subscriptions", "_events")
 SHOPEE_STATE = ("rng", "ids", "shops", "merchants", "main_accounts", "access_tokens", "refresh_tokens", "push_codes")
@@ -109,8 +111,10 @@ SHEETS = (
         (("Customer service", "customer_service"),), "writer",
     ),
     SheetSpec("agency", "Demo Trading · Agency client", "viewer", (("Orders", "agency_view"),), "reader"),
+    SheetSpec("procurement", "Demo Trading · Procurement", "procurement", (("Stock", "stock"),), "writer"),
 )  # fmt: skip
 SHOPS = (("Demo US", "US", 180), ("Demo UK", "GB", 120))
+SELLER = "Demo Trading Ltd"  # the TikTok seller account that owns both shops (it signs the consent page)
 SHOPEE_SHOP = ("Demo MY", "MY", 100)  # on Shopee: the desk shows both channels
 COST_SHARE = Decimal("0.38")  # unit cost as a share of the list price: margins a seller would recognise
 # Bought in CNY, sold in USD, GBP and MYR: euro reference rates the demo publishes on working days, as the ECB does.
@@ -140,6 +144,11 @@ class StatePaths:
     def service_account(self) -> Path:
         return self.root / "service-account.json"
 
+    @property
+    def cli_env(self) -> Path:
+        """`export` lines pointing `flask --app backend …` at this run's database and sandboxes."""
+        return self.root / "cli.env"
+
     def resumable(self) -> bool:
         return self.database.exists() and self.sandboxes.exists()
 
@@ -147,7 +156,7 @@ class StatePaths:
         return self.database.exists()
 
     def clear(self) -> None:
-        for path in (self.database, self.sandboxes, self.key, self.service_account):
+        for path in (self.database, self.sandboxes, self.key, self.service_account, self.cli_env):
             path.unlink(missing_ok=True)
         for suffix in ("-wal", "-shm", "-journal"):
             self.database.with_name(self.database.name + suffix).unlink(missing_ok=True)
@@ -193,12 +202,28 @@ class World:
         return Platform(self.config, self.app.extensions["orderdeck.secrets"])
 
     @property
+    def backend_url(self) -> str:
+        return self.backend_server.url
+
+    @property
     def url(self) -> str:
         """The demo page (or the backend when no page runs)."""
         return (self.page_server or self.backend_server).url
 
     def person(self, email: str) -> Person:
         return next(p for p in PEOPLE if p.email == email)
+
+    def sheet_list(self) -> list[tuple[str, str]]:
+        """(key, title) of each spreadsheet the page offers: the seeded five, then any the team created since."""
+        seeded = [(s.key, s.title.split(" · ")[-1]) for s in SHEETS]
+        with self.db.session() as session:
+            made = session.execute(select(Spreadsheet.google_id, Spreadsheet.title).order_by(Spreadsheet.id))
+            later = [
+                (google_id, title or google_id)
+                for google_id, title in made
+                if google_id not in self.spreadsheets.values()
+            ]
+        return seeded + later
 
     def run_tasks(self, *paths: str) -> None:
         """Run task paths the way the worker does and wait for them and everything they fan out."""
@@ -251,6 +276,19 @@ class World:
         )
         save_sandboxes(self)
         self.db.dispose()
+
+
+def write_cli_env(path: Path, config: Config) -> None:
+    """Every setting that differs from the default, as shell exports: `. instance/demo/cli.env` in another
+    terminal, and `flask --app backend shop status --team "Demo Trading"` talks to this demo's sandboxes."""
+    defaults = Config()
+    lines = [
+        f"export {f.name}={shlex.quote(str(getattr(config, f.name)))}"
+        for f in fields(Config)
+        if f.name not in ("extra", "TESTING", "GAE_ENV") and getattr(config, f.name) != getattr(defaults, f.name)
+    ]
+    header = "# flask --app backend … against the running demo (its ports change every run)"
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
 
 
 def _in_parallel(*stops: Callable[[], None]) -> None:
@@ -309,6 +347,7 @@ def _channel_settings(
         "TIKTOK_SERVICE_ID": "demo",
         "TIKTOK_API_BASE": tiktok_server.url,
         "TIKTOK_AUTH_BASE": tiktok_server.url,
+        "TIKTOK_AUTHORIZE_URL": f"{tiktok_server.url}/open/authorize?service_id={{service_id}}",
         "SHOPEE_PARTNER_ID": shopee_sandbox.partner_id,
         "SHOPEE_PARTNER_KEY": shopee_sandbox.partner_key,
         "SHOPEE_API_BASE": shopee_server.url,
@@ -351,7 +390,7 @@ def start(
         raise InvalidInput(f"nothing to resume in {paths.root} (the last run did not stop cleanly, or never ran)")
     if not resume:
         paths.clear()
-    sandbox = TikTokShopSandbox(seed=seed)
+    sandbox = TikTokShopSandbox(seed=seed, buyer_messages=PLAIN_BUYER_MESSAGES)
     tiktok_server = sandbox.start()
     shopee = ShopeeSandbox(seed=seed)
     shopee_server = shopee.start()
@@ -368,6 +407,8 @@ def start(
     except BaseException:
         _in_parallel(backend_server.stop, tiktok_server.stop, shopee_server.stop, discord_server.stop, google.stop)
         raise
+    sandbox.redirect_url = f"{backend_server.url}/oauth/tiktok/callback"
+    write_cli_env(paths.cli_env, app.extensions["orderdeck.config"])
     world = World(paths, app, sandbox, shopee, google, discord, tiktok_server, shopee_server, discord_server,
                   backend_server, resume, spreadsheets)  # fmt: skip
     try:
@@ -392,9 +433,13 @@ def _prepare(world: World) -> None:
     discord_hook = webhook_url(world.discord_server, world.discord.create_webhook("OrderDeck", "orders"))
     if world.resumed:
         _reconnect(world, discord_hook)
-    else:
-        _seed(world, discord_hook)
-    world.catch_up()
+        world.catch_up()
+        return
+    _seed(world, discord_hook)
+    # Orders first, then the sheets: each tab's first push holds every shop's rows in the profile's order.
+    world.run_tasks(*(f"/tasks/sync-shop/{shop_id}" for shop_id in world.shop_ids()))
+    _bind_sheets(world)
+    world.run_tasks("/tasks/push-due")
 
 
 def _add_users(google: GoogleSandboxes) -> None:
@@ -407,7 +452,8 @@ def _add_users(google: GoogleSandboxes) -> None:
 def _connect_shops(world: World, team_id: int) -> None:
     """The seller's consents, as the platforms redirect them: one TikTok auth code covering both TikTok
     shops, and a Shopee shop account's code with its shop id."""
-    code = world.tiktok.issue_auth_code(list(world.tiktok.shops), seller_name="Demo Trading Ltd")
+    shop_ids = [s.shop_id for s in world.tiktok.shops.values() if s.seller == SELLER]
+    code = world.tiktok.issue_auth_code(shop_ids, seller_name=SELLER)
     [shopee_shop] = world.shopee.shops
     shopee = ConsentReturn(world.shopee.authorize_shop(shopee_shop), shop_id=str(shopee_shop))
     with world.app.app_context():
@@ -439,7 +485,7 @@ def _seed(world: World, discord_hook: str) -> None:
         notify.add_channel(session, box, team, name=CHANNEL, url=discord_hook, actor=ADMIN.email, allow_loopback=True)
         team_id = team.id
     for name, region, orders in SHOPS:
-        world.tiktok.add_shop(name, region, orders=orders)
+        world.tiktok.add_shop(name, region, orders=orders, seller=SELLER)
     name, region, orders = SHOPEE_SHOP
     world.shopee.add_shop(name, region, orders=orders)
     _connect_shops(world, team_id)
@@ -455,6 +501,11 @@ def _seed(world: World, discord_hook: str) -> None:
         costs.upsert_costs(session, team, rows, actor=PEOPLE[1].email)
         fx.upsert_rates(session, team, _euro_rates(since - timedelta(days=10)), source="ecb:demo")
         teams.set_reporting_currency(session, team, REPORTING, actor=ADMIN.email)
+
+
+def _bind_sheets(world: World) -> None:
+    with world.app.app_context(), world.db.session() as session:
+        team = teams.team_by_name(session, TEAM)
         for spec in SHEETS:
             spreadsheet = _create_spreadsheet(world, spec)
             world.spreadsheets[spec.key] = spreadsheet

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +21,7 @@ class RolePolicy:
 
     sees: Mapping[str, frozenset[Sensitivity]]
     labels: Mapping[str, str]
+    class_words: Mapping[Sensitivity, str] = field(default_factory=dict)
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> RolePolicy:
@@ -28,7 +29,15 @@ class RolePolicy:
         return cls(
             sees={name: frozenset(Sensitivity(c) for c in spec["sees"]) for name, spec in roles.items()},
             labels={name: str(spec["label"]) for name, spec in roles.items()},
+            class_words={Sensitivity(c): str(words) for c, words in doc.get("class_words", {}).items()},
         )
+
+    def label(self, role: str) -> str:
+        """The role as people call it ("Warehouse / 3PL"), or its key when the table has no label."""
+        return self.labels.get(role, role)
+
+    def words(self, sensitivity: Sensitivity) -> str:
+        return self.class_words.get(sensitivity, f"{sensitivity.value} data")
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -48,3 +57,10 @@ class RolePolicy:
         """Every role that may see all of `sensitivities` (e.g. who may read a spreadsheet)."""
         needed = set(sensitivities)
         return tuple(r for r, seen in self.sees.items() if needed <= seen)
+
+
+def join_words(items: Sequence[str], last: str = "and") -> str:
+    """ "a", "a and b", "a, b and c": a list as a sentence reads it."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"

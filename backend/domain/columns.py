@@ -151,6 +151,7 @@ class Column:
     editable_by: frozenset[str] = frozenset()
     enum_values: tuple[str, ...] = ()
     description: str = ""
+    hidden: bool = False  # a row key no person reads ("order/SKU"): kept in column A, the column hidden
 
     @property
     def number_format(self) -> Mapping[str, str] | None:
@@ -173,6 +174,7 @@ class Column:
             "number_format": dict(self.number_format) if self.number_format else None,
             "enum_values": list(self.enum_values),
             "description": self.description,
+            "hidden": self.hidden,
         }
 
 
@@ -345,6 +347,11 @@ def _deadline_label(src: Source) -> Value:
     return deadline.label if deadline else ""
 
 
+def _deadline_at(src: Source) -> Value:
+    deadline = sla.next_deadline(src.order)
+    return deadline.at if deadline else None
+
+
 def _row_key(src: Source) -> Value:
     order = src.order
     if src.line is not None:
@@ -393,8 +400,10 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
     """Every column, by key; `exception_choices` are the exception templates' labels (data in schemas/)."""
     columns = [
         Column("order_id", "Order ID", T, OP, frozenset({Grain.ORDER}), _order("external_id"), Kind.KEY),
-        Column("line_key", "Order / SKU", T, OP, LINE, _row_key, Kind.KEY, description="row key: order/SKU"),
-        Column("package_key", "Order / package", T, OP, PKG, _row_key, Kind.KEY),
+        Column(
+            "line_key", "Order / SKU", T, OP, LINE, _row_key, Kind.KEY, description="row key: order/SKU", hidden=True
+        ),
+        Column("package_key", "Order / package", T, OP, PKG, _row_key, Kind.KEY, hidden=True),
         Column("order", "Order", T, OP, ORDER_GRAINS - {Grain.ORDER}, _order("external_id")),
         Column("shop", "Shop", T, OP, ORDER_GRAINS, _order("shop_name")),
         Column("platform", "Platform", T, OP, ORDER_GRAINS, _order("platform"), description="the sales channel"),
@@ -412,6 +421,16 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
         Column("paid_at", "Paid (shop time)", DT, OP, ORDER_GRAINS, _order("paid_at")),
         Column("ship_by", "Ship by (shop time)", DT, OP, ORDER_GRAINS, lambda src: sla.ship_by(src.order)),
         Column("next_deadline", "Next deadline", T, OP, ORDER_GRAINS, _deadline_label, Kind.COMPUTED),
+        Column(
+            "due_at",
+            "Due (shop time)",
+            DT,
+            OP,
+            ORDER_GRAINS,
+            _deadline_at,
+            Kind.COMPUTED,
+            description="when the next deadline falls: what Time left counts down to",
+        ),
         Column(
             "sla_countdown",
             "Time left",
@@ -562,7 +581,7 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
             "effective_from", "Effective from", D, COST, SKU, _sku("effective_from"), Kind.INPUT, frozenset({"finance"})
         ),
         *_fx_columns(),
-        Column("day_key", "Day / currency", T, OP, DAY, _day_key, Kind.KEY),
+        Column("day_key", "Day / currency", T, OP, DAY, _day_key, Kind.KEY, hidden=True),
         Column("day", "Day", D, OP, DAY, _day("day"), Kind.COMPUTED),
         Column("day_currency", "Currency", T, OP, DAY, _day("currency"), Kind.COMPUTED),
         Column("day_orders", "Orders", INT, OP, DAY, _day("orders"), Kind.COMPUTED),
@@ -643,7 +662,7 @@ def _stock_columns() -> list[Column]:
         Column("pack_carrier", "Carrier", T, OP, pack, _warehouse("pack", "carrier")),
         Column("pack_ship_by", "Ship by", DT, OP, pack, _warehouse("pack", "ship_by"), Kind.COMPUTED),
         Column("pack_short", "Stock", T, OP, pack, _warehouse("pack", "short"), Kind.COMPUTED),
-        Column("stock_key", "SKU @ warehouse", T, OP, stock, _warehouse("stock", "count.label"), Kind.KEY),
+        Column("stock_key", "SKU @ warehouse", T, OP, stock, _warehouse("stock", "count.label"), Kind.KEY, hidden=True),
         Column("stock_sku", "Seller SKU", T, OP, stock, _warehouse("stock", "count.seller_sku")),
         Column("stock_product", "Product", T, OP, stock, _warehouse("stock", "count.product_name")),
         Column("stock_warehouse", "Warehouse", T, OP, stock, _warehouse("stock", "count.warehouse_id")),
@@ -703,15 +722,7 @@ def _report_columns() -> list[Column]:
     trend = frozenset({Grain.HANDLING_TREND})
     both = handling | board
     return [
-        Column(
-            "profit_key",
-            "Key / currency",
-            T,
-            OP,
-            profit,
-            _summary_key,
-            Kind.KEY,
-        ),
+        Column("profit_key", "Key / currency", T, OP, profit, _summary_key, Kind.KEY, hidden=True),
         Column("profit_month", "Month", T, OP, frozenset({Grain.PROFIT_MONTH}), _summary("key"), Kind.COMPUTED),
         Column("profit_sku", "Seller SKU", T, OP, frozenset({Grain.PROFIT_SKU}), _summary("key"), Kind.COMPUTED),
         Column("profit_shop", "Shop", T, OP, frozenset({Grain.PROFIT_SHOP}), _summary("key"), Kind.COMPUTED),
@@ -797,10 +808,12 @@ def _report_columns() -> list[Column]:
             Kind.COMPUTED,
             description="orders left out of the reporting-currency figures",
         ),
-        Column("handling_key", "Row", T, OP, handling, _stats("Period", "Stage", "Role", "Member"), Kind.KEY),
+        Column(
+            "handling_key", "Row", T, OP, handling, _stats("Period", "Stage", "Role", "Member"), Kind.KEY, hidden=True
+        ),
         Column("handling_period", "Period", T, OP, handling, _stats("Period"), Kind.COMPUTED),
         Column("handling_role", "Role", T, OP, handling, _stats("Role"), Kind.COMPUTED),
-        Column("leaderboard_key", "Row", T, OP, board, _stats("Window", "Stage", "Member"), Kind.KEY),
+        Column("leaderboard_key", "Row", T, OP, board, _stats("Window", "Stage", "Member"), Kind.KEY, hidden=True),
         Column("leaderboard_window", "Window", T, OP, board, _stats("Window"), Kind.COMPUTED),
         Column("leaderboard_rank", "Rank", INT, OP, board, _stats("Rank"), Kind.COMPUTED),
         Column("stage", "Stage", T, OP, both, _stats("Stage"), Kind.COMPUTED),

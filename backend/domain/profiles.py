@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from backend.domain.access import RolePolicy, Sensitivity
+from backend.domain.access import RolePolicy, Sensitivity, join_words
 from backend.domain.columns import (
     KEY_COLUMNS,
     ORDER_GRAINS,
@@ -161,6 +161,12 @@ def rank_value(cell: Cell) -> str | int | float | bool | None:
     return cell
 
 
+def _rank(value: Value, cell: Cell) -> str | int | float | bool | None:
+    """A time ranks as the instant it is (its cell shows the shop's wall clock), so the orders of shops in
+    different zones interleave by urgency; any other value as its cell."""
+    return value.timestamp() if isinstance(value, datetime) else rank_value(cell)
+
+
 def order_key(profile: Profile, rank: Sequence[Any]) -> tuple[Any, ...]:
     """A comparable key for `rank`: each sort column ascending or descending with empty cells last (as the
     profile's sort), then the tie-break ascending."""
@@ -206,8 +212,8 @@ def parse_profile(
             problems.append(f"column {name!r} is listed twice")
         else:
             columns.append(column)
-    if check_audience and policy.is_role(role):
-        problems += visibility_problems(columns, role, policy)
+    unseen = visibility_problems(columns, role, policy) if check_audience and policy.is_role(role) else []
+    problems += unseen
     sort = tuple(SortKey(str(s["column"]), bool(s.get("descending", False))) for s in doc.get("sort", ()))
     problems += [f"sort column {s.column!r} is not in the profile" for s in sort if s.column not in wanted]
     chart = _chart(doc.get("chart"), str(doc.get("title", key)))
@@ -216,6 +222,10 @@ def parse_profile(
             f"chart column {c!r} is not in the profile" for c in (chart.domain, *chart.series) if c not in wanted
         ]
     if problems:
+        if problems == unseen:  # the one refusal a person building a profile in the sidebar can meet
+            label = policy.label(role)
+            message = in_words(columns, role, policy, who=f"A profile for {label}", fix="untick those columns")
+            raise ProfileRejected(message, problems)
         raise ProfileRejected(f"profile {key!r} refused: " + "; ".join(problems), problems)
     spec = doc.get("filter", {})
     row_filter = RowFilter(
@@ -253,11 +263,28 @@ def visibility_problems(columns: Iterable[Column], role: str, policy: RolePolicy
     ]
 
 
-def check_shown_to(profile: Profile, role: str, policy: RolePolicy, who: str) -> None:
-    """Refuse when `role` (a spreadsheet's audience or a binder's role) may not see every column shown."""
+NAMED_COLUMNS = 3  # a refusal names this many columns by header, then says how many more
+
+
+def in_words(columns: Iterable[Column], role: str, policy: RolePolicy, *, who: str, fix: str) -> str:
+    """Why `role` may not see some of `columns`, as one sentence a seller understands: the kind of data (the
+    role table in words), the columns by header, who may see them, and `fix` — never a column key."""
+    unseen = [c for c in columns if not policy.may_see(role, c.sensitivity)]
+    kinds = list(dict.fromkeys(c.sensitivity for c in unseen))
+    headers = list(dict.fromkeys(c.header for c in unseen))
+    more = len(headers) - NAMED_COLUMNS
+    named = join_words([*headers[:NAMED_COLUMNS], *([f"{more} more"] if more > 0 else [])])
+    allowed = join_words([policy.label(r) for r in policy.roles_seeing(kinds)], "or")
+    kinds_in_words = join_words([policy.words(k) for k in kinds], "or")
+    return f"{who} cannot show {kinds_in_words} ({named}), which only {allowed} may see: {fix}."
+
+
+def check_shown_to(profile: Profile, role: str, policy: RolePolicy, *, who: str, fix: str) -> None:
+    """Refuse when `role` (a spreadsheet's audience or a binder's role) may not see every column shown;
+    the message is in words, `problems` (the exception's detail) names the columns by key for API clients."""
     problems = visibility_problems(profile.columns, role, policy)
     if problems:
-        raise ProfileRejected(f"profile {profile.key!r} cannot be shown to {who}: " + "; ".join(problems), problems)
+        raise ProfileRejected(in_words(profile.columns, role, policy, who=who, fix=fix), problems)
 
 
 def day_totals(views: Iterable[OrderView]) -> list[DayTotals]:
@@ -403,8 +430,9 @@ def project(
     owner, sub = None, 0
     found = sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports, rates=rates)
     for index, src in enumerate(found):
-        cells = tuple(to_cell(c.value(src), src.zone) for c in profile.columns)
-        values = tuple(rank_value(cells[i]) for i in sort_at)
+        raw = tuple(c.value(src) for c in profile.columns)
+        cells = tuple(to_cell(v, src.zone) for v in raw)
+        values = tuple(_rank(raw[i], cells[i]) for i in sort_at)
         if src.view is not None and profile.grain in ORDER_GRAINS:
             sub = sub + 1 if src.view.order_id == owner else 0
             owner = src.view.order_id

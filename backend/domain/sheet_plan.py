@@ -210,7 +210,7 @@ def digest(data: Json) -> str:
 
 def layout_of(profile: Profile) -> str:
     """Changes whenever a column, its place, header or format changes: then the tab is rewritten."""
-    parts = [(c.key, c.header, str(c.type), c.kind.value, c.enum_values) for c in profile.columns]
+    parts = [(c.key, c.header, str(c.type), c.kind.value, c.enum_values, c.hidden) for c in profile.columns]
     chart = {"chart": json.loads(json.dumps(profile.chart.__dict__))} if profile.chart else {}
     return digest({"columns": json.loads(json.dumps(parts)), **chart})
 
@@ -401,13 +401,36 @@ def _protection_requests(spec: TabSpec, sheet_id: int, state: TabState | None, o
     return requests
 
 
-def _structure(spec: TabSpec, state: TabState | None) -> list[Json]:
-    """Create the tab, or widen it and freeze its header row."""
+def frozen_columns(profile: Profile) -> int:
+    """Columns kept in view while scrolling right: through the first one people read (a hidden key
+    column stays in A, where the writer reads the keys, and the column after it is frozen with it)."""
+    wanted = 2 if profile.columns[0].hidden else 1
+    return min(wanted, len(profile.columns) - 1)  # Sheets refuses to freeze every column
+
+
+def _key_column(sheet_id: int, hidden: bool) -> Json:
+    """Hide (or show again) column A: row keys such as "order/SKU" that no person needs to read."""
+    columns = {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1}
+    return {
+        "updateDimensionProperties": {
+            "range": columns,
+            "properties": {"hiddenByUser": hidden},
+            "fields": "hiddenByUser",
+        }
+    }
+
+
+def _structure(spec: TabSpec, state: TabState | None, fresh: bool) -> list[Json]:
+    """Create the tab, or widen it; freeze its header row and first column (again on a new layout, so a
+    person's own freeze otherwise stands), and hide a key column nobody reads."""
     width = len(spec.profile.columns)
+    frozen = {"frozenRowCount": 1, "frozenColumnCount": frozen_columns(spec.profile)}
+    hide = spec.profile.columns[0].hidden
     if state is None:
         rows = 1 + max(len(spec.rows), 1)
-        grid = {"rowCount": rows, "columnCount": width, "frozenRowCount": 1}
-        return [{"addSheet": {"properties": {"sheetId": spec.sheet_id, "title": spec.title, "gridProperties": grid}}}]
+        grid = {"rowCount": rows, "columnCount": width, **frozen}
+        new = {"addSheet": {"properties": {"sheetId": spec.sheet_id, "title": spec.title, "gridProperties": grid}}}
+        return [new, _key_column(spec.sheet_id, True)] if hide else [new]
     requests: list[Json] = []
     if state.column_count < width:
         requests.append(
@@ -419,7 +442,14 @@ def _structure(spec: TabSpec, state: TabState | None) -> list[Json]:
                 }
             }
         )
-    if state.frozen_rows != 1:
+    if fresh:
+        grid_props = {"sheetId": state.sheet_id, "gridProperties": frozen}
+        fields = "gridProperties.frozenRowCount,gridProperties.frozenColumnCount"
+        requests += [
+            {"updateSheetProperties": {"properties": grid_props, "fields": fields}},
+            _key_column(state.sheet_id, hide),
+        ]
+    elif state.frozen_rows != 1:
         grid_props = {"sheetId": state.sheet_id, "gridProperties": {"frozenRowCount": 1}}
         requests.append(
             {"updateSheetProperties": {"properties": grid_props, "fields": "gridProperties.frozenRowCount"}}
@@ -577,7 +607,7 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     fresh = known.layout != layout_key  # a new tab or a new layout: header, formats and every row are written
     if spec.touched is not None:
         _check_incremental(state, known, fresh)
-    requests = _structure(spec, state)
+    requests = _structure(spec, state, fresh)
     if fresh:
         requests.append(_header(spec, sheet_id, state))
         known = Snapshot(layout_key)
@@ -659,6 +689,7 @@ def _chart_requests(spec: TabSpec, sheet_id: int, state: TabState | None, respec
             "domains": [{"domain": source(chart.domain)}],
             "series": series,
         },
+        "hiddenDimensionStrategy": "SHOW_ALL",  # the domain may be the hidden key column ("2026-05 USD")
     }
     if exists:
         return [{"updateChartSpec": {"chartId": spec.chart_id, "spec": body}}]

@@ -38,6 +38,7 @@ class Demand:
     ship_by: datetime | None
     warehouse_id: str = ANY_WAREHOUSE
     product_name: str = ""
+    shop_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,22 @@ def allocate(demands: Iterable[Demand], counts: Iterable[StockCount]) -> Allocat
     return Allocation(shortfalls, _pick_rows(picked, short_by_pool, stock), positions, frozenset(filled))
 
 
+def picks_for(allocation: Allocation, demands: Iterable[Demand], counts: Iterable[StockCount]) -> tuple[PickRow, ...]:
+    """The pick list of some orders only (a tab bound to some shops): the units of theirs the team-wide
+    allocation filled, and what theirs lack, so one shop's list names no other shop's SKU."""
+    picked: dict[str, list[Demand]] = defaultdict(list)
+    short: dict[tuple[str, str], int] = defaultdict(int)
+    orders: set[int] = set()
+    for demand in demands:
+        orders.add(demand.order_id)
+        if demand.quantity > 0 and demand.order_id in allocation.filled:
+            picked[demand.seller_sku].append(demand)
+    for order_id in orders:
+        for shortfall in allocation.shortfalls.get(order_id, ()):
+            short[(shortfall.seller_sku, ANY_WAREHOUSE)] += shortfall.units
+    return _pick_rows(picked, short, {c.key: c for c in counts})
+
+
 def _pick_rows(
     picked: Mapping[str, list[Demand]],
     short_by_pool: Mapping[tuple[str, str], int],
@@ -252,6 +269,7 @@ class PackUnit:
     quantity: int
     ship_by: datetime | None
     carrier: str = ""
+    shop_id: int = 0
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from backend.sandbox.outbox import Outbox, Pushing
 from backend.sandbox.server import RunningServer, start_on_clock
 from backend.sandbox.tiktok.app import create_app
 from backend.sandbox.tiktok.records import Authorization, Counters, Delivery, Faults, Grant, LoggedRequest
-from backend.sandbox.tiktok.world import DAY, HOUR, Ids, Order, Shop, new_shop, seed_orders
+from backend.sandbox.tiktok.world import BUYER_MESSAGES, DAY, HOUR, Ids, Order, Shop, new_shop, seed_orders
 
 AUTH_CODE_SECONDS = 30 * 60
 
@@ -50,6 +50,7 @@ class TikTokShopSandbox(Pushing):
         access_token_seconds: int = 7 * DAY,
         refresh_token_seconds: int = 365 * DAY,
         duplicate_every: int = 4,
+        buyer_messages: tuple[str, ...] = BUYER_MESSAGES,
     ) -> None:
         self.app_key = app_key
         self.app_secret = app_secret
@@ -70,6 +71,8 @@ class TikTokShopSandbox(Pushing):
         self.faults = Faults()
         self.counters = Counters()
         self.log: list[LoggedRequest] = []
+        self.buyer_messages = buyer_messages  # what buyers write: tests keep formula-looking text in it
+        self.redirect_url: str | None = None  # the app's redirect URL, as registered in Partner Center
         self._events = 0
         self.app = create_app(self)
 
@@ -78,10 +81,13 @@ class TikTokShopSandbox(Pushing):
 
     # -- driving the world ------------------------------------------------------------------------
 
-    def add_shop(self, name: str, region: str = "US", *, orders: int = 0, history_days: int = 30) -> Shop:
-        """A shop with `orders` seeded orders (deterministic for a given sandbox seed and call order)."""
+    def add_shop(
+        self, name: str, region: str = "US", *, orders: int = 0, history_days: int = 30, seller: str = "Sandbox Seller"
+    ) -> Shop:
+        """A shop with `orders` seeded orders (deterministic for a given sandbox seed and call order); `seller`
+        is the account that authorizes it on the consent page."""
         with self.lock:
-            shop = new_shop(self.rng, self.ids, name, region)
+            shop = new_shop(self.rng, self.ids, name, region, seller=seller, buyer_messages=self.buyer_messages)
             self.shops[shop.shop_id] = shop
             seed_orders(self.rng, self.ids, shop, orders, now=self.now(), history_days=history_days)
             return shop

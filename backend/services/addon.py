@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from backend.catalog import role_policy
 from backend.config import Config
 from backend.db import Database
+from backend.domain.access import join_words
 from backend.domain.profiles import Profile, visibility_problems
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, ReauthorizationNeeded
 from backend.models import (
@@ -35,7 +36,7 @@ from backend.models import (
     Team,
     utcnow,
 )
-from backend.services import bindings, health, leases, limits, retention, shops, teams
+from backend.services import bindings, first_run, health, leases, limits, retention, shops, teams
 from backend.sheets.google import identity_email
 
 ADMIN = frozenset({"admin"})
@@ -79,14 +80,34 @@ ACTIONS: Mapping[str, frozenset[str] | None] = {
 }
 
 
+# Each action as a refusal names it ("the viewer role may not bind tabs").
+ACTION_WORDS: Mapping[str, str] = {
+    "sync_now": "start a sync",
+    "edit_cells": "type into OrderDeck's sheets",
+    "connect_shop": "connect shops",
+    "connect_google": "connect a Google account",
+    "bind": "bind tabs",
+    "unbind": "stop writing tabs",
+    "create_spreadsheet": "create spreadsheets",
+    "define_profile": "save column profiles",
+    "manage_members": "add or remove members",
+    "install_trigger": "turn on edits",
+    "team_settings": "change team settings",
+}
+
+
 def may(role: str, action: str) -> bool:
     allowed = ACTIONS[action]
     return allowed is None or role in allowed
 
 
 def require(caller: Caller, action: str) -> None:
+    """Refuse in words: what the role may not do, which roles may (the role table), and whom to ask."""
     if not may(caller.role, action):
-        raise Forbidden(f"the {caller.role} role may not {action.replace('_', ' ')}; ask an admin of your team")
+        policy = role_policy()
+        allowed = join_words([policy.label(r) for r in policy.roles if may(r, action)], "or")
+        doing = ACTION_WORDS.get(action, action.replace("_", " "))
+        raise Forbidden(f"the {caller.role} role may not {doing}: only {allowed} may, so ask an admin of your team")
 
 
 def actions_for(role: str) -> list[str]:
@@ -168,6 +189,7 @@ def me(session: Session, email: str, team_hint: str | None) -> dict[str, Any]:
         "team": {"id": caller.team_id, "name": caller.team_name} if caller else None,
         "role": caller.role if caller else None,
         "actions": actions_for(caller.role) if caller else [],
+        "role_labels": dict(role_policy().labels),  # roles as people call them, before any team is chosen too
     }
 
 
@@ -241,19 +263,27 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
         for h in health.team_health(session, caller.team_id, now)
     ]
     spreadsheet = team_spreadsheet(session, caller, google_id) if google_id else None
-    return {
+    if spreadsheet is not None and caller.role not in ADMIN | {spreadsheet.audience_role}:
+        spreadsheet = None  # a file for another audience: its tabs are none of this member's business
+    writer = writer_status(session, caller.team_id, config)
+    found = {
         "team": {
             "id": caller.team_id,
             "name": caller.team_name,
             "retention_days": retention.team_retention(session, caller.team_id),
         },
         "role": caller.role,
+        "role_labels": dict(role_policy().labels),  # roles as people call them, for every member's sidebar
         "actions": actions_for(caller.role),
         "shops": shop_rows,
         "spreadsheet": describe_spreadsheet(spreadsheet) if spreadsheet else None,
-        "google": {**writer_status(session, caller.team_id, config), "pending": _google_pending(session, caller)},
+        "google": {**writer, "pending": _google_pending(session, caller)},
         "sync_now_in": sync_now_wait(session, caller.team_id, now),
     }
+    if may(caller.role, "connect_shop"):  # an admin: the guided first run, and what the admin forms offer
+        found["setup"] = first_run.steps(session, caller.team_id, writer["writer"])
+        found["choices"] = first_run.choices()
+    return found
 
 
 def set_retention(session: Session, caller: Caller, days: int) -> dict[str, Any]:
@@ -263,10 +293,12 @@ def set_retention(session: Session, caller: Caller, days: int) -> dict[str, Any]
 
 
 def describe_binding(binding: SheetBinding) -> dict[str, Any]:
+    builtin = bindings.builtin_profiles().get(binding.profile_key)
     return {
         "id": binding.id,
         "tab": binding.tab_title,
         "profile": binding.profile_key,
+        "profile_title": builtin.title if builtin else binding.profile_key,
         "shops": [int(s) for s in binding.shop_ids],
         "dirty": binding.dirty,
         "last_pushed_at": _iso(binding.last_pushed_at),
@@ -372,11 +404,13 @@ def columns(caller: Caller, audience: str) -> list[dict[str, Any]]:
 
 
 def describe_profile(profile: Profile) -> dict[str, Any]:
+    policy = role_policy()
     return {
         "key": profile.key,
         "title": profile.title,
         "description": profile.description,
         "audience": profile.audience_role,
+        "audiences": [r for r in policy.roles if not visibility_problems(profile.columns, r, policy)],
         "grain": profile.grain.value,
         "columns": [c.key for c in profile.columns],
     }

@@ -21,7 +21,7 @@ from backend.catalog import role_policy
 from backend.config import Config
 from backend.db import Database
 from backend.domain.profiles import check_shown_to
-from backend.errors import Forbidden, InvalidInput, OrderDeckError
+from backend.errors import Forbidden, InvalidInput, NotFound, OrderDeckError
 from backend.models import BindChallenge, Member, Spreadsheet, utcnow
 from backend.secrets import SecretBox
 from backend.services import bindings, limits, teams
@@ -65,6 +65,23 @@ def check_google_id(google_id: str) -> str:
     if not GOOGLE_ID.match(google_id):
         raise InvalidInput(f"{google_id!r} is not a Google spreadsheet id")
     return google_id
+
+
+def check_opens(db: Database, config: Config, box: SecretBox, team_id: int, google_id: str) -> str:
+    """The spreadsheet's title, read as the team's writer: a mistyped id or a file not shared with the writer
+    is refused now, with what to do, rather than at the first push."""
+    google = _google(db, team_id, config, box)
+    request = google.clients.sheets.spreadsheets().get(
+        spreadsheetId=check_google_id(google_id), fields="properties.title"
+    )
+    try:
+        found = google.caller.read(request, f"open spreadsheet {google_id}")
+    except NotFound:
+        raise NotFound(
+            f"no spreadsheet {google_id} that {google.identity.email} can open: copy the id from the spreadsheet's "
+            f"address (docs.google.com/spreadsheets/d/ID/edit) and share the file with {google.identity.email}"
+        ) from None
+    return str(found.get("properties", {}).get("title", ""))
 
 
 def issue_challenge(db: Database, caller: Caller, google_id: str) -> dict[str, Any]:
@@ -277,7 +294,7 @@ def create_for_audience(
     limits.spend(db, "create_spreadsheet", team_id=caller.team_id, member=caller.email)
     with db.session() as session:
         chosen = bindings.profile_for(session, caller.team_id, profile)
-        check_shown_to(chosen, audience, role_policy(), f"a {audience} spreadsheet")
+        check_shown_to(chosen, audience, role_policy(), **bindings.spreadsheet_refusal(audience, "A"))
         bindings.resolve_shops(session, team_of(session, caller), shops)
         shared_as = _file_role(audience)
         members = session.scalars(

@@ -105,17 +105,25 @@ def check_bound_tabs(session: Session, team_id: int, profile: Profile) -> None:
         .where(Spreadsheet.team_id == team_id, SheetBinding.profile_key == profile.key)
         .order_by(SheetBinding.id)
     )
-    problems = [
-        f"tab {b.tab_title!r} of {b.spreadsheet.title or b.spreadsheet.google_id} ({b.spreadsheet.audience_role} "
-        f"audience): " + ", ".join(hidden)
+    policy = role_policy()
+    unfit = [
+        (b, hidden)
         for b in bound
-        if (hidden := visibility_problems(profile.columns, b.spreadsheet.audience_role, role_policy()))
+        if (hidden := visibility_problems(profile.columns, b.spreadsheet.audience_role, policy))
     ]
-    if problems:
+    if unfit:  # in words for the sidebar (headers, the audience's name); `problems` keeps the keys
+        tabs = "; ".join(
+            f"tab “{b.tab_title}” of {b.spreadsheet.title or b.spreadsheet.google_id} "
+            f"({policy.label(b.spreadsheet.audience_role)}) may not show "
+            + ", ".join(
+                c.header for c in profile.columns if not policy.may_see(b.spreadsheet.audience_role, c.sensitivity)
+            )
+            for b, _ in unfit
+        )
         raise ProfileRejected(
-            f"profile {profile.key!r} is bound to tabs whose readers may not see the new columns; unbind those tabs "
-            "or leave the columns out: " + "; ".join(problems),
-            problems,
+            f"“{profile.title}” is bound to tabs whose readers may not see the new columns ({tabs}): unbind those "
+            "tabs or leave the columns out",
+            [f"tab {b.tab_title!r}: " + ", ".join(hidden) for b, hidden in unfit],
         )
 
 
@@ -139,6 +147,12 @@ def _audit(session: Session, team_id: int, actor: str, action: str, *, target: s
             detail=detail,
         )
     )
+
+
+def spreadsheet_refusal(audience: str, which: str) -> dict[str, str]:
+    """How a refusal names a spreadsheet of `audience` and what to do instead (check_shown_to's words)."""
+    label = role_policy().label(audience)
+    return {"who": f"{which} spreadsheet for {label}", "fix": f"choose a profile made for {label}"}
 
 
 def resolve_shops(session: Session, team: Team, shops: Sequence[str]) -> list[int]:
@@ -178,7 +192,9 @@ def bind(
         actor = admin.email
     member = _member_with_role(session, team, actor, None, "bind sheets")
     profile = profile_for(session, team.id, profile_key)
-    check_shown_to(profile, member.role, policy, f"{member.email} ({member.role})")
+    check_shown_to(
+        profile, member.role, policy, who=f"{member.email} ({policy.label(member.role)})", fix="ask an admin to bind it"
+    )
     tab = tab.strip()
     if not tab or len(tab) > 100:
         raise InvalidInput("a tab name needs 1 to 100 characters")
@@ -190,7 +206,7 @@ def bind(
         session.add(spreadsheet)
     elif spreadsheet.team_id != team.id:
         raise Conflict("this spreadsheet is already used by another team")
-    check_shown_to(profile, spreadsheet.audience_role, policy, f"this {spreadsheet.audience_role} spreadsheet")
+    check_shown_to(profile, spreadsheet.audience_role, policy, **spreadsheet_refusal(spreadsheet.audience_role, "This"))
     shop_ids = resolve_shops(session, team, shops)
     binding = next((b for b in spreadsheet.bindings if b.tab_title.lower() == tab.lower()), None)
     if binding is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.catalog import currencies
 from backend.errors import InvalidInput
 from backend.models import Order, OrderLine, Shop, SkuCost, Team
 from backend.services.ingest import mark_bindings_dirty
@@ -24,7 +24,6 @@ from backend.services.ledger import line_components, order_date
 
 COLUMNS = ("seller_sku", "unit_cost", "currency", "effective_from")
 COST_PLACES = 4  # what the Money column keeps
-CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -57,8 +56,8 @@ def cost_row(seller_sku: str, unit_cost: str, currency: str, effective_from: str
     if not cost.is_finite() or cost < 0 or -cost.as_tuple().exponent > COST_PLACES:  # type: ignore[operator]
         problems.append(f"unit_cost {unit_cost!r} must be a number ≥ 0 with at most {COST_PLACES} decimals")
     code = currency.strip().upper()
-    if not CURRENCY.match(code):
-        problems.append(f"currency {currency!r} must be a 3-letter code such as USD")
+    if code not in currencies():
+        problems.append(f"currency {currency!r} is not an ISO 4217 currency code: use one such as USD, GBP or CNY")
     try:
         day = date.fromisoformat(effective_from.strip())
     except ValueError:

@@ -34,7 +34,7 @@ from backend.db import Database, chunks
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import ORDER_GRAINS, Grain
-from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, project, visibility_problems
+from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, in_words, project, visibility_problems
 from backend.domain.sheet_plan import (
     ABOVE_OPERATIONAL,
     Memo,
@@ -588,7 +588,10 @@ class _Tab:
             )
             rows = project(profile, (), now=now, sheet_zone=zone, reports=reports)
         elif profile.grain in WAREHOUSE_SOURCES:
-            rows = project(profile, (), now=now, sheet_zone=zone, warehouse=stock.warehouse_rows(session, team.id))
+            warehouse = stock.warehouse_rows(
+                session, team.id, shop_ids=[s.id for s in shops] if self.binding.shop_ids else []
+            )
+            rows = project(profile, (), now=now, sheet_zone=zone, warehouse=warehouse)
         else:
             since = now - timedelta(days=window) if window else None
             views = order_views(session, shops, since, profile.row_filter.statuses, only)
@@ -627,11 +630,14 @@ def _withheld(
     A profile that does not suit the file's audience is refused for its own tab only; a file shared beyond
     its audience withholds every tab above operational.
     """
-    if misfit:
-        why = (
-            f"its profile {profile.key!r} shows what the readers of this {audience} spreadsheet may not see ("
-            + "; ".join(misfit)
-            + f"); bind the tab to a profile for the {audience} audience"
+    if misfit:  # said in words: the sidebar shows it beside the tab (the keys are in the binding's audit)
+        label = role_policy().label(audience)
+        why = in_words(
+            profile.columns,
+            audience,
+            role_policy(),
+            who=f"its profile “{profile.title}”, in this spreadsheet for {label},",
+            fix=f"bind the tab to a profile made for {label}",
         )
         classes: Collection[Sensitivity] = role_policy().hidden_from(audience, profile.sensitivities)
         note = "those columns were cleared"

@@ -45,6 +45,7 @@ from backend.domain.stock import (
     is_pickable_line,
     low_stock_message,
     pack_rows,
+    picks_for,
 )
 from backend.domain.views import OrderView
 from backend.models import (
@@ -76,15 +77,25 @@ CACHE = "orderdeck.stock"
 @dataclass(frozen=True)
 class TeamStock:
     """One team's allocation, pack list and review flags, as of one push, and the orders whose stored
-    flags or shortfall it changed (`touched`)."""
+    flags or shortfall it changed (`touched`); and what they were made from, for the lists of a tab bound
+    to some of the team's shops."""
 
     allocation: Allocation
     packs: tuple[PackRow, ...]
     reviews: Mapping[int, tuple[str, ...]]
     touched: frozenset[int] = frozenset()
+    demands: tuple[Demand, ...] = ()
+    units: tuple[PackUnit, ...] = ()
+    counts: tuple[StockCount, ...] = ()
 
-    def rows(self) -> WarehouseRows:
-        return WarehouseRows(self.allocation.picks, self.packs, self.allocation.positions)
+    def rows(self, shop_ids: Collection[int] = ()) -> WarehouseRows:
+        """Pick and pack lists of `shop_ids` (all shops when empty), from the team-wide allocation: stock
+        is shared, so which order gets the units does not depend on which tab shows it."""
+        if not shop_ids:
+            return WarehouseRows(self.allocation.picks, self.packs, self.allocation.positions)
+        picks = picks_for(self.allocation, (d for d in self.demands if d.shop_id in shop_ids), self.counts)
+        packs = pack_rows((u for u in self.units if u.shop_id in shop_ids), self.allocation)
+        return WarehouseRows(picks, packs, self.allocation.positions)
 
 
 # -- what is open, and what is on the shelf ---------------------------------------------------------
@@ -152,9 +163,11 @@ def demands_of(orders: Iterable[Order]) -> tuple[list[Demand], list[PackUnit]]:
         per_sku: dict[tuple[str, str], int] = defaultdict(int)
         for (sku, name, package), quantity in counts.items():
             per_sku[(sku, name)] += quantity
-            units.append(PackUnit(package, order.id, order.external_id, sku, quantity, deadline, carrier))
+            units.append(
+                PackUnit(package, order.id, order.external_id, sku, quantity, deadline, carrier, order.shop_id)
+            )
         demands += [
-            Demand(order.id, order.external_id, sku, quantity, deadline, order.warehouse_id or "", name)
+            Demand(order.id, order.external_id, sku, quantity, deadline, order.warehouse_id or "", name, order.shop_id)
             for (sku, name), quantity in per_sku.items()
         ]
     return demands, units
@@ -197,6 +210,7 @@ def prepare(
     team = session.get_one(Team, team_id, with_for_update=True)
     shop_ids = _shop_ids(session, team_id)
     counts = stock_counts(session, team_id)
+    units: list[PackUnit] = []
     if changed is None:
         orders = pass_orders(session, shop_ids, now)
         demands, units = demands_of(orders.open)
@@ -204,14 +218,17 @@ def prepare(
         reviewed = review.review_orders(session, shop_ids, orders.recent, now)
         packs = pack_rows(units, allocation)
     else:
-        allocation = allocate(demands_of(_counted_open_orders(session, shop_ids, counts))[0], counts)
+        demands = demands_of(_counted_open_orders(session, shop_ids, counts))[0]
+        allocation = allocate(demands, counts)
         subjects, typical = review.changed_subjects(session, shop_ids, changed, now)
         reviewed = review.review_orders(session, shop_ids, subjects, now, typical)
         packs = ()
     sync_stock_outs(session, team, allocation, now)
     alert_low_stock(session, team, allocation, now)
     touched = reviewed.changed | store_shortfalls(session, shop_ids, allocation, now)
-    result = TeamStock(allocation, packs, reviewed.flags, frozenset(touched))
+    result = TeamStock(
+        allocation, packs, reviewed.flags, frozenset(touched), tuple(demands), tuple(units), tuple(counts)
+    )
     if changed is None:
         cached[team_id] = result
     return result
@@ -275,8 +292,10 @@ def overlay(session: Session, views: Sequence[OrderView]) -> list[OrderView]:
     ]
 
 
-def warehouse_rows(session: Session, team_id: int, now: datetime | None = None) -> WarehouseRows:
-    return prepare(session, team_id, now).rows()
+def warehouse_rows(
+    session: Session, team_id: int, now: datetime | None = None, shop_ids: Collection[int] = ()
+) -> WarehouseRows:
+    return prepare(session, team_id, now).rows(shop_ids)
 
 
 def sync_stock_outs(session: Session, team: Team, allocation: Allocation, now: datetime) -> tuple[int, int]:

@@ -106,17 +106,18 @@ def page(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Iterator[tuple[
 def test_an_admin_binds_a_new_tab_syncs_and_sees_errors_in_plain_words(page: tuple[Any, World]) -> None:
     tab, world = page
     tab.wait_for_function("document.getElementById('who').textContent.includes('Acme Trading')")
-    assert tab.text_content("#who") == "Acme Trading · admin"
-    assert "Acme US (US)" in tab.text_content("#shops")
+    assert tab.text_content("#who") == "Acme Trading · Admin"
+    assert "Acme US (TikTok Shop, US)" in tab.text_content("#shops")
     assert "No tab of this spreadsheet is bound yet." in tab.text_content("#bindings")
     tab.wait_for_function("document.querySelectorAll('#bind-profile option').length > 0")
 
+    tab.click("#bind-section summary")
     tab.check("#bind-new")
     tab.fill("#bind-new-name", "SLA")
     tab.select_option("#bind-profile", "sla_watch")
     tab.click("#bind")
-    tab.wait_for_selector("#notice:not([hidden])")
-    assert "now shows sla_watch" in tab.text_content("#notice")
+    tab.wait_for_selector("#bind + .feedback.ok")  # the answer is right under the button pressed
+    assert "now shows SLA watch" in tab.text_content("#bind + .feedback")
     tab.wait_for_selector("#bindings li[data-tab='SLA']")
     world.live.drain()
     rows = world.tab("SLA")
@@ -125,15 +126,18 @@ def test_an_admin_binds_a_new_tab_syncs_and_sees_errors_in_plain_words(page: tup
     tab.screenshot(path=str(ARTIFACTS / "sidebar-bound.png"), full_page=True)
 
     tab.click("#sync-now")
-    tab.wait_for_function("document.getElementById('notice').textContent.includes('Sync started')")
-    tab.click("#sync-now")
-    tab.wait_for_selector("#error:not([hidden])")
-    assert re.search(r"try again in \d+ s", tab.text_content("#error"))
+    tab.wait_for_selector("#sync-now + .feedback.ok")
+    assert "Sync started" in tab.text_content("#sync-now + .feedback")
+    assert tab.is_disabled("#sync-now")  # once a minute: the button counts down instead of refusing later
+    first = tab.text_content("#sync-now")
+    assert re.fullmatch(r"Sync again in \d+ s", first)
+    tab.wait_for_function(f"document.getElementById('sync-now').textContent !== {first!r}")
 
     tab.check("#bind-new")
     tab.fill("#bind-new-name", "SLA")
     tab.click("#bind")
-    tab.wait_for_function("document.getElementById('error').textContent.includes('already exists')")
+    tab.wait_for_selector("#bind + .feedback.bad")
+    assert "already exists" in tab.text_content("#bind + .feedback")
     assert not tab.is_disabled("#bind")  # the loading state ends with the call
     tab.screenshot(path=str(ARTIFACTS / "sidebar-error.png"), full_page=True)
     world.live.drain()

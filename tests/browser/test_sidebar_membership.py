@@ -95,30 +95,30 @@ def test_an_admin_invites_the_newcomer_joins_in_their_sidebar_and_leaves(
     who["email"] = NEWCOMER  # the newcomer opens the add-on in some spreadsheet of their own
     tab.reload()
     tab.wait_for_selector("#invitations:not([hidden])")
-    assert "Acme Trading invites you as warehouse" in (tab.text_content("#invitation-list") or "")
+    assert "Acme Trading invites you as Warehouse / 3PL" in (tab.text_content("#invitation-list") or "")
     assert tab.is_hidden("#status")
     tab.screenshot(path=str(ARTIFACTS / "sidebar-invited.png"), full_page=True)
     tab.click("#invitation-list button")
-    tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · warehouse'")
-    assert "You joined Acme Trading as warehouse" in (tab.text_content("#notice") or "")
+    tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · Warehouse / 3PL'")
+    assert "You joined Acme Trading as Warehouse / 3PL" in (tab.text_content("#who + .feedback") or "")
     assert tab.is_hidden("#invitations")
 
     tab.click("#leave-section summary")
     tab.click("#leave")
     assert tab.text_content("#leave") == "Click again to leave Acme Trading"
     tab.click("#leave")
-    tab.wait_for_function("document.getElementById('notice').textContent.includes('You left Acme Trading')")
+    tab.wait_for_selector("#who + .feedback:has-text('You left Acme Trading')")
     tab.wait_for_function("document.getElementById('error').textContent.includes('invite you')")
     assert tab.is_hidden("#status")
     assert world.api("get", "/addon/me", NEWCOMER)["teams"] == []
 
     who["email"] = ADMIN
     tab.reload()
-    tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · admin'")
+    tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · Admin'")
     tab.click("#leave-section summary")
     tab.click("#leave")
     tab.click("#leave")
-    tab.wait_for_function("document.getElementById('error').textContent.includes('last admin')")
+    tab.wait_for_selector("#leave + .feedback.bad:has-text('last admin')")  # the answer under the button
 
 
 def test_an_admin_confirms_the_google_account_their_connect_link_brought_back(
@@ -136,6 +136,6 @@ def test_an_admin_confirms_the_google_account_their_connect_link_brought_back(
     assert f"Google returned {ROBOT}" in (tab.text_content("#google-pending-text") or "")
     tab.screenshot(path=str(ARTIFACTS / "sidebar-google-pending.png"), full_page=True)
     tab.click("#google-confirm")
-    tab.wait_for_function(f"document.getElementById('notice').textContent.includes('as {ROBOT}')")
+    tab.wait_for_selector(f"#google-writer + .feedback:has-text('as {ROBOT}')")
     tab.wait_for_function(f"document.getElementById('google-writer').textContent.includes('{ROBOT}')")
     assert tab.is_hidden("#google-pending")

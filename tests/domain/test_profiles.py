@@ -69,9 +69,30 @@ def test_key_column_always_comes_first() -> None:
     assert [c.key for c in profile.columns] == ["order_id", "status"]
 
 
-def test_a_finance_profile_cannot_be_bound_into_a_warehouse_spreadsheet() -> None:
-    with pytest.raises(ProfileRejected, match="net_profit"):
-        check_shown_to(builtin_profiles()["profit_ledger"], "warehouse", role_policy(), "this warehouse spreadsheet")
+def test_a_finance_profile_in_a_warehouse_spreadsheet_is_refused_in_a_sentence_a_seller_reads() -> None:
+    with pytest.raises(ProfileRejected) as caught:
+        check_shown_to(
+            builtin_profiles()["profit_ledger"],
+            "warehouse",
+            role_policy(),
+            who="This spreadsheet for Warehouse / 3PL",
+            fix="choose a profile made for Warehouse / 3PL",
+        )
+    assert caught.value.message == (
+        "This spreadsheet for Warehouse / 3PL cannot show sales figures or fees, costs and profit (Revenue, "
+        "Fees total, COGS and 16 more), which only Admin or Finance may see: choose a profile made for "
+        "Warehouse / 3PL."
+    )
+    assert "column 'net_profit' is cost data, which the warehouse role may not see" in caught.value.problems
+
+
+def test_a_custom_profile_showing_too_much_says_which_columns_to_untick() -> None:
+    with pytest.raises(ProfileRejected) as caught:
+        check_profile_document(doc(columns=["order_id", "net_profit", "total_amount"]))
+    assert caught.value.message == (
+        "A profile for Agency client cannot show fees, costs and profit (Net profit), which only Admin or "
+        "Finance may see: untick those columns."
+    )
 
 
 def test_sla_watch_lists_one_row_per_sku_soonest_deadline_first_and_skips_shipped_and_old_orders() -> None:

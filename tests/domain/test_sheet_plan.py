@@ -75,13 +75,21 @@ def kinds(requests: Sequence[dict[str, Any]]) -> list[str]:
 def test_first_fill_creates_the_tab_header_rows_formats_rules_and_protections_in_one_body() -> None:
     tab = spec(make_rows(sla_profile(), 3))
     plan = plan_tab(tab, None, Snapshot())
-    assert kinds(plan.requests)[:3] == ["addSheet", "updateCells", "updateCells"]
-    header = plan.requests[1]["updateCells"]["rows"][0]["values"]
+    assert kinds(plan.requests)[:4] == ["addSheet", "updateDimensionProperties", "updateCells", "updateCells"]
+    grid = plan.requests[0]["addSheet"]["properties"]["gridProperties"]
+    assert (grid["frozenRowCount"], grid["frozenColumnCount"]) == (1, 2)  # the header; the key column and Order
+    hidden = plan.requests[1]["updateDimensionProperties"]
+    assert (hidden["range"]["startIndex"], hidden["range"]["endIndex"], hidden["properties"]) == (
+        0,
+        1,
+        {"hiddenByUser": True},
+    )  # the "order/SKU" key stays in column A, where the writer reads it back, out of sight
+    header = plan.requests[2]["updateCells"]["rows"][0]["values"]
     assert header[0] == {
         "userEnteredValue": {"stringValue": "Order / SKU"},
         "userEnteredFormat": {"textFormat": {"bold": True}},
     }
-    assert len(plan.requests[2]["updateCells"]["rows"]) == 3
+    assert len(plan.requests[3]["updateCells"]["rows"]) == 3
     assert kinds(plan.requests).count("addConditionalFormatRule") == 2
     protections = [r["addProtectedRange"]["protectedRange"] for r in plan.requests if "addProtectedRange" in r]
     sheet, *inputs = protections
@@ -222,7 +230,13 @@ def test_a_new_layout_rewrites_the_tab() -> None:
     plan = plan_tab(
         spec(rows2, narrower), state_after(first, tab, ["K0", "K1", "K2"]), first.snapshot, owner="owner@seller.example"
     )
-    assert kinds(plan.requests)[:3] == ["updateCells", "appendDimension", "deleteDimension"]
+    assert kinds(plan.requests)[:5] == [
+        "updateSheetProperties",  # a new layout freezes the header row and first column again
+        "updateDimensionProperties",
+        "updateCells",
+        "appendDimension",
+        "deleteDimension",
+    ]
     assert plan.removed == 3 and plan.added == 3
 
 

@@ -31,7 +31,7 @@ def test_an_admin_binds_a_new_tab_and_a_packer_ships_from_the_sheet(world: World
     binding = world.bind_tab("SLA", "sla_watch", new_tab=True)
     world.live.drain()  # the push the bind queued
     sla = world.tab("SLA")
-    assert sla[0][:3] == ["Order / SKU", "Order", "Shop"]
+    assert sla[0][:3] == ["Order / SKU", "Order", "Time left"]
     with world.live.db.session() as session:
         waiting = session.scalars(
             select(Order).where(Order.status == "AWAITING_SHIPMENT", Order.shipping_type == "SELLER")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from backend.api.addon import ENDPOINTS
 from backend.models import ColumnProfile, Invitation, Member, Order, SheetBinding, Spreadsheet, Team
 from backend.sandbox.sheets import GoogleSandboxes
+from backend.services.bindings import builtin_profiles
 from tests.api.conftest import WRITER, Call
 from tests.api.test_addon_sheets import write_challenge
 from tests.security.conftest import Side
@@ -145,7 +146,8 @@ def test_an_edit_row_naming_another_teams_order_changes_nothing(
 ) -> None:
     a, b = sides
     target = b.orders[0]
-    row = {"row": 2, "key": target.external_id, "cells": {"7": "overwritten by A"}}  # column 7 = note
+    note = 1 + builtin_profiles()["customer_service"].index_of("note")
+    row = {"row": 2, "key": target.external_id, "cells": {str(note): "overwritten by A"}}
     response = call("POST", "/addon/edits", a.email("admin"), json={"spreadsheet_id": a.spreadsheet, "tab": a.tab,
                                                                    "rows": [row]})  # fmt: skip
     assert response.status_code == 200

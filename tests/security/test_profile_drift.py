@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from backend.models import ColumnProfile, Order, SheetBinding, Spreadsheet
 from backend.sandbox.sheets import GoogleSandboxes
+from backend.services.bindings import catalogue
 from tests.api.conftest import WRITER, Call
 from tests.api.test_addon_sheets import write_challenge
 from tests.security.conftest import Side, build_side, every_cell, forbidden_values, leaks
@@ -62,10 +63,13 @@ def test_redefining_a_bound_profile_is_refused_naming_every_tab_its_audience_may
         refused = call("POST", "/addon/profiles", admin, json=drift)
         assert refused.status_code == 400, refused.get_json()
         message = refused.get_json()["error"]["message"]
-        assert "'Orders' of Acme for the agency (viewer audience)" in message, message
-        assert drift["columns"][-1] in message
+        assert "tab “Orders” of Acme for the agency (Agency client) may not show" in message, message
+        assert catalogue()[drift["columns"][-1]].header in message  # the column as the sheet heads it
     own = call("POST", "/addon/profiles", admin, json=profile(["order_id", "buyer_message"]))
-    assert own.status_code == 400 and "buyer_message' is personal data" in own.get_json()["error"]["message"]
+    assert (
+        own.status_code == 400
+        and "cannot show buyers' personal details (Buyer message)" in own.get_json()["error"]["message"]
+    )
     allowed = call("POST", "/addon/profiles", admin, json=profile(["order_id", "subtotal", "total_amount"]))
     assert allowed.status_code == 200  # a change within what the audience may see goes through
 
@@ -106,8 +110,8 @@ def test_a_tab_bound_before_buyer_messages_became_personal_is_refused_by_name_an
     pushed = addon_app.test_cli_runner().invoke(args=["sheet", "push", "--spreadsheet", file_id])
 
     assert pushed.exit_code == 1, pushed.output
-    assert "'Notes': nothing was written to tab 'Notes': its profile 'client_notes' shows what the readers of " \
-           "this viewer spreadsheet may not see (column 'buyer_message' is personal data" in pushed.output  # fmt: skip
+    assert "'Notes': nothing was written to tab 'Notes': its profile “client_notes”, in this spreadsheet for " \
+           "Agency client, cannot show buyers' personal details (Buyer message)" in pushed.output  # fmt: skip
     assert f"{file_id} 'Sales': +0" in pushed.output  # the legitimate tab was written, not withheld
     forbidden = forbidden_values(session, side.team.id)
     seen = every_cell(google, file_id, side.email("viewer"))
@@ -116,7 +120,7 @@ def test_a_tab_bound_before_buyer_messages_became_personal_is_refused_by_name_an
     assert {o.external_id for o in side.orders} <= seen  # the Notes tab's own operational cells stay
     status = call("GET", "/addon/status", admin, query={"spreadsheet_id": file_id}).get_json()
     notes = next(b for b in status["spreadsheet"]["bindings"] if b["tab"] == "Notes")
-    assert "bind the tab to a profile for the viewer audience" in notes["last_push_error"]
+    assert "bind the tab to a profile made for Agency client" in notes["last_push_error"]
     assert status["spreadsheet"]["sharing_problem"] is None  # the file's sharing is fine: nothing blanked it
     sales = next(b for b in status["spreadsheet"]["bindings"] if b["tab"] == "Sales")
     assert sales["last_push_error"] is None

@@ -121,7 +121,7 @@ def test_a_tab_sorted_by_deadline_descending_by_hand_gets_new_rows_in_that_order
     sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
 ) -> None:
     shop, file_id = warehouse_tab(session, google, pusher, [10, 20, 30])
-    sort_by(google, file_id, "ship_by", descending=True)
+    sort_by(google, file_id, "due_at", descending=True)  # the deadline each order is racing
     assert skus(google, file_id) == ["S30", "S20", "S10"]
 
     changed(session, shop, pusher, due_in(session, shop, 15, "S15"), due_in(session, shop, 45, "S45"))

@@ -174,7 +174,8 @@ def test_warehouse_and_viewer_audiences_cannot_bind_the_finance_reports(
     team = seller(session)
     with pytest.raises(bindings.ProfileRejected) as by_packer:
         bindings.bind(session, team, new_file(google), "Profit", "profit_by_month", actor=PACKER)
-    assert "'profit_net' is cost data, which the warehouse role may not see" in by_packer.value.message
+    assert "column 'profit_net' is cost data, which the warehouse role may not see" in by_packer.value.problems
+    assert "profit_net" not in by_packer.value.message  # the message says it in words: "Net profit"
     agency = new_file(google, (AGENCY, "reader"))
     bindings.bind(session, team, agency, "Orders", "agency_view")
     with pytest.raises(bindings.ProfileRejected) as on_viewer_file:

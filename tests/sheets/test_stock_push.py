@@ -77,3 +77,22 @@ def test_a_count_typed_in_the_stock_tab_reallocates_on_the_next_push(
     push_dirty(pusher)
     assert not any(column(tab_rows(google, warehouse, "Ship"), "Stock").values())
     assert session.scalar(open_cases) == 0
+
+
+def test_a_pick_and_pack_list_bound_to_one_shop_show_only_that_shops_orders(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    team = seller(session)
+    us, uk = factories.shop(session, team, name="Demo US"), factories.shop(session, team, name="Demo UK")
+    ours = factories.order(session, us, skus=(("US-MUG", 2, Decimal("9")),), rts_sla_at=factories.NOW)
+    factories.order(session, uk, skus=(("GB-MUG", 1, Decimal("9")), ("US-MUG", 1, Decimal("9"))))
+    warehouse = new_file(google, (PACKER, "reader"))
+    bindings.bind(session, team, warehouse, "Pick US", "pick_list", shops=[str(us.id)])
+    bindings.bind(session, team, warehouse, "Pack US", "pack_list", shops=[str(us.id)])
+    bindings.bind(session, team, warehouse, "Pick all", "pick_list")
+    session.commit()
+
+    push_dirty(pusher)
+    assert column(tab_rows(google, warehouse, "Pick US"), "Pick now") == {"US-MUG": "2"}  # no GB-MUG, no UK unit
+    assert list(column(tab_rows(google, warehouse, "Pack US"), "Orders").values()) == [ours.external_id]
+    assert column(tab_rows(google, warehouse, "Pick all"), "Pick now") == {"GB-MUG": "1", "US-MUG": "3"}

@@ -75,7 +75,7 @@ def test_admins_define_custom_profiles_within_what_the_audience_may_see(
     doc = schema.load(
         {"key": "agency_lite", "audience_role": "viewer", "grain": "order", "columns": ["order_id", "net_profit"]}
     )
-    with pytest.raises(bindings.ProfileRejected, match="net_profit' is cost data"):
+    with pytest.raises(bindings.ProfileRejected, match=r"cannot show fees, costs and profit \(Net profit\)"):
         bindings.define_profile(session, team, doc, ADMIN)
     with pytest.raises(Forbidden, match="only an admin"):
         bindings.define_profile(session, team, {**doc, "columns": ["order_id"]}, PACKER)

@@ -46,6 +46,14 @@ class Book:
         keys = sorted(k for k in target.cells if r0 <= k[0] < r1 and c0 <= k[1] < c1)
         return [self.effective(target, r, c) for r, c in keys]
 
+    def evaluate_on(self, sheet: Sheet, formula: str) -> formulas.Value:
+        """A formula that is in no cell (a conditional format's rule), with `sheet` as its own sheet."""
+        outer, self._current = self._current, sheet
+        try:
+            return formulas.evaluate(formula, self)
+        finally:
+            self._current = outer
+
     def effective(self, sheet: Sheet, row: int, col: int) -> formulas.Value:
         key = (sheet.sheet_id, row, col)
         if key in self._cache:

@@ -71,6 +71,8 @@ def delete(spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, start: int, e
         raise invalid("You can't delete all the columns on the sheet.")
     axis = 0 if dimension == "ROWS" else 1
     sheet.cells = {k: v for k, v in sheet.cells.items() if not start <= k[axis] < end}
+    if dimension == "COLUMNS":
+        sheet.column_properties = {c: p for c, p in sheet.column_properties.items() if not start <= c < end}
     count = end - start
 
     def pos(x: int) -> int:
@@ -113,6 +115,8 @@ def _move(
         new[axis] = start_pos(key[axis])
         moved[(new[0], new[1])] = cell
     sheet.cells = moved
+    if dimension == "COLUMNS":
+        sheet.column_properties = {start_pos(c): props for c, props in sheet.column_properties.items()}
     k0, k1 = _KEYS[dimension]
     for grid_range in _grid_ranges(spreadsheet, sheet.sheet_id):
         if k0 in grid_range:

@@ -365,6 +365,7 @@ FUNCTIONS: dict[str, Callable[[_Eval, list[Node]], Value]] = {
     "OR": lambda ev, args: any(to_bool(v) for a in args for v in ev.values(a)),
     "NOT": lambda ev, args: not to_bool(_arg(ev, args, 0)),
     "ISBLANK": lambda ev, args: _arg(ev, args, 0) is None,
+    "ISNUMBER": lambda ev, args: isinstance(_arg(ev, args, 0), float),
     "LEN": lambda ev, args: float(len(to_text(_arg(ev, args, 0)))),
     "CONCATENATE": lambda ev, args: "".join(to_text(v) for a in args for v in ev.values(a)),
 }

@@ -59,6 +59,7 @@ class Sheet:
     protected_ranges: list[Json] = field(default_factory=list)
     conditional_formats: list[Json] = field(default_factory=list)
     charts: list[Json] = field(default_factory=list)
+    column_properties: dict[int, Json] = field(default_factory=dict)  # DimensionProperties set per column
 
     @property
     def sheet_id(self) -> int:
@@ -113,7 +114,11 @@ class Sheet:
             protected_ranges=copy.deepcopy(self.protected_ranges),
             conditional_formats=copy.deepcopy(self.conditional_formats),
             charts=copy.deepcopy(self.charts),
+            column_properties=copy.deepcopy(self.column_properties),
         )
+
+    def hidden_columns(self) -> set[int]:
+        return {c for c, props in self.column_properties.items() if props.get("hiddenByUser")}
 
 
 @dataclass

@@ -149,6 +149,21 @@ def _insert_dimension(ctx: Context, body: Json) -> None:
     )
 
 
+def _update_dimension_properties(ctx: Context, body: Json) -> None:
+    """Column properties (hiddenByUser, pixelSize); rows are not modelled by the sandbox."""
+    dr = body.get("range", {})
+    sheet = ctx.spreadsheet.sheet_by_id(int(dr.get("sheetId", 0)))
+    if dr.get("dimension") != "COLUMNS":
+        raise invalid("updateDimensionProperties: the sandbox models column properties only.")
+    start, end = int(dr.get("startIndex", 0)), int(dr.get("endIndex", sheet.column_count))
+    if not 0 <= start < end <= sheet.column_count:
+        raise invalid(f"Invalid range [{start}, {end}): the sheet has {sheet.column_count} columns")
+    mask = _mask(body)
+    for column in range(start, end):
+        merged = fields.merge(sheet.column_properties.get(column, {}), body.get("properties", {}), mask)
+        sheet.column_properties[column] = merged
+
+
 def _move_dimension(ctx: Context, body: Json) -> None:
     source = body.get("source", {})
     sheet = ctx.spreadsheet.sheet_by_id(int(source.get("sheetId", 0)))
@@ -454,6 +469,7 @@ HANDLERS: dict[str, Any] = {
     "appendDimension": _append_dimension,
     "insertDimension": _insert_dimension,
     "deleteDimension": _delete_dimension,
+    "updateDimensionProperties": _update_dimension_properties,
     "moveDimension": _move_dimension,
     "updateCells": _update_cells,
     "appendCells": _append_cells,

@@ -146,9 +146,10 @@ class SheetsSandbox:
         rows = self.values(spreadsheet_id, a1_cell, as_user=as_user)
         return rows[0][0] if rows and rows[0] else ""
 
-    def html(self, spreadsheet_id: str, *, as_user: str | None = None) -> str:
+    def html(self, spreadsheet_id: str, *, as_user: str | None = None, tab: str | None = None) -> str:
+        """The spreadsheet as `as_user` sees it in Sheets, showing `tab` (default: the first)."""
         caller = as_user or self.file(spreadsheet_id).owner
-        return self.run(spreadsheet_id, caller, "sandbox", "reader", render.spreadsheet_html)
+        return self.run(spreadsheet_id, caller, "sandbox", "reader", lambda ctx: render.spreadsheet_html(ctx, tab))
 
     def inject_fault(
         self, status: int, count: int = 1, *, path_contains: str = "", after_commit: bool = False, delay: float = 0.0

@@ -82,6 +82,10 @@ def _grid_data(ctx: Context, sheet: Sheet, rect: Rect, book: cells.Book) -> Json
             {"values": [cells.cell_data(sheet, r, c, book) for c in range(rect.c0, last_col + 1)]}
             for r in range(rect.r0, last_row + 1)
         ]
+    if any(rect.c0 <= c < rect.c1 for c in sheet.column_properties):
+        data["columnMetadata"] = [
+            {"pixelSize": 100, **copy.deepcopy(sheet.column_properties.get(c, {}))} for c in range(rect.c0, rect.c1)
+        ]
     row_meta: dict[int, list[Json]] = {}
     for m in ctx.spreadsheet.developer_metadata:
         dr = m["location"].get("dimensionRange", {})

@@ -18,6 +18,7 @@ from flask import Flask, Response, request
 from backend.platforms.tiktok.errors import ON_HOLD_CODE
 from backend.platforms.tiktok.signing import TOKEN_HEADER, is_multipart, sign
 from backend.platforms.tiktok.webhooks import EVENT_CODES
+from backend.sandbox.tiktok import consent
 from backend.sandbox.tiktok.records import Authorization, LoggedRequest
 from backend.sandbox.tiktok.render import order_settlement, order_transaction, render_order
 from backend.sandbox.tiktok.world import DAY, Order, Package, Shop, after_shipping, assign_tracking, sum_amounts
@@ -510,6 +511,15 @@ def create_app(sb: TikTokShopSandbox) -> Flask:
         request_id = f"{datetime.now(UTC):%Y%m%d%H%M%S}{sb.counters.total:08d}"
         body = {"code": code, "message": message, "request_id": request_id, "data": data}
         return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+    @app.get("/open/authorize")
+    def consent_page() -> Response:
+        """The seller's consent page: a seller account authorizes all its shops for the app (service_id)."""
+        return consent.page(sb, request.args.get("service_id", ""), request.args.get("state", ""))
+
+    @app.post("/open/authorize")
+    def consent_given() -> Response:
+        return consent.approve(sb, request.form.get("seller", ""), request.form.get("state", ""))
 
     @app.get("/sandbox/labels/<package_id>.pdf")
     def label(package_id: str) -> Response:

@@ -32,6 +32,8 @@ BUYER_MESSAGES = (
     "Can you ship before Friday?",
     "请尽快发货",
 )
+# The same buyers without the formula-looking message (which tests keep): for the demo, which a seller reads.
+PLAIN_BUYER_MESSAGES = tuple("Is the blue one back in stock?" if m.startswith("=") else m for m in BUYER_MESSAGES)
 CANCEL_PLANS = {  # fate → (stage it happens in, initiator, reason)
     "unpaid_timeout": ("UNPAID", "SYSTEM", "Payment overdue"),
     "buyer_remorse": ("ON_HOLD", "BUYER", "No longer needed"),
@@ -146,6 +148,8 @@ class Shop:
     orders: dict[str, Order] = field(default_factory=dict)
     packages: dict[str, Package] = field(default_factory=dict)
     on_hand: dict[str, int] = field(default_factory=dict)  # sku id → units on the shelf (warehouse_id)
+    seller: str = "Sandbox Seller"  # the seller account that may authorize the shop on the consent page
+    buyer_messages: tuple[str, ...] = BUYER_MESSAGES
 
     def committed(self, sku_id: str, now: int) -> int:
         """Units held by orders paid but not shipped, as TikTok's committed_quantity counts them."""
@@ -182,7 +186,15 @@ class Ids:
                 return value
 
 
-def new_shop(rng: random.Random, ids: Ids, name: str, region: str) -> Shop:
+def new_shop(
+    rng: random.Random,
+    ids: Ids,
+    name: str,
+    region: str,
+    *,
+    seller: str = "Sandbox Seller",
+    buyer_messages: tuple[str, ...] = BUYER_MESSAGES,
+) -> Shop:
     market = MARKETS[region]
     catalog = []
     for p in range(12):
@@ -207,6 +219,8 @@ def new_shop(rng: random.Random, ids: Ids, name: str, region: str) -> Shop:
         tiktok_option_id=ids.new("71"),
         providers=providers,
         on_hand=on_hand,
+        seller=seller,
+        buyer_messages=buyer_messages,
     )
 
 
@@ -272,7 +286,7 @@ def make_order(rng: random.Random, ids: Ids, shop: Shop, created: int, *, fate: 
         create_time=created,
         lines=lines,
         plan=plan,
-        buyer_message=rng.choice(BUYER_MESSAGES),
+        buyer_message=rng.choice(shop.buyer_messages),
         shipping_fee_paid=Decimal(0) if free_shipping else market.shipping_fee,
         shipping_platform_discount=market.shipping_fee if free_shipping else Decimal(0),
         tax=cents(sub_total * market.sales_tax_rate),
@@ -336,7 +350,7 @@ def seed_orders(rng: random.Random, ids: Ids, shop: Shop, count: int, *, now: in
             split = rng.random() < 0.05
         order = make_order(rng, ids, shop, now - age, fate=fate, split=split)
         if index == 1:
-            order.buyer_message = BUYER_MESSAGES[5]
+            order.buyer_message = shop.buyer_messages[5]
         if previous is not None and index % 50 == 49 and fate == "normal" and not split and not previous.combined:
             combine(shop, previous, order)
         previous = order
