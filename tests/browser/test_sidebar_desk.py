@@ -93,7 +93,7 @@ def test_an_admin_sets_up_a_discord_channel_and_the_test_message_arrives(
     tab, _world, _who = sidebar
     fake, server = discord
     hook = fake.create_webhook()
-    tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · admin'")
+    tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · Admin'")
     tab.click("#channels-section summary")
     tab.wait_for_selector("#channel-kinds input[value='sla']")
     tab.fill("#channel-name", "warehouse-alerts")
@@ -121,7 +121,7 @@ def test_support_raises_fills_resolves_and_copies_the_buyer_message_and_the_lead
         order_id = session.scalars(select(Order.external_id).where(Order.shop_id == world.shop_id)).first()
     who["email"] = SUPPORT
     tab.reload()
-    tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · support'")
+    tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · Customer service'")
     tab.wait_for_selector("#exceptions:not([hidden])")
     assert tab.is_hidden("#admin")
     assert "No open exception for you." in (tab.text_content("#exception-list") or "")
