@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.models import AuditEntry, OrderEvent, OrderInput
+from backend.services.bindings import builtin_profiles
 from tests import factories
 from tests.api.conftest import Call
 from tests.security.conftest import Side
 
 CO_ADMIN = "cofounder@acme.example"
-NOTE = "7"  # the customer_service profile's note column (1-based), which support and admins type into
+# The customer_service profile's note column (1-based), which support and admins type into.
+NOTE = str(1 + builtin_profiles()["customer_service"].index_of("note"))
 
 
 def note(call: Call, side: Side, caller: str, editor: str | None, text: str, order: int = 0, **extra: Any) -> Any:
