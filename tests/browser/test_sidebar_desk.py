@@ -100,17 +100,22 @@ def test_an_admin_sets_up_a_discord_channel_and_the_test_message_arrives(
     tab.fill("#channel-url", webhook_url(server, hook))
     tab.check("#channel-kinds input[value='sla']")
     tab.click("#channel-add")
-    tab.wait_for_selector("#channels li[data-channel]")
+    tab.wait_for_selector("#channels li[data-channel]")  # the new channel is listed, the answer under the button
+    assert "Channel warehouse-alerts added" in (tab.text_content("#channel-add + .feedback.ok") or "")
     assert "warehouse-alerts — sla" in (tab.text_content("#channels") or "")
     assert hook.token not in (tab.text_content("#channels") or "")
     tab.click("#channels li[data-channel] button:text('Send a test')")
-    tab.wait_for_function("document.getElementById('notice').textContent.includes('Discord received the test message')")
+    tab.wait_for_selector("#channels li[data-channel] .channel-test + .feedback.ok")
+    answer = tab.text_content("#channels li[data-channel] .channel-test + .feedback") or ""
+    assert answer == "Discord received the test message in warehouse-alerts."
     assert [m["embeds"][0]["title"] for m in fake.messages(hook.id)] == ["OrderDeck is connected to warehouse-alerts"]
     assert tab.evaluate("document.documentElement.scrollWidth") <= 300
     tab.screenshot(path=str(ARTIFACTS / "sidebar-discord-channel.png"), full_page=True)
 
     tab.click("#channels li[data-channel] button:text('Remove')")
     tab.wait_for_function("document.getElementById('channels').textContent.includes('No Discord channel yet.')")
+    tab.wait_for_selector("#channels + .feedback.ok")
+    assert tab.text_content("#channels + .feedback") == "Channel warehouse-alerts removed."
 
 
 def test_support_raises_fills_resolves_and_copies_the_buyer_message_and_the_leaderboard_counts_it(
@@ -124,6 +129,7 @@ def test_support_raises_fills_resolves_and_copies_the_buyer_message_and_the_lead
     tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · Customer service'")
     tab.wait_for_selector("#exceptions:not([hidden])")
     assert tab.is_hidden("#admin")
+    tab.wait_for_selector("#exception-list li")
     assert "No open exception for you." in (tab.text_content("#exception-list") or "")
 
     tab.click("#raise-section summary")
@@ -132,19 +138,23 @@ def test_support_raises_fills_resolves_and_copies_the_buyer_message_and_the_lead
     tab.fill("#raise-fields input[name='seller_sku']", "LIP-01")
     tab.fill("#raise-fields input[name='quantity']", "1")
     tab.click("#raise")
-    tab.wait_for_function("document.getElementById('error').textContent.includes('return_by')")  # required
+    tab.wait_for_selector("#raise + .feedback.bad")  # a required field is missing: said under the button
+    assert "return_by" in (tab.text_content("#raise + .feedback") or "")
 
     tab.fill("#raise-fields input[name='return_by']", "2026-12-20")
     tab.click("#raise")
     tab.wait_for_selector("#exception-list li[data-case]")
     assert f"Return request · order {order_id}" in (tab.text_content("#exception-list") or "")
+    tab.wait_for_selector("#raise + .feedback.ok")
+    assert tab.text_content("#raise + .feedback") == f"Return request raised for order {order_id}."
 
     case = "#exception-list li[data-case]"
     tab.click(f"{case} summary")
     tab.fill(f"{case} .case-fields input[name='refund_amount']", "12.5")
     tab.click(f"{case} .case-save")
-    tab.wait_for_function("document.getElementById('notice').textContent === 'Saved.'")
-    tab.wait_for_selector("#busy[hidden]", state="attached")  # the list reloaded, the case still open
+    tab.wait_for_selector(f"{case} .case-save + .feedback.ok")  # the list reloaded, the case still open
+    assert tab.text_content(f"{case} .case-save + .feedback") == "Saved."
+    assert tab.is_visible(f"{case} .case-message")
     tab.click(f"{case} .case-message")
     tab.wait_for_selector(f"{case} .case-message-text:not([hidden])")
     text = tab.input_value(f"{case} .case-message-text")
@@ -157,8 +167,9 @@ def test_support_raises_fills_resolves_and_copies_the_buyer_message_and_the_lead
     tab.select_option(f"{case} .case-outcome", "refunded")
     tab.fill(f"{case} .case-note", "return label sent")
     tab.click(f"{case} .case-resolve")
-    tab.wait_for_function("document.getElementById('notice').textContent === 'Return request resolved: refunded.'")
-    tab.wait_for_function("document.getElementById('exception-list').textContent.includes('No open exception')")
+    tab.wait_for_selector("#exception-list + .feedback.ok")
+    assert tab.text_content("#exception-list + .feedback") == "Return request resolved: refunded."
+    assert "No open exception" in (tab.text_content("#exception-list") or "")
 
     with world.live.app.app_context(), world.live.db.session() as session:
         now = utcnow()
@@ -185,7 +196,8 @@ def test_a_chinese_team_sees_its_sidebar_in_chinese_and_an_admin_keeps_one_file_
     tab.click("#language-section summary")
     tab.select_option("#spreadsheet-language", "en")
     tab.click("#language-save")
-    tab.wait_for_function("document.getElementById('notice').textContent === 'Saved.'")
+    tab.wait_for_selector("#language-save + .feedback.ok")
+    assert tab.text_content("#language-save + .feedback") == "Saved."
     world.live.drain()
     world.live.app.extensions["orderdeck.tasks"].enqueue("/tasks/push-due")  # the minute's sweep, should a push
     world.live.drain()  # for the shop's live orders have held the file's lease when the language changed
