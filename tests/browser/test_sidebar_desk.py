@@ -110,6 +110,7 @@ def test_an_admin_sets_up_a_discord_channel_and_the_test_message_arrives(
     assert answer == "Discord received the test message in warehouse-alerts."
     assert [m["embeds"][0]["title"] for m in fake.messages(hook.id)] == ["OrderDeck is connected to warehouse-alerts"]
     assert tab.evaluate("document.documentElement.scrollWidth") <= 300
+    assert tab.text_content("#who") == "Acme Trading · Admin"  # the sidebar's strings left the header alone
     tab.screenshot(path=str(ARTIFACTS / "sidebar-discord-channel.png"), full_page=True)
 
     tab.click("#channels li[data-channel] button:text('Remove')")
