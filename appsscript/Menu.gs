@@ -174,3 +174,17 @@ function unbindTab(tab) {
 function createSpreadsheet(form) {
   return api_('post', '/addon/spreadsheets', form);
 }
+
+/** @return {Object} the Pending-Action board per shop (links to the rows), and refunds waiting for finance */
+function pendingActions() {
+  return api_('get', '/addon/pending-actions');
+}
+
+/**
+ * Finance's answer to a refund above the team's limit: approve sends it to the platform at once.
+ * @param {string} caseId
+ * @param {string} answer 'approve' or 'decline'
+ */
+function answerRefund(caseId, answer) {
+  return api_('post', '/addon/refunds/answer', { case: caseId, answer: answer });
+}

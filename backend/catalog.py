@@ -41,7 +41,10 @@ def validated(path: Path, schema_name: str) -> Any:
 
 @cache
 def role_policy() -> RolePolicy:
-    return RolePolicy.from_document(validated(SCHEMAS_DIR / "roles.json", "roles.schema.json"))
+    try:
+        return RolePolicy.from_document(validated(SCHEMAS_DIR / "roles.json", "roles.schema.json"))
+    except ValueError as exc:
+        raise ConfigError(f"schemas/roles.json: {exc}") from None
 
 
 @dataclass(frozen=True)

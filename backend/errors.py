@@ -235,5 +235,12 @@ class UnknownCarrier(PlatformRejected):
     status = 400
 
 
+class CaseRefused(PlatformRejected):
+    """The platform refused an after-sales decision (the case's status does not allow it, a bad reason):
+    shown to the person who decided, never retried."""
+
+    status = 409
+
+
 class PlatformPayloadError(PlatformRejected):
     """The platform answered with something we cannot read (a count that is not a number, no envelope)."""

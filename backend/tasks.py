@@ -25,6 +25,7 @@ from googleapiclient.discovery import build
 from backend import runtime
 from backend.errors import NotFound, OrderDeckError, PlatformError
 from backend.services import leases, notify, push_schedule, retention, shop_round, sync, webhooks
+from backend.services.after_sales import alerts as after_sales_alerts
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
         if done.sync is not None:
             out |= {
                 "sync": done.sync.summary(),
+                "after_sales": done.after_sales.summary() if done.after_sales else "",
                 "webhooks_after": done.events_after,
                 "stock_skus": done.stock_skus,
                 "settlement": done.settlement,
@@ -108,6 +110,7 @@ def retention_due() -> dict[str, Any]:
 
 NOTIFICATION_SWEEPS = (
     notify.sla_alert_sweep,
+    after_sales_alerts.deadline_sweep,
     notify.overdue_exception_sweep,
     notify.stale_sync_sweep,
     notify.daily_digest,

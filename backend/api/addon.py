@@ -34,6 +34,7 @@ from backend.services import (
     push_schedule,
 )
 from backend.services.addon import Caller
+from backend.services.after_sales import sidebar as after_sales
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
 TEAM_HEADER = "X-OrderDeck-Team"
@@ -239,6 +240,20 @@ def _push_team_tabs(caller: Caller) -> None:
     """Push the caller's team's dirty tabs now, never a sweep of every team's (which spends their limits)."""
     for binding_id in push_schedule.for_team(runtime.database(), caller.team_id):
         tasks.enqueue(f"/tasks/push-binding/{binding_id}")
+
+
+@route("GET", "/pending-actions", "pending_actions", "The Pending-Action board per shop, with links to the rows; "
+       "refunds waiting for finance")  # fmt: skip
+def pending_actions(caller: Caller, _data: dict[str, Any]) -> Any:
+    return _db_session_call(after_sales.pending_actions, caller)
+
+
+@route("POST", "/refunds/answer", "approve_refund", "Finance approves (sent at once) or declines a refund above the "
+       "team's limit", body=schemas.RefundAnswerSchema)  # fmt: skip
+def answer_refund(caller: Caller, data: dict[str, Any]) -> Any:
+    result = after_sales.answer_refund(runtime.database(), runtime.platform(), caller, data["case"], data["answer"])
+    tasks.enqueue("/tasks/push-due")
+    return result
 
 
 @route("GET", "/members", "manage_members", "The team's members and roles")

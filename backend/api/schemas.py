@@ -252,6 +252,13 @@ class SpreadsheetLanguageSchema(Schema):
     language = fields.String(load_default=None, validate=validate.OneOf(["en", "zh-Hans"]))
 
 
+class RefundAnswerSchema(Schema):
+    """Finance's answer to a refund above the team's limit, from the sidebar."""
+
+    case = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
+    answer = fields.String(required=True, validate=validate.OneOf(["approve", "decline"]))
+
+
 class RetentionSchema(Schema):
     retention_days = fields.Integer(
         required=True, strict=True, validate=validate.Range(1, 365, error="type a number of days from {min} to {max}")

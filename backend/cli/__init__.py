@@ -8,7 +8,21 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from backend.cli import costs, csv_import, demo, fx, keys, limits, notify, setup, sheets, shops, worker
+from backend.cli import (
+    after_sales,
+    costs,
+    csv_import,
+    demo,
+    fx,
+    keys,
+    limits,
+    notify,
+    purchases,
+    setup,
+    sheets,
+    shops,
+    worker,
+)
 from backend.cli.common import reports_errors
 from backend.errors import NotBuiltYet
 
@@ -21,12 +35,14 @@ COMMANDS: list[click.Command] = [
     worker.worker_command,
     costs.costs_cli,
     fx.fx_cli,
+    purchases.purchases_cli,
     csv_import.import_csv_command,
     sheets.sheet_cli,
     keys.keys_cli,
     notify.notify_cli,
     limits.limits_cli,
     demo.demo_command,
+    after_sales.after_sales_cli,
 ]
 
 # DESIGN.md commands whose issues have not landed yet, with the issue that builds each.

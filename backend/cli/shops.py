@@ -72,11 +72,11 @@ def shop_ids(shop: str | None) -> list[int]:
 
 @click.command("sync")
 @click.option("--shop", default=None, help="A shop's id (or platform shop id); default: every active shop.")
-@click.option("--full", is_flag=True, help="Read every order again, not just what changed.")
+@click.option("--full", is_flag=True, help="Read every order and after-sales case again, not just what changed.")
 @click.option("--settle", is_flag=True, help="Also walk the finance statements: settled profit, without the worker.")
 @reports_errors
 def sync_command(shop: str | None, full: bool, settle: bool) -> None:
-    """Bring orders up to date and say what changed."""
+    """Bring orders and after-sales cases up to date and say what changed."""
     db, platform = runtime.database(), runtime.platform()
     failed = False
     for shop_id in shop_ids(shop):
@@ -94,6 +94,8 @@ def sync_command(shop: str | None, full: bool, settle: bool) -> None:
             failed = True
             continue
         click.echo(f"shop {shop_id}: {report.sync.summary()}")
+        if report.after_sales is not None:
+            click.echo(f"shop {shop_id}: {report.after_sales.summary()}")
         click.echo(f"shop {shop_id}: stock counts refreshed for {report.stock_skus} SKUs")
         if settle and not _settle_one(db, platform, shop_id):
             failed = True
@@ -145,6 +147,8 @@ def shop_status_command(team_name: str) -> None:
     for row in rows:
         lag = f"{row.lag_seconds // 60} min ago" if row.lag_seconds is not None else "never"
         state = "ok" if not row.needs_reauthorization else f"{row.status}: {row.status_reason}"
+        if row.after_sales_problem:
+            state += f" ({row.after_sales_problem})"
         click.echo(
             f"{row.name} ({row.platform}, {row.region}) — {state}; last sync {lag}; webhooks {row.webhooks_7d}, "
             f"missed by webhook {row.missed_by_webhook_7d}, failed payloads {row.failed_items_7d}"

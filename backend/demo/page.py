@@ -218,6 +218,8 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "setSpreadsheetLanguage": lambda c: c.api(
         "post", "/addon/spreadsheet/language", {"spreadsheet_id": c.spreadsheet_id, "language": c.arg(0)}
     ),
+    "pendingActions": lambda c: c.api("get", "/addon/pending-actions"),
+    "answerRefund": lambda c: c.api("post", "/addon/refunds/answer", {"case": c.arg(0), "answer": c.arg(1)}),
 }
 
 

@@ -104,11 +104,13 @@ SHEETS = (
     SheetSpec(
         "finance", "Demo Trading · Finance", "finance",
         (("Profit ledger", "profit_ledger"), ("SKU costs", "sku_costs"), ("Rates", "fx_rates"),
-         ("By month", "profit_by_month"), ("By shop", "profit_by_shop")), "writer",
+         ("By month", "profit_by_month"), ("By shop", "profit_by_shop"), ("Pending actions", "pending_actions")),
+        "writer",
     ),
     SheetSpec(
         "customer_service", "Demo Trading · Customer service", "support",
-        (("Customer service", "customer_service"),), "writer",
+        (("Customer service", "customer_service"), ("After-sales", "after_sales"),
+         ("Return rates", "after_sales_rates")), "writer",
     ),
     SheetSpec("agency", "Demo Trading · Agency client", "viewer", (("Orders", "agency_view"),), "reader"),
     SheetSpec("procurement", "Demo Trading · Procurement", "procurement", (("Stock", "stock"),), "writer"),
@@ -485,7 +487,8 @@ def _seed(world: World, discord_hook: str) -> None:
         notify.add_channel(session, box, team, name=CHANNEL, url=discord_hook, actor=ADMIN.email, allow_loopback=True)
         team_id = team.id
     for name, region, orders in SHOPS:
-        world.tiktok.add_shop(name, region, orders=orders, seller=SELLER)
+        shop = world.tiktok.add_shop(name, region, orders=orders, seller=SELLER)
+        world.tiktok.add_returns(shop.shop_id, orders // 15)  # buyers' refund and return requests, some still open
     name, region, orders = SHOPEE_SHOP
     world.shopee.add_shop(name, region, orders=orders)
     _connect_shops(world, team_id)

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+ADMIN = "admin"
+
 
 class Sensitivity(StrEnum):
     OPERATIONAL = "operational"
     PERSONAL = "personal"
     SALES = "sales"
     COST = "cost"
+    PURCHASE = "purchase"  # what buying stock costs: supplier prices, domestic shipping, freight, duty, forwarder fees
 
 
 @dataclass(frozen=True)
@@ -21,16 +24,30 @@ class RolePolicy:
 
     sees: Mapping[str, frozenset[Sensitivity]]
     labels: Mapping[str, str]
+    # Who may act, beside who may see: action → the roles that may take it (admins always may).
+    actions: Mapping[str, frozenset[str]] = field(default_factory=dict)
     class_words: Mapping[Sensitivity, str] = field(default_factory=dict)
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> RolePolicy:
         roles: Mapping[str, Mapping[str, Any]] = doc["roles"]
+        actions: Mapping[str, Mapping[str, Any]] = doc.get("actions", {})
+        unknown = sorted({r for spec in actions.values() for r in spec["roles"]} - set(roles))
+        if unknown:
+            raise ValueError(f"actions name roles that are not in the role table: {', '.join(unknown)}")
         return cls(
             sees={name: frozenset(Sensitivity(c) for c in spec["sees"]) for name, spec in roles.items()},
             labels={name: str(spec["label"]) for name, spec in roles.items()},
+            actions={name: frozenset(spec["roles"]) | {ADMIN} for name, spec in actions.items()},
             class_words={Sensitivity(c): str(words) for c, words in doc.get("class_words", {}).items()},
         )
+
+    def may(self, role: str, action: str) -> bool:
+        """Whether `role` may take `action` (an action the table does not list: admins only)."""
+        return role in self.actions.get(action, frozenset({ADMIN}))
+
+    def acting(self, action: str) -> frozenset[str]:
+        return self.actions.get(action, frozenset({ADMIN}))
 
     def label(self, role: str) -> str:
         """The role as people call it ("Warehouse / 3PL"), or its key when the table has no label."""

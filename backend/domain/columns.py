@@ -7,7 +7,7 @@ who may see them, and it is the column's sensitivity that this decision reads �
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -17,11 +17,22 @@ from zoneinfo import ZoneInfo
 
 from backend.domain import sla
 from backend.domain.access import Sensitivity
+from backend.domain.after_sales import CaseView, RateRow
 from backend.domain.analytics import TREND_HEADERS
+from backend.domain.pending_actions import BoardRow
 from backend.domain.profit import BASES, POOLS
+from backend.domain.purchasing import LINE_LABELS, ShipmentStatus
 from backend.domain.reports import SummaryRow
 from backend.domain.stock import PackRow, PickRow, StockPosition
-from backend.domain.views import FxRateView, OrderView, PackageView, SkuCostView, SkuLine
+from backend.domain.views import (
+    ConsolidationView,
+    FxRateView,
+    OrderView,
+    PackageView,
+    PurchaseLineView,
+    SkuCostView,
+    SkuLine,
+)
 
 SHEETS_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - serials count local wall-clock days
 
@@ -37,6 +48,7 @@ class ColumnType(StrEnum):
     ENUM = "enum"
     HOURS = "hours"  # a number of hours with two decimals (handling times)
     RATE = "rate"  # an exchange rate: 1 unit of one currency in another, up to 12 decimals
+    DECIMAL = "decimal"  # a quantity with two decimals (kilograms, units sold per day)
 
 
 class Grain(StrEnum):
@@ -56,7 +68,12 @@ class Grain(StrEnum):
     HANDLING = "handling"  # a period, stage, role and member of the analytics table
     LEADERBOARD = "leaderboard"  # a member's standing in a window and stage
     HANDLING_TREND = "handling_trend"  # a period, with each stage's median hours (the analytics chart)
+    AFTER_SALE = "after_sale"  # a cancellation, return, refund or replacement request
+    PENDING_ACTION = "pending_action"  # a count of the Pending-Action board, or a refund waiting for finance
+    AFTER_SALES_RATE = "after_sales_rate"  # a month's cancellation and return rates, then per SKU and reason
     FX_RATE = "fx_rate"  # a currency pair with its newest rate (the finance rates tab)
+    PURCHASE_LINE = "purchase_line"  # an item bought from a supplier (the procurement purchase tab)
+    CONSOLIDATION = "consolidation"  # a forwarder's consolidated shipment
 
 
 class Kind(StrEnum):
@@ -81,6 +98,7 @@ NUMBER_FORMATS: Mapping[ColumnType, Mapping[str, str] | None] = {
     ColumnType.DURATION: {"type": "TIME", "pattern": "[h]:mm"},
     ColumnType.HOURS: {"type": "NUMBER", "pattern": "0.00"},
     ColumnType.RATE: {"type": "NUMBER", "pattern": "0.0000########"},
+    ColumnType.DECIMAL: {"type": "NUMBER", "pattern": "0.00"},
 }
 
 
@@ -89,6 +107,14 @@ class Formula:
     """A formula the backend writes itself (never text from a buyer): sent as `formulaValue`."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Dropdown:
+    """A cell that carries its own list to pick from (a case's reject reasons differ case by case)."""
+
+    value: str
+    choices: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -119,8 +145,13 @@ class Source:
     pick: PickRow | None = None
     pack: PackRow | None = None
     stock: StockPosition | None = None
+    purchase: PurchaseLineView | None = None
+    consolidation: ConsolidationView | None = None
     summary: SummaryRow | None = None
     stats: Mapping[str, Value] | None = None  # an analytics row by its header (backend/domain/analytics.py)
+    case: CaseView | None = None  # an after-sales case (backend/domain/after_sales.py)
+    board: BoardRow | None = None  # a row of the Pending-Action board
+    rate: RateRow | None = None  # a row of the after-sales rates report
     sheet_zone: str = "UTC"
 
     @property
@@ -132,11 +163,13 @@ class Source:
     @property
     def zone(self) -> str:
         """Times are shown in the shop's zone; rows without a shop use the spreadsheet's."""
+        if self.case is not None:
+            return self.case.shop_time_zone
         return self.view.shop_time_zone if self.view else self.sheet_zone
 
 
 # What a column function returns; datetimes are turned into serials in the row's zone on projection.
-Value = str | int | Decimal | bool | datetime | date | timedelta | Formula | None
+Value = str | int | Decimal | bool | datetime | date | timedelta | Formula | Dropdown | None
 
 
 @dataclass(frozen=True)
@@ -297,7 +330,8 @@ def _stats(*headers: str) -> Callable[[Source], Value]:
 
 
 def _warehouse(part: str, path: str) -> Callable[[Source], Value]:
-    """A field of the row's own part: pick, pack, stock or currency pair (`path` may be dotted: "count.seller_sku")."""
+    """A field of the row's own part: pick, pack, stock, currency pair, purchase line or consolidation (`path` may
+    be dotted: "count.seller_sku")."""
 
     def value(src: Source) -> Value:
         found: Any = getattr(src, part)
@@ -338,6 +372,9 @@ def _delivery_due(src: Source) -> Value:
 
 
 def _countdown(src: Source) -> Value:
+    """An order's next SLA deadline, or the decision deadline of a case that waits for one."""
+    if src.case is not None:
+        return countdown(src.case.deadline if src.case.step else None, src.sheet_zone)
     deadline = sla.next_deadline(src.order)
     return countdown(deadline.at if deadline else None, src.sheet_zone)
 
@@ -369,6 +406,7 @@ def _day_key(src: Source) -> Value:
 
 
 OP, PERSONAL, SALES, COST = Sensitivity.OPERATIONAL, Sensitivity.PERSONAL, Sensitivity.SALES, Sensitivity.COST
+PUR = Sensitivity.PURCHASE
 LINE = frozenset({Grain.ORDER_LINE})
 PKG = frozenset({Grain.PACKAGE})
 SKU = frozenset({Grain.SKU})
@@ -392,12 +430,18 @@ KEY_COLUMNS: Mapping[Grain, str] = {
     Grain.HANDLING: "handling_key",
     Grain.LEADERBOARD: "leaderboard_key",
     Grain.HANDLING_TREND: "trend_period",
+    Grain.AFTER_SALE: "case_key",
+    Grain.PENDING_ACTION: "action_key",
+    Grain.AFTER_SALES_RATE: "rate_key",
     Grain.FX_RATE: "fx_pair",
+    Grain.PURCHASE_LINE: "po_key",
+    Grain.CONSOLIDATION: "cons_key",
 }
 
 
-def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
-    """Every column, by key; `exception_choices` are the exception templates' labels (data in schemas/)."""
+def build_catalogue(exception_choices: Sequence[str] = (), extra: Iterable[Column] = ()) -> dict[str, Column]:
+    """Every column, by key; `exception_choices` are the exception templates' labels (data in schemas/);
+    `extra` are columns defined beside their own domain (after-sales: backend/domain/case_columns.py)."""
     columns = [
         Column("order_id", "Order ID", T, OP, frozenset({Grain.ORDER}), _order("external_id"), Kind.KEY),
         Column(
@@ -436,7 +480,7 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
             "Time left",
             DU,
             OP,
-            ORDER_GRAINS,
+            ORDER_GRAINS | {Grain.AFTER_SALE},
             _countdown,
             Kind.COMPUTED,
             description="live: recalculated by the spreadsheet every minute",
@@ -553,6 +597,16 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
             description="each conversion: pair, rate and the date of the rate (the paid date or the last before it)",
         ),
         Column(
+            "cost_source",
+            "Cost source",
+            T,
+            COST,
+            ORDER_GRAINS,
+            lambda src: src.order.ledger.cost_source if src.order.ledger else "",
+            Kind.COMPUTED,
+            description="per SKU: the FIFO layers (purchases, opening stock) or typed costs COGS used; blank: typed",
+        ),
+        Column(
             "missing_rates",
             "Missing rates",
             T,
@@ -601,7 +655,7 @@ def build_catalogue(exception_choices: Sequence[str] = ()) -> dict[str, Column]:
             description="orders left out of COGS and net profit",
         ),
     ]
-    columns += _stock_columns() + _report_columns()
+    columns += _stock_columns() + _report_columns() + _purchase_columns() + list(extra)
     catalogue = {c.key: c for c in columns}
     if len(catalogue) != len(columns):
         raise ValueError("duplicate column keys in the catalogue")
@@ -699,6 +753,28 @@ def _stock_columns() -> list[Column]:
             counted,
         ),
         Column("stock_location", "Location", T, OP, stock, _warehouse("stock", "count.location"), Kind.INPUT, counted),
+        Column(
+            "stock_opening",
+            "Opening stock (go-live)",
+            INT,
+            OP,
+            stock,
+            _warehouse("stock", "count.opening"),
+            Kind.INPUT,
+            counted,
+            description="on the shelf when purchases began to be tracked: the first FIFO layer, at the typed cost",
+        ),
+        Column(
+            "stock_lead_time",
+            "Lead time (days)",
+            INT,
+            OP,
+            stock,
+            _reorder("lead_time_days"),
+            Kind.INPUT,
+            counted,
+            description="ordering to arrival; blank: what the SKU's arrived purchases took",
+        ),
         Column("stock_allocated", "For open orders", INT, OP, stock, _warehouse("stock", "allocated"), Kind.COMPUTED),
         Column("stock_remaining", "Left after orders", INT, OP, stock, _warehouse("stock", "remaining"), Kind.COMPUTED),
         Column("stock_shortfall", "Short", INT, OP, stock, _warehouse("stock", "short_units"), Kind.COMPUTED),
@@ -712,7 +788,104 @@ def _stock_columns() -> list[Column]:
             Kind.COMPUTED,
             enum_values=("ok", "low", "out", "not counted"),
         ),
+        *_outlook_columns(stock),
     ]
+
+
+def _reorder(attr: str) -> Callable[[Source], Value]:
+    def value(src: Source) -> Value:
+        plan = src.stock.reorder if src.stock else None
+        result: Value = getattr(plan, attr) if plan else None
+        return result
+
+    return value
+
+
+def _outlook_columns(stock: frozenset[Grain]) -> list[Column]:
+    """What is arriving and the reorder suggestion (issue 21), one column per row of this table."""
+    table: list[tuple[str, str, ColumnType, Callable[[Source], Value], str]] = [
+        ("stock_arriving", "Arriving", INT, _warehouse("stock", "arriving"), "units bought and on their way"),
+        ("stock_next_arrival", "Next arrival", T, _warehouse("stock", "next_arrival_label"), "units and expected day"),
+        ("stock_sold_7", "Sold 7 days", INT, _reorder("sold_7"), ""),
+        ("stock_sold_30", "Sold 30 days", INT, _reorder("sold_30"), ""),
+        ("stock_per_day", "Sold per day", ColumnType.DECIMAL, _reorder("per_day"), "the higher of the 7 and 30 days"),
+        ("stock_cover", "Days of cover", ColumnType.DECIMAL, _reorder("cover_days"), "(left + arriving) / per day"),
+        (
+            "stock_suggested",
+            "Suggested order",
+            INT,
+            _reorder("suggested"),
+            "per day × lead time + reorder point − (left after orders + arriving)",
+        ),
+    ]
+    return [
+        Column(key=key, header=header, type=kind, sensitivity=OP, grains=stock, value=value, kind=Kind.COMPUTED,
+               description=about)
+        for key, header, kind, value, about in table
+    ]  # fmt: skip
+
+
+def _purchase_columns() -> list[Column]:
+    """The procurement purchase and consolidation tabs (issue 21); what buying costs is `purchase` class."""
+    buyer = frozenset({"procurement"})
+    line, ship = frozenset({Grain.PURCHASE_LINE}), frozenset({Grain.CONSOLIDATION})
+    statuses = tuple(LINE_LABELS.values())
+    # key, header, type, class, the view's field, who writes it (typed: procurement), note
+    lines: list[tuple[str, str, ColumnType, Sensitivity, str, Kind, str]] = [
+        ("po_key", "Purchase line", T, OP, "key", Kind.KEY, "platform:supplier's order number/line"),
+        ("po_platform", "Bought on", T, OP, "platform", Kind.SYNCED, "taobao, 1688 or other"),
+        ("po_supplier", "Supplier", T, OP, "supplier", Kind.INPUT, ""),
+        ("po_order_no", "Supplier order", T, OP, "supplier_order_no", Kind.SYNCED, ""),
+        ("po_item", "Item", T, OP, "item_title", Kind.SYNCED, ""),
+        ("po_item_link", "Item link", T, OP, "item_link", Kind.INPUT, ""),
+        ("po_item_spec", "Spec", T, OP, "item_spec", Kind.INPUT, ""),
+        ("po_sku", "Seller SKU", T, OP, "seller_sku", Kind.INPUT, "remembered for this item and spec"),
+        ("po_qty_ordered", "Ordered", INT, OP, "quantity_ordered", Kind.INPUT, ""),
+        ("po_qty_received", "Received", INT, OP, "quantity_received", Kind.INPUT, "blank: counted as ordered"),
+        ("po_unit_price", "Unit price", M, PUR, "unit_price", Kind.INPUT, ""),
+        ("po_currency", "Currency", T, PUR, "currency", Kind.INPUT, "of the supplier order"),
+        ("po_domestic_shipping", "Domestic shipping", M, PUR, "domestic_shipping", Kind.INPUT, "whole order"),
+        ("po_paid_on", "Paid on", D, OP, "paid_on", Kind.INPUT, ""),
+        ("po_tracking", "Domestic tracking", T, OP, "tracking", Kind.INPUT, ""),
+        ("po_status", "Status", EN, OP, "status", Kind.INPUT, "a consolidation's status drives its lines"),
+        ("po_consolidation", "Consolidation", T, OP, "consolidation", Kind.INPUT, "type a name to group lines"),
+        ("po_warehouse", "Receiving warehouse", T, OP, "warehouse", Kind.INPUT, ""),
+        ("po_expected_on", "Expected", D, OP, "expected_on", Kind.INPUT, ""),
+        ("po_arrived_on", "Arrived", D, OP, "arrived_on", Kind.INPUT, ""),
+        ("po_weight", "Weight (kg)", ColumnType.DECIMAL, OP, "weight_kg", Kind.INPUT, "as the forwarder weighed it"),
+        ("po_volumetric", "Volumetric (kg)", ColumnType.DECIMAL, OP, "volumetric_kg", Kind.INPUT, ""),
+        ("po_landed_cost", "Landed unit cost", M, PUR, "landed_unit_cost", Kind.COMPUTED, "per received unit"),
+        ("po_landed_note", "Landed cost note", T, OP, "landed_note", Kind.COMPUTED, "what it still waits for"),
+    ]
+    shipments: list[tuple[str, str, ColumnType, Sensitivity, str, Kind, str]] = [
+        ("cons_key", "Consolidation", T, OP, "name", Kind.KEY, ""),
+        ("cons_forwarder", "Forwarder", T, OP, "forwarder", Kind.INPUT, ""),
+        ("cons_tracking", "International tracking", T, OP, "tracking", Kind.INPUT, ""),
+        ("cons_status", "Status", EN, OP, "status", Kind.INPUT, "packing, shipped, arrived"),
+        ("cons_warehouse", "Receiving warehouse", T, OP, "warehouse", Kind.INPUT, ""),
+        ("cons_expected_on", "Expected", D, OP, "expected_on", Kind.INPUT, ""),
+        ("cons_arrived_on", "Arrived", D, OP, "arrived_on", Kind.INPUT, ""),
+        ("cons_weight", "Weight (kg)", ColumnType.DECIMAL, OP, "weight_kg", Kind.INPUT, ""),
+        ("cons_volumetric", "Volumetric (kg)", ColumnType.DECIMAL, OP, "volumetric_kg", Kind.INPUT, ""),
+        ("cons_chargeable", "Chargeable (kg)", ColumnType.DECIMAL, OP, "chargeable_kg", Kind.COMPUTED, "the larger"),
+        ("cons_freight", "Freight", M, PUR, "freight", Kind.INPUT, "shared by chargeable weight, else value"),
+        ("cons_duties", "Duties and clearance", M, PUR, "duties", Kind.INPUT, "shared by customs value"),
+        ("cons_vat", "Import VAT (reclaimable)", M, PUR, "import_vat", Kind.INPUT, "never part of landed cost"),
+        ("cons_fees", "Forwarder fees", M, PUR, "fees", Kind.INPUT, "shared by units"),
+        ("cons_currency", "Currency", T, PUR, "currency", Kind.INPUT, "of the charges"),
+        ("cons_paid_on", "Freight paid on", D, OP, "paid_on", Kind.INPUT, "its rate converts freight and fees"),
+        ("cons_duties_paid_on", "Duties paid on", D, OP, "duties_paid_on", Kind.INPUT, "blank: as freight"),
+        ("cons_lines", "Lines", INT, OP, "lines", Kind.COMPUTED, ""),
+        ("cons_units", "Units", INT, OP, "units", Kind.COMPUTED, ""),
+    ]
+    enums = {"po_status": statuses, "cons_status": tuple(s.value for s in ShipmentStatus)}
+    return [
+        Column(key=key, header=header, type=kind, sensitivity=cls, grains=grains,
+               value=_warehouse(part, attr), kind=writer, editable_by=buyer if writer is Kind.INPUT else frozenset(),
+               enum_values=enums.get(key, ()), description=about)
+        for part, grains, table in (("purchase", line, lines), ("consolidation", ship, shipments))
+        for key, header, kind, cls, attr, writer, about in table
+    ]  # fmt: skip
 
 
 def _report_columns() -> list[Column]:

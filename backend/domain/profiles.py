@@ -16,26 +16,30 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from backend.domain.access import RolePolicy, Sensitivity, join_words
+from backend.domain.after_sales import CaseView, RateRow
 from backend.domain.columns import (
     KEY_COLUMNS,
     ORDER_GRAINS,
     SHEETS_EPOCH,
     Column,
     DayTotals,
+    Dropdown,
     Formula,
     Grain,
     Source,
     Value,
     serial,
 )
+from backend.domain.pending_actions import BoardRow
 from backend.domain.reports import SummaryRow
 from backend.domain.status import OrderStatus
 from backend.domain.stock import WarehouseRows
-from backend.domain.views import FxRateView, OrderView, SkuCostView
+from backend.domain.views import FxRateView, OrderView, PurchasingRows, SkuCostView
 from backend.errors import InvalidInput
 
-# A cell as the sheet plan writes it: text, a number (dates already serials), a flag, a formula or empty.
-Cell = str | int | float | Decimal | bool | Formula | None
+# A cell as the sheet plan writes it: text, a number (dates already serials), a flag, a formula, a value
+# with its own dropdown, or empty.
+Cell = str | int | float | Decimal | bool | Formula | Dropdown | None
 
 
 class ProfileRejected(InvalidInput):
@@ -156,6 +160,8 @@ def rank_value(cell: Cell) -> str | int | float | bool | None:
         return None
     if isinstance(cell, Formula):
         return cell.text
+    if isinstance(cell, Dropdown):
+        return cell.value or None
     if isinstance(cell, Decimal):
         return float(cell)
     return cell
@@ -326,9 +332,17 @@ WAREHOUSE_SOURCES: dict[Grain, Callable[[WarehouseRows, str], list[Source]]] = {
 }
 
 
+# Procurement's own row sets (services/purchases.py builds them): one row per purchase line, per consolidation.
+PURCHASING_SOURCES: dict[Grain, Callable[[PurchasingRows, str], list[Source]]] = {
+    Grain.PURCHASE_LINE: lambda rows, zone: [Source(purchase=p, sheet_zone=zone) for p in rows.lines],
+    Grain.CONSOLIDATION: lambda rows, zone: [Source(consolidation=c, sheet_zone=zone) for c in rows.consolidations],
+}
+
+
 @dataclass(frozen=True)
 class ReportRows:
-    """Report tabs' rows, computed by services: profit summaries (domain/reports.py) and analytics tables.
+    """Rows services compute for a tab rather than projecting order views: profit summaries
+    (domain/reports.py), analytics tables, after-sales cases, the Pending-Action board and rates.
 
     An analytics block is its header row followed by its rows (backend/domain/analytics.py); a column
     reads a cell by its header.
@@ -336,6 +350,9 @@ class ReportRows:
 
     summaries: Sequence[SummaryRow] = ()
     analytics: Sequence[Sequence[Value]] = ()
+    cases: Sequence[CaseView] = ()
+    board: Sequence[BoardRow] = ()
+    rates: Sequence[RateRow] = ()
 
     def stats(self) -> list[dict[str, Value]]:
         if not self.analytics:
@@ -359,6 +376,9 @@ REPORT_SOURCES: dict[Grain, Callable[[ReportRows, str], list[Source]]] = {
     Grain.HANDLING: _analytics_sources,
     Grain.LEADERBOARD: _analytics_sources,
     Grain.HANDLING_TREND: _analytics_sources,
+    Grain.AFTER_SALE: lambda rows, zone: [Source(case=c, sheet_zone=zone) for c in rows.cases],
+    Grain.PENDING_ACTION: lambda rows, zone: [Source(board=b, sheet_zone=zone) for b in rows.board],
+    Grain.AFTER_SALES_RATE: lambda rows, zone: [Source(rate=r, sheet_zone=zone) for r in rows.rates],
 }
 
 
@@ -372,6 +392,7 @@ def sources(
     warehouse: WarehouseRows | None = None,
     reports: ReportRows | None = None,
     rates: Iterable[FxRateView] = (),
+    purchasing: PurchasingRows | None = None,
 ) -> list[Source]:
     """The profile's rows before projection: filtered orders, exploded or aggregated by grain."""
     if profile.grain is Grain.SKU:
@@ -382,6 +403,8 @@ def sources(
         return WAREHOUSE_SOURCES[profile.grain](warehouse or WarehouseRows(), sheet_zone)
     if profile.grain in REPORT_SOURCES:
         return REPORT_SOURCES[profile.grain](reports or ReportRows(), sheet_zone)
+    if profile.grain in PURCHASING_SOURCES:
+        return PURCHASING_SOURCES[profile.grain](purchasing or PurchasingRows(), sheet_zone)
     return _order_sources(profile.grain, [v for v in views if profile.row_filter.keeps(v, now)], sheet_zone)
 
 
@@ -419,6 +442,7 @@ def project(
     warehouse: WarehouseRows | None = None,
     reports: ReportRows | None = None,
     rates: Iterable[FxRateView] = (),
+    purchasing: PurchasingRows | None = None,
 ) -> list[Row]:
     """The tab's rows in the profile's sort order; a column the profile omits is never computed.
 
@@ -428,7 +452,9 @@ def project(
     rows = []
     sort_at = [profile.index_of(s.column) for s in profile.sort]
     owner, sub = None, 0
-    found = sources(profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports, rates=rates)
+    found = sources(
+        profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports, rates=rates, purchasing=purchasing
+    )
     for index, src in enumerate(found):
         raw = tuple(c.value(src) for c in profile.columns)
         cells = tuple(to_cell(v, src.zone) for v in raw)

@@ -14,10 +14,11 @@ the order's paid date; without that rate the cost is missing, flagged, never gue
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from backend.domain.fx import Conversion, RateBook, pair_label
 from backend.domain.money import quantize
@@ -63,6 +64,7 @@ class LedgerEntry:
     rates: tuple[Conversion, ...] = ()
     reporting_currency: str | None = None
     reported: LedgerEntry | None = None
+    cost_source: str = ""  # which costs COGS used, SKU by SKU (FIFO layers, typed costs); blank: typed costs
 
     @property
     def counts(self) -> bool:
@@ -95,6 +97,7 @@ class Cogs:
     missing_skus: tuple[str, ...] = ()
     missing_rates: tuple[str, ...] = ()
     conversions: tuple[Conversion, ...] = ()
+    sources: tuple[str, ...] = ()  # per SKU, the layers or typed costs used (backend/domain/layers.py)
 
     @property
     def known(self) -> bool:
@@ -118,6 +121,13 @@ class Component:
 
 
 NO_RATES = RateBook()
+
+
+def line_components(seller_sku: str | None, sku_id: str, combined: Sequence[Any]) -> list[Component]:
+    """A bundle line costs its components; any other line one unit of its own seller SKU."""
+    if combined:
+        return [Component(str(c.get("seller_sku") or c.get("sku_id")), int(c.get("count") or 1)) for c in combined]
+    return [Component(seller_sku or sku_id, 1)]
 
 
 class CostBook:
@@ -223,6 +233,7 @@ def ledger_entry(
         estimated_net_profit=estimated_net_profit,
         missing_rates=cost.missing_rates,
         rates=cogs.conversions,
+        cost_source="; ".join(cogs.sources),
     )
 
 

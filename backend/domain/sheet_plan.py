@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from backend.domain.a1 import column_letters
 from backend.domain.access import Sensitivity
-from backend.domain.columns import Column, ColumnType, Formula
+from backend.domain.columns import Column, ColumnType, Dropdown, Formula
 from backend.domain.profiles import Cell, Profile, Rank, Row
 from backend.domain.sheet_layout import BLANK, Layout, Wanted, lay_out, row_runs, wanted_rows
 from backend.domain.text import cut, utf16_length
@@ -183,7 +183,11 @@ def _split_digests(text: str) -> tuple[str, ...]:
 
 def cell_data(value: Cell) -> Json:
     """A typed CellData: text is always `stringValue` (never parsed, cut to fit a cell), formulas only from the
-    backend; raises Unwritable for a value no cell can hold."""
+    backend; a Dropdown carries its own list as the cell's data validation (none when it offers no choice);
+    raises Unwritable for a value no cell can hold."""
+    if isinstance(value, Dropdown):
+        data = cell_data(value.value or None)
+        return {**data, "dataValidation": _one_of(value.choices)} if value.choices else data
     if value is None:
         return {}
     if isinstance(value, Formula):
@@ -240,12 +244,22 @@ def _segments(indexes: Sequence[int], inputs: frozenset[int]) -> list[tuple[int,
 
 
 def _cells_request(sheet_id: int, row: int, col: int, rows: Sequence[Sequence[Json]]) -> Json:
+    """Values; with their validation too when a cell brings its own list (which also clears the others')."""
+    own_list = any("dataValidation" in cell for values in rows for cell in values)
     return {
         "updateCells": {
             "start": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": col},
             "rows": [{"values": list(values)} for values in rows],
-            "fields": "userEnteredValue",
+            "fields": "userEnteredValue,dataValidation" if own_list else "userEnteredValue",
         }
+    }
+
+
+def _one_of(values: Sequence[str]) -> Json:
+    return {
+        "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": v} for v in values]},
+        "strict": False,
+        "showCustomUi": True,
     }
 
 
@@ -280,11 +294,7 @@ def _format_requests(spec: TabSpec, sheet_id: int, r0: int, r1: int) -> list[Jso
     ]
     for j, column in enumerate(columns):
         if column.is_input and column.type is ColumnType.ENUM and column.enum_values:
-            rule = {
-                "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": v} for v in column.enum_values]},
-                "strict": False,
-                "showCustomUi": True,
-            }
+            rule = _one_of(column.enum_values)
             requests.append({"setDataValidation": {"range": _grid(sheet_id, r0, r1, j, j + 1), "rule": rule}})
     return requests
 
@@ -514,11 +524,29 @@ def _changed_cells(
 
     def needs_write(j: int) -> bool:
         if before is None:  # not written by us before (or the snapshot is gone): keep typed input unless we know better
-            return j not in inputs or bool(data[j])
+            return j not in inputs or bool(data[j].get("userEnteredValue"))
         return before[j] != now[j]
 
     write = [j for j in range(len(data)) if needs_write(j)]
-    return now, [_cells_request(sheet_id, position, c0, [data[c0:c1]]) for c0, c1 in _segments(write, inputs)]
+    own_lists = frozenset(j for j, cell in enumerate(data) if "dataValidation" in cell)
+    runs = _apart(_segments(write, inputs), own_lists)
+    return now, [_cells_request(sheet_id, position, c0, [data[c0:c1]]) for c0, c1 in runs]
+
+
+def _apart(runs: Sequence[tuple[int, int]], alone: frozenset[int]) -> list[tuple[int, int]]:
+    """Cut runs so each column in `alone` is written by itself (its request sets validation, which must
+    not clear a neighbour's)."""
+    cut: list[tuple[int, int]] = []
+    for c0, c1 in runs:
+        start = c0
+        for j in range(c0, c1):
+            if j in alone:
+                cut += [(start, j)] if start < j else []
+                cut.append((j, j + 1))
+                start = j + 1
+        if start < c1:
+            cut.append((start, c1))
+    return cut
 
 
 def _check_incremental(state: TabState | None, known: Snapshot, fresh: bool) -> None:

@@ -29,3 +29,39 @@ class ShippingType(StrEnum):
 
     SELLER = "SELLER"
     PLATFORM = "PLATFORM"
+
+
+class CaseType(StrEnum):
+    """What a buyer (or the seller) asked for after the order: BigSeller's four after-sales types, less the
+    abnormal return, which is a package problem (fulfilment) rather than a request."""
+
+    CANCEL = "CANCEL"  # before shipping: cancel the order (or some of its lines) and refund
+    REFUND = "REFUND"  # refund only, the buyer keeps or never got the goods
+    RETURN_AND_REFUND = "RETURN_AND_REFUND"
+    REPLACEMENT = "REPLACEMENT"
+
+
+class CaseStatus(StrEnum):
+    """Where an after-sales case stands, in one vocabulary for every channel (TikTok Shop's Return & Refund
+    statuses and Shopee's return statuses map here; each case keeps its platform's own status beside)."""
+
+    REQUESTED = "REQUESTED"  # the seller's first decision is due
+    AWAITING_BUYER_SHIPMENT = "AWAITING_BUYER_SHIPMENT"  # approved; the buyer is to send the goods back
+    BUYER_SHIPPED = "BUYER_SHIPPED"  # the parcel is on its way back: the seller accepts or rejects it
+    REJECTED = "REJECTED"  # the seller refused the request (the buyer may appeal to the platform)
+    PACKAGE_REJECTED = "PACKAGE_REJECTED"  # the seller refused the returned parcel
+    APPROVED = "APPROVED"  # granted: the refund, cancellation or replacement is under way
+    COMPLETED = "COMPLETED"  # refunded, cancelled or replaced
+    CANCELLED = "CANCELLED"  # withdrawn by the buyer, or closed without a refund
+
+
+class SellerStep(StrEnum):
+    """Which decision a case waits for: the answer to the request, or the verdict on a returned parcel."""
+
+    RESPOND = "RESPOND"
+    RECEIVE_PACKAGE = "RECEIVE_PACKAGE"
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"

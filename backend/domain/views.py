@@ -121,3 +121,66 @@ class FxRateView:
     day: date | None = None
     source: str = ""
     needed_for: str = ""
+
+
+@dataclass(frozen=True)
+class PurchaseLineView:
+    """One item bought from a supplier, as the procurement purchase tab shows it (order-level values repeated)."""
+
+    key: str  # "1688:3812345678901/1": platform, the supplier's order number, the line
+    platform: str
+    supplier: str
+    supplier_order_no: str
+    item_title: str = ""
+    item_link: str = ""
+    item_spec: str = ""
+    seller_sku: str = ""
+    quantity_ordered: int = 0
+    quantity_received: int | None = None
+    unit_price: Decimal | None = None
+    currency: str = ""
+    domestic_shipping: Decimal | None = None
+    paid_on: date | None = None
+    tracking: str = ""
+    status: str = ""
+    consolidation: str = ""
+    warehouse: str = ""
+    expected_on: date | None = None
+    arrived_on: date | None = None
+    weight_kg: Decimal | None = None
+    volumetric_kg: Decimal | None = None
+    landed_unit_cost: Decimal | None = None
+    landed_note: str = ""
+
+
+@dataclass(frozen=True)
+class ConsolidationView:
+    """One consolidated shipment for the procurement consolidations tab."""
+
+    name: str
+    forwarder: str = ""
+    tracking: str = ""
+    status: str = ""
+    warehouse: str = ""
+    expected_on: date | None = None
+    arrived_on: date | None = None
+    weight_kg: Decimal | None = None
+    volumetric_kg: Decimal | None = None
+    chargeable_kg: Decimal | None = None
+    freight: Decimal | None = None
+    duties: Decimal | None = None
+    import_vat: Decimal | None = None
+    fees: Decimal | None = None
+    currency: str = ""
+    paid_on: date | None = None
+    duties_paid_on: date | None = None
+    lines: int = 0
+    units: int = 0
+
+
+@dataclass(frozen=True)
+class PurchasingRows:
+    """The rows of the purchase and consolidation tabs (services/purchases.py builds them)."""
+
+    lines: tuple[PurchaseLineView, ...] = ()
+    consolidations: tuple[ConsolidationView, ...] = ()

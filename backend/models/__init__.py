@@ -1,12 +1,20 @@
 """SQLAlchemy models, one module per aggregate; import from here."""
 
 from backend.models.addon import GoogleOAuthState
+from backend.models.after_sales import AfterSaleCase, CaseEvent, CaseInput
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, FxRate, SkuCost
 from backend.models.limits import LimitOverride, SheetsUsage
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
+from backend.models.purchasing import (
+    Consolidation,
+    OpeningStock,
+    PurchaseLine,
+    PurchaseOrder,
+    SupplierItemSku,
+)
 from backend.models.sheet_state import EVERYTHING, STOCK, SheetChange, SheetSnapshot
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import ConsentState, Shop, ShopStatus
@@ -18,11 +26,15 @@ from backend.models.workflow import AuditEntry, ExceptionCase
 __all__ = [
     "EVERYTHING",
     "STOCK",
+    "AfterSaleCase",
     "AuditEntry",
     "Base",
     "BindChallenge",
+    "CaseEvent",
+    "CaseInput",
     "ColumnProfile",
     "ConsentState",
+    "Consolidation",
     "ExceptionCase",
     "FailedItem",
     "FeeLine",
@@ -37,12 +49,15 @@ __all__ = [
     "Notification",
     "NotificationChannel",
     "NotificationSettings",
+    "OpeningStock",
     "Order",
     "OrderEvent",
     "OrderInput",
     "OrderLine",
     "OrderReview",
     "Package",
+    "PurchaseLine",
+    "PurchaseOrder",
     "RateWindow",
     "SheetBinding",
     "SheetChange",
@@ -53,6 +68,7 @@ __all__ = [
     "SkuCost",
     "Spreadsheet",
     "StockLevel",
+    "SupplierItemSku",
     "SyncRun",
     "Team",
     "WebhookEvent",

@@ -47,6 +47,11 @@ class Shop(TimestampMixin, Base):
     sync_watermark: Mapped[datetime | None]
     last_synced_at: Mapped[datetime | None]
     webhook_subscribed_at: Mapped[datetime | None]
+    # After-sales cases sync on their own position; a shop authorized without the platform's after-sales
+    # permission keeps everything else and says why here ("reauthorization needed for after-sales").
+    after_sales_watermark: Mapped[datetime | None]
+    after_sales_synced_at: Mapped[datetime | None]
+    after_sales_problem: Mapped[str | None] = mapped_column(String(1024))
 
 
 class ConsentState(Base):

@@ -33,6 +33,8 @@ class StockLevel(Base):
     reorder_point: Mapped[int | None]
     supplier_note: Mapped[str | None] = mapped_column(String(1024))
     location: Mapped[str | None] = mapped_column(String(128))
+    # Days from ordering to arrival, typed by procurement (else the SKU's arrived purchases say).
+    lead_time_days: Mapped[int | None]
     # "platform" when TikTok's count applies, "sheet" once procurement typed one.
     source: Mapped[str] = mapped_column(String(16), default="platform")
     updated_by: Mapped[str | None] = mapped_column(String(320))

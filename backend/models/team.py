@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,6 +18,8 @@ class Team(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     # Shown in notifications and digests; the sheets themselves use each shop's zone.
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Currency → amount above which a refund support approved waits for finance: {"USD": "100"}.
+    refund_limits: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Days after delivery or cancellation that an order keeps its buyer's personal data (then masked).
     retention_days: Mapped[int] = mapped_column(default=90, server_default="90")
     # The currency report tabs add a converted total in, beside the per-currency totals; None: none.

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
-from backend.domain.status import OrderStatus, ShippingType
+from backend.domain.status import CaseStatus, CaseType, Decision, OrderStatus, SellerStep, ShippingType
 
 if TYPE_CHECKING:
     import httpx
@@ -320,6 +320,7 @@ class PushKind(StrEnum):
     """What a verified push means for OrderDeck, whatever the platform calls it."""
 
     ORDERS = "orders"  # re-fetch the orders it names (its own status is never trusted)
+    AFTER_SALES = "after_sales"  # re-fetch the after-sales cases of the orders it names, and the orders
     DEAUTHORIZED = "deauthorized"  # the seller removed our access
     AUTHORIZATION_EXPIRING = "authorization_expiring"
     OTHER = "other"  # kept, not acted on
@@ -411,6 +412,129 @@ class Shipment:
     tracking_number: str
 
 
+# -- after-sales ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseItem:
+    """One order line a case covers (a unit, as the platform sends lines), with its share of the refund."""
+
+    line_id: str
+    sku_id: str
+    seller_sku: str
+    product_name: str
+    sku_name: str
+    refund: Decimal | None
+
+
+@dataclass(frozen=True)
+class PlatformCase:
+    """A cancellation, return, refund or replacement request mapped to neutral types.
+
+    `step` and `deadline` say which decision the seller owes and by when (None when none is due: the
+    platform decides for the seller once the deadline passes). `buyer_words` is the buyer's own text:
+    personal data. `raw` is the payload it came from.
+    """
+
+    platform: str
+    case_id: str
+    order_id: str
+    type: CaseType
+    status: CaseStatus
+    platform_status: str
+    initiator: str  # BUYER, SELLER, SYSTEM or OPERATOR
+    reason: str
+    buyer_words: str
+    create_time: datetime
+    update_time: datetime
+    step: SellerStep | None
+    deadline: datetime | None
+    currency: str
+    refund_total: Decimal | None
+    items: tuple[CaseItem, ...]
+    return_tracking: str
+    raw: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
+
+    @property
+    def kind(self) -> str:
+        """Cancellations and returns are separate id spaces on a platform: (kind, case id) names a case."""
+        return "cancellation" if self.type is CaseType.CANCEL else "return"
+
+
+@dataclass(frozen=True)
+class CasePageResult:
+    """One page of cases (oldest change first) and those that failed mapping (recorded, not fatal)."""
+
+    cases: tuple[PlatformCase, ...]
+    failures: tuple[OrderMappingError, ...]
+    resume_from: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """What a decision call needs to name a case: its id, type and the decision it waits for."""
+
+    case_id: str
+    type: CaseType
+    step: SellerStep
+
+
+@dataclass(frozen=True)
+class RejectReason:
+    """One of the platform's reasons for refusing a case: `code` is sent, `text` is what a person reads."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """One line of the platform's own history of a case (who did what, when)."""
+
+    at: datetime
+    event: str
+    role: str
+    description: str
+
+
+@dataclass(frozen=True)
+class RefundEstimate:
+    currency: str
+    total: Decimal
+    subtotal: Decimal
+    shipping: Decimal
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Whether an after-sales request of `request_type` may be opened for these lines, and why not."""
+
+    sku_id: str
+    request_type: str
+    line_ids: tuple[str, ...]
+    eligible: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class AfterSalesSupport:
+    """What a channel's API lets a seller do about after-sales; everything else is read-only in the sheets.
+
+    `scope` is the permission the seller must grant for the after-sales calls ("" when it is not a
+    separate one); `decisions` lists (type, step, decision) the API accepts; `why_read_only` is what
+    the sheet says about the others.
+    """
+
+    scope: str
+    decisions: frozenset[tuple[CaseType, SellerStep, Decision]]
+    reject_reasons: bool
+    seller_cancel: bool
+    why_read_only: str
+
+    def allows(self, case_type: CaseType, step: SellerStep, decision: Decision) -> bool:
+        return (case_type, step, decision) in self.decisions
+
+
 # -- the protocols ---------------------------------------------------------------------------------------
 
 
@@ -468,6 +592,42 @@ class ShopClient(Protocol):
         """Point the shop's pushes at `address` where the platform subscribes per shop (safe to repeat)."""
         ...
 
+    def iter_case_pages(self, *, updated_from: datetime) -> Iterator[CasePageResult]:
+        """After-sales cases changed since `updated_from`, oldest change first (ScopeDenied without the permission)."""
+        ...
+
+    def get_cases(self, order_ids: Sequence[str]) -> CasePageResult:
+        """Every after-sales case of these orders, as the platform has them now."""
+        ...
+
+    def reject_reasons(self, case: CaseRef) -> list[RejectReason]:
+        """The reasons the platform accepts for refusing this case now (ask before every rejection)."""
+        ...
+
+    def decide(
+        self, case: CaseRef, decision: Decision, *, reason: str = "", comment: str = "", idempotency_key: str
+    ) -> None:
+        """Approve or reject; the same `idempotency_key` sent again acts once (PlatformRejected when refused)."""
+        ...
+
+    def cancel_order(
+        self, order_id: str, *, reason: str, line_ids: Sequence[str] = (), idempotency_key: str
+    ) -> PlatformCase | None:
+        """The seller cancels an order (or some lines, where the market allows): the case it opened."""
+        ...
+
+    def case_records(self, case: CaseRef) -> list[CaseRecord]:
+        """The platform's own history of a case, oldest first."""
+        ...
+
+    def refund_estimate(self, order_id: str, *, request_type: CaseType, line_ids: Sequence[str] = ()) -> RefundEstimate:
+        """What the buyer would get back if these lines (none: the whole order) were refunded now."""
+        ...
+
+    def eligibility(self, order_id: str) -> list[Eligibility]:
+        """Which after-sales requests the seller may still open on the order, per SKU."""
+        ...
+
 
 class Channel(Protocol):
     """A sales channel's adapter: consent, pushes, exports and a client per shop. One per platform."""
@@ -478,6 +638,7 @@ class Channel(Protocol):
     # seller); False when each shop refreshes its own (Shopee, after the first refresh).
     shared_tokens: bool
     refresh_ahead: timedelta  # refresh this long before the access token expires
+    after_sales: AfterSalesSupport  # what its API lets a seller decide; the rest is read-only
     # Top-level keys of an order's raw payload that name, reach or locate the buyer: emptied with the
     # personal columns when the team's retention ends (backend.services.ingest.masked).
     personal_fields: frozenset[str]

@@ -23,8 +23,10 @@ from collections.abc import Sequence
 from backend.platforms.tiktok.webhooks import EVENT_CODES, signature
 from backend.sandbox.outbox import Outbox, Pushing
 from backend.sandbox.server import RunningServer, start_on_clock
+from backend.sandbox.tiktok import after_sales
+from backend.sandbox.tiktok.after_sales import Case
 from backend.sandbox.tiktok.app import create_app
-from backend.sandbox.tiktok.records import Authorization, Counters, Delivery, Faults, Grant, LoggedRequest
+from backend.sandbox.tiktok.records import SCOPES, Authorization, Counters, Delivery, Faults, Grant, LoggedRequest
 from backend.sandbox.tiktok.world import BUYER_MESSAGES, DAY, HOUR, Ids, Order, Shop, new_shop, seed_orders
 
 AUTH_CODE_SECONDS = 30 * 60
@@ -71,6 +73,8 @@ class TikTokShopSandbox(Pushing):
         self.faults = Faults()
         self.counters = Counters()
         self.log: list[LoggedRequest] = []
+        # (shop id, idempotency_key) → (path, answer) of every keyed write that succeeded
+        self.idempotency: dict[tuple[str, str], tuple[str, dict[str, object]]] = {}
         self.buyer_messages = buyer_messages  # what buyers write: tests keep formula-looking text in it
         self.redirect_url: str | None = None  # the app's redirect URL, as registered in Partner Center
         self._events = 0
@@ -114,6 +118,7 @@ class TikTokShopSandbox(Pushing):
                     for when, _ in order.plan:
                         if old < when <= new:
                             self._order_event(shop, order, when)
+                after_sales.passed(self, shop, old, new)
 
     def update_order(
         self, shop_id: str, order_id: str, *, seller_note: str | None = None, street: str | None = None
@@ -136,11 +141,16 @@ class TikTokShopSandbox(Pushing):
             shop = self.shops[shop_id]
             shop.on_hand[next(s.sku_id for s in shop.catalog if s.seller_sku == seller_sku)] = on_hand
 
-    def issue_auth_code(self, shop_ids: Sequence[str], seller_name: str = "Sandbox Seller") -> str:
-        """What TikTok puts on the consent redirect; single use, valid 30 minutes."""
+    def issue_auth_code(
+        self, shop_ids: Sequence[str], seller_name: str = "Sandbox Seller", scopes: Sequence[str] = SCOPES
+    ) -> str:
+        """What TikTok puts on the consent redirect; single use, valid 30 minutes. `scopes` are the API
+        packages the seller grants (leave out `seller.return_refund.basic` for a shop without after-sales)."""
         with self.lock:
             region = self.shops[shop_ids[0]].market.region
-            authorization = Authorization(f"open_{secrets.token_hex(8)}", seller_name, region, list(shop_ids))
+            authorization = Authorization(
+                f"open_{secrets.token_hex(8)}", seller_name, region, list(shop_ids), scopes=tuple(scopes)
+            )
             code = f"code_{secrets.token_urlsafe(24)}"
             self.codes[code] = Grant(authorization, self.now() + AUTH_CODE_SECONDS)
             return code
@@ -174,8 +184,58 @@ class TikTokShopSandbox(Pushing):
             "seller_name": authorization.seller_name,
             "seller_base_region": authorization.region,
             "user_type": 0,
-            "granted_scopes": ["seller.authorization.info", "seller.order.info", "seller.finance.info"],
+            "granted_scopes": list(authorization.scopes),
         }
+
+    # -- after-sales: what buyers do ------------------------------------------------------------------
+
+    def request_cancellation(
+        self, shop_id: str, order_id: str, *, reason: str = "No longer needed", text: str = ""
+    ) -> Case:
+        """The buyer asks to cancel an order not yet shipped (granted at once in the ON_HOLD hour)."""
+        with self.lock:
+            shop = self.shops[shop_id]
+            return after_sales.open_cancellation(
+                self, shop, shop.orders[order_id], reason=reason, text=text, now=self.now()
+            )
+
+    def request_return(
+        self,
+        shop_id: str,
+        order_id: str,
+        *,
+        return_type: str = "RETURN_AND_REFUND",
+        reason: str = "Wrong size",
+        text: str = "",
+        line_ids: Sequence[str] | None = None,
+    ) -> Case:
+        """The buyer asks for a refund (REFUND), a return (RETURN_AND_REFUND) or a REPLACEMENT."""
+        with self.lock:
+            shop = self.shops[shop_id]
+            order = shop.orders[order_id]
+            return after_sales.open_return(
+                self, shop, order, return_type=return_type, reason=reason, text=text, line_ids=line_ids, now=self.now()
+            )
+
+    def add_returns(self, shop_id: str, count: int) -> int:
+        """Seed `count` refund and return requests on shipped orders (no webhooks: they are history)."""
+        with self.lock:
+            return len(after_sales.seed_returns(self, self.shops[shop_id], count, self.now()))
+
+    def ship_return(self, shop_id: str, case_id: str) -> None:
+        """The buyer drops the parcel off: it reaches the seller a day later, and the seller's 48 h start then."""
+        with self.lock:
+            shop = self.shops[shop_id]
+            after_sales.buyer_ships(self, shop, shop.cases[case_id], self.now())
+
+    def withdraw_request(self, shop_id: str, case_id: str) -> None:
+        with self.lock:
+            shop = self.shops[shop_id]
+            after_sales.withdraw(self, shop, shop.cases[case_id], self.now())
+
+    def case_status(self, shop_id: str, case_id: str) -> str:
+        with self.lock:
+            return self.shops[shop_id].cases[case_id].status_at(self.now())
 
     # -- webhooks ---------------------------------------------------------------------------------
 

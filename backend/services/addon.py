@@ -72,6 +72,8 @@ ACTIONS: Mapping[str, frozenset[str] | None] = {
     "define_profile": ADMIN,
     "manage_members": ADMIN,
     "install_trigger": ADMIN,
+    "pending_actions": None,  # counts only; the refunds in it are for the roles that approve them
+    "approve_refund": role_policy().acting(bindings.APPROVE_LARGE_REFUND),
     "team_settings": ADMIN,
     "manage_channels": ADMIN,
     # Agency clients look; every other role raises, fills and (for its own templates) resolves cases.
@@ -259,6 +261,7 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
             "failed_items_7d": h.failed_items_7d,
             "last_failure": h.last_failure,
             "last_error": h.last_error,
+            "after_sales_problem": h.after_sales_problem,
         }
         for h in health.team_health(session, caller.team_id, now)
     ]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.catalog import SCHEMAS_DIR, exception_templates, load_json, role_policy, validated
+from backend.domain.case_columns import case_columns
 from backend.domain.columns import Column, build_catalogue
 from backend.domain.profiles import Profile, ProfileRejected, check_shown_to, parse_profile, visibility_problems
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -23,10 +24,17 @@ from backend.models import AuditEntry, ColumnProfile, Member, SheetBinding, Shop
 PROFILE_SCHEMA = "column_profile.schema.json"
 
 
+DECIDE_AFTER_SALES = "decide_after_sales"  # action permissions in schemas/roles.json
+APPROVE_LARGE_REFUND = "approve_large_refund"
+
+
 @cache
 def catalogue() -> dict[str, Column]:
-    """The column catalogue, with the exception templates' English labels as the Exception dropdown."""
-    return build_catalogue(tuple(t.label.get("en", t.key) for t in exception_templates()))
+    """The column catalogue, with the exception templates' English labels as the Exception dropdown and
+    the after-sales input columns editable by the roles the action table names."""
+    policy = role_policy()
+    after_sales = case_columns(policy.acting(DECIDE_AFTER_SALES), policy.acting(APPROVE_LARGE_REFUND))
+    return build_catalogue(tuple(t.label.get("en", t.key) for t in exception_templates()), after_sales)
 
 
 @cache

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.catalog import currencies
+from backend.domain.profit import line_components
 from backend.errors import InvalidInput
 from backend.models import Order, OrderLine, Shop, SkuCost, Team
 from backend.services.ingest import mark_bindings_dirty
-from backend.services.ledger import line_components, order_date
+from backend.services.ledger import order_date
 
 COLUMNS = ("seller_sku", "unit_cost", "currency", "effective_from")
 COST_PLACES = 4  # what the Money column keeps

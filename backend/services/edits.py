@@ -27,11 +27,13 @@ from backend.db import Database
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
 from backend.domain.fx import parse_pair
+from backend.domain.pending_actions import FINANCE_PREFIX
 from backend.domain.profiles import Profile
 from backend.domain.seller_values import shown_note
 from backend.domain.status import ShippingType
 from backend.errors import NotFound, OrderDeckError, PlatformError
 from backend.models import (
+    AfterSaleCase,
     AuditEntry,
     FxRate,
     Member,
@@ -48,8 +50,9 @@ from backend.models import (
 )
 from backend.platforms import registry
 from backend.platforms.base import PlatformOrder, ShopClient
-from backend.services import bindings, costs, fx, stock, workflow
+from backend.services import bindings, costs, fx, purchases, stock, workflow
 from backend.services.addon import Caller
+from backend.services.after_sales import decisions
 from backend.services.analytics import team_zone
 from backend.services.ingest import ingest_orders, mark_bindings_dirty
 from backend.services.sheet_refresh import rewrite_rows
@@ -112,8 +115,10 @@ class Job:
     context: dict[str, tuple[int, Any]]  # every input column of the row, as in the sheet
     order: Order | None = None
     sku: str | None = None
+    case_id: int | None = None  # an after-sales case (the after_sales and pending_actions tabs)
     shipped: ShipResult | None = None
     language: str = i18n.DEFAULT  # the sheet's: what its dropdowns and answered values are written in
+    verdict: decisions.Verdict | None = None
 
 
 @dataclass
@@ -228,7 +233,15 @@ KIND_OF = {
     "exception": "exception",
     "note": "note",
     **dict.fromkeys(stock.EDITABLE, "stock"),
+    **dict.fromkeys(purchases.LINE_FIELDS, "purchase"),
+    **dict.fromkeys(purchases.SHIPMENT_FIELDS, "consolidation"),
+    "case_decision": "decision",
+    "case_reject_reason": "decision",
+    "case_note": "case_note",
+    "action_finance": "finance",
 }
+KEYED_BY_ROW = frozenset({Grain.SKU, Grain.STOCK, Grain.FX_RATE, Grain.PURCHASE_LINE, Grain.CONSOLIDATION})
+CASE_GRAINS = frozenset({Grain.AFTER_SALE, Grain.PENDING_ACTION})
 
 
 def _order_for(session: Session, binding: SheetBinding, key: str) -> Order | None:
@@ -240,6 +253,34 @@ def _order_for(session: Session, binding: SheetBinding, key: str) -> Order | Non
         select(Order)
         .where(Order.external_id == external, Order.shop_id.in_(shops))
         .options(selectinload(Order.lines), selectinload(Order.packages), selectinload(Order.typed))
+    )
+
+
+def _find_subject(session: Session, binding: SheetBinding, profile: Profile, job: Job) -> str:
+    """Point the job at what its row is about (a SKU, a case or an order); "" when found, else why not."""
+    key = job.row.key
+    if profile.grain in KEYED_BY_ROW:
+        job.sku = key
+    elif profile.grain in CASE_GRAINS:
+        job.case_id = _case_for(session, binding, key)
+        return "" if job.case_id is not None else f"no after-sales case {key!r} in this tab"
+    else:
+        job.order = _order_for(session, binding, key)
+        return "" if job.order is not None else f"no order {key!r} in this tab"
+    return ""
+
+
+def _case_for(session: Session, binding: SheetBinding, key: str) -> int | None:
+    """The case a row names: its platform id (the after_sales tab) or "refund <id>" (pending_actions)."""
+    external = key.removeprefix(FINANCE_PREFIX).strip()
+    shops = select(Shop.id).where(Shop.team_id == binding.spreadsheet.team_id)
+    if binding.shop_ids:
+        shops = shops.where(Shop.id.in_([int(s) for s in binding.shop_ids]))
+    return session.scalar(
+        select(AfterSaleCase.id)
+        .where(AfterSaleCase.external_id == external, AfterSaleCase.shop_id.in_(shops))
+        .order_by(AfterSaleCase.id)
+        .limit(1)
     )
 
 
@@ -285,14 +326,11 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
             by_kind.setdefault(KIND_OF[column.key], {})[column.key] = (column_number, value)
         for kind, typed in by_kind.items():
             job = Job(kind, row, typed, context, language=language)
-            if profile.grain in (Grain.SKU, Grain.STOCK, Grain.FX_RATE):
-                job.sku = row.key
+            missing = _find_subject(session, binding, profile, job)
+            if missing:
+                _reject_all(outcome, job, missing, {})
             else:
-                job.order = _order_for(session, binding, row.key)
-                if job.order is None:
-                    _reject_all(outcome, job, f"no order {row.key!r} in this tab", {})
-                    continue
-            jobs.append(job)
+                jobs.append(job)
     if typed_over:  # an admin typed over what OrderDeck writes: the next push writes those rows again
         rewrite_rows(session, binding, typed_over)
         outcome.changed = True
@@ -575,13 +613,74 @@ def _record_stock(session: Session, caller: Caller, actor: str, job: Job, outcom
         session, session.get_one(Team, caller.team_id), actor, {"stock_key": job.sku, **typed}
     )
     if isinstance(result, stock.StockEditRejected):
+        _answer_row(outcome, job, purchases.RowEdit(refused=result.message, column=result.column))
+    else:
+        _answer_row(outcome, job, purchases.RowEdit(result.row))
+
+
+def _record_purchase(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    """A purchase line's typed cells, all stored or none; its landed cost is recomputed at once."""
+    typed = {key: value for key, (_column, value) in job.typed.items()}
+    team = session.get_one(Team, caller.team_id)
+    _answer_row(outcome, job, purchases.edit_line(session, team, actor, job.sku or "", typed))
+
+
+def _record_consolidation(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    """A consolidation's typed cells; its status moves every line it carries."""
+    typed = {key: value for key, (_column, value) in job.typed.items()}
+    team = session.get_one(Team, caller.team_id)
+    _answer_row(outcome, job, purchases.edit_consolidation(session, team, actor, job.sku or "", typed))
+
+
+def _answer_row(outcome: EditOutcome, job: Job, result: purchases.RowEdit) -> None:
+    """Every typed cell of a row stored together: each answered with its canonical value, or refused with the
+    reason on the cell to blame and a pointer to it on the others."""
+    if result.refused is not None:
         for key, (column, _value) in job.typed.items():
-            note = result.message if result.column in (None, key) else "not saved: another cell in this row was refused"
+            note = result.refused if result.column in (None, key) else "not saved: another cell in this row was refused"
             outcome.cells.append(_cell(job.row.row, column, "rejected", None, note))
         return
     outcome.changed = True
     for key, (column, _value) in job.typed.items():
-        outcome.cells.append(_cell(job.row.row, column, "accepted", result.row.get(key)))
+        outcome.cells.append(_cell(job.row.row, column, "accepted", result.cells.get(key)))
+
+
+# -- after-sales decisions (sent like a tracking number: checked and claimed, sent, recorded) ----------------
+def _ask(session: Session, caller: Caller, actor: str, job: Job) -> None:
+    """Check the row's decision (or finance's answer) and claim the case if it is to be sent."""
+    if job.kind not in ("decision", "finance"):
+        return
+    case = session.get_one(AfterSaleCase, job.case_id)
+    if job.kind == "finance":
+        job.verdict = decisions.finance_answer(session, case, answer=_typed(job, "action_finance"), actor=actor,
+                                               role=caller.role)  # fmt: skip
+    elif job.kind == "decision" and "case_decision" not in job.typed and not _typed(job, "case_decision"):
+        job.verdict = decisions.choose_reason(session, case, _typed(job, "case_reject_reason"), actor=actor)
+    elif job.kind == "decision":
+        job.verdict = decisions.decide(
+            session, case, typed_decision=_typed(job, "case_decision"), typed_reason=_typed(job, "case_reject_reason"),
+            actor=actor,
+        )  # fmt: skip
+
+
+def _record_decision(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    assert job.verdict is not None
+    verdict = decisions.record(session, job.verdict, actor=actor, role=caller.role)
+    values = {
+        "case_decision": verdict.decision,
+        "case_reject_reason": verdict.reason,
+        "action_finance": verdict.decision,
+    }
+    for key, (column, _value) in job.typed.items():
+        outcome.cells.append(_cell(job.row.row, column, verdict.status, values[key], verdict.note))
+    outcome.changed = outcome.changed or verdict.status != "rejected"
+
+
+def _record_case_note(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    column, value = job.typed["case_note"]
+    text = decisions.note(session, session.get_one(AfterSaleCase, job.case_id), as_text(value), actor)
+    outcome.changed = True
+    outcome.cells.append(_cell(job.row.row, column, "accepted", text))
 
 
 RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]] = {
@@ -591,6 +690,11 @@ RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]
     "exception": _record_exception,
     "note": _record_note,
     "stock": _record_stock,
+    "purchase": _record_purchase,
+    "consolidation": _record_consolidation,
+    "decision": _record_decision,
+    "finance": _record_decision,
+    "case_note": _record_case_note,
 }
 
 
@@ -599,8 +703,12 @@ def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBat
     outcome = EditOutcome()
     with db.session() as session:
         jobs, who = _plan(session, caller, batch, outcome)
-    _ship(db, platform, jobs)
     actor, acting = who.actor, replace(caller, email=who.actor, role=who.role or "")
+    with db.session() as session:  # decisions are claimed (committed) before anything is sent
+        for job in jobs:
+            _ask(session, acting, actor, job)
+    _ship(db, platform, jobs)
+    decisions.send(db, platform, [job.verdict for job in jobs if job.verdict is not None])
     with db.session() as session:
         for job in jobs:
             before = len(outcome.cells)

@@ -25,6 +25,7 @@ from backend.domain.views import FxRateView
 from backend.errors import InvalidInput
 from backend.models import FxRate as StoredRate
 from backend.models import SheetBinding, Shop, SkuCost, Spreadsheet, Team, utcnow
+from backend.services import sheet_changes
 
 PAIR_COLUMNS = ("date", "from", "to", "rate")
 MISSING = frozenset({"", "N/A", "NA"})  # the ECB's way of saying it published no rate that day
@@ -196,11 +197,12 @@ def upsert_rates(session: Session, team: Team, rates: Sequence[FxRate], *, sourc
 
 
 def mark_team_dirty(session: Session, team_id: int) -> None:
-    """Every tab of the team: a rate or the reporting currency changes profit wherever it is shown."""
+    """Every tab of the team, every row: a rate, the reporting currency or a landed cost changes profit
+    wherever it is shown (noted, so an incremental push re-projects the whole tab)."""
     files = select(Spreadsheet.id).where(Spreadsheet.team_id == team_id)
-    session.execute(
-        update(SheetBinding).where(SheetBinding.spreadsheet_id.in_(files)).values(dirty=True, dirty_since=utcnow())
-    )
+    ids = list(session.scalars(select(SheetBinding.id).where(SheetBinding.spreadsheet_id.in_(files))))
+    session.execute(update(SheetBinding).where(SheetBinding.id.in_(ids)).values(dirty=True, dirty_since=utcnow()))
+    sheet_changes.note(session, ids, None)
 
 
 def rate_books(

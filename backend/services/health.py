@@ -35,6 +35,7 @@ class ShopHealth:
     failed_items_7d: int
     last_failure: str | None  # why the newest of those payloads could not be used
     last_error: str | None
+    after_sales_problem: str | None = None  # e.g. "reauthorization needed for after-sales": the rest works
 
     @property
     def needs_reauthorization(self) -> bool:
@@ -91,6 +92,7 @@ def team_health(session: Session, team_id: int, now: datetime | None = None) -> 
                 failed_items_7d=int(failed.get(shop.id, 0)),
                 last_failure=failures.get(shop.id),
                 last_error=errors.get(shop.id),
+                after_sales_problem=shop.after_sales_problem,
             )
         )
     return rows

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -32,11 +31,14 @@ from backend.domain.profit import (
     UnitCost,
     basis_before_settlement,
     ledger_entry,
+    line_components,
     not_revenue,
     with_reporting,
 )
 from backend.domain.reports import ReportOrder
 from backend.models import FeeLine, Order, OrderLine, Shop, SkuCost, Team
+from backend.services.after_sales.refunds import estimated_refunds
+from backend.services.cost_layers import fifo_books
 from backend.services.finance import estimates, fee_pool_map
 from backend.services.fx import rate_books
 
@@ -48,13 +50,6 @@ class StoredLine:
     line: PooledLine
     basis: str
     settled_at: datetime | None
-
-
-def line_components(seller_sku: str | None, sku_id: str, combined: Sequence[Any]) -> list[Component]:
-    """A bundle line costs its components; any other line one unit of its own seller SKU."""
-    if combined:
-        return [Component(str(c.get("seller_sku") or c.get("sku_id")), int(c.get("count") or 1)) for c in combined]
-    return [Component(seller_sku or sku_id, 1)]
 
 
 def order_date(created: datetime, time_zone: str) -> date:
@@ -73,6 +68,55 @@ def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, Ledge
     """
     ids = [o.id for o in orders]
     shops = {s.id: s for s in session.scalars(select(Shop).where(Shop.id.in_({o.shop_id for o in orders})))}
+    fee_lines, components, cancelled = _stored_lines(session, ids)
+    unestimated = [o for o in orders if not any(s.basis == ESTIMATED for s in fee_lines.get(o.id, ()))]
+    computed = estimates(session, unestimated, shops, cancelled) if unestimated else {}
+    refunds = estimated_refunds(session, ids)
+    books = cost_books(session, {s.team_id for s in shops.values()})
+    fifo = fifo_books(session, {s.team_id for s in shops.values()}, books)
+    costs_in = {c for b in books.values() for c in b.currencies} | {c for f in fifo.values() for c in f.currencies}
+    reporting, rates, days = _rates(session, orders, shops, costs_in)
+    entries = {}
+    for order in orders:
+        shop = shops[order.shop_id]
+        stored = fee_lines.get(order.id, [])
+        book = rates.get(shop.team_id, NO_RATES)
+        day = order_date(order.platform_create_time, shop.time_zone)
+        paid = days.get(order.id, day)
+        typed, parts = books.get(shop.team_id, NO_COSTS), components.get(order.id, [])
+        drawn = fifo.get(shop.team_id)
+        if drawn is None:
+            cogs = typed.cogs(parts, day, order.currency, book, paid)
+        else:
+            cogs = drawn.cogs(order.id, parts, on=day, currency=order.currency, typed=typed, rates=book, paid=paid)
+        before = basis_before_settlement(order.status, order.paid_at is not None)
+        if before != ESTIMATED:
+            estimate = not_revenue(order.currency, before)
+        else:
+            estimated_lines = computed.get(order.id) or [s.line for s in stored if s.basis == ESTIMATED]
+            if order.id in refunds:  # a refund granted before any statement: estimated as it happens
+                estimated_lines = [*estimated_lines, refunds[order.id]]
+            estimate = _entry(order.currency, lines=estimated_lines, cogs=cogs, basis=ESTIMATED)
+        entry = estimate
+        settled = [s for s in stored if s.basis == SETTLED]
+        if settled:
+            settled_at = max((s.settled_at for s in settled if s.settled_at), default=None)
+            entry = _entry(
+                order.currency,
+                lines=[s.line for s in settled],
+                cogs=cogs,
+                basis=SETTLED,
+                settled_at=settled_at,
+                estimated_net_profit=estimate.net_profit,
+            )
+        entries[order.id] = with_reporting(entry, reporting.get(shop.team_id), book, paid)
+    return entries
+
+
+def _stored_lines(
+    session: Session, ids: Sequence[int]
+) -> tuple[dict[int, list[StoredLine]], dict[int, list[Component]], dict[int, CancelledPart]]:
+    """The orders' stored fee lines, the goods their live lines draw, and what their cancelled lines sold at."""
     fee_lines: dict[int, list[StoredLine]] = defaultdict(list)
     components: dict[int, list[Component]] = defaultdict(list)
     cancelled: dict[int, CancelledPart] = {}
@@ -105,38 +149,7 @@ def ledger_entries(session: Session, orders: Sequence[Order]) -> dict[int, Ledge
                 components[order_id] += line_components(seller_sku, sku_id, combined)
         if with_cancelled:  # rare: only then read what the cancelled lines were sold at
             cancelled |= cancelled_parts(session, with_cancelled)
-    unestimated = [o for o in orders if not any(s.basis == ESTIMATED for s in fee_lines.get(o.id, ()))]
-    computed = estimates(session, unestimated, shops, cancelled) if unestimated else {}
-    books = cost_books(session, {s.team_id for s in shops.values()})
-    reporting, rates, days = _rates(session, orders, shops, books)
-    entries = {}
-    for order in orders:
-        shop = shops[order.shop_id]
-        stored = fee_lines.get(order.id, [])
-        book = rates.get(shop.team_id, NO_RATES)
-        day = order_date(order.platform_create_time, shop.time_zone)
-        paid = days.get(order.id, day)
-        cogs = books.get(shop.team_id, NO_COSTS).cogs(components.get(order.id, []), day, order.currency, book, paid)
-        before = basis_before_settlement(order.status, order.paid_at is not None)
-        if before != ESTIMATED:
-            estimate = not_revenue(order.currency, before)
-        else:
-            estimated_lines = computed.get(order.id) or [s.line for s in stored if s.basis == ESTIMATED]
-            estimate = _entry(order.currency, lines=estimated_lines, cogs=cogs, basis=ESTIMATED)
-        entry = estimate
-        settled = [s for s in stored if s.basis == SETTLED]
-        if settled:
-            settled_at = max((s.settled_at for s in settled if s.settled_at), default=None)
-            entry = _entry(
-                order.currency,
-                lines=[s.line for s in settled],
-                cogs=cogs,
-                basis=SETTLED,
-                settled_at=settled_at,
-                estimated_net_profit=estimate.net_profit,
-            )
-        entries[order.id] = with_reporting(entry, reporting.get(shop.team_id), book, paid)
-    return entries
+    return fee_lines, components, cancelled
 
 
 def cancelled_parts(session: Session, order_ids: Iterable[int]) -> dict[int, CancelledPart]:
@@ -162,15 +175,15 @@ def rate_day(order: Order, time_zone: str) -> date:
 
 
 def _rates(
-    session: Session, orders: Sequence[Order], shops: dict[int, Shop], books: dict[int, CostBook]
+    session: Session, orders: Sequence[Order], shops: dict[int, Shop], costs_in: set[str]
 ) -> tuple[dict[int, str | None], dict[int, RateBook], dict[int, date]]:
-    """Each team's reporting currency, the rates its orders may need and each order's rate day
-    (no rates and no days when everything is in one currency)."""
+    """Each team's reporting currency, the rates its orders may need (their currencies, those of `costs_in`
+    and the reporting one) and each order's rate day (no rates and no days when all is in one currency)."""
     team_ids = {s.team_id for s in shops.values()}
     reporting: dict[int, str | None] = dict(
         session.execute(select(Team.id, Team.reporting_currency).where(Team.id.in_(team_ids))).all()
     )
-    currencies = {o.currency for o in orders} | {c for b in books.values() for c in b.currencies}
+    currencies = {o.currency for o in orders} | costs_in
     currencies |= {c for c in reporting.values() if c}
     if len(currencies) < 2 or not orders:
         return reporting, {}, {}

@@ -1,4 +1,5 @@
-"""Rows of the report tabs (profit by month, SKU and shop, handling times and their trend, leaderboard), by grain.
+"""Rows of the report tabs (profit by month, SKU and shop, handling times and their trend, leaderboard) and the
+after-sales tabs (cases, the Pending-Action board, rates), by grain.
 
 Each loader reads only what its grain needs; the rows are projected through the profile like any
 other tab, so report tabs go through the same writer, diff and protections (issue 5).
@@ -17,6 +18,7 @@ from backend.domain import reports
 from backend.domain.columns import Grain
 from backend.domain.profiles import Profile, ReportRows
 from backend.models import Order
+from backend.services.after_sales import reports as after_sales
 from backend.services.analytics import AnalyticsTab, analytics_tab
 from backend.services.ledger import report_orders
 from backend.services.views import team_shops
@@ -62,6 +64,9 @@ LOADERS: dict[Grain, Loader] = {
     Grain.HANDLING: _analytics(lambda tab: tab.table),
     Grain.LEADERBOARD: _analytics(lambda tab: tab.leaderboard),
     Grain.HANDLING_TREND: _analytics(lambda tab: tab.trend),
+    Grain.AFTER_SALE: after_sales.cases,
+    Grain.PENDING_ACTION: after_sales.board,
+    Grain.AFTER_SALES_RATE: after_sales.rates,
 }
 
 

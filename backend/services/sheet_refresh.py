@@ -34,7 +34,15 @@ from backend.db import Database, chunks
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import ORDER_GRAINS, Grain
-from backend.domain.profiles import REPORT_SOURCES, WAREHOUSE_SOURCES, Profile, in_words, project, visibility_problems
+from backend.domain.profiles import (
+    PURCHASING_SOURCES,
+    REPORT_SOURCES,
+    WAREHOUSE_SOURCES,
+    Profile,
+    in_words,
+    project,
+    visibility_problems,
+)
 from backend.domain.sheet_plan import (
     ABOVE_OPERATIONAL,
     Memo,
@@ -62,7 +70,7 @@ from backend.models import (
     utcnow,
 )
 from backend.secrets import SecretBox
-from backend.services import fx, leases, limits, sheet_changes, stock
+from backend.services import fx, leases, limits, purchases, sheet_changes, stock
 from backend.services.bindings import profile_for
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.report_tabs import report_rows
@@ -587,6 +595,8 @@ class _Tab:
                 session, team.id, profile, [s.id for s in shops] if self.binding.shop_ids else [], now
             )
             rows = project(profile, (), now=now, sheet_zone=zone, reports=reports)
+        elif profile.grain in PURCHASING_SOURCES:
+            rows = project(profile, (), now=now, sheet_zone=zone, purchasing=purchases.rows(session, team.id))
         elif profile.grain in WAREHOUSE_SOURCES:
             warehouse = stock.warehouse_rows(
                 session, team.id, shop_ids=[s.id for s in shops] if self.binding.shop_ids else []

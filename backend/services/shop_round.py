@@ -1,5 +1,6 @@
-"""One round of keeping a shop current: stored webhooks, the sync, what arrived meanwhile, stock
-counts and the daily settlement walk. The scheduled task and `flask --app backend sync` both run it.
+"""One round of keeping a shop current: stored webhooks, the sync of orders and after-sales cases, what
+arrived meanwhile, stock counts and the daily settlement walk. The scheduled task and
+`flask --app backend sync` both run it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import timedelta
 from backend.db import Database
 from backend.errors import OrderDeckError
 from backend.services import finance, leases, stock, sync, webhooks
+from backend.services.after_sales import sync as after_sales
 from backend.services.shops import Platform
 
 SETTLE_EVERY = timedelta(hours=24)
@@ -20,6 +22,7 @@ SETTLE_EVERY = timedelta(hours=24)
 class RoundReport:
     events: int = 0
     sync: sync.SyncReport | None = None
+    after_sales: after_sales.CaseSyncReport | None = None
     events_after: int = 0
     stock_skus: int = 0
     settlement: str = ""
@@ -35,6 +38,8 @@ def drain_events(db: Database, platform: Platform, shop_id: int, rounds: int = 2
         handled += report.processed + report.ignored + report.failed
         if report.retry_later and not report.processed:
             break  # the platform is failing right now; the sweep retries later
+    if handled:
+        after_sales.reasons_due(db, platform, shop_id)  # a case a webhook brought offers its reasons at once
     return handled
 
 
@@ -73,6 +78,7 @@ def run(
     if events_only:
         return report
     report.sync = sync.sync_shop(db, platform, shop_id, full=full, on_page=on_page)
+    report.after_sales = after_sales.sync_cases(db, platform, shop_id, full=full)
     report.events_after = drain_events(db, platform, shop_id)
     report.stock_skus = stock.refresh_inventory(db, platform, shop_id)
     report.settlement = settle_daily(db, platform, shop_id) if settle else "left to the scheduler"

@@ -25,6 +25,7 @@ from sqlalchemy import CursorResult, select, update
 from backend.catalog import market
 from backend.config import Config
 from backend.db import Database
+from backend.domain.after_sales import missing_scope
 from backend.errors import (
     Action,
     Conflict,
@@ -190,6 +191,7 @@ def connect(
             for key, value in _seal_tokens(platform.box, tokens).items():
                 setattr(shop, key, value)
             shop.status, shop.status_reason = ShopStatus.ACTIVE, None
+            shop.after_sales_problem = missing_scope(channel.after_sales.scope, channel.label, tokens.granted_scopes)
             shops.append(shop)
         session.flush()
         session.add(

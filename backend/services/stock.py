@@ -24,7 +24,8 @@ import difflib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from statistics import median
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -32,13 +33,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from backend.db import Database, chunks, insert_ignoring_duplicates
 from backend.domain import sla
+from backend.domain.profit import CANCELLED_STATUS
+from backend.domain.purchasing import ON_THE_WAY, line_status
 from backend.domain.stock import (
     ANY_WAREHOUSE,
     PICKABLE_STATUSES,
     Allocation,
+    Arrival,
     Demand,
     PackRow,
     PackUnit,
+    Shortfall,
     StockCount,
     WarehouseRows,
     allocate,
@@ -46,16 +51,21 @@ from backend.domain.stock import (
     low_stock_message,
     pack_rows,
     picks_for,
+    with_outlook,
 )
 from backend.domain.views import OrderView
 from backend.models import (
     STOCK,
     AuditEntry,
+    Consolidation,
     ExceptionCase,
     Member,
+    OpeningStock,
     Order,
     OrderLine,
     OrderReview,
+    PurchaseLine,
+    PurchaseOrder,
     Shop,
     StockLevel,
     Team,
@@ -174,6 +184,10 @@ def demands_of(orders: Iterable[Order]) -> tuple[list[Demand], list[PackUnit]]:
 
 
 def stock_counts(session: Session, team_id: int) -> list[StockCount]:
+    opening = {
+        (o.seller_sku, o.warehouse_id): o.quantity
+        for o in session.scalars(select(OpeningStock).where(OpeningStock.team_id == team_id))
+    }
     return [
         StockCount(
             seller_sku=level.seller_sku,
@@ -184,9 +198,81 @@ def stock_counts(session: Session, team_id: int) -> list[StockCount]:
             location=level.location or "",
             supplier_note=level.supplier_note or "",
             product_name=level.product_name,
+            lead_time_days=level.lead_time_days,
+            opening=opening.get((level.seller_sku, level.warehouse_id)),
         )
         for level in session.scalars(select(StockLevel).where(StockLevel.team_id == team_id))
     ]
+
+
+# -- what is on its way, and how fast it sells ------------------------------------------------------------
+
+
+def arrivals(session: Session, team_id: int) -> list[Arrival]:
+    """Units bought and not arrived yet, per SKU and receiving warehouse, with the day they are expected
+    (the consolidation's, else the line's); a line still waiting for its SKU is counted nowhere."""
+    rows = session.execute(
+        select(
+            PurchaseLine.seller_sku,
+            PurchaseLine.status,
+            PurchaseLine.quantity_ordered,
+            PurchaseLine.quantity_received,
+            PurchaseLine.warehouse_id,
+            PurchaseLine.expected_on,
+            Consolidation.status,
+            Consolidation.warehouse_id,
+            Consolidation.expected_on,
+        )
+        .outerjoin(Consolidation, Consolidation.id == PurchaseLine.consolidation_id)
+        .where(PurchaseLine.team_id == team_id, PurchaseLine.seller_sku.is_not(None))
+    )
+    found = []
+    for sku, own, ordered, received, warehouse, expected, carried, into, due in rows:
+        if sku and line_status(own, carried) in ON_THE_WAY:
+            quantity = received if received is not None else ordered
+            found.append(Arrival(sku, into or warehouse, quantity, due or expected))
+    return found
+
+
+def sold(session: Session, shop_ids: Sequence[int], now: datetime) -> dict[tuple[str, str], tuple[int, int]]:
+    """Units sold per (SKU, warehouse) in the last 7 and 30 days: paid orders, cancelled lines left out."""
+    if not shop_ids:
+        return {}
+    week = now - timedelta(days=7)
+    rows = session.execute(
+        select(OrderLine.seller_sku, OrderLine.sku_id, Order.warehouse_id, Order.paid_at)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(
+            Order.shop_id.in_(shop_ids),
+            Order.paid_at >= now - timedelta(days=30),
+            Order.status != CANCELLED_STATUS,
+            OrderLine.display_status.is_distinct_from(CANCELLED_STATUS),
+        )
+    )
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for seller_sku, sku_id, warehouse, paid_at in rows:
+        found = counts[(seller_sku or sku_id, warehouse or "")]
+        found[0] += paid_at is not None and paid_at >= week
+        found[1] += 1
+    return {key: (week_units, month_units) for key, (week_units, month_units) in counts.items()}
+
+
+def lead_times(session: Session, team_id: int, recent: int = 5) -> dict[str, int]:
+    """Per SKU, the median days from ordering to arrival of its last `recent` arrived purchase lines."""
+    rows = session.execute(
+        select(PurchaseLine.seller_sku, PurchaseOrder.ordered_on, PurchaseLine.arrived_on, Consolidation.arrived_on)
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseLine.order_id)
+        .outerjoin(Consolidation, Consolidation.id == PurchaseLine.consolidation_id)
+        .where(
+            PurchaseLine.team_id == team_id, PurchaseLine.seller_sku.is_not(None), PurchaseOrder.ordered_on.is_not(None)
+        )
+    )
+    took: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for sku, ordered_on, own, carried in rows:
+        arrived = carried or own
+        if sku and arrived is not None and ordered_on is not None and arrived >= ordered_on:
+            took[sku].append((arrived, (arrived - ordered_on).days))
+    return {sku: int(median(days for _, days in sorted(found)[-recent:])) for sku, found in took.items()}
 
 
 # -- the push-time pass -------------------------------------------------------------------------------
@@ -214,12 +300,12 @@ def prepare(
     if changed is None:
         orders = pass_orders(session, shop_ids, now)
         demands, units = demands_of(orders.open)
-        allocation = allocate(demands, counts)
+        allocation = _with_outlook(session, team_id, shop_ids, now, allocate(demands, counts))
         reviewed = review.review_orders(session, shop_ids, orders.recent, now)
         packs = pack_rows(units, allocation)
     else:
         demands = demands_of(_counted_open_orders(session, shop_ids, counts))[0]
-        allocation = allocate(demands, counts)
+        allocation = _with_outlook(session, team_id, shop_ids, now, allocate(demands, counts))
         subjects, typical = review.changed_subjects(session, shop_ids, changed, now)
         reviewed = review.review_orders(session, shop_ids, subjects, now, typical)
         packs = ()
@@ -232,6 +318,15 @@ def prepare(
     if changed is None:
         cached[team_id] = result
     return result
+
+
+def _with_outlook(
+    session: Session, team_id: int, shop_ids: Sequence[int], now: datetime, allocation: Allocation
+) -> Allocation:
+    """The allocation with what is on its way, recent sales and lead times (the stock tab's outlook)."""
+    return with_outlook(
+        allocation, arrivals(session, team_id), sold(session, shop_ids, now), lead_times(session, team_id)
+    )
 
 
 def _counted_open_orders(session: Session, shop_ids: Sequence[int], counts: Sequence[StockCount]) -> list[Order]:
@@ -321,13 +416,13 @@ def sync_stock_outs(session: Session, team: Team, allocation: Allocation, now: d
             case.dedupe_key = f"{case.dedupe_key}:resolved:{case.id}"[:255]
             workflow.resolve_automatic(session, case, "stock arrived (or the order no longer waits for it)", now=now)
             resolved += 1
-        elif case.fields.get("quantity_short") != found[1].units:
-            case.fields = {**case.fields, "quantity_short": found[1].units}
+        elif (fields := _stock_out_fields(found[1])) != {k: case.fields.get(k) for k in fields}:
+            case.fields = {**case.fields, **fields}
     have = {c.dedupe_key for c in open_cases}
     raised = 0
     for key, (order_id, short) in sorted(wanted.items()):
         if key not in have:
-            fields = {"seller_sku": short.seller_sku, "quantity_short": short.units}
+            fields = {k: v for k, v in _stock_out_fields(short).items() if v is not None}
             workflow.raise_exception(
                 session,
                 team,
@@ -340,6 +435,12 @@ def sync_stock_outs(session: Session, team: Team, allocation: Allocation, now: d
             )
             raised += 1
     return raised, resolved
+
+
+def _stock_out_fields(short: Shortfall) -> dict[str, Any]:
+    """A stock-out case's fields: the SKU, the units short and when the arrival covering them is due."""
+    due = short.due.isoformat() if short.due else None
+    return {"seller_sku": short.seller_sku, "quantity_short": short.units, "restock_date": due}
 
 
 def alert_low_stock(session: Session, team: Team, allocation: Allocation, now: datetime) -> int:
@@ -468,7 +569,12 @@ class StockEditRejected:
 
 
 StockEditResult = StockEditAccepted | StockEditRejected
-NUMBER_COLUMNS = {"stock_on_hand": "On hand", "stock_reorder_point": "Reorder point"}
+NUMBER_COLUMNS = {
+    "stock_on_hand": "On hand",
+    "stock_reorder_point": "Reorder point",
+    "stock_lead_time": "Lead time (days)",
+    "stock_opening": "Opening stock",
+}
 TEXT_LIMITS = {"stock_supplier_note": ("Supplier note", 1024), "stock_location": ("Location", 128)}
 # The stock tab's input columns: what procurement may type (sheet edits route them to apply_stock_edit).
 EDITABLE = (*NUMBER_COLUMNS, *TEXT_LIMITS)
@@ -499,7 +605,7 @@ def _closest(value: str, known: Iterable[str]) -> str:
     return f"; did you mean {guess[0]!r}?" if guess else ""
 
 
-def _known(session: Session, team_id: int) -> tuple[set[str], set[str]]:
+def known(session: Session, team_id: int) -> tuple[set[str], set[str]]:
     """SKUs and warehouses the team has: from its stock rows and its orders."""
     levels = session.execute(
         select(StockLevel.seller_sku, StockLevel.warehouse_id).where(StockLevel.team_id == team_id)
@@ -561,7 +667,7 @@ def apply_stock_edit(session: Session, team: Team, member_email: str, row: Mappi
         who = f"the {role} role" if role else f"{member_email}, who is not in {team.name},"
         return StockEditRejected(f"{who} cannot edit stock; procurement or an admin can")
     try:
-        sku, warehouse = _target(row, *_known(session, team.id))
+        sku, warehouse = _target(row, *known(session, team.id))
         numbers = {c: _whole(row[c], c) for c in NUMBER_COLUMNS if c in row}
         texts = {}
         for column, (label, limit) in TEXT_LIMITS.items():
@@ -589,6 +695,9 @@ def apply_stock_edit(session: Session, team: Team, member_email: str, row: Mappi
         level.supplier_note = texts["stock_supplier_note"]
     if "stock_location" in texts:
         level.location = texts["stock_location"]
+    if "stock_lead_time" in numbers:
+        level.lead_time_days = numbers["stock_lead_time"]
+    opening = _opening(session, team, (sku, warehouse), numbers, email)
     level.source = "sheet" if level.sheet_quantity is not None else "platform"
     level.updated_by, level.updated_at = email, utcnow()
     session.add(
@@ -613,5 +722,27 @@ def apply_stock_edit(session: Session, team: Team, member_email: str, row: Mappi
             "stock_reorder_point": level.reorder_point,
             "stock_supplier_note": level.supplier_note or "",
             "stock_location": level.location or "",
+            "stock_lead_time": level.lead_time_days,
+            "stock_opening": opening.quantity if opening else None,
         }
     )
+
+
+def _opening(
+    session: Session, team: Team, pool: tuple[str, str], numbers: Mapping[str, int | None], email: str
+) -> OpeningStock | None:
+    """The SKU's opening stock at go-live, changed when typed: typing one starts FIFO costing the next day."""
+    sku, warehouse = pool
+    row = session.scalar(
+        select(OpeningStock).where(
+            OpeningStock.team_id == team.id, OpeningStock.seller_sku == sku, OpeningStock.warehouse_id == warehouse
+        )
+    )
+    if "stock_opening" not in numbers:
+        return row
+    if row is None:
+        row = OpeningStock(team_id=team.id, seller_sku=sku, warehouse_id=warehouse,
+                           as_of=datetime.now(team_zone(team)).date())  # fmt: skip
+        session.add(row)
+    row.quantity, row.updated_by = numbers["stock_opening"], email
+    return row

@@ -28,6 +28,7 @@ from backend.models import AuditEntry, Shop, ShopStatus, WebhookEvent, utcnow
 from backend.platforms import registry
 from backend.platforms.base import PushEvent, PushKind, ShopClient, UnusablePush
 from backend.services import leases
+from backend.services.after_sales import sync as after_sales
 from backend.services.ingest import ingest_orders, mark_bindings_dirty, record_failure, record_mapping_failures
 from backend.services.shops import Platform, client_for, mark_needs_reauthorization
 from backend.services.sync import LEASE_TTL, shop_lease
@@ -155,11 +156,18 @@ class ProcessReport:
     changed_orders: list[str] = field(default_factory=list)
 
 
-def _refetch(session: Session, client: ShopClient, shop: Shop, ids: Sequence[str], report: ProcessReport) -> None:
+def _refetch(
+    session: Session, client: ShopClient, shop: Shop, pushes: Sequence[PushEvent], report: ProcessReport
+) -> None:
+    ids = [i for p in pushes for i in p.order_ids]
     if ids:
         page = client.get_orders(sorted(set(ids)))
         result = ingest_orders(session, shop, page.orders, source="api", actor="webhook")
-        if result.changed:
+        with_cases = sorted({i for p in pushes if p.kind is PushKind.AFTER_SALES for i in p.order_ids})
+        cases = after_sales.refetch(session, client, shop, with_cases)
+        if cases.changed:  # case tabs are projected whole: their next push re-reads everything
+            mark_bindings_dirty(session, shop.team_id, shop.id)
+        elif result.changed:
             mark_bindings_dirty(session, shop.team_id, shop.id, result.changed)
         report.changed_orders += result.new_external_ids + result.updated_external_ids
         record_mapping_failures(session, shop.id, (*page.failures, *result.refused), source="webhook")
@@ -194,6 +202,8 @@ def _expiring(session: Session, shop: Shop, event: WebhookEvent, parsed: PushEve
     )
 
 
+# Pushes that name orders (and their after-sales cases): batched into one re-read of what they name.
+REFETCHED = frozenset({PushKind.ORDERS, PushKind.AFTER_SALES})
 # What a push means → what OrderDeck does. Order-bearing pushes are batched into one re-fetch.
 SHOP_EVENTS: dict[PushKind, Callable[[Session, Shop, WebhookEvent, PushEvent], None]] = {
     PushKind.DEAUTHORIZED: _deauthorized,
@@ -216,7 +226,7 @@ def process_pending(
             .order_by(WebhookEvent.id)
             .limit(limit)
         ).all()
-        refetch: list[tuple[WebhookEvent, tuple[str, ...]]] = []
+        refetch: list[tuple[WebhookEvent, PushEvent]] = []
         for event in events:
             try:
                 parsed = registry.channel(event.platform).parse_push(event.body.encode())
@@ -230,15 +240,15 @@ def process_pending(
                 handler(session, shop, event, parsed)
                 _done(event, "done")
                 report.processed += 1
-            elif parsed.kind is PushKind.ORDERS:
-                refetch.append((event, parsed.order_ids))
+            elif parsed.kind in REFETCHED:
+                refetch.append((event, parsed))
             else:
                 _done(event, "ignored")
                 report.ignored += 1
         if refetch and shop.status == ShopStatus.ACTIVE:
             _process_refetch(db, platform, session, shop, events=refetch, report=report)
         elif refetch:
-            for event, _ids in refetch:
+            for event, _parsed in refetch:
                 _done(event, "ignored", f"shop is {shop.status}")
                 report.ignored += 1
     return report
@@ -250,28 +260,28 @@ def _process_refetch(
     session: Session,
     shop: Shop,
     *,
-    events: Sequence[tuple[WebhookEvent, tuple[str, ...]]],
+    events: Sequence[tuple[WebhookEvent, PushEvent]],
     report: ProcessReport,
 ) -> None:
     """One re-fetch for the batch; when the platform refuses it for good, each event alone, so one bad id
     fails alone."""
     try:
         with client_for(db, platform, shop) as client:  # the platform refuses before anything is stored
-            _refetch(session, client, shop, [i for _event, ids in events for i in ids], report)
+            _refetch(session, client, shop, [parsed for _event, parsed in events], report)
     except OrderDeckError as exc:
         if exc.action is Action.REAUTHORIZE:
             mark_needs_reauthorization(db, shop.id, exc.message)
-            for event, _ids in events:
+            for event, _parsed in events:
                 _done(event, "ignored", exc.message)
             return
         if exc.action is not Action.RETRY and len(events) > 1:
             for one in events:
                 _process_refetch(db, platform, session, shop, events=[one], report=report)
             return
-        for event, _ids in events:
+        for event, _parsed in events:
             _retry_or_fail(session, shop, event, str(exc), retry=exc.action is Action.RETRY, report=report)
         return
-    for event, _ids in events:
+    for event, _parsed in events:
         _done(event, "done")
         report.processed += 1
 

@@ -21,6 +21,7 @@ from backend.domain.templates import AUTOMATIC, OUTCOMES, FieldError, MessageCon
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.models import AuditEntry, ExceptionCase, Member, Order, OrderEvent, Shop, Team, utcnow
 from backend.services import notify
+from backend.services.after_sales.prefill import prefill
 from backend.services.ingest import mark_bindings_dirty
 
 SYSTEM = "system"  # the actor of automatic raises (e.g. a stock-out found by sync)
@@ -114,7 +115,8 @@ def raise_exception(
 
     `actor` is a member's email, or SYSTEM for automatic raises, which must carry a `dedupe_key`:
     raising again with the same key returns the existing case. A case raised from the sheet's
-    dropdown (`from_sheet`) may leave required fields empty until someone fills them in.
+    dropdown (`from_sheet`) starts from the order's after-sales case where the template has one (the
+    cancellation and return templates) and may leave required fields empty until someone fills them in.
     """
     now = now or utcnow()
     tpl = template(template_key)
@@ -129,6 +131,8 @@ def raise_exception(
     if dedupe_key and (found := session.scalar(select(ExceptionCase).where(ExceptionCase.dedupe_key == dedupe_key))):
         return found
     order, _shop = _order_shop(session, team, order_id)
+    if from_sheet and not fields and order is not None:  # the dropdown: start from what the platform sent
+        fields = prefill(session, order, tpl)
     case = ExceptionCase(
         team_id=team.id,
         order_id=order.id if order else None,

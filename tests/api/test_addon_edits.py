@@ -13,9 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from backend import runtime
-from backend.models import AuditEntry, FxRate, Order, OrderEvent, SheetBinding, Shop, SkuCost, StockLevel, Team
+from backend.models import (
+    AuditEntry,
+    FxRate,
+    Order,
+    OrderEvent,
+    PurchaseLine,
+    SheetBinding,
+    Shop,
+    SkuCost,
+    StockLevel,
+    Team,
+)
 from backend.sandbox.sheets import GoogleSandboxes
-from backend.services import bindings, sync, teams
+from backend.services import bindings, purchases, sync, teams
 from backend.services.shops import Platform
 from tests.api.conftest import Call, caller_for, point_at_google
 from tests.conftest import Live
@@ -281,3 +292,45 @@ def test_a_stock_count_typed_by_procurement_is_stored_and_typos_and_other_roles_
     with desk.live.db.session() as session:
         level = session.scalars(select(StockLevel).where(StockLevel.seller_sku == line.seller_sku)).one()
         assert (level.sheet_quantity, level.supplier_note) == (7, "Restock Friday")
+
+
+def test_purchase_and_consolidation_cells_typed_by_procurement_are_checked_row_by_row(desk: Desk) -> None:
+    sku = desk.orders[0].lines[0].seller_sku or desk.orders[0].lines[0].sku_id
+    with desk.live.app.app_context(), desk.live.db.session() as session:
+        team = session.get_one(Team, desk.live.team_id)
+        bought = f"platform,supplier_order_no,seller_sku,quantity_ordered,currency\nother,P1,{sku},10,CNY\n"
+        assert purchases.import_purchases(session, team, bought.encode(), file_name="p.csv", actor=ADMIN).created
+        bindings.bind(session, team, "stockSheet00000000000001", "Purchases", "purchase_orders", actor=ADMIN)
+        bindings.bind(session, team, "stockSheet00000000000001", "Shipments", "consolidations", actor=ADMIN)
+
+    def edit(editor: str, profile: str, tab: str, key: str, **typed: Any) -> dict[int, dict[str, Any]]:
+        row = {"row": 2, "key": key, "cells": {str(desk.column(profile, k)): v for k, v in typed.items()}}
+        body = {"spreadsheet_id": "stockSheet00000000000001", "tab": tab, "editor": editor,
+                "headers": desk.headers(profile), "rows": [row]}  # fmt: skip
+        return cells(desk.call("POST", "/addon/edits", ADMIN, json=body))
+
+    def line(editor: str = BUYER, **typed: Any) -> dict[int, dict[str, Any]]:
+        return edit(editor, "purchase_orders", "Purchases", "other:P1/1", **typed)
+
+    ordered, supplier = desk.column("purchase_orders", "po_qty_ordered"), desk.column("purchase_orders", "po_supplier")
+    zero = line(po_qty_ordered=0, po_supplier="Yiwu Mugs")
+    assert zero[ordered]["status"] == "rejected" and "above 0" in zero[ordered]["note"]
+    assert zero[supplier]["note"] == "not saved: another cell in this row was refused"
+    over = line(po_qty_received=11)
+    assert over[desk.column("purchase_orders", "po_qty_received")]["note"] == "received (11) is more than ordered (10)"
+    assert line(PACKER, po_supplier="x")[supplier]["status"] == "rejected"
+    stored = line(po_qty_received=8, po_unit_price="12.5")
+    assert {c["status"] for c in stored.values()} == {"accepted"}
+
+    def landed() -> tuple[object, ...]:
+        with desk.live.db.session() as session:
+            found = session.scalars(select(PurchaseLine)).one()
+            return found.quantity_received, found.landed_unit_cost, found.landed_problem, found.order.supplier
+
+    assert landed() == (8, Decimal("12.5"), "", "")  # nothing of the refused rows was kept
+    assert line(po_consolidation="S-9")[desk.column("purchase_orders", "po_consolidation")]["value"] == "S-9"
+    assert landed() == (8, None, "waiting for the freight of S-9", "")
+
+    status = desk.column("consolidations", "cons_status")
+    ships = edit(BUYER, "consolidations", "Shipments", "S-9", cons_status="shipped")
+    assert ships[status]["note"] == "S-9 needs its weight and freight once it ships"

@@ -40,8 +40,13 @@ def test_viewer_and_procurement_never_see_cost_or_personal_columns(call: Call, t
         assert shown and not {c["sensitivity"] for c in shown} & hidden
         profiles = {p["key"] for p in call("GET", "/addon/profiles", who).get_json()}
         assert "profit_ledger" not in profiles and "sku_costs" not in profiles
+    # The procurement tabs (purchase class) are offered to procurement and admins, never to a viewer.
+    assert {"purchase_orders", "consolidations", "stock"} <= {
+        p["key"] for p in call("GET", "/addon/profiles", BUYER).get_json()
+    }
+    assert "purchase_orders" not in {p["key"] for p in call("GET", "/addon/profiles", AGENCY).get_json()}
     admin = {p["key"] for p in call("GET", "/addon/profiles", ADMIN).get_json()}
-    assert {"profit_ledger", "sla_watch", "agency_view"} <= admin
+    assert {"profit_ledger", "sla_watch", "agency_view", "purchase_orders", "consolidations"} <= admin
     assert call("POST", "/addon/edits", AGENCY, json={}).status_code == 403
 
 

@@ -19,6 +19,7 @@ from backend.services.bindings import catalogue
 
 WANG = "wang@demo-3pl.example"  # warehouse
 FELIX = "felix@demo-trading.example"  # finance
+SOFIA = "sofia@demo-trading.example"  # support
 ORDER_HEADER = "Order"
 ON_HOLD = "ON HOLD"  # the warehouse sheet's words for TikTok's ON_HOLD: do not pick yet
 
@@ -99,6 +100,18 @@ def test_costs_bought_in_cny_convert_at_the_euro_rates_and_no_fee_is_negative(wo
     assert all(float(r[h] or 0) >= 0 for r in ledger for h in fees if h in r)
     rates = world.google.sheets.values(finance, "'Rates'!A2:A", as_user=FELIX)
     assert {"EUR→CNY", "EUR→GBP", "EUR→MYR", "EUR→USD"} <= {str(r[0]) for r in rates}
+
+
+def test_support_sees_the_buyers_requests_and_finance_the_pending_action_board_of_each_shop(world: demo.World) -> None:
+    support = world.spreadsheets["customer_service"]
+    header, *cases = world.google.sheets.values(support, "'After-sales'!A1:Z", as_user=SOFIA)
+    assert len(cases) >= 10 and {"Refund only", "Return and refund"} & {r[header.index("Type")] for r in cases}
+    assert all(r[header.index("Buyer's reason")] for r in cases)
+    rates = world.google.sheets.values(support, "'Return rates'!A2:C", as_user=SOFIA)
+    assert any(r[2] == "reason" for r in rates if len(r) > 2)
+    board = world.google.sheets.values(world.spreadsheets["finance"], "'Pending actions'!A2:D", as_user=FELIX)
+    counted = {(str(r[1]), str(r[2])) for r in board if len(r) > 3}
+    assert {("Demo US", "Return/refund requested"), ("Demo UK", "Ship within 24 h")} <= counted
 
 
 def test_the_page_shows_the_grid_as_the_chosen_member_and_the_sidebar_calls_the_backend(world: demo.World) -> None:

@@ -6,18 +6,28 @@ from datetime import UTC, datetime, timedelta
 
 from backend.catalog import role_policy
 from backend.domain.access import Sensitivity
+from backend.domain.case_columns import case_columns
 from backend.domain.columns import KEY_COLUMNS, ColumnType, Formula, Grain, Kind, Source, build_catalogue, serial
 from backend.domain.sheet_plan import cell_data
 from backend.domain.views import Deadlines
 from tests.factories import order_view
 
-CATALOGUE = build_catalogue(("Stock out", "Address problem"))
+CATALOGUE = build_catalogue(
+    ("Stock out", "Address problem"), case_columns(frozenset({"admin", "support"}), frozenset({"admin", "finance"}))
+)
 
 
-def test_every_money_column_is_sales_or_cost_and_personal_fields_are_personal() -> None:
+def test_every_money_column_is_sales_cost_or_purchase_and_personal_fields_are_personal() -> None:
     for column in CATALOGUE.values():
         if column.type is ColumnType.MONEY:
-            assert column.sensitivity in (Sensitivity.SALES, Sensitivity.COST), column.key
+            assert column.sensitivity in (Sensitivity.SALES, Sensitivity.COST, Sensitivity.PURCHASE), column.key
+    # What was paid to suppliers and forwarders: procurement, finance and admin see it; procurement still
+    # never sees fees, revenue, COGS or profit.
+    policy = role_policy()
+    assert policy.roles_seeing([Sensitivity.PURCHASE]) == ("admin", "finance", "procurement")
+    assert not policy.may_see("procurement", Sensitivity.COST) and not policy.may_see("procurement", Sensitivity.SALES)
+    for key in ("po_unit_price", "po_domestic_shipping", "po_landed_cost", "cons_freight", "cons_duties", "cons_fees"):
+        assert CATALOGUE[key].sensitivity is Sensitivity.PURCHASE, key
     for key in ("recipient_name", "recipient_phone", "recipient_address", "postal_code"):
         assert CATALOGUE[key].sensitivity is Sensitivity.PERSONAL
     # What a buyer writes and notes on orders can name a person; notes on suppliers cannot.
@@ -35,6 +45,7 @@ def test_each_grain_has_a_key_column_and_input_columns_name_their_roles() -> Non
             assert column.editable_by and all(policy.is_role(r) for r in column.editable_by), column.key
     assert CATALOGUE["tracking_number"].editable_by == {"warehouse"}
     assert CATALOGUE["unit_cost"].editable_by == {"finance"}
+    assert CATALOGUE["case_decision"].editable_by == {"admin", "support"}
 
 
 def test_serial_counts_local_days_since_1899_12_30() -> None:

@@ -80,7 +80,7 @@ def test_a_finance_profile_in_a_warehouse_spreadsheet_is_refused_in_a_sentence_a
         )
     assert caught.value.message == (
         "This spreadsheet for Warehouse / 3PL cannot show sales figures or fees, costs and profit (Revenue, "
-        "Fees total, COGS and 16 more), which only Admin or Finance may see: choose a profile made for "
+        "Fees total, COGS and 17 more), which only Admin or Finance may see: choose a profile made for "
         "Warehouse / 3PL."
     )
     assert "column 'net_profit' is cost data, which the warehouse role may not see" in caught.value.problems

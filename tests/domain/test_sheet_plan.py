@@ -8,6 +8,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from backend.domain.columns import Dropdown
 from backend.domain.profiles import Profile, Row
 from backend.domain.sheet_plan import (
     MAX_CELL_CHARS,
@@ -292,3 +293,28 @@ def test_a_tab_that_would_pass_ten_million_cells_is_refused_and_the_smaller_ones
     assert f"{room + small.final_rows * width + big.final_rows * width:,} cells" in refused[1]
     assert "10,000,000" in refused[1]
     assert over_cell_limit(0, {1: (big, None, width), 2: (small, None, width)}) == {}
+
+
+def test_a_cell_with_its_own_list_carries_its_dropdown_and_is_written_apart_from_its_neighbours() -> None:
+    profile = builtin_profiles()["after_sales"]
+    decision, reason = profile.index_of("case_decision"), profile.index_of("case_reject_reason")
+    reasons = ("The product has been packed", "The buyer agreed to keep the order")
+
+    def row(decided: str, chosen: str) -> Row:
+        cells: list[Any] = [f"v{j}" for j in range(len(profile.columns))]
+        cells[0] = "58001"
+        cells[decision], cells[reason] = Dropdown(decided, ("approve", "reject")), Dropdown(chosen, reasons)
+        return Row("58001", tuple(cells))
+
+    tab = spec([row("", "")], profile)
+    first = plan_tab(tab, None, Snapshot())
+    [written] = [r["updateCells"] for r in first.requests if "updateCells" in r and "start" in r["updateCells"]]
+    assert written["fields"] == "userEnteredValue,dataValidation"
+    cell = written["rows"][0]["values"][reason]
+    assert [v["userEnteredValue"] for v in cell["dataValidation"]["condition"]["values"]] == list(reasons)
+    assert "userEnteredValue" not in cell  # nothing chosen yet
+
+    later = plan_tab(replace(tab, rows=[row("reject", reasons[0])]), state_after(first, tab, ["58001"]), first.snapshot)
+    updates = [r["updateCells"] for r in later.requests if "updateCells" in r and "start" in r["updateCells"]]
+    assert sorted(u["start"]["columnIndex"] for u in updates) == [decision, reason]  # one request each
+    assert all(u["fields"] == "userEnteredValue,dataValidation" and len(u["rows"][0]["values"]) == 1 for u in updates)

@@ -32,11 +32,24 @@ from backend.db import Database
 from backend.domain.a1 import column_letters
 from backend.domain.columns import ORDER_GRAINS, SHEETS_EPOCH, Column, ColumnType, Grain
 from backend.domain.profiles import Profile
-from backend.models import ExceptionCase, Order, OrderInput, OrderLine, Shop, SkuCost, StockLevel, Team, utcnow
+from backend.models import (
+    AfterSaleCase,
+    CaseInput,
+    ExceptionCase,
+    OpeningStock,
+    Order,
+    OrderInput,
+    OrderLine,
+    Shop,
+    SkuCost,
+    StockLevel,
+    Team,
+    utcnow,
+)
 from backend.platforms.base import ConsentReturn
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
-from backend.services import bindings, teams
+from backend.services import bindings, limits, teams
 from backend.services import shops as shops_service
 from backend.services.shops import Platform
 from tests.api.conftest import WRITER
@@ -46,16 +59,24 @@ from tests.sheets.test_push import sheets_as
 
 SECRET = "task-secret"
 SUPPORT, FINANCE, BUYER = "help@acme.test", "books@acme.test", "sourcing@acme.test"
-TABS = {"SLA": "sla_watch", "CS": "customer_service", "Costs": "sku_costs", "Stock": "stock"}
+TABS = {
+    "SLA": "sla_watch",
+    "CS": "customer_service",
+    "Costs": "sku_costs",
+    "Stock": "stock",
+    "AS": "after_sales",
+    "Board": "pending_actions",
+}
 EXPORT_HEADER = (
     (Path(__file__).resolve().parents[1] / "fixtures" / "seller_center" / "us_orders.csv")
     .read_text(encoding="utf-8-sig")
     .splitlines()[0]
 )
 CATALOGUE = bindings.catalogue()
-# Rows a platform sync also writes: orders, SKU costs (a sync adds SKUs) and stock levels (TikTok's counts).
-# Tables only people type (rates, purchases) have no ingest path that could overwrite them.
-SYNCED_GRAINS = ORDER_GRAINS | {Grain.SKU, Grain.STOCK}
+# Rows a platform sync also writes: orders, SKU costs (a sync adds SKUs), stock levels (TikTok's counts) and
+# after-sales cases (the board's refunds are cases too). Tables only people type (rates, purchases) have no
+# ingest path that could overwrite them.
+SYNCED_GRAINS = ORDER_GRAINS | {Grain.SKU, Grain.STOCK, Grain.AFTER_SALE, Grain.PENDING_ACTION}
 INPUT_COLUMNS = sorted(key for key, column in CATALOGUE.items() if column.is_input and column.grains & SYNCED_GRAINS)
 
 
@@ -67,6 +88,7 @@ class Target:
     line: str  # the order's first SKU: the warehouse tab has a row per order and SKU
     sku: str = ""
     warehouse: str = ""
+    case: str = ""  # an after-sales case of the order (its columns are typed per case)
 
     def key(self, tab: str) -> str:
         return {
@@ -74,6 +96,8 @@ class Target:
             "customer_service": self.order,
             "sku_costs": self.sku,
             "stock": f"{self.sku} @ {self.warehouse}",
+            "after_sales": self.case,
+            "pending_actions": f"refund {self.case}",
         }[TABS[tab]]
 
 
@@ -91,6 +115,14 @@ def _stock(session: Session, target: Target) -> StockLevel | None:
     return session.scalar(
         select(StockLevel).where(StockLevel.seller_sku == target.sku, StockLevel.warehouse_id == target.warehouse)
     )
+
+
+def _opening(session: Session, target: Target) -> OpeningStock | None:
+    return session.scalar(select(OpeningStock).where(OpeningStock.seller_sku == target.sku))
+
+
+def _case_input(session: Session, target: Target) -> CaseInput | None:
+    return session.scalar(select(CaseInput).join(AfterSaleCase).where(AfterSaleCase.external_id == target.case))
 
 
 def _open_exceptions(session: Session, target: Target) -> list[str]:
@@ -119,6 +151,7 @@ class Case:
 
 
 EXPORT = "a Seller Center export"
+REASON = "The item matches its description"  # the first of TikTok's reasons to refuse a refund request
 TRACKING = "1Z999AA10123456784"
 NOTE = "Buyer asked for a call before delivery"
 CASES: dict[str, Case] = {
@@ -146,9 +179,22 @@ CASES: dict[str, Case] = {
         "Stock", BUYER, "Restock Friday", "Restock Friday", attr(_stock, "supplier_note"), "Restock Friday"
     ),
     "stock_location": Case("Stock", BUYER, "Aisle 4", "Aisle 4", attr(_stock, "location"), "Aisle 4"),
+    "stock_lead_time": Case("Stock", BUYER, "12", "12", attr(_stock, "lead_time_days"), 12),
+    "stock_opening": Case("Stock", BUYER, "9", "9", attr(_opening, "quantity"), 9),
+    # After-sales: a note, a reason chosen before deciding, a rejection sent to TikTok with its reason, and
+    # finance's approval of a refund support approved above the team's limit.
+    "case_note": Case("AS", SUPPORT, NOTE, NOTE, attr(_case_input, "note"), NOTE),
+    "case_reject_reason": Case(
+        "AS", SUPPORT, REASON, REASON, attr(_case_input, "reject_reason"), "reverse_reject_request_reason_1"
+    ),
+    "case_decision": Case(
+        "AS", SUPPORT, "reject", "reject", attr(_case_input, "decision"), "reject", given={"case_reject_reason": REASON}
+    ),
+    "action_finance": Case("Board", FINANCE, "approve", "approve", attr(_case_input, "approved_by"), FINANCE),
 }
 PER_ORDER = [key for key in INPUT_COLUMNS if CATALOGUE[key].grains & ORDER_GRAINS]
-PER_SKU = [key for key in INPUT_COLUMNS if key not in PER_ORDER]
+PER_CASE = [key for key in INPUT_COLUMNS if CATALOGUE[key].grains & {Grain.AFTER_SALE, Grain.PENDING_ACTION}]
+PER_SKU = [key for key in INPUT_COLUMNS if key not in PER_ORDER and key not in PER_CASE]
 
 
 def trigger_value(column: Column, value: Any) -> Any:
@@ -404,6 +450,9 @@ def _build(live: Live, google: GoogleSandboxes) -> Desk:
                 (BUYER, "procurement"),
             ):
                 teams.add_member(session, team, email, role)
+            # Six files pushed after every round: a project whose Google quota was raised, so no push waits.
+            for name in ("sheets.read.user", "sheets.write.user", "push.team"):
+                limits.set_limit(session, name, 1000, 60, actor="test")
     desk = Desk(live, World(live, google, shop_id, ""), shop_id, shop.shop_id)
     desk.task(f"/tasks/sync-shop/{shop_id}")  # the first sync, and TikTok's stock counts
     for tab, profile in TABS.items():
@@ -448,9 +497,30 @@ def _targets(desk: Desk) -> dict[str, Target]:
     skus = [sku for sku in sorted(sellers) if sku not in taken and sku in stock_rows]
     per_sku = [k for k in PER_SKU if k in CASES]
     targets |= {key: Target(sellers[sku], "", sku, stock_rows[sku]) for key, sku in zip(per_sku, skus, strict=False)}
+    targets |= _case_targets(desk, {t.order for t in targets.values()})
     assert set(targets) == set(CASES) & set(INPUT_COLUMNS), (
         "the sandbox shop has too few orders or SKUs for a row per column"
     )
+    return targets
+
+
+def _case_targets(desk: Desk, taken: set[str]) -> dict[str, Target]:
+    """A buyer's refund request per after-sales column, on orders on their way (with an address); the one
+    finance approves was approved by support first, above the team's limit."""
+    now, world = desk.sandbox.now(), desk.sandbox.shops[desk.shop_key]
+    on_the_way = [o for o, order in world.orders.items() if order.status_at(now) == "IN_TRANSIT" and o not in taken]
+    per_case = [k for k in PER_CASE if k in CASES]
+    targets = {}
+    for key, order_id in zip(per_case, on_the_way, strict=False):
+        case = desk.sandbox.request_return(desk.shop_key, order_id, return_type="REFUND", reason="Not as described")
+        targets[key] = Target(order_id, "", case=case.case_id)
+    with desk.live.db.session() as session:
+        session.get_one(Team, desk.live.team_id).refund_limits = {"USD": "0.01"}
+    desk.task(f"/tasks/sync-shop/{desk.shop_id}")
+    desk.push()
+    asked = desk.paste("AS", {targets["action_finance"].case: {"case_decision": "approve"}}, SUPPORT)
+    assert {a["status"] for a in asked.values()} == {"pending"}, asked  # awaiting finance
+    desk.push()
     return targets
 
 

@@ -16,16 +16,25 @@ import httpx
 
 from backend.catalog import market
 from backend.config import Config
+from backend.domain.status import CaseType, Decision, SellerStep
 from backend.errors import InvalidInput, PlatformRejected, UnknownCarrier
 from backend.platforms.base import (
+    AfterSalesSupport,
+    CasePageResult,
+    CaseRecord,
+    CaseRef,
     Closing,
     ConsentReturn,
+    Eligibility,
     Grant,
     OrderMappingError,
     OrderPageResult,
+    PlatformCase,
     PlatformFeeLine,
     PlatformShop,
     PushEvent,
+    RefundEstimate,
+    RejectReason,
     SettlementBatch,
     Shipment,
     SkuInventory,
@@ -40,11 +49,24 @@ from backend.platforms.shopee import seller_centre
 from backend.platforms.shopee.auth import ShopeeAuthClient, ShopRefresher, consent_link
 from backend.platforms.shopee.client import ShopeeClient, windows
 from backend.platforms.shopee.finance import escrow_fee_lines, map_escrow_release
-from backend.platforms.shopee.mapping import HANDED_OVER, PERSONAL_FIELDS, map_model_stock, map_order_page, map_shop
+from backend.platforms.shopee.mapping import (
+    HANDED_OVER,
+    PERSONAL_FIELDS,
+    map_model_stock,
+    map_order_page,
+    map_shop,
+)
+from backend.platforms.shopee.returns import map_returns
 from backend.platforms.shopee.signing import verify_push
 from backend.platforms.shopee.webhooks import parse_push
 from backend.platforms.tokens import RotatingTokens, TokenSource
 
+CASE_PAGE = 50  # returns whose detail one page of a case sync reads
+RECENT_RETURNS = timedelta(days=15)  # a webhook's re-read looks this far back (get_return_list's widest span)
+READ_ONLY = (
+    "Shopee takes a refusal as a dispute with evidence (photos, an e-mail address): reject or dispute it in "
+    "Seller Centre; OrderDeck shows the case read-only"
+)
 # Pushes OrderDeck acts on: authorization granted/cancelled/expiring, order status, tracking number.
 PUSH_CODES = (1, 2, 3, 4, 12)
 
@@ -122,6 +144,55 @@ class ShopeeShop(Closing):
     def subscribe_pushes(self, address: str) -> None:
         self.api.set_push_config(address, PUSH_CODES)
 
+    def _detailed(self, rows: Sequence[dict[str, object]], resume_from: datetime | None) -> CasePageResult:
+        """The list's rows with the detail Shopee keeps apart (items, due date), one call a return."""
+        page = map_returns([{**row, **self.api.return_detail(str(row.get("return_sn") or ""))} for row in rows])
+        return replace(page, resume_from=resume_from)
+
+    def iter_case_pages(self, *, updated_from: datetime) -> Iterator[CasePageResult]:
+        """Returns changed since `updated_from`; the list is not in update order, so every page but the last
+        holds the position at the start (as the order sync does)."""
+        end = self.api.now()
+        rows = list(self.api.returns(updated_from, end))
+        if not rows:
+            yield CasePageResult((), (), resume_from=end)
+            return
+        for start in range(0, len(rows), CASE_PAGE):
+            last = start + CASE_PAGE >= len(rows)
+            yield self._detailed(rows[start : start + CASE_PAGE], end if last else updated_from)
+
+    def get_cases(self, order_ids: Sequence[str]) -> CasePageResult:
+        """Shopee lists returns by time only: the recent ones, kept for these orders."""
+        wanted = set(order_ids)
+        end = self.api.now()
+        rows = [r for r in self.api.returns(end - RECENT_RETURNS, end) if str(r.get("order_sn")) in wanted]
+        return self._detailed(rows, None)
+
+    def reject_reasons(self, case: CaseRef) -> list[RejectReason]:
+        return []
+
+    def decide(
+        self, case: CaseRef, decision: Decision, *, reason: str = "", comment: str = "", idempotency_key: str
+    ) -> None:
+        """Only accepting a request is an API call; Shopee has no idempotency key, accepting twice is a no-op."""
+        if not ShopeeChannel.after_sales.allows(case.type, case.step, decision):
+            raise PlatformRejected(READ_ONLY)
+        self.api.confirm_return(case.case_id)
+
+    def cancel_order(
+        self, order_id: str, *, reason: str, line_ids: Sequence[str] = (), idempotency_key: str
+    ) -> PlatformCase | None:
+        raise PlatformRejected("cancel Shopee orders in Seller Centre: OrderDeck does not cancel them")
+
+    def case_records(self, case: CaseRef) -> list[CaseRecord]:
+        return []
+
+    def refund_estimate(self, order_id: str, *, request_type: CaseType, line_ids: Sequence[str] = ()) -> RefundEstimate:
+        raise PlatformRejected("Shopee has no refund calculation call: see the return's refund amount")
+
+    def eligibility(self, order_id: str) -> list[Eligibility]:
+        return []
+
 
 class ShopeeChannel:
     """Shopee Open Platform v2 (an app's SHOPEE_PARTNER_ID and SHOPEE_PARTNER_KEY; SHOPEE_API_BASE)."""
@@ -131,6 +202,15 @@ class ShopeeChannel:
     shared_tokens = False  # each shop refreshes its own pair (a main account's is shared only until then)
     personal_fields = PERSONAL_FIELDS
     refresh_ahead = timedelta(minutes=30)  # access tokens live 4 hours
+    after_sales = AfterSalesSupport(
+        scope="",
+        decisions=frozenset(
+            (t, SellerStep.RESPOND, Decision.APPROVE) for t in (CaseType.REFUND, CaseType.RETURN_AND_REFUND)
+        ),
+        reject_reasons=False,
+        seller_cancel=False,
+        why_read_only=READ_ONLY,
+    )
 
     def configured(self, settings: Config) -> str:
         if not settings.SHOPEE_PARTNER_ID.isdigit() or not settings.SHOPEE_PARTNER_KEY:

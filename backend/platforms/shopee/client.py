@@ -57,6 +57,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "mass_tracking_number": Endpoint("POST", "/api/v2/logistics/get_mass_tracking_number"),
     "model_list": Endpoint("GET", "/api/v2/product/get_model_list"),
     "return_list": Endpoint("GET", "/api/v2/returns/get_return_list"),
+    "return_detail": Endpoint("GET", "/api/v2/returns/get_return_detail"),
+    # Accepting is a state Shopee reaches once whatever the repeats, so a retry is safe.
+    "return_confirm": Endpoint("POST", "/api/v2/returns/confirm"),
     "set_push_config": Endpoint("POST", "/api/v2/push/set_app_push_config"),
 }
 
@@ -230,6 +233,13 @@ class ShopeeClient(Closing):
         return self._numbered(
             "return_list", "return", ("update_time_from", "update_time_to"), start=start, end=end, first=0
         )
+
+    def return_detail(self, return_sn: str) -> dict[str, Any]:
+        return self.call("return_detail", query={"return_sn": return_sn})
+
+    def confirm_return(self, return_sn: str) -> None:
+        """Accept the buyer's return or refund request (v2.returns.confirm)."""
+        self.call("return_confirm", body={"return_sn": return_sn})
 
     def set_push_config(self, callback_url: str, codes: Sequence[int]) -> None:
         """Point the app's pushes at `callback_url` (one URL per app: safe to repeat for every shop)."""

@@ -15,18 +15,27 @@ import httpx
 
 from backend.catalog import market
 from backend.config import Config
+from backend.domain.status import CaseType, Decision
 from backend.errors import InvalidInput
 from backend.platforms.base import (
+    AfterSalesSupport,
+    CasePageResult,
+    CaseRecord,
+    CaseRef,
     Closing,
     ConsentReturn,
+    Eligibility,
     FeeCategory,
     Grant,
     OrderMappingError,
     OrderPageResult,
+    PlatformCase,
     PlatformFeeLine,
     PlatformShop,
     PushEvent,
     PushKind,
+    RefundEstimate,
+    RejectReason,
     SettlementBatch,
     SettlementEntry,
     Shipment,
@@ -36,6 +45,7 @@ from backend.platforms.base import (
 from backend.platforms.exports import ParsedExport
 from backend.platforms.http import RetryPolicy
 from backend.platforms.tiktok import seller_center, webhooks
+from backend.platforms.tiktok.after_sales import CANCEL_DECISIONS, RETURN_DECISIONS
 from backend.platforms.tiktok.client import TikTokClient
 from backend.platforms.tiktok.mapping import PERSONAL_FIELDS
 from backend.platforms.tiktok.oauth import TikTokAuthClient, consent_url
@@ -56,9 +66,9 @@ PUSH_KINDS = {
     "ORDER_STATUS_CHANGE": PushKind.ORDERS,
     "PACKAGE_UPDATE": PushKind.ORDERS,
     "RECIPIENT_ADDRESS_UPDATE": PushKind.ORDERS,
-    "CANCELLATION_STATUS_CHANGE": PushKind.ORDERS,
-    "RETURN_STATUS_CHANGE": PushKind.ORDERS,
-    "REVERSE_STATUS_UPDATE": PushKind.ORDERS,
+    "CANCELLATION_STATUS_CHANGE": PushKind.AFTER_SALES,
+    "RETURN_STATUS_CHANGE": PushKind.AFTER_SALES,
+    "REVERSE_STATUS_UPDATE": PushKind.AFTER_SALES,
     "SELLER_DEAUTHORIZATION": PushKind.DEAUTHORIZED,
     "UPCOMING_AUTHORIZATION_EXPIRATION": PushKind.AUTHORIZATION_EXPIRING,
 }
@@ -116,6 +126,46 @@ class TikTokShop(Closing):
         for event in WEBHOOK_EVENTS:
             self.api.subscribe_webhook(self._cipher, address, event)
 
+    def iter_case_pages(self, *, updated_from: datetime) -> Iterator[CasePageResult]:
+        """Two searches (cancellations, then returns), each in update order: the position may only move
+        past `updated_from` once both are read, so every page but the last holds it there."""
+        pages = self.api.iter_case_pages(self._cipher, updated_from=updated_from)
+        current = next(pages, CasePageResult((), ()))
+        newest = updated_from
+        for following in pages:
+            newest = max([newest, *(c.update_time for c in current.cases)])
+            yield replace(current, resume_from=updated_from)
+            current = following
+        newest = max([newest, *(c.update_time for c in current.cases)])
+        yield replace(current, resume_from=newest)
+
+    def get_cases(self, order_ids: Sequence[str]) -> CasePageResult:
+        return self.api.get_cases(self._cipher, order_ids)
+
+    def reject_reasons(self, case: CaseRef) -> list[RejectReason]:
+        return self.api.reject_reasons(self._cipher, case.case_id)
+
+    def decide(
+        self, case: CaseRef, decision: Decision, *, reason: str = "", comment: str = "", idempotency_key: str
+    ) -> None:
+        self.api.decide(self._cipher, case, decision, reason=reason, comment=comment, idempotency_key=idempotency_key)
+
+    def cancel_order(
+        self, order_id: str, *, reason: str, line_ids: Sequence[str] = (), idempotency_key: str
+    ) -> PlatformCase | None:
+        return self.api.cancel_order(
+            self._cipher, order_id, reason=reason, line_ids=line_ids, idempotency_key=idempotency_key
+        )
+
+    def case_records(self, case: CaseRef) -> list[CaseRecord]:
+        return self.api.case_records(self._cipher, case)
+
+    def refund_estimate(self, order_id: str, *, request_type: CaseType, line_ids: Sequence[str] = ()) -> RefundEstimate:
+        return self.api.refund_estimate(self._cipher, order_id, request_type=request_type, line_ids=line_ids)
+
+    def eligibility(self, order_id: str) -> list[Eligibility]:
+        return self.api.eligibility(self._cipher, order_id)
+
 
 class TikTokChannel:
     """TikTok Shop (Partner Center app: TIKTOK_APP_KEY, TIKTOK_APP_SECRET, TIKTOK_SERVICE_ID)."""
@@ -125,6 +175,15 @@ class TikTokChannel:
     shared_tokens = True  # one pair per seller authorization (open_id), rotated for all its shops
     personal_fields = PERSONAL_FIELDS
     refresh_ahead = timedelta(hours=12)  # access tokens live 7 days: no sync starts with a dying one
+    # Return & Refund Basic is its own API package: a shop authorized before the app asked for it has
+    # everything else working and needs a new consent for after-sales alone.
+    after_sales = AfterSalesSupport(
+        scope="seller.return_refund.basic",
+        decisions=frozenset(RETURN_DECISIONS) | CANCEL_DECISIONS,
+        reject_reasons=True,
+        seller_cancel=True,
+        why_read_only="",
+    )
 
     def configured(self, settings: Config) -> str:
         missing = [n for n in ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET") if not getattr(settings, n)]

@@ -19,17 +19,26 @@ from urllib.parse import quote
 
 import httpx
 
+from backend.domain.status import CaseType, Decision
 from backend.errors import ClockSkewError, PlatformRejected, ShopScopeError
 from backend.platforms.base import (
+    CasePageResult,
+    CaseRecord,
+    CaseRef,
     Closing,
+    Eligibility,
     OrderMappingError,
     OrderPageResult,
+    PlatformCase,
     PlatformFeeLine,
     PlatformShop,
+    RefundEstimate,
+    RejectReason,
     SkuInventory,
     each_mapped,
 )
 from backend.platforms.http import ClientStats, RetryPolicy, ServerClock, exchange, explained_skew, recovering
+from backend.platforms.tiktok.after_sales import map_case_page, return_decision
 from backend.platforms.tiktok.finance import (
     SettlementTransaction,
     Statement,
@@ -48,13 +57,14 @@ from backend.platforms.tiktok.fulfillment import (
     match_provider,
 )
 from backend.platforms.tiktok.inventory import batches, map_inventory
-from backend.platforms.tiktok.mapping import checked_page, map_order_page, map_shop
+from backend.platforms.tiktok.mapping import checked_page, map_order_page, map_shop, money, optional_timestamp, text
 from backend.platforms.tiktok.signing import TikTokSigner
 from backend.platforms.tiktok.transport import unwrap
 from backend.platforms.tokens import TokenSource
 
 DEFAULT_API_BASE = "https://open-api.tiktokglobalshop.com"
 PAGE_SIZE_MAX = 100
+CASE_PAGE_SIZE = 50  # Search Cancellations takes 1-50, Search Returns 10-50
 DETAIL_BATCH_MAX = 50
 TIMESTAMP_WINDOW = "−300 s … +30 s"
 
@@ -87,6 +97,19 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "shipping_documents": Endpoint("GET", "/fulfillment/202309/packages/{package_id}/shipping_documents"),
     "search_inventory": Endpoint("POST", "/product/202309/inventory/search"),
+    # Return & Refund. Every write carries an idempotency_key, so TikTok acts once per key and a retry of
+    # a write that may have arrived is safe (these are marked idempotent for the retry policy).
+    "search_cancellations": Endpoint("POST", "/return_refund/202309/cancellations/search"),
+    "search_returns": Endpoint("POST", "/return_refund/202309/returns/search"),
+    "approve_cancellation": Endpoint("POST", "/return_refund/202309/cancellations/{case_id}/approve"),
+    "reject_cancellation": Endpoint("POST", "/return_refund/202309/cancellations/{case_id}/reject"),
+    "cancel_order": Endpoint("POST", "/return_refund/202309/cancellations"),
+    "approve_return": Endpoint("POST", "/return_refund/202309/returns/{case_id}/approve"),
+    "reject_return": Endpoint("POST", "/return_refund/202309/returns/{case_id}/reject"),
+    "return_records": Endpoint("GET", "/return_refund/202309/returns/{case_id}/records"),
+    "reject_reasons": Endpoint("GET", "/return_refund/202309/reject_reasons"),
+    "calculate_refund": Endpoint("POST", "/return_refund/202309/refunds/calculate"),
+    "aftersale_eligibility": Endpoint("GET", "/return_refund/202309/orders/{order_id}/aftersale_eligibility"),
 }
 
 
@@ -372,4 +395,131 @@ class TikTokClient(Closing):
             for batch in batches(ids):
                 data = self.call("search_inventory", shop_cipher=shop_cipher, body={name: batch})
                 found += map_inventory(checked_page("inventory_page", data, "inventory search"), failures)
+        return found
+
+    # -- returns, refunds and cancellations ----------------------------------------------------------
+
+    def _case_search(self, shop_cipher: str, name: str, body: Mapping[str, Any]) -> Iterator[CasePageResult]:
+        query = {"sort_field": "update_time", "sort_order": "ASC"}
+        key = "cancellations" if name == "search_cancellations" else "return_orders"
+        for data in self._pages(name, shop_cipher=shop_cipher, page_size=CASE_PAGE_SIZE, query=query, body=body):
+            rows = data.get(key) or ()
+            yield map_case_page(rows, ()) if key == "cancellations" else map_case_page((), rows)
+
+    def iter_case_pages(
+        self, shop_cipher: str, *, updated_from: datetime, updated_to: datetime | None = None
+    ) -> Iterator[CasePageResult]:
+        """Cancellations, then returns (refunds and replacements too), with update_time in the window."""
+        body: dict[str, Any] = {"update_time_ge": _unix(updated_from)}
+        if updated_to is not None:
+            body["update_time_lt"] = _unix(updated_to)
+        yield from self._case_search(shop_cipher, "search_cancellations", body)
+        yield from self._case_search(shop_cipher, "search_returns", body)
+
+    def get_cases(self, shop_cipher: str, order_ids: Sequence[str]) -> CasePageResult:
+        """Every cancellation and return of these orders (50 orders a search)."""
+        cases: list[PlatformCase] = []
+        failures: list[OrderMappingError] = []
+        for start in range(0, len(order_ids), DETAIL_BATCH_MAX):
+            body = {"order_ids": list(order_ids[start : start + DETAIL_BATCH_MAX])}
+            for name in ("search_cancellations", "search_returns"):
+                for page in self._case_search(shop_cipher, name, body):
+                    cases += page.cases
+                    failures += page.failures
+        return CasePageResult(tuple(cases), tuple(failures))
+
+    def reject_reasons(self, shop_cipher: str, case_id: str) -> list[RejectReason]:
+        """TikTok's reasons for refusing this request now (its docs: ask before every rejection)."""
+        data = self.call("reject_reasons", shop_cipher=shop_cipher, query={"return_or_cancel_id": case_id})
+        return [
+            RejectReason(text(r, "name"), text(r, "text") or text(r, "name"))
+            for r in data.get("reasons") or ()
+            if isinstance(r, Mapping) and text(r, "name")
+        ]
+
+    def decide(
+        self,
+        shop_cipher: str,
+        case: CaseRef,
+        decision: Decision,
+        *,
+        reason: str = "",
+        comment: str = "",
+        idempotency_key: str,
+    ) -> None:
+        """Approve or reject a cancellation or return; reject needs one of `reject_reasons`' names."""
+        kind = "cancellation" if case.type is CaseType.CANCEL else "return"
+        body: dict[str, Any] = {}
+        if case.type is not CaseType.CANCEL:
+            body["decision"] = return_decision(case.type, case.step, decision)
+        if decision is Decision.REJECT:
+            body |= {"reject_reason": reason, **({"comment": comment} if comment else {})}
+        self.call(
+            f"{decision.value}_{kind}",
+            shop_cipher=shop_cipher,
+            path_params={"case_id": case.case_id},
+            query={"idempotency_key": idempotency_key},
+            body=body or None,
+        )
+
+    def cancel_order(
+        self, shop_cipher: str, order_id: str, *, reason: str, line_ids: Sequence[str] = (), idempotency_key: str
+    ) -> PlatformCase | None:
+        """The seller cancels the order (lines: US and UK only); returns the cancellation it opened."""
+        body: dict[str, Any] = {"order_id": order_id, "cancel_reason": reason}
+        if line_ids:
+            body["order_line_item_ids"] = list(line_ids)
+        data = self.call("cancel_order", shop_cipher=shop_cipher, query={"idempotency_key": idempotency_key}, body=body)
+        cancel_id = text(data, "cancel_id")
+        if not cancel_id:
+            return None
+        found = next(self._case_search(shop_cipher, "search_cancellations", {"cancel_ids": [cancel_id]}), None)
+        return found.cases[0] if found and found.cases else None
+
+    def case_records(self, shop_cipher: str, case: CaseRef) -> list[CaseRecord]:
+        """A return's history as TikTok records it (cancellations have no records endpoint: empty)."""
+        if case.type is CaseType.CANCEL:
+            return []
+        data = self.call("return_records", shop_cipher=shop_cipher, path_params={"case_id": case.case_id})
+        records = []
+        for row in data.get("records") or ():
+            at = optional_timestamp(row, "create_time", case.case_id) if isinstance(row, Mapping) else None
+            if at is not None:
+                records.append(CaseRecord(at, text(row, "event"), text(row, "role"), text(row, "description")))
+        return sorted(records, key=lambda r: r.at)
+
+    def refund_estimate(
+        self, shop_cipher: str, order_id: str, *, request_type: CaseType, line_ids: Sequence[str] = ()
+    ) -> RefundEstimate:
+        body: dict[str, Any] = {"order_id": order_id, "request_type": request_type.value}
+        if line_ids:
+            body["order_line_item_ids"] = list(line_ids)
+        data = self.call("calculate_refund", shop_cipher=shop_cipher, body=body)
+        amount = data.get("order_refund_amount") or {}
+        return RefundEstimate(
+            currency=text(amount, "currency"),
+            total=money(amount, "refund_total", order_id),
+            subtotal=money(amount, "refund_subtotal", order_id),
+            shipping=money(amount, "refund_shipping_fee", order_id),
+        )
+
+    def eligibility(self, shop_cipher: str, order_id: str) -> list[Eligibility]:
+        data = self.call(
+            "aftersale_eligibility",
+            shop_cipher=shop_cipher,
+            path_params={"order_id": order_id},
+            query={"initiate_aftersale_user": "SELLER"},
+        )
+        found = []
+        for sku in data.get("sku_eligibility") or ():
+            for item in sku.get("line_item_eligibility") or ():
+                found.append(
+                    Eligibility(
+                        sku_id=text(sku, "sku_id"),
+                        request_type=text(item, "request_type"),
+                        line_ids=tuple(str(i) for i in item.get("order_line_items_ids") or ()),
+                        eligible=bool(item.get("eligible")),
+                        reason=text(item, "ineligible_reason"),
+                    )
+                )
         return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 from backend.errors import (
     AccessTokenExpired,
     AuthorizationLost,
+    CaseRefused,
     ClockSkewError,
     InvalidAuthCode,
     OrderNotOwned,
@@ -46,6 +47,20 @@ CODE_ERRORS: dict[int, type[PlatformError]] = {
     10006402: PlatformUnavailable,
     21008111: OrderNotOwned,
     ON_HOLD_CODE: OrderOnHold,
+    # Return & Refund refusals (Approve/Reject Return and Cancellation error tables, docv2).
+    25020004: CaseRefused,  # decision not match reverse type
+    25011011: CaseRefused,  # reverse status cannot reject application
+    25011012: CaseRefused,  # reverse status cannot approve application
+    25011013: CaseRefused,  # reverse status cannot approve receive
+    25020009: CaseRefused,  # reverse already cancelled
+    25020010: CaseRefused,  # after-sales has been approved and cannot be rejected
+    25020011: CaseRefused,  # return already received
+    25020012: CaseRefused,  # status can't reject receive
+    25001014: CaseRefused,  # reject reason invalid
+    25001016: CaseRefused,  # reject reason does not match the request
+    25001020: CaseRefused,  # reject reason offline
+    25007006: OrderNotOwned,  # order not found
+    25020005: OrderNotOwned,  # no permission to process this order
 }
 
 # 36009004 covers many unrelated failures; TikTok says to branch on the message, first match wins.

@@ -368,6 +368,8 @@ FUNCTIONS: dict[str, Callable[[_Eval, list[Node]], Value]] = {
     "ISNUMBER": lambda ev, args: isinstance(_arg(ev, args, 0), float),
     "LEN": lambda ev, args: float(len(to_text(_arg(ev, args, 0)))),
     "CONCATENATE": lambda ev, args: "".join(to_text(v) for a in args for v in ev.values(a)),
+    # HYPERLINK(url, [label]) shows its label (the URL when there is none) and links to the URL.
+    "HYPERLINK": lambda ev, args: _arg(ev, args, 1, _arg(ev, args, 0)),
 }
 
 

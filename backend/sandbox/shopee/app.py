@@ -305,6 +305,41 @@ def return_list(ctx: Ctx) -> dict[str, Any]:
     return {"more": (page + 1) * size < len(rows), "return": returns}
 
 
+def _return(ctx: Ctx, return_sn: str) -> Any:
+    found = next((r for r in ctx.shop.returns.values() if r.return_sn == return_sn), None)
+    if found is None or found.create_time > ctx.now:
+        raise SandboxError("error_not_found", f"Wrong parameters, detail: return_sn {return_sn!r} is not found.")
+    return found
+
+
+def return_detail(ctx: Ctx) -> dict[str, Any]:
+    """The return with what the list leaves out: its items and `due_date`, when Shopee decides for the seller."""
+    ret = _return(ctx, ctx.args.get("return_sn", ""))
+    order = ctx.shop.orders[ret.order_sn]
+    status = ret.status_at(ctx.now)
+    items = [
+        {"item_id": line.model.item_id, "model_id": line.model.model_id, "name": line.model.item_name,
+         "item_sku": line.model.model_sku, "variation_sku": line.model.model_sku, "amount": 1,
+         "item_price": float(line.discounted)}
+        for line in order.lines[:1]
+    ]  # fmt: skip
+    return {"return_sn": ret.return_sn, "order_sn": ret.order_sn, "status": status, "reason": ret.reason,
+            "text_reason": "", "refund_amount": float(ret.refund), "currency": ctx.shop.market.currency,
+            "create_time": ret.create_time, "update_time": ret.update_time(ctx.now), "return_solution": 0,
+            "due_date": ret.due_date() if status == "REQUESTED" else 0, "item": items}  # fmt: skip
+
+
+def return_confirm(ctx: Ctx) -> dict[str, Any]:
+    """The seller accepts the request (v2.returns.confirm): ACCEPTED now, CLOSED once refunded."""
+    ret = _return(ctx, str(ctx.body.get("return_sn") or ""))
+    if ret.status_at(ctx.now) != "REQUESTED":
+        raise SandboxError(
+            "returns.status_not_allowed", f"The return is {ret.status_at(ctx.now)}; it cannot be confirmed."
+        )
+    ret.plan = [(w, s) for w, s in ret.plan if w <= ctx.now] + [(ctx.now, "ACCEPTED"), (ctx.now + 2 * 86400, "CLOSED")]
+    return {"return_sn": ret.return_sn}
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -328,6 +363,8 @@ ROUTES = {
         Route("GET", "/api/v2/payment/get_escrow_list", escrow_list),
         Route("GET", "/api/v2/payment/get_escrow_detail", escrow_detail),
         Route("GET", "/api/v2/returns/get_return_list", return_list),
+        Route("GET", "/api/v2/returns/get_return_detail", return_detail),
+        Route("POST", "/api/v2/returns/confirm", return_confirm),
     )
 }
 

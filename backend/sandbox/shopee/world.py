@@ -115,6 +115,10 @@ class Return:
     def update_time(self, now: int) -> int:
         return max(when for when, _ in self.plan if when <= now)
 
+    def due_date(self) -> int:
+        """When Shopee accepts the request for a seller who did not answer (its first planned step)."""
+        return next(when for when, status in self.plan if status != "REQUESTED")
+
 
 @dataclass
 class Shop:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import json
-import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,82 +13,18 @@ from flask import Flask, Response, request
 from backend.platforms.tiktok.errors import ON_HOLD_CODE
 from backend.platforms.tiktok.signing import TOKEN_HEADER, is_multipart, sign
 from backend.platforms.tiktok.webhooks import EVENT_CODES
-from backend.sandbox.tiktok import consent
+from backend.sandbox.tiktok import after_sales, consent
 from backend.sandbox.tiktok.records import Authorization, LoggedRequest
 from backend.sandbox.tiktok.render import order_settlement, order_transaction, render_order
+from backend.sandbox.tiktok.routing import Ctx, Route, SandboxError, api_route, paginate
 from backend.sandbox.tiktok.world import DAY, Order, Package, Shop, after_shipping, assign_tracking, sum_amounts
 
 if TYPE_CHECKING:
     from backend.sandbox.tiktok_shop import TikTokShopSandbox
 
-PAGE_SIZE_MAX = 100
 DETAIL_IDS_MAX = 50
 INVENTORY_IDS_MAX = 100  # per list; TikTok's exact cap is UNCONFIRMED
-TOKEN_PREFIX = b"\xfb\xff"  # base64 "+/": every page token needs URL-encoding, as TikTok's do
 SHIPPABLE = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"})
-
-
-class SandboxError(Exception):
-    def __init__(self, code: int, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-@dataclass
-class Ctx:
-    sb: TikTokShopSandbox
-    authorization: Authorization
-    shop_or_none: Shop | None
-    args: dict[str, str]
-    body: dict[str, Any]
-    params: dict[str, str]
-    now: int
-
-    @property
-    def shop(self) -> Shop:
-        if self.shop_or_none is None:
-            raise SandboxError(106013, "Missing identifier. The shop_cipher query parameter is required.")
-        return self.shop_or_none
-
-
-Handler = Callable[[Ctx], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    pattern: re.Pattern[str]
-    handler: Handler
-    shop_scoped: bool = True
-
-
-# -- paging -------------------------------------------------------------------------------------
-
-
-def paginate(
-    ctx: Ctx, items: list[Any], key: Callable[[Any], list[Any]], descending: bool = False
-) -> tuple[list[Any], str]:
-    """Keyset paging behind an opaque token; page_size is required and capped like TikTok's."""
-    raw_size = ctx.args.get("page_size", "")
-    if not raw_size.isdigit() or not 1 <= int(raw_size) <= PAGE_SIZE_MAX:
-        raise SandboxError(36009004, f"Invalid param: page_size must be between 1 and {PAGE_SIZE_MAX}.")
-    items = sorted(items, key=key, reverse=descending)
-    token = ctx.args.get("page_token")
-    if token:
-        try:
-            scope, last = json.loads(base64.b64decode(token, validate=True)[len(TOKEN_PREFIX) :])
-        except (ValueError, binascii.Error) as exc:
-            raise SandboxError(36009004, "Invalid param: page_token is invalid.") from exc
-        if scope != request.path:
-            raise SandboxError(36009004, "Invalid param: page_token is invalid.")
-        items = [i for i in items if (key(i) < last if descending else key(i) > last)]
-    page = items[: int(raw_size)]
-    if len(items) <= len(page):
-        return page, ""
-    next_token = base64.b64encode(TOKEN_PREFIX + json.dumps([request.path, key(page[-1])]).encode()).decode()
-    return page, next_token
 
 
 # -- handlers -------------------------------------------------------------------------------------
@@ -313,6 +244,7 @@ def ship_package(ctx: Ctx) -> dict[str, Any]:
         package.handover_method = str(ctx.body["handover_method"])
         assign_tracking(ctx.sb.rng, ctx.shop, package, ctx.now)
     for order in orders:
+        after_sales.shipped(ctx.sb, ctx.shop, order, ctx.now)
         _after_ship(ctx, order)
     ctx.sb.emit(ctx.shop, "PACKAGE_UPDATE", {"package_list": [{"package_id": package.package_id,
                 "order_id_list": package.order_ids}], "update_time": ctx.now})  # fmt: skip
@@ -381,30 +313,26 @@ def search_inventory(ctx: Ctx) -> dict[str, Any]:
     return {"inventory": [{"product_id": p, "skus": skus} for p, skus in products.items()]}
 
 
-def _route(method: str, path: str, handler: Handler, shop_scoped: bool = True) -> Route:
-    pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
-    return Route(method, re.compile(f"^{pattern}$"), handler, shop_scoped)
-
-
 ROUTES = (
-    _route("GET", "/authorization/202309/shops", shops, shop_scoped=False),
-    _route("GET", "/event/202309/webhooks", get_webhooks),
-    _route("PUT", "/event/202309/webhooks", put_webhook),
-    _route("DELETE", "/event/202309/webhooks", delete_webhook),
-    _route("POST", "/order/202309/orders/search", search_orders),
-    _route("GET", "/order/202309/orders", order_detail),
-    _route("GET", "/finance/202309/statements", statements),
-    _route("GET", "/finance/202501/statements/{statement_id}/statement_transactions", statement_transactions),
-    _route("GET", "/finance/202501/orders/{order_id}/statement_transactions", order_transactions),
-    _route("GET", "/finance/202507/orders/unsettled", unsettled),
-    _route("GET", "/logistics/202309/warehouses", warehouses),
-    _route("GET", "/logistics/202309/warehouses/{warehouse_id}/delivery_options", delivery_options),
-    _route("GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers", shipping_providers),
-    _route("GET", "/fulfillment/202309/packages/{package_id}", package_detail),
-    _route("POST", "/fulfillment/202309/packages/{package_id}/ship", ship_package),
-    _route("POST", "/fulfillment/202309/packages/{package_id}/shipping_info/update", update_shipping_info),
-    _route("GET", "/fulfillment/202309/packages/{package_id}/shipping_documents", shipping_documents),
-    _route("POST", "/product/202309/inventory/search", search_inventory),
+    api_route("GET", "/authorization/202309/shops", shops, shop_scoped=False),
+    api_route("GET", "/event/202309/webhooks", get_webhooks),
+    api_route("PUT", "/event/202309/webhooks", put_webhook),
+    api_route("DELETE", "/event/202309/webhooks", delete_webhook),
+    api_route("POST", "/order/202309/orders/search", search_orders),
+    api_route("GET", "/order/202309/orders", order_detail),
+    api_route("GET", "/finance/202309/statements", statements),
+    api_route("GET", "/finance/202501/statements/{statement_id}/statement_transactions", statement_transactions),
+    api_route("GET", "/finance/202501/orders/{order_id}/statement_transactions", order_transactions),
+    api_route("GET", "/finance/202507/orders/unsettled", unsettled),
+    api_route("GET", "/logistics/202309/warehouses", warehouses),
+    api_route("GET", "/logistics/202309/warehouses/{warehouse_id}/delivery_options", delivery_options),
+    api_route("GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers", shipping_providers),
+    api_route("GET", "/fulfillment/202309/packages/{package_id}", package_detail),
+    api_route("POST", "/fulfillment/202309/packages/{package_id}/ship", ship_package),
+    api_route("POST", "/fulfillment/202309/packages/{package_id}/shipping_info/update", update_shipping_info),
+    api_route("GET", "/fulfillment/202309/packages/{package_id}/shipping_documents", shipping_documents),
+    api_route("POST", "/product/202309/inventory/search", search_inventory),
+    *after_sales.ROUTES,
 )
 
 
@@ -552,6 +480,8 @@ def create_app(sb: TikTokShopSandbox) -> Flask:
                     route, params = _match(request.method, request.path)
                     authorization = _verify(sb, args, now)
                     shop = _shop(sb, route, args, authorization)
+                    if route.scope and route.scope not in authorization.scopes:
+                        raise SandboxError(105005, "Access denied. You should apply auth pkg for this api.", 403)
                     ctx = Ctx(sb, authorization, shop, args, _body(), params, now)
                     response = envelope(0, "Success", route.handler(ctx), 200)
                 code = 0

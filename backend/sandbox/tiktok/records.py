@@ -34,19 +34,33 @@ class LoggedRequest:
 class Counters:
     total: int = 0
     faults_injected: int = 0
+    replayed_writes: int = 0  # writes answered from an earlier call with the same idempotency_key
     by_path: Counter[str] = field(default_factory=Counter)
     by_code: Counter[int | str] = field(default_factory=Counter)
 
 
+# The API packages a seller grants by default (TikTok Shop Partner Center, "Access scope").
+SCOPES = (
+    "seller.authorization.info",
+    "seller.order.info",
+    "seller.finance.info",
+    "seller.fulfillment.basic",
+    "seller.logistics",
+    "seller.product.basic",
+    "seller.return_refund.basic",
+)
+
+
 @dataclass
 class Authorization:
-    """One seller's consent: which shops its tokens may act for."""
+    """One seller's consent: which shops its tokens may act for, and with which API packages."""
 
     open_id: str
     seller_name: str
     region: str
     shop_ids: list[str]
     revoked: bool = False
+    scopes: tuple[str, ...] = SCOPES
 
 
 @dataclass

@@ -65,7 +65,7 @@ def render_order(shop: Shop, order: Order, now: int) -> dict[str, Any]:
             "sale_price": _money(line.sku.price - line.seller_discount - line.platform_discount),
             "seller_discount": _money(line.seller_discount),
             "platform_discount": _money(line.platform_discount),
-            "display_status": LINE_STATUS.get(status, status),
+            "display_status": "CANCELLED" if line.line_id in order.cancelled_lines else LINE_STATUS.get(status, status),
             "is_gift": False,
         }
         if package:  # US/UK: package_id only appears once the package ships

@@ -11,7 +11,10 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from backend.sandbox.tiktok.after_sales import Case
 
 from backend.sandbox.plan import Planned
 
@@ -123,6 +126,7 @@ class Order(Planned):
     affiliate: bool
     combined: bool = False
     cancel: tuple[str, str] | None = None  # (initiator, reason)
+    cancelled_lines: set[str] = field(default_factory=set)  # lines the seller cancelled alone (US, UK)
     touched: int = 0  # last update not in the plan (e.g. ship via API)
     seller_note: str = ""  # what the seller typed in Seller Center
     street: str = ""  # the address the buyer changed to (empty: the seeded one)
@@ -148,6 +152,7 @@ class Shop:
     orders: dict[str, Order] = field(default_factory=dict)
     packages: dict[str, Package] = field(default_factory=dict)
     on_hand: dict[str, int] = field(default_factory=dict)  # sku id → units on the shelf (warehouse_id)
+    cases: dict[str, Case] = field(default_factory=dict)  # after-sales requests by cancel or return id
     seller: str = "Sandbox Seller"  # the seller account that may authorize the shop on the consent page
     buyer_messages: tuple[str, ...] = BUYER_MESSAGES
 
