@@ -118,6 +118,7 @@ class Job:
     case_id: int | None = None  # an after-sales case (the after_sales and pending_actions tabs)
     shipped: ShipResult | None = None
     language: str = i18n.DEFAULT  # the sheet's: what its dropdowns and answered values are written in
+    words: dict[str, dict[str, str]] = field(default_factory=dict)  # a dropdown's word in the sheet → in English
     verdict: decisions.Verdict | None = None
 
 
@@ -158,7 +159,8 @@ def as_text(value: Any) -> str:
 
 
 # -- who may type where ----------------------------------------------------------------------------
-def _binding(session: Session, caller: Caller, batch: EditBatch) -> tuple[SheetBinding, Profile]:
+def _binding(session: Session, caller: Caller, batch: EditBatch) -> tuple[SheetBinding, Profile, Profile]:
+    """The tab's binding, its profile as the sheet shows it (in its language) and in English."""
     binding = session.scalar(
         select(SheetBinding)
         .join(Spreadsheet)
@@ -168,7 +170,8 @@ def _binding(session: Session, caller: Caller, batch: EditBatch) -> tuple[SheetB
     if binding is None:
         raise NotFound(f"tab {batch.tab!r} of this spreadsheet is not bound to your team")
     language = i18n.language_of(session.get_one(Team, caller.team_id), binding.spreadsheet)
-    return binding, i18n.localized(bindings.profile_for(session, caller.team_id, binding.profile_key), language)
+    english = bindings.profile_for(session, caller.team_id, binding.profile_key)
+    return binding, i18n.localized(english, language), english
 
 
 def _moved(column: Column, header: str | None, key: str | None) -> str | None:
@@ -295,7 +298,7 @@ def _typed_of(order: Order, actor: str) -> OrderInput:
 def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutcome) -> tuple[list[Job], Attribution]:
     """Each row's typed cells, checked and grouped by what they do, and who typed them; refused cells are
     answered here."""
-    binding, profile = _binding(session, caller, batch)
+    binding, profile, english = _binding(session, caller, batch)
     language = i18n.language_of(session.get_one(Team, caller.team_id), binding.spreadsheet)
     who = _attribution(session, caller, binding.spreadsheet, batch.editor)
     editor = who.editor
@@ -325,7 +328,9 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
                 continue
             by_kind.setdefault(KIND_OF[column.key], {})[column.key] = (column_number, value)
         for kind, typed in by_kind.items():
-            job = Job(kind, row, typed, context, language=language)
+            words = {key: dict(zip(profile.columns[n - 1].enum_values, english.columns[n - 1].enum_values, strict=True))
+                     for key, (n, _value) in typed.items()}  # fmt: skip
+            job = Job(kind, row, typed, context, language=language, words=words)
             missing = _find_subject(session, binding, profile, job)
             if missing:
                 _reject_all(outcome, job, missing, {})
@@ -618,16 +623,22 @@ def _record_stock(session: Session, caller: Caller, actor: str, job: Job, outcom
         _answer_row(outcome, job, purchases.RowEdit(result.row))
 
 
+def _in_english(job: Job) -> dict[str, Any]:
+    """The row's typed values, a dropdown's word typed in the sheet's language read as its English one."""
+    return {key: job.words[key].get(value, value) if isinstance(value, str) else value
+            for key, (_column, value) in job.typed.items()}  # fmt: skip
+
+
 def _record_purchase(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
     """A purchase line's typed cells, all stored or none; its landed cost is recomputed at once."""
-    typed = {key: value for key, (_column, value) in job.typed.items()}
+    typed = _in_english(job)
     team = session.get_one(Team, caller.team_id)
     _answer_row(outcome, job, purchases.edit_line(session, team, actor, job.sku or "", typed))
 
 
 def _record_consolidation(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
     """A consolidation's typed cells; its status moves every line it carries."""
-    typed = {key: value for key, (_column, value) in job.typed.items()}
+    typed = _in_english(job)
     team = session.get_one(Team, caller.team_id)
     _answer_row(outcome, job, purchases.edit_consolidation(session, team, actor, job.sku or "", typed))
 
@@ -642,7 +653,10 @@ def _answer_row(outcome: EditOutcome, job: Job, result: purchases.RowEdit) -> No
         return
     outcome.changed = True
     for key, (column, _value) in job.typed.items():
-        outcome.cells.append(_cell(job.row.row, column, "accepted", result.cells.get(key)))
+        shown = {english: word for word, english in job.words[key].items()}  # answered in the sheet's language
+        canonical = result.cells.get(key)
+        outcome.cells.append(_cell(job.row.row, column, "accepted", shown.get(canonical, canonical)
+                                   if isinstance(canonical, str) else canonical))  # fmt: skip
 
 
 # -- after-sales decisions (sent like a tracking number: checked and claimed, sent, recorded) ----------------
