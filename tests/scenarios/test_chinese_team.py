@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from backend.models import ExceptionCase, Order, Team
+from backend.domain.purchasing import LineStatus
+from backend.models import ExceptionCase, Order, OrderLine, PurchaseLine, Team
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.sandbox.server import RunningServer
 from backend.sandbox.sheets import GoogleSandboxes
-from backend.services import bindings, teams
+from backend.services import bindings, purchases, teams
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, World, build_world
 
@@ -114,3 +115,24 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
     assert [rows[0][at[key]] for key in COLUMNS[:4]] == ["Order ID", "Shop", "Ordered (shop time)", "Status"]
     assert "AWAITING_SHIPMENT" in {row[at["status"]] for row in rows[1:]}
     assert rows[1][at["exception"]] == "Return request"
+
+
+def test_a_chinese_purchase_tab_takes_its_status_dropdown_in_chinese_and_answers_in_it(world: World) -> None:
+    with world.live.app.app_context(), world.live.db.session() as session:
+        team = session.get_one(Team, world.live.team_id)
+        sku = session.scalars(select(OrderLine.seller_sku).where(OrderLine.seller_sku != "").limit(1)).one()
+        bought = f"platform,supplier_order_no,seller_sku,quantity_ordered,currency\nother,P1,{sku},10,CNY\n"
+        assert purchases.import_purchases(session, team, bought.encode(), file_name="p.csv", actor=ADMIN).created
+    world.bind_tab("采购", "purchase_orders", new_tab=True)
+    world.live.drain()
+    profile = bindings.builtin_profiles()["purchase_orders"]
+    status = profile.index_of("po_status") + 1
+    assert "供应商已发货" in _validation(world, "采购", status)
+    world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": world.file_id, "install": True})
+    row = {"row": 2, "key": "other:P1/1", "cells": {str(status): "供应商已发货"}}
+    edit = {"spreadsheet_id": world.file_id, "tab": "采购", "editor": ADMIN, "keys": _column_keys(world, "采购"),
+            "rows": [row]}  # fmt: skip
+    [cell] = world.api("post", "/addon/edits", ADMIN, edit)["cells"]
+    assert (cell["status"], cell["value"]) == ("accepted", "供应商已发货"), cell
+    with world.live.db.session() as session:
+        assert session.scalars(select(PurchaseLine)).one().status == LineStatus.SHIPPED
