@@ -244,3 +244,24 @@ class CaseRefused(PlatformRejected):
 
 class PlatformPayloadError(PlatformRejected):
     """The platform answered with something we cannot read (a count that is not a number, no envelope)."""
+
+
+class NotOffered(PlatformRejected):
+    """The channel's API does not let a seller do this (Shopee's pickup booking, combining outside SEA):
+    it is done in the platform's own seller centre, and OrderDeck shows it read-only."""
+
+    status = 409
+
+
+class NotShippedYet(PlatformRejected):
+    """A shipping document was asked for a package that has not been handed over yet: mark it ready first."""
+
+    status = 409
+
+
+class Gone(OrderDeckError):
+    """What a link pointed at is no longer served (a label 30 days after delivery, or once the order's
+    personal data was removed): nothing to retry."""
+
+    code = "gone"
+    status = 410

@@ -6,6 +6,8 @@ The database only ever holds ciphertext. `SecretBox` can open values sealed unde
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from pathlib import Path
 
@@ -42,6 +44,11 @@ class SecretBox:
         if old_key:
             keys.append(_fernet(old_key, "ORDERDECK_OLD_ENCRYPTION_KEY"))
         self._fernet = MultiFernet(keys)
+        self._mac_key = hashlib.sha256(b"orderdeck-link-mac:" + key.encode()).digest()
+
+    def mac(self, message: str) -> str:
+        """A keyed digest for links that must not be guessed (a label link); a new key makes new links."""
+        return hmac.new(self._mac_key, message.encode(), hashlib.sha256).hexdigest()[:32]
 
     def seal(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode("ascii")

@@ -24,7 +24,7 @@ from googleapiclient.discovery import build
 
 from backend import runtime
 from backend.errors import NotFound, OrderDeckError, PlatformError
-from backend.services import leases, notify, push_schedule, retention, shop_round, sync, webhooks
+from backend.services import leases, notify, push_schedule, retention, shop_round, sync, tracking, webhooks
 from backend.services.after_sales import alerts as after_sales_alerts
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,23 @@ def push_binding(binding_id: int) -> dict[str, Any]:
     return {"binding": binding_id, "result": result, "next": [s.__dict__ for s in follow]}
 
 
+def track_due() -> dict[str, Any]:
+    """Fan out: a tracking round for every shop with a shipped order due a poll."""
+    shops = tracking.shops_due(runtime.database())
+    for shop_id in shops:
+        enqueue(f"/tasks/track-shop/{shop_id}")
+    return {"track": shops}
+
+
+def track_shop(shop_id: int) -> dict[str, Any]:
+    """Poll the carrier's events of the shop's due orders; a platform failure waits for the next sweep."""
+    try:
+        return {"shop": shop_id, **tracking.poll_shop(runtime.database(), runtime.platform(), shop_id)}
+    except PlatformError as exc:
+        log.warning("shop %s: tracking failed: %s", shop_id, exc.message)
+        return {"shop": shop_id, "error": exc.message}
+
+
 def notify_due() -> dict[str, Any]:
     """Enqueue what the notification sweeps find (each idempotent), then send what is due to Discord."""
     db = runtime.database()
@@ -115,6 +132,7 @@ NOTIFICATION_SWEEPS = (
     notify.stale_sync_sweep,
     notify.daily_digest,
     notify.weekly_leaderboard,
+    tracking.late_delivery_sweep,
 )
 
 
@@ -131,6 +149,8 @@ ROUTES: tuple[Route, ...] = (
     Route(re.compile(r"/tasks/push-due"), lambda m, q: push_due()),
     Route(re.compile(r"/tasks/push-binding/(\d{1,9})"), lambda m, q: push_binding(int(m[1]))),
     Route(re.compile(r"/tasks/notify-due"), lambda m, q: notify_due()),
+    Route(re.compile(r"/tasks/track-due"), lambda m, q: track_due()),
+    Route(re.compile(r"/tasks/track-shop/(\d{1,9})"), lambda m, q: track_shop(int(m[1]))),
     Route(re.compile(r"/tasks/retention-due"), lambda m, q: retention_due()),
 )
 

@@ -6,12 +6,22 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from backend.api import addon, google_oauth, health, invite, oauth, openapi, tasks, webhooks
+from backend.api import addon, google_oauth, health, invite, labels, oauth, openapi, tasks, webhooks
 from backend.errors import OrderDeckError
 
 
 def init_app(app: Flask) -> None:
-    for blueprint in (health.bp, webhooks.bp, tasks.bp, oauth.bp, google_oauth.bp, invite.bp, addon.bp, openapi.bp):
+    for blueprint in (
+        health.bp,
+        webhooks.bp,
+        tasks.bp,
+        oauth.bp,
+        google_oauth.bp,
+        invite.bp,
+        labels.bp,
+        addon.bp,
+        openapi.bp,
+    ):
         app.register_blueprint(blueprint)
 
     @app.errorhandler(OrderDeckError)

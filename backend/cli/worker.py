@@ -27,6 +27,7 @@ SWEEPS = (
     Sweep("/tasks/sync-due", 15.0),
     Sweep("/tasks/push-due", 10.0),
     Sweep("/tasks/notify-due", 30.0),
+    Sweep("/tasks/track-due", 60.0),
     Sweep("/tasks/retention-due", 3600.0),
 )
 

@@ -100,7 +100,11 @@ class SheetSpec:
 
 
 SHEETS = (
-    SheetSpec("warehouse", "Demo Trading · Warehouse", "warehouse", (("SLA watch", "sla_watch"),), "writer"),
+    SheetSpec(
+        "warehouse", "Demo Trading · Warehouse", "warehouse",
+        (("SLA watch", "sla_watch"), ("Pack list", "pack_list"), ("Shipments", "shipments"),
+         ("Carriers", "carrier_scorecard")), "writer",
+    ),
     SheetSpec(
         "finance", "Demo Trading · Finance", "finance",
         (("Profit ledger", "profit_ledger"), ("SKU costs", "sku_costs"), ("Rates", "fx_rates"),

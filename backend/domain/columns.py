@@ -19,11 +19,14 @@ from backend.domain import sla
 from backend.domain.access import Sensitivity
 from backend.domain.after_sales import CaseView, RateRow
 from backend.domain.analytics import TREND_HEADERS
+from backend.domain.fulfilment import ShipState
 from backend.domain.pending_actions import BoardRow
 from backend.domain.profit import BASES, POOLS
 from backend.domain.purchasing import LINE_LABELS, ShipmentStatus
 from backend.domain.reports import SummaryRow
+from backend.domain.scorecard import HEADERS as SCORE_HEADERS
 from backend.domain.stock import PackRow, PickRow, StockPosition
+from backend.domain.tracking import PROBLEM_LABELS
 from backend.domain.views import (
     ConsolidationView,
     FxRateView,
@@ -47,6 +50,7 @@ class ColumnType(StrEnum):
     DURATION = "duration"
     ENUM = "enum"
     HOURS = "hours"  # a number of hours with two decimals (handling times)
+    DAYS = "days"  # a number of days with one decimal (the carrier scorecard)
     RATE = "rate"  # an exchange rate: 1 unit of one currency in another, up to 12 decimals
     DECIMAL = "decimal"  # a quantity with two decimals (kilograms, units sold per day)
 
@@ -68,6 +72,7 @@ class Grain(StrEnum):
     HANDLING = "handling"  # a period, stage, role and member of the analytics table
     LEADERBOARD = "leaderboard"  # a member's standing in a window and stage
     HANDLING_TREND = "handling_trend"  # a period, with each stage's median hours (the analytics chart)
+    CARRIER_MONTH = "carrier_month"  # a carrier in a month of shipping (the carrier scorecard)
     AFTER_SALE = "after_sale"  # a cancellation, return, refund or replacement request
     PENDING_ACTION = "pending_action"  # a count of the Pending-Action board, or a refund waiting for finance
     AFTER_SALES_RATE = "after_sales_rate"  # a month's cancellation and return rates, then per SKU and reason
@@ -97,6 +102,7 @@ NUMBER_FORMATS: Mapping[ColumnType, Mapping[str, str] | None] = {
     ColumnType.DATETIME: {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"},
     ColumnType.DURATION: {"type": "TIME", "pattern": "[h]:mm"},
     ColumnType.HOURS: {"type": "NUMBER", "pattern": "0.00"},
+    ColumnType.DAYS: {"type": "NUMBER", "pattern": "0.0"},
     ColumnType.RATE: {"type": "NUMBER", "pattern": "0.0000########"},
     ColumnType.DECIMAL: {"type": "NUMBER", "pattern": "0.00"},
 }
@@ -184,6 +190,9 @@ class Column:
     editable_by: frozenset[str] = frozenset()
     enum_values: tuple[str, ...] = ()
     description: str = ""
+    # For a dropdown whose choices depend on the row (a package's carriers): the key of the row's list in
+    # the spreadsheet's list tab, or None for no dropdown on that row.
+    choices: Callable[[Source], str | None] | None = field(default=None, compare=False, repr=False)
     hidden: bool = False  # a row key no person reads ("order/SKU"): kept in column A, the column hidden
 
     @property
@@ -232,13 +241,19 @@ def _pool(name: str) -> Callable[[Source], Value]:
     return value
 
 
-def _ledger(attr: str) -> Callable[[Source], Value]:
+def _attr_of(part: Callable[[Source], object | None], attr: str) -> Callable[[Source], Value]:
+    """A column reading `attr` of one part of the row (the ledger, the carrier's events…), blank without it."""
+
     def value(src: Source) -> Value:
-        ledger = src.order.ledger
-        result: Value = getattr(ledger, attr) if ledger else None
+        found = part(src)
+        result: Value = getattr(found, attr) if found is not None else None
         return result
 
     return value
+
+
+def _ledger(attr: str) -> Callable[[Source], Value]:
+    return _attr_of(lambda src: src.order.ledger, attr)
 
 
 def _order(attr: str) -> Callable[[Source], Value]:
@@ -430,6 +445,7 @@ KEY_COLUMNS: Mapping[Grain, str] = {
     Grain.HANDLING: "handling_key",
     Grain.LEADERBOARD: "leaderboard_key",
     Grain.HANDLING_TREND: "trend_period",
+    Grain.CARRIER_MONTH: "score_key",
     Grain.AFTER_SALE: "case_key",
     Grain.PENDING_ACTION: "action_key",
     Grain.AFTER_SALES_RATE: "rate_key",
@@ -499,6 +515,7 @@ def build_catalogue(exception_choices: Sequence[str] = (), extra: Iterable[Colum
             _order("carrier"),
             Kind.INPUT,
             frozenset({"warehouse"}),
+            choices=lambda src: src.order.carrier_list or None,
         ),
         Column(
             "tracking_number",
@@ -655,7 +672,7 @@ def build_catalogue(exception_choices: Sequence[str] = (), extra: Iterable[Colum
             description="orders left out of COGS and net profit",
         ),
     ]
-    columns += _stock_columns() + _report_columns() + _purchase_columns() + list(extra)
+    columns += _stock_columns() + _report_columns() + _fulfilment_columns() + _purchase_columns() + list(extra)
     catalogue = {c.key: c for c in columns}
     if len(catalogue) != len(columns):
         raise ValueError("duplicate column keys in the catalogue")
@@ -713,7 +730,18 @@ def _stock_columns() -> list[Column]:
         Column("pack_key", "Package", T, OP, pack, _warehouse("pack", "key"), Kind.KEY),
         Column("pack_orders", "Orders", T, OP, pack, _warehouse("pack", "orders_label")),
         Column("pack_lines", "Lines", T, OP, pack, _warehouse("pack", "lines"), Kind.COMPUTED),
-        Column("pack_carrier", "Carrier", T, OP, pack, _warehouse("pack", "carrier")),
+        Column(
+            "pack_carrier",
+            "Carrier",
+            T,
+            OP,
+            pack,
+            _warehouse("pack", "carrier"),
+            Kind.INPUT,
+            frozenset({"warehouse"}),
+            description="you ship: pick the carrier from the list, type the tracking number, and it ships",
+            choices=lambda src: _pack_state(src).carrier_list or None,
+        ),
         Column("pack_ship_by", "Ship by", DT, OP, pack, _warehouse("pack", "ship_by"), Kind.COMPUTED),
         Column("pack_short", "Stock", T, OP, pack, _warehouse("pack", "short"), Kind.COMPUTED),
         Column("stock_key", "SKU @ warehouse", T, OP, stock, _warehouse("stock", "count.label"), Kind.KEY, hidden=True),
@@ -999,4 +1027,97 @@ def _report_columns() -> list[Column]:
             Column(f"trend_{stage}_median", header, ColumnType.HOURS, OP, trend, _stats(header), Kind.COMPUTED)
             for stage, header in TREND_HEADERS.items()
         ),
+    ]
+
+
+def _pack_state(src: Source) -> ShipState:
+    if src.pack is None:
+        raise ValueError("this column needs a pack row")
+    return src.pack.shipping
+
+
+def _shipping(attr: str) -> Callable[[Source], Value]:
+    return _attr_of(_pack_state, attr)
+
+
+def _carrier_events(attr: str) -> Callable[[Source], Value]:
+    return _attr_of(lambda src: src.order.tracking, attr)
+
+
+def _fulfilment_columns() -> list[Column]:
+    """Handovers, labels and waves in the pack list; tracking in order tabs; the carrier scorecard (issue 18).
+
+    Label links are personal data: a label shows the buyer's name and address.
+    """
+    pack, warehouse = frozenset({Grain.PACK}), frozenset({"warehouse"})
+    score = frozenset({Grain.CARRIER_MONTH})
+
+    def cell(header: str) -> Callable[[Source], Value]:
+        return _stats(header)
+
+    return [
+        Column("pack_option", "Delivery option", T, OP, pack, _shipping("delivery_option")),
+        Column(
+            "pack_handover",
+            "Ready: handover",
+            T,
+            OP,
+            pack,
+            _shipping("handover"),
+            Kind.INPUT,
+            warehouse,
+            description="platform ships: pick Drop-off or a pickup slot and the package ships; marked in one "
+            "pass, the packages form a wave with one PDF of their labels",
+            choices=lambda src: _pack_state(src).handover_list or None,
+        ),
+        Column(
+            "pack_tracking",
+            "Tracking number",
+            T,
+            OP,
+            pack,
+            _shipping("tracking"),
+            Kind.INPUT,
+            warehouse,
+            description="you ship: the carrier's tracking number (with the carrier, it ships)",
+        ),
+        Column("pack_state", "Shipping", T, OP, pack, _shipping("state"), Kind.COMPUTED),
+        Column("pack_label", "Label", T, PERSONAL, pack, _shipping("label"), Kind.COMPUTED),
+        Column("pack_wave", "Wave", T, OP, pack, _shipping("wave"), Kind.COMPUTED),
+        Column("pack_wave_label", "Wave labels", T, PERSONAL, pack, _shipping("wave_label"), Kind.COMPUTED),
+        Column("pack_together", "Combine / split", T, OP, pack, _shipping("together"), Kind.COMPUTED),
+        Column(
+            "pack_action",
+            "Action",
+            EN,
+            OP,
+            pack,
+            lambda src: "",
+            Kind.INPUT,
+            warehouse,
+            ("Combine", "Split"),
+            "Combine a buyer's packages, or Split one, where the platform allows it",
+        ),
+        Column("tracking_latest", "Latest tracking", T, OP, ORDER_GRAINS, _carrier_events("latest")),
+        Column(
+            "tracking_latest_at", "Tracking updated (shop time)", DT, OP, ORDER_GRAINS, _carrier_events("latest_at")
+        ),
+        Column("days_in_transit", "Days in transit", INT, OP, ORDER_GRAINS, _carrier_events("days"), Kind.COMPUTED),
+        Column(
+            "delivery_problem",
+            "Delivery problem",
+            T,
+            OP,
+            ORDER_GRAINS,
+            lambda src: PROBLEM_LABELS.get(src.order.tracking.problem or "", "") if src.order.tracking else "",
+            description="failed delivery or returned to sender, from the carrier's events",
+        ),
+        Column("label", "Label", T, PERSONAL, ORDER_GRAINS, _order("label"), Kind.COMPUTED),
+        Column("score_key", SCORE_HEADERS[0], T, OP, score, cell(SCORE_HEADERS[0]), Kind.KEY),
+        Column("score_month", "Month", T, OP, score, cell("Month"), Kind.COMPUTED),
+        Column("score_carrier", "Carrier", T, OP, score, cell("Carrier"), Kind.COMPUTED),
+        Column("score_parcels", "Parcels", INT, OP, score, cell("Parcels"), Kind.COMPUTED),
+        Column("score_median_days", "Median days", ColumnType.DAYS, OP, score, cell("Median days"), Kind.COMPUTED),
+        Column("score_on_time", "On time", P, OP, score, cell("On time"), Kind.COMPUTED),
+        Column("score_failed", "Failed deliveries", INT, OP, score, cell("Failed deliveries"), Kind.COMPUTED),
     ]

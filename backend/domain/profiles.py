@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -134,6 +134,8 @@ class Row:
     cells: tuple[Cell, ...]
     owner: int | None = None
     rank: Rank | None = None
+    # Column index → the key of this row's dropdown list (Column.choices), for per-row dropdowns.
+    lists: Mapping[int, str] = field(default_factory=dict, compare=False)
 
 
 class _Descending:
@@ -376,6 +378,7 @@ REPORT_SOURCES: dict[Grain, Callable[[ReportRows, str], list[Source]]] = {
     Grain.HANDLING: _analytics_sources,
     Grain.LEADERBOARD: _analytics_sources,
     Grain.HANDLING_TREND: _analytics_sources,
+    Grain.CARRIER_MONTH: _analytics_sources,
     Grain.AFTER_SALE: lambda rows, zone: [Source(case=c, sheet_zone=zone) for c in rows.cases],
     Grain.PENDING_ACTION: lambda rows, zone: [Source(board=b, sheet_zone=zone) for b in rows.board],
     Grain.AFTER_SALES_RATE: lambda rows, zone: [Source(rate=r, sheet_zone=zone) for r in rows.rates],
@@ -451,6 +454,7 @@ def project(
     """
     rows = []
     sort_at = [profile.index_of(s.column) for s in profile.sort]
+    listed = [(j, c.choices) for j, c in enumerate(profile.columns) if c.choices is not None]
     owner, sub = None, 0
     found = sources(
         profile, views, skus, now, sheet_zone, warehouse=warehouse, reports=reports, rates=rates, purchasing=purchasing
@@ -459,11 +463,12 @@ def project(
         raw = tuple(c.value(src) for c in profile.columns)
         cells = tuple(to_cell(v, src.zone) for v in raw)
         values = tuple(_rank(raw[i], cells[i]) for i in sort_at)
+        lists = {j: key for j, choices in listed if (key := choices(src))}
         if src.view is not None and profile.grain in ORDER_GRAINS:
             sub = sub + 1 if src.view.order_id == owner else 0
             owner = src.view.order_id
-            rows.append(Row(str(cells[0]), cells, owner, (*values, owner, sub)))
+            rows.append(Row(str(cells[0]), cells, owner, (*values, owner, sub), lists))
         else:
-            rows.append(Row(str(cells[0]), cells, None, (*values, index)))
+            rows.append(Row(str(cells[0]), cells, None, (*values, index), lists))
     rows.sort(key=lambda r: order_key(profile, r.rank or ()))
     return rows

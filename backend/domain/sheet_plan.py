@@ -57,6 +57,7 @@ class TabSpec:
     input_editors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # column key → members
     chart_id: int = 0  # the profile's chart, when it has one: stable per binding, so a re-push finds it
     touched: frozenset[int] | None = None
+    lists: Mapping[str, str] = field(default_factory=dict)  # list key → its range in the list tab (A1)
 
 
 @dataclass(frozen=True)
@@ -296,6 +297,30 @@ def _format_requests(spec: TabSpec, sheet_id: int, r0: int, r1: int) -> list[Jso
         if column.is_input and column.type is ColumnType.ENUM and column.enum_values:
             rule = _one_of(column.enum_values)
             requests.append({"setDataValidation": {"range": _grid(sheet_id, r0, r1, j, j + 1), "rule": rule}})
+    return requests
+
+
+def _choice_requests(spec: TabSpec, sheet_id: int, first: int, rows: Sequence[Row]) -> list[Json]:
+    """Per-row dropdowns for rows written from `first` on: one list-from-range rule per run of rows that
+    share a list (a delivery option's carriers), pointing at its column of the list tab; rows without a
+    list get their rule cleared (a row below may have left one there)."""
+    requests: list[Json] = []
+    for j, column in enumerate(spec.profile.columns):
+        if column.choices is None:
+            continue
+        runs: list[tuple[int, int, str | None]] = []
+        for offset, row in enumerate(rows):
+            target = spec.lists.get(row.lists.get(j, ""))
+            if runs and runs[-1][2] == target and runs[-1][1] == first + offset:
+                runs[-1] = (runs[-1][0], first + offset + 1, target)
+            else:
+                runs.append((first + offset, first + offset + 1, target))
+        for r0, r1, target in runs:
+            body: Json = {"range": _grid(sheet_id, r0, r1, j, j + 1)}
+            if target is not None:
+                condition = {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": f"={target}"}]}
+                body["rule"] = {"condition": condition, "strict": True, "showCustomUi": True}
+            requests.append({"setDataValidation": body})
     return requests
 
 
@@ -603,6 +628,7 @@ def _cell_writes(
                 stored[key] = Memo("".join(digest(d) for d in data), row.owner, wanted.rank(key)).encode()
                 batch.append(data)
             requests.append(_cells_request(sheet_id, offset + 1, 0, batch))
+        requests += _choice_requests(spec, sheet_id, start + 1, [wanted.projected[k] for k in rows[start:end]])
         if not layout.first_fill:
             requests += _format_requests(spec, sheet_id, start + 1, end + 1)
     if layout.first_fill:

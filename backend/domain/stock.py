@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from backend.domain import alerts
+from backend.domain.fulfilment import ShipState
 from backend.domain.status import OrderStatus
 
 PICKABLE_STATUSES = frozenset({OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING})
@@ -454,6 +455,7 @@ class PackRow:
     carrier: str
     ship_by: datetime | None
     short: str = ""
+    shipping: ShipState = field(default_factory=ShipState)  # handover, labels, wave (services/fulfilment.py)
 
     @property
     def orders_label(self) -> str:

@@ -40,6 +40,16 @@ class PackageView:
 
 
 @dataclass(frozen=True)
+class TrackingView:
+    """What the carrier's events say about a shipped order (backend/services/tracking.py)."""
+
+    latest: str = ""
+    latest_at: datetime | None = None
+    days: int | None = None  # days since it shipped, until delivery
+    problem: str | None = None  # failed_delivery | returned (backend/domain/tracking.py)
+
+
+@dataclass(frozen=True)
 class Deadlines:
     """Every deadline the channel sent for the order (aware UTC); the SLA picks among them."""
 
@@ -95,6 +105,9 @@ class OrderView:
     ledger: LedgerEntry | None = None
     stock_short: str = ""  # "short: 2 × SKU" when stock on hand cannot fill the order (services/stock.py)
     review_flags: tuple[str, ...] = ()
+    tracking: TrackingView | None = None
+    label: str = ""  # a link to the label of its platform-shipped package (personal: it shows the address)
+    carrier_list: str = ""  # the list key of the carriers its delivery option accepts (the carrier dropdown)
 
     @property
     def units(self) -> int:

@@ -5,6 +5,7 @@ from backend.models.after_sales import AfterSaleCase, CaseEvent, CaseInput
 from backend.models.base import Base, utcnow
 from backend.models.fee_rules import FeeRule
 from backend.models.finance import FeeLine, FxRate, SkuCost
+from backend.models.fulfilment import OrderTracking, PackageShipping, ShopLogistics, Wave
 from backend.models.limits import LimitOverride, SheetsUsage
 from backend.models.notify import Notification, NotificationChannel, NotificationSettings
 from backend.models.order import Order, OrderEvent, OrderInput, OrderLine, Package, order_packages
@@ -55,7 +56,9 @@ __all__ = [
     "OrderInput",
     "OrderLine",
     "OrderReview",
+    "OrderTracking",
     "Package",
+    "PackageShipping",
     "PurchaseLine",
     "PurchaseOrder",
     "RateWindow",
@@ -64,6 +67,7 @@ __all__ = [
     "SheetSnapshot",
     "SheetsUsage",
     "Shop",
+    "ShopLogistics",
     "ShopStatus",
     "SkuCost",
     "Spreadsheet",
@@ -71,6 +75,7 @@ __all__ = [
     "SupplierItemSku",
     "SyncRun",
     "Team",
+    "Wave",
     "WebhookEvent",
     "order_packages",
     "shows_shop",

@@ -63,6 +63,7 @@ class Order(Base):
     fulfillment_type: Mapped[str | None] = mapped_column(String(48))
     shipping_type: Mapped[str | None] = mapped_column(String(16))
     delivery_option_name: Mapped[str | None] = mapped_column(String(255))
+    delivery_option_id: Mapped[str | None] = mapped_column(String(64))
     shipping_provider: Mapped[str | None] = mapped_column(String(255))
     shipping_provider_id: Mapped[str | None] = mapped_column(String(64))
     tracking_number: Mapped[str | None] = mapped_column(String(128))

@@ -45,6 +45,9 @@ class Spreadsheet(TimestampMixin, Base):
     # file showed then. Read again at most every 60 s, and before a push that would newly widen them.
     sharing_checked_at: Mapped[datetime | None]
     sharing_problem: Mapped[str | None] = mapped_column(String(1024))
+    # The hidden tab of dropdown choices (carriers per delivery option, handover choices): list key →
+    # its column, kept so every dropdown rule written earlier still points at its list.
+    lists: Mapped[dict[str, Any]] = mapped_column(default=dict)
     sharing_seen: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     # The tabs the spreadsheet had at the last push, so the next one reads grid and keys in one request.
     tabs: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")

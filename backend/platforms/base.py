@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from backend.domain.status import CaseStatus, CaseType, Decision, OrderStatus, SellerStep, ShippingType
+from backend.platforms.fulfilment import FulfilmentSupport, ShippingCalls
 
 if TYPE_CHECKING:
     import httpx
@@ -195,6 +196,7 @@ class PlatformOrder:
     cancellation: PlatformCancellation | None
     recipient: PlatformRecipient | None
     raw: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
+    delivery_option_id: str = ""  # names the option's carriers on the platform ("" when the source does not say)
 
     def quantities(self) -> dict[str, int]:
         """Units per SKU, counted from the per-unit line items (the platform sends no quantity)."""
@@ -551,8 +553,9 @@ class Closing:
         self.close()
 
 
-class ShopClient(Protocol):
-    """One shop's API, with its tokens: what sync, webhooks, finance, stock and sheet edits call."""
+class ShopClient(ShippingCalls, Protocol):
+    """One shop's API, with its tokens: what sync, webhooks, finance, stock and sheet edits call (and the
+    fulfilment calls of backend.platforms.fulfilment)."""
 
     def __enter__(self) -> ShopClient: ...
 
@@ -634,6 +637,7 @@ class Channel(Protocol):
 
     name: str  # Shop.platform
     label: str  # what a person reads: "TikTok Shop"
+    fulfilment: FulfilmentSupport  # what its logistics API lets a seller do; the sheets show the rest read-only
     # True when a refresh rotates the pair of every shop of the authorization (TikTok's one pair per
     # seller); False when each shop refreshes its own (Shopee, after the first refresh).
     shared_tokens: bool

@@ -27,7 +27,7 @@ from backend.sandbox.tiktok import after_sales
 from backend.sandbox.tiktok.after_sales import Case
 from backend.sandbox.tiktok.app import create_app
 from backend.sandbox.tiktok.records import SCOPES, Authorization, Counters, Delivery, Faults, Grant, LoggedRequest
-from backend.sandbox.tiktok.world import BUYER_MESSAGES, DAY, HOUR, Ids, Order, Shop, new_shop, seed_orders
+from backend.sandbox.tiktok.world import BUYER_MESSAGES, DAY, HOUR, Ids, Order, Shop, make_order, new_shop, seed_orders
 
 AUTH_CODE_SECONDS = 30 * 60
 
@@ -73,6 +73,8 @@ class TikTokShopSandbox(Pushing):
         self.faults = Faults()
         self.counters = Counters()
         self.log: list[LoggedRequest] = []
+        self.documents_issued = 0  # shipping_documents answers (each a fresh 24-hour URL)
+        self.documents_served = 0  # documents downloaded from those URLs
         # (shop id, idempotency_key) → (path, answer) of every keyed write that succeeded
         self.idempotency: dict[tuple[str, str], tuple[str, dict[str, object]]] = {}
         self.buyer_messages = buyer_messages  # what buyers write: tests keep formula-looking text in it
@@ -134,6 +136,66 @@ class TikTokShopSandbox(Pushing):
             if street is not None:
                 order.street = street
                 self.emit(shop, "RECIPIENT_ADDRESS_UPDATE", {"order_id": order_id, "update_time": order.touched})
+
+    # -- fulfilment: what the carrier, the warehouse and TikTok's logistics do ------------------------
+
+    def add_ready_orders(self, shop_id: str, count: int, *, tiktok_shipped: bool = True) -> list[Order]:
+        """Orders paid long enough ago to ship now (past the ON_HOLD hour), all TikTok- or seller-shipped."""
+        with self.lock:
+            shop, now = self.shops[shop_id], self.now()
+            made = []
+            for _ in range(count):
+                order = make_order(self.rng, self.ids, shop, now - 3 * HOUR, fate="normal", split=False)
+                order.plan = [(w, s) for w, s in order.plan if s in ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT")]
+                order.plan = [(min(w, now - HOUR), s) for w, s in order.plan]
+                option = shop.tiktok_option_id if tiktok_shipped else shop.seller_option_id
+                for package_id in order.package_ids():
+                    package = shop.packages[package_id]
+                    package.shipping_type = "TIKTOK" if tiktok_shipped else "SELLER"
+                    package.delivery_option_id = option
+                    package.ship_time, package.tracking_number = None, ""
+                order.touched = now  # just became ready: an incremental sync from now on sees it
+                self._order_event(shop, order, now)
+                made.append(order)
+            return made
+
+    def break_address(self, shop_id: str, order_id: str, broken: bool = True) -> None:
+        """The carrier cannot use the buyer's address: shipping the order on TikTok fails until it is fixed."""
+        with self.lock:
+            self.shops[shop_id].orders[order_id].address_fault = broken
+
+    def break_label(self, shop_id: str, package_id: str) -> None:
+        """TikTok cannot create this package's label, so shipping it fails."""
+        with self.lock:
+            self.shops[shop_id].packages[package_id].label_fault = True
+
+    def retire_carrier(self, shop_id: str, name: str) -> None:
+        """TikTok stops offering a carrier for every delivery option of the shop."""
+        with self.lock:
+            shop = self.shops[shop_id]
+            shop.retired |= {i for i, n in (shop.providers | shop.express_providers).items() if n == name}
+
+    def fail_delivery(self, shop_id: str, order_id: str) -> None:
+        """Delivery attempts fail and the parcel is returned to the sender; it is never delivered."""
+        with self.lock:
+            order = self.shops[shop_id].orders[order_id]
+            order.delivery_fault = True
+            now = self.now()
+            order.plan = [(w, s) for w, s in order.plan if w <= now or s not in ("DELIVERED", "COMPLETED")]
+
+    def delay_delivery(self, shop_id: str, order_id: str, seconds: int) -> None:
+        """The carrier runs late: delivery (and completion) move `seconds` later."""
+        with self.lock:
+            order, now = self.shops[shop_id].orders[order_id], self.now()
+            order.delivery_delay += seconds
+            order.plan = [(w + seconds if s in ("DELIVERED", "COMPLETED") and w > now else w, s) for w, s in order.plan]
+
+    def same_buyer(self, shop_id: str, order_ids: Sequence[str]) -> None:
+        """Several orders placed by one buyer, so TikTok offers to combine them (where the market combines)."""
+        with self.lock:
+            orders = [self.shops[shop_id].orders[o] for o in order_ids]
+            for order in orders[1:]:
+                order.user_id = orders[0].user_id
 
     def set_stock(self, shop_id: str, seller_sku: str, on_hand: int) -> None:
         """Units of a SKU on the shop's shelf (the inventory endpoint subtracts what orders hold)."""

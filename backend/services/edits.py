@@ -50,7 +50,7 @@ from backend.models import (
 )
 from backend.platforms import registry
 from backend.platforms.base import PlatformOrder, ShopClient
-from backend.services import bindings, costs, fx, purchases, stock, workflow
+from backend.services import bindings, costs, fx, pack_list, purchases, stock, workflow
 from backend.services.addon import Caller
 from backend.services.after_sales import decisions
 from backend.services.analytics import team_zone
@@ -119,6 +119,7 @@ class Job:
     shipped: ShipResult | None = None
     language: str = i18n.DEFAULT  # the sheet's: what its dropdowns and answered values are written in
     words: dict[str, dict[str, str]] = field(default_factory=dict)  # a dropdown's word in the sheet → in English
+    packed: list[dict[str, Any]] = field(default_factory=list)  # the pack list's answers (services/pack_list.py)
     verdict: decisions.Verdict | None = None
 
 
@@ -236,6 +237,7 @@ KIND_OF = {
     "exception": "exception",
     "note": "note",
     **dict.fromkeys(stock.EDITABLE, "stock"),
+    **dict.fromkeys(pack_list.INPUTS, "pack"),
     **dict.fromkeys(purchases.LINE_FIELDS, "purchase"),
     **dict.fromkeys(purchases.SHIPMENT_FIELDS, "consolidation"),
     "case_decision": "decision",
@@ -243,7 +245,7 @@ KIND_OF = {
     "case_note": "case_note",
     "action_finance": "finance",
 }
-KEYED_BY_ROW = frozenset({Grain.SKU, Grain.STOCK, Grain.FX_RATE, Grain.PURCHASE_LINE, Grain.CONSOLIDATION})
+KEYED_BY_ROW = frozenset({Grain.SKU, Grain.STOCK, Grain.FX_RATE, Grain.PACK, Grain.PURCHASE_LINE, Grain.CONSOLIDATION})
 CASE_GRAINS = frozenset({Grain.AFTER_SALE, Grain.PENDING_ACTION})
 
 
@@ -697,6 +699,36 @@ def _record_case_note(session: Session, caller: Caller, actor: str, job: Job, ou
     outcome.cells.append(_cell(job.row.row, column, "accepted", text))
 
 
+def _record_pack(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
+    """The pack list acted before this session (services/pack_list.py); its answers are the job's."""
+    outcome.cells += job.packed
+
+
+def _pack(
+    db: Database, platform: Platform, caller: Caller, jobs: list[Job], outcome: EditOutcome, *, actor: str
+) -> None:
+    """One pass of the pack list: its handovers ship as waves, with no transaction open."""
+    packing = [j for j in jobs if j.kind == "pack"]
+    if not packing:
+        return
+    edits = [
+        pack_list.PackEdit(
+            j.row.row,
+            j.row.key,
+            {k: (c, as_text(v)) for k, (c, v) in j.typed.items()},
+            {k: (c, as_text(v)) for k, (c, v) in j.context.items()},
+        )
+        for j in packing
+    ]
+    answers = pack_list.apply(db, platform, caller.team_id, actor, edits)
+    by_row: dict[int, list[dict[str, Any]]] = {}
+    for cell in answers.cells:
+        by_row.setdefault(cell["row"], []).append(cell)
+    for job in packing:
+        job.packed = by_row.get(job.row.row, [])
+    outcome.changed |= answers.changed
+
+
 RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]] = {
     "shipping": _record_shipping,
     "cost": _record_cost,
@@ -704,6 +736,7 @@ RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]
     "exception": _record_exception,
     "note": _record_note,
     "stock": _record_stock,
+    "pack": _record_pack,
     "purchase": _record_purchase,
     "consolidation": _record_consolidation,
     "decision": _record_decision,
@@ -722,6 +755,7 @@ def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBat
         for job in jobs:
             _ask(session, acting, actor, job)
     _ship(db, platform, jobs)
+    _pack(db, platform, caller, jobs, outcome, actor=actor)
     decisions.send(db, platform, [job.verdict for job in jobs if job.verdict is not None])
     with db.session() as session:
         for job in jobs:

@@ -19,11 +19,13 @@ AUDIENCES = (("warehouse", "sla_watch"), ("finance", "profit_ledger"), ("support
 
 
 def choices() -> dict[str, Any]:
-    """What the admin's forms offer: every role by its name, every TikTok Shop region (schemas/)."""
+    """What the admin's forms offer: every role by its name, every TikTok Shop region (schemas/), and the
+    profile each audience's new spreadsheet starts with."""
     policy = role_policy()
     return {
         "roles": [{"key": r, "label": policy.label(r)} for r in policy.roles],
         "regions": [{"key": code, "currency": m.currency} for code, m in markets().items()],
+        "starts": dict(AUDIENCES),  # the profile a new spreadsheet for each audience starts with
     }
 
 

@@ -173,6 +173,7 @@ def _order_fields(o: PlatformOrder) -> dict[str, Any]:
         "fulfillment_type": o.fulfillment_type or None,
         "shipping_type": o.shipping_type or None,
         "delivery_option_name": o.delivery_option_name or None,
+        "delivery_option_id": o.delivery_option_id or None,
         "shipping_provider": next((p.shipping_provider_name for p in o.packages if p.shipping_provider_name), None),
         "shipping_provider_id": next((p.shipping_provider_id for p in o.packages if p.shipping_provider_id), None),
         "tracking_number": next((p.tracking_number for p in o.packages if p.tracking_number), None),

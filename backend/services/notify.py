@@ -58,6 +58,7 @@ KINDS = (
     "digest",
     "leaderboard",
     "low_stock",
+    "late_delivery",
     "after_sales",  # decisions nearing their deadline (services/after_sales/alerts.py)
 )
 DISCORD_HOSTS = frozenset({"discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"})

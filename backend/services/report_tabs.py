@@ -18,6 +18,7 @@ from backend.domain import reports
 from backend.domain.columns import Grain
 from backend.domain.profiles import Profile, ReportRows
 from backend.models import Order
+from backend.services import tracking
 from backend.services.after_sales import reports as after_sales
 from backend.services.analytics import AnalyticsTab, analytics_tab
 from backend.services.ledger import report_orders
@@ -64,6 +65,7 @@ LOADERS: dict[Grain, Loader] = {
     Grain.HANDLING: _analytics(lambda tab: tab.table),
     Grain.LEADERBOARD: _analytics(lambda tab: tab.leaderboard),
     Grain.HANDLING_TREND: _analytics(lambda tab: tab.trend),
+    Grain.CARRIER_MONTH: tracking.scorecard_rows,
     Grain.AFTER_SALE: after_sales.cases,
     Grain.PENDING_ACTION: after_sales.board,
     Grain.AFTER_SALES_RATE: after_sales.rates,

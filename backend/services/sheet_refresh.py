@@ -34,6 +34,8 @@ from backend.db import Database, chunks
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import ORDER_GRAINS, Grain
+from backend.domain.lists import TITLE as LISTS_TITLE
+from backend.domain.lists import ListsPlan, plan_lists
 from backend.domain.profiles import (
     PURCHASING_SOURCES,
     REPORT_SOURCES,
@@ -70,7 +72,7 @@ from backend.models import (
     utcnow,
 )
 from backend.secrets import SecretBox
-from backend.services import fx, leases, limits, purchases, sheet_changes, stock
+from backend.services import fulfilment, fx, leases, limits, logistics, purchases, sheet_changes, stock
 from backend.services.bindings import profile_for
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.report_tabs import report_rows
@@ -162,6 +164,7 @@ class _Planned:
     read: dict[int, sheet_changes.Pending] = field(default_factory=dict)
     too_big: dict[int, tuple[str, str]] = field(default_factory=dict)  # tabs left out to stay under 10M cells
     requests: list[dict[str, Any]] = field(default_factory=list)
+    lists: dict[str, Any] = field(default_factory=dict)  # the list tab's layout once this push is written
     now: datetime = field(default_factory=utcnow)
 
 
@@ -267,6 +270,8 @@ class _Push:
                 "shown": sorted(c.value for c in planned.shown),
             }
         spreadsheet.sharing_problem = "; ".join(planned.problems)[:1024] or None
+        if planned.lists:
+            spreadsheet.lists = planned.lists
         for binding_id, (tab, message) in planned.skipped.items():
             session.get_one(SheetBinding, binding_id).last_push_error = message[:2048]
             # Forget what the tab showed: once sharing is fixed, the next push rewrites it whole.
@@ -340,8 +345,8 @@ class _Push:
         )
         touched = self._stock_pass(session, team.id, profiles, full, read)
         taken_ids = {int(s["properties"]["sheetId"]) for s in sheet.tabs.values()}
-        sizes: dict[int, tuple[TabPlan, TabState | None, int]] = {}
         withdrawn: list[dict[str, Any]] = []
+        tabs_to_plan: list[tuple[SheetBinding, TabState | None, _Tab]] = []
         for binding in bindings:
             profile = profiles[binding.id]
             state = _tab_state(sheet.tabs.get(binding.tab_title.lower()), sheet.keys.get(binding.tab_title.lower(), ()))
@@ -355,20 +360,21 @@ class _Push:
             tab = _Tab(
                 session, team, binding, profile, members, self.caller.identity, planned.time_zone, taken_ids, now
             )
-            changed = touched | read[binding.id].orders
-            plan = _plan_tab(tab, state, stored[binding.id], planned, changed=changed, owner=sharing.owner)
-            taken_ids.add(plan.sheet_id)
-            if state is None:
-                planned.tabs.append(binding.tab_title)
-            planned.plans[binding.id] = plan
-            sizes[binding.id] = (plan, state, len(profile.columns))
-        for binding_id, why in over_cell_limit(_cells(sheet), sizes).items():
-            title = next(b.tab_title for b in bindings if b.id == binding_id)
-            del planned.plans[binding_id]
-            if sizes[binding_id][1] is None:
-                planned.tabs.remove(title)  # not created after all
-            planned.too_big[binding_id] = (title, f"tab {title!r} was {why}")
-        planned.requests = [r for plan in planned.plans.values() for r in plan.requests] + withdrawn
+            tabs_to_plan.append((binding, state, tab))
+        lists = _plan_tabs(
+            session,
+            spreadsheet,
+            sheet,
+            planned,
+            tabs_to_plan,
+            members=members,
+            taken_ids=taken_ids,
+            changed={b.id: touched | read[b.id].orders for b, _, _ in tabs_to_plan},
+            stored=stored,
+            owner=sharing.owner,
+        )
+        planned.requests = lists.requests + [r for plan in planned.plans.values() for r in plan.requests] + withdrawn
+        planned.lists = lists.layout
         live = any(any(c.key == "sla_countdown" for c in profiles[b].columns) for b in planned.plans)
         if planned.requests and live and sheet.properties.get("autoRecalc") != "MINUTE":
             recalc = {"properties": {"autoRecalc": "MINUTE"}, "fields": "autoRecalc"}
@@ -575,6 +581,7 @@ class _Tab:
     sheet_zone: str
     taken_ids: set[int]
     now: datetime
+    lists: Mapping[str, str] = field(default_factory=dict)  # list key → its range in the list tab
 
     @property
     def shops(self) -> list[Shop]:
@@ -598,14 +605,16 @@ class _Tab:
         elif profile.grain in PURCHASING_SOURCES:
             rows = project(profile, (), now=now, sheet_zone=zone, purchasing=purchases.rows(session, team.id))
         elif profile.grain in WAREHOUSE_SOURCES:
-            warehouse = stock.warehouse_rows(
-                session, team.id, shop_ids=[s.id for s in shops] if self.binding.shop_ids else []
+            shop_ids = [s.id for s in shops] if self.binding.shop_ids else []
+            warehouse = fulfilment.pack_overlay(
+                session, team.id, stock.warehouse_rows(session, team.id, shop_ids=shop_ids), now, shop_ids
             )
             rows = project(profile, (), now=now, sheet_zone=zone, warehouse=warehouse)
         else:
             since = now - timedelta(days=window) if window else None
             views = order_views(session, shops, since, profile.row_filter.statuses, only)
-            rows = project(profile, stock.overlay(session, views), now=now, sheet_zone=zone)
+            views = fulfilment.overlay_orders(session, stock.overlay(session, views), now)
+            rows = project(profile, views, now=now, sheet_zone=zone)
         admins = sorted(e for e, r in self.members.items() if r == "admin")
         inputs = {
             c.key: tuple(sorted(e for e, r in self.members.items() if r in c.editable_by))
@@ -622,8 +631,81 @@ class _Tab:
             salt += 1
         chart_id = stable_id("chart", binding.id, binding.tab_title)
         return TabSpec(
-            binding.tab_title, sheet_id, profile, rows, (self.writer.lower(), *admins), inputs, chart_id, only
+            binding.tab_title,
+            sheet_id,
+            profile,
+            rows,
+            (self.writer.lower(), *admins),
+            inputs,
+            chart_id,
+            only,
+            self.lists,
         )
+
+
+def _plan_tabs(
+    session: Session,
+    spreadsheet: Spreadsheet,
+    sheet: _Read,
+    planned: _Planned,
+    tabs: Sequence[tuple[SheetBinding, TabState | None, _Tab]],
+    *,
+    members: Mapping[str, str],
+    taken_ids: set[int],
+    changed: Mapping[int, frozenset[int]],
+    stored: Mapping[int, SheetSnapshot | None],
+    owner: str | None,
+) -> ListsPlan:
+    """Plan the dropdown list tab, then every tab pointing its rows at it; tabs that would take the file past
+    Google's 10 million cells (the list tab's counted first) are left out by name."""
+    lists = _lists(session, spreadsheet, sheet.tabs, [t for _, _, t in tabs], members=members, taken_ids=taken_ids)
+    if lists.layout:
+        taken_ids.add(int(lists.layout["sheet_id"]))
+        if LISTS_TITLE.lower() not in sheet.tabs:
+            planned.tabs.append(LISTS_TITLE)  # made by this push: the next one reads it with the others
+    sizes: dict[int, tuple[TabPlan, TabState | None, int]] = {}
+    for binding, state, tab in tabs:
+        tab.lists = lists.refs
+        plan = _plan_tab(tab, state, stored[binding.id], planned, changed=changed[binding.id], owner=owner)
+        taken_ids.add(plan.sheet_id)
+        if state is None:
+            planned.tabs.append(binding.tab_title)
+        planned.plans[binding.id] = plan
+        sizes[binding.id] = (plan, state, len(tab.profile.columns))
+    titles = {binding.id: binding.tab_title for binding, _, _ in tabs}
+    for binding_id, why in over_cell_limit(_cells(sheet) + lists.cells, sizes).items():
+        title = titles[binding_id]
+        del planned.plans[binding_id]
+        if sizes[binding_id][1] is None:
+            planned.tabs.remove(title)  # not created after all
+        planned.too_big[binding_id] = (title, f"tab {title!r} was {why}")
+    return lists
+
+
+def _lists(
+    session: Session,
+    spreadsheet: Spreadsheet,
+    tabs: Mapping[str, Any],
+    planned: Sequence[_Tab],
+    *,
+    members: Mapping[str, str],
+    taken_ids: set[int],
+) -> ListsPlan:
+    """The list tab the push's per-row dropdowns point at: every list of the shops its dropdown tabs show
+    (nothing when no tab has a dropdown, or no list has choices). Taken from what the shops' logistics
+    offer rather than from the rows, so an incremental push points its new rows at the same lists."""
+    shops = {s.id for tab in planned if any(c.choices for c in tab.profile.columns) for s in tab.shops}
+    offered = logistics.lists(session, logistics.list_keys(session, shops), utcnow())
+    wanted = {k: v for k, v in offered.items() if v[1]}
+    if not wanted:
+        return ListsPlan([], {}, {})
+    writer = planned[0].writer
+    admins = [e for e, r in members.items() if r == "admin"]
+    new_id = stable_id("lists", spreadsheet.id)
+    while new_id in taken_ids:
+        new_id += 1
+    existing = tabs.get(LISTS_TITLE.lower())
+    return plan_lists(wanted, spreadsheet.lists, existing, new_sheet_id=new_id, editors=[writer.lower(), *admins])
 
 
 def _withheld(

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from backend.db import Database
 from backend.errors import OrderDeckError
-from backend.services import finance, leases, stock, sync, webhooks
+from backend.services import finance, leases, logistics, stock, sync, webhooks
 from backend.services.after_sales import sync as after_sales
 from backend.services.shops import Platform
 
@@ -26,6 +26,7 @@ class RoundReport:
     events_after: int = 0
     stock_skus: int = 0
     settlement: str = ""
+    logistics: str = ""
 
 
 def drain_events(db: Database, platform: Platform, shop_id: int, rounds: int = 20) -> int:
@@ -81,5 +82,6 @@ def run(
     report.after_sales = after_sales.sync_cases(db, platform, shop_id, full=full)
     report.events_after = drain_events(db, platform, shop_id)
     report.stock_skus = stock.refresh_inventory(db, platform, shop_id)
+    report.logistics = logistics.refresh_if_due(db, platform, shop_id)
     report.settlement = settle_daily(db, platform, shop_id) if settle else "left to the scheduler"
     return report

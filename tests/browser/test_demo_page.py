@@ -177,7 +177,7 @@ def test_finance_reads_like_a_ledger_with_its_tabs_and_the_months_chart(world: d
     clean.open(world, FELIX, "finance")
     page = clean.page
     tabs = page.eval_on_selector_all("#grid nav.tabs a", "tabs => tabs.map(t => t.textContent)")
-    assert tabs == ["Profit ledger", "SKU costs", "Rates", "By month", "By shop"]
+    assert tabs == ["Profit ledger", "SKU costs", "Rates", "By month", "By shop", "Pending actions"]
     headers = page.eval_on_selector_all("#grid tr.head td", "cells => cells.map(c => c.textContent)")
     assert headers[:8] == [
         "Order ID", "Ordered (shop time)", "Currency", "Revenue", "Fees total", "COGS", "Net profit", "Margin"
@@ -268,7 +268,11 @@ def test_an_admin_gets_each_answer_next_to_the_control_and_every_link_works(worl
     frame.click("#trigger-section summary")
     frame.click("#install-trigger")
     frame.wait_for_selector("#install-trigger + .feedback.ok")
-    assert frame.text_content("#install-trigger + .feedback") == "Edits in SLA watch now go back to OrderDeck."
+    # Every tab of the warehouse's file is bound (its pack list and shipments take typed cells too).
+    assert (
+        frame.text_content("#install-trigger + .feedback")
+        == "Edits in Carriers, Pack list, SLA watch, Shipments now go back to OrderDeck."
+    )
 
     frame.click("#bind-section summary")
     offered = frame.eval_on_selector_all("#bind-profile option", "os => os.map(o => o.textContent)")

@@ -124,7 +124,12 @@ def test_the_page_shows_the_grid_as_the_chosen_member_and_the_sidebar_calls_the_
     assert "<?" not in sidebar and 'id="sync-now"' in sidebar and "google = { script:" in sidebar
     status = httpx.post(f"{world.url}/run/getStatus", json={"as": WANG, "sheet": "warehouse", "args": []}).json()
     assert status["result"]["role"] == "warehouse"
-    assert [b["profile"] for b in status["result"]["spreadsheet"]["bindings"]] == ["sla_watch"]
+    assert [b["profile"] for b in status["result"]["spreadsheet"]["bindings"]] == [
+        "sla_watch",
+        "pack_list",
+        "shipments",
+        "carrier_scorecard",
+    ]
     denied = httpx.post(f"{world.url}/run/listMembers", json={"as": WANG, "sheet": "warehouse", "args": []})
     assert denied.status_code == 200 and "warehouse role may not" in denied.json()["error"]
 

@@ -23,12 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from backend.db import Database
+from backend.domain.lists import TITLE as LISTS_TAB
 from backend.domain.sheet_plan import MAX_CELLS
 from backend.models import FailedItem, Order, OrderLine, SheetBinding, Shop, SyncRun, Team
 from backend.platforms.tiktok.seller_center import parse_export
 from backend.sandbox.server import RunningServer
 from backend.sandbox.sheets import GoogleSandboxes
-from backend.sandbox.tiktok.render import _address
+from backend.sandbox.tiktok.render import recipient
 from backend.sandbox.tiktok.world import Order as SandboxOrder
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
 from backend.services import bindings
@@ -145,11 +146,13 @@ def test_a_tab_that_would_pass_ten_million_cells_is_refused_by_name_and_the_othe
         sizes[tab] = grid.row_count * grid.column_count
     small, big = sorted(sizes, key=sizes.__getitem__)
     assert sizes[big] > sizes[small]
-    # A spreadsheet already near the limit: room for the small tab and half the big one.
+    listed = google.sheets.spreadsheets[probe].sheet_by_title(LISTS_TAB)  # the carrier dropdowns' choices
+    lists = listed.row_count * listed.column_count if listed else 0
+    # A spreadsheet already near the limit: room for the small tab (with its lists) and half the big one.
     file_id = shared_file(google, (PACKER, "writer"), tabs=["Archive"])
     archive = google.sheets.spreadsheets[file_id].sheet_by_title("Archive")
     assert archive is not None
-    archive.grid["rowCount"], archive.grid["columnCount"] = MAX_CELLS - sizes[small] - sizes[big] // 2, 1
+    archive.grid["rowCount"], archive.grid["columnCount"] = MAX_CELLS - lists - sizes[small] - sizes[big] // 2, 1
     tabs = (("Ship next", "sla_watch"), ("Pick", "pick_list"))
     ids = {tab: bind(served, file_id, tab, profile) for tab, profile in tabs}
 
@@ -215,7 +218,7 @@ def test_tiktok_text_longer_than_its_column_is_cut_with_a_marker_and_an_overlong
     line.sku = replace(line.sku, product_name="Extra soft cotton " * 40)  # 720 characters, the column keeps 512
     wordy.damage = {"delivery_option_name": "Express " * 40}  # 320, kept: 255
     shop = next(s for s in served.sandbox.shops.values() if wordy.order_id in s.orders)
-    wordy.damage["recipient_address"] = _address(shop, wordy) | {"name": "Jordan " * 50}  # 350, kept: 255
+    wordy.damage["recipient_address"] = recipient(shop, wordy) | {"name": "Jordan " * 50}  # 350, kept: 255
     other = bad_sku.lines[0]
     other.sku = replace(other.sku, seller_sku="SKU-" + "9" * 196)  # a seller SKU of 200: cut, it would match nothing
 

@@ -40,6 +40,8 @@ from backend.models import (
     Order,
     OrderInput,
     OrderLine,
+    Package,
+    PackageShipping,
     Shop,
     SkuCost,
     StockLevel,
@@ -64,6 +66,7 @@ TABS = {
     "CS": "customer_service",
     "Costs": "sku_costs",
     "Stock": "stock",
+    "Pack": "pack_list",
     "AS": "after_sales",
     "Board": "pending_actions",
 }
@@ -74,9 +77,9 @@ EXPORT_HEADER = (
 )
 CATALOGUE = bindings.catalogue()
 # Rows a platform sync also writes: orders, SKU costs (a sync adds SKUs), stock levels (TikTok's counts) and
-# after-sales cases (the board's refunds are cases too). Tables only people type (rates, purchases) have no
-# ingest path that could overwrite them.
-SYNCED_GRAINS = ORDER_GRAINS | {Grain.SKU, Grain.STOCK, Grain.AFTER_SALE, Grain.PENDING_ACTION}
+# packages (the pack list) and after-sales cases (the board's refunds are cases too). Tables only people type
+# (rates, purchases) have no ingest path that could overwrite them.
+SYNCED_GRAINS = ORDER_GRAINS | {Grain.SKU, Grain.STOCK, Grain.PACK, Grain.AFTER_SALE, Grain.PENDING_ACTION}
 INPUT_COLUMNS = sorted(key for key, column in CATALOGUE.items() if column.is_input and column.grains & SYNCED_GRAINS)
 
 
@@ -88,6 +91,7 @@ class Target:
     line: str  # the order's first SKU: the warehouse tab has a row per order and SKU
     sku: str = ""
     warehouse: str = ""
+    package: str = ""  # the pack list's row: the order's package
     case: str = ""  # an after-sales case of the order (its columns are typed per case)
 
     def key(self, tab: str) -> str:
@@ -96,6 +100,7 @@ class Target:
             "customer_service": self.order,
             "sku_costs": self.sku,
             "stock": f"{self.sku} @ {self.warehouse}",
+            "pack_list": self.package,
             "after_sales": self.case,
             "pending_actions": f"refund {self.case}",
         }[TABS[tab]]
@@ -115,6 +120,10 @@ def _stock(session: Session, target: Target) -> StockLevel | None:
     return session.scalar(
         select(StockLevel).where(StockLevel.seller_sku == target.sku, StockLevel.warehouse_id == target.warehouse)
     )
+
+
+def _handover(session: Session, target: Target) -> PackageShipping | None:
+    return session.scalar(select(PackageShipping).join(Package).where(Package.external_id == target.package))
 
 
 def _opening(session: Session, target: Target) -> OpeningStock | None:
@@ -191,10 +200,17 @@ CASES: dict[str, Case] = {
         "AS", SUPPORT, "reject", "reject", attr(_case_input, "decision"), "reject", given={"case_reject_reason": REASON}
     ),
     "action_finance": Case("Board", FINANCE, "approve", "approve", attr(_case_input, "approved_by"), FINANCE),
+    # In the pack list: a carrier or tracking number alone waits for the other, as in the SLA tab; a handover
+    # ships a TikTok-shipped package at once and is kept with it; an action is done, not kept (its cell empties).
+    "pack_carrier": Case("Pack", PACKER, "USPS", "USPS", attr(_typed, "carrier"), "USPS"),
+    "pack_tracking": Case("Pack", PACKER, TRACKING, TRACKING, attr(_typed, "tracking_number"), TRACKING),
+    "pack_handover": Case("Pack", PACKER, "Drop-off", "Drop-off", attr(_handover, "handover"), "Drop-off"),
+    "pack_action": Case("Pack", PACKER, "", "", attr(_handover, "handover"), None),
 }
 PER_ORDER = [key for key in INPUT_COLUMNS if CATALOGUE[key].grains & ORDER_GRAINS]
+PER_PACKAGE = [key for key in INPUT_COLUMNS if Grain.PACK in CATALOGUE[key].grains]
 PER_CASE = [key for key in INPUT_COLUMNS if CATALOGUE[key].grains & {Grain.AFTER_SALE, Grain.PENDING_ACTION}]
-PER_SKU = [key for key in INPUT_COLUMNS if key not in PER_ORDER and key not in PER_CASE]
+PER_SKU = [key for key in INPUT_COLUMNS if key not in PER_ORDER and key not in PER_PACKAGE and key not in PER_CASE]
 
 
 def trigger_value(column: Column, value: Any) -> Any:
@@ -435,7 +451,9 @@ def desk(migrated: Database, google: GoogleSandboxes, tmp_path_factory: pytest.T
 def _build(live: Live, google: GoogleSandboxes) -> Desk:
     """A shop whose orders were placed over the last three days (many still to ship), four members who
     type, and a spreadsheet per audience with a tab of each profile that has input columns."""
-    shop = live.sandbox.add_shop("Acme US", "US", orders=40, history_days=3)
+    shop = live.sandbox.add_shop("Acme US", "US", orders=80, history_days=3)
+    live.sandbox.add_ready_orders(shop.shop_id, 3, tiktok_shipped=False)  # the pack list's rows of their own
+    live.sandbox.add_ready_orders(shop.shop_id, 1)  # one TikTok ships, to hand over
     code = live.sandbox.issue_auth_code([shop.shop_id])
     with live.app.app_context():
         platform = Platform(runtime.config(), runtime.secret_box())
@@ -450,8 +468,9 @@ def _build(live: Live, google: GoogleSandboxes) -> Desk:
                 (BUYER, "procurement"),
             ):
                 teams.add_member(session, team, email, role)
-            # Six files pushed after every round: a project whose Google quota was raised, so no push waits.
-            for name in ("sheets.read.user", "sheets.write.user", "push.team"):
+            # Seven files bound at once and pushed after every round: a project whose Google quota was raised,
+            # so no push waits, and an admin setting up a desk faster than the per-minute bind limit allows.
+            for name in ("sheets.read.user", "sheets.write.user", "push.team", "bind_proof.member", "bind_proof.team"):
                 limits.set_limit(session, name, 1000, 60, actor="test")
     desk = Desk(live, World(live, google, shop_id, ""), shop_id, shop.shop_id)
     desk.task(f"/tasks/sync-shop/{shop_id}")  # the first sync, and TikTok's stock counts
@@ -464,13 +483,13 @@ def _build(live: Live, google: GoogleSandboxes) -> Desk:
     return desk
 
 
-def to_ship(session: Session) -> list[Order]:
-    """Orders the seller still ships itself, oldest first."""
+def to_ship(session: Session, shipping_type: str = "SELLER") -> list[Order]:
+    """Orders still to ship (by the seller, or on the platform's logistics), oldest first."""
     return list(
         session.scalars(
             select(Order)
-            .where(Order.status == "AWAITING_SHIPMENT", Order.shipping_type == "SELLER")
-            .options(selectinload(Order.lines))
+            .where(Order.status == "AWAITING_SHIPMENT", Order.shipping_type == shipping_type)
+            .options(selectinload(Order.lines), selectinload(Order.packages))
             .order_by(Order.id)
         )
     )
@@ -482,6 +501,7 @@ def _targets(desk: Desk) -> dict[str, Target]:
     an order that sells it and has an address (so the buyer can change it)."""
     with desk.live.db.session() as session:
         orders = to_ship(session)
+        platform_shipped = to_ship(session, "PLATFORM")
         sellers = {
             line.seller_sku: order.external_id
             for order in session.scalars(
@@ -492,6 +512,11 @@ def _targets(desk: Desk) -> dict[str, Target]:
         }
     chosen = dict(zip([k for k in PER_ORDER if k in CASES], orders, strict=False))
     targets = {k: Target(o.external_id, o.lines[0].seller_sku or o.lines[0].sku_id) for k, o in chosen.items()}
+    single = [o for o in orders[len(chosen) :] if len(o.packages) == 1]
+    packed = {"pack_handover": platform_shipped[0]} if platform_shipped else {}
+    packed |= dict(zip([k for k in PER_PACKAGE if k in CASES and k != "pack_handover"], single, strict=False))
+    targets |= {k: Target(o.external_id, "", package=o.packages[0].external_id) for k, o in packed.items()}
+    chosen |= packed
     taken = {line.seller_sku for order in chosen.values() for line in order.lines}
     stock_rows = {str(r[0]).split(" @ ", 1)[0]: str(r[0]).split(" @ ", 1)[1] for r in desk.rows("Stock")[1:] if r}
     skus = [sku for sku in sorted(sellers) if sku not in taken and sku in stock_rows]
@@ -563,16 +588,17 @@ def test_a_typed_tracking_number_shows_until_tiktok_reports_the_shipment(desk: D
     """The rule of backend/domain/seller_values.py over HTTP: the typed value shows until TikTok confirms a
     shipment; then TikTok's tracking number and carrier show, and the typed one is still kept."""
     taken = {t.order for t in desk.targets.values()}
-    with desk.live.db.session() as session:
-        order = next(o for o in to_ship(session) if o.external_id not in taken)
+    world = desk.sandbox.shops[desk.shop_key]
+    planned = {o.order_id for o in world.orders.values() if all(world.packages[p].ship_time for p in o.package_ids())}
+    with desk.live.db.session() as session:  # one the seller ships outside OrderDeck (not one made ready to ship)
+        order = next(o for o in to_ship(session) if o.external_id not in taken and o.external_id in planned)
         target = Target(order.external_id, order.lines[0].seller_sku or order.lines[0].sku_id)
     answer = desk.paste("SLA", {target.key("SLA"): {"tracking_number": TRACKING}}, PACKER)
     assert answer[(target.key("SLA"), "tracking_number")]["status"] == "pending"
     desk.push()
     assert desk.cells("tracking_number", target, desk.tabs()) == {"SLA": TRACKING, "CS": TRACKING}
 
-    sandbox_order = desk.sandbox.shops[desk.shop_key].orders[target.order]
-    package = desk.sandbox.shops[desk.shop_key].packages[sandbox_order.package_ids()[0]]
+    package = world.packages[world.orders[target.order].package_ids()[0]]
     assert package.ship_time is not None  # the seller ships it outside OrderDeck, as planned
     desk.sandbox.advance(package.ship_time - desk.sandbox.now() + 60)
     assert desk.sandbox.deliver_webhooks() > 0

@@ -64,6 +64,8 @@ def attacks(a: Side, b: Side) -> dict[tuple[str, str], list[tuple[dict[str, Any]
         ],
         ("POST", "/addon/google/connect"): [({}, {200, 400})],  # 400: no OAuth client configured here
         ("POST", "/addon/team/retention"): [({"retention_days": 1}, {200})],  # A's own team's setting
+        ("GET", "/addon/pending-actions"): [({}, {200})],  # A's board: none of B's shops, cases or refunds
+        ("POST", "/addon/refunds/answer"): [({"case": b.orders[0].external_id, "answer": "approve"}, {404})],
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,8 @@ from tests.api.conftest import AUDIENCE, Call
 from tests.api.test_addon_identity import bad_tokens as identity_bad_tokens
 
 # The route table: each rule of app.url_map and who may call it.
-PUBLIC, WEBHOOK, TASK, ADDON, OAUTH, INVITE = "public", "webhook", "task", "addon", "oauth", "invite"
+PUBLIC, WEBHOOK, TASK, ADDON, OAUTH = "public", "webhook", "task", "addon", "oauth"
+INVITE, LINK = "invite", "signed link"
 ROUTES: dict[str, str] = {
     "/healthz": PUBLIC,
     "/openapi.json": PUBLIC,
@@ -32,10 +34,19 @@ ROUTES: dict[str, str] = {
     "/oauth/<platform>/callback": OAUTH,
     "/oauth/google/start": OAUTH,
     "/oauth/google/callback": OAUTH,
+    "/labels/<token>": LINK,
     "/invite/<token>": INVITE,  # a browser page: the link's one-time token, then a Google sign-in as the invitee
     **{e.path: ADDON for e in ENDPOINTS},
 }
-TASK_PATHS = ("/tasks/sync-due", "/tasks/sync-shop/1", "/tasks/push-due", "/tasks/push-binding/1", "/tasks/notify-due")
+TASK_PATHS = (
+    "/tasks/sync-due",
+    "/tasks/sync-shop/1",
+    "/tasks/push-due",
+    "/tasks/push-binding/1",
+    "/tasks/notify-due",
+    "/tasks/track-due",
+    "/tasks/track-shop/1",
+)
 ADMIN = "owner@seller.example"
 SECRET = "tasks-shared-secret"
 WEB_CLIENT = "orderdeck-web.apps.googleusercontent.com"
@@ -205,3 +216,11 @@ def test_the_invitation_page_joins_nobody_without_the_link_and_the_invited_perso
         assert "Acme Secret Team" not in response.get_data(as_text=True), path
     assert session.scalar(select(func.count()).select_from(Member).where(Member.team_id == team.id)) == 1
     assert client.post(f"/invite/{token}", data={"credential": good}).status_code == 200  # the control
+
+
+def test_a_label_link_answers_only_its_own_signature(client: FlaskClient) -> None:
+    """A signed link is its own credential: a guessed or altered token is a 404 page, never a document."""
+    for token in ("p1-" + "0" * 32, "w1-" + "0" * 32, "p1", "x1-abc", "p" + "9" * 40 + "-abc"):
+        response = client.get(f"/labels/{token}")
+        assert response.status_code == 404, token
+        assert response.mimetype == "text/html" and "no such label link" in response.get_data(as_text=True)

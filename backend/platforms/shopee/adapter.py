@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import IO
@@ -17,7 +17,7 @@ import httpx
 from backend.catalog import market
 from backend.config import Config
 from backend.domain.status import CaseType, Decision, SellerStep
-from backend.errors import InvalidInput, PlatformRejected, UnknownCarrier
+from backend.errors import InvalidInput, NotOffered, NotShippedYet, PlatformRejected, UnknownCarrier
 from backend.platforms.base import (
     AfterSalesSupport,
     CasePageResult,
@@ -44,6 +44,20 @@ from backend.platforms.base import (
     each_mapped,
 )
 from backend.platforms.exports import ParsedExport
+from backend.platforms.fulfilment import (
+    Carrier,
+    CombineGroup,
+    DeliveryOption,
+    Document,
+    DocumentKind,
+    FulfilmentSupport,
+    Handover,
+    HandoverChoices,
+    ShipOutcome,
+    SplitAdvice,
+    TrackingEvent,
+    TrackingKind,
+)
 from backend.platforms.http import RetryPolicy
 from backend.platforms.shopee import seller_centre
 from backend.platforms.shopee.auth import ShopeeAuthClient, ShopRefresher, consent_link
@@ -69,6 +83,18 @@ READ_ONLY = (
 )
 # Pushes OrderDeck acts on: authorization granted/cancelled/expiring, order status, tracking number.
 PUSH_CODES = (1, 2, 3, 4, 12)
+# Air waybill types by page size: the thermal one is a label, the normal one an A4 sheet (v2.logistics).
+AIR_WAYBILLS = {"A6": "THERMAL_AIR_WAYBILL", "A4": "NORMAL_AIR_WAYBILL"}
+# get_tracking_info's per-event logistics_status (Shopee's logistics status list) → what it means here.
+TRACKING_STATUSES = {
+    "LOGISTICS_REQUEST_CREATED": TrackingKind.INFO,
+    "LOGISTICS_PICKUP_DONE": TrackingKind.IN_TRANSIT,
+    "LOGISTICS_DELIVERY_DONE": TrackingKind.DELIVERED,
+    "LOGISTICS_DELIVERY_FAILED": TrackingKind.FAILED_ATTEMPT,
+    "LOGISTICS_PICKUP_RETRY": TrackingKind.INFO,
+    "LOGISTICS_LOST": TrackingKind.FAILED_ATTEMPT,
+    "LOGISTICS_REQUEST_CANCELED": TrackingKind.INFO,
+}
 
 
 class ShopeeShop(Closing):
@@ -141,6 +167,63 @@ class ShopeeShop(Closing):
         self.api.ship_non_integrated(order_id, package_id, tracking_number)
         return Shipment(match, tracking_number)
 
+    # -- fulfilment: Shopee's API serves tracking and air waybills; the rest is Seller Centre's -----------
+
+    def _not_offered(self, what: str) -> NotOffered:
+        return NotOffered(f"{what} for Shopee shops happens in Seller Centre; {ShopeeChannel.fulfilment.read_only}")
+
+    def delivery_options(self, warehouse_id: str) -> list[DeliveryOption]:
+        raise self._not_offered("choosing a delivery option")
+
+    def carriers(self, option_id: str) -> list[Carrier]:
+        raise self._not_offered("choosing a carrier")
+
+    def handover_choices(self, package_id: str) -> HandoverChoices:
+        raise self._not_offered("booking a pickup or drop-off")
+
+    def ship_packages(self, requests: Sequence[tuple[str, Handover]]) -> list[ShipOutcome]:
+        raise self._not_offered("arranging shipment")
+
+    def shipping_document(
+        self, order_id: str, package_id: str, *, kind: DocumentKind, size: str, format: str
+    ) -> Document:
+        if kind is not DocumentKind.LABEL or format != "PDF" or size not in AIR_WAYBILLS:
+            raise NotOffered(f"Shopee prints air waybills only (PDF, {' or '.join(AIR_WAYBILLS)})")
+        tracking = self.api.tracking_numbers([package_id]).get(package_id, "")
+        if not tracking:
+            raise NotShippedYet(f"Shopee order {order_id} is not arranged for shipment yet: no air waybill")
+        try:
+            content = self.api.air_waybill(order_id, package_id, tracking, AIR_WAYBILLS[size])
+        except PlatformRejected as exc:
+            if "after_arrange" in str(exc.platform_code):
+                raise NotShippedYet(f"Shopee order {order_id} is not arranged for shipment yet") from None
+            raise
+        return Document(content, "application/pdf", tracking)
+
+    def tracking(self, order_id: str) -> list[TrackingEvent]:
+        events = []
+        for row in self.api.tracking_info(order_id):
+            when = row.get("update_time")
+            if isinstance(when, int):
+                kind = TRACKING_STATUSES.get(str(row.get("logistics_status") or ""), TrackingKind.INFO)
+                events.append(TrackingEvent(datetime.fromtimestamp(when, UTC), str(row.get("description") or ""), kind))
+        return sorted(events, key=lambda e: e.at)
+
+    def combinable(self) -> list[CombineGroup]:
+        raise self._not_offered("combining packages")
+
+    def combine(self, group: CombineGroup) -> list[str]:
+        raise self._not_offered("combining packages")
+
+    def uncombine(self, package_id: str, order_ids: Sequence[str]) -> list[str]:
+        raise self._not_offered("splitting packages")
+
+    def split_advice(self, order_ids: Sequence[str]) -> list[SplitAdvice]:
+        raise self._not_offered("splitting packages")
+
+    def split(self, order_id: str, groups: Sequence[Sequence[str]]) -> list[str]:
+        raise self._not_offered("splitting packages")
+
     def subscribe_pushes(self, address: str) -> None:
         self.api.set_push_config(address, PUSH_CODES)
 
@@ -199,6 +282,17 @@ class ShopeeChannel:
 
     name = "shopee"
     label = "Shopee"
+    fulfilment = FulfilmentSupport(
+        platform_shipping=False,
+        carriers=False,
+        documents=(DocumentKind.LABEL,),
+        document_sizes=tuple(AIR_WAYBILLS),
+        document_formats=("PDF",),
+        tracking=True,
+        combine=False,
+        split=False,
+        read_only="OrderDeck shows their air waybills and tracking",
+    )
     shared_tokens = False  # each shop refreshes its own pair (a main account's is shared only until then)
     personal_fields = PERSONAL_FIELDS
     refresh_ahead = timedelta(minutes=30)  # access tokens live 4 hours

@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 
-from backend.errors import ClockSkewError
+from backend.errors import ClockSkewError, PlatformRejected, PlatformUnavailable
 from backend.platforms.base import Closing
 from backend.platforms.http import ClientStats, RetryPolicy, ServerClock, exchange, explained_skew, recovering
 from backend.platforms.shopee.auth import DEFAULT_API_BASE
-from backend.platforms.shopee.errors import unwrap
+from backend.platforms.shopee.errors import unwrap, unwrap_file
 from backend.platforms.shopee.signing import ShopeeSigner
 from backend.platforms.tokens import TokenSource
 
@@ -42,6 +42,7 @@ class Endpoint:
     method: str
     path: str
     idempotent: bool = True
+    file: bool = False  # answered with the file itself (a shipping document), not an envelope
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -55,6 +56,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "shipping_parameter": Endpoint("GET", "/api/v2/logistics/get_shipping_parameter"),
     "ship_order": Endpoint("POST", "/api/v2/logistics/ship_order", idempotent=False),
     "mass_tracking_number": Endpoint("POST", "/api/v2/logistics/get_mass_tracking_number"),
+    "tracking_info": Endpoint("GET", "/api/v2/logistics/get_tracking_info"),
+    "create_document": Endpoint("POST", "/api/v2/logistics/create_shipping_document"),
+    "document_result": Endpoint("POST", "/api/v2/logistics/get_shipping_document_result"),
+    "download_document": Endpoint("POST", "/api/v2/logistics/download_shipping_document", file=True),
     "model_list": Endpoint("GET", "/api/v2/product/get_model_list"),
     "return_list": Endpoint("GET", "/api/v2/returns/get_return_list"),
     "return_detail": Endpoint("GET", "/api/v2/returns/get_return_detail"),
@@ -119,7 +124,7 @@ class ShopeeClient(Closing):
         params = {k: str(v) for k, v in (query or {}).items() if v not in (None, "")}
         request = self._http.build_request(endpoint.method, endpoint.path, params=params, json=body)
         return recovering(
-            lambda: exchange(self._http, request, self.stats, self.clock, unwrap),
+            lambda: exchange(self._http, request, self.stats, self.clock, unwrap_file if endpoint.file else unwrap),
             self._tokens,
             idempotent=endpoint.idempotent,
             policy=self._retry,
@@ -220,6 +225,24 @@ class ShopeeClient(Closing):
         if package_number:
             body["package_number"] = package_number
         self.call("ship_order", body=body)
+
+    def tracking_info(self, order_sn: str) -> list[dict[str, Any]]:
+        rows = self.call("tracking_info", query={"order_sn": order_sn}).get("tracking_info") or ()
+        return [row for row in rows if isinstance(row, dict)]
+
+    def air_waybill(self, order_sn: str, package_number: str, tracking_number: str, document_type: str) -> bytes:
+        """Create, check and download one package's air waybill (Shopee's three steps)."""
+        row = {"order_sn": order_sn, "package_number": package_number, "tracking_number": tracking_number}
+        created = self.call("create_document", body={"order_list": [{**row, "shipping_document_type": document_type}]})
+        for result in created.get("result_list") or ():
+            if result.get("fail_error"):
+                raise PlatformRejected(str(result.get("fail_message") or ""), platform_code=str(result["fail_error"]))
+        for result in self.call("document_result", body={"order_list": [row]}).get("result_list") or ():
+            if result.get("status") != "READY":
+                raise PlatformUnavailable(f"Shopee's air waybill for {order_sn} is {result.get('status')}: try again")
+        body = {"shipping_document_type": document_type, "order_list": [row]}
+        content: bytes = self.call("download_document", body=body)["content"]
+        return content
 
     # -- products, returns, pushes -------------------------------------------------------------------
 

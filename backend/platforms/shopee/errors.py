@@ -103,3 +103,12 @@ def unwrap(response: httpx.Response) -> dict[str, Any]:
         request_id=str(envelope.get("request_id", "")),
         http_status=response.status_code,
     )
+
+
+def unwrap_file(response: httpx.Response) -> dict[str, Any]:
+    """A file Shopee serves as itself (a shipping document): `{"content", "media_type"}`; an error still
+    comes as the JSON envelope and raises like any other call."""
+    media_type = response.headers.get("content-type", "").split(";")[0].strip()
+    if response.is_success and media_type != "application/json":
+        return {"content": response.content, "media_type": media_type or "application/pdf"}
+    return unwrap(response)

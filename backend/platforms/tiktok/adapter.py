@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
 from backend.catalog import market
 from backend.config import Config
 from backend.domain.status import CaseType, Decision
-from backend.errors import InvalidInput
+from backend.errors import InvalidInput, NotOffered, NotShippedYet, PlatformRejected, PlatformUnavailable
 from backend.platforms.base import (
     AfterSalesSupport,
     CasePageResult,
@@ -43,10 +44,32 @@ from backend.platforms.base import (
     SkuRef,
 )
 from backend.platforms.exports import ParsedExport
+from backend.platforms.fulfilment import (
+    Carrier,
+    CombineGroup,
+    DeliveryOption,
+    Document,
+    DocumentKind,
+    FulfilmentSupport,
+    Handover,
+    HandoverChoices,
+    ShipOutcome,
+    ShipProblem,
+    SplitAdvice,
+    TrackingEvent,
+)
 from backend.platforms.http import RetryPolicy
 from backend.platforms.tiktok import seller_center, webhooks
 from backend.platforms.tiktok.after_sales import CANCEL_DECISIONS, RETURN_DECISIONS
-from backend.platforms.tiktok.client import TikTokClient
+from backend.platforms.tiktok.client import BATCH_SHIP_MAX, TikTokClient
+from backend.platforms.tiktok.fulfillment import (
+    COMBINE_NOT_ALLOWED,
+    DOCUMENT_TYPES,
+    HANDOVER_METHODS,
+    NOT_SHIPPED_YET,
+    NOT_TIKTOK_SHIPPING,
+    ship_problem,
+)
 from backend.platforms.tiktok.mapping import PERSONAL_FIELDS
 from backend.platforms.tiktok.oauth import TikTokAuthClient, consent_url
 from backend.platforms.tokens import RotatingTokens, TokenSource
@@ -72,6 +95,25 @@ PUSH_KINDS = {
     "SELLER_DEAUTHORIZATION": PushKind.DEAUTHORIZED,
     "UPCOMING_AUTHORIZATION_EXPIRATION": PushKind.AUTHORIZATION_EXPIRING,
 }
+
+
+def _handover_body(package_id: str, handover: Handover) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": package_id, "handover_method": HANDOVER_METHODS[handover.method]}
+    if handover.slot is not None:
+        slot = handover.slot
+        body["pickup_slot"] = {"start_time": int(slot.start.timestamp()), "end_time": int(slot.end.timestamp())}
+    return body
+
+
+@contextmanager
+def _combining() -> Iterator[None]:
+    """TikTok combines and splits before shipping in SEA and LATAM only; elsewhere it refuses (21011035)."""
+    try:
+        yield
+    except PlatformRejected as exc:
+        if exc.platform_code == COMBINE_NOT_ALLOWED:
+            raise NotOffered(f"TikTok Shop does not combine or split packages here: {exc.message}") from None
+        raise
 
 
 class TikTokShop(Closing):
@@ -121,6 +163,76 @@ class TikTokShop(Closing):
             self._cipher, package_id, tracking_number=tracking_number, shipping_provider_id=provider.provider_id
         )
         return Shipment(provider.name, tracking_number)
+
+    # -- fulfilment (backend.platforms.fulfilment.ShippingCalls) -------------------------------------
+
+    def delivery_options(self, warehouse_id: str) -> list[DeliveryOption]:
+        return [
+            DeliveryOption(o.delivery_option_id, o.name, seller_ships=o.type == "SEND_BY_SELLER")
+            for o in self.api.delivery_options(self._cipher, warehouse_id)
+        ]
+
+    def carriers(self, option_id: str) -> list[Carrier]:
+        return [Carrier(p.provider_id, p.name) for p in self.api.shipping_providers(self._cipher, option_id)]
+
+    def handover_choices(self, package_id: str) -> HandoverChoices:
+        return self.api.handover_slots(self._cipher, package_id)
+
+    def ship_packages(self, requests: Sequence[tuple[str, Handover]]) -> list[ShipOutcome]:
+        """Batches of 50; a batch TikTok failed as a whole is RETRY for its packages (shipping one again is
+        refused as already shipped, so a retry never ships twice)."""
+        outcomes: list[ShipOutcome] = []
+        for start in range(0, len(requests), BATCH_SHIP_MAX):
+            batch = requests[start : start + BATCH_SHIP_MAX]
+            try:
+                refused = self.api.batch_ship(self._cipher, [_handover_body(p, h) for p, h in batch])
+            except PlatformUnavailable as exc:
+                outcomes += [ShipOutcome(p, ShipProblem.RETRY, exc.message) for p, _ in batch]
+                continue
+            for package_id, _ in batch:
+                code, message = refused.get(package_id, (0, ""))
+                problem = ship_problem(code) if code else None
+                outcomes.append(ShipOutcome(package_id, problem, message))
+        return outcomes
+
+    def shipping_document(
+        self, order_id: str, package_id: str, *, kind: DocumentKind, size: str, format: str
+    ) -> Document:
+        try:
+            found = self.api.shipping_document(
+                self._cipher, package_id, document_type=DOCUMENT_TYPES[kind], document_size=size, document_format=format
+            )
+        except PlatformRejected as exc:
+            if exc.platform_code == NOT_SHIPPED_YET:
+                raise NotShippedYet(f"package {package_id} is not handed over yet: mark it ready first") from None
+            if exc.platform_code == NOT_TIKTOK_SHIPPING:
+                raise NotOffered(f"package {package_id} is shipped by the seller: use the carrier's label") from None
+            raise
+        content, media_type = self.api.download(found.url)
+        return Document(content, media_type, found.tracking_number)
+
+    def tracking(self, order_id: str) -> list[TrackingEvent]:
+        return self.api.tracking(self._cipher, order_id)
+
+    def combinable(self) -> list[CombineGroup]:
+        with _combining():
+            return self.api.combinable_packages(self._cipher)
+
+    def combine(self, group: CombineGroup) -> list[str]:
+        with _combining():
+            return self.api.combine_packages(self._cipher, group)
+
+    def uncombine(self, package_id: str, order_ids: Sequence[str]) -> list[str]:
+        with _combining():
+            return self.api.uncombine_package(self._cipher, package_id, order_ids)
+
+    def split_advice(self, order_ids: Sequence[str]) -> list[SplitAdvice]:
+        with _combining():
+            return self.api.split_attributes(self._cipher, order_ids)
+
+    def split(self, order_id: str, groups: Sequence[Sequence[str]]) -> list[str]:
+        with _combining():
+            return self.api.split_order(self._cipher, order_id, groups)
 
     def subscribe_pushes(self, address: str) -> None:
         for event in WEBHOOK_EVENTS:
@@ -172,6 +284,16 @@ class TikTokChannel:
 
     name = "tiktok"
     label = "TikTok Shop"
+    fulfilment = FulfilmentSupport(
+        platform_shipping=True,
+        carriers=True,
+        documents=tuple(DOCUMENT_TYPES),
+        document_sizes=("A6", "A5"),
+        document_formats=("PDF", "ZPL"),
+        tracking=True,
+        combine=True,  # SEA and LATAM; elsewhere TikTok refuses and the pack list says so
+        split=True,
+    )
     shared_tokens = True  # one pair per seller authorization (open_id), rotated for all its shops
     personal_fields = PERSONAL_FIELDS
     refresh_ahead = timedelta(hours=12)  # access tokens live 7 days: no sync starts with a dying one

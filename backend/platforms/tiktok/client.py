@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from backend.domain.status import CaseType, Decision
-from backend.errors import ClockSkewError, PlatformRejected, ShopScopeError
+from backend.errors import ClockSkewError, PlatformRejected, PlatformUnavailable, ShopScopeError
 from backend.platforms.base import (
     CasePageResult,
     CaseRecord,
@@ -37,6 +37,7 @@ from backend.platforms.base import (
     SkuInventory,
     each_mapped,
 )
+from backend.platforms.fulfilment import CombineGroup, HandoverChoices, SplitAdvice, TrackingEvent
 from backend.platforms.http import ClientStats, RetryPolicy, ServerClock, exchange, explained_skew, recovering
 from backend.platforms.tiktok.after_sales import map_case_page, return_decision
 from backend.platforms.tiktok.finance import (
@@ -52,7 +53,9 @@ from backend.platforms.tiktok.fulfillment import (
     ShippingProvider,
     Warehouse,
     map_delivery_option,
+    map_handover,
     map_provider,
+    map_tracking,
     map_warehouse,
     match_provider,
 )
@@ -66,6 +69,8 @@ DEFAULT_API_BASE = "https://open-api.tiktokglobalshop.com"
 PAGE_SIZE_MAX = 100
 CASE_PAGE_SIZE = 50  # Search Cancellations takes 1-50, Search Returns 10-50
 DETAIL_BATCH_MAX = 50
+BATCH_SHIP_MAX = 50  # TikTok's batch ship cap is UNCONFIRMED; 50 matches its other batch endpoints
+COMBINE_PAGE_SIZE = 50  # combinable_packages/search takes 1-50
 TIMESTAMP_WINDOW = "−300 s … +30 s"
 
 
@@ -96,6 +101,14 @@ ENDPOINTS: dict[str, Endpoint] = {
         "POST", "/fulfillment/202309/packages/{package_id}/shipping_info/update", idempotent=False
     ),
     "shipping_documents": Endpoint("GET", "/fulfillment/202309/packages/{package_id}/shipping_documents"),
+    "handover_slots": Endpoint("GET", "/fulfillment/202309/packages/{package_id}/handover_time_slots"),
+    "batch_ship": Endpoint("POST", "/fulfillment/202309/packages/ship", idempotent=False),
+    "tracking": Endpoint("GET", "/fulfillment/202309/orders/{order_id}/tracking"),
+    "combinable": Endpoint("GET", "/fulfillment/202309/combinable_packages/search"),
+    "combine": Endpoint("POST", "/fulfillment/202309/packages/combine", idempotent=False),
+    "uncombine": Endpoint("POST", "/fulfillment/202309/packages/{package_id}/uncombine", idempotent=False),
+    "split_attributes": Endpoint("GET", "/fulfillment/202309/orders/split_attributes"),
+    "split": Endpoint("POST", "/fulfillment/202309/orders/{order_id}/split", idempotent=False),
     "search_inventory": Endpoint("POST", "/product/202309/inventory/search"),
     # Return & Refund. Every write carries an idempotency_key, so TikTok acts once per key and a retry of
     # a write that may have arrived is safe (these are marked idempotent for the retry policy).
@@ -354,11 +367,6 @@ class TikTokClient(Closing):
         body = {"self_shipment": {"tracking_number": tracking_number, "shipping_provider_id": shipping_provider_id}}
         self.call("ship_package", shop_cipher=shop_cipher, path_params={"package_id": package_id}, body=body)
 
-    def ship_package_with_tiktok(self, shop_cipher: str, package_id: str, *, handover_method: str = "PICKUP") -> None:
-        """TikTok-shipped package: arrange PICKUP or DROP_OFF; the label then comes from shipping_document."""
-        body = {"handover_method": handover_method}
-        self.call("ship_package", shop_cipher=shop_cipher, path_params={"package_id": package_id}, body=body)
-
     def update_shipping_info(
         self, shop_cipher: str, package_id: str, *, tracking_number: str, shipping_provider_id: str
     ) -> None:
@@ -366,16 +374,85 @@ class TikTokClient(Closing):
         body = {"tracking_number": tracking_number, "shipping_provider_id": shipping_provider_id}
         self.call("update_shipping_info", shop_cipher=shop_cipher, path_params={"package_id": package_id}, body=body)
 
+    def handover_slots(self, shop_cipher: str, package_id: str) -> HandoverChoices:
+        data = self.call("handover_slots", shop_cipher=shop_cipher, path_params={"package_id": package_id})
+        return map_handover(data)
+
+    def batch_ship(self, shop_cipher: str, packages: Sequence[Mapping[str, Any]]) -> dict[str, tuple[int, str]]:
+        """Hand over at most BATCH_SHIP_MAX TikTok-shipped packages: package id → (code, message) of each one
+        TikTok refused (reported inside a success envelope); the others shipped."""
+        if len(packages) > BATCH_SHIP_MAX:
+            raise ValueError(f"at most {BATCH_SHIP_MAX} packages per batch")
+        refused: dict[str, tuple[int, str]] = {}
+        data = self.call("batch_ship", shop_cipher=shop_cipher, body={"packages": list(packages)})
+        for error in data.get("errors") or ():
+            package_id = str((error.get("detail") or {}).get("package_id", ""))
+            refused[package_id] = (int(error.get("code") or -1), str(error.get("message", "")))
+        return refused
+
     def shipping_document(
-        self, shop_cipher: str, package_id: str, *, document_type: str = "SHIPPING_LABEL"
+        self,
+        shop_cipher: str,
+        package_id: str,
+        *,
+        document_type: str = "SHIPPING_LABEL",
+        document_size: str = "A6",
+        document_format: str = "PDF",
     ) -> ShippingDocument:
+        """A fresh document URL (valid 24 hours) and the package's tracking number."""
         data = self.call(
             "shipping_documents",
             shop_cipher=shop_cipher,
             path_params={"package_id": package_id},
-            query={"document_type": document_type},
+            query={"document_type": document_type, "document_size": document_size, "document_format": document_format},
         )
         return ShippingDocument(url=str(data.get("doc_url", "")), tracking_number=str(data.get("tracking_number", "")))
+
+    def download(self, url: str) -> tuple[bytes, str]:
+        """A document at a doc_url: TikTok's CDN, unsigned; an expired or refused URL is worth a fresh one."""
+        try:
+            response = self._http.get(url, auth=None)
+        except httpx.TransportError as exc:
+            raise PlatformUnavailable(f"TikTok's document download failed: {exc}") from None
+        if not response.is_success:
+            raise PlatformUnavailable(f"TikTok's document URL answered HTTP {response.status_code}")
+        return response.content, response.headers.get("content-type", "application/pdf").split(";")[0]
+
+    def tracking(self, shop_cipher: str, order_id: str) -> list[TrackingEvent]:
+        return map_tracking(self.call("tracking", shop_cipher=shop_cipher, path_params={"order_id": order_id}))
+
+    def combinable_packages(self, shop_cipher: str) -> list[CombineGroup]:
+        groups = []
+        for data in self._pages("combinable", shop_cipher=shop_cipher, page_size=COMBINE_PAGE_SIZE):
+            for row in data.get("combinable_packages") or ():
+                groups.append(CombineGroup(text(row, "id"), tuple(str(o) for o in row.get("order_ids") or ())))
+        return groups
+
+    def combine_packages(self, shop_cipher: str, group: CombineGroup) -> list[str]:
+        body = {"combinable_packages": [{"id": group.group_id, "order_ids": list(group.order_ids)}]}
+        data = self.call("combine", shop_cipher=shop_cipher, body=body)
+        for error in data.get("errors") or ():
+            raise PlatformRejected(str(error.get("message", "")), platform_code=error.get("code"))
+        return [text(p, "id") for p in data.get("packages") or ()]
+
+    def uncombine_package(self, shop_cipher: str, package_id: str, order_ids: Sequence[str]) -> list[str]:
+        body = {"order_ids": list(order_ids)}
+        data = self.call("uncombine", shop_cipher=shop_cipher, path_params={"package_id": package_id}, body=body)
+        return [text(p, "id") for p in data.get("packages") or ()]
+
+    def split_attributes(self, shop_cipher: str, order_ids: Sequence[str]) -> list[SplitAdvice]:
+        advice = []
+        for start in range(0, len(order_ids), DETAIL_BATCH_MAX):
+            query = {"order_ids": list(order_ids[start : start + DETAIL_BATCH_MAX])}
+            data = self.call("split_attributes", shop_cipher=shop_cipher, query=query)
+            for row in data.get("split_attributes") or ():
+                advice.append(SplitAdvice(text(row, "order_id"), bool(row.get("can_split")), text(row, "reason")))
+        return advice
+
+    def split_order(self, shop_cipher: str, order_id: str, groups: Sequence[Sequence[str]]) -> list[str]:
+        body = {"splittable_groups": [{"id": str(i + 1), "order_line_item_ids": list(g)} for i, g in enumerate(groups)]}
+        data = self.call("split", shop_cipher=shop_cipher, path_params={"order_id": order_id}, body=body)
+        return [text(p, "id") for p in data.get("packages") or ()]
 
     # -- inventory --------------------------------------------------------------------------------
 

@@ -275,6 +275,7 @@ def map_order(data: Mapping[str, Any]) -> PlatformOrder:
         fulfillment_type=text(data, "fulfillment_type"),
         shipping_type=SHIPPING_TYPES.get(text(data, "shipping_type"), text(data, "shipping_type")),
         delivery_option_name=text(data, "delivery_option_name"),
+        delivery_option_id=text(data, "delivery_option_id"),
         warehouse_id=text(data, "warehouse_id"),
         split_or_combine_tag=text(data, "split_or_combine_tag"),
         payment=PlatformPayment(

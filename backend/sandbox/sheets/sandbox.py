@@ -146,6 +146,24 @@ class SheetsSandbox:
         rows = self.values(spreadsheet_id, a1_cell, as_user=as_user)
         return rows[0][0] if rows and rows[0] else ""
 
+    def dropdown(self, spreadsheet_id: str, tab: str, row: int, column: int) -> list[str] | None:
+        """The choices a person sees in a cell's dropdown (1-based row and column), as Sheets shows them:
+        a list rule's values, or a range rule's non-empty cells; None when the cell has no dropdown."""
+        with self.lock:
+            book = self.spreadsheets[spreadsheet_id]
+            sheet = book.sheet_by_title(tab)
+            rule = (sheet.cells.get((row - 1, column - 1), {}) if sheet else {}).get("dataValidation")
+            if not rule:
+                return None
+            condition = rule.get("condition", {})
+            given = [str(v.get("userEnteredValue", "")) for v in condition.get("values", [])]
+            if condition.get("type") == "ONE_OF_LIST":
+                return given
+            if condition.get("type") != "ONE_OF_RANGE" or not given:
+                return None
+        rows = self.values(spreadsheet_id, given[0].lstrip("="))
+        return [str(cell) for line in rows for cell in line if str(cell).strip()]
+
     def html(self, spreadsheet_id: str, *, as_user: str | None = None, tab: str | None = None) -> str:
         """The spreadsheet as `as_user` sees it in Sheets, showing `tab` (default: the first)."""
         caller = as_user or self.file(spreadsheet_id).owner

@@ -19,9 +19,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Flask, Response, request
 
 from backend.platforms.shopee.signing import Level, base_string, level_of, sign
+from backend.sandbox import documents
 from backend.sandbox.shopee.render import escrow_amount, escrow_income, needs_tracking_from_seller, render_order
-from backend.sandbox.shopee.world import INTEGRATED, NON_INTEGRATED, Order, Shop, after_handover, assign_tracking
+from backend.sandbox.shopee.world import (
+    INTEGRATED,
+    NON_INTEGRATED,
+    Order,
+    Package,
+    Shop,
+    after_handover,
+    assign_tracking,
+)
 from backend.sandbox.tiktok.records import LoggedRequest
+from backend.sandbox.tiktok.world import DAY, HOUR
 
 if TYPE_CHECKING:
     from backend.sandbox.shopee.sandbox import Grant, ShopeeSandbox
@@ -53,7 +63,7 @@ class Ctx:
         return self.shop_or_none
 
 
-Handler = Callable[[Ctx], dict[str, Any]]
+Handler = Callable[[Ctx], dict[str, Any] | Response]  # a Response: a file Shopee serves as itself
 
 
 def _int(ctx: Ctx, name: str, *, required: bool = True, default: int = 0) -> int:
@@ -230,6 +240,111 @@ def mass_tracking_number(ctx: Ctx) -> dict[str, Any]:
     return {"success_list": success, "fail_list": fail}
 
 
+# -- tracking and shipping documents (get_tracking_info; the air waybill in three steps, printable only
+# between ship_order and the carrier's pickup, OM) -------------------------------------------------------
+
+
+def tracking_events(order: Order, now: int) -> list[tuple[int, str, str]]:
+    """(when, description, logistics_status) of an order's parcel so far, oldest first."""
+    handed = order.time_of("PROCESSED", now)
+    if handed is None:
+        return []
+    events = [(handed, "Seller has arranged shipment", "LOGISTICS_REQUEST_CREATED")]
+    shipped = order.time_of("SHIPPED", now)
+    if shipped is not None:
+        events.append((shipped, "Parcel has been picked up by the courier", "LOGISTICS_PICKUP_DONE"))
+        delivered = order.time_of("TO_CONFIRM_RECEIVE", 2**62)
+        hub = shipped + DAY
+        while delivered is None or hub < delivered - 6 * HOUR:
+            if hub > now:
+                break
+            events.append((hub, "Parcel has arrived at the sorting centre", "LOGISTICS_PICKUP_DONE"))
+            hub += DAY
+        if delivered is not None:
+            events.append((delivered, "Parcel has been delivered", "LOGISTICS_DELIVERY_DONE"))
+    return sorted(e for e in events if e[0] <= now)
+
+
+def tracking_info(ctx: Ctx) -> dict[str, Any]:
+    order = _order(ctx, ctx.args.get("order_sn", ""))
+    events = tracking_events(order, ctx.now)
+    info = [{"update_time": w, "description": d, "logistics_status": s} for w, d, s in reversed(events)]
+    status = events[-1][2] if events else "LOGISTICS_NOT_START"
+    return {"order_sn": order.order_sn, "logistics_status": status, "tracking_info": info}
+
+
+def _document_package(ctx: Ctx, row: Any) -> tuple[Order, Package]:
+    if not isinstance(row, dict):
+        raise SandboxError("error_param", "Wrong parameters, detail: order_list holds objects.")
+    order = _order(ctx, str(row.get("order_sn", "")))
+    number = str(row.get("package_number") or order.packages[0].package_number)
+    package = next((p for p in order.packages if p.package_number == number), None)
+    if package is None:
+        raise SandboxError("error_param", f"Wrong parameters, detail: package_number {number} is not in this order.")
+    return order, package
+
+
+def _printable(ctx: Ctx, order: Order) -> str:
+    """Why the air waybill cannot be printed now ("" when it can): after ship_order, before pickup."""
+    status = order.status_at(ctx.now)
+    if status in ("READY_TO_SHIP", "RETRY_SHIP", "UNPAID"):
+        return "logistics.shipping_document_should_print_after_arrange_shipment"
+    return "" if status == "PROCESSED" else "logistics.can_not_print_after_pickup"
+
+
+def _rows(ctx: Ctx) -> list[Any]:
+    rows = ctx.body.get("order_list")
+    if not isinstance(rows, list) or not 1 <= len(rows) <= BATCH_MAX:
+        raise SandboxError("error_param", f"Wrong parameters, detail: order_list must hold 1 to {BATCH_MAX} orders.")
+    return rows
+
+
+def create_document(ctx: Ctx) -> dict[str, Any]:
+    results = []
+    for row in _rows(ctx):
+        order, package = _document_package(ctx, row)
+        problem = _printable(ctx, order)
+        if not problem:
+            ctx.sb.documents[(order.order_sn, package.package_number)] = str(
+                row.get("shipping_document_type") or "THERMAL_AIR_WAYBILL"
+            )
+        results.append({"order_sn": order.order_sn, "package_number": package.package_number,
+                        "fail_error": problem, "fail_message": problem.replace("_", " ")})  # fmt: skip
+    return {"result_list": results}
+
+
+def document_result(ctx: Ctx) -> dict[str, Any]:
+    results = []
+    for row in _rows(ctx):
+        order, package = _document_package(ctx, row)
+        ready = (order.order_sn, package.package_number) in ctx.sb.documents
+        results.append({"order_sn": order.order_sn, "package_number": package.package_number,
+                        "status": "READY" if ready else "FAILED",
+                        "fail_error": "" if ready else "logistics.shipping_document_not_created"})  # fmt: skip
+    return {"result_list": results}
+
+
+def download_document(ctx: Ctx) -> Response:
+    """The air waybills of the listed packages as one PDF (Shopee serves the file itself, not an envelope)."""
+    pages = []
+    for row in _rows(ctx):
+        order, package = _document_package(ctx, row)
+        kind = ctx.sb.documents.get((order.order_sn, package.package_number))
+        if kind is None or _printable(ctx, order):
+            raise SandboxError("logistics.shipping_document_not_ready", "Create the shipping document first.")
+        pages.append(
+            [
+                f"Shopee - {order.channel[0]}",
+                f"Tracking {package.tracking_number}",
+                f"Order {order.order_sn} / {package.package_number}",
+                f"Ship to: {order.buyer_username}",
+            ]
+        )
+    if len(pages) != 1:
+        raise SandboxError("error_param", "Wrong parameters, detail: the sandbox downloads one package at a time.")
+    return Response(documents.pdf(pages[0], "A6"), mimetype="application/pdf")
+
+
 # -- products, money, returns --------------------------------------------------------------------------
 
 
@@ -359,6 +474,10 @@ ROUTES = {
         Route("GET", "/api/v2/logistics/get_shipping_parameter", shipping_parameter),
         Route("POST", "/api/v2/logistics/ship_order", ship_order),
         Route("POST", "/api/v2/logistics/get_mass_tracking_number", mass_tracking_number),
+        Route("GET", "/api/v2/logistics/get_tracking_info", tracking_info),
+        Route("POST", "/api/v2/logistics/create_shipping_document", create_document),
+        Route("POST", "/api/v2/logistics/get_shipping_document_result", document_result),
+        Route("POST", "/api/v2/logistics/download_shipping_document", download_document),
         Route("GET", "/api/v2/product/get_model_list", model_list),
         Route("GET", "/api/v2/payment/get_escrow_list", escrow_list),
         Route("GET", "/api/v2/payment/get_escrow_detail", escrow_detail),
@@ -490,7 +609,8 @@ def create_app(sb: ShopeeSandbox) -> Flask:
                     level = _common(sb, args, now, request.path)
                     shop, merchant = (None, "") if level is Level.PUBLIC else _grant(sb, args, level, now)
                     ctx = Ctx(sb, shop, merchant, args, _body(), now)
-                    response = envelope("", "", route.handler(ctx), 200)
+                    answer = route.handler(ctx)
+                    response = answer if isinstance(answer, Response) else envelope("", "", answer, 200)
             except SandboxError as exc:
                 error = exc.error
                 sb.counters.faults_injected += fault is not None

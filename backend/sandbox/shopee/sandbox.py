@@ -91,6 +91,7 @@ class ShopeeSandbox(Pushing):
         self.pushes = Outbox(self.lock, self._sign, "shopee-sandbox-pushes")
         self.consenting: dict[str, str] | None = None  # who the consent page signs in as
         self.damage: dict[str, dict[str, Any]] = {}  # order_sn → fields served over the real ones
+        self.documents: dict[tuple[str, str], str] = {}  # (order_sn, package_number) → air waybill type made
         self.faults = Faults()
         self.counters = Counters()
         self.log: list[LoggedRequest] = []

@@ -10,21 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 
-from backend.platforms.tiktok.errors import ON_HOLD_CODE
 from backend.platforms.tiktok.signing import TOKEN_HEADER, is_multipart, sign
 from backend.platforms.tiktok.webhooks import EVENT_CODES
-from backend.sandbox.tiktok import after_sales, consent
+from backend.sandbox.tiktok import after_sales, consent, fulfillment
 from backend.sandbox.tiktok.records import Authorization, LoggedRequest
 from backend.sandbox.tiktok.render import order_settlement, order_transaction, render_order
 from backend.sandbox.tiktok.routing import Ctx, Route, SandboxError, api_route, paginate
-from backend.sandbox.tiktok.world import DAY, Order, Package, Shop, after_shipping, assign_tracking, sum_amounts
+from backend.sandbox.tiktok.world import DAY, Order, Shop, sum_amounts
 
 if TYPE_CHECKING:
     from backend.sandbox.tiktok_shop import TikTokShopSandbox
 
 DETAIL_IDS_MAX = 50
 INVENTORY_IDS_MAX = 100  # per list; TikTok's exact cap is UNCONFIRMED
-SHIPPABLE = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"})
 
 
 # -- handlers -------------------------------------------------------------------------------------
@@ -175,119 +173,6 @@ def unsettled(ctx: Ctx) -> dict[str, Any]:
     return {"transactions": page, "next_page_token": token}
 
 
-def warehouses(ctx: Ctx) -> dict[str, Any]:
-    return {"warehouses": [{"id": ctx.shop.warehouse_id, "name": f"{ctx.shop.name} warehouse", "is_default": True,
-                            "type": "SALES_WAREHOUSE"}]}  # fmt: skip
-
-
-def delivery_options(ctx: Ctx) -> dict[str, Any]:
-    if ctx.params["warehouse_id"] != ctx.shop.warehouse_id:
-        raise SandboxError(36009004, "Invalid param: warehouse_id.")
-    return {"delivery_options": [
-        {"id": ctx.shop.seller_option_id, "name": "Standard shipping (seller)", "type": "SEND_BY_SELLER"},
-        {"id": ctx.shop.tiktok_option_id, "name": "Standard shipping (TikTok)", "type": "SHIPPED_BY_TIKTOK"},
-    ]}  # fmt: skip
-
-
-def shipping_providers(ctx: Ctx) -> dict[str, Any]:
-    if ctx.params["delivery_option_id"] not in (ctx.shop.seller_option_id, ctx.shop.tiktok_option_id):
-        raise SandboxError(36009004, "Invalid param: delivery_option_id.")
-    return {"shipping_providers": [{"id": i, "name": n} for i, n in ctx.shop.providers.items()]}
-
-
-def _package(ctx: Ctx) -> Package:
-    package = ctx.shop.packages.get(ctx.params["package_id"])
-    if package is None:
-        raise SandboxError(21008111, "The order or package does not belong to the current seller.")
-    return package
-
-
-def package_detail(ctx: Ctx) -> dict[str, Any]:
-    package = _package(ctx)
-    shipped = package.ship_time is not None and package.ship_time <= ctx.now
-    return {
-        "id": package.package_id,
-        "order_ids": package.order_ids,
-        "delivery_option_id": package.delivery_option_id,
-        "shipping_type": package.shipping_type,
-        "package_status": "PROCESSING" if shipped else "TO_FULFILL",
-        "tracking_number": package.tracking_number if shipped else "",
-        "shipping_provider_id": package.provider_id if shipped else "",
-    }
-
-
-def _provider(ctx: Ctx, provider_id: object) -> str:
-    if provider_id not in ctx.shop.providers:
-        raise SandboxError(36009004, "Invalid param: shipping_provider_id is not offered for this delivery option.")
-    return str(provider_id)
-
-
-def ship_package(ctx: Ctx) -> dict[str, Any]:
-    package = _package(ctx)
-    orders = [ctx.shop.orders[o] for o in package.order_ids]
-    statuses = {o.status_at(ctx.now) for o in orders}
-    if "ON_HOLD" in statuses:
-        raise SandboxError(ON_HOLD_CODE, "The order is ON_HOLD (buyer remorse period) and cannot be shipped yet.")
-    if not statuses <= SHIPPABLE or (package.ship_time is not None and package.ship_time <= ctx.now):
-        raise SandboxError(21011002, f"The package cannot be shipped in status {', '.join(sorted(statuses))}.")
-    if package.shipping_type == "SELLER":
-        shipment = ctx.body.get("self_shipment") or {}
-        if not shipment.get("tracking_number"):
-            raise SandboxError(36009004, "Invalid param: self_shipment.tracking_number is required.")
-        package.provider_id = _provider(ctx, shipment.get("shipping_provider_id"))
-        package.provider_name = ctx.shop.providers[package.provider_id]
-        package.tracking_number = str(shipment["tracking_number"])
-        package.ship_time = ctx.now
-    else:
-        if ctx.body.get("handover_method") not in ("PICKUP", "DROP_OFF"):
-            raise SandboxError(36009004, "Invalid param: handover_method must be PICKUP or DROP_OFF.")
-        package.handover_method = str(ctx.body["handover_method"])
-        assign_tracking(ctx.sb.rng, ctx.shop, package, ctx.now)
-    for order in orders:
-        after_sales.shipped(ctx.sb, ctx.shop, order, ctx.now)
-        _after_ship(ctx, order)
-    ctx.sb.emit(ctx.shop, "PACKAGE_UPDATE", {"package_list": [{"package_id": package.package_id,
-                "order_id_list": package.order_ids}], "update_time": ctx.now})  # fmt: skip
-    return {}
-
-
-def _after_ship(ctx: Ctx, order: Order) -> None:
-    """Replace the rest of the order's plan: shipped now, then collected, delivered, completed."""
-    packages = [ctx.shop.packages[p] for p in order.package_ids()]
-    done = [p for p in packages if p.ship_time is not None and p.ship_time <= ctx.now]
-    for pending in (p for p in packages if p not in done):
-        pending.ship_time = None  # the seller ships through the API now, not on the sandbox's schedule
-    order.plan = [(w, s) for w, s in order.plan if w < ctx.now]
-    if len(done) < len(packages):
-        order.plan.append((ctx.now, "PARTIALLY_SHIPPING"))
-    else:
-        order.plan += after_shipping(ctx.sb.rng, ctx.now)
-    order.touched = ctx.now
-    ctx.sb._order_event(ctx.shop, order, ctx.now)
-
-
-def update_shipping_info(ctx: Ctx) -> dict[str, Any]:
-    package = _package(ctx)
-    if package.shipping_type != "SELLER" or package.ship_time is None or package.ship_time > ctx.now:
-        raise SandboxError(21011003, "Shipping info can only be updated on a shipped seller-shipped package.")
-    if not ctx.body.get("tracking_number"):
-        raise SandboxError(36009004, "Invalid param: tracking_number is required.")
-    package.provider_id = _provider(ctx, ctx.body.get("shipping_provider_id"))
-    package.provider_name = ctx.shop.providers[package.provider_id]
-    package.tracking_number = str(ctx.body["tracking_number"])
-    for order_id in package.order_ids:
-        ctx.shop.orders[order_id].touched = ctx.now
-    return {}
-
-
-def shipping_documents(ctx: Ctx) -> dict[str, Any]:
-    package = _package(ctx)
-    if package.shipping_type != "TIKTOK" or package.ship_time is None or package.ship_time > ctx.now:
-        raise SandboxError(21011004, "Shipping documents exist only for shipped TikTok-shipped packages.")
-    url = f"{request.host_url}sandbox/labels/{package.package_id}.pdf?type={ctx.args.get('document_type', '')}"
-    return {"doc_url": url, "tracking_number": package.tracking_number}
-
-
 def search_inventory(ctx: Ctx) -> dict[str, Any]:
     """Stock of the shop's SKUs in its one warehouse: available = on hand − committed to unshipped orders."""
     wanted = {name: ctx.body.get(name) or [] for name in ("sku_ids", "product_ids")}
@@ -324,14 +209,8 @@ ROUTES = (
     api_route("GET", "/finance/202501/statements/{statement_id}/statement_transactions", statement_transactions),
     api_route("GET", "/finance/202501/orders/{order_id}/statement_transactions", order_transactions),
     api_route("GET", "/finance/202507/orders/unsettled", unsettled),
-    api_route("GET", "/logistics/202309/warehouses", warehouses),
-    api_route("GET", "/logistics/202309/warehouses/{warehouse_id}/delivery_options", delivery_options),
-    api_route("GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers", shipping_providers),
-    api_route("GET", "/fulfillment/202309/packages/{package_id}", package_detail),
-    api_route("POST", "/fulfillment/202309/packages/{package_id}/ship", ship_package),
-    api_route("POST", "/fulfillment/202309/packages/{package_id}/shipping_info/update", update_shipping_info),
-    api_route("GET", "/fulfillment/202309/packages/{package_id}/shipping_documents", shipping_documents),
     api_route("POST", "/product/202309/inventory/search", search_inventory),
+    *fulfillment.ROUTES,
     *after_sales.ROUTES,
 )
 
@@ -440,6 +319,10 @@ def create_app(sb: TikTokShopSandbox) -> Flask:
         body = {"code": code, "message": message, "request_id": request_id, "data": data}
         return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
 
+    @app.get("/sandbox/documents/<package_id>")
+    def shipping_document(package_id: str) -> Response:
+        return fulfillment.document(sb, package_id)
+
     @app.get("/open/authorize")
     def consent_page() -> Response:
         """The seller's consent page: a seller account authorizes all its shops for the app (service_id)."""
@@ -448,10 +331,6 @@ def create_app(sb: TikTokShopSandbox) -> Flask:
     @app.post("/open/authorize")
     def consent_given() -> Response:
         return consent.approve(sb, request.form.get("seller", ""), request.form.get("state", ""))
-
-    @app.get("/sandbox/labels/<package_id>.pdf")
-    def label(package_id: str) -> Response:
-        return Response(b"%PDF-1.4\n% sandbox label " + package_id.encode() + b"\n%%EOF\n", mimetype="application/pdf")
 
     @app.route("/<path:_path>", methods=["GET", "POST", "PUT", "DELETE"])
     def api(_path: str) -> Response:

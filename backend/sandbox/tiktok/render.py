@@ -99,7 +99,7 @@ def render_order(shop: Shop, order: Order, now: int) -> dict[str, Any]:
         "shipping_type": packages[0].shipping_type if packages else "SELLER",
         "delivery_type": "HOME_DELIVERY",
         "delivery_option_id": packages[0].delivery_option_id if packages else "",
-        "delivery_option_name": "Standard shipping",
+        "delivery_option_name": shop.option_name(packages[0].delivery_option_id) if packages else "",
         "warehouse_id": shop.warehouse_id,
         "split_or_combine_tag": "COMBINED" if order.combined else ("SPLIT" if len(packages) > 1 else ""),
         "packages": [{"id": p.package_id} for p in packages] if paid else [],
@@ -138,7 +138,7 @@ def render_order(shop: Shop, order: Order, now: int) -> dict[str, Any]:
             "shipping_provider_id": first.provider_id,
         }
     if status not in NO_ADDRESS:
-        data["recipient_address"] = _address(shop, order)
+        data["recipient_address"] = recipient(shop, order)
     if order.seller_note:
         data["seller_note"] = order.seller_note
     if status == "CANCELLED" and order.cancel:
@@ -150,7 +150,7 @@ def render_order(shop: Shop, order: Order, now: int) -> dict[str, Any]:
     return data | order.damage
 
 
-def _address(shop: Shop, order: Order) -> dict[str, Any]:
+def recipient(shop: Shop, order: Order) -> dict[str, Any]:
     market = shop.market
     number = int(order.user_id[-3:])
     street = order.street or f"{number} Market Street"

@@ -61,20 +61,22 @@ class Market:
     shipping_fee: Decimal
     first_name: str
     city: tuple[str, str]
+    express_carrier: str = ""  # offered only for the seller's express delivery option
+    combines: bool = False  # TikTok combines and splits packages before shipping here (SEA, LATAM)
 
 
 MARKETS = {
     "US": Market(
         "US", "USD", "America/Los_Angeles", True, False, Decimal("0.0825"), ("USPS", "UPS", "FedEx"), (8, 60),
-        Decimal("4.99"), "Jordan", ("Los Angeles", "California"),
+        Decimal("4.99"), "Jordan", ("Los Angeles", "California"), "DHL Express",
     ),
     "GB": Market(
         "GB", "GBP", "Europe/London", True, False, Decimal(0), ("Royal Mail", "Evri", "DPD"), (5, 45),
-        Decimal("2.99"), "Olivia", ("Manchester", "Greater Manchester"),
+        Decimal("2.99"), "Olivia", ("Manchester", "Greater Manchester"), "Parcelforce",
     ),
     "MY": Market(
         "MY", "MYR", "Asia/Kuala_Lumpur", False, True, Decimal(0), ("J&T Express", "Pos Laju", "Ninja Van"),
-        (15, 180), Decimal("4.90"), "Aisyah", ("Kuala Lumpur", "Wilayah Persekutuan"),
+        (15, 180), Decimal("4.90"), "Aisyah", ("Kuala Lumpur", "Wilayah Persekutuan"), "DHL eCommerce", True,
     ),
 }  # fmt: skip
 
@@ -100,6 +102,8 @@ class Package:
     provider_id: str = ""
     provider_name: str = ""
     handover_method: str = ""
+    pickup_slot: tuple[int, int] | None = None
+    label_fault: bool = False  # TikTok cannot create this package's label: shipping it fails
 
 
 @dataclass
@@ -130,6 +134,9 @@ class Order(Planned):
     touched: int = 0  # last update not in the plan (e.g. ship via API)
     seller_note: str = ""  # what the seller typed in Seller Center
     street: str = ""  # the address the buyer changed to (empty: the seeded one)
+    address_fault: bool = False  # the carrier cannot use the address: shipping on TikTok fails until fixed
+    delivery_fault: bool = False  # delivery attempts fail and the parcel goes back to the sender
+    delivery_delay: int = 0  # seconds the carrier is late beyond its usual transit
     # Fields rendered over the real ones, to serve a malformed payload as a buggy API day would.
     damage: dict[str, Any] = field(default_factory=dict)
 
@@ -148,13 +155,33 @@ class Shop:
     warehouse_id: str
     seller_option_id: str
     tiktok_option_id: str
-    providers: dict[str, str]  # provider id → name
+    providers: dict[str, str]  # provider id → name (the standard seller option's carriers)
+    express_providers: dict[str, str] = field(default_factory=dict)  # the express option adds these
+    retired: set[str] = field(default_factory=set)  # provider ids TikTok no longer offers
     orders: dict[str, Order] = field(default_factory=dict)
     packages: dict[str, Package] = field(default_factory=dict)
     on_hand: dict[str, int] = field(default_factory=dict)  # sku id → units on the shelf (warehouse_id)
     cases: dict[str, Case] = field(default_factory=dict)  # after-sales requests by cancel or return id
     seller: str = "Sandbox Seller"  # the seller account that may authorize the shop on the consent page
     buyer_messages: tuple[str, ...] = BUYER_MESSAGES
+
+    @property
+    def express_option_id(self) -> str:
+        """The seller's express option (no rng draw, so seeded worlds stay as they were)."""
+        return self.seller_option_id[:-2] + "99"
+
+    def option_name(self, option_id: str) -> str:
+        names = {self.seller_option_id: "Standard shipping", self.express_option_id: "Express shipping"}
+        return names.get(option_id, "Shipped by TikTok")
+
+    def option_carriers(self, option_id: str) -> dict[str, str] | None:
+        """Provider id → name offered for a delivery option; None for an option TikTok ships itself."""
+        if option_id == self.tiktok_option_id:
+            return None
+        offered = dict(self.providers)
+        if option_id == self.express_option_id:
+            offered |= self.express_providers
+        return {i: n for i, n in offered.items() if i not in self.retired}
 
     def committed(self, sku_id: str, now: int) -> int:
         """Units held by orders paid but not shipped, as TikTok's committed_quantity counts them."""
@@ -211,6 +238,7 @@ def new_shop(
                     f"{region}-P{p + 1:02d}-{size}", price)
             )  # fmt: skip
     providers = {ids.new("69"): carrier for carrier in market.carriers}
+    express = {next(iter(providers))[:-2] + "98": market.express_carrier}  # derived: no rng draw
     on_hand = {sku.sku_id: 200 + 10 * index for index, sku in enumerate(catalog)}  # no rng: seeds stay put
     return Shop(
         shop_id=ids.new("74"),
@@ -223,6 +251,7 @@ def new_shop(
         seller_option_id=ids.new("70"),
         tiktok_option_id=ids.new("71"),
         providers=providers,
+        express_providers=express if market.express_carrier else {},
         on_hand=on_hand,
         seller=seller,
         buyer_messages=buyer_messages,
@@ -251,14 +280,25 @@ def _plan(rng: random.Random, market: Market, created: int, fate: str, packages:
     return plan + after_shipping(rng, ship)
 
 
-def after_shipping(rng: random.Random, shipped: int) -> list[tuple[int, str]]:
-    collected = shipped + rng.randrange(4 * HOUR, DAY)
+def after_shipping(rng: random.Random, shipped: int, collected: int | None = None) -> list[tuple[int, str]]:
+    """Shipped, collected (at `collected` when a pickup slot says when), delivered, completed."""
+    collected = collected if collected is not None else shipped + rng.randrange(4 * HOUR, DAY)
     delivered = collected + rng.randrange(2 * DAY, 5 * DAY)
     return [
         (shipped, "AWAITING_COLLECTION"),
         (collected, "IN_TRANSIT"),
         (delivered, "DELIVERED"),
         (delivered + 7 * DAY, "COMPLETED"),
+    ]
+
+
+def delivery_fate(order: Order, plan: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The plan with the order's delivery trouble applied: a failed delivery never arrives, a late one later."""
+    delivery = ("DELIVERED", "COMPLETED")
+    return [
+        (when + order.delivery_delay if status in delivery else when, status)
+        for when, status in plan
+        if not (order.delivery_fault and status in delivery)
     ]
 
 
@@ -270,6 +310,8 @@ def make_order(rng: random.Random, ids: Ids, shop: Shop, created: int, *, fate: 
     split = split and (len(units) > 1 or units[0][1] > 1)
     shipping_type = "TIKTOK" if rng.random() < 0.3 else "SELLER"
     option = shop.tiktok_option_id if shipping_type == "TIKTOK" else shop.seller_option_id
+    if shipping_type == "SELLER" and int(order_id[-1]) % 3 == 0:
+        option = shop.express_option_id
     package_ids = [ids.new("11") for _ in range(2 if split else 1)]
     discount_rate = rng.choice((Decimal(0), Decimal(0), Decimal("0.1")))
     lines = []

@@ -7,7 +7,7 @@ after_sales tab for cases; any tab of the same grain otherwise), selecting the r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +30,7 @@ from backend.models import (
     Team,
     shows_shop,
 )
+from backend.services import fulfilment
 from backend.services.after_sales.views import refund_of
 from backend.services.bindings import profile_for
 from backend.services.views import team_shops
@@ -38,15 +39,6 @@ LIVE = (OrderStatus.UNPAID, OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT, 
 PREFERRED = {"orders": "sla_watch", "cases": "after_sales"}
 FINANCE_ACTION = "Refund above the team's limit: finance approves"
 ANSWERED_FOR = timedelta(days=7)  # an answered refund stays on the board this long, with the answer
-# Fulfilment (issue 18) reports abnormal packages here: shop id → the package keys to count. None yet.
-AbnormalPackages = Callable[[Session, Sequence[int]], Mapping[int, Sequence[str]]]
-
-
-def no_abnormal_packages(session: Session, shop_ids: Sequence[int]) -> Mapping[int, Sequence[str]]:
-    return {}
-
-
-ABNORMAL_PACKAGES: list[AbnormalPackages] = [no_abnormal_packages]
 
 
 @dataclass(frozen=True)
@@ -126,9 +118,7 @@ def counts(session: Session, shops: Sequence[Shop], now: datetime) -> list[pa.Co
             )
         )
     ]
-    abnormal: dict[int, Sequence[str]] = {}
-    for report in ABNORMAL_PACKAGES:
-        abnormal |= dict(report(session, ids))
+    abnormal = fulfilment.abnormal_packages(session, ids)  # failed handovers still to ship
     labels = {s.id: s.name or s.external_id for s in shops}
     return pa.board(labels, orders, cases, now, abnormal)
 

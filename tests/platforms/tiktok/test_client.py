@@ -126,19 +126,6 @@ def test_typed_carrier_name_ships_a_seller_package_and_tracking_can_be_corrected
     assert shipped.packages[0].shipping_provider_name == "FedEx"
 
 
-def test_tiktok_shipped_package_gets_a_label_instead_of_a_typed_tracking_number(us: Connection) -> None:
-    order = _order_in(us, "AWAITING_SHIPMENT", shipping_type="PLATFORM")
-    package_id = order.packages[0].package_id
-
-    us.client.ship_package_with_tiktok(us.shop.shop_ref, package_id, handover_method="DROP_OFF")
-    label = us.client.shipping_document(us.shop.shop_ref, package_id)
-
-    assert label.tracking_number and label.url.startswith("http://127.0.0.1")
-    assert us.client.get_orders(us.shop.shop_ref, [order.order_id]).orders[0].packages[0].tracking_number == (
-        label.tracking_number
-    )
-
-
 def test_order_detail_goes_in_batches_of_50(us: Connection) -> None:
     ids = list(us.sandbox.shops[us.shop.shop_id].orders)[:120]
     us.sandbox.reset_counters()
