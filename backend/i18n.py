@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 
+from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 from backend.domain import localize
@@ -57,6 +60,18 @@ def translations(language: str) -> Translations:
 def translator(language: str) -> Translate:
     """gettext for `language`: a message without a translation stays as it is (English)."""
     return translations(language).gettext
+
+
+def number_formatter(language: str) -> Callable[[float | int], str]:
+    """A number as text in `language` (a message's figures; typed cells keep their numbers): a float with one or
+    two decimals ("2.5"), an integer grouped ("1,234")."""
+    locale = LOCALES[check_language(language)]
+    return lambda value: format_decimal(value, "#,##0.0#" if isinstance(value, float) else "#,##0", locale=locale)
+
+
+def day_label(day: date, language: str) -> str:
+    """A day as text in `language`: "Mar 11, 2026", "2026年3月11日"."""
+    return format_date(day, "medium", locale=LOCALES[check_language(language)])
 
 
 def messages(language: str) -> dict[str, str]:

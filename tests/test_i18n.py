@@ -13,13 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import i18n
-from backend.catalog import exception_templates
-from backend.domain import localize
+from backend.catalog import exception_templates, role_policy
+from backend.domain import analytics, localize, pending_actions, reports, sla
+from backend.domain.columns import Source
+from backend.domain.tracking import PROBLEM_LABELS
 from backend.models import Team
 from backend.services import bindings
+from backend.services.after_sales import board
 
 ROOT = Path(__file__).resolve().parents[1]
-PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+PLACEHOLDER = re.compile(r"\{[a-z_]+(?:![rs])?\}")
 SIDEBAR_PARTS = ("Sidebar.html",)
 STATUSES = ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT",
             "DELIVERED", "COMPLETED", "CANCELLED")  # fmt: skip
@@ -71,7 +74,16 @@ def test_every_word_of_the_sidebar_sheets_and_dropdowns_has_a_message() -> None:
     parser.found -= {"OrderDeck", "SLA watch", "Warehouse orders", "US", "packing_slim", "warehouse-alerts"}  # examples
     columns = bindings.catalogue().values()
     shown = {c.header for c in columns} | {v for c in columns for v in c.enum_values} | set(STATUSES)
-    assert sorted((parser.found | shown | desk_words()) - ids("en")) == []
+    assert sorted((parser.found | shown | desk_words() | report_words()) - ids("en")) == []
+
+
+def report_words() -> set[str]:
+    """The words word columns write into report cells (labels, totals, roles) and the board's actions."""
+    return {
+        *analytics.STAGE_LABELS.values(), *analytics.WINDOWS.values(), analytics.ALL_MEMBERS,
+        analytics.UNKNOWN_MEMBER, reports.TOTAL, reports.ALL, *role_policy().roles, *PROBLEM_LABELS.values(),
+        sla.DO_NOT_PICK, *(action.label for action in pending_actions.ACTIONS), board.FINANCE_ACTION, "all", "reason",
+    }  # fmt: skip
 
 
 def desk_words() -> set[str]:
@@ -99,6 +111,10 @@ def test_an_english_sheet_is_written_as_before_and_a_chinese_one_translates_word
     assert localize.words("Return request, Stock-out", translate) == "退货申请, 缺货"
     assert localize.words("A buyer's own words", translate) == "A buyer's own words"
     assert localize.words(None, translate) is None
+    assert localize.words("This week (2026-W49)", translate) == "本周 (2026-W49)"
+    leaderboard = i18n.localized(bindings.builtin_profiles()["leaderboard"], "zh-Hans")
+    window = leaderboard.columns[leaderboard.index_of("leaderboard_window")]
+    assert window.value(Source(stats={"Window": "This month (2026-12)"})) == "本月 (2026-12)"
 
 
 def test_team_create_and_set_take_a_language(runner: FlaskCliRunner, session: Session) -> None:
@@ -111,3 +127,17 @@ def test_team_create_and_set_take_a_language(runner: FlaskCliRunner, session: Se
     assert session.scalar(select(Team.language).where(Team.name == "深圳好物")) == "en"
     refused = runner.invoke(args=["team", "set", "深圳好物", "--language", "fr"])
     assert refused.exit_code != 0 and "'fr' is not one of 'en', 'zh-Hans'" in refused.output
+
+
+def test_a_note_is_said_in_the_sheets_language_with_its_values_and_words_in_place() -> None:
+    saved = localize.Phrase(
+        "Saved. Type the {missing} too, and OrderDeck ships the package.", missing=localize.Phrase("carrier")
+    )
+    assert saved == "Saved. Type the carrier too, and OrderDeck ships the package."
+    assert localize.said(saved, i18n.translator("zh-Hans")) == "已保存。再填写承运商，OrderDeck 即会发货。"
+    assert localize.said(saved, i18n.translator("en")) == saved
+    refused = localize.Phrase("{tracking!r} is not a tracking number (4-64 letters, digits or -)", tracking="{x}")
+    assert localize.said(refused, i18n.translator("zh-Hans")) == "'{x}' 不是运单号（4–64 个字母、数字或 -）"
+    assert localize.said("not saved: another cell in this row was refused", i18n.translator("zh-Hans")) == (
+        "未保存：本行另一个单元格被拒绝"
+    )

@@ -263,15 +263,21 @@ def digest_message(
     )
 
 
-def leaderboard_message(period_label: str, boards: Mapping[str, list[str]], min_count: int) -> dict[str, Any]:
-    """One embed per stage; each board is its ranked lines ("1. ana@… — median 2.5 h (12)")."""
+def leaderboard_message(
+    period_label: str, boards: Mapping[str, list[str]], min_count: int, translate: Translate = str
+) -> dict[str, Any]:
+    """One embed per stage (its English label, translated here); each board is its ranked lines, already in the
+    team's language ("1. ana@… — median 2.5 h (12)")."""
     embeds = [
         embed(
-            f"Fastest {stage} — {period_label}", "\n".join(lines) or "No one reached the minimum volume.", color=GREEN
+            translate("Fastest {stage} — {period}").format(stage=translate(stage), period=period_label),
+            "\n".join(lines) or translate("No one reached the minimum volume."),
+            color=GREEN,
         )
         for stage, lines in boards.items()
     ]
-    return message(*embeds, content=f"Weekly leaderboard (at least {min_count} handled to rank)")
+    content = translate("Weekly leaderboard (at least {count} handled to rank)").format(count=min_count)
+    return message(*embeds, content=content)
 
 
 def channel_test_message(

@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from backend import i18n
 from backend.db import Database
+from backend.domain import localize
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
 from backend.domain.fx import parse_pair
+from backend.domain.localize import Phrase
 from backend.domain.pending_actions import FINANCE_PREFIX
 from backend.domain.profiles import Profile
 from backend.domain.seller_values import shown_note
@@ -103,6 +105,7 @@ class EditBatch:
 class EditOutcome:
     cells: list[dict[str, Any]] = field(default_factory=list)
     changed: bool = False
+    language: str = i18n.DEFAULT  # the sheet's: what its notes are said in (the audit keeps them in English)
 
 
 @dataclass
@@ -182,10 +185,14 @@ def _moved(column: Column, header: str | None, key: str | None) -> str | None:
         return (
             None
             if key == column.key
-            else f"this column is now {column.header!r} (it was moved): wait for the next update"
+            else Phrase("this column is now {header!r} (it was moved): wait for the next update", header=column.header)
         )
     if header is not None and header.strip() and header.strip() != column.header:
-        return f"this column is now {column.header!r} (header {header!r} was moved): wait for the next update"
+        return Phrase(
+            "this column is now {header!r} (header {typed!r} was moved): wait for the next update",
+            header=column.header,
+            typed=header,
+        )
     return None
 
 
@@ -196,14 +203,14 @@ def _refusal(
     if moved := _moved(column, header, key):
         return moved
     if not column.is_input:
-        return f"{column.header!r} is written by OrderDeck: it is put back at the next update"
+        return Phrase("{header!r} is written by OrderDeck: it is put back at the next update", header=column.header)
     for who, role in ((caller.email, caller.role), editor or (None, None)):
         if who is None:
             continue
         if role is None:
-            return f"{who} is not a member of this team, so OrderDeck did not keep the change"
+            return Phrase("{who} is not a member of this team, so OrderDeck did not keep the change", who=who)
         if role != "admin" and role not in column.editable_by:
-            return f"the {role} role may not change {column.header!r}"
+            return Phrase("the {role} role may not change {header!r}", role=Phrase(role), header=column.header)
     return None
 
 
@@ -268,10 +275,10 @@ def _find_subject(session: Session, binding: SheetBinding, profile: Profile, job
         job.sku = key
     elif profile.grain in CASE_GRAINS:
         job.case_id = _case_for(session, binding, key)
-        return "" if job.case_id is not None else f"no after-sales case {key!r} in this tab"
+        return "" if job.case_id is not None else Phrase("no after-sales case {key!r} in this tab", key=key)
     else:
         job.order = _order_for(session, binding, key)
-        return "" if job.order is not None else f"no order {key!r} in this tab"
+        return "" if job.order is not None else Phrase("no order {key!r} in this tab", key=key)
     return ""
 
 
@@ -301,7 +308,7 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
     """Each row's typed cells, checked and grouped by what they do, and who typed them; refused cells are
     answered here."""
     binding, profile, english = _binding(session, caller, batch)
-    language = i18n.language_of(session.get_one(Team, caller.team_id), binding.spreadsheet)
+    language = outcome.language = i18n.language_of(session.get_one(Team, caller.team_id), binding.spreadsheet)
     who = _attribution(session, caller, binding.spreadsheet, batch.editor)
     editor = who.editor
     jobs: list[Job] = []
@@ -322,7 +329,7 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
             key = batch.keys[column_number - 1] if column_number <= len(batch.keys) else None
             why = _refusal(column, header, key, caller, editor)
             if why is None and column.key not in KIND_OF:
-                why = f"{column.header!r} cannot be changed from the sheet"
+                why = Phrase("{header!r} cannot be changed from the sheet", header=column.header)
             if why is not None:
                 outcome.cells.append(_cell(row.row, column_number, "rejected", None, why))  # no canonical value
                 if not column.is_input:
@@ -429,17 +436,19 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
     tracking = _typed(job, "tracking_number")
     result = job.shipped
     if tracking and not TRACKING.match(tracking):
-        _reject_all(outcome, job, f"{tracking!r} is not a tracking number (4-64 letters, digits or -)", current)
+        why = Phrase("{tracking!r} is not a tracking number (4-64 letters, digits or -)", tracking=tracking)
+        _reject_all(outcome, job, why, current)
         return
     if len(_typed(job, "carrier")) > CARRIER_LIMIT:
-        _reject_all(outcome, job, f"a carrier's name is at most {CARRIER_LIMIT} characters", current)
+        too_long = Phrase("a carrier's name is at most {limit} characters", limit=CARRIER_LIMIT)
+        _reject_all(outcome, job, too_long, current)
         return
     if result is None:
         typed = _typed_of(order, actor)
         missing = "carrier" if tracking else "tracking number"
         for key, (column, value) in job.typed.items():
             setattr(typed, key, as_text(value) or None)  # the column keys are OrderInput's attribute names
-            note = f"Saved. Type the {missing} too, and OrderDeck ships the package."
+            note = Phrase("Saved. Type the {missing} too, and OrderDeck ships the package.", missing=Phrase(missing))
             outcome.cells.append(_cell(job.row.row, column, "pending", as_text(value), note))
         mark_bindings_dirty(session, caller.team_id, order.shop_id, [order.id])
         outcome.changed = True
@@ -501,7 +510,7 @@ def _record_dated(
     typed = _as_amount(job.context.get(amount, (0, None))[1])
     if not typed:
         for column, value in job.typed.values():
-            note = f"Not recorded yet: type the {what} too."
+            note = Phrase("Not recorded yet: type the {what} too.", what=Phrase(what))
             outcome.cells.append(_cell(job.row.row, column, "pending", as_text(value), note))
         return
     try:
@@ -779,4 +788,7 @@ def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBat
                     },
                 )
             )
+    translate = i18n.translator(outcome.language)
+    for cell in outcome.cells:
+        cell["note"] = cell["note"] and localize.said(cell["note"], translate)
     return outcome

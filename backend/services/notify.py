@@ -405,10 +405,10 @@ def daily_digest(session: Session, now: datetime | None = None) -> int:
     for team_id, zone, settings, channel_ids in _teams_wanting(session, "digest"):
         if now.astimezone(zone).time() < settings.digest_at:
             continue
-        day = now.astimezone(zone).date().isoformat()
-        translate = i18n.translator(session.get_one(Team, team_id).language)
-        counts, lines = _digest_counts(session, team_id, now), _open_by_role(session, team_id)
-        payload = alerts.digest_message(day, counts, lines, translate)
+        today, language = now.astimezone(zone).date(), session.get_one(Team, team_id).language
+        day, translate = today.isoformat(), i18n.translator(language)
+        counts, lines = _digest_counts(session, team_id, now), _open_by_role(session, team_id, translate)
+        payload = alerts.digest_message(i18n.day_label(today, language), counts, lines, translate)
         added += enqueue(
             session, team_id, "digest", f"team:{team_id}", payload, variant=day, channel_ids=channel_ids, now=now
         )
@@ -435,14 +435,14 @@ def _digest_counts(session: Session, team_id: int, now: datetime) -> list[tuple[
     ]
 
 
-def _open_by_role(session: Session, team_id: int) -> list[str]:
+def _open_by_role(session: Session, team_id: int, translate: i18n.Translate) -> list[str]:
     rows = session.execute(
         select(ExceptionCase.handler_role, func.count())
         .where(ExceptionCase.team_id == team_id, ExceptionCase.status == "open")
         .group_by(ExceptionCase.handler_role)
         .order_by(ExceptionCase.handler_role)
     ).all()
-    return [f"{role}: {count} open" for role, count in rows]
+    return [translate("{role}: {count} open").format(role=translate(role), count=count) for role, count in rows]
 
 
 def weekly_leaderboard(session: Session, now: datetime | None = None) -> int:
@@ -457,15 +457,23 @@ def weekly_leaderboard(session: Session, now: datetime | None = None) -> int:
         label = analytics.bucket_label(last_week, "week", zone)
         samples = load_samples(session, team_id, last_week, this_week)
         names = _display_names(session, team_id)
+        language = session.get_one(Team, team_id).language
+        translate, number = i18n.translator(language), i18n.number_formatter(language)
+        line = translate("{rank}. {member} — median {median} h, p90 {p90} h ({count})")
         boards = {
             analytics.STAGE_LABELS[stage]: [
-                f"{s.rank}. {names.get(s.member, s.member.split('@')[0])} — median "
-                f"{analytics.hours(s.stats.median)} h, p90 {analytics.hours(s.stats.p90)} h ({s.stats.count})"
+                line.format(
+                    rank=s.rank,
+                    member=names.get(s.member, s.member.split("@")[0]),
+                    median=number(analytics.hours(s.stats.median)),
+                    p90=number(analytics.hours(s.stats.p90)),
+                    count=number(s.stats.count),
+                )
                 for s in analytics.leaderboard(samples, stage, last_week, this_week, settings.leaderboard_min_count)
             ]
             for stage in analytics.STAGE_LABELS
         }
-        payload = alerts.leaderboard_message(label, boards, settings.leaderboard_min_count)
+        payload = alerts.leaderboard_message(label, boards, settings.leaderboard_min_count, translate)
         added += enqueue(
             session, team_id, "leaderboard", f"team:{team_id}", payload, variant=label, channel_ids=channel_ids, now=now
         )

@@ -82,7 +82,7 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
     edit = {"spreadsheet_id": world.file_id, "tab": "客服", "editor": ADMIN, "keys": keys, "rows": [row]}
     moved = {**edit, "keys": [("buyer_message" if k == "exception" else k) for k in keys]}
     [refused] = world.api("post", "/addon/edits", ADMIN, moved)["cells"]
-    assert refused["status"] == "rejected" and "it was moved" in refused["note"]
+    assert (refused["status"], refused["note"]) == ("rejected", "此列现在是 '异常'（列被移动过）：请等待下次更新")
     [cell] = world.api("post", "/addon/edits", ADMIN, edit)["cells"]
     assert (cell["status"], cell["value"]) == ("accepted", "退货申请"), cell
     with world.live.db.session() as session:
@@ -136,3 +136,34 @@ def test_a_chinese_purchase_tab_takes_its_status_dropdown_in_chinese_and_answers
     assert (cell["status"], cell["value"]) == ("accepted", "供应商已发货"), cell
     with world.live.db.session() as session:
         assert session.scalars(select(PurchaseLine)).one().status == LineStatus.SHIPPED
+
+
+def test_a_chinese_teams_warehouse_finance_and_admin_tabs_read_in_chinese(world: World) -> None:
+    files = {"仓库": world.file_id, "财务": world.new_file("财务"), "月度利润": "", "待办": world.new_file("管理")}
+    files["月度利润"] = files["财务"]  # one file per audience: warehouse, finance, admin
+    for tab, profile in (("仓库", "sla_watch"), ("财务", "profit_ledger"), ("月度利润", "profit_by_month"),
+                         ("待办", "pending_actions")):  # fmt: skip
+        world.bind_tab(tab, profile, new_tab=True, file_id=files[tab])
+    world.live.drain()
+
+    def column(tab: str, profile: str, key: str) -> list[Any]:
+        at = bindings.builtin_profiles()[profile].index_of(key)
+        return [row[at] if at < len(row) else "" for row in world.tab(tab, files[tab])]
+
+    status = column("仓库", "sla_watch", "pick_status")
+    assert status[0] == "状态" and "待发货" in status[1:] and not any(s.isascii() for s in status), status
+    assert column("仓库", "sla_watch", "order")[0] == "订单"
+
+    assert column("财务", "profit_ledger", "net_profit")[0] == "净利润"
+    assert "待发货" in column("财务", "profit_ledger", "status")[1:]
+    basis = set(column("财务", "profit_ledger", "profit_basis")[1:])
+    assert basis and basis <= {"预估", "已结算", "未付款", "已取消"}, basis
+
+    months = column("月度利润", "profit_by_month", "profit_month")
+    assert months[0] == "月份" and "合计" in months and "TOTAL" not in months
+
+    actions = column("待办", "pending_actions", "action")
+    assert actions[0] == "操作"
+    assert {"24 小时内发货", "24 小时内自动取消", "发货逾期", "异常包裹"} <= set(actions[1:])
+    board = world.api("get", "/addon/pending-actions", ADMIN)
+    assert [a["label"] for a in board["shops"][0]["actions"]][:3] == ["24 小时内发货", "24 小时内自动取消", "发货逾期"]

@@ -154,3 +154,26 @@ def test_the_weekly_leaderboard_goes_to_discord_on_monday_morning(app: Flask, se
         "1. Ana — median 2.0 h, p90 5.2 h (3)\n2. bo — median 3.0 h, p90 3.8 h (3)"
     )
     assert boards["Fastest Stock-out raised → resolved — 2026-W11"] == "No one reached the minimum volume."
+
+
+def test_a_chinese_team_gets_its_weekly_leaderboard_in_chinese(app: Flask, session: Session) -> None:
+    team = fixture(session)
+    team.language = "zh-Hans"
+    notify.add_channel(
+        session,
+        app.extensions["orderdeck.secrets"],
+        team,
+        name="wins",
+        url="https://discord.com/api/webhooks/1/t",
+        kinds=["leaderboard"],
+        actor="boss@acme.test",
+    )
+    notify.configure(session, team, quiet_start=None, quiet_end=None, leaderboard_min_count=2)
+    assert notify.weekly_leaderboard(session, NEXT_MONDAY + timedelta(hours=9)) == 1
+    body = session.scalars(select(Notification)).one().payload
+    assert body["content"] == "每周排行榜（至少处理 2 件才上榜）"
+    boards = {e["title"]: e["description"] for e in body["embeds"]}
+    assert boards["付款 → 待揽收 最快 — 2026-W11"] == (
+        "1. Ana — 中位数 2.0 小时，P90 5.2 小时（3 件）\n2. bo — 中位数 3.0 小时，P90 3.8 小时（3 件）"
+    )
+    assert boards["缺货提出 → 解决 最快 — 2026-W11"] == "无人达到最低处理量。"

@@ -326,7 +326,20 @@ def test_digest_waits_for_its_hour_in_the_team_zone(world: World, discord: Disco
         assert notify.daily_digest(session, datetime(2026, 3, 11, 0, 30, tzinfo=UTC)) == 0  # 08:30 in Shanghai
         assert notify.daily_digest(session, datetime(2026, 3, 11, 1, 0, tzinfo=UTC)) == 1
         body = session.scalars(select(Notification)).one().payload
-    assert body["embeds"][0]["title"] == "Daily digest 2026-03-11"
+    assert body["embeds"][0]["title"] == "Daily digest Mar 11, 2026"
+
+
+def test_a_chinese_teams_digest_is_chinese_with_its_day_written_the_chinese_way(
+    world: World, discord: DiscordFake, server: RunningServer
+) -> None:
+    add_channel(world, discord, server, "digest")
+    with world.db.session() as session:
+        session.get_one(Team, world.team_id).language = "zh-Hans"
+    with world.db.session() as session:
+        assert notify.daily_digest(session, datetime(2026, 3, 11, 9, 0, tzinfo=UTC)) == 1
+        [embed] = session.scalars(select(Notification)).one().payload["embeds"]
+    assert embed["title"] == "每日摘要 2026年3月11日"
+    assert embed["footer"]["text"] == "OrderDeck 每日摘要"
 
 
 def test_sla_message_links_the_warehouse_sheet_tab(
