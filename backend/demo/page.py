@@ -23,6 +23,7 @@ import httpx
 from flask import Flask, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from backend import i18n
 from backend.config import PROJECT_ROOT, Config
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.sheets.errors import ApiError
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 ADDON_DIR = PROJECT_ROOT / "appsscript"
 HERE = Path(__file__).parent
 INCLUDE = re.compile(r"<\?!=\s*include\('([A-Za-z0-9_]+)'\);?\s*\?>")
+TEXT = re.compile(r">([^<>]+)<")  # a page's text between two tags
 SPREADSHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 CHALLENGE_METADATA_ID = 424242
 REFRESH_SECONDS = 3
@@ -242,6 +244,21 @@ NO_SIDEBAR = """<!doctype html><meta charset="utf-8"><body style="font:13px Robo
 only inside a file you can open.</p>"""
 
 
+def in_language(page: str, language: str) -> str:
+    """The page's own words (its text between tags, outside its script) from the catalogs, like the sidebar's."""
+    if language == i18n.DEFAULT:
+        return page
+    translate, script = i18n.translator(language), page.index("<script>")
+
+    def said(found: re.Match[str]) -> str:
+        text = " ".join(found[1].split())
+        words = translate(text) if text else text  # gettext("") is the catalog's header
+        return f">{html.escape(words, quote=False)}<" if words != text else found[0]
+
+    head = TEXT.sub(said, page[:script]).replace('<html lang="en">', f'<html lang="{language}">', 1)
+    return head + page[script:]
+
+
 def create_page(world: World) -> Flask:
     """The demo page's own small WSGI app (not the backend: it stands in for the browser and Apps Script)."""
     page = Flask(__name__)
@@ -271,9 +288,10 @@ def create_page(world: World) -> Flask:
             for key, title in world.sheet_list()
         )
         template = (HERE / "page.html").read_text(encoding="utf-8")
-        return (
+        filled = (
             template.replace("{people}", people).replace("{sheets}", sheets).replace("{refresh}", str(REFRESH_SECONDS))
         )
+        return in_language(filled, world.language)
 
     @page.get("/grid/<key>")
     def grid(key: str) -> ResponseReturnValue:
