@@ -13,7 +13,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from backend.demo import world as demo
 from tests.browser import test_sidebar
-from tests.browser.test_demo_page import FELIX, HEIGHT, WANG, WIDTH, column, wait_for_sidebar
+from tests.browser.test_demo_page import FELIX, HEIGHT, WANG, WIDTH, column, started, wait_for_sidebar
 from tests.browser.test_sidebar import ARGS, ARTIFACTS, CHROMIUM
 
 pytestmark = test_sidebar.pytestmark  # browser, and skipped when Chromium is absent
@@ -23,9 +23,7 @@ SOFIA = "sofia@demo-trading.example"
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[demo.World]:
-    running = demo.start(tmp_path_factory.mktemp("demo-zh"), page_port=0, traffic_every=None, language="zh-Hans")
-    yield running
-    running.stop()
+    yield from started(tmp_path_factory, "zh-Hans")
 
 
 @pytest.fixture(scope="module")
