@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from backend import i18n
 from backend.catalog import exception_templates, role_policy
-from backend.domain import analytics, localize, pending_actions, reports, sla
+from backend.domain import analytics, fulfilment, localize, pending_actions, reports, sla
 from backend.domain.columns import Source
 from backend.domain.tracking import PROBLEM_LABELS
 from backend.models import Team
+from backend.platforms.fulfilment import ShipProblem
 from backend.services import bindings
 from backend.services.after_sales import board
 
@@ -85,6 +86,7 @@ def report_words() -> set[str]:
         *analytics.STAGE_LABELS.values(), *analytics.WINDOWS.values(), analytics.ALL_MEMBERS,
         analytics.UNKNOWN_MEMBER, reports.TOTAL, reports.ALL, *role_policy().roles, *PROBLEM_LABELS.values(),
         sla.DO_NOT_PICK, *(action.label for action in pending_actions.ACTIONS), board.FINANCE_ACTION, "all", "reason",
+        *fulfilment.ADVICE.values(),
     }  # fmt: skip
 
 
@@ -117,6 +119,8 @@ def test_an_english_sheet_is_written_as_before_and_a_chinese_one_translates_word
     assert localize.words("A buyer's own words", translate) == "A buyer's own words"
     assert localize.words(None, translate) is None
     assert localize.words("This week (2026-W49)", translate) == "本周 (2026-W49)"
+    refused = fulfilment.advice(ShipProblem.ADDRESS, "zip code invalid")  # the platform's words stay its own
+    assert localize.words(refused, translate) == "承运商无法使用买家的地址：请买家更正后再标记一次。 (zip code invalid)"
     leaderboard = i18n.localized(bindings.builtin_profiles()["leaderboard"], "zh-Hans")
     window = leaderboard.columns[leaderboard.index_of("leaderboard_window")]
     assert window.value(Source(stats={"Window": "This month (2026-12)"})) == "本月 (2026-12)"

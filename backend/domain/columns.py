@@ -1090,7 +1090,7 @@ def _fulfilment_columns() -> list[Column]:
             warehouse,
             description="you ship: the carrier's tracking number (with the carrier, it ships)",
         ),
-        Column("pack_state", "Shipping", T, OP, pack, _shipping("state"), Kind.COMPUTED),
+        Column("pack_state", "Shipping", T, OP, pack, _shipping("state"), Kind.COMPUTED, words=True),
         Column("pack_label", "Label", T, PERSONAL, pack, _shipping("label"), Kind.COMPUTED),
         Column("pack_wave", "Wave", T, OP, pack, _shipping("wave"), Kind.COMPUTED),
         Column("pack_wave_label", "Wave labels", T, PERSONAL, pack, _shipping("wave_label"), Kind.COMPUTED),

@@ -23,10 +23,12 @@ QUALIFIED = re.compile(r"(.+) (\(.+\))")  # a label with its data in brackets: "
 
 
 def words(value: Value, translate: Translate) -> Value:
-    """Each listed word of a text cell translated (a bracketed qualifier kept as it is); other values unchanged."""
+    """A text cell translated whole, else each word it lists (a bracketed qualifier kept as it is); other values
+    unchanged."""
     if not isinstance(value, str) or not value:
         return value
-    return SEPARATOR.join(_word(part, translate) for part in value.split(SEPARATOR))
+    whole = _word(value, translate)
+    return whole if whole != value else SEPARATOR.join(_word(part, translate) for part in value.split(SEPARATOR))
 
 
 def _word(part: str, translate: Translate) -> str:
