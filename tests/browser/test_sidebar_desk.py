@@ -190,6 +190,8 @@ def test_a_chinese_team_sees_its_sidebar_in_chinese_and_an_admin_keeps_one_file_
     tab.wait_for_function("document.getElementById('sync-now').textContent === '立即同步'")
     assert tab.text_content("#exceptions h2") == "异常"
     assert tab.text_content("#channels-section summary") == "Discord 频道"
+    tab.wait_for_function("/(秒|分钟|小时)前已同步|从未同步/.test(document.getElementById('shops').textContent)")
+    assert "synced" not in (tab.text_content("#shops") or "")  # said again once the strings came
     assert tab.evaluate("document.documentElement.lang") == "zh-Hans"
     assert tab.evaluate("document.documentElement.scrollWidth") <= 300
     tab.screenshot(path=str(ARTIFACTS / "sidebar-zh-Hans.png"), full_page=True)
