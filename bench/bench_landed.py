@@ -9,22 +9,20 @@ what a change touches.
 
 from __future__ import annotations
 
-import os
 import random
 import sys
-import tempfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a plain script
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 
 from backend.db import Database
-from backend.models import Consolidation, FxRate, PurchaseLine, PurchaseOrder, Team
+from backend.models import Consolidation, FxRate, PurchaseLine, PurchaseOrder
 from backend.services.purchases import recompute_landed
-from bench.fixtures import team_with_shop, timed
+from bench.fixtures import scratch_database, team_with_shop, timed
 
 LINES = 10_000
 PER_ORDER = 4
@@ -78,9 +76,7 @@ def run(quick: bool = False) -> dict[str, object]:
     """Figures for 10,000 purchase lines (1,000 with `quick`)."""
     lines = LINES // 10 if quick else LINES
     results: dict[str, object] = {"purchase_lines": lines}
-    with tempfile.TemporaryDirectory() as scratch:
-        db = Database(os.environ.get("DATABASE_URL") or f"sqlite:///{scratch}/bench.db")
-        db.migrate()
+    with scratch_database(results) as db:
         team_id = _seed(db, lines)
         with db.session() as session:
             changed = timed("all_lines", results, lambda: recompute_landed(session, team_id))
@@ -93,9 +89,6 @@ def run(quick: bool = False) -> dict[str, object]:
             session.execute(update(PurchaseLine).where(PurchaseLine.id == 7).values(quantity_received=1))
             one = timed("one_line", results, lambda: recompute_landed(session, team_id, [7]))
             results["one_line_lines_changed"] = len(one)
-            session.execute(delete(Team).where(Team.name == "Bench"))  # leave a given DATABASE_URL clean
-        db.dispose()
-    results["database"] = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "sqlite"
     return results
 
 

@@ -1,19 +1,24 @@
-"""What several benchmarks share: a timer that records its figure, a team with one shop to seed, and a
-child process to measure in."""
+"""What several benchmarks share: a timer that records its figure, a scratch database, a team with one shop to
+seed, and a child process to measure in."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from backend.models import Shop, Team
+from backend.db import Database
+from backend.models import Order, Shop, Team
 
 T = TypeVar("T")
 
@@ -24,6 +29,25 @@ def timed(label: str, results: dict[str, object], work: Callable[[], T]) -> T:
     value = work()
     results[f"{label}_s"] = round(time.perf_counter() - started, 3)
     return value
+
+
+@contextmanager
+def scratch_database(results: dict[str, object]) -> Iterator[Database]:
+    """A migrated scratch SQLite database, or DATABASE_URL's (`results["database"]` says which); the "Bench"
+    team and its orders are deleted afterwards, which leaves a given DATABASE_URL clean."""
+    given = os.environ.get("DATABASE_URL")
+    results["database"] = "DATABASE_URL" if given else "sqlite"
+    with tempfile.TemporaryDirectory() as scratch:
+        db = Database(given or f"sqlite:///{scratch}/bench.db")
+        db.migrate()
+        try:
+            yield db
+        finally:
+            with db.session() as session:
+                shops = select(Shop.id).join(Team).where(Team.name == "Bench")
+                session.execute(delete(Order).where(Order.shop_id.in_(shops)))
+                session.execute(delete(Team).where(Team.name == "Bench"))
+            db.dispose()
 
 
 def team_with_shop(session: Session, team_name: str, external_id: str, **shop: Any) -> tuple[Team, Shop]:

@@ -21,6 +21,7 @@ import pickle
 import secrets
 import shlex
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
@@ -39,8 +40,9 @@ from backend.db import Database
 from backend.demo.page import create_page
 from backend.demo.traffic import Traffic
 from backend.domain.fx import FxRate
+from backend.domain.purchase_files import ALIBABA_OFFER_URL
 from backend.errors import InvalidInput
-from backend.models import NotificationChannel, Shop, Spreadsheet
+from backend.models import NotificationChannel, OpeningStock, Shop, Spreadsheet
 from backend.platforms.base import ConsentReturn
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.sandbox.server import DeferredApp, RunningServer
@@ -49,7 +51,7 @@ from backend.sandbox.sheets import GoogleSandboxes, start_google
 from backend.sandbox.shopee import ShopeeSandbox
 from backend.sandbox.tiktok.world import PLAIN_BUYER_MESSAGES
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
-from backend.services import bindings, costs, fx, notify, shops, teams
+from backend.services import bindings, costs, fx, notify, purchases, shops, teams
 from backend.services.shops import Platform
 
 if TYPE_CHECKING:
@@ -117,7 +119,10 @@ SHEETS = (
          ("Return rates", "after_sales_rates")), "writer",
     ),
     SheetSpec("agency", "Demo Trading · Agency client", "viewer", (("Orders", "agency_view"),), "reader"),
-    SheetSpec("procurement", "Demo Trading · Procurement", "procurement", (("Stock", "stock"),), "writer"),
+    SheetSpec(
+        "procurement", "Demo Trading · Procurement", "procurement",
+        (("Stock", "stock"), ("Purchases", "purchase_orders"), ("Consolidations", "consolidations")), "writer",
+    ),
 )  # fmt: skip
 SHOPS = (("Demo US", "US", 180), ("Demo UK", "GB", 120))
 SELLER = "Demo Trading Ltd"  # the TikTok seller account that owns both shops (it signs the consent page)
@@ -444,6 +449,7 @@ def _prepare(world: World) -> None:
     _seed(world, discord_hook)
     # Orders first, then the sheets: each tab's first push holds every shop's rows in the profile's order.
     world.run_tasks(*(f"/tasks/sync-shop/{shop_id}" for shop_id in world.shop_ids()))
+    _buy(world)
     _bind_sheets(world)
     world.run_tasks("/tasks/push-due")
 
@@ -508,6 +514,68 @@ def _seed(world: World, discord_hook: str) -> None:
         costs.upsert_costs(session, team, rows, actor=PEOPLE[1].email)
         fx.upsert_rates(session, team, _euro_rates(since - timedelta(days=10)), source="ecb:demo")
         teams.set_reporting_currency(session, team, REPORTING, actor=ADMIN.email)
+
+
+# A month of buying: (platform, supplier, supplier order, SKU, quantity, share of the sale price paid, shipment).
+# DEMO-SEA-01 arrived with freight, duty and the forwarder's fee; DEMO-AIR-02 is still on its way.
+PURCHASES = (
+    ("1688", "Yiwu Demo Homeware Co.", "4012345678901", "612345678901", "S", "US-P01-S", 60, Decimal("0.30"),
+     "DEMO-SEA-01"),
+    ("1688", "Yiwu Demo Homeware Co.", "4012345678901", "612345678901", "L", "US-P01-L", 40, Decimal("0.30"),
+     "DEMO-SEA-01"),
+    ("taobao", "Demo Flagship Store", "T3300001", "", "S", "US-P02-S", 30, Decimal("0.32"), "DEMO-SEA-01"),
+    ("1688", "Shenzhen Demo Packaging", "4012345678955", "612345670055", "S", "GB-P01-S", 50, Decimal("0.28"),
+     "DEMO-AIR-02"),
+)  # fmt: skip
+PURCHASE_HEADER = (
+    "platform,supplier,supplier_order_no,item_link,item_spec,seller_sku,quantity_ordered,unit_price,currency,"
+    "domestic_shipping,paid_on"
+)
+OPENING_COUNT = 4  # what Priya counted on each shelf the day she started buying through OrderDeck
+
+
+def _buy(world: World) -> None:
+    """Priya's purchases, imported as OrderDeck's template, then put into two consolidations as she would in
+    the tabs: one arrived 20 days ago (landed costs, FIFO layers), one due in 9 days (stock on its way)."""
+    today = datetime.now(UTC).date()
+    prices = {sku.seller_sku: sku.price for shop in world.tiktok.shops.values() for sku in shop.catalog}
+    currencies = {sku.seller_sku: shop.market.currency for shop in world.tiktok.shops.values() for sku in shop.catalog}
+    lines = [PURCHASE_HEADER] + [
+        f"{platform},{supplier},{order},{ALIBABA_OFFER_URL.format(offer) if offer else ''},{spec},{sku},{units},"
+        f"{_in_cny(prices[sku] * share, currencies[sku])},CNY,12,{today - timedelta(days=30)}"
+        for platform, supplier, order, offer, spec, sku, units, share, _ in PURCHASES
+    ]
+    buyer = next(p.email for p in PEOPLE if p.role == "procurement")
+    shipments = {
+        "DEMO-SEA-01": {"cons_forwarder": "Demo Forwarding (Yiwu)", "cons_weight": 46, "cons_volumetric": 52,
+                        "cons_freight": 980, "cons_duties": 640, "cons_fees": 150, "cons_currency": "CNY",
+                        "cons_paid_on": str(today - timedelta(days=24)), "cons_status": "arrived",
+                        "cons_arrived_on": str(today - timedelta(days=20))},
+        "DEMO-AIR-02": {"cons_forwarder": "Demo Forwarding (Shenzhen)", "cons_weight": 12, "cons_freight": 420,
+                        "cons_currency": "CNY", "cons_paid_on": str(today - timedelta(days=2)),
+                        "cons_status": "shipped", "cons_expected_on": str(today + timedelta(days=9))},
+    }  # fmt: skip
+    with world.app.app_context(), world.db.session() as session:
+        team = teams.team_by_name(session, TEAM)
+        imported = purchases.import_purchases(session, team, "\n".join(lines).encode(), file_name="demo.csv",
+                                              actor=buyer)  # fmt: skip
+        if imported.problems:
+            raise InvalidInput(f"demo purchases: {imported.problems}")
+        # Bought a month ago: each SKU went live with OrderDeck then, a few units on the shelf at the typed cost;
+        # what sold past those took the purchase's landed cost once it arrived.
+        for opening in session.scalars(select(OpeningStock).where(OpeningStock.team_id == team.id)):
+            opening.as_of, opening.quantity = today - timedelta(days=30), OPENING_COUNT
+        numbers: Counter[str] = Counter()
+        for platform, _, order, *_, shipment in PURCHASES:
+            numbers[order] += 1
+            key = f"{platform}:{order}/{numbers[order]}"
+            edit = purchases.edit_line(session, team, buyer, key, {"po_consolidation": shipment})
+            if edit.refused:
+                raise InvalidInput(f"demo purchase {key}: {edit.refused}")
+        for name, typed in shipments.items():
+            edit = purchases.edit_consolidation(session, team, buyer, name, typed)
+            if edit.refused:
+                raise InvalidInput(f"demo consolidation {name}: {edit.refused}")
 
 
 def _bind_sheets(world: World) -> None:

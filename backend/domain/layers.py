@@ -5,7 +5,8 @@ Per pool (a seller SKU in a receiving warehouse) the events are replayed in time
 - a layer (the opening stock at go-live, a purchase line on arrival, units returned) joins the queue;
 - a shipped unit takes the oldest layer's cost; one shipped with no layer left (oversold) waits, its cost
   pending, and takes the next layer to arrive;
-- a returned unit goes back as a new layer, dated its return, at the cost it left with;
+- a returned unit (a line cancelled after it shipped, or a return the seller accepted) goes back as a new
+  layer, dated its return, at the cost it left with, so the next unit shipped after it may take that cost;
 - then the units not shipped yet are estimated from what is left, oldest order first, and past the last
   layer from the purchases on their way (earliest expected first); beyond those their cost is pending.
 
@@ -156,9 +157,11 @@ def _estimate(queue: deque[_Open], units: int, into: list[Portion]) -> int:
 
 @dataclass(frozen=True)
 class Costed:
-    """What FIFO says about one order: per SKU the portions its (not returned) units took."""
+    """What FIFO says about one order: per SKU the portions its (not returned) units took, and the units of its
+    live lines that came back to stock (they cost the order nothing: the goods are on the shelf again)."""
 
     portions: Mapping[str, tuple[Portion, ...]]
+    returned: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def units(self) -> dict[str, int]:
@@ -188,16 +191,19 @@ class FifoBook:
         """The order's COGS: units FIFO drew at their layers' costs (or the typed cost overriding them), the
         rest by the typed unit cost of the order date; each converted at the rate of `paid`."""
         costed = self.orders.get(order_id, Costed({}))
-        rest, drawn = [], dict(costed.units)
+        rest, drawn, back = [], dict(costed.units), dict(costed.returned)
         for part in components:
-            take = min(part.count, drawn.get(part.seller_sku, 0))
+            count = part.count - min(part.count, back.get(part.seller_sku, 0))
+            back[part.seller_sku] = back.get(part.seller_sku, 0) - (part.count - count)
+            take = min(count, drawn.get(part.seller_sku, 0))
             drawn[part.seller_sku] = drawn.get(part.seller_sku, 0) - take
-            if part.count > take:
-                rest.append(Component(part.seller_sku, part.count - take))
+            if count > take:
+                rest.append(Component(part.seller_sku, count - take))
         base = typed.cogs(rest, on, currency, rates, paid)
         total, missing, no_rate = base.amount, list(base.missing_skus), set(base.missing_rates)
         used = {c.pair: c for c in base.conversions}
         sources = [f"{part.seller_sku} {part.count}× typed cost" for part in rest if part.seller_sku not in missing]
+        sources += [f"{sku} {units}× returned to stock" for sku, units in sorted(costed.returned.items())]
         for sku, drawn_from in sorted(costed.portions.items()):
             override = typed.unit_cost(sku, on)
             arrived = [d for d in self.arrivals.get(sku, ()) if d <= on]

@@ -4,8 +4,8 @@ A file is a header row and data rows of cells (text, numbers, dates as the reade
 maps its headers to a `PurchaseRow`, one per item bought; a bad row becomes one problem naming its line
 number and the rest of the file is kept.
 
-1688's export (买家中心 → 已买到的货源 → 订单导出, .xlsx) is matched by header text, not position, since its
-column set grew over the years. Its headers are those of the 49-column layout that
+1688's export (买家中心 → 已买到的货源 → 订单导出, .xlsx, or that sheet saved as CSV) is matched by header text,
+not position, since its column set grew over the years. Its headers are those of the 49-column layout that
 gromy92/nuono-next-backend checks real exports against
 (src/main/java/com/nuono/next/procurement/aliorder/Ali1688HistoricalOrderExcelHeaderContract.java); older
 exports have 32 columns, and older still put carrier and tracking number in one "物流公司运单号" column as

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -321,6 +322,9 @@ def as_currency(value: object) -> str | None:
     return code
 
 
+DAY = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]|$)")
+
+
 def as_day(value: object, label: str) -> date | None:
     """A date: ISO text (a time after it is dropped), a date or datetime, or a spreadsheet serial number."""
     if blank(value):
@@ -331,8 +335,12 @@ def as_day(value: object, label: str) -> date | None:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return SHEETS_EPOCH + timedelta(days=int(value))
-    text = text_of(value).replace("/", "-")
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise ValueError(f"{label} must be a date as YYYY-MM-DD (got {text_of(value)!r})") from None
+    # Excel saving a CSV in a Chinese locale writes "2026/3/1 10:12": unpadded, slashes, a time after it.
+    found = DAY.match(text_of(value))
+    day = None
+    if found:
+        with suppress(ValueError):  # 2026-02-30
+            day = date(int(found[1]), int(found[2]), int(found[3]))
+    if day is None:
+        raise ValueError(f"{label} must be a date as YYYY-MM-DD (got {text_of(value)!r})")
+    return day

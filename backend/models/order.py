@@ -10,8 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.models.base import Base, utcnow
 
@@ -192,3 +192,21 @@ class OrderEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+
+@event.listens_for(Session, "before_flush")
+def _touch_orders(session: Session, _context: object, _instances: object) -> None:
+    """An order's updated_at moves when one of its lines or packages changes too, so that stamp says whether
+    anything of the order changed (FIFO costing re-reads an order only then: services/cost_layers.py)."""
+    orders: set[Order] = set()
+    for obj in (*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))):
+        if isinstance(obj, OrderLine):
+            order = obj.order if obj.order is not None else session.get(Order, obj.order_id)
+            if order is not None:
+                orders.add(order)
+        elif isinstance(obj, Package):
+            orders.update(obj.orders)
+    now = utcnow()
+    for order in orders:
+        if order not in session.deleted:
+            order.updated_at = now

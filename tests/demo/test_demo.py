@@ -20,6 +20,7 @@ from backend.services.bindings import catalogue
 WANG = "wang@demo-3pl.example"  # warehouse
 FELIX = "felix@demo-trading.example"  # finance
 SOFIA = "sofia@demo-trading.example"  # support
+PRIYA = "priya@demo-trading.example"  # procurement
 ORDER_HEADER = "Order"
 ON_HOLD = "ON HOLD"  # the warehouse sheet's words for TikTok's ON_HOLD: do not pick yet
 
@@ -100,6 +101,31 @@ def test_costs_bought_in_cny_convert_at_the_euro_rates_and_no_fee_is_negative(wo
     assert all(float(r[h] or 0) >= 0 for r in ledger for h in fees if h in r)
     rates = world.google.sheets.values(finance, "'Rates'!A2:A", as_user=FELIX)
     assert {"EUR→CNY", "EUR→GBP", "EUR→MYR", "EUR→USD"} <= {str(r[0]) for r in rates}
+
+
+def rows_of(world: demo.World, sheet: str, tab: str, as_user: str) -> list[dict[str, object]]:
+    header, *rows = world.google.sheets.values(
+        world.spreadsheets[sheet], f"'{tab}'!A1:Z", as_user=as_user, render_option="UNFORMATTED_VALUE"
+    )
+    return [dict(zip(header, row, strict=False)) for row in rows]
+
+
+def test_procurement_sees_landed_costs_and_stock_on_its_way_and_the_ledger_costs_sales_from_them(
+    world: demo.World,
+) -> None:
+    lines = {str(r["Purchase line"]): r for r in rows_of(world, "procurement", "Purchases", PRIYA)}
+    assert set(lines) == {"1688:4012345678901/1", "1688:4012345678901/2", "taobao:T3300001/1", "1688:4012345678955/1"}
+    arrived = [r for r in lines.values() if r["Consolidation"] == "DEMO-SEA-01"]
+    # Freight, duty and the forwarder's fee of the arrived consolidation land on top of each unit's price.
+    assert all(
+        r["Status"] == "arrived" and float(str(r["Landed unit cost"])) > float(str(r["Unit price"])) for r in arrived
+    )
+    shipments = {str(r["Consolidation"]): r for r in rows_of(world, "procurement", "Consolidations", PRIYA)}
+    assert shipments["DEMO-SEA-01"]["Duties and clearance"] == 640 and shipments["DEMO-AIR-02"]["Status"] == "shipped"
+    stock = {str(r["Seller SKU"]): r for r in rows_of(world, "procurement", "Stock", PRIYA)}
+    assert stock["GB-P01-S"]["Arriving"] == 50 and str(stock["GB-P01-S"]["Next arrival"]).startswith("50 on ")
+    sources = [str(r["Cost source"]) for r in rows_of(world, "finance", "Profit ledger", FELIX)]
+    assert any("× 1688:4012345678901/1" in s for s in sources)  # units sold after it arrived took its landed cost
 
 
 def test_support_sees_the_buyers_requests_and_finance_the_pending_action_board_of_each_shop(world: demo.World) -> None:

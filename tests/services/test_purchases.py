@@ -3,11 +3,14 @@ rows named by line number, values typed in the tab kept on a re-import, and reme
 
 The 1688 workbook is built here with the 49 headers, in order, that gromy92/nuono-next-backend checks real
 exports against (src/main/java/com/nuono/next/procurement/aliorder/Ali1688HistoricalOrderExcelHeaderContract.java);
-no real exported file was available to commit, so the rows are typical values, with the order columns of a
-multi-item order left blank below its first item as Excel's merged cells read."""
+no real exported file was found in a public repository to commit (searched 2026-12-07: code and pages corpora
+for 订单导出 / 订单编号 / 卖家公司名 / 货品总价(元) files, .xlsx/.csv files in 1688-named repositories), so the rows
+are typical values, with the order columns of a multi-item order left blank below its first item as Excel's
+merged cells read."""
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -164,6 +167,36 @@ def test_a_1688_export_imports_paid_orders_item_by_item_and_names_the_rest(
     found = stored(session)
     assert found["1688:3399001/1"] == ("MUG", "白色", 9, D("15"), "shipped")  # typed values stay
     assert found["1688:3399009/1"] == ("MUG", "白色", 30, D("14.5"), "ordered")  # the item's remembered SKU
+
+
+def test_the_export_saved_as_csv_in_gbk_or_with_a_bom_and_the_older_tracking_column_imports_alike(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    """Excel in a Chinese locale saves CSV in GBK and writes dates as "2026/3/1 10:12"; older exports put carrier
+    and number in one 物流公司运单号 cell (jiangtaozy/pdd-management-api, handle/upload-1688-order-file.go)."""
+    acme(session)
+    older = [h for h in HEADERS_1688 if h not in ("物流公司", "运单号")] + ["物流公司运单号"]
+    first = {"订单编号": "3399001", "卖家公司名": "义乌市杯具有限公司", "运费(元)": "12", "订单状态": "已收货",
+             "订单创建时间": "2026/3/1 10:12", "订单付款时间": "2026/3/1 10:12", "货品标题": "陶瓷马克杯 350ml",
+             "单价(元)": "15", "数量": "10", "型号": "白色", "Offer ID": "612345678901",
+             "物流公司运单号": "中通快递:ZT7788"}  # fmt: skip
+    second = {"货品标题": "马克杯盖", "单价(元)": "5", "数量": "20", "Offer ID": "612345678902"}
+    table = [older] + [[row.get(h, "") for h in older] for row in (first, second)]
+    for encoding in ("gb18030", "utf-8-sig"):
+        path = tmp_path / f"订单导出-{encoding}.csv"
+        with path.open("w", encoding=encoding, newline="") as out:
+            csv.writer(out).writerows(table)
+        result = runner.invoke(args=["purchases", "import", str(path), "--team", TEAM])
+        assert result.exit_code == 0 and result.stderr == "", result.output
+        assert result.stdout.startswith("1688 layout: ")
+
+    assert stored(session) == {
+        "1688:3399001/1": (None, "白色", 10, D("15"), "at_forwarder"),
+        "1688:3399001/2": (None, "", 20, D("5"), "at_forwarder"),
+    }
+    order = session.scalars(select(PurchaseOrder)).one()
+    assert (order.paid_on, order.domestic_shipping) == (date(2026, 3, 1), D("12"))
+    assert (order.domestic_carrier, order.domestic_tracking) == ("中通快递", "ZT7788")
 
 
 def test_the_template_remembers_skus_and_nothing_imported_exits_non_zero(

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backend.domain import reports
-from backend.models import Order, OrderEvent, SheetSnapshot, Shop, utcnow
+from backend.models import Order, OrderEvent, SheetBinding, SheetSnapshot, Shop, Team, utcnow
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings, fx
 from backend.services.analytics import analytics_tab
@@ -186,13 +186,19 @@ def test_warehouse_and_viewer_audiences_cannot_bind_the_finance_reports(
     assert session.scalar(select(Shop.id)) is None
 
 
-def test_the_rates_tab_and_the_ledger_show_the_rates_used_and_the_ones_missing(
-    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
-) -> None:
+def _reporting_in_gbp(session: Session, tea_cost: Decimal, cost_currency: str) -> tuple[Team, Shop]:
+    """A seller reporting in GBP with a US shop (USD) and the unit cost of its TEA."""
     team = seller(session)
     team.reporting_currency = "GBP"
     usd = factories.shop(session, team, currency="USD", region="US", time_zone="UTC")
-    factories.sku_cost(session, team, "TEA", Decimal("20.00"), currency="CNY")
+    factories.sku_cost(session, team, "TEA", tea_cost, currency=cost_currency)
+    return team, usd
+
+
+def test_the_rates_tab_and_the_ledger_show_the_rates_used_and_the_ones_missing(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    team, usd = _reporting_in_gbp(session, Decimal("20.00"), "CNY")
     paid = factories.NOW - timedelta(days=2)
     tea = (("TEA", 1, Decimal("30.00")),)
     costed = factories.order(session, usd, skus=tea, status="COMPLETED", platform_create_time=paid, paid_at=paid)
@@ -216,3 +222,34 @@ def test_the_rates_tab_and_the_ledger_show_the_rates_used_and_the_ones_missing(
     assert shown["Missing rates"] == "USD→GBP" and shown.get("Net profit (reporting)", "") == ""
     assert ledger[early.external_id]["Missing rates"] == "CNY→USD, USD→GBP"
     assert ledger[early.external_id]["Net profit"] == "" and ledger[early.external_id]["COGS"] == ""
+
+
+def test_a_rate_entered_later_shows_the_converted_profit_on_the_next_push(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    team, usd = _reporting_in_gbp(session, Decimal("10.00"), "USD")
+    paid = factories.NOW - timedelta(days=2)
+    fees = (("revenue", Decimal("30.00")), ("platform", Decimal("1.50")))
+    order = factories.order(session, usd, skus=(("TEA", 1, Decimal("30.00")),), fees=fees, status="COMPLETED",
+                            platform_create_time=paid, paid_at=paid)  # fmt: skip
+    file_id = new_file(google, (FINANCE, "writer"))
+    bindings.bind(session, team, file_id, "Ledger", "profit_ledger", actor=FINANCE)
+    bindings.bind(session, team, file_id, "By month", "profit_by_month", actor=FINANCE)
+    session.commit()
+    _pushed(pusher)
+    shown = _by_key(google, file_id, "Ledger")[order.external_id]
+    assert shown["Net profit"] == pytest.approx(18.5) and shown["Missing rates"] == "USD→GBP"
+    assert shown.get("Net profit (reporting)", "") == ""
+    assert session.scalars(select(SheetBinding.dirty)).all() == [False, False]
+
+    rate_day = (paid - timedelta(days=1)).date().isoformat()
+    fx.upsert_rates(session, team, [fx.rate_row(rate_day, "USD", "GBP", "0.8")], source=FINANCE)
+    session.commit()
+    _pushed(pusher)
+
+    shown = _by_key(google, file_id, "Ledger")[order.external_id]
+    assert shown["Net profit (reporting)"] == pytest.approx(14.8)  # 18.50 USD × 0.8
+    assert shown["Missing rates"] == "" and shown["Rates used"] == f"USD→GBP 0.8 on {rate_day}"
+    header, *months = tab_rows(google, file_id, "By month", "UNFORMATTED_VALUE")
+    net = header.index("Net profit (reporting)")
+    assert [row[net] for row in months if reports.ALL in row] == [pytest.approx(14.8)]
