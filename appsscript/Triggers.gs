@@ -13,6 +13,7 @@
 var TRIGGER_HANDLER = 'onSheetEdit';
 var CONFIG_PROPERTY = 'ORDERDECK_INPUT_COLUMNS';
 var INSTALLER_PROPERTY = 'ORDERDECK_TRIGGER_BY';
+var COLUMN_KEY = 'orderdeck.column'; // developer metadata on each column OrderDeck writes: the column's key
 
 /** @return {{installed: boolean, tabs: Array<string>, by: string}} */
 function installEditTrigger() {
@@ -129,6 +130,7 @@ function onSheetEdit(e) {
     tab: sheet.getName(),
     editor: editor || null,
     headers: sheet.getRange(1, 1, 1, width).getDisplayValues()[0],
+    keys: columnKeys_(sheet, width),
     rows: rows
   };
   var lock = LockService.getDocumentLock();
@@ -161,4 +163,26 @@ function applyResults_(sheet, cells, e) {
     }
     cell.setNote(answer.note || '');
   });
+}
+
+/**
+ * Each column's key from the developer metadata OrderDeck puts on it (it moves with the column), so the
+ * backend finds a column by key whatever its header says; null where a column has none.
+ * @param {Object} sheet
+ * @param {number} width
+ * @return {Array<?string>}
+ */
+function columnKeys_(sheet, width) {
+  var keys = [];
+  for (var c = 0; c < width; c++) {
+    keys.push(null);
+  }
+  sheet.createDeveloperMetadataFinder().withKey(COLUMN_KEY).find().forEach(function (meta) {
+    var column = meta.getLocation().getColumn();
+    var at = column ? column.getColumn() : 0;
+    if (at >= 1 && at <= width) {
+      keys[at - 1] = meta.getValue();
+    }
+  });
+  return keys;
 }

@@ -4,7 +4,9 @@ Each `bench/bench_*.py` module with a `run() -> dict[str, object]` runs in its o
 (so one benchmark's memory and threads never colour another's figures). Nested results become one
 row per leaf: benchmark, figure (the keys joined by " / "), value, unit (read from the key's suffix:
 `_per_s` → "<what>/s", `_ms`, `_s`, `_mb`, `_bytes`, `_per_1000`), and beside it the figure's
-target and its value before issue 19 (bench/targets.py).
+target, its value before issue 19 and, for a Sheets push, the same figure of the two peers measured in
+this run (bench/targets.py). Each benchmark also gets a row with the machine's load average (1 minute)
+as it started and ended: on a shared machine, read its timings with that in mind.
 
     .venv/bin/python bench/run_all.py [--quick] [--only sync,webhooks] [--postgres URL]
 
@@ -24,7 +26,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,7 +37,7 @@ sys.path.insert(0, str(BENCH_DIR.parent))  # runnable as a plain script
 from sqlalchemy import create_engine, text  # noqa: E402 - after the path set-up, like the benchmarks
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.targets import NONE, target_and_before  # noqa: E402
+from bench.targets import NONE, peer_figures, target_and_before  # noqa: E402
 
 UNITS = (("_per_s", "/s"), ("_per_1000", "per 1,000"), ("_ms", "ms"), ("_mb", "MB"), ("_bytes", "bytes"))
 SKIPPED = "skipped"
@@ -49,6 +51,7 @@ class Row:
     unit: str
     target: str = NONE
     before: str = NONE
+    peers: str = NONE
 
 
 def benchmarks() -> list[str]:
@@ -86,7 +89,28 @@ def _run_one(name: str, quick: bool, out: Path) -> None:
     out.write_text(json.dumps(result, default=str))
 
 
+def with_peers(rows_: list[Row]) -> list[Row]:
+    """Each row beside the same figure of its peers in the same run (bench/targets.py says which)."""
+    values = {(r.benchmark, r.figure): r.value for r in rows_}
+    out = []
+    for r in rows_:
+        found = [(label, values.get((r.benchmark, figure))) for label, figure in peer_figures(r.benchmark, r.figure)]
+        shown = ", ".join(f"{label} {value}" for label, value in found if value is not None)
+        out.append(replace(r, peers=shown or NONE))
+    return out
+
+
+def load_average() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def collect(name: str, quick: bool, env: dict[str, str]) -> list[Row]:
+    load = load_average()
+    collected = _collect(name, quick, env)
+    return [*collected, Row(name, "load average (1 min) at start / end", f"{load} / {load_average()}", "")]
+
+
+def _collect(name: str, quick: bool, env: dict[str, str]) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="orderdeck-bench-") as scratch:
         out = Path(scratch) / "result.json"
         command = [sys.executable, __file__, "--child", name, "--out", str(out), *(["--quick"] if quick else [])]
@@ -136,7 +160,7 @@ def machine(postgres: str | None) -> list[tuple[str, str]]:
     ]
 
 
-COLUMNS = ("benchmark", "figure", "value", "unit", "target", "before")
+COLUMNS = ("benchmark", "figure", "value", "unit", "target", "before", "peers")
 
 
 def table(rows_: list[Row]) -> str:
@@ -180,7 +204,7 @@ def main() -> None:
         collected += collect(name, args.quick, env)
     print("\n".join(f"{key}: {value}" for key, value in machine(env.get("DATABASE_URL"))))
     print()
-    print(table(collected))
+    print(table(with_peers(collected)))
     if any(r.figure == "error" for r in collected):
         sys.exit(1)
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# System packages the test suite needs beyond Python: Chromium (sidebar and demo browser tests) and
-# Node.js (Apps Script tests). Installs what is missing from Debian's packages when run as root.
+# System packages the test suite needs beyond Python: Chromium (sidebar and demo browser tests), a CJK
+# font (screenshots of Chinese sheets and sidebars show characters, not boxes) and Node.js (Apps Script tests). Installs what is missing from Debian's packages when run as root.
 set -euo pipefail
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

@@ -7,12 +7,22 @@ const vm = require('node:vm');
 const ROOT = path.join(__dirname, '..');
 
 class FakeSheet {
-  constructor(name, rows) {
+  constructor(name, rows, columnKeys) {
     this.name = name;
     this.values = rows || [];
     this.notes = {};
+    this.columnKeys = columnKeys || {}; // 1-based column -> the key OrderDeck's developer metadata gives it
   }
   getName() { return this.name; }
+  createDeveloperMetadataFinder() {
+    const sheet = this;
+    const all = Object.keys(sheet.columnKeys).map((c) => ({
+      key: 'orderdeck.column',
+      getValue: () => sheet.columnKeys[c],
+      getLocation: () => ({ getColumn: () => sheet.getRange(1, Number(c)) }),
+    }));
+    return { withKey: (key) => ({ find: () => all.filter((m) => m.key === key) }) };
+  }
   getRange(row, column, numRows = 1, numColumns = 1) { return new FakeRange(this, row, column, numRows, numColumns); }
   cell(row, column) { return (this.values[row - 1] || [])[column - 1]; }
   set(row, column, value) {
@@ -50,7 +60,7 @@ class FakeRange {
 
 function makeEnv(options = {}) {
   const calls = { fetch: [], triggers: [], metadata: [], removed: [], locks: [], ui: [] };
-  const sheets = (options.sheets || [['Ship next', []]]).map(([n, rows]) => new FakeSheet(n, rows));
+  const sheets = (options.sheets || [['Ship next', []]]).map(([n, rows, keys]) => new FakeSheet(n, rows, keys));
   const props = { script: { ORDERDECK_BACKEND_URL: 'https://orderdeck.example.com/', ...(options.script || {}) },
     user: { ...(options.user || {}) }, document: { ...(options.document || {}) } };
   const store = (bag) => ({

@@ -23,6 +23,7 @@ test('a paste of many cells is one call, with the row keys, the other inputs and
   const body = env.calls.fetch[0].body;
   assert.strictEqual(body.editor, 'packer@3pl.example');
   assert.deepStrictEqual(body.headers, HEADERS);
+  assert.deepStrictEqual(body.keys, [null, null, null, null]); // a sheet written before columns carried keys
   assert.deepStrictEqual(body.rows, [
     { row: 2, key: 'O1/SKU-A', cells: { 3: 'ups', 4: '1Z999' }, inputs: { 3: 'ups', 4: '1Z999' } },
     { row: 3, key: 'O2/SKU-B', cells: { 3: 'Pigeon', 4: 'AB-77' }, inputs: { 3: 'Pigeon', 4: 'AB-77' } },
@@ -133,4 +134,13 @@ test('reading the input columns again after a bind installs nothing and keeps wh
   assert.deepStrictEqual(env.calls.fetch[0].body, { spreadsheet_id: 'spreadsheet0000000001', install: false });
   assert.strictEqual(env.props.document.ORDERDECK_TRIGGER_BY, 'admin@seller.example');
   assert.strictEqual(env.calls.triggers.length, 0);
+});
+
+test('each column is named by the key its developer metadata carries, whatever its header says', () => {
+  const rows = [['订单 / SKU', '订单', '承运商', '运单号'], ['O1/SKU-A', 'O1', 'ups', '1Z999']];
+  const keys = { 1: 'line_key', 2: 'order_id', 3: 'carrier', 4: 'tracking_number' };
+  const env = makeEnv({ sheets: [['Ship next', rows, keys]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => ({ code: 200, body: { cells: [] } }) });
+  edit(env, 2, 4);
+  assert.deepStrictEqual(env.calls.fetch[0].body.keys, ['line_key', 'order_id', 'carrier', 'tracking_number']);
 });

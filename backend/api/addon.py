@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError
@@ -21,7 +22,17 @@ from backend.api.auth import bearer_token, verify_identity_token
 from backend.domain import bounded_json
 from backend.domain.bounded_json import JsonLimits
 from backend.errors import InvalidInput, RateLimited
-from backend.services import addon, addon_sheets, edits, google_oauth, invitations, push_schedule
+from backend.services import (
+    addon,
+    addon_sheets,
+    channels,
+    edits,
+    exception_desk,
+    google_oauth,
+    invitations,
+    languages,
+    push_schedule,
+)
 from backend.services.addon import Caller
 from backend.services.after_sales import sidebar as after_sales
 
@@ -221,9 +232,14 @@ def edit_cells(caller: Caller, data: dict[str, Any]) -> Any:
     platform = runtime.platform()
     result = edits.apply_edits(runtime.database(), platform, caller, edits.EditBatch.from_request(data))
     if result.changed:
-        for binding_id in push_schedule.for_team(runtime.database(), caller.team_id):
-            tasks.enqueue(f"/tasks/push-binding/{binding_id}")
+        _push_team_tabs(caller)
     return {"cells": result.cells}
+
+
+def _push_team_tabs(caller: Caller) -> None:
+    """Push the caller's team's dirty tabs now, never a sweep of every team's (which spends their limits)."""
+    for binding_id in push_schedule.for_team(runtime.database(), caller.team_id):
+        tasks.enqueue(f"/tasks/push-binding/{binding_id}")
 
 
 @route("GET", "/pending-actions", "pending_actions", "The Pending-Action board per shop, with links to the rows; "
@@ -314,3 +330,76 @@ def confirm_google(caller: Caller, data: dict[str, Any]) -> Any:
        body=schemas.GoogleAccountSchema)  # fmt: skip
 def discard_google(caller: Caller, data: dict[str, Any]) -> Any:
     return {"discarded": google_oauth.discard(runtime.database(), caller, data["account"])}
+
+
+@route("GET", "/channels", "manage_channels", "The team's Discord channels and the event kinds they receive")
+def list_channels(caller: Caller, _data: dict[str, Any]) -> Any:
+    with runtime.database().session() as session:
+        found = channels.listing(session, runtime.secret_box(), addon.team_of(session, caller))
+    return {"channels": found, "kinds": channels.kinds()}
+
+
+@route("POST", "/channels", "manage_channels", "Add a Discord webhook for some event kinds (none = all)",
+       body=schemas.ChannelSchema)  # fmt: skip
+def add_channel(caller: Caller, data: dict[str, Any]) -> Any:
+    with runtime.database().session() as session:
+        team, box, config = addon.team_of(session, caller), runtime.secret_box(), runtime.config()
+        return channels.add(session, box, config, team, **data, actor=caller.email)
+
+
+@route("POST", "/channels/remove", "manage_channels", "Remove a Discord channel", body=schemas.ChannelIdSchema)
+def remove_channel(caller: Caller, data: dict[str, Any]) -> Any:
+    with runtime.database().session() as session:
+        team = addon.team_of(session, caller)
+        return channels.remove(session, runtime.secret_box(), team, data["id"], actor=caller.email)
+
+
+@route("POST", "/channels/test", "manage_channels", "Post a test message to a Discord channel now",
+       body=schemas.ChannelIdSchema)  # fmt: skip
+def test_channel(caller: Caller, data: dict[str, Any]) -> Any:
+    with httpx.Client() as client:
+        db, box = runtime.database(), runtime.secret_box()
+        return channels.send_test(db, box, client, caller.team_id, data["id"], actor=caller.email)
+
+
+@route("GET", "/exceptions", "exceptions", "Open exceptions for your role, the templates and the outcomes")
+def exceptions(caller: Caller, _data: dict[str, Any]) -> Any:
+    return _db_session_call(exception_desk.board, caller)
+
+
+@route("POST", "/exceptions", "exceptions", "Raise an exception from a template for an order",
+       body=schemas.RaiseExceptionSchema)  # fmt: skip
+def raise_exception(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(exception_desk.raise_case, caller, data["template"], data["order_id"], data["values"])
+
+
+@route("POST", "/exceptions/fields", "exceptions", "Fill in or correct an exception's typed fields",
+       body=schemas.ExceptionFieldsSchema)  # fmt: skip
+def fill_exception(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(exception_desk.fill, caller, data["id"], data["values"])
+
+
+@route("POST", "/exceptions/resolve", "exceptions", "Resolve an exception with an outcome (its handler role)",
+       body=schemas.ResolveExceptionSchema)  # fmt: skip
+def resolve_exception(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(exception_desk.resolve, caller, data["id"], data["outcome"], data["note"])
+
+
+@route("GET", "/exceptions/message", "exceptions", "The message to send the buyer, in their language",
+       body=schemas.BuyerMessageQuerySchema)  # fmt: skip
+def buyer_message(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(exception_desk.buyer_message, caller, data["id"], data["language"])
+
+
+@route("GET", "/strings", "status", "The sidebar's language (this spreadsheet's, else the team's) and its messages",
+       body=schemas.SpreadsheetQuerySchema)  # fmt: skip
+def strings(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(languages.sidebar_strings, caller, data["spreadsheet_id"])
+
+
+@route("POST", "/spreadsheet/language", "team_settings", "This spreadsheet's own language (none: the team's)",
+       body=schemas.SpreadsheetLanguageSchema)  # fmt: skip
+def spreadsheet_language(caller: Caller, data: dict[str, Any]) -> Any:
+    result = _db_session_call(languages.set_spreadsheet_language, caller, data["spreadsheet_id"], data["language"])
+    _push_team_tabs(caller)
+    return result

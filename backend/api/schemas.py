@@ -215,6 +215,43 @@ class SyncNowSchema(Schema):
     shop_id = fields.Integer(load_default=None, validate=DB_ID)
 
 
+class ChannelSchema(Schema):
+    url = fields.String(required=True, validate=validate.Length(1, 2048))
+    kinds = fields.List(fields.String(validate=SLUG), load_default=list, validate=validate.Length(max=20))
+    name = fields.String(load_default="Discord", validate=validate.Length(max=120))
+
+
+class ChannelIdSchema(Schema):
+    id = fields.Integer(required=True, strict=True, validate=DB_ID)
+
+
+class RaiseExceptionSchema(Schema):
+    template = fields.String(required=True, validate=SLUG)
+    order_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    values = fields.Dict(keys=fields.String(validate=SLUG), load_default=dict, data_key="fields")
+
+
+class ExceptionFieldsSchema(Schema):
+    id = fields.Integer(required=True, strict=True, validate=DB_ID)
+    values = fields.Dict(keys=fields.String(validate=SLUG), required=True, data_key="fields")
+
+
+class ResolveExceptionSchema(Schema):
+    id = fields.Integer(required=True, strict=True, validate=DB_ID)
+    outcome = fields.String(required=True, validate=SLUG)
+    note = fields.String(load_default="", validate=validate.Length(max=2048))
+
+
+class BuyerMessageQuerySchema(Schema):
+    id = fields.Integer(required=True, validate=DB_ID)
+    language = fields.String(load_default=None, validate=validate.OneOf(["en", "zh-Hans"]))
+
+
+class SpreadsheetLanguageSchema(Schema):
+    spreadsheet_id = fields.String(required=True, validate=GOOGLE_ID)
+    language = fields.String(load_default=None, validate=validate.OneOf(["en", "zh-Hans"]))
+
+
 class RefundAnswerSchema(Schema):
     """Finance's answer to a refund above the team's limit, from the sidebar."""
 
@@ -252,6 +289,8 @@ class EditRequestSchema(Schema):
     tab = fields.String(required=True, validate=TAB)
     editor = fields.Email(load_default=None, allow_none=True, validate=EMAIL)
     headers = fields.List(fields.String(allow_none=True), load_default=list, validate=validate.Length(max=200))
+    # Each column's key from its developer metadata (None where a column has none): found whatever its header says.
+    keys = fields.List(fields.String(allow_none=True), load_default=list, validate=validate.Length(max=200))
     rows = fields.List(fields.Nested(EditRowSchema), required=True, validate=validate.Length(1, 2000))
 
 

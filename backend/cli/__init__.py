@@ -8,7 +8,21 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from backend.cli import after_sales, costs, csv_import, demo, fx, keys, limits, purchases, setup, sheets, shops, worker
+from backend.cli import (
+    after_sales,
+    costs,
+    csv_import,
+    demo,
+    fx,
+    keys,
+    limits,
+    notify,
+    purchases,
+    setup,
+    sheets,
+    shops,
+    worker,
+)
 from backend.cli.common import reports_errors
 from backend.errors import NotBuiltYet
 
@@ -25,6 +39,7 @@ COMMANDS: list[click.Command] = [
     csv_import.import_csv_command,
     sheets.sheet_cli,
     keys.keys_cli,
+    notify.notify_cli,
     limits.limits_cli,
     demo.demo_command,
     after_sales.after_sales_cli,

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from backend import i18n
 from backend.cli.common import reports_errors, stop_on_signals
+from backend.cli.setup import LANGUAGE
 from backend.config import INSTANCE_DIR, PROJECT_ROOT
 from backend.errors import InvalidInput
 
@@ -66,8 +68,10 @@ def _choose(mode: str | None, paths: StatePaths) -> bool:
 @click.option("--fresh", "mode", flag_value="fresh", help="Forget the saved demo and seed a new one.")
 @click.option("--resume", "mode", flag_value="resume", help="Carry on with the demo saved in instance/demo.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port of the demo page on 127.0.0.1.")
+@click.option("--language", type=LANGUAGE, default=i18n.DEFAULT, show_default=True,
+              help="The demo team's language when seeded fresh: sheets, sidebar, Discord and the page.")  # fmt: skip
 @reports_errors
-def demo_command(mode: str | None, port: int) -> None:
+def demo_command(mode: str | None, port: int, language: str) -> None:
     """Start the sandboxes and the backend on SQLite, with sample shops, sheets and live order traffic."""
     # Imported here: every other command, and gunicorn, load backend.cli without the sandboxes.
     from backend.demo import world as demo  # noqa: PLC0415
@@ -81,7 +85,7 @@ def demo_command(mode: str | None, port: int) -> None:
     new_key = not paths.key.exists()
     started = time.monotonic()
     try:
-        world = demo.start(STATE_DIR, resume=resume, page_port=port)
+        world = demo.start(STATE_DIR, resume=resume, page_port=port, language=language)
     except OSError as exc:
         raise InvalidInput(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}): pass a free --port") from None
     took = time.monotonic() - started

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from backend import i18n
 from backend.cli.common import reports_errors
 from backend.db import get_db
 from backend.services import retention, teams
@@ -20,17 +21,21 @@ def init_db_command() -> None:
 
 
 team_cli = AppGroup("team", help="Teams.")
+LANGUAGE = click.Choice(i18n.LANGUAGES)
 
 
 @team_cli.command("create")
 @click.argument("name")
 @click.option("--admin", "admin_email", required=True, help="Email of the team's first admin.")
+@click.option("--language", type=LANGUAGE, default="en", help="Sheets, sidebar and Discord in en or zh-Hans.")
 @reports_errors
-def team_create_command(name: str, admin_email: str) -> None:
+def team_create_command(name: str, admin_email: str, language: str) -> None:
     """Create a team and its first admin."""
     with get_db().session() as session:
-        team = teams.create_team(session, name, admin_email)
-        click.echo(f"team {team.name!r} created (id {team.id}); admin {team.members[0].email}")
+        team = teams.create_team(session, name, admin_email, language)
+        click.echo(
+            f"team {team.name!r} created (id {team.id}); admin {team.members[0].email}; language {team.language}"
+        )
 
 
 @team_cli.command("set")
@@ -46,13 +51,19 @@ def team_create_command(name: str, admin_email: str) -> None:
     default=None,
     help="A 3-letter code (USD): report tabs add every currency up in it; '' clears it.",
 )
+@click.option("--language", type=LANGUAGE, default=None, help="en or zh-Hans (a spreadsheet may override it).")
 @reports_errors
-def team_set_command(name: str, retention_days: int | None, reporting_currency: str | None) -> None:
+def team_set_command(
+    name: str, retention_days: int | None, reporting_currency: str | None, language: str | None
+) -> None:
     """Change a team's settings."""
-    if retention_days is None and reporting_currency is None:
-        raise click.UsageError("say what to change: --retention-days N or --reporting-currency CODE")
+    if retention_days is None and reporting_currency is None and language is None:
+        raise click.UsageError("say what to change: --retention-days N, --reporting-currency CODE or --language LANG")
     with get_db().session() as session:
         team = teams.team_by_name(session, name)
+        if language is not None:
+            teams.set_language(session, team, language, actor="cli")
+            click.echo(f"team {team.name!r} speaks {team.language}; its sheets are rewritten in it at the next push")
         if retention_days is not None:
             retention.set_retention(session, team, retention_days, actor="cli")
             click.echo(

@@ -23,6 +23,7 @@ import httpx
 from flask import Flask, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from backend import i18n
 from backend.config import PROJECT_ROOT, Config
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.sheets.errors import ApiError
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 ADDON_DIR = PROJECT_ROOT / "appsscript"
 HERE = Path(__file__).parent
 INCLUDE = re.compile(r"<\?!=\s*include\('([A-Za-z0-9_]+)'\);?\s*\?>")
+TEXT = re.compile(r">([^<>]+)<")  # a page's text between two tags
 SPREADSHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 CHALLENGE_METADATA_ID = 424242
 REFRESH_SECONDS = 3
@@ -201,6 +203,23 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "createSpreadsheet": _create_spreadsheet,
     "bindTab": _bind_tab,
     "installEditTrigger": _install_trigger,
+    "listExceptions": lambda c: c.api("get", "/addon/exceptions"),
+    "raiseException": lambda c: c.api("post", "/addon/exceptions", c.arg(0, {})),
+    "saveExceptionFields": lambda c: c.api(
+        "post", "/addon/exceptions/fields", {"id": c.arg(0), "fields": c.arg(1, {})}
+    ),
+    "resolveException": lambda c: c.api(
+        "post", "/addon/exceptions/resolve", {"id": c.arg(0), "outcome": c.arg(1), "note": c.arg(2, "")}
+    ),
+    "buyerMessage": lambda c: c.api("get", "/addon/exceptions/message", {"id": c.arg(0), "language": c.arg(1)}),
+    "listChannels": lambda c: c.api("get", "/addon/channels"),
+    "addChannel": lambda c: c.api("post", "/addon/channels", c.arg(0, {})),
+    "testChannel": lambda c: c.api("post", "/addon/channels/test", {"id": c.arg(0)}),
+    "removeChannel": lambda c: c.api("post", "/addon/channels/remove", {"id": c.arg(0)}),
+    "getStrings": lambda c: c.api("get", "/addon/strings", {"spreadsheet_id": c.spreadsheet_id}),
+    "setSpreadsheetLanguage": lambda c: c.api(
+        "post", "/addon/spreadsheet/language", {"spreadsheet_id": c.spreadsheet_id, "language": c.arg(0)}
+    ),
     "pendingActions": lambda c: c.api("get", "/addon/pending-actions"),
     "answerRefund": lambda c: c.api("post", "/addon/refunds/answer", {"case": c.arg(0), "answer": c.arg(1)}),
 }
@@ -223,6 +242,21 @@ def sidebar_html(email: str, sheet_key: str) -> str:
 NO_SIDEBAR = """<!doctype html><meta charset="utf-8"><body style="font:13px Roboto,Arial,sans-serif;padding:12px">
 <p><b>{who}</b> cannot open this spreadsheet, so there is no add-on sidebar to show: Sheets opens the add-on
 only inside a file you can open.</p>"""
+
+
+def in_language(page: str, language: str) -> str:
+    """The page's own words (its text between tags, outside its script) from the catalogs, like the sidebar's."""
+    if language == i18n.DEFAULT:
+        return page
+    translate, script = i18n.translator(language), page.index("<script>")
+
+    def said(found: re.Match[str]) -> str:
+        text = " ".join(found[1].split())
+        words = translate(text) if text else text  # gettext("") is the catalog's header
+        return f">{html.escape(words, quote=False)}<" if words != text else found[0]
+
+    head = TEXT.sub(said, page[:script]).replace('<html lang="en">', f'<html lang="{language}">', 1)
+    return head + page[script:]
 
 
 def create_page(world: World) -> Flask:
@@ -254,9 +288,10 @@ def create_page(world: World) -> Flask:
             for key, title in world.sheet_list()
         )
         template = (HERE / "page.html").read_text(encoding="utf-8")
-        return (
+        filled = (
             template.replace("{people}", people).replace("{sheets}", sheets).replace("{refresh}", str(REFRESH_SECONDS))
         )
+        return in_language(filled, world.language)
 
     @page.get("/grid/<key>")
     def grid(key: str) -> ResponseReturnValue:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, ClassVar
 from flask import Flask
 from sqlalchemy import select
 
-from backend import create_app, tasks
+from backend import create_app, i18n, tasks
 from backend import secrets as secret_keys
 from backend.cli.worker import run_scheduler
 from backend.config import Config
@@ -42,7 +42,7 @@ from backend.demo.traffic import Traffic
 from backend.domain.fx import FxRate
 from backend.domain.purchase_files import ALIBABA_OFFER_URL
 from backend.errors import InvalidInput
-from backend.models import NotificationChannel, OpeningStock, Shop, Spreadsheet
+from backend.models import NotificationChannel, OpeningStock, Shop, Spreadsheet, Team
 from backend.platforms.base import ConsentReturn
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.sandbox.server import DeferredApp, RunningServer
@@ -192,6 +192,7 @@ class World:
     backend_server: RunningServer
     resumed: bool
     spreadsheets: dict[str, str] = field(default_factory=dict)  # SheetSpec.key → spreadsheet id
+    seed_language: str = i18n.DEFAULT  # the team's language when seeded fresh (a resumed team keeps its own)
     page_server: RunningServer | None = None
     traffic: Traffic | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -223,6 +224,12 @@ class World:
 
     def person(self, email: str) -> Person:
         return next(p for p in PEOPLE if p.email == email)
+
+    @property
+    def language(self) -> str:
+        """The demo team's language: its sheets, sidebar, Discord and the page itself speak it."""
+        with self.db.session() as session:
+            return session.scalar(select(Team.language).where(Team.name == TEAM)) or i18n.DEFAULT
 
     def sheet_list(self) -> list[tuple[str, str]]:
         """(key, title) of each spreadsheet the page offers: the seeded five, then any the team created since."""
@@ -390,11 +397,13 @@ def start(
     seed: int = SEED,
     page_port: int | None = 0,
     traffic_every: float | None = 3.0,
+    language: str = i18n.DEFAULT,
 ) -> World:
     """Start (and seed, or resume) the whole demo; `page_port=None` runs no page, `traffic_every=None` no traffic.
 
     Raises InvalidInput when `resume` is asked for but the saved state cannot be resumed.
     """
+    i18n.check_language(language)
     paths = StatePaths(state_dir)
     paths.root.mkdir(parents=True, exist_ok=True)
     if resume and not paths.resumable():
@@ -421,7 +430,7 @@ def start(
     sandbox.redirect_url = f"{backend_server.url}/oauth/tiktok/callback"
     write_cli_env(paths.cli_env, app.extensions["orderdeck.config"])
     world = World(paths, app, sandbox, shopee, google, discord, tiktok_server, shopee_server, discord_server,
-                  backend_server, resume, spreadsheets)  # fmt: skip
+                  backend_server, resume, spreadsheets, language)  # fmt: skip
     try:
         _prepare(world)
         _add_users(google)
@@ -491,7 +500,7 @@ def _euro_rates(start: date) -> list[FxRate]:
 def _seed(world: World, discord_hook: str) -> None:
     box = world.app.extensions["orderdeck.secrets"]
     with world.app.app_context(), world.db.session() as session:
-        team = teams.create_team(session, TEAM, ADMIN.email)
+        team = teams.create_team(session, TEAM, ADMIN.email, world.seed_language)
         for person in PEOPLE[1:]:
             teams.add_member(session, team, person.email, person.role, actor=ADMIN.email)
         notify.add_channel(session, box, team, name=CHANNEL, url=discord_hook, actor=ADMIN.email, allow_loopback=True)

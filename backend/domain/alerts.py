@@ -8,7 +8,7 @@ hold every tier except the last: T-4 h is the one that saves a late-dispatch pen
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -31,6 +31,8 @@ FOOTER_MAX = 2048
 AUTHOR_MAX = 256
 EMBED_TOTAL_MAX = 6000
 
+# gettext for the team's language (backend/i18n.py); English when none is given.
+Translate = Callable[[str], str]
 AMBER, ORANGE, RED, BLUE, GREEN, GREY = 0xF1C40F, 0xE67E22, 0xE74C3C, 0x3498DB, 0x2ECC71, 0x95A5A6
 
 
@@ -176,63 +178,121 @@ class OrderRef:
     link: str | None = None
 
 
-def sla_message(order: OrderRef, tier: Tier, deadline: datetime) -> dict[str, Any]:
+def sla_message(order: OrderRef, tier: Tier, deadline: datetime, translate: Translate = str) -> dict[str, Any]:
     hours = int(tier.before.total_seconds() // 3600)
     return message(
         embed(
-            f"{tier.name}: order {order.external_id} must ship within {hours} h",
-            f"Dispatch deadline {discord_time(deadline)} ({discord_time(deadline, 'R')}).",
+            translate("{tier}: order {order} must ship within {hours} h").format(
+                tier=tier.name, order=order.external_id, hours=hours
+            ),
+            translate("Dispatch deadline {deadline} ({relative}).").format(
+                deadline=discord_time(deadline), relative=discord_time(deadline, "R")
+            ),
             color=tier.color,
             url=order.link,
-            fields=[("Shop", order.shop_name), ("Status", order.status), ("Tier", tier.name)],
-            footer="OrderDeck SLA watch",
+            fields=[
+                (translate("Shop"), order.shop_name),
+                (translate("Status"), translate(order.status)),
+                (translate("Tier"), tier.name),
+            ],
+            footer=translate("OrderDeck SLA watch"),
             timestamp=deadline,
         )
     )
 
 
 def exception_message(
-    order: OrderRef | None, label: str, handler_role: str, due_at: datetime | None, raised_by: str, *, overdue: bool
+    order: OrderRef | None,
+    label: str,
+    handler_role: str,
+    due_at: datetime | None,
+    raised_by: str,
+    *,
+    overdue: bool,
+    translate: Translate = str,
 ) -> dict[str, Any]:
-    subject = f"order {order.external_id}" if order else "no order"
-    title = f"{'Overdue' if overdue else 'New'} exception: {label} ({subject})"
-    due = f"Resolve by {discord_time(due_at)} ({discord_time(due_at, 'R')})." if due_at else ""
+    subject = translate("order {order}").format(order=order.external_id) if order else translate("no order")
+    title = translate("Overdue exception: {label} ({subject})" if overdue else "New exception: {label} ({subject})")
+    due = (
+        translate("Resolve by {deadline} ({relative}).").format(
+            deadline=discord_time(due_at), relative=discord_time(due_at, "R")
+        )
+        if due_at
+        else ""
+    )
     return message(
         embed(
-            title,
+            title.format(label=label, subject=subject),
             due,
             color=RED if overdue else ORANGE,
             url=order.link if order else None,
-            fields=[("Handled by", handler_role), ("Raised by", raised_by), ("Shop", order.shop_name if order else "")],
-            footer="OrderDeck exceptions",
+            fields=[
+                (translate("Handled by"), handler_role),
+                (translate("Raised by"), raised_by),
+                (translate("Shop"), order.shop_name if order else ""),
+            ],
+            footer=translate("OrderDeck exceptions"),
         )
     )
 
 
-def shop_problem_message(shop_name: str, problem: str, *, reauthorize: bool) -> dict[str, Any]:
-    title = f"Re-authorization needed: {shop_name}" if reauthorize else f"Sync failed: {shop_name}"
-    hint = "An admin must connect the shop again from the sidebar." if reauthorize else "The next sync will retry."
-    return message(embed(title, f"{problem}\n{hint}", color=RED if reauthorize else ORANGE, footer="OrderDeck sync"))
+def shop_problem_message(
+    shop_name: str, problem: str, *, reauthorize: bool, translate: Translate = str
+) -> dict[str, Any]:
+    title = translate("Re-authorization needed: {shop}" if reauthorize else "Sync failed: {shop}").format(
+        shop=shop_name
+    )
+    hint = translate(
+        "An admin must connect the shop again from the sidebar." if reauthorize else "The next sync will retry."
+    )
+    footer = translate("OrderDeck sync")
+    return message(embed(title, f"{problem}\n{hint}", color=RED if reauthorize else ORANGE, footer=footer))
 
 
-def digest_message(day_label: str, counts: Iterable[tuple[str, int]], lines: Iterable[str] = ()) -> dict[str, Any]:
+def digest_message(
+    day_label: str, counts: Iterable[tuple[str, int]], lines: Iterable[str] = (), translate: Translate = str
+) -> dict[str, Any]:
     return message(
         embed(
-            f"Daily digest {day_label}",
+            translate("Daily digest {day}").format(day=day_label),
             "\n".join(lines),
             color=BLUE,
-            fields=[(name, str(value)) for name, value in counts],
-            footer="OrderDeck daily digest",
+            fields=[(translate(name), str(value)) for name, value in counts],
+            footer=translate("OrderDeck daily digest"),
         )
     )
 
 
-def leaderboard_message(period_label: str, boards: Mapping[str, list[str]], min_count: int) -> dict[str, Any]:
-    """One embed per stage; each board is its ranked lines ("1. ana@… — median 2.5 h (12)")."""
+def leaderboard_message(
+    period_label: str, boards: Mapping[str, list[str]], min_count: int, translate: Translate = str
+) -> dict[str, Any]:
+    """One embed per stage (its English label, translated here); each board is its ranked lines, already in the
+    team's language ("1. ana@… — median 2.5 h (12)")."""
     embeds = [
         embed(
-            f"Fastest {stage} — {period_label}", "\n".join(lines) or "No one reached the minimum volume.", color=GREEN
+            translate("Fastest {stage} — {period}").format(stage=translate(stage), period=period_label),
+            "\n".join(lines) or translate("No one reached the minimum volume."),
+            color=GREEN,
         )
         for stage, lines in boards.items()
     ]
-    return message(*embeds, content=f"Weekly leaderboard (at least {min_count} handled to rank)")
+    content = translate("Weekly leaderboard (at least {count} handled to rank)").format(count=min_count)
+    return message(*embeds, content=content)
+
+
+def channel_test_message(
+    channel_name: str, kinds: Iterable[str], team_name: str, actor: str, translate: Translate = str
+) -> dict[str, Any]:
+    """What an admin's "Test" sends, in the team's language: proof the webhook works, and what it will get."""
+    wanted = ", ".join(kinds) or translate("every kind")
+    return message(
+        embed(
+            translate("OrderDeck is connected to {channel}").format(channel=channel_name),
+            translate("This channel will receive {team}'s notifications: {kinds}.").format(
+                team=team_name, kinds=wanted
+            ),
+            color=GREEN,
+            fields=[(translate("Tested by"), actor)],
+            footer="OrderDeck",
+        )
+    )

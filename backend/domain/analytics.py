@@ -24,6 +24,7 @@ PERIODS = ("day", "week", "month")
 ANALYTICS_HEADER = ["Period", "Stage", "Role", "Member", "Handled", "Median (h)", "P90 (h)"]
 TREND_HEADERS = {stage: f"{label} median (h)" for stage, label in STAGE_LABELS.items()}
 LEADERBOARD_HEADER = ["Window", "Stage", "Rank", "Member", "Handled", "Median (h)", "P90 (h)"]
+WINDOWS = {"week": "This week", "month": "This month"}  # the leaderboard's, to date
 ALL_MEMBERS = "(all)"
 # The actor of a sheet edit whose editor Google did not name (an empty `e.user`): work done, by nobody known.
 UNKNOWN_MEMBER = "unknown member"
@@ -200,7 +201,7 @@ def leaderboard(
 def leaderboard_rows(samples: Sequence[Sample], now: datetime, zone: ZoneInfo, min_count: int) -> list[list[Any]]:
     """The leaderboard block: this week and this month to date, each stage, in the team's zone."""
     rows: list[list[Any]] = [list(LEADERBOARD_HEADER)]
-    for period, label in (("week", "This week"), ("month", "This month")):
+    for period, label in WINDOWS.items():
         start = period_start(now, period, zone)
         for stage, stage_label in STAGE_LABELS.items():
             for standing in leaderboard(samples, stage, start, now, min_count):

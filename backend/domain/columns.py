@@ -194,6 +194,9 @@ class Column:
     # the spreadsheet's list tab, or None for no dropdown on that row.
     choices: Callable[[Source], str | None] | None = field(default=None, compare=False, repr=False)
     hidden: bool = False  # a row key no person reads ("order/SKU"): kept in column A, the column hidden
+    # Its text is OrderDeck's own words (a report's labels, a total, a problem), not the platform's or a
+    # person's: a sheet in another language shows them translated, like an enum's (domain/localize.py).
+    words: bool = False
 
     @property
     def number_format(self) -> Mapping[str, str] | None:
@@ -924,9 +927,15 @@ def _report_columns() -> list[Column]:
     both = handling | board
     return [
         Column("profit_key", "Key / currency", T, OP, profit, _summary_key, Kind.KEY, hidden=True),
-        Column("profit_month", "Month", T, OP, frozenset({Grain.PROFIT_MONTH}), _summary("key"), Kind.COMPUTED),
-        Column("profit_sku", "Seller SKU", T, OP, frozenset({Grain.PROFIT_SKU}), _summary("key"), Kind.COMPUTED),
-        Column("profit_shop", "Shop", T, OP, frozenset({Grain.PROFIT_SHOP}), _summary("key"), Kind.COMPUTED),
+        Column(
+            "profit_month", "Month", T, OP, frozenset({Grain.PROFIT_MONTH}), _summary("key"), Kind.COMPUTED, words=True
+        ),
+        Column(
+            "profit_sku", "Seller SKU", T, OP, frozenset({Grain.PROFIT_SKU}), _summary("key"), Kind.COMPUTED, words=True
+        ),
+        Column(
+            "profit_shop", "Shop", T, OP, frozenset({Grain.PROFIT_SHOP}), _summary("key"), Kind.COMPUTED, words=True
+        ),
         Column("profit_currency", "Currency", T, OP, profit, _summary("currency"), Kind.COMPUTED),
         Column("profit_orders", "Orders", INT, OP, profit, _summary("orders"), Kind.COMPUTED),
         Column("profit_revenue", "Revenue", M, SALES, profit, _summary("revenue"), Kind.COMPUTED),
@@ -1012,13 +1021,13 @@ def _report_columns() -> list[Column]:
         Column(
             "handling_key", "Row", T, OP, handling, _stats("Period", "Stage", "Role", "Member"), Kind.KEY, hidden=True
         ),
-        Column("handling_period", "Period", T, OP, handling, _stats("Period"), Kind.COMPUTED),
-        Column("handling_role", "Role", T, OP, handling, _stats("Role"), Kind.COMPUTED),
+        Column("handling_period", "Period", T, OP, handling, _stats("Period"), Kind.COMPUTED, words=True),
+        Column("handling_role", "Role", T, OP, handling, _stats("Role"), Kind.COMPUTED, words=True),
         Column("leaderboard_key", "Row", T, OP, board, _stats("Window", "Stage", "Member"), Kind.KEY, hidden=True),
-        Column("leaderboard_window", "Window", T, OP, board, _stats("Window"), Kind.COMPUTED),
+        Column("leaderboard_window", "Window", T, OP, board, _stats("Window"), Kind.COMPUTED, words=True),
         Column("leaderboard_rank", "Rank", INT, OP, board, _stats("Rank"), Kind.COMPUTED),
-        Column("stage", "Stage", T, OP, both, _stats("Stage"), Kind.COMPUTED),
-        Column("stage_member", "Member", T, OP, both, _stats("Member"), Kind.COMPUTED),
+        Column("stage", "Stage", T, OP, both, _stats("Stage"), Kind.COMPUTED, words=True),
+        Column("stage_member", "Member", T, OP, both, _stats("Member"), Kind.COMPUTED, words=True),
         Column("stage_handled", "Handled", INT, OP, both, _stats("Handled"), Kind.COMPUTED),
         Column("stage_median_hours", "Median (h)", ColumnType.HOURS, OP, both, _stats("Median (h)"), Kind.COMPUTED),
         Column("stage_p90_hours", "P90 (h)", ColumnType.HOURS, OP, both, _stats("P90 (h)"), Kind.COMPUTED),
@@ -1081,7 +1090,7 @@ def _fulfilment_columns() -> list[Column]:
             warehouse,
             description="you ship: the carrier's tracking number (with the carrier, it ships)",
         ),
-        Column("pack_state", "Shipping", T, OP, pack, _shipping("state"), Kind.COMPUTED),
+        Column("pack_state", "Shipping", T, OP, pack, _shipping("state"), Kind.COMPUTED, words=True),
         Column("pack_label", "Label", T, PERSONAL, pack, _shipping("label"), Kind.COMPUTED),
         Column("pack_wave", "Wave", T, OP, pack, _shipping("wave"), Kind.COMPUTED),
         Column("pack_wave_label", "Wave labels", T, PERSONAL, pack, _shipping("wave_label"), Kind.COMPUTED),
@@ -1111,6 +1120,7 @@ def _fulfilment_columns() -> list[Column]:
             ORDER_GRAINS,
             lambda src: PROBLEM_LABELS.get(src.order.tracking.problem or "", "") if src.order.tracking else "",
             description="failed delivery or returned to sender, from the carrier's events",
+            words=True,
         ),
         Column("label", "Label", T, PERSONAL, ORDER_GRAINS, _order("label"), Kind.COMPUTED),
         Column("score_key", SCORE_HEADERS[0], T, OP, score, cell(SCORE_HEADERS[0]), Kind.KEY),

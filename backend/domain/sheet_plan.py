@@ -30,6 +30,7 @@ MAX_CELL_CHARS = 50_000
 PAYLOAD_GUIDANCE = 2 * 1024 * 1024
 ROWS_PER_REQUEST = 500
 OURS = "OrderDeck:"
+COLUMN_KEY = "orderdeck.column"  # developer metadata on each column: its key (edits find columns by it)
 RED = {"red": 0.96, "green": 0.78, "blue": 0.76}
 AMBER = {"red": 1.0, "green": 0.9, "blue": 0.6}
 URGENCY_TIERS = (("4/24", RED), ("1", AMBER))  # under 4 hours, under 24 hours (serials count days)
@@ -504,6 +505,22 @@ def _header(spec: TabSpec, sheet_id: int, state: TabState | None) -> Json:
     }
 
 
+def column_keys(columns: Sequence[Column], sheet_id: int, *, existed: bool) -> list[Json]:
+    """Each column carries its key as developer metadata, which moves with the column: edits find a column by
+    key whatever its header says (a Chinese sheet) and wherever someone dragged it."""
+    requests: list[Json] = []
+    if existed:
+        lookup = {"metadataKey": COLUMN_KEY, "metadataLocation": {"sheetId": sheet_id},
+                  "locationMatchingStrategy": "INTERSECTING_LOCATION"}  # fmt: skip
+        requests.append({"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": lookup}}})
+    for i, column in enumerate(columns):
+        place = {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": i, "endIndex": i + 1}
+        meta = {"metadataKey": COLUMN_KEY, "metadataValue": column.key, "location": {"dimensionRange": place},
+                "visibility": "DOCUMENT"}  # fmt: skip
+        requests.append({"createDeveloperMetadata": {"developerMetadata": meta}})
+    return requests
+
+
 def _encode(rows: Sequence[Row], columns: Sequence[Column]) -> tuple[dict[str, list[Json]], list[str], int]:
     """Each row's CellData by key; a row holding a value no cell can hold is left out and named, so the
     rest of the tab is still written. Also how many cells were cut to fit."""
@@ -672,6 +689,8 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
         respec = fresh or charted != _charted_rows(profile, keys_now)
         requests += _chart_requests(spec, sheet_id, state, respec, charted)
     keys = tuple(rows) if not layout.grid.blanks else tuple("" if k.startswith(BLANK) else k for k in rows)
+    if fresh:
+        requests += column_keys(profile.columns, sheet_id, existed=state is not None)
     return TabPlan(
         requests=requests,
         snapshot=Snapshot(layout_key, Memos(stored), _owners(spec, known, wanted), keys, layout.grid.order),

@@ -29,6 +29,12 @@ MONTHS = (
 YES_NO = {"en": ("yes", "no"), "zh-Hans": ("是", "否")}
 TRUE_TEXT = frozenset({"true", "yes", "y", "1", "是"})
 FALSE_TEXT = frozenset({"false", "no", "n", "0", "否"})
+# How a case ended, chosen by whoever resolves it; AUTOMATIC is the system's own (its cause went away).
+OUTCOMES = ("solved", "refunded", "replaced", "cancelled", "declined", "no_action")
+AUTOMATIC = "automatic"
+# Buyers shipped to here read Simplified Chinese; elsewhere their own words may show it.
+CHINESE_REGIONS = frozenset({"CN"})
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 class TemplateError(ValueError):
@@ -166,6 +172,14 @@ class FieldSpec:
             yes, no = YES_NO[language]
             return yes if stored else no
         return str(stored)
+
+
+def buyer_language(region_code: str | None, buyer_text: str | None) -> str:
+    """The language a buyer message is first offered in: Chinese if the buyer wrote in it or lives
+    where it is read, else English (whoever copies it can switch)."""
+    if HAN.search(buyer_text or "") or (region_code or "").upper() in CHINESE_REGIONS:
+        return "zh-Hans"
+    return "en"
 
 
 def _is_empty(value: Any) -> bool:

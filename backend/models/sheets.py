@@ -53,6 +53,8 @@ class Spreadsheet(TimestampMixin, Base):
     tabs: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     # The admin whose installable edit trigger sends this file's edits: only their calls may name the editor.
     edits_trigger_by: Mapped[str | None] = mapped_column(String(320))
+    # This file's own language (en, zh-Hans), overriding the team's; None: the team's.
+    language: Mapped[str | None] = mapped_column(String(16))
 
     bindings: Mapped[list[SheetBinding]] = relationship(
         back_populates="spreadsheet", cascade="all, delete-orphan", order_by="SheetBinding.id"

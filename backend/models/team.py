@@ -24,6 +24,8 @@ class Team(TimestampMixin, Base):
     retention_days: Mapped[int] = mapped_column(default=90, server_default="90")
     # The currency report tabs add a converted total in, beside the per-currency totals; None: none.
     reporting_currency: Mapped[str | None] = mapped_column(String(3))
+    # Sheet headers, status and dropdown words, the sidebar and Discord messages: en or zh-Hans.
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
 
     members: Mapped[list[Member]] = relationship(back_populates="team", order_by="Member.id")
 

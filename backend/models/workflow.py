@@ -28,6 +28,7 @@ class ExceptionCase(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(320))
     resolved_at: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(String(2048))
+    outcome: Mapped[str | None] = mapped_column(String(32))  # domain.templates.OUTCOMES, or AUTOMATIC
     # Makes "raise once" idempotent for automatic cases (e.g. stock-out for one order and SKU).
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
 

@@ -75,6 +75,9 @@ ACTIONS: Mapping[str, frozenset[str] | None] = {
     "pending_actions": None,  # counts only; the refunds in it are for the roles that approve them
     "approve_refund": role_policy().acting(bindings.APPROVE_LARGE_REFUND),
     "team_settings": ADMIN,
+    "manage_channels": ADMIN,
+    # Agency clients look; every other role raises, fills and (for its own templates) resolves cases.
+    "exceptions": frozenset(role_policy().roles) - {"viewer"},
     "leave_team": None,
 }
 

@@ -22,10 +22,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from backend import i18n
 from backend.db import Database
+from backend.domain import localize
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
 from backend.domain.fx import parse_pair
+from backend.domain.localize import Phrase
 from backend.domain.pending_actions import FINANCE_PREFIX
 from backend.domain.profiles import Profile
 from backend.domain.seller_values import shown_note
@@ -80,6 +83,7 @@ class EditBatch:
     editor: str | None
     headers: tuple[str | None, ...]
     rows: tuple[EditRow, ...]
+    keys: tuple[str | None, ...] = ()  # column keys from the sheet's developer metadata (an older trigger sends none)
 
     @classmethod
     def from_request(cls, data: Mapping[str, Any]) -> EditBatch:
@@ -93,13 +97,15 @@ class EditBatch:
             for r in data["rows"]
         )
         editor = str(data["editor"]).strip().lower() if data.get("editor") else None
-        return cls(data["spreadsheet_id"], data["tab"], editor, tuple(data.get("headers") or ()), rows)
+        headers, keys = tuple(data.get("headers") or ()), tuple(data.get("keys") or ())
+        return cls(data["spreadsheet_id"], data["tab"], editor, headers, rows, keys)
 
 
 @dataclass
 class EditOutcome:
     cells: list[dict[str, Any]] = field(default_factory=list)
     changed: bool = False
+    language: str = i18n.DEFAULT  # the sheet's: what its notes are said in (the audit keeps them in English)
 
 
 @dataclass
@@ -114,6 +120,8 @@ class Job:
     sku: str | None = None
     case_id: int | None = None  # an after-sales case (the after_sales and pending_actions tabs)
     shipped: ShipResult | None = None
+    language: str = i18n.DEFAULT  # the sheet's: what its dropdowns and answered values are written in
+    words: dict[str, dict[str, str]] = field(default_factory=dict)  # a dropdown's word in the sheet → in English
     packed: list[dict[str, Any]] = field(default_factory=list)  # the pack list's answers (services/pack_list.py)
     verdict: decisions.Verdict | None = None
 
@@ -155,7 +163,8 @@ def as_text(value: Any) -> str:
 
 
 # -- who may type where ----------------------------------------------------------------------------
-def _binding(session: Session, caller: Caller, batch: EditBatch) -> tuple[SheetBinding, Profile]:
+def _binding(session: Session, caller: Caller, batch: EditBatch) -> tuple[SheetBinding, Profile, Profile]:
+    """The tab's binding, its profile as the sheet shows it (in its language) and in English."""
     binding = session.scalar(
         select(SheetBinding)
         .join(Spreadsheet)
@@ -164,22 +173,44 @@ def _binding(session: Session, caller: Caller, batch: EditBatch) -> tuple[SheetB
     )
     if binding is None:
         raise NotFound(f"tab {batch.tab!r} of this spreadsheet is not bound to your team")
-    return binding, bindings.profile_for(session, caller.team_id, binding.profile_key)
+    language = i18n.language_of(session.get_one(Team, caller.team_id), binding.spreadsheet)
+    english = bindings.profile_for(session, caller.team_id, binding.profile_key)
+    return binding, i18n.localized(english, language), english
 
 
-def _refusal(column: Column, header: str | None, caller: Caller, editor: tuple[str, str | None] | None) -> str | None:
-    """Why this cell may not be edited by this person, or None."""
+def _moved(column: Column, header: str | None, key: str | None) -> str | None:
+    """Why the column the person typed in is not the one OrderDeck wrote there, or None. Its key (developer
+    metadata, which travels with the column) decides; a sheet without keys falls back on the header text."""
+    if key is not None:
+        return (
+            None
+            if key == column.key
+            else Phrase("this column is now {header!r} (it was moved): wait for the next update", header=column.header)
+        )
     if header is not None and header.strip() and header.strip() != column.header:
-        return f"this column is now {column.header!r} (header {header!r} was moved): wait for the next update"
+        return Phrase(
+            "this column is now {header!r} (header {typed!r} was moved): wait for the next update",
+            header=column.header,
+            typed=header,
+        )
+    return None
+
+
+def _refusal(
+    column: Column, header: str | None, key: str | None, caller: Caller, editor: tuple[str, str | None] | None
+) -> str | None:
+    """Why this cell may not be edited by this person, or None."""
+    if moved := _moved(column, header, key):
+        return moved
     if not column.is_input:
-        return f"{column.header!r} is written by OrderDeck: it is put back at the next update"
+        return Phrase("{header!r} is written by OrderDeck: it is put back at the next update", header=column.header)
     for who, role in ((caller.email, caller.role), editor or (None, None)):
         if who is None:
             continue
         if role is None:
-            return f"{who} is not a member of this team, so OrderDeck did not keep the change"
+            return Phrase("{who} is not a member of this team, so OrderDeck did not keep the change", who=who)
         if role != "admin" and role not in column.editable_by:
-            return f"the {role} role may not change {column.header!r}"
+            return Phrase("the {role} role may not change {header!r}", role=Phrase(role), header=column.header)
     return None
 
 
@@ -244,10 +275,10 @@ def _find_subject(session: Session, binding: SheetBinding, profile: Profile, job
         job.sku = key
     elif profile.grain in CASE_GRAINS:
         job.case_id = _case_for(session, binding, key)
-        return "" if job.case_id is not None else f"no after-sales case {key!r} in this tab"
+        return "" if job.case_id is not None else Phrase("no after-sales case {key!r} in this tab", key=key)
     else:
         job.order = _order_for(session, binding, key)
-        return "" if job.order is not None else f"no order {key!r} in this tab"
+        return "" if job.order is not None else Phrase("no order {key!r} in this tab", key=key)
     return ""
 
 
@@ -276,7 +307,8 @@ def _typed_of(order: Order, actor: str) -> OrderInput:
 def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutcome) -> tuple[list[Job], Attribution]:
     """Each row's typed cells, checked and grouped by what they do, and who typed them; refused cells are
     answered here."""
-    binding, profile = _binding(session, caller, batch)
+    binding, profile, english = _binding(session, caller, batch)
+    language = outcome.language = i18n.language_of(session.get_one(Team, caller.team_id), binding.spreadsheet)
     who = _attribution(session, caller, binding.spreadsheet, batch.editor)
     editor = who.editor
     jobs: list[Job] = []
@@ -294,9 +326,10 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
                 continue
             column = profile.columns[column_number - 1]
             header = batch.headers[column_number - 1] if column_number <= len(batch.headers) else None
-            why = _refusal(column, header, caller, editor)
+            key = batch.keys[column_number - 1] if column_number <= len(batch.keys) else None
+            why = _refusal(column, header, key, caller, editor)
             if why is None and column.key not in KIND_OF:
-                why = f"{column.header!r} cannot be changed from the sheet"
+                why = Phrase("{header!r} cannot be changed from the sheet", header=column.header)
             if why is not None:
                 outcome.cells.append(_cell(row.row, column_number, "rejected", None, why))  # no canonical value
                 if not column.is_input:
@@ -304,7 +337,9 @@ def _plan(session: Session, caller: Caller, batch: EditBatch, outcome: EditOutco
                 continue
             by_kind.setdefault(KIND_OF[column.key], {})[column.key] = (column_number, value)
         for kind, typed in by_kind.items():
-            job = Job(kind, row, typed, context)
+            words = {key: dict(zip(profile.columns[n - 1].enum_values, english.columns[n - 1].enum_values, strict=True))
+                     for key, (n, _value) in typed.items()}  # fmt: skip
+            job = Job(kind, row, typed, context, language=language, words=words)
             missing = _find_subject(session, binding, profile, job)
             if missing:
                 _reject_all(outcome, job, missing, {})
@@ -401,17 +436,19 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
     tracking = _typed(job, "tracking_number")
     result = job.shipped
     if tracking and not TRACKING.match(tracking):
-        _reject_all(outcome, job, f"{tracking!r} is not a tracking number (4-64 letters, digits or -)", current)
+        why = Phrase("{tracking!r} is not a tracking number (4-64 letters, digits or -)", tracking=tracking)
+        _reject_all(outcome, job, why, current)
         return
     if len(_typed(job, "carrier")) > CARRIER_LIMIT:
-        _reject_all(outcome, job, f"a carrier's name is at most {CARRIER_LIMIT} characters", current)
+        too_long = Phrase("a carrier's name is at most {limit} characters", limit=CARRIER_LIMIT)
+        _reject_all(outcome, job, too_long, current)
         return
     if result is None:
         typed = _typed_of(order, actor)
         missing = "carrier" if tracking else "tracking number"
         for key, (column, value) in job.typed.items():
             setattr(typed, key, as_text(value) or None)  # the column keys are OrderInput's attribute names
-            note = f"Saved. Type the {missing} too, and OrderDeck ships the package."
+            note = Phrase("Saved. Type the {missing} too, and OrderDeck ships the package.", missing=Phrase(missing))
             outcome.cells.append(_cell(job.row.row, column, "pending", as_text(value), note))
         mark_bindings_dirty(session, caller.team_id, order.shop_id, [order.id])
         outcome.changed = True
@@ -473,7 +510,7 @@ def _record_dated(
     typed = _as_amount(job.context.get(amount, (0, None))[1])
     if not typed:
         for column, value in job.typed.values():
-            note = f"Not recorded yet: type the {what} too."
+            note = Phrase("Not recorded yet: type the {what} too.", what=Phrase(what))
             outcome.cells.append(_cell(job.row.row, column, "pending", as_text(value), note))
         return
     try:
@@ -555,7 +592,7 @@ def _today(team: Team) -> str:
 def _record_exception(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
     order = _order_of(session, job)
     column, value = job.typed["exception"]
-    open_now = ", ".join(workflow.template(c.template_key).label["en"] for c in workflow.open_exceptions(
+    open_now = ", ".join(workflow.template(c.template_key).label[job.language] for c in workflow.open_exceptions(
         session, caller.team_id, [order.id]))  # fmt: skip
     label = as_text(value)
     if not label or label in open_now.split(", "):
@@ -597,16 +634,22 @@ def _record_stock(session: Session, caller: Caller, actor: str, job: Job, outcom
         _answer_row(outcome, job, purchases.RowEdit(result.row))
 
 
+def _in_english(job: Job) -> dict[str, Any]:
+    """The row's typed values, a dropdown's word typed in the sheet's language read as its English one."""
+    return {key: job.words[key].get(value, value) if isinstance(value, str) else value
+            for key, (_column, value) in job.typed.items()}  # fmt: skip
+
+
 def _record_purchase(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
     """A purchase line's typed cells, all stored or none; its landed cost is recomputed at once."""
-    typed = {key: value for key, (_column, value) in job.typed.items()}
+    typed = _in_english(job)
     team = session.get_one(Team, caller.team_id)
     _answer_row(outcome, job, purchases.edit_line(session, team, actor, job.sku or "", typed))
 
 
 def _record_consolidation(session: Session, caller: Caller, actor: str, job: Job, outcome: EditOutcome) -> None:
     """A consolidation's typed cells; its status moves every line it carries."""
-    typed = {key: value for key, (_column, value) in job.typed.items()}
+    typed = _in_english(job)
     team = session.get_one(Team, caller.team_id)
     _answer_row(outcome, job, purchases.edit_consolidation(session, team, actor, job.sku or "", typed))
 
@@ -621,7 +664,10 @@ def _answer_row(outcome: EditOutcome, job: Job, result: purchases.RowEdit) -> No
         return
     outcome.changed = True
     for key, (column, _value) in job.typed.items():
-        outcome.cells.append(_cell(job.row.row, column, "accepted", result.cells.get(key)))
+        shown = {english: word for word, english in job.words[key].items()}  # answered in the sheet's language
+        canonical = result.cells.get(key)
+        outcome.cells.append(_cell(job.row.row, column, "accepted", shown.get(canonical, canonical)
+                                   if isinstance(canonical, str) else canonical))  # fmt: skip
 
 
 # -- after-sales decisions (sent like a tracking number: checked and claimed, sent, recorded) ----------------
@@ -742,4 +788,7 @@ def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBat
                     },
                 )
             )
+    translate = i18n.translator(outcome.language)
+    for cell in outcome.cells:
+        cell["note"] = cell["note"] and localize.said(cell["note"], translate)
     return outcome

@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
+from backend import i18n
 from backend.catalog import exception_templates
 from backend.db import insert_ignoring_duplicates
 from backend.domain import alerts, analytics
@@ -273,7 +274,12 @@ def exception_event(session: Session, case: ExceptionCase, label: str, *, overdu
     if case.order_id is not None:
         order = session.get_one(Order, case.order_id)
         ref = _order_ref(session, order, session.get_one(Shop, order.shop_id), case.handler_role)
-    payload = alerts.exception_message(ref, label, case.handler_role, case.due_at, case.raised_by, overdue=overdue)
+    team = session.get_one(Team, case.team_id)
+    translate = i18n.translator(team.language)
+    label = exception_templates().get(case.template_key).label.get(team.language, label)
+    payload = alerts.exception_message(
+        ref, label, case.handler_role, case.due_at, case.raised_by, overdue=overdue, translate=translate
+    )
     kind = "exception_overdue" if overdue else "exception_new"
     return enqueue(session, case.team_id, kind, f"exception:{case.id}", payload, now=now)
 
@@ -281,8 +287,12 @@ def exception_event(session: Session, case: ExceptionCase, label: str, *, overdu
 def shop_problem(session: Session, shop: Shop, problem: str, *, reauthorize: bool, now: datetime | None = None) -> int:
     """Sync failed, or the shop needs re-authorization: at most one message per shop per kind per day."""
     now = now or utcnow()
-    day = now.astimezone(team_zone(session.get_one(Team, shop.team_id))).date().isoformat()
-    payload = alerts.shop_problem_message(shop.name or shop.external_id, problem, reauthorize=reauthorize)
+    team = session.get_one(Team, shop.team_id)
+    day = now.astimezone(team_zone(team)).date().isoformat()
+    translate = i18n.translator(team.language)
+    payload = alerts.shop_problem_message(
+        shop.name or shop.external_id, problem, reauthorize=reauthorize, translate=translate
+    )
     kind = "reauthorization" if reauthorize else "sync_failed"
     return enqueue(session, shop.team_id, kind, f"shop:{shop.id}", payload, variant=day, now=now)
 
@@ -347,19 +357,22 @@ def sla_alert_sweep(session: Session, now: datetime | None = None) -> int:
     ):
         sent[subject].add(variant)
     quiet: dict[int, alerts.QuietHours | None] = {}
+    translators: dict[int, i18n.Translate] = {}
     tabs: dict[tuple[int, str], _Tab | None] = {}
     new: list[dict[str, Any]] = []
     for order, shop in rows:
         if shop.team_id not in quiet:
             team = session.get_one(Team, shop.team_id)
             quiet[shop.team_id] = _quiet_hours(settings_for(session, team.id), team_zone(team))
+            translators[shop.team_id] = i18n.translator(team.language)
         order_deadline = alerts.dispatch_deadline(order.rts_sla_at, order.shipping_due_at)
         assert order_deadline is not None  # the query only returns orders with one
         subject = f"order:{order.id}"
         tier = alerts.tier_due(order_deadline, now, sent[subject], quiet[shop.team_id])
         if tier is None:
             continue
-        payload = alerts.sla_message(_order_ref(session, order, shop, "warehouse", tabs), tier, order_deadline)
+        ref = _order_ref(session, order, shop, "warehouse", tabs)
+        payload = alerts.sla_message(ref, tier, order_deadline, translators[shop.team_id])
         new += _rows(shop.team_id, "sla", subject, payload, variant=tier.name, targets=wanted[shop.team_id], now=now)
     return _insert_new(session, new)
 
@@ -392,8 +405,10 @@ def daily_digest(session: Session, now: datetime | None = None) -> int:
     for team_id, zone, settings, channel_ids in _teams_wanting(session, "digest"):
         if now.astimezone(zone).time() < settings.digest_at:
             continue
-        day = now.astimezone(zone).date().isoformat()
-        payload = alerts.digest_message(day, _digest_counts(session, team_id, now), _open_by_role(session, team_id))
+        today, language = now.astimezone(zone).date(), session.get_one(Team, team_id).language
+        day, translate = today.isoformat(), i18n.translator(language)
+        counts, lines = _digest_counts(session, team_id, now), _open_by_role(session, team_id, translate)
+        payload = alerts.digest_message(i18n.day_label(today, language), counts, lines, translate)
         added += enqueue(
             session, team_id, "digest", f"team:{team_id}", payload, variant=day, channel_ids=channel_ids, now=now
         )
@@ -420,14 +435,14 @@ def _digest_counts(session: Session, team_id: int, now: datetime) -> list[tuple[
     ]
 
 
-def _open_by_role(session: Session, team_id: int) -> list[str]:
+def _open_by_role(session: Session, team_id: int, translate: i18n.Translate) -> list[str]:
     rows = session.execute(
         select(ExceptionCase.handler_role, func.count())
         .where(ExceptionCase.team_id == team_id, ExceptionCase.status == "open")
         .group_by(ExceptionCase.handler_role)
         .order_by(ExceptionCase.handler_role)
     ).all()
-    return [f"{role}: {count} open" for role, count in rows]
+    return [translate("{role}: {count} open").format(role=translate(role), count=count) for role, count in rows]
 
 
 def weekly_leaderboard(session: Session, now: datetime | None = None) -> int:
@@ -442,15 +457,23 @@ def weekly_leaderboard(session: Session, now: datetime | None = None) -> int:
         label = analytics.bucket_label(last_week, "week", zone)
         samples = load_samples(session, team_id, last_week, this_week)
         names = _display_names(session, team_id)
+        language = session.get_one(Team, team_id).language
+        translate, number = i18n.translator(language), i18n.number_formatter(language)
+        line = translate("{rank}. {member} — median {median} h, p90 {p90} h ({count})")
         boards = {
             analytics.STAGE_LABELS[stage]: [
-                f"{s.rank}. {names.get(s.member, s.member.split('@')[0])} — median "
-                f"{analytics.hours(s.stats.median)} h, p90 {analytics.hours(s.stats.p90)} h ({s.stats.count})"
+                line.format(
+                    rank=s.rank,
+                    member=names.get(s.member, s.member.split("@")[0]),
+                    median=number(analytics.hours(s.stats.median)),
+                    p90=number(analytics.hours(s.stats.p90)),
+                    count=number(s.stats.count),
+                )
                 for s in analytics.leaderboard(samples, stage, last_week, this_week, settings.leaderboard_min_count)
             ]
             for stage in analytics.STAGE_LABELS
         }
-        payload = alerts.leaderboard_message(label, boards, settings.leaderboard_min_count)
+        payload = alerts.leaderboard_message(label, boards, settings.leaderboard_min_count, translate)
         added += enqueue(
             session, team_id, "leaderboard", f"team:{team_id}", payload, variant=label, channel_ids=channel_ids, now=now
         )
@@ -484,7 +507,7 @@ class _Claimed:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class Outcome:
     status: str  # sent | retry | failed
     wait: timedelta = timedelta(0)  # retry: when to try again; sent: how long the bucket is empty
     error: str | None = None
@@ -533,15 +556,16 @@ def _backoff(attempts: int) -> timedelta:
     return min(delay, BACKOFF_CAP)
 
 
-def _post(client: httpx.Client, url: str, payload: Mapping[str, Any], attempts: int) -> _Outcome:
+def post_message(client: httpx.Client, url: str, payload: Mapping[str, Any], attempts: int = 0) -> Outcome:
+    """One POST to a webhook, classified: sent, retry later (and how long), or refused for good."""
     try:
         response = client.post(url, json=payload, timeout=REQUEST_TIMEOUT)
     except httpx.TransportError as exc:
-        return _Outcome("retry", _backoff(attempts), f"{type(exc).__name__}: {exc}"[:1024])
+        return Outcome("retry", _backoff(attempts), f"{type(exc).__name__}: {exc}"[:1024])
     if response.is_success:
         empty = response.headers.get("X-RateLimit-Remaining") == "0"
         reset = _seconds(response.headers.get("X-RateLimit-Reset-After")) if empty else None
-        return _Outcome("sent", timedelta(seconds=reset or 0))
+        return Outcome("sent", timedelta(seconds=reset or 0))
     try:
         body = response.json()
     except ValueError:
@@ -550,14 +574,14 @@ def _post(client: httpx.Client, url: str, payload: Mapping[str, Any], attempts: 
     text = f"HTTP {response.status_code}: {body.get('message') or response.text[:200]}"[:1024]
     if response.status_code == 429:
         wait = _seconds(body.get("retry_after")) or _seconds(response.headers.get("Retry-After")) or 1.0
-        return _Outcome("retry", timedelta(seconds=wait), text, global_limit=bool(body.get("global")))
+        return Outcome("retry", timedelta(seconds=wait), text, global_limit=bool(body.get("global")))
     if response.status_code >= 500:
-        return _Outcome("retry", _backoff(attempts), text)
+        return Outcome("retry", _backoff(attempts), text)
     # 401/404: the webhook was deleted or its token changed; 400: Discord refuses this body for good.
-    return _Outcome("failed", error=text, channel_gone=response.status_code in (401, 403, 404))
+    return Outcome("failed", error=text, channel_gone=response.status_code in (401, 403, 404))
 
 
-def _record(sessions: sessionmaker[Session], item: _Claimed, outcome: _Outcome, now: datetime) -> None:
+def _record(sessions: sessionmaker[Session], item: _Claimed, outcome: Outcome, now: datetime) -> None:
     with sessions() as session, session.begin():
         row = session.get_one(Notification, item.id)
         channel = session.get_one(NotificationChannel, item.channel_id)
@@ -610,7 +634,7 @@ def deliver_due(
             deferred[hold].append(item.id)
             report.deferred += 1
             continue
-        outcome = _post(client, box.open(item.sealed_url), item.payload, item.attempts)
+        outcome = post_message(client, box.open(item.sealed_url), item.payload, item.attempts)
         _record(session_factory, item, outcome, now)
         if outcome.status == "sent":
             report.sent += 1

@@ -27,7 +27,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session, object_session
 
-from backend import runtime
+from backend import i18n, runtime
 from backend.catalog import role_policy
 from backend.config import Config
 from backend.db import Database, chunks
@@ -307,7 +307,8 @@ class _Push:
         team = session.get_one(Team, spreadsheet.team_id)
         members = {m.email.lower(): m.role for m in session.scalars(select(Member).where(Member.team_id == team.id))}
         bindings = [session.get_one(SheetBinding, i) for i in self.binding_ids]
-        profiles = {b.id: profile_for(session, team.id, b.profile_key) for b in bindings}
+        language = i18n.language_of(team, spreadsheet)
+        profiles = {b.id: i18n.localized(profile_for(session, team.id, b.profile_key), language) for b in bindings}
         now = utcnow()
         stored = {b.id: session.get(SheetSnapshot, b.id) for b in bindings}
         read = {b.id: sheet_changes.pending(session, b.id) for b in bindings}

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import i18n
 from backend.catalog import role_policy
 from backend.domain.fx import CURRENCY
 from backend.errors import Conflict, InvalidInput, NotFound
@@ -37,13 +38,13 @@ def team_by_name(session: Session, name: str) -> Team:
     return team
 
 
-def create_team(session: Session, name: str, admin_email: str) -> Team:
+def create_team(session: Session, name: str, admin_email: str, language: str = i18n.DEFAULT) -> Team:
     name = name.strip()
     if not name or len(name) > 120:
         raise InvalidInput("a team name needs 1 to 120 characters")
     if session.scalar(select(Team.id).where(Team.name == name)) is not None:
         raise Conflict(f"a team named {name!r} already exists")
-    team = Team(name=name)
+    team = Team(name=name, language=i18n.check_language(language))
     team.members.append(Member(email=normalize_email(admin_email), role="admin"))
     session.add(team)
     session.flush()
@@ -54,7 +55,7 @@ def create_team(session: Session, name: str, admin_email: str) -> Team:
             action="team.create",
             target_type="team",
             target_id=str(team.id),
-            detail={"admin": team.members[0].email},
+            detail={"admin": team.members[0].email, "language": team.language},
         )
     )
     return team
@@ -93,16 +94,29 @@ def set_reporting_currency(session: Session, team: Team, code: str, *, actor: st
     if code and not CURRENCY.match(code):
         raise InvalidInput(f"reporting currency {code!r} must be a 3-letter code such as USD (or empty to clear it)")
     before, team.reporting_currency = team.reporting_currency, code or None
-    if before != team.reporting_currency:
-        mark_team_dirty(session, team.id)
-        session.add(
-            AuditEntry(
-                team_id=team.id,
-                actor=actor,
-                action="team.reporting_currency",
-                target_type="team",
-                target_id=str(team.id),
-                detail={"from": before, "to": team.reporting_currency},
-            )
-        )
+    _changed(session, team, "reporting_currency", before, team.reporting_currency, actor=actor)
     return team.reporting_currency
+
+
+def set_language(session: Session, team: Team, language: str, *, actor: str) -> str:
+    """The team's language; its spreadsheets without their own are rewritten in it at the next push."""
+    before, team.language = team.language, i18n.check_language(language)
+    _changed(session, team, "language", before, team.language, actor=actor)
+    return team.language
+
+
+def _changed(session: Session, team: Team, setting: str, before: str | None, after: str | None, *, actor: str) -> None:
+    """A setting every tab of the team shows changed: audit it and mark the tabs for the next push."""
+    if before == after:
+        return
+    mark_team_dirty(session, team.id)
+    session.add(
+        AuditEntry(
+            team_id=team.id,
+            actor=actor,
+            action=f"team.{setting}",
+            target_type="team",
+            target_id=str(team.id),
+            detail={"from": before, "to": after},
+        )
+    )

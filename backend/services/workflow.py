@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.catalog import exception_templates
-from backend.domain.templates import FieldError, MessageContext, Template
+from backend.domain.templates import AUTOMATIC, OUTCOMES, FieldError, MessageContext, Template
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.models import AuditEntry, ExceptionCase, Member, Order, OrderEvent, Shop, Team, utcnow
 from backend.services import notify
@@ -72,6 +72,8 @@ def _record(
     at: datetime,
 ) -> None:
     detail = {"case_id": case.id, "template": case.template_key, "handler_role": case.handler_role}
+    if case.outcome:
+        detail["outcome"] = case.outcome
     session.add(
         AuditEntry(
             team_id=case.team_id,
@@ -194,18 +196,27 @@ def update_fields(
 
 
 def resolve_exception(
-    session: Session, team: Team, case_id: int, *, actor: str, resolution: str = "", now: datetime | None = None
+    session: Session,
+    team: Team,
+    case_id: int,
+    *,
+    actor: str,
+    outcome: str = "solved",
+    resolution: str = "",
+    now: datetime | None = None,
 ) -> ExceptionCase:
-    """Close a case, recording who and when; only its handler role or an admin may."""
+    """Close a case with its outcome, recording who and when; only its handler role or an admin may."""
     now = now or utcnow()
     case = _case(session, team, case_id)
     member = _member(session, team, actor)
     _may_handle(member, case)
     if case.status != "open":
         raise Conflict(f"exception {case_id} was already resolved by {case.resolved_by}")
+    if outcome not in OUTCOMES:
+        raise InvalidInput(f"unknown outcome {outcome!r}; outcomes are: {', '.join(OUTCOMES)}")
     if len(resolution) > RESOLUTION_MAX:
         raise InvalidInput(f"a resolution note has at most {RESOLUTION_MAX} characters")
-    case.status, case.resolved_by, case.resolved_at = "resolved", member.email, now
+    case.status, case.resolved_by, case.resolved_at, case.outcome = "resolved", member.email, now, outcome
     case.resolution = resolution.strip() or None
     order, _shop = _order_shop(session, team, case.order_id)
     _record(session, case, order, actor=member.email, role=member.role, action="resolved", at=now)
@@ -218,6 +229,7 @@ def resolve_automatic(session: Session, case: ExceptionCase, resolution: str, *,
         return
     now = now or utcnow()
     case.status, case.resolved_by, case.resolved_at, case.resolution = "resolved", SYSTEM, now, resolution
+    case.outcome = AUTOMATIC
     order = session.get(Order, case.order_id) if case.order_id is not None else None
     _record(session, case, order, actor=SYSTEM, role=None, action="resolved", at=now)
 

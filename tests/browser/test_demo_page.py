@@ -37,11 +37,16 @@ class Browser:
         self.page.wait_for_selector("#grid .ss, #grid .denied")
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[demo.World]:
-    running = demo.start(tmp_path_factory.mktemp("demo"), page_port=0, traffic_every=None)
+def started(tmp_path_factory: pytest.TempPathFactory, language: str = "en") -> Iterator[demo.World]:
+    """A demo without traffic (the walk reads still grids), seeded in `language`, stopped after its module."""
+    running = demo.start(tmp_path_factory.mktemp("demo"), page_port=0, traffic_every=None, language=language)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[demo.World]:
+    yield from started(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -65,6 +65,8 @@ def server_functions(world: World) -> dict[str, Callable[..., Any]]:
         "listProfiles": lambda: world.api("get", "/addon/profiles"),
         "syncNow": lambda shop=None: world.api("post", "/addon/sync", payload={"shop_id": shop} if shop else {}),
         "bindTab": lambda form: world.bind_tab(form["tab"], form["profile"], new_tab=form["newTab"]),
+        "listExceptions": lambda: world.api("get", "/addon/exceptions"),
+        "getStrings": lambda: world.api("get", "/addon/strings", payload={"spreadsheet_id": world.file_id}),
     }
 
 

@@ -50,6 +50,8 @@ def server_functions(world: World, who: dict[str, str]) -> dict[str, Callable[..
         "leaveTeam": lambda: api("post", "/addon/leave"),
         "confirmGoogle": lambda account: api("post", "/addon/google/confirm", {"account": account}),
         "discardGoogle": lambda account: api("post", "/addon/google/discard", {"account": account}),
+        "pendingActions": lambda: api("get", "/addon/pending-actions"),
+        "answerRefund": lambda case, answer: api("post", "/addon/refunds/answer", {"case": case, "answer": answer}),
     }
 
 

@@ -132,8 +132,10 @@ def test_work_last_touched_by_an_unknown_member_counts_for_the_role_and_ranks_no
     assert {r[3] for r in tab.table[1:]} == {"(all)"}
 
 
-def test_the_weekly_leaderboard_goes_to_discord_on_monday_morning(app: Flask, session: Session) -> None:
+def leaderboard_team(app: Flask, session: Session, language: str = "en") -> Team:
+    """The fixture's team in `language`, with a Discord channel for the leaderboard (two handled to rank)."""
     team = fixture(session)
+    team.language = language
     notify.add_channel(
         session,
         app.extensions["orderdeck.secrets"],
@@ -144,6 +146,11 @@ def test_the_weekly_leaderboard_goes_to_discord_on_monday_morning(app: Flask, se
         actor="boss@acme.test",
     )
     notify.configure(session, team, quiet_start=None, quiet_end=None, leaderboard_min_count=2)
+    return team
+
+
+def test_the_weekly_leaderboard_goes_to_discord_on_monday_morning(app: Flask, session: Session) -> None:
+    leaderboard_team(app, session)
     assert notify.weekly_leaderboard(session, NEXT_MONDAY + timedelta(hours=8)) == 0  # before 09:00
     assert notify.weekly_leaderboard(session, NEXT_MONDAY + timedelta(hours=9)) == 1
     assert notify.weekly_leaderboard(session, NEXT_MONDAY + timedelta(days=2)) == 0  # once a week
@@ -154,3 +161,15 @@ def test_the_weekly_leaderboard_goes_to_discord_on_monday_morning(app: Flask, se
         "1. Ana — median 2.0 h, p90 5.2 h (3)\n2. bo — median 3.0 h, p90 3.8 h (3)"
     )
     assert boards["Fastest Stock-out raised → resolved — 2026-W11"] == "No one reached the minimum volume."
+
+
+def test_a_chinese_team_gets_its_weekly_leaderboard_in_chinese(app: Flask, session: Session) -> None:
+    leaderboard_team(app, session, "zh-Hans")
+    assert notify.weekly_leaderboard(session, NEXT_MONDAY + timedelta(hours=9)) == 1
+    body = session.scalars(select(Notification)).one().payload
+    assert body["content"] == "每周排行榜（至少处理 2 件才上榜）"
+    boards = {e["title"]: e["description"] for e in body["embeds"]}
+    assert boards["付款 → 待揽收 最快 — 2026-W11"] == (
+        "1. Ana — 中位数 2.0 小时，P90 5.2 小时（3 件）\n2. bo — 中位数 3.0 小时，P90 3.8 小时（3 件）"
+    )
+    assert boards["缺货提出 → 解决 最快 — 2026-W11"] == "无人达到最低处理量。"

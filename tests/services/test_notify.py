@@ -23,7 +23,7 @@ from backend.models import Notification, NotificationChannel, SheetBinding, Shop
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.sandbox.server import RunningServer
 from backend.secrets import SecretBox
-from backend.services import notify, workflow
+from backend.services import notify, teams, workflow
 from tests import factories
 
 T0 = datetime(2026, 3, 11, 0, 0, tzinfo=UTC)
@@ -326,7 +326,20 @@ def test_digest_waits_for_its_hour_in_the_team_zone(world: World, discord: Disco
         assert notify.daily_digest(session, datetime(2026, 3, 11, 0, 30, tzinfo=UTC)) == 0  # 08:30 in Shanghai
         assert notify.daily_digest(session, datetime(2026, 3, 11, 1, 0, tzinfo=UTC)) == 1
         body = session.scalars(select(Notification)).one().payload
-    assert body["embeds"][0]["title"] == "Daily digest 2026-03-11"
+    assert body["embeds"][0]["title"] == "Daily digest Mar 11, 2026"
+
+
+def test_a_chinese_teams_digest_is_chinese_with_its_day_written_the_chinese_way(
+    world: World, discord: DiscordFake, server: RunningServer
+) -> None:
+    add_channel(world, discord, server, "digest")
+    with world.db.session() as session:
+        session.get_one(Team, world.team_id).language = "zh-Hans"
+    with world.db.session() as session:
+        assert notify.daily_digest(session, datetime(2026, 3, 11, 9, 0, tzinfo=UTC)) == 1
+        [embed] = session.scalars(select(Notification)).one().payload["embeds"]
+    assert embed["title"] == "每日摘要 2026年3月11日"
+    assert embed["footer"]["text"] == "OrderDeck 每日摘要"
 
 
 def test_sla_message_links_the_warehouse_sheet_tab(
@@ -360,3 +373,30 @@ def test_webhook_urls_are_checked_and_stored_sealed(app: Flask, world: World, se
     url = "https://discord.com/api/webhooks/123456/secret-token"
     channel = notify.add_channel(session, world.box, team, name="ops", url=url, kinds=["sla"], actor="a")
     assert "secret-token" not in channel.webhook_url_sealed and world.box.open(channel.webhook_url_sealed) == url
+
+
+def test_a_chinese_team_gets_its_discord_messages_in_chinese(
+    world: World, discord: DiscordFake, server: RunningServer, http: httpx.Client
+) -> None:
+    with world.db.session() as session:
+        team = session.get_one(Team, world.team_id)
+        teams.set_language(session, team, "zh-Hans", actor="test")
+        teams.add_member(session, team, "mei@acme.test", "support")
+    add_channel(world, discord, server)
+    deadline = T0 + timedelta(hours=30)
+    order_id = add_order(world, external_id="5770001", rts_sla_at=deadline)
+    run(world, http, until=T0 + timedelta(hours=7))
+    with world.db.session() as session:
+        workflow.raise_exception(
+            session, session.get_one(Team, world.team_id), "shipping_delay", actor="mei@acme.test",
+            order_id=order_id, fields={}, from_sheet=True, now=SIM.now,
+        )  # fmt: skip
+        notify.daily_digest(session, SIM.now.replace(hour=10))
+    notify.deliver_due(world.db.sessions, http, world.box, now=SIM.now.replace(hour=10))
+    sla, exception, digest = discord.messages()
+    assert sla["embeds"][0]["title"] == "T-24h：订单 5770001 须在 24 小时内发货"
+    assert {"name": "状态", "value": "待发货", "inline": True} in sla["embeds"][0]["fields"]
+    assert exception["embeds"][0]["title"] == "新异常：发货延迟（订单 5770001）"
+    assert digest["embeds"][0]["title"].startswith("每日摘要 ")
+    assert [f["name"] for f in digest["embeds"][0]["fields"]][:2] == ["未处理异常", "逾期异常"]
+    assert titles(discord)[0].startswith("T-24h")

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import i18n
 from backend.catalog import role_policy
 from backend.db import Database
 from backend.errors import Forbidden, NotFound
@@ -23,16 +24,17 @@ def pending_actions(session: Session, caller: Caller) -> dict[str, Any]:
     """Per shop, every action's count with a link to its rows; for roles that approve them, the refunds."""
     shops = team_shops(session, caller.team_id, [])
     found = board.targets(session, caller.team_id)
+    team = session.get_one(Team, caller.team_id)
+    translate = i18n.translator(team.language)
     per_shop: dict[int, dict[str, Any]] = {}
     for count in board.counts(session, shops, utcnow()):
         entry = per_shop.setdefault(count.shop_id, {"shop_id": count.shop_id, "shop": count.shop, "actions": []})
         entry["actions"].append(
-            {"key": count.action.key, "label": count.action.label, "count": len(count.keys),
+            {"key": count.action.key, "label": translate(count.action.label), "count": len(count.keys),
              "link": board.link_to(count, found)}
         )  # fmt: skip
     refunds = []
     if role_policy().may(caller.role, APPROVE_LARGE_REFUND):
-        team = session.get_one(Team, caller.team_id)
         refunds = [
             {"case": row.case, "order": row.order, "shop": row.shop, "currency": row.currency,
              "refund": str(row.refund) if row.refund is not None else None,

@@ -1,0 +1,169 @@
+"""Done when: a zh-Hans team's sheets, sidebar and Discord test message are Chinese (asserted on cell and
+message text), a Chinese dropdown value typed in the sheet is understood, and one spreadsheet can keep
+English while its team speaks Chinese."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from backend.domain.purchasing import LineStatus
+from backend.models import ExceptionCase, Order, OrderLine, PurchaseLine, Team
+from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
+from backend.sandbox.server import RunningServer
+from backend.sandbox.sheets import GoogleSandboxes
+from backend.services import bindings, purchases, teams
+from tests.conftest import Live
+from tests.scenarios.addon_world import ADMIN, World, build_world
+
+COLUMNS = ("order_id", "shop", "created_at", "status", "buyer_message", "exception")
+
+
+@pytest.fixture
+def world(live: Live, google: GoogleSandboxes, tmp_path: Path) -> World:
+    built = build_world(live, google, tmp_path)
+    with live.app.app_context(), live.db.session() as session:
+        teams.set_language(session, session.get_one(Team, live.team_id), "zh-Hans", actor="test")
+    return built
+
+
+@pytest.fixture
+def discord() -> Iterator[tuple[DiscordFake, RunningServer]]:
+    fake, server = start_discord()
+    yield fake, server
+    server.stop()
+
+
+def _validation(world: World, tab: str, column: int) -> list[str]:
+    """The dropdown's choices on the first data row of `column` (1-based), as the Sheets sandbox stores them."""
+    sheet = next(s for s in world.google.sheets.spreadsheets[world.file_id].sheets if s.title == tab)
+    rule: dict[str, Any] = sheet.cells[(1, column - 1)]["dataValidation"]
+    return [v["userEnteredValue"] for v in rule["condition"]["values"]]
+
+
+def _column_keys(world: World, tab: str) -> list[str | None]:
+    """Each column's key from the developer metadata the backend put on it, as Triggers.gs reads it."""
+    spreadsheet = world.google.sheets.spreadsheets[world.file_id]
+    sheet = next(s for s in spreadsheet.sheets if s.title == tab)
+    keys: list[str | None] = [None] * sheet.column_count
+    for meta in spreadsheet.developer_metadata:
+        place = meta["location"].get("dimensionRange", {})
+        if meta["metadataKey"] == "orderdeck.column" and place.get("sheetId") == sheet.sheet_id:
+            keys[place["startIndex"]] = meta["metadataValue"]
+    return keys
+
+
+def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can_stay_english(
+    world: World, discord: tuple[DiscordFake, RunningServer]
+) -> None:
+    world.bind_tab("客服", "customer_service", new_tab=True)
+    world.live.drain()
+    rows = world.tab("客服")
+    header = rows[0]
+    at = {key: bindings.builtin_profiles()["customer_service"].index_of(key) for key in COLUMNS}
+    chinese = ["订单号", "店铺", "下单时间（店铺时间）", "状态", "买家留言", "异常"]
+    assert [header[at[key]] for key in COLUMNS] == chinese
+    statuses = {row[at["status"]] for row in rows[1:]}
+    assert "待发货" in statuses and "AWAITING_SHIPMENT" not in statuses
+    dropdown = ["地址问题", "买家取消订单", "商品破损或发错货", "退货申请", "发货延迟", "缺货"]
+    assert _validation(world, "客服", at["exception"] + 1) == dropdown
+
+    # Support picks a Chinese dropdown value: the backend understands it and answers in Chinese.
+    world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": world.file_id, "install": True})
+    order_id = str(rows[1][0])
+    row = {"row": 2, "key": order_id, "cells": {str(at["exception"] + 1): "退货申请"}}
+    keys = _column_keys(world, "客服")
+    assert [keys[at[key]] for key in COLUMNS] == list(COLUMNS)
+    # Columns are found by their key (what Triggers.gs reads from developer metadata), not by header text.
+    edit = {"spreadsheet_id": world.file_id, "tab": "客服", "editor": ADMIN, "keys": keys, "rows": [row]}
+    moved = {**edit, "keys": [("buyer_message" if k == "exception" else k) for k in keys]}
+    [refused] = world.api("post", "/addon/edits", ADMIN, moved)["cells"]
+    assert (refused["status"], refused["note"]) == ("rejected", "此列现在是 '异常'（列被移动过）：请等待下次更新")
+    [cell] = world.api("post", "/addon/edits", ADMIN, edit)["cells"]
+    assert (cell["status"], cell["value"]) == ("accepted", "退货申请"), cell
+    with world.live.db.session() as session:
+        order = session.scalars(select(Order).where(Order.external_id == order_id)).one()
+        case = session.scalars(select(ExceptionCase).where(ExceptionCase.order_id == order.id)).one()
+    assert case.template_key == "return_request"
+    world.live.drain()
+    assert world.tab("客服")[1][at["exception"]] == "退货申请"
+
+    strings = world.api("get", "/addon/strings", ADMIN, {"spreadsheet_id": world.file_id})
+    assert strings["language"] == "zh-Hans" and strings["messages"]["Sync now"] == "立即同步"
+
+    fake, server = discord
+    hook = fake.create_webhook()
+    channel = world.api("post", "/addon/channels", ADMIN, {"url": webhook_url(server, hook), "name": "运营"})
+    assert world.api("post", "/addon/channels/test", ADMIN, {"id": channel["id"]})["sent"]
+    [message] = fake.messages(hook.id)
+    assert message["embeds"][0]["title"] == "OrderDeck 已连接到 运营"
+    assert message["embeds"][0]["description"] == "此频道将接收 Acme Trading 的通知：全部类型。"
+
+    # This file stays English (its own language), while the team speaks Chinese.
+    english = world.api(
+        "post", "/addon/spreadsheet/language", ADMIN, {"spreadsheet_id": world.file_id, "language": "en"}
+    )
+    assert english["language"] == "en" and english["team_language"] == "zh-Hans"
+    world.live.drain()
+    world.live.app.extensions["orderdeck.tasks"].enqueue("/tasks/push-due")  # the minute's sweep, should a push
+    world.live.drain()  # for the shop's live orders have held the file's lease when the language changed
+    rows = world.tab("客服")
+    assert [rows[0][at[key]] for key in COLUMNS[:4]] == ["Order ID", "Shop", "Ordered (shop time)", "Status"]
+    assert "AWAITING_SHIPMENT" in {row[at["status"]] for row in rows[1:]}
+    assert rows[1][at["exception"]] == "Return request"
+
+
+def test_a_chinese_purchase_tab_takes_its_status_dropdown_in_chinese_and_answers_in_it(world: World) -> None:
+    with world.live.app.app_context(), world.live.db.session() as session:
+        team = session.get_one(Team, world.live.team_id)
+        sku = session.scalars(select(OrderLine.seller_sku).where(OrderLine.seller_sku != "").limit(1)).one()
+        bought = f"platform,supplier_order_no,seller_sku,quantity_ordered,currency\nother,P1,{sku},10,CNY\n"
+        assert purchases.import_purchases(session, team, bought.encode(), file_name="p.csv", actor=ADMIN).created
+    world.bind_tab("采购", "purchase_orders", new_tab=True)
+    world.live.drain()
+    profile = bindings.builtin_profiles()["purchase_orders"]
+    status = profile.index_of("po_status") + 1
+    assert "供应商已发货" in _validation(world, "采购", status)
+    world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": world.file_id, "install": True})
+    row = {"row": 2, "key": "other:P1/1", "cells": {str(status): "供应商已发货"}}
+    edit = {"spreadsheet_id": world.file_id, "tab": "采购", "editor": ADMIN, "keys": _column_keys(world, "采购"),
+            "rows": [row]}  # fmt: skip
+    [cell] = world.api("post", "/addon/edits", ADMIN, edit)["cells"]
+    assert (cell["status"], cell["value"]) == ("accepted", "供应商已发货"), cell
+    with world.live.db.session() as session:
+        assert session.scalars(select(PurchaseLine)).one().status == LineStatus.SHIPPED
+
+
+def test_a_chinese_teams_warehouse_finance_and_admin_tabs_read_in_chinese(world: World) -> None:
+    files = {"仓库": world.file_id, "财务": world.new_file("财务"), "月度利润": "", "待办": world.new_file("管理")}
+    files["月度利润"] = files["财务"]  # one file per audience: warehouse, finance, admin
+    for tab, profile in (("仓库", "sla_watch"), ("财务", "profit_ledger"), ("月度利润", "profit_by_month"),
+                         ("待办", "pending_actions")):  # fmt: skip
+        world.bind_tab(tab, profile, new_tab=True, file_id=files[tab])
+    world.live.drain()
+
+    def column(tab: str, profile: str, key: str) -> list[Any]:
+        at = bindings.builtin_profiles()[profile].index_of(key)
+        return [row[at] if at < len(row) else "" for row in world.tab(tab, files[tab])]
+
+    status = column("仓库", "sla_watch", "pick_status")
+    assert status[0] == "状态" and "待发货" in status[1:] and not any(s.isascii() for s in status), status
+    assert column("仓库", "sla_watch", "order")[0] == "订单"
+
+    assert column("财务", "profit_ledger", "net_profit")[0] == "净利润"
+    assert "待发货" in column("财务", "profit_ledger", "status")[1:]
+    basis = set(column("财务", "profit_ledger", "profit_basis")[1:])
+    assert basis and basis <= {"预估", "已结算", "未付款", "已取消"}, basis
+
+    months = column("月度利润", "profit_by_month", "profit_month")
+    assert months[0] == "月份" and "合计" in months and "TOTAL" not in months
+
+    actions = column("待办", "pending_actions", "action")
+    assert actions[0] == "操作"
+    assert {"24 小时内发货", "24 小时内自动取消", "发货逾期", "异常包裹"} <= set(actions[1:])
+    board = world.api("get", "/addon/pending-actions", ADMIN)
+    assert [a["label"] for a in board["shops"][0]["actions"]][:3] == ["24 小时内发货", "24 小时内自动取消", "发货逾期"]

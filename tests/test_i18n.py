@@ -1,0 +1,152 @@
+"""The message catalogs: every language has every message, translations keep their placeholders, and
+every word a sheet or the sidebar shows in English has a message (so a new one cannot ship untranslated)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import i18n
+from backend.catalog import exception_templates, role_policy
+from backend.domain import analytics, fulfilment, localize, pending_actions, reports, sla
+from backend.domain.columns import Source
+from backend.domain.tracking import PROBLEM_LABELS
+from backend.models import Team
+from backend.platforms.fulfilment import ShipProblem
+from backend.services import bindings
+from backend.services.after_sales import board
+
+ROOT = Path(__file__).resolve().parents[1]
+PLACEHOLDER = re.compile(r"\{[a-z_]+(?:![rs])?\}")
+SIDEBAR_PARTS = ("Sidebar.html",)
+STATUSES = ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT",
+            "DELIVERED", "COMPLETED", "CANCELLED")  # fmt: skip
+
+
+def ids(language: str) -> set[str]:
+    return {str(m.id) for m in i18n.catalog(language) if m.id}
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_every_catalog_has_every_message_another_language_has(language: str) -> None:
+    others = set().union(*(ids(other) for other in i18n.LANGUAGES if other != language))
+    assert sorted(others - ids(language)) == []
+
+
+def test_every_chinese_message_is_translated_and_keeps_its_placeholders() -> None:
+    for message in i18n.catalog("zh-Hans"):
+        if not message.id:
+            continue
+        assert message.string, f"{message.id!r} has no zh-Hans translation"
+        assert sorted(PLACEHOLDER.findall(str(message.string))) == sorted(PLACEHOLDER.findall(str(message.id)))
+
+
+class _Texts(HTMLParser):
+    """The English words a page shows: text and placeholders, outside scripts, styles and scriptlets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: set[str] = set()
+        self.skipping = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.skipping = tag in ("script", "style", "option", "h1")
+        self.found |= {v for k, v in attrs if k == "placeholder" and v and not v.endswith("…")}
+
+    def handle_endtag(self, tag: str) -> None:
+        self.skipping = False
+
+    def handle_data(self, data: str) -> None:
+        text = " ".join(data.split())
+        if text and not self.skipping and not text.startswith("<?"):
+            self.found.add(text)
+
+
+def test_every_word_of_the_sidebar_sheets_and_dropdowns_has_a_message() -> None:
+    parser = _Texts()
+    for part in SIDEBAR_PARTS:
+        parser.feed((ROOT / "appsscript" / part).read_text(encoding="utf-8"))
+    parser.found -= {"OrderDeck", "SLA watch", "Warehouse orders", "US", "packing_slim", "warehouse-alerts"}  # examples
+    columns = bindings.catalogue().values()
+    shown = {c.header for c in columns} | {v for c in columns for v in c.enum_values} | set(STATUSES)
+    texts = sidebar_words("SidebarJs.html", "TEXT") | sidebar_words("SidebarDeskJs.html", "DESK_TEXT")
+    examples = {"OrderDeck", "packing_slim", "name@example.com"}
+    assert sorted((parser.found | shown | texts - examples | report_words()) - ids("en")) == []
+
+
+def report_words() -> set[str]:
+    """The words word columns write into report cells (labels, totals, roles) and the board's actions."""
+    return {
+        *analytics.STAGE_LABELS.values(), *analytics.WINDOWS.values(), analytics.ALL_MEMBERS,
+        analytics.UNKNOWN_MEMBER, reports.TOTAL, reports.ALL, *role_policy().roles, *PROBLEM_LABELS.values(),
+        sla.DO_NOT_PICK, *(action.label for action in pending_actions.ACTIONS), board.FINANCE_ACTION, "all", "reason",
+        *fulfilment.ADVICE.values(),
+    }  # fmt: skip
+
+
+def sidebar_words(part: str, table_name: str) -> set[str]:
+    """The texts of one of the sidebar's tables (SidebarJs's TEXT, SidebarDeskJs's DESK_TEXT), with their
+    {placeholders}: the sidebar looks each up whole in the messages /addon/strings serves, then fills it in."""
+    script = (ROOT / "appsscript" / part).read_text(encoding="utf-8")
+    start = script.index(f"var {table_name} = {{")
+    table = script[start : script.index("\n  };", start)]  # its own closing line: a text may hold "};"
+    table = re.sub(r"'\s*\n\s*\+ '", "", table)  # a text split over lines: 'one ' + 'two'
+    words = {w.replace("\\'", "'") for w in re.findall(r"^\s*\w+: '((?:[^'\\]|\\.)*)',?$", table, re.MULTILINE)}
+    assert len(words) > 30  # the table was read
+    return words | {"order {order}"}
+
+
+def test_the_dropdown_of_templates_agrees_with_their_own_chinese_labels() -> None:
+    translate = i18n.translator("zh-Hans")
+    for template in exception_templates():
+        assert translate(template.label["en"]) == template.label["zh-Hans"]
+
+
+def test_an_english_sheet_is_written_as_before_and_a_chinese_one_translates_words_not_data() -> None:
+    profile = bindings.builtin_profiles()["customer_service"]
+    assert i18n.localized(profile, "en") is profile
+    chinese = i18n.localized(profile, "zh-Hans")
+    assert [c.key for c in chinese.columns] == [c.key for c in profile.columns]
+    assert chinese.columns[profile.index_of("status")].header == "状态"
+    translate = i18n.translator("zh-Hans")
+    assert localize.words("Return request, Stock-out", translate) == "退货申请, 缺货"
+    assert localize.words("A buyer's own words", translate) == "A buyer's own words"
+    assert localize.words(None, translate) is None
+    assert localize.words("This week (2026-W49)", translate) == "本周 (2026-W49)"
+    refused = fulfilment.advice(ShipProblem.ADDRESS, "zip code invalid")  # the platform's words stay its own
+    assert localize.words(refused, translate) == "承运商无法使用买家的地址：请买家更正后再标记一次。 (zip code invalid)"
+    leaderboard = i18n.localized(bindings.builtin_profiles()["leaderboard"], "zh-Hans")
+    window = leaderboard.columns[leaderboard.index_of("leaderboard_window")]
+    assert window.value(Source(stats={"Window": "This month (2026-12)"})) == "本月 (2026-12)"
+
+
+def test_team_create_and_set_take_a_language(runner: FlaskCliRunner, session: Session) -> None:
+    created = runner.invoke(args=["team", "create", "深圳好物", "--admin", "li@haowu.example", "--language", "zh-Hans"])
+    assert created.exit_code == 0 and "language zh-Hans" in created.output
+    assert session.scalar(select(Team.language).where(Team.name == "深圳好物")) == "zh-Hans"
+    changed = runner.invoke(args=["team", "set", "深圳好物", "--language", "en"])
+    assert changed.exit_code == 0 and "speaks en" in changed.output
+    session.expire_all()
+    assert session.scalar(select(Team.language).where(Team.name == "深圳好物")) == "en"
+    refused = runner.invoke(args=["team", "set", "深圳好物", "--language", "fr"])
+    assert refused.exit_code != 0 and "'fr' is not one of 'en', 'zh-Hans'" in refused.output
+
+
+def test_a_note_is_said_in_the_sheets_language_with_its_values_and_words_in_place() -> None:
+    saved = localize.Phrase(
+        "Saved. Type the {missing} too, and OrderDeck ships the package.", missing=localize.Phrase("carrier")
+    )
+    assert saved == "Saved. Type the carrier too, and OrderDeck ships the package."
+    assert localize.said(saved, i18n.translator("zh-Hans")) == "已保存。再填写承运商，OrderDeck 即会发货。"
+    assert localize.said(saved, i18n.translator("en")) == saved
+    refused = localize.Phrase("{tracking!r} is not a tracking number (4-64 letters, digits or -)", tracking="{x}")
+    assert localize.said(refused, i18n.translator("zh-Hans")) == "'{x}' 不是运单号（4–64 个字母、数字或 -）"
+    assert localize.said("not saved: another cell in this row was refused", i18n.translator("zh-Hans")) == (
+        "未保存：本行另一个单元格被拒绝"
+    )
