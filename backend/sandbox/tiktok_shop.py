@@ -18,7 +18,8 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from backend.platforms.tiktok.webhooks import EVENT_CODES, signature
 from backend.sandbox.outbox import Outbox, Pushing
@@ -37,9 +38,21 @@ class SandboxClock:
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self._stopped_at: float | None = None
 
     def now(self) -> float:
-        return time.time() + self.offset
+        return (time.time() if self._stopped_at is None else self._stopped_at) + self.offset
+
+    @contextmanager
+    def stopped(self) -> Iterator[None]:
+        """Time stands still (`advance` still moves it): a test that compares what a sync stored with the
+        platform's orders compares them at the instant the sync read, not one the orders moved on from."""
+        self._stopped_at = time.time()
+        try:
+            yield
+        finally:
+            self.offset -= time.time() - self._stopped_at  # it goes on from where it stood
+            self._stopped_at = None
 
 
 class TikTokShopSandbox(Pushing):

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 
 from backend.db import Database
 from backend.errors import NotFound, RateLimited
-from backend.models import SheetBinding, Shop, Spreadsheet, shows_shop, utcnow
+from backend.models import SheetBinding, SheetChange, Shop, Spreadsheet, shows_shop, utcnow
 from backend.services import leases, limits, sheet_refresh
 from backend.sheets.budget import WINDOW
 from backend.sheets.google import writer_for
@@ -132,13 +132,26 @@ def run(binding_id: int) -> tuple[dict[str, Any], list[Next]]:
         later = float(exc.detail.get("retry_after") or WINDOW.total_seconds())
         return {"deferred_s": later, "why": exc.message}, [Next(binding_id, later)]
     again = set(result.dirtied)
-    with db.session() as session:  # changed while it ran (a tab left dirty by a refusal waits for the sweep)
-        changed = select(SheetBinding.id).where(
-            SheetBinding.spreadsheet_id == spreadsheet_id,
-            SheetBinding.dirty,
-            SheetBinding.dirty_since > (result.started or utcnow()),
-        )
-        if session.scalar(changed.limit(1)) is not None:
-            again.add(spreadsheet_id)
+    if _changed_while_it_ran(db, spreadsheet_id, result):
+        again.add(spreadsheet_id)
     wait = budget.next_slot() if again else 0.0
     return result.summary(), [Next(b, wait) for b in _first_tabs(db, again)]
+
+
+def _changed_while_it_ran(db: Database, spreadsheet_id: int, result: sheet_refresh.PushResult) -> bool:
+    """A tab marked since the push started, or holding a change noted after the push read its notes.
+
+    A mark's time is taken when its transaction writes it, not when it commits: a webhook round that
+    marked the tabs, then went on talking to the platform, commits a change the push that started
+    meanwhile never read, under a mark older than that push. Its note (kept until a push reads it) is
+    what says so. A tab the push refused (too big, or not safe to write) keeps its notes and waits for
+    the sweep.
+    """
+    refused = [tab.binding_id for tab in result.tabs if tab.skipped]
+    with db.session() as session:
+        tabs = select(SheetBinding.id).where(
+            SheetBinding.spreadsheet_id == spreadsheet_id, SheetBinding.dirty, SheetBinding.id.not_in(refused)
+        )
+        marked = tabs.where(SheetBinding.dirty_since > (result.started or utcnow()))
+        noted = select(SheetChange.binding_id).where(SheetChange.binding_id.in_(tabs))
+        return session.scalar(marked.limit(1)) is not None or session.scalar(noted.limit(1)) is not None

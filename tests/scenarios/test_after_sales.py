@@ -19,12 +19,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from backend import tasks
+from backend.domain.status import OrderStatus
 from backend.models import AfterSaleCase, Order, SheetBinding, Team, utcnow
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.sandbox.tiktok.after_sales import C_CANCEL, C_SUCCESS
 from backend.sandbox.tiktok.world import DAY, HOUR
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
-from backend.services import teams
+from backend.services import push_schedule, teams
+from backend.services.ingest import mark_bindings_dirty
 from backend.services.ledger import ledger_entries
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, PACKER, World, build_world
@@ -271,3 +274,44 @@ def test_the_board_links_each_count_to_its_rows_and_the_rates_report_draws_its_c
     assert rates[0][:4] == ["Row", "Month", "By", "SKU / reason"]
     assert any(r[2] == "reason" and r[3] == "Wrong size" for r in rates[1:])
     assert len(sheets["Rates"].charts) == 1
+
+
+def test_a_change_committed_while_a_push_writes_reaches_the_sheet_in_the_push_after_it(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A webhook round marks the tabs when it writes and commits after talking to TikTok: a push that began
+    in between never read its change, under a mark older than the push. On PostgreSQL under load this left
+    an auto-approved cancellation's order in the SLA tab until the sweep."""
+    live, sheets = desk.world.live, desk.world.google.sheets
+    first, second = sorted(desk.keys(SLA))[:2]
+    began = utcnow()
+
+    def cancel(order_id: str) -> None:
+        """The order is cancelled, its mark taken at `began` (the round's transaction started before the push)."""
+        with live.db.session() as session:
+            order = session.scalars(select(Order).where(Order.external_id == order_id)).one()
+            order.status = OrderStatus.CANCELLED
+            mark_bindings_dirty(session, live.team_id, order.shop_id, [order.id])
+            session.execute(update(SheetBinding).values(dirty_since=began, last_pushed_at=began - timedelta(minutes=1)))
+
+    served = sheets.run
+    commits: list[str] = []
+
+    def run(spreadsheet_id: str, caller: str, client_id: str, need: str, fn: Any) -> Any:
+        if need == "writer" and not commits:  # the second round commits while the push writes
+            commits.append(second)
+            cancel(second)
+        return served(spreadsheet_id, caller, client_id, need, fn)
+
+    cancel(first)
+    monkeypatch.setattr(sheets, "run", run)
+    with live.app.app_context(), live.db.session() as session:
+        binding_id = session.scalars(select(SheetBinding.id).where(SheetBinding.tab_title == SLA)).one()
+    with live.app.app_context():
+        _result, follow = push_schedule.run(binding_id)
+        assert commits == [second] and first not in desk.keys(SLA) and second in desk.keys(SLA)
+        for step in follow:
+            tasks.enqueue(f"/tasks/push-binding/{step.binding_id}", delay=step.delay)
+    live.drain()
+
+    assert second not in desk.keys(SLA)

@@ -61,7 +61,7 @@ from backend.platforms.fulfilment import (
 from backend.platforms.http import RetryPolicy
 from backend.platforms.shopee import seller_centre
 from backend.platforms.shopee.auth import ShopeeAuthClient, ShopRefresher, consent_link
-from backend.platforms.shopee.client import ShopeeClient, windows
+from backend.platforms.shopee.client import ShopeeClient, unix, windows
 from backend.platforms.shopee.finance import escrow_fee_lines, map_escrow_release
 from backend.platforms.shopee.mapping import (
     HANDED_OVER,
@@ -119,15 +119,34 @@ class ShopeeShop(Closing):
         return map_order_page(details, self.api.tracking_numbers(handed), resume_from=resume_from)
 
     def iter_order_pages(self, *, updated_from: datetime) -> Iterator[OrderPageResult]:
-        """15-day windows up to Shopee's now; a window's list is not ordered by update time, so a sync
-        may only move past a window once its last page is stored (`resume_from`)."""
+        """15-day windows up to Shopee's now, each read as spans listed whole; a span's page carries its end
+        (`resume_from`), so a sync moves past a span only once all of it is stored."""
         for start, end in windows(updated_from, self.api.now()):
-            pages = self.api.order_numbers(start, end)
-            current = next(pages, [])
-            for following in pages:
-                yield self._page(current, resume_from=start)
-                current = following
-            yield self._page(current, resume_from=end)
+            for until, order_sns in self._spans(start, end):
+                yield self._page(order_sns, resume_from=until)
+
+    def _spans(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, list[str]]]:
+        """(end, order numbers) of consecutive spans of [start, end], each listed by one get_order_list call.
+
+        The list's cursor is a position in a list that changes under it: an order updated between two
+        pages leaves the window and the next page starts one order late, skipping an order that never left
+        (and the window's end then moves the watermark past it). One call is one consistent answer, so a
+        span holding more than a page is halved until each half fits one; only a single second holding
+        more than a page of changes is paged.
+        """
+        order_sns, cursor = self.api.order_page(start, end)
+        if not cursor:
+            yield end, order_sns
+            return
+        middle = start + (end - start) / 2
+        if unix(start) < unix(middle) < unix(end):
+            yield from self._spans(start, middle)
+            yield from self._spans(middle, end)
+            return
+        while cursor:
+            more, cursor = self.api.order_page(start, end, cursor)
+            order_sns += more
+        yield end, list(dict.fromkeys(order_sns))
 
     def get_orders(self, order_ids: Sequence[str]) -> OrderPageResult:
         return self._page(order_ids)

@@ -149,22 +149,20 @@ class ShopeeClient(Closing):
 
     # -- orders -------------------------------------------------------------------------------------
 
-    def order_numbers(self, start: datetime, end: datetime, *, page_size: int = PAGE_SIZE_MAX) -> Iterator[list[str]]:
-        """Order numbers updated in [start, end) a page at a time, following `next_cursor`."""
-        cursor = ""
-        while True:
-            query = {
-                "time_range_field": "update_time",
-                "time_from": unix(start),
-                "time_to": unix(end),
-                "page_size": page_size,
-                "cursor": cursor,
-            }
-            data = self.call("order_list", query=query)
-            yield [str(o["order_sn"]) for o in data.get("order_list") or () if o.get("order_sn")]
-            cursor = str(data.get("next_cursor") or "")
-            if not data.get("more") or not cursor:
-                return
+    def order_page(
+        self, start: datetime, end: datetime, cursor: str = "", *, page_size: int = PAGE_SIZE_MAX
+    ) -> tuple[list[str], str]:
+        """One page of the order numbers updated in [start, end] and the next page's cursor ("" after the last)."""
+        query = {
+            "time_range_field": "update_time",
+            "time_from": unix(start),
+            "time_to": unix(end),
+            "page_size": page_size,
+            "cursor": cursor,
+        }
+        data = self.call("order_list", query=query)
+        numbers = [str(o["order_sn"]) for o in data.get("order_list") or () if o.get("order_sn")]
+        return numbers, str(data.get("next_cursor") or "") if data.get("more") else ""
 
     def order_details(self, order_sns: Sequence[str]) -> list[dict[str, Any]]:
         """get_order_detail in batches of at most 50, with the optional fields OrderDeck reads."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -578,8 +577,7 @@ def create_app(sb: ShopeeSandbox) -> Flask:
             sb.counters.total += 1
             sb.counters.by_path[request.path] += 1
             call_number = sb.counters.total
-        if sb.faults.latency_seconds:
-            time.sleep(sb.faults.latency_seconds)
+        sb.faults.wait()
         args = request.args.to_dict()
         is_auth = request.path.startswith(("/api/v2/auth/", "/api/v2/shop/auth_partner"))
         fault = None if is_auth else sb.faults.status_for(call_number)

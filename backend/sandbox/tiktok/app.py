@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -338,8 +337,7 @@ def create_app(sb: TikTokShopSandbox) -> Flask:
             sb.counters.total += 1
             sb.counters.by_path[request.path] += 1
             call_number = sb.counters.total
-        if sb.faults.latency_seconds:
-            time.sleep(sb.faults.latency_seconds)
+        sb.faults.wait()
         args = request.args.to_dict()
         is_token = request.path.startswith("/api/v2/token/")
         fault = None if is_token else sb.faults.status_for(call_number)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
+
+HOLD_SECONDS = 120.0
 
 
 @dataclass
@@ -14,6 +18,16 @@ class Faults:
     burst: int = 1
     statuses: tuple[int, ...] = (429, 503)
     latency_seconds: float = 0.0
+    # Calls wait until a test sets it (at most HOLD_SECONDS): a caller is mid-call for as long as the test
+    # needs, an event and not a guess at how long a loaded machine takes to get there.
+    hold: threading.Event | None = None
+
+    def wait(self) -> None:
+        """What every API call waits before it is served."""
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)
+        if self.hold is not None:
+            self.hold.wait(HOLD_SECONDS)
 
     def status_for(self, call_number: int) -> int | None:
         if not self.every or (call_number - 1) % self.every < self.every - self.burst:
