@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,19 +89,28 @@ def host_app(functions: dict[str, Callable[..., Any]]) -> Flask:
     return app
 
 
+@contextmanager
+def sidebar_tab(functions: dict[str, Callable[..., Any]], height: int) -> Iterator[Any]:
+    """The sidebar in Chromium at its real width, its server functions answered by `functions`."""
+    host = start(host_app(functions))
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            tab = browser.new_page(viewport={"width": 300, "height": height})
+            tab.add_init_script(FAKE_RUN)
+            tab.goto(host.url + "/")
+            yield tab
+            browser.close()
+    finally:
+        host.stop()
+
+
 @pytest.fixture
 def page(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Iterator[tuple[Any, World]]:
     world = build_world(live, google, tmp_path)
-    host = start(host_app(server_functions(world)))
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_page(viewport={"width": 300, "height": 900})
-        tab.add_init_script(FAKE_RUN)
-        tab.goto(host.url + "/")
+    with sidebar_tab(server_functions(world), 900) as tab:
         yield tab, world
-        browser.close()
-    host.stop()
 
 
 def test_an_admin_binds_a_new_tab_syncs_and_sees_errors_in_plain_words(page: tuple[Any, World]) -> None:

@@ -10,18 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from backend.domain import analytics
 from backend.models import Order, Team, utcnow
 from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
-from backend.sandbox.server import RunningServer, start
+from backend.sandbox.server import RunningServer
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import teams
 from backend.services.analytics import load_samples
 from tests.browser import test_sidebar
-from tests.browser.test_sidebar import ARGS, ARTIFACTS, CHROMIUM, FAKE_RUN, host_app
+from tests.browser.test_sidebar import ARTIFACTS, sidebar_tab
 from tests.browser.test_sidebar_membership import server_functions as membership_functions
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, World, build_world
@@ -68,16 +67,8 @@ def sidebar(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Iterator[tup
     with live.app.app_context(), live.db.session() as session:
         teams.add_member(session, session.get_one(Team, live.team_id), SUPPORT, "support")
     who = {"email": ADMIN}
-    host = start(host_app(server_functions(world, who)))
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_page(viewport={"width": 300, "height": 1400})
-        tab.add_init_script(FAKE_RUN)
-        tab.goto(host.url + "/")
+    with sidebar_tab(server_functions(world, who), 1400) as tab:
         yield tab, world, who
-        browser.close()
-    host.stop()
 
 
 @pytest.fixture

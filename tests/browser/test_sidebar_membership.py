@@ -11,13 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
 
-from backend.sandbox.server import start
 from backend.sandbox.sheets import GoogleSandboxes
 from tests.api.test_google_oauth import consent
 from tests.browser import test_sidebar
-from tests.browser.test_sidebar import ARGS, ARTIFACTS, CHROMIUM, FAKE_RUN, host_app
+from tests.browser.test_sidebar import ARTIFACTS, sidebar_tab
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, World, build_world
 
@@ -65,16 +63,8 @@ def sidebar(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Iterator[tup
         GOOGLE_OAUTH_CLIENT_ID=WEB_CLIENT, GOOGLE_OAUTH_CLIENT_SECRET="web-secret"
     )
     who = {"email": ADMIN}
-    host = start(host_app(server_functions(world, who)))
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_page(viewport={"width": 300, "height": 1100})
-        tab.add_init_script(FAKE_RUN)
-        tab.goto(host.url + "/")
+    with sidebar_tab(server_functions(world, who), 1100) as tab:
         yield tab, world, who
-        browser.close()
-    host.stop()
 
 
 def test_an_admin_invites_the_newcomer_joins_in_their_sidebar_and_leaves(
