@@ -16,6 +16,8 @@ from backend import i18n
 from backend.catalog import exception_templates, role_policy
 from backend.domain import analytics, fulfilment, localize, pending_actions, reports, sla
 from backend.domain.columns import Source
+from backend.domain.fulfilment import ShipState
+from backend.domain.stock import PackRow
 from backend.domain.tracking import PROBLEM_LABELS
 from backend.models import Team
 from backend.platforms.fulfilment import ShipProblem
@@ -149,4 +151,25 @@ def test_a_note_is_said_in_the_sheets_language_with_its_values_and_words_in_plac
     assert localize.said(refused, i18n.translator("zh-Hans")) == "'{x}' 不是运单号（4–64 个字母、数字或 -）"
     assert localize.said("not saved: another cell in this row was refused", i18n.translator("zh-Hans")) == (
         "未保存：本行另一个单元格被拒绝"
+    )
+
+
+def test_the_pack_lists_wave_shipment_and_combine_texts_are_said_in_chinese_and_unchanged_in_english() -> None:
+    pack = bindings.builtin_profiles()["pack_list"]
+    state = ShipState(
+        state=fulfilment.shipped("IN_TRANSIT"),
+        wave=fulfilment.wave_label(12, 3, 50),
+        together=fulfilment.together("P1", ["A1", "A2"], [], 1),
+    )
+    row = PackRow("P1", ("A1", "A2"), "2 x SKU", "", None, shipping=state)
+    cells = {"pack_state": ("Shipped: in transit", "已发货：运输中"), "pack_wave": ("Wave 12: 3 of 50", "波次 12：第 3 件，共 50 件"),
+             "pack_together": ("combined: A1, A2 (Split to ship apart)", "已合并：A1, A2（选“拆分”可分开发货）")}  # fmt: skip
+    for language, at in (("en", 0), ("zh-Hans", 1)):
+        profile = i18n.localized(pack, language)
+        for key, texts in cells.items():
+            assert profile.columns[profile.index_of(key)].value(Source(pack=row)) == texts[at]
+    buyer = fulfilment.together("P1", ["A1"], [["A1", "B7"]], 2)
+    assert (str(buyer), localize.said(buyer, i18n.translator("zh-Hans"))) == (
+        "same buyer: Combine with B7",
+        "同一买家：可与 B7 合并（选“合并”）",
     )

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from backend.domain.phrases import Phrase
 from backend.platforms.fulfilment import Handover, HandoverChoices, HandoverMethod, PickupSlot, ShipProblem
 
 DROP_OFF = "Drop-off"
@@ -88,14 +89,19 @@ def waves(marks: Iterable[tuple[Hashable, T]]) -> list[list[T]]:
 
 
 def wave_label(number: int, position: int, size: int) -> str:
-    return f"Wave {number}: {position} of {size}"
+    return Phrase("Wave {number}: {position} of {size}", number=number, position=position, size=size)
+
+
+def shipped(status: str | None) -> str:
+    """ "Shipped", or "Shipped: in transit" with the order's status once it has one past shipping."""
+    return Phrase("Shipped: {status}", status=Phrase(status.replace("_", " ").lower())) if status else "Shipped"
 
 
 def together(package_id: str, orders: Sequence[str], groups: Iterable[Sequence[str]], skus: int) -> str:
     """What the pack list says the platform would allow: combine with a buyer's other orders, or split."""
     if len(orders) > 1:
-        return "combined: " + ", ".join(orders) + " (Split to ship apart)"
+        return Phrase("combined: {orders} (Split to ship apart)", orders=", ".join(orders))
     others = [o for g in groups if orders and orders[0] in g for o in g if o not in orders]
     if others:
-        return "same buyer: Combine with " + ", ".join(others)
+        return Phrase("same buyer: Combine with {orders}", orders=", ".join(others))
     return "Split by SKU possible" if skus > 1 else ""
