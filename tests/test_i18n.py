@@ -162,8 +162,11 @@ def test_the_pack_lists_wave_shipment_and_combine_texts_are_said_in_chinese_and_
         together=fulfilment.together("P1", ["A1", "A2"], [], 1),
     )
     row = PackRow("P1", ("A1", "A2"), "2 x SKU", "", None, shipping=state)
-    cells = {"pack_state": ("Shipped: in transit", "已发货：运输中"), "pack_wave": ("Wave 12: 3 of 50", "波次 12：第 3 件，共 50 件"),
-             "pack_together": ("combined: A1, A2 (Split to ship apart)", "已合并：A1, A2（选“拆分”可分开发货）")}  # fmt: skip
+    cells = {
+        "pack_state": ("Shipped: in transit", "已发货：运输中"),
+        "pack_wave": ("Wave 12: 3 of 50", "波次 12：第 3 件，共 50 件"),
+        "pack_together": ("combined: A1, A2 (Split to ship apart)", "已合并：A1, A2（选“拆分”可分开发货）"),
+    }
     for language, at in (("en", 0), ("zh-Hans", 1)):
         profile = i18n.localized(pack, language)
         for key, texts in cells.items():

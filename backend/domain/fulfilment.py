@@ -8,7 +8,7 @@ batch with one handover, so a pass that mixes shops, delivery options or handove
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -19,6 +19,7 @@ from backend.platforms.fulfilment import Handover, HandoverChoices, HandoverMeth
 
 DROP_OFF = "Drop-off"
 T = TypeVar("T")
+SlotLabel = Callable[[PickupSlot, str], str]  # a pickup slot as the dropdown says it, on a zone's clock
 
 # What happened, and what to do, per problem; the platform's own words follow in the row's note.
 ADVICE: Mapping[ShipProblem, str] = {
@@ -59,14 +60,17 @@ def slot_label(slot: PickupSlot, zone: str) -> str:
     return f"Pickup {start:%a %d %b %H:%M}–{end:%H:%M}"
 
 
-def choice_labels(choices: HandoverChoices, zone: str) -> dict[str, Handover]:
-    """Dropdown label → handover, drop-off first; only slots that have not ended are offered."""
+def choice_labels(
+    choices: HandoverChoices, zone: str, *, drop_off: str = DROP_OFF, label: SlotLabel = slot_label
+) -> dict[str, Handover]:
+    """Dropdown label → handover, drop-off first, in the words given (English unless a sheet speaks another
+    language); only slots that have not ended are offered."""
     found: dict[str, Handover] = {}
     if choices.drop_off:
-        found[DROP_OFF] = Handover(HandoverMethod.DROP_OFF)
+        found[drop_off] = Handover(HandoverMethod.DROP_OFF)
     if choices.pickup:
         for slot in choices.slots:
-            found[slot_label(slot, zone)] = Handover(HandoverMethod.PICKUP, slot)
+            found[label(slot, zone)] = Handover(HandoverMethod.PICKUP, slot)
     return found
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from backend import i18n
 from backend.db import Database
 from backend.domain import fulfilment
 from backend.domain.fulfilment import ADVICE
@@ -89,8 +90,17 @@ class _Mark:
     label: str
 
 
-def apply(db: Database, platform: Platform, team_id: int, actor: str, edits: Sequence[PackEdit]) -> PackAnswers:
-    """Act on a pass of the pack list: handovers (as waves), seller shipments, then combine and split."""
+def apply(
+    db: Database,
+    platform: Platform,
+    team_id: int,
+    actor: str,
+    edits: Sequence[PackEdit],
+    *,
+    language: str = i18n.DEFAULT,
+) -> PackAnswers:
+    """Act on a pass of the pack list: handovers (as waves), seller shipments, then combine and split; a handover
+    is read in the sheet's language (or in English)."""
     answers = PackAnswers()
     marks: list[tuple[tuple[int, str, str], _Mark]] = []
     seller: list[tuple[PackEdit, int]] = []
@@ -104,7 +114,7 @@ def apply(db: Database, platform: Platform, team_id: int, actor: str, edits: Seq
                     answers.answer(edit, key, "rejected", None, f"no package {edit.key!r} in this tab")
                 continue
             if "pack_handover" in edit.typed:
-                mark = _mark(session, edit, package, answers)
+                mark = _mark(session, edit, package, answers, language)
                 if mark is not None:
                     order = package.orders[0]
                     marks.append(((package.shop_id, order.delivery_option_id or "", mark.label), mark))
@@ -138,7 +148,7 @@ def _packages(session: Session, team_id: int, keys: Sequence[str]) -> dict[str, 
     return {p.external_id: p for p in session.scalars(query)}
 
 
-def _mark(session: Session, edit: PackEdit, package: Package, answers: PackAnswers) -> _Mark | None:
+def _mark(session: Session, edit: PackEdit, package: Package, answers: PackAnswers, language: str) -> _Mark | None:
     """The handover a row asks for, or None after answering why it cannot be used."""
     label = edit.typed["pack_handover"][1].strip()
     shop = session.get_one(Shop, package.shop_id)
@@ -156,7 +166,10 @@ def _mark(session: Session, edit: PackEdit, package: Package, answers: PackAnswe
     elif order.shipping_type != ShippingType.PLATFORM:
         why = "You ship this one: pick its carrier and type the tracking number."
     else:
-        choices = logistics.handover_labels(session, shop, order.delivery_option_id or "", utcnow())
+        option, now = order.delivery_option_id or "", utcnow()
+        choices = logistics.handover_labels(session, shop, option, now) | logistics.handover_labels(
+            session, shop, option, now, language
+        )
         if label in choices:
             return _Mark(edit, package.id, package.external_id, choices[label], label)
         why = (

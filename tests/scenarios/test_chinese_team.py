@@ -4,6 +4,7 @@ English while its team speaks Chinese."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings, purchases, teams
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, World, build_world
+from tests.scenarios.test_fulfilment import PACK, columns, open_pack_list, pass_of, rows_by_key, sandbox_shop
 
 COLUMNS = ("order_id", "shop", "created_at", "status", "buyer_message", "exception")
 
@@ -167,3 +169,29 @@ def test_a_chinese_teams_warehouse_finance_and_admin_tabs_read_in_chinese(world:
     assert {"24 小时内发货", "24 小时内自动取消", "发货逾期", "异常包裹"} <= set(actions[1:])
     board = world.api("get", "/addon/pending-actions", ADMIN)
     assert [a["label"] for a in board["shops"][0]["actions"]][:3] == ["24 小时内发货", "24 小时内自动取消", "发货逾期"]
+
+
+def test_a_chinese_pack_list_offers_its_handovers_in_chinese_ships_the_slot_picked_and_says_its_wave(
+    world: World,
+) -> None:
+    [order] = world.live.sandbox.add_ready_orders(sandbox_shop(world), 1)
+    package = order.package_ids()[0]
+    open_pack_list(world)
+    col = columns(world)
+    row_number = 2 + [str(r[0]) for r in world.tab(PACK)[1:]].index(package)
+    choices = world.google.sheets.dropdown(world.file_id, PACK, row_number, col["pack_handover"])
+    assert choices is not None and choices[0] == "自送网点", choices
+    slots = [c for c in choices if c.startswith("上门揽收 ")]
+    assert slots and len(slots) == len(choices) - 1  # nothing left in English
+    assert re.fullmatch(r"上门揽收 \d{1,2}月\d{1,2}日周[一二三四五六日] \d\d:\d\d–\d\d:\d\d", slots[0]), slots[0]
+
+    # The Chinese slot typed back (as the dropdown writes it) is understood: the package ships with that slot.
+    answer = pass_of(world, {package: {"pack_handover": slots[0]}})[row_number]
+    assert [(c["status"], c["value"], c["note"]) for c in answer] == [("accepted", slots[0], None)]
+    world.live.drain()
+    _header, rows = rows_by_key(world)
+    assert rows[package][col["pack_state"] - 1] == "已发货：待揽收"
+    assert re.fullmatch(r"波次 \d+：第 1 件，共 1 件", rows[package][col["pack_wave"] - 1])
+    assert rows[package][col["pack_handover"] - 1] == slots[0]
+    pickup = world.live.sandbox.shops[sandbox_shop(world)].packages[package]
+    assert pickup.handover_method == "PICKUP"
