@@ -4,6 +4,7 @@ every word a sheet or the sidebar shows in English has a message (so a new one c
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from backend.domain.fulfilment import ShipState
 from backend.domain.stock import PackRow
 from backend.domain.tracking import PROBLEM_LABELS
 from backend.models import Team
-from backend.platforms.fulfilment import ShipProblem
+from backend.platforms.fulfilment import PickupSlot, ShipProblem
 from backend.services import bindings
 from backend.services.after_sales import board
 
@@ -171,6 +172,12 @@ def test_the_pack_lists_wave_shipment_and_combine_texts_are_said_in_chinese_and_
         profile = i18n.localized(pack, language)
         for key, texts in cells.items():
             assert profile.columns[profile.index_of(key)].value(Source(pack=row)) == texts[at]
+    slot = PickupSlot(datetime(2026, 11, 24, 1, tzinfo=UTC), datetime(2026, 11, 24, 4, tzinfo=UTC))
+    words = {language: i18n.handover_words(language) for language in i18n.LANGUAGES}
+    assert [(w[0], w[1](slot, "Asia/Shanghai")) for w in words.values()] == [
+        ("Drop-off", "Pickup Tue 24 Nov 09:00–12:00"),
+        ("自送网点", "上门揽收 11月24日周二 09:00–12:00"),
+    ]
     buyer = fulfilment.together("P1", ["A1"], [["A1", "B7"]], 2)
     assert (str(buyer), localize.said(buyer, i18n.translator("zh-Hans"))) == (
         "same buyer: Combine with B7",

@@ -98,7 +98,7 @@ def wave_label(number: int, position: int, size: int) -> str:
 
 def shipped(status: str | None) -> str:
     """ "Shipped", or "Shipped: in transit" with the order's status once it has one past shipping."""
-    return Phrase("Shipped: {status}", status=Phrase(status.replace("_", " ").lower())) if status else "Shipped"
+    return Phrase("Shipped: {status}", status=Phrase(status.replace("_", " ").lower())) if status else Phrase("Shipped")
 
 
 def together(package_id: str, orders: Sequence[str], groups: Iterable[Sequence[str]], skus: int) -> str:

@@ -102,7 +102,7 @@ def apply(
     """Act on a pass of the pack list: handovers (as waves), seller shipments, then combine and split; a handover
     is read in the sheet's language (or in English)."""
     answers = PackAnswers()
-    marks: list[tuple[tuple[int, str, str], _Mark]] = []
+    marks: list[tuple[tuple[int, str, Handover], _Mark]] = []
     seller: list[tuple[PackEdit, int]] = []
     actions: list[tuple[PackEdit, int]] = []
     with db.session() as session:
@@ -117,7 +117,7 @@ def apply(
                 mark = _mark(session, edit, package, answers, language)
                 if mark is not None:
                     order = package.orders[0]
-                    marks.append(((package.shop_id, order.delivery_option_id or "", mark.label), mark))
+                    marks.append(((package.shop_id, order.delivery_option_id or "", mark.handover), mark))
             if {"pack_carrier", "pack_tracking"} & set(edit.typed):
                 seller.append((edit, package.id))
             if edit.typed.get("pack_action", (0, ""))[1]:
