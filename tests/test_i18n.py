@@ -18,6 +18,7 @@ from backend.catalog import exception_templates, role_policy
 from backend.domain import analytics, fulfilment, localize, pending_actions, reports, sla
 from backend.domain.columns import Source
 from backend.domain.fulfilment import ShipState
+from backend.domain.phrases import Phrase
 from backend.domain.stock import PackRow
 from backend.domain.tracking import PROBLEM_LABELS
 from backend.models import Team
@@ -142,13 +143,11 @@ def test_team_create_and_set_take_a_language(runner: FlaskCliRunner, session: Se
 
 
 def test_a_note_is_said_in_the_sheets_language_with_its_values_and_words_in_place() -> None:
-    saved = localize.Phrase(
-        "Saved. Type the {missing} too, and OrderDeck ships the package.", missing=localize.Phrase("carrier")
-    )
+    saved = Phrase("Saved. Type the {missing} too, and OrderDeck ships the package.", missing=Phrase("carrier"))
     assert saved == "Saved. Type the carrier too, and OrderDeck ships the package."
     assert localize.said(saved, i18n.translator("zh-Hans")) == "已保存。再填写承运商，OrderDeck 即会发货。"
     assert localize.said(saved, i18n.translator("en")) == saved
-    refused = localize.Phrase("{tracking!r} is not a tracking number (4-64 letters, digits or -)", tracking="{x}")
+    refused = Phrase("{tracking!r} is not a tracking number (4-64 letters, digits or -)", tracking="{x}")
     assert localize.said(refused, i18n.translator("zh-Hans")) == "'{x}' 不是运单号（4–64 个字母、数字或 -）"
     assert localize.said("not saved: another cell in this row was refused", i18n.translator("zh-Hans")) == (
         "未保存：本行另一个单元格被拒绝"
@@ -172,6 +171,8 @@ def test_the_pack_lists_wave_shipment_and_combine_texts_are_said_in_chinese_and_
         profile = i18n.localized(pack, language)
         for key, texts in cells.items():
             assert profile.columns[profile.index_of(key)].value(Source(pack=row)) == texts[at]
+    noted = Phrase("{state}. {message}", state=fulfilment.shipped("DELIVERED"), message="Already shipped.")
+    assert localize.words(noted, i18n.translator("zh-Hans")) == "已发货：已签收。Already shipped."  # kept as it was
     slot = PickupSlot(datetime(2026, 11, 24, 1, tzinfo=UTC), datetime(2026, 11, 24, 4, tzinfo=UTC))
     words = {language: i18n.handover_words(language) for language in i18n.LANGUAGES}
     assert [(w[0], w[1](slot, "Asia/Shanghai")) for w in words.values()] == [

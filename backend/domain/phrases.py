@@ -15,7 +15,7 @@ class Phrase(str):
     message: str
     args: dict[str, Any]
 
-    def __new__(cls, message: str, **args: Any) -> Phrase:
+    def __new__(cls, message: str, /, **args: Any) -> Phrase:  # an argument may be called "message" too
         made = super().__new__(cls, message.format(**args))
         made.message, made.args = message, args
         return made

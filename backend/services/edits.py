@@ -28,8 +28,8 @@ from backend.domain import localize
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
 from backend.domain.fx import parse_pair
-from backend.domain.localize import Phrase
 from backend.domain.pending_actions import FINANCE_PREFIX
+from backend.domain.phrases import Phrase
 from backend.domain.profiles import Profile
 from backend.domain.seller_values import shown_note
 from backend.domain.status import ShippingType

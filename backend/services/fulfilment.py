@@ -20,7 +20,7 @@ from backend import runtime
 from backend.db import chunks
 from backend.domain import fulfilment, tracking
 from backend.domain.fulfilment import ShipState
-from backend.domain.localize import Phrase
+from backend.domain.phrases import Phrase
 from backend.domain.status import OrderStatus, ShippingType
 from backend.domain.stock import PackRow, WarehouseRows
 from backend.domain.views import OrderView, TrackingView
