@@ -724,7 +724,7 @@ def _pack(
         pack_list.PackEdit(
             j.row.row,
             j.row.key,
-            {k: (c, as_text(v)) for k, (c, v) in j.typed.items()},
+            {k: (j.typed[k][0], as_text(v)) for k, v in _in_english(j).items()},  # "合并" read as Combine
             {k: (c, as_text(v)) for k, (c, v) in j.context.items()},
         )
         for j in packing

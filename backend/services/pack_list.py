@@ -21,6 +21,7 @@ from backend import i18n
 from backend.db import Database
 from backend.domain import fulfilment
 from backend.domain.fulfilment import ADVICE
+from backend.domain.phrases import Phrase
 from backend.domain.status import ShippingType
 from backend.errors import NotOffered, OrderDeckError, PlatformError, UnknownCarrier
 from backend.models import (
@@ -172,9 +173,12 @@ def _mark(session: Session, edit: PackEdit, package: Package, answers: PackAnswe
         )
         if label in choices:
             return _Mark(edit, package.id, package.external_id, choices[label], label)
-        why = (
-            f"{label!r} is not one of the handovers {channel.label} offers now: pick Drop-off or a pickup slot "
-            "from the list (it is refreshed every hour; a slot that has passed leaves it)"
+        why = Phrase(
+            "{label!r} is not one of the handovers {platform} offers now: pick {drop_off} or a pickup slot from the "
+            "list (it is refreshed every hour; a slot that has passed leaves it)",
+            label=label,
+            platform=channel.label,
+            drop_off=Phrase(fulfilment.DROP_OFF),
         )
     answers.answer(edit, "pack_handover", "rejected", shipping.handover if shipping else "", why)
     return None
@@ -338,13 +342,13 @@ def _act(act: _Pass, edit: PackEdit, package_id: int) -> None:
                     raise NotOffered("the platform offers no package of the same buyer to combine this with")
                 made = client.combine(CombineGroup(*group))
                 touched |= set(group[1])
-                note = f"Combined into package {', '.join(made)}"
+                note = Phrase("Combined into package {packages}", packages=", ".join(made))
             elif wanted == "split" and len(orders) > 1:
                 made = client.uncombine(package.external_id, orders)
-                note = f"Split into packages {', '.join(made)}"
+                note = Phrase("Split into packages {packages}", packages=", ".join(made))
             elif wanted == "split" and len(by_sku) > 1:
                 made = client.split(orders[0], list(by_sku.values()))
-                note = f"Split into packages {', '.join(made)}, one per SKU"
+                note = Phrase("Split into packages {packages}, one per SKU", packages=", ".join(made))
             else:
                 raise NotOffered("nothing to split: the package holds one order of one SKU")
             refreshed = _refetch(client, touched)

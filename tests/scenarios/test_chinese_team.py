@@ -195,3 +195,28 @@ def test_a_chinese_pack_list_offers_its_handovers_in_chinese_ships_the_slot_pick
     assert rows[package][col["pack_handover"] - 1] == slots[0]
     pickup = world.live.sandbox.shops[sandbox_shop(world)].packages[package]
     assert pickup.handover_method == "PICKUP"
+
+
+def test_a_chinese_pack_list_combines_and_splits_with_its_chinese_action_words_and_answers_in_chinese(
+    world: World,
+) -> None:
+    sandbox = world.live.sandbox
+    [my_id] = world.live.connect_shop("Acme MY", "MY", orders=0)
+    my = next(s for s, shop in sandbox.shops.items() if shop.name == "Acme MY")
+    first, second = sandbox.add_ready_orders(my, 2)
+    sandbox.same_buyer(my, [first.order_id, second.order_id])
+    open_pack_list(world, my_id)
+    col = columns(world)
+    _header, rows = rows_by_key(world)
+    package = first.package_ids()[0]
+    assert rows[package][col["pack_together"] - 1] == f"同一买家：可与 {second.order_id} 合并（选“合并”）"
+
+    [answer] = next(iter(pass_of(world, {package: {"pack_action": "合并"}}).values()))
+    assert answer["status"] == "accepted" and answer["note"].startswith("已合并为包裹 "), answer
+    combined = answer["note"].removeprefix("已合并为包裹 ")
+    world.live.drain()
+    _header, rows = rows_by_key(world)
+    together = re.fullmatch(r"已合并：(.+)（选“拆分”可分开发货）", rows[combined][col["pack_together"] - 1])
+    assert together is not None and set(together[1].split(", ")) == {first.order_id, second.order_id}
+    [answer] = next(iter(pass_of(world, {combined: {"pack_action": "拆分"}}).values()))
+    assert answer["status"] == "accepted" and answer["note"].startswith("已拆分为包裹 "), answer
