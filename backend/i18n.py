@@ -13,18 +13,20 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
-from backend.domain import localize
+from backend.domain import fulfilment, localize
 from backend.domain.profiles import Profile
 from backend.errors import InvalidInput
 from backend.models import Spreadsheet, Team
+from backend.platforms.fulfilment import PickupSlot
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 # OrderDeck's language codes (BCP 47, as the templates and the API use them) → Babel's locale names.
@@ -72,6 +74,25 @@ def number_formatter(language: str) -> Callable[[float | int], str]:
 def day_label(day: date, language: str) -> str:
     """A day as text in `language`: "Mar 11, 2026", "2026年3月11日"."""
     return format_date(day, "medium", locale=LOCALES[check_language(language)])
+
+
+def handover_words(language: str) -> tuple[str, fulfilment.SlotLabel]:
+    """The pack list's "Drop-off" and pickup-slot label in `language`, the day and hours formatted for its locale
+    on the shop's clock ("上门揽收 11月24日周二 09:00–12:00"); English exactly as the domain says them, so the
+    labels already picked stay what they were."""
+    if check_language(language) == DEFAULT:
+        return fulfilment.DROP_OFF, fulfilment.slot_label
+    translate, locale = translator(language), LOCALES[language]
+
+    def label(slot: PickupSlot, zone: str) -> str:
+        at = ZoneInfo(zone)
+        return translate("Pickup {day} {start}–{end}").format(
+            day=format_skeleton("MMMEd", slot.start, tzinfo=at, locale=locale),
+            start=format_time(slot.start, "HH:mm", tzinfo=at, locale=locale),
+            end=format_time(slot.end, "HH:mm", tzinfo=at, locale=locale),
+        )
+
+    return translate(fulfilment.DROP_OFF), label
 
 
 def messages(language: str) -> dict[str, str]:

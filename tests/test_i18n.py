@@ -4,6 +4,7 @@ every word a sheet or the sidebar shows in English has a message (so a new one c
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,9 +17,12 @@ from backend import i18n
 from backend.catalog import exception_templates, role_policy
 from backend.domain import analytics, fulfilment, localize, pending_actions, reports, sla
 from backend.domain.columns import Source
+from backend.domain.fulfilment import ShipState
+from backend.domain.phrases import Phrase
+from backend.domain.stock import PackRow
 from backend.domain.tracking import PROBLEM_LABELS
 from backend.models import Team
-from backend.platforms.fulfilment import ShipProblem
+from backend.platforms.fulfilment import PickupSlot, ShipProblem
 from backend.services import bindings
 from backend.services.after_sales import board
 
@@ -139,14 +143,44 @@ def test_team_create_and_set_take_a_language(runner: FlaskCliRunner, session: Se
 
 
 def test_a_note_is_said_in_the_sheets_language_with_its_values_and_words_in_place() -> None:
-    saved = localize.Phrase(
-        "Saved. Type the {missing} too, and OrderDeck ships the package.", missing=localize.Phrase("carrier")
-    )
+    saved = Phrase("Saved. Type the {missing} too, and OrderDeck ships the package.", missing=Phrase("carrier"))
     assert saved == "Saved. Type the carrier too, and OrderDeck ships the package."
     assert localize.said(saved, i18n.translator("zh-Hans")) == "已保存。再填写承运商，OrderDeck 即会发货。"
     assert localize.said(saved, i18n.translator("en")) == saved
-    refused = localize.Phrase("{tracking!r} is not a tracking number (4-64 letters, digits or -)", tracking="{x}")
+    refused = Phrase("{tracking!r} is not a tracking number (4-64 letters, digits or -)", tracking="{x}")
     assert localize.said(refused, i18n.translator("zh-Hans")) == "'{x}' 不是运单号（4–64 个字母、数字或 -）"
     assert localize.said("not saved: another cell in this row was refused", i18n.translator("zh-Hans")) == (
         "未保存：本行另一个单元格被拒绝"
+    )
+
+
+def test_the_pack_lists_wave_shipment_and_combine_texts_are_said_in_chinese_and_unchanged_in_english() -> None:
+    pack = bindings.builtin_profiles()["pack_list"]
+    state = ShipState(
+        state=fulfilment.shipped("IN_TRANSIT"),
+        wave=fulfilment.wave_label(12, 3, 50),
+        together=fulfilment.together("P1", ["A1", "A2"], [], 1),
+    )
+    row = PackRow("P1", ("A1", "A2"), "2 x SKU", "", None, shipping=state)
+    cells = {
+        "pack_state": ("Shipped: in transit", "已发货：运输中"),
+        "pack_wave": ("Wave 12: 3 of 50", "波次 12：第 3 件，共 50 件"),
+        "pack_together": ("combined: A1, A2 (Split to ship apart)", "已合并：A1, A2（选“拆分”可分开发货）"),
+    }
+    for language, at in (("en", 0), ("zh-Hans", 1)):
+        profile = i18n.localized(pack, language)
+        for key, texts in cells.items():
+            assert profile.columns[profile.index_of(key)].value(Source(pack=row)) == texts[at]
+    noted = Phrase("{state}. {message}", state=fulfilment.shipped("DELIVERED"), message="Already shipped.")
+    assert localize.words(noted, i18n.translator("zh-Hans")) == "已发货：已签收。Already shipped."  # kept as it was
+    slot = PickupSlot(datetime(2026, 11, 24, 1, tzinfo=UTC), datetime(2026, 11, 24, 4, tzinfo=UTC))
+    words = {language: i18n.handover_words(language) for language in i18n.LANGUAGES}
+    assert [(w[0], w[1](slot, "Asia/Shanghai")) for w in words.values()] == [
+        ("Drop-off", "Pickup Tue 24 Nov 09:00–12:00"),
+        ("自送网点", "上门揽收 11月24日周二 09:00–12:00"),
+    ]
+    buyer = fulfilment.together("P1", ["A1"], [["A1", "B7"]], 2)
+    assert (str(buyer), localize.said(buyer, i18n.translator("zh-Hans"))) == (
+        "same buyer: Combine with B7",
+        "同一买家：可与 B7 合并（选“合并”）",
     )

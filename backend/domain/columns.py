@@ -1092,9 +1092,9 @@ def _fulfilment_columns() -> list[Column]:
         ),
         Column("pack_state", "Shipping", T, OP, pack, _shipping("state"), Kind.COMPUTED, words=True),
         Column("pack_label", "Label", T, PERSONAL, pack, _shipping("label"), Kind.COMPUTED),
-        Column("pack_wave", "Wave", T, OP, pack, _shipping("wave"), Kind.COMPUTED),
+        Column("pack_wave", "Wave", T, OP, pack, _shipping("wave"), Kind.COMPUTED, words=True),
         Column("pack_wave_label", "Wave labels", T, PERSONAL, pack, _shipping("wave_label"), Kind.COMPUTED),
-        Column("pack_together", "Combine / split", T, OP, pack, _shipping("together"), Kind.COMPUTED),
+        Column("pack_together", "Combine / split", T, OP, pack, _shipping("together"), Kind.COMPUTED, words=True),
         Column(
             "pack_action",
             "Action",

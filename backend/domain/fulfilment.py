@@ -8,16 +8,18 @@ batch with one handover, so a pass that mixes shops, delivery options or handove
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from backend.domain.phrases import Phrase
 from backend.platforms.fulfilment import Handover, HandoverChoices, HandoverMethod, PickupSlot, ShipProblem
 
 DROP_OFF = "Drop-off"
 T = TypeVar("T")
+SlotLabel = Callable[[PickupSlot, str], str]  # a pickup slot as the dropdown says it, on a zone's clock
 
 # What happened, and what to do, per problem; the platform's own words follow in the row's note.
 ADVICE: Mapping[ShipProblem, str] = {
@@ -58,14 +60,17 @@ def slot_label(slot: PickupSlot, zone: str) -> str:
     return f"Pickup {start:%a %d %b %H:%M}–{end:%H:%M}"
 
 
-def choice_labels(choices: HandoverChoices, zone: str) -> dict[str, Handover]:
-    """Dropdown label → handover, drop-off first; only slots that have not ended are offered."""
+def choice_labels(
+    choices: HandoverChoices, zone: str, *, drop_off: str = DROP_OFF, label: SlotLabel = slot_label
+) -> dict[str, Handover]:
+    """Dropdown label → handover, drop-off first, in the words given (English unless a sheet speaks another
+    language); only slots that have not ended are offered."""
     found: dict[str, Handover] = {}
     if choices.drop_off:
-        found[DROP_OFF] = Handover(HandoverMethod.DROP_OFF)
+        found[drop_off] = Handover(HandoverMethod.DROP_OFF)
     if choices.pickup:
         for slot in choices.slots:
-            found[slot_label(slot, zone)] = Handover(HandoverMethod.PICKUP, slot)
+            found[label(slot, zone)] = Handover(HandoverMethod.PICKUP, slot)
     return found
 
 
@@ -88,14 +93,19 @@ def waves(marks: Iterable[tuple[Hashable, T]]) -> list[list[T]]:
 
 
 def wave_label(number: int, position: int, size: int) -> str:
-    return f"Wave {number}: {position} of {size}"
+    return Phrase("Wave {number}: {position} of {size}", number=number, position=position, size=size)
+
+
+def shipped(status: str | None) -> str:
+    """ "Shipped", or "Shipped: in transit" with the order's status once it has one past shipping."""
+    return Phrase("Shipped: {status}", status=Phrase(status.replace("_", " ").lower())) if status else Phrase("Shipped")
 
 
 def together(package_id: str, orders: Sequence[str], groups: Iterable[Sequence[str]], skus: int) -> str:
     """What the pack list says the platform would allow: combine with a buyer's other orders, or split."""
     if len(orders) > 1:
-        return "combined: " + ", ".join(orders) + " (Split to ship apart)"
+        return Phrase("combined: {orders} (Split to ship apart)", orders=", ".join(orders))
     others = [o for g in groups if orders and orders[0] in g for o in g if o not in orders]
     if others:
-        return "same buyer: Combine with " + ", ".join(others)
+        return Phrase("same buyer: Combine with {orders}", orders=", ".join(others))
     return "Split by SKU possible" if skus > 1 else ""

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from backend.domain.columns import Column, ColumnType, Source, Value
+from backend.domain.phrases import Phrase
 from backend.domain.profiles import Profile
 
 Translate = Callable[[str], str]
@@ -23,10 +23,12 @@ QUALIFIED = re.compile(r"(.+) (\(.+\))")  # a label with its data in brackets: "
 
 
 def words(value: Value, translate: Translate) -> Value:
-    """A text cell translated whole, else each word it lists (a bracketed qualifier kept as it is); other values
-    unchanged."""
+    """A phrase said in the language, else a text cell translated whole, else each word it lists (a bracketed
+    qualifier kept as it is); other values unchanged."""
     if not isinstance(value, str) or not value:
         return value
+    if isinstance(value, Phrase):
+        return said(value, translate)
     whole = _word(value, translate)
     return whole if whole != value else SEPARATOR.join(_word(part, translate) for part in value.split(SEPARATOR))
 
@@ -55,27 +57,6 @@ def column(col: Column, translate: Translate) -> Column:
 
 def profile(found: Profile, translate: Translate) -> Profile:
     return replace(found, columns=tuple(column(c, translate) for c in found.columns))
-
-
-class Phrase(str):
-    """A note said in English (it is that text) that keeps its message and arguments, so a sheet in another
-    language gets it in its own words: `said(phrase, translate)`. Arguments that are phrases are said too."""
-
-    message: str
-    args: dict[str, Any]
-
-    def __new__(cls, message: str, **args: Any) -> Phrase:
-        made = super().__new__(cls, message.format(**args))
-        made.message, made.args = message, args
-        return made
-
-    def __reduce__(self) -> tuple[Callable[..., Phrase], tuple[str, dict[str, Any]]]:
-        """Copied or pickled as a phrase, never re-made from its English text (which may hold braces)."""
-        return _phrase, (self.message, self.args)
-
-
-def _phrase(message: str, args: dict[str, Any]) -> Phrase:
-    return Phrase(message, **args)
 
 
 def said(text: str, translate: Translate) -> str:

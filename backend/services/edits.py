@@ -28,8 +28,8 @@ from backend.domain import localize
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
 from backend.domain.fx import parse_pair
-from backend.domain.localize import Phrase
 from backend.domain.pending_actions import FINANCE_PREFIX
+from backend.domain.phrases import Phrase
 from backend.domain.profiles import Profile
 from backend.domain.seller_values import shown_note
 from backend.domain.status import ShippingType
@@ -724,12 +724,12 @@ def _pack(
         pack_list.PackEdit(
             j.row.row,
             j.row.key,
-            {k: (c, as_text(v)) for k, (c, v) in j.typed.items()},
+            {k: (j.typed[k][0], as_text(v)) for k, v in _in_english(j).items()},  # "合并" read as Combine
             {k: (c, as_text(v)) for k, (c, v) in j.context.items()},
         )
         for j in packing
     ]
-    answers = pack_list.apply(db, platform, caller.team_id, actor, edits)
+    answers = pack_list.apply(db, platform, caller.team_id, actor, edits, language=packing[0].language)
     by_row: dict[int, list[dict[str, Any]]] = {}
     for cell in answers.cells:
         by_row.setdefault(cell["row"], []).append(cell)

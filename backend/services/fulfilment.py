@@ -20,6 +20,7 @@ from backend import runtime
 from backend.db import chunks
 from backend.domain import fulfilment, tracking
 from backend.domain.fulfilment import ShipState
+from backend.domain.phrases import Phrase
 from backend.domain.status import OrderStatus, ShippingType
 from backend.domain.stock import PackRow, WarehouseRows
 from backend.domain.views import OrderView, TrackingView
@@ -160,9 +161,10 @@ def _state(
     option = order.delivery_option_id or ""
     state = ""
     if shipped:
-        state = "Shipped" + (f": {order.status.replace('_', ' ').lower()}" if order.status not in UNSHIPPED else "")
+        state = fulfilment.shipped(order.status if order.status not in UNSHIPPED else None)
     if shipping is not None and shipping.message:
-        state = shipping.message if not shipping.shipped else f"{state}. {shipping.message}"
+        said = Phrase("{state}. {message}", state=state, message=shipping.message)  # the message as it was kept
+        state = said if shipping.shipped else shipping.message
     wave = shipping.wave if shipping else None
     typed = order.typed
     base, box = links

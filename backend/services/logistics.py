@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import i18n
 from backend.db import Database
 from backend.domain import fulfilment
 from backend.domain.status import OrderStatus, ShippingType
@@ -140,12 +141,16 @@ def stored_choices(stored: ShopLogistics | None, option_id: str) -> HandoverChoi
     return HandoverChoices(bool(doc.get("pickup")), bool(doc.get("drop_off")), slots, str(doc.get("url") or ""))
 
 
-def handover_labels(session: Session, shop: Shop, option_id: str, now: datetime) -> dict[str, Handover]:
-    """The dropdown's choices for a platform-shipped package of this option, slots that have ended left out."""
+def handover_labels(
+    session: Session, shop: Shop, option_id: str, now: datetime, language: str = i18n.DEFAULT
+) -> dict[str, Handover]:
+    """The dropdown's choices for a platform-shipped package of this option in a sheet's language, slots that
+    have ended left out."""
     choices = stored_choices(session.get(ShopLogistics, shop.id), option_id)
     if choices is None:
         return {}
-    return fulfilment.still_open(fulfilment.choice_labels(choices, shop.time_zone), now)
+    drop_off, label = i18n.handover_words(language)
+    return fulfilment.still_open(fulfilment.choice_labels(choices, shop.time_zone, drop_off=drop_off, label=label), now)
 
 
 def carrier_names(session: Session, shop_id: int, option_id: str) -> list[str]:
@@ -176,8 +181,10 @@ def list_keys(session: Session, shop_ids: Iterable[int]) -> set[str]:
     return keys
 
 
-def lists(session: Session, keys: Iterable[str], now: datetime) -> dict[str, tuple[str, list[str]]]:
-    """List key → (its title, its choices), for the spreadsheet's list tab."""
+def lists(
+    session: Session, keys: Iterable[str], now: datetime, language: str = i18n.DEFAULT
+) -> dict[str, tuple[str, list[str]]]:
+    """List key → (its title, its choices), for the spreadsheet's list tab (handovers in its language)."""
     found: dict[str, tuple[str, list[str]]] = {}
     for key in sorted(set(keys)):
         kind, shop_id, option_id = key.split(":", 2)
@@ -187,6 +194,6 @@ def lists(session: Session, keys: Iterable[str], now: datetime) -> dict[str, tup
         if kind == "carriers":
             found[key] = (f"Carriers: {shop.name} {option_id}", carrier_names(session, shop.id, option_id))
         elif kind == "handover":
-            labels = list(handover_labels(session, shop, option_id, now))
+            labels = list(handover_labels(session, shop, option_id, now, language))
             found[key] = (f"Handover: {shop.name} {option_id}", labels)
     return found

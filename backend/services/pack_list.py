@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from backend import i18n
 from backend.db import Database
 from backend.domain import fulfilment
 from backend.domain.fulfilment import ADVICE
+from backend.domain.phrases import Phrase
 from backend.domain.status import ShippingType
 from backend.errors import NotOffered, OrderDeckError, PlatformError, UnknownCarrier
 from backend.models import (
@@ -89,10 +91,19 @@ class _Mark:
     label: str
 
 
-def apply(db: Database, platform: Platform, team_id: int, actor: str, edits: Sequence[PackEdit]) -> PackAnswers:
-    """Act on a pass of the pack list: handovers (as waves), seller shipments, then combine and split."""
+def apply(
+    db: Database,
+    platform: Platform,
+    team_id: int,
+    actor: str,
+    edits: Sequence[PackEdit],
+    *,
+    language: str = i18n.DEFAULT,
+) -> PackAnswers:
+    """Act on a pass of the pack list: handovers (as waves), seller shipments, then combine and split; a handover
+    is read in the sheet's language (or in English)."""
     answers = PackAnswers()
-    marks: list[tuple[tuple[int, str, str], _Mark]] = []
+    marks: list[tuple[tuple[int, str, Handover], _Mark]] = []
     seller: list[tuple[PackEdit, int]] = []
     actions: list[tuple[PackEdit, int]] = []
     with db.session() as session:
@@ -104,10 +115,10 @@ def apply(db: Database, platform: Platform, team_id: int, actor: str, edits: Seq
                     answers.answer(edit, key, "rejected", None, f"no package {edit.key!r} in this tab")
                 continue
             if "pack_handover" in edit.typed:
-                mark = _mark(session, edit, package, answers)
+                mark = _mark(session, edit, package, answers, language)
                 if mark is not None:
                     order = package.orders[0]
-                    marks.append(((package.shop_id, order.delivery_option_id or "", mark.label), mark))
+                    marks.append(((package.shop_id, order.delivery_option_id or "", mark.handover), mark))
             if {"pack_carrier", "pack_tracking"} & set(edit.typed):
                 seller.append((edit, package.id))
             if edit.typed.get("pack_action", (0, ""))[1]:
@@ -138,7 +149,7 @@ def _packages(session: Session, team_id: int, keys: Sequence[str]) -> dict[str, 
     return {p.external_id: p for p in session.scalars(query)}
 
 
-def _mark(session: Session, edit: PackEdit, package: Package, answers: PackAnswers) -> _Mark | None:
+def _mark(session: Session, edit: PackEdit, package: Package, answers: PackAnswers, language: str) -> _Mark | None:
     """The handover a row asks for, or None after answering why it cannot be used."""
     label = edit.typed["pack_handover"][1].strip()
     shop = session.get_one(Shop, package.shop_id)
@@ -156,12 +167,18 @@ def _mark(session: Session, edit: PackEdit, package: Package, answers: PackAnswe
     elif order.shipping_type != ShippingType.PLATFORM:
         why = "You ship this one: pick its carrier and type the tracking number."
     else:
-        choices = logistics.handover_labels(session, shop, order.delivery_option_id or "", utcnow())
+        option, now = order.delivery_option_id or "", utcnow()
+        choices = logistics.handover_labels(session, shop, option, now) | logistics.handover_labels(
+            session, shop, option, now, language
+        )
         if label in choices:
             return _Mark(edit, package.id, package.external_id, choices[label], label)
-        why = (
-            f"{label!r} is not one of the handovers {channel.label} offers now: pick Drop-off or a pickup slot "
-            "from the list (it is refreshed every hour; a slot that has passed leaves it)"
+        why = Phrase(
+            "{label!r} is not one of the handovers {platform} offers now: pick {drop_off} or a pickup slot from the "
+            "list (it is refreshed every hour; a slot that has passed leaves it)",
+            label=label,
+            platform=channel.label,
+            drop_off=Phrase(fulfilment.DROP_OFF),
         )
     answers.answer(edit, "pack_handover", "rejected", shipping.handover if shipping else "", why)
     return None
@@ -325,13 +342,13 @@ def _act(act: _Pass, edit: PackEdit, package_id: int) -> None:
                     raise NotOffered("the platform offers no package of the same buyer to combine this with")
                 made = client.combine(CombineGroup(*group))
                 touched |= set(group[1])
-                note = f"Combined into package {', '.join(made)}"
+                note = Phrase("Combined into package {packages}", packages=", ".join(made))
             elif wanted == "split" and len(orders) > 1:
                 made = client.uncombine(package.external_id, orders)
-                note = f"Split into packages {', '.join(made)}"
+                note = Phrase("Split into packages {packages}", packages=", ".join(made))
             elif wanted == "split" and len(by_sku) > 1:
                 made = client.split(orders[0], list(by_sku.values()))
-                note = f"Split into packages {', '.join(made)}, one per SKU"
+                note = Phrase("Split into packages {packages}, one per SKU", packages=", ".join(made))
             else:
                 raise NotOffered("nothing to split: the package holds one order of one SKU")
             refreshed = _refetch(client, touched)

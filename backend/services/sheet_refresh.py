@@ -695,7 +695,8 @@ def _lists(
     (nothing when no tab has a dropdown, or no list has choices). Taken from what the shops' logistics
     offer rather than from the rows, so an incremental push points its new rows at the same lists."""
     shops = {s.id for tab in planned if any(c.choices for c in tab.profile.columns) for s in tab.shops}
-    offered = logistics.lists(session, logistics.list_keys(session, shops), utcnow())
+    language = i18n.language_of(session.get_one(Team, spreadsheet.team_id), spreadsheet)
+    offered = logistics.lists(session, logistics.list_keys(session, shops), utcnow(), language)
     wanted = {k: v for k, v in offered.items() if v[1]}
     if not wanted:
         return ListsPlan([], {}, {})

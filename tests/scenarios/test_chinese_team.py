@@ -4,6 +4,7 @@ English while its team speaks Chinese."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings, purchases, teams
 from tests.conftest import Live
 from tests.scenarios.addon_world import ADMIN, World, build_world
+from tests.scenarios.test_fulfilment import PACK, columns, open_pack_list, pass_of, rows_by_key, sandbox_shop
 
 COLUMNS = ("order_id", "shop", "created_at", "status", "buyer_message", "exception")
 
@@ -167,3 +169,54 @@ def test_a_chinese_teams_warehouse_finance_and_admin_tabs_read_in_chinese(world:
     assert {"24 小时内发货", "24 小时内自动取消", "发货逾期", "异常包裹"} <= set(actions[1:])
     board = world.api("get", "/addon/pending-actions", ADMIN)
     assert [a["label"] for a in board["shops"][0]["actions"]][:3] == ["24 小时内发货", "24 小时内自动取消", "发货逾期"]
+
+
+def test_a_chinese_pack_list_offers_its_handovers_in_chinese_ships_the_slot_picked_and_says_its_wave(
+    world: World,
+) -> None:
+    [order] = world.live.sandbox.add_ready_orders(sandbox_shop(world), 1)
+    package = order.package_ids()[0]
+    open_pack_list(world)
+    col = columns(world)
+    row_number = 2 + [str(r[0]) for r in world.tab(PACK)[1:]].index(package)
+    choices = world.google.sheets.dropdown(world.file_id, PACK, row_number, col["pack_handover"])
+    assert choices is not None and choices[0] == "自送网点", choices
+    slots = [c for c in choices if c.startswith("上门揽收 ")]
+    assert slots and len(slots) == len(choices) - 1  # nothing left in English
+    assert re.fullmatch(r"上门揽收 \d{1,2}月\d{1,2}日周[一二三四五六日] \d\d:\d\d–\d\d:\d\d", slots[0]), slots[0]
+
+    # The Chinese slot typed back (as the dropdown writes it) is understood: the package ships with that slot.
+    answer = pass_of(world, {package: {"pack_handover": slots[0]}})[row_number]
+    assert [(c["status"], c["value"], c["note"]) for c in answer] == [("accepted", slots[0], None)]
+    world.live.drain()
+    _header, rows = rows_by_key(world)
+    assert rows[package][col["pack_state"] - 1] == "已发货：待揽收"
+    assert re.fullmatch(r"波次 \d+：第 1 件，共 1 件", rows[package][col["pack_wave"] - 1])
+    assert rows[package][col["pack_handover"] - 1] == slots[0]
+    pickup = world.live.sandbox.shops[sandbox_shop(world)].packages[package]
+    assert pickup.handover_method == "PICKUP"
+
+
+def test_a_chinese_pack_list_combines_and_splits_with_its_chinese_action_words_and_answers_in_chinese(
+    world: World,
+) -> None:
+    sandbox = world.live.sandbox
+    [my_id] = world.live.connect_shop("Acme MY", "MY", orders=0)
+    my = next(s for s, shop in sandbox.shops.items() if shop.name == "Acme MY")
+    first, second = sandbox.add_ready_orders(my, 2)
+    sandbox.same_buyer(my, [first.order_id, second.order_id])
+    open_pack_list(world, my_id)
+    col = columns(world)
+    _header, rows = rows_by_key(world)
+    package = first.package_ids()[0]
+    assert rows[package][col["pack_together"] - 1] == f"同一买家：可与 {second.order_id} 合并（选“合并”）"
+
+    [answer] = next(iter(pass_of(world, {package: {"pack_action": "合并"}}).values()))
+    assert answer["status"] == "accepted" and answer["note"].startswith("已合并为包裹 "), answer
+    combined = answer["note"].removeprefix("已合并为包裹 ")
+    world.live.drain()
+    _header, rows = rows_by_key(world)
+    together = re.fullmatch(r"已合并：(.+)（选“拆分”可分开发货）", rows[combined][col["pack_together"] - 1])
+    assert together is not None and set(together[1].split(", ")) == {first.order_id, second.order_id}
+    [answer] = next(iter(pass_of(world, {combined: {"pack_action": "拆分"}}).values()))
+    assert answer["status"] == "accepted" and answer["note"].startswith("已拆分为包裹 "), answer

@@ -1,0 +1,29 @@
+"""A note or cell text said in English that keeps its message and arguments, so a sheet in another language
+can say it in its own words (backend/domain/localize.py). Apart from localize so that the domain modules whose
+words the columns show can make phrases without importing the columns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class Phrase(str):
+    """A note said in English (it is that text) that keeps its message and arguments, so a sheet in another
+    language gets it in its own words: `said(phrase, translate)`. Arguments that are phrases are said too."""
+
+    message: str
+    args: dict[str, Any]
+
+    def __new__(cls, message: str, /, **args: Any) -> Phrase:  # an argument may be called "message" too
+        made = super().__new__(cls, message.format(**args))
+        made.message, made.args = message, args
+        return made
+
+    def __reduce__(self) -> tuple[Callable[..., Phrase], tuple[str, dict[str, Any]]]:
+        """Copied or pickled as a phrase, never re-made from its English text (which may hold braces)."""
+        return _phrase, (self.message, self.args)
+
+
+def _phrase(message: str, args: dict[str, Any]) -> Phrase:
+    return Phrase(message, **args)
