@@ -20,8 +20,8 @@ WEBHOOK_FIGURES = ("p50_ms", "p95_ms", "max_ms", "ack_p50_ms", "burst_webhooks_p
 def _table(stdout: str) -> dict[tuple[str, str], tuple[str, str, str]]:
     """(benchmark, figure) → (value, unit, target), read from the Markdown table run_all prints."""
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in stdout.splitlines() if line.startswith("|")]
-    assert cells[0] == ["benchmark", "figure", "value", "unit", "target", "before"]
-    return {(b, f): (v, u, t) for b, f, v, u, t, _before in cells[2:]}
+    assert cells[0] == ["benchmark", "figure", "value", "unit", "target", "before", "peers"]
+    return {(b, f): (v, u, t) for b, f, v, u, t, _before, _peers in cells[2:]}
 
 
 def test_run_all_quick_reports_sync_and_webhook_figures_with_the_machine() -> None:

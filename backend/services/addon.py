@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -331,21 +331,26 @@ def sync_now(db: Database, caller: Caller, shop_id: int | None, enqueue: Any) ->
             targets = [team_shop(session, caller, shop_id)]
         else:
             targets = list(session.scalars(select(Shop).where(Shop.team_id == caller.team_id).order_by(Shop.id)))
+        rule = limits.rules(session, caller.team_id)["sync_now.team"]
+        if sync_now_wait(session, caller.team_id):  # pressed again within the span: say when, whatever the shops
+            _sync_refused(session, caller.team_id, rule)
         active = [s.id for s in targets if s.status == ShopStatus.ACTIVE]
         if not active:
             raise Conflict("no connected shop can be synced: connect a shop or re-authorize it first")
-        rule = limits.rules(session, caller.team_id)["sync_now.team"]
     every = timedelta(seconds=rule.seconds / rule.count)
     if not leases.try_acquire(db, _sync_lease(caller.team_id), uuid.uuid4().hex, every):
         with db.session() as session:
-            wait = max(1, sync_now_wait(session, caller.team_id))  # at least 1 s, should the lease just have lapsed
-        raise RateLimited(
-            f"your team may start {rule.count} {rule.what} per {rule.seconds} s; try again in {wait} s",
-            retry_after=wait,
-        )
+            _sync_refused(session, caller.team_id, rule)
     for shop in active:
         enqueue(f"/tasks/sync-shop/{shop}")
     return {"queued": active, "next_in": math.ceil(every.total_seconds())}
+
+
+def _sync_refused(session: Session, team_id: int, rule: limits.Rule) -> NoReturn:
+    wait = max(1, sync_now_wait(session, team_id))  # at least 1 s, should the lease just have lapsed
+    raise RateLimited(
+        f"your team may start {rule.count} {rule.what} per {rule.seconds} s; try again in {wait} s", retry_after=wait
+    )
 
 
 # -- shops and members ----------------------------------------------------------------------------

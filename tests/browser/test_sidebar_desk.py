@@ -115,7 +115,11 @@ def test_support_raises_fills_resolves_and_copies_the_buyer_message_and_the_lead
 ) -> None:
     tab, world, who = sidebar
     with world.live.app.app_context(), world.live.db.session() as session:
-        order_id = session.scalars(select(Order.external_id).where(Order.shop_id == world.shop_id)).first()
+        orders = session.execute(
+            select(Order.external_id, Order.buyer_message).where(Order.shop_id == world.shop_id).order_by(Order.id)
+        )
+        # A buyer who wrote in English (a message with Chinese in it would make Chinese the buyer's language).
+        order_id = next(o for o, message in orders if (message or "").isascii())
     who["email"] = SUPPORT
     tab.reload()
     tab.wait_for_function("document.getElementById('who').textContent === 'Acme Trading · Customer service'")

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.config import config_for_tests
+from backend.config import TEST_ENCRYPTION_KEY, config_for_tests
 from backend.models import ExceptionCase, Invitation, Order, Shop, SkuCost, Team
 from backend.sandbox.sheets import GoogleSandboxes
-from backend.services import bindings, invitations, workflow
+from backend.secrets import SecretBox
+from backend.services import bindings, invitations, notify, workflow
 from backend.services.addon import Caller
 from backend.services.views import order_views
 from tests import factories
@@ -34,6 +35,7 @@ class Side:
     tab: str
     profile: str
     case: ExceptionCase
+    channel: int  # a Discord channel of this team (its webhook token is one of the secrets)
     secrets: set[str] = field(default_factory=set)  # values no other team may ever receive
     invitation: int = 0  # a pending invitation of this team (to `newhire@domain`, as warehouse)
     invite_link: str = ""
@@ -80,7 +82,16 @@ def build_side(session: Session, name: str, domain: str, seed: int) -> Side:
         order_id=orders[0].id,
         fields={"cause": "customs", "new_ship_date": "2030-01-02", "note": f"{name} case note"},
     )
-    side = Side(team, people, shop, orders, spreadsheet, f"{name} orders", profile, case)
+    channel_token = f"{name}-discord-token-{seed}"
+    channel = notify.add_channel(
+        session,
+        SecretBox(TEST_ENCRYPTION_KEY),
+        team,
+        name=f"{name} alerts",
+        url=f"https://discord.com/api/webhooks/{seed}00000000000000/{channel_token}",
+        actor=people["admin"],
+    )
+    side = Side(team, people, shop, orders, spreadsheet, f"{name} orders", profile, case, channel.id)
     admin = Caller(email=people["admin"], team_id=team.id, team_name=team.name, role="admin")
     invited = invitations.invite(session, admin, config_for_tests("sqlite://"), f"newhire@{domain}", "warehouse")
     side.invite_link = invited["url"]
@@ -94,6 +105,7 @@ def build_side(session: Session, name: str, domain: str, seed: int) -> Side:
         *(o.external_id for o in orders),
         *(text for o in orders for text in (o.recipient_name, o.buyer_message) if text),
         f"{name} case note",
+        channel_token,
         *(e for r, e in people.items() if r != "admin"),
         f"newhire@{domain}",
         side.invite_link.rsplit("/", 1)[1],

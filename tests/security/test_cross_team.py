@@ -10,7 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api.addon import ENDPOINTS
-from backend.models import ColumnProfile, Invitation, Member, Order, SheetBinding, Spreadsheet, Team
+from backend.models import (
+    ColumnProfile,
+    ExceptionCase,
+    Invitation,
+    Member,
+    NotificationChannel,
+    Order,
+    SheetBinding,
+    Spreadsheet,
+    Team,
+)
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services.bindings import builtin_profiles
 from tests.api.conftest import WRITER, Call
@@ -66,6 +76,17 @@ def attacks(a: Side, b: Side) -> dict[tuple[str, str], list[tuple[dict[str, Any]
         ("POST", "/addon/team/retention"): [({"retention_days": 1}, {200})],  # A's own team's setting
         ("GET", "/addon/pending-actions"): [({}, {200})],  # A's board: none of B's shops, cases or refunds
         ("POST", "/addon/refunds/answer"): [({"case": b.orders[0].external_id, "answer": "approve"}, {404})],
+        ("GET", "/addon/channels"): [({}, {200})],  # A's channels: none of B's webhooks
+        ("POST", "/addon/channels"): [({"url": "https://discord.com/api/webhooks/1/A-own", "kinds": []}, {200})],
+        ("POST", "/addon/channels/remove"): [({"id": b.channel}, {404})],
+        ("POST", "/addon/channels/test"): [({"id": b.channel}, {404})],  # never posts to B's channel
+        ("GET", "/addon/exceptions"): [({}, {200})],  # A's open cases only
+        ("POST", "/addon/exceptions"): [({"template": "shipping_delay", "order_id": b_order, "fields": {}}, {404})],
+        ("POST", "/addon/exceptions/fields"): [({"id": b.case.id, "fields": {"note": "A was here"}}, {404})],
+        ("POST", "/addon/exceptions/resolve"): [({"id": b.case.id, "outcome": "solved", "note": ""}, {404})],
+        ("GET", "/addon/exceptions/message"): [({"id": b.case.id, "language": "en"}, {404})],
+        ("GET", "/addon/strings"): [({"spreadsheet_id": b.spreadsheet}, {200})],  # A's team language, file unknown
+        ("POST", "/addon/spreadsheet/language"): [({"spreadsheet_id": b.spreadsheet, "language": "zh-Hans"}, {404})],
     }
 
 
@@ -103,6 +124,14 @@ def b_state(session: Session, b: Side) -> Any:
         ],
         [s.edits_trigger_by for s in session.scalars(select(Spreadsheet).where(Spreadsheet.team_id == b.team.id))],
         session.get_one(Team, b.team.id).retention_days,
+        [
+            (c.status, c.outcome, json.dumps(c.fields, sort_keys=True, default=str))
+            for c in session.scalars(select(ExceptionCase).where(ExceptionCase.team_id == b.team.id))
+        ],
+        sorted(
+            c.id for c in session.scalars(select(NotificationChannel).where(NotificationChannel.team_id == b.team.id))
+        ),
+        [s.language for s in session.scalars(select(Spreadsheet).where(Spreadsheet.team_id == b.team.id))],
     )
 
 

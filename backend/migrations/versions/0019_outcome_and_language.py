@@ -26,7 +26,10 @@ def upgrade() -> None:
     with op.batch_alter_table("exception_cases") as batch:
         batch.add_column(sa.Column("outcome", sa.String(length=32), nullable=True))
     # Cases the system closed before outcomes existed were closed because their cause went away.
-    op.execute("UPDATE exception_cases SET outcome = 'automatic' WHERE status = 'resolved' AND resolved_by = 'system'")
+    cases = sa.table("exception_cases", sa.column("outcome"), sa.column("status"), sa.column("resolved_by"))
+    op.execute(
+        cases.update().where(cases.c.status == "resolved", cases.c.resolved_by == "system").values(outcome="automatic")
+    )
 
 
 def downgrade() -> None:
