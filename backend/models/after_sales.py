@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.models.base import Base, utcnow
-from backend.models.order import PERSONAL
+from backend.models.order import PERSONAL, StatusEvent
 
 
 class AfterSaleCase(Base):
@@ -62,22 +62,13 @@ class AfterSaleCase(Base):
     typed: Mapped[CaseInput | None] = relationship(cascade="all, delete-orphan")
 
 
-class CaseEvent(Base):
+class CaseEvent(StatusEvent, Base):
     """A status change of a case, a decision sent, or a finance approval: when, and who."""
 
     __tablename__ = "after_sale_events"
     __table_args__ = (Index("ix_after_sale_events_case", "case_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("after_sale_cases.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(32), default="status")
-    from_status: Mapped[str | None] = mapped_column(String(32))
-    to_status: Mapped[str | None] = mapped_column(String(32))
-    occurred_at: Mapped[datetime]
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(320), default="sync")
-    actor_role: Mapped[str | None] = mapped_column(String(32))
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     case: Mapped[AfterSaleCase] = relationship(back_populates="events")
 

@@ -173,14 +173,10 @@ class Package(Base):
     orders: Mapped[list[Order]] = relationship(secondary=order_packages, back_populates="packages")
 
 
-class OrderEvent(Base):
-    """A status change or a person's action on an order, with when it happened and who did it."""
-
-    __tablename__ = "order_events"
-    __table_args__ = (Index("ix_order_events_order_kind", "order_id", "kind"),)
+class StatusEvent:
+    """The columns every event row has: a status change or a person's action, when it happened and who did it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32), default="status")
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str | None] = mapped_column(String(32))
@@ -190,6 +186,15 @@ class OrderEvent(Base):
     actor: Mapped[str] = mapped_column(String(320), default="sync")
     actor_role: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OrderEvent(StatusEvent, Base):
+    """A status change or a person's action on an order."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_order_kind", "order_id", "kind"),)
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
 
     order: Mapped[Order] = relationship(back_populates="events")
 
