@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -158,14 +159,17 @@ def insert_rows(session: Session, model: type[Any] | Table, rows: Sequence[Mappi
     dialect = bind.dialect
     given = [c for c in table.columns if c.key in rows[0]]
     defaults = [c for c in table.columns if c.key not in rows[0] and c.default is not None]
-    keys = [c.key for c in given]
-    convert = [_processor(dialect, c) for c in given]
-    constant = tuple(_bound(dialect, c, _default_value(c)) for c in defaults)
-    values = [
-        (*(v if f is None or v is None else f(v) for f, v in zip(convert, [row[k] for k in keys], strict=True)),
-         *constant)
-        for row in rows
-    ]  # fmt: skip
+    read = itemgetter(*(c.key for c in given), *(c.key for c in given[:1]))  # always a tuple: one key more
+    convert = [(i, f) for i, c in enumerate(given) if (f := _processor(dialect, c)) is not None]
+    constant = [_bound(dialect, c, _default_value(c)) for c in defaults]
+    values: list[tuple[Any, ...]] = []
+    for row in rows:
+        value = list(read(row))
+        for i, f in convert:
+            if (v := value[i]) is not None:
+                value[i] = f(v)
+        value[-1:] = constant  # the extra key's place takes the defaults
+        values.append(tuple(value))
     columns = [*given, *defaults]
     if dialect.name != "postgresql":  # SQLite: qmark parameters
         quote = dialect.identifier_preparer.quote
@@ -181,8 +185,8 @@ def insert_rows(session: Session, model: type[Any] | Table, rows: Sequence[Mappi
     if raw is None:
         raise RuntimeError("the session's connection is closed")
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in values:
-            copy.write_row(row)
+        for ready in values:
+            copy.write_row(ready)
 
 
 def _processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any] | None:

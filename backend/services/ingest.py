@@ -13,8 +13,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, select, update
+from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.db import insert_rows
 from backend.domain import retention
@@ -343,6 +344,8 @@ def ingest_orders(
     days = session.scalar(select(Team.retention_days).where(Team.id == shop.team_id)) or retention.DEFAULT_DAYS
     now = utcnow()
     new: dict[str, _Incoming] = {}
+    changes: list[dict[str, Any]] = []  # one UPDATE of every column per changed order, sent as one executemany
+    moves: list[dict[str, Any]] = []  # their status changes, inserted together
     for each in batch:
         incoming = each.order
         order = stored.get(incoming.order_id)
@@ -361,23 +364,23 @@ def ingest_orders(
         if order.raw == values["raw"] and order.platform_update_time == incoming.update_time:
             result.unchanged += 1
             continue
-        previous_status = order.status
-        _apply(order, values)
-        order.source = source if order.source == "csv" else order.source
+        if order.status != incoming.status:
+            moves.append({"order_id": order.id, "from_status": order.status, "to_status": incoming.status,
+                          "occurred_at": _status_time(incoming), "actor": actor})  # fmt: skip
+        values.setdefault("personal_masked_at", order.personal_masked_at)
+        values.update(source=source if order.source == "csv" else order.source, updated_at=now)
+        for key, value in values.items():  # what the UPDATE below writes, without the ORM writing it again
+            set_committed_value(order, key, value)
+        changes.append({"row_id": order.id, **values})
         _sync_lines(order, each)
         _sync_packages(session, shop, order, each, known)
-        if previous_status != incoming.status:
-            order.events.append(
-                OrderEvent(
-                    from_status=previous_status,
-                    to_status=incoming.status,
-                    occurred_at=_status_time(incoming),
-                    actor=actor,
-                )
-            )
         result.updated += 1
         result.updated_external_ids.append(incoming.order_id)
+    if changes:
+        orders_table = Base.metadata.tables["orders"]
+        session.execute(update(orders_table).where(orders_table.c.id == bindparam("row_id")), changes)
     session.flush()
+    insert_rows(session, OrderEvent, moves)
     inserted = _insert_new(session, shop, list(new.values()), known, source=source, actor=actor, days=days, now=now)
     result.new, result.new_external_ids = len(new), list(new)
     result.changed = [*(inserted[i] for i in new), *(stored[i].id for i in result.updated_external_ids)]
