@@ -184,3 +184,8 @@ def test_the_pack_lists_wave_shipment_and_combine_texts_are_said_in_chinese_and_
         "same buyer: Combine with B7",
         "同一买家：可与 B7 合并（选“合并”）",
     )
+
+
+def test_every_profile_title_and_role_name_the_sidebars_pickers_show_has_a_message() -> None:
+    titles = {p.title for p in bindings.builtin_profiles().values()}
+    assert sorted((titles | set(role_policy().labels.values())) - ids("en")) == []

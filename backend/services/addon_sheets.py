@@ -25,7 +25,7 @@ from backend.errors import Forbidden, InvalidInput, NotFound, OrderDeckError
 from backend.models import BindChallenge, Member, Spreadsheet, utcnow
 from backend.secrets import SecretBox
 from backend.services import bindings, limits, teams
-from backend.services.addon import Caller, audit, describe_binding, team_of, team_spreadsheet
+from backend.services.addon import Caller, audit, describe_binding, speaks, team_of, team_spreadsheet
 from backend.services.sheet_refresh import forget_sharing
 from backend.sheets.google import SCOPES, GoogleClients, WriterIdentity, clients, writer_for
 from backend.sheets.guard import list_sharing
@@ -159,7 +159,8 @@ def bind_with_proof(
             session, team_of(session, caller), google_id, tab, profile, shops=shops, actor=caller.email, title=title
         )
         binding.spreadsheet.proven_at, binding.spreadsheet.proven_by = utcnow(), caller.email
-        return {**describe_binding(binding), "writer": google.identity.email}
+        translate = speaks(session, caller, binding.spreadsheet)
+        return {**describe_binding(binding, translate), "writer": google.identity.email}
 
 
 def unbind(db: Database, caller: Caller, google_id: str, tab: str) -> dict[str, Any]:
@@ -325,7 +326,7 @@ def create_for_audience(
             session, team_of(session, caller), google_id, tab, profile, shops=shops, actor=caller.email, title=title
         )
         audit(session, caller, "spreadsheet.create", google_id, {"audience": audience, "shared_with": people})
-        result = describe_binding(binding)
+        result = describe_binding(binding, speaks(session, caller, binding.spreadsheet))
     return {
         "spreadsheet_id": google_id,
         "url": FILE_URL.format(id=google_id),

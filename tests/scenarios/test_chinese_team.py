@@ -220,3 +220,31 @@ def test_a_chinese_pack_list_combines_and_splits_with_its_chinese_action_words_a
     assert together is not None and set(together[1].split(", ")) == {first.order_id, second.order_id}
     [answer] = next(iter(pass_of(world, {combined: {"pack_action": "拆分"}}).values()))
     assert answer["status"] == "accepted" and answer["note"].startswith("已拆分为包裹 "), answer
+
+
+def test_a_chinese_sidebar_names_profiles_audiences_and_roles_in_chinese_and_an_english_file_in_english(
+    world: World,
+) -> None:
+    world.bind_tab("客服", "customer_service", new_tab=True)
+    at_file = {"spreadsheet_id": world.file_id}
+    titles = {p["key"]: p["title"] for p in world.api("get", "/addon/profiles", ADMIN, at_file)}
+    assert (titles["sla_watch"], titles["pack_list"], titles["profit_by_month"]) == (
+        "SLA 监控", "打包清单", "月度利润（报表）"
+    )  # fmt: skip
+    status = world.api("get", "/addon/status", ADMIN, at_file)
+    assert [b["profile_title"] for b in status["spreadsheet"]["bindings"]] == ["客服"]
+    roles = {r["key"]: r["label"] for r in status["choices"]["roles"]}  # the member, audience and profile pickers
+    assert roles == status["role_labels"]
+    assert roles == {"admin": "管理员", "finance": "财务", "procurement": "采购", "warehouse": "仓库 / 第三方物流",
+                     "support": "客服", "viewer": "代运营客户"}  # fmt: skip
+    [spreadsheets] = [s for s in status["setup"] if s["key"] == "spreadsheets"]
+    assert [a["label"] for a in spreadsheets["audiences"]] == ["仓库 / 第三方物流", "财务", "客服", "采购", "代运营客户"]
+
+    # The same team's file kept in English names them in English; without a file, the team's Chinese.
+    world.api("post", "/addon/spreadsheet/language", ADMIN, {**at_file, "language": "en"})
+    titles = {p["key"]: p["title"] for p in world.api("get", "/addon/profiles", ADMIN, at_file)}
+    assert titles["pack_list"] == "Pack list"
+    status = world.api("get", "/addon/status", ADMIN, at_file)
+    assert status["role_labels"]["warehouse"] == "Warehouse / 3PL"
+    assert status["spreadsheet"]["bindings"][0]["profile_title"] == "Customer service"
+    assert {p["key"]: p["title"] for p in world.api("get", "/addon/profiles", ADMIN)}["pack_list"] == "打包清单"
