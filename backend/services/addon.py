@@ -449,9 +449,8 @@ def profiles(session: Session, caller: Caller, google_id: str | None) -> list[di
     team = caller.team_id
     custom = {k: bindings.profile_for(session, team, k) for k in bindings.custom_profile_keys(session, team)}
     found = {**bindings.builtin_profiles(), **custom}
-    return [
-        describe_profile(p, translate) for p in found.values() if not visibility_problems(p.columns, caller.role, policy)
-    ]
+    shown = [p for p in found.values() if not visibility_problems(p.columns, caller.role, policy)]
+    return [describe_profile(p, translate) for p in shown]
 
 
 def define_profile(session: Session, caller: Caller, doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -52,8 +52,7 @@ def steps(session: Session, team: int, writer: str | None, translate: i18n.Trans
             "done": bool(bound),
             "detail": ", ".join(translate(policy.label(r)) for r, _ in AUDIENCES if r in bound),
             "audiences": [
-                {"role": r, "label": translate(policy.label(r)), "profile": p, "done": r in bound}
-                for r, p in AUDIENCES
+                {"role": r, "label": translate(policy.label(r)), "profile": p, "done": r in bound} for r, p in AUDIENCES
             ],
         },
         {
