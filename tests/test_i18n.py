@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import i18n
+from backend.demo import page
+from backend.demo import world as demo
 from backend.catalog import exception_templates, role_policy
 from backend.domain import analytics, fulfilment, localize, pending_actions, reports, sla
 from backend.domain.columns import Source
@@ -189,3 +191,21 @@ def test_the_pack_lists_wave_shipment_and_combine_texts_are_said_in_chinese_and_
 def test_every_profile_title_and_role_name_the_sidebars_pickers_show_has_a_message() -> None:
     titles = {p.title for p in bindings.builtin_profiles().values()}
     assert sorted((titles | set(role_policy().labels.values())) - ids("en")) == []
+
+
+def test_every_word_of_the_demo_page_and_its_script_has_a_message() -> None:
+    parser = _Texts()
+    template = (ROOT / "backend" / "demo" / "page.html").read_text(encoding="utf-8")
+    for part in (template[: template.index("<script>")], page.NO_SIDEBAR, page.DENIED, "<p>No messages yet.</p>"):
+        parser.feed(part)
+    assert {"updated {time}", "Loading…"} <= parser.found  # the script's words, in #words for the page to translate
+    names = {person.name for person in demo.PEOPLE} | {"Showing {shown} of {total} rows", "{total} rows"}
+    assert sorted((parser.found | names) - {"{people}", "{sheets}", "{who}"} - ids("en")) == []
+
+
+def test_a_chinese_sheets_chart_is_titled_in_chinese_and_an_english_ones_as_before() -> None:
+    months = bindings.builtin_profiles()["profit_by_month"]
+    assert months.chart is not None and i18n.localized(months, "en").chart == months.chart
+    chinese = i18n.localized(months, "zh-Hans").chart
+    assert chinese is not None and chinese.title == "每月净利润" and chinese.series == months.chart.series
+    assert (i18n.tab_titler("zh-Hans")("Orders"), i18n.translator("zh-Hans")("Orders")) == ("订单", "订单数")

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from backend import i18n
 from backend.catalog import role_policy
 from backend.config import Config
 from backend.db import Database
@@ -37,6 +38,7 @@ CHALLENGE_TTL = timedelta(minutes=10)
 DRIVE_FILE_SCOPE = "https://www.googleapis.com/auth/drive.file"
 GOOGLE_ID = re.compile(r"^[A-Za-z0-9_-]{10,128}$")
 FILE_URL = "https://docs.google.com/spreadsheets/d/{id}/edit"
+FIRST_TAB = "Orders"  # a new spreadsheet's tab when none is named, in the caller's language
 # How long a person in the sidebar waits for the Sheets budget before a 429 says when to try again.
 INTERACTIVE_WAIT = 5.0
 
@@ -284,7 +286,7 @@ def create_for_audience(
     *,
     title: str,
     audience: str,
-    tab: str,
+    tab: str | None,
     profile: str,
     shops: Sequence[str],
     notify: bool = False,
@@ -294,6 +296,7 @@ def create_for_audience(
     teams.check_role(audience)
     limits.spend(db, "create_spreadsheet", team_id=caller.team_id, member=caller.email)
     with db.session() as session:
+        tab = tab or i18n.tab_titler(i18n.language_of(team_of(session, caller)))(FIRST_TAB)
         chosen = bindings.profile_for(session, caller.team_id, profile)
         check_shown_to(chosen, audience, role_policy(), **bindings.spreadsheet_refusal(audience, "A"))
         bindings.resolve_shops(session, team_of(session, caller), shops)

@@ -181,6 +181,8 @@ def test_a_chinese_pack_list_offers_its_handovers_in_chinese_ships_the_slot_pick
     row_number = 2 + [str(r[0]) for r in world.tab(PACK)[1:]].index(package)
     choices = world.google.sheets.dropdown(world.file_id, PACK, row_number, col["pack_handover"])
     assert choices is not None and choices[0] == "自送网点", choices
+    lists = world.google.sheets.spreadsheets[world.file_id].sheet_by_title("OrderDeck 下拉列表")  # its choices' tab
+    assert lists is not None and lists.properties.get("hidden")
     slots = [c for c in choices if c.startswith("上门揽收 ")]
     assert slots and len(slots) == len(choices) - 1  # nothing left in English
     assert re.fullmatch(r"上门揽收 \d{1,2}月\d{1,2}日周[一二三四五六日] \d\d:\d\d–\d\d:\d\d", slots[0]), slots[0]
@@ -249,3 +251,17 @@ def test_a_chinese_sidebar_names_profiles_audiences_and_roles_in_chinese_and_an_
     assert status["role_labels"]["warehouse"] == "Warehouse / 3PL"
     assert status["spreadsheet"]["bindings"][0]["profile_title"] == "Customer service"
     assert {p["key"]: p["title"] for p in world.api("get", "/addon/profiles", ADMIN)}["pack_list"] == "打包清单"
+
+
+def test_a_chinese_admins_new_spreadsheet_and_its_first_tab_are_named_in_chinese(world: World) -> None:
+    status = world.api("get", "/addon/status", ADMIN)
+    [warehouse] = [
+        a for s in status["setup"] if s["key"] == "spreadsheets" for a in s["audiences"] if a["role"] == "warehouse"
+    ]
+    title = f"{status['team']['name']} · {warehouse['label']}"  # what the sidebar's form fills in
+    form = {"title": title, "audience": "warehouse", "profile": "pack_list"}  # the sidebar names no tab
+    created = world.api("post", "/addon/spreadsheets", ADMIN, form)
+    assert (created["binding"]["tab"], created["binding"]["profile_title"]) == ("订单", "打包清单")
+    book = world.google.sheets.spreadsheets[created["spreadsheet_id"]]
+    assert world.google.sheets.file(created["spreadsheet_id"]).name == "Acme Trading · 仓库 / 第三方物流"
+    assert [s.title for s in book.sheets][:1] == ["订单"]
