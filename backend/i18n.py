@@ -71,7 +71,7 @@ def tab_titler(language: str) -> Translate:
     found = translations(language)
 
     def title(text: str) -> str:
-        titled = found.pgettext(TAB_CONTEXT, text)
+        titled = str(found.pgettext(TAB_CONTEXT, text))
         return titled if titled != text else found.gettext(text)
 
     return title

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import i18n
+from backend.catalog import exception_templates, role_policy
 from backend.demo import page
 from backend.demo import world as demo
-from backend.catalog import exception_templates, role_policy
 from backend.domain import analytics, fulfilment, localize, pending_actions, reports, sla
 from backend.domain.columns import Source
 from backend.domain.fulfilment import ShipState
