@@ -3,6 +3,7 @@ every word a sheet or the sidebar shows in English has a message (so a new one c
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -209,3 +210,31 @@ def test_a_chinese_sheets_chart_is_titled_in_chinese_and_an_english_ones_as_befo
     chinese = i18n.localized(months, "zh-Hans").chart
     assert chinese is not None and chinese.title == "每月净利润" and chinese.series == months.chart.series
     assert (i18n.tab_titler("zh-Hans")("Orders"), i18n.translator("zh-Hans")("Orders")) == ("订单", "订单数")
+
+
+def test_every_phrase_the_backend_says_has_a_message() -> None:
+    """A note said through a phrase (backend/domain/phrases.py) without a message would stay English."""
+    said: set[str] = set()
+    for path in (ROOT / "backend").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Phrase":
+                first = node.args[0] if node.args else None
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    said.add(first.value)
+    assert len(said) > 50  # the source was read
+    assert sorted(said - ids("en")) == []
+
+
+def test_a_packages_kept_message_is_said_again_in_chinese_with_the_platforms_own_words_as_they_came() -> None:
+    chinese = i18n.translator("zh-Hans")
+    refused = str(fulfilment.advice(ShipProblem.ADDRESS, "zip code invalid"))  # as the database keeps it
+    kept = fulfilment.kept(str(ShipProblem.ADDRESS), refused)
+    assert kept == refused and localize.said(kept, chinese) == (
+        "承运商无法使用买家的地址：请买家更正后再标记一次。 (zip code invalid)"
+    )
+    again = fulfilment.kept(str(ShipProblem.ALREADY_SHIPPED), "Already shipped: nothing was sent again.")
+    state = Phrase("{state}. {message}", state=fulfilment.shipped("IN_TRANSIT"), message=again)
+    assert localize.said(state, chinese) == "已发货：运输中。已发货：没有重复发送。"
+    assert localize.said(fulfilment.kept(None, fulfilment.SHIPPING), chinese) == "发货中…"
+    assert fulfilment.kept(str(ShipProblem.OTHER), "words kept before they changed") == "words kept before they changed"
+    assert chinese("You ship this one: pick its carrier and type the tracking number.").startswith("此包裹由你自行发货")
