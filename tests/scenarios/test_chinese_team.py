@@ -47,9 +47,9 @@ def _validation(world: World, tab: str, column: int) -> list[str]:
     return [v["userEnteredValue"] for v in rule["condition"]["values"]]
 
 
-def _column_keys(world: World, tab: str) -> list[str | None]:
+def _column_keys(world: World, tab: str, file_id: str | None = None) -> list[str | None]:
     """Each column's key from the developer metadata the backend put on it, as Triggers.gs reads it."""
-    spreadsheet = world.google.sheets.spreadsheets[world.file_id]
+    spreadsheet = world.google.sheets.spreadsheets[file_id or world.file_id]
     sheet = next(s for s in spreadsheet.sheets if s.title == tab)
     keys: list[str | None] = [None] * sheet.column_count
     for meta in spreadsheet.developer_metadata:
@@ -57,6 +57,16 @@ def _column_keys(world: World, tab: str) -> list[str | None]:
         if meta["metadataKey"] == "orderdeck.column" and place.get("sheetId") == sheet.sheet_id:
             keys[place["startIndex"]] = meta["metadataValue"]
     return keys
+
+
+def _bought(world: World) -> str:
+    """Ten units of one of the shop's SKUs bought on supplier order P1 (its line is "other:P1/1"); → the SKU."""
+    with world.live.app.app_context(), world.live.db.session() as session:
+        team = session.get_one(Team, world.live.team_id)
+        sku = str(session.scalars(select(OrderLine.seller_sku).where(OrderLine.seller_sku != "").limit(1)).one())
+        bought = f"platform,supplier_order_no,seller_sku,quantity_ordered,currency\nother,P1,{sku},10,CNY\n"
+        assert purchases.import_purchases(session, team, bought.encode(), file_name="p.csv", actor=ADMIN).created
+    return sku
 
 
 def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can_stay_english(
@@ -120,11 +130,7 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
 
 
 def test_a_chinese_purchase_tab_takes_its_status_dropdown_in_chinese_and_answers_in_it(world: World) -> None:
-    with world.live.app.app_context(), world.live.db.session() as session:
-        team = session.get_one(Team, world.live.team_id)
-        sku = session.scalars(select(OrderLine.seller_sku).where(OrderLine.seller_sku != "").limit(1)).one()
-        bought = f"platform,supplier_order_no,seller_sku,quantity_ordered,currency\nother,P1,{sku},10,CNY\n"
-        assert purchases.import_purchases(session, team, bought.encode(), file_name="p.csv", actor=ADMIN).created
+    _bought(world)
     world.bind_tab("采购", "purchase_orders", new_tab=True)
     world.live.drain()
     profile = bindings.builtin_profiles()["purchase_orders"]
@@ -265,3 +271,67 @@ def test_a_chinese_admins_new_spreadsheet_and_its_first_tab_are_named_in_chinese
     book = world.google.sheets.spreadsheets[created["spreadsheet_id"]]
     assert world.google.sheets.file(created["spreadsheet_id"]).name == "Acme Trading · 仓库 / 第三方物流"
     assert [s.title for s in book.sheets][:1] == ["订单"]
+
+
+def test_a_chinese_teams_refusals_from_costs_rates_purchases_and_stock_are_said_in_chinese(world: World) -> None:
+    sku = _bought(world)
+    finance = world.new_file("财务")
+    tabs = (("成本", "sku_costs", finance), ("汇率", "fx_rates", finance), ("采购", "purchase_orders", world.file_id),
+            ("库存", "stock", world.file_id))  # fmt: skip
+    for tab, profile, file_id in tabs:
+        world.bind_tab(tab, profile, new_tab=True, file_id=file_id)
+    world.live.drain()
+    for file_id in (finance, world.file_id):
+        world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": file_id, "install": True})
+
+    def notes(file_id: str, tab: str, profile: str, key: str, **typed: Any) -> list[str]:
+        at = bindings.builtin_profiles()[profile]
+        row = {"row": 2, "key": key, "cells": {str(at.index_of(k) + 1): v for k, v in typed.items()}}
+        edit = {"spreadsheet_id": file_id, "tab": tab, "editor": ADMIN, "keys": _column_keys(world, tab, file_id),
+                "rows": [row]}  # fmt: skip
+        return [c["note"] for c in world.api("post", "/addon/edits", ADMIN, edit)["cells"] if c["status"] == "rejected"]
+
+    cost = "单位成本 '12.5O' 必须是不小于 0 的数字，最多 4 位小数"
+    currency = "币种 'XX' 不是 ISO 4217 货币代码：请使用 USD、GBP 或 CNY 等"
+    assert (
+        notes(finance, "成本", "sku_costs", sku, unit_cost="12.5O", cost_currency="XX") == [f"{cost}；{currency}"] * 2
+    )
+    assert notes(finance, "汇率", "fx_rates", "CNY→USD", fx_rate="-1") == [
+        "汇率 '-1' 必须是大于 0 的数字，最多 12 位小数"
+    ]
+    refused = notes(world.file_id, "采购", "purchase_orders", "other:P1/1", po_qty_received=20)
+    assert refused == ["收货数量（20）多于订购数量（10）"]
+    typo = notes(world.file_id, "库存", "stock", str(world.tab("库存")[1][0]), stock_on_hand="1O")  # its key column
+    assert typo == ["现有库存必须是不小于 0 的整数件数（收到 '1O'）"]
+
+
+def test_a_handover_picked_in_chinese_is_rewritten_in_english_when_the_file_turns_english_and_both_are_read(
+    world: World,
+) -> None:
+    first, second = world.live.sandbox.add_ready_orders(sandbox_shop(world), 2)
+    open_pack_list(world)
+    col = columns(world)
+    picked, later = first.package_ids()[0], second.package_ids()[0]
+    row_of = {str(r[0]): 2 + i for i, r in enumerate(world.tab(PACK)[1:])}
+    choices = world.google.sheets.dropdown(world.file_id, PACK, row_of[picked], col["pack_handover"]) or []
+    slot = next(c for c in choices if c.startswith("上门揽收 "))
+    assert pass_of(world, {picked: {"pack_handover": slot}})[row_of[picked]][0]["status"] == "accepted"
+    world.live.drain()
+
+    # The file turns English: the slot picked in Chinese is said in English at the next push.
+    world.api("post", "/addon/spreadsheet/language", ADMIN, {"spreadsheet_id": world.file_id, "language": "en"})
+    world.live.drain()
+    world.live.app.extensions["orderdeck.tasks"].enqueue("/tasks/push-due")
+    world.live.drain()
+    _header, rows = rows_by_key(world)
+    english = rows[picked][col["pack_handover"] - 1]
+    assert re.fullmatch(r"Pickup \w{3} \d\d \w{3} \d\d:\d\d–\d\d:\d\d", english), english
+    assert english.endswith(slot.rsplit(" ", 1)[1])  # the same hours, now in English
+
+    # Chinese typed into the now English file (a value copied from before) is still understood.
+    [answer] = pass_of(world, {later: {"pack_handover": "自送网点"}}).values()
+    assert [(c["status"], c["note"]) for c in answer] == [("accepted", None)], answer
+    world.live.drain()
+    _header, rows = rows_by_key(world)
+    assert rows[later][col["pack_handover"] - 1] == "Drop-off"
+    assert world.live.sandbox.shops[sandbox_shop(world)].packages[later].handover_method == "DROP_OFF"
