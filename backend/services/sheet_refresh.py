@@ -607,7 +607,12 @@ class _Tab:
         elif profile.grain in WAREHOUSE_SOURCES:
             shop_ids = [s.id for s in shops] if self.binding.shop_ids else []
             warehouse = fulfilment.pack_overlay(
-                session, team.id, stock.warehouse_rows(session, team.id, shop_ids=shop_ids), now, shop_ids
+                session,
+                team.id,
+                stock.warehouse_rows(session, team.id, shop_ids=shop_ids),
+                now,
+                shop_ids,
+                language=i18n.language_of(team, self.binding.spreadsheet),
             )
             rows = project(profile, (), now=now, sheet_zone=zone, warehouse=warehouse)
         else:
