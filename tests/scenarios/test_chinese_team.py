@@ -95,6 +95,9 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
     moved = {**edit, "keys": [("buyer_message" if k == "exception" else k) for k in keys]}
     [refused] = world.api("post", "/addon/edits", ADMIN, moved)["cells"]
     assert (refused["status"], refused["note"]) == ("rejected", "此列现在是 '异常'（列被移动过）：请等待下次更新")
+    unknown = {**edit, "rows": [{**row, "cells": {str(at["exception"] + 1): "不存在"}}]}
+    [refused] = world.api("post", "/addon/edits", ADMIN, unknown)["cells"]
+    assert (refused["status"], refused["note"]) == ("rejected", "没有名为 '不存在' 的异常模板")
     [cell] = world.api("post", "/addon/edits", ADMIN, edit)["cells"]
     assert (cell["status"], cell["value"]) == ("accepted", "退货申请"), cell
     with world.live.db.session() as session:
