@@ -58,6 +58,7 @@ def steps(session: Session, team: int, writer: str | None, translate: i18n.Trans
         {
             "key": "members",
             "done": members > 1 or bool(invited),  # an invitation sent counts: joining is the invitee's step
-            "detail": f"{members} member{'s' if members != 1 else ''}" + (f", {invited} invited" if invited else ""),
+            "detail": translate("{count} member" if members == 1 else "{count} members").format(count=members)
+            + (translate(", {invited} invited").format(invited=invited) if invited else ""),
         },
     ]

@@ -249,6 +249,8 @@ def test_a_chinese_sidebar_names_profiles_audiences_and_roles_in_chinese_and_an_
     assert roles == {"admin": "管理员", "finance": "财务", "procurement": "采购", "warehouse": "仓库 / 第三方物流",
                      "support": "客服", "viewer": "代运营客户"}  # fmt: skip
     [spreadsheets] = [s for s in status["setup"] if s["key"] == "spreadsheets"]
+    [members] = [s for s in status["setup"] if s["key"] == "members"]
+    assert re.fullmatch(r"\d+ 名成员(，已邀请 \d+ 人)?", members["detail"]), members
     audiences = [a["label"] for a in spreadsheets["audiences"]]
     assert audiences == ["仓库 / 第三方物流", "财务", "客服", "采购", "代运营客户"]
 
