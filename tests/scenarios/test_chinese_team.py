@@ -192,6 +192,8 @@ def test_a_chinese_pack_list_offers_its_handovers_in_chinese_ships_the_slot_pick
     assert choices is not None and choices[0] == "自送网点", choices
     lists = world.google.sheets.spreadsheets[world.file_id].sheet_by_title("OrderDeck 下拉列表")  # its choices' tab
     assert lists is not None and lists.properties.get("hidden")
+    titles = [str(v) for v in world.tab("OrderDeck 下拉列表")[0]]
+    assert titles and all(t.startswith(("承运商：", "交接方式：")) for t in titles), titles
     slots = [c for c in choices if c.startswith("上门揽收 ")]
     assert slots and len(slots) == len(choices) - 1  # nothing left in English
     assert re.fullmatch(r"上门揽收 \d{1,2}月\d{1,2}日周[一二三四五六日] \d\d:\d\d–\d\d:\d\d", slots[0]), slots[0]
