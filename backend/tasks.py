@@ -47,14 +47,22 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     push the spreadsheets showing the shop that changed (push_schedule: at once, or after the push that
     runs now, or when the Sheets budget has room).
 
-    A task that finds the shop's lease taken stops: the holder looks for pending events again after
-    it lets go, so an event that arrived meanwhile is not left for the next sweep. A platform failure
+    Pushes are asked for after every round of events that stored a change, not only at the end, so a
+    stream of webhooks that keeps the round going does not hold the sheets back. A task that finds the
+    shop's lease taken stops: the holder looks for pending events again after it lets go, so an event
+    that arrived meanwhile is not left for the next sweep. A platform failure
     is recorded on the sync run and answered, not raised: the next sweep is the retry, so Cloud Tasks
     must not pile its own retries on top.
     """
     out: dict[str, Any] = {"shop": shop_id}
     try:
-        done = shop_round.run(runtime.database(), runtime.platform(), shop_id, events_only=webhooks_only)
+        done = shop_round.run(
+            runtime.database(),
+            runtime.platform(),
+            shop_id,
+            events_only=webhooks_only,
+            after_round=lambda: _ask_pushes(shop_id),
+        )
         out["webhooks"] = done.events
         if done.sync is not None:
             out |= {
@@ -70,10 +78,16 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     except PlatformError as exc:
         log.warning("shop %s: the platform failed: %s", shop_id, exc)
         out["error"] = str(exc)
-    out["push"] = push_schedule.showing_shop(runtime.database(), shop_id)
-    for binding_id in out["push"]:
-        enqueue(f"/tasks/push-binding/{binding_id}")
+    out["push"] = _ask_pushes(shop_id)
     return out
+
+
+def _ask_pushes(shop_id: int) -> list[int]:
+    """Ask for a push of every spreadsheet with a changed tab showing the shop (one queued per spreadsheet)."""
+    binding_ids = push_schedule.showing_shop(runtime.database(), shop_id)
+    for binding_id in binding_ids:
+        enqueue(f"/tasks/push-binding/{binding_id}")
+    return binding_ids
 
 
 def push_due() -> dict[str, Any]:
