@@ -24,10 +24,10 @@ lint: setup
 	$(VENV)/bin/mypy
 
 test-sqlite: setup
-	env -u DATABASE_URL $(VENV)/bin/pytest -n $(PYTEST_WORKERS)
+	env -u DATABASE_URL $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --durations=15
 
 test-postgres: setup
-	DATABASE_URL="$$(scripts/test-postgres.sh)" $(VENV)/bin/pytest -n $(PYTEST_WORKERS)
+	DATABASE_URL="$$(scripts/test-postgres.sh)" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --durations=15
 
 test-node: deps
 	@if [ -d appsscript/tests ]; then node --test appsscript/tests/; fi

@@ -189,13 +189,18 @@ class Outcome:
     google_429s: int = 0
 
 
+def _change_an_order(world: World, side: Side, n: int) -> None:
+    """TikTok changed one of the side's orders (the buyer added a message): its tabs have a row to write."""
+    with world.db.session() as session:
+        first = session.scalars(select(Order.id).where(Order.shop_id == side.shop_id).order_by(Order.id)).first()
+        session.execute(update(Order).where(Order.id == first).values(buyer_message=f"Change {n}"))
+        mark_bindings_dirty(session, side.team_id, side.shop_id)
+
+
 def _quiet(world: World, pushes: int, outcome: Outcome, done: threading.Event) -> None:
     side = world.quiet
     for n in range(1, pushes + 1):
-        with world.db.session() as session:  # TikTok changed an order: the buyer added a message
-            first = session.scalars(select(Order.id).where(Order.shop_id == side.shop_id).order_by(Order.id)).first()
-            session.execute(update(Order).where(Order.id == first).values(buyer_message=f"Change {n}"))
-            mark_bindings_dirty(session, side.team_id, side.shop_id)
+        _change_an_order(world, side, n)
         started = time.perf_counter()
         result = world.task(f"/tasks/push-binding/{side.bindings[0]}")["result"]
         outcome.quiet_pushes.append({**result, "seconds": time.perf_counter() - started})
@@ -240,7 +245,12 @@ def _hammer_creates(world: World, done: threading.Event, outcome: Outcome, lock:
 
 
 def _hammer_pushes(world: World, done: threading.Event, outcome: Outcome, lock: threading.Lock) -> None:
+    """Every round has a change to write, so its pushes want the identity's reads and writes however slow the
+    machine is (pushes of unchanged tabs would cost it almost nothing and never meet its share)."""
+    rounds = 0
     while not done.is_set():
+        rounds += 1
+        _change_an_order(world, world.hammer, rounds)
         for binding_id in world.hammer.bindings:
             result = world.task(f"/tasks/push-binding/{binding_id}")["result"]
             with lock:

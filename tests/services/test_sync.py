@@ -64,9 +64,10 @@ def sandbox_statuses(live: Live) -> dict[str, str]:
 
 def test_first_sync_stores_every_order_once_with_one_line_per_unit(live: Live) -> None:
     [shop_id] = live.connect_shop(orders=60)
-    report = sync.sync_shop(live.db, platform(live), shop_id)
-    assert report.result.new == 60
-    assert stored(live) == sandbox_statuses(live)
+    with live.sandbox.clock.stopped():
+        report = sync.sync_shop(live.db, platform(live), shop_id)
+        assert report.result.new == 60
+        assert stored(live) == sandbox_statuses(live)
     with live.db.session() as session:
         units = session.scalar(select(func.count()).select_from(OrderLine))
     assert units == sum(len(o.lines) for o in sandbox_orders(live).values())
@@ -80,9 +81,10 @@ def test_a_burst_of_429_and_503_loses_and_doubles_nothing(live: Live) -> None:
     [shop_id] = live.connect_shop(orders=250)
     live.sandbox.reset_counters()
     live.sandbox.faults = Faults(every=2, burst=1)  # every other call answers 429 or 503
-    report = sync.sync_shop(live.db, platform(live), shop_id)
-    assert report.result.new == 250
-    assert stored(live) == sandbox_statuses(live)
+    with live.sandbox.clock.stopped():
+        report = sync.sync_shop(live.db, platform(live), shop_id)
+        assert report.result.new == 250
+        assert stored(live) == sandbox_statuses(live)
     assert live.sandbox.counters.faults_injected > 0
 
 
@@ -91,11 +93,12 @@ def test_changes_are_picked_up_and_recorded_as_status_events(live: Live) -> None
     sync.sync_shop(live.db, platform(live), shop_id)
     before = stored(live)
     live.sandbox.advance(3 * 24 * 3600)
-    report = sync.sync_shop(live.db, platform(live), shop_id)
-    after = stored(live)
-    moved = {oid for oid in after if after[oid] != before[oid]}
-    assert moved and report.result.updated >= len(moved)
-    assert after == sandbox_statuses(live)
+    with live.sandbox.clock.stopped():
+        report = sync.sync_shop(live.db, platform(live), shop_id)
+        after = stored(live)
+        moved = {oid for oid in after if after[oid] != before[oid]}
+        assert moved and report.result.updated >= len(moved)
+        assert after == sandbox_statuses(live)
     with live.db.session() as session:
         events = session.execute(
             select(Order.external_id, OrderEvent.from_status, OrderEvent.to_status)
@@ -194,9 +197,10 @@ def test_a_sync_killed_mid_page_resumes_with_nothing_lost_or_doubled(live: Live)
         session.execute(update(Lease).values(expires_at=utcnow() - timedelta(seconds=1)))
 
     live.sandbox.faults = Faults()
-    report = sync.sync_shop(live.db, platform(live), shop_id)
-    assert report.result.new == 1200 - partial
-    assert stored(live) == sandbox_statuses(live)
+    with live.sandbox.clock.stopped():
+        report = sync.sync_shop(live.db, platform(live), shop_id)
+        assert report.result.new == 1200 - partial
+        assert stored(live) == sandbox_statuses(live)
 
 
 def test_a_shop_whose_authorization_was_revoked_stops_with_a_clear_status(live: Live) -> None:
@@ -299,9 +303,10 @@ def test_webhooks_bring_orders_in_and_replays_change_nothing(live: Live) -> None
     [shop_id] = live.connect_shop(orders=0)
     shop_key = next(iter(live.sandbox.shops))
     live.sandbox.add_orders(shop_key, 6)
-    assert live.sandbox.deliver_webhooks() >= 6  # some are deliberately sent twice
-    live.drain()
-    assert stored(live) == sandbox_statuses(live)
+    with live.sandbox.clock.stopped():
+        assert live.sandbox.deliver_webhooks() >= 6  # some are deliberately sent twice
+        live.drain()
+        assert stored(live) == sandbox_statuses(live)
     with live.db.session() as session:
         rows = session.execute(select(WebhookEvent.notification_id, WebhookEvent.status)).all()
         events_before = session.scalar(select(func.count()).select_from(OrderEvent))
@@ -325,9 +330,10 @@ def test_an_out_of_order_webhook_never_rolls_an_order_back(live: Live) -> None:
     live.sandbox.advance(6 * 24 * 3600)  # every order walks through several statuses, each announced
     queued = list(live.sandbox.outbox)
     live.sandbox.outbox[:] = list(reversed(queued))  # newest first, oldest last
-    live.sandbox.deliver_webhooks()
-    live.drain()
-    assert stored(live) == sandbox_statuses(live)
+    with live.sandbox.clock.stopped():
+        live.sandbox.deliver_webhooks()
+        live.drain()
+        assert stored(live) == sandbox_statuses(live)
     with live.db.session() as session:
         moves = session.execute(select(OrderEvent.from_status, OrderEvent.to_status)).all()
     order = [
