@@ -30,7 +30,7 @@ class RoundReport:
 
 
 def drain_events(
-    db: Database, platform: Platform, shop_id: int, rounds: int = 20, after_round: Callable[[], None] | None = None
+    db: Database, platform: Platform, shop_id: int, rounds: int = 20, after_round: Callable[[], object] | None = None
 ) -> int:
     """Process the shop's stored webhook events, again while new ones arrived during the last round.
 
@@ -85,7 +85,7 @@ def run(
     events_only: bool = False,
     settle: bool = True,
     on_page: Callable[[sync.SyncProgress], None] | None = None,
-    after_round: Callable[[], None] | None = None,
+    after_round: Callable[[], object] | None = None,
 ) -> RoundReport:
     """Raises LeaseHeld when another worker has the shop (its holder re-checks events after letting go).
 
