@@ -28,6 +28,7 @@ from backend.services import leases, notify, push_schedule, retention, shop_roun
 from backend.services.after_sales import alerts as after_sales_alerts
 
 log = logging.getLogger(__name__)
+PUSH_TASK = "/tasks/push-binding/"  # + the binding id: one spreadsheet's push
 
 
 def sync_due() -> dict[str, Any]:
@@ -86,14 +87,14 @@ def _ask_pushes(shop_id: int) -> list[int]:
     """Ask for a push of every spreadsheet with a changed tab showing the shop (one queued per spreadsheet)."""
     binding_ids = push_schedule.showing_shop(runtime.database(), shop_id)
     for binding_id in binding_ids:
-        enqueue(f"/tasks/push-binding/{binding_id}")
+        enqueue(f"{PUSH_TASK}{binding_id}")
     return binding_ids
 
 
 def push_due() -> dict[str, Any]:
     ids = push_schedule.due(runtime.database())
     for binding_id in ids:
-        enqueue(f"/tasks/push-binding/{binding_id}")
+        enqueue(f"{PUSH_TASK}{binding_id}")
     return {"push": ids}
 
 
@@ -101,7 +102,7 @@ def push_binding(binding_id: int) -> dict[str, Any]:
     """Push the tab's spreadsheet (or defer it), then ask for the pushes that follow from it."""
     result, follow = push_schedule.run(binding_id)
     for step in follow:
-        enqueue(f"/tasks/push-binding/{step.binding_id}", delay=step.delay)
+        enqueue(f"{PUSH_TASK}{step.binding_id}", delay=step.delay)
     return {"binding": binding_id, "result": result, "next": [s.__dict__ for s in follow]}
 
 
@@ -185,12 +186,18 @@ class TaskQueue(Protocol):
 
 
 class InlineTasks:
-    """Runs tasks in a small thread pool inside this process, each when its delay has passed; a path
-    already waiting is not queued twice (the earlier of the two times is kept)."""
+    """Runs tasks in small thread pools inside this process, each when its delay has passed; a path
+    already waiting is not queued twice (the earlier of the two times is kept).
+
+    Pushes have a pool of their own: a push waits on Google for seconds, and pushes of every
+    spreadsheet at once must not leave a stream of webhook events unprocessed meanwhile (nor the
+    reverse). Cloud Tasks runs each task on its own request, so it needs no such split.
+    """
 
     def __init__(self, app: Flask, workers: int = 2) -> None:
         self._app = app
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-task")
+        self._pushes = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-push")
         self._queued: dict[str, float] = {}  # path → when it is due (monotonic), until it starts running
         self._timers: list[tuple[float, int, str]] = []  # a heap of (due, sequence, path)
         self._sequence = itertools.count()
@@ -214,7 +221,8 @@ class InlineTasks:
 
     def _submit(self, path: str) -> None:
         """Hand `path` to the pool (with the lock held)."""
-        future = self._pool.submit(self._run, path)
+        pool = self._pushes if path.startswith(PUSH_TASK) else self._pool
+        future = pool.submit(self._run, path)
         self._running.add(future)
         future.add_done_callback(self._forget)
 
@@ -272,6 +280,7 @@ class InlineTasks:
             self._timers.clear()
             self._lock.notify()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pushes.shutdown(wait=True, cancel_futures=True)
 
 
 class CloudTasks:
