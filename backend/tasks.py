@@ -197,7 +197,7 @@ class InlineTasks:
     def __init__(self, app: Flask, workers: int = 2) -> None:
         self._app = app
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-task")
-        self._pushes = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-push")
+        self._pushes = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-task-push")
         self._queued: dict[str, float] = {}  # path → when it is due (monotonic), until it starts running
         self._timers: list[tuple[float, int, str]] = []  # a heap of (due, sequence, path)
         self._sequence = itertools.count()
