@@ -91,7 +91,7 @@ function discardGoogle(account) {
 }
 
 function listProfiles() {
-  return api_('get', '/addon/profiles');
+  return api_('get', '/addon/profiles', { spreadsheet_id: SpreadsheetApp.getActiveSpreadsheet().getId() });
 }
 
 /** @param {string} audience */

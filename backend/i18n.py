@@ -35,6 +35,7 @@ LANGUAGES = tuple(LOCALES)
 DEFAULT = "en"
 
 Translate = Callable[[str], str]
+TAB_CONTEXT = "tab"  # msgctxt of a tab title whose word a column header uses differently
 
 
 def check_language(language: str) -> str:
@@ -62,6 +63,18 @@ def translations(language: str) -> Translations:
 def translator(language: str) -> Translate:
     """gettext for `language`: a message without a translation stays as it is (English)."""
     return translations(language).gettext
+
+
+def tab_titler(language: str) -> Translate:
+    """A tab's title in `language`: its message in the "tab" context where a word means something else as a tab
+    ("Orders" is a count in a column header, the orders themselves as a tab), else its plain message."""
+    found = translations(language)
+
+    def title(text: str) -> str:
+        titled = str(found.pgettext(TAB_CONTEXT, text))
+        return titled if titled != text else found.gettext(text)
+
+    return title
 
 
 def number_formatter(language: str) -> Callable[[float | int], str]:

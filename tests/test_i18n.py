@@ -3,6 +3,7 @@ every word a sheet or the sidebar shows in English has a message (so a new one c
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from backend import i18n
 from backend.catalog import exception_templates, role_policy
+from backend.demo import page
+from backend.demo import world as demo
 from backend.domain import analytics, fulfilment, localize, pending_actions, reports, sla
 from backend.domain.columns import Source
 from backend.domain.fulfilment import ShipState
@@ -184,3 +187,54 @@ def test_the_pack_lists_wave_shipment_and_combine_texts_are_said_in_chinese_and_
         "same buyer: Combine with B7",
         "同一买家：可与 B7 合并（选“合并”）",
     )
+
+
+def test_every_profile_title_and_role_name_the_sidebars_pickers_show_has_a_message() -> None:
+    titles = {p.title for p in bindings.builtin_profiles().values()}
+    assert sorted((titles | set(role_policy().labels.values())) - ids("en")) == []
+
+
+def test_every_word_of_the_demo_page_and_its_script_has_a_message() -> None:
+    parser = _Texts()
+    template = (ROOT / "backend" / "demo" / "page.html").read_text(encoding="utf-8")
+    for part in (template[: template.index("<script>")], page.NO_SIDEBAR, page.DENIED, "<p>No messages yet.</p>"):
+        parser.feed(part)
+    assert {"updated {time}", "Loading…"} <= parser.found  # the script's words, in #words for the page to translate
+    names = {person.name for person in demo.PEOPLE} | {"Showing {shown} of {total} rows", "{total} rows"}
+    assert sorted((parser.found | names) - {"{people}", "{sheets}", "{who}"} - ids("en")) == []
+
+
+def test_a_chinese_sheets_chart_is_titled_in_chinese_and_an_english_ones_as_before() -> None:
+    months = bindings.builtin_profiles()["profit_by_month"]
+    assert months.chart is not None and i18n.localized(months, "en").chart == months.chart
+    chinese = i18n.localized(months, "zh-Hans").chart
+    assert chinese is not None and chinese.title == "每月净利润" and chinese.series == months.chart.series
+    assert (i18n.tab_titler("zh-Hans")("Orders"), i18n.translator("zh-Hans")("Orders")) == ("订单", "订单数")
+
+
+def test_every_phrase_the_backend_says_has_a_message() -> None:
+    """A note said through a phrase (backend/domain/phrases.py) without a message would stay English."""
+    said: set[str] = set()
+    for path in (ROOT / "backend").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Phrase":
+                first = node.args[0] if node.args else None
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    said.add(first.value)
+    assert len(said) > 50  # the source was read
+    assert sorted(said - ids("en")) == []
+
+
+def test_a_packages_kept_message_is_said_again_in_chinese_with_the_platforms_own_words_as_they_came() -> None:
+    chinese = i18n.translator("zh-Hans")
+    refused = str(fulfilment.advice(ShipProblem.ADDRESS, "zip code invalid"))  # as the database keeps it
+    kept = fulfilment.kept(str(ShipProblem.ADDRESS), refused)
+    assert kept == refused and localize.said(kept, chinese) == (
+        "承运商无法使用买家的地址：请买家更正后再标记一次。 (zip code invalid)"
+    )
+    again = fulfilment.kept(str(ShipProblem.ALREADY_SHIPPED), "Already shipped: nothing was sent again.")
+    state = Phrase("{state}. {message}", state=fulfilment.shipped("IN_TRANSIT"), message=again)
+    assert localize.said(state, chinese) == "已发货：运输中。已发货：没有重复发送。"
+    assert localize.said(fulfilment.kept(None, fulfilment.SHIPPING), chinese) == "发货中…"
+    assert fulfilment.kept(str(ShipProblem.OTHER), "words kept before they changed") == "words kept before they changed"
+    assert chinese("You ship this one: pick its carrier and type the tracking number.").startswith("此包裹由你自行发货")

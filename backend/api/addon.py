@@ -299,9 +299,10 @@ def columns(caller: Caller, data: dict[str, Any]) -> Any:
     return addon.columns(caller, data["audience"])
 
 
-@route("GET", "/profiles", "profiles", "Column profiles the caller may see")
-def profiles(caller: Caller, _data: dict[str, Any]) -> Any:
-    return _db_session_call(addon.profiles, caller)
+@route("GET", "/profiles", "profiles", "Column profiles the caller may see, titled in this spreadsheet's language",
+       body=schemas.SpreadsheetQuerySchema)  # fmt: skip
+def profiles(caller: Caller, data: dict[str, Any]) -> Any:
+    return _db_session_call(addon.profiles, caller, data["spreadsheet_id"])
 
 
 @route("POST", "/profiles", "define_profile", "Save a custom column profile", body=schemas.ColumnProfileSchema)

@@ -168,7 +168,7 @@ class CreateSpreadsheetSchema(Schema):
         required=True, validate=validate.Length(1, 200, error="type a title of {min} to {max} characters")
     )
     audience = fields.String(required=True, validate=ROLE)
-    tab = fields.String(load_default="Orders", validate=TAB)
+    tab = fields.String(load_default=None, validate=TAB)  # none: "Orders" in the caller's language
     profile = fields.String(required=True, validate=SLUG)
     shops = fields.List(fields.String(validate=validate.Length(1, 64)), load_default=list)
     notify = fields.Boolean(load_default=False)  # Drive e-mails the people shared with only when asked

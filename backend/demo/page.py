@@ -185,7 +185,7 @@ SERVER_FUNCTIONS: dict[str, Callable[[Call], Any]] = {
     "connectGoogle": lambda c: c.api("post", "/addon/google/connect", {}),
     "confirmGoogle": lambda c: c.api("post", "/addon/google/confirm", {"account": c.arg(0)}),
     "discardGoogle": lambda c: c.api("post", "/addon/google/discard", {"account": c.arg(0)}),
-    "listProfiles": lambda c: c.api("get", "/addon/profiles"),
+    "listProfiles": lambda c: c.api("get", "/addon/profiles", {"spreadsheet_id": c.spreadsheet_id}),
     "listColumns": lambda c: c.api("get", "/addon/columns", {"audience": c.arg(0)}),
     "defineProfile": lambda c: c.api("post", "/addon/profiles", c.arg(0, {})),
     "listMembers": lambda c: c.api("get", "/addon/members"),
@@ -244,11 +244,18 @@ NO_SIDEBAR = """<!doctype html><meta charset="utf-8"><body style="font:13px Robo
 only inside a file you can open.</p>"""
 
 
+DENIED = (
+    '<div class="denied"><b>{who} cannot open this spreadsheet.</b> Google says: {why}<br>'
+    "It is shared only with its audience, so nobody else can read its cells.</div>"
+)
+
+
 def in_language(page: str, language: str) -> str:
     """The page's own words (its text between tags, outside its script) from the catalogs, like the sidebar's."""
     if language == i18n.DEFAULT:
         return page
-    translate, script = i18n.translator(language), page.index("<script>")
+    translate, script = i18n.translator(language), page.find("<script>")
+    script = len(page) if script < 0 else script  # a fragment without a script: all of it
 
     def said(found: re.Match[str]) -> str:
         text = " ".join(found[1].split())
@@ -280,8 +287,10 @@ def create_page(world: World) -> Flask:
 
     @page.get("/")
     def index() -> ResponseReturnValue:
+        say = i18n.translator(world.language)
         people = "".join(
-            f'<option value="{html.escape(p.email)}">{html.escape(p.name)} ({p.role})</option>' for p in world.people
+            f'<option value="{html.escape(p.email)}">{html.escape(say(p.name))} ({html.escape(say(p.role))})</option>'
+            for p in world.people
         )
         sheets = "".join(
             f'<button data-sheet="{html.escape(key)}">{html.escape(title)}</button>'
@@ -295,19 +304,19 @@ def create_page(world: World) -> Flask:
 
     @page.get("/grid/<key>")
     def grid(key: str) -> ResponseReturnValue:
-        email = member()
+        email, say = member(), i18n.translator(world.language)
         try:
-            return world.google.sheets.html(spreadsheet_id(key), as_user=email, tab=request.args.get("tab"))
-        except ApiError as exc:
-            who, why = html.escape(world.person(email).name), html.escape(exc.message)
-            return (f'<div class="denied"><b>{who} cannot open this spreadsheet.</b> Google says: {why}<br>'
-                    "It is shared only with its audience, so nobody else can read its cells.</div>")  # fmt: skip
+            return world.google.sheets.html(spreadsheet_id(key), as_user=email, tab=request.args.get("tab"), say=say)
+        except ApiError as exc:  # Google's own message stays as Google said it
+            who, why = html.escape(say(world.person(email).name)), html.escape(exc.message)
+            return in_language(DENIED, world.language).format(who=who, why=why)
 
     @page.get("/sidebar")
     def sidebar() -> ResponseReturnValue:
         email, key = member(), request.args.get("sheet", "warehouse")
         if world.google.sheets.role_of(spreadsheet_id(key), email) is None:
-            return NO_SIDEBAR.format(who=html.escape(world.person(email).name))
+            who = html.escape(i18n.translator(world.language)(world.person(email).name))
+            return in_language(NO_SIDEBAR, world.language).format(who=who)
         return sidebar_html(email, key)
 
     @page.post("/run/<name>")
@@ -331,6 +340,7 @@ def create_page(world: World) -> Flask:
             text = message.get("content") or embeds[0].get("title") or ""
             detail = embeds[0].get("description") or ""
             items.append(f"<li><b>{html.escape(str(text))}</b> {html.escape(str(detail)[:160])}</li>")
-        return Response("<ul>" + "".join(items) + "</ul>" if items else "<p>No messages yet.</p>", mimetype="text/html")
+        none = in_language("<p>No messages yet.</p>", world.language)
+        return Response("<ul>" + "".join(items) + "</ul>" if items else none, mimetype="text/html")
 
     return page

@@ -23,7 +23,7 @@ import shlex
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -99,6 +99,12 @@ class SheetSpec:
     audience: str
     tabs: tuple[tuple[str, str], ...]
     member_access: str  # Drive role for the audience's members: writers type into input columns
+
+    def titled(self, translate: i18n.Translate) -> SheetSpec:
+        """The spreadsheet and its tabs titled in the team's language ("Demo Trading · 仓库", "打包清单")."""
+        team, audience = self.title.rsplit(" · ", 1)
+        tabs = tuple((translate(tab), profile) for tab, profile in self.tabs)
+        return replace(self, title=f"{team} · {translate(audience)}", tabs=tabs)
 
 
 SHEETS = (
@@ -233,7 +239,8 @@ class World:
 
     def sheet_list(self) -> list[tuple[str, str]]:
         """(key, title) of each spreadsheet the page offers: the seeded five, then any the team created since."""
-        seeded = [(s.key, s.title.split(" · ")[-1]) for s in SHEETS]
+        translate = i18n.tab_titler(self.language)
+        seeded = [(s.key, s.titled(translate).title.split(" · ")[-1]) for s in SHEETS]
         with self.db.session() as session:
             made = session.execute(select(Spreadsheet.google_id, Spreadsheet.title).order_by(Spreadsheet.id))
             later = [
@@ -590,7 +597,7 @@ def _buy(world: World) -> None:
 def _bind_sheets(world: World) -> None:
     with world.app.app_context(), world.db.session() as session:
         team = teams.team_by_name(session, TEAM)
-        for spec in SHEETS:
+        for spec in (s.titled(i18n.tab_titler(team.language)) for s in SHEETS):
             spreadsheet = _create_spreadsheet(world, spec)
             world.spreadsheets[spec.key] = spreadsheet
             for tab, profile in spec.tabs:

@@ -78,10 +78,30 @@ def still_open(labels: Mapping[str, Handover], now: datetime) -> dict[str, Hando
     return {k: h for k, h in labels.items() if h.slot is None or h.slot.end > now}
 
 
+SHIPPING = "Shipping…"  # what a package's row says while its wave is with the platform
+
+
 def advice(problem: ShipProblem, message: str) -> str:
-    """The row's words for a problem: what happened and what to do, then the platform's own message."""
-    said = f" ({message})" if message and problem is not ShipProblem.ALREADY_SHIPPED else ""
-    return ADVICE[problem] + said
+    """The row's words for a problem: what happened and what to do, then the platform's own message (said as it
+    came, in brackets)."""
+    if message and problem is not ShipProblem.ALREADY_SHIPPED:
+        return Phrase("{advice} ({message})", advice=Phrase(ADVICE[problem]), message=message)
+    return Phrase(ADVICE[problem])
+
+
+def kept(problem: str | None, message: str) -> str:
+    """A package's kept message (stored as English text) as a phrase again, so a sheet in another language says
+    our words in its own and the platform's as they came: `advice` read back, else the message as it is."""
+    if message == SHIPPING:
+        return Phrase(SHIPPING)
+    found = next((p for p in ShipProblem if str(p) == problem), None)
+    if found is None:
+        return message
+    words = ADVICE[found]
+    if message == words:
+        return Phrase(words)
+    platform = message.removeprefix(f"{words} (").removesuffix(")")
+    return advice(found, platform) if message == f"{words} ({platform})" else message
 
 
 def waves(marks: Iterable[tuple[Hashable, T]]) -> list[list[T]]:

@@ -56,7 +56,9 @@ def column(col: Column, translate: Translate) -> Column:
 
 
 def profile(found: Profile, translate: Translate) -> Profile:
-    return replace(found, columns=tuple(column(c, translate) for c in found.columns))
+    """Its columns and its chart's title in the language."""
+    chart = replace(found.chart, title=translate(found.chart.title)) if found.chart else None
+    return replace(found, columns=tuple(column(c, translate) for c in found.columns), chart=chart)
 
 
 def said(text: str, translate: Translate) -> str:

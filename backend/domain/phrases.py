@@ -4,7 +4,7 @@ words the columns show can make phrases without importing the columns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -27,3 +27,10 @@ class Phrase(str):
 
 def _phrase(message: str, args: dict[str, Any]) -> Phrase:
     return Phrase(message, **args)
+
+
+def joined(parts: Sequence[str]) -> str:
+    """Several problems as one note ("a; b; c"), each said in the sheet's language when it is a phrase."""
+    if len(parts) == 1:
+        return parts[0]
+    return Phrase("{first}; {rest}", first=parts[0], rest=joined(parts[1:]))

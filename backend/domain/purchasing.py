@@ -29,6 +29,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from backend.domain.fx import RateBook, pair_label
+from backend.domain.phrases import Phrase
 
 PLATFORMS = ("taobao", "1688", "other")
 UNIT_PLACES = Decimal("0.0001")  # what a landed unit cost keeps (the Money column's places)
@@ -79,7 +80,7 @@ def parse_status(text: str, choices: Iterable[E], labels: Mapping[E, str] | None
         if wanted in (choice.value.replace("_", " "), (labels or {}).get(choice, "")):
             return choice.value
     shown = ", ".join((labels or {}).get(c, c.value) for c in choices)
-    raise ValueError(f"status {text!r} is not one of: {shown}")
+    raise ValueError(Phrase("status {status!r} is not one of: {shown}", status=text, shown=shown))
 
 
 @dataclass(frozen=True)
@@ -292,8 +293,9 @@ def as_whole(value: object, label: str, *, minimum: int) -> int | None:
         return None
     text = text_of(value)
     if isinstance(value, bool) or not text.lstrip("-").isdigit() or int(text) < minimum:
-        least = "above 0" if minimum == 1 else f"{minimum} or more"
-        raise ValueError(f"{label} must be a whole number {least} (got {text!r})")
+        least = Phrase("above 0") if minimum == 1 else Phrase("{minimum} or more", minimum=minimum)
+        raise ValueError(Phrase("{label} must be a whole number {least} (got {value!r})", label=Phrase(label),
+                                least=least, value=text))  # fmt: skip
     return int(text)
 
 
@@ -307,9 +309,10 @@ def as_amount(value: object, label: str) -> Decimal | None:
     except ArithmeticError:
         amount = Decimal("NaN")
     if isinstance(value, bool) or not amount.is_finite() or not 0 <= amount < MAX_AMOUNT:
-        raise ValueError(f"{label} must be a number, 0 or more (got {text_of(value)!r})")
+        raise ValueError(Phrase("{label} must be a number, 0 or more (got {value!r})", label=Phrase(label),
+                                value=text_of(value)))  # fmt: skip
     if -amount.as_tuple().exponent > 4:  # type: ignore[operator]
-        raise ValueError(f"{label} has at most 4 decimals (got {text})")
+        raise ValueError(Phrase("{label} has at most 4 decimals (got {value})", label=Phrase(label), value=text))
     return amount.normalize() if amount == amount.to_integral() else amount
 
 
@@ -318,7 +321,7 @@ def as_currency(value: object) -> str | None:
         return None
     code = text_of(value).upper()
     if not CURRENCY_CODE.match(code):
-        raise ValueError(f"currency {text_of(value)!r} must be a 3-letter code such as CNY")
+        raise ValueError(Phrase("currency {code!r} must be a 3-letter code such as CNY", code=text_of(value)))
     return code
 
 
@@ -342,5 +345,6 @@ def as_day(value: object, label: str) -> date | None:
         with suppress(ValueError):  # 2026-02-30
             day = date(int(found[1]), int(found[2]), int(found[3]))
     if day is None:
-        raise ValueError(f"{label} must be a date as YYYY-MM-DD (got {text_of(value)!r})")
+        raise ValueError(Phrase("{label} must be a date as YYYY-MM-DD (got {value!r})", label=Phrase(label),
+                                value=text_of(value)))  # fmt: skip
     return day

@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from backend.domain.phrases import Phrase
+
 LANGUAGES = ("en", "zh-Hans")
 # Values every message may use besides the template's own fields, filled from the order.
 CONTEXT_NAMES = frozenset({"order_id", "shop_name"})
@@ -298,7 +300,7 @@ class TemplateCatalog:
         for template in self.templates.values():
             if wanted == template.key or wanted in template.label.values():
                 return template
-        raise KeyError(f"no exception template labelled {label!r}")
+        raise KeyError(Phrase("no exception template labelled {label!r}", label=label))
 
     def dropdown_labels(self, language: str = "en") -> list[str]:
         return [t.label[language] for t in self.templates.values()]

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import i18n
 from backend.catalog import role_policy
 from backend.config import Config
 from backend.db import Database
@@ -150,6 +151,17 @@ def team_of(session: Session, caller: Caller) -> Team:
     return session.get_one(Team, caller.team_id)
 
 
+def speaks(session: Session, caller: Caller, spreadsheet: Spreadsheet | None = None) -> i18n.Translate:
+    """gettext for what the caller is shown: the spreadsheet's language when the request concerns one, else the
+    team's (profile titles, role names)."""
+    return i18n.translator(i18n.language_of(team_of(session, caller), spreadsheet))
+
+
+def role_labels(translate: i18n.Translate) -> dict[str, str]:
+    """Every role as people call it, in the caller's language."""
+    return {role: translate(label) for role, label in role_policy().labels.items()}
+
+
 def team_spreadsheet(session: Session, caller: Caller, google_id: str) -> Spreadsheet | None:
     """The spreadsheet if the caller's team uses it; another team's file looks unknown."""
     return session.scalar(
@@ -191,7 +203,8 @@ def me(session: Session, email: str, team_hint: str | None) -> dict[str, Any]:
         "team": {"id": caller.team_id, "name": caller.team_name} if caller else None,
         "role": caller.role if caller else None,
         "actions": actions_for(caller.role) if caller else [],
-        "role_labels": dict(role_policy().labels),  # roles as people call them, before any team is chosen too
+        # roles as people call them (in the team's language once one is chosen), before any team is chosen too
+        "role_labels": role_labels(speaks(session, caller) if caller else i18n.translator(i18n.DEFAULT)),
     }
 
 
@@ -266,6 +279,7 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
         for h in health.team_health(session, caller.team_id, now)
     ]
     spreadsheet = team_spreadsheet(session, caller, google_id) if google_id else None
+    translate = speaks(session, caller, spreadsheet)
     if spreadsheet is not None and caller.role not in ADMIN | {spreadsheet.audience_role}:
         spreadsheet = None  # a file for another audience: its tabs are none of this member's business
     writer = writer_status(session, caller.team_id, config)
@@ -276,16 +290,16 @@ def status(session: Session, caller: Caller, google_id: str | None, config: Conf
             "retention_days": retention.team_retention(session, caller.team_id),
         },
         "role": caller.role,
-        "role_labels": dict(role_policy().labels),  # roles as people call them, for every member's sidebar
+        "role_labels": role_labels(translate),  # roles as people call them, for every member's sidebar
         "actions": actions_for(caller.role),
         "shops": shop_rows,
-        "spreadsheet": describe_spreadsheet(spreadsheet) if spreadsheet else None,
+        "spreadsheet": describe_spreadsheet(spreadsheet, translate) if spreadsheet else None,
         "google": {**writer, "pending": _google_pending(session, caller)},
         "sync_now_in": sync_now_wait(session, caller.team_id, now),
     }
     if may(caller.role, "connect_shop"):  # an admin: the guided first run, and what the admin forms offer
-        found["setup"] = first_run.steps(session, caller.team_id, writer["writer"])
-        found["choices"] = first_run.choices()
+        found["setup"] = first_run.steps(session, caller.team_id, writer["writer"], translate)
+        found["choices"] = first_run.choices(translate)
     return found
 
 
@@ -295,13 +309,14 @@ def set_retention(session: Session, caller: Caller, days: int) -> dict[str, Any]
     return {"retention_days": team.retention_days}
 
 
-def describe_binding(binding: SheetBinding) -> dict[str, Any]:
+def describe_binding(binding: SheetBinding, translate: i18n.Translate) -> dict[str, Any]:
+    """A bound tab, its profile's title in the caller's language."""
     builtin = bindings.builtin_profiles().get(binding.profile_key)
     return {
         "id": binding.id,
         "tab": binding.tab_title,
         "profile": binding.profile_key,
-        "profile_title": builtin.title if builtin else binding.profile_key,
+        "profile_title": translate(builtin.title) if builtin else binding.profile_key,
         "shops": [int(s) for s in binding.shop_ids],
         "dirty": binding.dirty,
         "last_pushed_at": _iso(binding.last_pushed_at),
@@ -309,13 +324,13 @@ def describe_binding(binding: SheetBinding) -> dict[str, Any]:
     }
 
 
-def describe_spreadsheet(spreadsheet: Spreadsheet) -> dict[str, Any]:
+def describe_spreadsheet(spreadsheet: Spreadsheet, translate: i18n.Translate) -> dict[str, Any]:
     return {
         "id": spreadsheet.google_id,
         "title": spreadsheet.title,
         "audience": spreadsheet.audience_role,
         "sharing_problem": spreadsheet.sharing_problem,
-        "bindings": [describe_binding(b) for b in spreadsheet.bindings],
+        "bindings": [describe_binding(b, translate) for b in spreadsheet.bindings],
     }
 
 
@@ -411,11 +426,12 @@ def columns(caller: Caller, audience: str) -> list[dict[str, Any]]:
     ]
 
 
-def describe_profile(profile: Profile) -> dict[str, Any]:
+def describe_profile(profile: Profile, translate: i18n.Translate) -> dict[str, Any]:
+    """A profile for the sidebar's pickers: its title in the caller's language (a custom one as typed)."""
     policy = role_policy()
     return {
         "key": profile.key,
-        "title": profile.title,
+        "title": translate(profile.title),
         "description": profile.description,
         "audience": profile.audience_role,
         "audiences": [r for r in policy.roles if not visibility_problems(profile.columns, r, policy)],
@@ -424,15 +440,19 @@ def describe_profile(profile: Profile) -> dict[str, Any]:
     }
 
 
-def profiles(session: Session, caller: Caller) -> list[dict[str, Any]]:
-    """Built-in and custom profiles whose every column the caller's role may see; only custom keys are
-    looked up (a custom profile replaces a built-in one of the same key)."""
+def profiles(session: Session, caller: Caller, google_id: str | None) -> list[dict[str, Any]]:
+    """Built-in and custom profiles whose every column the caller's role may see, titled in the language of the
+    spreadsheet `google_id` (else the team's); only custom keys are looked up (a custom profile replaces a
+    built-in one of the same key)."""
     policy = role_policy()
+    translate = speaks(session, caller, team_spreadsheet(session, caller, google_id) if google_id else None)
     team = caller.team_id
     custom = {k: bindings.profile_for(session, team, k) for k in bindings.custom_profile_keys(session, team)}
     found = {**bindings.builtin_profiles(), **custom}
-    return [describe_profile(p) for p in found.values() if not visibility_problems(p.columns, caller.role, policy)]
+    shown = [p for p in found.values() if not visibility_problems(p.columns, caller.role, policy)]
+    return [describe_profile(p, translate) for p in shown]
 
 
 def define_profile(session: Session, caller: Caller, doc: Mapping[str, Any]) -> dict[str, Any]:
-    return describe_profile(bindings.define_profile(session, team_of(session, caller), doc, caller.email))
+    defined = bindings.define_profile(session, team_of(session, caller), doc, caller.email)
+    return describe_profile(defined, speaks(session, caller))

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from backend import i18n
 from backend.catalog import role_policy
 from backend.config import Config
 from backend.db import Database
@@ -25,7 +26,7 @@ from backend.errors import Forbidden, InvalidInput, NotFound, OrderDeckError
 from backend.models import BindChallenge, Member, Spreadsheet, utcnow
 from backend.secrets import SecretBox
 from backend.services import bindings, limits, teams
-from backend.services.addon import Caller, audit, describe_binding, team_of, team_spreadsheet
+from backend.services.addon import Caller, audit, describe_binding, speaks, team_of, team_spreadsheet
 from backend.services.sheet_refresh import forget_sharing
 from backend.sheets.google import SCOPES, GoogleClients, WriterIdentity, clients, writer_for
 from backend.sheets.guard import list_sharing
@@ -37,6 +38,7 @@ CHALLENGE_TTL = timedelta(minutes=10)
 DRIVE_FILE_SCOPE = "https://www.googleapis.com/auth/drive.file"
 GOOGLE_ID = re.compile(r"^[A-Za-z0-9_-]{10,128}$")
 FILE_URL = "https://docs.google.com/spreadsheets/d/{id}/edit"
+FIRST_TAB = "Orders"  # a new spreadsheet's tab when none is named, in the caller's language
 # How long a person in the sidebar waits for the Sheets budget before a 429 says when to try again.
 INTERACTIVE_WAIT = 5.0
 
@@ -159,7 +161,8 @@ def bind_with_proof(
             session, team_of(session, caller), google_id, tab, profile, shops=shops, actor=caller.email, title=title
         )
         binding.spreadsheet.proven_at, binding.spreadsheet.proven_by = utcnow(), caller.email
-        return {**describe_binding(binding), "writer": google.identity.email}
+        translate = speaks(session, caller, binding.spreadsheet)
+        return {**describe_binding(binding, translate), "writer": google.identity.email}
 
 
 def unbind(db: Database, caller: Caller, google_id: str, tab: str) -> dict[str, Any]:
@@ -283,7 +286,7 @@ def create_for_audience(
     *,
     title: str,
     audience: str,
-    tab: str,
+    tab: str | None,
     profile: str,
     shops: Sequence[str],
     notify: bool = False,
@@ -293,6 +296,7 @@ def create_for_audience(
     teams.check_role(audience)
     limits.spend(db, "create_spreadsheet", team_id=caller.team_id, member=caller.email)
     with db.session() as session:
+        tab = tab or i18n.tab_titler(i18n.language_of(team_of(session, caller)))(FIRST_TAB)
         chosen = bindings.profile_for(session, caller.team_id, profile)
         check_shown_to(chosen, audience, role_policy(), **bindings.spreadsheet_refusal(audience, "A"))
         bindings.resolve_shops(session, team_of(session, caller), shops)
@@ -325,7 +329,7 @@ def create_for_audience(
             session, team_of(session, caller), google_id, tab, profile, shops=shops, actor=caller.email, title=title
         )
         audit(session, caller, "spreadsheet.create", google_id, {"audience": audience, "shared_with": people})
-        result = describe_binding(binding)
+        result = describe_binding(binding, speaks(session, caller, binding.spreadsheet))
     return {
         "spreadsheet_id": google_id,
         "url": FILE_URL.format(id=google_id),

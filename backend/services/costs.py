@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.catalog import currencies
+from backend.domain.phrases import Phrase, joined
 from backend.domain.profit import line_components
 from backend.errors import InvalidInput
 from backend.models import Order, OrderLine, Shop, SkuCost, Team
@@ -46,7 +47,7 @@ class CostChanges:
 
 def cost_row(seller_sku: str, unit_cost: str, currency: str, effective_from: str) -> CostRow:
     """Validate one cost as typed (a CSV row or a sheet cell); the message says what to type instead."""
-    problems = []
+    problems: list[str] = []
     sku = seller_sku.strip()
     if not sku or len(sku) > 128:
         problems.append("seller_sku is required (at most 128 characters)")
@@ -55,17 +56,23 @@ def cost_row(seller_sku: str, unit_cost: str, currency: str, effective_from: str
     except ArithmeticError:
         cost = Decimal("NaN")
     if not cost.is_finite() or cost < 0 or -cost.as_tuple().exponent > COST_PLACES:  # type: ignore[operator]
-        problems.append(f"unit_cost {unit_cost!r} must be a number ≥ 0 with at most {COST_PLACES} decimals")
+        problems.append(
+            Phrase("unit_cost {cost!r} must be a number ≥ 0 with at most {places} decimals", cost=unit_cost,
+                   places=COST_PLACES)
+        )  # fmt: skip
     code = currency.strip().upper()
     if code not in currencies():
-        problems.append(f"currency {currency!r} is not an ISO 4217 currency code: use one such as USD, GBP or CNY")
+        problems.append(
+            Phrase("currency {currency!r} is not an ISO 4217 currency code: use one such as USD, GBP or CNY",
+                   currency=currency)
+        )  # fmt: skip
     try:
         day = date.fromisoformat(effective_from.strip())
     except ValueError:
-        problems.append(f"effective_from {effective_from!r} must be a date as YYYY-MM-DD")
+        problems.append(Phrase("effective_from {day!r} must be a date as YYYY-MM-DD", day=effective_from))
         day = date.min
     if problems:
-        raise InvalidInput("; ".join(problems))
+        raise InvalidInput(joined(problems))
     return CostRow(sku, cost, code, day)
 
 

@@ -729,7 +729,7 @@ def _pack(
         )
         for j in packing
     ]
-    answers = pack_list.apply(db, platform, caller.team_id, actor, edits, language=packing[0].language)
+    answers = pack_list.apply(db, platform, caller.team_id, actor, edits)
     by_row: dict[int, list[dict[str, Any]]] = {}
     for cell in answers.cells:
         by_row.setdefault(cell["row"], []).append(cell)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend import i18n
 from backend.catalog import markets, role_policy
 from backend.models import Invitation, Member, SheetBinding, Shop, Spreadsheet, utcnow
 
@@ -18,20 +19,20 @@ AUDIENCES = (("warehouse", "sla_watch"), ("finance", "profit_ledger"), ("support
              ("procurement", "stock"), ("viewer", "agency_view"))  # fmt: skip
 
 
-def choices() -> dict[str, Any]:
-    """What the admin's forms offer: every role by its name, every TikTok Shop region (schemas/), and the
-    profile each audience's new spreadsheet starts with."""
+def choices(translate: i18n.Translate) -> dict[str, Any]:
+    """What the admin's forms offer: every role by its name in the admin's language, every TikTok Shop region
+    (schemas/), and the profile each audience's new spreadsheet starts with."""
     policy = role_policy()
     return {
-        "roles": [{"key": r, "label": policy.label(r)} for r in policy.roles],
+        "roles": [{"key": r, "label": translate(policy.label(r))} for r in policy.roles],
         "regions": [{"key": code, "currency": m.currency} for code, m in markets().items()],
         "starts": dict(AUDIENCES),  # the profile a new spreadsheet for each audience starts with
     }
 
 
-def steps(session: Session, team: int, writer: str | None) -> list[dict[str, Any]]:
-    """The four steps in order, each with `done` read from the team's state and a short `detail`;
-    `writer` is the Google identity that writes the team's sheets, if any."""
+def steps(session: Session, team: int, writer: str | None, translate: i18n.Translate) -> list[dict[str, Any]]:
+    """The four steps in order, each with `done` read from the team's state and a short `detail` (audiences
+    named in the admin's language); `writer` is the Google identity that writes the team's sheets, if any."""
     shops = list(session.scalars(select(Shop.name).where(Shop.team_id == team).order_by(Shop.id)))
     bound = set(
         session.scalars(
@@ -49,14 +50,15 @@ def steps(session: Session, team: int, writer: str | None) -> list[dict[str, Any
         {
             "key": "spreadsheets",
             "done": bool(bound),
-            "detail": ", ".join(policy.label(r) for r, _ in AUDIENCES if r in bound),
+            "detail": ", ".join(translate(policy.label(r)) for r, _ in AUDIENCES if r in bound),
             "audiences": [
-                {"role": r, "label": policy.label(r), "profile": p, "done": r in bound} for r, p in AUDIENCES
+                {"role": r, "label": translate(policy.label(r)), "profile": p, "done": r in bound} for r, p in AUDIENCES
             ],
         },
         {
             "key": "members",
             "done": members > 1 or bool(invited),  # an invitation sent counts: joining is the invitee's step
-            "detail": f"{members} member{'s' if members != 1 else ''}" + (f", {invited} invited" if invited else ""),
+            "detail": translate("{count} member" if members == 1 else "{count} members").format(count=members)
+            + (translate(", {invited} invited").format(invited=invited) if invited else ""),
         },
     ]

@@ -9,14 +9,14 @@ latest event, the label link and the carrier dropdown of the order's delivery op
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from backend import runtime
+from backend import i18n, runtime
 from backend.db import chunks
 from backend.domain import fulfilment, tracking
 from backend.domain.fulfilment import ShipState
@@ -93,10 +93,16 @@ def _row_of(package: Package) -> PackRow:
 
 
 def pack_overlay(
-    session: Session, team_id: int, rows: WarehouseRows, now: datetime, shop_ids: Collection[int] = ()
+    session: Session,
+    team_id: int,
+    rows: WarehouseRows,
+    now: datetime,
+    shop_ids: Collection[int] = (),
+    *,
+    language: str = i18n.DEFAULT,
 ) -> WarehouseRows:
     """The pack rows with their shipping state, plus platform-shipped parcels waiting for the carrier (of
-    `shop_ids` only, when the tab is bound to some shops)."""
+    `shop_ids` only, when the tab is bound to some shops); the handovers picked said in the sheet's `language`."""
     packages = _team_packages(session, team_id, [r.key for r in rows.packs])
     extra = _awaiting_collection(session, team_id, set(packages) | {r.key for r in rows.packs}, shop_ids)
     packs = list(rows.packs) + [_row_of(p) for p in extra]
@@ -113,6 +119,7 @@ def pack_overlay(
     sizes = _wave_sizes(session, {s.wave_id for s in shipping.values() if s.wave_id})
     links = _links()
     platforms = {i: p for i, p in session.execute(select(Shop.id, Shop.platform).where(Shop.team_id == team_id))}
+    handover_in = _handovers_in(session, language, now)
     groups: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
     shown = []
     for row in packs:
@@ -128,6 +135,8 @@ def pack_overlay(
         state = _state(
             package, order, shipping.get(package.id), sizes=sizes, groups=groups[shop_id], support=support, links=links
         )
+        if state.handover:
+            state = replace(state, handover=handover_in(shop_id, order.delivery_option_id or "", state.handover))
         carrier = row.carrier
         if order.shipping_type != ShippingType.PLATFORM and not package.tracking_number:
             # Still to ship by the seller: the carrier typed (or the platform's), never the delivery option's
@@ -135,6 +144,25 @@ def pack_overlay(
             carrier = (order.typed.carrier if order.typed else None) or order.shipping_provider or ""
         shown.append(replace(row, carrier=carrier, shipping=state))
     return replace(rows, packs=tuple(shown))
+
+
+def _handovers_in(session: Session, language: str, now: datetime) -> Callable[[int, str, str], str]:
+    """A handover label as picked (in any language: the sheet's may have changed since) → the same handover in
+    `language`, as its dropdown offers it now; a label no longer offered (a slot that passed) stays as picked."""
+    said: dict[tuple[int, str], dict[str, str]] = {}
+
+    def handover_in(shop_id: int, option: str, label: str) -> str:
+        if (shop_id, option) not in said:
+            shop = session.get_one(Shop, shop_id)
+            offered = {h: shown for shown, h in logistics.handover_labels(session, shop, option, now, language).items()}
+            found = {i18n.handover_words(other)[0]: i18n.handover_words(language)[0] for other in i18n.LANGUAGES}
+            for other in i18n.LANGUAGES:
+                labels = logistics.handover_labels(session, shop, option, now, other)
+                found.update((picked, offered[h]) for picked, h in labels.items() if h in offered)
+            said[shop_id, option] = found
+        return said[shop_id, option].get(label, label)
+
+    return handover_in
 
 
 def _wave_sizes(session: Session, wave_ids: set[int]) -> dict[int, int]:
@@ -163,8 +191,8 @@ def _state(
     if shipped:
         state = fulfilment.shipped(order.status if order.status not in UNSHIPPED else None)
     if shipping is not None and shipping.message:
-        said = Phrase("{state}. {message}", state=state, message=shipping.message)  # the message as it was kept
-        state = said if shipping.shipped else shipping.message
+        message = fulfilment.kept(shipping.problem, shipping.message)  # our words said again, the platform's kept
+        state = Phrase("{state}. {message}", state=state, message=message) if shipping.shipped else message
     wave = shipping.wave if shipping else None
     typed = order.typed
     base, box = links

@@ -21,6 +21,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.domain.fx import CURRENCY, PIVOT, RATE_PLACES, FxRate, RateBook, pair_label
+from backend.domain.phrases import Phrase, joined
 from backend.domain.views import FxRateView
 from backend.errors import InvalidInput
 from backend.models import FxRate as StoredRate
@@ -51,24 +52,28 @@ class FxImport:
 
 def rate_row(day: str, base: str, quote: str, rate: str) -> FxRate:
     """Validate one rate as typed (a CSV line or a sheet row); the message says what to type instead."""
-    problems = []
+    problems: list[str] = []
     try:
         when = parse_day(day)
     except ValueError:
-        problems.append(f"date {day!r} must be a date as YYYY-MM-DD")
+        problems.append(Phrase("date {day!r} must be a date as YYYY-MM-DD", day=day))
         when = date.min
     codes = base.strip().upper(), quote.strip().upper()
-    problems += [f"currency {c!r} must be a 3-letter code such as USD" for c in codes if not CURRENCY.match(c)]
+    problems += [Phrase("currency {code!r} must be a 3-letter code such as USD", code=c)
+                 for c in codes if not CURRENCY.match(c)]  # fmt: skip
     if codes[0] == codes[1]:
-        problems.append(f"from and to are both {codes[0]}")
+        problems.append(Phrase("from and to are both {code}", code=codes[0]))
     try:
         value = Decimal(rate.strip())
     except ArithmeticError:
         value = Decimal("NaN")
     if not value.is_finite() or not 0 < value < MAX_RATE or -value.as_tuple().exponent > RATE_PLACES:  # type: ignore[operator]
-        problems.append(f"rate {rate!r} must be a number above 0 with at most {RATE_PLACES} decimals")
+        problems.append(
+            Phrase("rate {rate!r} must be a number above 0 with at most {places} decimals", rate=rate,
+                   places=RATE_PLACES)
+        )  # fmt: skip
     if problems:
-        raise InvalidInput("; ".join(problems))
+        raise InvalidInput(joined(problems))
     return FxRate(when, codes[0], codes[1], value)
 
 

@@ -186,14 +186,16 @@ def lists(
 ) -> dict[str, tuple[str, list[str]]]:
     """List key → (its title, its choices), for the spreadsheet's list tab (handovers in its language)."""
     found: dict[str, tuple[str, list[str]]] = {}
+    translate = i18n.translator(language)  # the titles above the lists, should someone unhide the tab
     for key in sorted(set(keys)):
         kind, shop_id, option_id = key.split(":", 2)
         shop = session.get(Shop, int(shop_id))
         if shop is None:
             continue
         if kind == "carriers":
-            found[key] = (f"Carriers: {shop.name} {option_id}", carrier_names(session, shop.id, option_id))
+            title = translate("Carriers: {shop} {option}").format(shop=shop.name, option=option_id)
+            found[key] = (title, carrier_names(session, shop.id, option_id))
         elif kind == "handover":
             labels = list(handover_labels(session, shop, option_id, now, language))
-            found[key] = (f"Handover: {shop.name} {option_id}", labels)
+            found[key] = (translate("Handover: {shop} {option}").format(shop=shop.name, option=option_id), labels)
     return found

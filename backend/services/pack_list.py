@@ -97,11 +97,9 @@ def apply(
     team_id: int,
     actor: str,
     edits: Sequence[PackEdit],
-    *,
-    language: str = i18n.DEFAULT,
 ) -> PackAnswers:
     """Act on a pass of the pack list: handovers (as waves), seller shipments, then combine and split; a handover
-    is read in the sheet's language (or in English)."""
+    is read in any language (the sheet's may have changed since it was picked)."""
     answers = PackAnswers()
     marks: list[tuple[tuple[int, str, Handover], _Mark]] = []
     seller: list[tuple[PackEdit, int]] = []
@@ -115,7 +113,7 @@ def apply(
                     answers.answer(edit, key, "rejected", None, f"no package {edit.key!r} in this tab")
                 continue
             if "pack_handover" in edit.typed:
-                mark = _mark(session, edit, package, answers, language)
+                mark = _mark(session, edit, package, answers)
                 if mark is not None:
                     order = package.orders[0]
                     marks.append(((package.shop_id, order.delivery_option_id or "", mark.handover), mark))
@@ -149,7 +147,7 @@ def _packages(session: Session, team_id: int, keys: Sequence[str]) -> dict[str, 
     return {p.external_id: p for p in session.scalars(query)}
 
 
-def _mark(session: Session, edit: PackEdit, package: Package, answers: PackAnswers, language: str) -> _Mark | None:
+def _mark(session: Session, edit: PackEdit, package: Package, answers: PackAnswers) -> _Mark | None:
     """The handover a row asks for, or None after answering why it cannot be used."""
     label = edit.typed["pack_handover"][1].strip()
     shop = session.get_one(Shop, package.shop_id)
@@ -163,14 +161,18 @@ def _mark(session: Session, edit: PackEdit, package: Package, answers: PackAnswe
     if is_shipped(package, shipping):
         why = ADVICE[ShipProblem.ALREADY_SHIPPED]
     elif not channel.fulfilment.platform_shipping:
-        why = f"{channel.label}: handing over happens in its seller centre; {channel.fulfilment.read_only}"
+        why = Phrase(
+            "{platform}: handing over happens in its seller centre; {read_only}",
+            platform=channel.label,
+            read_only=Phrase(channel.fulfilment.read_only),
+        )
     elif order.shipping_type != ShippingType.PLATFORM:
         why = "You ship this one: pick its carrier and type the tracking number."
     else:
         option, now = order.delivery_option_id or "", utcnow()
-        choices = logistics.handover_labels(session, shop, option, now) | logistics.handover_labels(
-            session, shop, option, now, language
-        )
+        # Every language's labels: a handover picked before the sheet's language changed still reads.
+        choices = {k: h for other in i18n.LANGUAGES for k, h in logistics.handover_labels(
+            session, shop, option, now, other).items()}  # fmt: skip
         if label in choices:
             return _Mark(edit, package.id, package.external_id, choices[label], label)
         why = Phrase(
@@ -205,7 +207,7 @@ def _open_waves(
             row = session.get(PackageShipping, mark.package_id) or PackageShipping(package_id=mark.package_id)
             session.add(row)
             row.wave_id, row.position, row.handover = wave.id, position, mark.label
-            row.shipped, row.problem, row.message = False, None, "Shipping…"
+            row.shipped, row.problem, row.message = False, None, fulfilment.SHIPPING
             row.requested_by, row.requested_at = actor, utcnow()
         opened.append((wave.id, members))
     return opened

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from backend.domain.columns import Source
 from backend.domain.fx import RateBook
+from backend.domain.phrases import Phrase
 from backend.domain.purchase_files import ParsedFile, PurchaseRow, parse_rows
 from backend.domain.purchasing import (
     LINE_LABELS,
@@ -175,7 +176,7 @@ def _known_rows(session: Session, team_id: int, rows: Sequence[PurchaseRow], pro
 
 def _closest(value: str, known: Iterable[str]) -> str:
     guess = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
-    return f"; did you mean {guess[0]!r}?" if guess else ""
+    return Phrase("; did you mean {guess!r}?", guess=guess[0]) if guess else ""
 
 
 def _orders(session: Session, team_id: int, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], PurchaseOrder]:
@@ -474,7 +475,7 @@ def _text(limit: int) -> Parser:
     def parse(value: object) -> str:
         text = text_of(value)
         if len(text) > limit:
-            raise ValueError(f"at most {limit} characters")
+            raise ValueError(Phrase("at most {limit} characters", limit=limit))
         return text
 
     return parse
@@ -484,7 +485,7 @@ def _parsed(parse: Parser, value: object, column: str) -> Any:
     try:
         return parse(value)
     except ValueError as exc:
-        raise _Refused(str(exc), column) from None
+        raise _Refused(exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc), column) from None
 
 
 # Purchase tab input column → (stored on the line or its supplier order, attribute, how a cell is read).
@@ -532,8 +533,12 @@ def _editor(session: Session, team: Team, member_email: str, what: str) -> str:
     email = member_email.strip().lower()
     role = session.scalar(select(Member.role).where(Member.team_id == team.id, Member.email == email))
     if role not in EDITORS:
-        who = f"the {role} role" if role else f"{member_email}, who is not in {team.name},"
-        raise _Refused(f"{who} cannot edit {what}; procurement or an admin can")
+        who = (
+            Phrase("the {role} role", role=Phrase(role))
+            if role
+            else Phrase("{email}, who is not in {team},", email=member_email, team=team.name)
+        )
+        raise _Refused(Phrase("{who} cannot edit {what}; procurement or an admin can", who=who, what=Phrase(what)))
     return email
 
 
@@ -553,7 +558,7 @@ def _find_line(session: Session, team_id: int, key: str) -> PurchaseLine:
             )
         )
     if line is None:
-        raise _Refused(f"no purchase line {key!r} (lines come in with `purchases import`)")
+        raise _Refused(Phrase("no purchase line {key!r} (lines come in with `purchases import`)", key=key))
     return line
 
 
@@ -588,10 +593,12 @@ def _line_plan(session: Session, team: Team, line: PurchaseLine, values: Mapping
     skus, warehouses = stock.known(session, team.id)
     sku = plan.line.get("seller_sku")
     if sku and sku not in skus:
-        raise _Refused(f"unknown seller SKU {sku!r}{_closest(sku, skus)}", "po_sku")
+        raise _Refused(Phrase("unknown seller SKU {sku!r}{closest}", sku=sku, closest=_closest(sku, skus)), "po_sku")
     warehouse = plan.line.get("warehouse_id")
     if warehouse and warehouse not in warehouses:
-        raise _Refused(f"unknown warehouse {warehouse!r}{_closest(warehouse, warehouses)}", "po_warehouse")
+        closest = _closest(warehouse, warehouses)
+        raise _Refused(Phrase("unknown warehouse {warehouse!r}{closest}", warehouse=warehouse, closest=closest),
+                       "po_warehouse")  # fmt: skip
 
     def now(attribute: str, where: Any, changes: Mapping[str, Any]) -> Any:
         return changes[attribute] if attribute in changes else getattr(where, attribute)
@@ -601,7 +608,8 @@ def _line_plan(session: Session, team: Team, line: PurchaseLine, values: Mapping
         raise _Refused("Quantity ordered must be a whole number above 0", "po_qty_ordered")
     if received is not None and received > ordered:
         column = "po_qty_received" if "quantity_received" in plan.line else "po_qty_ordered"
-        raise _Refused(f"received ({received}) is more than ordered ({ordered})", column)
+        raise _Refused(Phrase("received ({received}) is more than ordered ({ordered})", received=received,
+                              ordered=ordered), column)  # fmt: skip
     if plan.line.get("unit_price") is not None and not now("currency", line.order, plan.order):
         raise _Refused("a price needs its currency: type it in Currency (such as CNY)", "po_unit_price")
     if "consolidation" in plan.line:
@@ -613,7 +621,7 @@ def _line_plan(session: Session, team: Team, line: PurchaseLine, values: Mapping
     if status is not None:
         if shipment is not None and status != LineStatus.CANCELLED:
             name = shipment if isinstance(shipment, str) else shipment.name
-            raise _Refused(f"this line travels in {name}: change the status there", "po_status")
+            raise _Refused(Phrase("this line travels in {name}: change the status there", name=name), "po_status")
         if status == LineStatus.CONSOLIDATED:
             raise _Refused("type the consolidation's name in Consolidation instead", "po_status")
         if status == LineStatus.ARRIVED:
@@ -699,7 +707,9 @@ def edit_consolidation(
             select(Consolidation).where(Consolidation.team_id == team.id, Consolidation.name == name)
         )
         if shipment is None:
-            raise _Refused(f"no consolidation {name!r}: type its name into a purchase line's Consolidation first")
+            raise _Refused(
+                Phrase("no consolidation {name!r}: type its name into a purchase line's Consolidation first", name=name)
+            )
         changes = {SHIPMENT_FIELDS[c][0]: _parsed(SHIPMENT_FIELDS[c][1], v, c) for c, v in typed.items()}
         _check_shipment(session, team, shipment, changes)
     except _Refused as refused:
@@ -734,7 +744,8 @@ def _check_shipment(session: Session, team: Team, shipment: Consolidation, chang
     if changes.get("warehouse_id"):
         _skus, warehouses = stock.known(session, team.id)
         if changes["warehouse_id"] not in warehouses:
-            raise _Refused(f"unknown warehouse {changes['warehouse_id']!r}", "cons_warehouse")
+            raise _Refused(Phrase("unknown warehouse {warehouse!r}{closest}", warehouse=changes["warehouse_id"],
+                                  closest=""), "cons_warehouse")  # fmt: skip
     if any(changes.get(c) is not None for c in CHARGES) and not now("currency"):
         first = next(c for c in CHARGES if changes.get(c) is not None)
         raise _Refused("an amount needs its currency: type it in Currency (such as USD)", column[first])
@@ -747,7 +758,10 @@ def _check_shipment(session: Session, team: Team, shipment: Consolidation, chang
                 if "status" in changes
                 else next((a for a in ("weight_kg", "volumetric_kg", "freight") if a in changes), "status")
             )
-            raise _Refused(f"{shipment.name} needs its {' and '.join(missing)} once it ships", column[blame])
+            needs = Phrase("{what} and {other}", what=Phrase(missing[0]), other=Phrase(missing[1])) if len(
+                missing) > 1 else Phrase(missing[0])  # fmt: skip
+            raise _Refused(Phrase("{name} needs its {what} once it ships", name=shipment.name, what=needs),
+                           column[blame])  # fmt: skip
     if changes.get("status") == ShipmentStatus.ARRIVED and now("arrived_on") is None:
         changes["arrived_on"] = datetime.now(team_zone(team)).date()
 

@@ -35,7 +35,7 @@ from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import ORDER_GRAINS, Grain
 from backend.domain.lists import TITLE as LISTS_TITLE
-from backend.domain.lists import ListsPlan, plan_lists
+from backend.domain.lists import ListsPlan, find_tab, plan_lists
 from backend.domain.profiles import (
     PURCHASING_SOURCES,
     REPORT_SOURCES,
@@ -607,7 +607,12 @@ class _Tab:
         elif profile.grain in WAREHOUSE_SOURCES:
             shop_ids = [s.id for s in shops] if self.binding.shop_ids else []
             warehouse = fulfilment.pack_overlay(
-                session, team.id, stock.warehouse_rows(session, team.id, shop_ids=shop_ids), now, shop_ids
+                session,
+                team.id,
+                stock.warehouse_rows(session, team.id, shop_ids=shop_ids),
+                now,
+                shop_ids,
+                language=i18n.language_of(team, self.binding.spreadsheet),
             )
             rows = project(profile, (), now=now, sheet_zone=zone, warehouse=warehouse)
         else:
@@ -661,8 +666,8 @@ def _plan_tabs(
     lists = _lists(session, spreadsheet, sheet.tabs, [t for _, _, t in tabs], members=members, taken_ids=taken_ids)
     if lists.layout:
         taken_ids.add(int(lists.layout["sheet_id"]))
-        if LISTS_TITLE.lower() not in sheet.tabs:
-            planned.tabs.append(LISTS_TITLE)  # made by this push: the next one reads it with the others
+        if lists.title.lower() not in sheet.tabs:
+            planned.tabs.append(lists.title)  # made by this push: the next one reads it with the others
     sizes: dict[int, tuple[TabPlan, TabState | None, int]] = {}
     for binding, state, tab in tabs:
         tab.lists = lists.refs
@@ -705,8 +710,11 @@ def _lists(
     new_id = stable_id("lists", spreadsheet.id)
     while new_id in taken_ids:
         new_id += 1
-    existing = tabs.get(LISTS_TITLE.lower())
-    return plan_lists(wanted, spreadsheet.lists, existing, new_sheet_id=new_id, editors=[writer.lower(), *admins])
+    titles = [i18n.tab_titler(other)(LISTS_TITLE) for other in (language, *i18n.LANGUAGES)]
+    existing = find_tab(tabs, spreadsheet.lists, titles)
+    return plan_lists(
+        wanted, spreadsheet.lists, existing, new_sheet_id=new_id, editors=[writer.lower(), *admins], new_title=titles[0]
+    )
 
 
 def _withheld(

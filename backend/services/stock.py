@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from backend.db import Database, chunks, insert_ignoring_duplicates
 from backend.domain import sla
+from backend.domain.phrases import Phrase
 from backend.domain.profit import CANCELLED_STATUS
 from backend.domain.purchasing import ON_THE_WAY, line_status
 from backend.domain.stock import (
@@ -596,18 +597,20 @@ def _whole(value: object, column: str) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise _Refused(f"{label} must be a whole number of units, 0 or more (got {value!r})", column)
+        raise _Refused(Phrase("{label} must be a whole number of units, 0 or more (got {value!r})",
+                              label=Phrase(label), value=value), column)  # fmt: skip
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
     if not text.isdigit():
-        raise _Refused(f"{label} must be a whole number of units, 0 or more (got {text!r})", column)
+        raise _Refused(Phrase("{label} must be a whole number of units, 0 or more (got {value!r})",
+                              label=Phrase(label), value=text), column)  # fmt: skip
     return int(text)
 
 
 def _closest(value: str, known: Iterable[str]) -> str:
     guess = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
-    return f"; did you mean {guess[0]!r}?" if guess else ""
+    return Phrase("; did you mean {guess!r}?", guess=guess[0]) if guess else ""
 
 
 def known(session: Session, team_id: int) -> tuple[set[str], set[str]]:
@@ -648,14 +651,17 @@ def _target(row: Mapping[str, object], skus: set[str], warehouses: set[str]) -> 
     if not sku:
         raise _Refused("the row names no SKU", "stock_sku")
     if sku not in skus:
-        raise _Refused(f"unknown SKU {sku!r}{_closest(sku, skus)}", "stock_sku")
+        raise _Refused(Phrase("unknown SKU {sku!r}{closest}", sku=sku, closest=_closest(sku, skus)), "stock_sku")
     if warehouse and warehouse not in warehouses:
-        known = ", ".join(sorted(warehouses)) or "none yet"
+        known = ", ".join(sorted(warehouses)) or Phrase("none yet")
+        closest = _closest(warehouse, warehouses)
         raise _Refused(
-            f"unknown warehouse {warehouse!r}{_closest(warehouse, warehouses)} (known: {known})", "stock_warehouse"
-        )
+            Phrase("unknown warehouse {warehouse!r}{closest} (known: {known})", warehouse=warehouse, closest=closest,
+                   known=known), "stock_warehouse"
+        )  # fmt: skip
     if not warehouse and len(warehouses) > 1:
-        raise _Refused(f"say which warehouse: {', '.join(sorted(warehouses))}", "stock_warehouse")
+        raise _Refused(Phrase("say which warehouse: {warehouses}", warehouses=", ".join(sorted(warehouses))),
+                       "stock_warehouse")  # fmt: skip
     return sku, warehouse or next(iter(warehouses), "")
 
 
@@ -669,8 +675,13 @@ def apply_stock_edit(session: Session, team: Team, member_email: str, row: Mappi
     email = member_email.strip().lower()
     role = session.scalar(select(Member.role).where(Member.team_id == team.id, Member.email == email))
     if role not in EDITORS:
-        who = f"the {role} role" if role else f"{member_email}, who is not in {team.name},"
-        return StockEditRejected(f"{who} cannot edit stock; procurement or an admin can")
+        who = (
+            Phrase("the {role} role", role=Phrase(role))
+            if role
+            else Phrase("{email}, who is not in {team},", email=member_email, team=team.name)
+        )
+        return StockEditRejected(Phrase("{who} cannot edit {what}; procurement or an admin can", who=who,
+                                        what=Phrase("stock")))  # fmt: skip
     try:
         sku, warehouse = _target(row, *known(session, team.id))
         numbers = {c: _whole(row[c], c) for c in NUMBER_COLUMNS if c in row}
@@ -679,7 +690,8 @@ def apply_stock_edit(session: Session, team: Team, member_email: str, row: Mappi
             if column in row:
                 text = str(row[column] or "").strip()
                 if len(text) > limit:
-                    raise _Refused(f"{label} is at most {limit} characters", column)
+                    raise _Refused(Phrase("{label} is at most {limit} characters", label=Phrase(label), limit=limit),
+                                   column)  # fmt: skip
                 texts[column] = text or None
     except _Refused as refused:
         return StockEditRejected(refused.message, refused.column)

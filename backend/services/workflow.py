@@ -34,7 +34,7 @@ def template(key: str) -> Template:
     try:
         return exception_templates().get(key)
     except KeyError as exc:
-        raise InvalidInput(str(exc.args[0])) from None
+        raise InvalidInput(exc.args[0]) from None  # a phrase: said in the sheet's language
 
 
 def _member(session: Session, team: Team, email: str) -> Member:
@@ -160,7 +160,7 @@ def raise_from_dropdown(session: Session, team: Team, order_id: int, label: str,
     try:
         key = exception_templates().by_label(label).key
     except KeyError as exc:
-        raise InvalidInput(str(exc.args[0])) from None
+        raise InvalidInput(exc.args[0]) from None  # a phrase: said in the sheet's language
     return raise_exception(session, team, key, actor=actor, order_id=order_id, fields={}, from_sheet=True)
 
 

@@ -4,6 +4,7 @@ in headless Chromium; a screenshot of each is saved under test-artifacts/ (CJK f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,3 +78,32 @@ def test_the_admin_tests_the_teams_discord_channel_and_the_message_is_chinese(wo
     assert run("testChannel", channel["id"])["sent"]
     [message] = [m for m in world.discord.messages() if m["embeds"][0]["title"].startswith("OrderDeck 已连接到")]
     assert message["embeds"][0]["description"].startswith("此频道将接收 Demo Trading 的通知")
+
+
+def test_the_page_its_script_its_grid_and_the_admins_pickers_are_chinese(world: demo.World, page: Page) -> None:
+    page.goto(f"{world.url}/?as={demo.ADMIN.email}&sheet=finance")
+    page.wait_for_selector("#grid .ss")
+    texts = "els => els.map(e => e.textContent)"
+    assert page.eval_on_selector_all("#sheets button", texts)[:5] == ["仓库", "财务", "客服", "代运营客户", "采购"]
+    assert page.eval_on_selector_all("#grid nav.tabs a", texts) == ["利润明细", "SKU 成本", "汇率", "按月", "按店铺",
+                                                                    "待处理事项"]  # fmt: skip
+    assert re.fullmatch(r"[\d,]+ 行|显示 [\d,]+ 行，共 [\d,]+ 行", page.text_content("#grid .count") or "")
+    page.wait_for_function("document.getElementById('updated').textContent.startsWith('更新于 ')")
+    assert re.fullmatch(r"更新于 \d{1,2}:\d\d:\d\d", page.text_content("#updated") or "")
+    assert page.eval_on_selector_all("#member option", texts)[0] == "Ada，创始人 (管理员)"
+
+    # The admin's sidebar: profiles, audiences and roles in its pickers are Chinese (from the backend's catalogs).
+    page.wait_for_function("document.getElementById('sidebar').src.includes('/sidebar?')")
+    frame = next(f for f in page.frames if "/sidebar?" in f.url)
+    frame.wait_for_load_state()
+    wait_for_sidebar(frame)
+    frame.wait_for_function("document.querySelectorAll('#bind-profile option').length > 3")
+    roles = frame.eval_on_selector_all("#member-role option", texts)
+    assert roles == ["管理员", "财务", "采购", "仓库 / 第三方物流", "客服", "代运营客户"], roles
+    assert frame.eval_on_selector_all("#create-audience option", texts) == roles
+    profiles = frame.eval_on_selector_all("#bind-profile option", texts)
+    assert "利润明细 — 供财务使用" in profiles, profiles
+    assert not [p for p in profiles if re.search(r"[A-Za-z]{4,}", p.replace("SKU", "").replace("SLA", ""))], profiles
+    frame.evaluate("['bind-section', 'members-section'].forEach(id => { document.getElementById(id).open = true; })")
+    frame.locator("#bind-profile").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "demo-zh-Hans-sidebar-pickers.png"))

@@ -47,9 +47,9 @@ def _validation(world: World, tab: str, column: int) -> list[str]:
     return [v["userEnteredValue"] for v in rule["condition"]["values"]]
 
 
-def _column_keys(world: World, tab: str) -> list[str | None]:
+def _column_keys(world: World, tab: str, file_id: str | None = None) -> list[str | None]:
     """Each column's key from the developer metadata the backend put on it, as Triggers.gs reads it."""
-    spreadsheet = world.google.sheets.spreadsheets[world.file_id]
+    spreadsheet = world.google.sheets.spreadsheets[file_id or world.file_id]
     sheet = next(s for s in spreadsheet.sheets if s.title == tab)
     keys: list[str | None] = [None] * sheet.column_count
     for meta in spreadsheet.developer_metadata:
@@ -57,6 +57,16 @@ def _column_keys(world: World, tab: str) -> list[str | None]:
         if meta["metadataKey"] == "orderdeck.column" and place.get("sheetId") == sheet.sheet_id:
             keys[place["startIndex"]] = meta["metadataValue"]
     return keys
+
+
+def _bought(world: World) -> str:
+    """Ten units of one of the shop's SKUs bought on supplier order P1 (its line is "other:P1/1"); → the SKU."""
+    with world.live.app.app_context(), world.live.db.session() as session:
+        team = session.get_one(Team, world.live.team_id)
+        sku = str(session.scalars(select(OrderLine.seller_sku).where(OrderLine.seller_sku != "").limit(1)).one())
+        bought = f"platform,supplier_order_no,seller_sku,quantity_ordered,currency\nother,P1,{sku},10,CNY\n"
+        assert purchases.import_purchases(session, team, bought.encode(), file_name="p.csv", actor=ADMIN).created
+    return sku
 
 
 def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can_stay_english(
@@ -85,6 +95,9 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
     moved = {**edit, "keys": [("buyer_message" if k == "exception" else k) for k in keys]}
     [refused] = world.api("post", "/addon/edits", ADMIN, moved)["cells"]
     assert (refused["status"], refused["note"]) == ("rejected", "此列现在是 '异常'（列被移动过）：请等待下次更新")
+    unknown = {**edit, "rows": [{**row, "cells": {str(at["exception"] + 1): "不存在"}}]}
+    [refused] = world.api("post", "/addon/edits", ADMIN, unknown)["cells"]
+    assert (refused["status"], refused["note"]) == ("rejected", "没有名为 '不存在' 的异常模板")
     [cell] = world.api("post", "/addon/edits", ADMIN, edit)["cells"]
     assert (cell["status"], cell["value"]) == ("accepted", "退货申请"), cell
     with world.live.db.session() as session:
@@ -120,11 +133,7 @@ def test_a_chinese_team_gets_chinese_sheets_sidebar_and_discord_and_one_file_can
 
 
 def test_a_chinese_purchase_tab_takes_its_status_dropdown_in_chinese_and_answers_in_it(world: World) -> None:
-    with world.live.app.app_context(), world.live.db.session() as session:
-        team = session.get_one(Team, world.live.team_id)
-        sku = session.scalars(select(OrderLine.seller_sku).where(OrderLine.seller_sku != "").limit(1)).one()
-        bought = f"platform,supplier_order_no,seller_sku,quantity_ordered,currency\nother,P1,{sku},10,CNY\n"
-        assert purchases.import_purchases(session, team, bought.encode(), file_name="p.csv", actor=ADMIN).created
+    _bought(world)
     world.bind_tab("采购", "purchase_orders", new_tab=True)
     world.live.drain()
     profile = bindings.builtin_profiles()["purchase_orders"]
@@ -181,6 +190,10 @@ def test_a_chinese_pack_list_offers_its_handovers_in_chinese_ships_the_slot_pick
     row_number = 2 + [str(r[0]) for r in world.tab(PACK)[1:]].index(package)
     choices = world.google.sheets.dropdown(world.file_id, PACK, row_number, col["pack_handover"])
     assert choices is not None and choices[0] == "自送网点", choices
+    lists = world.google.sheets.spreadsheets[world.file_id].sheet_by_title("OrderDeck 下拉列表")  # its choices' tab
+    assert lists is not None and lists.properties.get("hidden")
+    titles = [str(v) for v in world.tab("OrderDeck 下拉列表")[0]]
+    assert titles and all(t.startswith(("承运商：", "交接方式：")) for t in titles), titles
     slots = [c for c in choices if c.startswith("上门揽收 ")]
     assert slots and len(slots) == len(choices) - 1  # nothing left in English
     assert re.fullmatch(r"上门揽收 \d{1,2}月\d{1,2}日周[一二三四五六日] \d\d:\d\d–\d\d:\d\d", slots[0]), slots[0]
@@ -220,3 +233,112 @@ def test_a_chinese_pack_list_combines_and_splits_with_its_chinese_action_words_a
     assert together is not None and set(together[1].split(", ")) == {first.order_id, second.order_id}
     [answer] = next(iter(pass_of(world, {combined: {"pack_action": "拆分"}}).values()))
     assert answer["status"] == "accepted" and answer["note"].startswith("已拆分为包裹 "), answer
+
+
+def test_a_chinese_sidebar_names_profiles_audiences_and_roles_in_chinese_and_an_english_file_in_english(
+    world: World,
+) -> None:
+    world.bind_tab("客服", "customer_service", new_tab=True)
+    at_file = {"spreadsheet_id": world.file_id}
+    titles = {p["key"]: p["title"] for p in world.api("get", "/addon/profiles", ADMIN, at_file)}
+    assert (titles["sla_watch"], titles["pack_list"], titles["profit_by_month"]) == (
+        "SLA 监控", "打包清单", "月度利润（报表）"
+    )  # fmt: skip
+    status = world.api("get", "/addon/status", ADMIN, at_file)
+    assert [b["profile_title"] for b in status["spreadsheet"]["bindings"]] == ["客服"]
+    roles = {r["key"]: r["label"] for r in status["choices"]["roles"]}  # the member, audience and profile pickers
+    assert roles == status["role_labels"]
+    assert roles == {"admin": "管理员", "finance": "财务", "procurement": "采购", "warehouse": "仓库 / 第三方物流",
+                     "support": "客服", "viewer": "代运营客户"}  # fmt: skip
+    [spreadsheets] = [s for s in status["setup"] if s["key"] == "spreadsheets"]
+    [members] = [s for s in status["setup"] if s["key"] == "members"]
+    assert re.fullmatch(r"\d+ 名成员(，已邀请 \d+ 人)?", members["detail"]), members
+    audiences = [a["label"] for a in spreadsheets["audiences"]]
+    assert audiences == ["仓库 / 第三方物流", "财务", "客服", "采购", "代运营客户"]
+
+    # The same team's file kept in English names them in English; without a file, the team's Chinese.
+    world.api("post", "/addon/spreadsheet/language", ADMIN, {**at_file, "language": "en"})
+    titles = {p["key"]: p["title"] for p in world.api("get", "/addon/profiles", ADMIN, at_file)}
+    assert titles["pack_list"] == "Pack list"
+    status = world.api("get", "/addon/status", ADMIN, at_file)
+    assert status["role_labels"]["warehouse"] == "Warehouse / 3PL"
+    assert status["spreadsheet"]["bindings"][0]["profile_title"] == "Customer service"
+    assert {p["key"]: p["title"] for p in world.api("get", "/addon/profiles", ADMIN)}["pack_list"] == "打包清单"
+
+
+def test_a_chinese_admins_new_spreadsheet_and_its_first_tab_are_named_in_chinese(world: World) -> None:
+    status = world.api("get", "/addon/status", ADMIN)
+    [warehouse] = [
+        a for s in status["setup"] if s["key"] == "spreadsheets" for a in s["audiences"] if a["role"] == "warehouse"
+    ]
+    title = f"{status['team']['name']} · {warehouse['label']}"  # what the sidebar's form fills in
+    form = {"title": title, "audience": "warehouse", "profile": "pack_list"}  # the sidebar names no tab
+    created = world.api("post", "/addon/spreadsheets", ADMIN, form)
+    assert (created["binding"]["tab"], created["binding"]["profile_title"]) == ("订单", "打包清单")
+    book = world.google.sheets.spreadsheets[created["spreadsheet_id"]]
+    assert world.google.sheets.file(created["spreadsheet_id"]).name == "Acme Trading · 仓库 / 第三方物流"
+    assert [s.title for s in book.sheets][:1] == ["订单"]
+
+
+def test_a_chinese_teams_refusals_from_costs_rates_purchases_and_stock_are_said_in_chinese(world: World) -> None:
+    sku = _bought(world)
+    finance = world.new_file("财务")
+    tabs = (("成本", "sku_costs", finance), ("汇率", "fx_rates", finance), ("采购", "purchase_orders", world.file_id),
+            ("库存", "stock", world.file_id))  # fmt: skip
+    for tab, profile, file_id in tabs:
+        world.bind_tab(tab, profile, new_tab=True, file_id=file_id)
+    world.live.drain()
+    for file_id in (finance, world.file_id):
+        world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": file_id, "install": True})
+
+    def notes(file_id: str, tab: str, profile: str, key: str, **typed: Any) -> list[str]:
+        at = bindings.builtin_profiles()[profile]
+        row = {"row": 2, "key": key, "cells": {str(at.index_of(k) + 1): v for k, v in typed.items()}}
+        edit = {"spreadsheet_id": file_id, "tab": tab, "editor": ADMIN, "keys": _column_keys(world, tab, file_id),
+                "rows": [row]}  # fmt: skip
+        return [c["note"] for c in world.api("post", "/addon/edits", ADMIN, edit)["cells"] if c["status"] == "rejected"]
+
+    cost = "单位成本 '12.5O' 必须是不小于 0 的数字，最多 4 位小数"
+    currency = "币种 'XX' 不是 ISO 4217 货币代码：请使用 USD、GBP 或 CNY 等"
+    assert (
+        notes(finance, "成本", "sku_costs", sku, unit_cost="12.5O", cost_currency="XX") == [f"{cost}；{currency}"] * 2
+    )
+    assert notes(finance, "汇率", "fx_rates", "CNY→USD", fx_rate="-1") == [
+        "汇率 '-1' 必须是大于 0 的数字，最多 12 位小数"
+    ]
+    refused = notes(world.file_id, "采购", "purchase_orders", "other:P1/1", po_qty_received=20)
+    assert refused == ["收货数量（20）多于订购数量（10）"]
+    typo = notes(world.file_id, "库存", "stock", str(world.tab("库存")[1][0]), stock_on_hand="1O")  # its key column
+    assert typo == ["现有库存必须是不小于 0 的整数件数（收到 '1O'）"]
+
+
+def test_a_handover_picked_in_chinese_is_rewritten_in_english_when_the_file_turns_english_and_both_are_read(
+    world: World,
+) -> None:
+    first, second = world.live.sandbox.add_ready_orders(sandbox_shop(world), 2)
+    open_pack_list(world)
+    col = columns(world)
+    picked, later = first.package_ids()[0], second.package_ids()[0]
+    row_of = {str(r[0]): 2 + i for i, r in enumerate(world.tab(PACK)[1:])}
+    choices = world.google.sheets.dropdown(world.file_id, PACK, row_of[picked], col["pack_handover"]) or []
+    slot = next(c for c in choices if c.startswith("上门揽收 "))
+    assert pass_of(world, {picked: {"pack_handover": slot}})[row_of[picked]][0]["status"] == "accepted"
+    world.live.drain()
+
+    # The file turns English: the slot picked in Chinese is said in English at the next push.
+    world.api("post", "/addon/spreadsheet/language", ADMIN, {"spreadsheet_id": world.file_id, "language": "en"})
+    world.live.drain()
+    world.live.app.extensions["orderdeck.tasks"].enqueue("/tasks/push-due")
+    world.live.drain()
+    _header, rows = rows_by_key(world)
+    english = rows[picked][col["pack_handover"] - 1]
+    assert re.fullmatch(r"Pickup \w{3} \d\d \w{3} \d\d:\d\d–\d\d:\d\d", english), english
+    assert english.endswith(slot.rsplit(" ", 1)[1])  # the same hours, now in English
+
+    # Chinese typed into the now English file (a value copied from before) is still understood.
+    [answer] = pass_of(world, {later: {"pack_handover": "自送网点"}}).values()
+    assert [(c["status"], c["note"]) for c in answer] == [("accepted", None)], answer
+    world.live.drain()
+    _header, rows = rows_by_key(world)
+    assert rows[later][col["pack_handover"] - 1] == "Drop-off"
+    assert world.live.sandbox.shops[sandbox_shop(world)].packages[later].handover_method == "DROP_OFF"

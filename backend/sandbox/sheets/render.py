@@ -6,7 +6,7 @@ chart spec the sandbox holds (inline SVG). Self-contained: inline CSS, no script
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from backend.domain import a1
 from backend.sandbox.sheets import cells, formulas
@@ -38,8 +38,9 @@ _STYLE = (
 SERIES_COLOURS = ("#4285f4", "#ea4335", "#fbbc04", "#34a853", "#ff6d01")
 
 
-def spreadsheet_html(ctx: Context, tab: str | None = None) -> str:
-    """The spreadsheet's tab `tab` (the first visible one when absent or unknown), with its tab bar."""
+def spreadsheet_html(ctx: Context, tab: str | None = None, say: Callable[[str], str] = str) -> str:
+    """The spreadsheet's tab `tab` (the first visible one when absent or unknown), with its tab bar; `say` words
+    its row count in the viewer's language (gettext; English as it is)."""
     book = cells.Book(ctx.spreadsheet, ctx.now)
     sheets = [s for s in ctx.spreadsheet.sheets if not s.properties.get("hidden")]
     chosen = next((s for s in sheets if s.title == tab), None) or ctx.spreadsheet.first_visible()
@@ -51,11 +52,11 @@ def spreadsheet_html(ctx: Context, tab: str | None = None) -> str:
     )
     return (
         f'<div class="ss" data-tab="{html.escape(chosen.title)}">{_STYLE}<h2>{title}</h2>'
-        f'{_sheet_html(ctx, chosen, book)}<nav class="tabs" role="tablist" aria-label="Tabs">{bar}</nav></div>'
+        f'{_sheet_html(ctx, chosen, book, say)}<nav class="tabs" role="tablist" aria-label="Tabs">{bar}</nav></div>'
     )
 
 
-def _sheet_html(ctx: Context, sheet: Sheet, book: cells.Book) -> str:
+def _sheet_html(ctx: Context, sheet: Sheet, book: cells.Book, say: Callable[[str], str]) -> str:
     filled = [k for k, v in sheet.cells.items() if "userEnteredValue" in v]
     last_row = min(max((r for r, _ in filled), default=0) + 1, sheet.row_count)
     rows = min(last_row, MAX_ROWS + 1)  # the header row and up to MAX_ROWS rows under it
@@ -96,7 +97,11 @@ def _sheet_html(ctx: Context, sheet: Sheet, book: cells.Book) -> str:
         head = ' class="head frozen"' if r < frozen_rows else (' class="head"' if r == 0 else "")
         body.append(f'<tr{head}><th class="left" style="left:0">{r + 1}</th>{"".join(tds)}</tr>')
     total = max(last_row - 1, 0)
-    count = f"Showing {rows - 1:,} of {total:,} rows" if rows < last_row else f"{total:,} rows"
+    listed, rows_in_all = f"{rows - 1:,}", f"{total:,}"  # grouped the same way in English and Chinese
+    if rows < last_row:
+        count = say("Showing {shown} of {total} rows").format(shown=listed, total=rows_in_all)
+    else:
+        count = say("{total} rows").format(total=rows_in_all)
     charts = "".join(_chart_svg(ctx, chart, book) for chart in sheet.charts)
     return (
         f'{charts}<p class="count">{count}</p><div class="grid"><table>'

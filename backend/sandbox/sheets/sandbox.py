@@ -21,6 +21,7 @@ from backend.sandbox.sheets.observability import Fault, LoggedRequest
 from backend.sandbox.sheets.quotas import QuotaLimits, Quotas
 
 T = TypeVar("T")
+Say = Callable[[str], str]  # gettext for the viewer's language: the words the page shows around the cells
 
 
 @dataclass
@@ -164,10 +165,18 @@ class SheetsSandbox:
         rows = self.values(spreadsheet_id, given[0].lstrip("="))
         return [str(cell) for line in rows for cell in line if str(cell).strip()]
 
-    def html(self, spreadsheet_id: str, *, as_user: str | None = None, tab: str | None = None) -> str:
-        """The spreadsheet as `as_user` sees it in Sheets, showing `tab` (default: the first)."""
+    def html(
+        self,
+        spreadsheet_id: str,
+        *,
+        as_user: str | None = None,
+        tab: str | None = None,
+        say: Callable[[str], str] = str,
+    ) -> str:
+        """The spreadsheet as `as_user` sees it in Sheets, showing `tab` (default: the first), its own words said
+        by `say` (gettext for the viewer's language)."""
         caller = as_user or self.file(spreadsheet_id).owner
-        return self.run(spreadsheet_id, caller, "sandbox", "reader", lambda ctx: render.spreadsheet_html(ctx, tab))
+        return self.run(spreadsheet_id, caller, "sandbox", "reader", lambda ctx: render.spreadsheet_html(ctx, tab, say))
 
     def inject_fault(
         self, status: int, count: int = 1, *, path_contains: str = "", after_commit: bool = False, delay: float = 0.0

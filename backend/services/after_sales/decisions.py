@@ -23,6 +23,7 @@ from backend.catalog import role_policy
 from backend.db import Database
 from backend.domain import after_sales as rules
 from backend.domain.after_sales import State
+from backend.domain.phrases import Phrase
 from backend.domain.status import CaseType, Decision, SellerStep
 from backend.errors import Action, Forbidden, OrderDeckError, PlatformError
 from backend.models import AfterSaleCase, CaseEvent, CaseInput, Shop, Team, utcnow
@@ -89,11 +90,15 @@ def choose_reason(session: Session, row: AfterSaleCase, typed_reason: str, *, ac
     """A reject reason picked before the decision: kept (it goes out with a later `reject`), nothing sent."""
     view = view_of(row, session.get_one(Shop, row.shop_id), utcnow())
     if view.state and view.current:
-        return Verdict("rejected", view.shown_decision, view.reason_text, f"already decided: {view.status_note}")
+        note = Phrase("already decided: {note}", note=view.status_note)
+        return Verdict("rejected", view.shown_decision, view.reason_text, note)
     code = rules.reason_code(view, typed_reason) if typed_reason.strip() else ""
     if code is None:
-        listed = "; ".join(r.text for r in view.reasons) or "none arrived yet: try after the next sync"
-        return Verdict("rejected", "", view.reason_text, f"pick one of {view.platform}'s reasons ({listed})")
+        listed = "; ".join(r.text for r in view.reasons) or Phrase(
+            "none arrived yet: try after the next sync"
+        )  # the platform's reasons as it words them
+        note = Phrase("pick one of {platform}'s reasons ({listed})", platform=view.platform, listed=listed)
+        return Verdict("rejected", "", view.reason_text, note)
     _typed(row, actor).reject_reason = code or None
     shop = session.get_one(Shop, row.shop_id)
     mark_bindings_dirty(session, shop.team_id, shop.id)
@@ -130,9 +135,11 @@ def decide(
         typed = _typed(row, actor)
         typed.decision, typed.step, typed.state = decision.value, view.step.value, State.AWAITING_FINANCE
         typed.decided_by, typed.decided_at, typed.reject_reason = actor, now, None
-        typed.outcome = f"refund {view.currency} {view.refund} is above the team's limit {view.currency} {limit}"
+        above = Phrase("refund {currency} {refund} is above the team's limit {currency} {limit}",
+                       currency=view.currency, refund=view.refund, limit=limit)  # fmt: skip
+        typed.outcome = str(above)
         mark_bindings_dirty(session, team.id, shop.id)
-        return Verdict("pending", decision.value, "", f"awaiting finance: {typed.outcome}")
+        return Verdict("pending", decision.value, "", Phrase("awaiting finance: {outcome}", outcome=above))
     claim = _claim(session, row, step=view.step, decision=decision, reason=reason, actor=actor, now=now)
     if claim is None:
         note = "someone else is deciding this case right now; the next update shows what was sent"
@@ -154,8 +161,10 @@ def _checked(
         return None, ""
     found = rules.reason_code(view, typed_reason)
     if found is None:
-        listed = "; ".join(r.text for r in view.reasons) or "none arrived yet: try after the next sync"
-        return f"rejecting needs one of {view.platform}'s reasons in Reject reason ({listed})", ""
+        listed = "; ".join(r.text for r in view.reasons) or Phrase("none arrived yet: try after the next sync")
+        why = Phrase("rejecting needs one of {platform}'s reasons in Reject reason ({listed})", platform=view.platform,
+                     listed=listed)  # fmt: skip
+        return why, ""
     return None, found
 
 
@@ -164,7 +173,8 @@ def _cleared(session: Session, row: AfterSaleCase, view: rules.CaseView, actor: 
     if not view.current:
         return Verdict("accepted", "", "")  # the stored decision answered an earlier question: nothing to clear
     if view.state in rules.IN_FLIGHT:
-        note = f"a decision already went out and cannot be taken back: {view.status_note or view.decision}"
+        note = Phrase("a decision already went out and cannot be taken back: {note}",
+                      note=view.status_note or view.decision)  # fmt: skip
         return Verdict("rejected", view.shown_decision, view.reason_text, note)
     typed = _typed(row, actor)
     typed.decision = typed.reject_reason = typed.state = typed.step = typed.outcome = typed.idempotency_key = None
@@ -182,10 +192,9 @@ def _replayed(row: AfterSaleCase, view: rules.CaseView, decision: Decision) -> V
                       decision, typed.reject_reason or "", typed.idempotency_key)  # fmt: skip
         return Verdict("accepted", decision.value, view.reason_text, claim=claim)
     status = {State.SENT: "accepted", State.AWAITING_FINANCE: "pending"}.get(view.state, "rejected")
-    again = " (clear the cell to decide again)" if status == "rejected" else ""
-    return Verdict(
-        status, view.decision, view.reason_text, f"already done, nothing sent again: {view.status_note}{again}"
-    )
+    again = Phrase(" (clear the cell to decide again)") if status == "rejected" else ""
+    note = Phrase("already done, nothing sent again: {note}{again}", note=view.status_note, again=again)
+    return Verdict(status, view.decision, view.reason_text, note)
 
 
 def _claim(
@@ -245,11 +254,15 @@ def finance_answer(session: Session, row: AfterSaleCase, *, answer: str, actor: 
     if approve is None:
         shown.note = "type approve or decline"
     elif view.state != State.AWAITING_FINANCE:
-        shown.note = f"nothing waits for finance on this case ({view.status_note or view.shown_status})"
+        shown.note = Phrase(
+            "nothing waits for finance on this case ({note})", note=view.status_note or view.shown_status
+        )
     elif not view.decided_now:
-        shown.note = f"the case moved on since support approved it: it is {view.shown_status}"
+        shown.note = Phrase("the case moved on since support approved it: it is {status}", status=view.shown_status)
     elif view.deadline is not None and now >= view.deadline:
-        shown.note = f"too late: the deadline passed, {view.platform} decides this case itself"
+        shown.note = Phrase(
+            "too late: the deadline passed, {platform} decides this case itself", platform=view.platform
+        )
     elif not approve:
         typed = _typed(row, actor)
         typed.state, typed.approved_by, typed.outcome = State.DECLINED, actor, f"declined by {actor}"
@@ -308,14 +321,19 @@ def record(session: Session, verdict: Verdict, *, actor: str, role: str | None) 
     typed = _typed(row, actor)
     if sent.error and sent.refused:
         typed.state, typed.outcome = State.REFUSED, sent.error[:1024]
-        verdict = Verdict("rejected", verdict.decision, verdict.reason, f"{label} refused: {sent.error}")
+        refused = Phrase("{platform} refused: {error}", platform=label, error=sent.error)  # its words as they came
+        verdict = Verdict("rejected", verdict.decision, verdict.reason, refused)
     elif sent.error:
         verdict = Verdict(
             "pending",
             verdict.decision,
             verdict.reason,
-            f"no answer from {label} ({sent.error}); type the decision again to resend it: it goes with the same "
-            "key, so it acts once",
+            Phrase(
+                "no answer from {platform} ({error}); type the decision again to resend it: it goes with the same "
+                "key, so it acts once",
+                platform=label,
+                error=sent.error,
+            ),
         )
     else:
         typed.state, typed.outcome = State.SENT, None
