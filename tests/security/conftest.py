@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -167,6 +168,9 @@ def every_cell(sandboxes: GoogleSandboxes, file_id: str, as_user: str) -> set[st
 
 
 def leaks(found: Iterable[str], forbidden: Iterable[str]) -> set[str]:
-    """Forbidden values that occur in any of `found` (as a substring: "฿1,555.54" shows 1,555.54)."""
+    """Forbidden values that occur in any of `found`, within a text but never inside a longer number:
+    "฿1,555.54" and "1555.540" show 1555.54, a date cell's serial number 46363.375 does not show 3.37."""
     texts = list(found)
-    return {value for value in forbidden if any(value in text for text in texts)}
+    return {
+        value for value in forbidden if any(re.search(rf"(?<!\d){re.escape(value)}0*(?!\d)", text) for text in texts)
+    }
