@@ -21,7 +21,7 @@ from backend.demo import world as demo
 from backend.domain import analytics, fulfilment, localize, pending_actions, reports, sla
 from backend.domain.columns import Source
 from backend.domain.fulfilment import ShipState
-from backend.domain.phrases import Phrase
+from backend.domain.phrases import Phrase, said
 from backend.domain.stock import PackRow
 from backend.domain.tracking import PROBLEM_LABELS
 from backend.models import Team
@@ -148,11 +148,11 @@ def test_team_create_and_set_take_a_language(runner: FlaskCliRunner, session: Se
 def test_a_note_is_said_in_the_sheets_language_with_its_values_and_words_in_place() -> None:
     saved = Phrase("Saved. Type the {missing} too, and OrderDeck ships the package.", missing=Phrase("carrier"))
     assert saved == "Saved. Type the carrier too, and OrderDeck ships the package."
-    assert localize.said(saved, i18n.translator("zh-Hans")) == "已保存。再填写承运商，OrderDeck 即会发货。"
-    assert localize.said(saved, i18n.translator("en")) == saved
+    assert said(saved, i18n.translator("zh-Hans")) == "已保存。再填写承运商，OrderDeck 即会发货。"
+    assert said(saved, i18n.translator("en")) == saved
     refused = Phrase("{tracking!r} is not a tracking number (4-64 letters, digits or -)", tracking="{x}")
-    assert localize.said(refused, i18n.translator("zh-Hans")) == "'{x}' 不是运单号（4–64 个字母、数字或 -）"
-    assert localize.said("not saved: another cell in this row was refused", i18n.translator("zh-Hans")) == (
+    assert said(refused, i18n.translator("zh-Hans")) == "'{x}' 不是运单号（4–64 个字母、数字或 -）"
+    assert said("not saved: another cell in this row was refused", i18n.translator("zh-Hans")) == (
         "未保存：本行另一个单元格被拒绝"
     )
 
@@ -183,7 +183,7 @@ def test_the_pack_lists_wave_shipment_and_combine_texts_are_said_in_chinese_and_
         ("自送网点", "上门揽收 11月24日周二 09:00–12:00"),
     ]
     buyer = fulfilment.together("P1", ["A1"], [["A1", "B7"]], 2)
-    assert (str(buyer), localize.said(buyer, i18n.translator("zh-Hans"))) == (
+    assert (str(buyer), said(buyer, i18n.translator("zh-Hans"))) == (
         "same buyer: Combine with B7",
         "同一买家：可与 B7 合并（选“合并”）",
     )
@@ -229,12 +229,12 @@ def test_a_packages_kept_message_is_said_again_in_chinese_with_the_platforms_own
     chinese = i18n.translator("zh-Hans")
     refused = str(fulfilment.advice(ShipProblem.ADDRESS, "zip code invalid"))  # as the database keeps it
     kept = fulfilment.kept(str(ShipProblem.ADDRESS), refused)
-    assert kept == refused and localize.said(kept, chinese) == (
+    assert kept == refused and said(kept, chinese) == (
         "承运商无法使用买家的地址：请买家更正后再标记一次。 (zip code invalid)"
     )
     again = fulfilment.kept(str(ShipProblem.ALREADY_SHIPPED), "Already shipped: nothing was sent again.")
     state = Phrase("{state}. {message}", state=fulfilment.shipped("IN_TRANSIT"), message=again)
-    assert localize.said(state, chinese) == "已发货：运输中。已发货：没有重复发送。"
-    assert localize.said(fulfilment.kept(None, fulfilment.SHIPPING), chinese) == "发货中…"
+    assert said(state, chinese) == "已发货：运输中。已发货：没有重复发送。"
+    assert said(fulfilment.kept(None, fulfilment.SHIPPING), chinese) == "发货中…"
     assert fulfilment.kept(str(ShipProblem.OTHER), "words kept before they changed") == "words kept before they changed"
     assert chinese("You ship this one: pick its carrier and type the tracking number.").startswith("此包裹由你自行发货")
