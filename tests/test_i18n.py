@@ -15,18 +15,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import i18n
+from backend.api import schemas
 from backend.catalog import exception_templates, role_policy
 from backend.demo import page
 from backend.demo import world as demo
-from backend.domain import analytics, fulfilment, localize, pending_actions, reports, sla
+from backend.domain import analytics, fulfilment, localize, pending_actions, purchasing, reports, sla
 from backend.domain.columns import Source
 from backend.domain.fulfilment import ShipState
 from backend.domain.phrases import Phrase, said
 from backend.domain.stock import PackRow
 from backend.domain.tracking import PROBLEM_LABELS
+from backend.errors import InvalidInput
 from backend.models import Team
 from backend.platforms.fulfilment import PickupSlot, ShipProblem
-from backend.services import bindings
+from backend.services import addon, bindings, limits
 from backend.services.after_sales import board
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,3 +240,45 @@ def test_a_packages_kept_message_is_said_again_in_chinese_with_the_platforms_own
     assert said(fulfilment.kept(None, fulfilment.SHIPPING), chinese) == "发货中…"
     assert fulfilment.kept(str(ShipProblem.OTHER), "words kept before they changed") == "words kept before they changed"
     assert chinese("You ship this one: pick its carrier and type the tracking number.").startswith("此包裹由你自行发货")
+
+
+# Where the sidebar's refusals are raised: each is said in the caller's language (backend/api/__init__.py).
+REFUSING = ("services/addon.py", "services/addon_sheets.py", "services/bindings.py", "services/invitations.py",
+            "services/exception_desk.py", "services/channels.py", "services/languages.py", "services/edits.py",
+            "services/after_sales/sidebar.py", "services/after_sales/decisions.py", "api/addon.py")  # fmt: skip
+
+
+def test_every_refusal_the_sidebar_shows_has_a_message_and_none_is_an_f_string() -> None:
+    """An error said in an f-string cannot be translated, and one without a message stays English."""
+    untranslatable, unknown = [], set()
+    for name in REFUSING:
+        for node in ast.walk(ast.parse((ROOT / "backend" / name).read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args):
+                continue
+            said = node.exc.args[0]
+            if isinstance(said, ast.JoinedStr):
+                untranslatable.append(f"{name}:{node.lineno}")
+            elif isinstance(said, ast.Constant) and isinstance(said.value, str):
+                unknown.add(said.value)
+    assert untranslatable == []
+    assert sorted(unknown - ids("en")) == []
+    words = {*schemas.FIELD_NAMES.values(), *schemas.PLAIN.values(), *addon.ACTION_WORDS.values()}
+    words |= {rule.what for rule in limits.defaults().values()} | set(purchasing.LINE_LABELS.values())
+    assert sorted(words - ids("en")) == []
+
+
+def test_a_refusal_is_said_with_its_values_in_chinese_and_as_before_in_english() -> None:
+    refused = InvalidInput(Phrase("no shop {shop_id} in your team", shop_id=7), field="shop_id")
+    assert refused.envelope(i18n.translator("zh-Hans")) == {
+        "error": {"code": "invalid_input", "message": "你的团队中没有店铺 7", "action": "fail",
+                  "detail": {"field": "shop_id"}}
+    }  # fmt: skip
+    assert refused.envelope(i18n.translator("en")) == refused.envelope()
+    assert refused.envelope()["error"]["message"] == "no shop 7 in your team"
+    with pytest.raises(ValueError) as typed:
+        purchasing.parse_status("lost", purchasing.LineStatus, purchasing.LINE_LABELS)
+    shown = "ordered, shipped by supplier, at forwarder, in consolidated shipment, arrived, cancelled"
+    assert str(typed.value) == f"status 'lost' is not one of: {shown}"
+    assert said(typed.value.args[0], i18n.translator("zh-Hans")) == (
+        "状态 'lost' 不在可选项中：已下单、供应商已发货、已到货代仓、已集运发出、已到货、已取消"
+    )

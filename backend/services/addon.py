@@ -142,13 +142,19 @@ def _teams(found: list[tuple[Member, Team]]) -> list[dict[str, Any]]:
 
 def _choose(email: str, found: list[tuple[Member, Team]], team_hint: str | None) -> Caller:
     if not found:
-        raise Forbidden(f"{email} is not a member of any OrderDeck team: ask your team's admin to invite you")
+        raise Forbidden(
+            Phrase("{email} is not a member of any OrderDeck team: ask your team's admin to invite you", email=email)
+        )
     if team_hint:
         chosen = [(m, t) for m, t in found if str(t.id) == team_hint.strip()]
         if not chosen:
-            raise Forbidden(f"{email} is not a member of the team this request names")
+            raise Forbidden(Phrase("{email} is not a member of the team this request names", email=email))
     elif len(found) > 1:  # names no team: /addon/me lists them to the person, the sidebar lets them choose
-        raise InvalidInput(f"{email} belongs to {len(found)} teams: choose one in the OrderDeck sidebar")
+        raise InvalidInput(
+            Phrase(
+                "{email} belongs to {count} teams: choose one in the OrderDeck sidebar", email=email, count=len(found)
+            )
+        )
     else:
         chosen = found
     member, team = chosen[0]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from backend.catalog import SCHEMAS_DIR, exception_templates, load_json, role_policy, validated
 from backend.domain.case_columns import case_columns
 from backend.domain.columns import Column, build_catalogue
-from backend.domain.phrases import Phrase
+from backend.domain.phrases import Phrase, joined, listed
 from backend.domain.profiles import Profile, ProfileRejected, check_shown_to, parse_profile, visibility_problems
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.models import AuditEntry, ColumnProfile, Member, SheetBinding, Shop, Spreadsheet, Team, utcnow
@@ -121,17 +121,29 @@ def check_bound_tabs(session: Session, team_id: int, profile: Profile) -> None:
         if (hidden := visibility_problems(profile.columns, b.spreadsheet.audience_role, policy))
     ]
     if unfit:  # in words for the sidebar (headers, the audience's name); `problems` keeps the keys
-        tabs = "; ".join(
-            f"tab “{b.tab_title}” of {b.spreadsheet.title or b.spreadsheet.google_id} "
-            f"({policy.label(b.spreadsheet.audience_role)}) may not show "
-            + ", ".join(
-                c.header for c in profile.columns if not policy.may_see(b.spreadsheet.audience_role, c.sensitivity)
+        tabs = [
+            Phrase(
+                "tab “{tab}” of {file} ({audience}) may not show {columns}",
+                tab=b.tab_title,
+                file=b.spreadsheet.title or b.spreadsheet.google_id,
+                audience=Phrase(policy.label(b.spreadsheet.audience_role)),
+                columns=listed(
+                    [
+                        Phrase(c.header)
+                        for c in profile.columns
+                        if not policy.may_see(b.spreadsheet.audience_role, c.sensitivity)
+                    ]
+                ),
             )
             for b, _ in unfit
-        )
+        ]
         raise ProfileRejected(
-            f"“{profile.title}” is bound to tabs whose readers may not see the new columns ({tabs}): unbind those "
-            "tabs or leave the columns out",
+            Phrase(
+                "“{title}” is bound to tabs whose readers may not see the new columns ({tabs}): unbind those tabs or "
+                "leave the columns out",
+                title=profile.title,
+                tabs=joined(tabs),
+            ),
             [f"tab {b.tab_title!r}: " + ", ".join(hidden) for b, hidden in unfit],
         )
 
