@@ -65,7 +65,9 @@ def explain(messages: Mapping[str, Any] | list[Any]) -> str:
     named = [Phrase(FIELD_NAMES[p]) for p in path if p in FIELD_NAMES]
     unnamed = [p for p in path if not p.isdigit()][:1]  # a field the caller made up: their text, never a phrase
     where = (named or unnamed or [Phrase("The request")])[-1]
-    fix = Phrase(PLAIN[problem]) if problem in PLAIN else problem  # a validator's own words stay as they are
+    fix = PLAIN.get(problem, problem)
+    if not {"{", "}"} & set(fix):  # words with the caller's input in braces stay as they are
+        fix = Phrase(fix)  # said in the caller's language when the catalogs have it
     others = len(messages) - 1 if isinstance(messages, Mapping) else 0
     if others == 0:
         return Phrase("{where}: {fix}", where=where, fix=fix)
