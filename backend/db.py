@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,7 +12,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
 from psycopg import sql
-from sqlalchemy import Engine, Table, create_engine, event, insert
+from sqlalchemy import Column, Dialect, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -145,30 +146,60 @@ ALL_ROWS = {"render_nulls": True}
 def insert_rows(session: Session, model: type[Any] | Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """INSERT many rows of one shape (the same keys) into a model's table, defaults applied.
 
-    On PostgreSQL through COPY, which takes a batch in one statement where an executemany runs one
-    INSERT per row (the store step of a sync is mostly this); elsewhere one executemany.
+    Each value goes through its column's bind processor (a default, the same for every row, once per
+    batch), then straight to the driver: on PostgreSQL through COPY, which takes a batch in one
+    statement where an executemany runs one INSERT per row; elsewhere one executemany. Not
+    SQLAlchemy's own executemany: its per-row parameter building cost more than the database did
+    (the store step of a sync is mostly this: issue 19's bench).
     """
     if not rows:
         return
     table: Table = model if isinstance(model, Table) else model.__table__
     bind = session.connection()
-    if bind.dialect.name != "postgresql":
-        session.execute(insert(table), list(rows), execution_options=ALL_ROWS)
-        return
+    dialect = bind.dialect
     given = [c for c in table.columns if c.key in rows[0]]
-    defaults = {c.key: c.default for c in table.columns if c.key not in rows[0] and c.default is not None}
-    columns = [*given, *(table.columns[k] for k in defaults)]
-    filled = {
-        k: d.arg(None) if d.is_callable else d.arg  # type: ignore[attr-defined]
-        for k, d in defaults.items()
-    }
-    convert = [c.type.dialect_impl(bind.dialect).bind_processor(bind.dialect) for c in columns]
-    names = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name), names)
+    defaults = [c for c in table.columns if c.key not in rows[0] and c.default is not None]
+    read = itemgetter(*(c.key for c in given), *(c.key for c in given[:1]))  # always a tuple: one key more
+    convert = [(i, f) for i, c in enumerate(given) if (f := _processor(dialect, c)) is not None]
+    constant = [_bound(dialect, c, _default_value(c)) for c in defaults]
+    values: list[tuple[Any, ...]] = []
+    for row in rows:
+        value = list(read(row))
+        for i, f in convert:
+            if (v := value[i]) is not None:
+                value[i] = f(v)
+        value[-1:] = constant  # the extra key's place takes the defaults
+        values.append(tuple(value))
+    columns = [*given, *defaults]
+    if dialect.name != "postgresql":  # SQLite: qmark parameters
+        quote = dialect.identifier_preparer.quote
+        names = ", ".join(quote(c.name) for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        insert = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608 - names from the model, quoted
+        bind.exec_driver_sql(insert, values)
+        return
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+    )
     raw = bind.connection.driver_connection
     if raw is None:
         raise RuntimeError("the session's connection is closed")
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            values = [row[c.key] if c.key in row else filled[c.key] for c in columns]
-            copy.write_row([v if f is None or v is None else f(v) for f, v in zip(convert, values, strict=True)])
+        for ready in values:
+            copy.write_row(ready)
+
+
+def _processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any] | None:
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _bound(dialect: Dialect, column: Column[Any], value: Any) -> Any:
+    """A value as its column's bind processor hands it to the driver."""
+    process = _processor(dialect, column)
+    return value if process is None or value is None else process(value)
+
+
+def _default_value(column: Column[Any]) -> Any:
+    """A column's Python-side default, evaluated once (a callable's too: one batch, one stamp)."""
+    default: Any = column.default
+    return default.arg(None) if default.is_callable else default.arg

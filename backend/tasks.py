@@ -28,6 +28,7 @@ from backend.services import leases, notify, push_schedule, retention, shop_roun
 from backend.services.after_sales import alerts as after_sales_alerts
 
 log = logging.getLogger(__name__)
+PUSH_TASK = "/tasks/push-binding/"  # + the binding id: one spreadsheet's push
 
 
 def sync_due() -> dict[str, Any]:
@@ -47,14 +48,22 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     push the spreadsheets showing the shop that changed (push_schedule: at once, or after the push that
     runs now, or when the Sheets budget has room).
 
-    A task that finds the shop's lease taken stops: the holder looks for pending events again after
-    it lets go, so an event that arrived meanwhile is not left for the next sweep. A platform failure
+    Pushes are asked for after every round of events that stored a change, not only at the end, so a
+    stream of webhooks that keeps the round going does not hold the sheets back. A task that finds the
+    shop's lease taken stops: the holder looks for pending events again after it lets go, so an event
+    that arrived meanwhile is not left for the next sweep. A platform failure
     is recorded on the sync run and answered, not raised: the next sweep is the retry, so Cloud Tasks
     must not pile its own retries on top.
     """
     out: dict[str, Any] = {"shop": shop_id}
     try:
-        done = shop_round.run(runtime.database(), runtime.platform(), shop_id, events_only=webhooks_only)
+        done = shop_round.run(
+            runtime.database(),
+            runtime.platform(),
+            shop_id,
+            events_only=webhooks_only,
+            after_round=lambda: _ask_pushes(shop_id),
+        )
         out["webhooks"] = done.events
         if done.sync is not None:
             out |= {
@@ -70,16 +79,22 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     except PlatformError as exc:
         log.warning("shop %s: the platform failed: %s", shop_id, exc)
         out["error"] = str(exc)
-    out["push"] = push_schedule.showing_shop(runtime.database(), shop_id)
-    for binding_id in out["push"]:
-        enqueue(f"/tasks/push-binding/{binding_id}")
+    out["push"] = _ask_pushes(shop_id)
     return out
+
+
+def _ask_pushes(shop_id: int) -> list[int]:
+    """Ask for a push of every spreadsheet with a changed tab showing the shop (one queued per spreadsheet)."""
+    binding_ids = push_schedule.showing_shop(runtime.database(), shop_id)
+    for binding_id in binding_ids:
+        enqueue(f"{PUSH_TASK}{binding_id}")
+    return binding_ids
 
 
 def push_due() -> dict[str, Any]:
     ids = push_schedule.due(runtime.database())
     for binding_id in ids:
-        enqueue(f"/tasks/push-binding/{binding_id}")
+        enqueue(f"{PUSH_TASK}{binding_id}")
     return {"push": ids}
 
 
@@ -87,7 +102,7 @@ def push_binding(binding_id: int) -> dict[str, Any]:
     """Push the tab's spreadsheet (or defer it), then ask for the pushes that follow from it."""
     result, follow = push_schedule.run(binding_id)
     for step in follow:
-        enqueue(f"/tasks/push-binding/{step.binding_id}", delay=step.delay)
+        enqueue(f"{PUSH_TASK}{step.binding_id}", delay=step.delay)
     return {"binding": binding_id, "result": result, "next": [s.__dict__ for s in follow]}
 
 
@@ -171,12 +186,18 @@ class TaskQueue(Protocol):
 
 
 class InlineTasks:
-    """Runs tasks in a small thread pool inside this process, each when its delay has passed; a path
-    already waiting is not queued twice (the earlier of the two times is kept)."""
+    """Runs tasks in small thread pools inside this process, each when its delay has passed; a path
+    already waiting is not queued twice (the earlier of the two times is kept).
+
+    Pushes have a pool of their own: a push waits on Google for seconds, and pushes of every
+    spreadsheet at once must not leave a stream of webhook events unprocessed meanwhile (nor the
+    reverse). Cloud Tasks runs each task on its own request, so it needs no such split.
+    """
 
     def __init__(self, app: Flask, workers: int = 2) -> None:
         self._app = app
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-task")
+        self._pushes = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-task-push")
         self._queued: dict[str, float] = {}  # path → when it is due (monotonic), until it starts running
         self._timers: list[tuple[float, int, str]] = []  # a heap of (due, sequence, path)
         self._sequence = itertools.count()
@@ -200,7 +221,8 @@ class InlineTasks:
 
     def _submit(self, path: str) -> None:
         """Hand `path` to the pool (with the lock held)."""
-        future = self._pool.submit(self._run, path)
+        pool = self._pushes if path.startswith(PUSH_TASK) else self._pool
+        future = pool.submit(self._run, path)
         self._running.add(future)
         future.add_done_callback(self._forget)
 
@@ -258,6 +280,7 @@ class InlineTasks:
             self._timers.clear()
             self._lock.notify()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pushes.shutdown(wait=True, cancel_futures=True)
 
 
 class CloudTasks:

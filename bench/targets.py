@@ -49,6 +49,7 @@ TARGETS: tuple[tuple[str, str, str], ...] = (
     ("sync: sqlite / 5000 orders / ingest_orders_per_s", "≥ 4,421 (today's)", "4,421"),
     ("sync: sqlite / 10000 orders / ingest_orders_per_s", "≥ 4,359 (today's)", "4,359"),
     ("sync: sqlite / 20000 orders / ingest_orders_per_s", "≥ 3,658 (today's)", "3,658"),
+    ("sync: * / ingest_cpu_orders_per_s", "printed", "5,000 TikTok: SQLite ~1,300-1,800, PostgreSQL ~1,400-1,700"),
     ("sync: sqlite / * / peak_rss_mb", "< 300 MB, flat", "120 / 120 / 122 MB"),
     ("sync: postgresql / * / peak_rss_mb", "< 300 MB, flat", "127 / 128 / 130 MB"),
     # bench_backfill: 250,000 orders

@@ -13,7 +13,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SYNC_FIGURES = ("sync_s", "sync_orders_per_s", "ingest_s", "ingest_orders_per_s", "peak_rss_mb")
+SYNC_FIGURES = (
+    "sync_s",
+    "sync_orders_per_s",
+    "ingest_s",
+    "ingest_orders_per_s",
+    "ingest_cpu_orders_per_s",
+    "peak_rss_mb",
+)
 WEBHOOK_FIGURES = ("p50_ms", "p95_ms", "max_ms", "ack_p50_ms", "burst_webhooks_per_s", "burst_stored_orders_per_s")
 
 

@@ -13,8 +13,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, select, update
+from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.db import insert_rows
 from backend.domain import retention
@@ -90,6 +91,14 @@ def column_lengths(model: type[Base]) -> dict[str, int]:
     return {c.name: c.type.length for c in model.__table__.columns if isinstance(c.type, String) and c.type.length}
 
 
+@cache
+def _limits(model: type[Base]) -> tuple[tuple[str, int, bool], ...]:
+    """(column, most characters, whether too long refuses the order) for each String(n) column."""
+    return tuple(
+        (name, limit, name in IDENTIFIERS or limit < SHORTEST_CUT) for name, limit in column_lengths(model).items()
+    )
+
+
 class _TooLong(ValueError):
     def __init__(self, name: str, length: int, limit: int) -> None:
         super().__init__(f"has {length:,} characters; OrderDeck keeps at most {limit}")
@@ -99,18 +108,27 @@ class _TooLong(ValueError):
 def _fit(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
     """Platform text cut with a marker to its column, so one long product name cannot fail a page on
     PostgreSQL; an identifier or a short code too long for its column raises _TooLong instead."""
-    lengths = column_lengths(model)
-    for name, value in values.items():
-        limit = lengths.get(name)
-        if limit is None or not isinstance(value, str) or len(value) <= limit:
+    for name, limit, refuse in _limits(model):
+        value = values.get(name)
+        if not isinstance(value, str) or len(value) <= limit:
             continue
-        if name in IDENTIFIERS or limit < SHORTEST_CUT:
+        if refuse:
             raise _TooLong(name, len(value), limit)
         values[name] = cut(value, limit)
     return values
 
 
-def _storable(orders: Sequence[PlatformOrder], result: IngestResult) -> list[PlatformOrder]:
+@dataclass
+class _Incoming:
+    """An incoming order with its column values, computed (and cut to fit) once for the whole batch."""
+
+    order: PlatformOrder
+    values: dict[str, Any]
+    lines: list[dict[str, Any]]  # one per order.line_items, in order
+    packages: dict[str, dict[str, Any]]  # package id → its columns
+
+
+def _storable(orders: Sequence[PlatformOrder], result: IngestResult) -> list[_Incoming]:
     """The orders whose ids and codes fit their columns; each other one is refused alone, with why."""
     id_limit = column_lengths(Order)["external_id"]
     kept = []
@@ -119,15 +137,16 @@ def _storable(orders: Sequence[PlatformOrder], result: IngestResult) -> list[Pla
             for key in (o.order_id, *(i.line_id for i in o.line_items), *(p.package_id for p in o.packages)):
                 if len(key) > id_limit:
                     raise _TooLong("id", len(key), id_limit)
-            _order_fields(o)
-            for item in o.line_items:
-                _line_fields(item)
-            for package in o.packages:
-                _package_fields(package)
+            incoming = _Incoming(
+                o,
+                _order_fields(o),
+                [_line_fields(item) for item in o.line_items],
+                {p.package_id: _package_fields(p) for p in o.packages},
+            )
         except _TooLong as exc:
             result.refused.append(OrderMappingError(o.order_id[:id_limit], exc.name, str(exc)))
             continue
-        kept.append(o)
+        kept.append(incoming)
     return kept
 
 
@@ -256,16 +275,16 @@ def _apply(target: Any, values: dict[str, Any]) -> None:
             setattr(target, key, value)
 
 
-def _sync_lines(order: Order, incoming: PlatformOrder) -> None:
+def _sync_lines(order: Order, incoming: _Incoming) -> None:
     by_id = {line.external_id: line for line in order.lines}
     keep = set()
-    for item in incoming.line_items:
+    for item, fields in zip(incoming.order.line_items, incoming.lines, strict=True):
         keep.add(item.line_id)
         line = by_id.get(item.line_id)
         if line is None:
-            order.lines.append(OrderLine(external_id=item.line_id, **_line_fields(item)))
+            order.lines.append(OrderLine(external_id=item.line_id, **fields))
         else:
-            _apply(line, _line_fields(item))
+            _apply(line, fields)
     for line in list(order.lines):
         if line.external_id not in keep:
             order.lines.remove(line)
@@ -280,20 +299,18 @@ def _package_fields(info: PlatformPackage) -> dict[str, Any]:
     return _fit(Package, fields)
 
 
-def _sync_packages(
-    session: Session, shop: Shop, order: Order, incoming: PlatformOrder, known: dict[str, Package]
-) -> None:
+def _sync_packages(session: Session, shop: Shop, order: Order, incoming: _Incoming, known: dict[str, Package]) -> None:
     """Link the order's packages; `known` holds the batch's, so a parcel shared by two orders is one row."""
-    wanted = {p.package_id: p for p in incoming.packages}
+    wanted = incoming.packages
     if not wanted and not order.packages:
         return
     linked: list[Package] = []
-    for package_id, info in wanted.items():
+    for package_id, fields in wanted.items():
         package = known.get(package_id)
         if package is None:
             package = known[package_id] = Package(shop_id=shop.id, external_id=package_id)
             session.add(package)
-        _apply(package, _package_fields(info))
+        _apply(package, fields)
         linked.append(package)
     if {p.external_id for p in order.packages} != set(wanted):
         order.packages = linked
@@ -304,10 +321,10 @@ def ingest_orders(
 ) -> IngestResult:
     """Upsert a batch of orders for one shop; the caller commits (one transaction per page)."""
     result = IngestResult()
-    orders = _storable(orders, result)
-    if not orders:
+    batch = _storable(orders, result)
+    if not batch:
         return result
-    ids = [o.order_id for o in orders]
+    ids = [i.order.order_id for i in batch]
     stored = {
         o.external_id: o
         for o in session.scalars(
@@ -317,7 +334,7 @@ def ingest_orders(
         )
     }
     # One query for the batch's packages, none per order: a query would flush the batch order by order.
-    package_ids = {p.package_id for o in orders for p in o.packages}
+    package_ids = {package_id for i in batch for package_id in i.packages}
     known = {
         p.external_id: p
         for p in session.scalars(
@@ -326,41 +343,44 @@ def ingest_orders(
     }
     days = session.scalar(select(Team.retention_days).where(Team.id == shop.team_id)) or retention.DEFAULT_DAYS
     now = utcnow()
-    new: dict[str, PlatformOrder] = {}
-    for incoming in orders:
+    new: dict[str, _Incoming] = {}
+    changes: list[dict[str, Any]] = []  # one UPDATE of every column per changed order, sent as one executemany
+    moves: list[dict[str, Any]] = []  # their status changes, inserted together
+    for each in batch:
+        incoming = each.order
         order = stored.get(incoming.order_id)
         if order is None:
-            first = new.setdefault(incoming.order_id, incoming)
-            if first is not incoming:  # the same new order twice in one batch: the newest copy is stored
+            first = new.setdefault(incoming.order_id, each)
+            if first is not each:  # the same new order twice in one batch: the newest copy is stored
                 result.stale += 1
-                if incoming.update_time > first.update_time:
-                    new[incoming.order_id] = incoming
+                if incoming.update_time > first.order.update_time:
+                    new[incoming.order_id] = each
             continue
         if incoming.update_time < order.platform_update_time:
             result.stale += 1
             continue
-        values = _order_fields(incoming)
+        values = each.values
         mask_if_expired(values, shop.platform, days, order.personal_masked_at, now)
         if order.raw == values["raw"] and order.platform_update_time == incoming.update_time:
             result.unchanged += 1
             continue
-        previous_status = order.status
-        _apply(order, values)
-        order.source = source if order.source == "csv" else order.source
-        _sync_lines(order, incoming)
-        _sync_packages(session, shop, order, incoming, known)
-        if previous_status != incoming.status:
-            order.events.append(
-                OrderEvent(
-                    from_status=previous_status,
-                    to_status=incoming.status,
-                    occurred_at=_status_time(incoming),
-                    actor=actor,
-                )
-            )
+        if order.status != incoming.status:
+            moves.append({"order_id": order.id, "from_status": order.status, "to_status": incoming.status,
+                          "occurred_at": _status_time(incoming), "actor": actor})  # fmt: skip
+        values.setdefault("personal_masked_at", order.personal_masked_at)
+        values.update(source=source if order.source == "csv" else order.source, updated_at=now)
+        for key, value in values.items():  # what the UPDATE below writes, without the ORM writing it again
+            set_committed_value(order, key, value)
+        changes.append({"row_id": order.id, **values})
+        _sync_lines(order, each)
+        _sync_packages(session, shop, order, each, known)
         result.updated += 1
         result.updated_external_ids.append(incoming.order_id)
+    if changes:
+        orders_table = Base.metadata.tables["orders"]
+        session.execute(update(orders_table).where(orders_table.c.id == bindparam("row_id")), changes)
     session.flush()
+    insert_rows(session, OrderEvent, moves)
     inserted = _insert_new(session, shop, list(new.values()), known, source=source, actor=actor, days=days, now=now)
     result.new, result.new_external_ids = len(new), list(new)
     result.changed = [*(inserted[i] for i in new), *(stored[i].id for i in result.updated_external_ids)]
@@ -370,7 +390,7 @@ def ingest_orders(
 def _insert_new(
     session: Session,
     shop: Shop,
-    orders: list[PlatformOrder],
+    batch: list[_Incoming],
     known: dict[str, Package],
     *,
     source: str,
@@ -385,42 +405,40 @@ def _insert_new(
     No RETURNING either (it turns a batch into huge statements that psycopg parses slowly): ids are
     read back.
     """
-    if not orders:
+    if not batch:
         return {}
-    rows = [{"shop_id": shop.id, "external_id": o.order_id, "source": source, **_order_fields(o)} for o in orders]
+    rows = [{"shop_id": shop.id, "external_id": i.order.order_id, "source": source, **i.values} for i in batch]
     for row in rows:  # an old order met for the first time (a first full sync) arrives masked
         row["personal_masked_at"] = None
         mask_if_expired(row, shop.platform, days, None, now)
     insert_rows(session, Order, rows)
-    ids = _row_ids(session, Order, shop, [o.order_id for o in orders])
+    ids = _row_ids(session, Order, shop, [i.order.order_id for i in batch])
     lines = [
-        {"order_id": ids[o.order_id], "external_id": item.line_id, **_line_fields(item)}
-        for o in orders
-        for item in o.line_items
+        {"order_id": ids[i.order.order_id], "external_id": item.line_id, **fields}
+        for i in batch
+        for item, fields in zip(i.order.line_items, i.lines, strict=True)
     ]
     insert_rows(session, OrderLine, lines)
     events = [
-        {"order_id": ids[o.order_id], "to_status": o.status, "occurred_at": _status_time(o), "actor": actor}
-        for o in orders
-    ]
+        {"order_id": ids[i.order.order_id], "to_status": i.order.status, "occurred_at": _status_time(i.order),
+         "actor": actor}
+        for i in batch
+    ]  # fmt: skip
     insert_rows(session, OrderEvent, events)
-    parcels = {p.package_id: p for o in orders for p in o.packages}
-    for package_id, info in parcels.items():
+    parcels = {package_id: fields for i in batch for package_id, fields in i.packages.items()}
+    for package_id, fields in parcels.items():
         if package_id in known:
-            _apply(known[package_id], _package_fields(info))
+            _apply(known[package_id], fields)
     fresh = [
-        {"shop_id": shop.id, "external_id": package_id, **_package_fields(info)}
-        for package_id, info in parcels.items()
+        {"shop_id": shop.id, "external_id": package_id, **fields}
+        for package_id, fields in parcels.items()
         if package_id not in known
     ]
     insert_rows(session, Package, fresh)
     package_ids = {package_id: package.id for package_id, package in known.items()}
     package_ids |= _row_ids(session, Package, shop, [f["external_id"] for f in fresh])
-    links = [
-        {"order_id": ids[o.order_id], "package_id": package_ids[package_id]}
-        for o in orders
-        for package_id in dict.fromkeys(p.package_id for p in o.packages)
-    ]
+    links = [{"order_id": ids[i.order.order_id], "package_id": package_ids[package_id]} for i in batch
+             for package_id in i.packages]  # fmt: skip
     insert_rows(session, order_packages, links)
     session.flush()
     return ids

@@ -29,14 +29,29 @@ class RoundReport:
     logistics: str = ""
 
 
-def drain_events(db: Database, platform: Platform, shop_id: int, rounds: int = 20) -> int:
-    """Process the shop's stored webhook events, again while new ones arrived during the last round."""
+def drain_events(
+    db: Database, platform: Platform, shop_id: int, rounds: int = 20, after_round: Callable[[], object] | None = None
+) -> int:
+    """Process the shop's stored webhook events, again while new ones arrived during the last round.
+
+    `after_round` runs after each round that stored a change (the task asks for the pushes there), so a
+    stream of events that keeps the drain going does not keep the sheets waiting for its end. The shop's
+    lease is taken per round: when another worker took it between rounds, that worker drains what is
+    left and this drain ends with what it handled; only a first round that finds it taken raises LeaseHeld.
+    """
     handled = 0
-    for _ in range(rounds):
+    for done in range(rounds):
         if not webhooks.has_pending(db, shop_id):
             break
-        report = webhooks.process_pending(db, platform, shop_id)
+        try:
+            report = webhooks.process_pending(db, platform, shop_id)
+        except leases.LeaseHeld:
+            if not done:
+                raise
+            break
         handled += report.processed + report.ignored + report.failed
+        if report.changed_orders and after_round is not None:
+            after_round()
         if report.retry_later and not report.processed:
             break  # the platform is failing right now; the sweep retries later
     if handled:
@@ -70,17 +85,19 @@ def run(
     events_only: bool = False,
     settle: bool = True,
     on_page: Callable[[sync.SyncProgress], None] | None = None,
+    after_round: Callable[[], object] | None = None,
 ) -> RoundReport:
     """Raises LeaseHeld when another worker has the shop (its holder re-checks events after letting go).
 
-    `settle=False` leaves the daily finance walk to the scheduler (the command line only syncs).
+    `settle=False` leaves the daily finance walk to the scheduler (the command line only syncs);
+    `after_round` runs after each round of events that stored a change (see drain_events).
     """
-    report = RoundReport(events=drain_events(db, platform, shop_id))
+    report = RoundReport(events=drain_events(db, platform, shop_id, after_round=after_round))
     if events_only:
         return report
     report.sync = sync.sync_shop(db, platform, shop_id, full=full, on_page=on_page)
     report.after_sales = after_sales.sync_cases(db, platform, shop_id, full=full)
-    report.events_after = drain_events(db, platform, shop_id)
+    report.events_after = drain_events(db, platform, shop_id, after_round=after_round)
     report.stock_skus = stock.refresh_inventory(db, platform, shop_id)
     report.logistics = logistics.refresh_if_due(db, platform, shop_id)
     report.settlement = settle_daily(db, platform, shop_id) if settle else "left to the scheduler"

@@ -29,7 +29,7 @@ from statistics import median
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from backend.db import Database, chunks, insert_ignoring_duplicates
 from backend.domain import sla
@@ -142,7 +142,8 @@ def pass_orders(session: Session, shop_ids: Sequence[int], now: datetime) -> Pas
     query = (
         select(Order, is_open, is_recent)
         .where(Order.shop_id.in_(shop_ids), is_open | is_recent)
-        .options(selectinload(Order.lines), selectinload(Order.packages))
+        # The platform's payload (kilobytes of JSON an order) is neither allocated nor reviewed: not parsed here.
+        .options(defer(Order.raw), selectinload(Order.lines), selectinload(Order.packages))
         .order_by(Order.id)
     )
     found = PassOrders([], [])
@@ -450,6 +451,9 @@ def alert_low_stock(session: Session, team: Team, allocation: Allocation, now: d
     if not low:
         return 0
     day = now.astimezone(team_zone(team)).date().isoformat()
+    channels = notify.channels_for(session, "low_stock", [team.id])[team.id]  # read once, not once per SKU
+    if not channels:
+        return 0
     return sum(
         notify.enqueue(
             session,
@@ -458,6 +462,7 @@ def alert_low_stock(session: Session, team: Team, allocation: Allocation, now: d
             f"stock:{p.count.label}"[:64],
             low_stock_message(team.name, day, [p]),
             variant=day,
+            channel_ids=channels,
             now=now,
         )
         for p in low

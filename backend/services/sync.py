@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from backend.db import Database
@@ -159,13 +159,16 @@ def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageR
             shop.sync_watermark = newest
         if result.changed:
             mark_bindings_dirty(session, shop.team_id, shop.id, result.changed)
-        run = session.get(SyncRun, report.run_id)
-        assert run is not None
-        run.new_count += result.new
-        run.updated_count += result.updated
-        run.unchanged_count += result.unchanged + result.stale
-        run.failed_count += len(failures)
-        run.missed_by_webhook_count += missed
+        counts = {
+            SyncRun.new_count: result.new,
+            SyncRun.updated_count: result.updated,
+            SyncRun.unchanged_count: result.unchanged + result.stale,
+            SyncRun.failed_count: len(failures),
+            SyncRun.missed_by_webhook_count: missed,
+        }
+        if any(counts.values()):  # one statement, none for a page with nothing in it (Shopee's empty windows)
+            added = {column: column + n for column, n in counts.items() if n}
+            session.execute(update(SyncRun).where(SyncRun.id == report.run_id).values(added))
     report.result.add(result)
     report.failed += len(failures)
     report.missed_by_webhook += missed

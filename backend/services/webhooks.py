@@ -18,11 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.config import Config
-from backend.db import Database
+from backend.db import Database, insert_ignoring_duplicates
 from backend.errors import Action, OrderDeckError, Unauthenticated
 from backend.models import AuditEntry, Shop, ShopStatus, WebhookEvent, utcnow
 from backend.platforms import registry
@@ -102,19 +101,11 @@ def _store(
 ) -> Receipt:
     notification_id = notification_id or "sha256:" + hashlib.sha256(raw_body).hexdigest()[:56]
     with db.session() as session:
-        shop = None
+        shop_id = None
         if shop_key is not None:
-            shop = session.scalar(select(Shop).where(Shop.platform == platform, Shop.external_id == shop_key))
-        if shop is None and failed is None:
+            shop_id = session.scalar(select(Shop.id).where(Shop.platform == platform, Shop.external_id == shop_key))
+        if shop_id is None and failed is None:
             failed = f"no connected shop {shop_key!r}: the event was kept, not processed"
-        existing = session.scalar(
-            select(WebhookEvent.id).where(
-                WebhookEvent.platform == platform, WebhookEvent.notification_id == notification_id
-            )
-        )
-        shop_id = shop.id if shop else None
-        if existing is not None:
-            return Receipt(existing, shop_id, duplicate=True)
         row = WebhookEvent(
             platform=platform,
             notification_id=notification_id,
@@ -126,14 +117,25 @@ def _store(
         )
         if failed is not None:
             _done(row, "failed", failed)
-        try:
-            with session.begin_nested():  # a savepoint: losing the race leaves the transaction usable
-                session.add(row)
-        except IntegrityError:  # the same event raced in on another worker
-            return Receipt(0, shop_id, duplicate=True)
-        if failed is not None and shop is not None:
-            _failed_item(session, shop.id, row, failed)
-        return Receipt(row.id, shop_id, duplicate=False, failed=failed)
+        # One statement stores it, or finds it stored (a redelivery, or the same event racing in on another
+        # worker): no read before the write, no savepoint, on every webhook of a flood.
+        values = {c.key: getattr(row, c.key) for c in WebhookEvent.__table__.columns if c.key != "id"}
+        values = {k: v for k, v in values.items() if v is not None}
+        stored = session.scalar(
+            insert_ignoring_duplicates(session, WebhookEvent, ["platform", "notification_id"])
+            .values(values)
+            .returning(WebhookEvent.id)
+        )
+        if stored is None:
+            existing = session.scalar(
+                select(WebhookEvent.id).where(
+                    WebhookEvent.platform == platform, WebhookEvent.notification_id == notification_id
+                )
+            )
+            return Receipt(existing or 0, shop_id, duplicate=True)
+        if failed is not None and shop_id is not None:
+            _failed_item(session, shop_id, row, failed)
+        return Receipt(stored, shop_id, duplicate=False, failed=failed)
 
 
 def _failed_item(session: Session, shop_id: int, event: WebhookEvent, reason: str) -> None:
