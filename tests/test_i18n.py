@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from backend import i18n
 from backend.api import schemas
 from backend.catalog import exception_templates, role_policy
+from backend.db import Database
 from backend.demo import page
 from backend.demo import world as demo
 from backend.domain import analytics, fulfilment, localize, pending_actions, purchasing, reports, sla
@@ -25,10 +26,10 @@ from backend.domain.fulfilment import ShipState
 from backend.domain.phrases import Phrase, said
 from backend.domain.stock import PackRow
 from backend.domain.tracking import PROBLEM_LABELS
-from backend.errors import InvalidInput
+from backend.errors import InvalidInput, RateLimited
 from backend.models import Team
 from backend.platforms.fulfilment import PickupSlot, ShipProblem
-from backend.services import addon, bindings, limits
+from backend.services import addon, bindings, limits, teams
 from backend.services.after_sales import board
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -282,4 +283,20 @@ def test_a_refusal_is_said_with_its_values_in_chinese_and_as_before_in_english()
     assert str(typed.value) == f"status 'lost' is not one of: {shown}"
     assert said(typed.value.args[0], i18n.translator("zh-Hans")) == (
         "状态 'lost' 不在可选项中：已下单、供应商已发货、已到货代仓、已集运发出、已到货、已取消"
+    )
+
+
+def test_a_limit_refusal_names_its_limit_and_wait_in_chinese(migrated: Database, session: Session) -> None:
+    team = teams.create_team(session, "Limited", "admin@limited.example")
+    limits.set_limit(session, "bind_challenge.member", 1, 60, team_name="Limited")
+    session.commit()
+    at = datetime(2026, 12, 7, 8, 0, 30, tzinfo=UTC)  # half-way through a one-minute window
+    limits.spend(migrated, "bind_challenge", team_id=team.id, member="admin@limited.example", now=at)
+    with pytest.raises(RateLimited) as limited:
+        limits.spend(migrated, "bind_challenge", team_id=team.id, member="admin@limited.example", now=at)
+    assert limited.value.envelope()["error"]["message"] == (
+        "you have reached the limit of 1 bind challenges per minute; try again in 30 s"
+    )
+    assert limited.value.envelope(i18n.translator("zh-Hans"))["error"]["message"] == (
+        "你已达到每分钟 1 次绑定校验码的上限；请 30 秒后再试"
     )
