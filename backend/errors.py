@@ -1,13 +1,17 @@
 """One error tree for the whole backend, each error with the action a caller should take.
 
 Every API error leaves the backend in one JSON envelope:
-``{"error": {"code": "...", "message": "...", "action": "..."}}``.
+``{"error": {"code": "...", "message": "...", "action": "..."}}``. The message is said in the caller's language
+(backend/api/__init__.py): raise with a `Phrase` when it holds values, so the catalogs can translate it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, ClassVar
+
+from backend.domain.phrases import said
 
 
 class Action(StrEnum):
@@ -30,8 +34,10 @@ class OrderDeckError(Exception):
         self.message = message
         self.detail = detail
 
-    def envelope(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message, "action": str(self.action)}
+    def envelope(self, translate: Callable[[str], str] | None = None) -> dict[str, Any]:
+        """The JSON body; `translate` (gettext) says the message in the caller's language, English without."""
+        message = said(self.message, translate) if translate else self.message
+        body: dict[str, Any] = {"code": self.code, "message": message, "action": str(self.action)}
         if self.detail:
             body["detail"] = self.detail
         return {"error": body}

@@ -15,18 +15,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import i18n
+from backend.api import schemas
 from backend.catalog import exception_templates, role_policy
+from backend.db import Database
 from backend.demo import page
 from backend.demo import world as demo
-from backend.domain import analytics, fulfilment, localize, pending_actions, reports, sla
+from backend.domain import analytics, fulfilment, localize, pending_actions, purchasing, reports, sla
 from backend.domain.columns import Source
 from backend.domain.fulfilment import ShipState
-from backend.domain.phrases import Phrase
+from backend.domain.phrases import Phrase, said
 from backend.domain.stock import PackRow
 from backend.domain.tracking import PROBLEM_LABELS
+from backend.errors import InvalidInput, RateLimited
 from backend.models import Team
 from backend.platforms.fulfilment import PickupSlot, ShipProblem
-from backend.services import bindings
+from backend.services import addon, bindings, limits, teams
 from backend.services.after_sales import board
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,11 +151,11 @@ def test_team_create_and_set_take_a_language(runner: FlaskCliRunner, session: Se
 def test_a_note_is_said_in_the_sheets_language_with_its_values_and_words_in_place() -> None:
     saved = Phrase("Saved. Type the {missing} too, and OrderDeck ships the package.", missing=Phrase("carrier"))
     assert saved == "Saved. Type the carrier too, and OrderDeck ships the package."
-    assert localize.said(saved, i18n.translator("zh-Hans")) == "已保存。再填写承运商，OrderDeck 即会发货。"
-    assert localize.said(saved, i18n.translator("en")) == saved
+    assert said(saved, i18n.translator("zh-Hans")) == "已保存。再填写承运商，OrderDeck 即会发货。"
+    assert said(saved, i18n.translator("en")) == saved
     refused = Phrase("{tracking!r} is not a tracking number (4-64 letters, digits or -)", tracking="{x}")
-    assert localize.said(refused, i18n.translator("zh-Hans")) == "'{x}' 不是运单号（4–64 个字母、数字或 -）"
-    assert localize.said("not saved: another cell in this row was refused", i18n.translator("zh-Hans")) == (
+    assert said(refused, i18n.translator("zh-Hans")) == "'{x}' 不是运单号（4–64 个字母、数字或 -）"
+    assert said("not saved: another cell in this row was refused", i18n.translator("zh-Hans")) == (
         "未保存：本行另一个单元格被拒绝"
     )
 
@@ -183,7 +186,7 @@ def test_the_pack_lists_wave_shipment_and_combine_texts_are_said_in_chinese_and_
         ("自送网点", "上门揽收 11月24日周二 09:00–12:00"),
     ]
     buyer = fulfilment.together("P1", ["A1"], [["A1", "B7"]], 2)
-    assert (str(buyer), localize.said(buyer, i18n.translator("zh-Hans"))) == (
+    assert (str(buyer), said(buyer, i18n.translator("zh-Hans"))) == (
         "same buyer: Combine with B7",
         "同一买家：可与 B7 合并（选“合并”）",
     )
@@ -229,12 +232,71 @@ def test_a_packages_kept_message_is_said_again_in_chinese_with_the_platforms_own
     chinese = i18n.translator("zh-Hans")
     refused = str(fulfilment.advice(ShipProblem.ADDRESS, "zip code invalid"))  # as the database keeps it
     kept = fulfilment.kept(str(ShipProblem.ADDRESS), refused)
-    assert kept == refused and localize.said(kept, chinese) == (
+    assert kept == refused and said(kept, chinese) == (
         "承运商无法使用买家的地址：请买家更正后再标记一次。 (zip code invalid)"
     )
     again = fulfilment.kept(str(ShipProblem.ALREADY_SHIPPED), "Already shipped: nothing was sent again.")
     state = Phrase("{state}. {message}", state=fulfilment.shipped("IN_TRANSIT"), message=again)
-    assert localize.said(state, chinese) == "已发货：运输中。已发货：没有重复发送。"
-    assert localize.said(fulfilment.kept(None, fulfilment.SHIPPING), chinese) == "发货中…"
+    assert said(state, chinese) == "已发货：运输中。已发货：没有重复发送。"
+    assert said(fulfilment.kept(None, fulfilment.SHIPPING), chinese) == "发货中…"
     assert fulfilment.kept(str(ShipProblem.OTHER), "words kept before they changed") == "words kept before they changed"
     assert chinese("You ship this one: pick its carrier and type the tracking number.").startswith("此包裹由你自行发货")
+
+
+# Where the sidebar's refusals are raised: each is said in the caller's language (backend/api/__init__.py).
+REFUSING = ("services/addon.py", "services/addon_sheets.py", "services/bindings.py", "services/invitations.py",
+            "services/exception_desk.py", "services/workflow.py", "services/channels.py", "services/languages.py",
+            "services/edits.py", "services/after_sales/sidebar.py", "services/after_sales/decisions.py",
+            "api/addon.py")  # fmt: skip
+
+
+def test_every_refusal_the_sidebar_shows_has_a_message_and_none_is_an_f_string() -> None:
+    """An error said in an f-string cannot be translated, and one without a message stays English."""
+    untranslatable, unknown = [], set()
+    for name in REFUSING:
+        for node in ast.walk(ast.parse((ROOT / "backend" / name).read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args):
+                continue
+            said = node.exc.args[0]
+            if isinstance(said, ast.JoinedStr):
+                untranslatable.append(f"{name}:{node.lineno}")
+            elif isinstance(said, ast.Constant) and isinstance(said.value, str):
+                unknown.add(said.value)
+    assert untranslatable == []
+    assert sorted(unknown - ids("en")) == []
+    words = {*schemas.FIELD_NAMES.values(), *schemas.PLAIN.values(), *addon.ACTION_WORDS.values()}
+    words |= {rule.what for rule in limits.defaults().values()} | set(purchasing.LINE_LABELS.values())
+    assert sorted(words - ids("en")) == []
+
+
+def test_a_refusal_is_said_with_its_values_in_chinese_and_as_before_in_english() -> None:
+    refused = InvalidInput(Phrase("no shop {shop_id} in your team", shop_id=7), field="shop_id")
+    assert refused.envelope(i18n.translator("zh-Hans")) == {
+        "error": {"code": "invalid_input", "message": "你的团队中没有店铺 7", "action": "fail",
+                  "detail": {"field": "shop_id"}}
+    }  # fmt: skip
+    assert refused.envelope(i18n.translator("en")) == refused.envelope()
+    assert refused.envelope()["error"]["message"] == "no shop 7 in your team"
+    with pytest.raises(ValueError) as typed:
+        purchasing.parse_status("lost", purchasing.LineStatus, purchasing.LINE_LABELS)
+    shown = "ordered, shipped by supplier, at forwarder, in consolidated shipment, arrived, cancelled"
+    assert str(typed.value) == f"status 'lost' is not one of: {shown}"
+    assert said(typed.value.args[0], i18n.translator("zh-Hans")) == (
+        "状态 'lost' 不在可选项中：已下单、供应商已发货、已到货代仓、已集运发出、已到货、已取消"
+    )
+
+
+def test_a_limit_refusal_names_its_limit_and_wait_in_chinese(migrated: Database, session: Session) -> None:
+    team = teams.create_team(session, "Limited", "admin@limited.example")
+    limits.set_limit(session, "bind_challenge.member", 1, 60, team_name="Limited")
+    session.commit()
+    at = datetime(2026, 12, 7, 8, 0, 30, tzinfo=UTC)  # half-way through a one-minute window
+    limits.spend(migrated, "bind_challenge", team_id=team.id, member="admin@limited.example", now=at)
+    with pytest.raises(RateLimited) as limited:
+        limits.spend(migrated, "bind_challenge", team_id=team.id, member="admin@limited.example", now=at)
+    assert limited.value.envelope()["error"]["message"] == (
+        "you have reached the limit of 1 bind challenges per minute; try again in 30 s"
+    )
+    assert limited.value.envelope(i18n.translator("zh-Hans"))["error"]["message"] == (
+        "你已达到每分钟 1 次绑定校验码的上限；请 30 秒后再试"
+    )

@@ -6,6 +6,7 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from backend import i18n
 from backend.api import addon, google_oauth, health, invite, labels, oauth, openapi, tasks, webhooks
 from backend.errors import OrderDeckError
 
@@ -26,7 +27,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OrderDeckError)
     def _orderdeck_error(exc: OrderDeckError) -> ResponseReturnValue:
-        return jsonify(exc.envelope()), exc.status
+        return jsonify(exc.envelope(i18n.translator(addon.caller_language(exc)))), exc.status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> ResponseReturnValue:

@@ -7,21 +7,22 @@ one service and dumps the answer. `ENDPOINTS` is the URL map, and the source of 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError
 
-from backend import runtime, tasks
+from backend import i18n, runtime, tasks
 from backend.api import schemas
 from backend.api.auth import bearer_token, verify_identity_token
 from backend.domain import bounded_json
 from backend.domain.bounded_json import JsonLimits
-from backend.errors import InvalidInput, RateLimited
+from backend.domain.phrases import Phrase
+from backend.errors import InvalidInput, OrderDeckError, RateLimited
 from backend.services import (
     addon,
     addon_sheets,
@@ -69,13 +70,15 @@ def _body() -> Any:
     try:
         return bounded_json.loads(raw, BODY_LIMITS)
     except bounded_json.JsonRefused as exc:
-        raise InvalidInput(f"the request body is refused: {exc}") from None
+        raise InvalidInput(Phrase("the request body is refused: {reason}", reason=str(exc))) from None
 
 
 def _load(schema: type[Schema] | None) -> dict[str, Any]:
     if schema is None:
         return {}
     source = request.args if request.method == "GET" else _body()
+    if isinstance(source, Mapping) and isinstance(source.get("spreadsheet_id"), str):
+        g.spreadsheet_id = source["spreadsheet_id"]  # a refusal is said in that file's language
     try:
         loaded: dict[str, Any] = schema().load(source)
     except ValidationError as exc:
@@ -98,7 +101,22 @@ def _has_nul(value: Any) -> bool:
 def _caller() -> Caller:
     identity = verify_identity_token(bearer_token(), runtime.config())
     with runtime.database().session() as session:
-        return addon.resolve_caller(session, identity.email, request.headers.get(TEAM_HEADER))
+        g.caller = addon.resolve_caller(session, identity.email, request.headers.get(TEAM_HEADER))
+    return g.caller  # type: ignore[no-any-return]
+
+
+def caller_language(exc: OrderDeckError) -> str:
+    """What a refusal is said in: the named spreadsheet's own language, else the caller's team's; English for
+    an unknown caller. Looked up only when there is an error to say, and not when the database itself failed."""
+    caller: Caller | None = g.get("caller")
+    if caller is None:
+        return i18n.DEFAULT
+    google_id = g.get("spreadsheet_id")
+    if not google_id or exc.status >= 500:
+        return caller.language
+    with runtime.database().session() as session:
+        spreadsheet = addon.team_spreadsheet(session, caller, google_id)
+        return (spreadsheet.language if spreadsheet else None) or caller.language
 
 
 def route(
@@ -130,7 +148,7 @@ def route(
 def _rate_limited(exc: RateLimited) -> ResponseReturnValue:
     wait = exc.detail.get("retry_after")
     headers = {"Retry-After": str(wait)} if wait else {}
-    return jsonify(exc.envelope()), exc.status, headers
+    return jsonify(exc.envelope(i18n.translator(caller_language(exc)))), exc.status, headers
 
 
 # -- any verified Google identity, member of a team or not -------------------------------------------

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from backend.catalog import markets, role_policy
 from backend.domain.access import join_words
 from backend.domain.columns import Grain
+from backend.domain.phrases import Phrase
 from backend.platforms import registry
 
 SLUG = validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="use lowercase letters, digits and _, starting with a letter")
@@ -61,11 +62,18 @@ def explain(messages: Mapping[str, Any] | list[Any]) -> str:
     """One sentence naming the first field refused and its fix ("Email: type an email address …"); how many
     other fields were refused too. `detail.fields` keeps marshmallow's full answer for API clients."""
     path, problem = _first_problem(messages)
-    names = [FIELD_NAMES[p] for p in path if p in FIELD_NAMES] or [p for p in path if not p.isdigit()][:1]
-    where = names[-1] if names else "The request"
+    named = [Phrase(FIELD_NAMES[p]) for p in path if p in FIELD_NAMES]
+    unnamed = [p for p in path if not p.isdigit()][:1]  # a field the caller made up: their text, never a phrase
+    where = (named or unnamed or [Phrase("The request")])[-1]
+    fix = PLAIN.get(problem, problem)
+    if not {"{", "}"} & set(fix):  # words with the caller's input in braces stay as they are
+        fix = Phrase(fix)  # said in the caller's language when the catalogs have it
     others = len(messages) - 1 if isinstance(messages, Mapping) else 0
-    more = f" ({others} more field{'s' if others > 1 else ''} refused)" if others > 0 else ""
-    return f"{where}: {PLAIN.get(problem, problem)}{more}"
+    if others == 0:
+        return Phrase("{where}: {fix}", where=where, fix=fix)
+    if others == 1:
+        return Phrase("{where}: {fix} (1 more field refused)", where=where, fix=fix)
+    return Phrase("{where}: {fix} ({others} more fields refused)", where=where, fix=fix, others=others)
 
 
 class ProfileFilterSchema(Schema):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from backend.domain.columns import Column, ColumnType, Source, Value
-from backend.domain.phrases import Phrase
+from backend.domain.phrases import Phrase, said
 from backend.domain.profiles import Profile
 
 Translate = Callable[[str], str]
@@ -59,11 +59,3 @@ def profile(found: Profile, translate: Translate) -> Profile:
     """Its columns and its chart's title in the language."""
     chart = replace(found.chart, title=translate(found.chart.title)) if found.chart else None
     return replace(found, columns=tuple(column(c, translate) for c in found.columns), chart=chart)
-
-
-def said(text: str, translate: Translate) -> str:
-    """`text` in the language of `translate`: a phrase by its message, a plain note as a whole."""
-    if not isinstance(text, Phrase):
-        return translate(text)
-    args = {k: said(v, translate) if isinstance(v, Phrase) else v for k, v in text.args.items()}
-    return translate(text.message).format(**args)

@@ -34,3 +34,20 @@ def joined(parts: Sequence[str]) -> str:
     if len(parts) == 1:
         return parts[0]
     return Phrase("{first}; {rest}", first=parts[0], rest=joined(parts[1:]))
+
+
+def listed(parts: Sequence[str], last: str = "") -> str:
+    """ "a, b, c" — or with `last` ("or") "a, b or c" — each part said in the caller's language when it is a phrase."""
+    if len(parts) <= 1:
+        return parts[0] if parts else ""
+    if last == "or":
+        return Phrase("{first} or {last}", first=listed(parts[:-1]), last=parts[-1])
+    return Phrase("{first}, {rest}", first=parts[0], rest=listed(parts[1:]))
+
+
+def said(text: str, translate: Callable[[str], str]) -> str:
+    """`text` in the language of `translate`: a phrase by its message, a plain note as a whole."""
+    if not isinstance(text, Phrase):
+        return translate(text)
+    args = {k: said(v, translate) if isinstance(v, Phrase) else v for k, v in text.args.items()}
+    return translate(text.message).format(**args)

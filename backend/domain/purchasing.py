@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from backend.domain.fx import RateBook, pair_label
-from backend.domain.phrases import Phrase
+from backend.domain.phrases import Phrase, listed
 
 PLATFORMS = ("taobao", "1688", "other")
 UNIT_PLACES = Decimal("0.0001")  # what a landed unit cost keeps (the Money column's places)
@@ -79,7 +79,7 @@ def parse_status(text: str, choices: Iterable[E], labels: Mapping[E, str] | None
     for choice in choices:
         if wanted in (choice.value.replace("_", " "), (labels or {}).get(choice, "")):
             return choice.value
-    shown = ", ".join((labels or {}).get(c, c.value) for c in choices)
+    shown = listed([Phrase((labels or {}).get(c, c.value)) for c in choices])  # in the sheet's language
     raise ValueError(Phrase("status {status!r} is not one of: {shown}", status=text, shown=shown))
 
 

@@ -21,7 +21,7 @@ from backend import i18n
 from backend.catalog import role_policy
 from backend.config import Config
 from backend.db import Database
-from backend.domain.access import join_words
+from backend.domain.phrases import Phrase, listed
 from backend.domain.profiles import Profile, visibility_problems
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, ReauthorizationNeeded
 from backend.models import (
@@ -51,6 +51,7 @@ class Caller:
     team_id: int
     team_name: str
     role: str
+    language: str = i18n.DEFAULT  # the team's: what its refusals are said in when no spreadsheet overrides it
 
 
 def _editing_roles() -> frozenset[str]:
@@ -108,9 +109,16 @@ def require(caller: Caller, action: str) -> None:
     """Refuse in words: what the role may not do, which roles may (the role table), and whom to ask."""
     if not may(caller.role, action):
         policy = role_policy()
-        allowed = join_words([policy.label(r) for r in policy.roles if may(r, action)], "or")
+        allowed = listed([Phrase(policy.label(r)) for r in policy.roles if may(r, action)], "or")
         doing = ACTION_WORDS.get(action, action.replace("_", " "))
-        raise Forbidden(f"the {caller.role} role may not {doing}: only {allowed} may, so ask an admin of your team")
+        raise Forbidden(
+            Phrase(
+                "the {role} role may not {doing}: only {allowed} may, so ask an admin of your team",
+                role=Phrase(caller.role),
+                doing=Phrase(doing),
+                allowed=allowed,
+            )
+        )
 
 
 def actions_for(role: str) -> list[str]:
@@ -134,17 +142,23 @@ def _teams(found: list[tuple[Member, Team]]) -> list[dict[str, Any]]:
 
 def _choose(email: str, found: list[tuple[Member, Team]], team_hint: str | None) -> Caller:
     if not found:
-        raise Forbidden(f"{email} is not a member of any OrderDeck team: ask your team's admin to invite you")
+        raise Forbidden(
+            Phrase("{email} is not a member of any OrderDeck team: ask your team's admin to invite you", email=email)
+        )
     if team_hint:
         chosen = [(m, t) for m, t in found if str(t.id) == team_hint.strip()]
         if not chosen:
-            raise Forbidden(f"{email} is not a member of the team this request names")
+            raise Forbidden(Phrase("{email} is not a member of the team this request names", email=email))
     elif len(found) > 1:  # names no team: /addon/me lists them to the person, the sidebar lets them choose
-        raise InvalidInput(f"{email} belongs to {len(found)} teams: choose one in the OrderDeck sidebar")
+        raise InvalidInput(
+            Phrase(
+                "{email} belongs to {count} teams: choose one in the OrderDeck sidebar", email=email, count=len(found)
+            )
+        )
     else:
         chosen = found
     member, team = chosen[0]
-    return Caller(email=email, team_id=team.id, team_name=team.name, role=member.role)
+    return Caller(email=email, team_id=team.id, team_name=team.name, role=member.role, language=i18n.language_of(team))
 
 
 def team_of(session: Session, caller: Caller) -> Team:
@@ -172,7 +186,7 @@ def team_spreadsheet(session: Session, caller: Caller, google_id: str) -> Spread
 def team_shop(session: Session, caller: Caller, shop_id: int) -> Shop:
     shop = session.scalar(select(Shop).where(Shop.id == shop_id, Shop.team_id == caller.team_id))
     if shop is None:
-        raise NotFound(f"no shop {shop_id} in your team")
+        raise NotFound(Phrase("no shop {shop_id} in your team", shop_id=shop_id))
     return shop
 
 
@@ -364,7 +378,14 @@ def sync_now(db: Database, caller: Caller, shop_id: int | None, enqueue: Any) ->
 def _sync_refused(session: Session, team_id: int, rule: limits.Rule) -> NoReturn:
     wait = max(1, sync_now_wait(session, team_id))  # at least 1 s, should the lease just have lapsed
     raise RateLimited(
-        f"your team may start {rule.count} {rule.what} per {rule.seconds} s; try again in {wait} s", retry_after=wait
+        Phrase(
+            "your team may start {count} {what} per {seconds} s; try again in {wait} s",
+            count=rule.count,
+            what=Phrase(rule.what),
+            seconds=rule.seconds,
+            wait=wait,
+        ),
+        retry_after=wait,
     )
 
 
@@ -393,7 +414,9 @@ def set_member(session: Session, caller: Caller, email: str, role: str) -> list[
     (services/invitations): they become a member only by accepting."""
     email = teams.normalize_email(email)
     if session.scalar(select(Member.id).where(Member.team_id == caller.team_id, Member.email == email)) is None:
-        raise NotFound(f"{email} is not a member of your team: invite them, and they join when they accept")
+        raise NotFound(
+            Phrase("{email} is not a member of your team: invite them, and they join when they accept", email=email)
+        )
     if role != "admin" and not other_admins(session, caller, email):
         raise Conflict("the team needs at least one admin: make someone else admin first")
     teams.add_member(session, team_of(session, caller), email, role, actor=caller.email)
@@ -405,7 +428,7 @@ def remove_member(session: Session, caller: Caller, email: str) -> Member:
     email = teams.normalize_email(email)
     member = session.scalar(select(Member).where(Member.team_id == caller.team_id, Member.email == email))
     if member is None:
-        raise NotFound(f"{email} is not a member of your team")
+        raise NotFound(Phrase("{email} is not a member of your team", email=email))
     if member.role == "admin" and not other_admins(session, caller, email):
         raise Conflict("the team needs at least one admin: make someone else admin first")
     session.delete(member)

@@ -21,6 +21,7 @@ from backend import i18n
 from backend.catalog import role_policy
 from backend.config import Config
 from backend.db import Database
+from backend.domain.phrases import Phrase
 from backend.domain.profiles import check_shown_to
 from backend.errors import Forbidden, InvalidInput, NotFound, OrderDeckError
 from backend.models import BindChallenge, Member, Spreadsheet, utcnow
@@ -65,7 +66,7 @@ def _google(db: Database, team_id: int, config: Config, box: SecretBox, *, share
 
 def check_google_id(google_id: str) -> str:
     if not GOOGLE_ID.match(google_id):
-        raise InvalidInput(f"{google_id!r} is not a Google spreadsheet id")
+        raise InvalidInput(Phrase("{google_id!r} is not a Google spreadsheet id", google_id=google_id))
     return google_id
 
 
@@ -80,8 +81,12 @@ def check_opens(db: Database, config: Config, box: SecretBox, team_id: int, goog
         found = google.caller.read(request, f"open spreadsheet {google_id}")
     except NotFound:
         raise NotFound(
-            f"no spreadsheet {google_id} that {google.identity.email} can open: copy the id from the spreadsheet's "
-            f"address (docs.google.com/spreadsheets/d/ID/edit) and share the file with {google.identity.email}"
+            Phrase(
+                "no spreadsheet {google_id} that {email} can open: copy the id from the spreadsheet's address "
+                "(docs.google.com/spreadsheets/d/ID/edit) and share the file with {email}",
+                google_id=google_id,
+                email=google.identity.email,
+            )
         ) from None
     return str(found.get("properties", {}).get("title", ""))
 
@@ -260,7 +265,9 @@ def withdraw_from_former_member(db: Database, config: Config, box: SecretBox, fo
                 if p.get("type") == "user" and str(p.get("emailAddress", "")).lower() == former.email
             ]
             if any(p.get("role") == "owner" for p in theirs):
-                raise Forbidden(f"{former.email} owns it: ask them to transfer it, or stop writing it")
+                raise Forbidden(
+                    Phrase("{email} owns it: ask them to transfer it, or stop writing it", email=former.email)
+                )
             for permission in theirs:
                 remove = google.clients.drive.permissions().delete(fileId=google_id, permissionId=permission["id"])
                 google.caller.write(remove, f"take {former.email} off spreadsheet {google_id}", retry=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from backend.catalog import SCHEMAS_DIR, exception_templates, load_json, role_policy, validated
 from backend.domain.case_columns import case_columns
 from backend.domain.columns import Column, build_catalogue
+from backend.domain.phrases import Phrase, joined, listed
 from backend.domain.profiles import Profile, ProfileRejected, check_shown_to, parse_profile, visibility_problems
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.models import AuditEntry, ColumnProfile, Member, SheetBinding, Shop, Spreadsheet, Team, utcnow
@@ -53,7 +54,7 @@ def check_profile_document(doc: Mapping[str, Any]) -> Profile:
         jsonschema.validate(doc, load_json(SCHEMAS_DIR / PROFILE_SCHEMA))
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
-        raise InvalidInput(f"profile at {where}: {exc.message}") from None
+        raise InvalidInput(Phrase("profile at {where}: {problem}", where=where, problem=exc.message)) from None
     return parse_profile(doc, catalogue(), role_policy())
 
 
@@ -70,7 +71,7 @@ def profile_for(session: Session, team_id: int, key: str) -> Profile:
     found = builtin_profiles().get(key)
     if found is None:
         known = sorted({*builtin_profiles(), *custom_profile_keys(session, team_id)})
-        raise NotFound(f"no column profile {key!r}; profiles are: {', '.join(known)}")
+        raise NotFound(Phrase("no column profile {key!r}; profiles are: {known}", key=key, known=", ".join(known)))
     return found
 
 
@@ -83,7 +84,7 @@ def define_profile(session: Session, team: Team, doc: Mapping[str, Any], actor: 
     _member_with_role(session, team, actor, "admin", "define column profiles")
     profile = check_profile_document(doc)
     if profile.key in builtin_profiles():
-        raise Conflict(f"{profile.key!r} is a built-in profile; choose another key")
+        raise Conflict(Phrase("{key!r} is a built-in profile; choose another key", key=profile.key))
     row = session.scalar(
         select(ColumnProfile).where(ColumnProfile.team_id == team.id, ColumnProfile.key == profile.key)
     )
@@ -120,17 +121,29 @@ def check_bound_tabs(session: Session, team_id: int, profile: Profile) -> None:
         if (hidden := visibility_problems(profile.columns, b.spreadsheet.audience_role, policy))
     ]
     if unfit:  # in words for the sidebar (headers, the audience's name); `problems` keeps the keys
-        tabs = "; ".join(
-            f"tab “{b.tab_title}” of {b.spreadsheet.title or b.spreadsheet.google_id} "
-            f"({policy.label(b.spreadsheet.audience_role)}) may not show "
-            + ", ".join(
-                c.header for c in profile.columns if not policy.may_see(b.spreadsheet.audience_role, c.sensitivity)
+        tabs = [
+            Phrase(
+                "tab “{tab}” of {file} ({audience}) may not show {columns}",
+                tab=b.tab_title,
+                file=b.spreadsheet.title or b.spreadsheet.google_id,
+                audience=Phrase(policy.label(b.spreadsheet.audience_role)),
+                columns=listed(
+                    [
+                        Phrase(c.header)
+                        for c in profile.columns
+                        if not policy.may_see(b.spreadsheet.audience_role, c.sensitivity)
+                    ]
+                ),
             )
             for b, _ in unfit
-        )
+        ]
         raise ProfileRejected(
-            f"“{profile.title}” is bound to tabs whose readers may not see the new columns ({tabs}): unbind those "
-            "tabs or leave the columns out",
+            Phrase(
+                "“{title}” is bound to tabs whose readers may not see the new columns ({tabs}): unbind those tabs or "
+                "leave the columns out",
+                title=profile.title,
+                tabs=joined(tabs),
+            ),
             [f"tab {b.tab_title!r}: " + ", ".join(hidden) for b, hidden in unfit],
         )
 
@@ -138,9 +151,24 @@ def check_bound_tabs(session: Session, team_id: int, profile: Profile) -> None:
 def _member_with_role(session: Session, team: Team, email: str, role: str | None, doing: str) -> Member:
     member = session.scalar(select(Member).where(Member.team_id == team.id, Member.email == email.strip().lower()))
     if member is None:
-        raise Forbidden(f"{email} is not a member of team {team.name!r}, so may not {doing}")
+        raise Forbidden(
+            Phrase(
+                "{email} is not a member of team {team!r}, so may not {doing}",
+                email=email,
+                team=team.name,
+                doing=Phrase(doing),
+            )
+        )
     if role is not None and member.role != role:
-        raise Forbidden(f"{email} is {member.role}; only an {role} may {doing}")
+        raise Forbidden(
+            Phrase(
+                "{email} is {role}; only an {needed} may {doing}",
+                email=email,
+                role=Phrase(member.role),
+                needed=Phrase(role),
+                doing=Phrase(doing),
+            )
+        )
     return member
 
 
@@ -170,7 +198,7 @@ def resolve_shops(session: Session, team: Team, shops: Sequence[str]) -> list[in
     for wanted in shops:
         match = next((s for s in owned if wanted in (str(s.id), s.external_id)), None)
         if match is None:
-            raise NotFound(f"team {team.name!r} has no shop {wanted!r}")
+            raise NotFound(Phrase("team {team!r} has no shop {shop!r}", team=team.name, shop=wanted))
         chosen.append(match.id)
     return sorted(set(chosen))
 
@@ -196,7 +224,7 @@ def bind(
             select(Member).where(Member.team_id == team.id, Member.role == "admin").order_by(Member.id)
         )
         if admin is None:
-            raise Forbidden(f"team {team.name!r} has no admin to bind sheets")
+            raise Forbidden(Phrase("team {team!r} has no admin to bind sheets", team=team.name))
         actor = admin.email
     member = _member_with_role(session, team, actor, None, "bind sheets")
     profile = profile_for(session, team.id, profile_key)
@@ -243,7 +271,7 @@ def unbind(session: Session, team: Team, google_id: str, tab: str, actor: str) -
         .where(Spreadsheet.team_id == team.id, Spreadsheet.google_id == google_id, SheetBinding.tab_title == tab)
     )
     if binding is None:
-        raise NotFound(f"tab {tab!r} of {google_id} is not bound")
+        raise NotFound(Phrase("tab {tab!r} of {google_id} is not bound", tab=tab, google_id=google_id))
     session.delete(binding)
     _audit(
         session, team.id, actor, "sheet.unbind", target=str(binding.id), detail={"spreadsheet": google_id, "tab": tab}

@@ -20,6 +20,7 @@ from backend import i18n
 from backend.config import Config
 from backend.db import Database
 from backend.domain import alerts
+from backend.domain.phrases import Phrase
 from backend.errors import NotFound
 from backend.models import AuditEntry, Member, NotificationChannel, Team
 from backend.secrets import SecretBox
@@ -68,7 +69,7 @@ def _audit(session: Session, team: Team, actor: str, action: str, channel: Notif
 def _channel(session: Session, team: Team, channel_id: int) -> NotificationChannel:
     channel = session.get(NotificationChannel, channel_id)
     if channel is None or channel.team_id != team.id:
-        raise NotFound(f"no Discord channel {channel_id} in {team.name}")
+        raise NotFound(Phrase("no Discord channel {channel_id} in {team}", channel_id=channel_id, team=team.name))
     return channel
 
 

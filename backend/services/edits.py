@@ -24,12 +24,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from backend import i18n
 from backend.db import Database
-from backend.domain import localize
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
 from backend.domain.fx import parse_pair
 from backend.domain.pending_actions import FINANCE_PREFIX
-from backend.domain.phrases import Phrase
+from backend.domain.phrases import Phrase, said
 from backend.domain.profiles import Profile
 from backend.domain.seller_values import shown_note
 from backend.domain.status import ShippingType
@@ -172,7 +171,7 @@ def _binding(session: Session, caller: Caller, batch: EditBatch) -> tuple[SheetB
         .where(SheetBinding.tab_title == batch.tab)
     )
     if binding is None:
-        raise NotFound(f"tab {batch.tab!r} of this spreadsheet is not bound to your team")
+        raise NotFound(Phrase("tab {tab!r} of this spreadsheet is not bound to your team", tab=batch.tab))
     language = i18n.language_of(session.get_one(Team, caller.team_id), binding.spreadsheet)
     english = bindings.profile_for(session, caller.team_id, binding.profile_key)
     return binding, i18n.localized(english, language), english
@@ -790,5 +789,5 @@ def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBat
             )
     translate = i18n.translator(outcome.language)
     for cell in outcome.cells:
-        cell["note"] = cell["note"] and localize.said(cell["note"], translate)
+        cell["note"] = cell["note"] and said(cell["note"], translate)
     return outcome

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from backend.catalog import exception_templates
+from backend.domain.phrases import Phrase
 from backend.domain.templates import LANGUAGES, OUTCOMES, FieldSpec, Template, buyer_language
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.models import ExceptionCase, Order, Shop, Team, utcnow
@@ -100,7 +101,7 @@ def _order_id(session: Session, caller: Caller, external_id: str | None) -> int 
         .limit(1)
     )
     if found is None:
-        raise NotFound(f"no order {external_id.strip()} in {caller.team_name}")
+        raise NotFound(Phrase("no order {order} in {team}", order=external_id.strip(), team=caller.team_name))
     return found
 
 
@@ -130,12 +131,18 @@ def buyer_message(session: Session, caller: Caller, case_id: int, language: str 
     """The message to copy to the buyer: in `language`, else in the one the buyer is likely to read."""
     case = session.get(ExceptionCase, case_id)
     if case is None or case.team_id != caller.team_id:
-        raise NotFound(f"no exception {case_id} in {caller.team_name}")
+        raise NotFound(Phrase("no exception {case_id} in {team}", case_id=case_id, team=caller.team_name))
     if caller.role not in (case.handler_role, "admin"):
-        raise Forbidden(f"only {case.handler_role} or an admin writes to the buyer about this exception")
+        raise Forbidden(
+            Phrase("only {role} or an admin writes to the buyer about this exception", role=Phrase(case.handler_role))
+        )
     order = session.get(Order, case.order_id) if case.order_id is not None else None
     if language is None:
         language = buyer_language(order.recipient_region_code, order.buyer_message) if order else "en"
     if language not in LANGUAGES:
-        raise InvalidInput(f"no buyer message in {language!r}; languages are {', '.join(LANGUAGES)}")
+        raise InvalidInput(
+            Phrase(
+                "no buyer message in {language!r}; languages are {known}", language=language, known=", ".join(LANGUAGES)
+            )
+        )
     return {"id": case.id, "language": language, "message": workflow.customer_message(session, case, language)}

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from backend.config import Config
 from backend.db import Database
+from backend.domain.phrases import Phrase
 from backend.errors import Conflict, Forbidden, NotFound
 from backend.models import Invitation, Member, Team, utcnow
 from backend.secrets import SecretBox
@@ -54,7 +55,7 @@ def invite(session: Session, caller: Caller, config: Config, email: str, role: s
     """Invite `email` as `role` (again: a new link, the old one stops working); the answer is the link to send."""
     email, role = teams.normalize_email(email), teams.check_role(role)
     if session.scalar(select(Member.id).where(Member.team_id == caller.team_id, Member.email == email)) is not None:
-        raise Conflict(f"{email} is already a member of your team: change their role instead")
+        raise Conflict(Phrase("{email} is already a member of your team: change their role instead", email=email))
     token = secrets.token_urlsafe(32)
     found = session.scalar(select(Invitation).where(Invitation.team_id == caller.team_id, Invitation.email == email))
     if found is None:
@@ -76,7 +77,7 @@ def revoke(session: Session, caller: Caller, email: str) -> list[dict[str, Any]]
     email = teams.normalize_email(email)
     found = session.scalar(select(Invitation).where(Invitation.team_id == caller.team_id, Invitation.email == email))
     if found is None:
-        raise NotFound(f"no invitation for {email} is pending in your team")
+        raise NotFound(Phrase("no invitation for {email} is pending in your team", email=email))
     session.delete(found)
     audit(session, caller, "member.uninvite", email, {"role": found.role})
     session.flush()
@@ -156,8 +157,12 @@ def accept(
         found = _by_token(session, token or "") if invitation_id is None else _by_id(session, invitation_id, email)
         if found.email != email:
             raise Forbidden(
-                f"this invitation was sent to another address ({_hint(found.email)}), not {email}: "
-                "sign in with the Google account of the address it was sent to"
+                Phrase(
+                    "this invitation was sent to another address ({hint}), not {email}: "
+                    "sign in with the Google account of the address it was sent to",
+                    hint=_hint(found.email),
+                    email=email,
+                )
             )
         inviter = session.scalar(
             select(Member.role).where(Member.team_id == found.team_id, Member.email == found.invited_by)

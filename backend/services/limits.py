@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from backend.catalog import SCHEMAS_DIR, validated
 from backend.db import Database, insert_ignoring_duplicates
+from backend.domain.phrases import Phrase
 from backend.errors import InvalidInput, NotFound, RateLimited
 from backend.models import LimitOverride, RateWindow, Team, utcnow
 from backend.sheets.budget import Quota, SheetsBudget
@@ -93,16 +94,22 @@ def spend(db: Database, action: str, *, team_id: int, member: str | None = None,
             )
             if not cast("CursorResult[Any]", taken).rowcount:
                 wait = max(1, math.ceil((start + timedelta(seconds=step) - now).total_seconds()))
-                whose = "you have" if who else "your team has"
                 raise RateLimited(
-                    f"{whose} reached the limit of {rule.count} {rule.what} per {_span(step)}; try again in {wait} s",
+                    Phrase(
+                        "{whose} reached the limit of {count} {what} per {span}; try again in {wait} s",
+                        whose=Phrase("you have") if who else Phrase("your team has"),
+                        count=rule.count,
+                        what=Phrase(rule.what),
+                        span=_span(step),
+                        wait=wait,
+                    ),
                     retry_after=wait,
                     limit=rule.name,
                 )
 
 
 def _span(seconds: int) -> str:
-    return "minute" if seconds == 60 else f"{seconds} s"
+    return Phrase("minute") if seconds == 60 else Phrase("{seconds} s", seconds=seconds)
 
 
 def sheets_budget(

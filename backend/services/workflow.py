@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.catalog import exception_templates
+from backend.domain.phrases import Phrase
 from backend.domain.templates import AUTOMATIC, OUTCOMES, FieldError, MessageContext, Template
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.models import AuditEntry, ExceptionCase, Member, Order, OrderEvent, Shop, Team, utcnow
@@ -40,7 +41,7 @@ def template(key: str) -> Template:
 def _member(session: Session, team: Team, email: str) -> Member:
     member = session.scalar(select(Member).where(Member.team_id == team.id, Member.email == email.strip().lower()))
     if member is None:
-        raise Forbidden(f"{email} is not a member of {team.name}")
+        raise Forbidden(Phrase("{email} is not a member of {team}", email=email, team=team.name))
     return member
 
 
@@ -50,7 +51,7 @@ def _order_shop(session: Session, team: Team, order_id: int | None) -> tuple[Ord
     order = session.get(Order, order_id)
     shop = session.get(Shop, order.shop_id) if order else None
     if order is None or shop is None or shop.team_id != team.id:
-        raise NotFound(f"no order {order_id} in {team.name}")
+        raise NotFound(Phrase("no order {order} in {team}", order=order_id, team=team.name))
     return order, shop
 
 
@@ -58,7 +59,9 @@ def _fields(tpl: Template, raw: Mapping[str, Any], *, partial: bool) -> dict[str
     try:
         return tpl.validate(raw, partial=partial)
     except FieldError as exc:
-        raise InvalidInput(f"{tpl.label['en']}: {exc}", fields=exc.problems) from None
+        raise InvalidInput(
+            Phrase("{template}: {problem}", template=Phrase(tpl.label["en"]), problem=str(exc)), fields=exc.problems
+        ) from None
 
 
 def _record(
@@ -127,7 +130,7 @@ def raise_exception(
     else:
         role = _member(session, team, actor).role
         if role in CANNOT_RAISE:
-            raise Forbidden(f"the {role} role cannot raise exceptions")
+            raise Forbidden(Phrase("the {role} role cannot raise exceptions", role=Phrase(role)))
     if dedupe_key and (found := session.scalar(select(ExceptionCase).where(ExceptionCase.dedupe_key == dedupe_key))):
         return found
     order, _shop = _order_shop(session, team, order_id)
@@ -167,14 +170,19 @@ def raise_from_dropdown(session: Session, team: Team, order_id: int, label: str,
 def _case(session: Session, team: Team, case_id: int) -> ExceptionCase:
     case = session.get(ExceptionCase, case_id)
     if case is None or case.team_id != team.id:
-        raise NotFound(f"no exception {case_id} in {team.name}")
+        raise NotFound(Phrase("no exception {case_id} in {team}", case_id=case_id, team=team.name))
     return case
 
 
 def _may_handle(member: Member, case: ExceptionCase) -> None:
     if member.role not in (case.handler_role, "admin"):
         raise Forbidden(
-            f"only {case.handler_role} or an admin can handle this exception; {member.email} is {member.role}"
+            Phrase(
+                "only {handler} or an admin can handle this exception; {email} is {role}",
+                handler=Phrase(case.handler_role),
+                email=member.email,
+                role=Phrase(member.role),
+            )
         )
 
 
@@ -187,7 +195,7 @@ def update_fields(
     if member.email != case.raised_by:
         _may_handle(member, case)
     if case.status != "open":
-        raise Conflict(f"exception {case_id} is already resolved")
+        raise Conflict(Phrase("exception {case_id} is already resolved", case_id=case_id))
     tpl = template(case.template_key)
     case.fields = _fields(tpl, {**case.fields, **fields}, partial=True)
     order, _shop = _order_shop(session, team, case.order_id)
@@ -211,11 +219,15 @@ def resolve_exception(
     member = _member(session, team, actor)
     _may_handle(member, case)
     if case.status != "open":
-        raise Conflict(f"exception {case_id} was already resolved by {case.resolved_by}")
+        raise Conflict(
+            Phrase("exception {case_id} was already resolved by {who}", case_id=case_id, who=case.resolved_by)
+        )
     if outcome not in OUTCOMES:
-        raise InvalidInput(f"unknown outcome {outcome!r}; outcomes are: {', '.join(OUTCOMES)}")
+        raise InvalidInput(
+            Phrase("unknown outcome {outcome!r}; outcomes are: {known}", outcome=outcome, known=", ".join(OUTCOMES))
+        )
     if len(resolution) > RESOLUTION_MAX:
-        raise InvalidInput(f"a resolution note has at most {RESOLUTION_MAX} characters")
+        raise InvalidInput(Phrase("a resolution note has at most {count} characters", count=RESOLUTION_MAX))
     case.status, case.resolved_by, case.resolved_at, case.outcome = "resolved", member.email, now, outcome
     case.resolution = resolution.strip() or None
     order, _shop = _order_shop(session, team, case.order_id)
@@ -255,6 +267,8 @@ def customer_message(session: Session, case: ExceptionCase, language: str = "en"
     try:
         return tpl.render(case.fields, language, context)
     except FieldError as exc:
-        raise InvalidInput(f"fill in the exception's fields first: {exc}", fields=exc.problems) from None
+        raise InvalidInput(
+            Phrase("fill in the exception's fields first: {problem}", problem=str(exc)), fields=exc.problems
+        ) from None
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -18,8 +19,9 @@ from backend.sandbox.discord import DiscordFake, start_discord, webhook_url
 from backend.sandbox.server import RunningServer
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings, purchases, teams
+from tests.api.conftest import AUDIENCE
 from tests.conftest import Live
-from tests.scenarios.addon_world import ADMIN, World, build_world
+from tests.scenarios.addon_world import ADMIN, PACKER, AddonFailure, World, build_world
 from tests.scenarios.test_fulfilment import PACK, columns, open_pack_list, pass_of, rows_by_key, sandbox_shop
 
 COLUMNS = ("order_id", "shop", "created_at", "status", "buyer_message", "exception")
@@ -342,3 +344,55 @@ def test_a_handover_picked_in_chinese_is_rewritten_in_english_when_the_file_turn
     _header, rows = rows_by_key(world)
     assert rows[later][col["pack_handover"] - 1] == "Drop-off"
     assert world.live.sandbox.shops[sandbox_shop(world)].packages[later].handover_method == "DROP_OFF"
+
+
+def _refused(world: World, method: str, path: str, email: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """What Api.gs receives when the backend refuses: the status and the error envelope the sidebar shows."""
+    headers = {"Authorization": f"Bearer {world.google.identity.mint_id_token(AUDIENCE, email)}"}
+    if method == "get":
+        reply = httpx.get(world.live.url + path, params=payload, headers=headers, timeout=30)
+    else:
+        reply = httpx.post(world.live.url + path, json=payload, headers=headers, timeout=60)
+    assert reply.status_code >= 400, reply.text
+    error: dict[str, Any] = reply.json()["error"]
+    return reply.status_code, error
+
+
+def test_a_chinese_admins_refusals_read_in_chinese_with_the_same_codes_and_an_english_files_in_english(
+    world: World,
+) -> None:
+    world.bind_tab("客服", "customer_service", new_tab=True)
+    at_file = {"spreadsheet_id": world.file_id}
+    bind = {**at_file, "challenge": "x" * 32, "tab": "订单", "profile": "customer_service"}
+    assert _refused(world, "post", "/addon/bindings", ADMIN, bind) == (403, {
+        "code": "forbidden", "action": "fail",
+        "message": "此表格未能证明你可以编辑它（绑定校验码缺失、已使用或已过期）：请在此表格的侧边栏重新绑定",
+    })  # fmt: skip
+    status, error = _refused(world, "post", "/addon/bind/challenge", PACKER, at_file)
+    assert (status, error["code"], error["message"]) == (
+        403, "forbidden", "仓库角色不能绑定工作表：只有管理员可以，请联系团队管理员"
+    )  # fmt: skip
+
+    # An invalid profile: a form field left empty, and a profile that does not exist.
+    profile = {"key": "mine", "audience_role": "warehouse", "grain": "order"}
+    status, error = _refused(world, "post", "/addon/profiles", ADMIN, profile)
+    assert (status, error["code"], error["message"]) == (400, "invalid_input", "列：请填写")
+    assert error["detail"] == {"fields": {"columns": ["Missing data for required field."]}}  # kept for API clients
+    with pytest.raises(AddonFailure, match=r"^没有列配置 'no_such'；现有列配置：\S+, "):
+        world.bind_tab("新", "no_such", new_tab=True)  # as Bind.gs does it: the challenge passes, the profile not
+
+    # Sync now twice: the second start is refused for a while, in Chinese, with its Retry-After.
+    world.api("post", "/addon/sync", ADMIN, {"shop_id": world.shop_id})
+    status, error = _refused(world, "post", "/addon/sync", ADMIN, {"shop_id": world.shop_id})
+    assert (status, error["code"], error["action"]) == (429, "rate_limited", "retry")
+    assert re.fullmatch(r"你的团队每 60 秒最多可发起 1 次“立即同步”；请 \d+ 秒后再试", error["message"]), error
+
+    # The same team's file kept in English is refused in English, word for word as before.
+    world.api("post", "/addon/spreadsheet/language", ADMIN, {**at_file, "language": "en"})
+    status, error = _refused(world, "post", "/addon/bindings", ADMIN, bind)
+    assert error["message"] == (
+        "this spreadsheet did not prove you can edit it (the bind challenge is missing, used or expired): "
+        "bind again from the sidebar of this spreadsheet"
+    )
+    status, error = _refused(world, "get", "/addon/status", ADMIN, {"spreadsheet_id": "short"})
+    assert (status, error["message"]) == (400, "表格：请使用表格地址中的 ID（docs.google.com/spreadsheets/d/ID）")

@@ -242,10 +242,14 @@ def _claim(
 # -- finance -------------------------------------------------------------------------------------------
 
 
+def refund_refused(role: str) -> Phrase:
+    return Phrase("the {role} role may not approve refunds above the team's limit", role=Phrase(role))
+
+
 def finance_answer(session: Session, row: AfterSaleCase, *, answer: str, actor: str, role: str) -> Verdict:
     """Finance approves (then the decision is sent) or declines (nothing is sent) a refund above the limit."""
     if not role_policy().may(role, APPROVE_LARGE_REFUND):
-        raise Forbidden(f"the {role} role may not approve refunds above the team's limit")
+        raise Forbidden(refund_refused(role))
     now = utcnow()
     shop = session.get_one(Shop, row.shop_id)
     view = view_of(row, shop, now)

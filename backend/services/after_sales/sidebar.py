@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from backend import i18n
 from backend.catalog import role_policy
 from backend.db import Database
+from backend.domain.phrases import Phrase
 from backend.errors import Forbidden, NotFound
 from backend.models import AfterSaleCase, Shop, Team, utcnow
 from backend.services.addon import Caller
@@ -49,7 +50,7 @@ def pending_actions(session: Session, caller: Caller) -> dict[str, Any]:
 def answer_refund(db: Database, platform: Platform, caller: Caller, case: str, answer: str) -> dict[str, Any]:
     """Finance approves (sent to the platform now) or declines (nothing sent) a refund above the limit."""
     if not role_policy().may(caller.role, APPROVE_LARGE_REFUND):
-        raise Forbidden(f"the {caller.role} role may not approve refunds above the team's limit")
+        raise Forbidden(decisions.refund_refused(caller.role))
     with db.session() as session:
         row = session.scalar(
             select(AfterSaleCase)
@@ -57,7 +58,7 @@ def answer_refund(db: Database, platform: Platform, caller: Caller, case: str, a
             .where(Shop.team_id == caller.team_id, AfterSaleCase.external_id == case.strip())
         )
         if row is None:
-            raise NotFound(f"no after-sales case {case!r} in your team")
+            raise NotFound(Phrase("no after-sales case {case!r} in your team", case=case))
         verdict = decisions.finance_answer(session, row, answer=answer, actor=caller.email, role=caller.role)
     decisions.send(db, platform, [verdict])
     with db.session() as session:
