@@ -45,7 +45,7 @@ from backend.services import bindings
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.sheet_refresh import Pusher, PushResult
 from backend.services.views import order_views
-from backend.sheets.google import clients, writer_for
+from backend.sheets.google import GoogleClients, clients, writer_for
 from tests import factories
 
 SIZES = (500, 5_000)
@@ -97,22 +97,21 @@ class PerRowScript:
     """A typical gspread script: fill the tab once in one values.update, then at each push read the key
     column and write one values.update per changed row (new rows appended)."""
 
-    def __init__(self, sheets: Any, file_id: str) -> None:
-        self.sheets, self.file_id, self.written = sheets, file_id, dict[str, tuple[Any, ...]]()
+    def __init__(self, google: GoogleClients, file_id: str) -> None:
+        self.google, self.file_id, self.written = google, file_id, dict[str, tuple[Any, ...]]()
 
     def fill(self, rows: Sequence[Row]) -> None:
         values = [[_plain(c) for c in row.cells] for row in rows]
-        self.sheets.spreadsheets().values().update(
+        self.google.spreadsheets.values().update(
             spreadsheetId=self.file_id, range=f"'{TAB}'!A1", valueInputOption="USER_ENTERED", body={"values": values}
-        ).execute()
+        ).execute(http=self.google.http)
         self.written = {row.key: tuple(v) for row, v in zip(rows, values, strict=True)}
 
     def push(self, rows: Sequence[Row]) -> None:
         keys = (
-            self.sheets.spreadsheets()
-            .values()
+            self.google.spreadsheets.values()
             .get(spreadsheetId=self.file_id, range=f"'{TAB}'!A:A", majorDimension="COLUMNS")
-            .execute()
+            .execute(http=self.google.http)
             .get("values", [[]])[0]
         )
         where = {k: i + 1 for i, k in enumerate(keys)}
@@ -124,28 +123,28 @@ class PerRowScript:
             at = where.get(row.key)
             if at is None:
                 at, next_row = next_row, next_row + 1
-            self.sheets.spreadsheets().values().update(
+            self.google.spreadsheets.values().update(
                 spreadsheetId=self.file_id,
                 range=f"'{TAB}'!A{at}",
                 valueInputOption="USER_ENTERED",
                 body={"values": [list(values)]},
-            ).execute()
+            ).execute(http=self.google.http)
             self.written[row.key] = values
 
 
 class FullRewrite:
     """Clear the tab and write every row again on each push (values.clear + values.update)."""
 
-    def __init__(self, sheets: Any, file_id: str, headers: Sequence[str]) -> None:
-        self.sheets, self.file_id, self.headers = sheets, file_id, list(headers)
+    def __init__(self, google: GoogleClients, file_id: str, headers: Sequence[str]) -> None:
+        self.google, self.file_id, self.headers = google, file_id, list(headers)
 
     def push(self, rows: Sequence[Row]) -> None:
-        values = self.sheets.spreadsheets().values()
-        values.clear(spreadsheetId=self.file_id, range=f"'{TAB}'", body={}).execute()
+        values = self.google.spreadsheets.values()
+        values.clear(spreadsheetId=self.file_id, range=f"'{TAB}'", body={}).execute(http=self.google.http)
         body = {"values": [self.headers, *[[_plain(c) for c in r.cells] for r in rows]]}
         values.update(
             spreadsheetId=self.file_id, range=f"'{TAB}'!A1", valueInputOption="USER_ENTERED", body=body
-        ).execute()
+        ).execute(http=self.google.http)
 
 
 @dataclass
@@ -250,9 +249,7 @@ def _peers(google: GoogleSandboxes, world: BenchShop) -> dict[str, Any]:
 
     with app.app_context(), db.session() as session:
         config = world.pusher.config
-        service = clients(
-            config, writer_for(session, world.team_id, config, app.extensions["orderdeck.secrets"])
-        ).sheets
+        service = clients(config, writer_for(session, world.team_id, config, app.extensions["orderdeck.secrets"]))
     rows = current_rows()
     width = len(profile.columns)
     per_row = PerRowScript(service, _new_file(google, len(rows) + 100, width))

@@ -60,8 +60,8 @@ def _google(db: Database, team_id: int, config: Config, box: SecretBox, *, share
         # Sharing a file needs drive.file; the writer's own scopes stay read-only on Drive.
         identity = replace(identity, credentials=identity.credentials.with_scopes([*SCOPES, DRIVE_FILE_SCOPE]))
     budget = limits.sheets_budget(db, identity, team_id, max_wait=INTERACTIVE_WAIT)
-    caller = GoogleCaller(identity.email, budget, Backoff(attempts=2))
-    return Google(identity, clients(config, identity), caller)
+    google = clients(config, identity)
+    return Google(identity, google, GoogleCaller(identity.email, budget, google.http, Backoff(attempts=2)))
 
 
 def check_google_id(google_id: str) -> str:
@@ -74,9 +74,7 @@ def check_opens(db: Database, config: Config, box: SecretBox, team_id: int, goog
     """The spreadsheet's title, read as the team's writer: a mistyped id or a file not shared with the writer
     is refused now, with what to do, rather than at the first push."""
     google = _google(db, team_id, config, box)
-    request = google.clients.sheets.spreadsheets().get(
-        spreadsheetId=check_google_id(google_id), fields="properties.title"
-    )
+    request = google.clients.spreadsheets.get(spreadsheetId=check_google_id(google_id), fields="properties.title")
     try:
         found = google.caller.read(request, f"open spreadsheet {google_id}")
     except NotFound:
@@ -109,9 +107,7 @@ def issue_challenge(db: Database, caller: Caller, google_id: str) -> dict[str, A
 def _challenge_found(google: Google, google_id: str, nonce: str) -> bool:
     lookup = {"developerMetadataLookup": {"metadataKey": CHALLENGE_KEY, "metadataValue": nonce}}
     reply = google.caller.read(
-        google.clients.sheets.spreadsheets()
-        .developerMetadata()
-        .search(spreadsheetId=google_id, body={"dataFilters": [lookup]}),
+        google.clients.spreadsheets.developerMetadata().search(spreadsheetId=google_id, body={"dataFilters": [lookup]}),
         f"read the bind proof in spreadsheet {google_id}",
     )
     return any(
@@ -315,7 +311,7 @@ def create_for_audience(
     google = _google(db, caller.team_id, config, box, share=True)
     body = {"properties": {"title": title}, "sheets": [{"properties": {"title": tab}}]}
     created = google.caller.write(
-        google.clients.sheets.spreadsheets().create(body=body), f"create spreadsheet {title!r}", retry=False
+        google.clients.spreadsheets.create(body=body), f"create spreadsheet {title!r}", retry=False
     )
     google_id = str(created["spreadsheetId"])
     for email, role in sorted(people.items()):

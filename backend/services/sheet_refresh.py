@@ -192,8 +192,9 @@ class Pusher:
                 bindings = [b.id for b in spreadsheet.bindings if b.dirty or b.id in wanted]
                 identity = writer_for(session, spreadsheet.team_id, self.config, self.secrets)
             budget = push_budget(self.db, identity, spreadsheet.team_id, max_wait=self.budget_wait)
-            caller = Caller(identity.email, budget, self.backoff)
-            push = _Push(self, caller, clients(self.config, identity), spreadsheet_id, bindings, started)
+            google = clients(self.config, identity)
+            caller = Caller(identity.email, budget, google.http, self.backoff)
+            push = _Push(self, caller, google, spreadsheet_id, bindings, started)
             push.result = PushResult(spreadsheet.google_id, identity.email, started=started)
             if not bindings:
                 return push.result

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -102,45 +102,76 @@ def _parsed_service_account(text: str) -> Any:
 
 @dataclass(frozen=True)
 class GoogleClients:
+    """Sheets v4 and Drive v3 resources, and the HTTP that carries this identity's credentials.
+
+    The resources are shared by every thread of the process and carry no credentials of their own: a
+    request runs as an identity only when executed with its `http` (`request.execute(http=...)`, as the
+    writer's Caller does), so one team's identity can never ride on another's request.
+    """
+
     sheets: Any
     drive: Any
+    http: Any
 
-    @cached_property
+    @property
     def spreadsheets(self) -> Any:
-        """The spreadsheets resource, built once: googleapiclient documents its methods anew on every call."""
-        return self.sheets.spreadsheets()
+        return _SHARED.child(self.sheets, "spreadsheets")
 
 
-_BUILT = threading.local()
+class _Shared:
+    """Resources googleapiclient builds from the bundled discovery documents, once per process.
+
+    googleapiclient documents every method of a resource when it builds it (Sheets' batchUpdate alone
+    is a 5 MB docstring): about 36 MB and 0.3 s for one Sheets and Drive pair, which would otherwise be
+    paid again by every task thread and every sidebar request's thread.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: dict[tuple[object, ...], Any] = {}
+
+    def service(self, api: str, version: str, endpoint: str | None) -> Any:
+        key = (api, version, endpoint)
+        with self._lock:
+            if key not in self._built:
+                options = {"api_endpoint": endpoint} if endpoint else None
+                anonymous = httplib2.Http(timeout=TIMEOUT_SECONDS)  # a request executed without `http` is refused
+                self._built[key] = build(
+                    api, version, http=anonymous, static_discovery=True, cache_discovery=False, client_options=options
+                )
+            return self._built[key]
+
+    def child(self, parent: Any, name: str) -> Any:
+        with self._lock:
+            key = (id(parent), name)
+            if key not in self._built:
+                self._built[key] = getattr(parent, name)()
+            return self._built[key]
+
+
+_SHARED = _Shared()
+_HTTP = threading.local()
 
 
 def clients(config: Config, identity: WriterIdentity) -> GoogleClients:
-    """Sheets v4 and Drive v3 from the bundled discovery documents, at the configured endpoints.
+    """The process's Sheets and Drive resources at the configured endpoints, with this identity's HTTP.
 
-    The last pair is kept per thread for the same identity: googleapiclient documents every method of
-    a resource on its first use (about 50 MB and 0.3 s for Sheets), which each push would pay again.
+    The HTTP (httplib2 is not thread-safe) is kept per thread for the last identity, so its connection
+    and access token serve the thread's next push.
     """
     key = (
-        config.SHEETS_API_ENDPOINT,
-        config.DRIVE_API_ENDPOINT,
         config.GOOGLE_APPLICATION_CREDENTIALS,
         identity.email,
         identity.kind,
         getattr(identity.credentials, "refresh_token", None),
         tuple(getattr(identity.credentials, "scopes", None) or ()),  # sharing a new file needs drive.file too
     )
-    kept: tuple[tuple[object, ...], GoogleClients] | None = getattr(_BUILT, "clients", None)
-    if kept is not None and kept[0] == key:
-        return kept[1]
-
-    def make(api: str, version: str, endpoint: str | None) -> Any:
+    kept: tuple[tuple[object, ...], Any] | None = getattr(_HTTP, "kept", None)
+    if kept is None or kept[0] != key:
         http = google_auth_httplib2.AuthorizedHttp(identity.credentials, http=httplib2.Http(timeout=TIMEOUT_SECONDS))
-        options = {"api_endpoint": endpoint} if endpoint else None
-        return build(api, version, http=http, static_discovery=True, cache_discovery=False, client_options=options)
-
-    built = GoogleClients(
-        sheets=make("sheets", "v4", config.SHEETS_API_ENDPOINT),
-        drive=make("drive", "v3", config.DRIVE_API_ENDPOINT),
+        kept = _HTTP.kept = (key, http)
+    return GoogleClients(
+        sheets=_SHARED.service("sheets", "v4", config.SHEETS_API_ENDPOINT),
+        drive=_SHARED.service("drive", "v3", config.DRIVE_API_ENDPOINT),
+        http=kept[1],
     )
-    _BUILT.clients = (key, built)
-    return built

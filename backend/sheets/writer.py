@@ -66,10 +66,12 @@ def _mapped(exc: HttpError, what: str, identity: str) -> OrderDeckError:
 
 @dataclass
 class Caller:
-    """Executes googleapiclient requests with backoff; Sheets requests also spend the shared budget."""
+    """Executes googleapiclient requests as `identity` (its `http`, see GoogleClients) with backoff; Sheets
+    requests also spend the shared budget."""
 
     identity: str
     budget: SheetsBudget
+    http: Any
     backoff: Backoff = field(default_factory=Backoff)
     reads: int = 0
     writes: int = 0
@@ -91,7 +93,7 @@ class Caller:
             else:
                 self.reads += 1
             try:
-                return cast("dict[str, Any]", request.execute(num_retries=0))
+                return cast("dict[str, Any]", request.execute(http=self.http, num_retries=0))
             except HttpError as exc:
                 failure: OrderDeckError = _mapped(exc, what, self.identity)
                 transient = exc.status_code in RETRYABLE

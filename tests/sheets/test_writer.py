@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
+from threading import Thread
 
 import pytest
 from flask import Flask
+from googleapiclient.errors import HttpError
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api.schemas import ColumnProfileSchema
 from backend.catalog import role_policy
 from backend.domain.access import Sensitivity
 from backend.errors import Forbidden
+from backend.models import Team
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings
+from backend.services.addon_sheets import DRIVE_FILE_SCOPE
 from backend.services.sheet_refresh import Pusher, push_dirty
+from backend.sheets.google import SCOPES, GoogleClients, WriterIdentity, clients, writer_for
 from backend.sheets.guard import sharing_problems
 from tests import factories
 from tests.sheets.conftest import WRITER
@@ -86,3 +93,31 @@ def test_admins_define_custom_profiles_within_what_the_audience_may_see(
     (result,) = push_dirty(pusher)
     assert not isinstance(result, Exception)
     assert google.sheets.values(file_id, "Orders")[0] == ["Order ID", "Status", "Order total"]
+
+
+def test_threads_share_one_set_of_google_resources_and_a_request_runs_only_as_the_identity_that_executes_it(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    file_id = one_order_shipping_next(session, google)
+    team_id = session.scalars(select(Team.id)).one()
+    identity = writer_for(session, team_id, pusher.config, pusher.secrets)
+    wider = replace(identity, credentials=identity.credentials.with_scopes([*SCOPES, DRIVE_FILE_SCOPE]))
+    built: dict[str, GoogleClients] = {}
+
+    def build(name: str, who: WriterIdentity) -> None:
+        built[name] = clients(pusher.config, who)
+
+    threads = [Thread(target=build, args=("a", identity)), Thread(target=build, args=("b", wider))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    a, b = built["a"], built["b"]
+    assert a.sheets is b.sheets and a.spreadsheets is b.spreadsheets and a.drive is b.drive  # built once
+    assert a.http is not b.http
+    assert a.http.credentials is identity.credentials and b.http.credentials is wider.credentials
+    request = a.spreadsheets.get(spreadsheetId=file_id, fields="properties.title")
+    with pytest.raises(HttpError) as refused:  # the shared resource carries no identity of its own
+        request.execute()
+    assert refused.value.status_code == 401
+    assert request.execute(http=a.http)["properties"]["title"]
