@@ -26,6 +26,7 @@ from backend import i18n
 from backend.catalog import exception_templates
 from backend.db import insert_ignoring_duplicates
 from backend.domain import alerts, analytics
+from backend.domain.phrases import Phrase
 from backend.errors import InvalidInput
 from backend.models import (
     ExceptionCase,
@@ -99,7 +100,9 @@ def add_channel(
     """Add a Discord webhook for `kinds` of events (none = every kind); the URL is stored sealed."""
     wanted = sorted(set(kinds))
     if unknown := set(wanted) - set(KINDS):
-        raise InvalidInput(f"unknown notification kinds {sorted(unknown)}; kinds are: {', '.join(KINDS)}")
+        raise InvalidInput(
+            Phrase("unknown notification kinds {unknown}; kinds are: {known}", unknown=sorted(unknown), known=", ".join(KINDS))
+        )
     channel = NotificationChannel(
         team_id=team.id,
         name=name.strip()[:120] or "Discord",
