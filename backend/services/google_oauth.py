@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from backend.config import Config
 from backend.db import Database
+from backend.domain.phrases import Phrase
 from backend.errors import Forbidden, InvalidInput, NotFound, UpstreamError
 from backend.models import AuditEntry, GoogleConnection, GoogleOAuthState, Member, utcnow
 from backend.secrets import SecretBox
@@ -56,7 +57,9 @@ def _allow_loopback_http(config: Config) -> None:
     plain = [u for u in urls if urlsplit(u).scheme != "https"]
     outside = next((u for u in plain if urlsplit(u).hostname not in LOOPBACK), None)
     if outside is not None:
-        raise InvalidInput(f"connecting Google needs https: {outside} is not (set PUBLIC_BASE_URL to the https URL)")
+        raise InvalidInput(
+            Phrase("connecting Google needs https: {url} is not (set PUBLIC_BASE_URL to the https URL)", url=outside)
+        )
     if plain and not os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 
@@ -134,7 +137,7 @@ def finish(db: Database, config: Config, box: SecretBox, state: str, authorizati
     try:
         token = flow.fetch_token(authorization_response=authorization_response)
     except (OAuth2Error, ValueError) as exc:
-        raise UpstreamError(f"Google did not complete the connection: {exc}") from None
+        raise UpstreamError(Phrase("Google did not complete the connection: {problem}", problem=str(exc))) from None
     granted = set(token.get("scope") or ())
     if SHEETS_SCOPE not in granted:
         raise InvalidInput("OrderDeck needs access to Google Sheets: connect again and allow it")
@@ -163,7 +166,7 @@ def _require_admin(session: Session, team_id: int, email: str) -> None:
         select(Member.id).where(Member.team_id == team_id, Member.email == email, Member.role == "admin")
     )
     if found is None:
-        raise Forbidden(f"{email} is no longer an admin of this team")
+        raise Forbidden(Phrase("{email} is no longer an admin of this team", email=email))
 
 
 def _connect(session: Session, team_id: int, admin: str, *, email: str, sealed: str, scopes: str) -> None:
@@ -203,8 +206,11 @@ def _waiting_for_account(session: Session, caller: Caller, account: str) -> Goog
     row = next((r for r in waiting_google(session, caller) if r.account_email == account), None)
     if row is None:
         raise NotFound(
-            f"no Google connection you started is waiting for {account} (it may have expired): "
-            "press Connect a Google account again"
+            Phrase(
+                "no Google connection you started is waiting for {account} (it may have expired): "
+                "press Connect a Google account again",
+                account=account,
+            )
         )
     return row
 
