@@ -26,6 +26,7 @@ from backend.catalog import market
 from backend.config import Config
 from backend.db import Database
 from backend.domain.after_sales import missing_scope
+from backend.domain.phrases import Phrase
 from backend.errors import (
     Action,
     Conflict,
@@ -75,7 +76,9 @@ def channel_for(platform: Platform, name: str) -> Channel:
     channel = registry.channel(name)
     problem = channel.configured(platform.config)
     if problem:
-        raise InvalidInput(f"this backend is not set up for {channel.label}: {problem}")
+        raise InvalidInput(
+            Phrase("this backend is not set up for {channel}: {problem}", channel=channel.label, problem=problem)
+        )
     return channel
 
 
@@ -137,8 +140,12 @@ def finish_consent(db: Database, platform: Platform, name: str, query: dict[str,
         if exc.action is not Action.RETRY:
             raise
         raise PlatformUnavailable(
-            f"{channel.label} did not answer ({exc.message}), so nothing was connected: "
-            "start connecting the shop again in a few minutes",
+            Phrase(
+                "{channel} did not answer ({problem}), so nothing was connected: "
+                "start connecting the shop again in a few minutes",
+                channel=channel.label,
+                problem=exc.message,
+            ),
             platform_code=exc.platform_code,
             request_id=exc.request_id,
         ) from exc
@@ -162,25 +169,27 @@ def connect(
     """Redeem a seller's auth code, record every shop it authorizes, and point their pushes at us."""
     channel = channel_for(platform, name)
     if not consent.code.strip():
-        raise InvalidInput(f"the {channel.label} auth code is empty")
+        raise InvalidInput(Phrase("the {channel} auth code is empty", channel=channel.label))
     try:
         grant = channel.redeem(platform.config, consent, transport=platform.transport, retry=platform.retry)
     except PlatformError as exc:
         if exc.action is Action.REAUTHORIZE:
-            raise InvalidInput(f"{channel.label} did not accept the auth code: {exc.message}") from None
+            raise InvalidInput(
+                Phrase("{channel} did not accept the auth code: {problem}", channel=channel.label, problem=exc.message)
+            ) from None
         raise
     if not grant.shops:
-        raise InvalidInput(f"this {channel.label} authorization covers no shops")
+        raise InvalidInput(Phrase("this {channel} authorization covers no shops", channel=channel.label))
     tokens = grant.tokens
     with db.session() as session:
         team = session.get(Team, team_id)
         if team is None:
-            raise NotFound(f"no team with id {team_id}")
+            raise NotFound(Phrase("no team with id {team_id}", team_id=team_id))
         shops: list[Shop] = []
         for info in grant.shops:
             shop = session.scalar(select(Shop).where(Shop.platform == channel.name, Shop.external_id == info.shop_id))
             if shop is not None and shop.team_id != team.id:
-                raise Conflict(f"shop {info.name!r} is already connected to another team")
+                raise Conflict(Phrase("shop {shop!r} is already connected to another team", shop=info.name))
             if shop is None:
                 shop = Shop(team_id=team.id, platform=channel.name, external_id=info.shop_id)
                 session.add(shop)
@@ -229,7 +238,7 @@ def _waiting_for(db: Database, name: str) -> Iterator[None]:
     holder, deadline = leases.new_holder(), time.monotonic() + TOKEN_LEASE_WAIT_SECONDS
     while not leases.try_acquire(db, name, holder, TOKEN_LEASE_TTL):
         if time.monotonic() > deadline:
-            raise leases.LeaseHeld(f"{name} is being refreshed by another worker; try again shortly")
+            raise leases.LeaseHeld(Phrase("{lease} is being refreshed by another worker; try again shortly", lease=name))
         time.sleep(0.1)
     try:
         yield
@@ -247,7 +256,11 @@ class ShopTokens(RotatingTokens):
     def __init__(self, db: Database, platform: Platform, shop: Shop) -> None:
         self._channel = registry.channel(shop.platform)
         if not shop.access_token_sealed or not shop.refresh_token_sealed:
-            raise ReauthorizationNeeded(f"shop {shop.name!r} has no {self._channel.label} tokens; connect it again")
+            raise ReauthorizationNeeded(
+                Phrase(
+                    "shop {shop!r} has no {channel} tokens; connect it again", shop=shop.name, channel=self._channel.label
+                )
+            )
         self._db, self._platform, self._shop_id = db, platform, shop.id
         self._grant_id, self._lease = shop.grant_id, _token_lease(shop, self._channel)
         refresher = self._channel.refresher(
@@ -313,7 +326,9 @@ def mark_needs_reauthorization(db: Database, shop_id: int, reason: str) -> None:
 def client_for(db: Database, platform: Platform, shop: Shop) -> ShopClient:
     """A client for `shop`, with its token refreshed ahead of expiry; a lost authorization marks the shop."""
     if shop.status != ShopStatus.ACTIVE:
-        raise ReauthorizationNeeded(shop.status_reason or f"shop {shop.name!r} must be connected again")
+        raise ReauthorizationNeeded(
+            shop.status_reason or Phrase("shop {shop!r} must be connected again", shop=shop.name)
+        )
     channel = registry.channel(shop.platform)
     tokens = ShopTokens(db, platform, shop)
     try:
