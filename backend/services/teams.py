@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from backend import i18n
 from backend.catalog import role_policy
 from backend.domain.fx import CURRENCY
+from backend.domain.phrases import Phrase, listed
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import AuditEntry, Member, Team
 from backend.services.fx import mark_team_dirty
@@ -20,21 +21,25 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def normalize_email(email: str) -> str:
     cleaned = email.strip().lower()
     if not EMAIL.match(cleaned) or len(cleaned) > 320:
-        raise InvalidInput(f"{email!r} is not an email address")
+        raise InvalidInput(Phrase("{email!r} is not an email address", email=email))
     return cleaned
 
 
 def check_role(role: str) -> str:
     policy = role_policy()
     if not policy.is_role(role):
-        raise InvalidInput(f"unknown role {role!r}; roles are: {', '.join(policy.roles)}")
+        raise InvalidInput(
+            Phrase(
+                "unknown role {role!r}; roles are: {known}", role=role, known=listed([Phrase(r) for r in policy.roles])
+            )
+        )
     return role
 
 
 def team_by_name(session: Session, name: str) -> Team:
     team = session.scalar(select(Team).where(Team.name == name))
     if team is None:
-        raise NotFound(f"no team named {name!r}")
+        raise NotFound(Phrase("no team named {name!r}", name=name))
     return team
 
 
@@ -43,7 +48,7 @@ def create_team(session: Session, name: str, admin_email: str, language: str = i
     if not name or len(name) > 120:
         raise InvalidInput("a team name needs 1 to 120 characters")
     if session.scalar(select(Team.id).where(Team.name == name)) is not None:
-        raise Conflict(f"a team named {name!r} already exists")
+        raise Conflict(Phrase("a team named {name!r} already exists", name=name))
     team = Team(name=name, language=i18n.check_language(language))
     team.members.append(Member(email=normalize_email(admin_email), role="admin"))
     session.add(team)
@@ -92,7 +97,11 @@ def set_reporting_currency(session: Session, team: Team, code: str, *, actor: st
     """
     code = code.strip().upper()
     if code and not CURRENCY.match(code):
-        raise InvalidInput(f"reporting currency {code!r} must be a 3-letter code such as USD (or empty to clear it)")
+        raise InvalidInput(
+            Phrase(
+                "reporting currency {code!r} must be a 3-letter code such as USD (or empty to clear it)", code=code
+            )
+        )
     before, team.reporting_currency = team.reporting_currency, code or None
     _changed(session, team, "reporting_currency", before, team.reporting_currency, actor=actor)
     return team.reporting_currency
