@@ -81,7 +81,13 @@ def parse_costs_csv(text: str) -> list[CostRow]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
     if missing:
-        raise InvalidInput(f"line 1: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
+        raise InvalidInput(
+            Phrase(
+                "line 1: missing column(s) {missing}; expected {expected}",
+                missing=", ".join(missing),
+                expected=", ".join(COLUMNS),
+            )
+        )
     rows: list[CostRow] = []
     problems: list[str] = []
     seen: dict[tuple[str, date], int] = {}
@@ -90,15 +96,23 @@ def parse_costs_csv(text: str) -> list[CostRow]:
         try:
             row = cost_row(*(record.get(c) or "" for c in COLUMNS))
         except InvalidInput as exc:
-            problems.append(f"line {number}: {exc.message}")
+            problems.append(Phrase("line {number}: {problem}", number=number, problem=exc.message))
             continue
         key = (row.seller_sku, row.effective_from)
         if key in seen:
-            problems.append(f"line {number}: {row.seller_sku} from {row.effective_from} repeats line {seen[key]}")
+            problems.append(
+                Phrase(
+                    "line {number}: {sku} from {day} repeats line {first}",
+                    number=number,
+                    sku=row.seller_sku,
+                    day=row.effective_from,
+                    first=seen[key],
+                )
+            )
         seen[key] = number
         rows.append(row)
     if problems:
-        raise InvalidInput("no costs imported: " + "; ".join(problems), lines=problems)
+        raise InvalidInput(Phrase("no costs imported: {problems}", problems=joined(problems)), lines=problems)
     return rows
 
 
