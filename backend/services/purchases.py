@@ -90,7 +90,9 @@ def read_file(data: bytes, file_name: str) -> ParsedFile:
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise InvalidInput(f"{file_name} is not a readable .xlsx file ({exc})") from None
+            raise InvalidInput(
+                Phrase("{file} is not a readable .xlsx file ({problem})", file=file_name, problem=str(exc))
+            ) from None
         try:
             table = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
         finally:
@@ -102,7 +104,9 @@ def read_file(data: bytes, file_name: str) -> ParsedFile:
         try:
             text = data.decode("gb18030")
         except UnicodeDecodeError:
-            raise InvalidInput(f"{file_name} is neither UTF-8 nor GB18030 text, nor an .xlsx file") from None
+            raise InvalidInput(
+                Phrase("{file} is neither UTF-8 nor GB18030 text, nor an .xlsx file", file=file_name)
+            ) from None
     return parse_rows([list(row) for row in csv.reader(io.StringIO(text))])
 
 
