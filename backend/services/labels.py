@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.db import Database
+from backend.domain.phrases import Phrase
 from backend.domain.status import OrderStatus
 from backend.errors import Gone, InvalidInput, NotFound, NotShippedYet
 from backend.models import Package, PackageShipping, Shop, Wave, utcnow
@@ -127,9 +128,15 @@ def documents(db: Database, platform: Platform, box: SecretBox, token: str, want
         or size not in support.document_sizes
         or fmt not in support.document_formats
     ):
-        offered = f"{', '.join(support.documents)} in sizes {', '.join(support.document_sizes)}"
-        raise InvalidInput(f"{registry.channel(served[0][0].platform).label} serves {offered} and formats "
-                           f"{', '.join(support.document_formats)}")  # fmt: skip
+        raise InvalidInput(
+            Phrase(
+                "{channel} serves {documents} in sizes {sizes} and formats {formats}",
+                channel=registry.channel(served[0][0].platform).label,
+                documents=", ".join(support.documents),
+                sizes=", ".join(support.document_sizes),
+                formats=", ".join(support.document_formats),
+            )
+        )
     fetched: list[Document] = []
     clients: dict[int, ShopClient] = {}
     try:
