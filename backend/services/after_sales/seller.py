@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from backend.db import Database
 from backend.domain.money import quantize
+from backend.domain.phrases import Phrase
 from backend.domain.status import CaseType, SellerStep
 from backend.errors import CaseRefused, InvalidInput, NotFound, PlatformRejected
 from backend.models import AfterSaleCase, AuditEntry, Order, Shop, Team
@@ -27,7 +28,7 @@ def set_refund_limit(session: Session, team: Team, currency: str, amount: str | 
     """Refunds in `currency` above `amount` wait for finance once support approves them; no amount: no limit."""
     code = currency.strip().upper()
     if len(code) != 3 or not code.isalpha():
-        raise InvalidInput(f"{currency!r} is not a 3-letter currency code (USD, GBP, MYR)")
+        raise InvalidInput(Phrase("{currency!r} is not a 3-letter currency code (USD, GBP, MYR)", currency=currency))
     limits = dict(team.refund_limits)
     if amount is None:
         limits.pop(code, None)
@@ -35,9 +36,9 @@ def set_refund_limit(session: Session, team: Team, currency: str, amount: str | 
         try:
             value = Decimal(amount.strip())
         except InvalidOperation:
-            raise InvalidInput(f"{amount!r} is not an amount (e.g. 100 or 49.90)") from None
+            raise InvalidInput(Phrase("{amount!r} is not an amount (e.g. 100 or 49.90)", amount=amount)) from None
         if not value.is_finite() or value < 0 or value != quantize(value, code):
-            raise InvalidInput(f"a refund limit is a positive amount in {code}, e.g. 100 or 49.90")
+            raise InvalidInput(Phrase("a refund limit is a positive amount in {code}, e.g. 100 or 49.90", code=code))
         limits[code] = str(value)
     team.refund_limits = limits
     session.add(AuditEntry(team_id=team.id, actor=actor, action="team.refund_limit", target_type="team",
@@ -59,19 +60,28 @@ def seller_cancel(
     with db.session() as session:
         shop = session.get(Shop, shop_id)
         if shop is None:
-            raise NotFound(f"no shop {shop_id}")
+            raise NotFound(Phrase("no shop {shop}", shop=shop_id))
         order = session.scalar(select(Order).where(Order.shop_id == shop.id, Order.external_id == order_id))
         if order is None:
-            raise NotFound(f"no order {order_id} in shop {shop.name!r}")
+            raise NotFound(Phrase("no order {order} in shop {shop!r}", order=order_id, shop=shop.name))
     channel = registry.channel(shop.platform)
     if not channel.after_sales.seller_cancel:
-        raise PlatformRejected(f"{channel.label} orders are cancelled in the platform's seller centre, not here")
+        raise PlatformRejected(
+            Phrase("{channel} orders are cancelled in the platform's seller centre, not here", channel=channel.label)
+        )
     if not reason.strip():
         raise InvalidInput("say why the order is cancelled (--reason)")
     with client_for(db, platform, shop) as client:
         blocked = [e.reason for e in client.eligibility(order_id) if _blocks_cancel(e, line_ids)]
         if blocked:  # asked first, as the platform advises: a refusal says why and sends nothing
-            raise CaseRefused(f"{channel.label} will not cancel {order_id}: {blocked[0]}; nothing was sent")
+            raise CaseRefused(
+                Phrase(
+                    "{channel} will not cancel {order}: {reason}; nothing was sent",
+                    channel=channel.label,
+                    order=order_id,
+                    reason=blocked[0],
+                )
+            )
         estimate = client.refund_estimate(order_id, request_type=CaseType.CANCEL, line_ids=line_ids)
         case = client.cancel_order(
             order_id,
@@ -112,7 +122,7 @@ def history(db: Database, platform: Platform, team: Team, case_id: str) -> list[
             .options(selectinload(AfterSaleCase.events))
         )
         if row is None:
-            raise NotFound(f"no after-sales case {case_id!r} in team {team.name!r}")
+            raise NotFound(Phrase("no after-sales case {case_id!r} in team {team!r}", case_id=case_id, team=team.name))
         shop = session.get_one(Shop, row.shop_id)
         lines = [
             HistoryLine(e.occurred_at, e.actor, f"{e.kind}: {e.from_status or ''} → {e.to_status}"
