@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from backend.db import Database
+from backend.domain.phrases import Phrase
 from backend.errors import NotFound, RateLimited
 from backend.models import SheetBinding, SheetChange, Shop, Spreadsheet, shows_shop, utcnow
 from backend.services import leases, limits, sheet_refresh
@@ -112,7 +113,7 @@ def run(binding_id: int) -> tuple[dict[str, Any], list[Next]]:
     with db.session() as session:
         binding = session.get(SheetBinding, binding_id)
         if binding is None:
-            raise NotFound(f"no sheet binding {binding_id}")
+            raise NotFound(Phrase("no sheet binding {binding}", binding=binding_id))
         spreadsheet = binding.spreadsheet
         spreadsheet_id, team_id = spreadsheet.id, spreadsheet.team_id
         dirty = any(b.dirty for b in spreadsheet.bindings)
