@@ -36,6 +36,7 @@ from backend.domain.access import Sensitivity
 from backend.domain.columns import ORDER_GRAINS, Grain
 from backend.domain.lists import TITLE as LISTS_TITLE
 from backend.domain.lists import ListsPlan, find_tab, plan_lists
+from backend.domain.phrases import Phrase
 from backend.domain.profiles import (
     PURCHASING_SOURCES,
     REPORT_SOURCES,
@@ -187,7 +188,7 @@ class Pusher:
             with self.db.session() as session:
                 spreadsheet = session.get(Spreadsheet, spreadsheet_id)
                 if spreadsheet is None:
-                    raise NotFound(f"no spreadsheet {spreadsheet_id}")
+                    raise NotFound(Phrase("no spreadsheet {spreadsheet}", spreadsheet=spreadsheet_id))
                 wanted = set(binding_ids or ())
                 bindings = [b.id for b in spreadsheet.bindings if b.dirty or b.id in wanted]
                 identity = writer_for(session, spreadsheet.team_id, self.config, self.secrets)
@@ -834,7 +835,7 @@ def push_binding(p: Pusher, binding_id: int) -> PushResult:
     with p.db.session() as session:
         binding = session.get(SheetBinding, binding_id)
         if binding is None:
-            raise NotFound(f"no sheet binding {binding_id}")
+            raise NotFound(Phrase("no sheet binding {binding}", binding=binding_id))
         spreadsheet_id = binding.spreadsheet_id
     return p.push_spreadsheet(spreadsheet_id, [binding_id])
 
@@ -849,7 +850,7 @@ def push_dirty(p: Pusher, google_id: str | None = None) -> list[PushResult | Ord
             query = query.where(Spreadsheet.google_id == google_id)
         targets = list(session.execute(query.order_by(Spreadsheet.id)))
         if google_id is not None and not targets:
-            raise NotFound(f"spreadsheet {google_id} has no bound tabs")
+            raise NotFound(Phrase("spreadsheet {spreadsheet} has no bound tabs", spreadsheet=google_id))
         every = {
             sid: list(session.scalars(select(SheetBinding.id).where(SheetBinding.spreadsheet_id == sid)))
             for sid, _ in targets
