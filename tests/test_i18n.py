@@ -251,7 +251,8 @@ REFUSING = ("services/addon.py", "services/addon_sheets.py", "services/bindings.
             "services/shops.py", "services/teams.py", "services/costs.py",
             "services/purchases.py", "services/labels.py",
             "services/after_sales/seller.py", "services/push_schedule.py",
-            "services/sheet_refresh.py", "api/addon.py")  # fmt: skip
+            "services/sheet_refresh.py", "domain/profiles.py",
+            "api/addon.py")  # fmt: skip
 
 
 def test_every_refusal_the_sidebar_shows_has_a_message_and_none_is_an_f_string() -> None:

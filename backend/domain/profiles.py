@@ -31,6 +31,7 @@ from backend.domain.columns import (
     serial,
 )
 from backend.domain.pending_actions import BoardRow
+from backend.domain.phrases import Phrase, joined
 from backend.domain.reports import SummaryRow
 from backend.domain.status import OrderStatus
 from backend.domain.stock import WarehouseRows
@@ -204,7 +205,7 @@ def parse_profile(
     role = str(doc["audience_role"])
     grain = Grain(doc["grain"])
     if not policy.is_role(role):
-        problems.append(f"unknown audience role {role!r}")
+        problems.append(Phrase("unknown audience role {role!r}", role=role))
     wanted = [str(k) for k in doc["columns"]]
     key_column = KEY_COLUMNS[grain]
     if not wanted or wanted[0] != key_column:
@@ -213,28 +214,35 @@ def parse_profile(
     for name in wanted:
         column = catalogue.get(name)
         if column is None:
-            problems.append(f"unknown column {name!r}")
+            problems.append(Phrase("unknown column {column!r}", column=name))
         elif grain not in column.grains:
-            problems.append(f"column {name!r} has no value per {grain.value.replace('_', ' ')}")
+            problems.append(
+                Phrase("column {column!r} has no value per {grain}", column=name, grain=grain.value.replace("_", " "))
+            )
         elif any(c.key == name for c in columns):
-            problems.append(f"column {name!r} is listed twice")
+            problems.append(Phrase("column {column!r} is listed twice", column=name))
         else:
             columns.append(column)
     unseen = visibility_problems(columns, role, policy) if check_audience and policy.is_role(role) else []
     problems += unseen
     sort = tuple(SortKey(str(s["column"]), bool(s.get("descending", False))) for s in doc.get("sort", ()))
-    problems += [f"sort column {s.column!r} is not in the profile" for s in sort if s.column not in wanted]
+    problems += [
+        Phrase("sort column {column!r} is not in the profile", column=s.column) for s in sort if s.column not in wanted
+    ]
     chart = _chart(doc.get("chart"), str(doc.get("title", key)))
     if chart:
         problems += [
-            f"chart column {c!r} is not in the profile" for c in (chart.domain, *chart.series) if c not in wanted
+            Phrase("chart column {column!r} is not in the profile", column=c)
+            for c in (chart.domain, *chart.series)
+            if c not in wanted
         ]
     if problems:
         if problems == unseen:  # the one refusal a person building a profile in the sidebar can meet
             label = policy.label(role)
-            message = in_words(columns, role, policy, who=f"A profile for {label}", fix="untick those columns")
+            who = Phrase("A profile for {role}", role=label)
+            message = in_words(columns, role, policy, who=who, fix=Phrase("untick those columns"))
             raise ProfileRejected(message, problems)
-        raise ProfileRejected(f"profile {key!r} refused: " + "; ".join(problems), problems)
+        raise ProfileRejected(Phrase("profile {key!r} refused: {problems}", key=key, problems=joined(problems)), problems)
     spec = doc.get("filter", {})
     row_filter = RowFilter(
         statuses=frozenset(spec.get("statuses", ())),
@@ -265,7 +273,12 @@ def _chart(spec: Mapping[str, Any] | None, title: str) -> ChartSpec | None:
 def visibility_problems(columns: Iterable[Column], role: str, policy: RolePolicy) -> list[str]:
     """One line per column `role` may not see, naming the column and its class."""
     return [
-        f"column {c.key!r} is {c.sensitivity.value} data, which the {role} role may not see"
+        Phrase(
+            "column {column!r} is {kind} data, which the {role} role may not see",
+            column=c.key,
+            kind=c.sensitivity.value,
+            role=role,
+        )
         for c in columns
         if not policy.may_see(role, c.sensitivity)
     ]
@@ -284,7 +297,14 @@ def in_words(columns: Iterable[Column], role: str, policy: RolePolicy, *, who: s
     named = join_words([*headers[:NAMED_COLUMNS], *([f"{more} more"] if more > 0 else [])])
     allowed = join_words([policy.label(r) for r in policy.roles_seeing(kinds)], "or")
     kinds_in_words = join_words([policy.words(k) for k in kinds], "or")
-    return f"{who} cannot show {kinds_in_words} ({named}), which only {allowed} may see: {fix}."
+    return Phrase(
+        "{who} cannot show {kinds} ({named}), which only {allowed} may see: {fix}.",
+        who=who,
+        kinds=kinds_in_words,
+        named=named,
+        allowed=allowed,
+        fix=fix,
+    )
 
 
 def check_shown_to(profile: Profile, role: str, policy: RolePolicy, *, who: str, fix: str) -> None:
