@@ -242,7 +242,9 @@ def parse_profile(
             who = Phrase("A profile for {role}", role=label)
             message = in_words(columns, role, policy, who=who, fix=Phrase("untick those columns"))
             raise ProfileRejected(message, problems)
-        raise ProfileRejected(Phrase("profile {key!r} refused: {problems}", key=key, problems=joined(problems)), problems)
+        raise ProfileRejected(
+            Phrase("profile {key!r} refused: {problems}", key=key, problems=joined(problems)), problems
+        )
     spec = doc.get("filter", {})
     row_filter = RowFilter(
         statuses=frozenset(spec.get("statuses", ())),

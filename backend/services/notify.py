@@ -101,7 +101,11 @@ def add_channel(
     wanted = sorted(set(kinds))
     if unknown := set(wanted) - set(KINDS):
         raise InvalidInput(
-            Phrase("unknown notification kinds {unknown}; kinds are: {known}", unknown=sorted(unknown), known=", ".join(KINDS))
+            Phrase(
+                "unknown notification kinds {unknown}; kinds are: {known}",
+                unknown=sorted(unknown),
+                known=", ".join(KINDS),
+            )
         )
     channel = NotificationChannel(
         team_id=team.id,

@@ -238,7 +238,9 @@ def _waiting_for(db: Database, name: str) -> Iterator[None]:
     holder, deadline = leases.new_holder(), time.monotonic() + TOKEN_LEASE_WAIT_SECONDS
     while not leases.try_acquire(db, name, holder, TOKEN_LEASE_TTL):
         if time.monotonic() > deadline:
-            raise leases.LeaseHeld(Phrase("{lease} is being refreshed by another worker; try again shortly", lease=name))
+            raise leases.LeaseHeld(
+                Phrase("{lease} is being refreshed by another worker; try again shortly", lease=name)
+            )
         time.sleep(0.1)
     try:
         yield
@@ -258,7 +260,9 @@ class ShopTokens(RotatingTokens):
         if not shop.access_token_sealed or not shop.refresh_token_sealed:
             raise ReauthorizationNeeded(
                 Phrase(
-                    "shop {shop!r} has no {channel} tokens; connect it again", shop=shop.name, channel=self._channel.label
+                    "shop {shop!r} has no {channel} tokens; connect it again",
+                    shop=shop.name,
+                    channel=self._channel.label,
                 )
             )
         self._db, self._platform, self._shop_id = db, platform, shop.id

@@ -98,9 +98,7 @@ def set_reporting_currency(session: Session, team: Team, code: str, *, actor: st
     code = code.strip().upper()
     if code and not CURRENCY.match(code):
         raise InvalidInput(
-            Phrase(
-                "reporting currency {code!r} must be a 3-letter code such as USD (or empty to clear it)", code=code
-            )
+            Phrase("reporting currency {code!r} must be a 3-letter code such as USD (or empty to clear it)", code=code)
         )
     before, team.reporting_currency = team.reporting_currency, code or None
     _changed(session, team, "reporting_currency", before, team.reporting_currency, actor=actor)
