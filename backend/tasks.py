@@ -51,7 +51,8 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     Pushes are asked for after every round of events that stored a change, not only at the end, so a
     stream of webhooks that keeps the round going does not hold the sheets back. A task that finds the
     shop's lease taken stops: the holder looks for pending events again after it lets go, so an event
-    that arrived meanwhile is not left for the next sweep. A platform failure
+    that arrived meanwhile is not left for the next sweep; a drain that stops at its last round with
+    events pending asks for another drain of the shop for the same reason. A platform failure
     is recorded on the sync run and answered, not raised: the next sweep is the retry, so Cloud Tasks
     must not pile its own retries on top.
     """
@@ -63,6 +64,7 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
             shop_id,
             events_only=webhooks_only,
             after_round=lambda: _ask_pushes(shop_id),
+            hand_on=lambda: enqueue(f"/tasks/sync-shop/{shop_id}?webhooks=1"),
         )
         out["webhooks"] = done.events
         if done.sync is not None:

@@ -137,6 +137,8 @@ class PushResult:
             "drive_reads": self.drive_reads,
             "bytes": self.bytes_sent,
             "budget_waits": self.budget_waits,
+            "seconds": self.seconds,
+            "google_seconds": round(self.google_seconds, 4),
             "tabs": [t.__dict__ for t in self.tabs],
         }
 
