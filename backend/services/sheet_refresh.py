@@ -437,7 +437,12 @@ class _Push:
     ) -> frozenset[int]:
         """Stock and review flags before projecting: in full for the warehouse tabs, a tab projected in full
         or moved stock, else for the changed orders only. Returns the orders whose stored flags or
-        shortfall moved; the team's other tabs are told (and their spreadsheets listed in `result`)."""
+        shortfall moved; the team's other tabs are told (and their spreadsheets listed in `result`).
+
+        The pass is its own unit of work, committed before the projection: it holds the team's row, on
+        which the pushes of the team's other spreadsheets (in other workers) wait, and that wait must not
+        last through this push's projection too. The flags are true of the orders whatever becomes of
+        this push's write."""
         orders = [i for i, p in profiles.items() if p.grain in ORDER_GRAINS]
         warehouse = any(p.grain in WAREHOUSE_SOURCES for p in profiles.values())
         if not orders and not warehouse:
@@ -446,9 +451,12 @@ class _Push:
         changed = {o for i in orders for o in read[i].orders}
         if not whole and not changed:
             return frozenset()
-        touched = stock.prepare(session, team_id, utcnow(), None if whole else changed).touched
-        self.result.dirtied = _tell_other_tabs(session, team_id, touched, set(profiles))
-        return touched
+        with self.pusher.db.session() as own:
+            found = stock.prepare(own, team_id, utcnow(), None if whole else changed)
+            self.result.dirtied = _tell_other_tabs(own, team_id, found.touched, set(profiles))
+        if whole:
+            stock.remember(session, team_id, found)  # the warehouse tabs' lists come from this pass
+        return found.touched
 
 
 def shape_of(profile: Profile) -> str:
