@@ -29,6 +29,7 @@ from backend.services.after_sales import alerts as after_sales_alerts
 
 log = logging.getLogger(__name__)
 PUSH_TASK = "/tasks/push-binding/"  # + the binding id: one spreadsheet's push
+PUSH_WORKERS = 4  # pushes one process runs at once (each mostly waits on Google and the database)
 
 
 def sync_due() -> dict[str, Any]:
@@ -193,7 +194,10 @@ class InlineTasks:
 
     Pushes have a pool of their own: a push waits on Google for seconds, and pushes of every
     spreadsheet at once must not leave a stream of webhook events unprocessed meanwhile (nor the
-    reverse). Cloud Tasks runs each task on its own request, so it needs no such split.
+    reverse). It has room for PUSH_WORKERS at once: a round asks for every spreadsheet showing the shop
+    in the process that ran it, and each push asks for its trailing one there too, so a team's
+    spreadsheets (three in the load bench) would otherwise take turns, each change waiting a whole
+    push of another file. Cloud Tasks runs each task on its own request, so it needs no such split.
 
     A path runs once at a time: asked for while it runs, it runs once more when that run ends. A stream
     of webhooks for one shop so costs one trailing round, not a round per webhook that finds the shop's
@@ -206,7 +210,7 @@ class InlineTasks:
         self._active: set[str] = set()  # paths running now
         self._again: set[str] = set()  # paths asked for while they ran: run once more when they end
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-task")
-        self._pushes = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-task-push")
+        self._pushes = ThreadPoolExecutor(max_workers=PUSH_WORKERS, thread_name_prefix="orderdeck-task-push")
         self._queued: dict[str, float] = {}  # path → when it is due (monotonic), until it starts running
         self._timers: list[tuple[float, int, str]] = []  # a heap of (due, sequence, path)
         self._sequence = itertools.count()
