@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
 from psycopg import sql
-from sqlalchemy import Column, Dialect, Engine, Table, create_engine, event
+from sqlalchemy import Column, Dialect, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -84,6 +84,24 @@ class Database:
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest migration; harmless when already there."""
         command.upgrade(alembic_config(self.engine), "head")
+
+    def refresh_statistics(self, *tables: str) -> None:
+        """Have PostgreSQL re-read the tables' statistics now (ANALYZE), not at autovacuum's next look.
+
+        After a burst of inserts into a table its statistics still call nearly empty, the planner finds
+        100 orders by id by reading every order of the shop (a first sync grew quadratic); autovacuum
+        may look a minute later. Skipped when another ANALYZE or VACUUM holds a table: theirs serves.
+        Nothing on SQLite, whose planner takes the unique index without statistics.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '1s'")
+                for table in tables:
+                    conn.execute(text(f'ANALYZE "{table}"'))  # our own table names
+        except OperationalError:
+            return
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -187,6 +205,31 @@ def insert_rows(session: Session, model: type[Any] | Table, rows: Sequence[Mappi
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for ready in values:
             copy.write_row(ready)
+
+
+def new_ids(session: Session, model: type[Any], count: int) -> list[int] | None:
+    """`count` fresh ids from the table's id sequence in one round trip, to insert rows with their ids
+    instead of reading them back by key (a query per table per page of a sync); None without sequences
+    (SQLite), where the caller reads them back."""
+    bind = session.connection()
+    if bind.dialect.name != "postgresql" or count <= 0:
+        return None
+    table = model.__table__.name
+    query = "SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) FROM generate_series(1, %(count)s)"
+    return [row_id for (row_id,) in bind.exec_driver_sql(query, {"table": table, "count": count})]
+
+
+def commit_asynchronously(session: Session) -> None:
+    """Let this transaction's commit return before its WAL is on disk (PostgreSQL; nothing elsewhere).
+
+    Only for work that is redone when lost: a sync page commits its orders with its watermark, so a
+    crash in the fraction of a second before the WAL writer flushes loses them together and the next
+    sync fetches them again. The WAL is flushed in order, so any later ordinary commit (a push, a
+    webhook) makes this one durable first: nothing can outlive what it read.
+    """
+    bind = session.connection()
+    if bind.dialect.name == "postgresql":
+        bind.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
 
 def _processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any] | None:

@@ -17,7 +17,7 @@ from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from backend.db import insert_rows
+from backend.db import insert_rows, new_ids
 from backend.domain import retention
 from backend.domain.status import OrderStatus
 from backend.domain.text import SHORTEST_CUT, cut
@@ -403,7 +403,7 @@ def _insert_new(
     Not through ORM objects: a first sync is all new orders, and building, tracking and flushing an
     object per order, line and event cost several times what the database did (issue 4's bench).
     No RETURNING either (it turns a batch into huge statements that psycopg parses slowly): ids are
-    read back.
+    taken from the sequence first where there is one, else read back.
     """
     if not batch:
         return {}
@@ -411,8 +411,7 @@ def _insert_new(
     for row in rows:  # an old order met for the first time (a first full sync) arrives masked
         row["personal_masked_at"] = None
         mask_if_expired(row, shop.platform, days, None, now)
-    insert_rows(session, Order, rows)
-    ids = _row_ids(session, Order, shop, [i.order.order_id for i in batch])
+    ids = _insert_keyed(session, Order, shop, rows)
     lines = [
         {"order_id": ids[i.order.order_id], "external_id": item.line_id, **fields}
         for i in batch
@@ -434,14 +433,27 @@ def _insert_new(
         for package_id, fields in parcels.items()
         if package_id not in known
     ]
-    insert_rows(session, Package, fresh)
     package_ids = {package_id: package.id for package_id, package in known.items()}
-    package_ids |= _row_ids(session, Package, shop, [f["external_id"] for f in fresh])
+    package_ids |= _insert_keyed(session, Package, shop, fresh)
     links = [{"order_id": ids[i.order.order_id], "package_id": package_ids[package_id]} for i in batch
              for package_id in i.packages]  # fmt: skip
     insert_rows(session, order_packages, links)
     session.flush()
     return ids
+
+
+def _insert_keyed(
+    session: Session, model: type[Order] | type[Package], shop: Shop, rows: list[dict[str, Any]]
+) -> dict[str, int]:
+    """Insert a shop's new rows (distinct external ids); returns external id → row id."""
+    allocated = new_ids(session, model, len(rows))
+    if allocated is not None:
+        for row, row_id in zip(rows, allocated, strict=True):
+            row["id"] = row_id
+    insert_rows(session, model, rows)
+    if allocated is not None:
+        return {row["external_id"]: row["id"] for row in rows}
+    return _row_ids(session, model, shop, [row["external_id"] for row in rows])
 
 
 def _row_ids(

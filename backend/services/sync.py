@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from backend.db import Database
+from backend.db import Database, commit_asynchronously
 from backend.errors import Action, NotFound, OrderDeckError, ReauthorizationNeeded
 from backend.models import Shop, ShopStatus, SyncRun, WebhookEvent, utcnow
 from backend.platforms.base import OrderPageResult
@@ -145,9 +145,16 @@ def sync_shop(
         return report
 
 
+# New orders in one run at which the planner's statistics are re-read: a first sync or a backfill grows the
+# tables tenfold faster than autovacuum looks. Not sooner: at a few hundred rows the planner would plan
+# each foreign-key check as a scan of the whole table and keep that plan while the table grows.
+REFRESH_STATISTICS_AT = (1_000, 10_000, 100_000, 1_000_000)
+
+
 def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageResult) -> None:
     """One page, one transaction: orders, failures, counters and the watermark commit together."""
     with db.session() as session:
+        commit_asynchronously(session)  # the page is fetched again if a crash loses it with its watermark
         shop = session.get(Shop, shop_id)
         assert shop is not None
         result = ingest_orders(session, shop, page.orders, source="api", actor="sync")
@@ -169,6 +176,9 @@ def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageR
         if any(counts.values()):  # one statement, none for a page with nothing in it (Shopee's empty windows)
             added = {column: column + n for column, n in counts.items() if n}
             session.execute(update(SyncRun).where(SyncRun.id == report.run_id).values(added))
+    before = report.result.new
+    if any(before < n <= before + result.new for n in REFRESH_STATISTICS_AT):
+        db.refresh_statistics("orders", "order_lines", "packages")
     report.result.add(result)
     report.failed += len(failures)
     report.missed_by_webhook += missed
