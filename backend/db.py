@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
 from psycopg import sql
-from sqlalchemy import Column, Dialect, Engine, Table, create_engine, event, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Dialect,
+    Engine,
+    Table,
+    any_,
+    cast,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 from backend.errors import DatabaseUnavailable, SchemaNotReady
 
@@ -41,15 +54,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def json_text(value: Any) -> str:
+    """A JSON column's text: orjson's (a sync page writes ~300 KB of order payloads; the standard
+    library took a fifth of the page's Python time), the standard library's for what orjson refuses
+    (an integer past 64 bits), so nothing that stored before fails now."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, json_serializer=json_text)
 
 
 class Database:
@@ -144,6 +167,15 @@ def request_session() -> Session:
         g.db_session = get_db().sessions()
     session: Session = g.db_session
     return session
+
+
+def among(session: Session, column: QueryableAttribute[T], values: Collection[T]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(one array parameter)`, the same plan, sent as it
+    is: an IN list's parameters are rendered one by one at each execution (a seventh of a sync
+    page's Python time went to rendering its two lists of 100 ids)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(cast(list(values), postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 def insert_ignoring_duplicates(session: Session, model: type[Any], key: list[str]) -> Any:

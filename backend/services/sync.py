@@ -8,7 +8,8 @@ that free. One shop is synced by one worker at a time (a lease shared with webho
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +21,14 @@ from backend.errors import Action, NotFound, OrderDeckError, ReauthorizationNeed
 from backend.models import Shop, ShopStatus, SyncRun, WebhookEvent, utcnow
 from backend.platforms.base import OrderPageResult
 from backend.services import leases
-from backend.services.ingest import IngestResult, ingest_orders, mark_bindings_dirty, record_mapping_failures
+from backend.services.ingest import (
+    IngestResult,
+    Prepared,
+    ingest_orders,
+    mark_bindings_dirty,
+    prepare,
+    record_mapping_failures,
+)
 from backend.services.shops import Platform, client_for, mark_needs_reauthorization
 
 log = logging.getLogger(__name__)
@@ -124,8 +132,8 @@ def sync_shop(
         progress = SyncProgress()
         try:
             with client_for(db, platform, shop) as client:
-                for page in client.iter_order_pages(updated_from=window_from):
-                    _store_page(db, shop_id, report, page)
+                for page, prepared in ahead(client.iter_order_pages(updated_from=window_from)):
+                    _store_page(db, shop_id, report, page, prepared)
                     lease.renew()
                     progress.pages, progress.total = progress.pages + 1, page.total_count
                     progress.seen += len(page.orders) + len(page.failures)
@@ -151,13 +159,28 @@ def sync_shop(
 REFRESH_STATISTICS_AT = (1_000, 10_000, 100_000, 1_000_000)
 
 
-def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageResult) -> None:
+def ahead(pages: Iterator[OrderPageResult]) -> Iterator[tuple[OrderPageResult, Prepared]]:
+    """Each page with its orders' column values; the next page is fetched and prepared in a thread while
+    the caller stores this one (the platform's answer and our Python work overlap the database's)."""
+
+    def fetch() -> tuple[OrderPageResult, Prepared] | None:
+        page = next(pages, None)
+        return None if page is None else (page, prepare(page.orders))
+
+    with ThreadPoolExecutor(1, thread_name_prefix="sync-ahead") as pool:
+        coming = pool.submit(fetch)
+        while (item := coming.result()) is not None:
+            coming = pool.submit(fetch)
+            yield item
+
+
+def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageResult, prepared: Prepared) -> None:
     """One page, one transaction: orders, failures, counters and the watermark commit together."""
     with db.session() as session:
         commit_asynchronously(session)  # the page is fetched again if a crash loses it with its watermark
         shop = session.get(Shop, shop_id)
         assert shop is not None
-        result = ingest_orders(session, shop, page.orders, source="api", actor="sync")
+        result = ingest_orders(session, shop, prepared, source="api", actor="sync")
         missed = _missed_by_webhook(session, shop, page, result)
         failures = (*page.failures, *result.refused)
         record_mapping_failures(session, shop_id, failures, source="api", run_id=report.run_id)
