@@ -182,10 +182,20 @@ class Pusher:
     sharing_ttl: float = SHARING_TTL
     budget_wait: float = 120.0
 
-    def push_spreadsheet(self, spreadsheet_id: int, binding_ids: Sequence[int] | None = None) -> PushResult:
-        """Push the spreadsheet's dirty bindings (and `binding_ids`) in one write; safe from several processes."""
+    def push_spreadsheet(
+        self,
+        spreadsheet_id: int,
+        binding_ids: Sequence[int] | None = None,
+        admit: Callable[[], object] | None = None,
+    ) -> PushResult:
+        """Push the spreadsheet's dirty bindings (and `binding_ids`) in one write; safe from several processes.
+
+        `admit` runs once the push holds the spreadsheet (a task spends the team's push limit there, so an
+        attempt that finds another push running costs nothing)."""
         began = time.perf_counter()
         with leases.held(self.db, f"sheet-push:{spreadsheet_id}", leases.new_holder(), LEASE_TTL):
+            if admit is not None:
+                admit()
             started = utcnow()
             with self.db.session() as session:
                 spreadsheet = session.get(Spreadsheet, spreadsheet_id)
