@@ -51,7 +51,7 @@ from backend.models import (
 )
 from backend.platforms import registry
 from backend.platforms.base import PlatformOrder, ShopClient
-from backend.services import bindings, costs, fx, pack_list, purchases, stock, workflow
+from backend.services import bindings, costs, fx, limits, pack_list, purchases, stock, workflow
 from backend.services.addon import Caller
 from backend.services.after_sales import decisions
 from backend.services.analytics import team_zone
@@ -754,7 +754,14 @@ RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]
 
 
 def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBatch) -> EditOutcome:
-    """Check, act on and record one edit event; the answer has one entry per typed cell."""
+    """Check, act on and record one edit event; the answer has one entry per typed cell.
+
+    Each call and each cell counts against the caller's and the team's limits (`edit_cells.*`,
+    `edited_cells.*`) before anything is looked at: a call costs a platform call per shipped row and a push.
+    """
+    limits.spend(db, "edit_cells", team_id=caller.team_id, member=caller.email)
+    cells = sum(len(row.cells) for row in batch.rows)
+    limits.spend(db, "edited_cells", team_id=caller.team_id, member=caller.email, cost=cells)
     outcome = EditOutcome()
     with db.session() as session:
         jobs, who = _plan(session, caller, batch, outcome)
