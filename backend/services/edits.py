@@ -753,15 +753,19 @@ RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]
 }
 
 
-def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBatch) -> EditOutcome:
-    """Check, act on and record one edit event; the answer has one entry per typed cell.
-
-    Each call and each cell counts against the caller's and the team's limits (`edit_cells.*`,
-    `edited_cells.*`) before anything is looked at: a call costs a platform call per shipped row and a push.
-    """
+def spend_limits(db: Database, caller: Caller, sent: Any) -> None:
+    """Count an edit event, and the cells it carries, against the caller's and the team's limits (`edit_cells.*`,
+    `edited_cells.*`), from the request as sent: checking a paste of many cells, a platform call per shipped
+    row and the push it asks for are what a flood of edits would spend."""
+    rows = sent.get("rows") if isinstance(sent, Mapping) else None
+    typed = [row.get("cells") for row in rows if isinstance(row, Mapping)] if isinstance(rows, list) else []
+    cells = sum(len(c) for c in typed if isinstance(c, Mapping))
     limits.spend(db, "edit_cells", team_id=caller.team_id, member=caller.email)
-    cells = sum(len(row.cells) for row in batch.rows)
     limits.spend(db, "edited_cells", team_id=caller.team_id, member=caller.email, cost=cells)
+
+
+def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBatch) -> EditOutcome:
+    """Check, act on and record one edit event; the answer has one entry per typed cell."""
     outcome = EditOutcome()
     with db.session() as session:
         jobs, who = _plan(session, caller, batch, outcome)

@@ -134,6 +134,10 @@ def test_sheet_edits_past_a_member_and_then_a_team_limit_are_refused_in_the_team
     assert typed[0].get_json()["cells"][0]["status"] == "accepted"
     refused = call("POST", "/addon/edits", support, json=note_edit(acme))
     refused_with_a_retry_time(refused, "你已达到每86400 秒 3 次表格编辑", again="秒后再试")
+    # Refused before its body is checked (checking a paste of many cells is itself the cost): a malformed
+    # one meets the limit, not a list of its faults.
+    malformed = {**note_edit(acme, 2), "rows": [{"row": 1, "key": "x", "cells": {"0": 1}}] * 2000}
+    assert call("POST", "/addon/edits", support, json=malformed).status_code == 429
     # A teammate types on until the team's 5 are spent; then the whole team waits.
     assert [call("POST", "/addon/edits", warehouse, json=note_edit(acme)).status_code for _ in range(2)] == [200] * 2
     refused = call("POST", "/addon/edits", warehouse, json=note_edit(acme))
