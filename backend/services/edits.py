@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from backend import i18n
-from backend.db import Database
+from backend.db import Database, insert_ignoring_duplicates
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
 from backend.domain.fx import parse_pair
@@ -296,9 +296,15 @@ def _case_for(session: Session, binding: SheetBinding, key: str) -> int | None:
 
 
 def _typed_of(order: Order, actor: str) -> OrderInput:
-    """The order's typed values, created on the first edit; stamped with who typed last."""
+    """The order's typed values, created on the first edit (two first edits at once share the row one of them
+    made, rather than the other failing on it); stamped with who typed last."""
     if order.typed is None:
-        order.typed = OrderInput(updated_by=actor)
+        session = object_session(order)
+        if session is None:
+            raise ValueError("order must be attached to a session")
+        made = insert_ignoring_duplicates(session, OrderInput, ["order_id"])
+        session.execute(made.values(order_id=order.id, updated_by=actor, updated_at=utcnow()))
+        order.typed = session.get_one(OrderInput, order.id)
     order.typed.updated_by, order.typed.updated_at = actor, utcnow()
     return order.typed
 
