@@ -2,7 +2,7 @@
 
 One child process per database (SQLite, and PostgreSQL when a server is given) starts from a fresh
 database holding one team, its shop and a bound customer-service tab, then runs the sync's own store
-step (`sync._store_page`: ingest, notes for the tab's next push, counters and watermark, one
+step (`sync.ahead` and `sync._store_page`: ingest, notes for the tab's next push, counters and watermark, one
 transaction per page of 100) over 2,500 pages. The pages are made here, one at a time, by the TikTok
 Shop sandbox's own order generator and renderer and mapped by the real TikTok mapping: the API's
 pages without its HTTP, whose sandbox would have to hold 250,000 orders and scan them per page.
@@ -100,8 +100,8 @@ def _backfill(spec: dict[str, Any]) -> dict[str, float]:
     figures: dict[str, float] = {}
     stored = 0
     started = time.perf_counter()
-    for page in pages(count):
-        sync._store_page(db, shop_id, report, page)  # the sync's own per-page transaction
+    for page, prepared in sync.ahead(pages(count)):  # the sync's own loop and per-page transaction
+        sync._store_page(db, shop_id, report, page, prepared)
         stored += len(page.orders) + len(page.failures)
         if stored >= checkpoint and not figures:
             figures[f"peak_rss_at_{checkpoint}_mb"] = round(peak_rss_mb())

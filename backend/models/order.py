@@ -131,7 +131,8 @@ class OrderLine(Base):
     __table_args__ = (UniqueConstraint("order_id", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    # Found through the (order_id, external_id) unique index: an index of order_id alone would be a second copy.
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(64))
     sku_id: Mapped[str] = mapped_column(String(64))
     product_id: Mapped[str | None] = mapped_column(String(64))
@@ -162,7 +163,7 @@ class Package(Base):
     __table_args__ = (UniqueConstraint("shop_id", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))  # indexed by (shop, external_id)
     external_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str | None] = mapped_column(String(32))
     tracking_number: Mapped[str | None] = mapped_column(String(128))

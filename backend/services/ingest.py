@@ -17,7 +17,7 @@ from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from backend.db import insert_rows
+from backend.db import among, insert_rows, new_ids
 from backend.domain import retention
 from backend.domain.status import OrderStatus
 from backend.domain.text import SHORTEST_CUT, cut
@@ -128,10 +128,19 @@ class _Incoming:
     packages: dict[str, dict[str, Any]]  # package id → its columns
 
 
-def _storable(orders: Sequence[PlatformOrder], result: IngestResult) -> list[_Incoming]:
-    """The orders whose ids and codes fit their columns; each other one is refused alone, with why."""
+@dataclass
+class Prepared:
+    """A batch's orders with their column values, worked out without the database: a sync prepares its
+    next page in a thread while the database stores this one."""
+
+    batch: list[_Incoming]
+    refused: list[OrderMappingError]
+
+
+def prepare(orders: Sequence[PlatformOrder]) -> Prepared:
+    """The orders whose ids and codes fit their columns, with their values; each other one refused alone, with why."""
     id_limit = column_lengths(Order)["external_id"]
-    kept = []
+    kept, refused = [], []
     for o in orders:
         try:
             for key in (o.order_id, *(i.line_id for i in o.line_items), *(p.package_id for p in o.packages)):
@@ -144,10 +153,10 @@ def _storable(orders: Sequence[PlatformOrder], result: IngestResult) -> list[_In
                 {p.package_id: _package_fields(p) for p in o.packages},
             )
         except _TooLong as exc:
-            result.refused.append(OrderMappingError(o.order_id[:id_limit], exc.name, str(exc)))
+            refused.append(OrderMappingError(o.order_id[:id_limit], exc.name, str(exc)))
             continue
         kept.append(incoming)
-    return kept
+    return Prepared(kept, refused)
 
 
 def _status_time(incoming: PlatformOrder) -> datetime:
@@ -317,11 +326,18 @@ def _sync_packages(session: Session, shop: Shop, order: Order, incoming: _Incomi
 
 
 def ingest_orders(
-    session: Session, shop: Shop, orders: Sequence[PlatformOrder], *, source: str = "api", actor: str = "sync"
+    session: Session,
+    shop: Shop,
+    orders: Sequence[PlatformOrder] | Prepared,
+    *,
+    source: str = "api",
+    actor: str = "sync",
 ) -> IngestResult:
-    """Upsert a batch of orders for one shop; the caller commits (one transaction per page)."""
-    result = IngestResult()
-    batch = _storable(orders, result)
+    """Upsert a batch of orders for one shop (or a batch `prepare` made); the caller commits (one
+    transaction per page)."""
+    prepared = orders if isinstance(orders, Prepared) else prepare(orders)
+    result = IngestResult(refused=list(prepared.refused))
+    batch = prepared.batch
     if not batch:
         return result
     ids = [i.order.order_id for i in batch]
@@ -329,7 +345,7 @@ def ingest_orders(
         o.external_id: o
         for o in session.scalars(
             select(Order)
-            .where(Order.shop_id == shop.id, Order.external_id.in_(ids))
+            .where(Order.shop_id == shop.id, among(session, Order.external_id, ids))
             .options(selectinload(Order.lines), selectinload(Order.packages))
         )
     }
@@ -338,7 +354,7 @@ def ingest_orders(
     known = {
         p.external_id: p
         for p in session.scalars(
-            select(Package).where(Package.shop_id == shop.id, Package.external_id.in_(package_ids))
+            select(Package).where(Package.shop_id == shop.id, among(session, Package.external_id, package_ids))
         )
     }
     days = session.scalar(select(Team.retention_days).where(Team.id == shop.team_id)) or retention.DEFAULT_DAYS
@@ -403,7 +419,7 @@ def _insert_new(
     Not through ORM objects: a first sync is all new orders, and building, tracking and flushing an
     object per order, line and event cost several times what the database did (issue 4's bench).
     No RETURNING either (it turns a batch into huge statements that psycopg parses slowly): ids are
-    read back.
+    taken from the sequence first where there is one, else read back.
     """
     if not batch:
         return {}
@@ -411,8 +427,7 @@ def _insert_new(
     for row in rows:  # an old order met for the first time (a first full sync) arrives masked
         row["personal_masked_at"] = None
         mask_if_expired(row, shop.platform, days, None, now)
-    insert_rows(session, Order, rows)
-    ids = _row_ids(session, Order, shop, [i.order.order_id for i in batch])
+    ids = _insert_keyed(session, Order, shop, rows)
     lines = [
         {"order_id": ids[i.order.order_id], "external_id": item.line_id, **fields}
         for i in batch
@@ -434,14 +449,27 @@ def _insert_new(
         for package_id, fields in parcels.items()
         if package_id not in known
     ]
-    insert_rows(session, Package, fresh)
     package_ids = {package_id: package.id for package_id, package in known.items()}
-    package_ids |= _row_ids(session, Package, shop, [f["external_id"] for f in fresh])
+    package_ids |= _insert_keyed(session, Package, shop, fresh)
     links = [{"order_id": ids[i.order.order_id], "package_id": package_ids[package_id]} for i in batch
              for package_id in i.packages]  # fmt: skip
     insert_rows(session, order_packages, links)
     session.flush()
     return ids
+
+
+def _insert_keyed(
+    session: Session, model: type[Order] | type[Package], shop: Shop, rows: list[dict[str, Any]]
+) -> dict[str, int]:
+    """Insert a shop's new rows (distinct external ids); returns external id → row id."""
+    allocated = new_ids(session, model, len(rows))
+    if allocated is not None:
+        for row, row_id in zip(rows, allocated, strict=True):
+            row["id"] = row_id
+    insert_rows(session, model, rows)
+    if allocated is not None:
+        return {row["external_id"]: row["id"] for row in rows}
+    return _row_ids(session, model, shop, [row["external_id"] for row in rows])
 
 
 def _row_ids(

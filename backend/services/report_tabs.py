@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from backend.domain import reports
 from backend.domain.columns import Grain
@@ -31,7 +31,7 @@ def _orders(session: Session, team_id: int, shop_ids: Sequence[int], since: date
     shops = team_shops(session, team_id, shop_ids)
     if not shops:
         return []
-    query = select(Order).where(Order.shop_id.in_([s.id for s in shops]))
+    query = select(Order).where(Order.shop_id.in_([s.id for s in shops])).options(defer(Order.raw, raiseload=True))
     if since is not None:
         query = query.where(Order.platform_create_time >= since)
     return list(session.scalars(query.order_by(Order.id)))

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from backend.catalog import exception_templates
 from backend.db import chunks
@@ -83,7 +83,12 @@ def order_views(
     query = (
         select(Order)
         .where(Order.shop_id.in_(by_id))
-        .options(selectinload(Order.lines), selectinload(Order.packages), selectinload(Order.typed))
+        .options(
+            defer(Order.raw, raiseload=True),  # a push never reads the payload: kilobytes of JSON per row
+            selectinload(Order.lines),
+            selectinload(Order.packages),
+            selectinload(Order.typed),
+        )
         .order_by(Order.id)
     )
     if since is not None:

@@ -19,6 +19,7 @@ from backend.domain.status import OrderStatus
 from backend.models import Order, OrderEvent, Shop, SyncRun, utcnow
 from backend.platforms.base import OrderPageResult, PlatformOrder
 from backend.services import shops, sync
+from backend.services.ingest import prepare
 from backend.services.shops import Platform
 from tests.conftest import Live
 
@@ -45,7 +46,7 @@ def page_of(orders: list[PlatformOrder]) -> OrderPageResult:
 def store(live: Live, shop_id: int, report: sync.SyncReport, orders: list[PlatformOrder]) -> int:
     """Statements one page of `orders` costs through the sync's own per-page transaction."""
     with counted(live) as statements:
-        sync._store_page(live.db, shop_id, report, page_of(orders))
+        sync._store_page(live.db, shop_id, report, page_of(orders), prepare(orders))
     return len(statements)
 
 
