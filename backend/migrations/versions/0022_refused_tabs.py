@@ -1,7 +1,7 @@
 """a tab refused for good (too big for its spreadsheet): what the refusal was decided on, and when
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import backend.models.base
 
 revision: str = "0022"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
