@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from backend import i18n
 from backend.db import Database, insert_ignoring_duplicates
@@ -295,13 +295,10 @@ def _case_for(session: Session, binding: SheetBinding, key: str) -> int | None:
     )
 
 
-def _typed_of(order: Order, actor: str) -> OrderInput:
+def _typed_of(session: Session, order: Order, actor: str) -> OrderInput:
     """The order's typed values, created on the first edit (two first edits at once share the row one of them
     made, rather than the other failing on it); stamped with who typed last."""
     if order.typed is None:
-        session = object_session(order)
-        if session is None:
-            raise ValueError("order must be attached to a session")
         made = insert_ignoring_duplicates(session, OrderInput, ["order_id"])
         session.execute(made.values(order_id=order.id, updated_by=actor, updated_at=utcnow()))
         order.typed = session.get_one(OrderInput, order.id)
@@ -449,7 +446,7 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
         _reject_all(outcome, job, too_long, current)
         return
     if result is None:
-        typed = _typed_of(order, actor)
+        typed = _typed_of(session, order, actor)
         missing = "carrier" if tracking else "tracking number"
         for key, (column, value) in job.typed.items():
             setattr(typed, key, as_text(value) or None)  # the column keys are OrderInput's attribute names
@@ -465,7 +462,7 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
                 _cell(job.row.row, job.context["carrier"][0], "rejected", current["carrier"], result.error)
             )
         return
-    typed = _typed_of(order, actor)
+    typed = _typed_of(session, order, actor)
     typed.carrier, typed.tracking_number = result.carrier, result.tracking
     shop = session.get_one(Shop, order.shop_id)
     if result.refreshed:
@@ -616,7 +613,7 @@ def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome
     order = _order_of(session, job)
     column, value = job.typed["note"]
     text = as_text(value)[:2000]
-    _typed_of(order, actor).note = text or None
+    _typed_of(session, order, actor).note = text or None
     order.events.append(
         OrderEvent(
             kind="note", occurred_at=utcnow(), actor=actor, actor_role=caller.role or None, detail={"note": text}
