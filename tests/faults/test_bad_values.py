@@ -361,3 +361,15 @@ def test_an_id_too_long_for_its_column_refuses_its_order_alone_whatever_the_plat
     assert (refused.order_id, refused.field_name) == (first.order_id, "seller_sku")
     assert "200 characters" in str(refused) and "at most 128" in str(refused)
     assert stored == {o.order_id for o in rest}
+
+
+def test_a_payload_number_past_64_bits_is_stored_and_read_back_exactly(served: Live) -> None:
+    """JSON columns are written by orjson, which refuses such a number: the standard library writes it then."""
+    first, *_ = parse_export(US_FILE, time_zone="America/Los_Angeles", currency="USD").orders
+    order = replace(first, raw={**first.raw, "fee_micros": 2**70, "note": "中文"})
+    with served.db.session() as session:
+        shop = factories.shop(session, session.get_one(Team, served.team_id), region="US")
+        result = ingest_orders(session, shop, [order], source="csv")
+    with served.db.session() as session:
+        raw = session.scalars(select(Order.raw).where(Order.shop_id == shop.id)).one()
+    assert result.new == 1 and raw["fee_micros"] == 2**70 and raw["note"] == "中文"
