@@ -47,6 +47,7 @@ function errorMessage_(code, body, text) {
  * @param {string} path e.g. '/addon/status'
  * @param {Object=} payload query parameters for 'get', the JSON body otherwise
  * @return {Object} the parsed JSON answer
+ * @throws {Error} the backend's message, with `status` (the HTTP code) and `retryAfter` (seconds, 0 when none)
  */
 function api_(method, path, payload) {
   var headers = { Authorization: 'Bearer ' + ScriptApp.getIdentityToken() };
@@ -75,5 +76,10 @@ function api_(method, path, payload) {
   if (code >= 200 && code < 300 && body !== null) {
     return body;
   }
-  throw new Error(errorMessage_(code, body, text));
+  var error = new Error(errorMessage_(code, body, text));
+  error.status = code;
+  // A limit's refusal (429) says in how many seconds a call would be let through.
+  var detail = body && body.error && body.error.detail;
+  error.retryAfter = detail && detail.retry_after ? Number(detail.retry_after) : 0;
+  throw error;
 }

@@ -4,6 +4,8 @@
  * admin, so the sheet's protections decide who can type into an input column, and the editor's address
  * (e.user, when Google provides it) goes to the backend for the audit log. One edit event - a single
  * cell or a paste of many - is one backend call; rejected cells go back to the canonical value with a note.
+ * An edit past the team's edit limit is sent again once the limit lets it through (within a minute); one
+ * that still cannot be saved gets a note saying so, with the backend's reason.
  * An admin's edit of a column OrderDeck writes is sent too: the backend writes that row again.
  *
  * The backend believes the editor only in calls of the admin who installed the trigger last (it records
@@ -14,6 +16,9 @@ var TRIGGER_HANDLER = 'onSheetEdit';
 var CONFIG_PROPERTY = 'ORDERDECK_INPUT_COLUMNS';
 var INSTALLER_PROPERTY = 'ORDERDECK_TRIGGER_BY';
 var COLUMN_KEY = 'orderdeck.column'; // developer metadata on each column OrderDeck writes: the column's key
+// An edit refused by the team's edit limit (429) is sent once more when the limit's window ends within this many
+// seconds (an installable trigger may run 6 minutes); otherwise, or refused again, the edited range says so.
+var EDIT_RETRY_WAIT = 60;
 
 /** @return {{installed: boolean, tabs: Array<string>, by: string}} */
 function installEditTrigger() {
@@ -105,6 +110,53 @@ function onSheetEdit(e) {
   if (firstColumn > lastColumn || lastRow < firstRow) {
     return; // the header row, or columns OrderDeck does not write
   }
+  var editor = e.user && e.user.getEmail ? e.user.getEmail() : '';
+  var payload = editPayload_(sheet, tab, firstRow, lastRow, firstColumn, lastColumn, editor);
+  if (!payload) {
+    return;
+  }
+  var lock = LockService.getDocumentLock();
+  for (var attempt = 0; ; attempt++) {
+    var wait = 0;
+    lock.waitLock(20000);
+    try {
+      applyResults_(sheet, api_('post', '/addon/edits', payload).cells, e);
+    } catch (err) {
+      if (attempt === 0 && err.status === 429 && err.retryAfter > 0 && err.retryAfter <= EDIT_RETRY_WAIT) {
+        wait = err.retryAfter;
+      } else {
+        range.setNote('OrderDeck did not save this: ' + err.message);
+      }
+    } finally {
+      lock.releaseLock();
+    }
+    if (!wait) {
+      return;
+    }
+    // Past the team's edit limit: wait out its window without holding the other edits back, then send what
+    // the cells hold by then (a later edit of the same cells may have been sent meanwhile).
+    Utilities.sleep(wait * 1000);
+    payload = editPayload_(sheet, tab, firstRow, lastRow, firstColumn, lastColumn, editor);
+    if (!payload) {
+      return;
+    }
+  }
+}
+
+/**
+ * The /addon/edits body for rows firstRow..lastRow (those with a key) and columns firstColumn..lastColumn of
+ * a bound tab, as the sheet holds them now; null when no edited row has a key.
+ * @param {Object} sheet
+ * @param {{columns: Object, width: number}} tab the tab's input columns, as the backend gave them
+ * @param {number} firstRow
+ * @param {number} lastRow
+ * @param {number} firstColumn
+ * @param {number} lastColumn
+ * @param {string} editor who typed (e.user), '' when Google does not say
+ * @return {?Object}
+ */
+function editPayload_(sheet, tab, firstRow, lastRow, firstColumn, lastColumn, editor) {
+  var inputs = Object.keys(tab.columns).map(Number);
   var width = Math.max.apply(null, inputs.concat([lastColumn]));
   var ss = sheet.getParent();
   var zone = ss.getSpreadsheetTimeZone();
@@ -122,10 +174,9 @@ function onSheetEdit(e) {
     rows.push(row);
   });
   if (!rows.length) {
-    return;
+    return null;
   }
-  var editor = e.user && e.user.getEmail ? e.user.getEmail() : '';
-  var payload = {
+  return {
     spreadsheet_id: ss.getId(),
     tab: sheet.getName(),
     editor: editor || null,
@@ -133,15 +184,6 @@ function onSheetEdit(e) {
     keys: columnKeys_(sheet, width),
     rows: rows
   };
-  var lock = LockService.getDocumentLock();
-  lock.waitLock(20000);
-  try {
-    applyResults_(sheet, api_('post', '/addon/edits', payload).cells, e);
-  } catch (err) {
-    range.setNote('OrderDeck did not save this: ' + err.message);
-  } finally {
-    lock.releaseLock();
-  }
 }
 
 /**

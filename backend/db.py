@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
+import psycopg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
@@ -24,7 +25,8 @@ from sqlalchemy import (
     cast,
     create_engine,
     event,
-    text,
+    func,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -122,10 +124,14 @@ class Database:
         try:
             with self.engine.begin() as conn:
                 conn.exec_driver_sql("SET LOCAL lock_timeout = '1s'")
-                for table, names in columns.items():  # our own table and column names
-                    quoted = ", ".join(f'"{name}"' for name in names)
-                    conn.execute(text(f'ANALYZE "{table}" ({quoted})'))
-        except OperationalError:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                with raw.cursor() as cursor:
+                    for table, names in columns.items():  # identifiers quoted by psycopg, as in insert_rows
+                        listed = sql.SQL(", ").join(sql.Identifier(name) for name in names)
+                        analyze = sql.SQL("ANALYZE {} ({})").format(sql.Identifier(table), listed)
+                        cursor.execute(analyze)
+        except (OperationalError, psycopg.errors.LockNotAvailable):
             return
 
     def dispose(self) -> None:
@@ -248,9 +254,8 @@ def new_ids(session: Session, model: type[Any], count: int) -> list[int] | None:
     bind = session.connection()
     if bind.dialect.name != "postgresql" or count <= 0:
         return None
-    table = model.__table__.name
-    query = "SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) FROM generate_series(1, %(count)s)"
-    return [row_id for (row_id,) in bind.exec_driver_sql(query, {"table": table, "count": count})]
+    sequence = func.pg_get_serial_sequence(model.__table__.name, "id")
+    return list(session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, count))))
 
 
 def commit_asynchronously(session: Session) -> None:

@@ -3,8 +3,9 @@
 Two teams write their sheets as the same service account, in the same Cloud project. The quiet team
 changes an order and pushes its customer-service tab every QUIET_EVERY seconds. The hammering team,
 meanwhile, asks for bind challenges and tries binds it never proved (each costs a Sheets read),
-creates spreadsheets, presses Sync now, and pushes its own three spreadsheets, from eleven threads
-(its push limit raised by the operator, so only the Sheets budget holds its pushes back). Everything
+creates spreadsheets, presses Sync now, types into its sheet as fast as it can (each edit asks for a push
+of its tabs), and pushes its own three spreadsheets, from thirteen threads (its push limit raised by the
+operator, so only the Sheets budget holds its pushes back). Everything
 goes over HTTP to gunicorn (two workers on PostgreSQL, one on SQLite) against the TikTok and Google
 sandboxes. The identity's read quota is set to READS_PER_MINUTE in the limits table, so the two teams
 contend within seconds however slow the machine.
@@ -58,11 +59,16 @@ SECRET = "fairness-task-secret"
 QUIET_EVERY = 8.0  # seconds between the starts of the quiet team's pushes
 QUIET_PUSHES, QUICK_PUSHES = 4, 2  # the hammering lasts as long as these take
 HAMMER_FILES = 3
-THREADS = {"binds": 4, "creates": 4, "pushes": 3}  # the hammering team's concurrent callers, per kind of call
+THREADS = {"binds": 4, "creates": 4, "pushes": 3, "edits": 2}  # the hammering team's callers, per kind of call
 # The identity's Sheets reads a minute, set in the limits table for the scenario (Google allows 60), so
 # the teams contend within seconds even on a slow machine: the quiet team's pushes (two reads each, one
 # every QUIET_EVERY) stay within its half, and the hammering team wants far more than the other half.
 READS_PER_MINUTE = 24
+# The hammering team's edit calls a minute (the default allows 240), so it meets that limit within seconds
+# however slow the machine (under this load an edit takes up to seconds on PostgreSQL).
+EDITS_PER_MINUTE = 8
+LIMITED_PATHS = ("/addon/bindings", "/addon/spreadsheets", "/addon/sync", "/addon/bind/challenge", "/addon/edits")
+NOTE = str(bindings.builtin_profiles()["customer_service"].index_of("note") + 1)  # its 1-based note column
 SPAN_CLEARS = 75.0  # seconds after which the budget no longer counts what was spent before
 
 
@@ -167,6 +173,8 @@ def fairness_world(database_url: str, scratch: Path) -> Iterator[World]:
                 with db.session() as session:  # the operator trusts the hammering team with many pushes
                     limits.set_limit(session, "push.team", 10_000, 60, team_name=hammer.name, actor="bench")
                     limits.set_limit(session, "sheets.read.user", READS_PER_MINUTE, 60, actor="bench")
+                    limits.set_limit(session, "edit_cells.member", EDITS_PER_MINUTE, 60, team_name=hammer.name,
+                                     actor="bench")  # fmt: skip
                 yield world
             finally:
                 server.terminate()
@@ -244,6 +252,19 @@ def _hammer_creates(world: World, done: threading.Event, outcome: Outcome, lock:
         _sidebar(world, outcome, lock, "/addon/sync", {})
 
 
+def _hammer_edits(world: World, done: threading.Event, outcome: Outcome, lock: threading.Lock) -> None:
+    """A note typed into one row of its first file, again and again: each call is one edit event."""
+    side = world.hammer
+    with world.db.session() as session:
+        key = session.scalars(select(Order.external_id).where(Order.shop_id == side.shop_id).order_by(Order.id)).first()
+    rounds = 0
+    while not done.is_set():
+        rounds += 1
+        row = {"row": 2, "key": key, "cells": {NOTE: f"Typed {rounds}"}}
+        body = {"spreadsheet_id": side.files[0], "tab": "Service", "rows": [row]}
+        _sidebar(world, outcome, lock, "/addon/edits", body)
+
+
 def _hammer_pushes(world: World, done: threading.Event, outcome: Outcome, lock: threading.Lock) -> None:
     """Every round has a change to write, so its pushes want the identity's reads and writes however slow the
     machine is (pushes of unchanged tabs would cost it almost nothing and never meet its share)."""
@@ -266,7 +287,7 @@ def run_scenario(world: World, pushes: int, *, hammer: bool = True) -> Outcome:
     done, lock = threading.Event(), threading.Lock()
     threads = [threading.Thread(target=_quiet, args=(world, pushes, outcome, done))]
     if hammer:
-        loops = {"binds": _hammer_binds, "creates": _hammer_creates, "pushes": _hammer_pushes}
+        loops = {"binds": _hammer_binds, "creates": _hammer_creates, "pushes": _hammer_pushes, "edits": _hammer_edits}
         threads += [
             threading.Thread(target=loop, args=(world, done, outcome, lock))
             for kind, loop in loops.items()
@@ -311,7 +332,7 @@ def run(quick: bool = False, postgres: str | None = None) -> dict[str, object]:
             "hammer_budget_waits": crowded.hammer_push_waits,
             "hammer_429": {
                 path: sum(n for (p, status), n in crowded.hammer_statuses.items() if p == path and status == 429)
-                for path in ("/addon/bindings", "/addon/spreadsheets", "/addon/sync", "/addon/bind/challenge")
+                for path in LIMITED_PATHS
             },
             "google_429s": crowded.google_429s,
         }

@@ -59,7 +59,7 @@ class FakeRange {
 }
 
 function makeEnv(options = {}) {
-  const calls = { fetch: [], triggers: [], metadata: [], removed: [], locks: [], ui: [] };
+  const calls = { fetch: [], triggers: [], metadata: [], removed: [], locks: [], ui: [], sleeps: [] };
   const sheets = (options.sheets || [['Ship next', []]]).map(([n, rows, keys]) => new FakeSheet(n, rows, keys));
   const props = { script: { ORDERDECK_BACKEND_URL: 'https://orderdeck.example.com/', ...(options.script || {}) },
     user: { ...(options.user || {}) }, document: { ...(options.document || {}) } };
@@ -137,6 +137,7 @@ function makeEnv(options = {}) {
       createHtmlOutputFromFile: (name) => ({ getContent: () => fs.readFileSync(path.join(ROOT, `${name}.html`), 'utf8') }),
     },
     Utilities: {
+      sleep: (ms) => { calls.sleeps.push(ms); if (options.onSleep) options.onSleep(ms); },
       formatDate: (d, zone, pattern) => {
         const parts = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
         return pattern === 'yyyy-MM-dd' ? parts : String(d);

@@ -144,3 +144,46 @@ test('each column is named by the key its developer metadata carries, whatever i
   edit(env, 2, 4);
   assert.deepStrictEqual(env.calls.fetch[0].body.keys, ['line_key', 'order_id', 'carrier', 'tracking_number']);
 });
+
+function refusedByTheLimit(retryAfter) {
+  const message = 'your team has reached the limit of 600 sheet edits (one typed cell, or one paste) per minute; '
+    + `try again in ${retryAfter} s`;
+  return { code: 429, body: { error: { code: 'rate_limited', message, detail: { retry_after: retryAfter } } } };
+}
+
+test('an edit past the edit limit is sent again when the limit lets it through, with what the cells hold then', () => {
+  const answer = { cells: [{ row: 2, column: 4, status: 'accepted', value: '1Z000', note: null }] };
+  let env = null;
+  env = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: (url, params, n) => (n === 1 ? refusedByTheLimit(12) : { code: 200, body: answer }),
+    onSleep: () => env.sheets[0].set(2, 4, '1Z000') }); // typed again while the first one waited
+  edit(env, 2, 4);
+  assert.deepStrictEqual(plain(env.calls.sleeps), [12000]);
+  assert.strictEqual(env.calls.fetch.length, 2);
+  assert.strictEqual(env.calls.fetch[0].body.rows[0].cells[4], '1Z999');
+  assert.strictEqual(env.calls.fetch[1].body.rows[0].cells[4], '1Z000');
+  assert.strictEqual(env.sheets[0].notes['2,4'], ''); // saved: no note
+  // The lock is let go while it waits, so other edits are not held back.
+  assert.deepStrictEqual(plain(env.calls.locks), [['wait', 20000], ['release'], ['wait', 20000], ['release']]);
+});
+
+test('an edit the limit refuses again, or for longer than a minute, is not saved and the range says why', () => {
+  const twice = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => refusedByTheLimit(5) });
+  edit(twice, 2, 4);
+  assert.strictEqual(twice.calls.fetch.length, 2);
+  assert.match(twice.sheets[0].notes['2,4'], /^OrderDeck did not save this: your team has reached the limit .* try again in 5 s$/);
+
+  const long = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => refusedByTheLimit(3600) });
+  edit(long, 2, 4);
+  assert.strictEqual(long.calls.fetch.length, 1);
+  assert.deepStrictEqual(plain(long.calls.sleeps), []);
+  assert.match(long.sheets[0].notes['2,4'], /try again in 3600 s$/);
+
+  const tooBig = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => ({ code: 400, body: { error: { message: '6 edited cells at once is more than the limit of 5 per minute; do it in smaller parts' } } }) });
+  edit(tooBig, 2, 3, 2, 2);
+  assert.strictEqual(tooBig.calls.fetch.length, 1);
+  assert.match(tooBig.sheets[0].notes['2,3'], /do it in smaller parts$/);
+});

@@ -74,11 +74,22 @@ def _body() -> Any:
 
 
 def _load(schema: type[Schema] | None) -> dict[str, Any]:
+    return _checked(schema, _source(schema))
+
+
+def _source(schema: type[Schema] | None) -> Any:
+    """The request's fields as sent (query string or bounded JSON), not yet checked."""
     if schema is None:
         return {}
     source = request.args if request.method == "GET" else _body()
     if isinstance(source, Mapping) and isinstance(source.get("spreadsheet_id"), str):
         g.spreadsheet_id = source["spreadsheet_id"]  # a refusal is said in that file's language
+    return source
+
+
+def _checked(schema: type[Schema] | None, source: Any) -> dict[str, Any]:
+    if schema is None:
+        return {}
     try:
         loaded: dict[str, Any] = schema().load(source)
     except ValidationError as exc:
@@ -127,14 +138,19 @@ def route(
     *,
     body: type[Schema] | None = None,
     reply: type[Schema] | None = None,
+    spend: Callable[[Caller, Any], None] | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Register a handler: token, team, role check for `action`, load `body`, call, dump with `reply`."""
+    """Register a handler: token, team, role check for `action`, `spend` the caller's limits on the body as
+    sent (checking a big body is itself a cost), load `body`, call, dump with `reply`."""
 
     def register(handler: Handler) -> Handler:
         def view() -> ResponseReturnValue:
             caller = _caller()
             addon.require(caller, action)
-            result = handler(caller, _load(body))
+            source = _source(body)
+            if spend is not None:
+                spend(caller, source)
+            result = handler(caller, _checked(body, source))
             return jsonify(reply().dump(result) if reply else result), 200
 
         ENDPOINTS.append(Endpoint(method, bp.url_prefix + path, action, summary, body, reply))  # type: ignore[operator]
@@ -244,8 +260,12 @@ def trigger(caller: Caller, data: dict[str, Any]) -> Any:
     return addon_sheets.input_columns(runtime.database(), caller, data["spreadsheet_id"], install=data["install"])
 
 
+def _spend_on_edits(caller: Caller, source: Any) -> None:
+    edits.spend_limits(runtime.database(), caller, source)
+
+
 @route("POST", "/edits", "edit_cells", "Edits typed into input columns: validated, stored, answered per cell",
-       body=schemas.EditRequestSchema, reply=schemas.EditResultSchema)  # fmt: skip
+       body=schemas.EditRequestSchema, reply=schemas.EditResultSchema, spend=_spend_on_edits)  # fmt: skip
 def edit_cells(caller: Caller, data: dict[str, Any]) -> Any:
     platform = runtime.platform()
     result = edits.apply_edits(runtime.database(), platform, caller, edits.EditBatch.from_request(data))

@@ -250,6 +250,7 @@ def bind(
         spreadsheet.bindings.append(binding)
     binding.profile_key, binding.shop_ids = profile.key, shop_ids
     binding.dirty, binding.dirty_since = True, utcnow()
+    binding.refused_for = binding.refused_at = None  # bound again: a refusal for good is tried again at once
     session.flush()
     _audit(
         session,

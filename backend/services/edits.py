@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend import i18n
-from backend.db import Database
+from backend.db import Database, insert_ignoring_duplicates
 from backend.domain.analytics import UNKNOWN_MEMBER
 from backend.domain.columns import SHEETS_EPOCH, Column, Grain
 from backend.domain.fx import parse_pair
@@ -51,7 +51,7 @@ from backend.models import (
 )
 from backend.platforms import registry
 from backend.platforms.base import PlatformOrder, ShopClient
-from backend.services import bindings, costs, fx, pack_list, purchases, stock, workflow
+from backend.services import bindings, costs, fx, limits, pack_list, purchases, stock, workflow
 from backend.services.addon import Caller
 from backend.services.after_sales import decisions
 from backend.services.analytics import team_zone
@@ -295,10 +295,13 @@ def _case_for(session: Session, binding: SheetBinding, key: str) -> int | None:
     )
 
 
-def _typed_of(order: Order, actor: str) -> OrderInput:
-    """The order's typed values, created on the first edit; stamped with who typed last."""
+def _typed_of(session: Session, order: Order, actor: str) -> OrderInput:
+    """The order's typed values, created on the first edit (two first edits at once share the row one of them
+    made, rather than the other failing on it); stamped with who typed last."""
     if order.typed is None:
-        order.typed = OrderInput(updated_by=actor)
+        made = insert_ignoring_duplicates(session, OrderInput, ["order_id"])
+        session.execute(made.values(order_id=order.id, updated_by=actor, updated_at=utcnow()))
+        order.typed = session.get_one(OrderInput, order.id)
     order.typed.updated_by, order.typed.updated_at = actor, utcnow()
     return order.typed
 
@@ -443,7 +446,7 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
         _reject_all(outcome, job, too_long, current)
         return
     if result is None:
-        typed = _typed_of(order, actor)
+        typed = _typed_of(session, order, actor)
         missing = "carrier" if tracking else "tracking number"
         for key, (column, value) in job.typed.items():
             setattr(typed, key, as_text(value) or None)  # the column keys are OrderInput's attribute names
@@ -459,7 +462,7 @@ def _record_shipping(session: Session, caller: Caller, actor: str, job: Job, out
                 _cell(job.row.row, job.context["carrier"][0], "rejected", current["carrier"], result.error)
             )
         return
-    typed = _typed_of(order, actor)
+    typed = _typed_of(session, order, actor)
     typed.carrier, typed.tracking_number = result.carrier, result.tracking
     shop = session.get_one(Shop, order.shop_id)
     if result.refreshed:
@@ -610,7 +613,7 @@ def _record_note(session: Session, caller: Caller, actor: str, job: Job, outcome
     order = _order_of(session, job)
     column, value = job.typed["note"]
     text = as_text(value)[:2000]
-    _typed_of(order, actor).note = text or None
+    _typed_of(session, order, actor).note = text or None
     order.events.append(
         OrderEvent(
             kind="note", occurred_at=utcnow(), actor=actor, actor_role=caller.role or None, detail={"note": text}
@@ -751,6 +754,17 @@ RECORDERS: Mapping[str, Callable[[Session, Caller, str, Job, EditOutcome], None]
     "finance": _record_decision,
     "case_note": _record_case_note,
 }
+
+
+def spend_limits(db: Database, caller: Caller, sent: Any) -> None:
+    """Count an edit event, and the cells it carries, against the caller's and the team's limits (`edit_cells.*`,
+    `edited_cells.*`), from the request as sent: checking a paste of many cells, a platform call per shipped
+    row and the push it asks for are what a flood of edits would spend."""
+    rows = sent.get("rows") if isinstance(sent, Mapping) else None
+    typed = [row.get("cells") for row in rows if isinstance(row, Mapping)] if isinstance(rows, list) else []
+    cells = sum(len(c) for c in typed if isinstance(c, Mapping))
+    limits.spend(db, "edit_cells", team_id=caller.team_id, member=caller.email)
+    limits.spend(db, "edited_cells", team_id=caller.team_id, member=caller.email, cost=cells)
 
 
 def apply_edits(db: Database, platform: Platform, caller: Caller, batch: EditBatch) -> EditOutcome:

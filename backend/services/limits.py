@@ -65,8 +65,17 @@ def _window_key(name: str, team_id: int, member: str | None) -> str:
     return f"limit:{name}:{team_id}:{hashlib.sha256(member.lower().encode()).hexdigest()[:24]}"
 
 
-def spend(db: Database, action: str, *, team_id: int, member: str | None = None, now: datetime | None = None) -> None:
-    """Count one `action` against the team's limit (and the member's); RateLimited, counting nothing, when spent.
+def spend(
+    db: Database,
+    action: str,
+    *,
+    team_id: int,
+    member: str | None = None,
+    cost: int = 1,
+    now: datetime | None = None,
+) -> None:
+    """Count `cost` of `action` against the team's limit (and the member's); RateLimited, counting nothing, when
+    spent. More at once than a whole window allows is InvalidInput: waiting would not help, smaller parts do.
 
     Fixed windows of each limit's length; the wait in the error is until the spent window ends.
     """
@@ -78,6 +87,17 @@ def spend(db: Database, action: str, *, team_id: int, member: str | None = None,
             if rule is None or (rule.name.endswith(".member") and who is None):
                 continue
             step = rule.seconds
+            if cost > rule.count:
+                raise InvalidInput(
+                    Phrase(
+                        "{cost} {what} at once is more than the limit of {count} per {span}; do it in smaller parts",
+                        cost=cost,
+                        what=Phrase(rule.what),
+                        count=rule.count,
+                        span=_span(step),
+                    ),
+                    limit=rule.name,
+                )
             start = datetime.fromtimestamp(now.timestamp() // step * step, now.tzinfo)
             key = _window_key(rule.name, team_id, who)
             made = session.execute(
@@ -89,8 +109,8 @@ def spend(db: Database, action: str, *, team_id: int, member: str | None = None,
                 session.execute(delete(RateWindow).where(RateWindow.key == key, RateWindow.window_start < start))
             taken = session.execute(
                 update(RateWindow)
-                .where(RateWindow.key == key, RateWindow.window_start == start, RateWindow.used < rule.count)
-                .values(used=RateWindow.used + 1)
+                .where(RateWindow.key == key, RateWindow.window_start == start, RateWindow.used + cost <= rule.count)
+                .values(used=RateWindow.used + cost)
             )
             if not cast("CursorResult[Any]", taken).rowcount:
                 wait = max(1, math.ceil((start + timedelta(seconds=step) - now).total_seconds()))

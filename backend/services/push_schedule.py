@@ -16,7 +16,7 @@ already holds that path queued drops the second request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -26,15 +26,13 @@ from backend.domain.phrases import Phrase
 from backend.errors import NotFound, RateLimited
 from backend.models import SheetBinding, SheetChange, Shop, Spreadsheet, shows_shop, utcnow
 from backend.services import leases, limits, sheet_refresh
+from backend.services.sheet_refresh import REFUSAL_RECHECK, SHARING_RECHECK
 from backend.sheets.budget import WINDOW
 from backend.sheets.google import writer_for
 
 # A push that would wait longer than this for the Sheets budget mid-way gives its thread back instead and
 # comes back when its share has room, so a team past its share cannot fill the server's threads with waiting.
 TASK_BUDGET_WAIT = 2.0
-# Sharing changes without any order changing: a spreadsheet not checked for this long is pushed
-# anyway, which reads its Drive permissions and withdraws what its readers may no longer see.
-SHARING_RECHECK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,8 @@ def _first_tabs(db: Database, spreadsheet_ids: set[int]) -> list[int]:
 def due(db: Database, now: datetime | None = None) -> list[int]:
     """The sweep's work: one task per spreadsheet with a dirty tab, after marking every tab of a spreadsheet
     due a sharing re-check (a re-check push with nothing changed writes nothing; when the sharing turned
-    unsafe it withdraws what the file's readers may no longer see)."""
+    unsafe it withdraws what the file's readers may no longer see), and every tab refused for good that is
+    due another try (rows age out of its window, and other tabs of its file may have been emptied by hand)."""
     now = now or utcnow()
     with db.session() as session:
         stale = select(Spreadsheet.id).where(
@@ -69,7 +68,10 @@ def due(db: Database, now: datetime | None = None) -> list[int]:
         )
         session.execute(
             update(SheetBinding)
-            .where(SheetBinding.spreadsheet_id.in_(stale), SheetBinding.dirty.is_(False))
+            .where(
+                SheetBinding.spreadsheet_id.in_(stale) | (SheetBinding.refused_at <= now - REFUSAL_RECHECK),
+                SheetBinding.dirty.is_(False),
+            )
             .values(dirty=True, dirty_since=now)
         )
         dirty = set(session.scalars(select(SheetBinding.spreadsheet_id).where(SheetBinding.dirty)))
@@ -116,7 +118,7 @@ def run(binding_id: int) -> tuple[dict[str, Any], list[Next]]:
             raise NotFound(Phrase("no sheet binding {binding}", binding=binding_id))
         spreadsheet = binding.spreadsheet
         spreadsheet_id, team_id = spreadsheet.id, spreadsheet.team_id
-        dirty = any(b.dirty for b in spreadsheet.bindings)
+        dirty = bool(sheet_refresh.tabs_to_push(session, spreadsheet, utcnow())[0])
         identity = writer_for(session, team_id, pusher.config, pusher.secrets)
     if not dirty:
         return {"skipped": "nothing changed since the last push"}, []
@@ -144,8 +146,8 @@ def _changed_while_it_ran(db: Database, spreadsheet_id: int, result: sheet_refre
     A mark's time is taken when its transaction writes it, not when it commits: a webhook round that
     marked the tabs, then went on talking to the platform, commits a change the push that started
     meanwhile never read, under a mark older than that push. Its note (kept until a push reads it) is
-    what says so. A tab the push refused (too big, or not safe to write) keeps its notes and waits for
-    the sweep.
+    what says so. A tab the push refused as not safe to write waits for the sweep; one refused for good
+    (too big) is set aside until what decided it changes (sheet_refresh.tabs_to_push).
     """
     refused = [tab.binding_id for tab in result.tabs if tab.skipped]
     with db.session() as session:

@@ -66,6 +66,7 @@ from backend.models import (
     Member,
     Order,
     SheetBinding,
+    SheetChange,
     SheetSnapshot,
     Shop,
     Spreadsheet,
@@ -90,6 +91,12 @@ REPLANS = 3
 REBUILD_EVERY = timedelta(minutes=30)  # a full projection per tab now and then, in case a change went unnoted
 REREAD_ALL_AT = 2_000  # changed orders past which (and past the tab's rows) a push projects every order
 SHARING_TTL = 60.0  # seconds a Drive permissions read is trusted for, unless a push would show more
+# Sharing changes without any order changing: a spreadsheet not checked for this long is pushed
+# anyway, which reads its Drive permissions and withdraws what its readers may no longer see.
+SHARING_RECHECK = timedelta(minutes=15)
+# A tab refused for good is tried again this long after even when nothing OrderDeck sees changed: orders age
+# out of its window, and people empty or delete other tabs of the file by hand.
+REFUSAL_RECHECK = timedelta(hours=1)
 PUSH_KEEPS = 0.25  # of the write quota, left to binds and edits: a busy team's pushes never lock the sidebar out
 SHEET_FIELDS = (
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount)),"
@@ -166,6 +173,7 @@ class _Planned:
     skipped: dict[int, tuple[str, str]] = field(default_factory=dict)
     read: dict[int, sheet_changes.Pending] = field(default_factory=dict)
     too_big: dict[int, tuple[str, str]] = field(default_factory=dict)  # tabs left out to stay under 10M cells
+    refused: dict[int, tuple[str, str]] = field(default_factory=dict)  # tabs whose earlier refusal still holds
     requests: list[dict[str, Any]] = field(default_factory=list)
     lists: dict[str, Any] = field(default_factory=dict)  # the list tab's layout once this push is written
     now: datetime = field(default_factory=utcnow)
@@ -201,13 +209,12 @@ class Pusher:
                 spreadsheet = session.get(Spreadsheet, spreadsheet_id)
                 if spreadsheet is None:
                     raise NotFound(Phrase("no spreadsheet {spreadsheet}", spreadsheet=spreadsheet_id))
-                wanted = set(binding_ids or ())
-                bindings = [b.id for b in spreadsheet.bindings if b.dirty or b.id in wanted]
+                bindings, refused = tabs_to_push(session, spreadsheet, started, set(binding_ids or ()))
                 identity = writer_for(session, spreadsheet.team_id, self.config, self.secrets)
             budget = push_budget(self.db, identity, spreadsheet.team_id, max_wait=self.budget_wait)
             google = clients(self.config, identity)
             caller = Caller(identity.email, budget, google.http, self.backoff)
-            push = _Push(self, caller, google, spreadsheet_id, bindings, started)
+            push = _Push(self, caller, google, spreadsheet_id, bindings, started, refused)
             push.result = PushResult(spreadsheet.google_id, identity.email, started=started)
             if not bindings:
                 return push.result
@@ -249,6 +256,7 @@ class _Push:
     spreadsheet_id: int
     binding_ids: list[int]
     started: datetime
+    refused: set[int]  # tabs whose refusal for good still holds: not projected (tabs_to_push)
     result: PushResult = field(default_factory=lambda: PushResult("", ""))
 
     def _timed(self, call: Callable[[], T]) -> T:
@@ -292,12 +300,20 @@ class _Push:
             session.execute(delete(SheetSnapshot).where(SheetSnapshot.binding_id == binding_id))
             sheet_changes.consume(session, planned.read[binding_id])
             result.tabs.append(TabResult(binding_id, tab, skipped=message))
-        for binding_id, (tab, message) in planned.too_big.items():  # stays dirty: its changes wait for room
-            session.get_one(SheetBinding, binding_id).last_push_error = message[:2048]
+        for binding_id, (tab, message) in planned.too_big.items():
+            binding = session.get_one(SheetBinding, binding_id)
+            binding.last_push_error = message[:2048]
+            # Pushing again cannot change this answer; what could is kept with it (tabs_to_push).
+            binding.refused_for, binding.refused_at = refusal_key(binding, self._profile(session, binding)), planned.now
+            _set_aside(session, binding)
+            result.tabs.append(TabResult(binding_id, tab, skipped=message))
+        for binding_id, (tab, message) in planned.refused.items():
+            _set_aside(session, session.get_one(SheetBinding, binding_id))
             result.tabs.append(TabResult(binding_id, tab, skipped=message))
         for binding_id, plan in planned.plans.items():
             binding = session.get_one(SheetBinding, binding_id)
-            profile = profile_for(session, spreadsheet.team_id, binding.profile_key)
+            profile = self._profile(session, binding)
+            binding.refused_for = binding.refused_at = None
             _save_snapshot(
                 session, binding, plan, shape=shape_of(profile), now=planned.now, rebuilt=binding_id in planned.full
             )
@@ -315,6 +331,9 @@ class _Push:
             )
             written.cut, written.unwritten = plan.cut, plan.unwritten
             result.tabs.append(written)
+
+    def _profile(self, session: Session, binding: SheetBinding) -> Profile:
+        return profile_for(session, binding.spreadsheet.team_id, binding.profile_key)
 
     def _plan(self, session: Session) -> _Planned:
         spreadsheet = session.get_one(Spreadsheet, self.spreadsheet_id)
@@ -370,6 +389,9 @@ class _Push:
             if withheld is not None:
                 planned.skipped[binding.id] = (binding.tab_title, withheld[0])
                 withdrawn += withheld[1]
+                continue
+            if binding.id in self.refused:
+                planned.refused[binding.id] = (binding.tab_title, binding.last_push_error or "")
                 continue
             tab = _Tab(
                 session, team, binding, profile, members, self.caller.identity, planned.time_zone, taken_ids, now
@@ -771,6 +793,49 @@ def _withheld(
         return None
     cleared = withdraw_requests(profile, state, classes) if state else []
     return f"nothing was written to tab {binding.tab_title!r}: {why}" + (f" ({note})" if cleared else ""), cleared
+
+
+def refusal_key(binding: SheetBinding, profile: Profile) -> str:
+    """What decides whether a tab fits its spreadsheet, of what OrderDeck can see change: the profile's columns,
+    filter and sort, and the shops the tab shows."""
+    columns = [c.key for c in profile.columns]
+    return digest({"profile": profile.key, "columns": columns, "shape": shape_of(profile), "shops": binding.shop_ids})
+
+
+def _refusal_holds(session: Session, binding: SheetBinding, now: datetime) -> bool:
+    if binding.refused_for is None or binding.refused_at is None or now - binding.refused_at >= REFUSAL_RECHECK:
+        return False
+    try:
+        profile = profile_for(session, binding.spreadsheet.team_id, binding.profile_key)
+    except NotFound:
+        return False  # the push says so
+    return binding.refused_for == refusal_key(binding, profile)
+
+
+def tabs_to_push(
+    session: Session, spreadsheet: Spreadsheet, now: datetime, wanted: Collection[int] = ()
+) -> tuple[list[int], set[int]]:
+    """The tabs a push of the spreadsheet looks at (the dirty ones and `wanted`), and those of them refused for
+    good whose refusal still holds: nothing that decided it changed (`refusal_key`) and it is recent. A push
+    does not project those; when they are all it would look at and the file's sharing is not due a check (which
+    withdraws what its readers may no longer see, from them too), they are set aside at once and there is no
+    push at all: a sweep spends nothing on them. A tab asked for by name is always tried."""
+    tabs = [b for b in spreadsheet.bindings if b.dirty or b.id in wanted]
+    refused = {b.id for b in tabs if b.id not in wanted and _refusal_holds(session, b, now)}
+    checked = spreadsheet.sharing_checked_at
+    if len(refused) == len(tabs) and checked is not None and now - checked < SHARING_RECHECK:
+        for binding in tabs:
+            _set_aside(session, binding)
+        return [], set()
+    return [b.id for b in tabs], refused
+
+
+def _set_aside(session: Session, binding: SheetBinding) -> None:
+    """A tab refused for good: no longer dirty, its change notes dropped and its snapshot forgotten, so the push
+    that finds the refusal lifted projects and writes it whole."""
+    binding.dirty, binding.dirty_since = False, None
+    session.execute(delete(SheetChange).where(SheetChange.binding_id == binding.id))
+    session.execute(delete(SheetSnapshot).where(SheetSnapshot.binding_id == binding.id))
 
 
 def _tab_state(sheet: dict[str, Any] | None, keys: tuple[str, ...]) -> TabState | None:

@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -130,9 +131,9 @@ def test_a_60000_character_buyer_message_reaches_the_sheet_cut_with_a_marker_and
     assert [b["last_push_error"] for b in status["spreadsheet"]["bindings"]] == [None]
 
 
-def test_a_tab_that_would_pass_ten_million_cells_is_refused_by_name_and_the_other_tab_is_written(
-    served: Live, google: GoogleSandboxes
-) -> None:
+def near_full_file(served: Live, google: GoogleSandboxes) -> tuple[str, dict[str, int], str, str]:
+    """A spreadsheet near Google's 10 million cells with two tabs bound, room for the small one and half the
+    big one: its id, the bindings by tab, and the small and the big tab."""
     [shop_id] = served.connect_shop(orders=30)
     task(served, f"/tasks/sync-shop/{shop_id}")
     # How many cells each tab takes, measured in a spreadsheet with room to spare.
@@ -155,6 +156,22 @@ def test_a_tab_that_would_pass_ten_million_cells_is_refused_by_name_and_the_othe
     archive.grid["rowCount"], archive.grid["columnCount"] = MAX_CELLS - lists - sizes[small] - sizes[big] // 2, 1
     tabs = (("Ship next", "sla_watch"), ("Pick", "pick_list"))
     ids = {tab: bind(served, file_id, tab, profile) for tab, profile in tabs}
+    return file_id, ids, small, big
+
+
+def sidebar_errors(served: Live, google: GoogleSandboxes, file_id: str) -> dict[str, str | None]:
+    """Each bound tab's problem as the sidebar's health shows it."""
+    token = google.identity.mint_id_token(AUDIENCE, ADMIN)
+    status = httpx.get(
+        f"{served.url}/addon/status", params={"spreadsheet_id": file_id}, headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    return {b["tab"]: b["last_push_error"] for b in status["spreadsheet"]["bindings"]}
+
+
+def test_a_tab_that_would_pass_ten_million_cells_is_refused_by_name_and_the_other_tab_is_written(
+    served: Live, google: GoogleSandboxes
+) -> None:
+    file_id, ids, small, big = near_full_file(served, google)
 
     pushed = task(served, f"/tasks/push-binding/{ids[small]}")["result"]
 
@@ -164,12 +181,61 @@ def test_a_tab_that_would_pass_ten_million_cells_is_refused_by_name_and_the_othe
     assert refusal.startswith(f"tab {big!r} was not written") and "10,000,000" in refusal
     assert google.sheets.spreadsheets[file_id].sheet_by_title(big) is None
     assert len(google.sheets.values(file_id, f"'{small}'")) > 1
-    token = google.identity.mint_id_token(AUDIENCE, ADMIN)
-    status = httpx.get(
-        f"{served.url}/addon/status", params={"spreadsheet_id": file_id}, headers={"Authorization": f"Bearer {token}"}
-    ).json()
-    errors = {b["tab"]: b["last_push_error"] for b in status["spreadsheet"]["bindings"]}
-    assert errors == {small: None, big: refusal}
+    assert sidebar_errors(served, google, file_id) == {small: None, big: refusal}
+
+
+def test_a_tab_refused_as_too_big_is_not_tried_again_by_every_sweep_until_what_decides_its_size_changes(
+    served: Live, google: GoogleSandboxes
+) -> None:
+    file_id, ids, small, big = near_full_file(served, google)
+    refusal = {t["tab"]: t for t in task(served, f"/tasks/push-binding/{ids[small]}")["result"]["tabs"]}[big]["skipped"]
+    served.app.extensions["orderdeck.tasks"].drain()
+    asked = len(google.sheets.log)
+
+    # Sweep after sweep finds nothing to do: no push is asked for, and Google is not asked anything.
+    for _ in range(3):
+        assert task(served, "/tasks/push-due")["push"] == []
+    again = task(served, f"/tasks/push-binding/{ids[big]}")["result"]
+    assert again == {"skipped": "nothing changed since the last push"}
+    served.app.extensions["orderdeck.tasks"].drain()
+    assert len(google.sheets.log) == asked
+    # The sidebar still says why the tab is empty and what to do.
+    assert sidebar_errors(served, google, file_id) == {small: None, big: refusal}
+    assert "narrow the profile's age window or move the tab to another spreadsheet" in refusal
+
+    # The team makes room (a tab of the file emptied by hand), which OrderDeck cannot see: an hour on, the
+    # refusal is looked at again, and the tab is written.
+    archive = google.sheets.spreadsheets[file_id].sheet_by_title("Archive")
+    assert archive is not None
+    archive.grid["rowCount"] = 1
+    with served.db.session() as session:
+        binding = session.get_one(SheetBinding, ids[big])
+        assert binding.refused_at is not None
+        binding.refused_at -= timedelta(hours=1)
+    assert task(served, "/tasks/push-due")["push"] == [min(ids.values())]  # the spreadsheet's task (its first tab)
+    served.app.extensions["orderdeck.tasks"].drain()
+    assert google.sheets.spreadsheets[file_id].sheet_by_title(big) is not None
+    assert sidebar_errors(served, google, file_id) == {small: None, big: None}
+
+
+def test_a_tab_refused_as_too_big_is_tried_again_at_once_when_its_profile_or_binding_changes(
+    served: Live, google: GoogleSandboxes
+) -> None:
+    file_id, ids, small, big = near_full_file(served, google)
+    task(served, f"/tasks/push-binding/{ids[small]}")
+    served.app.extensions["orderdeck.tasks"].drain()
+    assert task(served, "/tasks/push-due")["push"] == []
+
+    # Bound again to a narrower profile (the customer-service tab is far narrower than the pick list):
+    # what decided the refusal changed, so the next push tries the tab again, and it fits.
+    archive = google.sheets.spreadsheets[file_id].sheet_by_title("Archive")
+    assert archive is not None
+    archive.grid["rowCount"] //= 2
+    bind(served, file_id, big, "customer_service")
+    pushed = task(served, f"/tasks/push-binding/{ids[small]}")["result"]
+    [tab] = [t for t in pushed["tabs"] if t["tab"] == big]
+    assert tab["skipped"] is None and tab["added"] > 0
+    assert sidebar_errors(served, google, file_id) == {small: None, big: None}
 
 
 def test_a_row_holding_a_number_no_cell_can_hold_is_reported_and_the_other_rows_are_written(
@@ -295,3 +361,15 @@ def test_an_id_too_long_for_its_column_refuses_its_order_alone_whatever_the_plat
     assert (refused.order_id, refused.field_name) == (first.order_id, "seller_sku")
     assert "200 characters" in str(refused) and "at most 128" in str(refused)
     assert stored == {o.order_id for o in rest}
+
+
+def test_a_payload_number_past_64_bits_is_stored_and_read_back_exactly(served: Live) -> None:
+    """JSON columns are written by orjson, which refuses such a number: the standard library writes it then."""
+    first, *_ = parse_export(US_FILE, time_zone="America/Los_Angeles", currency="USD").orders
+    order = replace(first, raw={**first.raw, "fee_micros": 2**70, "note": "中文"})
+    with served.db.session() as session:
+        shop = factories.shop(session, session.get_one(Team, served.team_id), region="US")
+        result = ingest_orders(session, shop, [order], source="csv")
+    with served.db.session() as session:
+        raw = session.scalars(select(Order.raw).where(Order.shop_id == shop.id)).one()
+    assert result.new == 1 and raw["fee_micros"] == 2**70 and raw["note"] == "中文"

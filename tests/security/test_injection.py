@@ -181,6 +181,12 @@ LITERAL_SQL = {
     "PRAGMA journal_mode=WAL",
     "PRAGMA busy_timeout=30000",
     "PRAGMA synchronous=NORMAL",
+    "SET LOCAL synchronous_commit TO OFF",
+    "SET LOCAL lock_timeout = '1s'",
+    "ALTER TABLE orders ALTER COLUMN raw SET STORAGE MAIN",
+    "ALTER TABLE orders ALTER COLUMN raw SET COMPRESSION lz4",
+    "ALTER TABLE orders ALTER COLUMN raw SET STORAGE EXTENDED",
+    "ALTER TABLE orders ALTER COLUMN raw SET COMPRESSION DEFAULT",
 }
 SQL_CALLS = {"text", "execute", "exec_driver_sql"}
 

@@ -33,10 +33,10 @@ def unproven_bind(call: Call, side: Side, email: str) -> Any:
     return call("POST", "/addon/bindings", email, json=body)
 
 
-def refused_with_a_retry_time(answer: Any, says: str) -> None:
+def refused_with_a_retry_time(answer: Any, says: str, again: str = "try again in") -> None:
     assert answer.status_code == 429, answer.get_json()
     error = answer.get_json()["error"]
-    assert says in error["message"] and "try again in" in error["message"]
+    assert says in error["message"] and again in error["message"], error["message"]
     assert int(answer.headers["Retry-After"]) >= 1
     assert error["detail"]["retry_after"] == int(answer.headers["Retry-After"])
 
@@ -110,6 +110,64 @@ def test_one_teams_typing_pushes_only_its_own_tabs_never_the_other_teams(
     assert pushed[acme.team.id].last_push_error
     # ... and Rival's tab was left to Rival's own pushes: nothing ran, nothing of its limits was spent.
     assert pushed[rival.team.id].dirty and pushed[rival.team.id].last_push_error is None
+
+
+def note_edit(side: Side, notes: int = 1) -> dict[str, Any]:
+    """An edit event typing the note of `notes` rows (one cell each) of the side's customer-service tab."""
+    rows = [
+        {"row": 2 + n, "key": side.orders[n % len(side.orders)].external_id, "cells": {NOTE: f"call back {n}"}}
+        for n in range(notes)
+    ]
+    return {"spreadsheet_id": side.spreadsheet, "tab": side.tab, "editor": None, "rows": rows}
+
+
+def test_sheet_edits_past_a_member_and_then_a_team_limit_are_refused_in_the_teams_language_and_the_other_team_types_on(
+    call: Call, sides: tuple[Side, Side], session: Session
+) -> None:
+    acme, rival = sides
+    acme.team.language = "zh-Hans"
+    # Day-long windows, so a minute's edge crossed mid-test cannot start fresh counts.
+    limits.set_limit(session, "edit_cells.member", 3, 86_400)
+    limits.set_limit(session, "edit_cells.team", 5, 86_400)
+    session.commit()
+    support, warehouse = acme.email("support"), acme.email("warehouse")
+
+    typed = [call("POST", "/addon/edits", support, json=note_edit(acme)) for _ in range(3)]
+    assert [t.status_code for t in typed] == [200] * 3
+    assert typed[0].get_json()["cells"][0]["status"] == "accepted"
+    refused = call("POST", "/addon/edits", support, json=note_edit(acme))
+    refused_with_a_retry_time(refused, "你已达到每86400 秒 3 次表格编辑", again="秒后再试")
+    # Refused before its body is checked (checking a paste of many cells is itself the cost): a malformed
+    # one meets the limit, not a list of its faults.
+    malformed = {**note_edit(acme, 2), "rows": [{"row": 1, "key": "x", "cells": {"0": 1}}] * 2000}
+    assert call("POST", "/addon/edits", support, json=malformed).status_code == 429
+    # A teammate types on until the team's 5 are spent; then the whole team waits.
+    assert [call("POST", "/addon/edits", warehouse, json=note_edit(acme)).status_code for _ in range(2)] == [200] * 2
+    refused = call("POST", "/addon/edits", warehouse, json=note_edit(acme))
+    refused_with_a_retry_time(refused, "你的团队已达到每86400 秒 5 次表格编辑", again="秒后再试")
+    # The other team is untouched by Acme's hammering: its typing is answered cell by cell, in English.
+    for _ in range(3):
+        answer = call("POST", "/addon/edits", rival.email("support"), json=note_edit(rival))
+        assert answer.status_code == 200 and answer.get_json()["cells"][0]["status"] == "accepted"
+
+
+def test_a_paste_counts_every_cell_and_one_bigger_than_a_whole_window_is_refused_outright(
+    call: Call, sides: tuple[Side, Side], session: Session
+) -> None:
+    acme, rival = sides
+    limits.set_limit(session, "edited_cells.member", 5, 86_400)
+    session.commit()
+    support = acme.email("support")
+
+    too_big = call("POST", "/addon/edits", support, json=note_edit(acme, 6))
+    assert too_big.status_code == 400, too_big.get_json()
+    assert too_big.get_json()["error"]["message"] == (
+        "6 edited cells at once is more than the limit of 5 per 86400 s; do it in smaller parts"
+    )
+    assert call("POST", "/addon/edits", support, json=note_edit(acme, 4)).status_code == 200
+    refused_with_a_retry_time(call("POST", "/addon/edits", support, json=note_edit(acme, 2)), "limit of 5 edited cells")
+    assert call("POST", "/addon/edits", support, json=note_edit(acme, 1)).status_code == 200  # the 5th fits
+    assert call("POST", "/addon/edits", rival.email("support"), json=note_edit(rival, 5)).status_code == 200
 
 
 def test_push_attempts_that_find_the_spreadsheet_being_pushed_spend_nothing_of_the_teams_push_limit(

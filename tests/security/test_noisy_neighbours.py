@@ -2,8 +2,9 @@
 cannot stall the other's pushes, and is itself told when to try again.
 
 The scenario (bench/bench_fairness.py, which also prints its latencies): two teams on one service
-account; the quiet one changes an order and pushes every few seconds over /tasks; the other, from eleven
-threads, tries binds it never proved, creates spreadsheets, presses Sync now and pushes its own files.
+account; the quiet one changes an order and pushes every few seconds over /tasks; the other, from thirteen
+threads, tries binds it never proved, creates spreadsheets, presses Sync now, types into its sheet and pushes
+its own files.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from backend.db import Database
 from bench.bench_fairness import QUIET_PUSHES, World, fairness_world, run_scenario
 from tests.conftest import _empty_tables
 
-LIMITED_ROUTES = ("/addon/bindings", "/addon/spreadsheets", "/addon/sync")
+LIMITED_ROUTES = ("/addon/bindings", "/addon/spreadsheets", "/addon/sync", "/addon/edits")
 
 
 @pytest.fixture

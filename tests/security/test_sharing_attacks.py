@@ -180,7 +180,7 @@ def test_a_re_share_is_caught_by_the_periodic_check_even_when_no_order_changes(
     assert leaks(every_cell(google, finance.file_id, STRANGER), finance.forbidden)  # until the backend looks
     db = addon_app.extensions["orderdeck.db"]
     with db.session() as moved:  # the last check was longer ago than the periodic re-check
-        last = utcnow() - push_schedule.SHARING_RECHECK - timedelta(seconds=1)
+        last = utcnow() - sheet_refresh.SHARING_RECHECK - timedelta(seconds=1)
         spreadsheet = update(Spreadsheet).where(Spreadsheet.google_id == finance.file_id)
         moved.execute(spreadsheet.values(sharing_checked_at=last))
     with addon_app.app_context():

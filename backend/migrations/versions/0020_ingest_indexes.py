@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0020"
 down_revision: str | None = "0019"
@@ -38,12 +40,9 @@ def upgrade() -> None:
 
 def _has_lz4() -> bool:
     """Whether this server was built with LZ4 (Debian's, Cloud SQL's and most are)."""
-    choices = (
-        op.get_bind()
-        .exec_driver_sql("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
-        .scalar()
-    )
-    return bool(choices) and "lz4" in choices
+    settings = sa.table("pg_settings", sa.column("name"), sa.column("enumvals", postgresql.ARRAY(sa.Text)))
+    choices = op.get_bind().scalar(sa.select(settings.c.enumvals).where(settings.c.name == "default_toast_compression"))
+    return "lz4" in (choices or [])
 
 
 def downgrade() -> None:
