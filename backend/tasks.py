@@ -29,6 +29,7 @@ from backend.services.after_sales import alerts as after_sales_alerts
 
 log = logging.getLogger(__name__)
 PUSH_TASK = "/tasks/push-binding/"  # + the binding id: one spreadsheet's push
+PUSH_WORKERS = 4  # pushes one process runs at once (each mostly waits on Google and the database)
 
 
 def sync_due() -> dict[str, Any]:
@@ -51,7 +52,8 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
     Pushes are asked for after every round of events that stored a change, not only at the end, so a
     stream of webhooks that keeps the round going does not hold the sheets back. A task that finds the
     shop's lease taken stops: the holder looks for pending events again after it lets go, so an event
-    that arrived meanwhile is not left for the next sweep. A platform failure
+    that arrived meanwhile is not left for the next sweep; a drain that stops at its last round with
+    events pending asks for another drain of the shop for the same reason. A platform failure
     is recorded on the sync run and answered, not raised: the next sweep is the retry, so Cloud Tasks
     must not pile its own retries on top.
     """
@@ -63,6 +65,7 @@ def sync_shop(shop_id: int, webhooks_only: bool = False) -> dict[str, Any]:
             shop_id,
             events_only=webhooks_only,
             after_round=lambda: _ask_pushes(shop_id),
+            hand_on=lambda: enqueue(f"/tasks/sync-shop/{shop_id}?webhooks=1"),
         )
         out["webhooks"] = done.events
         if done.sync is not None:
@@ -191,7 +194,10 @@ class InlineTasks:
 
     Pushes have a pool of their own: a push waits on Google for seconds, and pushes of every
     spreadsheet at once must not leave a stream of webhook events unprocessed meanwhile (nor the
-    reverse). Cloud Tasks runs each task on its own request, so it needs no such split.
+    reverse). It has room for PUSH_WORKERS at once: a round asks for every spreadsheet showing the shop
+    in the process that ran it, and each push asks for its trailing one there too, so a team's
+    spreadsheets (three in the load bench) would otherwise take turns, each change waiting a whole
+    push of another file. Cloud Tasks runs each task on its own request, so it needs no such split.
 
     A path runs once at a time: asked for while it runs, it runs once more when that run ends. A stream
     of webhooks for one shop so costs one trailing round, not a round per webhook that finds the shop's
@@ -204,7 +210,7 @@ class InlineTasks:
         self._active: set[str] = set()  # paths running now
         self._again: set[str] = set()  # paths asked for while they ran: run once more when they end
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-task")
-        self._pushes = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orderdeck-task-push")
+        self._pushes = ThreadPoolExecutor(max_workers=PUSH_WORKERS, thread_name_prefix="orderdeck-task-push")
         self._queued: dict[str, float] = {}  # path → when it is due (monotonic), until it starts running
         self._timers: list[tuple[float, int, str]] = []  # a heap of (due, sequence, path)
         self._sequence = itertools.count()

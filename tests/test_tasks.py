@@ -61,3 +61,22 @@ def test_a_path_asked_for_while_it_runs_runs_once_more_after_it_and_never_twice_
         queue.shutdown()
     assert recorder.runs["/tasks/slow"] == 2  # the first run, then one for everything asked for meanwhile
     assert recorder.most_at_once["/tasks/slow"] == 1
+
+
+def test_a_teams_three_spreadsheets_are_pushed_at_once_not_in_turns() -> None:
+    """A round asks for the push of every spreadsheet showing the shop in the one process that ran it: none
+    waits for another file's push (which waits on Google for seconds) to end before it starts."""
+    together = threading.Barrier(3, timeout=5)
+
+    def push(path: str) -> dict[str, Any]:
+        together.wait()  # each push is still running when the last one starts
+        return {"path": path}
+
+    queue = InlineTasks(Flask(__name__), runner=push)
+    try:
+        for binding in (1, 2, 3):
+            queue.enqueue(f"/tasks/push-binding/{binding}")
+        queue.drain(timeout=10)
+    finally:
+        queue.shutdown()
+    assert not together.broken

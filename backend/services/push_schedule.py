@@ -127,8 +127,7 @@ def run(binding_id: int) -> tuple[dict[str, Any], list[Next]]:
         wait = budget.next_slot()
         if wait:
             return {"deferred_s": round(wait, 2)}, [Next(binding_id, wait)]
-        limits.spend(db, "push", team_id=team_id)
-        result = pusher.push_spreadsheet(spreadsheet_id)
+        result = pusher.push_spreadsheet(spreadsheet_id, admit=lambda: limits.spend(db, "push", team_id=team_id))
     except leases.LeaseHeld as exc:
         return {"skipped": exc.message}, []  # the push running now asks for the trailing one when it is done
     except RateLimited as exc:  # the team's push limit, or its share of the budget: the push comes back later

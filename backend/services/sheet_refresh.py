@@ -144,6 +144,8 @@ class PushResult:
             "drive_reads": self.drive_reads,
             "bytes": self.bytes_sent,
             "budget_waits": self.budget_waits,
+            "seconds": self.seconds,
+            "google_seconds": round(self.google_seconds, 4),
             "tabs": [t.__dict__ for t in self.tabs],
         }
 
@@ -188,10 +190,20 @@ class Pusher:
     sharing_ttl: float = SHARING_TTL
     budget_wait: float = 120.0
 
-    def push_spreadsheet(self, spreadsheet_id: int, binding_ids: Sequence[int] | None = None) -> PushResult:
-        """Push the spreadsheet's dirty bindings (and `binding_ids`) in one write; safe from several processes."""
+    def push_spreadsheet(
+        self,
+        spreadsheet_id: int,
+        binding_ids: Sequence[int] | None = None,
+        admit: Callable[[], object] | None = None,
+    ) -> PushResult:
+        """Push the spreadsheet's dirty bindings (and `binding_ids`) in one write; safe from several processes.
+
+        `admit` runs once the push holds the spreadsheet (a task spends the team's push limit there, so an
+        attempt that finds another push running costs nothing)."""
         began = time.perf_counter()
         with leases.held(self.db, f"sheet-push:{spreadsheet_id}", leases.new_holder(), LEASE_TTL):
+            if admit is not None:
+                admit()
             started = utcnow()
             with self.db.session() as session:
                 spreadsheet = session.get(Spreadsheet, spreadsheet_id)
@@ -457,7 +469,12 @@ class _Push:
     ) -> frozenset[int]:
         """Stock and review flags before projecting: in full for the warehouse tabs, a tab projected in full
         or moved stock, else for the changed orders only. Returns the orders whose stored flags or
-        shortfall moved; the team's other tabs are told (and their spreadsheets listed in `result`)."""
+        shortfall moved; the team's other tabs are told (and their spreadsheets listed in `result`).
+
+        The pass is its own unit of work, committed before the projection: it holds the team's row, on
+        which the pushes of the team's other spreadsheets (in other workers) wait, and that wait must not
+        last through this push's projection too. The flags are true of the orders whatever becomes of
+        this push's write."""
         orders = [i for i, p in profiles.items() if p.grain in ORDER_GRAINS]
         warehouse = any(p.grain in WAREHOUSE_SOURCES for p in profiles.values())
         if not orders and not warehouse:
@@ -466,9 +483,12 @@ class _Push:
         changed = {o for i in orders for o in read[i].orders}
         if not whole and not changed:
             return frozenset()
-        touched = stock.prepare(session, team_id, utcnow(), None if whole else changed).touched
-        self.result.dirtied = _tell_other_tabs(session, team_id, touched, set(profiles))
-        return touched
+        with self.pusher.db.session() as own:
+            found = stock.prepare(own, team_id, utcnow(), None if whole else changed)
+            self.result.dirtied = _tell_other_tabs(own, team_id, found.touched, set(profiles))
+        if whole:
+            stock.remember(session, team_id, found)  # the warehouse tabs' lists come from this pass
+        return found.touched
 
 
 def shape_of(profile: Profile) -> str:

@@ -16,6 +16,7 @@ from backend.services.after_sales import sync as after_sales
 from backend.services.shops import Platform
 
 SETTLE_EVERY = timedelta(hours=24)
+ROUNDS = 20  # rounds of stored events one drain takes on before it hands the shop on
 
 
 @dataclass
@@ -30,7 +31,11 @@ class RoundReport:
 
 
 def drain_events(
-    db: Database, platform: Platform, shop_id: int, rounds: int = 20, after_round: Callable[[], object] | None = None
+    db: Database,
+    platform: Platform,
+    shop_id: int,
+    after_round: Callable[[], object] | None = None,
+    hand_on: Callable[[], object] | None = None,
 ) -> int:
     """Process the shop's stored webhook events, again while new ones arrived during the last round.
 
@@ -38,9 +43,12 @@ def drain_events(
     stream of events that keeps the drain going does not keep the sheets waiting for its end. The shop's
     lease is taken per round: when another worker took it between rounds, that worker drains what is
     left and this drain ends with what it handled; only a first round that finds it taken raises LeaseHeld.
+    A drain stops after ROUNDS rounds (a task must end); `hand_on` then runs if events are still pending,
+    so the task asks for another drain instead of leaving them for the sweep (the other workers' tasks
+    found the shop taken and ended, counting on this one).
     """
     handled = 0
-    for done in range(rounds):
+    for done in range(ROUNDS):
         if not webhooks.has_pending(db, shop_id):
             break
         try:
@@ -54,6 +62,9 @@ def drain_events(
             after_round()
         if report.retry_later and not report.processed:
             break  # the platform is failing right now; the sweep retries later
+    else:
+        if hand_on is not None and webhooks.has_pending(db, shop_id):
+            hand_on()
     if handled:
         after_sales.reasons_due(db, platform, shop_id)  # a case a webhook brought offers its reasons at once
     return handled
@@ -86,18 +97,20 @@ def run(
     settle: bool = True,
     on_page: Callable[[sync.SyncProgress], None] | None = None,
     after_round: Callable[[], object] | None = None,
+    hand_on: Callable[[], object] | None = None,
 ) -> RoundReport:
     """Raises LeaseHeld when another worker has the shop (its holder re-checks events after letting go).
 
     `settle=False` leaves the daily finance walk to the scheduler (the command line only syncs);
-    `after_round` runs after each round of events that stored a change (see drain_events).
+    `after_round` runs after each round of events that stored a change, `hand_on` when a drain stopped
+    at its last round with events still pending (see drain_events).
     """
-    report = RoundReport(events=drain_events(db, platform, shop_id, after_round=after_round))
+    report = RoundReport(events=drain_events(db, platform, shop_id, after_round, hand_on))
     if events_only:
         return report
     report.sync = sync.sync_shop(db, platform, shop_id, full=full, on_page=on_page)
     report.after_sales = after_sales.sync_cases(db, platform, shop_id, full=full)
-    report.events_after = drain_events(db, platform, shop_id, after_round=after_round)
+    report.events_after = drain_events(db, platform, shop_id, after_round, hand_on)
     report.stock_skus = stock.refresh_inventory(db, platform, shop_id)
     report.logistics = logistics.refresh_if_due(db, platform, shop_id)
     report.settlement = settle_daily(db, platform, shop_id) if settle else "left to the scheduler"

@@ -322,6 +322,11 @@ def prepare(
     return result
 
 
+def remember(session: Session, team_id: int, found: TeamStock) -> None:
+    """Let `session` use a whole-team pass that another session made and committed, not make its own."""
+    session.info.setdefault(CACHE, {})[team_id] = found
+
+
 def _with_outlook(
     session: Session, team_id: int, shop_ids: Sequence[int], now: datetime, allocation: Allocation
 ) -> Allocation:

@@ -35,6 +35,7 @@ from backend.services.sync import LEASE_TTL, shop_lease
 log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024  # pushes are small; anything this large is not a platform's
+BATCH = 500  # stored events one round re-fetches and ingests at most
 MAX_ATTEMPTS = 8  # after this an event is marked failed; the scheduled sync still covers its order
 UNUSABLE = "UNUSABLE"  # the stored type of a verified body that is not a usable event
 
@@ -213,9 +214,7 @@ SHOP_EVENTS: dict[PushKind, Callable[[Session, Shop, WebhookEvent, PushEvent], N
 }
 
 
-def process_pending(
-    db: Database, platform: Platform, shop_id: int, *, holder: str | None = None, limit: int = 500
-) -> ProcessReport:
+def process_pending(db: Database, platform: Platform, shop_id: int, *, holder: str | None = None) -> ProcessReport:
     """Handle a shop's stored events under the shop's lease (the same one sync takes)."""
     report = ProcessReport()
     with leases.held(db, shop_lease(shop_id), holder or leases.new_holder(), LEASE_TTL), db.session() as session:
@@ -226,7 +225,7 @@ def process_pending(
             select(WebhookEvent)
             .where(WebhookEvent.shop_id == shop_id, WebhookEvent.status == "pending")
             .order_by(WebhookEvent.id)
-            .limit(limit)
+            .limit(BATCH)
         ).all()
         refetch: list[tuple[WebhookEvent, PushEvent]] = []
         for event in events:

@@ -1,9 +1,10 @@
 """2,000 signed webhooks at 200/s into gunicorn (3 workers) on PostgreSQL: every order stored exactly once,
 every bound sheet converged. The figures are bench/bench_load.py's job; this test checks only the outcome.
 
-Events are stored durably on receipt and processed by each gunicorn worker's in-process executor; an
-event whose task met another worker's lease after that worker had last looked is finished by the
-/tasks/sync-due sweep, as in production (the harness calls the sweep once the executors go quiet).
+Events are stored durably on receipt and processed by each gunicorn worker's in-process executor; a task
+that meets another worker's lease leaves its events to that worker, which looks again after it lets go.
+The harness still calls the /tasks/sync-due sweep once the executors are idle, as production's cron does,
+so a lost wakeup costs a figure (bench_load's `finished_by_sweep`), not this test.
 """
 
 from __future__ import annotations

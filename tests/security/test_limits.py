@@ -11,9 +11,12 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy.orm import Session
 
+from backend import runtime
 from backend.catalog import SCHEMAS_DIR, load_json
+from backend.errors import OrderDeckError
 from backend.models import SheetBinding
-from backend.services import limits
+from backend.services import leases, limits, push_schedule
+from backend.services.sync import LEASE_TTL
 from tests import factories
 from tests.api.conftest import Call
 from tests.security.conftest import Side
@@ -165,3 +168,27 @@ def test_a_paste_counts_every_cell_and_one_bigger_than_a_whole_window_is_refused
     refused_with_a_retry_time(call("POST", "/addon/edits", support, json=note_edit(acme, 2)), "limit of 5 edited cells")
     assert call("POST", "/addon/edits", support, json=note_edit(acme, 1)).status_code == 200  # the 5th fits
     assert call("POST", "/addon/edits", rival.email("support"), json=note_edit(rival, 5)).status_code == 200
+
+
+def test_push_attempts_that_find_the_spreadsheet_being_pushed_spend_nothing_of_the_teams_push_limit(
+    sides: tuple[Side, Side], session: Session, addon_app: Flask
+) -> None:
+    """Under a flood every round asks for the pushes, and most asks find the file's push running: counted,
+    they spent the team's push limit and held its real pushes back for the rest of the minute."""
+    acme, _rival = sides
+    limits.set_limit(session, "push.team", 2, 86_400)
+    session.commit()
+    binding = next(b for b in session.query(SheetBinding) if b.spreadsheet.team_id == acme.team.id)
+    with addon_app.app_context():
+        db = runtime.database()
+        running, other = f"sheet-push:{binding.spreadsheet_id}", leases.new_holder()
+        assert leases.try_acquire(db, running, other, LEASE_TTL)  # another worker's push of the file
+        for _ in range(5):
+            result, _follow = push_schedule.run(binding.id)
+            assert "is being worked on" in result["skipped"], result
+        leases.release(db, running, other)
+        try:
+            result, _follow = push_schedule.run(binding.id)
+        except OrderDeckError as exc:  # the push ran: this file is not in the Google sandbox
+            result = {"failed": exc.message}
+    assert "deferred_s" not in result, result

@@ -1,25 +1,34 @@
-"""Rounds of stored webhook events under a stream: the sheets are asked for after every round, and a
-drain that another worker takes the shop from hands the rest on, losing and doubling nothing."""
+"""Rounds of stored webhook events under a stream: the sheets are asked for after every round, a drain
+that another worker takes the shop from hands the rest on, and so does a drain that reaches its last
+round, losing and doubling nothing."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
 from backend import runtime
 from backend.models import Order, WebhookEvent
 from backend.platforms.tiktok.webhooks import signature
+from backend.sandbox.tiktok.records import Delivery
 from backend.services import leases, shop_round, webhooks
 from backend.services.shops import Platform
 from backend.services.sync import LEASE_TTL, shop_lease
 from tests.conftest import Live
 
 
-def receive_new_orders(live: Live, count: int) -> None:
-    """`count` new orders whose webhooks (every 4th sent twice) are received and stored, not yet processed."""
+def announced(live: Live, count: int) -> list[Delivery]:
+    """The webhooks of `count` new orders (TikTok sends every 4th twice), not yet delivered."""
     live.sandbox.add_orders(next(iter(live.sandbox.shops)), count)
     with live.sandbox.lock:
         batch, live.sandbox.outbox = live.sandbox.outbox, []
+    return batch
+
+
+def receive_new_orders(live: Live, count: int) -> None:
+    """`count` new orders whose webhooks are received and stored, not yet processed."""
+    batch = announced(live, count)
     settings = live.app.extensions["orderdeck.config"]
     for delivery in batch:
         headers = {"authorization": signature(live.sandbox.app_key, live.sandbox.app_secret, delivery.body)}
@@ -65,3 +74,23 @@ def test_a_stream_asks_after_every_round_and_a_drain_hands_the_shop_to_the_worke
     leases.release(live.db, shop_lease(shop_id), other)
     shop_round.drain_events(live.db, platform, shop_id)  # the holder's own drain, once it has the shop
     assert counts(live, shop_id) == (13, 13, 0)  # nothing lost, nothing doubled
+
+
+def test_a_backlog_longer_than_one_drain_is_handed_on_not_left_for_the_sweep(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events stored while processing was down (an outage, a deploy) outnumber what one task's drain takes
+    on: the task that the next webhook sets off asks for another drain, and the backlog is gone with no
+    sweep, as the other workers' tasks, finding the shop taken, counted on it."""
+    [shop_id] = live.connect_shop("Acme US", "US", orders=0)
+    monkeypatch.setattr(shop_round, "ROUNDS", 2)  # a drain takes on 2 rounds of 3 events: 6 of the 13 below
+    monkeypatch.setattr(webhooks, "BATCH", 3)
+    receive_new_orders(live, 12)
+    assert counts(live, shop_id) == (0, 0, 12)
+
+    [arriving] = announced(live, 1)  # the backend is back, and the next order's webhook arrives over HTTP
+    headers = {"Authorization": signature(live.sandbox.app_key, live.sandbox.app_secret, arriving.body)}
+    assert httpx.post(f"{live.url}/webhooks/tiktok", content=arriving.body, headers=headers, timeout=10).is_success
+    live.drain()
+
+    assert counts(live, shop_id) == (13, 13, 0)
