@@ -80,7 +80,7 @@ class SheetBinding(TimestampMixin, Base):
     last_push_error: Mapped[str | None] = mapped_column(String(2048))
     # A refusal that pushing again cannot change (the tab would pass Google's 10 million cells): what it was
     # decided on (the profile's columns and filter, the shops) and when. Pushes leave the tab alone while both
-    # hold (services/sheet_refresh.refusal_holds), so sweeps stop spending on it.
+    # hold (sheet_refresh.tabs_to_push), so sweeps stop spending on it.
     refused_for: Mapped[str | None] = mapped_column(String(64))
     refused_at: Mapped[datetime | None]
 

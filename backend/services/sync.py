@@ -157,7 +157,7 @@ def sync_shop(
 # tables tenfold faster than autovacuum looks. Not sooner: at a few hundred rows the planner would plan
 # each foreign-key check as a scan of the whole table and keep that plan while the table grows.
 REFRESH_STATISTICS_AT = (1_000, 10_000, 100_000, 1_000_000)
-KEY = ("shop_id", "external_id")  # what finds a page's stored orders and packages
+BY_SHOP_KEY = ("shop_id", "external_id")  # what finds a page's stored orders and packages
 
 
 def ahead(pages: Iterator[OrderPageResult]) -> Iterator[tuple[OrderPageResult, Prepared]]:
@@ -202,7 +202,7 @@ def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageR
             session.execute(update(SyncRun).where(SyncRun.id == report.run_id).values(added))
     before = report.result.new
     if any(before < n <= before + result.new for n in REFRESH_STATISTICS_AT):
-        db.refresh_statistics(orders=KEY, packages=KEY, order_lines=("order_id", "external_id"))
+        db.refresh_statistics(orders=BY_SHOP_KEY, packages=BY_SHOP_KEY, order_lines=("order_id", "external_id"))
     report.result.add(result)
     report.failed += len(failures)
     report.missed_by_webhook += missed
