@@ -4,7 +4,9 @@
 orders (earliest dispatch deadline first), raises a stock-out exception for each order and SKU that
 comes up short (once: the dedupe key) and resolves it when stock arrives, enqueues a low-stock alert
 once per SKU per day, and computes the review flags of recent orders. It runs once per team per
-push session, so every tab of one push shows the same allocation.
+change (`catch_up`): the first push of any of the team's spreadsheets runs it for the orders changed
+since the team's last pass, the team's other spreadsheets pushed for the same change show what it
+stored; and every tab of one push shows the same allocation.
 
 Review flags are computed here, on the push, rather than in ingest: they depend on the other
 orders of the buyer and on the stock, which ingest of one page does not see, and a flag only
@@ -73,7 +75,7 @@ from backend.models import (
     utcnow,
 )
 from backend.platforms.base import OrderMappingError, SkuInventory, SkuRef
-from backend.services import notify, review, workflow
+from backend.services import notify, review, sheet_changes, workflow
 from backend.services.analytics import team_zone
 from backend.services.ingest import mark_bindings_dirty, record_mapping_failures
 from backend.services.shops import Platform, client_for
@@ -83,6 +85,8 @@ REVIEW_LOOKBACK = review.REVIEW_LOOKBACK
 EDITORS = frozenset({"procurement", "admin"})
 SHIPPED_PACKAGE_STATUSES = frozenset({"SHIPPED", "IN_TRANSIT", "DELIVERED", "COMPLETED", "PROCESSING"})
 CACHE = "orderdeck.stock"
+WHOLE_AT = 2_000  # changed orders past which one pass over the whole team beats many IN lists
+WHOLE_TEAM = "every order"
 
 
 @dataclass(frozen=True)
@@ -320,6 +324,24 @@ def prepare(
     if changed is None:
         cached[team_id] = result
     return result
+
+
+def catch_up(session: Session, team_id: int, now: datetime, whole: bool = False) -> tuple[TeamStock, str] | None:
+    """The pass for the orders changed since the team's last pass (the whole team when asked, when stock or
+    anything may have moved, or after a backfill), and what it covered; None when no pass is due: the
+    push of another of the team's spreadsheets already ran it for the same changes.
+
+    The team's row is locked before the notes are read, so concurrent pushes of the team's spreadsheets
+    take turns and each reads only what the previous one left."""
+    session.get_one(Team, team_id, with_for_update=True)
+    notes = sheet_changes.stock_pending(session, team_id)
+    changed = notes.orders
+    whole = whole or notes.everything or notes.stock or len(changed) > WHOLE_AT
+    if not whole and not changed:
+        return None
+    found = prepare(session, team_id, now, None if whole else changed)
+    sheet_changes.consume_stock(session, notes)
+    return found, WHOLE_TEAM if whole else f"{len(changed)} changed orders"
 
 
 def remember(session: Session, team_id: int, found: TeamStock) -> None:

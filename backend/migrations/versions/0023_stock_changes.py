@@ -1,0 +1,41 @@
+"""the orders changed since each team's last stock pass, so a team's spreadsheets share one pass
+
+Revision ID: 0023
+Revises: 0022
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0023"
+down_revision: str | None = "0022"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "stock_changes",
+        sa.Column("team_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["teams.id"], name=op.f("fk_stock_changes_team_id_teams"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("team_id", "order_id", name=op.f("pk_stock_changes")),
+    )
+    # What the tabs still have to re-read, the next stock pass must cover too (it was run per tab until now).
+    op.execute(
+        "INSERT INTO stock_changes (team_id, order_id, version) "
+        "SELECT DISTINCT s.team_id, c.order_id, 1 FROM sheet_changes c "
+        "JOIN sheet_bindings b ON b.id = c.binding_id JOIN spreadsheets s ON s.id = b.spreadsheet_id"
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("stock_changes")
