@@ -486,6 +486,7 @@ def mark_bindings_dirty(
     team_id: int,
     shop_id: int,
     order_ids: Collection[int] | None = None,
+    *,
     skip: Collection[int] = (),
     stock_pass: bool = True,
 ) -> int:
