@@ -409,8 +409,8 @@ def overlay(session: Session, views: Sequence[OrderView]) -> list[OrderView]:
         )
         stored |= {order_id: (short, tuple(flags)) for order_id, short, flags in rows}
     return [
-        replace(view, stock_short=stored[view.order_id][0], review_flags=stored[view.order_id][1])
-        if view.order_id in stored
+        replace(view, stock_short=found[0], review_flags=found[1])
+        if (found := stored.get(view.order_id)) is not None and found != (view.stock_short, view.review_flags)
         else view
         for view in views
     ]
