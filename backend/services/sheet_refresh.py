@@ -480,12 +480,13 @@ class _Push:
             return frozenset()
         whole = warehouse or any(i in rebuilt for i in orders)
         with self.pusher.db.session() as own:
-            ran = stock.catch_up(own, team_id, utcnow(), whole=whole)
-            if ran is None:
+            caught = stock.catch_up(own, team_id, utcnow(), whole=whole)
+            if caught is None:
                 return frozenset()
-            found, self.result.stock_pass = ran
+            found, self.result.stock_pass = caught.found, caught.covered
             self.result.dirtied = _tell_other_tabs(own, team_id, found.touched, set(profiles))
-        if self.result.stock_pass == stock.WHOLE_TEAM:
+            sheet_changes.consume_stock(own, caught.notes)  # last: the lock order of ingest (stock.catch_up)
+        if caught.covered == stock.WHOLE_TEAM:
             stock.remember(session, team_id, found)  # the warehouse tabs' lists come from this pass
         return found.touched
 

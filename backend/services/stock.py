@@ -326,13 +326,25 @@ def prepare(
     return result
 
 
-def catch_up(session: Session, team_id: int, now: datetime, whole: bool = False) -> tuple[TeamStock, str] | None:
+@dataclass(frozen=True)
+class CaughtUp:
+    """A pass run for the team's notes: what it found, what it covered, and the notes it read (for the
+    caller to consume, last: see `catch_up`)."""
+
+    found: TeamStock
+    covered: str  # WHOLE_TEAM, or "N changed orders"
+    notes: sheet_changes.Pending
+
+
+def catch_up(session: Session, team_id: int, now: datetime, whole: bool = False) -> CaughtUp | None:
     """The pass for the orders changed since the team's last pass (the whole team when asked, when stock or
-    anything may have moved, or after a backfill), and what it covered; None when no pass is due: the
-    push of another of the team's spreadsheets already ran it for the same changes.
+    anything may have moved, or after a backfill); None when no pass is due: the push of another of the
+    team's spreadsheets already ran it for the same changes.
 
     The team's row is locked before the notes are read, so concurrent pushes of the team's spreadsheets
-    take turns and each reads only what the previous one left."""
+    take turns and each reads only what the previous one left. The caller consumes the notes as the
+    transaction's last statement: ingest locks a binding, then its notes, then the team's, and a pass
+    that held the team's notes while it marked bindings would deadlock with it."""
     session.get_one(Team, team_id, with_for_update=True)
     notes = sheet_changes.stock_pending(session, team_id)
     changed = notes.orders
@@ -340,8 +352,7 @@ def catch_up(session: Session, team_id: int, now: datetime, whole: bool = False)
     if not whole and not changed:
         return None
     found = prepare(session, team_id, now, None if whole else changed)
-    sheet_changes.consume_stock(session, notes)
-    return found, WHOLE_TEAM if whole else f"{len(changed)} changed orders"
+    return CaughtUp(found, WHOLE_TEAM if whole else f"{len(changed)} changed orders", notes)
 
 
 def remember(session: Session, team_id: int, found: TeamStock) -> None:
