@@ -87,6 +87,10 @@ SHIPPED_PACKAGE_STATUSES = frozenset({"SHIPPED", "IN_TRANSIT", "DELIVERED", "COM
 CACHE = "orderdeck.stock"
 WHOLE_AT = 2_000  # changed orders past which one pass over the whole team beats many IN lists
 WHOLE_TEAM = "every order"
+# FOR NO KEY UPDATE on PostgreSQL: passes take turns, while a row that only refers to the team (a note, an
+# audit entry, inserted by a webhook's ingest holding its bindings) is not held up behind the pass that waits
+# for those bindings: under FOR UPDATE the two deadlocked.
+TEAM_LOCK = {"key_share": True}
 
 
 @dataclass(frozen=True)
@@ -299,7 +303,7 @@ def prepare(
     now = now or utcnow()
     # Team-wide rows (reviews, stock-outs, alerts) are written here: pushes of the team's other
     # spreadsheets, in other processes, wait on the team's row until this one's transaction ends.
-    team = session.get_one(Team, team_id, with_for_update=True)
+    team = session.get_one(Team, team_id, with_for_update=TEAM_LOCK)
     shop_ids = _shop_ids(session, team_id)
     counts = stock_counts(session, team_id)
     units: list[PackUnit] = []
@@ -345,7 +349,7 @@ def catch_up(session: Session, team_id: int, now: datetime, whole: bool = False)
     take turns and each reads only what the previous one left. The caller consumes the notes as the
     transaction's last statement: ingest locks a binding, then its notes, then the team's, and a pass
     that held the team's notes while it marked bindings would deadlock with it."""
-    session.get_one(Team, team_id, with_for_update=True)
+    session.get_one(Team, team_id, with_for_update=TEAM_LOCK)
     notes = sheet_changes.stock_pending(session, team_id)
     changed = notes.orders
     whole = whole or notes.everything or notes.stock or len(changed) > WHOLE_AT
