@@ -10,10 +10,9 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend import runtime
 from backend.models import ExceptionCase, Notification, Shop, Spreadsheet, Team
 from backend.sandbox.sheets import GoogleSandboxes
-from backend.services import bindings, notify
+from backend.services import bindings
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.sheet_refresh import Pusher, PushResult, push_dirty
 from backend.services.stock import StockEditAccepted, apply_stock_edit
@@ -112,16 +111,7 @@ def three_files_short_of_lipstick(session: Session, google: GoogleSandboxes, pus
     files = [new_file(google, (PACKER, "reader")) for _ in range(3)]
     for file_id in files:
         bindings.bind(session, team, file_id, "Ship", "sla_watch")
-    notify.add_channel(
-        session,
-        runtime.secret_box(),
-        team,
-        name="ops",
-        url="http://127.0.0.1:9/api/webhooks/1/token",
-        kinds=["low_stock"],
-        actor=ADMIN,
-        allow_loopback=True,
-    )
+    factories.low_stock_channel(session, team, ADMIN)
     edit = {"stock_key": "LIP-01", "stock_on_hand": 2, "stock_reorder_point": 5}
     assert isinstance(apply_stock_edit(session, team, BUYER, edit), StockEditAccepted)
     session.commit()
