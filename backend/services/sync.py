@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Dialect, select, update
 from sqlalchemy.orm import Session
 
 from backend.db import Database, commit_asynchronously
@@ -132,7 +132,7 @@ def sync_shop(
         progress = SyncProgress()
         try:
             with client_for(db, platform, shop) as client:
-                for page, prepared in ahead(client.iter_order_pages(updated_from=window_from)):
+                for page, prepared in ahead(client.iter_order_pages(updated_from=window_from), db.engine.dialect):
                     _store_page(db, shop_id, report, page, prepared)
                     lease.renew()
                     progress.pages, progress.total = progress.pages + 1, page.total_count
@@ -160,13 +160,14 @@ REFRESH_STATISTICS_AT = (1_000, 10_000, 100_000, 1_000_000)
 BY_SHOP_KEY = ("shop_id", "external_id")  # what finds a page's stored orders and packages
 
 
-def ahead(pages: Iterator[OrderPageResult]) -> Iterator[tuple[OrderPageResult, Prepared]]:
-    """Each page with its orders' column values; the next page is fetched and prepared in a thread while
-    the caller stores this one (the platform's answer and our Python work overlap the database's)."""
+def ahead(pages: Iterator[OrderPageResult], dialect: Dialect) -> Iterator[tuple[OrderPageResult, Prepared]]:
+    """Each page with its orders' column values and new-order rows in `dialect`; the next page is fetched
+    and prepared in a thread while the caller stores this one (the platform's answer and our Python work
+    overlap the database's)."""
 
     def fetch() -> tuple[OrderPageResult, Prepared] | None:
         page = next(pages, None)
-        return None if page is None else (page, prepare(page.orders))
+        return None if page is None else (page, prepare(page.orders, dialect))
 
     with ThreadPoolExecutor(1, thread_name_prefix="sync-ahead") as pool:
         coming = pool.submit(fetch)
