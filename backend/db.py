@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,11 +18,13 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
 from psycopg import sql
+from psycopg.types.json import Json, Jsonb
 from sqlalchemy import (
     Column,
     ColumnElement,
     Dialect,
     Engine,
+    MetaData,
     Table,
     any_,
     cast,
@@ -37,6 +42,7 @@ from backend.errors import DatabaseUnavailable, SchemaNotReady
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 CHUNK = 900  # ids per IN (...) list: below SQLite's and every driver's parameter limits
+COPY_ROWS = 1_000  # rows per piece of COPY text sent (a sync page's orders: ~400 KB)
 T = TypeVar("T")
 
 
@@ -204,37 +210,75 @@ ALL_ROWS = {"render_nulls": True}
 def insert_rows(session: Session, model: type[Any] | Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """INSERT many rows of one shape (the same keys) into a model's table, defaults applied.
 
-    Each value goes through its column's bind processor (a default, the same for every row, once per
-    batch), then straight to the driver: on PostgreSQL through COPY, which takes a batch in one
-    statement where an executemany runs one INSERT per row; elsewhere one executemany. Not
-    SQLAlchemy's own executemany: its per-row parameter building cost more than the database did
+    Each value goes through its column's bind processor, then straight to the driver (`write_rows`).
+    Not SQLAlchemy's own executemany: its per-row parameter building cost more than the database did
     (the store step of a sync is mostly this: issue 19's bench).
     """
     if not rows:
         return
-    table: Table = model if isinstance(model, Table) else model.__table__
-    bind = session.connection()
-    dialect = bind.dialect
-    given = [c for c in table.columns if c.key in rows[0]]
-    defaults = [c for c in table.columns if c.key not in rows[0] and c.default is not None]
-    read = itemgetter(*(c.key for c in given), *(c.key for c in given[:1]))  # always a tuple: one key more
-    convert = [(i, f) for i, c in enumerate(given) if (f := _processor(dialect, c)) is not None]
-    constant = [_bound(dialect, c, _default_value(c)) for c in defaults]
-    values: list[tuple[Any, ...]] = []
-    for row in rows:
-        value = list(read(row))
+    keys = tuple(rows[0])
+    convert = bound(session.get_bind().dialect, model, keys)
+    read = itemgetter(*keys, keys[0])  # always a tuple: one key more, dropped by `convert`
+    write_rows(session, model, keys, [convert(read(row)) for row in rows])
+
+
+# One row's values as `write_rows` sends them: a tuple for the driver, or on PostgreSQL the row's COPY text.
+Row = tuple[Any, ...] | str
+
+
+def bound(dialect: Dialect, model: type[Any] | Table, keys: tuple[str, ...]) -> Callable[[Sequence[Any]], Row]:
+    """One row's values (in `keys` order; anything after them is dropped) as `write_rows` sends them: each
+    through its column's bind processor, on PostgreSQL then as COPY text. Pure, so a sync works out its
+    next page's rows in a thread while the database stores the page before."""
+    table = _table(model)
+    return _bound(dialect, table.metadata, table.name, keys)
+
+
+@lru_cache(maxsize=256)  # per engine's dialect, table and shape: a handful in a process
+def _bound(dialect: Dialect, metadata: MetaData, name: str, keys: tuple[str, ...]) -> Callable[[Sequence[Any]], Row]:
+    table = metadata.tables[name]
+    convert = [(i, f) for i, key in enumerate(keys) if (f := _processor(dialect, table.c[key])) is not None]
+    size, text = len(keys), dialect.name == "postgresql"
+
+    def values(row: Sequence[Any]) -> Row:
+        value = list(row[:size])
         for i, f in convert:
             if (v := value[i]) is not None:
                 value[i] = f(v)
-        value[-1:] = constant  # the extra key's place takes the defaults
-        values.append(tuple(value))
-    columns = [*given, *defaults]
+        return copy_text(value) if text else tuple(value)
+
+    return values
+
+
+def joined(head: Row, tail: Row) -> Row:
+    """Two parts of one row, as `bound` made them for the same dialect."""
+    if isinstance(head, str) and isinstance(tail, str):
+        return f"{head}\t{tail}"
+    if isinstance(head, tuple) and isinstance(tail, tuple):
+        return head + tail
+    raise TypeError("the parts of a row were made for different databases")
+
+
+def write_rows(session: Session, model: type[Any] | Table, keys: tuple[str, ...], rows: Sequence[Row]) -> None:
+    """INSERT rows `bound` made for `keys`, the table's Python-side defaults added (a default, the same for
+    every row, evaluated once per batch): on PostgreSQL as COPY text, which takes a batch in one statement
+    where an executemany runs one INSERT per row; elsewhere one executemany."""
+    if not rows:
+        return
+    table = _table(model)
+    bind = session.connection()
+    dialect = bind.dialect
+    defaults = [c for c in table.columns if c.key not in keys and c.default is not None]
+    tail = bound(dialect, table, tuple(c.key for c in defaults))([_default_value(c) for c in defaults])
+    if defaults:
+        rows = [joined(row, tail) for row in rows]
+    columns = [*(table.c[key] for key in keys), *defaults]
     if dialect.name != "postgresql":  # SQLite: qmark parameters
         quote = dialect.identifier_preparer.quote
         names = ", ".join(quote(c.name) for c in columns)
         marks = ", ".join("?" for _ in columns)
         insert = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608 - names from the model, quoted
-        bind.exec_driver_sql(insert, values)
+        bind.exec_driver_sql(insert, list(rows))
         return
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
@@ -243,8 +287,51 @@ def insert_rows(session: Session, model: type[Any] | Table, rows: Sequence[Mappi
     if raw is None:
         raise RuntimeError("the session's connection is closed")
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for ready in values:
-            copy.write_row(ready)
+        for part in chunks(rows, COPY_ROWS):
+            copy.write("\n".join(part) + "\n")  # type: ignore[arg-type] # text rows: `bound` on PostgreSQL
+
+
+def copy_text(values: Iterable[Any]) -> str:
+    """One row in PostgreSQL's COPY text format: tab-separated, \\N for NULL, backslash escapes.
+
+    Ours rather than psycopg's `write_row`, whose per-row Python cost was a quarter of a sync page's
+    store step, and made wherever the values are (a sync's next page: in its prepare thread).
+    """
+    return "\t".join([_COPY_TEXT.get(type(value), _copy_other)(value) for value in values])
+
+
+def _copy_str(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+def _copy_other(value: Any) -> str:
+    """A value whose type is a subclass of one COPY text knows (an enum of strings), or JSON for psycopg."""
+    if isinstance(value, str):
+        return _copy_str(str.__str__(value))  # an enum's text, not its name
+    if isinstance(value, Json | Jsonb):  # what SQLAlchemy wraps a JSON column's value in for psycopg
+        dumped = (value.dumps or json_text)(value.obj)
+        return _copy_str(dumped.decode() if isinstance(dumped, bytes) else dumped)
+    for kind, text in _COPY_TEXT.items():
+        if isinstance(value, kind):
+            return text(value)
+    raise TypeError(f"no COPY text for a {type(value).__name__}")
+
+
+_COPY_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _copy_str,
+    type(None): lambda _: "\\N",
+    bool: lambda value: "t" if value else "f",
+    int: int.__repr__,
+    Decimal: Decimal.__str__,
+    datetime: datetime.isoformat,
+    date: date.isoformat,
+}
+
+
+def _table(model: type[Any] | Table) -> Table:
+    return model if isinstance(model, Table) else model.__table__
 
 
 def new_ids(session: Session, model: type[Any], count: int) -> list[int] | None:
@@ -273,12 +360,6 @@ def commit_asynchronously(session: Session) -> None:
 
 def _processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any] | None:
     return column.type.dialect_impl(dialect).bind_processor(dialect)
-
-
-def _bound(dialect: Dialect, column: Column[Any], value: Any) -> Any:
-    """A value as its column's bind processor hands it to the driver."""
-    process = _processor(dialect, column)
-    return value if process is None or value is None else process(value)
 
 
 def _default_value(column: Column[Any]) -> Any:

@@ -100,7 +100,7 @@ def _backfill(spec: dict[str, Any]) -> dict[str, float]:
     figures: dict[str, float] = {}
     stored = 0
     started = time.perf_counter()
-    for page, prepared in sync.ahead(pages(count)):  # the sync's own loop and per-page transaction
+    for page, prepared in sync.ahead(pages(count), db.engine.dialect):  # the sync's own loop and per-page transaction
         sync._store_page(db, shop_id, report, page, prepared)
         stored += len(page.orders) + len(page.failures)
         if stored >= checkpoint and not figures:

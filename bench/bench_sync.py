@@ -160,8 +160,9 @@ def _measure(spec: dict[str, Any]) -> dict[str, float]:
     distinct = len({o.order_id for page in pages for o in page.orders})
     gc.freeze()  # the kept pages are the bench's, not the sync's: keep them out of the cyclic GC's walks
     started, cpu_started = time.perf_counter(), time.process_time()
-    for page, prepared in sync.ahead(iter(pages)):  # the sync's own loop: the next page prepared meanwhile
-        sync._store_page(db, stored_shop, ingest, page, prepared)  # and its per-page transaction
+    # The sync's own loop (the next page prepared meanwhile) and its per-page transaction.
+    for page, prepared in sync.ahead(iter(pages), db.engine.dialect):
+        sync._store_page(db, stored_shop, ingest, page, prepared)
     ingest_s, ingest_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
     if ingest.result.new != distinct or _stored(db, stored_shop) != distinct or distinct < size * 0.99:
         raise RuntimeError(

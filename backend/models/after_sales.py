@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.models.base import Base, utcnow
+from backend.models.base import Base, Payload, utcnow
 from backend.models.order import PERSONAL, StatusEvent
 
 
@@ -49,7 +49,7 @@ class AfterSaleCase(Base):
     # [{line_id, sku_id, seller_sku, product_name, sku_name, refund}] as the platform listed them.
     items: Mapped[list[Any]] = mapped_column(default=list)
     return_tracking: Mapped[str | None] = mapped_column(String(128))
-    raw: Mapped[dict[str, Any]] = mapped_column(info=PERSONAL)
+    raw: Mapped[dict[str, Any]] = mapped_column(Payload, info=PERSONAL)
     # The platform's reasons for refusing it, fetched when it waits for a decision: [{code, text}].
     reject_reasons: Mapped[list[Any]] = mapped_column(default=list)
     reasons_step: Mapped[str | None] = mapped_column(String(24))  # the step the reasons were fetched for

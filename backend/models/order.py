@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from backend.models.base import Base, utcnow
+from backend.models.base import Base, Payload, utcnow
 
 PERSONAL = {"personal": True}
 
@@ -87,7 +87,7 @@ class Order(Base):
     recipient_postal_code: Mapped[str | None] = mapped_column(String(32), info=PERSONAL)
     recipient_region_code: Mapped[str | None] = mapped_column(String(8))
     # The payload as received, so fields we do not map yet can be derived later without a re-fetch.
-    raw: Mapped[dict[str, Any]] = mapped_column(info=PERSONAL)
+    raw: Mapped[dict[str, Any]] = mapped_column(Payload, info=PERSONAL)
     # When the retention sweep masked the personal columns (and raw's personal parts); a later sync of
     # the order is masked again before it is stored.
     personal_masked_at: Mapped[datetime | None]

@@ -13,11 +13,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, select, update
+from sqlalchemy import Dialect, String, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from backend.db import among, insert_rows, new_ids
+from backend.db import Row, among, bound, insert_rows, joined, new_ids, write_rows
 from backend.domain import retention
 from backend.domain.status import OrderStatus
 from backend.domain.text import SHORTEST_CUT, cut
@@ -119,6 +119,15 @@ def _fit(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass
+class _Rows:
+    """A new order's row and its lines' rows as the driver takes them, but for the ids the database gives."""
+
+    dialect: Dialect
+    order: Row  # values in _Incoming.values' order
+    lines: list[Row]  # (external id, *fields in _line_fields' order), one per line
+
+
+@dataclass
 class _Incoming:
     """An incoming order with its column values, computed (and cut to fit) once for the whole batch."""
 
@@ -126,6 +135,22 @@ class _Incoming:
     values: dict[str, Any]
     lines: list[dict[str, Any]]  # one per order.line_items, in order
     packages: dict[str, dict[str, Any]]  # package id → its columns
+    ready: _Rows | None = None  # what a new order inserts, when worked out ahead (`prepare` with a dialect)
+
+    def rows(self, dialect: Dialect) -> _Rows:
+        """The rows a new order inserts, in `dialect` (worked out now unless `prepare` did)."""
+        if self.ready is None or self.ready.dialect is not dialect:
+            line_keys = ("external_id", *self.lines[0]) if self.lines else ("external_id",)
+            convert_line = bound(dialect, OrderLine, line_keys)
+            self.ready = _Rows(
+                dialect,
+                bound(dialect, Order, tuple(self.values))(tuple(self.values.values())),
+                [
+                    convert_line((item.line_id, *fields.values()))
+                    for item, fields in zip(self.order.line_items, self.lines, strict=True)
+                ],
+            )
+        return self.ready
 
 
 @dataclass
@@ -137,8 +162,10 @@ class Prepared:
     refused: list[OrderMappingError]
 
 
-def prepare(orders: Sequence[PlatformOrder]) -> Prepared:
-    """The orders whose ids and codes fit their columns, with their values; each other one refused alone, with why."""
+def prepare(orders: Sequence[PlatformOrder], dialect: Dialect | None = None) -> Prepared:
+    """The orders whose ids and codes fit their columns, with their values; each other one refused alone,
+    with why. With the database's `dialect`, each order's rows as a new order inserts them, too (most of a
+    first sync's Python work, done here while the database stores the page before)."""
     id_limit = column_lengths(Order)["external_id"]
     kept, refused = [], []
     for o in orders:
@@ -155,6 +182,8 @@ def prepare(orders: Sequence[PlatformOrder]) -> Prepared:
         except _TooLong as exc:
             refused.append(OrderMappingError(o.order_id[:id_limit], exc.name, str(exc)))
             continue
+        if dialect is not None:
+            incoming.rows(dialect)
         kept.append(incoming)
     return Prepared(kept, refused)
 
@@ -268,14 +297,15 @@ def masked(values: Mapping[str, Any], platform: str) -> dict[str, Any]:
 
 def mask_if_expired(
     values: dict[str, Any], platform: str, retention_days: int, masked_at: datetime | None, now: datetime
-) -> None:
+) -> bool:
     """Mask an incoming order's values in place when it was masked before (`masked_at`) or its retention
-    has run out: a sync never brings back what the retention sweep masked."""
+    has run out: a sync never brings back what the retention sweep masked. Whether it masked them."""
     ended = retention.ended_at(values["status"], values["delivery_at"], values["cancel_at"],
                                values["platform_update_time"])  # fmt: skip
     if masked_at is None and not retention.expired(ended, retention_days, now):
-        return
+        return False
     values.update(masked(values, platform), personal_masked_at=masked_at or now)
+    return True
 
 
 def _apply(target: Any, values: dict[str, Any]) -> None:
@@ -423,17 +453,26 @@ def _insert_new(
     """
     if not batch:
         return {}
-    rows = [{"shop_id": shop.id, "external_id": i.order.order_id, "source": source, **i.values} for i in batch]
-    for row in rows:  # an old order met for the first time (a first full sync) arrives masked
-        row["personal_masked_at"] = None
-        mask_if_expired(row, shop.platform, days, None, now)
-    ids = _insert_keyed(session, Order, shop, rows)
-    lines = [
-        {"order_id": ids[i.order.order_id], "external_id": item.line_id, **fields}
-        for i in batch
-        for item, fields in zip(i.order.line_items, i.lines, strict=True)
-    ]
-    insert_rows(session, OrderLine, lines)
+    dialect = session.get_bind().dialect
+    heads, rows = [], []
+    for i in batch:  # an old order met for the first time (a first full sync) arrives masked
+        if mask_if_expired(i.values, shop.platform, days, None, now):
+            i.ready = None  # its values changed: its row is worked out again
+        heads.append((i.order.order_id, shop.id, source, i.values.pop("personal_masked_at", None)))
+        rows.append(i.rows(dialect).order)
+    head_keys = ("external_id", "shop_id", "source", "personal_masked_at")
+    head = bound(dialect, Order, head_keys)
+    rows = [joined(head(h), row) for h, row in zip(heads, rows, strict=True)]
+    order_keys = (*head_keys, *batch[0].values)
+    ids = _insert_keyed(session, Order, shop.id, order_keys, external_ids=[h[0] for h in heads], rows=rows)
+    lines: list[Row] = []
+    order_id = bound(dialect, OrderLine, ("order_id",))
+    for i in batch:
+        of_order = order_id([ids[i.order.order_id]])
+        lines += [joined(of_order, line) for line in i.rows(dialect).lines]
+    if lines:  # every order's lines have the same keys: _line_fields'
+        line_keys = ("order_id", "external_id", *next(i.lines[0] for i in batch if i.lines))
+        write_rows(session, OrderLine, line_keys, lines)
     events = [
         {"order_id": ids[i.order.order_id], "to_status": i.order.status, "occurred_at": _status_time(i.order),
          "actor": actor}
@@ -444,13 +483,14 @@ def _insert_new(
     for package_id, fields in parcels.items():
         if package_id in known:
             _apply(known[package_id], fields)
-    fresh = [
-        {"shop_id": shop.id, "external_id": package_id, **fields}
-        for package_id, fields in parcels.items()
-        if package_id not in known
-    ]
+    fresh = {package_id: (package_id, shop.id, *fields.values()) for package_id, fields in parcels.items()
+             if package_id not in known}  # fmt: skip
+    package_keys = ("external_id", "shop_id", *next(iter(parcels.values()), {}))
+    package_row = bound(dialect, Package, package_keys)
     package_ids = {package_id: package.id for package_id, package in known.items()}
-    package_ids |= _insert_keyed(session, Package, shop, fresh)
+    package_ids |= _insert_keyed(
+        session, Package, shop.id, package_keys, external_ids=list(fresh), rows=[package_row(r) for r in fresh.values()]
+    )
     links = [{"order_id": ids[i.order.order_id], "package_id": package_ids[package_id]} for i in batch
              for package_id in i.packages]  # fmt: skip
     insert_rows(session, order_packages, links)
@@ -459,26 +499,28 @@ def _insert_new(
 
 
 def _insert_keyed(
-    session: Session, model: type[Order] | type[Package], shop: Shop, rows: list[dict[str, Any]]
+    session: Session,
+    model: type[Order] | type[Package],
+    shop_id: int,
+    keys: tuple[str, ...],
+    *,
+    external_ids: list[str],
+    rows: list[Row],
 ) -> dict[str, int]:
-    """Insert a shop's new rows (distinct external ids); returns external id → row id."""
-    allocated = new_ids(session, model, len(rows))
-    if allocated is not None:
-        for row, row_id in zip(rows, allocated, strict=True):
-            row["id"] = row_id
-    insert_rows(session, model, rows)
-    if allocated is not None:
-        return {row["external_id"]: row["id"] for row in rows}
-    return _row_ids(session, model, shop, [row["external_id"] for row in rows])
-
-
-def _row_ids(
-    session: Session, model: type[Order] | type[Package], shop: Shop, external_ids: list[str]
-) -> dict[str, int]:
-    if not external_ids:
+    """Insert a shop's new rows (`bound` for `keys`, one per distinct external id); returns external id →
+    row id. Ids are taken from the table's sequence first where there is one, else read back."""
+    if not rows:
         return {}
-    query = select(model.external_id, model.id).where(model.shop_id == shop.id, model.external_id.in_(external_ids))
-    return {external_id: row_id for external_id, row_id in session.execute(query)}
+    allocated = new_ids(session, model, len(rows))
+    if allocated is None:
+        write_rows(session, model, keys, rows)
+        query = select(model.external_id, model.id).where(model.shop_id == shop_id, model.external_id.in_(external_ids))
+        return {external_id: row_id for external_id, row_id in session.execute(query)}
+    row_id = bound(session.get_bind().dialect, model, ("id",))
+    write_rows(
+        session, model, ("id", *keys), [joined(row_id([n]), row) for n, row in zip(allocated, rows, strict=True)]
+    )
+    return dict(zip(external_ids, allocated, strict=True))
 
 
 def mark_bindings_dirty(

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Dialect, select, update
 from sqlalchemy.orm import Session
 
 from backend.db import Database, commit_asynchronously
@@ -132,7 +132,7 @@ def sync_shop(
         progress = SyncProgress()
         try:
             with client_for(db, platform, shop) as client:
-                for page, prepared in ahead(client.iter_order_pages(updated_from=window_from)):
+                for page, prepared in ahead(client.iter_order_pages(updated_from=window_from), db.engine.dialect):
                     _store_page(db, shop_id, report, page, prepared)
                     lease.renew()
                     progress.pages, progress.total = progress.pages + 1, page.total_count
@@ -160,19 +160,46 @@ REFRESH_STATISTICS_AT = (1_000, 10_000, 100_000, 1_000_000)
 BY_SHOP_KEY = ("shop_id", "external_id")  # what finds a page's stored orders and packages
 
 
-def ahead(pages: Iterator[OrderPageResult]) -> Iterator[tuple[OrderPageResult, Prepared]]:
-    """Each page with its orders' column values; the next page is fetched and prepared in a thread while
-    the caller stores this one (the platform's answer and our Python work overlap the database's)."""
+# Orders a store transaction takes at least, when the platform's pages are smaller: Shopee's spans come
+# ~20 orders a page, and a page's statements and commit cost the same whatever its size.
+STORE_AT_LEAST = 100
+
+
+def ahead(pages: Iterator[OrderPageResult], dialect: Dialect) -> Iterator[tuple[OrderPageResult, Prepared]]:
+    """The pages, small consecutive ones joined (`STORE_AT_LEAST`), each with its orders' column values and
+    new-order rows in `dialect`; the next is fetched and prepared in a thread while the caller stores this
+    one (the platform's answer and our Python work overlap the database's)."""
 
     def fetch() -> tuple[OrderPageResult, Prepared] | None:
         page = next(pages, None)
-        return None if page is None else (page, prepare(page.orders))
+        if page is None:
+            return None
+        while len(page.orders) + len(page.failures) < STORE_AT_LEAST and (more := next(pages, None)) is not None:
+            page = _joined(page, more)
+        return page, prepare(page.orders, dialect)
 
     with ThreadPoolExecutor(1, thread_name_prefix="sync-ahead") as pool:
         coming = pool.submit(fetch)
         while (item := coming.result()) is not None:
             coming = pool.submit(fetch)
             yield item
+
+
+def _joined(first: OrderPageResult, then: OrderPageResult) -> OrderPageResult:
+    """Two consecutive pages as one, stored in one transaction: the later one's place in the list and
+    resume point (the earlier one's when the later holds no order to tell it)."""
+    return OrderPageResult(
+        first.orders + then.orders,
+        first.failures + then.failures,
+        then.next_page_token,
+        then.total_count,
+        _resume_from(then) or _resume_from(first),
+    )
+
+
+def _resume_from(page: OrderPageResult) -> datetime | None:
+    """Where a sync stopped after `page` may resume (None: nowhere the page can tell)."""
+    return page.resume_from or max((o.update_time for o in page.orders), default=None)
 
 
 def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageResult, prepared: Prepared) -> None:
@@ -185,7 +212,7 @@ def _store_page(db: Database, shop_id: int, report: SyncReport, page: OrderPageR
         missed = _missed_by_webhook(session, shop, page, result)
         failures = (*page.failures, *result.refused)
         record_mapping_failures(session, shop_id, failures, source="api", run_id=report.run_id)
-        newest = page.resume_from or max((o.update_time for o in page.orders), default=None)
+        newest = _resume_from(page)
         if newest is not None and (shop.sync_watermark is None or newest > shop.sync_watermark):
             shop.sync_watermark = newest
         if result.changed:

@@ -373,3 +373,27 @@ def test_a_payload_number_past_64_bits_is_stored_and_read_back_exactly(served: L
     with served.db.session() as session:
         raw = session.scalars(select(Order.raw).where(Order.shop_id == shop.id)).one()
     assert result.new == 1 and raw["fee_micros"] == 2**70 and raw["note"] == "中文"
+
+
+def test_text_holding_tabs_newlines_and_backslashes_is_stored_and_read_back_exactly(served: Live) -> None:
+    """PostgreSQL takes a batch's rows as COPY text, where a tab ends a field, a newline a row, `\\N` is
+    NULL and `\\.` ends the data: each must be kept as written, and the order after it stored too."""
+    tricky = "a\tb\nc\r\\N \\. \\t ，中文\\"
+    first, second, *_ = parse_export(US_FILE, time_zone="America/Los_Angeles", currency="USD").orders
+    item = replace(first.line_items[0], product_name=tricky, sku_name="\\.")
+    order = replace(
+        first,
+        line_items=(item, *first.line_items[1:]),
+        buyer_message=tricky,
+        raw={**first.raw, "note": tricky, "path": "C:\\orders\\", "nul": "\x00"},
+    )
+    with served.db.session() as session:
+        shop = factories.shop(session, session.get_one(Team, served.team_id), region="US")
+        result = ingest_orders(session, shop, [order, second], source="csv")
+    with served.db.session() as session:
+        stored = session.scalars(select(Order).where(Order.shop_id == shop.id).order_by(Order.id)).all()
+        names = [line.product_name for line in stored[0].lines]
+        assert result.new == 2 and [o.external_id for o in stored] == [first.order_id, second.order_id]
+        assert stored[0].buyer_message == tricky and names[0] == tricky and stored[0].lines[0].sku_name == "\\."
+        assert stored[0].raw["note"] == tricky and stored[0].raw["path"] == "C:\\orders\\"
+        assert stored[0].raw["nul"] == "\x00" and len(stored[1].lines) == len(second.line_items)

@@ -84,3 +84,38 @@ def test_a_page_of_100_orders_costs_the_statements_of_a_page_of_50(live: Live) -
         assert session.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop_id)) == 150
         moves = select(func.count()).select_from(OrderEvent).where(OrderEvent.to_status == OrderStatus.IN_TRANSIT)
         assert session.scalar(moves) == 150
+
+
+def test_small_platform_pages_are_stored_a_hundred_orders_a_transaction_and_resume_where_the_last_one_ends(
+    live: Live,
+) -> None:
+    """Shopee's spans come ~20 orders a page; each page's statements and commit cost the same whatever its
+    size, so the sync joins consecutive small pages. The watermark still moves only past what is stored."""
+    [shop_id] = live.connect_shop(orders=250)
+    with live.app.app_context():
+        platform = Platform(runtime.config(), runtime.secret_box())
+    with live.db.session() as session:
+        shop = session.get_one(Shop, shop_id)
+    with shops.client_for(live.db, platform, shop) as client:
+        fetched = sorted((o for p in client.iter_order_pages(updated_from=sync.EPOCH) for o in p.orders),
+                         key=lambda o: o.update_time)  # fmt: skip
+    spans = [fetched[start : start + 20] for start in range(0, 250, 20)]  # 13 pages, the last of 10
+    ends = [span[-1].update_time + timedelta(seconds=1) for span in spans]
+    pages = [replace(page_of(span), resume_from=end) for span, end in zip(spans, ends, strict=True)]
+    pages.append(page_of([]))  # a last window with nothing in it says nothing of where to resume
+
+    stored = list(sync.ahead(iter(pages), live.db.engine.dialect))
+
+    assert [len(page.orders) for page, _ in stored] == [100, 100, 50]
+    assert [page.resume_from for page, _ in stored] == [ends[4], ends[9], ends[12]]
+    assert [len(prepared.batch) for _, prepared in stored] == [100, 100, 50]
+    with live.db.session() as session:
+        run = SyncRun(shop_id=shop_id, kind="full", window_from=sync.EPOCH, window_to=utcnow())
+        session.add(run)
+        session.flush()
+        report = sync.SyncReport(shop_id=shop_id, run_id=run.id)
+    for page, prepared in stored:
+        sync._store_page(live.db, shop_id, report, page, prepared)
+    with live.db.session() as session:
+        assert session.get_one(Shop, shop_id).sync_watermark == ends[12]
+        assert session.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop_id)) == 250
