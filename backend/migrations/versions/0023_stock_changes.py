@@ -1,7 +1,7 @@
 """the orders changed since each team's last stock pass, so a team's spreadsheets share one pass
 
 Revision ID: 0023
-Revises: 0022
+Revises: 0024
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0022"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
