@@ -9,13 +9,12 @@ latest event, the label link and the carrier dropdown of the order's delivery op
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session, defer, selectinload
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from backend import i18n, runtime
 from backend.db import chunks
@@ -219,31 +218,16 @@ def _state(
     )
 
 
-def _held(session: Session, ids: Iterable[int]) -> dict[int, Order]:
-    """The orders `session` holds already, their packages loaded."""
-    held = {}
-    for order_id in ids:
-        order = session.identity_map.get(identity_key(Order, order_id))
-        if isinstance(order, Order) and "packages" not in inspect(order).unloaded:
-            held[order_id] = order
-    return held
-
-
-def overlay_orders(session: Session, views: Sequence[OrderView], now: datetime) -> list[OrderView]:
-    """The views with the carrier's latest event, the label link and the carrier dropdown's list."""
+def overlay_orders(
+    session: Session, views: Sequence[OrderView], now: datetime, orders: Mapping[int, Order]
+) -> list[OrderView]:
+    """The views with the carrier's latest event, the label link and the carrier dropdown's list; `orders`
+    are the views' orders as `views.viewed_orders` read them (with their packages: not read again)."""
     ids = [v.order_id for v in views]
     tracks: dict[int, OrderTracking] = {}
-    orders = _held(session, ids)  # order_views loaded them with their packages: not read again
     for part in chunks(ids):
         tracks.update(
             (t.order_id, t) for t in session.scalars(select(OrderTracking).where(OrderTracking.order_id.in_(part)))
-        )
-    for part in chunks([i for i in ids if i not in orders]):
-        orders.update(
-            (o.id, o)
-            for o in session.scalars(
-                select(Order).where(Order.id.in_(part)).options(defer(Order.raw), selectinload(Order.packages))
-            )
         )
     base, box = _links()
     shown = []

@@ -78,7 +78,7 @@ from backend.services import fulfilment, fx, leases, limits, logistics, purchase
 from backend.services.bindings import profile_for
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.report_tabs import report_rows
-from backend.services.views import order_views, sku_cost_views, team_shops
+from backend.services.views import sku_cost_views, team_shops, viewed_orders, views_of
 from backend.sheets.budget import SheetsBudget
 from backend.sheets.google import GoogleClients, WriterIdentity, clients, identity_email, writer_for
 from backend.sheets.guard import FileSharing, list_sharing, sharing_problems
@@ -666,8 +666,9 @@ class _Tab:
             rows = project(profile, (), now=now, sheet_zone=zone, warehouse=warehouse)
         else:
             since = now - timedelta(days=window) if window else None
-            views = order_views(session, shops, since, profile.row_filter.statuses, only)
-            views = fulfilment.overlay_orders(session, stock.overlay(session, views), now)
+            orders = viewed_orders(session, shops, since, profile.row_filter.statuses, only)
+            views = stock.overlay(session, views_of(session, shops, orders))
+            views = fulfilment.overlay_orders(session, views, now, {o.id: o for o in orders})
             rows = project(profile, views, now=now, sheet_zone=zone)
         admins = sorted(e for e, r in self.members.items() if r == "admin")
         inputs = {
