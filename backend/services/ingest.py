@@ -17,7 +17,7 @@ from sqlalchemy import Dialect, String, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from backend.db import Row, among, bound, insert_rows, joined, new_ids, write_rows
+from backend.db import Row, among, bound, insert_rows, joined, keyed, new_ids, write_rows
 from backend.domain import retention
 from backend.domain.status import OrderStatus
 from backend.domain.text import SHORTEST_CUT, cut
@@ -466,10 +466,9 @@ def _insert_new(
     order_keys = (*head_keys, *batch[0].values)
     ids = _insert_keyed(session, Order, shop.id, order_keys, external_ids=[h[0] for h in heads], rows=rows)
     lines: list[Row] = []
-    order_id = bound(dialect, OrderLine, ("order_id",))
     for i in batch:
-        of_order = order_id([ids[i.order.order_id]])
-        lines += [joined(of_order, line) for line in i.rows(dialect).lines]
+        order_id = ids[i.order.order_id]
+        lines += [keyed(order_id, line) for line in i.rows(dialect).lines]
     if lines:  # every order's lines have the same keys: _line_fields'
         line_keys = ("order_id", "external_id", *next(i.lines[0] for i in batch if i.lines))
         write_rows(session, OrderLine, line_keys, lines)
@@ -516,10 +515,7 @@ def _insert_keyed(
         write_rows(session, model, keys, rows)
         query = select(model.external_id, model.id).where(model.shop_id == shop_id, model.external_id.in_(external_ids))
         return {external_id: row_id for external_id, row_id in session.execute(query)}
-    row_id = bound(session.get_bind().dialect, model, ("id",))
-    write_rows(
-        session, model, ("id", *keys), [joined(row_id([n]), row) for n, row in zip(allocated, rows, strict=True)]
-    )
+    write_rows(session, model, ("id", *keys), [keyed(n, row) for n, row in zip(allocated, rows, strict=True)])
     return dict(zip(external_ids, allocated, strict=True))
 
 
