@@ -314,6 +314,15 @@ def _apply(target: Any, values: dict[str, Any]) -> None:
             setattr(target, key, value)
 
 
+def _written(order: Order, values: dict[str, Any]) -> None:
+    """Set the loaded order to what the UPDATE of `values` writes, without the ORM writing it again: only
+    the columns that move (a status change moves a handful of an order's fifty)."""
+    loaded = order.__dict__
+    for key, value in values.items():
+        if loaded.get(key) != value:
+            set_committed_value(order, key, value)
+
+
 def _sync_lines(order: Order, incoming: _Incoming) -> None:
     by_id = {line.external_id: line for line in order.lines}
     keep = set()
@@ -415,8 +424,7 @@ def ingest_orders(
                           "occurred_at": _status_time(incoming), "actor": actor})  # fmt: skip
         values.setdefault("personal_masked_at", order.personal_masked_at)
         values.update(source=source if order.source == "csv" else order.source, updated_at=now)
-        for key, value in values.items():  # what the UPDATE below writes, without the ORM writing it again
-            set_committed_value(order, key, value)
+        _written(order, values)
         changes.append({"row_id": order.id, **values})
         _sync_lines(order, each)
         _sync_packages(session, shop, order, each, known)
