@@ -274,8 +274,8 @@ def write_rows(session: Session, model: type[Any] | Table, keys: tuple[str, ...]
     bind = session.connection()
     dialect = bind.dialect
     defaults = [c for c in table.columns if c.key not in keys and c.default is not None]
-    tail = bound(dialect, table, tuple(c.key for c in defaults))([_default_value(c) for c in defaults])
     if defaults:
+        tail = bound(dialect, table, tuple(c.key for c in defaults))([_default_value(c) for c in defaults])
         rows = [joined(row, tail) for row in rows]
     columns = [*(table.c[key] for key in keys), *defaults]
     if dialect.name != "postgresql":  # SQLite: qmark parameters
