@@ -259,6 +259,11 @@ def joined(head: Row, tail: Row) -> Row:
     raise TypeError("the parts of a row were made for different databases")
 
 
+def keyed(row_id: int, row: Row) -> Row:
+    """A row `bound` made, with an integer id (which no bind processor touches) put first."""
+    return f"{row_id}\t{row}" if isinstance(row, str) else (row_id, *row)
+
+
 def write_rows(session: Session, model: type[Any] | Table, keys: tuple[str, ...], rows: Sequence[Row]) -> None:
     """INSERT rows `bound` made for `keys`, the table's Python-side defaults added (a default, the same for
     every row, evaluated once per batch): on PostgreSQL as COPY text, which takes a batch in one statement
@@ -269,8 +274,8 @@ def write_rows(session: Session, model: type[Any] | Table, keys: tuple[str, ...]
     bind = session.connection()
     dialect = bind.dialect
     defaults = [c for c in table.columns if c.key not in keys and c.default is not None]
-    tail = bound(dialect, table, tuple(c.key for c in defaults))([_default_value(c) for c in defaults])
     if defaults:
+        tail = bound(dialect, table, tuple(c.key for c in defaults))([_default_value(c) for c in defaults])
         rows = [joined(row, tail) for row in rows]
     columns = [*(table.c[key] for key in keys), *defaults]
     if dialect.name != "postgresql":  # SQLite: qmark parameters

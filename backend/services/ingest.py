@@ -17,7 +17,7 @@ from sqlalchemy import Dialect, String, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from backend.db import Row, among, bound, insert_rows, joined, new_ids, write_rows
+from backend.db import Row, among, bound, insert_rows, joined, keyed, new_ids, write_rows
 from backend.domain import retention
 from backend.domain.status import OrderStatus
 from backend.domain.text import SHORTEST_CUT, cut
@@ -314,6 +314,15 @@ def _apply(target: Any, values: dict[str, Any]) -> None:
             setattr(target, key, value)
 
 
+def _written(order: Order, values: dict[str, Any]) -> None:
+    """Set the loaded order to what the UPDATE of `values` writes, without the ORM writing it again: only
+    the columns that move (a status change moves a handful of an order's fifty)."""
+    loaded = order.__dict__
+    for key, value in values.items():
+        if loaded.get(key) != value:
+            set_committed_value(order, key, value)
+
+
 def _sync_lines(order: Order, incoming: _Incoming) -> None:
     by_id = {line.external_id: line for line in order.lines}
     keep = set()
@@ -415,8 +424,7 @@ def ingest_orders(
                           "occurred_at": _status_time(incoming), "actor": actor})  # fmt: skip
         values.setdefault("personal_masked_at", order.personal_masked_at)
         values.update(source=source if order.source == "csv" else order.source, updated_at=now)
-        for key, value in values.items():  # what the UPDATE below writes, without the ORM writing it again
-            set_committed_value(order, key, value)
+        _written(order, values)
         changes.append({"row_id": order.id, **values})
         _sync_lines(order, each)
         _sync_packages(session, shop, order, each, known)
@@ -466,10 +474,9 @@ def _insert_new(
     order_keys = (*head_keys, *batch[0].values)
     ids = _insert_keyed(session, Order, shop.id, order_keys, external_ids=[h[0] for h in heads], rows=rows)
     lines: list[Row] = []
-    order_id = bound(dialect, OrderLine, ("order_id",))
     for i in batch:
-        of_order = order_id([ids[i.order.order_id]])
-        lines += [joined(of_order, line) for line in i.rows(dialect).lines]
+        order_id = ids[i.order.order_id]
+        lines += [keyed(order_id, line) for line in i.rows(dialect).lines]
     if lines:  # every order's lines have the same keys: _line_fields'
         line_keys = ("order_id", "external_id", *next(i.lines[0] for i in batch if i.lines))
         write_rows(session, OrderLine, line_keys, lines)
@@ -516,10 +523,7 @@ def _insert_keyed(
         write_rows(session, model, keys, rows)
         query = select(model.external_id, model.id).where(model.shop_id == shop_id, model.external_id.in_(external_ids))
         return {external_id: row_id for external_id, row_id in session.execute(query)}
-    row_id = bound(session.get_bind().dialect, model, ("id",))
-    write_rows(
-        session, model, ("id", *keys), [joined(row_id([n]), row) for n, row in zip(allocated, rows, strict=True)]
-    )
+    write_rows(session, model, ("id", *keys), [keyed(n, row) for n, row in zip(allocated, rows, strict=True)])
     return dict(zip(external_ids, allocated, strict=True))
 
 

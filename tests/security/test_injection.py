@@ -187,6 +187,10 @@ LITERAL_SQL = {
     "ALTER TABLE orders ALTER COLUMN raw SET COMPRESSION lz4",
     "ALTER TABLE orders ALTER COLUMN raw SET STORAGE EXTENDED",
     "ALTER TABLE orders ALTER COLUMN raw SET COMPRESSION DEFAULT",
+    "ALTER TABLE orders ALTER COLUMN raw TYPE json USING raw::json",
+    "ALTER TABLE after_sale_cases ALTER COLUMN raw TYPE json USING raw::json",
+    "ALTER TABLE orders ALTER COLUMN raw TYPE jsonb USING raw::jsonb",
+    "ALTER TABLE after_sale_cases ALTER COLUMN raw TYPE jsonb USING raw::jsonb",
 }
 SQL_CALLS = {"text", "execute", "exec_driver_sql"}
 
