@@ -30,11 +30,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("team_id", "order_id", name=op.f("pk_stock_changes")),
     )
     # What the tabs still have to re-read, the next stock pass must cover too (it was run per tab until now).
-    op.execute(
-        "INSERT INTO stock_changes (team_id, order_id, version) "
-        "SELECT DISTINCT s.team_id, c.order_id, 1 FROM sheet_changes c "
-        "JOIN sheet_bindings b ON b.id = c.binding_id JOIN spreadsheets s ON s.id = b.spreadsheet_id"
+    changes = sa.table("sheet_changes", sa.column("binding_id"), sa.column("order_id"))
+    tabs = sa.table("sheet_bindings", sa.column("id"), sa.column("spreadsheet_id"))
+    files = sa.table("spreadsheets", sa.column("id"), sa.column("team_id"))
+    noted = sa.table("stock_changes", sa.column("team_id"), sa.column("order_id"), sa.column("version"))
+    pending = (
+        sa.select(files.c.team_id, changes.c.order_id, sa.literal(1))
+        .select_from(
+            changes.join(tabs, tabs.c.id == changes.c.binding_id).join(files, files.c.id == tabs.c.spreadsheet_id)
+        )
+        .distinct()
     )
+    op.execute(noted.insert().from_select(["team_id", "order_id", "version"], pending))
 
 
 def downgrade() -> None:
