@@ -15,9 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from backend import runtime
 from backend.domain.profit import LedgerEntry
 from backend.domain.views import Deadlines, OrderView, PackageView, SkuCostView, SkuLine
-from backend.models import FeeLine, Member, Order, OrderLine, Package, Shop, SkuCost, Team
+from backend.models import FeeLine, Member, NotificationChannel, Order, OrderLine, Package, Shop, SkuCost, Team
+from backend.services import notify
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)  # orders are "recent" whenever tests run
 _seq = itertools.count(1)
@@ -126,6 +128,20 @@ def member(session: Session, team_row: Team, email: str, role: str) -> Member:
     session.add(row)
     session.flush()
     return row
+
+
+def low_stock_channel(session: Session, team_row: Team, actor: str) -> NotificationChannel:
+    """A Discord channel for the team's low-stock alerts (at an address nothing listens on: alerts only queue)."""
+    return notify.add_channel(
+        session,
+        runtime.secret_box(),
+        team_row,
+        name="ops",
+        url="http://127.0.0.1:9/api/webhooks/1/token",
+        kinds=["low_stock"],
+        actor=actor,
+        allow_loopback=True,
+    )
 
 
 def shop(session: Session, team_row: Team, **overrides: Any) -> Shop:

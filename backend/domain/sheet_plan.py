@@ -176,6 +176,7 @@ class TabPlan:
 
 
 DIGEST_CHARS = 8
+FEW_ROWS = 16  # rows a push projects past which indexing every row of the tab beats a search per row
 
 
 def _split_digests(text: str) -> tuple[str, ...]:
@@ -209,8 +210,11 @@ def _too_long(text: str) -> bool:
     return len(text) > MAX_CELL_CHARS // 2 and utf16_length(text) > MAX_CELL_CHARS  # Sheets counts UTF-16 units
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True)  # json.dumps(…, sort_keys=True) without a new encoder per cell
+
+
 def digest(data: Json) -> str:
-    return hashlib.blake2b(json.dumps(data, sort_keys=True).encode(), digest_size=DIGEST_CHARS // 2).hexdigest()
+    return hashlib.blake2b(_CANONICAL.encode(data).encode(), digest_size=DIGEST_CHARS // 2).hexdigest()
 
 
 def layout_of(profile: Profile) -> str:
@@ -676,7 +680,7 @@ def plan_tab(spec: TabSpec, state: TabState | None, snapshot: Snapshot, owner: s
     wanted = wanted_rows(spec, known)
     layout = lay_out(spec, state, known, wanted, rewrite=fresh or reorder)
     rows = layout.grid.rows
-    if spec.touched is None:
+    if spec.touched is None or len(wanted.projected) > FEW_ROWS:
         at = {key: index for index, key in enumerate(rows)}
     else:  # a few rows among many: look them up rather than index every row
         at = {key: rows.index(key) for key in wanted.projected}

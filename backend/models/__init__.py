@@ -16,7 +16,7 @@ from backend.models.purchasing import (
     PurchaseOrder,
     SupplierItemSku,
 )
-from backend.models.sheet_state import EVERYTHING, STOCK, SheetChange, SheetSnapshot
+from backend.models.sheet_state import EVERYTHING, STOCK, SheetChange, SheetSnapshot, StockChange
 from backend.models.sheets import BindChallenge, ColumnProfile, SheetBinding, Spreadsheet, shows_shop
 from backend.models.shop import ConsentState, Shop, ShopStatus
 from backend.models.stock import OrderReview, StockLevel
@@ -71,6 +71,7 @@ __all__ = [
     "ShopStatus",
     "SkuCost",
     "Spreadsheet",
+    "StockChange",
     "StockLevel",
     "SupplierItemSku",
     "SyncRun",

@@ -56,3 +56,18 @@ class SheetChange(Base):
     binding_id: Mapped[int] = mapped_column(ForeignKey("sheet_bindings.id", ondelete="CASCADE"), primary_key=True)
     order_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(default=1)
+
+
+class StockChange(Base):
+    """An order (or EVERYTHING, or STOCK) that changed since the team's last stock pass: what the next one covers.
+
+    Noted with the sheet changes, once per team however many tabs show the order: the first push of any
+    of the team's spreadsheets runs the pass for it and deletes the note (by version, like SheetChange),
+    so the pushes of the team's other spreadsheets for the same change find nothing left to do.
+    """
+
+    __tablename__ = "stock_changes"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(default=1)

@@ -9,7 +9,7 @@ latest event, the label link and the carrier dropdown of the order's delivery op
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -218,18 +218,16 @@ def _state(
     )
 
 
-def overlay_orders(session: Session, views: Sequence[OrderView], now: datetime) -> list[OrderView]:
-    """The views with the carrier's latest event, the label link and the carrier dropdown's list."""
+def overlay_orders(
+    session: Session, views: Sequence[OrderView], now: datetime, orders: Mapping[int, Order]
+) -> list[OrderView]:
+    """The views with the carrier's latest event, the label link and the carrier dropdown's list; `orders`
+    are the views' orders as `views.viewed_orders` read them (with their packages: not read again)."""
     ids = [v.order_id for v in views]
     tracks: dict[int, OrderTracking] = {}
-    orders: dict[int, Order] = {}
     for part in chunks(ids):
         tracks.update(
             (t.order_id, t) for t in session.scalars(select(OrderTracking).where(OrderTracking.order_id.in_(part)))
-        )
-        orders.update(
-            (o.id, o)
-            for o in session.scalars(select(Order).where(Order.id.in_(part)).options(selectinload(Order.packages)))
         )
     base, box = _links()
     shown = []

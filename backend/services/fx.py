@@ -207,7 +207,7 @@ def mark_team_dirty(session: Session, team_id: int) -> None:
     files = select(Spreadsheet.id).where(Spreadsheet.team_id == team_id)
     ids = list(session.scalars(select(SheetBinding.id).where(SheetBinding.spreadsheet_id.in_(files))))
     session.execute(update(SheetBinding).where(SheetBinding.id.in_(ids)).values(dirty=True, dirty_since=utcnow()))
-    sheet_changes.note(session, ids, None)
+    sheet_changes.note(session, ids, None, team_id)
 
 
 def rate_books(

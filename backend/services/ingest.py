@@ -532,14 +532,17 @@ def mark_bindings_dirty(
     team_id: int,
     shop_id: int,
     order_ids: Collection[int] | None = None,
+    *,
     skip: Collection[int] = (),
+    stock_pass: bool = True,
 ) -> int:
     """Flag every sheet binding that shows this shop, and note what changed for its next push.
 
     `order_ids` are the orders that changed; None means anything of the shop may have (costs, stock,
     the shop itself), so each binding's next push re-reads every order. `dirty_since` always moves to
     now, even on a binding already dirty: a push clears only marks older than its own start. Bindings
-    in `skip` are left alone (a push noting what its own pass found).
+    in `skip` are left alone, and `stock_pass` False notes nothing for the team's next stock pass (a
+    push noting what its own pass found).
     """
     if order_ids is not None and not order_ids:
         return 0
@@ -549,7 +552,7 @@ def mark_bindings_dirty(
     ids = [binding_id for binding_id, shops in rows if shows_shop(shops, shop_id) and binding_id not in skip]
     if ids:
         session.execute(update(SheetBinding).where(SheetBinding.id.in_(ids)).values(dirty=True, dirty_since=utcnow()))
-        sheet_changes.note(session, ids, order_ids)
+        sheet_changes.note(session, ids, order_ids, team_id if stock_pass else None)
     return len(ids)
 
 

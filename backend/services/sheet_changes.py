@@ -4,6 +4,11 @@ Every change is noted for every binding that shows it, in the same transaction a
 change cannot be stored without its note). A push reads its binding's notes, projects those orders,
 and deletes exactly the notes it read: a note bumped again while the push ran keeps its new version
 and is read by the next push.
+
+The team's stock pass (allocation, stock-outs, low-stock alerts, review flags) keeps notes of its own, one
+per team and order whatever number of tabs show it: the first push of any of the team's spreadsheets
+runs the pass for them and consumes them the same way, and the pushes of the other spreadsheets for the
+same change find nothing left to do.
 """
 
 from __future__ import annotations
@@ -13,32 +18,42 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from backend.db import chunks
-from backend.models import EVERYTHING, STOCK, SheetChange
+from backend.models import EVERYTHING, STOCK, SheetChange, StockChange
 
 
-def note(session: Session, binding_ids: Collection[int], order_ids: Iterable[int] | None) -> None:
-    """Note that these orders (None: anything) changed for these bindings; notes already there are bumped."""
+def note(
+    session: Session, binding_ids: Collection[int], order_ids: Iterable[int] | None, team_id: int | None = None
+) -> None:
+    """Note that these orders (None: anything) changed for these bindings, and for `team_id`'s stock pass
+    (None: nothing about the orders changed, a tab only re-reads them); notes already there are bumped."""
     orders = sorted({EVERYTHING} if order_ids is None else set(order_ids))
     if not binding_ids or not orders:
         return
+    _bump(session, SheetChange, "binding_id", sorted(binding_ids), orders)
+    if team_id is not None:
+        _bump(session, StockChange, "team_id", [team_id], orders)
+
+
+def _bump(
+    session: Session, model: type[SheetChange] | type[StockChange], owner: str, owners: list[int], orders: list[int]
+) -> None:
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = module.insert(SheetChange)
-    statement = statement.on_conflict_do_update(
-        index_elements=["binding_id", "order_id"], set_={"version": SheetChange.version + 1}
+    statement = module.insert(model).on_conflict_do_update(
+        index_elements=[owner, "order_id"], set_={"version": model.version + 1}
     )
-    rows = [{"binding_id": b, "order_id": o, "version": 1} for b in sorted(binding_ids) for o in orders]
+    rows = [{owner: o, "order_id": order_id, "version": 1} for o in owners for order_id in orders]
     for part in chunks(rows, 500):
         session.execute(statement, list(part))
 
 
 @dataclass(frozen=True)
 class Pending:
-    """A binding's notes as one push read them."""
+    """A binding's notes (or a team's stock-pass notes) as one push read them."""
 
-    binding_id: int
+    owner: int  # the binding's id (the team's, for the stock pass)
     versions: Mapping[int, int]  # order id (or EVERYTHING) → version read
 
     @property
@@ -55,22 +70,36 @@ class Pending:
 
 
 def pending(session: Session, binding_id: int) -> Pending:
-    rows = session.execute(
-        select(SheetChange.order_id, SheetChange.version).where(SheetChange.binding_id == binding_id)
-    )
-    return Pending(binding_id, {order_id: version for order_id, version in rows})
+    return _read(session, SheetChange, SheetChange.binding_id, binding_id)
+
+
+def stock_pending(session: Session, team_id: int) -> Pending:
+    """The team's stock-pass notes."""
+    return _read(session, StockChange, StockChange.team_id, team_id)
 
 
 def consume(session: Session, read: Pending) -> None:
-    """Delete the notes `read` saw, each only at the version it saw."""
-    pairs = list(read.versions.items())
-    for part in chunks(pairs, 400):
-        session.execute(
-            delete(SheetChange).where(
-                SheetChange.binding_id == read.binding_id,
-                tuple_(SheetChange.order_id, SheetChange.version).in_(list(part)),
-            )
-        )
+    """Delete the binding's notes `read` saw, each only at the version it saw."""
+    _delete(session, SheetChange, SheetChange.binding_id, read)
+
+
+def consume_stock(session: Session, read: Pending) -> None:
+    """Delete the team's stock-pass notes `read` saw, each only at the version it saw."""
+    _delete(session, StockChange, StockChange.team_id, read)
+
+
+def _read(
+    session: Session, model: type[SheetChange] | type[StockChange], owner: InstrumentedAttribute[int], owner_id: int
+) -> Pending:
+    rows = session.execute(select(model.order_id, model.version).where(owner == owner_id))
+    return Pending(owner_id, {order_id: version for order_id, version in rows})
+
+
+def _delete(
+    session: Session, model: type[SheetChange] | type[StockChange], owner: InstrumentedAttribute[int], read: Pending
+) -> None:
+    for part in chunks(list(read.versions.items()), 400):
+        session.execute(delete(model).where(owner == read.owner, tuple_(model.order_id, model.version).in_(list(part))))
 
 
 def has_pending(session: Session, binding_id: int) -> bool:

@@ -78,7 +78,7 @@ from backend.services import fulfilment, fx, leases, limits, logistics, purchase
 from backend.services.bindings import profile_for
 from backend.services.ingest import mark_bindings_dirty
 from backend.services.report_tabs import report_rows
-from backend.services.views import order_views, sku_cost_views, team_shops
+from backend.services.views import sku_cost_views, team_shops, viewed_orders, views_of
 from backend.sheets.budget import SheetsBudget
 from backend.sheets.google import GoogleClients, WriterIdentity, clients, identity_email, writer_for
 from backend.sheets.guard import FileSharing, list_sharing, sharing_problems
@@ -133,6 +133,7 @@ class PushResult:
     budget_waits: int = 0  # Sheets requests that waited for a later window of the shared budget
     tabs: list[TabResult] = field(default_factory=list)
     dirtied: list[int] = field(default_factory=list)  # other spreadsheets this push's stock pass made dirty
+    stock_pass: str = ""  # what the team's stock pass covered in this push ("": an earlier push had run it)
     started: datetime | None = None  # a tab dirty since then changed while the push ran
 
     def summary(self) -> dict[str, Any]:
@@ -146,6 +147,7 @@ class PushResult:
             "budget_waits": self.budget_waits,
             "seconds": self.seconds,
             "google_seconds": round(self.google_seconds, 4),
+            "stock_pass": self.stock_pass,
             "tabs": [t.__dict__ for t in self.tabs],
         }
 
@@ -376,7 +378,8 @@ class _Push:
             writer=self.caller.identity,
             team_name=team.name,
         )
-        touched = self._stock_pass(session, team.id, profiles, full, read)
+        rebuilt = {b.id for b in bindings if _rebuild_due(profiles[b.id], stored[b.id], now)}
+        touched = self._stock_pass(session, team.id, profiles, rebuilt)
         taken_ids = {int(s["properties"]["sheetId"]) for s in sheet.tabs.values()}
         withdrawn: list[dict[str, Any]] = []
         tabs_to_plan: list[tuple[SheetBinding, TabState | None, _Tab]] = []
@@ -460,16 +463,12 @@ class _Push:
         return planned.sharing
 
     def _stock_pass(
-        self,
-        session: Session,
-        team_id: int,
-        profiles: Mapping[int, Profile],
-        full: set[int],
-        read: Mapping[int, sheet_changes.Pending],
+        self, session: Session, team_id: int, profiles: Mapping[int, Profile], rebuilt: set[int]
     ) -> frozenset[int]:
-        """Stock and review flags before projecting: in full for the warehouse tabs, a tab projected in full
-        or moved stock, else for the changed orders only. Returns the orders whose stored flags or
-        shortfall moved; the team's other tabs are told (and their spreadsheets listed in `result`).
+        """Stock and review flags before projecting, for what changed since the team's last pass (in full
+        for the warehouse tabs or a tab rebuilt from scratch). Returns the orders whose stored flags or
+        shortfall moved; the team's other tabs are told (and their spreadsheets listed in `result`). The
+        team's other spreadsheets pushed for the same change find the pass done (`stock.catch_up`).
 
         The pass is its own unit of work, committed before the projection: it holds the team's row, on
         which the pushes of the team's other spreadsheets (in other workers) wait, and that wait must not
@@ -479,14 +478,15 @@ class _Push:
         warehouse = any(p.grain in WAREHOUSE_SOURCES for p in profiles.values())
         if not orders and not warehouse:
             return frozenset()
-        whole = warehouse or any(i in full or read[i].stock for i in orders)
-        changed = {o for i in orders for o in read[i].orders}
-        if not whole and not changed:
-            return frozenset()
+        whole = warehouse or any(i in rebuilt for i in orders)
         with self.pusher.db.session() as own:
-            found = stock.prepare(own, team_id, utcnow(), None if whole else changed)
+            caught = stock.catch_up(own, team_id, utcnow(), whole=whole)
+            if caught is None:
+                return frozenset()
+            found, self.result.stock_pass = caught.found, caught.covered
             self.result.dirtied = _tell_other_tabs(own, team_id, found.touched, set(profiles))
-        if whole:
+            sheet_changes.consume_stock(own, caught.notes)  # last: the lock order of ingest (stock.catch_up)
+        if caught.covered == stock.WHOLE_TEAM:
             stock.remember(session, team_id, found)  # the warehouse tabs' lists come from this pass
         return found.touched
 
@@ -506,9 +506,14 @@ def shape_of(profile: Profile) -> str:
 
 def _needs_full(profile: Profile, stored: SheetSnapshot | None, read: sheet_changes.Pending, now: datetime) -> bool:
     """Whether this push must project every row of the tab rather than the changed orders' only."""
-    if profile.grain not in ORDER_GRAINS or stored is None or read.everything:
+    if stored is None or read.everything or _rebuild_due(profile, stored, now):
         return True
-    if len(read.orders) > max(REREAD_ALL_AT, stored.row_count):  # a backfill: one pass beats many IN lists
+    return len(read.orders) > max(REREAD_ALL_AT, stored.row_count)  # a backfill: one pass beats many IN lists
+
+
+def _rebuild_due(profile: Profile, stored: SheetSnapshot | None, now: datetime) -> bool:
+    """Whether the tab is projected in full whatever changed: never pushed, reshaped, or due its self-check."""
+    if profile.grain not in ORDER_GRAINS or stored is None:
         return True
     if stored.shape != shape_of(profile) or stored.rebuilt_at is None or stored.projected_at is None:
         return True
@@ -603,7 +608,7 @@ def _tell_other_tabs(session: Session, team_id: int, orders: Iterable[int], push
         for order_id, shop_id in session.execute(select(Order.id, Order.shop_id).where(Order.id.in_(part))):
             by_shop.setdefault(shop_id, []).append(order_id)
     for shop_id, order_ids in by_shop.items():
-        mark_bindings_dirty(session, team_id, shop_id, order_ids, skip=pushing)
+        mark_bindings_dirty(session, team_id, shop_id, order_ids, skip=pushing, stock_pass=False)
     rows = session.execute(
         select(SheetBinding.spreadsheet_id)
         .join(Spreadsheet)
@@ -661,8 +666,9 @@ class _Tab:
             rows = project(profile, (), now=now, sheet_zone=zone, warehouse=warehouse)
         else:
             since = now - timedelta(days=window) if window else None
-            views = order_views(session, shops, since, profile.row_filter.statuses, only)
-            views = fulfilment.overlay_orders(session, stock.overlay(session, views), now)
+            orders = viewed_orders(session, shops, since, profile.row_filter.statuses, only)
+            views = stock.overlay(session, views_of(session, shops, orders))
+            views = fulfilment.overlay_orders(session, views, now, {o.id: o for o in orders})
             rows = project(profile, views, now=now, sheet_zone=zone)
         admins = sorted(e for e, r in self.members.items() if r == "admin")
         inputs = {

@@ -4,7 +4,9 @@
 orders (earliest dispatch deadline first), raises a stock-out exception for each order and SKU that
 comes up short (once: the dedupe key) and resolves it when stock arrives, enqueues a low-stock alert
 once per SKU per day, and computes the review flags of recent orders. It runs once per team per
-push session, so every tab of one push shows the same allocation.
+change (`catch_up`): the first push of any of the team's spreadsheets runs it for the orders changed
+since the team's last pass, the team's other spreadsheets pushed for the same change show what it
+stored; and every tab of one push shows the same allocation.
 
 Review flags are computed here, on the push, rather than in ingest: they depend on the other
 orders of the buyer and on the stock, which ingest of one page does not see, and a flag only
@@ -73,7 +75,7 @@ from backend.models import (
     utcnow,
 )
 from backend.platforms.base import OrderMappingError, SkuInventory, SkuRef
-from backend.services import notify, review, workflow
+from backend.services import notify, review, sheet_changes, workflow
 from backend.services.analytics import team_zone
 from backend.services.ingest import mark_bindings_dirty, record_mapping_failures
 from backend.services.shops import Platform, client_for
@@ -83,6 +85,12 @@ REVIEW_LOOKBACK = review.REVIEW_LOOKBACK
 EDITORS = frozenset({"procurement", "admin"})
 SHIPPED_PACKAGE_STATUSES = frozenset({"SHIPPED", "IN_TRANSIT", "DELIVERED", "COMPLETED", "PROCESSING"})
 CACHE = "orderdeck.stock"
+WHOLE_AT = 2_000  # changed orders past which one pass over the whole team beats many IN lists
+WHOLE_TEAM = "every order"
+# FOR NO KEY UPDATE on PostgreSQL: passes take turns, while a row that only refers to the team (a note, an
+# audit entry, inserted by a webhook's ingest holding its bindings) is not held up behind the pass that waits
+# for those bindings: under FOR UPDATE the two deadlocked.
+TEAM_LOCK = {"key_share": True}
 
 
 @dataclass(frozen=True)
@@ -295,7 +303,7 @@ def prepare(
     now = now or utcnow()
     # Team-wide rows (reviews, stock-outs, alerts) are written here: pushes of the team's other
     # spreadsheets, in other processes, wait on the team's row until this one's transaction ends.
-    team = session.get_one(Team, team_id, with_for_update=True)
+    team = session.get_one(Team, team_id, with_for_update=TEAM_LOCK)
     shop_ids = _shop_ids(session, team_id)
     counts = stock_counts(session, team_id)
     units: list[PackUnit] = []
@@ -320,6 +328,35 @@ def prepare(
     if changed is None:
         cached[team_id] = result
     return result
+
+
+@dataclass(frozen=True)
+class CaughtUp:
+    """A pass run for the team's notes: what it found, what it covered, and the notes it read (for the
+    caller to consume, last: see `catch_up`)."""
+
+    found: TeamStock
+    covered: str  # WHOLE_TEAM, or "N changed orders"
+    notes: sheet_changes.Pending
+
+
+def catch_up(session: Session, team_id: int, now: datetime, whole: bool = False) -> CaughtUp | None:
+    """The pass for the orders changed since the team's last pass (the whole team when asked, when stock or
+    anything may have moved, or after a backfill); None when no pass is due: the push of another of the
+    team's spreadsheets already ran it for the same changes.
+
+    The team's row is locked before the notes are read, so concurrent pushes of the team's spreadsheets
+    take turns and each reads only what the previous one left. The caller consumes the notes as the
+    transaction's last statement: ingest locks a binding, then its notes, then the team's, and a pass
+    that held the team's notes while it marked bindings would deadlock with it."""
+    session.get_one(Team, team_id, with_for_update=TEAM_LOCK)
+    notes = sheet_changes.stock_pending(session, team_id)
+    changed = notes.orders
+    whole = whole or notes.everything or notes.stock or len(changed) > WHOLE_AT
+    if not whole and not changed:
+        return None
+    found = prepare(session, team_id, now, None if whole else changed)
+    return CaughtUp(found, WHOLE_TEAM if whole else f"{len(changed)} changed orders", notes)
 
 
 def remember(session: Session, team_id: int, found: TeamStock) -> None:
@@ -387,8 +424,8 @@ def overlay(session: Session, views: Sequence[OrderView]) -> list[OrderView]:
         )
         stored |= {order_id: (short, tuple(flags)) for order_id, short, flags in rows}
     return [
-        replace(view, stock_short=stored[view.order_id][0], review_flags=stored[view.order_id][1])
-        if view.order_id in stored
+        replace(view, stock_short=found[0], review_flags=found[1])
+        if (found := stored.get(view.order_id)) is not None and found != (view.stock_short, view.review_flags)
         else view
         for view in views
     ]

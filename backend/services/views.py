@@ -77,6 +77,25 @@ def order_views(
     """The orders of `shops` created since `since` (in `statuses`, when given; among `only`, when given),
     with lines, packages, open exceptions and ledger. The statuses narrow the load the way a profile's
     row filter will (ON_HOLD meaning "on hold"), so a tab of open orders does not read every shipped one."""
+    return views_of(session, shops, viewed_orders(session, shops, since, statuses, only))
+
+
+def views_of(session: Session, shops: Sequence[Shop], orders: Sequence[Order]) -> list[OrderView]:
+    """The views of `orders` (read by `viewed_orders`)."""
+    by_id = {s.id: s for s in shops}
+    ledgers = ledger_entries(session, orders)
+    exceptions = _open_exceptions(session, [o.id for o in orders])
+    return [_view(o, by_id[o.shop_id], ledgers.get(o.id), exceptions.get(o.id, [])) for o in orders]
+
+
+def viewed_orders(
+    session: Session,
+    shops: Sequence[Shop],
+    since: datetime | None = None,
+    statuses: Collection[str] = (),
+    only: Collection[int] | None = None,
+) -> list[Order]:
+    """The orders `order_views` shows, with their lines, packages and typed values (not their payloads)."""
     by_id = {s.id: s for s in shops}
     if not by_id or (only is not None and not only):
         return []
@@ -97,12 +116,8 @@ def order_views(
         wanted = Order.status.in_(sorted(statuses))
         query = query.where(wanted | Order.is_on_hold.is_(True) if OrderStatus.ON_HOLD in statuses else wanted)
     if only is None:
-        orders = list(session.scalars(query))
-    else:
-        orders = [o for part in chunks(sorted(only)) for o in session.scalars(query.where(Order.id.in_(part)))]
-    ledgers = ledger_entries(session, orders)
-    exceptions = _open_exceptions(session, [o.id for o in orders])
-    return [_view(o, by_id[o.shop_id], ledgers.get(o.id), exceptions.get(o.id, [])) for o in orders]
+        return list(session.scalars(query))
+    return [o for part in chunks(sorted(only)) for o in session.scalars(query.where(Order.id.in_(part)))]
 
 
 def shipping_shown(order: Order) -> Shipping:

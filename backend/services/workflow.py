@@ -99,7 +99,8 @@ def _record(
                 detail=detail,
             )
         )
-        mark_bindings_dirty(session, case.team_id, order.shop_id, [order.id])
+        # The tabs show the case; the stock pass reads nothing of it (it raises the stock-outs itself).
+        mark_bindings_dirty(session, case.team_id, order.shop_id, [order.id], stock_pass=False)
 
 
 def raise_exception(

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from backend import runtime
 from backend.models import ExceptionCase, Member, Notification, Order, OrderEvent, StockLevel, Team
 from backend.platforms.http import RetryPolicy
-from backend.services import notify, stock, sync
+from backend.services import stock, sync
 from backend.services.shops import Platform
 from backend.services.stock import StockEditAccepted, StockEditRejected, apply_stock_edit
 from backend.services.views import order_views, team_shops
+from tests import factories
 from tests.conftest import Live
 
 PROCUREMENT = "buyer@acme.test"
@@ -94,17 +95,7 @@ def test_a_count_typed_in_the_sheet_reallocates_and_stock_outs_follow_exactly_on
     sku = max(first.allocation.picks, key=lambda p: (p.orders, p.seller_sku)).seller_sku
     wanting = {oid for row in first.packs for oid in row.orders if sku in row.lines}
     with live.app.app_context(), live.db.session() as session:
-        team = session.get_one(Team, live.team_id)
-        notify.add_channel(
-            session,
-            runtime.secret_box(),
-            team,
-            name="ops",
-            url="http://127.0.0.1:9/api/webhooks/1/token",
-            kinds=["low_stock"],
-            actor="founder@acme.test",
-            allow_loopback=True,
-        )
+        factories.low_stock_channel(session, session.get_one(Team, live.team_id), "founder@acme.test")
 
     accepted = edit(live, {"stock_sku": sku, "stock_on_hand": "0", "stock_reorder_point": 3})
     assert isinstance(accepted, StockEditAccepted) and accepted.row["stock_on_hand"] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,10 +10,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.models import ExceptionCase, Team
+from backend.models import ExceptionCase, Notification, Shop, Spreadsheet, Team
 from backend.sandbox.sheets import GoogleSandboxes
 from backend.services import bindings
-from backend.services.sheet_refresh import Pusher, push_dirty
+from backend.services.ingest import mark_bindings_dirty
+from backend.services.sheet_refresh import Pusher, PushResult, push_dirty
 from backend.services.stock import StockEditAccepted, apply_stock_edit
 from tests import factories
 from tests.sheets.test_push import ADMIN, PACKER, new_file, seller, tab_rows
@@ -96,3 +98,105 @@ def test_a_pick_and_pack_list_bound_to_one_shop_show_only_that_shops_orders(
     assert column(tab_rows(google, warehouse, "Pick US"), "Pick now") == {"US-MUG": "2"}  # no GB-MUG, no UK unit
     assert list(column(tab_rows(google, warehouse, "Pack US"), "Orders").values()) == [ours.external_id]
     assert column(tab_rows(google, warehouse, "Pick all"), "Pick now") == {"GB-MUG": "1", "US-MUG": "3"}
+
+
+def three_files_short_of_lipstick(session: Session, google: GoogleSandboxes, pusher: Pusher) -> tuple[Shop, list[str]]:
+    """Two units of LIP-01 counted (reorder at 5, a Discord channel for low stock), an order of 2 due first
+    and one of 1 due later, and three spreadsheets each with a "Ship" tab, all pushed once."""
+    team = seller(session)
+    factories.member(session, team, BUYER, "procurement")
+    shop = factories.shop(session, team)
+    factories.order(session, shop, skus=(("LIP-01", 2, Decimal("9")),), rts_sla_at=factories.NOW)
+    factories.order(session, shop, skus=(("LIP-01", 1, Decimal("9")),), rts_sla_at=factories.NOW + timedelta(hours=5))
+    files = [new_file(google, (PACKER, "reader")) for _ in range(3)]
+    for file_id in files:
+        bindings.bind(session, team, file_id, "Ship", "sla_watch")
+    factories.low_stock_channel(session, team, ADMIN)
+    edit = {"stock_key": "LIP-01", "stock_on_hand": 2, "stock_reorder_point": 5}
+    assert isinstance(apply_stock_edit(session, team, BUYER, edit), StockEditAccepted)
+    session.commit()
+    push_dirty(pusher)
+    return shop, files
+
+
+def shortfalls(google: GoogleSandboxes, file_id: str) -> dict[str, str]:
+    return {key: label for key, label in column(tab_rows(google, file_id, "Ship"), "Stock").items() if label}
+
+
+def alerts_and_open_stock_outs(session: Session) -> tuple[int, int]:
+    session.expire_all()
+    low = select(func.count()).select_from(Notification).where(Notification.kind == "low_stock")
+    cases = select(func.count()).select_from(ExceptionCase).where(ExceptionCase.status == "open")
+    return session.scalar(low) or 0, session.scalar(cases) or 0
+
+
+def pushed(results: list[PushResult | Exception]) -> list[PushResult]:
+    assert all(isinstance(r, PushResult) for r in results), results
+    return [r for r in results if isinstance(r, PushResult)]
+
+
+def test_a_teams_three_spreadsheets_pushed_for_one_new_order_share_one_stock_pass(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    shop, files = three_files_short_of_lipstick(session, google, pusher)
+    assert alerts_and_open_stock_outs(session) == (1, 1)
+    late = factories.order(
+        session, shop, skus=(("LIP-01", 1, Decimal("9")),), rts_sla_at=factories.NOW + timedelta(hours=9)
+    )
+    mark_bindings_dirty(session, shop.team_id, shop.id, [late.id])
+    session.commit()
+
+    results = pushed(list(push_dirty(pusher)))
+
+    assert [r.stock_pass for r in results] == ["1 changed orders", "", ""]  # the first push ran it for all three
+    shown = [shortfalls(google, file_id) for file_id in files]
+    assert shown[0] == shown[1] == shown[2]
+    assert sorted(shown[0].values()) == ["short: 1 × LIP-01", "short: 1 × LIP-01"]
+    assert f"{late.external_id}/LIP-01" in shown[0]
+    assert alerts_and_open_stock_outs(session) == (1, 2)  # the new shortfall raised once, no second alert
+
+
+def test_a_stock_count_typed_between_pushes_reaches_all_three_spreadsheets(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    shop, files = three_files_short_of_lipstick(session, google, pusher)
+    assert all(len(shortfalls(google, file_id)) == 1 for file_id in files)
+    team = session.get_one(Team, shop.team_id)
+    assert isinstance(
+        apply_stock_edit(session, team, BUYER, {"stock_key": "LIP-01", "stock_on_hand": 3}), StockEditAccepted
+    )
+    session.commit()
+
+    results = pushed(list(push_dirty(pusher)))
+
+    assert [r.stock_pass for r in results] == ["every order", "", ""]
+    assert [shortfalls(google, file_id) for file_id in files] == [{}, {}, {}]
+    assert alerts_and_open_stock_outs(session) == (1, 0)  # resolved; today's low-stock alert not sent again
+
+
+def test_the_three_spreadsheets_pushed_at_once_show_the_same_shortfalls_raised_once(
+    sheets_app: Flask, session: Session, google: GoogleSandboxes, pusher: Pusher
+) -> None:
+    shop, files = three_files_short_of_lipstick(session, google, pusher)
+    late = [
+        factories.order(
+            session, shop, skus=(("LIP-01", 1, Decimal("9")),), rts_sla_at=factories.NOW + timedelta(hours=6 + n)
+        )
+        for n in range(3)
+    ]
+    mark_bindings_dirty(session, shop.team_id, shop.id, [o.id for o in late])
+    session.commit()
+    ids = [session.scalars(select(Spreadsheet.id).where(Spreadsheet.google_id == f)).one() for f in files]
+
+    def push(spreadsheet_id: int) -> PushResult:
+        with sheets_app.app_context():
+            return pusher.push_spreadsheet(spreadsheet_id)
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(push, ids))
+    push_dirty(pusher)  # whatever one push told the others while they ran
+
+    assert sum(1 for r in results if r.stock_pass) >= 1
+    shown = [shortfalls(google, file_id) for file_id in files]
+    assert shown[0] == shown[1] == shown[2] and len(shown[0]) == 4
+    assert alerts_and_open_stock_outs(session) == (1, 4)
