@@ -7,7 +7,7 @@ the order, its lines and packages, and records each status change as an order ev
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -162,10 +162,13 @@ class Prepared:
     refused: list[OrderMappingError]
 
 
-def prepare(orders: Sequence[PlatformOrder], dialect: Dialect | None = None) -> Prepared:
+def prepare(
+    orders: Sequence[PlatformOrder], dialect: Dialect | None = None, between: Callable[[], object] | None = None
+) -> Prepared:
     """The orders whose ids and codes fit their columns, with their values; each other one refused alone,
     with why. With the database's `dialect`, each order's rows as a new order inserts them, too (most of a
-    first sync's Python work, done here while the database stores the page before)."""
+    first sync's Python work, done here while the database stores the page before); `between` runs after
+    each order."""
     id_limit = column_lengths(Order)["external_id"]
     kept, refused = [], []
     for o in orders:
@@ -184,6 +187,8 @@ def prepare(orders: Sequence[PlatformOrder], dialect: Dialect | None = None) -> 
             continue
         if dialect is not None:
             incoming.rows(dialect)
+        if between is not None:
+            between()
         kept.append(incoming)
     return Prepared(kept, refused)
 

@@ -8,6 +8,7 @@ that free. One shop is synced by one worker at a time (a lease shared with webho
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -176,13 +177,21 @@ def ahead(pages: Iterator[OrderPageResult], dialect: Dialect) -> Iterator[tuple[
             return None
         while len(page.orders) + len(page.failures) < STORE_AT_LEAST and (more := next(pages, None)) is not None:
             page = _joined(page, more)
-        return page, prepare(page.orders, dialect)
+        return page, prepare(page.orders, dialect, between=_hand_over)
 
     with ThreadPoolExecutor(1, thread_name_prefix="sync-ahead") as pool:
         coming = pool.submit(fetch)
         while (item := coming.result()) is not None:
             coming = pool.submit(fetch)
             yield item
+
+
+def _hand_over() -> None:
+    """Let the storing thread take the GIL if it waits for it. CPython hands it over only every 5 ms
+    otherwise, so each of the store's database round trips waited behind a busy prepare thread (measured:
+    500 trivial queries took 5.5 s beside a busy thread, 0.14 s beside one pausing like this; the store
+    step's wall time fell by a sixth)."""
+    time.sleep(0)
 
 
 def _joined(first: OrderPageResult, then: OrderPageResult) -> OrderPageResult:
