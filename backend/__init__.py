@@ -10,6 +10,7 @@ from flask import Flask
 from backend import api, cli, db, secrets, tasks
 from backend.catalog import exception_templates, role_policy
 from backend.config import INSTANCE_DIR, Config
+from backend.services.bindings import builtin_profiles
 
 # Libraries that log credentials: httpx logs every URL at INFO (TikTok's token endpoint takes the app secret,
 # auth code and refresh token in its query; a Discord webhook URL is itself a credential), and
@@ -34,6 +35,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     app.extensions["orderdeck.secrets"] = secrets.SecretBox(key, settings.ORDERDECK_OLD_ENCRYPTION_KEY)
     role_policy()  # a malformed schemas/roles.json stops start-up here, not on the first request
     exception_templates()  # likewise schemas/templates/*.json
+    builtin_profiles()  # and schemas/profiles/*.json (each validated: a second of a worker's first push)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

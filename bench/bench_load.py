@@ -70,7 +70,7 @@ from backend.sandbox.sheets import GoogleSandboxes, google_sandboxes
 from backend.sandbox.sheets.observability import LoggedRequest
 from backend.sandbox.tiktok.records import Delivery
 from backend.sandbox.tiktok_shop import TikTokShopSandbox
-from backend.services import bindings, shops, sync, teams
+from backend.services import bindings, push_schedule, shops, sync, teams
 from backend.services.bindings import profile_for
 from bench.serving import start_backend
 
@@ -192,15 +192,18 @@ def _seed(db: Database, google: GoogleSandboxes, auth_code: str) -> tuple[int, d
         team_id = team.id
     [shop] = shops.connect(db, platform, team_id, ConsentReturn(auth_code), name="tiktok")
     sync.sync_shop(db, platform, shop.id)  # nothing to fetch; the shop is now not due for five minutes
-    files, profiles = {}, {}
+    files, profiles, bound = {}, {}, []
     with db.session() as session:
         team = session.get_one(Team, team_id)
         for profile, (tab, reader, _role) in SHEETS.items():
             sheet = google.sheets.create_spreadsheet(ADMIN, tab, sheets=[tab], time_zone="America/Los_Angeles")
             google.sheets.share(sheet.id, "writer", email=WRITER)
             google.sheets.share(sheet.id, "reader", email=reader)
-            bindings.bind(session, team, sheet.id, tab, profile, actor=ADMIN)
+            binding = bindings.bind(session, team, sheet.id, tab, profile, actor=ADMIN)
             files[profile], profiles[profile] = sheet.id, profile_for(session, team_id, profile)
+            bound.append(binding.id)
+    for binding_id in bound:  # as the bind route does: the tab is pushed (headers, protections) at once
+        push_schedule.run(binding_id)
     return team_id, profiles, files
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from backend import i18n, runtime
-from backend.db import chunks
+from backend.db import among, chunks
 from backend.domain import fulfilment, tracking
 from backend.domain.fulfilment import ShipState
 from backend.domain.phrases import Phrase
@@ -227,7 +227,8 @@ def overlay_orders(
     tracks: dict[int, OrderTracking] = {}
     for part in chunks(ids):
         tracks.update(
-            (t.order_id, t) for t in session.scalars(select(OrderTracking).where(OrderTracking.order_id.in_(part)))
+            (t.order_id, t)
+            for t in session.scalars(select(OrderTracking).where(among(session, OrderTracking.order_id, part)))
         )
     base, box = _links()
     shown = []

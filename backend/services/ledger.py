@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.db import chunks
+from backend.db import among, chunks
 from backend.domain.fees import CancelledPart, PooledLine, is_affiliate, pool_sums
 from backend.domain.fx import RateBook
 from backend.domain.profit import (
@@ -130,7 +130,7 @@ def _stored_lines(
                 FeeLine.amount,
                 FeeLine.basis,
                 FeeLine.settled_at,
-            ).where(FeeLine.order_id.in_(part))
+            ).where(among(session, FeeLine.order_id, part))
         )
         for order_id, kind, category, pool, amount, basis, settled_at in rows:
             fee_lines[order_id].append(StoredLine(PooledLine(kind, category, pool, amount), basis, settled_at))
@@ -140,7 +140,7 @@ def _stored_lines(
             OrderLine.sku_id,
             OrderLine.combined_listing_skus,
             OrderLine.display_status,
-        ).where(OrderLine.order_id.in_(part))
+        ).where(among(session, OrderLine.order_id, part))
         with_cancelled: set[int] = set()
         for order_id, seller_sku, sku_id, combined, status in session.execute(lines):
             if status == CANCELLED_STATUS:
@@ -232,10 +232,12 @@ def report_orders(session: Session, orders: Sequence[Order]) -> list[ReportOrder
     kinds: dict[int, set[str]] = defaultdict(set)
     weights: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for part in chunks([o.id for o in orders]):
-        for order_id, kind in session.execute(select(FeeLine.order_id, FeeLine.kind).where(FeeLine.order_id.in_(part))):
+        for order_id, kind in session.execute(
+            select(FeeLine.order_id, FeeLine.kind).where(among(session, FeeLine.order_id, part))
+        ):
             kinds[order_id].add(kind)
         lines = select(OrderLine.order_id, OrderLine.seller_sku, OrderLine.sku_id, OrderLine.sale_price).where(
-            OrderLine.order_id.in_(part), OrderLine.display_status.is_distinct_from(CANCELLED_STATUS)
+            among(session, OrderLine.order_id, part), OrderLine.display_status.is_distinct_from(CANCELLED_STATUS)
         )
         for order_id, seller_sku, sku_id, price in session.execute(lines):
             weights[order_id][seller_sku or sku_id] += price or Decimal(0)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from backend.catalog import SCHEMAS_DIR, validated
-from backend.db import chunks, insert_ignoring_duplicates
+from backend.db import among, chunks, insert_ignoring_duplicates
 from backend.domain.review import (
     CLOSED,
     ReviewOrder,
@@ -63,7 +63,10 @@ def _stored_rows(session: Session, order_ids: Sequence[int], now: datetime) -> d
     new_rows = insert_ignoring_duplicates(session, OrderReview, ["order_id"])
     stored: dict[int, OrderReview] = {}
     for part in chunks(order_ids):
-        stored |= {r.order_id: r for r in session.scalars(select(OrderReview).where(OrderReview.order_id.in_(part)))}
+        stored |= {
+            r.order_id: r
+            for r in session.scalars(select(OrderReview).where(among(session, OrderReview.order_id, part)))
+        }
         missing = [{"order_id": i, "flags": [], "reviewed_at": now} for i in part if i not in stored]
         if missing:
             session.execute(new_rows, missing)
@@ -145,7 +148,7 @@ def _address_webhooks(
     )
     parts = [None] if external_ids is None else list(chunks(external_ids))
     for part in parts:
-        narrowed = query if part is None else query.where(WebhookEvent.order_external_id.in_(part))
+        narrowed = query if part is None else query.where(among(session, WebhookEvent.order_external_id, part))
         for shop_id, order_id, received in session.execute(narrowed):
             if shop_id is None:
                 continue
@@ -183,7 +186,9 @@ def _flipping(
     ids = sorted({order_id for rows in history.values() for order_id, _, _ in rows})
     flags: dict[int, list[str]] = {}
     for part in chunks(ids):
-        stored = session.execute(select(OrderReview.order_id, OrderReview.flags).where(OrderReview.order_id.in_(part)))
+        stored = session.execute(
+            select(OrderReview.order_id, OrderReview.flags).where(among(session, OrderReview.order_id, part))
+        )
         flags |= {order_id: list(found) for order_id, found in stored}
     flipped = set()
     for sku, rows in history.items():
@@ -206,7 +211,9 @@ def changed_subjects(
     touched = [
         order_id
         for part in chunks(sorted(changed))
-        for order_id in session.scalars(select(Order.id).where(Order.id.in_(part), Order.shop_id.in_(shop_ids), recent))
+        for order_id in session.scalars(
+            select(Order.id).where(among(session, Order.id, part), Order.shop_id.in_(shop_ids), recent)
+        )
     ]
     if not touched:
         return [], {}
@@ -214,7 +221,9 @@ def changed_subjects(
         str(s)
         for part in chunks(touched)
         for s in session.scalars(
-            select(func.coalesce(OrderLine.seller_sku, OrderLine.sku_id)).where(OrderLine.order_id.in_(part)).distinct()
+            select(func.coalesce(OrderLine.seller_sku, OrderLine.sku_id))
+            .where(among(session, OrderLine.order_id, part))
+            .distinct()
         )
     }
     history = _quantities(session, shop_ids, skus, since)
@@ -223,19 +232,21 @@ def changed_subjects(
     buyers = {
         b
         for part in chunks(sorted(ids))
-        for b in session.scalars(select(Order.buyer_user_id).where(Order.id.in_(part)).distinct())
+        for b in session.scalars(select(Order.buyer_user_id).where(among(session, Order.id, part)).distinct())
         if b
     }
     for part in chunks(sorted(buyers)):
         ids |= set(
-            session.scalars(select(Order.id).where(Order.shop_id.in_(shop_ids), recent, Order.buyer_user_id.in_(part)))
+            session.scalars(
+                select(Order.id).where(Order.shop_id.in_(shop_ids), recent, among(session, Order.buyer_user_id, part))
+            )
         )
     orders = [
         order
         for part in chunks(sorted(ids))
         for order in session.scalars(
             select(Order)
-            .where(Order.id.in_(part))
+            .where(among(session, Order.id, part))
             .options(selectinload(Order.lines), selectinload(Order.packages))
             .order_by(Order.id)
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Integer, cast, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -98,6 +98,21 @@ def _read(
 def _delete(
     session: Session, model: type[SheetChange] | type[StockChange], owner: InstrumentedAttribute[int], read: Pending
 ) -> None:
+    if not read.versions:
+        return
+    if session.get_bind().dialect.name == "postgresql":  # two array parameters, not a list of 800
+        seen = (
+            func.unnest(
+                cast(list(read.versions), postgresql.ARRAY(Integer)),
+                cast(list(read.versions.values()), postgresql.ARRAY(Integer)),
+            )
+            .table_valued("order_id", "version")
+            .render_derived()
+        )
+        session.execute(
+            delete(model).where(owner == read.owner, model.order_id == seen.c.order_id, model.version == seen.c.version)
+        )
+        return
     for part in chunks(list(read.versions.items()), 400):
         session.execute(delete(model).where(owner == read.owner, tuple_(model.order_id, model.version).in_(list(part))))
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, object_session
 from backend import i18n, runtime
 from backend.catalog import role_policy
 from backend.config import Config
-from backend.db import Database, chunks
+from backend.db import Database, among, chunks
 from backend.domain.a1 import quote_sheet
 from backend.domain.access import Sensitivity
 from backend.domain.columns import ORDER_GRAINS, Grain
@@ -605,7 +605,7 @@ def _tell_other_tabs(session: Session, team_id: int, orders: Iterable[int], push
         return []
     by_shop: dict[int, list[int]] = {}
     for part in chunks(ids):
-        for order_id, shop_id in session.execute(select(Order.id, Order.shop_id).where(Order.id.in_(part))):
+        for order_id, shop_id in session.execute(select(Order.id, Order.shop_id).where(among(session, Order.id, part))):
             by_shop.setdefault(shop_id, []).append(order_id)
     for shop_id, order_ids in by_shop.items():
         mark_bindings_dirty(session, team_id, shop_id, order_ids, skip=pushing, stock_pass=False)

@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, defer, selectinload
 
-from backend.db import Database, chunks, insert_ignoring_duplicates
+from backend.db import Database, among, chunks, insert_ignoring_duplicates
 from backend.domain import sla
 from backend.domain.phrases import Phrase
 from backend.domain.profit import CANCELLED_STATUS
@@ -419,7 +419,7 @@ def overlay(session: Session, views: Sequence[OrderView]) -> list[OrderView]:
     for part in chunks([v.order_id for v in views]):
         rows = session.execute(
             select(OrderReview.order_id, OrderReview.stock_short, OrderReview.flags).where(
-                OrderReview.order_id.in_(part)
+                among(session, OrderReview.order_id, part)
             )
         )
         stored |= {order_id: (short, tuple(flags)) for order_id, short, flags in rows}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from backend.catalog import exception_templates
-from backend.db import chunks
+from backend.db import among, chunks
 from backend.domain.profit import LedgerEntry
 from backend.domain.seller_values import Shipping, shown_note, shown_shipping
 from backend.domain.status import OrderStatus
@@ -58,7 +58,7 @@ def _open_exceptions(session: Session, order_ids: Sequence[int]) -> dict[int, li
     for part in chunks(order_ids):
         rows = session.execute(
             select(ExceptionCase.order_id, ExceptionCase.template_key).where(
-                ExceptionCase.order_id.in_(part), ExceptionCase.status == "open"
+                among(session, ExceptionCase.order_id, part), ExceptionCase.status == "open"
             )
         )
         for order_id, key in rows:
@@ -117,7 +117,7 @@ def viewed_orders(
         query = query.where(wanted | Order.is_on_hold.is_(True) if OrderStatus.ON_HOLD in statuses else wanted)
     if only is None:
         return list(session.scalars(query))
-    return [o for part in chunks(sorted(only)) for o in session.scalars(query.where(Order.id.in_(part)))]
+    return [o for part in chunks(sorted(only)) for o in session.scalars(query.where(among(session, Order.id, part)))]
 
 
 def shipping_shown(order: Order) -> Shipping:

@@ -175,3 +175,11 @@ def clients(config: Config, identity: WriterIdentity) -> GoogleClients:
         drive=_SHARED.service("drive", "v3", config.DRIVE_API_ENDPOINT),
         http=kept[1],
     )
+
+
+def warm(config: Config) -> None:
+    """Build the process's Sheets and Drive resources now, before a worker serves: otherwise the first push
+    of every new worker or instance pays for them, in the middle of whatever woke it."""
+    sheets = _SHARED.service("sheets", "v4", config.SHEETS_API_ENDPOINT)
+    _SHARED.service("drive", "v3", config.DRIVE_API_ENDPOINT)
+    _SHARED.child(sheets, "spreadsheets")

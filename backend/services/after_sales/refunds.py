@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.db import among
 from backend.domain.after_sales import REFUND_KIND, refunded
 from backend.domain.fees import PooledLine
 from backend.domain.profit import REVENUE
@@ -30,7 +31,7 @@ def estimated_refunds(session: Session, order_ids: Sequence[int]) -> dict[int, P
                 AfterSaleCase.platform_status,
                 AfterSaleCase.refund_total,
             ).where(
-                AfterSaleCase.order_id.in_(order_ids[start : start + 900]),
+                among(session, AfterSaleCase.order_id, order_ids[start : start + 900]),
                 AfterSaleCase.status.in_([CaseStatus.APPROVED, CaseStatus.COMPLETED]),
             )
         )
