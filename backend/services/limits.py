@@ -133,10 +133,10 @@ def _span(seconds: int) -> str:
 
 
 def sheets_budget(
-    db: Database, identity: WriterIdentity, team_id: int, *, max_wait: float, keep: float = 0.0
+    db: Database, identity: WriterIdentity, team_id: int, *, max_wait: float, keep: float = 0.0, pace: bool = False
 ) -> SheetsBudget:
     """The Sheets budget of the identity that writes for `team_id`, with the deployment's quota limits;
-    `keep` is the share of the write quota it leaves to others."""
+    `keep` is the share of the write quota it leaves to others, `pace` spreads its use over the minute."""
     with db.session() as session:
         found = rules(session)
     quotas = {
@@ -144,7 +144,7 @@ def sheets_budget(
         for kind in ("read", "write")
         for scope in ("user", "project")
     }
-    return SheetsBudget(db, identity.email, identity.project, team_id, quotas, max_wait=max_wait, keep=keep)
+    return SheetsBudget(db, identity.email, identity.project, team_id, quotas, max_wait=max_wait, keep=keep, pace=pace)
 
 
 # -- the operator's view (`flask --app backend limits …`) ------------------------------------------

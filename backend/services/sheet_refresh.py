@@ -912,8 +912,9 @@ def forget_sharing(db: Database, google_id: str) -> None:
 
 
 def push_budget(db: Database, identity: WriterIdentity, team_id: int, max_wait: float = 120.0) -> SheetsBudget:
-    """The team's Sheets budget as pushes spend it: never the quarter of the write quota left to binds and edits."""
-    return limits.sheets_budget(db, identity, team_id, max_wait=max_wait, keep=PUSH_KEEPS)
+    """The team's Sheets budget as pushes spend it: never the quarter of the write quota left to binds and edits,
+    and spread over the minute (SheetsBudget.pace)."""
+    return limits.sheets_budget(db, identity, team_id, max_wait=max_wait, keep=PUSH_KEEPS, pace=True)
 
 
 def pusher() -> Pusher:

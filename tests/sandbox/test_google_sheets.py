@@ -496,6 +496,85 @@ def test_structure_edits_move_metadata_and_protections(sheets: Any) -> None:
     )
 
 
+def _insert_rows(sheet_id: int, start: int, count: int) -> dict[str, Any]:
+    return {"insertDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": start,
+                                          "endIndex": start + count}}}  # fmt: skip
+
+
+def test_a_run_of_inserts_in_one_batch_leaves_the_sheet_as_inserting_them_one_batch_at_a_time(sheets: Any) -> None:
+    """The sandbox moves what a run of insertDimension requests displaces once (dimensions.shift): cells,
+    a protected range the inserts land before, inside and just after, and a row's metadata must end where
+    Google puts them for the same inserts applied one by one."""
+    inserts = [(0, 2), (5, 1), (9, 3), (9, 1), (16, 2), (30, 4), (1, 1), (7, 2)]
+
+    def seeded() -> tuple[str, int]:
+        sid, sheet_id = _create(sheets)
+        _batch(
+            sheets,
+            sid,
+            *[_cells(sheet_id, r, 0, {"userEnteredValue": {"stringValue": f"r{r}"}}) for r in range(20)],
+            {
+                "addProtectedRange": {
+                    "protectedRange": {
+                        "protectedRangeId": 5,
+                        "range": {"sheetId": sheet_id, "startRowIndex": 5, "endRowIndex": 9},
+                    }
+                }
+            },
+            {
+                "createDeveloperMetadata": {
+                    "developerMetadata": {
+                        "metadataId": 7,
+                        "metadataKey": "orderId",
+                        "metadataValue": "r12",
+                        "visibility": "DOCUMENT",
+                        "location": {
+                            "dimensionRange": {
+                                "sheetId": sheet_id,
+                                "dimension": "ROWS",
+                                "startIndex": 12,
+                                "endIndex": 13,
+                            }
+                        },
+                    }
+                }
+            },
+        )
+        return sid, sheet_id
+
+    def state(sid: str) -> tuple[Any, ...]:
+        got = sheets.spreadsheets().get(
+            spreadsheetId=sid, fields="sheets(properties(gridProperties),protectedRanges(range))"
+        )
+        sheet = got.execute()["sheets"][0]
+        lookup = {"dataFilters": [{"developerMetadataLookup": {"metadataId": 7}}]}
+        found = sheets.spreadsheets().developerMetadata().search(spreadsheetId=sid, body=lookup).execute()
+        row = found["matchedDeveloperMetadata"][0]["developerMetadata"]["location"]["dimensionRange"]["startIndex"]
+        return _get(sheets, sid, f"{TAB}!A1:A60"), sheet["properties"]["gridProperties"], sheet["protectedRanges"], row
+
+    together, sheet_id = seeded()
+    _batch(sheets, together, *[_insert_rows(sheet_id, start, count) for start, count in inserts])
+    apart, sheet_id = seeded()
+    for start, count in inserts:
+        _batch(sheets, apart, _insert_rows(sheet_id, start, count))
+    values, grid, protected, row = state(together)
+    assert (values, grid, protected, row) == state(apart)
+    assert grid["rowCount"] == 1000 + sum(count for _, count in inserts)
+    # the protected rows 5-8 move down for the inserts above them (at 0, 5, 1, 7), grow by those inside
+    # them (both at 9), and not by the one at their end (16)
+    assert [p["range"] for p in protected] == [{"sheetId": sheet_id, "startRowIndex": 11, "endRowIndex": 19}]
+    assert values[row] == ["r12"]  # the metadata still marks its row's cells
+    assert [v for v in values if v] == [[f"r{r}"] for r in range(20)]  # nothing lost, order kept
+
+
+def test_a_refused_insert_in_a_run_is_named_by_its_own_index(sheets: Any) -> None:
+    sid, sheet_id = _create(sheets)  # 1,000 rows, 1,003 once the first two inserts are in
+    with pytest.raises(HttpError, match=r"Invalid requests\[2\]\.insertDimension: Invalid insert index 1010"):
+        _batch(sheets, sid, _insert_rows(sheet_id, 0, 2), _insert_rows(sheet_id, 3, 1), _insert_rows(sheet_id, 1010, 1))
+    grid = sheets.spreadsheets().get(spreadsheetId=sid, fields="sheets(properties(gridProperties))").execute()
+    assert grid["sheets"][0]["properties"]["gridProperties"]["rowCount"] == 1000  # the batch applied nothing
+
+
 def test_limits_cell_text_and_cell_count(sheets: Any) -> None:
     sid, sheet_id = _create(sheets)
     with pytest.raises(HttpError, match="maximum of 50000 characters in a single cell"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cmp_to_key
 from typing import Any
 
@@ -22,7 +23,8 @@ DEFAULT_ROWS, DEFAULT_COLUMNS = 1000, 26
 
 def apply(ctx: Context, requests: list[Json]) -> list[Json]:
     """Apply requests in order; errors name the failing request like Google's `Invalid requests[i].kind`."""
-    replies = []
+    replies: list[Json] = []
+    inserts = _Inserts(ctx)
     for i, request in enumerate(requests):
         if len(request) != 1:
             raise invalid(f"Invalid requests[{i}]: exactly one kind of request must be set.")
@@ -31,12 +33,44 @@ def apply(ctx: Context, requests: list[Json]) -> list[Json]:
         if handler is None:
             raise invalid(f"Invalid requests[{i}].{kind}: this request kind is not supported by the sandbox.")
         try:
+            if kind == "insertDimension":
+                inserts.add(body)
+                replies.append({})
+                continue
+            inserts.flush()
             replies.append({kind: reply} if (reply := handler(ctx, body)) else {})
         except ApiError as exc:
             if exc.code == 400 and exc.message != PROTECTED_MESSAGE:
                 exc.message = f"Invalid requests[{i}].{kind}: {exc.message}"
             raise
+    inserts.flush()
     return replies
+
+
+@dataclass
+class _Inserts:
+    """insertDimension requests in a row on one sheet's rows (or columns): each checked and grown as it
+    comes, against the sheet the ones before it left, and everything they displace moved once when the
+    run ends (dimensions.shift)."""
+
+    ctx: Context
+    key: tuple[int, str] | None = None
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def add(self, body: Json) -> None:
+        start, count = _insert_span(self.ctx, body)
+        sheet, dimension = _sheet_of(self.ctx, body), str(body["range"].get("dimension"))
+        if (sheet.sheet_id, dimension) != self.key:
+            self.flush()
+            self.key = (sheet.sheet_id, dimension)
+        dimensions.grow(self.ctx.spreadsheet, sheet, dimension, start, count)
+        self.spans.append((start, count))
+
+    def flush(self) -> None:
+        if self.key is not None and self.spans:
+            sheet_id, dimension = self.key
+            dimensions.shift(self.ctx.spreadsheet, self.ctx.spreadsheet.sheet_by_id(sheet_id), dimension, self.spans)
+        self.key, self.spans = None, []
 
 
 def _mask(body: Json) -> fields.Mask:
@@ -138,15 +172,24 @@ def _append_dimension(ctx: Context, body: Json) -> None:
 
 
 def _insert_dimension(ctx: Context, body: Json) -> None:
+    inserts = _Inserts(ctx)
+    inserts.add(body)
+    inserts.flush()
+
+
+def _sheet_of(ctx: Context, body: Json) -> Sheet:
+    return ctx.spreadsheet.sheet_by_id(int(body.get("range", {}).get("sheetId", 0)))
+
+
+def _insert_span(ctx: Context, body: Json) -> tuple[int, int]:
+    """An insertDimension's (start, count), once its sheet exists and its range is well formed."""
     dr = body.get("range", {})
-    sheet = ctx.spreadsheet.sheet_by_id(int(dr.get("sheetId", 0)))
+    _sheet_of(ctx, body)
     if "startIndex" not in dr or "endIndex" not in dr or dr["endIndex"] <= dr["startIndex"]:
         raise invalid("insertDimension needs a bounded range with startIndex < endIndex.")
     if body.get("inheritFromBefore") and dr["startIndex"] == 0:
         raise invalid("Cannot inherit from before when inserting at the start of the sheet.")
-    dimensions.insert(
-        ctx.spreadsheet, sheet, str(dr.get("dimension")), int(dr["startIndex"]), dr["endIndex"] - dr["startIndex"]
-    )
+    return int(dr["startIndex"]), int(dr["endIndex"]) - int(dr["startIndex"])
 
 
 def _update_dimension_properties(ctx: Context, body: Json) -> None:
