@@ -72,10 +72,10 @@ class SheetsBudget:
     quotas: Mapping[tuple[str, str], Quota]  # (kind, "user" | "project") → Google's limit
     max_wait: float = 120.0
     keep: float = 0.0  # the share of each write quota left to others: pushes leave a quarter to binds and edits
-    # Pushes spread their share over the minute: at most a sixth of it in one ten-second window. Unpaced,
-    # a stream of changes spent a minute's quota in its first twenty seconds and every sheet then waited
-    # for it to age out, a minute behind (36 s p95 at 50 webhooks/s); paced, each of three files is
-    # pushed every four seconds or so for as long as the stream lasts.
+    # Pushes spread their share over the span: at most a seventh of it in one ten-second window (a span
+    # counts seven). Unpaced, a stream of changes spent a minute's quota in its first twenty seconds and
+    # every sheet then waited for it to age out, a minute behind (36 s p95 at 50 webhooks/s); paced, each
+    # of three files is pushed every five seconds for as long as the stream lasts.
     pace: bool = False
     clock: Callable[[], datetime] = utcnow
     sleep: Callable[[float], None] = time.sleep
@@ -114,7 +114,7 @@ class SheetsBudget:
         row = SheetsUsage.__table__.c
         current = (row.bucket == bucket) & (row.window_start == start) & (row.team_id == 0)
         used = int(session.scalar(select(row.used).where(current)) or 0) - claimed
-        return used >= math.ceil(capacity * WINDOW.total_seconds() / quota.seconds)
+        return used >= max(1, capacity * WINDOW // quota.span)  # never more than the span's count allows
 
     def take(self, kind: str) -> None:
         """Reserve one `kind` ("read" | "write") request, waiting for a later window while this one says no."""

@@ -36,11 +36,21 @@ def budget(
     project: Quota = PLENTY,
     max_wait: float = 0.0,
     keep: float = 0.0,
+    pace: bool = False,
 ) -> SheetsBudget:
     scopes = {"user": user, "project": project}
     quotas = {(kind, scope): quota for kind in ("read", "write") for scope, quota in scopes.items()}
     return SheetsBudget(
-        db, identity, "orderdeck-sandbox", team, quotas, max_wait=max_wait, keep=keep, clock=clock, sleep=clock.sleep
+        db,
+        identity,
+        "orderdeck-sandbox",
+        team,
+        quotas,
+        max_wait=max_wait,
+        keep=keep,
+        pace=pace,
+        clock=clock,
+        sleep=clock.sleep,
     )
 
 
@@ -109,3 +119,31 @@ def test_pushes_leave_a_quarter_of_the_write_quota_to_binds_and_edits_and_say_wh
     assert takes_until_refused(pushes, "write") == quota.usable - 5
     assert 0 < pushes.next_slot() <= 10.05  # not now: a push is scheduled for a later window instead
     assert takes_until_refused(sidebar, "write") == 5  # a bind or an edit still finds the quarter
+
+
+def test_pushes_spread_their_share_over_the_minute_so_a_long_stream_is_never_a_minute_behind(sheets_app: Flask) -> None:
+    """Paced (as pushes are), a ten-second window hands out a seventh of the share: a stream of pushes goes
+    on every window for as long as it lasts. Unpaced, the same stream spends the minute at once and then
+    nothing is handed out until it ages out."""
+    db, clock = sheets_app.extensions["orderdeck.db"], Clock()
+    quota = Quota(60, 60)  # Google's 60 writes a minute: 57 usable, 42 once a quarter is kept
+
+    def stream(spender: SheetsBudget, seconds: int) -> list[int]:
+        """Units handed out in each ten-second window of a push asked for every second."""
+        clock.sleep(10 - clock.now.second % 10)  # from the start of a window
+        per_window = []
+        for _ in range(seconds // 10):
+            taken = 0
+            for _ in range(10):
+                if spender.next_slot("write") == 0:
+                    spender.take("write")
+                    taken += 1
+                clock.sleep(1)
+            per_window.append(taken)
+        return per_window
+
+    paced = stream(budget(db, clock, 1, identity="paced@x.test", user=quota, keep=0.25, pace=True), 120)
+    assert paced == [6] * 12  # every window, as long as it lasts
+    clock.sleep(120)
+    bursty = stream(budget(db, clock, 1, identity="bursty@x.test", user=quota, keep=0.25), 120)
+    assert bursty[:6] == [10, 10, 10, 10, 2, 0]  # the minute spent in 40 s, then nothing until it ages out
