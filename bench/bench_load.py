@@ -229,12 +229,15 @@ class Sent:
 
 
 def place_orders(world: World, webhooks: int) -> list[Delivery]:
-    """New orders whose webhooks (one each, every 4th sent twice) add up to `webhooks` POSTs."""
+    """New orders whose webhooks (one each, every 4th sent twice) add up to `webhooks` POSTs, in the order the
+    orders were placed: TikTok announces an order as it is placed, so a newest-first tab takes each push's
+    new orders as one block at its top (sent in the sandbox's random order, they landed among each other:
+    hundreds of row inserts a push)."""
     orders = webhooks * world.sandbox.duplicate_every // (world.sandbox.duplicate_every + 1)
-    world.sandbox.add_orders(world.shop_key, orders)
+    placed = {str(o.order_id): o.create_time for o in world.sandbox.add_orders(world.shop_key, orders)}
     with world.sandbox.lock:
         batch, world.sandbox.outbox = world.sandbox.outbox, []
-    return batch
+    return sorted(batch, key=lambda d: placed[str(json.loads(d.body)["data"]["order_id"])])
 
 
 def send(deliveries: list[Delivery], key: str, secret: str, rate: float) -> Sent:
