@@ -72,7 +72,7 @@ class SheetsBudget:
     quotas: Mapping[tuple[str, str], Quota]  # (kind, "user" | "project") → Google's limit
     max_wait: float = 120.0
     keep: float = 0.0  # the share of each write quota left to others: pushes leave a quarter to binds and edits
-    # Pushes spread their share over the span: at most a seventh of it in one ten-second window (a span
+    # Pushes spread their write share over the span: at most a seventh of it in one ten-second window (a span
     # counts seven). Unpaced, a stream of changes spent a minute's quota in its first twenty seconds and
     # every sheet then waited for it to age out, a minute behind (36 s p95 at 50 webhooks/s); paced, each
     # of three files is pushed every five seconds for as long as the stream lasts.
@@ -101,15 +101,17 @@ class SheetsBudget:
             for bucket, quota in self._buckets(kind):
                 capacity = self._capacity(kind, quota)
                 window = self._window(session, bucket, quota, start, capacity, claimed=0)
-                if not admit(window) or self._paced_out(session, bucket, quota, start, capacity, claimed=0):
+                if not admit(window) or self._paced_out(session, bucket, quota, start, capacity, kind=kind, claimed=0):
                     return (start + WINDOW - now).total_seconds() + 0.05
         return 0.0
 
     def _paced_out(
-        self, session: Session, bucket: str, quota: Quota, start: datetime, capacity: int, *, claimed: int
+        self, session: Session, bucket: str, quota: Quota, start: datetime, capacity: int, *, kind: str, claimed: int
     ) -> bool:
-        """Whether a paced budget has handed out this window's even share of `capacity` already."""
-        if not self.pace:
+        """Whether a paced budget has handed out this window's even share of `capacity` already. Writes only:
+        a push writes at most once, but reads once even when it finds nothing to write, and its read must
+        not wait behind a stream's tail of such pushes (reads are not kept back for the sidebar either)."""
+        if not self.pace or kind != "write":
             return False
         row = SheetsUsage.__table__.c
         current = (row.bucket == bucket) & (row.window_start == start) & (row.team_id == 0)
@@ -125,7 +127,7 @@ class SheetsBudget:
             try:
                 with self.db.session() as session:
                     for bucket, quota in self._buckets(kind):
-                        self._claim(session, bucket, quota, start, self._capacity(kind, quota))
+                        self._claim(session, bucket, quota, start, self._capacity(kind, quota), kind=kind)
                 return
             except _Refused:
                 pass
@@ -140,7 +142,7 @@ class SheetsBudget:
             self.waited += pause
             self.sleep(pause)
 
-    def _claim(self, session: Session, bucket: str, quota: Quota, start: datetime, capacity: int) -> None:
+    def _claim(self, session: Session, bucket: str, quota: Quota, start: datetime, capacity: int, *, kind: str) -> None:
         row = SheetsUsage.__table__.c
         for team_id in (0, self.team_id):  # the bucket's own row first: its lock queues every other taker
             made = session.execute(
@@ -154,7 +156,7 @@ class SheetsBudget:
             session.execute(update(SheetsUsage).where(current).values(used=row.used + 1))
         if not admit(self._window(session, bucket, quota, start, capacity, claimed=1)):
             raise _Refused
-        if self._paced_out(session, bucket, quota, start, capacity, claimed=1):
+        if self._paced_out(session, bucket, quota, start, capacity, kind=kind, claimed=1):
             raise _Refused
 
     def _window(
