@@ -28,7 +28,7 @@ from sqlalchemy import CursorResult, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from backend.db import Database, insert_ignoring_duplicates
-from backend.domain.fairness import Window, admit
+from backend.domain.fairness import Window, admit, fair_share
 from backend.errors import RateLimited
 from backend.models import SheetsUsage, utcnow
 
@@ -101,22 +101,25 @@ class SheetsBudget:
             for bucket, quota in self._buckets(kind):
                 capacity = self._capacity(kind, quota)
                 window = self._window(session, bucket, quota, start, capacity, claimed=0)
-                if not admit(window) or self._paced_out(session, bucket, quota, start, capacity, kind=kind, claimed=0):
+                if not admit(window) or self._paced_out(session, bucket, quota, start, window, kind=kind, claimed=0):
                     return (start + WINDOW - now).total_seconds() + 0.05
         return 0.0
 
     def _paced_out(
-        self, session: Session, bucket: str, quota: Quota, start: datetime, capacity: int, *, kind: str, claimed: int
+        self, session: Session, bucket: str, quota: Quota, start: datetime, window: Window, *, kind: str, claimed: int
     ) -> bool:
-        """Whether a paced budget has handed out this window's even share of `capacity` already. Writes only:
-        a push writes at most once, but reads once even when it finds nothing to write, and its read must
-        not wait behind a stream's tail of such pushes (reads are not kept back for the sidebar either)."""
+        """Whether a paced budget's team has had this ten-second window's even part of its share: a seventh
+        of what the span owes it (all of it alone, an equal share among the teams using the bucket), so a
+        busy team pacing itself never fills a window another team's push needs. Writes only: a push writes
+        at most once but reads even when it finds nothing to write, and its read must not wait behind a
+        stream's tail of such pushes (reads are not kept back for the sidebar either)."""
         if not self.pace or kind != "write":
             return False
         row = SheetsUsage.__table__.c
-        current = (row.bucket == bucket) & (row.window_start == start) & (row.team_id == 0)
-        used = int(session.scalar(select(row.used).where(current)) or 0) - claimed
-        return used >= max(1, capacity * WINDOW // quota.span)  # never more than the span's count allows
+        mine = (row.bucket == bucket) & (row.window_start == start) & (row.team_id == self.team_id)
+        used = int(session.scalar(select(row.used).where(mine)) or 0) - claimed
+        share = fair_share(window.capacity, 1 + len(window.rivals))
+        return used >= max(1, share * WINDOW // quota.span)  # never more than the span's count allows
 
     def take(self, kind: str) -> None:
         """Reserve one `kind` ("read" | "write") request, waiting for a later window while this one says no."""
@@ -154,9 +157,8 @@ class SheetsBudget:
                 session.execute(delete(SheetsUsage).where(row.bucket == bucket, row.window_start < start - KEPT))
             current = (row.bucket == bucket) & (row.window_start == start) & (row.team_id == team_id)
             session.execute(update(SheetsUsage).where(current).values(used=row.used + 1))
-        if not admit(self._window(session, bucket, quota, start, capacity, claimed=1)):
-            raise _Refused
-        if self._paced_out(session, bucket, quota, start, capacity, kind=kind, claimed=1):
+        window = self._window(session, bucket, quota, start, capacity, claimed=1)
+        if not admit(window) or self._paced_out(session, bucket, quota, start, window, kind=kind, claimed=1):
             raise _Refused
 
     def _window(

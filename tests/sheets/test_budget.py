@@ -147,3 +147,24 @@ def test_pushes_spread_their_share_over_the_minute_so_a_long_stream_is_never_a_m
     clock.sleep(120)
     bursty = stream(budget(db, clock, 1, identity="bursty@x.test", user=quota, keep=0.25), 120)
     assert bursty[:6] == [10, 10, 10, 10, 2, 0]  # the minute spent in 40 s, then nothing until it ages out
+
+
+def test_a_team_pushing_as_fast_as_pacing_allows_leaves_another_teams_push_its_part_of_the_window(
+    sheets_app: Flask,
+) -> None:
+    """Pacing counts each team's own use: a busy team on a shared identity cannot fill the window a quiet
+    team's push needs (one team must not slow another)."""
+    db, clock = sheets_app.extensions["orderdeck.db"], Clock()
+    quota = Quota(60, 60)
+    clock.sleep(10 - clock.now.second % 10)
+    quiet = budget(db, clock, 2, user=quota, keep=0.25, pace=True)
+    quiet.take("write")  # the quiet team pushed a minute ago: the two share the identity
+    clock.sleep(60)
+    hog = budget(db, clock, 1, user=quota, keep=0.25, pace=True)
+    taken = 0
+    while hog.next_slot("write") == 0:
+        hog.take("write")
+        taken += 1
+    assert taken == 3  # half the span's 42, a seventh of it per window
+    assert quiet.next_slot("write") == 0  # the quiet team's push goes now, not next window
+    quiet.take("write")
