@@ -72,10 +72,10 @@ class SheetsBudget:
     quotas: Mapping[tuple[str, str], Quota]  # (kind, "user" | "project") → Google's limit
     max_wait: float = 120.0
     keep: float = 0.0  # the share of each write quota left to others: pushes leave a quarter to binds and edits
-    # Pushes spread their write share over the span: at most a seventh of it in one ten-second window (a span
-    # counts seven). Unpaced, a stream of changes spent a minute's quota in its first twenty seconds and
-    # every sheet then waited for it to age out, a minute behind (36 s p95 at 50 webhooks/s); paced, each
-    # of three files is pushed every five seconds for as long as the stream lasts.
+    # Pushes spread their write share over the span: a team takes at most a seventh of its share in one
+    # ten-second window (a span counts seven; see _paced_out). Unpaced, a stream of changes spent a minute's
+    # quota in its first twenty seconds and every sheet then waited for it to age out, a minute behind (36 s
+    # p95 at 50 webhooks/s); paced, each of three files is pushed every five seconds while the stream lasts.
     pace: bool = False
     clock: Callable[[], datetime] = utcnow
     sleep: Callable[[float], None] = time.sleep
