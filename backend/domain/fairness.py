@@ -21,6 +21,7 @@ class Window:
     mine: int = 0  # of which to the asking team
     rivals: Mapping[int, int] = field(default_factory=dict)  # teams that used the quota lately → their use here
     dormant: bool = False  # some other team used it within the hour, though not lately
+    mine_now: int = 0  # of `mine`, units handed out to the asking team in the current ten-second window
 
 
 def fair_share(capacity: int, teams: int) -> int:

@@ -101,13 +101,11 @@ class SheetsBudget:
             for bucket, quota in self._buckets(kind):
                 capacity = self._capacity(kind, quota)
                 window = self._window(session, bucket, quota, start, capacity, claimed=0)
-                if not admit(window) or self._paced_out(session, bucket, quota, start, window, kind=kind, claimed=0):
+                if not admit(window) or self._paced_out(quota, window, kind=kind):
                     return (start + WINDOW - now).total_seconds() + 0.05
         return 0.0
 
-    def _paced_out(
-        self, session: Session, bucket: str, quota: Quota, start: datetime, window: Window, *, kind: str, claimed: int
-    ) -> bool:
+    def _paced_out(self, quota: Quota, window: Window, *, kind: str) -> bool:
         """Whether a paced budget's team has had this ten-second window's even part of its share: a seventh
         of what the span owes it (all of it alone, an equal share among the teams using the bucket), so a
         busy team pacing itself never fills a window another team's push needs. Writes only: a push writes
@@ -115,11 +113,8 @@ class SheetsBudget:
         stream's tail of such pushes (reads are not kept back for the sidebar either)."""
         if not self.pace or kind != "write":
             return False
-        row = SheetsUsage.__table__.c
-        mine = (row.bucket == bucket) & (row.window_start == start) & (row.team_id == self.team_id)
-        used = int(session.scalar(select(row.used).where(mine)) or 0) - claimed
         share = fair_share(window.capacity, 1 + len(window.rivals))
-        return used >= max(1, share * WINDOW // quota.span)  # never more than the span's count allows
+        return window.mine_now >= max(1, share * WINDOW // quota.span)  # never more than the span's count allows
 
     def take(self, kind: str) -> None:
         """Reserve one `kind` ("read" | "write") request, waiting for a later window while this one says no."""
@@ -158,7 +153,7 @@ class SheetsBudget:
             current = (row.bucket == bucket) & (row.window_start == start) & (row.team_id == team_id)
             session.execute(update(SheetsUsage).where(current).values(used=row.used + 1))
         window = self._window(session, bucket, quota, start, capacity, claimed=1)
-        if not admit(window) or self._paced_out(session, bucket, quota, start, window, kind=kind, claimed=1):
+        if not admit(window) or self._paced_out(quota, window, kind=kind):
             raise _Refused
 
     def _window(
@@ -168,18 +163,19 @@ class SheetsBudget:
         row = SheetsUsage.__table__.c
         since = start + WINDOW - quota.span
         in_span = func.sum(case((row.window_start >= since, row.used), else_=0))
-        used, mine, rivals, dormant = 0, 0, {}, False
-        for team_id, last, spent in session.execute(
-            select(row.team_id, func.max(row.window_start), in_span)
+        in_window = func.sum(case((row.window_start == start, row.used), else_=0))
+        used, mine, mine_now, rivals, dormant = 0, 0, 0, {}, False
+        for team_id, last, spent, now in session.execute(
+            select(row.team_id, func.max(row.window_start), in_span, in_window)
             .where(row.bucket == bucket, row.window_start >= start - KEPT)
             .group_by(row.team_id)
         ):
             if team_id == 0:
                 used = int(spent) - claimed
             elif team_id == self.team_id:
-                mine = int(spent) - claimed
+                mine, mine_now = int(spent) - claimed, int(now) - claimed
             elif last >= since:
                 rivals[int(team_id)] = int(spent)
             else:
                 dormant = True
-        return Window(capacity, used, mine, rivals, dormant)
+        return Window(capacity, used, mine, rivals, dormant, mine_now)

@@ -170,16 +170,18 @@ def clients(config: Config, identity: WriterIdentity) -> GoogleClients:
     if kept is None or kept[0] != key:
         http = google_auth_httplib2.AuthorizedHttp(identity.credentials, http=httplib2.Http(timeout=TIMEOUT_SECONDS))
         kept = _HTTP.kept = (key, http)
-    return GoogleClients(
-        sheets=_SHARED.service("sheets", "v4", config.SHEETS_API_ENDPOINT),
-        drive=_SHARED.service("drive", "v3", config.DRIVE_API_ENDPOINT),
-        http=kept[1],
+    return GoogleClients(*_resources(config), http=kept[1])
+
+
+def _resources(config: Config) -> tuple[Any, Any]:
+    """The process's Sheets and Drive resources at the configured endpoints."""
+    return _SHARED.service("sheets", "v4", config.SHEETS_API_ENDPOINT), _SHARED.service(
+        "drive", "v3", config.DRIVE_API_ENDPOINT
     )
 
 
 def warm(config: Config) -> None:
     """Build the process's Sheets and Drive resources now, before a worker serves: otherwise the first push
     of every new worker or instance pays for them, in the middle of whatever woke it."""
-    sheets = _SHARED.service("sheets", "v4", config.SHEETS_API_ENDPOINT)
-    _SHARED.service("drive", "v3", config.DRIVE_API_ENDPOINT)
+    sheets, _drive = _resources(config)
     _SHARED.child(sheets, "spreadsheets")
