@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 
-from backend.db import Database
+from backend.db import Database, insert_ignoring_duplicates
 from backend.errors import Conflict, DatabaseUnavailable
 from backend.models import Lease, utcnow
 
@@ -52,6 +52,15 @@ def try_acquire(db: Database, name: str, holder: str, ttl: timedelta, now: datet
     except IntegrityError:
         return False  # it exists and is held by someone else
     return True
+
+
+def hold_until(db: Database, name: str, holder: str, until: datetime) -> None:
+    """Set `name` to `holder` until `until`, whoever held it: a note that work is set for then, not a lock."""
+    with db.session() as session:
+        session.execute(
+            insert_ignoring_duplicates(session, Lease, ["name"]).values(name=name, holder=holder, expires_at=until)
+        )
+        session.execute(update(Lease).where(Lease.name == name).values(holder=holder, expires_at=until))
 
 
 def release(db: Database, name: str, holder: str) -> None:

@@ -1,13 +1,14 @@
 """When to push a spreadsheet: as soon as a change is stored, one trailing push while one runs, and
 never faster than the writing identity's share of Google's quota allows.
 
-A change asks for a push of every spreadsheet showing it. If one is being pushed, nothing more is
-asked: that push, once it has let go of the spreadsheet, looks again and schedules one trailing
-push for what arrived meanwhile. A push that would find the identity's write budget spent is not
-started (to hold a worker and a stale read while it waits) but scheduled for when the budget has
-room: a delay in the local executor, a Cloud Tasks `scheduleTime` in production. So no change waits
-for a sweep; the sweeps (`push-due`) only find work a lost task left behind, and spreadsheets due a
-sharing re-check.
+A change asks for a push of every spreadsheet showing it, unless a push already has the spreadsheet
+in hand. If one is being pushed, nothing more is asked: that push, once it has let go of the
+spreadsheet, looks again and schedules one trailing push for what arrived meanwhile. A push that
+would find the identity's write budget spent is not started (to hold a worker and a stale read while
+it waits) but scheduled for when the budget has room: a delay in the local executor, a Cloud Tasks
+`scheduleTime` in production; until it starts, changes ask for nothing either (it reads them when it
+starts). So no change waits for a sweep; the sweeps (`push-due`) only find work a lost task left
+behind, and spreadsheets due a sharing re-check.
 
 Each spreadsheet is asked for by one task path, that of its first bound tab, so an executor that
 already holds that path queued drops the second request.
@@ -15,20 +16,26 @@ already holds that path queued drops the second request.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from backend.db import Database
 from backend.domain.phrases import Phrase
 from backend.errors import NotFound, RateLimited
-from backend.models import SheetBinding, SheetChange, Shop, Spreadsheet, shows_shop, utcnow
+from backend.models import Lease, SheetBinding, SheetChange, Shop, Spreadsheet, shows_shop, utcnow
 from backend.services import leases, limits, sheet_refresh
-from backend.services.sheet_refresh import REFUSAL_RECHECK, SHARING_RECHECK
+from backend.services.sheet_refresh import PUSH_LEASE, REFUSAL_RECHECK, SHARING_RECHECK
 from backend.sheets.budget import WINDOW
 from backend.sheets.google import writer_for
+
+SCHEDULED = "sheet-push-scheduled:"  # + the spreadsheet id: a push of it is set for later; expires after that
+# How long past its time a scheduled push may start before changes ask for pushes again: a busy executor
+# starts a delayed task late, and a lost one must not silence the asks for longer than a sweep would.
+SCHEDULED_SLACK = WINDOW
 
 # A push that would wait longer than this for the Sheets budget mid-way gives its thread back instead and
 # comes back when its share has room, so a team past its share cannot fill the server's threads with waiting.
@@ -79,7 +86,8 @@ def due(db: Database, now: datetime | None = None) -> list[int]:
 
 
 def showing_shop(db: Database, shop_id: int) -> list[int]:
-    """One task per spreadsheet with a dirty tab showing this shop: what a stored change asks for."""
+    """One task per spreadsheet with a dirty tab showing this shop and no push in hand: what a stored change
+    asks for."""
     with db.session() as session:
         rows = session.execute(
             select(SheetBinding.spreadsheet_id, SheetBinding.shop_ids)
@@ -87,19 +95,53 @@ def showing_shop(db: Database, shop_id: int) -> list[int]:
             .join(Shop, Shop.team_id == Spreadsheet.team_id)
             .where(Shop.id == shop_id, SheetBinding.dirty)
         ).all()
-    return _first_tabs(db, {spreadsheet_id for spreadsheet_id, shops in rows if shows_shop(shops, shop_id)})
+    showing = {spreadsheet_id for spreadsheet_id, shops in rows if shows_shop(shops, shop_id)}
+    return _first_tabs(db, _not_in_hand(db, showing))
 
 
 def for_team(db: Database, team_id: int) -> list[int]:
-    """One task per spreadsheet of the team with a dirty tab: what its typing asks for, so one team's edits
-    set off only its own pushes (and spend only its own `push.team` limit), never a sweep of every team's."""
+    """One task per spreadsheet of the team with a dirty tab and no push in hand: what its typing asks for,
+    so one team's edits set off only its own pushes (and spend only its own `push.team` limit), never a
+    sweep of every team's."""
     with db.session() as session:
-        rows = session.scalars(
-            select(SheetBinding.spreadsheet_id)
-            .join(Spreadsheet)
-            .where(Spreadsheet.team_id == team_id, SheetBinding.dirty)
+        rows = set(
+            session.scalars(
+                select(SheetBinding.spreadsheet_id)
+                .join(Spreadsheet)
+                .where(Spreadsheet.team_id == team_id, SheetBinding.dirty)
+            )
         )
-        return _first_tabs(db, set(rows))
+    return _first_tabs(db, _not_in_hand(db, rows))
+
+
+def _not_in_hand(db: Database, spreadsheet_ids: set[int]) -> set[int]:
+    """The spreadsheets no push has in hand: none running (its lease) and none scheduled for later.
+
+    A change stored while a push runs needs no push of its own: the running one looks for changes once it
+    lets go (`_changed_while_it_ran`), and a scheduled one reads the tabs when it starts. Asking anyway
+    cost a task each that found the lease taken or the budget still spent: under a flood of webhooks, 300
+    such tasks for 12 pushes, a fifth of the server's work, and in production a Cloud Task each.
+    """
+    if not spreadsheet_ids:
+        return set()
+    names = {f"{prefix}{i}": i for i in spreadsheet_ids for prefix in (PUSH_LEASE, SCHEDULED)}
+    with db.session() as session:
+        held = session.scalars(select(Lease.name).where(Lease.name.in_(sorted(names)), Lease.expires_at > utcnow()))
+        return spreadsheet_ids - {names[name] for name in held}
+
+
+def _schedule(db: Database, spreadsheet_ids: Iterable[int], delay: float) -> None:
+    """Note that a push of each spreadsheet is set for `delay` seconds from now (changes ask for none meanwhile)."""
+    until = utcnow() + timedelta(seconds=delay) + SCHEDULED_SLACK
+    for spreadsheet_id in spreadsheet_ids:
+        leases.hold_until(db, f"{SCHEDULED}{spreadsheet_id}", "scheduled", until)
+
+
+def _starting(db: Database, spreadsheet_id: int) -> None:
+    """A scheduled push is starting: changes stored from now on ask again. Committed before the push reads
+    the tabs, so a change that saw the note is one the push reads."""
+    with db.session() as session:
+        session.execute(delete(Lease).where(Lease.name == f"{SCHEDULED}{spreadsheet_id}"))
 
 
 def run(binding_id: int) -> tuple[dict[str, Any], list[Next]]:
@@ -118,6 +160,9 @@ def run(binding_id: int) -> tuple[dict[str, Any], list[Next]]:
             raise NotFound(Phrase("no sheet binding {binding}", binding=binding_id))
         spreadsheet = binding.spreadsheet
         spreadsheet_id, team_id = spreadsheet.id, spreadsheet.team_id
+    _starting(db, spreadsheet_id)
+    with db.session() as session:
+        spreadsheet = session.get_one(Spreadsheet, spreadsheet_id)
         dirty = bool(sheet_refresh.tabs_to_push(session, spreadsheet, utcnow())[0])
         identity = writer_for(session, team_id, pusher.config, pusher.secrets)
     if not dirty:
@@ -126,17 +171,21 @@ def run(binding_id: int) -> tuple[dict[str, Any], list[Next]]:
     try:
         wait = budget.next_slot()
         if wait:
+            _schedule(db, [spreadsheet_id], wait)
             return {"deferred_s": round(wait, 2)}, [Next(binding_id, wait)]
         result = pusher.push_spreadsheet(spreadsheet_id, admit=lambda: limits.spend(db, "push", team_id=team_id))
     except leases.LeaseHeld as exc:
         return {"skipped": exc.message}, []  # the push running now asks for the trailing one when it is done
     except RateLimited as exc:  # the team's push limit, or its share of the budget: the push comes back later
         later = float(exc.detail.get("retry_after") or WINDOW.total_seconds())
+        _schedule(db, [spreadsheet_id], later)
         return {"deferred_s": later, "why": exc.message}, [Next(binding_id, later)]
     again = set(result.dirtied)
     if _changed_while_it_ran(db, spreadsheet_id, result):
         again.add(spreadsheet_id)
     wait = budget.next_slot() if again else 0.0
+    if wait:
+        _schedule(db, again, wait)
     return result.summary(), [Next(b, wait) for b in _first_tabs(db, again)]
 
 

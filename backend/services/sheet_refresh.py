@@ -87,6 +87,7 @@ from backend.sheets.writer import Backoff, Caller, GoogleRejected, RetryableWrit
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 LEASE_TTL = timedelta(minutes=10)
+PUSH_LEASE = "sheet-push:"  # + the spreadsheet id: held while a push of it runs
 REPLANS = 3
 REBUILD_EVERY = timedelta(minutes=30)  # a full projection per tab now and then, in case a change went unnoted
 REREAD_ALL_AT = 2_000  # changed orders past which (and past the tab's rows) a push projects every order
@@ -203,7 +204,7 @@ class Pusher:
         `admit` runs once the push holds the spreadsheet (a task spends the team's push limit there, so an
         attempt that finds another push running costs nothing)."""
         began = time.perf_counter()
-        with leases.held(self.db, f"sheet-push:{spreadsheet_id}", leases.new_holder(), LEASE_TTL):
+        with leases.held(self.db, f"{PUSH_LEASE}{spreadsheet_id}", leases.new_holder(), LEASE_TTL):
             if admit is not None:
                 admit()
             started = utcnow()
