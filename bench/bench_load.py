@@ -27,9 +27,10 @@ one is a lost wakeup.
 Figures: webhooks/s held (POSTs / sending time), receipt p50/p95 (the POST's round trip), p95 to
 database (first POST → Order.ingested_at), p50/p95 to sheet (first POST → first seen in the sheet),
 Google's quota refusals, the most writes and reads in any minute (and what that leaves of the 60 for
-binds and edits), lost, duplicated; and the gentle rate's p50/p95 to sheet. PostgreSQL only
-(DATABASE_URL or --postgres): SQLite under three writing processes is not a deployment OrderDeck
-supports.
+binds and edits), the push tasks the workers ran and how many of them could do nothing (the file's push
+running, or its budget still spent: each a Cloud Task in production), lost, duplicated; and the gentle
+rate's p50/p95 to sheet. PostgreSQL only (DATABASE_URL or --postgres): SQLite under three writing
+processes is not a deployment OrderDeck supports.
 
     .venv/bin/python bench/bench_load.py [--quick] [--rate R] [--postgres URL]
 
@@ -341,6 +342,8 @@ class Outcome:
     distinct_events: int
     sheets: dict[str, tuple[list[str], set[str]]]  # profile → (ids the tab shows, ids the database says)
     google: GoogleUse
+    push_tasks: int = 0  # push tasks the workers ran (each a Cloud Task in production)
+    push_tasks_idle: int = 0  # of which found the file's push running, or its budget still spent
 
 
 @dataclass(frozen=True)
@@ -459,8 +462,10 @@ def _outcome(world: World, sent: Sent, orders: list[str], seen: dict[str, float]
         transitions = session.execute(select(OrderEvent.order_id, OrderEvent.from_status, OrderEvent.to_status)).all()
     sheets = {p: (world.sheet_orders(p), wanted_in_sheet(world, p)) for p in SHEETS}
     use = GoogleUse.of(list(world.google.sheets.log))
+    tasks = [line for line in world.log.read_text().splitlines() if "task /tasks/push-binding/" in line]
+    idle = sum("is being worked on" in line or '"deferred_s"' in line for line in tasks)
     return Outcome(sent, orders, ingested, seen, swept, rows, len(ingested), webhook_rows, notifications,
-                   unprocessed, len(transitions), len(set(transitions)), sheets, use)  # fmt: skip
+                   unprocessed, len(transitions), len(set(transitions)), sheets, use, len(tasks), idle)  # fmt: skip
 
 
 def run_gentle(world: World, count: int = GENTLE, every: float = GENTLE_EVERY, timeout: float = 60.0) -> list[float]:
@@ -518,6 +523,8 @@ def figures(outcome: Outcome, rate: float = RATE) -> dict[str, object]:
         "sheets_call_latency_ms": LATENCY * 1000,
         "push_every_s": PUSH_EVERY,
         "pushes": outcome.google.pushes,
+        "push_tasks": outcome.push_tasks,
+        "push_tasks_idle": outcome.push_tasks_idle,
         "quota_refusals": outcome.google.refusals,
         "busiest_minute_writes": outcome.google.writes_per_minute,
         "busiest_minute_reads": outcome.google.reads_per_minute,

@@ -37,6 +37,8 @@ TARGETS: tuple[tuple[str, str, str], ...] = (
     ("load: to_database_p95_ms", NONE, "540 ms"),
     ("load: to_sheet_p95_ms", "≤ 5,000 ms", "8,600 ms (two spreadsheets, no call latency)"),
     ("load: quota_refusals", "0", NONE),
+    ("load: push_tasks", NONE, "175 (6c850b4, 2026-12-07; 14 pushes)"),
+    ("load: push_tasks_idle", NONE, "163 (6c850b4: the file's push running, or its budget spent)"),
     ("load: writes_left_per_minute", "≥ 15 (a quarter of 60)", NONE),
     ("load: busiest_minute_reads", "≤ 60", NONE),
     ("load: gentle / to_sheet_p50_ms", NONE, "7,900 ms"),
