@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from backend.db import Database
 from backend.domain.phrases import Phrase
@@ -95,8 +96,10 @@ def showing_shop(db: Database, shop_id: int) -> list[int]:
             .join(Shop, Shop.team_id == Spreadsheet.team_id)
             .where(Shop.id == shop_id, SheetBinding.dirty)
         ).all()
-    showing = {spreadsheet_id for spreadsheet_id, shops in rows if shows_shop(shops, shop_id)}
-    return _first_tabs(db, _not_in_hand(db, showing))
+        showing = _not_in_hand(
+            session, {spreadsheet_id for spreadsheet_id, shops in rows if shows_shop(shops, shop_id)}
+        )
+    return _first_tabs(db, showing)
 
 
 def for_team(db: Database, team_id: int) -> list[int]:
@@ -104,17 +107,16 @@ def for_team(db: Database, team_id: int) -> list[int]:
     so one team's edits set off only its own pushes (and spend only its own `push.team` limit), never a
     sweep of every team's."""
     with db.session() as session:
-        rows = set(
-            session.scalars(
-                select(SheetBinding.spreadsheet_id)
-                .join(Spreadsheet)
-                .where(Spreadsheet.team_id == team_id, SheetBinding.dirty)
-            )
+        rows = session.scalars(
+            select(SheetBinding.spreadsheet_id)
+            .join(Spreadsheet)
+            .where(Spreadsheet.team_id == team_id, SheetBinding.dirty)
         )
-    return _first_tabs(db, _not_in_hand(db, rows))
+        dirty = _not_in_hand(session, set(rows))
+    return _first_tabs(db, dirty)
 
 
-def _not_in_hand(db: Database, spreadsheet_ids: set[int]) -> set[int]:
+def _not_in_hand(session: Session, spreadsheet_ids: set[int]) -> set[int]:
     """The spreadsheets no push has in hand: none running (its lease) and none scheduled for later.
 
     A change stored while a push runs needs no push of its own: the running one looks for changes once it
@@ -125,9 +127,8 @@ def _not_in_hand(db: Database, spreadsheet_ids: set[int]) -> set[int]:
     if not spreadsheet_ids:
         return set()
     names = {f"{prefix}{i}": i for i in spreadsheet_ids for prefix in (PUSH_LEASE, SCHEDULED)}
-    with db.session() as session:
-        held = session.scalars(select(Lease.name).where(Lease.name.in_(sorted(names)), Lease.expires_at > utcnow()))
-        return spreadsheet_ids - {names[name] for name in held}
+    held = session.scalars(select(Lease.name).where(Lease.name.in_(sorted(names)), Lease.expires_at > utcnow()))
+    return spreadsheet_ids - {names[name] for name in held}
 
 
 def _schedule(db: Database, spreadsheet_ids: Iterable[int], delay: float) -> None:

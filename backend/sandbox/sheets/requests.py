@@ -21,6 +21,9 @@ Handler = Callable[[Context, Json], Json | None]
 DEFAULT_ROWS, DEFAULT_COLUMNS = 1000, 26
 
 
+INSERT = "insertDimension"  # applied in runs (_Inserts), not through HANDLERS
+
+
 def apply(ctx: Context, requests: list[Json]) -> list[Json]:
     """Apply requests in order; errors name the failing request like Google's `Invalid requests[i].kind`."""
     replies: list[Json] = []
@@ -30,10 +33,10 @@ def apply(ctx: Context, requests: list[Json]) -> list[Json]:
             raise invalid(f"Invalid requests[{i}]: exactly one kind of request must be set.")
         ((kind, body),) = request.items()
         handler = HANDLERS.get(kind)
-        if handler is None:
+        if handler is None and kind != INSERT:
             raise invalid(f"Invalid requests[{i}].{kind}: this request kind is not supported by the sandbox.")
         try:
-            if kind == "insertDimension":
+            if handler is None:  # an insertDimension joins the run of them that moves the sheet's contents once
                 inserts.add(body)
                 replies.append({})
                 continue
@@ -58,8 +61,8 @@ class _Inserts:
     spans: list[tuple[int, int]] = field(default_factory=list)
 
     def add(self, body: Json) -> None:
-        start, count = _insert_span(self.ctx, body)
-        sheet, dimension = _sheet_of(self.ctx, body), str(body["range"].get("dimension"))
+        sheet, start, count = _insert_span(self.ctx, body)
+        dimension = str(body["range"].get("dimension"))
         if (sheet.sheet_id, dimension) != self.key:
             self.flush()
             self.key = (sheet.sheet_id, dimension)
@@ -171,25 +174,15 @@ def _append_dimension(ctx: Context, body: Json) -> None:
     dimensions.insert(ctx.spreadsheet, sheet, str(body.get("dimension")), size, length)
 
 
-def _insert_dimension(ctx: Context, body: Json) -> None:
-    inserts = _Inserts(ctx)
-    inserts.add(body)
-    inserts.flush()
-
-
-def _sheet_of(ctx: Context, body: Json) -> Sheet:
-    return ctx.spreadsheet.sheet_by_id(int(body.get("range", {}).get("sheetId", 0)))
-
-
-def _insert_span(ctx: Context, body: Json) -> tuple[int, int]:
-    """An insertDimension's (start, count), once its sheet exists and its range is well formed."""
+def _insert_span(ctx: Context, body: Json) -> tuple[Sheet, int, int]:
+    """An insertDimension's sheet, start and count, once its sheet exists and its range is well formed."""
     dr = body.get("range", {})
-    _sheet_of(ctx, body)
+    sheet = ctx.spreadsheet.sheet_by_id(int(dr.get("sheetId", 0)))
     if "startIndex" not in dr or "endIndex" not in dr or dr["endIndex"] <= dr["startIndex"]:
         raise invalid("insertDimension needs a bounded range with startIndex < endIndex.")
     if body.get("inheritFromBefore") and dr["startIndex"] == 0:
         raise invalid("Cannot inherit from before when inserting at the start of the sheet.")
-    return int(dr["startIndex"]), int(dr["endIndex"]) - int(dr["startIndex"])
+    return sheet, int(dr["startIndex"]), int(dr["endIndex"]) - int(dr["startIndex"])
 
 
 def _update_dimension_properties(ctx: Context, body: Json) -> None:
@@ -510,7 +503,6 @@ HANDLERS: dict[str, Any] = {
     "updateSheetProperties": _update_sheet_properties,
     "updateSpreadsheetProperties": _update_spreadsheet_properties,
     "appendDimension": _append_dimension,
-    "insertDimension": _insert_dimension,
     "deleteDimension": _delete_dimension,
     "updateDimensionProperties": _update_dimension_properties,
     "moveDimension": _move_dimension,
