@@ -97,6 +97,8 @@ def test_the_page_its_script_its_grid_and_the_admins_pickers_are_chinese(world: 
     frame = next(f for f in page.frames if "/sidebar?" in f.url)
     frame.wait_for_load_state()
     wait_for_sidebar(frame)
+    # The sidebar's strings arrive in a call of their own, after its status; until then its texts are English.
+    frame.wait_for_function("document.documentElement.lang === 'zh-Hans'")
     frame.wait_for_function("document.querySelectorAll('#bind-profile option').length > 3")
     roles = frame.eval_on_selector_all("#member-role option", texts)
     assert roles == ["管理员", "财务", "采购", "仓库 / 第三方物流", "客服", "代运营客户"], roles
