@@ -61,8 +61,13 @@ function getStrings() {
   return api_('get', '/addon/strings', { spreadsheet_id: SpreadsheetApp.getActiveSpreadsheet().getId() });
 }
 
-/** @param {?string} language en or zh-Hans for this spreadsheet; none = the team's */
+/**
+ * The edit trigger's note on refused cells follows the new language (when a trigger is installed).
+ * @param {?string} language en or zh-Hans for this spreadsheet; none = the team's
+ */
 function setSpreadsheetLanguage(language) {
-  var id = SpreadsheetApp.getActiveSpreadsheet().getId();
-  return api_('post', '/addon/spreadsheet/language', { spreadsheet_id: id, language: language });
+  var ss = SpreadsheetApp.getActiveSpreadsheet();
+  var strings = api_('post', '/addon/spreadsheet/language', { spreadsheet_id: ss.getId(), language: language });
+  refreshTriggerConfig_(ss);
+  return strings;
 }

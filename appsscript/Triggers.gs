@@ -15,6 +15,7 @@
 var TRIGGER_HANDLER = 'onSheetEdit';
 var CONFIG_PROPERTY = 'ORDERDECK_INPUT_COLUMNS';
 var INSTALLER_PROPERTY = 'ORDERDECK_TRIGGER_BY';
+var REFUSED_NOTE_PROPERTY = 'ORDERDECK_REFUSED_NOTE'; // "… did not save this: {error}" in the file's language
 var COLUMN_KEY = 'orderdeck.column'; // developer metadata on each column OrderDeck writes: the column's key
 // An edit refused by the team's edit limit (429) is sent once more when the limit's window ends within this many
 // seconds (an installable trigger may run 6 minutes); otherwise, or refused again, the edited range says so.
@@ -50,6 +51,7 @@ function refreshTriggerConfig_(ss, force, install) {
   var config = api_('post', '/addon/trigger', { spreadsheet_id: ss.getId(), install: !!install });
   props.setProperty(CONFIG_PROPERTY, JSON.stringify(config.tabs));
   props.setProperty(INSTALLER_PROPERTY, config.installed_by || '');
+  props.setProperty(REFUSED_NOTE_PROPERTY, config.refused_note || '');
   return config.tabs;
 }
 
@@ -71,6 +73,16 @@ function retired_(ss) {
     }
   });
   return true;
+}
+
+/**
+ * The note on cells OrderDeck did not save, in the spreadsheet's language as the backend last said it.
+ * @param {string} reason the backend's refusal (already in that language)
+ * @return {string}
+ */
+function refusedNote_(reason) {
+  var note = PropertiesService.getDocumentProperties().getProperty(REFUSED_NOTE_PROPERTY);
+  return (note || 'OrderDeck did not save this: {error}').replace('{error}', function () { return reason; });
 }
 
 /**
@@ -125,7 +137,7 @@ function onSheetEdit(e) {
       if (attempt === 0 && err.status === 429 && err.retryAfter > 0 && err.retryAfter <= EDIT_RETRY_WAIT) {
         wait = err.retryAfter;
       } else {
-        range.setNote('OrderDeck did not save this: ' + err.message);
+        range.setNote(refusedNote_(err.message));
       }
     } finally {
       lock.releaseLock();

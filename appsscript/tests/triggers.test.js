@@ -87,6 +87,26 @@ test('when the backend cannot be reached the edited range says so', () => {
   assert.deepStrictEqual(plain(env.calls.locks.at(-1)), ['release']);
 });
 
+test("a refused cell's note is in the file's language, and follows it when an admin changes it", () => {
+  const refusal = { code: 400, body: { error: { message: '承运商 $1 不是物流商' } } };
+  const env = makeEnv({ sheets: [['Ship next', sheet()]], respond: (url) => (url.endsWith('/addon/trigger')
+    ? { code: 200, body: { tabs: JSON.parse(CONFIG), installed_by: 'admin@seller.example', refused_note: 'OrderDeck 未保存此项：{error}' } }
+    : refusal) });
+  env.gas.installEditTrigger();
+  edit(env, 2, 4);
+  assert.strictEqual(env.sheets[0].notes['2,4'], 'OrderDeck 未保存此项：承运商 $1 不是物流商');
+
+  const english = { tabs: JSON.parse(CONFIG), installed_by: 'admin@seller.example', refused_note: 'OrderDeck did not save this: {error}' };
+  const changed = makeEnv({ sheets: [['Ship next', sheet()]],
+    document: { ORDERDECK_INPUT_COLUMNS: CONFIG, ORDERDECK_REFUSED_NOTE: 'OrderDeck 未保存此项：{error}' },
+    respond: (url) => (url.endsWith('/addon/trigger') ? { code: 200, body: english }
+      : url.endsWith('/addon/spreadsheet/language') ? { code: 200, body: { language: 'en' } } : refusal) });
+  changed.gas.setSpreadsheetLanguage('en');
+  assert.deepStrictEqual(changed.calls.fetch.map((call) => call.body.install), [undefined, false]);
+  edit(changed, 2, 4);
+  assert.strictEqual(changed.sheets[0].notes['2,4'], 'OrderDeck did not save this: 承运商 $1 不是物流商');
+});
+
 test('dates typed into a sheet are sent as days in the spreadsheet zone', () => {
   const env = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
     respond: () => ({ code: 200, body: { cells: [] } }) });

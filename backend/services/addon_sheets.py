@@ -178,7 +178,9 @@ def input_columns(db: Database, caller: Caller, google_id: str, *, install: bool
     Edits to the other columns (admins only: protections stop everyone else) are sent too, so OrderDeck
     writes a typed-over cell back instead of leaving the sheet disagreeing with the database. `install`
     records the caller as the admin whose trigger sends this file's edits: only that admin's calls may name
-    the editor (Google's `e.user`); the answer's `installed_by` lets an older trigger of another admin retire."""
+    the editor (Google's `e.user`); the answer's `installed_by` lets an older trigger of another admin retire.
+    `refused_note` is the note the trigger leaves on cells OrderDeck refused, in the file's language (the
+    refusal itself comes translated with the answer)."""
     with db.session() as session:
         spreadsheet = team_spreadsheet(session, caller, check_google_id(google_id))
         if spreadsheet is None:
@@ -191,7 +193,8 @@ def input_columns(db: Database, caller: Caller, google_id: str, *, install: bool
         if install:
             spreadsheet.edits_trigger_by = caller.email
             audit(session, caller, "trigger.install", google_id, {"tabs": sorted(tabs)})
-        return {"tabs": tabs, "installed_by": spreadsheet.edits_trigger_by}
+        refused_note = speaks(session, caller, spreadsheet)("OrderDeck did not save this: {error}")
+        return {"tabs": tabs, "installed_by": spreadsheet.edits_trigger_by, "refused_note": refused_note}
 
 
 def _file_role(audience: str) -> str:

@@ -118,6 +118,7 @@ def desk(live: Live, google: GoogleSandboxes, tmp_path: Path) -> Desk:
     for file in (FILE, "warehouseSheet0000000002", "financeSheet000000000001", "stockSheet00000000000001"):
         installed = call("POST", "/addon/trigger", ADMIN, json={"spreadsheet_id": file, "install": True})
         assert installed.get_json()["installed_by"] == ADMIN  # the admin's trigger passes Google's e.user
+        assert installed.get_json()["refused_note"] == "OrderDeck did not save this: {error}"
     return Desk(live, call, shop, orders)
 
 

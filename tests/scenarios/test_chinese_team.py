@@ -141,7 +141,8 @@ def test_a_chinese_purchase_tab_takes_its_status_dropdown_in_chinese_and_answers
     profile = bindings.builtin_profiles()["purchase_orders"]
     status = profile.index_of("po_status") + 1
     assert "供应商已发货" in _validation(world, "采购", status)
-    world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": world.file_id, "install": True})
+    installed = world.api("post", "/addon/trigger", ADMIN, {"spreadsheet_id": world.file_id, "install": True})
+    assert installed["refused_note"] == "OrderDeck 未保存此项：{error}"  # the trigger's note on a refused cell
     row = {"row": 2, "key": "other:P1/1", "cells": {str(status): "供应商已发货"}}
     edit = {"spreadsheet_id": world.file_id, "tab": "采购", "editor": ADMIN, "keys": _column_keys(world, "采购"),
             "rows": [row]}  # fmt: skip
