@@ -62,12 +62,15 @@ class Desk:
         taken = {c.order_id for c in shop.cases.values()}
         return next(o for o, order in shop.orders.items() if order.status_at(now) in statuses and o not in taken)
 
-    def arrive(self) -> None:
-        """TikTok's webhooks reach the backend; its round runs and pushes (as if no push happened lately)."""
+    def arrive(self) -> int:
+        """TikTok's webhooks reach the backend; its round runs and pushes (as if no push happened lately).
+        Returns how many events came."""
         with self.world.live.db.session() as session:
             session.execute(update(SheetBinding).values(last_pushed_at=utcnow() - timedelta(minutes=1)))
-        assert self.sandbox.deliver_webhooks() > 0
+        delivered = self.sandbox.deliver_webhooks()
+        assert delivered > 0
         self.world.live.drain()
+        return delivered
 
     def edit(self, key: str, cells: dict[str, Any], editor: str = CARE, tab: str = TAB) -> dict[str, dict[str, Any]]:
         """What the edit trigger sends when `editor` types `cells` (header → value) into the row of `key`."""
@@ -109,9 +112,11 @@ def test_a_cancel_request_reaches_the_sheet_in_one_push_and_approving_it_cancels
     assert order_id in desk.keys(SLA)
     case = desk.sandbox.request_cancellation(desk.shop_key, order_id, reason="No longer needed", text="Bought twice")
     before = desk.pushes()
-    desk.arrive()
+    events = desk.arrive()
 
-    assert desk.pushes() - before == 1  # the webhook round's one push
+    # TikTok sends the case's event and the order's one after the other: one round may take both, or each
+    # its own (when the first started before the second came), and each round pushes at most once. No sweep.
+    assert events == 2 and 1 <= desk.pushes() - before <= events
     row = desk.row(case.case_id)
     assert (row["Order"], row["Type"], row["Status"]) == (order_id, "Cancellation", "REQUESTED")
     assert (row["Buyer's reason"], row["Buyer's words"]) == ("No longer needed", "Bought twice")
