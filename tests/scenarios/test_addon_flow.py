@@ -63,12 +63,12 @@ def test_an_admin_binds_a_new_tab_and_a_packer_ships_from_the_sheet(world: World
         },
     }
     edits = {"spreadsheet_id": world.file_id, "tab": "SLA", "editor": PACKER, "headers": sla[0], "rows": [row]}
-    answer = world.api("post", "/addon/edits", ADMIN, edits)
+    before = len(world.google.sheets.requests_for("sheets.spreadsheets.batchUpdate"))  # the edit's pushes may
+    answer = world.api("post", "/addon/edits", ADMIN, edits)  # start before it answers
     assert {c["status"] for c in answer["cells"]} == {"accepted"}
     with world.live.db.session() as session:
         shipped_by = session.scalars(select(OrderEvent.actor).where(OrderEvent.kind == "shipped")).one()
     assert shipped_by == PACKER
-    before = len(world.google.sheets.requests_for("sheets.spreadsheets.batchUpdate"))
     world.live.drain()  # one push per spreadsheet
 
     assert len(world.google.sheets.requests_for("sheets.spreadsheets.batchUpdate")) - before == 2
