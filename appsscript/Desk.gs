@@ -68,6 +68,10 @@ function getStrings() {
 function setSpreadsheetLanguage(language) {
   var ss = SpreadsheetApp.getActiveSpreadsheet();
   var strings = api_('post', '/addon/spreadsheet/language', { spreadsheet_id: ss.getId(), language: language });
-  refreshTriggerConfig_(ss);
+  try {
+    refreshTriggerConfig_(ss);
+  } catch (err) {
+    // The language is saved; the note stays in the old one until the trigger's columns are next refreshed.
+  }
   return strings;
 }

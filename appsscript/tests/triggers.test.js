@@ -105,6 +105,11 @@ test("a refused cell's note is in the file's language, and follows it when an ad
   assert.deepStrictEqual(changed.calls.fetch.map((call) => call.body.install), [undefined, false]);
   edit(changed, 2, 4);
   assert.strictEqual(changed.sheets[0].notes['2,4'], 'OrderDeck did not save this: 承运商 $1 不是物流商');
+
+  const unbound = makeEnv({ document: { ORDERDECK_INPUT_COLUMNS: CONFIG }, respond: (url) => (url.endsWith('/addon/trigger')
+    ? { code: 400, body: { error: { message: 'no tab of this spreadsheet is bound yet: bind a tab first' } } }
+    : { code: 200, body: { language: 'en' } }) });
+  assert.deepStrictEqual(plain(unbound.gas.setSpreadsheetLanguage('en')), { language: 'en' }); // saved all the same
 });
 
 test('dates typed into a sheet are sent as days in the spreadsheet zone', () => {
