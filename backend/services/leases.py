@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -54,13 +54,16 @@ def try_acquire(db: Database, name: str, holder: str, ttl: timedelta, now: datet
     return True
 
 
-def hold_until(db: Database, name: str, holder: str, until: datetime) -> None:
-    """Set `name` to `holder` until `until`, whoever held it: a note that work is set for then, not a lock."""
+def hold_until(db: Database, names: Iterable[str], holder: str, until: datetime) -> None:
+    """Set each of `names` to `holder` until `until`, whoever held it: a note that work is set for then, not a
+    lock. One transaction for all of them."""
+    rows = [{"name": name, "holder": holder, "expires_at": until} for name in sorted(set(names))]
+    if not rows:
+        return
     with db.session() as session:
-        session.execute(
-            insert_ignoring_duplicates(session, Lease, ["name"]).values(name=name, holder=holder, expires_at=until)
-        )
-        session.execute(update(Lease).where(Lease.name == name).values(holder=holder, expires_at=until))
+        session.execute(insert_ignoring_duplicates(session, Lease, ["name"]).values(rows))
+        held = [row["name"] for row in rows]
+        session.execute(update(Lease).where(Lease.name.in_(held)).values(holder=holder, expires_at=until))
 
 
 def release(db: Database, name: str, holder: str) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend.db import Database
@@ -34,6 +34,7 @@ from backend.sheets.budget import WINDOW
 from backend.sheets.google import writer_for
 
 SCHEDULED = "sheet-push-scheduled:"  # + the spreadsheet id: a push of it is set for later; expires after that
+SCHEDULER = "scheduled"  # the holder of every such note
 # How long past its time a scheduled push may start before changes ask for pushes again: a busy executor
 # starts a delayed task late, and a lost one must not silence the asks for longer than a sweep would.
 SCHEDULED_SLACK = WINDOW
@@ -134,15 +135,13 @@ def _not_in_hand(session: Session, spreadsheet_ids: set[int]) -> set[int]:
 def _schedule(db: Database, spreadsheet_ids: Iterable[int], delay: float) -> None:
     """Note that a push of each spreadsheet is set for `delay` seconds from now (changes ask for none meanwhile)."""
     until = utcnow() + timedelta(seconds=delay) + SCHEDULED_SLACK
-    for spreadsheet_id in spreadsheet_ids:
-        leases.hold_until(db, f"{SCHEDULED}{spreadsheet_id}", "scheduled", until)
+    leases.hold_until(db, [f"{SCHEDULED}{i}" for i in spreadsheet_ids], SCHEDULER, until)
 
 
 def _starting(db: Database, spreadsheet_id: int) -> None:
     """A scheduled push is starting: changes stored from now on ask again. Committed before the push reads
     the tabs, so a change that saw the note is one the push reads."""
-    with db.session() as session:
-        session.execute(delete(Lease).where(Lease.name == f"{SCHEDULED}{spreadsheet_id}"))
+    leases.release(db, f"{SCHEDULED}{spreadsheet_id}", SCHEDULER)
 
 
 def run(binding_id: int) -> tuple[dict[str, Any], list[Next]]:

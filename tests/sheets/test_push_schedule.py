@@ -66,6 +66,6 @@ def test_changes_ask_for_no_push_while_one_is_set_for_later_or_running_and_that_
         assert push_schedule.showing_shop(db, shop.id) == [binding.id]
 
         # A scheduled push whose task was lost silences the asks only until its time (and some slack) passes.
-        leases.hold_until(db, f"{push_schedule.SCHEDULED}{binding.spreadsheet_id}", "scheduled", utcnow())
+        leases.hold_until(db, [f"{push_schedule.SCHEDULED}{binding.spreadsheet_id}"], push_schedule.SCHEDULER, utcnow())
         assert push_schedule.showing_shop(db, shop.id) == [binding.id]
         assert third and session.get(SheetBinding, binding.id) is not None
