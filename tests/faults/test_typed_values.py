@@ -264,7 +264,10 @@ class Desk:
 
     def paste(self, tab: str, typed: Mapping[str, Mapping[str, str]], editor: str) -> dict[tuple[str, str], Any]:
         """What a person and the edit trigger do: type into rows (row key → column key → text), send those
-        rows in one call as one edit event does, put the answers back; returns each answer by row and column."""
+        rows in one call as one edit event does, put the answers back; returns each answer by row and column.
+        Typed once the pushes asked for so far are done: the rows are found by their number, as a person
+        sees them, and a push moving rows meanwhile would put the text in another order's row."""
+        self.live.drain()
         profile, file_id = self.profile(tab), self.files[tab]
         numbers = {str(r[0]): i + 1 for i, r in enumerate(self.rows(tab)) if r}
         sheets = sheets_as(self.world.google, ADMIN).spreadsheets()
