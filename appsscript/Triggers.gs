@@ -132,7 +132,7 @@ function onSheetEdit(e) {
     var wait = 0;
     lock.waitLock(20000);
     try {
-      applyResults_(sheet, api_('post', '/addon/edits', payload).cells, e);
+      applyResults_(sheet, api_('post', '/addon/edits', payload).cells, e, payload.rows);
     } catch (err) {
       if (attempt === 0 && err.status === 429 && err.retryAfter > 0 && err.retryAfter <= EDIT_RETRY_WAIT) {
         wait = err.retryAfter;
@@ -199,15 +199,21 @@ function editPayload_(sheet, tab, firstRow, lastRow, firstColumn, lastColumn, ed
 }
 
 /**
- * Put each answered cell right: rejected ones back to the canonical value with a note saying why.
+ * Put each answered cell right: rejected ones back to the canonical value with a note saying why, in the row
+ * that holds the answered row's key now.
  * @param {Object} sheet
  * @param {Array<{row: number, column: number, status: string, value: *, note: ?string}>} cells
  * @param {Object} e the edit event (a single-cell edit carries its old value)
+ * @param {Array<{row: number, key: string}>} sent the rows the edit sent, in the sheet's order
  */
-function applyResults_(sheet, cells, e) {
+function applyResults_(sheet, cells, e, sent) {
   var single = e.range.getNumRows() === 1 && e.range.getNumColumns() === 1;
+  var rows = rowsNow_(sheet, sent);
   cells.forEach(function (answer) {
-    var cell = sheet.getRange(answer.row, answer.column);
+    if (!rows[answer.row]) {
+      return; // its row is gone from the tab (the order left it)
+    }
+    var cell = sheet.getRange(rows[answer.row], answer.column);
     var value = answer.value;
     if (answer.status === 'rejected' && value === null && single && e.oldValue !== undefined) {
       value = e.oldValue;
@@ -217,6 +223,39 @@ function applyResults_(sheet, cells, e) {
     }
     cell.setNote(answer.note || '');
   });
+}
+
+/**
+ * Where each sent row is now. A push may have inserted or moved rows since the edit was read (it writes
+ * through the Sheets API, which the document lock does not hold back), and an answer belongs to the row
+ * with its key: the edited span is read once, and the whole key column only when a key has moved.
+ * @param {Object} sheet
+ * @param {Array<{row: number, key: string}>} sent
+ * @return {Object} the row number sent -> the row number now (absent when no row has its key any more)
+ */
+function rowsNow_(sheet, sent) {
+  var first = sent[0].row;
+  var keys = sheet.getRange(first, 1, sent[sent.length - 1].row - first + 1, 1).getValues();
+  var now = {};
+  var moved = sent.filter(function (row) {
+    if (String(keys[row.row - first][0]) !== row.key) {
+      return true;
+    }
+    now[row.row] = row.row;
+    return false;
+  });
+  if (moved.length) {
+    var at = {};
+    sheet.getRange(2, 1, Math.max(sheet.getLastRow() - 1, 1), 1).getValues().forEach(function (line, i) {
+      at[String(line[0])] = i + 2;
+    });
+    moved.forEach(function (row) {
+      if (at[row.key]) {
+        now[row.row] = at[row.key];
+      }
+    });
+  }
+  return now;
 }
 
 /**

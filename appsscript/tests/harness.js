@@ -24,6 +24,7 @@ class FakeSheet {
     return { withKey: (key) => ({ find: () => all.filter((m) => m.key === key) }) };
   }
   getRange(row, column, numRows = 1, numColumns = 1) { return new FakeRange(this, row, column, numRows, numColumns); }
+  getLastRow() { return this.values.length; }
   cell(row, column) { return (this.values[row - 1] || [])[column - 1]; }
   set(row, column, value) {
     while (this.values.length < row) this.values.push([]);

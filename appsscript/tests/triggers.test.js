@@ -49,6 +49,29 @@ test('rejected cells go back to the canonical value with a note; accepted ones l
   assert.strictEqual(tab.notes['2,3'], '');
 });
 
+test('answers land in the row with their key when a push moved the rows during the call', () => {
+  const answer = { cells: [
+    { row: 3, column: 3, status: 'rejected', value: 'Pigeon Post', note: 'not a carrier' },
+    { row: 4, column: 4, status: 'rejected', value: '', note: 'gone' },
+  ] };
+  const env = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
+    respond: () => {
+      const rows = env.sheets[0].values;
+      rows.splice(1, 0, ['O0/SKU-Z', 'O0', 'DHL', 'NEW-1']); // a new order pushed in at the top meanwhile
+      rows.splice(rows.findIndex((r) => r[0] === 'O3/SKU-C'), 1); // and O3 left the tab
+      return { code: 200, body: answer };
+    } });
+  env.sheets[0].set(3, 3, 'typo');
+  edit(env, 3, 3, 2, 2);
+  const tab = env.sheets[0];
+  assert.deepStrictEqual(tab.values.map((r) => r[0]), ['Order / SKU', 'O0/SKU-Z', 'O1/SKU-A', 'O2/SKU-B']);
+  assert.strictEqual(tab.cell(4, 3), 'Pigeon Post'); // O2's row, one further down now
+  assert.strictEqual(tab.notes['4,3'], 'not a carrier');
+  assert.strictEqual(tab.cell(3, 3), 'ups'); // O1, now in O2's old row, untouched
+  assert.strictEqual(tab.notes['3,3'], undefined);
+  assert.strictEqual(tab.notes['4,4'], undefined); // O3's answer has no row to go to
+});
+
 test('a refused single cell without a canonical value gets its old value back', () => {
   const single = makeEnv({ sheets: [['Ship next', sheet()]], document: { ORDERDECK_INPUT_COLUMNS: CONFIG },
     respond: () => ({ code: 200, body: { cells: [{ row: 2, column: 3, status: 'rejected', value: null, note: 'no' }] } }) });
